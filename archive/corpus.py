@@ -1,0 +1,608 @@
+"""The seed-format corpus: numbered article files plus an append-only manifest.
+
+Layout (DESIGN.md, "The seed format"): `NNN_<h16>.txt` files, `NNN` continuing
+after the highest number in the directory, `<h16>` = `url_hash16` of the
+canonical URL; `manifest.jsonl` beside them.
+
+The manifest is append-only. A line is either a full record (an imported
+seed, a written article) or an *update* of an earlier record, marked by
+`"update"`: `"seed-match"` (a crawl reached a seed: URL, WARC pointer and
+extracted metadata), `"alias"` (another URL carries the same article; the
+line holds the whole `aliases` list) or `"recovered"` (a file found on disk
+without a manifest line, after a crash between the two writes). Readers merge
+the lines of one `file` in order, later keys winning: `Corpus.entries()`
+does exactly that.
+
+Dedupe, in order: the canonical URL (the article's own and every alias);
+the SHA-256 of the article text (lead + body paragraphs); near-duplicates.
+Near-duplicate text is found two ways: a 64-bit SimHash over 5-word shingles
+(Hamming distance <= 3: the same text lightly edited), and *containment* of
+the new article's shingles in an earlier document (>= 0.8 by default: a
+syndicated copy with another sapo and byline, or a seed, whose raw page dump
+holds the article plus menus and teasers, so only containment can match it).
+Containment is estimated on a 1-in-8 sample of shingle hashes (chosen by
+value, so both sides sample alike), kept in an in-memory inverted index.
+
+A crawl that reaches a seed writes no file: the seed's entry gains the URL,
+WARC pointer and extracted metadata (`seed-match`). A seed whose file names
+its own URL is matched only through that URL; the same text at another URL
+is an alias of the seed, so the seed keeps its own address.
+
+Files are written atomically (temporary file in the same directory, fsync,
+hard link to the final name so an existing file is never replaced) and
+never renamed or rewritten afterwards. Reopening a directory rebuilds all
+dedupe state from the manifest and the files, so a second run dedupes
+against the first.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Literal
+from urllib.parse import urlsplit
+
+from .extract import EXTRACTOR, Article, render_seed_text
+from .seeds import read_seed_file
+from .urls import canonical_url, url_hash16
+
+__all__ = ["Corpus", "CorpusError", "AddResult", "Status", "MANIFEST_NAME"]
+
+LOG = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.jsonl"
+Status = Literal["written", "duplicate-url", "duplicate-text", "near-duplicate", "seed-match", "not-article"]
+
+SHINGLE_WORDS = 5
+SAMPLE_MODULUS = 8  # keep shingle hashes ≡ 0 (mod 8) for the containment index
+SIMHASH_BITS = 64
+SIMHASH_MAX_DISTANCE = 3
+_SIMHASH_BANDS = SIMHASH_MAX_DISTANCE + 1  # pigeonhole: distance <= 3 leaves one 16-bit band equal
+_BAND_BITS = SIMHASH_BITS // _SIMHASH_BANDS
+
+_NUMBERED = re.compile(r"^(\d+)_[^/]*\.txt$")
+_WORD = re.compile(r"\w+")
+_SOURCE_LINE = re.compile(r"^(?:Nguồn|Đường dẫn bài viết)\s*:\s*(?:https?://\S*)?\s*$", re.I)
+_DATE_ONLY_LINE = re.compile(r"^\d{1,2}:\d{2}\s*\|\s*\d{1,2}/\d{1,2}/\d{4}(?:\s*GMT\+7)?$", re.I)
+
+
+class CorpusError(Exception):
+    """The corpus directory cannot be used (not creatable, not writable, bad seed directory)."""
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What `Corpus.add` did. `file` is the written file, or the existing one it matched."""
+
+    status: Status
+    file: Path | None = None
+    number: int | None = None
+    reason: str = ""
+
+
+@dataclass
+class _Doc:
+    """In-memory state of one corpus file."""
+
+    file: str
+    number: int
+    seed: bool
+    matched: bool  # a seed that a crawl has reached (its manifest entry has a URL and WARC pointer)
+    aliases: list[dict[str, Any]]
+    has_url: bool = False  # the file names its own URL: only that URL can make it a seed match
+
+    def awaits_match(self, how: str) -> bool:
+        """True when reaching this document by `how` makes it a seed match (not an alias)."""
+        return self.seed and not self.matched and (how == "url" or not self.has_url)
+
+
+class Corpus:
+    """A corpus directory: add articles, dedupe them, keep the manifest.
+
+    `seeds_dir` is copied and imported only when the directory has no
+    manifest yet (a new corpus); `None` or `""` starts an empty corpus.
+    """
+
+    def __init__(self, directory: str | Path, seeds_dir: str | Path | None = None, *,
+                 containment_threshold: float = 0.8):
+        self.directory = Path(directory)
+        self.manifest_path = self.directory / MANIFEST_NAME
+        self.containment_threshold = containment_threshold
+        self._lock = threading.Lock()
+        self._docs: list[_Doc] = []
+        self._doc_by_file: dict[str, int] = {}
+        self._by_url: dict[str, int] = {}
+        self._by_text: dict[str, int] = {}
+        self._bands: dict[tuple[int, int], list[int]] = {}
+        self._simhashes: dict[int, list[int]] = {}
+        self._index: dict[int, int | list[int]] = {}
+        self._next_number = 0
+        self._prepare_directory()
+        if self.manifest_path.exists():
+            self._load()
+        else:
+            self._start(Path(seeds_dir) if seeds_dir not in (None, "") else None)
+
+    # ----------------------------------------------------------------- public
+    def add(self, article: Article, *, site: str, warc_file: str | Path | None = None,
+            warc_offset: int | None = None, warc_record_id: str | None = None,
+            fetched_at: datetime | str | None = None, found_from: str | None = None) -> AddResult:
+        """Write `article` as a new numbered file, or record why not (see the module docstring)."""
+        if not article.is_article:
+            return AddResult("not-article", reason=article.reason or "not an article")
+        canonical = _canonical_or_none(article.canonical_url) or _canonical_or_none(article.url)
+        if canonical is None:  # no URL, no file name: nothing to key the article by
+            return AddResult("not-article", reason=f"no valid http(s) URL: {article.url!r}")
+        provenance = {
+            "url": article.url,
+            "canonical_url": canonical,
+            "site": site,
+            "warc_file": str(warc_file) if warc_file is not None else None,
+            "warc_offset": warc_offset,
+            "warc_record_id": warc_record_id,
+            "fetched_at": fetched_at.isoformat() if isinstance(fetched_at, datetime) else fetched_at,
+            "found_from": found_from,
+        }
+        urls = [u for u in dict.fromkeys((canonical, _canonical_or_none(article.url))) if u]
+        text_sha = _sha256(article.text)
+        shingles = _shingles(_article_lines(article))
+        simhash = _simhash(shingles)
+        with self._lock:
+            for url in urls:
+                if url in self._by_url:
+                    doc = self._docs[self._by_url[url]]
+                    if doc.awaits_match("url"):
+                        return self._record_seed_match(doc, article, provenance, text_sha, simhash,
+                                                       shingles, "url", 1.0)
+                    return self._result("duplicate-url", doc, f"canonical URL already in {doc.file}")
+            if text_sha in self._by_text:
+                doc = self._docs[self._by_text[text_sha]]
+                if doc.awaits_match("text"):
+                    return self._record_seed_match(doc, article, provenance, text_sha, simhash,
+                                                   shingles, "text", 1.0)
+                return self._record_alias(doc, provenance, urls, "duplicate-text", "same text", 1.0)
+            near = self._near_duplicate(shingles, simhash)
+            if near is not None:
+                doc, how, score = near
+                if doc.awaits_match(how):
+                    return self._record_seed_match(doc, article, provenance, text_sha, simhash,
+                                                   shingles, how, score)
+                return self._record_alias(doc, provenance, urls, "near-duplicate", how, score)
+            return self._write_article(article, provenance, urls, text_sha, simhash)
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """The manifest with each file's lines merged (later keys win), in manifest order."""
+        return _merge_manifest(_read_manifest_lines(self.manifest_path)[0])
+
+    def file_for_url(self, url: str) -> Path | None:
+        """The corpus file holding the article at `url` (itself or an alias), if any."""
+        key = _canonical_or_none(url)
+        with self._lock:
+            index = self._by_url.get(key) if key else None
+            return self.directory / self._docs[index].file if index is not None else None
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @property
+    def next_number(self) -> int:
+        return self._next_number
+
+    # ----------------------------------------------------------------- setup
+    def _prepare_directory(self) -> None:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise CorpusError(f"corpus path exists and is not a directory: {self.directory}")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".probe-", dir=self.directory)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise CorpusError(f"corpus directory is not writable: {self.directory} ({exc})") from exc
+
+    def _start(self, seeds_dir: Path | None) -> None:
+        """A new corpus: copy the seed files in and import every numbered file into the manifest."""
+        if seeds_dir is not None:
+            if not seeds_dir.is_dir():
+                raise CorpusError(f"seed directory does not exist or is not a directory: {seeds_dir}")
+            for source in sorted(seeds_dir.iterdir()):
+                if not (_NUMBERED.match(source.name) and source.is_file()):
+                    if source.suffix == ".txt":
+                        LOG.warning("seed file %s has no NNN_ number; not imported", source)
+                    continue
+                target = self.directory / source.name
+                if target.exists():
+                    continue  # never rewrite an existing file, even with seed content
+                self._write_file_atomically(target, source.read_bytes())
+        self._touch_manifest()
+        for path in self._numbered_files():
+            self._import_existing(path, seed=True)
+
+    def _load(self) -> None:
+        """Rebuild the dedupe state from the manifest and the files on disk."""
+        lines, repaired = _read_manifest_lines(self.manifest_path)
+        if repaired:
+            LOG.warning("%s: skipped %d unreadable line(s)", self.manifest_path, repaired)
+        torn = False
+        with self.manifest_path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell():
+                fh.seek(-1, os.SEEK_END)
+                torn = fh.read(1) != b"\n"
+        if torn:  # a crash mid-append: end the torn line so the next one stays valid JSON
+            with self.manifest_path.open("a", encoding="utf-8") as fh:
+                fh.write("\n")
+        for file, entry in _merge_manifest(lines).items():
+            number = entry.get("number")
+            match = _NUMBERED.match(file)
+            if not isinstance(number, int):
+                number = int(match.group(1)) if match else -1
+            index = self._new_doc(file, number, bool(entry.get("seed")))
+            doc = self._docs[index]
+            doc.matched = bool(entry.get("matched"))
+            doc.aliases = list(entry.get("aliases") or [])
+            doc.has_url = bool(entry.get("canonical_url"))
+            for url in [entry.get("canonical_url"), *(a.get("canonical_url") for a in doc.aliases)]:
+                if url:
+                    self._by_url.setdefault(url, index)
+            for key in ("text_sha256", "extracted_text_sha256"):
+                if entry.get(key) and not (key == "text_sha256" and doc.seed):
+                    self._by_text.setdefault(entry[key], index)
+            for key in ("simhash", "extracted_simhash"):
+                if entry.get(key):
+                    self._index_simhash(int(entry[key], 16), index)
+            path = self.directory / file
+            if path.is_file():
+                self._index_shingles(_shingles(_file_lines(_read_text(path))), index)
+            else:
+                LOG.warning("manifest names %s but the file is missing", path)
+        for path in self._numbered_files():
+            if path.name not in self._doc_by_file:
+                self._import_existing(path, seed=False, recovered=True)
+
+    def _numbered_files(self) -> list[Path]:
+        found = [p for p in self.directory.iterdir() if _NUMBERED.match(p.name) and p.is_file()]
+        return sorted(found, key=lambda p: (int(_NUMBERED.match(p.name).group(1)), p.name))
+
+    def _import_existing(self, path: Path, *, seed: bool, recovered: bool = False) -> None:
+        """Add a file already on disk to the manifest (a seed, or an orphan after a crash)."""
+        doc_info = read_seed_file(path)
+        text = doc_info.text
+        shingles = _shingles(_file_lines(text))
+        simhash = _simhash(shingles)
+        number = doc_info.number if doc_info.number is not None else -1
+        index = self._new_doc(path.name, number, seed)
+        canonical = _canonical_or_none(doc_info.url) if doc_info.url else None
+        self._docs[index].has_url = canonical is not None
+        entry = _empty_entry()
+        entry.update({
+            "file": path.name, "number": number, "seed": seed,
+            "url": doc_info.url, "canonical_url": canonical,
+            "site": _host(canonical) if canonical else None,
+            "title": doc_info.title or None,
+            "published": doc_info.published.isoformat() if doc_info.published else None,
+            "words": _word_count(text), "text_sha256": _sha256(text), "simhash": _hex(simhash),
+        })
+        if recovered:
+            entry["update"] = "recovered"
+            LOG.warning("%s had no manifest line; recovered it from the file", path)
+        self._append_manifest(entry)
+        if canonical:
+            self._by_url.setdefault(canonical, index)
+        if not seed:
+            self._by_text.setdefault(_sha256(text), index)
+        self._index_simhash(simhash, index)
+        self._index_shingles(shingles, index)
+
+    def _new_doc(self, file: str, number: int, seed: bool) -> int:
+        """Register a corpus file; returns its index (the id used by every dedupe table)."""
+        index = len(self._docs)
+        self._doc_by_file[file] = index
+        self._docs.append(_Doc(file=file, number=number, seed=seed, matched=False, aliases=[]))
+        self._next_number = max(self._next_number, number + 1)
+        return index
+
+    # ----------------------------------------------------------------- dedupe
+    def _near_duplicate(self, shingles: set[int], simhash: int) -> tuple[_Doc, str, float] | None:
+        """The earlier document this text nearly duplicates, how, and how closely."""
+        best: tuple[float, int, str] | None = None
+        for band in range(_SIMHASH_BANDS):
+            key = (band, (simhash >> (band * _BAND_BITS)) & ((1 << _BAND_BITS) - 1))
+            for index in self._bands.get(key, ()):
+                for other in self._simhashes.get(index, ()):
+                    distance = (simhash ^ other).bit_count()
+                    if distance <= SIMHASH_MAX_DISTANCE:
+                        score = 1 - distance / SIMHASH_BITS
+                        if best is None or score > best[0]:
+                            best = (score, index, f"simhash distance {distance}")
+        sample = _sample(shingles)
+        if sample:
+            hits: Counter[int] = Counter()
+            for h in sample:
+                posting = self._index.get(h)
+                if posting is None:
+                    continue
+                hits.update(posting if isinstance(posting, list) else (posting,))
+            for index, count in hits.items():
+                score = count / len(sample)
+                if score >= self.containment_threshold and (best is None or score > best[0]):
+                    best = (score, index, f"containment {score:.2f}")
+        if best is None:
+            return None
+        score, index, how = best
+        return self._docs[index], how, score
+
+    def _index_simhash(self, simhash: int, index: int) -> None:
+        known = self._simhashes.setdefault(index, [])
+        if simhash in known:
+            return
+        known.append(simhash)
+        for band in range(_SIMHASH_BANDS):
+            key = (band, (simhash >> (band * _BAND_BITS)) & ((1 << _BAND_BITS) - 1))
+            bucket = self._bands.setdefault(key, [])
+            if index not in bucket:
+                bucket.append(index)
+
+    def _index_shingles(self, shingles: set[int], index: int) -> None:
+        # A bare int for the common one-document posting: most shingles occur in one article.
+        for h in _sample(shingles):
+            posting = self._index.get(h)
+            if posting is None:
+                self._index[h] = index
+            elif isinstance(posting, list):
+                if index not in posting:
+                    posting.append(index)
+            elif posting != index:
+                self._index[h] = [posting, index]
+
+    # ----------------------------------------------------------------- outcomes
+    def _write_article(self, article: Article, provenance: dict[str, Any], urls: list[str],
+                       text_sha: str, simhash: int) -> AddResult:
+        rendered = render_seed_text(article).encode("utf-8")
+        h16 = url_hash16(provenance["canonical_url"])
+        while True:
+            number = self._next_number
+            path = self.directory / f"{number:03d}_{h16}.txt"
+            self._next_number += 1
+            if self._write_file_atomically(path, rendered):
+                break
+            LOG.warning("%s appeared meanwhile (another writer?); taking the next number", path)
+        index = self._new_doc(path.name, number, seed=False)
+        entry = _empty_entry()
+        entry.update({"file": path.name, "number": number, "seed": False, **provenance})
+        entry.update(_article_metadata(article))
+        entry.update({"text_sha256": text_sha, "simhash": _hex(simhash)})
+        self._append_manifest(entry)
+        for url in urls:
+            self._by_url.setdefault(url, index)
+        self._by_text.setdefault(text_sha, index)
+        self._index_simhash(simhash, index)
+        self._index_shingles(_shingles(_file_lines(rendered.decode("utf-8"))), index)
+        return AddResult("written", path, number)
+
+    def _record_seed_match(self, doc: _Doc, article: Article, provenance: dict[str, Any],
+                           text_sha: str, simhash: int, shingles: set[int], how: str,
+                           score: float) -> AddResult:
+        """A crawl reached a seed: no new file; the seed's entry gains URL, WARC pointer, metadata."""
+        index = self._doc_by_file[doc.file]
+        update = {"file": doc.file, "update": "seed-match", "seed": True, "matched": True,
+                  **provenance, **_article_metadata(article),
+                  "extracted_text_sha256": text_sha, "extracted_simhash": _hex(simhash),
+                  "matched_by": how, "similarity": round(score, 4)}
+        self._append_manifest(update)
+        doc.matched = doc.has_url = True
+        for url in {provenance["canonical_url"], _canonical_or_none(article.url)} - {None}:
+            self._by_url.setdefault(url, index)
+        self._by_text.setdefault(text_sha, index)
+        self._index_simhash(simhash, index)
+        self._index_shingles(shingles, index)
+        return self._result("seed-match", doc, f"seed {doc.file} matched by {how}")
+
+    def _record_alias(self, doc: _Doc, provenance: dict[str, Any], urls: list[str],
+                      status: Status, how: str, score: float) -> AddResult:
+        """Another URL carries an article already in the corpus: note it on that entry."""
+        index = self._doc_by_file[doc.file]
+        alias = {**provenance, "status": status, "matched_by": how, "similarity": round(score, 4)}
+        doc.aliases.append(alias)
+        self._append_manifest({"file": doc.file, "update": "alias", "aliases": doc.aliases})
+        for url in urls:
+            self._by_url.setdefault(url, index)
+        return self._result(status, doc, f"{how} with {doc.file}")
+
+    def _result(self, status: Status, doc: _Doc, reason: str) -> AddResult:
+        return AddResult(status, self.directory / doc.file, doc.number, reason)
+
+    # ----------------------------------------------------------------- I/O
+    def _write_file_atomically(self, path: Path, data: bytes) -> bool:
+        """Create `path` with `data` all at once; False if `path` already exists (never replaced)."""
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".txt", dir=self.directory)
+        except OSError as exc:
+            raise CorpusError(f"cannot write in corpus directory {self.directory}: {exc}") from exc
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)  # fails if `path` exists: no overwrite, even in a race
+            except FileExistsError:
+                return False
+            except OSError:
+                # Filesystems without hard links: rename, after a last existence check.
+                if path.exists():
+                    return False
+                os.rename(tmp, path)
+            self._fsync_directory()
+            return True
+        except OSError as exc:
+            raise CorpusError(f"cannot write {path}: {exc}") from exc
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _append_manifest(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+        try:
+            with self.manifest_path.open("a", encoding="utf-8", newline="\n") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise CorpusError(f"cannot append to {self.manifest_path}: {exc}") from exc
+
+    def _touch_manifest(self) -> None:
+        try:
+            self.manifest_path.touch(exist_ok=True)
+        except OSError as exc:
+            raise CorpusError(f"cannot create {self.manifest_path}: {exc}") from exc
+
+    def _fsync_directory(self) -> None:
+        try:
+            fd = os.open(self.directory, os.O_RDONLY)
+        except OSError:
+            return  # not supported here (e.g. some platforms); the file itself is synced
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+# --------------------------------------------------------------------------- helpers
+def _empty_entry() -> dict[str, Any]:
+    """Every DESIGN.md manifest field, so each full record has the same keys."""
+    return dict.fromkeys((
+        "file", "url", "canonical_url", "site", "title", "published", "author", "category", "lead",
+        "words", "text_sha256", "simhash", "warc_file", "warc_offset", "warc_record_id",
+        "fetched_at", "found_from", "extractor"))
+
+
+def _article_metadata(article: Article) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "date_line": article.date_line,
+        "author": article.author,
+        "category": article.category,
+        "tags": list(article.tags),
+        "lead": article.lead,
+        "language": article.language,
+        "words": article.words,
+        "extractor": dict(EXTRACTOR),
+    }
+
+
+def _read_manifest_lines(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """Parsed manifest lines and the number of unreadable ones (a torn last line)."""
+    lines, bad = [], 0
+    if not path.exists():
+        return lines, bad
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for raw in fh:
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                bad += 1
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("file"), str):
+                lines.append(obj)
+            else:
+                bad += 1
+    return lines, bad
+
+
+def _merge_manifest(lines: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        entry = merged.setdefault(line["file"], {})
+        entry.update({k: v for k, v in line.items() if k != "update"})
+    return merged
+
+
+def _canonical_or_none(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None
+
+
+def _host(url: str) -> str | None:
+    return (urlsplit(url).hostname or "").removeprefix("www.") or None
+
+
+def _read_text(path: Path) -> str:
+    return unicodedata.normalize("NFC", path.read_bytes().decode("utf-8", errors="replace"))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _hex(value: int) -> str:
+    return f"{value:016x}"
+
+
+def _word_count(text: str) -> int:
+    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+
+
+def _article_lines(article: Article) -> list[str]:
+    """The text an article is compared by: headline, sapo, body (no byline, date or URL)."""
+    return [article.title, *([article.lead] if article.lead else []), *article.paragraphs]
+
+
+def _file_lines(text: str) -> list[str]:
+    """The comparable lines of a corpus file: everything but blank, date and source-URL lines."""
+    return [line for line in (ln.strip() for ln in text.splitlines())
+            if line and not _SOURCE_LINE.match(line) and not _DATE_ONLY_LINE.match(line)]
+
+
+def _shingles(lines: Iterable[str]) -> set[int]:
+    """64-bit hashes of 5-word shingles, taken within each line (blocks are paragraphs).
+
+    Vietnamese words are mostly several syllables, so five tokens span two
+    or three words: long enough to be specific, short enough to survive edits.
+    """
+    out: set[int] = set()
+    for line in lines:
+        words = _WORD.findall(unicodedata.normalize("NFC", line).casefold())
+        if not words:
+            continue
+        if len(words) < SHINGLE_WORDS:
+            grams = [words]
+        else:
+            grams = [words[i:i + SHINGLE_WORDS] for i in range(len(words) - SHINGLE_WORDS + 1)]
+        for gram in grams:
+            digest = hashlib.blake2b(" ".join(gram).encode("utf-8"), digest_size=8).digest()
+            out.add(int.from_bytes(digest, "big"))
+    return out
+
+
+def _sample(shingles: set[int]) -> set[int]:
+    return {h for h in shingles if h % SAMPLE_MODULUS == 0}
+
+
+def _simhash(shingles: set[int]) -> int:
+    """Charikar SimHash of the shingle set (each shingle hash votes on every bit)."""
+    if not shingles:
+        return 0
+    votes = [0] * SIMHASH_BITS
+    for h in shingles:
+        for bit in range(SIMHASH_BITS):
+            votes[bit] += 1 if (h >> bit) & 1 else -1
+    return sum(1 << bit for bit, vote in enumerate(votes) if vote > 0)

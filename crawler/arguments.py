@@ -1,0 +1,82 @@
+"""Spider arguments of `scrapy crawl news`, parsed and validated up front.
+
+Validation happens before Scrapy starts (see crawler/commands/crawl.py), so a
+bad argument ends with one clear line and exit code 2, not a traceback from
+deep inside the engine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archive.seeds import SeedError, read_seed_urls
+from archive.urls import is_valid_http_url
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEEDS = REPO_ROOT / "seeds"
+DEFAULT_DEPTH = 2
+
+
+class ArgumentError(ValueError):
+    """A spider argument a user got wrong; the message says which and why."""
+
+
+@dataclass
+class CrawlArguments:
+    start_urls: list[str]
+    depth: int = DEFAULT_DEPTH
+    max_pages: int | None = None
+    topic: str = "none"
+    seeds_without_url: list[str] = field(default_factory=list)
+    invalid_seed_lines: list[str] = field(default_factory=list)
+
+
+def _positive_int(name: str, raw, *, allow_zero: bool) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ArgumentError(f"-a {name}={raw!r}: expected a whole number") from None
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ArgumentError(f"-a {name}={raw!r}: must be {'≥ 0' if allow_zero else '≥ 1'}")
+    return value
+
+
+def parse_crawl_arguments(urls=None, seeds=None, depth=None, max_pages=None,
+                          topic=None, since=None) -> CrawlArguments:
+    """Turn raw `-a` strings into checked values; raise ArgumentError on bad input."""
+    if since not in (None, ""):
+        raise ArgumentError("-a since=… is not supported yet (issue 6: incremental discovery)")
+    topic = (topic or "none").strip()
+    if topic != "none":
+        raise ArgumentError(
+            f"-a topic={topic!r} is not supported yet (issue 7); only 'none' "
+            "(follow every related link within depth) is available")
+    start_urls: list[str] = []
+    without_url: list[str] = []
+    invalid: list[str] = []
+    for raw in (urls or "").split(",") if urls else []:
+        url = raw.strip()
+        if not url:
+            continue
+        if not is_valid_http_url(url):
+            raise ArgumentError(f"-a urls: {url!r} is not a valid http(s) URL")
+        start_urls.append(url)
+    if seeds or not start_urls:
+        source = Path(seeds) if seeds else DEFAULT_SEEDS
+        try:
+            found = read_seed_urls(source)
+        except SeedError as exc:
+            raise ArgumentError(f"-a seeds: {exc}") from None
+        start_urls.extend(u for u in found.urls if u not in start_urls)
+        without_url = [str(p) for p in found.without_url]
+        invalid = [str(i) for i in found.invalid]
+    if not start_urls:
+        raise ArgumentError("no start URL: give -a urls=… or -a seeds=PATH with at least one URL")
+    return CrawlArguments(
+        start_urls=start_urls,
+        depth=DEFAULT_DEPTH if depth in (None, "") else _positive_int("depth", depth, allow_zero=True),
+        max_pages=None if max_pages in (None, "") else _positive_int("max_pages", max_pages, allow_zero=False),
+        topic=topic,
+        seeds_without_url=without_url,
+        invalid_seed_lines=invalid,
+    )

@@ -1,0 +1,40 @@
+"""`scrapy crawl`, with a preflight that turns bad input into one clear line.
+
+Scrapy builds the spider and its components inside the engine, where an
+exception becomes a logged traceback. Checking arguments and output
+directories first gives the user a plain message and exit code 2 instead.
+"""
+from __future__ import annotations
+
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from crawler.arguments import ArgumentError, parse_crawl_arguments
+from crawler.preflight import PreflightError, check_output_dirs
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args, opts):
+        if args and args[0] == "news":
+            try:
+                parse_crawl_arguments(**_known_args(opts.spargs))
+                check_output_dirs(self.settings)
+            except (ArgumentError, PreflightError, TypeError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                self.exitcode = 2
+                return
+        super().run(args, opts)
+        if self.crawler_process and any(
+            c.stats.get_value("archive/fatal") for c in self.crawler_process.crawlers
+        ):
+            self.exitcode = 1
+
+
+def _known_args(spargs: dict) -> dict:
+    allowed = {"urls", "seeds", "depth", "max_pages", "since", "topic"}
+    unknown = sorted(set(spargs) - allowed)
+    if unknown:
+        raise ArgumentError(f"unknown spider argument(s): {', '.join(unknown)}; "
+                            f"known: {', '.join(sorted(allowed))}")
+    return dict(spargs)

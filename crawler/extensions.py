@@ -1,0 +1,65 @@
+"""End-of-crawl summary: what was fetched, archived and written, and where."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from scrapy import signals
+
+
+class CrawlSummary:
+    """Prints a short human summary when the spider closes (stdout, after the logs)."""
+
+    def __init__(self, settings, stats):
+        self.settings = settings
+        self.stats = stats
+        self.started = time.time()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls(crawler.settings, crawler.stats)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def warc_files(self) -> list[Path]:
+        warc_dir = Path(self.settings.get("WARC_DIR", "data/warc"))
+        return sorted(p for p in warc_dir.glob("*.warc.gz") if p.stat().st_mtime >= self.started - 1)
+
+    def render(self) -> str:
+        s = self.stats.get_value
+        by_status = sorted(
+            (int(k.rsplit("/", 1)[1]), v) for k, v in self.stats.get_stats().items()
+            if k.startswith("downloader/response_status_count/")
+        )
+        lines = [
+            "Crawl summary",
+            f"  pages fetched     {s('downloader/response_count', 0)}"
+            + (f"  (by status: {', '.join(f'{c}×{n}' for c, n in by_status)})" if by_status else ""),
+            f"  download errors   {s('downloader/exception_count', 0)}",
+            f"  finish reason     {s('finish_reason', '?')}",
+        ]
+        if self.settings.getbool("WARC_ENABLED", True):
+            files = self.warc_files()
+            lines.append(f"  WARC records      {s('warc/records', 0)} in {len(files)} file(s) "
+                         f"under {self.settings.get('WARC_DIR')}")
+            lines += [f"    {p.name}  {p.stat().st_size:,} bytes" for p in files]
+        if self.settings.getbool("EXTRACT_ENABLED", True):
+            lines += [
+                f"  articles written  {s('corpus/written', 0)} → {self.settings.get('CORPUS_DIR')}"
+                f" (manifest: {Path(self.settings.get('CORPUS_DIR')) / 'manifest.jsonl'})",
+                f"  not articles      {s('articles/not_article', 0)}; "
+                f"duplicates/seed matches {sum(v for k, v in self.stats.get_stats().items() if k.startswith('corpus/') and k != 'corpus/written')}",
+            ]
+        return "\n".join(lines)
+
+    def spider_closed(self, spider, reason):
+        print(self.render(), flush=True)
+        stats_file = self.settings.get("CRAWL_STATS_FILE")
+        if stats_file:
+            # Machine-readable stats for scripts and benchmarks; temp + rename so readers never see half a file.
+            target = Path(stats_file)
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_text(json.dumps(self.stats.get_stats(), default=str, indent=1), "utf-8")
+            os.replace(tmp, target)

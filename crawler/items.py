@@ -1,0 +1,29 @@
+"""Items the spider emits; pipelines read them through itemadapter."""
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ArticlePage:
+    """A fetched page whose URL says it is an article, before extraction.
+
+    The pipeline decides from the extracted text whether it really is one.
+    """
+
+    url: str
+    site: str
+    body: bytes = field(repr=False)
+    encoding: str | None
+    status: int
+    depth: int
+    found_from: str | None
+    fetched_at: str
+    warc_record_id: str | None = None
+    # Resolves to archive.warc.RecordLocation once the writer thread has it on disk.
+    warc_location: Future | None = field(default=None, repr=False)
+    article: Any = field(default=None, repr=False)
+    corpus_file: str | None = None
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,30 @@
+"""Checks run before a crawl starts, so a wrong path fails early and clearly."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class PreflightError(RuntimeError):
+    pass
+
+
+def ensure_writable_dir(path: Path, what: str) -> None:
+    """Create `path` if needed and prove a file can be written there."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise PreflightError(f"{what} {str(path)!r} is not writable: {exc.strerror or exc}") from None
+
+
+def check_output_dirs(settings) -> None:
+    if settings.getbool("WARC_ENABLED", True):
+        ensure_writable_dir(Path(settings.get("WARC_DIR", "data/warc")), "WARC_DIR")
+    if settings.getbool("EXTRACT_ENABLED", True):
+        ensure_writable_dir(Path(settings.get("CORPUS_DIR", "data/corpus")), "CORPUS_DIR")
+        seeds = settings.get("CORPUS_SEEDS")
+        if seeds and not os.path.isdir(seeds):
+            raise PreflightError(f"CORPUS_SEEDS {seeds!r} is not a directory")

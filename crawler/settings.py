@@ -1,0 +1,63 @@
+"""Defaults for the news crawler: polite, archiving, extracting.
+
+Every component is switched and configured here by name; `-s NAME=value`
+overrides any of them for one run.
+"""
+from pathlib import Path
+
+BOT_NAME = "vn-news-archiver"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+USER_AGENT = "vn-news-archiver/0.1 (+research corpus; contact: see README)"
+
+# --- politeness -------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+COOKIES_ENABLED = False  # news pages need no session; also avoids tldextract's online suffix fetch
+TELNETCONSOLE_ENABLED = False
+
+# --- archive: WARC capture ---------------------------------------------------
+WARC_ENABLED = True
+WARC_DIR = "data/warc"
+WARC_MAX_SIZE = 1_000_000_000
+WARC_PREFIX = "news"
+# The capturing handler tees the bytes off the wire (exact status line and
+# headers, body still chunked/compressed as sent); see crawler/capture.py.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.capture.CapturingHTTP11DownloadHandler",
+    "https": "crawler.capture.CapturingHTTP11DownloadHandler",
+}
+# 950: sees responses before HttpCompressionMiddleware (590) decodes them and
+# before RedirectMiddleware (600) turns 3xx into new requests.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.WarcCaptureMiddleware": 950,
+}
+
+# --- extraction and corpus ---------------------------------------------------
+EXTRACT_ENABLED = True
+CORPUS_DIR = "data/corpus"
+CORPUS_SEEDS = str(Path(__file__).resolve().parent.parent / "seeds")
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractionPipeline": 300,
+    "crawler.pipelines.CorpusPipeline": 800,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlSummary": 500,
+}
+DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not a warning
+
+# --- replay / distributed (later issues) -------------------------------------
+ARCHIVE_REPLAY = ""
+REDIS_URL = ""
+
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,88 @@
+"""Shared test fixtures: the local fixture proxy and a helper that runs the real crawl command."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.fixtureserver import FixtureServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def fixture_server():
+    server = FixtureServer().start_background()
+    yield server
+    server.shutdown()
+
+
+@dataclass
+class CrawlRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    out: Path
+    hits: list = field(default_factory=list)  # URLs the fixture server was asked for
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.out / "warc"
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.out / "corpus"
+
+    @property
+    def stats(self) -> dict:
+        path = self.out / "stats.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def manifest(self) -> list[dict]:
+        path = self.corpus_dir / "manifest.jsonl"
+        return [json.loads(line) for line in path.read_text("utf-8").splitlines()] if path.exists() else []
+
+    def log(self) -> str:
+        path = self.out / "crawl.log"
+        return path.read_text("utf-8") if path.exists() else ""
+
+
+def run_crawl(out: Path, *spider_args: str, server: FixtureServer | None = None,
+              settings: dict | None = None, timeout: float = 120) -> CrawlRun:
+    """Run `scrapy crawl news` in a subprocess, through the fixture proxy when given."""
+    out.mkdir(parents=True, exist_ok=True)
+    merged = {
+        "WARC_DIR": out / "warc", "CORPUS_DIR": out / "corpus", "AUTOTHROTTLE_ENABLED": False,
+        "LOG_FILE": out / "crawl.log", "LOG_LEVEL": "INFO", "CRAWL_STATS_FILE": out / "stats.json",
+        "DOWNLOAD_TIMEOUT": 5, "RETRY_TIMES": 0,
+    }
+    merged.update(settings or {})
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news"]
+    for arg in spider_args:
+        cmd += ["-a", arg]
+    for name, value in merged.items():
+        cmd += ["-s", f"{name}={value}"]
+    env = {**os.environ, **(server.proxy_env() if server else {})}
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return CrawlRun(proc.returncode, proc.stdout, proc.stderr, out)
+
+
+@pytest.fixture
+def crawl(tmp_path, fixture_server):
+    """`crawl(*args, settings=...)` runs the spider against the fixture sites."""
+    counter = iter(range(1000))
+
+    def _crawl(*args, settings=None, offline=False):
+        with fixture_server.site.lock:
+            fixture_server.site.hits.clear()
+        result = run_crawl(tmp_path / f"run{next(counter)}", *args,
+                           server=None if offline else fixture_server, settings=settings)
+        with fixture_server.site.lock:
+            result.hits = list(fixture_server.site.hits)
+        return result
+    return _crawl
