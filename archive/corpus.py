@@ -430,6 +430,7 @@ class Corpus:
             raise CorpusError(f"cannot write in corpus directory {self.directory}: {exc}") from exc
         try:
             with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; corpus files are for sharing
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())

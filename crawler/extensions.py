@@ -20,7 +20,8 @@ class CrawlSummary:
     @classmethod
     def from_crawler(cls, crawler):
         ext = cls(crawler.settings, crawler.stats)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        # engine_stopped comes after every spider_closed handler, so the WARC files are closed by then.
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
 
     def warc_files(self) -> list[Path]:
@@ -54,7 +55,7 @@ class CrawlSummary:
             ]
         return "\n".join(lines)
 
-    def spider_closed(self, spider, reason):
+    def engine_stopped(self):
         print(self.render(), flush=True)
         stats_file = self.settings.get("CRAWL_STATS_FILE")
         if stats_file:

@@ -31,8 +31,11 @@ FIXTURE_WEB = Path(__file__).resolve().parent / "fixtures" / "web"
 HTML_SUFFIXES = {"", ".html", ".htm", ".vnp", ".amp"}
 
 
-def _self_signed_context() -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate (made with `cryptography`)."""
+def _self_signed_context(hosts: list[str]) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate (made with `cryptography`).
+
+    The certificate names every fixture host, so Scrapy's hostname check stays quiet.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -45,7 +48,8 @@ def _self_signed_context() -> ssl.SSLContext:
         x509.CertificateBuilder().subject_name(name).issuer_name(name)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("fixture.test")]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName(h) for host in hosts for h in (host, f"*.{host}")]), critical=False)
         .sign(key, hashes.SHA256())
     )
     tmp = Path(tempfile.mkdtemp(prefix="fixture-tls-"))
@@ -78,6 +82,9 @@ class FixtureSite:
         self.routes: dict = json.loads(routes_file.read_text("utf-8")) if routes_file.exists() else {}
         self.lock = threading.Lock()
         self.hits: list[str] = []
+
+    def hosts(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
 
     def file_for(self, host: str, path: str) -> Path | None:
         rel = path.lstrip("/") or "index.html"
@@ -215,7 +222,7 @@ class FixtureServer(ThreadingHTTPServer):
                  handler=FixtureHandler):
         super().__init__(("127.0.0.1", port), handler)
         self.site = site or FixtureSite()
-        self.tls_context = _self_signed_context()
+        self.tls_context = _self_signed_context(self.site.hosts())
 
     @property
     def proxy_url(self) -> str:
