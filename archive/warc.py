@@ -585,6 +585,8 @@ class WarcWriter:
         Raises `WarcWriteError` (once) if any write failed; the file that
         failed keeps its `.open` suffix.
         """
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("close() from the writer thread would wait for itself")
         with self._lock:
             if self._closed:
                 return

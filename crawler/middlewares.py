@@ -109,7 +109,7 @@ class WarcCaptureMiddleware:
         if isinstance(exception, IgnoreRequest):  # robots.txt, offsite: never downloaded
             return None
         if isinstance(exception, StopDownload) and exception.response is not None:
-            # A callback stopped the body early: archive what arrived, marked truncated.
+            # A bytes_received/headers_received handler stopped the body: archive what arrived, truncated.
             self._archive(request, exception.response, capture)
             return None
         self.stats.inc_value("warc/failed_downloads")
@@ -131,6 +131,10 @@ class WarcCaptureMiddleware:
         self.stats.set_value("warc/files", written.files)
 
     def _archive(self, request: Request, response: Response, capture: WireCapture | None) -> None:
+        if self.writer.closed:  # a straggler after spider_closed; nothing left to write to
+            self.stats.inc_value("warc/after_close")
+            logger.warning("Not archived, WARC writer already closed: %s", response.url)
+            return
         exchange = exchange_from_capture(request, response, capture)
         if exchange is None:
             exchange = reconstructed_exchange(request, response)

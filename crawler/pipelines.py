@@ -1,36 +1,70 @@
-"""Extraction and corpus pipelines: thin glue around archive.extract and archive.corpus."""
+"""Extraction and corpus pipelines: thin glue around archive.extract_pool and archive.corpus.
+
+Extraction runs in worker processes (`EXTRACT_WORKERS`, one per core by
+default) so the reactor thread only fetches and archives. Scrapy's scraper
+already limits how much item work is in flight (`CONCURRENT_ITEMS`,
+`SCRAPER_SLOT_MAX_ACTIVE_SIZE`) and stops taking responses when it is full,
+which is the backpressure: a saturated pool slows scheduling instead of
+queueing pages in memory. Corpus writes happen in the order the spider emitted
+the pages, whatever order extractions finish in, so numbering is dense and
+repeatable for the same archive.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 
-from archive.corpus import Corpus
-from archive.extract import extract_article
+from archive.corpus import Corpus, CorpusError
+from archive.extract_pool import ExtractionPool
 from crawler.arguments import DEFAULT_SEEDS
 from crawler.sites import profile_for
+
+
+def wait_for(future):
+    """Await a `concurrent.futures.Future` from Scrapy code without blocking a thread."""
+    deferred = Deferred()
+
+    def settle(done):
+        if done.exception() is not None:
+            deferred.errback(done.exception())
+        else:
+            deferred.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))
+    return maybe_deferred_to_future(deferred)
 
 
 class ExtractionPipeline:
     """Turns an archived article page into an `Article`, or drops it with the reason."""
 
-    def __init__(self, stats):
+    def __init__(self, stats, pool: ExtractionPool):
         self.stats = stats
+        self.pool = pool
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("EXTRACT_ENABLED", True):
             raise NotConfigured
-        return cls(crawler.stats)
+        raw = crawler.settings.get("EXTRACT_WORKERS")
+        pipeline = cls(crawler.stats, ExtractionPool(None if raw in (None, "") else int(raw)))
+        crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
+        return pipeline
 
-    def process_item(self, item, spider=None):
+    def close(self):
+        self.pool.close()
+
+    async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         url = adapter["url"]
-        article = extract_article(adapter["body"], url, profile_for(url).extraction,
-                                  encoding=adapter.get("encoding"))
+        article = await wait_for(self.pool.submit(adapter["body"], url, profile_for(url).extraction,
+                                                  adapter.get("encoding")))
+        adapter["body"] = b""  # the page is in the WARC; don't hold it while waiting for our turn
         if not article.is_article:
             self.stats.inc_value("articles/not_article")
             raise DropItem(f"not an article ({article.reason}): {url}")
@@ -45,12 +79,45 @@ def corpus_seeds_setting(settings) -> Path | None:
     return Path(raw) if raw else None
 
 
+class CommitOrder:
+    """Lets items through in their sequence order; items that leave early free their turn."""
+
+    def __init__(self):
+        self.next_seq = 0
+        self.finished: set[int] = set()
+        self.waiting: dict[int, Deferred] = {}
+
+    def turn(self, seq: int) -> Deferred:
+        deferred = Deferred()
+        self.waiting[seq] = deferred
+        self._release()
+        return deferred
+
+    def done(self, seq: int | None) -> None:
+        if seq is None:
+            return
+        self.finished.add(seq)
+        self._release()
+
+    def _release(self) -> None:
+        while True:
+            if self.next_seq in self.waiting:
+                self.waiting.pop(self.next_seq).callback(None)
+                return  # the holder calls done() when it has written
+            if self.next_seq in self.finished:
+                self.finished.discard(self.next_seq)
+                self.next_seq += 1
+                continue
+            return
+
+
 class CorpusPipeline:
     """Writes extracted articles into the seed-format corpus with their WARC pointer."""
 
     def __init__(self, corpus: Corpus, stats):
         self.corpus = corpus
         self.stats = stats
+        self.order = CommitOrder()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -58,24 +125,41 @@ class CorpusPipeline:
             raise NotConfigured
         corpus = Corpus(Path(crawler.settings.get("CORPUS_DIR", "data/corpus")),
                         corpus_seeds_setting(crawler.settings))
-        return cls(corpus, crawler.stats)
+        pipeline = cls(corpus, crawler.stats)
+        # An item dropped or failed anywhere before us must not hold up the ones after it.
+        crawler.signals.connect(pipeline._left_early, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline._left_early, signal=signals.item_error)
+        return pipeline
+
+    def _left_early(self, item, **kwargs):
+        adapter = ItemAdapter(item)
+        if adapter.get("corpus_file") is None and not adapter.get("extra", {}).get("corpus_seen"):
+            self.order.done(adapter.get("seq"))
 
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
+        seq = adapter.get("seq")
         location = None
-        future = adapter.get("warc_location")
-        if future is not None:
-            # The WARC writer thread reports where the record landed; wait off the reactor.
-            location = await maybe_deferred_to_future(deferToThread(future.result))
-        result = self.corpus.add(
-            adapter["article"],
-            site=adapter["site"],
-            warc_file=getattr(location, "warc_file", None),
-            warc_offset=getattr(location, "offset", None),
-            warc_record_id=adapter.get("warc_record_id"),
-            fetched_at=adapter.get("fetched_at"),
-            found_from=adapter.get("found_from"),
-        )
+        if adapter.get("warc_location") is not None:
+            location = await wait_for(adapter["warc_location"])
+        if seq is not None:
+            await maybe_deferred_to_future(self.order.turn(seq))
+        adapter["extra"]["corpus_seen"] = True
+        try:
+            result = self.corpus.add(
+                adapter["article"],
+                site=adapter["site"],
+                warc_file=getattr(location, "warc_file", None),
+                warc_offset=getattr(location, "offset", None),
+                warc_record_id=adapter.get("warc_record_id"),
+                fetched_at=adapter.get("fetched_at"),
+                found_from=adapter.get("found_from"),
+            )
+        except CorpusError as exc:
+            self.stats.set_value("archive/fatal", str(exc))
+            raise
+        finally:
+            self.order.done(seq)
         self.stats.inc_value(f"corpus/{result.status}")
         if result.status != "written":
             raise DropItem(f"{result.status}: {adapter['url']} ({result.reason or result.file})")

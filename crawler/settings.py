@@ -45,6 +45,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 # --- extraction and corpus ---------------------------------------------------
 EXTRACT_ENABLED = True
+EXTRACT_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
 CORPUS_DIR = "data/corpus"
 CORPUS_SEEDS = str(Path(__file__).resolve().parent.parent / "seeds")
 ITEM_PIPELINES = {

@@ -29,6 +29,7 @@ class NewsSpider(scrapy.Spider):
         self.max_pages = self.args.max_pages
         self._seen: set[str] = set()
         self._scheduled = 0
+        self._items = 0
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
 
     async def start(self):
@@ -68,6 +69,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("not a text page, archived only: %s", response.url)
             return
         if profile.is_article_url(response.url):
+            seq, self._items = self._items, self._items + 1  # before yielding: generators interleave
             yield ArticlePage(
                 url=response.url,
                 site=profile.name,
@@ -79,6 +81,7 @@ class NewsSpider(scrapy.Spider):
                 fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 warc_record_id=response.meta.get("warc_record_id"),
                 warc_location=response.meta.get("warc_location"),
+                seq=seq,
             )
             selectors = profile.related_links
         else:

@@ -1,0 +1,53 @@
+"""Article extraction in worker processes, so parsing never holds the caller's GIL.
+
+trafilatura is pure CPU work under the GIL; running it in the crawler's
+reactor thread caps a crawl at one core. The pool keeps one worker per core
+(by default) and hands back `concurrent.futures.Future`s, which any event
+loop can wait on. ``workers=0`` runs extraction inline, for debugging and for
+callers that are already parallel.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from .extract import Article, ExtractionHints, extract_article
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _extract(body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None) -> Article:
+    return extract_article(body, url, hints, encoding=encoding)
+
+
+class ExtractionPool:
+    """A process pool running `extract_article`; results come back as futures."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = default_workers() if workers is None else workers
+        self._executor: ProcessPoolExecutor | None = None
+        if self.workers > 0:
+            # forkserver, not fork: the caller has threads (WARC writer, Twisted
+            # pool) and forking a threaded process can copy held locks.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["archive.extract"])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+
+    def submit(self, body: bytes, url: str, hints: ExtractionHints | None,
+               encoding: str | None = None) -> Future:
+        if self._executor is None:
+            future: Future = Future()
+            try:
+                future.set_result(_extract(body, url, hints, encoding))
+            except BaseException as exc:  # surfaced to the waiter, like a worker's error
+                future.set_exception(exc)
+            return future
+        return self._executor.submit(_extract, body, url, hints, encoding)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
