@@ -13,6 +13,14 @@ from importlib import import_module
 
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "extract": ("archive.reextract", "re-extract a corpus from WARC files, offline, in parallel"),
+    "eval": ("archive.evaluate", "score our extractor vs trafilatura and jusText on the gold set"),
+    "index": ("archive.index", "build CDXJ indexes (per file and merged DIR/index.cdxj); look up a URL"),
+    "check": ("archive.check", "verify every record's digests; report truncated and .open files"),
+    "repair": ("archive.repair", "turn an interrupted *.warc.gz.open into a verified *.warc.gz"),
+    "stats": ("archive.stats", "records by type, status, host, MIME type; date range and sizes"),
+    "export": ("archive.wacz", "pack WARC files, index and page list into a WACZ file (--wacz)"),
+    "serve": ("archive.serve", "browse the archive in pywb on 127.0.0.1 (or --screenshot a page)"),
 }
 
 
@@ -43,4 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the importable copy: under `-m` this file is `__main__`, and commands raise
+    # `archive.__main__.UserError`, a different class from this module's own.
+    from archive.__main__ import main as _main
+
+    raise SystemExit(_main())

@@ -36,6 +36,10 @@ def crawl_once(server: FixtureServer, site: BenchSite, work: Path, *, warc: bool
            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=16",
            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING",
            "-s", f"CRAWL_STATS_FILE={stats_file}"]
+    if not warc:
+        # "Off" means stock Scrapy: no WARC middleware and no wire tee in the download handler.
+        stock = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+        cmd += ["-s", json.dumps({"http": stock, "https": stock}).join(("DOWNLOAD_HANDLERS=", ""))]
     started = time.perf_counter()
     subprocess.run(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()}, check=True,
                    stdout=subprocess.DEVNULL)

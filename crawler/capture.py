@@ -15,6 +15,7 @@ capture fails loudly.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +108,8 @@ class _TransportTee:
         self._capture._sent.append(data)
         self._transport.write(data)
 
-    def writeSequence(self, data: list[bytes]) -> None:  # noqa: N802 (Twisted's name)
+    def writeSequence(self, data: Iterable[bytes]) -> None:  # noqa: N802 (Twisted's name)
+        data = list(data)  # an iterator could be read only once
         self._capture._sent.extend(data)
         self._transport.writeSequence(data)
 

@@ -85,6 +85,8 @@ class WarcCaptureMiddleware:
             prefix=settings.get("WARC_PREFIX") or "crawl",
             max_size=settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
             builder=RecordBuilder(payload_digest=settings.get("WARC_PAYLOAD_DIGEST") or "entity"),
+            # gzip is most of the writer's CPU: 1 is ~2x faster, files ~10-20 % larger.
+            compress_level=settings.getint("WARC_COMPRESS_LEVEL", 6),
         )
         middleware = cls(writer, crawler)
         crawler.signals.connect(middleware.close_writer, signal=signals.spider_closed)

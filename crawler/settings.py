@@ -31,6 +31,14 @@ WARC_ENABLED = True
 WARC_DIR = "data/warc"
 WARC_MAX_SIZE = 1_000_000_000
 WARC_PREFIX = "news"
+WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
+WARC_COMPRESS_LEVEL = 6
+# Which bytes WARC-Payload-Digest covers for a chunked response. "stored" (the
+# body as stored, still chunked) is what warcio check and pywb expect, so every
+# file passes the standard tools; "entity" is the de-chunked entity the WARC
+# 1.1 text and IIPC guidance call for, which warcio 1.8.1 reports as a failure
+# (webrecorder/warcio#74). Both are identical for unchunked responses.
+WARC_PAYLOAD_DIGEST = "stored"
 # The capturing handler tees the bytes off the wire (exact status line and
 # headers, body still chunked/compressed as sent); see crawler/capture.py.
 DOWNLOAD_HANDLERS = {
@@ -58,7 +66,11 @@ EXTENSIONS = {
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not a warning
 
 # --- replay / distributed (later issues) -------------------------------------
+# ARCHIVE_REPLAY=DIR: crawl from that archive, no network; the addon swaps the
+# download handlers and turns WARC capture off (crawler/replay.py).
 ARCHIVE_REPLAY = ""
+ARCHIVE_REPLAY_AT = ""  # serve captures nearest this time (YYYYMMDDhhmmss) instead of the latest
+ADDONS = {"crawler.replay.ArchiveReplayAddon": 0}
 REDIS_URL = ""
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -344,7 +344,7 @@ def test_writer_writes_warcinfo_first_and_renames_on_close(tmp_path):
     writer.close()
     [path] = directory.glob("*.warc.gz")
     assert not list(directory.glob("*.open"))
-    assert re.fullmatch(rf"test-\d{{17}}-00000-test-host-\d+\.warc\.gz", path.name)
+    assert re.fullmatch(r"test-\d{17}-00000-test-host-\d+\.warc\.gz", path.name)
     members = read_members(path)
     assert [m.type for m in members] == ["warcinfo", "request", "response"]
     assert members[0].get("WARC-Filename") == path.name

@@ -1,0 +1,114 @@
+"""`python -m archive extract`: the corpus rebuilt from the WARC equals the one the crawl wrote."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from archive.corpus import Corpus
+from archive.records import read_response_at
+from archive.reextract import SiteRules, reextract
+from tests.conftest import REPO, run_crawl
+
+
+def archive_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "archive", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory, fixture_server):
+    """One real crawl of the fixture sites, one request at a time so the order is fixed."""
+    run = run_crawl(tmp_path_factory.mktemp("crawl"), server=fixture_server, settings={"CONCURRENT_REQUESTS": 1})
+    assert run.returncode == 0, run.stderr
+    assert len(list(run.corpus_dir.glob("*.txt"))) > 5
+    return run
+
+
+def corpus_files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.glob("*.txt"))}
+
+
+def without_fetched_at(value):
+    """A manifest entry minus `fetched_at` (parse time in the crawl, WARC-Date here)."""
+    if isinstance(value, dict):
+        return {k: without_fetched_at(v) for k, v in value.items() if k != "fetched_at"}
+    if isinstance(value, list):
+        return [without_fetched_at(v) for v in value]
+    return value
+
+
+def assert_same_corpus(crawl_dir: Path, rebuilt_dir: Path) -> None:
+    assert corpus_files(rebuilt_dir) == corpus_files(crawl_dir)  # same names, same bytes
+    crawl_entries, rebuilt_entries = Corpus(crawl_dir).entries(), Corpus(rebuilt_dir).entries()
+    assert list(rebuilt_entries) == list(crawl_entries)
+    for name, entry in crawl_entries.items():
+        again = rebuilt_entries[name]
+        # Everything the manifest says, WARC pointers and found_from included ...
+        assert without_fetched_at(again) == without_fetched_at(entry), name
+        # ... and the fetch time within the second or two between capture and parse.
+        if entry.get("fetched_at"):
+            gap = datetime.fromisoformat(again["fetched_at"]) - datetime.fromisoformat(entry["fetched_at"])
+            assert abs(gap.total_seconds()) <= 2, name
+
+
+def test_cli_rebuilds_the_crawl_corpus_byte_for_byte(crawled, tmp_path):
+    out = tmp_path / "rebuilt"
+    proc = archive_cli("extract", crawled.warc_dir, "--out", out, "--workers", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr == ""
+    assert "written 4" in proc.stdout
+    assert_same_corpus(crawled.corpus_dir, out)
+    found_from = [e.get("found_from") for e in Corpus(out).entries().values() if not e.get("seed")]
+    assert found_from and all(f and f.startswith("https://") for f in found_from)  # from the Referer
+
+
+def test_in_process_single_worker_gives_the_same_corpus(crawled, tmp_path):
+    corpus = Corpus(tmp_path / "rebuilt", REPO / "seeds")
+    stats = reextract(sorted(crawled.warc_dir.glob("*.warc.gz")), corpus,
+                      rules=SiteRules.from_site_profiles(), workers=1)
+    assert stats.outcomes["written"] == 4 and stats.report.clean
+    assert_same_corpus(crawled.corpus_dir, tmp_path / "rebuilt")
+
+
+def test_killed_crawl_file_is_read_up_to_the_cut(crawled, tmp_path):
+    (warc,) = crawled.warc_dir.glob("*.warc.gz")
+    entries = [e for e in Corpus(crawled.corpus_dir).entries().values() if e.get("warc_offset")]
+    last = max(entries, key=lambda e: e["warc_offset"])
+    cut = tmp_path / "in" / (warc.name + ".open")
+    cut.parent.mkdir()
+    length = read_response_at(warc, last["warc_offset"]).length
+    cut.write_bytes(warc.read_bytes()[: last["warc_offset"] + length // 2])  # inside the body
+    out = tmp_path / "rebuilt"
+    proc = archive_cli("extract", cut.parent, "--out", out, "--workers", "1", "--no-seeds")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "warning:" in proc.stderr and "cut short" in proc.stderr
+    assert "skipped 1 truncated" in proc.stdout
+    pointers = {json.loads(line).get("warc_offset") for line in (out / "manifest.jsonl").read_text().splitlines()}
+    assert last["warc_offset"] not in pointers
+
+
+@pytest.mark.parametrize("case", ["missing", "not-warc", "empty-dir", "out-under-a-file", "out-is-a-file",
+                                  "workers-0", "seeds-missing"])
+def test_bad_input_is_one_error_line(case, tmp_path, crawled):
+    warc_dir = crawled.warc_dir
+    out = tmp_path / "out"
+    args = {
+        "missing": [tmp_path / "nope.warc.gz", "--out", out],
+        "not-warc": [REPO / "README.md", "--out", out],
+        "empty-dir": [tmp_path, "--out", out],
+        "out-under-a-file": [warc_dir, "--out", REPO / "README.md" / "corpus"],
+        "out-is-a-file": [warc_dir, "--out", REPO / "README.md"],
+        "workers-0": [warc_dir, "--out", out, "--workers", "0"],
+        "seeds-missing": [warc_dir, "--out", out, "--seeds", tmp_path / "no-seeds"],
+    }[case]
+    proc = archive_cli("extract", *args)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert not out.exists()  # refused before anything was written
