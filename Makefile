@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test crawl bench eval install clean
+.PHONY: demo test crawl bench eval install clean schedule bench-incremental sites redis bench-distributed bench-topic
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,46 @@ crawl: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.run
 
+## bench-incremental: re-crawl of a 2,000-page site with 1 % edited: time and bytes vs the first crawl
+bench-incremental: $(STAMP)
+	$(PY) -m bench.incremental
+
+## schedule: print a cron line and a systemd service + timer for scheduled incremental crawls of this checkout
+SCHEDULE_ARGS ?= -a since=3d
+schedule:
+	@echo "# crontab -e: every 6 hours, incremental crawl with discovery (a second run while one is going exits 3)"
+	@echo "0 */6 * * * cd $(CURDIR) && $(CURDIR)/$(VENV)/bin/scrapy crawl news $(SCHEDULE_ARGS) >> $(CURDIR)/data/cron.log 2>&1"
+	@echo
+	@echo "# /etc/systemd/system/vn-news-crawl.service"
+	@echo "[Unit]"
+	@echo "Description=vn-news-archiver incremental crawl"
+	@echo "After=network-online.target"
+	@echo "Wants=network-online.target"
+	@echo "[Service]"
+	@echo "Type=oneshot"
+	@echo "User=$(USER)"
+	@echo "WorkingDirectory=$(CURDIR)"
+	@echo "ExecStart=$(CURDIR)/$(VENV)/bin/scrapy crawl news $(SCHEDULE_ARGS)"
+	@echo "SuccessExitStatus=3"
+	@echo
+	@echo "# /etc/systemd/system/vn-news-crawl.timer  (then: systemctl enable --now vn-news-crawl.timer)"
+	@echo "[Unit]"
+	@echo "Description=vn-news-archiver incremental crawl every 6 hours"
+	@echo "[Timer]"
+	@echo "OnCalendar=*-*-* 00/6:00:00"
+	@echo "RandomizedDelaySec=10min"
+	@echo "Persistent=true"
+	@echo "[Install]"
+	@echo "WantedBy=timers.target"
+
+## bench-topic: topic-filtered crawl vs topic=none on a generated three-site web (figures go in the README)
+bench-topic: $(STAMP)
+	$(PY) -m bench.topic
+
+## sites: the supported sites, their entry points and what each profile provides
+sites: $(STAMP)
+	$(PY) -m crawler.sites
+
 ## eval: extraction quality on the gold set (ours vs trafilatura vs jusText); fails below tests/eval_baseline.json
 eval: $(STAMP)
 	$(PY) -m archive eval $(EVAL_ARGS)
@@ -55,6 +95,19 @@ serve: $(STAMP) $(PYWB_STAMP)
 screenshot: $(STAMP) $(PYWB_STAMP)
 	@test -d data/demo/warc || $(MAKE) --no-print-directory demo
 	$(PY) -m archive serve data/demo/warc --port 0 --root data/demo/pywb --screenshot data/screenshot.png $(SCREENSHOT_ARGS)
+
+## redis: a throwaway redis-server on 127.0.0.1:$(REDIS_PORT) for distributed crawls (installs it via apt-get when missing)
+REDIS_PORT ?= 6379
+REDIS_DIR  ?= $(or $(TMPDIR),/tmp)/vn-news-redis
+redis:
+	@command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+	@mkdir -p $(REDIS_DIR)
+	redis-server --bind 127.0.0.1 --port $(REDIS_PORT) --dir $(REDIS_DIR) --save "" --appendonly no --daemonize yes
+	@echo "export REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/0   # stop: redis-cli -p $(REDIS_PORT) shutdown"
+
+## bench-distributed: pages/s of 1, 2, 3 crawler processes on one Redis (50 ms per request)
+bench-distributed: $(STAMP)
+	$(PY) -m bench.distributed
 
 clean:
 	rm -rf data/demo

@@ -110,12 +110,14 @@ def _is_chunked(head: bytes) -> bool:
 # --- checking ------------------------------------------------------------------------
 
 
-def check_record(fields: dict[str, str], block: bytes, missing: int) -> list[str]:
-    """Problems with one record, given its named fields and block as read."""
+def check_record(fields: dict[str, str], block: bytes) -> list[str]:
+    """Problems with one record, given its named fields (lower-cased names) and block as read."""
+    declared = fields.get("content-length", "")
+    if not declared.isdigit():
+        return ["record header cut short or without Content-Length"]
+    if len(block) < int(declared):
+        return [f"truncated: {int(declared) - len(block)} bytes of the block are missing"]
     problems = []
-    if missing:
-        problems.append(f"truncated: {missing} bytes of the block are missing")
-        return problems
     block_digest = fields.get("warc-block-digest")
     if block_digest and digest_matches(block_digest, block) is False:
         problems.append(f"block digest failed: {block_digest}")
@@ -145,11 +147,10 @@ def verify_warc_file(path: str | Path) -> FileReport:
                 offset = iterator.offset
                 fields = {name.lower(): value for name, value in record.rec_headers.headers}
                 block = _read_all(record.raw_stream)
-                missing = getattr(record.raw_stream, "limit", 0) or 0
                 errors_before = iterator.err_count
                 iterator.read_to_end()
                 report.records += 1
-                messages = check_record(fields, block, missing)
+                messages = check_record(fields, block)
                 if iterator.err_count > errors_before:
                     messages.append("record not followed by its CRLF CRLF end: Content-Length may be wrong")
                 report.digests_checked += bool(fields.get("warc-block-digest") or fields.get("warc-payload-digest"))
@@ -163,7 +164,27 @@ def verify_warc_file(path: str | Path) -> FileReport:
             report.problems.append(Problem(iterator.offset, f"unreadable from here on ({reason})"))
     if report.records == 0 and not report.problems:
         report.problems.append(Problem(0, "no WARC record in the file"))
+    elif not report.problems and offset is not None and not _last_member_complete(report.path, offset):
+        # The record may be whole while its gzip member is not: the file was cut short.
+        report.problems.append(Problem(offset, "the last gzip member is cut short (file truncated)"))
     return report
+
+
+def _last_member_complete(path: Path, offset: int) -> bool:
+    with path.open("rb") as fh:
+        if fh.read(2) != b"\x1f\x8b":
+            return True  # not gzip-compressed: nothing to cut short but records
+        fh.seek(offset)
+        decompressor = zlib.decompressobj(wbits=31)
+        try:
+            while not decompressor.eof:
+                piece = fh.read(_CHUNK)
+                if not piece:
+                    return False
+                decompressor.decompress(piece)
+        except zlib.error:
+            return False
+    return True
 
 
 def _read_all(stream) -> bytes:

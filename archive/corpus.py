@@ -8,8 +8,12 @@ The manifest is append-only. A line is either a full record (an imported
 seed, a written article) or an *update* of an earlier record, marked by
 `"update"`: `"seed-match"` (a crawl reached a seed: URL, WARC pointer and
 extracted metadata), `"alias"` (another URL carries the same article; the
-line holds the whole `aliases` list) or `"recovered"` (a file found on disk
-without a manifest line, after a crash between the two writes). Readers merge
+line holds the whole `aliases` list), `"recovered"` (a file found on disk
+without a manifest line, after a crash between the two writes) or `"version"`
+(the article at the entry's own URL was re-crawled with different text: the
+new text goes to `versions/<NNN_h16>.v<N>.txt`, the numbered file stays as
+first written, and the line holds `version` (latest number), `version_file`
+and the whole `versions` list with each version's provenance and hashes). Readers merge
 the lines of one `file` in order, later keys winning: `Corpus.entries()`
 does exactly that.
 
@@ -45,7 +49,7 @@ import tempfile
 import threading
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Literal
@@ -60,7 +64,9 @@ __all__ = ["Corpus", "CorpusError", "AddResult", "Status", "MANIFEST_NAME"]
 LOG = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.jsonl"
-Status = Literal["written", "duplicate-url", "duplicate-text", "near-duplicate", "seed-match", "not-article"]
+Status = Literal["written", "duplicate-url", "duplicate-text", "near-duplicate", "seed-match", "not-article",
+                 "version"]
+VERSIONS_DIR = "versions"
 
 SHINGLE_WORDS = 5
 SAMPLE_MODULUS = 8  # keep shingle hashes ≡ 0 (mod 8) for the containment index
@@ -99,6 +105,9 @@ class _Doc:
     matched: bool  # a seed that a crawl has reached (its manifest entry has a URL and WARC pointer)
     aliases: list[dict[str, Any]]
     has_url: bool = False  # the file names its own URL: only that URL can make it a seed match
+    url: str | None = None  # its own canonical URL: only that URL gets new versions
+    text_shas: set[str] = field(default_factory=set)  # extracted texts seen at that URL (all versions)
+    versions: list[dict[str, Any]] = field(default_factory=list)  # version 2, 3, ... (the file is 1)
 
     def awaits_match(self, how: str) -> bool:
         """True when reaching this document by `how` makes it a seed match (not an alias)."""
@@ -135,8 +144,13 @@ class Corpus:
     # ----------------------------------------------------------------- public
     def add(self, article: Article, *, site: str, warc_file: str | Path | None = None,
             warc_offset: int | None = None, warc_record_id: str | None = None,
-            fetched_at: datetime | str | None = None, found_from: str | None = None) -> AddResult:
-        """Write `article` as a new numbered file, or record why not (see the module docstring)."""
+            fetched_at: datetime | str | None = None, found_from: str | None = None,
+            score: float | None = None, rule: str | None = None) -> AddResult:
+        """Write `article` as a new numbered file, or record why not (see the module docstring).
+
+        `score` and `rule` say why a topic-filtered crawl kept the page (crawler/relevance.py);
+        they go in the manifest only when given.
+        """
         if not article.is_article:
             return AddResult("not-article", reason=article.reason or "not an article")
         canonical = _canonical_or_none(article.canonical_url) or _canonical_or_none(article.url)
@@ -152,6 +166,7 @@ class Corpus:
             "fetched_at": fetched_at.isoformat() if isinstance(fetched_at, datetime) else fetched_at,
             "found_from": found_from,
         }
+        provenance.update({k: v for k, v in (("score", score), ("rule", rule)) if v is not None})
         urls = [u for u in dict.fromkeys((canonical, _canonical_or_none(article.url))) if u]
         text_sha = _sha256(article.text)
         shingles = _shingles(_article_lines(article))
@@ -163,6 +178,8 @@ class Corpus:
                     if doc.awaits_match("url"):
                         return self._record_seed_match(doc, article, provenance, text_sha, simhash,
                                                        shingles, "url", 1.0)
+                    if url == doc.url and doc.text_shas and text_sha not in doc.text_shas:
+                        return self._record_version(doc, article, provenance, text_sha, simhash)
                     return self._result("duplicate-url", doc, f"canonical URL already in {doc.file}")
             if text_sha in self._by_text:
                 doc = self._docs[self._by_text[text_sha]]
@@ -251,6 +268,11 @@ class Corpus:
             doc.matched = bool(entry.get("matched"))
             doc.aliases = list(entry.get("aliases") or [])
             doc.has_url = bool(entry.get("canonical_url"))
+            doc.url = entry.get("canonical_url")
+            doc.versions = list(entry.get("versions") or [])
+            own = ("extracted_text_sha256",) if doc.seed else ("text_sha256", "extracted_text_sha256")
+            doc.text_shas = {entry[k] for k in own if entry.get(k)} | {
+                v["text_sha256"] for v in doc.versions if v.get("text_sha256")}
             for url in [entry.get("canonical_url"), *(a.get("canonical_url") for a in doc.aliases)]:
                 if url:
                     self._by_url.setdefault(url, index)
@@ -377,6 +399,8 @@ class Corpus:
                 break
             LOG.warning("%s appeared meanwhile (another writer?); taking the next number", path)
         index = self._new_doc(path.name, number, seed=False)
+        self._docs[index].url = provenance["canonical_url"]
+        self._docs[index].text_shas.add(text_sha)
         entry = _empty_entry()
         entry.update({"file": path.name, "number": number, "seed": False, **provenance})
         entry.update(_article_metadata(article))
@@ -400,6 +424,8 @@ class Corpus:
                   "matched_by": how, "similarity": round(score, 4)}
         self._append_manifest(update)
         doc.matched = doc.has_url = True
+        doc.url = doc.url or provenance["canonical_url"]
+        doc.text_shas.add(text_sha)
         for url in {provenance["canonical_url"], _canonical_or_none(article.url)} - {None}:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(text_sha, index)
@@ -417,6 +443,32 @@ class Corpus:
         for url in urls:
             self._by_url.setdefault(url, index)
         return self._result(status, doc, f"{how} with {doc.file}")
+
+    def _record_version(self, doc: _Doc, article: Article, provenance: dict[str, Any],
+                        text_sha: str, simhash: int) -> AddResult:
+        """The article at this entry's URL changed: keep the new text as the next version.
+
+        The numbered file is never rewritten; the new text goes beside it under
+        `versions/`, and an `update: "version"` line carries the whole version list.
+        """
+        index = self._doc_by_file[doc.file]
+        (self.directory / VERSIONS_DIR).mkdir(exist_ok=True)
+        rendered = render_seed_text(article).encode("utf-8")
+        number = len(doc.versions) + 2
+        while True:
+            rel = f"{VERSIONS_DIR}/{Path(doc.file).stem}.v{number}.txt"
+            if self._write_file_atomically(self.directory / rel, rendered):
+                break
+            number += 1  # left by a run killed before its manifest line; keep it, take the next
+        version = {"version": number, "file": rel, **provenance, **_article_metadata(article),
+                   "text_sha256": text_sha, "simhash": _hex(simhash)}
+        doc.versions.append(version)
+        doc.text_shas.add(text_sha)
+        self._append_manifest({"file": doc.file, "update": "version", "version": number,
+                               "version_file": rel, "versions": doc.versions})
+        self._by_text.setdefault(text_sha, index)
+        self._index_simhash(simhash, index)
+        return AddResult("version", self.directory / rel, doc.number, f"version {number} of {doc.file}")
 
     def _result(self, status: Status, doc: _Doc, reason: str) -> AddResult:
         return AddResult(status, self.directory / doc.file, doc.number, reason)

@@ -3,7 +3,8 @@
 For each gold page (a fixture page with a hand-written seed-format text), three
 extractors run on the same bytes:
 
-- `ours`: `archive.extract.extract_article` with the site's hints;
+- `ours`: `archive.extract.extract_article` with the site's hints (and
+  `ours-no-hints`, the same on a site without a profile);
 - `trafilatura`: plain `trafilatura.extract` with its defaults (JSON output
   with metadata, so it reports a title, date and author too);
 - `justext`: jusText with its Vietnamese stop list (body paragraphs only).
@@ -147,6 +148,11 @@ def extract_ours(page: GoldPage, hints_for: Hints) -> Extraction:
                       article.author)
 
 
+def extract_ours_without_hints(page: GoldPage, hints_for: Hints) -> Extraction:
+    """Ours on a site it has no profile for: what the hints are worth."""
+    return extract_ours(page, lambda url: None)
+
+
 def extract_trafilatura_defaults(page: GoldPage, hints_for: Hints) -> Extraction:
     import trafilatura
 
@@ -175,6 +181,7 @@ def extract_justext(page: GoldPage, hints_for: Hints) -> Extraction:
 
 EXTRACTORS: dict[str, Callable[[GoldPage, Hints], Extraction]] = {
     "ours": extract_ours,
+    "ours-no-hints": extract_ours_without_hints,
     "trafilatura": extract_trafilatura_defaults,
     "justext": extract_justext,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import mmap
 import os
 import tempfile
@@ -21,6 +22,10 @@ from pathlib import Path
 
 import surt
 from cdxj_indexer.main import CDXJIndexer
+
+from archive.records import WarcFormatError, check_warc_file
+
+logger = logging.getLogger(__name__)
 
 INDEX_NAME = "index.cdxj"
 WARC_SUFFIX = ".warc.gz"
@@ -110,13 +115,25 @@ def index_warc_file(path: str | os.PathLike) -> Path:
 
     Safe to call from the WARC writer's thread when it closes a file: the index
     appears atomically (temp file + rename), so a reader never sees half of it.
+    Raises `archive.records.WarcFormatError` for a file that is not WARC.
     """
     path = Path(path)
+    check_warc_file(path)  # warcio would index a non-WARC file as ARC lines of nonsense
     target = warc_index_path(path)
     with _atomic_text(target) as out:
         with path.open("rb") as warc:
             CDXJIndexer(out, [warc], sort=True, filename=path.name, records=INDEXED_RECORDS).process_all()
     return target
+
+
+def index_closed_warc(path: str | os.PathLike) -> Path | None:
+    """`index_warc_file` for the WARC writer's close hook: logs a failure instead of raising,
+    since a missing index is rebuilt on demand and must never fail the archive itself."""
+    try:
+        return index_warc_file(path)
+    except Exception:  # noqa: BLE001 - whatever went wrong, the WARC file is fine
+        logger.exception("indexing %s failed; `python -m archive index` rebuilds it", path)
+        return None
 
 
 def warc_files(directory: str | os.PathLike) -> list[Path]:
@@ -134,20 +151,25 @@ class IndexSummary:
     files: int
     reindexed: int
     captures: int
+    not_warc: tuple[str, ...] = ()  # files named *.warc.gz that are not WARC: left out, with why
 
 
 def index_directory(directory: str | os.PathLike, *, rebuild: bool = False) -> IndexSummary:
     """Bring every per-file index up to date, then merge them into `DIR/index.cdxj`."""
     directory = Path(directory)
-    warcs = warc_files(directory)
-    reindexed = 0
-    for warc in warcs:
+    warcs, reindexed, not_warc = [], 0, []
+    for warc in warc_files(directory):
         if rebuild or not _is_fresh(warc_index_path(warc), [warc]):
-            index_warc_file(warc)
+            try:
+                index_warc_file(warc)
+            except WarcFormatError as exc:
+                not_warc.append(str(exc))
+                continue
             reindexed += 1
+        warcs.append(warc)
     target = directory / INDEX_NAME
     captures = merge_indexes(target, [(warc_index_path(w), _relative_dir(w, directory)) for w in warcs])
-    return IndexSummary(target, len(warcs), reindexed, captures)
+    return IndexSummary(target, len(warcs), reindexed, captures, tuple(not_warc))
 
 
 def ensure_directory_index(directory: str | os.PathLike) -> Path:
@@ -353,6 +375,8 @@ def run(args) -> int:
           f"({summary.reindexed} indexed now)")
     if leftovers:
         print(f"not indexed: {len(leftovers)} *.warc.gz.open file(s) (run `python -m archive repair`)")
+    for problem in summary.not_warc:
+        print(f"not indexed: {problem}")
     if args.url:
         with CdxjIndex(summary.index) as index:
             found = [index.nearest(args.url, at)] if at else index.captures(args.url)
@@ -363,4 +387,4 @@ def run(args) -> int:
         for capture in found:
             print(f"{capture.timestamp} {capture.status or '-'} {capture.mime} {capture.url} "
                   f"{capture.filename}@{capture.offset}")
-    return 0
+    return 1 if summary.not_warc else 0

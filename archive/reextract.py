@@ -5,8 +5,9 @@ every archived 2xx article page and writes the same corpus files the crawl
 wrote. Work is split so the output does not depend on the number of cores:
 
 - the main process walks the WARC files (`archive.records`), in record order;
-- a process pool only runs `extract_article` (the CPU-heavy part), and results
-  come back in submission order through a bounded window;
+- worker processes (`archive.extract_pool.ExtractionPool`, as the crawl uses)
+  only run `extract_article`, the CPU-heavy part; results come back in
+  submission order through a bounded window;
 - the main process alone writes the corpus, in WARC record order, with the
   WARC pointer of each page, WARC-Date as `fetched_at`, and the request
   record's Referer as `found_from` (the page that linked to it).
@@ -18,19 +19,18 @@ code; the command builds them from `crawler.sites` (pure data, no Scrapy).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from .corpus import Corpus, CorpusError
-from .extract import Article, ExtractionHints, extract_article
+from .extract import Article, ExtractionHints
+from .extract_pool import ExtractionPool, default_workers
 from .records import CapturedResponse, ReadReport, WarcFormatError, check_warc_file, find_warc_files, iter_responses
 
 __all__ = ["SiteRules", "ReextractStats", "reextract", "add_arguments", "run", "DEFAULT_SEEDS"]
@@ -39,34 +39,52 @@ __all__ = ["SiteRules", "ReextractStats", "reextract", "add_arguments", "run", "
 DEFAULT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 _WINDOW_PER_WORKER = 4  # extraction jobs in flight per worker: enough to hide IPC, bounded memory
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
 @dataclass(frozen=True)
 class SiteRules:
-    """Site knowledge re-extraction needs, as callables of a URL.
+    """Site knowledge re-extraction needs, as callables.
 
     The defaults know no site: every 2xx page is tried, plain trafilatura
-    settings, the host as the site name.
+    settings, the host as the site name. `is_article_page(url, body,
+    charset)` is the content test for URLs whose shape cannot tell (the crawl
+    applies one on hosts without a profile); it sees only pages for which
+    `needs_page_check(url)` is true.
     """
 
     hints_for: Callable[[str], ExtractionHints | None] = lambda url: None
     is_article_url: Callable[[str], bool] = lambda url: True
     site_for: Callable[[str], str] = _host
+    needs_page_check: Callable[[str], bool] = lambda url: False
+    is_article_page: Callable[[str, bytes, str | None], bool] = lambda url, body, charset: True
 
     @classmethod
     def from_site_profiles(cls) -> "SiteRules":
-        """The crawler's site profiles (crawler.sites is pure data; imported only here)."""
+        """The crawler's site profiles and its article test (crawler.sites is pure data, no Scrapy)."""
         from crawler.sites import profile_for
 
         return cls(hints_for=lambda url: profile_for(url).extraction,
                    is_article_url=lambda url: profile_for(url).is_article_url(url),
-                   site_for=lambda url: profile_for(url).name)
+                   site_for=lambda url: profile_for(url).name,
+                   needs_page_check=lambda url: profile_for(url).name.startswith("generic:"),
+                   is_article_page=_generic_article_page)
+
+
+def _generic_article_page(url: str, body: bytes, charset: str | None) -> bool:
+    """The crawl's test for an article on a host without a profile (crawler.sites.generic)."""
+    from parsel import Selector
+
+    from crawler.sites.generic import is_article_page
+
+    from .extract import decode_html
+
+    try:
+        text = decode_html(body, charset)[0]
+    except Exception:  # empty or binary: not an article, as extraction would say
+        return False
+    return is_article_page(url, Selector(text=text))
 
 
 @dataclass
@@ -101,16 +119,19 @@ def reextract(
     started = time.perf_counter()
 
     def wanted(url: str, status: int) -> bool:
-        return 200 <= status < 300 and rules.is_article_url(url)
+        return 200 <= status < 300 and (rules.is_article_url(url) or rules.needs_page_check(url))
 
     def jobs() -> Iterator[tuple[CapturedResponse, tuple]]:
         for response in iter_responses(warc_files, select=wanted, report=stats.report):
             if response.truncated:  # an incomplete page would become an incomplete article
                 stats.skipped_truncated += 1
                 continue
+            if not rules.is_article_url(response.url) and not rules.is_article_page(
+                    response.url, response.payload, response.charset):
+                continue  # archived only, as in the crawl
             yield response, (response.payload, response.url, rules.hints_for(response.url), response.charset)
 
-    for response, article in _ordered_map(_extract, jobs(), workers):
+    for response, article in _ordered_map(jobs(), workers):
         stats.pages += 1
         result = corpus.add(
             article,
@@ -129,35 +150,29 @@ def reextract(
     return stats
 
 
-def _extract(job: tuple) -> Article:
-    """Worker side: one page → Article (top level, so process pools can pickle it)."""
-    payload, url, hints, charset = job
-    return extract_article(payload, url, hints, encoding=charset)
+def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int
+                 ) -> Iterator[tuple[CapturedResponse, Article]]:
+    """`(response, article)` for each `(response, extract_article arguments)`, in input order.
 
-
-def _ordered_map(fn: Callable[[T], R], items: Iterable[tuple[object, T]], workers: int
-                 ) -> Iterator[tuple[object, R]]:
-    """`(tag, fn(arg))` for each `(tag, arg)`, in input order, over `workers` processes.
-
-    At most `workers * _WINDOW_PER_WORKER` jobs are in flight, so a large
-    archive streams through in bounded memory (Pool.imap would read ahead
-    without limit).
+    Extraction runs in an `ExtractionPool` of `workers` processes (inline for
+    one). At most `workers * _WINDOW_PER_WORKER` pages are in flight, so a
+    large archive streams through in bounded memory (Pool.imap would read
+    ahead without limit).
     """
-    if workers <= 1:
-        for tag, arg in items:
-            yield tag, fn(arg)
-        return
-    window = workers * _WINDOW_PER_WORKER
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        in_flight: deque[tuple[object, Future]] = deque()
-        for tag, arg in items:
-            in_flight.append((tag, pool.submit(fn, arg)))
+    pool = ExtractionPool(workers if workers > 1 else 0)
+    window = max(1, workers * _WINDOW_PER_WORKER)
+    in_flight: deque[tuple[CapturedResponse, Future]] = deque()
+    try:
+        for response, arguments in items:
+            in_flight.append((response, pool.submit(*arguments)))
             if len(in_flight) >= window:
-                done_tag, future = in_flight.popleft()
-                yield done_tag, future.result()
+                done, future = in_flight.popleft()
+                yield done, future.result()
         while in_flight:
-            done_tag, future = in_flight.popleft()
-            yield done_tag, future.result()
+            done, future = in_flight.popleft()
+            yield done, future.result()
+    finally:
+        pool.close()
 
 
 # --------------------------------------------------------------------------- command
@@ -165,7 +180,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="WARC_OR_DIR",
                         help="WARC files, or directories searched for *.warc[.gz][.open]")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="corpus directory to write")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+    parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="extraction processes (default: the number of cores)")
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=Path, metavar="DIR", default=None,
@@ -205,8 +220,8 @@ def run(args: argparse.Namespace) -> int:
 class _progress_bar:
     """A rich progress bar over the archive's bytes, on a terminal only (no-op otherwise).
 
-    It starts at the first page, after the process pool has forked: forking
-    while rich's refresh thread runs could copy a held lock into the workers.
+    It appears with the first article page, so input errors and empty archives
+    print no bar.
     """
 
     def __init__(self, files: list[Path]):

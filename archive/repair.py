@@ -98,7 +98,7 @@ def _is_good_record(record: bytes) -> bool:
         name, sep, value = line.partition(":")
         if sep:
             fields[name.strip().lower()] = value.strip()
-    return not check_record(fields, record[block_start:block_end], 0)
+    return not check_record(fields, record[block_start:block_end])
 
 
 def repair_open_file(path: str | Path) -> RepairResult:

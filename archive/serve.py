@@ -83,6 +83,7 @@ def free_port() -> int:
 def start_pywb(root: Path, port: int, *, timeout: float = 60.0, quiet: bool = False) -> subprocess.Popen:
     """Start `wayback` on 127.0.0.1:port in `root`; return once it accepts connections."""
     wayback = pywb_program("wayback")
+    root = root.resolve()
     output = subprocess.DEVNULL if quiet else None
     process = subprocess.Popen([str(wayback), "-b", BIND, "-p", str(port), "-d", str(root)],
                                cwd=root, stdout=output, stderr=output)
@@ -163,10 +164,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.directory.is_dir():
         raise UserError(f"archive directory {str(args.directory)!r} does not exist")
-    if not warc_files(args.directory):
-        raise UserError(f"no closed WARC file (*.warc.gz) under {str(args.directory)!r}")
     if not args.collection.replace("-", "").replace("_", "").isalnum():
         raise UserError(f"collection name {args.collection!r}: use letters, digits, - and _")
+    if not warc_files(args.directory):
+        raise UserError(f"no closed WARC file (*.warc.gz) under {str(args.directory)!r}")
     try:
         pywb_program("wayback")
         if args.screenshot:

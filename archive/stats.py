@@ -107,7 +107,7 @@ def render(stats: ArchiveStats, console, top: int) -> None:
     for problem in stats.unreadable:
         overview.add_row("[red]unreadable[/red]", problem)
     console.print(overview)
-    by_type = Table(title="Records by WARC type")
+    by_type = Table(title="Records by WARC type", min_width=24)
     by_type.add_column("type")
     by_type.add_column("records", justify="right")
     by_type.add_column("compressed", justify="right")
@@ -123,7 +123,7 @@ def render(stats: ArchiveStats, console, top: int) -> None:
 def _counter_table(title: str, column: str, counter: Counter, top: int):
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=title, min_width=len(title) + 4)  # keep the title on one line
     table.add_column(column)
     table.add_column("count", justify="right")
     shown = counter.most_common(top)

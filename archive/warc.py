@@ -438,6 +438,7 @@ class _OpenWarcFile:
     def write(self, data: bytes) -> int:
         offset = self.size
         self.handle.write(data)
+        self.handle.flush()  # in the kernel before the future resolves: crawl state may then point here
         self.size += len(data)
         return offset
 

@@ -1,8 +1,13 @@
-"""`make bench`: crawl throughput with WARC capture on vs off, and extraction speed.
+"""`make bench`: crawl throughput and memory on a local generated site.
 
-Everything runs on 127.0.0.1: a generated 2,000-page site (bench/site.py)
-behind the fixture proxy, crawled by the real `scrapy crawl news`. Runs
-alternate on/off to spread machine noise; the median of each is reported.
+Everything runs on 127.0.0.1: a generated nhandan-style site (bench/site.py)
+behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
+- WARC capture on vs off (extraction off in both; "off" is stock Scrapy):
+  runs alternate to spread machine noise, medians reported;
+- the full pipeline (fetch + archive + extract + corpus) vs trafilatura-based
+  extraction of the same page on one core;
+- peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages;
+- extraction articles/s on the fixture articles, one core.
 Results are printed and written to bench/results.json.
 """
 from __future__ import annotations
@@ -18,10 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.site import BenchSite
+from bench.rss import PeakRSS
+from bench.site import BenchSite, article_html, article_url
 from tests.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
+STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 
 
 def crawl_once(server: FixtureServer, site: BenchSite, work: Path, *, warc: bool, extract: bool) -> dict:
@@ -30,45 +37,88 @@ def crawl_once(server: FixtureServer, site: BenchSite, work: Path, *, warc: bool
     work.mkdir(parents=True)
     stats_file = work / "stats.json"
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site.start_url()}",
-           "-a", "depth=1000", "-a", f"max_pages={site.pages + 1}",
+           "-a", "depth=100000", "-a", f"max_pages={site.pages + 1}", "-a", "topic=none",
            "-s", f"WARC_ENABLED={warc}", "-s", f"EXTRACT_ENABLED={extract}",
            "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}", "-s", "CORPUS_SEEDS=",
+           "-s", "CRAWL_STATE=", "-s", f"CRAWL_REPORT={work / 'runs.jsonl'}",
            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=16",
            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING",
            "-s", f"CRAWL_STATS_FILE={stats_file}"]
     if not warc:
         # "Off" means stock Scrapy: no WARC middleware and no wire tee in the download handler.
-        stock = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
-        cmd += ["-s", json.dumps({"http": stock, "https": stock}).join(("DOWNLOAD_HANDLERS=", ""))]
+        cmd += ["-s", "DOWNLOAD_HANDLERS=" + json.dumps({"http": STOCK_HANDLER, "https": STOCK_HANDLER})]
     started = time.perf_counter()
-    subprocess.run(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()}, check=True,
-                   stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
+                            stdout=subprocess.DEVNULL)
+    with PeakRSS(proc.pid) as rss:
+        code = proc.wait()
+    if code:
+        raise SystemExit(f"benchmark crawl failed (exit {code}): {' '.join(cmd)}")
     wall = time.perf_counter() - started
     stats = json.loads(stats_file.read_text())
     pages = stats.get("downloader/response_count", 0)
-    return {"pages": pages, "elapsed": stats["elapsed_time_seconds"],
-            "pages_per_s": pages / stats["elapsed_time_seconds"], "wall_s": wall,
+    return {"pages": pages, "elapsed_s": round(stats["elapsed_time_seconds"], 2),
+            "pages_per_s": round(pages / stats["elapsed_time_seconds"], 1), "wall_s": round(wall, 2),
+            "peak_rss_mb": round(rss.peak / 2**20, 1),
+            "articles_written": stats.get("corpus/written", 0),
             "warc_bytes": sum(p.stat().st_size for p in (work / "warc").glob("*.warc.gz")) if warc else 0}
 
 
-def bench_capture(pages: int, rounds: int) -> dict:
+def with_server(pages: int, body):
     site = BenchSite(pages)
     server = FixtureServer(site).start_background()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    on, off = [], []
     try:
-        for _ in range(rounds):
-            off.append(crawl_once(server, site, work / "off", warc=False, extract=False))
-            on.append(crawl_once(server, site, work / "on", warc=True, extract=False))
+        return body(server, site, work)
     finally:
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
-    med_on = statistics.median(r["pages_per_s"] for r in on)
-    med_off = statistics.median(r["pages_per_s"] for r in off)
-    return {"pages": on[0]["pages"], "rounds": rounds,
-            "pages_per_s_warc_on": round(med_on, 1), "pages_per_s_warc_off": round(med_off, 1),
-            "on_over_off": round(med_on / med_off, 3), "capture_cost_pct": round(100 * (1 - med_on / med_off), 1),
-            "warc_bytes": on[0]["warc_bytes"], "runs": {"on": on, "off": off}}
+
+
+def bench_capture(pages: int, rounds: int) -> dict:
+    def body(server, site, work):
+        on, off = [], []
+        for _ in range(rounds):
+            off.append(crawl_once(server, site, work / "off", warc=False, extract=False))
+            on.append(crawl_once(server, site, work / "on", warc=True, extract=False))
+        med_on = statistics.median(r["pages_per_s"] for r in on)
+        med_off = statistics.median(r["pages_per_s"] for r in off)
+        return {"pages": on[0]["pages"], "rounds": rounds,
+                "pages_per_s_warc_on": med_on, "pages_per_s_warc_off": med_off,
+                "on_over_off": round(med_on / med_off, 3), "capture_cost_pct": round(100 * (1 - med_on / med_off), 1),
+                "warc_bytes": on[0]["warc_bytes"], "runs": {"on": on, "off": off}}
+    return with_server(pages, body)
+
+
+def one_core_extraction_rate(seconds: float = 5.0) -> float:
+    """Pages/s of extract_article on one bench page, in this process (one core)."""
+    from archive.extract import extract_article
+    from crawler.sites import profile_for
+
+    html, url = article_html(7, 2000), article_url(7)
+    hints = profile_for(url).extraction
+    extract_article(html, url, hints)  # warm caches and imports
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        extract_article(html, url, hints)
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def bench_pipeline(pages: int) -> dict:
+    one_core = one_core_extraction_rate()
+    full = with_server(pages, lambda server, site, work: crawl_once(server, site, work / "full",
+                                                                   warc=True, extract=True))
+    return {"one_core_extract_pages_per_s": round(one_core, 1), "pipeline": full,
+            "pipeline_over_one_core": round(full["pages_per_s"] / one_core, 2)}
+
+
+def bench_memory(small: int, large: int) -> dict:
+    runs = {n: with_server(n, lambda server, site, work: crawl_once(server, site, work / "m",
+                                                                  warc=True, extract=True))
+            for n in (small, large)}
+    return {"pages": {str(n): r for n, r in runs.items()},
+            "peak_rss_ratio": round(runs[large]["peak_rss_mb"] / runs[small]["peak_rss_mb"], 2)}
 
 
 def bench_extraction(repeat: int) -> dict:
@@ -76,14 +126,12 @@ def bench_extraction(repeat: int) -> dict:
     from archive.extract import extract_article
     from crawler.sites import profile_for
 
-    gold = REPO / "tests" / "fixtures" / "gold"
-    web = REPO / "tests" / "fixtures" / "web"
+    gold, web = REPO / "tests" / "fixtures" / "gold", REPO / "tests" / "fixtures" / "web"
     pages = []
     for expected in sorted(gold.rglob("*.txt")):
-        rel = expected.relative_to(gold).with_suffix("")
-        html = web / rel
+        html = web / expected.relative_to(gold).with_suffix("")
         if html.is_file():
-            pages.append((f"https://{rel.as_posix()}", html.read_bytes()))
+            pages.append((f"https://{html.relative_to(web).as_posix()}", html.read_bytes()))
     started = time.perf_counter()
     for _ in range(repeat):
         for url, body in pages:
@@ -97,19 +145,28 @@ def bench_extraction(repeat: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--large", type=int, default=20000, help="pages for the memory run (0: skip)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--extract-repeat", type=int, default=20)
     args = parser.parse_args(argv)
-    results = {"machine": {"cores": os.cpu_count()},
-               "extraction": bench_extraction(args.extract_repeat),
-               "capture": bench_capture(args.pages, args.rounds)}
-    (REPO / "bench" / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    c, e = results["capture"], results["extraction"]
+    results = {"machine": {"cores": os.cpu_count()}, "extraction": bench_extraction(args.extract_repeat)}
+    e = results["extraction"]
+    print(f"extraction alone, one core: {e['articles_per_s']} articles/s "
+          f"({e['articles']} extractions of {e['distinct_pages']} fixture articles)", flush=True)
+    results["capture"] = c = bench_capture(args.pages, args.rounds)
     print(f"crawl of {c['pages']} local pages, median of {c['rounds']}: "
           f"WARC on {c['pages_per_s_warc_on']} pages/s, off {c['pages_per_s_warc_off']} pages/s "
-          f"→ on/off {c['on_over_off']} (capture cost {c['capture_cost_pct']} %), {c['warc_bytes']:,} WARC bytes")
-    print(f"extraction alone, one core: {e['articles_per_s']} articles/s "
-          f"({e['articles']} extractions of {e['distinct_pages']} fixture articles)")
+          f"→ on/off {c['on_over_off']} (capture cost {c['capture_cost_pct']} %), "
+          f"{c['warc_bytes']:,} WARC bytes", flush=True)
+    results["pipeline"] = p = bench_pipeline(args.pages)
+    print(f"full pipeline: {p['pipeline']['pages_per_s']} pages/s vs one-core extraction "
+          f"{p['one_core_extract_pages_per_s']} pages/s → ratio {p['pipeline_over_one_core']}", flush=True)
+    if args.large:
+        results["memory"] = m = bench_memory(args.pages, args.large)
+        print(f"peak RSS (crawler + workers): " + ", ".join(
+            f"{n} pages {r['peak_rss_mb']} MB" for n, r in m["pages"].items())
+            + f" → ratio {m['peak_rss_ratio']}", flush=True)
+    (REPO / "bench" / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     return 0
 
 

@@ -6,10 +6,13 @@ deep inside the engine.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from archive.seeds import SeedError, read_seed_urls
+from archive.state import parse_duration
 from archive.urls import is_valid_http_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +29,13 @@ class CrawlArguments:
     start_urls: list[str]
     depth: int = DEFAULT_DEPTH
     max_pages: int | None = None
-    topic: str = "none"
+    topic: str = "auto"  # auto | none | PATH (archive/topic.py)
     seeds_without_url: list[str] = field(default_factory=list)
     invalid_seed_lines: list[str] = field(default_factory=list)
+    # Discovery (sitemaps, feeds, listings of each site's entry points) runs when `since` is given;
+    # `since` is its cut-off (None with discover=True: `since=all`, no cut-off).
+    since: datetime | None = None
+    discover: bool = False
 
 
 def _positive_int(name: str, raw, *, allow_zero: bool) -> int:
@@ -41,16 +48,42 @@ def _positive_int(name: str, raw, *, allow_zero: bool) -> int:
     return value
 
 
+VIETNAM = timezone(timedelta(hours=7))
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([hdw])$")
+
+
+def parse_since(raw: str, now: datetime | None = None) -> tuple[datetime | None, bool]:
+    """`-a since=`: (cut-off, discover). `YYYY-MM-DD` (midnight, GMT+7), an ISO 8601 time,
+    `<n>h|d|w` before now, or `all` (discovery without a cut-off)."""
+    text = str(raw).strip().lower()
+    now = now or datetime.now(timezone.utc)
+    if text == "all":
+        return None, True
+    relative = _RELATIVE.match(text)
+    if relative:
+        return now - timedelta(seconds=parse_duration(relative.group(1) + relative.group(2))), True
+    try:
+        moment = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ArgumentError(
+            f"-a since={raw!r}: expected a date (2024-09-01), a time (2024-09-01T08:00+07:00), "
+            "a span back from now (12h, 3d, 2w) or 'all'") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VIETNAM)  # the sites' own time zone
+    if moment > now + timedelta(days=1):
+        raise ArgumentError(f"-a since={raw!r} is in the future")
+    return moment, True
+
+
 def parse_crawl_arguments(urls=None, seeds=None, depth=None, max_pages=None,
                           topic=None, since=None) -> CrawlArguments:
     """Turn raw `-a` strings into checked values; raise ArgumentError on bad input."""
-    if since not in (None, ""):
-        raise ArgumentError("-a since=… is not supported yet (issue 6: incremental discovery)")
-    topic = (topic or "none").strip()
-    if topic != "none":
+    cutoff, discover = parse_since(since) if since not in (None, "") else (None, False)
+    topic = (topic or "auto").strip()
+    if topic not in ("auto", "none") and not Path(topic).exists():
         raise ArgumentError(
-            f"-a topic={topic!r} is not supported yet (issue 7); only 'none' "
-            "(follow every related link within depth) is available")
+            f"-a topic={topic!r}: expected 'auto' (the seed corpus), 'none' (no topic filter) "
+            "or an existing keyword/example-text file or seed directory")
     start_urls: list[str] = []
     without_url: list[str] = []
     invalid: list[str] = []
@@ -79,4 +112,6 @@ def parse_crawl_arguments(urls=None, seeds=None, depth=None, max_pages=None,
         topic=topic,
         seeds_without_url=without_url,
         invalid_seed_lines=invalid,
+        since=cutoff,
+        discover=discover,
     )

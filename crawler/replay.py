@@ -4,9 +4,10 @@
 set; then, before any component is built, it puts
 `ArchiveReplayDownloadHandler` where the capturing handler was for http and
 https, disables every other network scheme, switches WARC capture off (the
-archive is not archived again) and drops politeness delays (no site is
-contacted). Its settings take the priority ARCHIVE_REPLAY itself was given,
-so `-s ARCHIVE_REPLAY=…` overrides project defaults. The lookup itself lives
+archive is not archived again), leaves the incremental crawl state alone and
+drops politeness delays (no site is contacted). Its settings take the
+priority ARCHIVE_REPLAY itself was given, so `-s ARCHIVE_REPLAY=…` overrides
+project defaults. The lookup itself lives
 in `archive.replay`; this module only turns its answers into Scrapy responses.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
-from archive.replay import ArchiveReplay, StoredResponse
+from archive.replay import ArchiveReplay, StoredResponse, check_archive_dir
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -46,6 +47,8 @@ class ArchiveReplayAddon:
     def update_settings(self, settings: Settings) -> None:
         if not settings.get("ARCHIVE_REPLAY"):
             return
+        # Fail the crawl here: a handler that fails to load only makes Scrapy drop the scheme.
+        check_archive_dir(settings.get("ARCHIVE_REPLAY"))
         priority = settings.getpriority("ARCHIVE_REPLAY")
         handlers = settings.getdict("DOWNLOAD_HANDLERS")
         # Other schemes would reach the network (ftp, s3): off, so "no network" holds.
@@ -54,7 +57,8 @@ class ArchiveReplayAddon:
         settings.set("WARC_ENABLED", False, priority)
         settings.set("AUTOTHROTTLE_ENABLED", False, priority)
         settings.set("DOWNLOAD_DELAY", 0, priority)
-        settings.set("RANDOMIZE_DOWNLOAD_DELAY", False, priority)
+        # The incremental state records live fetches; a replay is not one (and must not skip pages).
+        settings.set("CRAWL_STATE", "", priority)
 
 
 class ArchiveReplayDownloadHandler(BaseDownloadHandler):

@@ -49,7 +49,24 @@ DOWNLOAD_HANDLERS = {
 # before RedirectMiddleware (600) turns 3xx into new requests.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WarcCaptureMiddleware": 950,
+    # 960: outside capture, so it classifies each response (and sets warc_revisit_of) first.
+    "crawler.incremental.IncrementalDownloaderMiddleware": 960,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
+}
+
+# --- incremental crawls (crawler/incremental.py, archive/state.py) -------------
+# SQLite state: None = state.sqlite beside WARC_DIR (data/state.sqlite), when capture is on; "" = off.
+CRAWL_STATE = None
+# Revisit policy for known articles: fresh ones (published < REVISIT_FRESH_AGE ago) every
+# REVISIT_FRESH_EVERY, older ones every REVISIT_OLD_EVERY. Listings, feeds, sitemaps: always.
+REVISIT_POLICY = "crawler.incremental.AgeRevisitPolicy"
+REVISIT_FRESH_AGE = "2d"
+REVISIT_FRESH_EVERY = "6h"
+REVISIT_OLD_EVERY = "30d"
+# One JSON line per run: None = runs.jsonl beside the state file (data/runs.jsonl); "" = off.
+CRAWL_REPORT = None
 
 # --- extraction and corpus ---------------------------------------------------
 EXTRACT_ENABLED = True
@@ -62,6 +79,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlSummary": 500,
+    "crawler.report.CrawlReport": 510,
 }
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not a warning
 
@@ -70,7 +88,13 @@ DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not
 # download handlers and turns WARC capture off (crawler/replay.py).
 ARCHIVE_REPLAY = ""
 ARCHIVE_REPLAY_AT = ""  # serve captures nearest this time (YYYYMMDDhhmmss) instead of the latest
-ADDONS = {"crawler.replay.ArchiveReplayAddon": 0}
+ADDONS = {"crawler.replay.ArchiveReplayAddon": 0, "crawler.distributed.DistributedCrawlAddon": 0}
+# REDIS_URL (or the environment's REDIS_URL): scrapy-redis frontier and dupe filter shared by
+# every process on that Redis; the addon does nothing without it (crawler/distributed.py).
 REDIS_URL = ""
+REDIS_IDLE_TIMEOUT = 10.0  # s the shared frontier stays empty before a process finishes; < 0: wait forever
+REDIS_WORKER_TIMEOUT = 30.0  # s without a heartbeat before a process counts as dead and its requests are requeued
+REDIS_HEARTBEAT_INTERVAL = 2.0
+REDIS_CORPUS_SHARDS = True  # each process writes CORPUS_DIR/<host>-<pid>; merge with `python -m archive extract`
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -38,7 +38,7 @@ def test_url_file(tmp_path):
     ({"urls": "ftp://nhandan.vn/x"}, "not a valid"),
     ({"urls": "https://nhandan.vn/a-post1.html", "depth": "two"}, "depth"),
     ({"urls": "https://nhandan.vn/a-post1.html", "max_pages": "0"}, "max_pages"),
-    ({"urls": "https://nhandan.vn/a-post1.html", "topic": "auto"}, "topic"),
+    ({"urls": "https://nhandan.vn/a-post1.html", "topic": "/no/such/topic.txt"}, "topic"),
 ])
 def test_bad_arguments_name_the_problem(kwargs, needle):
     with pytest.raises(ArgumentError, match=needle):

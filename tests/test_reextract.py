@@ -33,12 +33,17 @@ def corpus_files(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.glob("*.txt"))}
 
 
-def without_fetched_at(value):
-    """A manifest entry minus `fetched_at` (parse time in the crawl, WARC-Date here)."""
+# Known only to the crawl, not to the WARC: its clock at parse time (the WARC has
+# WARC-Date instead) and the topic gate's verdict on the page (crawler/relevance.py).
+CRAWL_TIME_FIELDS = {"fetched_at", "score", "rule"}
+
+
+def archive_fields(value):
+    """A manifest entry minus the fields only the crawl can know."""
     if isinstance(value, dict):
-        return {k: without_fetched_at(v) for k, v in value.items() if k != "fetched_at"}
+        return {k: archive_fields(v) for k, v in value.items() if k not in CRAWL_TIME_FIELDS}
     if isinstance(value, list):
-        return [without_fetched_at(v) for v in value]
+        return [archive_fields(v) for v in value]
     return value
 
 
@@ -49,7 +54,7 @@ def assert_same_corpus(crawl_dir: Path, rebuilt_dir: Path) -> None:
     for name, entry in crawl_entries.items():
         again = rebuilt_entries[name]
         # Everything the manifest says, WARC pointers and found_from included ...
-        assert without_fetched_at(again) == without_fetched_at(entry), name
+        assert archive_fields(again) == archive_fields(entry), name
         # ... and the fetch time within the second or two between capture and parse.
         if entry.get("fetched_at"):
             gap = datetime.fromisoformat(again["fetched_at"]) - datetime.fromisoformat(entry["fetched_at"])
@@ -112,3 +117,27 @@ def test_bad_input_is_one_error_line(case, tmp_path, crawled):
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     assert not out.exists()  # refused before anything was written
+
+
+def test_pages_on_hosts_without_a_profile_are_judged_by_content_as_the_crawl_does(tmp_path):
+    """Generic hosts: an article is a typed page with enough text, whatever its URL shape."""
+    from archive.warc import Exchange, WarcWriter
+    from tests.fixture_pages import page
+
+    def exchange(url: str, body: bytes) -> Exchange:
+        return Exchange(url=url, request_head=b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n", request_body=b"",
+                        response_head=b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                                      b"Content-Length: %d\r\n\r\n" % len(body),
+                        response_block_body=body, payload=body, ip_address=None,
+                        fetched_at=datetime.fromisoformat("2025-01-02T03:04:05+00:00"))
+
+    writer = WarcWriter(tmp_path / "warc", prefix="t")
+    article = page("nhandan.vn", "/ky-niem-62-nam-ngay-thiet-lap-quan-he-ngoai-giao-viet-nam-lao-post830202.html")
+    writer.write_exchange(exchange("https://example.org/tin-tuc/ky-niem-quan-he", article.read_bytes())).result()
+    writer.write_exchange(exchange("https://example.org/", page("nhandan.vn", "/").read_bytes())).result()
+    writer.close()
+    corpus = Corpus(tmp_path / "corpus", None)
+    stats = reextract(sorted((tmp_path / "warc").glob("*.warc.gz")), corpus, rules=SiteRules.from_site_profiles())
+    assert stats.pages == 1 and stats.outcomes["written"] == 1
+    (entry,) = corpus.entries().values()
+    assert entry["url"] == "https://example.org/tin-tuc/ky-niem-quan-he" and entry["site"] == "generic:example.org"

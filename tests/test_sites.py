@@ -31,7 +31,9 @@ def test_article_and_site(url, site, article):
     "https://en.nhandan.vn/politics-post1.html",
     "https://cn.nhandan.vn/article-post156813.html",
     "https://shidai.thoidai.com.vn/x-12345.html",
-    "https://huunghivietlao.thoidai.com.vn/x-12345.html",
+    "https://vietnamtimes.thoidai.com.vn/x-12345.html",
+    "https://en.vietnamplus.vn/x-post1.vnp",
+    "https://en.qdnd.vn/politics/news/x-123456",
 ])
 def test_foreign_editions_and_sister_sites_are_not_the_site(url):
     assert profile_for(url).name.startswith("generic:")

@@ -10,7 +10,9 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from archive.state import EXIT_STATE_LOCKED, StateLock, StateLockedError
 from crawler.arguments import ArgumentError, parse_crawl_arguments
+from crawler.incremental import state_path
 from crawler.preflight import PreflightError, check_output_dirs
 
 
@@ -24,7 +26,20 @@ class Command(ScrapyCrawlCommand):
                 print(f"error: {exc}", file=sys.stderr)
                 self.exitcode = 2
                 return
-        super().run(args, opts)
+        lock = None
+        if args and args[0] == "news" and state_path(self.settings) is not None \
+                and not self.settings.get("ARCHIVE_REPLAY"):
+            try:  # held for the whole run; the middleware's CrawlState shares it (same process)
+                lock = StateLock(state_path(self.settings)).acquire()
+            except StateLockedError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                self.exitcode = EXIT_STATE_LOCKED
+                return
+        try:
+            super().run(args, opts)
+        finally:
+            if lock is not None:
+                lock.release()
         if self.crawler_process and any(
             c.stats.get_value("archive/fatal") for c in self.crawler_process.crawlers
         ):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from .base import SiteProfile
 from .generic import generic_profile
 
-SITE_MODULES = ("nhandan", "thoidai")
+SITE_MODULES = ("nhandan", "thoidai", "vietnamplus", "baoquocte", "huunghivietlao", "qdnd", "dangcongsan")
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,8 @@ PROFILE = SiteProfile(
         "https://nhandan.vn/",
         "https://nhandan.vn/tin-moi.html",
         "https://nhandan.vn/rss/home.rss",
-        "https://nhandan.vn/sitemaps.xml",
+        "https://nhandan.vn/sitemaps.xml",  # index of monthly shards sitemaps/news-YYYY-M.xml (SITES.md)
+        "https://nhandan.vn/sitemaps/google-news.xml",  # news:publication_date per article
     ),
     extraction=ExtractionHints(
         drop=("div.article-relate", "div.box-related", "aside.box-most-viewed", "nav.menu",

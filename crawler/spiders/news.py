@@ -5,15 +5,23 @@ is per-site data in crawler/sites/; this module only walks the graph.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from archive.urls import canonical_url
-from crawler.arguments import parse_crawl_arguments
+from archive.topic import load_topic
+from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
+from crawler.distributed import queued_start_urls, redis_url
+from crawler.discovery import Discovery
 from crawler.items import ArticlePage
+from crawler.relevance import TopicGate, anchor_text
 from crawler.sites import profile_for, profiles
+from crawler.sites.generic import is_article_page, is_crawlable
 
 
 class NewsSpider(scrapy.Spider):
@@ -22,6 +30,8 @@ class NewsSpider(scrapy.Spider):
     def __init__(self, urls=None, seeds=None, depth=None, max_pages=None,
                  since=None, topic=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._seeds_arg = seeds
+        self._default_start = urls is None and seeds is None  # distributed mode then reads Redis only
         self.args = parse_crawl_arguments(urls=urls, seeds=seeds, depth=depth,
                                           max_pages=max_pages, topic=topic, since=since)
         self.start_urls = self.args.start_urls
@@ -39,10 +49,24 @@ class NewsSpider(scrapy.Spider):
         for line in self.args.invalid_seed_lines:
             self.logger.warning("invalid seed line skipped: %s", line)
             self.crawler.stats.inc_value("seeds/invalid")
-        for url in self.start_urls:
+        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed.py
+        for url in [] if distributed and self._default_start else self.start_urls:
             request = self._request(url, found_from=None)
             if request is not None:
                 yield request
+        if self.args.discover:  # `-a since=…`: sitemaps, feeds, listings (crawler/discovery.py)
+            self.discovery = Discovery(self, self.args.since)
+            for request in self.discovery.entry_requests():
+                yield request
+        if distributed:  # start URLs pushed by `python -m crawler enqueue`; waits while other processes work
+            async for url in queued_start_urls(self.crawler):
+                request = self._request(url, found_from=None)
+                if request is not None:
+                    yield request
+
+    def parse_discovery(self, response: Response):
+        """Callback of robots.txt, sitemaps and feeds; a spider method so JOBDIR can store it."""
+        yield from self.discovery.parse(response)
 
     def _request(self, url: str, found_from: str | None, priority: int = 0):
         """A request for url unless it was already scheduled or the page cap is reached.
@@ -61,6 +85,27 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               priority=priority, meta={"found_from": found_from})
 
+    @cached_property
+    def topic_gate(self) -> TopicGate | None:
+        """The topic filter (`-a topic`); `auto` reads the crawl's seed directory,
+        else `CORPUS_SEEDS`, else the shipped seeds."""
+        seeds = self.args_seeds_dir or self.settings.get("CORPUS_SEEDS") or DEFAULT_SEEDS
+        topic = load_topic(self.args.topic, seeds)
+        if topic is None:
+            return None
+        topic = replace(topic, threshold=self.settings.getfloat("TOPIC_THRESHOLD", topic.threshold),
+                        anchor_threshold=self.settings.getfloat("TOPIC_ANCHOR_THRESHOLD",
+                                                                topic.anchor_threshold))
+        self.logger.info("topic profile from %s (threshold %.2f, anchors %.2f): %s", topic.source,
+                         topic.threshold, topic.anchor_threshold,
+                         ", ".join(t for t, _ in topic.top_terms(12)))
+        return TopicGate(topic)
+
+    @property
+    def args_seeds_dir(self) -> str | None:
+        seeds = getattr(self, "_seeds_arg", None)
+        return seeds if seeds and Path(seeds).is_dir() else None
+
     def parse(self, response: Response):
         profile = profile_for(response.url)
         depth = response.meta.get("depth", 0)
@@ -68,7 +113,20 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.logger.info("not a text page, archived only: %s", response.url)
             return
-        if profile.is_article_url(response.url):
+        gate = self.topic_gate
+        # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
+        reached_by = response.meta.get("topic_rule") or (
+            "start" if response.meta.get("found_from") is None else "discovered")
+        verdict = None
+        is_article = profile.is_article_url(response.url) or (
+            profile.name.startswith("generic:") and is_article_page(response.url, response.selector))
+        if is_article and gate is not None:
+            verdict = gate.judge_page(response.selector, profile, reached_by)
+            self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
+            if not verdict.keep:
+                self.logger.info("%s, archived only: %s", verdict.reason, response.url)
+                return  # links of an off-topic page are not followed
+        if is_article:
             seq, self._items = self._items, self._items + 1  # before yielding: generators interleave
             yield ArticlePage(
                 url=response.url,
@@ -82,12 +140,22 @@ class NewsSpider(scrapy.Spider):
                 warc_record_id=response.meta.get("warc_record_id"),
                 warc_location=response.meta.get("warc_location"),
                 seq=seq,
+                extra={} if verdict is None else {"score": verdict.score, "rule": verdict.rule},
             )
-            selectors = profile.related_links
+            selectors, mode, page_score = profile.related_links, "related", getattr(verdict, "score", 0.0)
+            if verdict is not None and not verdict.follow:
+                return
         else:
             selectors = profile.listing_links + profile.pagination_links
             self.crawler.stats.inc_value("news/listing_pages")
+            mode, page_score = "listing", 0.0
+            if gate is not None:
+                topical, page_score = gate.listing_is_topical(response.selector)
+                mode = "topic-listing" if topical else "listing"
         if depth >= self.max_depth:
+            return
+        if gate is not None:
+            yield from self._follow_on_topic(response, profile, gate, mode, page_score)
             return
         for link in self._links(response, selectors):
             if not self._may_follow(response.url, link):
@@ -95,6 +163,28 @@ class NewsSpider(scrapy.Spider):
             request = self._request(link, found_from=response.url,
                                     priority=1 if profile_for(link).is_article_url(link) else 0)
             if request is not None:
+                yield request
+
+    def _follow_on_topic(self, response, profile, gate: TopicGate, mode: str, page_score: float):
+        """Requests for the links `gate` lets through, prioritised by their topic score."""
+        if mode == "related":
+            groups = ((profile.related_links, False),)
+        else:
+            groups = ((profile.listing_links, False), (profile.pagination_links, True))
+        candidates = []
+        for selectors, is_next in groups:
+            for selector in selectors:
+                for a in response.css(selector):
+                    href = (a.attrib.get("href") or "").strip()
+                    if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
+                        candidates.append((response.urljoin(href), anchor_text(a), is_next))
+        for link in gate.choose_links(candidates, mode, page_score):
+            if not self._may_follow(response.url, link.url):
+                continue
+            request = self._request(link.url, found_from=response.url, priority=link.priority)
+            if request is not None:
+                request.meta["topic_rule"] = link.rule
+                self.crawler.stats.inc_value(f"topic/followed/{link.rule}")
                 yield request
 
     @staticmethod
@@ -112,7 +202,9 @@ class NewsSpider(scrapy.Spider):
         if not to_url.startswith(("http://", "https://")):
             return False
         target = profile_for(to_url)
-        return bool(set(target.hosts) & self.supported_hosts) or target == profile_for(from_url)
+        if bool(set(target.hosts) & self.supported_hosts):
+            return True
+        return target == profile_for(from_url) and is_crawlable(to_url)
 
     def on_error(self, failure):
         request = failure.request

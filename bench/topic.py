@@ -1,0 +1,128 @@
+"""Benchmark: does a topic-filtered crawl find the on-topic articles, and at what cost?
+
+Runs the real `scrapy crawl news` twice over the generated three-site web of
+`bench/topic_site.py` (through the fixture proxy, no network), from the three
+home pages: once with `-a topic=auto` (the profile built from the shipped
+seeds) and once with `-a topic=none`. For each run it reports, against the
+web's labelled on-topic set:
+
+- precision and recall of the *kept* articles (the items the spider emits;
+  off-topic pages are archived but not emitted);
+- pages fetched (robots.txt excluded) and pages fetched per on-topic article
+  found.
+
+    python -m bench.topic [--articles-per-site 80] [--depth 8] [--json FILE]
+
+Extraction is switched off (`EXTRACT_ENABLED=False`) so the figures measure
+the crawl's choices, not corpus dedupe of the generated texts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.topic_site import TopicWeb
+from tests.fixtureserver import FixtureServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def crawl_topic_web(web: TopicWeb, server: FixtureServer, out: Path, topic: str, depth: int,
+                    extra_settings: dict | None = None) -> dict:
+    """One crawl of `web`; returns its figures against the labels."""
+    out.mkdir(parents=True, exist_ok=True)
+    items = out / "items.jsonl"
+    settings = {
+        "WARC_DIR": out / "warc", "CORPUS_DIR": out / "corpus", "CORPUS_SEEDS": "",
+        "EXTRACT_ENABLED": False, "AUTOTHROTTLE_ENABLED": False, "LOG_FILE": out / "crawl.log",
+        "LOG_LEVEL": "INFO", "CRAWL_STATS_FILE": out / "stats.json", "RETRY_TIMES": 0,
+        "FEEDS": json.dumps({str(items): {"format": "jsonlines"}}),
+        "FEED_EXPORT_FIELDS": "url,found_from,extra",
+        **(extra_settings or {}),
+    }
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news",
+           "-a", f"urls={','.join(web.start_urls())}", "-a", f"depth={depth}", "-a", f"topic={topic}"]
+    for name, value in settings.items():
+        cmd += ["-s", f"{name}={value}"]
+    with server.site.lock:
+        server.site.hits.clear()
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
+                          capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"crawl failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    with server.site.lock:
+        fetched = [u for u in server.site.hits if not u.endswith("/robots.txt")]
+    kept_items = [json.loads(line) for line in items.read_text("utf-8").splitlines()] if items.exists() else []
+    kept = {item["url"] for item in kept_items}
+    labels = web.labels()
+    found = kept & labels
+    return {
+        "topic": topic,
+        "labelled_on_topic": len(labels),
+        "pages_in_web": web.page_count(),
+        "pages_fetched": len(fetched),
+        "kept": len(kept),
+        "kept_on_topic": len(found),
+        "precision": round(len(found) / len(kept), 3) if kept else 0.0,
+        "recall": round(len(found) / len(labels), 3) if labels else 0.0,
+        "pages_per_on_topic_article": round(len(fetched) / len(found), 2) if found else None,
+        "pages_per_kept_article": round(len(fetched) / len(kept), 2) if kept else None,
+        "seconds": round(seconds, 1),
+        "rules": _count(item.get("extra", {}).get("rule") for item in kept_items),
+        "items": kept_items,
+    }
+
+
+def _count(values) -> dict:
+    counts: dict = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def run(articles_per_site: int = 80, depth: int = 8) -> list[dict]:
+    web = TopicWeb(articles_per_site)
+    server = FixtureServer(web).start_background()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-topic-") as tmp:
+            return [crawl_topic_web(web, server, Path(tmp) / topic, topic, depth) for topic in ("auto", "none")]
+    finally:
+        server.shutdown()
+
+
+def format_table(results: list[dict]) -> str:
+    head = "| `-a topic=` | pages fetched | kept | on-topic kept / labelled | precision | recall | pages fetched per on-topic article |"
+    rows = [head, "|---|---|---|---|---|---|---|"]
+    for r in results:
+        rows.append(f"| `{r['topic']}` | {r['pages_fetched']} of {r['pages_in_web']} | {r['kept']} | "
+                    f"{r['kept_on_topic']} / {r['labelled_on_topic']} | {r['precision']:.2f} | "
+                    f"{r['recall']:.2f} | {r['pages_per_on_topic_article']} |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles-per-site", type=int, default=80)
+    parser.add_argument("--depth", type=int, default=8)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    results = run(args.articles_per_site, args.depth)
+    print(format_table(results))
+    for r in results:
+        print(f"topic={r['topic']}: rules of kept articles {r['rules']}, {r['seconds']} s")
+    if args.json:
+        args.json.write_text(json.dumps([{k: v for k, v in r.items() if k != "items"} for r in results],
+                                        indent=1), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

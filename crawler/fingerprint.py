@@ -1,0 +1,65 @@
+"""Request fingerprints keyed on the canonical URL (`REQUEST_FINGERPRINTER_CLASS`).
+
+The spider dedupes by `archive.urls.canonical_url` in its own process; in
+distributed mode the shared Redis dupe filter must dedupe the same way, or two
+processes fetch http://… and https://…?utm_source=… of one page. A GET is
+therefore identified by its canonical URL alone.
+
+One exception: a redirect whose target has the canonical URL of a URL it was
+redirected from (http → https, adding a trailing slash, dropping a tracking
+parameter). Keyed canonically it would be a duplicate of itself and be
+dropped, so the page would never be fetched; it is keyed by its exact URL.
+A redirect to a different page stays canonical, so a later link to that page
+is still a duplicate. Requests with a body, or not GET/HEAD, keep Scrapy's
+default fingerprint.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from scrapy.utils.request import RequestFingerprinter
+
+from archive.urls import canonical_url
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+
+def fingerprint_key(request: Request) -> str | None:
+    """What identifies `request` for dedupe: "canonical:<url>", "exact:<url>", or None (Scrapy's default)."""
+    if request.method not in ("GET", "HEAD") or request.body:
+        return None
+    try:
+        canonical = canonical_url(request.url)
+    except ValueError:  # not http(s): nothing to canonicalise
+        return None
+    redirected_from = request.meta.get("redirect_urls") or ()
+    if any(_canonical_or_none(url) == canonical for url in redirected_from):
+        return f"exact:{request.url}"
+    return f"canonical:{canonical}"
+
+
+def _canonical_or_none(url: str) -> str | None:
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None
+
+
+class CanonicalURLFingerprinter:
+    """Fingerprint = SHA-1 of `fingerprint_key(request)`; Scrapy's default when there is none."""
+
+    def __init__(self, crawler: Crawler | None = None):
+        self._default = RequestFingerprinter(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CanonicalURLFingerprinter:
+        return cls(crawler)
+
+    def fingerprint(self, request: Request) -> bytes:
+        key = fingerprint_key(request)
+        if key is None:
+            return self._default.fingerprint(request)
+        return hashlib.sha1(key.encode("utf-8")).digest()

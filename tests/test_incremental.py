@@ -1,0 +1,209 @@
+"""Incremental crawls end to end: a site that changes between runs, crawled twice
+(and once more after a SIGKILL) with the real `scrapy crawl news`."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.state import StateLock
+from archive.urls import canonical_url
+from tests.conftest import REPO, run_crawl
+from tests.incremental_site import ChangingSite, article_url, serve
+
+LISTING = "http://nhandan.vn/tin-moi.html"
+SETTINGS = {"CORPUS_SEEDS": "", "EXTRACT_WORKERS": 0, "REVISIT_OLD_EVERY": "0"}
+
+
+def records(warc_dir: Path, pattern: str = "*.warc.gz") -> list[dict]:
+    found = []
+    for path in sorted(warc_dir.glob(pattern)):
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                h = record.rec_headers
+                found.append({"type": record.rec_type, "uri": h.get_header("WARC-Target-URI"),
+                              "digest": h.get_header("WARC-Payload-Digest"),
+                              "profile": h.get_header("WARC-Profile"),
+                              "refers_to": h.get_header("WARC-Refers-To"),
+                              "status": record.http_headers.get_statuscode() if record.http_headers else None,
+                              "file": path.name})
+    return found
+
+
+def reports(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+
+
+def warcio_check(warc_dir: Path) -> subprocess.CompletedProcess:
+    files = sorted(str(p) for p in warc_dir.glob("*.warc.gz"))
+    return subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", *files], capture_output=True, text=True)
+
+
+@pytest.fixture
+def site():
+    site = ChangingSite({1: 1, 2: 1, 3: 1, 4: 1}, no_validators={3})
+    server = serve(site)
+    yield site, server
+    server.shutdown()
+
+
+def test_second_run_archives_only_what_changed(tmp_path, site):
+    site, server = site
+    out = tmp_path / "crawl"
+    first = run_crawl(out, f"urls={LISTING}", "depth=1", "topic=none", server=server, settings=SETTINGS)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stats["corpus/written"] == 4
+    assert reports(out)[0]["new_articles"] == 4
+    files_before = sorted(p.name for p in (out / "corpus").glob("*.txt"))
+
+    # Between the runs: 5 is new, 2 is edited, 1 (ETag) and 3 (no validators) unchanged, 4 deleted.
+    site.articles = {1: 1, 2: 2, 3: 1, 5: 1}
+    site.listed = {1, 2, 3, 4, 5}  # a stale link still leads to 4
+    with site.lock:
+        site.hits.clear()
+    second = run_crawl(out, f"urls={LISTING}", "depth=1", "topic=none", server=server, settings=SETTINGS)
+    assert second.returncode == 0, second.stderr[-2000:]
+    report = reports(out)[1]
+    assert report["new_articles"] == 1 and report["changed_articles"] == 1
+    assert report["not_modified"] == 1 and report["gone"] == 1
+    assert report["pages_by_status"] == {"200": 5, "304": 1, "410": 1}  # robots, listing, 2, 3, 5
+    assert report["revisits"] == 3  # 1 (304), 3 (same payload), robots.txt (same payload)
+    assert report["bytes_archived"] > 0 and report["peak_rss_bytes"] > 0
+    assert site.not_modified == 1
+
+    # corpus: one new numbered file, one new version beside the old file, nothing rewritten
+    files_after = sorted(p.name for p in (out / "corpus").glob("*.txt"))
+    assert len(files_after) == 5 and set(files_before) < set(files_after)
+    lines = [json.loads(line) for line in (out / "corpus" / "manifest.jsonl").read_text().splitlines()]
+    versions = [line for line in lines if line.get("update") == "version"]
+    assert len(versions) == 1 and versions[0]["version"] == 2
+    version_file = out / "corpus" / versions[0]["version_file"]
+    assert "Cập nhật lần 2" in version_file.read_text("utf-8")
+    original = out / "corpus" / versions[0]["file"]
+    assert "Cập nhật lần 2" not in original.read_text("utf-8")
+    assert versions[0]["versions"][0]["url"] == article_url(2)
+
+    # WARC: revisit records for the unchanged pages, no payload stored twice
+    recs = records(out / "warc")
+    revisits = [r for r in recs if r["type"] == "revisit"]
+    assert sorted((r["uri"], r["profile"].rsplit("/", 1)[1]) for r in revisits) == sorted([
+        (article_url(1), "server-not-modified"), (article_url(3), "identical-payload-digest"),
+        ("http://nhandan.vn/robots.txt", "identical-payload-digest")])
+    full = [r["digest"] for r in recs if r["type"] == "response" and r["status"] == "200"]
+    assert len(full) == len(set(full)) == 4 + 2 + 3  # run 1: robots, listing, 4; run 2: listing, 2, 5
+    gone = [r for r in recs if r["type"] == "response" and r["status"] == "410"]
+    assert [r["uri"] for r in gone] == [article_url(4)]
+    check = warcio_check(out / "warc")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    state = sqlite3.connect(out / "state.sqlite")
+    rows = dict(state.execute("SELECT url, outcome FROM pages WHERE url LIKE '%post%'").fetchall())
+    assert sorted(rows.values()) == ["changed", "gone", "new", "not-modified", "unchanged"]
+
+    # A third run right away under the default policy (old articles every 30 days): nothing is due.
+    with site.lock:
+        site.hits.clear()
+    third = run_crawl(out, f"urls={LISTING}", "depth=1", "topic=none", server=server,
+                      settings={**SETTINGS, "REVISIT_OLD_EVERY": "30d"})
+    assert third.returncode == 0
+    assert not [h for h in site.hits if "-post" in h], site.hits
+    assert reports(out)[2]["skipped_not_due"] == 5  # 1, 2, 3, 5 and the deleted 4 (same schedule)
+
+
+def test_a_second_crawl_on_the_same_state_is_refused(tmp_path, site):
+    site, server = site
+    out = tmp_path / "crawl"
+    with StateLock(out / "state.sqlite"):
+        refused = run_crawl(out, f"urls={LISTING}", "topic=none", server=server, settings=SETTINGS)
+    assert refused.returncode == 3
+    assert "error: crawl state" in refused.stderr and "in use by another crawl" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (out / "warc").exists() or not list((out / "warc").iterdir())
+
+
+def test_killed_run_resumes_without_losing_or_refetching(tmp_path):
+    site = ChangingSite({n: 1 for n in range(1, 41)}, paragraphs=3)
+    server = serve(site)
+    out = tmp_path / "crawl"
+    settings = {**SETTINGS, "REVISIT_OLD_EVERY": "1d", "CONCURRENT_REQUESTS": 2,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
+    try:
+        assert run_crawl(out, f"urls={LISTING}", "depth=1", "topic=none", server=server, settings=settings).returncode == 0
+        db = sqlite3.connect(out / "state.sqlite")
+        db.execute("UPDATE pages SET fetched_at = fetched_at - 2 * 86400")  # two days pass
+        db.commit()
+        db.close()
+        site.articles[7] = 2  # one edit, so run 2 also has real work
+        site.delay = 0.15
+        started = time.time()
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={LISTING}", "-a", "depth=1", "-a", "topic=none"]
+        for name, value in {**settings, "WARC_DIR": out / "warc", "CORPUS_DIR": out / "corpus",
+                            "AUTOTHROTTLE_ENABLED": False, "LOG_FILE": out / "killed.log"}.items():
+            cmd += ["-s", f"{name}={value}"]
+        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        reader = sqlite3.connect(f"file:{out / 'state.sqlite'}?mode=ro", uri=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            done = reader.execute("SELECT count(*) FROM pages WHERE fetched_at > ? AND url LIKE '%post%'",
+                                  (started,)).fetchone()[0]
+            if done >= 10:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert 10 <= done < 40, done
+        refreshed = {row[0] for row in reader.execute(
+            "SELECT url FROM pages WHERE fetched_at > ? AND url LIKE '%post%'", (started,))}
+        reader.close()
+        left_open = list((out / "warc").glob("*.warc.gz.open"))
+        assert len(left_open) == 1
+        archived_in_killed_run = {canonical_url(r["uri"]) for r in records(out / "warc", "*.warc.gz.open")
+                                  if r["type"] in ("response", "revisit") and "-post" in (r["uri"] or "")}
+        # state never runs ahead of the archive
+        assert refreshed <= archived_in_killed_run
+        assert len(archived_in_killed_run - refreshed) <= 2  # at most the records in flight at the kill
+
+        site.delay = 0
+        with site.lock:
+            site.hits.clear()
+        third = run_crawl(out, f"urls={LISTING}", "depth=1", "topic=none", server=server, settings=settings)
+        assert third.returncode == 0, third.stderr[-2000:]
+        fetched_again = {canonical_url(h) for h in site.hits if "-post" in h}
+        assert not fetched_again & refreshed, "a page archived before the kill was fetched again"
+        assert fetched_again | refreshed >= {canonical_url(article_url(n)) for n in range(1, 41)} - (archived_in_killed_run - refreshed)
+        # the killed run's file is repaired into a valid closed file; every closed file passes warcio check
+        repair = subprocess.run([sys.executable, "-m", "archive", "repair", str(left_open[0])],
+                                cwd=REPO, capture_output=True, text=True)
+        assert repair.returncode == 0, repair.stdout + repair.stderr
+        check = warcio_check(out / "warc")
+        assert check.returncode == 0, check.stdout + check.stderr
+        after = {canonical_url(r["uri"]) for r in records(out / "warc") if r["type"] in ("response", "revisit")}
+        assert archived_in_killed_run <= after  # nothing archived before the kill was lost
+        # the edited article has its new version exactly once
+        lines = (out / "corpus" / "manifest.jsonl").read_text().splitlines()
+        assert sum('"update": "version"' in line for line in lines) == 1
+    finally:
+        server.shutdown()
+
+
+def test_works_with_scrapy_jobdir(tmp_path, site):
+    """Discovery and incremental meta survive Scrapy's disk queues (JOBDIR), on a fresh and a resumed job."""
+    site, server = site
+    out = tmp_path / "crawl"
+    settings = {**SETTINGS, "JOBDIR": tmp_path / "job", "LOG_LEVEL": "DEBUG"}
+    for _ in range(2):
+        result = run_crawl(out, "urls=https://nhandan.vn/tin-moi.html", "depth=1", "topic=none", "since=all",
+                           server=server, settings=settings)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "Unable to serialize request" not in result.log()
+    assert reports(out)[0]["new_articles"] == 4
+    assert (tmp_path / "job" / "requests.seen").exists()

@@ -1,0 +1,79 @@
+"""archive/state.py: the SQLite crawl state, its lock and durations."""
+import subprocess
+import sys
+
+import pytest
+
+from archive.state import CrawlState, StateLock, StateLockedError, parse_duration
+
+CAPTURE = {"uri": "https://nhandan.vn/a-post1.html", "date": "2024-09-11T13:15:00.000000Z",
+           "record_id": "<urn:uuid:1>", "payload_digest": "sha1:AAAA"}
+
+
+def test_fetch_and_extraction_round_trip(tmp_path):
+    state = CrawlState(tmp_path / "state.sqlite")
+    key = "https://nhandan.vn/a-post1.html"
+    assert state.get(key) is None
+    state.record_fetch(key, fetch_url=key, status=200, outcome="new", etag='"v1"',
+                       last_modified="Wed, 11 Sep 2024 13:15:00 GMT", capture=CAPTURE, capture_file="a.warc.gz")
+    state.record_extraction(key, is_article=True, published="2024-09-11T20:15:00+07:00")
+    page = state.get(key)
+    assert (page.status, page.etag, page.payload_digest, page.is_article) == (200, '"v1"', "sha1:AAAA", True)
+    assert page.capture == CAPTURE and page.published_at.year == 2024
+    # a revisit (no capture) keeps the reference capture and validators
+    state.record_fetch(key, fetch_url=key, status=304, outcome="not-modified")
+    page = state.get(key)
+    assert page.capture == CAPTURE and page.etag == '"v1"' and page.outcome == "not-modified"
+    # a changed full capture replaces both; a missing ETag is forgotten
+    state.record_fetch(key, fetch_url=key, status=200, outcome="changed",
+                       capture={**CAPTURE, "payload_digest": "sha1:BBBB"})
+    page = state.get(key)
+    assert page.payload_digest == "sha1:BBBB" and page.etag is None and page.changes == 1
+    state.close()
+    reopened = CrawlState(tmp_path / "state.sqlite")
+    assert len(reopened) == 1 and reopened.get(key).is_article is True
+    assert reopened._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reopened.close()
+
+
+def test_lock_is_shared_in_process_and_exclusive_across_processes(tmp_path):
+    path = tmp_path / "state.sqlite"
+    first = CrawlState(path)
+    second = CrawlState(path)  # same process: shares the lock
+    code = ("import sys; from archive.state import CrawlState, StateLockedError\n"
+            f"try: CrawlState({str(path)!r})\n"
+            "except StateLockedError as e: print(e); sys.exit(3)\n")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert other.returncode == 3 and "in use by another crawl" in other.stdout
+    first.close()
+    second.close()
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert other.returncode == 0, other.stdout + other.stderr
+
+
+def test_lock_error_names_the_holder(tmp_path):
+    path = tmp_path / "s.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import sys,time; from archive.state import StateLock\n"
+                               f"StateLock({str(path)!r}).acquire(); print('ok', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StateLockedError, match=f"pid {holder.pid}"):
+            StateLock(path).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    StateLock(path).acquire().release()  # a killed holder leaves no stale lock
+
+
+@pytest.mark.parametrize("raw,seconds", [("90", 90), ("90m", 5400), ("6h", 21600), ("2d", 172800),
+                                         ("1w", 604800), (0, 0)])
+def test_durations(raw, seconds):
+    assert parse_duration(raw) == seconds
+
+
+@pytest.mark.parametrize("raw", ["soon", "-1h", "3x"])
+def test_bad_durations(raw):
+    with pytest.raises(ValueError):
+        parse_duration(raw)
