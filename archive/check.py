@@ -18,18 +18,16 @@ import contextlib
 import hashlib
 import io
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archive.records import transfer_decode
+from archive.records import WarcFormatError, find_warc_files, transfer_decode
 
 OPEN_SUFFIX = ".open"
-WARC_NAMES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
-_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, IndexError)
+READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, IndexError)
 _CHUNK = 1 << 20
 
 
@@ -156,7 +154,7 @@ def verify_warc_file(path: str | Path) -> FileReport:
                 report.digests_checked += bool(fields.get("warc-block-digest") or fields.get("warc-payload-digest"))
                 record_id = fields.get("warc-record-id")
                 report.problems += [Problem(offset, message, record_id) for message in messages]
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             first = str(exc).strip().splitlines()
             # warcio quotes the bytes it choked on: keep the message readable.
             text = "".join(ch if ch.isprintable() else "?" for ch in first[0])[:80] if first else ""
@@ -196,22 +194,6 @@ def _read_all(stream) -> bytes:
         parts.append(piece)
 
 
-def find_warc_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; directories searched recursively for WARC files, `.open` ones included."""
-    from archive.__main__ import UserError
-
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(WARC_NAMES))
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise UserError(f"no such file or directory: {path}")
-    return list(dict.fromkeys(found))
-
-
 # --- command ----------------------------------------------------------------------
 
 
@@ -223,7 +205,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from archive.__main__ import UserError
 
-    files = find_warc_paths(args.paths)
+    try:
+        files = find_warc_files(args.paths)
+    except WarcFormatError as exc:
+        raise UserError(str(exc)) from None
     if not files:
         raise UserError(f"no WARC files under {', '.join(args.paths)}")
     failed = 0

@@ -145,11 +145,11 @@ class Corpus:
     def add(self, article: Article, *, site: str, warc_file: str | Path | None = None,
             warc_offset: int | None = None, warc_record_id: str | None = None,
             fetched_at: datetime | str | None = None, found_from: str | None = None,
-            score: float | None = None, rule: str | None = None) -> AddResult:
+            topic_score: float | None = None, topic_rule: str | None = None) -> AddResult:
         """Write `article` as a new numbered file, or record why not (see the module docstring).
 
-        `score` and `rule` say why a topic-filtered crawl kept the page (crawler/relevance.py);
-        they go in the manifest only when given.
+        `topic_score` and `topic_rule` say why a topic-filtered crawl kept the page
+        (crawler/relevance.py); they go in the manifest as `score` and `rule`, only when given.
         """
         if not article.is_article:
             return AddResult("not-article", reason=article.reason or "not an article")
@@ -166,7 +166,7 @@ class Corpus:
             "fetched_at": fetched_at.isoformat() if isinstance(fetched_at, datetime) else fetched_at,
             "found_from": found_from,
         }
-        provenance.update({k: v for k, v in (("score", score), ("rule", rule)) if v is not None})
+        provenance.update({k: v for k, v in (("score", topic_score), ("rule", topic_rule)) if v is not None})
         urls = [u for u in dict.fromkeys((canonical, _canonical_or_none(article.url))) if u]
         text_sha = _sha256(article.text)
         shingles = _shingles(_article_lines(article))

@@ -15,6 +15,7 @@ import logging
 import mmap
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -136,6 +137,18 @@ def index_closed_warc(path: str | os.PathLike) -> Path | None:
         return None
 
 
+def index_in_background(path: str | os.PathLike) -> threading.Thread:
+    """`index_closed_warc` in its own thread, for the WARC writer's close hook.
+
+    Re-reading a 1 GB file takes ~30 s (bench/replay_speed.py: ~36 MB/s); done
+    in the writer's thread it would stall the crawl at every rotation. The
+    thread is not a daemon, so interpreter exit waits for the index.
+    """
+    thread = threading.Thread(target=index_closed_warc, args=(path,), name=f"cdxj-index-{Path(path).name}")
+    thread.start()
+    return thread
+
+
 def warc_files(directory: str | os.PathLike) -> list[Path]:
     """Closed WARC files under `directory`, in name order (the writer's time order)."""
     return sorted(Path(directory).rglob("*" + WARC_SUFFIX))
@@ -178,7 +191,7 @@ def ensure_directory_index(directory: str | os.PathLike) -> Path:
     target = directory / INDEX_NAME
     warcs = warc_files(directory)
     per_file = [warc_index_path(w) for w in warcs]
-    if all(_is_fresh(p, [w]) for p, w in zip(per_file, warcs)) and _is_fresh(target, per_file):
+    if all(_is_fresh(p, [w]) for p, w in zip(per_file, warcs, strict=True)) and _is_fresh(target, per_file):
         return target
     return index_directory(directory).index
 
@@ -189,7 +202,7 @@ def merge_indexes(target: Path, sources: list[tuple[Path, str]]) -> int:
     handles = [source.open("r", encoding="utf-8") for source, _ in sources]
     count = 0
     try:
-        streams = [_with_dir_prefix(fh, prefix) for fh, (_, prefix) in zip(handles, sources)]
+        streams = [_with_dir_prefix(fh, prefix) for fh, (_, prefix) in zip(handles, sources, strict=True)]
         with _atomic_text(target) as out:
             for line in heapq.merge(*streams):
                 out.write(line)

@@ -105,13 +105,14 @@ def reextract(
     corpus: Corpus,
     *,
     rules: SiteRules | None = None,
-    workers: int = 1,
+    workers: int = 0,
     on_page: Callable[[CapturedResponse], None] | None = None,
 ) -> ReextractStats:
     """Extract every archived 2xx article page of `warc_files` into `corpus`; returns the counts.
 
-    `workers` > 1 runs extraction in that many processes; the corpus is still
-    written by this process in WARC record order, so the output is the same.
+    `workers` extraction processes run beside this one (0: extract inline);
+    the corpus is still written by this process in WARC record order, so the
+    output does not depend on it.
     `on_page` is called for each page once its corpus write is done (progress).
     """
     rules = rules or SiteRules()
@@ -155,11 +156,11 @@ def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int
     """`(response, article)` for each `(response, extract_article arguments)`, in input order.
 
     Extraction runs in an `ExtractionPool` of `workers` processes (inline for
-    one). At most `workers * _WINDOW_PER_WORKER` pages are in flight, so a
+    0). At most `workers * _WINDOW_PER_WORKER` pages are in flight, so a
     large archive streams through in bounded memory (Pool.imap would read
     ahead without limit).
     """
-    pool = ExtractionPool(workers if workers > 1 else 0)
+    pool = ExtractionPool(max(workers, 0))
     window = max(1, workers * _WINDOW_PER_WORKER)
     in_flight: deque[tuple[CapturedResponse, Future]] = deque()
     try:
@@ -181,7 +182,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="WARC files, or directories searched for *.warc[.gz][.open]")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="corpus directory to write")
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
-                        help="extraction processes (default: the number of cores)")
+                        help="extraction processes beside the one writing the corpus "
+                             "(default: the number of cores; 0 = extract inline)")
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=Path, metavar="DIR", default=None,
                        help=f"seed directory a new corpus starts with (default: {DEFAULT_SEEDS.name}/ "
@@ -192,8 +194,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .__main__ import UserError
 
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1, not {args.workers}")
+    if args.workers < 0:
+        raise UserError(f"--workers must be 0 (extract inline) or more, not {args.workers}")
     try:
         files = find_warc_files(args.inputs)
         if not files:

@@ -48,8 +48,8 @@ class StoredResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class _Record:
-    """What one seek into a WARC file yields: the named fields, the HTTP head, the block body."""
+class StoredRecord:
+    """What one seek into a WARC file yields: named fields, the parsed HTTP head, the body de-chunked."""
 
     fields: dict[str, str]
     protocol: str
@@ -109,7 +109,7 @@ class ArchiveReplay:
         return _stored(capture, record, head, original, location,
                        revisit_of=_location(original_capture, original))
 
-    def _original_of(self, revisit: Capture, record: _Record) -> Capture | None:
+    def _original_of(self, revisit: Capture, record: StoredRecord) -> Capture | None:
         """The response a revisit stands for: by WARC-Refers-To-Target-URI and date, then digest."""
         uri = record.fields.get("WARC-Refers-To-Target-URI") or revisit.url
         when = record.fields.get("WARC-Refers-To-Date")
@@ -131,11 +131,11 @@ class ArchiveReplay:
     def _record_id(self, capture: Capture) -> str | None:
         return self._read(capture).fields.get("WARC-Record-ID")
 
-    def _read(self, capture: Capture) -> _Record:
+    def _read(self, capture: Capture) -> StoredRecord:
         return read_record_at(self.index.warc_path(capture), capture.offset)
 
 
-def read_record_at(path: Path, offset: int) -> _Record:
+def read_record_at(path: Path, offset: int) -> StoredRecord:
     """One response/revisit record: named fields, parsed HTTP head, body de-chunked only."""
     try:
         with path.open("rb") as fh:
@@ -162,10 +162,10 @@ def read_record_at(path: Path, offset: int) -> _Record:
     except (TypeError, ValueError):
         status = 0
     protocol = (http.protocol or "HTTP/1.1").split(" ", 1)[0]
-    return _Record(fields, protocol, status, headers, body)
+    return StoredRecord(fields, protocol, status, headers, body)
 
 
-def _stored(capture: Capture, own: _Record, head: _Record, payload: _Record, location: RecordLocation,
+def _stored(capture: Capture, own: StoredRecord, head: StoredRecord, payload: StoredRecord, location: RecordLocation,
             revisit_of: RecordLocation | None = None) -> StoredResponse:
     """`own` is the record found, `head` gives status and headers, `payload` the body."""
     return StoredResponse(
@@ -181,7 +181,7 @@ def _stored(capture: Capture, own: _Record, head: _Record, payload: _Record, loc
     )
 
 
-def _location(capture: Capture, record: _Record) -> RecordLocation:
+def _location(capture: Capture, record: StoredRecord) -> RecordLocation:
     return RecordLocation(
         warc_file=capture.filename,
         offset=capture.offset,

@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -202,7 +201,3 @@ def _screenshot(args: argparse.Namespace, collection: Path, port: int) -> int:
         stop(process)
     print(f"screenshot of {page}\n  -> {out}")
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: python -m archive serve DIR")

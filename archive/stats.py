@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.check import _READ_ERRORS, find_warc_paths
+from archive.check import READ_ERRORS
+from archive.records import WarcFormatError, find_warc_files
 
 HTTP_RECORDS = ("response", "revisit")
 
@@ -67,7 +68,7 @@ def _add_file(stats: ArchiveStats, path: Path) -> None:
                 _add_record(stats, record)
                 iterator.read_to_end()
                 stats.record_sizes[record.rec_type] += iterator.get_record_length()
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             stats.unreadable.append(f"{path.name} at offset {iterator.offset}: {type(exc).__name__}")
 
 
@@ -157,7 +158,10 @@ def run(args: argparse.Namespace) -> int:
 
     from archive.__main__ import UserError
 
-    files = find_warc_paths(args.paths)
+    try:
+        files = find_warc_files(args.paths)
+    except WarcFormatError as exc:
+        raise UserError(str(exc)) from None
     if not files:
         raise UserError(f"no WARC files under {', '.join(map(str, args.paths))}")
     stats = collect_stats(files)

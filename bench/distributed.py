@@ -3,9 +3,9 @@
 A generated nhandan-style site (bench/site.py) behind the fixture proxy, with
 a fixed latency on every page (default 50 ms, like a distant server), is
 crawled by N real `scrapy crawl news` processes in distributed mode against a
-throwaway redis-server on 127.0.0.1. Each process keeps the project's
-politeness (CONCURRENT_REQUESTS_PER_DOMAIN, default 4; AutoThrottle off so
-runs are comparable), so one process is latency-bound and more processes
+throwaway redis-server on 127.0.0.1. Each process is polite
+(CONCURRENT_REQUESTS_PER_DOMAIN=2, `--per-domain`; AutoThrottle off so runs
+are comparable), so one process is latency-bound and more processes
 should add throughput until the CPU (this machine's cores, shared with the
 server) is the limit. pages/s counts every page fetched between the first and
 the last page request the site saw (start-up and the idle wait at the end are
@@ -80,6 +80,9 @@ def crawl(processes: int, pages: int, delay: float, per_domain: int, work: Path,
     env.pop("REDIS_URL", None)
     procs = []
     try:
+        # Seed first: a crawler that finds nothing to do ends after REDIS_IDLE_TIMEOUT.
+        subprocess.run([sys.executable, "-m", "crawler", "enqueue", "--redis-url", redis_url, site.start_url()],
+                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         for i in range(processes):
             out = work / f"n{processes}" / f"p{i}"
             out.mkdir(parents=True)
@@ -94,8 +97,6 @@ def crawl(processes: int, pages: int, delay: float, per_domain: int, work: Path,
                 cmd += ["-s", f"{name}={value}"]
             procs.append(subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                           stderr=(out / "stderr.txt").open("w")))
-        subprocess.run([sys.executable, "-m", "crawler", "enqueue", "--redis-url", redis_url, site.start_url()],
-                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         codes = [p.wait(1800) for p in procs]
         if any(codes):
             raise SystemExit(f"a crawler failed ({codes}); logs under {work}")
@@ -115,9 +116,9 @@ def crawl(processes: int, pages: int, delay: float, per_domain: int, work: Path,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--pages", type=int, default=1500)
     parser.add_argument("--delay", type=float, default=0.05, help="seconds of latency per page (0.05)")
-    parser.add_argument("--per-domain", type=int, default=4, help="CONCURRENT_REQUESTS_PER_DOMAIN per process")
+    parser.add_argument("--per-domain", type=int, default=2, help="CONCURRENT_REQUESTS_PER_DOMAIN per process")
     parser.add_argument("--processes", default="1,2,3")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results-distributed.json")
     args = parser.parse_args(argv)

@@ -215,8 +215,8 @@ def parallel_reextraction(files: list[Path], workers: int, work: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000, help="articles in the synthetic archive")
-    parser.add_argument("--workers", default=",".join(sorted({"1", str(os.cpu_count() or 1)})),
-                        help="comma-separated worker counts to time (default: 1 and all cores)")
+    parser.add_argument("--workers", default=",".join(sorted({"0", "1", str(os.cpu_count() or 1)})),
+                        help="comma-separated worker counts to time (0 = inline; default: 0, 1 and all cores)")
     parser.add_argument("--pad-kb", type=int, default=100,
                         help="page furniture added to each page, KB (real pages are 100-200 KB; 0 = bare fixtures)")
     parser.add_argument("--sample", type=int, default=500, help="pages for the one-core extraction figure")

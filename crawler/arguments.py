@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from archive.seeds import SeedError, read_seed_urls
+from archive.topic import TopicError, load_topic
 from archive.state import parse_duration
 from archive.urls import is_valid_http_url
 
@@ -80,10 +81,15 @@ def parse_crawl_arguments(urls=None, seeds=None, depth=None, max_pages=None,
     """Turn raw `-a` strings into checked values; raise ArgumentError on bad input."""
     cutoff, discover = parse_since(since) if since not in (None, "") else (None, False)
     topic = (topic or "auto").strip()
-    if topic not in ("auto", "none") and not Path(topic).exists():
-        raise ArgumentError(
-            f"-a topic={topic!r}: expected 'auto' (the seed corpus), 'none' (no topic filter) "
-            "or an existing keyword/example-text file or seed directory")
+    if topic not in ("auto", "none"):
+        if not Path(topic).exists():
+            raise ArgumentError(
+                f"-a topic={topic!r}: expected 'auto' (the seed corpus), 'none' (no topic filter) "
+                "or an existing keyword/example-text file or seed directory")
+        try:
+            load_topic(topic, None)  # an unreadable or empty topic file fails here, not mid-crawl
+        except TopicError as exc:
+            raise ArgumentError(f"-a topic: {exc}") from None
     start_urls: list[str] = []
     without_url: list[str] = []
     invalid: list[str] = []

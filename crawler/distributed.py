@@ -48,7 +48,9 @@ from scrapy_redis import connection
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import load_object
 from twisted.internet import task
 
 if TYPE_CHECKING:
@@ -165,7 +167,7 @@ class DistributedCrawlAddon:
             "SCHEDULER_PERSIST": True,
             "REQUEST_FINGERPRINTER_CLASS": FINGERPRINTER,
         }.items():
-            if settings.getpriority(name) is None or settings.getpriority(name) <= 20:
+            if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
                 settings.set(name, value, "project")
         if settings.get("CRAWL_STATE") is None:
             # The incremental state is one SQLite file per process, locked by its crawl: the
@@ -265,12 +267,20 @@ class RedisFrontierScheduler(Scheduler):
         instance.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT", 10.0)
         return instance
 
-    def open(self, spider: Spider):
+    def open(self, spider: Spider) -> None:
+        # scrapy-redis's open(), without its calls deprecated in Scrapy 2.19 (Spider.log, stats spider=).
+        self.spider = spider
         self.keys = keys_for(spider.name)
-        result = super().open(spider)
+        self.queue = load_object(self.queue_cls)(server=self.server, spider=spider,
+                                                 key=self.queue_key % {"spider": spider.name},
+                                                 serializer=self.serializer)
         if not isinstance(self.queue, InFlightPriorityQueue):
             raise ValueError(f"{type(self).__name__} needs SCHEDULER_QUEUE_CLASS = {QUEUE}")
         self.queue.bind(self.worker, self.keys)
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if self.flush_on_start:
+            self.flush()
         self._pop_start = self.server.register_script(_POP_START)
         self._heartbeat = self.server.register_script(_HEARTBEAT)
         self._requeue = self.server.register_script(_REQUEUE)
@@ -282,7 +292,17 @@ class RedisFrontierScheduler(Scheduler):
         logger.info("distributed crawl: worker %s on %s (queue %s, %d requests waiting)",
                     self.worker, _redacted(self.crawler.settings.get("REDIS_URL")), self.queue.key,
                     len(self.queue))
-        return result
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            if self.stats:
+                self.stats.inc_value("dupefilter/filtered")
+            return False
+        self.queue.push(request)
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def close(self, reason: str):
         if self._loop is not None and self._loop.running:
@@ -306,7 +326,7 @@ class RedisFrontierScheduler(Scheduler):
         token, request = popped
         self._in_flight[request] = token
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def pop_start_url(self) -> tuple[bytes, str] | None:
@@ -340,7 +360,7 @@ class RedisFrontierScheduler(Scheduler):
                 logger.warning("distributed crawl: %d silent worker(s) gone; %d of their requests "
                                "put back in the queue", dead, moved)
                 if self.stats:
-                    self.stats.inc_value("redis/requeued_from_dead_workers", moved, spider=self.spider)
+                    self.stats.inc_value("redis/requeued_from_dead_workers", moved)
         except Exception:  # a Redis hiccup must not stop the heartbeat loop
             logger.exception("distributed crawl: bookkeeping failed, retrying")
 

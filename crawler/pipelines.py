@@ -154,8 +154,8 @@ class CorpusPipeline:
                 warc_record_id=adapter.get("warc_record_id"),
                 fetched_at=adapter.get("fetched_at"),
                 found_from=adapter.get("found_from"),
-                score=adapter["extra"].get("score"),
-                rule=adapter["extra"].get("rule"),
+                topic_score=adapter["extra"].get("score"),
+                topic_rule=adapter["extra"].get("rule"),
             )
         except CorpusError as exc:
             self.stats.set_value("archive/fatal", str(exc))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -214,3 +213,12 @@ def test_a_file_that_is_not_warc_is_left_out_and_reported(tmp_path, capsys):
     assert summary.files == 1 and summary.captures == 1 and "fake.warc.gz" in summary.not_warc[0]
     assert main(["index", str(tmp_path)]) == 1
     assert "not indexed: " in capsys.readouterr().out
+
+
+def test_index_in_background_writes_the_index(tmp_path):
+    from archive.index import index_in_background
+
+    write_archive(tmp_path, [sample_exchange(ARTICLE, b"x")])
+    [warc] = tmp_path.glob("*.warc.gz")
+    index_in_background(warc).join(timeout=30)
+    assert warc_index_path(warc).read_text().startswith("vn,nhandan)/bai-viet-post1.html ")

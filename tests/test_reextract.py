@@ -72,10 +72,10 @@ def test_cli_rebuilds_the_crawl_corpus_byte_for_byte(crawled, tmp_path):
     assert found_from and all(f and f.startswith("https://") for f in found_from)  # from the Referer
 
 
-def test_in_process_single_worker_gives_the_same_corpus(crawled, tmp_path):
+def test_in_process_inline_extraction_gives_the_same_corpus(crawled, tmp_path):
     corpus = Corpus(tmp_path / "rebuilt", REPO / "seeds")
     stats = reextract(sorted(crawled.warc_dir.glob("*.warc.gz")), corpus,
-                      rules=SiteRules.from_site_profiles(), workers=1)
+                      rules=SiteRules.from_site_profiles(), workers=0)
     assert stats.outcomes["written"] == 4 and stats.report.clean
     assert_same_corpus(crawled.corpus_dir, tmp_path / "rebuilt")
 
@@ -99,7 +99,7 @@ def test_killed_crawl_file_is_read_up_to_the_cut(crawled, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["missing", "not-warc", "empty-dir", "out-under-a-file", "out-is-a-file",
-                                  "workers-0", "seeds-missing"])
+                                  "workers-negative", "seeds-missing"])
 def test_bad_input_is_one_error_line(case, tmp_path, crawled):
     warc_dir = crawled.warc_dir
     out = tmp_path / "out"
@@ -109,7 +109,7 @@ def test_bad_input_is_one_error_line(case, tmp_path, crawled):
         "empty-dir": [tmp_path, "--out", out],
         "out-under-a-file": [warc_dir, "--out", REPO / "README.md" / "corpus"],
         "out-is-a-file": [warc_dir, "--out", REPO / "README.md"],
-        "workers-0": [warc_dir, "--out", out, "--workers", "0"],
+        "workers-negative": [warc_dir, "--out", out, "--workers", "-1"],
         "seeds-missing": [warc_dir, "--out", out, "--seeds", tmp_path / "no-seeds"],
     }[case]
     proc = archive_cli("extract", *args)

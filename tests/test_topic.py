@@ -105,6 +105,10 @@ def test_topic_argument(tmp_path):
     assert parse_crawl_arguments(urls=url, topic=str(f)).topic == str(f)
     with pytest.raises(ArgumentError, match="auto"):
         parse_crawl_arguments(urls=url, topic="laos")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n", "utf-8")
+    with pytest.raises(ArgumentError, match="no usable text"):
+        parse_crawl_arguments(urls=url, topic=str(empty))
 
 
 def test_enough_text():

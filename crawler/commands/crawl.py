@@ -6,6 +6,7 @@ directories first gives the user a plain message and exit code 2 instead.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -27,10 +28,10 @@ class Command(ScrapyCrawlCommand):
                 self.exitcode = 2
                 return
         lock = None
-        if args and args[0] == "news" and state_path(self.settings) is not None \
-                and not self.settings.get("ARCHIVE_REPLAY"):
+        locked_state = _state_to_lock(self.settings) if args and args[0] == "news" else None
+        if locked_state is not None:
             try:  # held for the whole run; the middleware's CrawlState shares it (same process)
-                lock = StateLock(state_path(self.settings)).acquire()
+                lock = StateLock(locked_state).acquire()
             except StateLockedError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 self.exitcode = EXIT_STATE_LOCKED
@@ -44,6 +45,15 @@ class Command(ScrapyCrawlCommand):
             c.stats.get_value("archive/fatal") for c in self.crawler_process.crawlers
         ):
             self.exitcode = 1
+
+
+def _state_to_lock(settings):
+    """The crawl state this run will use, decided before the addons run: replay and distributed
+    mode (crawler/replay.py, crawler/distributed.py) turn the default state off."""
+    if settings.get("CRAWL_STATE") is None and (
+            settings.get("ARCHIVE_REPLAY") or settings.get("REDIS_URL") or os.environ.get("REDIS_URL")):
+        return None
+    return state_path(settings)
 
 
 def _known_args(spargs: dict) -> dict:

@@ -14,7 +14,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from archive.urls import canonical_url
-from archive.topic import load_topic
+from archive.topic import TopicError, load_topic
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
 from crawler.distributed import queued_start_urls, redis_url
 from crawler.discovery import Discovery
@@ -43,14 +43,16 @@ class NewsSpider(scrapy.Spider):
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
 
     async def start(self):
-        for path in self.args.seeds_without_url:
+        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed.py
+        # Distributed without -a urls/seeds: start URLs come from Redis only, not the shipped seeds.
+        start_urls = [] if distributed and self._default_start else self.start_urls
+        for path in self.args.seeds_without_url if start_urls is self.start_urls else ():
             self.logger.warning("seed has no URL (Nguồn:/Đường dẫn bài viết:), not crawled: %s", path)
             self.crawler.stats.inc_value("seeds/without_url")
         for line in self.args.invalid_seed_lines:
             self.logger.warning("invalid seed line skipped: %s", line)
             self.crawler.stats.inc_value("seeds/invalid")
-        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed.py
-        for url in [] if distributed and self._default_start else self.start_urls:
+        for url in start_urls:
             request = self._request(url, found_from=None)
             if request is not None:
                 yield request
@@ -90,7 +92,11 @@ class NewsSpider(scrapy.Spider):
         """The topic filter (`-a topic`); `auto` reads the crawl's seed directory,
         else `CORPUS_SEEDS`, else the shipped seeds."""
         seeds = self.args_seeds_dir or self.settings.get("CORPUS_SEEDS") or DEFAULT_SEEDS
-        topic = load_topic(self.args.topic, seeds)
+        try:
+            topic = load_topic(self.args.topic, seeds)
+        except TopicError as exc:  # auto on a seed directory with no usable text
+            self.logger.warning("%s; topic profile from the shipped seeds instead", exc)
+            topic = load_topic(self.args.topic, DEFAULT_SEEDS)
         if topic is None:
             return None
         topic = replace(topic, threshold=self.settings.getfloat("TOPIC_THRESHOLD", topic.threshold),
