@@ -494,8 +494,11 @@ class WarcWriter:
         builder: RecordBuilder | None = None,
         queue_size: int = 64,
         compress_level: int = 6,
+        on_file_closed: Callable[[Path], object] | None = None,
     ):
         self.directory = Path(directory)
+        # Called with each finished file's final path (e.g. to index it); never for abandoned files.
+        self.on_file_closed = on_file_closed
         self.info = info or WarcInfo()
         self.prefix = prefix
         self.max_size = max_size
@@ -733,6 +736,9 @@ class WarcWriter:
             self._error.__cause__ = exc
             logger.error("%s", self._error)
             current.abandon()
+        else:
+            if self.on_file_closed is not None:
+                self.on_file_closed(current.final_path)
 
     def _gzip_member(self, record: WarcRecord) -> bytes:
         # One gzip member per record, so any record can be read from its offset alone;

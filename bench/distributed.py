@@ -71,9 +71,11 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
 
 
 def crawl(processes: int, pages: int, delay: float, per_domain: int, work: Path, redis_url: str) -> dict:
+    """N processes on Redis; `processes=0`: one plain process, no Redis (the overhead baseline)."""
     import redis
 
     redis.Redis.from_url(redis_url).flushall()
+    plain = processes == 0
     site = LatencySite(pages, delay)
     server = FixtureServer(site).start_background()
     env = {**os.environ, **server.proxy_env()}
@@ -81,14 +83,17 @@ def crawl(processes: int, pages: int, delay: float, per_domain: int, work: Path,
     procs = []
     try:
         # Seed first: a crawler that finds nothing to do ends after REDIS_IDLE_TIMEOUT.
-        subprocess.run([sys.executable, "-m", "crawler", "enqueue", "--redis-url", redis_url, site.start_url()],
-                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-        for i in range(processes):
+        if not plain:
+            subprocess.run([sys.executable, "-m", "crawler", "enqueue", "--redis-url", redis_url, site.start_url()],
+                           cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        for i in range(max(processes, 1)):
             out = work / f"n{processes}" / f"p{i}"
             out.mkdir(parents=True)
             cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "topic=none", "-a", "depth=100000"]
+            if plain:
+                cmd += ["-a", f"urls={site.start_url()}", "-s", "CRAWL_STATE="]
             for name, value in {
-                "REDIS_URL": redis_url, "REDIS_IDLE_TIMEOUT": 2, "WARC_DIR": out.parent / "warc",
+                "REDIS_URL": "" if plain else redis_url, "REDIS_IDLE_TIMEOUT": 2, "WARC_DIR": out.parent / "warc",
                 "CORPUS_DIR": out.parent / "corpus", "CORPUS_SEEDS": "", "EXTRACT_ENABLED": False,
                 "CRAWL_REPORT": out / "runs.jsonl", "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
                 "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain, "LOG_LEVEL": "WARNING",
@@ -109,7 +114,7 @@ def crawl(processes: int, pages: int, delay: float, per_domain: int, work: Path,
     fetched = len(times)
     span = times[-1] - times[0]
     per_process = [json.loads((work / f"n{processes}" / f"p{i}" / "stats.json").read_text())
-                   .get("downloader/response_count", 0) for i in range(processes)]
+                   .get("downloader/response_count", 0) for i in range(max(processes, 1))]
     return {"processes": processes, "pages_fetched": fetched, "distinct": len(set(site.hits)) - 1,
             "seconds": round(span, 2), "pages_per_s": round(fetched / span, 1), "per_process": per_process}
 
@@ -119,18 +124,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1500)
     parser.add_argument("--delay", type=float, default=0.05, help="seconds of latency per page (0.05)")
     parser.add_argument("--per-domain", type=int, default=2, help="CONCURRENT_REQUESTS_PER_DOMAIN per process")
-    parser.add_argument("--processes", default="1,2,3")
+    parser.add_argument("--processes", default="1,2,3", help="process counts to run; 0 = one plain process without Redis")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the plain (no Redis) single-process run")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results-distributed.json")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
     redis_proc, redis_url = start_redis(work)
     try:
-        runs = []
-        for n in (int(x) for x in args.processes.split(",")):
+        runs, baseline = [], None
+        counts = [int(x) for x in args.processes.split(",")]
+        for n in ([0] if not args.no_baseline and 0 not in counts else []) + counts:
             run = crawl(n, args.pages, args.delay, args.per_domain, work, redis_url)
-            runs.append(run)
-            print(f"{n} process(es): {run['pages_fetched']} pages in {run['seconds']} s = "
+            print(f"{n or 'plain, 1'} process(es): {run['pages_fetched']} pages in {run['seconds']} s = "
                   f"{run['pages_per_s']} pages/s (per process {run['per_process']})", flush=True)
+            if n == 0:
+                baseline = run
+            else:
+                runs.append(run)
     finally:
         redis_proc.terminate()
         redis_proc.wait(10)
@@ -139,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     for run in runs:
         run["scaling"] = round(run["pages_per_s"] / base, 2)
     print("scaling vs 1 process: " + ", ".join(f"{r['processes']}: {r['scaling']}x" for r in runs))
-    result = {"machine": {"cores": os.cpu_count()}, "pages": args.pages, "delay_s": args.delay,
-              "per_domain": args.per_domain, "runs": runs}
+    result = {"machine": {"cores": os.cpu_count(), "load_avg_at_end": os.getloadavg()}, "pages": args.pages,
+              "delay_s": args.delay, "per_domain": args.per_domain, "plain_one_process": baseline, "runs": runs}
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 

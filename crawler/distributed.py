@@ -224,7 +224,7 @@ class InFlightPriorityQueue(PriorityQueue):
             request = request.replace(meta={k: v for k, v in request.meta.items() if k not in dropped})
         return super()._encode_request(request)
 
-    def pop_in_flight(self) -> tuple[bytes, Request] | None:
+    def pop_in_flight(self) -> tuple[int, Request] | None:
         """(token, request) of the highest-priority request, now registered in flight; None if empty."""
         result = self._pop(keys=[self.key, self.keys["inflight"] + self.worker, self.keys["tokens"],
                                  self.keys["workers"]], args=[self.worker])
@@ -253,8 +253,7 @@ class RedisFrontierScheduler(Scheduler):
         super().__init__(*args, **kwargs)
         self.crawler: Crawler | None = None
         self.worker = worker_name()
-        self._in_flight: dict[Request, bytes] = {}  # popped here, not yet done
-        self._start_tokens: list[bytes] = []
+        self._in_flight: dict[Request, int] = {}  # popped here, not yet done → in-flight token
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -329,7 +328,7 @@ class RedisFrontierScheduler(Scheduler):
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
-    def pop_start_url(self) -> tuple[bytes, str] | None:
+    def pop_start_url(self) -> tuple[int, str] | None:
         """(token, URL) from the start list, registered in flight until `start_url_done`."""
         result = self._pop_start(keys=[self.keys["start_urls"], self.keys["inflight"] + self.worker,
                                        self.keys["tokens"], self.keys["workers"]], args=[self.worker])
@@ -338,7 +337,7 @@ class RedisFrontierScheduler(Scheduler):
         token, data = result
         return token, start_url_from_data(data)
 
-    def start_url_done(self, token: bytes) -> None:
+    def start_url_done(self, token: int) -> None:
         self.server.hdel(self.keys["inflight"] + self.worker, token)
 
     def frontier_status(self) -> tuple[int, int, int]:

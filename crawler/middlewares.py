@@ -23,6 +23,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 
+from archive.index import index_in_background
 from archive.warc import (
     DEFAULT_MAX_SIZE,
     SOFTWARE,
@@ -87,6 +88,8 @@ class WarcCaptureMiddleware:
             builder=RecordBuilder(payload_digest=settings.get("WARC_PAYLOAD_DIGEST") or "entity"),
             # gzip is most of the writer's CPU: 1 is ~2x faster, files ~10-20 % larger.
             compress_level=settings.getint("WARC_COMPRESS_LEVEL", 6),
+            # Each closed file gets its CDXJ index beside it, off the writer thread.
+            on_file_closed=index_in_background if settings.getbool("WARC_INDEX", True) else None,
         )
         middleware = cls(writer, crawler)
         crawler.signals.connect(middleware.close_writer, signal=signals.spider_closed)

@@ -21,7 +21,14 @@ def ensure_writable_dir(path: Path, what: str) -> None:
 
 
 def check_output_dirs(settings) -> None:
-    if settings.getbool("WARC_ENABLED", True):
+    replay = settings.get("ARCHIVE_REPLAY")
+    if replay:
+        from archive.replay import ArchiveNotFound, check_archive_dir
+        try:
+            check_archive_dir(replay)
+        except ArchiveNotFound as exc:
+            raise PreflightError(f"ARCHIVE_REPLAY: {exc}") from None
+    elif settings.getbool("WARC_ENABLED", True):
         ensure_writable_dir(Path(settings.get("WARC_DIR", "data/warc")), "WARC_DIR")
     if settings.getbool("EXTRACT_ENABLED", True):
         ensure_writable_dir(Path(settings.get("CORPUS_DIR", "data/corpus")), "CORPUS_DIR")

@@ -39,6 +39,7 @@ WARC_COMPRESS_LEVEL = 6
 # 1.1 text and IIPC guidance call for, which warcio 1.8.1 reports as a failure
 # (webrecorder/warcio#74). Both are identical for unchunked responses.
 WARC_PAYLOAD_DIGEST = "stored"
+WARC_INDEX = True  # write NAME.cdxj beside each closed WARC file
 # The capturing handler tees the bytes off the wire (exact status line and
 # headers, body still chunked/compressed as sent); see crawler/capture.py.
 DOWNLOAD_HANDLERS = {

@@ -207,3 +207,32 @@ def test_works_with_scrapy_jobdir(tmp_path, site):
         assert "Unable to serialize request" not in result.log()
     assert reports(out)[0]["new_articles"] == 4
     assert (tmp_path / "job" / "requests.seen").exists()
+
+
+def test_corpus_versions_survive_reopening(tmp_path):
+    from archive.corpus import Corpus
+    from archive.extract import extract_article
+    from crawler.sites import profile_for
+
+    site = ChangingSite({1: 1})
+    url = article_url(1)
+
+    def add(corpus, revision):
+        site.articles[1] = revision
+        return corpus.add(extract_article(site.html(1), url, profile_for(url).extraction), site="nhandan")
+
+    corpus = Corpus(tmp_path / "c", None)
+    first = add(corpus, 1)
+    assert first.status == "written"
+    assert add(corpus, 1).status == "duplicate-url"
+    v2 = add(corpus, 2)
+    assert v2.status == "version" and v2.file.name == first.file.stem + ".v2.txt"
+    reopened = Corpus(tmp_path / "c", None)
+    assert add(reopened, 2).status == "duplicate-url"  # v2's text is known after reopening
+    assert add(reopened, 1).status == "duplicate-url"  # so is the original's
+    v3 = add(reopened, 3)
+    assert v3.status == "version" and v3.file.name.endswith(".v3.txt")
+    entry = reopened.entries()[first.file.name]
+    assert entry["version"] == 3 and [v["version"] for v in entry["versions"]] == [2, 3]
+    assert entry["text_sha256"] != entry["versions"][0]["text_sha256"]  # the entry still describes the file
+    assert sorted(p.name for p in (tmp_path / "c").glob("*.txt")) == [first.file.name]

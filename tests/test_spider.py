@@ -81,6 +81,9 @@ def test_default_seeds_crawl_writes_related_articles_once(crawl):
     responses = {uri for kind, uri, _ in records if kind == "response"}
     assert f"{TD}/huu-nghi" in responses and not any((e.get("url") or "").endswith("/huu-nghi") for e in entries)
     assert {f"{ND}/robots.txt", f"{TD}/robots.txt"} <= responses
+    # Every closed WARC file is indexed (CDXJ) beside itself.
+    for warc in run.warc_dir.glob("*.warc.gz"):
+        assert warc.with_name(warc.name[: -len(".warc.gz")] + ".cdxj").stat().st_size > 0
     assert ("response", f"{ND}/hoi-nghi-hop-tac-dia-phuong-bien-gioi-viet-nam-lao-post839999.html", "404") in records
     assert run.stats["seeds/without_url"] == 3
     assert "Crawl summary" in run.stdout
@@ -143,6 +146,7 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(crawl, tmp_path):
         (["urls=https://nhandan.vn/x-post1.html", "colour=blue"], {}, "unknown spider argument"),
         (["urls=https://nhandan.vn/x-post1.html"], {"WARC_DIR": a_file / "warc"}, "WARC_DIR"),
         (["urls=https://nhandan.vn/x-post1.html"], {"CORPUS_DIR": a_file / "corpus"}, "CORPUS_DIR"),
+        (["urls=https://nhandan.vn/x-post1.html"], {"ARCHIVE_REPLAY": tmp_path / "no-archive"}, "ARCHIVE_REPLAY"),
     ]
     for args, settings, needle in cases:
         run = crawl(*args, settings=settings)

@@ -142,7 +142,7 @@ class NewsSpider(scrapy.Spider):
                 status=response.status,
                 depth=depth,
                 found_from=response.meta.get("found_from"),
-                fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                fetched_at=self._fetched_at(response),
                 warc_record_id=response.meta.get("warc_record_id"),
                 warc_location=response.meta.get("warc_location"),
                 seq=seq,
@@ -211,6 +211,14 @@ class NewsSpider(scrapy.Spider):
         if bool(set(target.hosts) & self.supported_hosts):
             return True
         return target == profile_for(from_url) and is_crawlable(to_url)
+
+    @staticmethod
+    def _fetched_at(response) -> str:
+        """When the page was captured: the WARC-Date when replaying an archive, else now."""
+        archived = response.meta.get("archived_at")
+        if archived:
+            return datetime.fromisoformat(archived).astimezone(timezone.utc).isoformat(timespec="seconds")
+        return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def on_error(self, failure):
         request = failure.request
