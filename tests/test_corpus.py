@@ -266,7 +266,8 @@ def test_existing_files_are_never_replaced(seeded):
 def test_writes_leave_no_temporary_files(seeded):
     crawl(seeded, "nhandan.vn", N2)
     crawl(seeded, "thoidai.com.vn", T4)
-    assert not [p for p in seeded.directory.iterdir() if p.name.startswith(".")]
+    from archive.corpus import SAMPLE_CACHE_NAME  # the one hidden file that belongs there
+    assert not [p for p in seeded.directory.iterdir() if p.name.startswith(".") and p.name != SAMPLE_CACHE_NAME]
 
 
 def test_seed_copy_never_overwrites_a_file_already_there(tmp_path):
@@ -321,3 +322,21 @@ def test_seed_text_at_a_foreign_url_is_an_alias_until_the_seed_url_is_crawled(se
     entry = seeded.entries()["000_5f6dcb489422aa65.txt"]
     assert entry["canonical_url"] == "https://nhandan.vn" + N1
     assert [a["url"] for a in entry["aliases"]] == [copy.url]
+
+
+def test_reopening_uses_the_shingle_sample_cache_and_survives_a_corrupt_one(tmp_path):
+    """A reopened corpus finds near-duplicates from the cache, and from the files when the cache is bad."""
+    from archive.corpus import SAMPLE_CACHE_NAME
+
+    first = Corpus(tmp_path, None)
+    assert crawl(first, "nhandan.vn", N2).status == "written"
+    cache = tmp_path / SAMPLE_CACHE_NAME
+    assert len(cache.read_text("utf-8").splitlines()) == 1
+    assert crawl(Corpus(tmp_path, None), "thoidai.com.vn", T3).status == "near-duplicate"
+    assert len(cache.read_text("utf-8").splitlines()) == 1  # served from the cache, nothing recomputed
+    cache.write_text('["garbage"\n', "utf-8")
+    assert crawl(Corpus(tmp_path, None), "thoidai.com.vn", T3).status == "duplicate-url"  # alias known now
+    reopened = Corpus(tmp_path, None)
+    moved = article("thoidai.com.vn", T3, url="https://thoidai.com.vn/ban-sao-khac-299999.html")
+    moved.canonical_url = moved.url
+    assert reopened.add(moved, site="thoidai").status in {"near-duplicate", "duplicate-text"}
