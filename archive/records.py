@@ -232,7 +232,7 @@ class _ResponseIndex:
 
     def add(self, record_id: str, url: str, date: str, digest: str | None, where: tuple[Path, int]) -> None:
         self.by_id[record_id] = where
-        self.by_uri_date[(url, date)] = record_id
+        self.by_uri_date[(url, _date_key(date))] = record_id
         if digest:
             self.by_uri_digest.setdefault((url, digest), record_id)
 
@@ -240,11 +240,19 @@ class _ResponseIndex:
                     digest: str | None) -> str | None:
         if refers_to and refers_to in self.by_id:
             return refers_to
-        if uri and date and (uri, date) in self.by_uri_date:
-            return self.by_uri_date[(uri, date)]
+        if uri and date and (uri, _date_key(date)) in self.by_uri_date:
+            return self.by_uri_date[(uri, _date_key(date))]
         if digest:
             return self.by_uri_digest.get((uri or url, digest))
         return None
+
+
+def _date_key(value: str) -> str:
+    """A WARC date as a comparable instant: writers differ in precision (seconds or microseconds)."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return value
 
 
 def _walk_file(path: Path, index: _ResponseIndex, select, report: ReadReport) -> Iterator[CapturedResponse]:

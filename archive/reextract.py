@@ -198,12 +198,22 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be 0 (extract inline) or more, not {args.workers}")
     try:
         files = find_warc_files(args.inputs)
-        if not files:
-            raise UserError(f"no WARC files (*.warc, *.warc.gz, *.open) in {' '.join(args.inputs)}")
-        for path in files:
-            check_warc_file(path)
     except WarcFormatError as exc:
         raise UserError(str(exc)) from None
+    readable = []
+    for path in files:
+        try:
+            check_warc_file(path)
+        except WarcFormatError as exc:
+            if not path.name.endswith(".open"):
+                raise UserError(str(exc)) from None
+            # A crawl that died (or is starting) may leave an empty or unreadable .open file.
+            print(f"warning: skipped {exc}", file=sys.stderr)
+            continue
+        readable.append(path)
+    if not readable:
+        raise UserError(f"no readable WARC files (*.warc, *.warc.gz, *.open) in {' '.join(args.inputs)}")
+    files = readable
     seeds_dir = None if args.no_seeds else (args.seeds or (DEFAULT_SEEDS if DEFAULT_SEEDS.is_dir() else None))
     if seeds_dir is not None and not seeds_dir.is_dir():
         raise UserError(f"--seeds: not a directory: {seeds_dir}")

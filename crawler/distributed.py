@@ -15,8 +15,9 @@ With it, before any component is built, it puts in:
   over the union of every process's WARC files, which also dedupes (exact and
   near-duplicate) across processes.
 
-scrapy-redis pops a request and forgets it: a process killed then loses it.
-Here a pop moves the request, atomically (a Lua script), into the process's
+scrapy-redis pops a request and forgets it, and marks a request seen before
+queueing it: a process killed in between loses it. Here "seen" and "queued"
+are one Lua script, and a pop moves the request, atomically, into the process's
 in-flight hash `news:inflight:<worker>`; it leaves that hash only when Scrapy
 is done with it (its callback's requests are queued, its WARC record is
 written). Each process beats `news:workers` (Redis server time, so clocks of
@@ -88,6 +89,13 @@ local token = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], token, r[2] .. '|' .. r[1])
 redis.call('ZADD', KEYS[4], now, ARGV[1])
 return {token, r[1]}
+"""
+# KEYS: dupefilter, queue; ARGV: fingerprint ('' = do not filter), score, data → 1 queued, 0 duplicate.
+# One script, so a process killed between "seen" and "queued" cannot lose the request.
+_ENQUEUE = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
 """
 # KEYS: start list, inflight hash, token counter, workers; ARGV: worker
 _POP_START = _NOW_MS + """
@@ -280,6 +288,7 @@ class RedisFrontierScheduler(Scheduler):
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         if self.flush_on_start:
             self.flush()
+        self._enqueue = self.server.register_script(_ENQUEUE)
         self._pop_start = self.server.register_script(_POP_START)
         self._heartbeat = self.server.register_script(_HEARTBEAT)
         self._requeue = self.server.register_script(_REQUEUE)
@@ -293,12 +302,14 @@ class RedisFrontierScheduler(Scheduler):
                     len(self.queue))
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        queued = self._enqueue(keys=[self.df.key, self.queue.key],
+                               args=[fingerprint, -request.priority, self.queue._encode_request(request)])
+        if not queued:
             self.df.log(request, self.spider)
             if self.stats:
                 self.stats.inc_value("dupefilter/filtered")
             return False
-        self.queue.push(request)
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True

@@ -272,3 +272,18 @@ def test_find_warc_files(tmp_path, three_pages):
     assert find_warc_files([tmp_path]) == [tmp_path / "sub" / "b.warc.gz.open", three_pages]
     with pytest.raises(WarcFormatError, match="no such file"):
         find_warc_files([tmp_path / "missing"])
+
+
+def test_revisit_found_by_uri_and_date_of_another_precision(tmp_path):
+    """Writers differ in WARC-Date precision: 03:04:05Z and 03:04:05.000000Z are one instant."""
+    on_the_second = FETCHED.replace(microsecond=0)
+    original = exchange("https://example.vn/a-1.html", HTML)
+    original = Exchange(**{**{f: getattr(original, f) for f in original.__slots__}, "fetched_at": on_the_second})
+    first = write_warc(tmp_path / "1", [original])
+    second = write_warc(tmp_path / "2", [], revisits=[(
+        exchange("https://example.vn/a-1.html", b"", status="304 Not Modified", headers="ETag: x"),
+        dict(profile=RevisitProfile.SERVER_NOT_MODIFIED, refers_to_uri=original.url,
+             refers_to_date="2025-01-02T03:04:05Z"))])
+    report = ReadReport()
+    assert [r.payload for r in iter_responses([first, second], report=report)] == [HTML, HTML]
+    assert report.clean

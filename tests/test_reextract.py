@@ -88,12 +88,14 @@ def test_killed_crawl_file_is_read_up_to_the_cut(crawled, tmp_path):
     cut.parent.mkdir()
     length = read_response_at(warc, last["warc_offset"]).length
     cut.write_bytes(warc.read_bytes()[: last["warc_offset"] + length // 2])  # inside the body
+    (cut.parent / "news-just-started.warc.gz.open").write_bytes(b"")  # a crawl that died at once
     out = tmp_path / "rebuilt"
     proc = archive_cli("extract", cut.parent, "--out", out, "--workers", "1", "--no-seeds")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "warning:" in proc.stderr and "cut short" in proc.stderr
     assert "skipped 1 truncated" in proc.stdout
+    assert "warning: skipped" in proc.stderr and "news-just-started" in proc.stderr
     pointers = {json.loads(line).get("warc_offset") for line in (out / "manifest.jsonl").read_text().splitlines()}
     assert last["warc_offset"] not in pointers
 
