@@ -150,7 +150,8 @@ class Corpus:
     def add(self, article: Article, *, site: str, warc_file: str | Path | None = None,
             warc_offset: int | None = None, warc_record_id: str | None = None,
             fetched_at: datetime | str | None = None, found_from: str | None = None,
-            topic_score: float | None = None, topic_rule: str | None = None) -> AddResult:
+            topic_score: float | None = None, topic_rule: str | None = None,
+            fingerprint: Fingerprint | None = None) -> AddResult:
         """Write `article` as a new numbered file, or record why not (see the module docstring).
 
         `topic_score` and `topic_rule` say why a topic-filtered crawl kept the page
@@ -173,9 +174,9 @@ class Corpus:
         }
         provenance.update({k: v for k, v in (("score", topic_score), ("rule", topic_rule)) if v is not None})
         urls = [u for u in dict.fromkeys((canonical, _canonical_or_none(article.url))) if u]
-        text_sha = _sha256(article.text)
-        shingles = _shingles(_article_lines(article))
-        simhash = _simhash(shingles)
+        # The hashing is most of add()'s CPU: callers with worker processes pass it precomputed.
+        fp = fingerprint if fingerprint is not None else fingerprint_article(article)
+        text_sha, shingles, simhash = fp.text_sha, fp.sample, fp.simhash
         with self._lock:
             for url in urls:
                 if url in self._by_url:
@@ -199,7 +200,7 @@ class Corpus:
                     return self._record_seed_match(doc, article, provenance, text_sha, simhash,
                                                    shingles, how, score)
                 return self._record_alias(doc, provenance, urls, "near-duplicate", how, score)
-            return self._write_article(article, provenance, urls, text_sha, simhash)
+            return self._write_article(article, provenance, urls, fp)
 
     def entries(self) -> dict[str, dict[str, Any]]:
         """The manifest with each file's lines merged (later keys win), in manifest order."""
@@ -249,13 +250,14 @@ class Corpus:
         for path in self._numbered_files():
             self._import_existing(path, seed=True)
 
-    def _file_sample(self, path: Path, text: str | None = None) -> set[int]:
+    def _file_sample(self, path: Path, sample: frozenset[int] | None = None) -> set[int]:
         """The containment-index sample of a numbered file, from the cache when still valid."""
         stat = path.stat()
         cached = self._sample_cache.get(path.name)
-        if cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+        if sample is None and cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
             return set(cached[2])
-        sample = _sample(_shingles(_file_lines(text if text is not None else _read_text(path))))
+        if sample is None:
+            sample = _sample(_shingles(_file_lines(_read_text(path))))
         self._sample_cache[path.name] = (stat.st_size, stat.st_mtime_ns, sorted(sample))
         try:
             with (self.directory / SAMPLE_CACHE_NAME).open("a", encoding="utf-8") as fh:
@@ -421,8 +423,9 @@ class Corpus:
 
     # ----------------------------------------------------------------- outcomes
     def _write_article(self, article: Article, provenance: dict[str, Any], urls: list[str],
-                       text_sha: str, simhash: int) -> AddResult:
-        rendered = render_seed_text(article).encode("utf-8")
+                       fp: Fingerprint) -> AddResult:
+        text_sha, simhash = fp.text_sha, fp.simhash
+        rendered = fp.rendered.encode("utf-8")
         h16 = url_hash16(provenance["canonical_url"])
         while True:
             number = self._next_number
@@ -443,7 +446,7 @@ class Corpus:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(text_sha, index)
         self._index_simhash(simhash, index)
-        self._index_shingles(self._file_sample(path, rendered.decode("utf-8")), index)
+        self._index_shingles(self._file_sample(path, sample=fp.file_sample), index)
         return AddResult("written", path, number)
 
     def _record_seed_match(self, doc: _Doc, article: Article, provenance: dict[str, Any],
@@ -679,6 +682,24 @@ def _shingles(lines: Iterable[str]) -> set[int]:
     return out
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What dedupe needs to know of an article: computable anywhere, e.g. in an extraction worker."""
+
+    text_sha: str
+    sample: frozenset[int]  # containment-index sample of the article's shingles
+    simhash: int
+    rendered: str  # the seed-format file text
+    file_sample: frozenset[int]  # the sample of the rendered file, as a reopened corpus sees it
+
+
+def fingerprint_article(article: Article) -> Fingerprint:
+    shingles = _shingles(_article_lines(article))
+    rendered = render_seed_text(article)
+    return Fingerprint(_sha256(article.text), frozenset(_sample(shingles)), _simhash(shingles),
+                       rendered, frozenset(_sample(_shingles(_file_lines(rendered)))))
+
+
 def _sample(shingles: set[int]) -> set[int]:
     return {h for h in shingles if h % SAMPLE_MODULUS == 0}
 
@@ -687,8 +708,12 @@ def _simhash(shingles: set[int]) -> int:
     """Charikar SimHash of the shingle set (each shingle hash votes on every bit)."""
     if not shingles:
         return 0
-    votes = [0] * SIMHASH_BITS
-    for h in shingles:
-        for bit in range(SIMHASH_BITS):
-            votes[bit] += 1 if (h >> bit) & 1 else -1
-    return sum(1 << bit for bit, vote in enumerate(votes) if vote > 0)
+    # Bit b is set when more shingles have it set than not. Counting '1's per
+    # column of the binary strings does the 64 × n votes in C, ~20× faster
+    # than a Python loop over bits (this is most of Corpus.add's time).
+    rows = [format(h, f"0{SIMHASH_BITS}b") for h in shingles]
+    half = len(rows)
+    result = 0
+    for column in zip(*rows):  # column 0 is the most significant bit
+        result = (result << 1) | (2 * column.count("1") > half)
+    return result

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from .corpus import Fingerprint, fingerprint_article
 from .extract import Article, ExtractionHints, extract_article
 
 
@@ -21,6 +22,12 @@ def default_workers() -> int:
 
 def _extract(body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None) -> Article:
     return extract_article(body, url, hints, encoding=encoding)
+
+
+def _extract_with_fingerprint(body: bytes, url: str, hints: ExtractionHints | None,
+                              encoding: str | None) -> tuple[Article, Fingerprint | None]:
+    article = extract_article(body, url, hints, encoding=encoding)
+    return article, fingerprint_article(article) if article.is_article else None
 
 
 class ExtractionPool:
@@ -33,19 +40,28 @@ class ExtractionPool:
             # forkserver, not fork: the caller has threads (WARC writer, Twisted
             # pool) and forking a threaded process can copy held locks.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["archive.extract"])
+            context.set_forkserver_preload(["archive.extract", "archive.corpus"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
 
     def submit(self, body: bytes, url: str, hints: ExtractionHints | None,
                encoding: str | None = None) -> Future:
+        """Future of the `Article`."""
+        return self._run(_extract, body, url, hints, encoding)
+
+    def submit_with_fingerprint(self, body: bytes, url: str, hints: ExtractionHints | None,
+                                encoding: str | None = None) -> Future:
+        """Future of `(Article, Fingerprint | None)`: the corpus's dedupe hashing done in the worker too."""
+        return self._run(_extract_with_fingerprint, body, url, hints, encoding)
+
+    def _run(self, function, *args) -> Future:
         if self._executor is None:
             future: Future = Future()
             try:
-                future.set_result(_extract(body, url, hints, encoding))
+                future.set_result(function(*args))
             except BaseException as exc:  # surfaced to the waiter, like a worker's error
                 future.set_exception(exc)
             return future
-        return self._executor.submit(_extract, body, url, hints, encoding)
+        return self._executor.submit(function, *args)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .corpus import Corpus, CorpusError
+from .corpus import Corpus, CorpusError, Fingerprint
 from .extract import Article, ExtractionHints
 from .extract_pool import ExtractionPool, default_workers
 from .records import CapturedResponse, ReadReport, WarcFormatError, check_warc_file, find_warc_files, iter_responses
@@ -132,10 +132,11 @@ def reextract(
                 continue  # archived only, as in the crawl
             yield response, (response.payload, response.url, rules.hints_for(response.url), response.charset)
 
-    for response, article in _ordered_map(jobs(), workers):
+    for response, (article, fingerprint) in _ordered_map(jobs(), workers):
         stats.pages += 1
         result = corpus.add(
             article,
+            fingerprint=fingerprint,
             site=rules.site_for(response.url),
             warc_file=response.warc_file,
             warc_offset=response.offset,
@@ -152,8 +153,8 @@ def reextract(
 
 
 def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int
-                 ) -> Iterator[tuple[CapturedResponse, Article]]:
-    """`(response, article)` for each `(response, extract_article arguments)`, in input order.
+                 ) -> Iterator[tuple[CapturedResponse, tuple[Article, Fingerprint | None]]]:
+    """`(response, (article, fingerprint))` for each `(response, extract_article arguments)`, in input order.
 
     Extraction runs in an `ExtractionPool` of `workers` processes (inline for
     0). At most `workers * _WINDOW_PER_WORKER` pages are in flight, so a
@@ -165,7 +166,7 @@ def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int
     in_flight: deque[tuple[CapturedResponse, Future]] = deque()
     try:
         for response, arguments in items:
-            in_flight.append((response, pool.submit(*arguments)))
+            in_flight.append((response, pool.submit_with_fingerprint(*arguments)))
             if len(in_flight) >= window:
                 done, future = in_flight.popleft()
                 yield done, future.result()

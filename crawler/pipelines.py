@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
 
 from archive.corpus import Corpus, CorpusError
 from archive.extract_pool import ExtractionPool
@@ -62,13 +63,14 @@ class ExtractionPipeline:
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         url = adapter["url"]
-        article = await wait_for(self.pool.submit(adapter["body"], url, profile_for(url).extraction,
-                                                  adapter.get("encoding")))
+        article, fingerprint = await wait_for(self.pool.submit_with_fingerprint(
+            adapter["body"], url, profile_for(url).extraction, adapter.get("encoding")))
         adapter["body"] = b""  # the page is in the WARC; don't hold it while waiting for our turn
         if not article.is_article:
             self.stats.inc_value("articles/not_article")
             raise DropItem(f"not an article ({article.reason}): {url}")
         adapter["article"] = article
+        adapter["extra"]["fingerprint"] = fingerprint
         self.stats.inc_value("articles/extracted")
         return item
 
@@ -146,7 +148,9 @@ class CorpusPipeline:
             await maybe_deferred_to_future(self.order.turn(seq))
         adapter["extra"]["corpus_seen"] = True
         try:
-            result = self.corpus.add(
+            # In a thread: add() fsyncs, and the reactor should keep fetching meanwhile.
+            result = await maybe_deferred_to_future(deferToThread(
+                self.corpus.add,
                 adapter["article"],
                 site=adapter["site"],
                 warc_file=getattr(location, "warc_file", None),
@@ -156,7 +160,8 @@ class CorpusPipeline:
                 found_from=adapter.get("found_from"),
                 topic_score=adapter["extra"].get("score"),
                 topic_rule=adapter["extra"].get("rule"),
-            )
+                fingerprint=adapter["extra"].get("fingerprint"),
+            ))
         except CorpusError as exc:
             self.stats.set_value("archive/fatal", str(exc))
             raise
