@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test crawl bench eval install clean schedule bench-incremental sites redis bench-distributed bench-topic
+.PHONY: demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,20 @@ test: $(STAMP)
 crawl: $(STAMP)
 	$(VENV)/bin/scrapy crawl news $(CRAWL_ARGS)
 
-## bench: benchmarks (figures go in the README)
+## bench: crawl throughput with WARC capture on/off, full pipeline, memory at 2,000/20,000 pages, extraction
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+## bench-extract: extraction on one core and parallel re-extraction of a generated 10,000-article archive
+bench-extract: $(STAMP)
+	$(PY) -m bench.extract_speed
+
+## bench-replay: index build, replay-crawl vs live crawl, lookups in a 100,000-record index
+bench-replay: $(STAMP)
+	$(PY) -m bench.replay_speed
+
+## bench-all: every benchmark, one after the other (about an hour on 2 cores)
+bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-distributed
 
 ## bench-incremental: re-crawl of a 2,000-page site with 1 % edited: time and bytes vs the first crawl
 bench-incremental: $(STAMP)

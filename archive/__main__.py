@@ -39,10 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from archive.records import WarcFormatError  # a file that is not WARC is the user's input too
+
     args = build_parser().parse_args(argv)
     try:
         return int(import_module(args._module).run(args) or 0)
-    except UserError as exc:
+    except (UserError, WarcFormatError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archive.records import WarcFormatError, find_warc_files, transfer_decode
+from archive.records import find_warc_files, transfer_decode
 
 OPEN_SUFFIX = ".open"
 READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, IndexError)
@@ -205,10 +205,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from archive.__main__ import UserError
 
-    try:
-        files = find_warc_files(args.paths)
-    except WarcFormatError as exc:
-        raise UserError(str(exc)) from None
+    files = find_warc_files(args.paths)  # WarcFormatError: reported by archive.__main__
     if not files:
         raise UserError(f"no WARC files under {', '.join(args.paths)}")
     failed = 0

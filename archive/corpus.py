@@ -56,6 +56,7 @@ from typing import Any, Iterable, Literal
 from urllib.parse import urlsplit
 
 from .extract import EXTRACTOR, Article, render_seed_text
+from .writable import ensure_writable_dir
 from .seeds import read_seed_file
 from .urls import canonical_url, url_hash16
 
@@ -225,10 +226,7 @@ class Corpus:
         if self.directory.exists() and not self.directory.is_dir():
             raise CorpusError(f"corpus path exists and is not a directory: {self.directory}")
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=".probe-", dir=self.directory)
-            os.close(fd)
-            os.unlink(probe)
+            ensure_writable_dir(self.directory)
         except OSError as exc:
             raise CorpusError(f"corpus directory is not writable: {self.directory} ({exc})") from exc
 

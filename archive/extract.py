@@ -331,9 +331,18 @@ _DATE_ECHO = re.compile(
     r"(?:\s*[-|,]?\s*\d{1,2}:\d{2})?(?:\s*\(?GMT\+7\)?)?$", re.I)
 
 
+# An inline related link written into the body: "Xem thêm: <teaser title>".
+_SEE_ALSO_LINE = re.compile(
+    r"^(?:xem thêm|đọc thêm|xem tiếp|mời (?:bạn )?(?:xem|đọc)|tin liên quan|bài liên quan|tin bài liên quan)"
+    r"\s*[:>»›-]", re.I)
+_SEE_ALSO_MAX_WORDS = 40  # a teaser title, not a paragraph that happens to start that way
+
+
 def _is_boilerplate(line: str) -> bool:
     key = line.casefold().rstrip(":").strip()
     if key in _BOILERPLATE_LINES or _SITE_LINK_LINE.match(line):
+        return True
+    if _SEE_ALSO_LINE.match(line) and len(line.split()) <= _SEE_ALSO_MAX_WORDS:
         return True
     # Teaser boxes print a title twice (thumbnail link + title link): "X X".
     half, rest = divmod(len(line), 2)

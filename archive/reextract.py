@@ -197,10 +197,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 0:
         raise UserError(f"--workers must be 0 (extract inline) or more, not {args.workers}")
-    try:
-        files = find_warc_files(args.inputs)
-    except WarcFormatError as exc:
-        raise UserError(str(exc)) from None
+    files = find_warc_files(args.inputs)  # WarcFormatError: reported by archive.__main__
     readable = []
     for path in files:
         try:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.check import READ_ERRORS
-from archive.records import WarcFormatError, find_warc_files
+from archive.records import find_warc_files
 
 HTTP_RECORDS = ("response", "revisit")
 
@@ -158,10 +158,7 @@ def run(args: argparse.Namespace) -> int:
 
     from archive.__main__ import UserError
 
-    try:
-        files = find_warc_files(args.paths)
-    except WarcFormatError as exc:
-        raise UserError(str(exc)) from None
+    files = find_warc_files(args.paths)  # WarcFormatError: reported by archive.__main__
     if not files:
         raise UserError(f"no WARC files under {', '.join(map(str, args.paths))}")
     stats = collect_stats(files)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from functools import lru_cache
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -39,6 +40,7 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\u00a1-\uffff-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)  # pages repeat the same menu and related links; courlan is ~0.3 ms a call
 def canonical_url(url: str) -> str:
     """The identity of the page at `url`, for dedupe (see the module docstring).
 

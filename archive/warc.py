@@ -20,7 +20,6 @@ import os
 import queue
 import re
 import socket
-import tempfile
 import threading
 import uuid
 import zlib
@@ -30,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
+
+from .writable import ensure_writable_dir
 
 logger = logging.getLogger(__name__)
 
@@ -623,10 +624,7 @@ class WarcWriter:
 
     def _check_directory(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=self.directory)
-            os.close(fd)
-            os.unlink(probe)
+            ensure_writable_dir(self.directory)
         except OSError as exc:
             raise WarcWriteError(f"WARC directory {self.directory} is not writable: {exc}") from exc
 

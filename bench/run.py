@@ -42,7 +42,7 @@ def crawl_once(server: FixtureServer, site: BenchSite, work: Path, *, warc: bool
            "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}", "-s", "CORPUS_SEEDS=",
            "-s", "CRAWL_STATE=", "-s", f"CRAWL_REPORT={work / 'runs.jsonl'}",
            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=16",
-           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING",
+           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=ERROR",
            "-s", f"CRAWL_STATS_FILE={stats_file}"]
     if not warc:
         # "Off" means stock Scrapy: no WARC middleware and no wire tee in the download handler.
@@ -163,7 +163,7 @@ def main(argv=None) -> int:
           f"{p['one_core_extract_pages_per_s']} pages/s → ratio {p['pipeline_over_one_core']}", flush=True)
     if args.large:
         results["memory"] = m = bench_memory(args.pages, args.large)
-        print(f"peak RSS (crawler + workers): " + ", ".join(
+        print("peak RSS (crawler + workers): " + ", ".join(
             f"{n} pages {r['peak_rss_mb']} MB" for n, r in m["pages"].items())
             + f" → ratio {m['peak_rss_ratio']}", flush=True)
     (REPO / "bench" / "results.json").write_text(json.dumps(results, indent=1) + "\n")

@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from archive.writable import ensure_writable_dir
 
 
 class PreflightError(RuntimeError):
     pass
 
 
-def ensure_writable_dir(path: Path, what: str) -> None:
-    """Create `path` if needed and prove a file can be written there."""
+def writable_or_fail(path: Path, what: str) -> None:
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
-            pass
+        ensure_writable_dir(path)
     except OSError as exc:
         raise PreflightError(f"{what} {str(path)!r} is not writable: {exc.strerror or exc}") from None
 
@@ -29,9 +27,9 @@ def check_output_dirs(settings) -> None:
         except ArchiveNotFound as exc:
             raise PreflightError(f"ARCHIVE_REPLAY: {exc}") from None
     elif settings.getbool("WARC_ENABLED", True):
-        ensure_writable_dir(Path(settings.get("WARC_DIR", "data/warc")), "WARC_DIR")
+        writable_or_fail(Path(settings.get("WARC_DIR", "data/warc")), "WARC_DIR")
     if settings.getbool("EXTRACT_ENABLED", True):
-        ensure_writable_dir(Path(settings.get("CORPUS_DIR", "data/corpus")), "CORPUS_DIR")
+        writable_or_fail(Path(settings.get("CORPUS_DIR", "data/corpus")), "CORPUS_DIR")
         seeds = settings.get("CORPUS_SEEDS")
         if seeds and not os.path.isdir(seeds):
             raise PreflightError(f"CORPUS_SEEDS {seeds!r} is not a directory")

@@ -22,6 +22,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 30
+# Scrapy starts this many asyncio tasks for every response's output; a page
+# yields a few dozen links at most, and the default 100 cost ~10 % of a crawl.
+CONCURRENT_ITEMS = 16
 RETRY_TIMES = 2
 COOKIES_ENABLED = False  # news pages need no session; also avoids tldextract's online suffix fetch
 TELNETCONSOLE_ENABLED = False
@@ -32,7 +35,9 @@ WARC_DIR = "data/warc"
 WARC_MAX_SIZE = 1_000_000_000
 WARC_PREFIX = "news"
 WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
-WARC_COMPRESS_LEVEL = 6
+# gzip level of WARC records: most of the capture cost. Level 1 crawled ~25 % faster
+# than 6 on the bench site for files only ~4 % larger (pages arrive gzip-encoded already).
+WARC_COMPRESS_LEVEL = 1
 # Which bytes WARC-Payload-Digest covers for a chunked response. "stored" (the
 # body as stored, still chunked) is what warcio check and pywb expect, so every
 # file passes the standard tools; "entity" is the de-chunked entity the WARC

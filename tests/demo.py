@@ -16,6 +16,7 @@ from pathlib import Path
 from tests.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
+SEED_NUMBERS = {"000", "001", "002", "003", "004"}
 
 
 def run_demo(out: Path) -> int:
@@ -42,8 +43,16 @@ def run_demo(out: Path) -> int:
     if check.returncode != 0:
         print(check.stdout + check.stderr, file=sys.stderr)
         return 1
-    new_files = sorted(p.name for p in corpus_dir.glob("*.txt") if not p.name[:3] in {"000", "001", "002", "003", "004"})
+    new_files = sorted(p.name for p in corpus_dir.glob("*.txt") if p.name[:3] not in SEED_NUMBERS)
     print(f"new corpus files: {', '.join(new_files) or '(none)'}")
+    # The archive is the source of truth: rebuild the corpus from the WARC files alone.
+    rebuilt = out / "corpus-rebuilt"
+    subprocess.run([sys.executable, "-m", "archive", "extract", str(warc_dir), "--out", str(rebuilt)],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    differing = [p.name for p in sorted(corpus_dir.glob("*.txt"))
+                 if not (rebuilt / p.name).is_file() or (rebuilt / p.name).read_bytes() != p.read_bytes()]
+    print(f"corpus rebuilt offline from the WARC files ({rebuilt}): "
+          + ("byte-identical" if not differing else f"differs in {', '.join(differing)}"))
     print(f"log: {out / 'crawl.log'}")
     return 0
 

@@ -96,8 +96,6 @@ def test_make_eval_command_prints_the_table_and_passes_the_gate():
     assert "at or above the floor" in proc.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="known gap in archive/extract.py: a 'Xem thêm: <teaser>' paragraph "
-                                       "inside the body is kept; when fixed, add it as a fixture page + gold")
 def test_see_also_paragraph_inside_the_body_is_not_kept(gold):
     """Vietnamese sites put related links inline as "Xem thêm: <title>" paragraphs in the body."""
     page = gold[N_830202]

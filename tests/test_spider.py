@@ -1,5 +1,4 @@
 """The real `scrapy crawl news` against the fixture copy of both sites (through the local proxy)."""
-import json
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator

@@ -1,0 +1,20 @@
+"""One check shared by every writer: can this directory take a new file?"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def ensure_writable_dir(directory: str | os.PathLike) -> Path:
+    """Create `directory` if needed and prove a file can be created there; raise OSError if not.
+
+    Asking os.access is not enough (read-only mounts, full disks, ACLs): only
+    creating a file proves it.
+    """
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".probe-", dir=path)
+    os.close(fd)
+    os.unlink(probe)
+    return path
