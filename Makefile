@@ -104,6 +104,7 @@ serve: $(STAMP) $(PYWB_STAMP)
 
 ## screenshot: headless Chromium renders a replayed article of the demo archive → data/screenshot.png
 screenshot: $(STAMP) $(PYWB_STAMP)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	@test -d data/demo/warc || $(MAKE) --no-print-directory demo
 	$(PY) -m archive serve data/demo/warc --port 0 --root data/demo/pywb --screenshot data/screenshot.png $(SCREENSHOT_ARGS)
 

@@ -49,6 +49,7 @@ import tempfile
 import threading
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -586,6 +587,7 @@ def _article_metadata(article: Article) -> dict[str, Any]:
         "lead": article.lead,
         "language": article.language,
         "words": article.words,
+        "images": [dict(image) for image in article.images],  # {src, caption}
         "extractor": dict(EXTRACTOR),
     }
 
@@ -664,20 +666,47 @@ def _shingles(lines: Iterable[str]) -> set[int]:
 
     Vietnamese words are mostly several syllables, so five tokens span two
     or three words: long enough to be specific, short enough to survive edits.
+    Each word is hashed once (blake2b, stable across runs, cached: the
+    vocabulary is small) and a shingle's hash is a polynomial of its words'
+    hashes, mixed so every bit is usable by SimHash and the mod-8 sample. This
+    is ~3x faster than hashing every 5-word string, and it is most of the
+    dedupe cost.
     """
     out: set[int] = set()
     for line in lines:
-        words = _WORD.findall(unicodedata.normalize("NFC", line).casefold())
-        if not words:
-            continue
-        if len(words) < SHINGLE_WORDS:
-            grams = [words]
-        else:
-            grams = [words[i:i + SHINGLE_WORDS] for i in range(len(words) - SHINGLE_WORDS + 1)]
-        for gram in grams:
-            digest = hashlib.blake2b(" ".join(gram).encode("utf-8"), digest_size=8).digest()
-            out.add(int.from_bytes(digest, "big"))
+        out |= _line_shingles(line)
     return out
+
+
+_MASK64 = (1 << 64) - 1
+_GRAM_BASE = 0x100000001B3  # FNV-64 prime: odd, so the polynomial keeps word order
+_GRAM_DROP = pow(_GRAM_BASE, SHINGLE_WORDS - 1, 1 << 64)  # weight of the word leaving the window
+
+
+@lru_cache(maxsize=200_000)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+@lru_cache(maxsize=8192)  # an article's lines come back when its rendered file is fingerprinted
+def _line_shingles(line: str) -> frozenset[int]:
+    hashes = [_word_hash(w) for w in _WORD.findall(unicodedata.normalize("NFC", line).casefold())]
+    if not hashes:
+        return frozenset()
+    width = min(SHINGLE_WORDS, len(hashes))
+    poly = 0
+    for h in hashes[:width]:
+        poly = (poly * _GRAM_BASE + h) & _MASK64
+    grams = [poly]
+    for leaving, entering in zip(hashes, hashes[width:]):  # rolling window over the line
+        poly = ((poly - leaving * _GRAM_DROP) * _GRAM_BASE + entering) & _MASK64
+        grams.append(poly)
+    out = set()
+    for x in grams:  # splitmix64 finaliser: spreads the polynomial's bits evenly
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+        out.add(x ^ (x >> 31))
+    return frozenset(out)
 
 
 @dataclass(frozen=True)

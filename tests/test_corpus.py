@@ -90,6 +90,7 @@ def test_first_new_article_is_005_named_by_url_hash(seeded):
     }.items() <= entry.items()
     assert len(entry["simhash"]) == 16 and int(entry["simhash"], 16) >= 0
     assert entry["extractor"]["name"] == "trafilatura" and entry["extractor"]["version"] == EXTRACTOR["version"]
+    assert entry["images"] == a.images and entry["tags"] == list(a.tags) and entry["language"] == a.language
 
 
 def test_crawled_seed_url_writes_no_file_and_updates_the_seed_entry(seeded):

@@ -1,0 +1,71 @@
+"""Extraction in worker processes: same corpus as inline extraction, clean shutdown under load."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.rss import _children
+from bench.site import BenchSite
+from tests.conftest import REPO
+from tests.fixtureserver import FixtureServer
+
+SEED_ND = ("https://nhandan.vn/quyet-tam-gin-giu-vun-dap-quan-he-viet-nam-lao-mai-mai-xanh-tuoi-"
+           "lien-tuc-phat-trien-post830183.html")
+SEED_TD = "https://thoidai.com.vn/thuc-day-hop-tac-giua-hai-ban-doi-ngoai-trung-uong-viet-nam-va-lao-182579.html"
+
+
+def corpus_bytes(run):
+    return {p.name: p.read_bytes() for p in sorted(run.corpus_dir.glob("*.txt"))}
+
+
+def test_worker_pool_writes_the_same_corpus_as_inline_extraction(crawl):
+    settings = {"CONCURRENT_REQUESTS": 1, "CORPUS_SEEDS": "", "CRAWL_STATE": ""}
+    inline = crawl(f"urls={SEED_ND},{SEED_TD}", "topic=none", settings={**settings, "EXTRACT_WORKERS": 0})
+    pooled = crawl(f"urls={SEED_ND},{SEED_TD}", "topic=none", settings={**settings, "EXTRACT_WORKERS": 2})
+    assert inline.returncode == pooled.returncode == 0, pooled.stderr
+    assert len(corpus_bytes(inline)) >= 5
+    assert corpus_bytes(pooled) == corpus_bytes(inline)
+
+
+def _descendants(pid):
+    found, stack = [], [pid]
+    while stack:
+        kids = _children(stack.pop())
+        found += kids
+        stack += kids
+    return found
+
+
+def test_sigterm_with_the_pool_busy_shuts_down_cleanly(tmp_path):
+    site = BenchSite(400)
+    server = FixtureServer(site).start_background()
+    try:
+        corpus = tmp_path / "corpus"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site.start_url()}",
+               "-a", "depth=1000", "-a", "topic=none", "-s", f"WARC_DIR={tmp_path / 'warc'}",
+               "-s", f"CORPUS_DIR={corpus}", "-s", "CORPUS_SEEDS=", "-s", "CRAWL_STATE=",
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "EXTRACT_WORKERS=2", "-s", "LOG_LEVEL=INFO",
+               "-s", f"LOG_FILE={tmp_path / 'crawl.log'}"]
+        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(corpus.glob("0*.txt"))) < 20:
+            time.sleep(0.2)
+        workers = _descendants(proc.pid)
+        assert workers, "the extraction pool should be running"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert not list(tmp_path.rglob("*.open")) and not list(corpus.glob(".tmp-*"))
+    assert "shutdown" in (tmp_path / "crawl.log").read_text("utf-8").lower()
+    for pid in workers:  # no orphaned extraction worker
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    written = sorted(corpus.glob("0*.txt"))
+    assert 20 <= len(written) < 400
+    for path in written:  # every file whole: ends with the source line
+        assert path.read_text("utf-8").rstrip("\n").splitlines()[-1].startswith("Nguồn: ")
