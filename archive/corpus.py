@@ -57,7 +57,7 @@ from typing import Any, Iterable, Literal
 from urllib.parse import urlsplit
 
 from .extract import EXTRACTOR, Article, render_seed_text
-from .writable import ensure_writable_dir
+from .writable import ensure_writable_dir, fsync_directory
 from .seeds import read_seed_file
 from .urls import canonical_url, url_hash16
 
@@ -530,7 +530,7 @@ class Corpus:
                 if path.exists():
                     return False
                 os.rename(tmp, path)
-            self._fsync_directory()
+            fsync_directory(self.directory)
             return True
         except OSError as exc:
             raise CorpusError(f"cannot write {path}: {exc}") from exc
@@ -553,19 +553,6 @@ class Corpus:
             self.manifest_path.touch(exist_ok=True)
         except OSError as exc:
             raise CorpusError(f"cannot create {self.manifest_path}: {exc}") from exc
-
-    def _fsync_directory(self) -> None:
-        try:
-            fd = os.open(self.directory, os.O_RDONLY)
-        except OSError:
-            return  # not supported here (e.g. some platforms); the file itself is synced
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-
 
 # --------------------------------------------------------------------------- helpers
 def _empty_entry() -> dict[str, Any]:

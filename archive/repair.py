@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.check import check_record, verify_warc_file
+from archive.writable import fsync_directory
 
 OPEN_SUFFIX = ".warc.gz.open"
 TAIL_SUFFIX = ".tail"
@@ -132,9 +133,9 @@ def repair_open_file(path: str | Path) -> RepairResult:
                 data.close()
     os.link(temporary, final)  # fails instead of overwriting, unlike rename
     temporary.unlink()
-    _fsync_directory(final.parent)
+    fsync_directory(final.parent)
     original.unlink()
-    _fsync_directory(final.parent)
+    fsync_directory(final.parent)
     return RepairResult(original, final, records, kept, tail)
 
 
@@ -146,14 +147,6 @@ def _write_copy(data, start: int, end: int, directory: Path, prefix: str) -> Pat
         out.flush()
         os.fsync(out.fileno())
     return Path(name)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- command ----------------------------------------------------------------------

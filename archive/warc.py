@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
-from .writable import ensure_writable_dir
+from .writable import ensure_writable_dir, fsync_directory
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +448,7 @@ class _OpenWarcFile:
         os.fsync(self.handle.fileno())
         self.handle.close()
         os.rename(self.open_path, self.final_path)
-        _fsync_directory(self.final_path.parent)
+        fsync_directory(self.final_path.parent)
 
     def abandon(self) -> None:
         """Close after a failure, keeping `.open` so the file never looks complete."""
@@ -456,20 +456,6 @@ class _OpenWarcFile:
             self.handle.close()
         except OSError:
             pass
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename durable; some filesystems refuse to open a directory.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _safe_name_part(text: str) -> str:

@@ -1,4 +1,4 @@
-"""One check shared by every writer: can this directory take a new file?"""
+"""What every writer needs from the filesystem: a directory that takes new files, durable renames."""
 from __future__ import annotations
 
 import os
@@ -18,3 +18,17 @@ def ensure_writable_dir(directory: str | os.PathLike) -> Path:
     os.close(fd)
     os.unlink(probe)
     return path
+
+
+def fsync_directory(directory: str | os.PathLike) -> None:
+    """Make a rename or new file in `directory` durable; a no-op where directories can't be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

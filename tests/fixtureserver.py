@@ -31,11 +31,14 @@ FIXTURE_WEB = Path(__file__).resolve().parent / "fixtures" / "web"
 HTML_SUFFIXES = {"", ".html", ".htm", ".vnp", ".amp"}
 
 
-def _self_signed_context(hosts: list[str]) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate (made with `cryptography`).
+def self_signed_context(dns_names=(), ip_addresses=()) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed EC certificate (made with `cryptography`).
 
-    The certificate names every fixture host, so Scrapy's hostname check stays quiet.
+    The certificate names the given hosts (each also as `*.host`) and IPs, so
+    Scrapy's hostname check stays quiet; nothing verifies the chain.
     """
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -44,20 +47,22 @@ def _self_signed_context(hosts: list[str]) -> ssl.SSLContext:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fixture.test")])
     now = dt.datetime.now(dt.timezone.utc)
+    alt_names = [x509.DNSName(n) for host in dns_names for n in (host, f"*.{host}")]
+    alt_names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName(h) for host in hosts for h in (host, f"*.{host}")]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(alt_names or [x509.DNSName("fixture.test")]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    tmp = Path(tempfile.mkdtemp(prefix="fixture-tls-"))
-    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    with tempfile.TemporaryDirectory(prefix="fixture-tls-") as tmp:
+        cert_path, key_path = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_path, key_path)
     return context
 
 
@@ -222,7 +227,7 @@ class FixtureServer(ThreadingHTTPServer):
                  handler=FixtureHandler):
         super().__init__(("127.0.0.1", port), handler)
         self.site = site or FixtureSite()
-        self.tls_context = _self_signed_context(self.site.hosts())
+        self.tls_context = self_signed_context(self.site.hosts())
 
     @property
     def proxy_url(self) -> str:

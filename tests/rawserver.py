@@ -10,17 +10,15 @@ alive, and stops by itself after `lifetime` seconds.
 """
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
+
+from tests.fixtureserver import self_signed_context
 
 
 @dataclass(frozen=True)
@@ -44,34 +42,6 @@ class Reply:
 Routes = Mapping[str, Reply] | Callable[[str], "Reply | None"]
 
 NOT_FOUND = Reply(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-
-
-def self_signed_context() -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed EC certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    with tempfile.TemporaryDirectory(prefix="rawserver-tls-") as tmp:
-        cert_path, key_path = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_path, key_path)
-    return context
 
 
 class RawServer:
@@ -102,7 +72,7 @@ class RawServer:
             return [raw for target, raw in self.received if target.endswith(target_suffix)]
 
     def start(self) -> RawServer:
-        self._context = self_signed_context()
+        self._context = self_signed_context(ip_addresses=("127.0.0.1",))
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         self._port = self._listener.getsockname()[1]
