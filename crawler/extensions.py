@@ -50,7 +50,8 @@ class CrawlSummary:
             lines += [
                 f"  articles written  {s('corpus/written', 0)} → {self.settings.get('CORPUS_DIR')}"
                 f" (manifest: {Path(self.settings.get('CORPUS_DIR')) / 'manifest.jsonl'})",
-                f"  not articles      {s('articles/not_article', 0)}; "
+                f"  not articles      {s('articles/not_article', 0)}; off topic (archived only) "
+                f"{s('topic/off_topic', 0)}; "
                 f"duplicates/seed matches {sum(v for k, v in self.stats.get_stats().items() if k.startswith('corpus/') and k != 'corpus/written')}",
             ]
         return "\n".join(lines)

@@ -68,6 +68,9 @@ class ExtractionPipeline:
         adapter["body"] = b""  # the page is in the WARC; don't hold it while waiting for our turn
         if not article.is_article:
             self.stats.inc_value("articles/not_article")
+            # "too few words (35 < 100)" -> "too few words": one counter per kind of reason.
+            kind = (article.reason or "unknown").split(" (")[0].split(":")[0].strip()
+            self.stats.inc_value(f"articles/not_article/{kind}")
             raise DropItem(f"not an article ({article.reason}): {url}")
         adapter["article"] = article
         adapter["extra"]["fingerprint"] = fingerprint

@@ -56,6 +56,9 @@ class CrawlReport:
         spider = self.crawler.spider
         args = getattr(spider, "args", None)
         maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        # Extraction workers have been reaped by now (the pool closes on spider_closed);
+        # the kernel keeps the largest one's peak.
+        worker_maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         return {
             "start": self.started.isoformat(timespec="seconds"),
             "end": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -80,6 +83,9 @@ class CrawlReport:
             "bytes_archived": get("warc/bytes"),
             "warc_records": get("warc/records"),
             "peak_rss_bytes": maxrss,
+            "peak_rss_largest_worker_bytes": worker_maxrss,
+            "not_articles": prefixed("articles/not_article/"),
+            "off_topic_pages": get("topic/off_topic"),
         }
 
     def engine_stopped(self) -> None:
