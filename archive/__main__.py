@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "repair": ("archive.repair", "turn an interrupted *.warc.gz.open into a verified *.warc.gz"),
     "stats": ("archive.stats", "records by type, status, host, MIME type; date range and sizes"),
     "export": ("archive.wacz", "pack WARC files, index and page list into a WACZ file (--wacz)"),
+    "state-merge": ("archive.state_merge", "merge per-process crawl states (distributed crawls) into one"),
     "serve": ("archive.serve", "browse the archive in pywb on 127.0.0.1 (or --screenshot a page)"),
 }
 

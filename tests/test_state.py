@@ -77,3 +77,39 @@ def test_durations(raw, seconds):
 def test_bad_durations(raw):
     with pytest.raises(ValueError):
         parse_duration(raw)
+
+
+def test_per_process_states_merge_newest_fetch_wins(tmp_path):
+    """Distributed crawls keep a state per process; `state-merge` folds them into one."""
+    import subprocess
+    import sys
+
+    from archive.state import CrawlState
+
+    def capture(record_id):
+        return {"uri": "https://x.vn/p-1.html", "date": "2026-01-01T00:00:00Z", "record_id": record_id,
+                "payload_digest": f"sha1:{record_id}"}
+
+    a, b = CrawlState(tmp_path / "a.sqlite"), CrawlState(tmp_path / "b.sqlite")
+    a.record_fetch("https://x.vn/p-1.html", fetch_url="https://x.vn/p-1.html", status=200, outcome="new",
+                   fetched_at=100, etag='"a"', capture=capture("A"))
+    a.record_extraction("https://x.vn/p-1.html", is_article=True, published="2026-01-01T00:00:00+07:00")
+    b.record_fetch("https://x.vn/p-1.html", fetch_url="http://x.vn/p-1.html", status=200, outcome="changed",
+                   fetched_at=200, etag='"b"', capture=capture("B"))
+    b.record_fetch("https://x.vn/q-2.html", fetch_url="https://x.vn/q-2.html", status=410, outcome="gone",
+                   fetched_at=150)
+    a.close()
+    b.close()
+    out = tmp_path / "merged.sqlite"
+    proc = subprocess.run([sys.executable, "-m", "archive", "state-merge", str(out),
+                           str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    merged = CrawlState(out)
+    p, q = merged.get("https://x.vn/p-1.html"), merged.get("https://x.vn/q-2.html")
+    merged.close()
+    assert (p.fetched_at, p.etag, p.capture_record_id, p.outcome) == (200, '"b"', "B", "changed")
+    assert (p.first_seen, p.is_article, p.published) == (100, True, "2026-01-01T00:00:00+07:00")
+    assert (q.status, q.outcome, q.extracted_at) == (410, "gone", None)
+    bad = subprocess.run([sys.executable, "-m", "archive", "state-merge", str(out), str(tmp_path / "nope.sqlite")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
