@@ -40,12 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from archive.records import WarcFormatError  # a file that is not WARC is the user's input too
+    # A file that is not WARC, or a directory without closed WARC files, is the user's input too.
+    from archive.records import WarcFormatError
+    from archive.replay import ArchiveNotFound
 
     args = build_parser().parse_args(argv)
     try:
         return int(import_module(args._module).run(args) or 0)
-    except (UserError, WarcFormatError) as exc:
+    except (UserError, WarcFormatError, ArchiveNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from archive.index import CdxjIndex, ensure_directory_index, warc_files
+from archive.index import CdxjIndex, ensure_directory_index
+from archive.replay import check_archive_dir
 
 REPO = Path(__file__).resolve().parent.parent
 BIND = "127.0.0.1"  # never 0.0.0.0: the archive is not for the network
@@ -161,12 +162,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from archive.__main__ import UserError
 
-    if not args.directory.is_dir():
-        raise UserError(f"archive directory {str(args.directory)!r} does not exist")
     if not args.collection.replace("-", "").replace("_", "").isalnum():
         raise UserError(f"collection name {args.collection!r}: use letters, digits, - and _")
-    if not warc_files(args.directory):
-        raise UserError(f"no closed WARC file (*.warc.gz) under {str(args.directory)!r}")
+    check_archive_dir(args.directory)  # ArchiveNotFound: reported by archive.__main__
     try:
         pywb_program("wayback")
         if args.screenshot:

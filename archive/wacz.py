@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from archive.index import CdxjIndex, ensure_directory_index, warc_files
+from archive.replay import check_archive_dir
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Pages"}
 
@@ -97,10 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from archive.__main__ import UserError
 
-    if not args.directory.is_dir():
-        raise UserError(f"archive directory {str(args.directory)!r} does not exist")
-    if not warc_files(args.directory):
-        raise UserError(f"no closed WARC file (*.warc.gz) under {str(args.directory)!r}")
+    check_archive_dir(args.directory)  # ArchiveNotFound: reported by archive.__main__
     if args.wacz.suffix != ".wacz":
         raise UserError(f"{args.wacz}: the output name must end in .wacz")
     titles = None
