@@ -2,6 +2,7 @@
 import pytest
 
 from crawler.sites import profile_for, profiles
+from tests.test_new_sites import NEW_SITE_URLS
 
 ND = "https://nhandan.vn/quyet-tam-gin-giu-vun-dap-quan-he-viet-nam-lao-mai-mai-xanh-tuoi-lien-tuc-phat-trien-post830183.html"
 TD = "https://thoidai.com.vn/thuc-day-hop-tac-giua-hai-ban-doi-ngoai-trung-uong-viet-nam-va-lao-182579.html"
@@ -18,6 +19,7 @@ TD = "https://thoidai.com.vn/thuc-day-hop-tac-giua-hai-ban-doi-ngoai-trung-uong-
     ("https://thoidai.com.vn/huu-nghi", "thoidai", False),
     ("https://thoidai.com.vn/huu-nghi/p2", "thoidai", False),
     ("https://thoidai.com.vn/tags/viet-nam-lao.html", "thoidai", False),
+    *NEW_SITE_URLS,
 ])
 def test_article_and_site(url, site, article):
     profile = profile_for(url)
