@@ -42,7 +42,7 @@ bench-replay: $(STAMP)
 ## bench-all: every benchmark, one after the other (about an hour on 2 cores)
 bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-distributed
 
-## bench-incremental: re-crawl of a 2,000-page site with 1 % edited: time and bytes vs the first crawl
+## bench-incremental: re-crawl of a 2,000-page site with 1 % edited: time, bytes and edits caught vs the first crawl
 bench-incremental: $(STAMP)
 	$(PY) -m bench.incremental
 

@@ -1,11 +1,11 @@
 """Crawl state for incremental crawls: one SQLite file beside the archive.
 
 Per canonical URL it keeps what the last fetch saw (time, status, ETag,
-Last-Modified, payload digest), the WARC record of the last *full* capture
-(the target of later revisit records), whether extraction found an article,
-and its publication date. The crawler writes a row only after the WARC
-record it describes is on disk, so a killed crawl never leaves state that
-points at a record that does not exist.
+Last-Modified, payload digest, the sitemap/feed `lastmod`), the WARC record of
+the last *full* capture (the target of later revisit records), whether
+extraction found an article, and its publication date. The crawler writes a
+row only after the WARC record it describes is on disk, so a killed crawl
+never leaves state that points at a record that does not exist.
 
 Concurrency: WAL mode for readers, and an exclusive OS file lock
 (`fcntl.flock`) on `<state>.lock` for the one writer: a second run started on
@@ -28,7 +28,7 @@ from pathlib import Path
 
 __all__ = ["CrawlState", "PageState", "StateLockedError", "StateLock", "SCHEMA_VERSION", "parse_duration"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: pages.lastmod (migrated in place when a v1 file is opened)
 LOCK_SUFFIX = ".lock"
 EXIT_STATE_LOCKED = 3
 
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS pages (
     changes INTEGER NOT NULL DEFAULT 0,  -- how often the payload changed after the first capture
     is_article INTEGER,            -- NULL: not extracted yet; 0/1 after extraction
     extracted_at REAL,
-    published TEXT                 -- ISO 8601, from extraction or a sitemap/feed
+    published TEXT,                -- ISO 8601, from extraction or a sitemap/feed
+    lastmod TEXT                   -- ISO 8601: the site's own lastmod (sitemap/feed) when last fetched
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
@@ -79,6 +80,7 @@ class PageState:
     is_article: bool | None
     extracted_at: float | None
     published: str | None
+    lastmod: str | None = None
 
     @property
     def capture(self) -> dict | None:
@@ -171,11 +173,20 @@ class CrawlState:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._migrate()
         except Exception:
             if self._lock:
                 self._lock.release()
             raise
+
+    def _migrate(self) -> None:
+        """Bring a state file written by an older version up to SCHEMA_VERSION, keeping its rows."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
+        if "lastmod" not in columns:  # v1
+            self._db.execute("ALTER TABLE pages ADD COLUMN lastmod TEXT")
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
+                         (str(SCHEMA_VERSION), SCHEMA_VERSION))
 
     # ----------------------------------------------------------------- reads
     def get(self, url: str) -> PageState | None:
@@ -196,9 +207,11 @@ class CrawlState:
     def record_fetch(self, url: str, *, fetch_url: str, status: int | None, outcome: str,
                      fetched_at: float | None = None, etag: str | None = None,
                      last_modified: str | None = None, capture: dict | None = None,
-                     capture_file: str | None = None) -> None:
+                     capture_file: str | None = None, lastmod: str | None = None) -> None:
         """One fetch reached the archive. `capture` (uri, date, record_id, payload_digest) is
-        given only for a full response record: revisits keep pointing at the original."""
+        given only for a full response record: revisits keep pointing at the original.
+        `lastmod` is the sitemap/feed date the request carried; a fetch without one (e.g. from
+        a listing) keeps the stored one, which still describes the content we hold."""
         now = fetched_at if fetched_at is not None else _now()
         with self._mutex:
             self._db.execute("INSERT OR IGNORE INTO pages (url, first_seen) VALUES (?, ?)", (url, now))
@@ -206,10 +219,10 @@ class CrawlState:
                 """UPDATE pages SET fetch_url = ?, fetched_at = ?, status = ?, outcome = ?,
                        etag = COALESCE(?, CASE WHEN ? THEN NULL ELSE etag END),
                        last_modified = COALESCE(?, CASE WHEN ? THEN NULL ELSE last_modified END),
-                       changes = changes + (? = 'changed')
+                       changes = changes + (? = 'changed'), lastmod = COALESCE(?, lastmod)
                    WHERE url = ?""",
                 (fetch_url, now, status, outcome, etag, capture is not None,
-                 last_modified, capture is not None, outcome, url))
+                 last_modified, capture is not None, outcome, lastmod, url))
             if capture is not None:
                 self._db.execute(
                     """UPDATE pages SET payload_digest = ?, capture_uri = ?, capture_date = ?,
@@ -284,9 +297,10 @@ def merge_states(target: CrawlState, source: str | Path) -> int:
 
     Distributed crawls keep one state per process (one lock, one writer). After
     a run they are merged page by page: the newest fetch wins for the fetch
-    columns, the newest extraction for the extraction columns, the earliest
-    first-seen and the highest change count are kept, so the next run
-    revalidates each page against its latest capture.
+    columns (for `lastmod`: the newest fetch that saw one), the newest
+    extraction for the extraction columns, the earliest first-seen and the
+    highest change count are kept, so the next run revalidates each page
+    against its latest capture.
     """
     def newer(column: str, when: str) -> str:
         return (f"{column} = CASE WHEN COALESCE(excluded.{when}, 0) > COALESCE(pages.{when}, 0) "
@@ -294,7 +308,11 @@ def merge_states(target: CrawlState, source: str | Path) -> int:
 
     updates = ", ".join([newer(c, "fetched_at") for c in _FETCH_COLUMNS if c != "fetched_at"]
                         + [newer(c, "extracted_at") for c in _EXTRACTION_COLUMNS if c != "extracted_at"]
-                        + ["first_seen = MIN(pages.first_seen, excluded.first_seen)",
+                        # lastmod as record_fetch keeps it: the newest fetch's, else the one before
+                        + ["lastmod = CASE WHEN COALESCE(excluded.fetched_at, 0) > COALESCE(pages.fetched_at, 0) "
+                           "THEN COALESCE(excluded.lastmod, pages.lastmod) "
+                           "ELSE COALESCE(pages.lastmod, excluded.lastmod) END",
+                           "first_seen = MIN(pages.first_seen, excluded.first_seen)",
                            "changes = MAX(pages.changes, excluded.changes)",
                            # SET expressions all read the row as it was, so the CASEs above see the old *_at
                            "fetched_at = NULLIF(MAX(COALESCE(pages.fetched_at, 0), COALESCE(excluded.fetched_at, 0)), 0)",

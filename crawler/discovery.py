@@ -12,6 +12,12 @@ is not fetched; nor is a sitemap URL whose `news:publication_date` or
 `lastmod`, or a feed item whose `published`/`updated`, is older. Undated
 entries are kept: the cut-off only removes what is known to be old.
 
+A sitemap `<lastmod>` or a feed item's `updated` is a *modification* date: it
+goes on the article request as `request.meta["lastmod"]` (ISO 8601), which the
+incremental middleware compares with the lastmod of our last fetch to re-fetch
+only edited articles (`REVISIT_LASTMOD`). `news:publication_date` and a feed's
+`published` are publication dates: only `published_hint`.
+
 Parsing uses well-kept parsers: Scrapy's `Sitemap` (safe lxml iterparse, no
 entities) and `sitemap_urls_from_robots`, and feedparser for RSS/Atom. The one
 thing `Sitemap` drops, `news:publication_date` nested in `news:news`, is read
@@ -179,8 +185,9 @@ class Discovery:
         for entry in sitemap:
             loc = entry.get("loc")
             if loc:
-                when = published.get(loc) or parse_date(entry.get("lastmod"))
-                yield from self._article(response, response.urljoin(loc), when, published.get(loc))
+                lastmod = parse_date(entry.get("lastmod"))
+                when = published.get(loc) or lastmod
+                yield from self._article(response, response.urljoin(loc), when, published.get(loc), lastmod)
 
     def _feed(self, response: Response, body: bytes):
         feed = feedparser.parse(body)
@@ -189,10 +196,14 @@ class Discovery:
             link = entry.get("link")
             parsed = entry.get("published_parsed") or entry.get("updated_parsed")
             when = datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
+            # dict.get: feedparser's own get() falls back from `updated` to `published`.
+            updated = dict.get(entry, "updated_parsed")
+            lastmod = datetime(*updated[:6], tzinfo=timezone.utc) if updated else None
             if link:
-                yield from self._article(response, response.urljoin(link), when, when)
+                yield from self._article(response, response.urljoin(link), when, when, lastmod)
 
-    def _article(self, response: Response, url: str, when: datetime | None, published: datetime | None):
+    def _article(self, response: Response, url: str, when: datetime | None, published: datetime | None,
+                 lastmod: datetime | None = None):
         if not self.spider._may_follow(response.url, url):
             self.stats.inc_value("discovery/offsite")
             return
@@ -205,6 +216,8 @@ class Discovery:
         if request is not None:
             if published is not None:
                 request.meta["published_hint"] = published.isoformat()
+            if lastmod is not None:
+                request.meta["lastmod"] = lastmod.isoformat()
             yield request
 
     def _too_old(self, when: datetime | None) -> bool:

@@ -41,6 +41,13 @@ class CrawlSummary:
             f"  download errors   {s('downloader/exception_count', 0)}",
             f"  finish reason     {s('finish_reason', '?')}",
         ]
+        if any(k.startswith("incremental/") for k in self.stats.get_stats()):
+            lines.append(
+                f"  re-crawl          new {s('incremental/new', 0)}, changed {s('incremental/changed', 0)}, "
+                f"unchanged {s('incremental/unchanged', 0) + s('incremental/not-modified', 0)}; "
+                f"known articles skipped: not due {s('incremental/skipped_not_due', 0)}, "
+                f"lastmod unchanged {s('incremental/skipped_lastmod', 0)}; "
+                f"fetched for a newer lastmod {s('incremental/due_lastmod', 0)}")
         if self.settings.getbool("WARC_ENABLED", True):
             files = self.warc_files()
             lines.append(f"  WARC records      {s('warc/records', 0)} in {len(files)} file(s) "

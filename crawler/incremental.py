@@ -14,9 +14,13 @@ empty turns both off):
   state row is written only when the WARC record's future resolves, i.e. once
   the record is in the file: a SIGKILL never leaves state ahead of the archive.
 * `IncrementalSpiderMiddleware`: drops requests for known articles that are
-  not due under the revisit policy (before they are scheduled, so no download
-  and no error), and drops the article item of an unchanged page whose
-  earlier fetch already went through extraction (no second corpus entry).
+  not due (before they are scheduled, so no download and no error), and drops
+  the article item of an unchanged page whose earlier fetch already went
+  through extraction (no second corpus entry). "Due" is the revisit policy's
+  age schedule, and, under `REVISIT_LASTMOD`, the site's own `lastmod` from a
+  sitemap or feed (`request.meta["lastmod"]`, set by crawler/discovery.py):
+  compared with the lastmod stored at our last fetch, it tells which old
+  articles were edited without re-asking for every one of them.
 
 Listing pages, feeds and sitemaps are always fetched and never sent
 conditional headers: a 304 would hide links the previous run may not have
@@ -35,7 +39,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.misc import load_object
 
-from archive.state import CrawlState, PageState, parse_duration
+from archive.state import CrawlState, PageState, parse_duration, parse_iso
 from archive.urls import canonical_url
 from archive.warc import RecordBuilder, warc_date
 from crawler.capture import CAPTURE_META_KEY
@@ -52,6 +56,7 @@ _PENDING = "_incremental_pending"
 _CONDITIONAL = "_incremental_conditional"
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 GONE = (404, 410)
+LASTMOD_MODES = ("trust", "hint", "ignore")
 
 
 class AgeRevisitPolicy:
@@ -79,6 +84,28 @@ class AgeRevisitPolicy:
         born = published.timestamp() if published else page.first_seen
         every = self.fresh_every if now - born < self.fresh_age else self.old_every
         return now - page.fetched_at >= every
+
+
+def lastmod_mode(settings) -> str:
+    """`REVISIT_LASTMOD`: `trust` (default; a sitemap/feed lastmod decides whether a known article
+    is due), `hint` (a newer lastmod makes it due, the age policy still applies) or `ignore`."""
+    raw = settings.get("REVISIT_LASTMOD")
+    mode = "trust" if raw is None else str(raw).strip().lower()
+    if mode not in LASTMOD_MODES:
+        raise ValueError(f"REVISIT_LASTMOD={raw!r}: expected one of {', '.join(LASTMOD_MODES)}")
+    return mode
+
+
+def lastmod_says_changed(page: PageState, lastmod: str | None) -> bool | None:
+    """Whether the site's `lastmod` is newer than the page as we hold it: newer than the lastmod
+    stored at our last fetch, else than that fetch's time. None when it cannot tell: no (parsable)
+    lastmod, or the last fetch failed or never went through extraction (the policy decides those)."""
+    moment = parse_iso(lastmod)
+    if (moment is None or page.fetched_at is None or page.status not in (200, 304)
+            or page.is_article is None):
+        return None
+    stored = parse_iso(page.lastmod)
+    return moment.timestamp() > (stored.timestamp() if stored else page.fetched_at)
 
 
 def state_path(settings) -> Path | None:
@@ -187,6 +214,7 @@ class IncrementalDownloaderMiddleware:
             # A full response record (not a revisit) becomes the new reference capture.
             "full": status == 200 and outcome in ("new", "changed"),
             "published_hint": request.meta.get("published_hint"),
+            "lastmod": request.meta.get("lastmod"),
         }
         return response
 
@@ -214,7 +242,8 @@ class IncrementalDownloaderMiddleware:
             self.state.record_fetch(
                 pending["key"], fetch_url=pending["url"], status=pending["status"], outcome=pending["outcome"],
                 etag=pending["etag"], last_modified=pending["last_modified"], capture=capture,
-                capture_file=getattr(location, "warc_file", None) if capture else None)
+                capture_file=getattr(location, "warc_file", None) if capture else None,
+                lastmod=pending.get("lastmod"))
             if pending.get("published_hint"):
                 self.state.record_published_hint(pending["key"], pending["published_hint"])
         except Exception:  # the writer thread must survive a state hiccup; the page is just refetched
@@ -240,18 +269,21 @@ class UnchangedPage(DropItem):
 
 
 class IncrementalSpiderMiddleware:
-    def __init__(self, crawler: Crawler, state: CrawlState, policy):
+    def __init__(self, crawler: Crawler, state: CrawlState, policy, lastmod: str = "trust"):
         self.crawler = crawler
         self.stats = crawler.stats
         self.state = state
         self.policy = policy
+        self.lastmod = lastmod
+        self._lastmods: dict[str, str] = {}  # canonical URL -> lastmod a sitemap/feed gave it in this run
+        self._verdicts: dict[str, str] = {}  # canonical URL -> the stat its last judgement counted
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
         shared = shared_state(crawler)
         if shared is None:
             raise NotConfigured("incremental crawling is off (CRAWL_STATE is empty)")
-        return cls(crawler, *shared)
+        return cls(crawler, *shared, lastmod=lastmod_mode(crawler.settings))
 
     async def process_start(self, start):
         async for element in start:
@@ -270,7 +302,14 @@ class IncrementalSpiderMiddleware:
 
     def _keep(self, element, response) -> bool:
         if isinstance(element, Request):
-            return self.is_due(element)
+            if self.is_due(element):
+                return True
+            # Not scheduled, so not seen: a later link to it (a sitemap entry with a newer
+            # lastmod after a listing link without one) is judged again.
+            forget = getattr(self.crawler.spider, "forget", None)
+            if forget is not None:
+                forget(element.url)
+            return False
         if response is not None and is_item(element):
             outcome = response.meta.get(META)
             if outcome in ("unchanged", "not-modified"):
@@ -286,15 +325,47 @@ class IncrementalSpiderMiddleware:
         return True
 
     def is_due(self, request: Request) -> bool:
+        """Fetch this request? Unknown pages and anything not an article: yes. A known article:
+        by the revisit policy, and by its sitemap/feed lastmod under `REVISIT_LASTMOD` (`trust`:
+        lastmod decides when it can tell; `hint`: due when either says so; `ignore`: policy)."""
         if request.dont_filter or not profile_for(request.url).is_article_url(request.url):
             return True
-        page = self.state.get(canonical_url(request.url))
+        key = canonical_url(request.url)
+        page = self.state.get(key)
         if page is None:
             return True
-        if self.policy.is_due(page, datetime.now(timezone.utc).timestamp()):
-            return True
-        self.stats.inc_value("incremental/skipped_not_due")
-        return False
+        changed = None
+        if self.lastmod != "ignore":
+            # A link without a lastmod (listing, news sitemap) uses the one a sitemap gave this page
+            # in this run, so the verdict does not depend on which link came first.
+            lastmod = request.meta.get("lastmod") or self._lastmods.get(key)
+            if lastmod:
+                self._lastmods[key] = request.meta["lastmod"] = lastmod
+            changed = lastmod_says_changed(page, lastmod)
+        policy_due = self.policy.is_due(page, datetime.now(timezone.utc).timestamp())
+        if self.lastmod == "trust" and changed is not None:
+            due, verdict = changed, "due_lastmod" if changed else "skipped_lastmod"
+        elif policy_due:
+            due, verdict = True, None
+        elif changed:
+            due, verdict = True, "due_lastmod"
+        else:
+            due, verdict = False, "skipped_not_due"
+        self._count(key, verdict)
+        return due
+
+    def _count(self, key: str, verdict: str | None) -> None:
+        """Count each page once, under its last verdict: a dropped page may be judged again."""
+        before = self._verdicts.get(key)
+        if before == verdict:
+            return
+        if before:
+            self.stats.inc_value(f"incremental/{before}", -1)
+        if verdict:
+            self.stats.inc_value(f"incremental/{verdict}")
+            self._verdicts[key] = verdict
+        else:
+            self._verdicts.pop(key, None)
 
 
 def _text(value: bytes | None) -> str | None:

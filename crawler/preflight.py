@@ -33,3 +33,20 @@ def check_output_dirs(settings) -> None:
         seeds = settings.get("CORPUS_SEEDS")
         if seeds and not os.path.isdir(seeds):
             raise PreflightError(f"CORPUS_SEEDS {seeds!r} is not a directory")
+
+
+def check_revisit_settings(settings) -> None:
+    """The revisit schedule and `REVISIT_LASTMOD`, read by the incremental middlewares once the
+    engine runs, where a bad value would end in a traceback."""
+    from archive.state import parse_duration
+    from crawler.incremental import lastmod_mode
+    for name in ("REVISIT_FRESH_AGE", "REVISIT_FRESH_EVERY", "REVISIT_OLD_EVERY"):
+        if settings.get(name) is not None:
+            try:
+                parse_duration(settings.get(name))
+            except ValueError as exc:
+                raise PreflightError(f"{name}: {exc}") from None
+    try:
+        lastmod_mode(settings)
+    except ValueError as exc:
+        raise PreflightError(str(exc)) from None

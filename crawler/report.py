@@ -2,9 +2,11 @@
 beside the crawl state, i.e. `data/runs.jsonl`; empty turns it off).
 
 A scheduled crawl is judged by this file: how many pages it fetched (by
-status), how many articles were new, changed or unchanged, how many revisit
-records replaced a second copy, what failed and how, how many bytes went
-into the archive, and the peak memory of the process.
+status), how many articles were new, changed or unchanged, how many known
+articles were skipped (not due, or unchanged by their sitemap lastmod) or
+fetched because their lastmod was newer, how many revisit records replaced a
+second copy, what failed and how, how many bytes went into the archive, and
+the peak memory of the process.
 """
 from __future__ import annotations
 
@@ -73,6 +75,8 @@ class CrawlReport:
             "not_modified": get("incremental/not-modified"),
             "gone": get("incremental/gone"),
             "skipped_not_due": get("incremental/skipped_not_due"),
+            "due_lastmod": get("incremental/due_lastmod"),
+            "skipped_lastmod": get("incremental/skipped_lastmod"),
             "new_articles": get("corpus/written"),
             "changed_articles": get("corpus/version"),
             "unchanged_articles": get("incremental/items_unchanged") + get("corpus/duplicate-url"),

@@ -71,6 +71,9 @@ REVISIT_POLICY = "crawler.incremental.AgeRevisitPolicy"
 REVISIT_FRESH_AGE = "2d"
 REVISIT_FRESH_EVERY = "6h"
 REVISIT_OLD_EVERY = "30d"
+# A known article's sitemap <lastmod> / feed <updated> vs the one stored at our last fetch:
+# trust = it decides (newer: due now, same: skipped), hint = newer makes it due too, ignore = policy only.
+REVISIT_LASTMOD = "trust"
 # One JSON line per run: None = runs.jsonl beside the state file (data/runs.jsonl); "" = off.
 CRAWL_REPORT = None
 

@@ -6,7 +6,9 @@ Articles are generated (nhandan markup, ~300 words, so extraction keeps them).
 matching `If-None-Match` / `If-Modified-Since` with 304. The site also serves
 `/tin-moi.html` (a listing of every live article), `/sitemap.xml` (a sitemap
 index of monthly shards), `/sitemaps/news-YYYY-M.xml` shards, a Google News
-sitemap and `/rss/home.rss`, with per-article publication dates.
+sitemap and `/rss/home.rss`, with per-article publication dates. The shards'
+`<lastmod>` is the publication date unless `lastmod` has a later one for n
+(set it when editing an article, as a CMS does).
 """
 from __future__ import annotations
 
@@ -58,6 +60,7 @@ class ChangingSite(FixtureSite):
         self.paragraphs = paragraphs
         self.not_modified = 0
         self.listed: set[int] | None = None  # what /tin-moi.html links to (default: the live articles)
+        self.lastmod: dict[int, datetime] = {}  # n -> sitemap <lastmod> (default: the publication date)
         self.lock = threading.Lock()
 
     def date(self, n: int) -> datetime:
@@ -111,7 +114,8 @@ class ChangingSite(FixtureSite):
             return Reply(headers=xml, body=f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'.encode())
         if path_qs.startswith("/sitemaps/news-"):
             y, m = (int(x) for x in path_qs[len("/sitemaps/news-"):-4].split("-"))
-            items = "".join(f"<url><loc>{article_url(n)}</loc><lastmod>{self.date(n).isoformat()}</lastmod></url>"
+            items = "".join(f"<url><loc>{article_url(n)}</loc>"
+                            f"<lastmod>{self.lastmod.get(n, self.date(n)).isoformat()}</lastmod></url>"
                             for n in live if (self.date(n).year, self.date(n).month) == (y, m))
             return Reply(headers=xml, body=f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>'.encode())
         if path_qs == "/sitemaps/google-news.xml":

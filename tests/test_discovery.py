@@ -4,9 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from scrapy.http import TextResponse
+from scrapy.utils.test import get_crawler
 
 from crawler.arguments import ArgumentError, parse_crawl_arguments, parse_since
-from crawler.discovery import entry_kind, news_publication_dates, parse_date, shard_end
+from crawler.discovery import Discovery, entry_kind, news_publication_dates, parse_date, shard_end
+from crawler.spiders.news import NewsSpider
 from tests.conftest import run_crawl
 from tests.incremental_site import VN, ChangingSite, article_url, serve
 
@@ -85,3 +88,35 @@ def test_since_prunes_sitemaps_and_feed_items_before_fetching(tmp_path):
     # the sitemaps and the feed are archived like any page
     warcs = b"".join(p.read_bytes() for p in (tmp_path / "run" / "warc").glob("*.warc.gz"))
     assert warcs
+
+
+def test_sitemap_lastmod_and_feed_updated_go_on_the_request_publication_dates_do_not():
+    def requests(url: str, body: bytes) -> dict[str, dict]:
+        """The article requests discovery makes of one sitemap or feed: URL -> meta."""
+        spider = NewsSpider.from_crawler(get_crawler(NewsSpider), urls="https://nhandan.vn/tin-moi.html", since="all")
+        return {r.url: r.meta for r in Discovery(spider, None).parse(TextResponse(url, body=body, encoding="utf-8"))}
+
+    site = ChangingSite({1: 1, 2: 1})
+    site.lastmod[2] = datetime(2024, 10, 2, 9, 30, tzinfo=VN)
+    page = lambda path: site.resolve_plain("nhandan.vn", path).body  # noqa: E731
+    shard = requests("https://nhandan.vn/sitemaps/news-2024-9.xml", page("/sitemaps/news-2024-9.xml"))
+    assert shard[article_url(1)]["lastmod"] == site.date(1).isoformat()
+    assert shard[article_url(2)]["lastmod"] == "2024-10-02T09:30:00+07:00"
+    assert "published_hint" not in shard[article_url(2)]
+    # news:publication_date is when it was published, not modified
+    news = requests("https://nhandan.vn/sitemaps/google-news.xml", page("/sitemaps/google-news.xml"))
+    assert news[article_url(1)]["published_hint"] == site.date(1).isoformat() and "lastmod" not in news[article_url(1)]
+    # a date without a zone is GMT+7, like the other sitemap dates
+    bare = requests("https://nhandan.vn/sitemaps/topics.xml",
+                    b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url>'
+                    + f"<loc>{article_url(5)}</loc><lastmod>2024-10-03</lastmod></url></urlset>".encode())
+    assert bare[article_url(5)]["lastmod"] == "2024-10-03T00:00:00+07:00"
+    # Atom <updated> is a lastmod; an RSS <pubDate> alone is not (feedparser's get() would alias it)
+    atom = requests("https://nhandan.vn/feed.atom",
+                    b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>x</title>'
+                    + f'<link href="{article_url(6)}"/><published>2024-09-01T08:00:00+07:00</published>'
+                      "<updated>2024-10-04T10:00:00+07:00</updated></entry></feed>".encode())
+    assert atom[article_url(6)]["lastmod"] == "2024-10-04T03:00:00+00:00"
+    assert atom[article_url(6)]["published_hint"] == "2024-09-01T01:00:00+00:00"
+    rss = requests("https://nhandan.vn/rss/home.rss", page("/rss/home.rss"))
+    assert "lastmod" not in rss[article_url(1)] and rss[article_url(1)]["published_hint"]

@@ -1,5 +1,6 @@
 """Incremental crawls end to end: a site that changes between runs, crawled twice
-(and once more after a SIGKILL) with the real `scrapy crawl news`."""
+(and once more after a SIGKILL) with the real `scrapy crawl news`; and the
+sitemap-lastmod revisit decision (`REVISIT_LASTMOD`), unit and end to end."""
 from __future__ import annotations
 
 import json
@@ -9,13 +10,18 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.state import StateLock
+from archive.state import CrawlState, StateLock, parse_iso
 from archive.urls import canonical_url
+from crawler.incremental import AgeRevisitPolicy, IncrementalSpiderMiddleware
 from tests.conftest import REPO, run_crawl
 from tests.incremental_site import ChangingSite, article_url, serve
 
@@ -236,3 +242,141 @@ def test_corpus_versions_survive_reopening(tmp_path):
     assert entry["version"] == 3 and [v["version"] for v in entry["versions"]] == [2, 3]
     assert entry["text_sha256"] != entry["versions"][0]["text_sha256"]  # the entry still describes the file
     assert sorted(p.name for p in (tmp_path / "c").glob("*.txt")) == [first.file.name]
+
+
+# --------------------------------------------------------------- sitemap lastmod (REVISIT_LASTMOD)
+NOW = datetime.now(timezone.utc).timestamp()
+STORED = "2024-09-10T10:00:00+07:00"  # the sitemap lastmod seen at our last fetch
+NEWER, OLDER = "2024-09-12T08:00:00+07:00", "2024-09-01T08:00:00+07:00"
+KEY = canonical_url(article_url(1))
+
+
+def judge(tmp_path, mode: str, lastmod: str | None, *, stored: str | None = STORED, policy_due: bool = False,
+          status: int = 200, extracted: bool = True) -> tuple[bool, dict]:
+    """is_due for one known, old article (published 2024) last fetched 1 h ago (policy: not due
+    for 30 days) or 40 days ago (policy: due); returns the verdict and the incremental stats."""
+    state = CrawlState(tmp_path / "state.sqlite")
+    fetched_at = NOW - (40 * 86400 if policy_due else 3600)
+    state.record_fetch(KEY, fetch_url=article_url(1), status=status, outcome="new", fetched_at=fetched_at,
+                       capture={"uri": article_url(1), "date": "2024-09-11T13:15:00Z"}, lastmod=stored)
+    if extracted:
+        state.record_extraction(KEY, is_article=True, published="2024-09-03T08:00:00+07:00")
+    crawler = get_crawler(Spider)
+    middleware = IncrementalSpiderMiddleware(crawler, state, AgeRevisitPolicy(2 * 86400, 6 * 3600, 30 * 86400),
+                                             lastmod=mode)
+    request = Request(article_url(1), meta={"lastmod": lastmod} if lastmod else {})
+    try:
+        return middleware.is_due(request), {k.split("/", 1)[1]: v for k, v in crawler.stats.get_stats().items()
+                                            if k.startswith("incremental/") and v}
+    finally:
+        state.close()
+
+
+@pytest.mark.parametrize("mode,lastmod,policy_due,due,counted", [
+    # trust: lastmod decides whenever it can tell
+    ("trust", NEWER, False, True, "due_lastmod"),
+    ("trust", STORED, True, False, "skipped_lastmod"),  # same lastmod: skipped though the policy says due
+    ("trust", OLDER, True, False, "skipped_lastmod"),
+    ("trust", None, True, True, None),  # no lastmod on the request: the policy
+    ("trust", None, False, False, "skipped_not_due"),
+    # hint: due when the policy or a newer lastmod says so
+    ("hint", NEWER, False, True, "due_lastmod"),
+    ("hint", STORED, True, True, None),
+    ("hint", STORED, False, False, "skipped_not_due"),
+    ("hint", OLDER, False, False, "skipped_not_due"),
+    # ignore: the policy alone
+    ("ignore", NEWER, False, False, "skipped_not_due"),
+    ("ignore", STORED, True, True, None),
+])
+def test_is_due_by_lastmod(tmp_path, mode, lastmod, policy_due, due, counted):
+    verdict, stats = judge(tmp_path, mode, lastmod, policy_due=policy_due)
+    assert verdict is due
+    assert stats == ({counted: 1} if counted else {})
+
+
+def test_without_a_stored_lastmod_the_fetch_time_is_compared(tmp_path):
+    """First crawled from a listing (no lastmod stored): the sitemap lastmod vs when we fetched it."""
+    after = datetime.fromtimestamp(NOW - 60, timezone.utc).isoformat()  # edited after our fetch 1 h ago
+    assert judge(tmp_path / "a", "trust", after, stored=None) == (True, {"due_lastmod": 1})
+    before = datetime.fromtimestamp(NOW - 41 * 86400, timezone.utc).isoformat()  # before our fetch 40 days ago
+    assert judge(tmp_path / "b", "trust", before, stored=None, policy_due=True) == (False, {"skipped_lastmod": 1})
+
+
+def test_lastmod_does_not_override_a_failed_or_unextracted_fetch(tmp_path):
+    # The policy keeps its "always due" for a 5xx and for a page archived but never extracted.
+    assert judge(tmp_path / "a", "trust", STORED, status=503) == (True, {})
+    assert judge(tmp_path / "b", "trust", STORED, extracted=False) == (True, {})
+    assert judge(tmp_path / "c", "trust", "not a date") == (False, {"skipped_not_due": 1})
+
+
+def test_a_page_is_counted_once_whichever_link_comes_first(tmp_path):
+    """A listing link (no lastmod) is dropped by the policy, then the sitemap link decides; a later
+    link without lastmod reuses the sitemap's. The stats count the page once, under the last verdict."""
+    state = CrawlState(tmp_path / "state.sqlite")
+    state.record_fetch(KEY, fetch_url=article_url(1), status=200, outcome="new", fetched_at=NOW - 3600,
+                       lastmod=STORED)
+    state.record_extraction(KEY, is_article=True, published="2024-09-03T08:00:00+07:00")
+    crawler = get_crawler(Spider)
+    forgotten = []
+    crawler.spider = SimpleNamespace(forget=forgotten.append)
+    middleware = IncrementalSpiderMiddleware(crawler, state, AgeRevisitPolicy(2 * 86400, 6 * 3600, 30 * 86400))
+    stats = lambda: {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("incremental/")}  # noqa: E731
+    try:
+        listing = Request(article_url(1))
+        assert list(middleware.process_spider_output(None, [listing])) == []
+        assert forgotten == [article_url(1)]  # the spider may request it again
+        assert stats() == {"incremental/skipped_not_due": 1}
+        sitemap = Request(article_url(1), meta={"lastmod": NEWER})
+        assert list(middleware.process_spider_output(None, [sitemap])) == [sitemap]
+        assert stats() == {"incremental/skipped_not_due": 0, "incremental/due_lastmod": 1}
+        news_sitemap = Request(article_url(1))  # e.g. a Google News sitemap: publication date only
+        assert middleware.is_due(news_sitemap) and news_sitemap.meta["lastmod"] == NEWER
+        assert stats() == {"incremental/skipped_not_due": 0, "incremental/due_lastmod": 1}
+    finally:
+        state.close()
+
+
+def test_bad_revisit_lastmod_is_refused():
+    from crawler.incremental import lastmod_mode
+    assert lastmod_mode({}) == "trust" and lastmod_mode({"REVISIT_LASTMOD": " Hint "}) == "hint"
+    with pytest.raises(ValueError, match="REVISIT_LASTMOD='sometimes': expected one of trust, hint, ignore"):
+        lastmod_mode({"REVISIT_LASTMOD": "sometimes"})
+
+
+def test_recrawl_fetches_only_the_article_whose_sitemap_lastmod_moved(tmp_path):
+    """Default policy (old articles every 30 days) + REVISIT_LASTMOD=trust: an edited old article is
+    caught by its sitemap lastmod, the others are not even requested."""
+    site = ChangingSite({1: 1, 2: 1, 3: 1, 4: 1})
+    server = serve(site)
+    out = tmp_path / "crawl"
+    args = ("urls=https://nhandan.vn/tin-moi.html", "depth=1", "topic=none", "since=all")
+    settings = {"CORPUS_SEEDS": "", "EXTRACT_WORKERS": 0}
+    try:
+        first = run_crawl(out, *args, server=server, settings=settings)
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert reports(out)[0]["new_articles"] == 4
+        site.articles[2] = 2  # edited, and the CMS moves its lastmod
+        site.lastmod[2] = datetime.now(timezone.utc)
+        with site.lock:
+            site.hits.clear()
+        second = run_crawl(out, *args, server=server, settings=settings)
+        assert second.returncode == 0, second.stderr[-2000:]
+    finally:
+        server.shutdown()
+    assert sorted(h for h in site.hits if "-post" in h) == [article_url(2)]
+    assert {h.rsplit("/", 1)[1] for h in site.hits if "-post" not in h} >= {
+        "robots.txt", "tin-moi.html", "sitemaps.xml", "news-2024-9.xml", "google-news.xml", "home.rss"}
+    report = reports(out)[1]
+    assert (report["due_lastmod"], report["skipped_lastmod"], report["skipped_not_due"]) == (1, 3, 0)
+    assert (report["new_articles"], report["changed_articles"]) == (0, 1)
+    assert report["changed_pages"] == 2  # article 2 and the sitemap shard listing its new lastmod
+    assert second.stats["incremental/conditional_requests"] == 1  # still a conditional GET
+    assert "fetched for a newer lastmod 1" in second.stdout  # the human summary
+    versions = [json.loads(line) for line in (out / "corpus" / "manifest.jsonl").read_text().splitlines()
+                if '"update": "version"' in line]
+    assert len(versions) == 1 and versions[0]["versions"][0]["url"] == article_url(2)
+    state = CrawlState(out / "state.sqlite", lock=False)
+    try:
+        assert parse_iso(state.get(canonical_url(article_url(2))).lastmod) == site.lastmod[2]
+    finally:
+        state.close()

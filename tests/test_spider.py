@@ -146,6 +146,8 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(crawl, tmp_path):
         (["urls=https://nhandan.vn/x-post1.html"], {"WARC_DIR": a_file / "warc"}, "WARC_DIR"),
         (["urls=https://nhandan.vn/x-post1.html"], {"CORPUS_DIR": a_file / "corpus"}, "CORPUS_DIR"),
         (["urls=https://nhandan.vn/x-post1.html"], {"ARCHIVE_REPLAY": tmp_path / "no-archive"}, "ARCHIVE_REPLAY"),
+        (["urls=https://nhandan.vn/x-post1.html"], {"REVISIT_LASTMOD": "sometimes"}, "expected one of trust, hint"),
+        (["urls=https://nhandan.vn/x-post1.html"], {"REVISIT_OLD_EVERY": "soon"}, "REVISIT_OLD_EVERY"),
     ]
     for args, settings, needle in cases:
         run = crawl(*args, settings=settings)

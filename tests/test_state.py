@@ -113,3 +113,60 @@ def test_per_process_states_merge_newest_fetch_wins(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "archive", "state-merge", str(out), str(tmp_path / "nope.sqlite")],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+V1_SCHEMA = """
+CREATE TABLE pages (url TEXT PRIMARY KEY, fetch_url TEXT, first_seen REAL NOT NULL, fetched_at REAL,
+    status INTEGER, etag TEXT, last_modified TEXT, payload_digest TEXT, capture_uri TEXT, capture_date TEXT,
+    capture_record_id TEXT, capture_file TEXT, outcome TEXT, changes INTEGER NOT NULL DEFAULT 0,
+    is_article INTEGER, extracted_at REAL, published TEXT);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT INTO meta VALUES ('schema_version', '1');
+INSERT INTO pages VALUES ('https://nhandan.vn/a-post1.html', 'https://nhandan.vn/a-post1.html', 100, 200, 200,
+    '"v1"', NULL, 'sha1:AAAA', 'https://nhandan.vn/a-post1.html', '2024-09-11T13:15:00Z', '<urn:uuid:1>',
+    'a.warc.gz', 'new', 0, 1, 210, '2024-09-11T20:15:00+07:00');
+"""
+
+
+def test_a_v1_state_is_migrated_in_place_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    from archive.state import SCHEMA_VERSION
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(V1_SCHEMA)
+    db.close()
+    key = "https://nhandan.vn/a-post1.html"
+    state = CrawlState(path)
+    page = state.get(key)
+    assert (page.etag, page.payload_digest, page.is_article, page.lastmod) == ('"v1"', "sha1:AAAA", True, None)
+    assert page.capture["record_id"] == "<urn:uuid:1>"
+    assert state._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    # lastmod is stored; a fetch without one (from a listing) keeps it
+    state.record_fetch(key, fetch_url=key, status=304, outcome="not-modified", lastmod="2024-09-12T08:00:00+07:00")
+    state.record_fetch(key, fetch_url=key, status=304, outcome="not-modified")
+    assert state.get(key).lastmod == "2024-09-12T08:00:00+07:00"
+    state.close()
+    reopened = CrawlState(path)  # opening a v2 file again changes nothing
+    assert len(reopened) == 1 and reopened.get(key).lastmod == "2024-09-12T08:00:00+07:00"
+    reopened.close()
+
+
+def test_merge_keeps_the_newest_lastmod(tmp_path):
+    from archive.state import merge_states
+    url = "https://x.vn/p-1.html"
+    older, newer, bare = (CrawlState(tmp_path / f"{n}.sqlite") for n in ("older", "newer", "bare"))
+    older.record_fetch(url, fetch_url=url, status=200, outcome="new", fetched_at=100, lastmod="2026-01-01T00:00:00Z")
+    newer.record_fetch(url, fetch_url=url, status=200, outcome="changed", fetched_at=200,
+                       lastmod="2026-01-02T00:00:00Z")
+    bare.record_fetch(url, fetch_url=url, status=304, outcome="not-modified", fetched_at=300)  # from a listing
+    for state in (older, newer, bare):
+        state.close()
+    merged = CrawlState(tmp_path / "merged.sqlite")
+    try:
+        for name in ("newer", "older", "bare"):
+            merge_states(merged, tmp_path / f"{name}.sqlite")
+        page = merged.get(url)
+        assert (page.fetched_at, page.outcome, page.lastmod) == (300, "not-modified", "2026-01-02T00:00:00Z")
+    finally:
+        merged.close()

@@ -87,6 +87,15 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               priority=priority, meta={"found_from": found_from})
 
+    def forget(self, url: str) -> None:
+        """Undo `_request` for a request dropped before scheduling (crawler/incremental.py: not
+        due): it was never requested, so it does not count against max_pages, and a later link
+        to it (a sitemap entry whose lastmod says it changed) can still be requested."""
+        key = canonical_url(url)
+        if key in self._seen:
+            self._seen.discard(key)
+            self._scheduled -= 1
+
     @cached_property
     def topic_gate(self) -> TopicGate | None:
         """The topic filter (`-a topic`); `auto` reads the crawl's seed directory,
