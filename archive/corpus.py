@@ -25,7 +25,9 @@ the new article's shingles in an earlier document (>= 0.8 by default: a
 syndicated copy with another sapo and byline, or a seed, whose raw page dump
 holds the article plus menus and teasers, so only containment can match it).
 Containment is estimated on a 1-in-8 sample of shingle hashes (chosen by
-value, so both sides sample alike), kept in an in-memory inverted index.
+value, so both sides sample alike), kept in an inverted index on disk
+(`archive/shingle_index.py`, `.dedupe-index.sqlite`) so memory stays flat
+however large the corpus grows.
 
 A crawl that reaches a seed writes no file: the seed's entry gains the URL,
 WARC pointer and extracted metadata (`seed-match`). A seed whose file names
@@ -34,7 +36,14 @@ is an alias of the seed, so the seed keeps its own address.
 
 Files are written atomically (temporary file in the same directory, fsync,
 hard link to the final name so an existing file is never replaced) and
-never renamed or rewritten afterwards. Reopening a directory rebuilds all
+never renamed or rewritten afterwards. With `deferred_sync=True` the fsyncs
+move out of `add` into `sync()`: a crawl serialises `add` (dense numbering in
+emission order), and three fsyncs per article inside that serial section
+capped a whole crawl at the disk's fsync rate. The crawler calls `sync()`
+after each `add`, outside the ordered section, and reports a page done only
+once it returns; concurrent syncs share the work. A killed process loses
+nothing either way (the OS holds the written pages); only a power cut
+between `add` and `sync` can lose the article being written. Reopening a directory rebuilds all
 dedupe state from the manifest and the files, so a second run dedupes
 against the first.
 """
@@ -45,10 +54,10 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import tempfile
 import threading
 import unicodedata
-from collections import Counter
 from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,19 +66,18 @@ from typing import Any, Iterable, Literal
 from urllib.parse import urlsplit
 
 from .extract import EXTRACTOR, Article, render_seed_text
-from .writable import ensure_writable_dir, fsync_directory
+from .shingle_index import INDEX_NAME, ShingleIndex
+from .writable import ensure_writable_dir, fsync_directory, fsync_file
 from .seeds import read_seed_file
 from .urls import canonical_url, url_hash16
 
-__all__ = ["Corpus", "CorpusError", "AddResult", "Status", "MANIFEST_NAME"]
+__all__ = ["Corpus", "CorpusError", "AddResult", "Status", "MANIFEST_NAME", "INDEX_NAME"]
 
 LOG = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.jsonl"
-# Shingle samples of the numbered files, so reopening a large corpus does not
-# re-read and re-hash every file (~10 ms each). Only an accelerator: a missing,
-# stale (size/mtime changed) or unreadable entry is recomputed from the file.
-SAMPLE_CACHE_NAME = ".shingle-samples.jsonl"
+# The sample cache of earlier versions, superseded by the on-disk index: removed on open.
+_LEGACY_SAMPLE_CACHE = ".shingle-samples.jsonl"
 Status = Literal["written", "duplicate-url", "duplicate-text", "near-duplicate", "seed-match", "not-article",
                  "version"]
 VERSIONS_DIR = "versions"
@@ -114,6 +122,7 @@ class _Doc:
     url: str | None = None  # its own canonical URL: only that URL gets new versions
     text_shas: set[str] = field(default_factory=set)  # extracted texts seen at that URL (all versions)
     versions: list[dict[str, Any]] = field(default_factory=list)  # version 2, 3, ... (the file is 1)
+    fid: int | None = None  # its id in the containment index (None: its file is missing)
 
     def awaits_match(self, how: str) -> bool:
         """True when reaching this document by `how` makes it a seed match (not an alias)."""
@@ -128,8 +137,11 @@ class Corpus:
     """
 
     def __init__(self, directory: str | Path, seeds_dir: str | Path | None = None, *,
-                 containment_threshold: float = 0.8):
+                 containment_threshold: float = 0.8, deferred_sync: bool = False):
         self.directory = Path(directory)
+        self.deferred_sync = deferred_sync
+        self._unsynced: list[Path] = []  # files (and the manifest) written since the last sync()
+        self._sync_lock = threading.Lock()
         self.manifest_path = self.directory / MANIFEST_NAME
         self.containment_threshold = containment_threshold
         self._lock = threading.Lock()
@@ -139,14 +151,45 @@ class Corpus:
         self._by_text: dict[str, int] = {}
         self._bands: dict[tuple[int, int], list[int]] = {}
         self._simhashes: dict[int, list[int]] = {}
-        self._index: dict[int, int | list[int]] = {}
+        self._doc_by_fid: dict[int, int] = {}
         self._next_number = 0
-        self._sample_cache: dict[str, tuple[int, int, list[int]]] = {}
         self._prepare_directory()
-        if self.manifest_path.exists():
-            self._load()
-        else:
-            self._start(Path(seeds_dir) if seeds_dir not in (None, "") else None)
+        try:
+            self._containment = ShingleIndex(self.directory / INDEX_NAME)
+        except sqlite3.Error as exc:
+            raise CorpusError(f"cannot open the dedupe index in {self.directory}: {exc}") from exc
+        try:
+            if self.manifest_path.exists():
+                self._load()
+            else:
+                self._start(Path(seeds_dir) if seeds_dir not in (None, "") else None)
+        except BaseException:
+            self._containment.close()
+            raise
+
+    def sync(self) -> None:
+        """Make every file and manifest line written so far durable (see `deferred_sync`)."""
+        with self._sync_lock:
+            with self._lock:
+                pending, self._unsynced = self._unsynced, []
+            try:
+                for path in dict.fromkeys(pending):
+                    fsync_file(path)
+            except OSError as exc:
+                raise CorpusError(f"cannot sync the corpus in {self.directory}: {exc}") from exc
+            for directory in dict.fromkeys(p.parent for p in pending):
+                fsync_directory(directory)
+
+    def close(self) -> None:
+        """Sync what is pending and close the on-disk dedupe index."""
+        self.sync()
+        self._containment.close()
+
+    def __enter__(self) -> "Corpus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ----------------------------------------------------------------- public
     def add(self, article: Article, *, site: str, warc_file: str | Path | None = None,
@@ -249,37 +292,20 @@ class Corpus:
         for path in self._numbered_files():
             self._import_existing(path, seed=True)
 
-    def _file_sample(self, path: Path, sample: frozenset[int] | None = None) -> set[int]:
-        """The containment-index sample of a numbered file, from the cache when still valid."""
+    def _index_file(self, path: Path, index: int, sample: Iterable[int] | None = None) -> None:
+        """Put a numbered file's shingle sample in the containment index, unless it is there already."""
         stat = path.stat()
-        cached = self._sample_cache.get(path.name)
-        if sample is None and cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
-            return set(cached[2])
-        if sample is None:
-            sample = _sample(_shingles(_file_lines(_read_text(path))))
-        self._sample_cache[path.name] = (stat.st_size, stat.st_mtime_ns, sorted(sample))
-        try:
-            with (self.directory / SAMPLE_CACHE_NAME).open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps([path.name, stat.st_size, stat.st_mtime_ns, sorted(sample)]) + "\n")
-        except OSError as exc:  # the cache is optional; the corpus is not affected
-            LOG.warning("cannot update %s: %s", SAMPLE_CACHE_NAME, exc)
-        return sample
-
-    def _read_sample_cache(self) -> None:
-        try:
-            lines = (self.directory / SAMPLE_CACHE_NAME).read_text("utf-8").splitlines()
-        except OSError:
-            return
-        for line in lines:
-            try:
-                name, size, mtime_ns, sample = json.loads(line)
-                self._sample_cache[name] = (int(size), int(mtime_ns), [int(h) for h in sample])
-            except (ValueError, TypeError):
-                continue  # a torn last line after a crash: that file is simply re-read
+        fid = None if sample is not None else self._containment.file_id(path.name, stat.st_size, stat.st_mtime_ns)
+        if fid is None:
+            if sample is None:
+                sample = _sample(_shingles(_file_lines(_read_text(path))))
+            fid = self._containment.add_file(path.name, stat.st_size, stat.st_mtime_ns, sample)
+        self._docs[index].fid = fid
+        self._doc_by_fid[fid] = index
 
     def _load(self) -> None:
         """Rebuild the dedupe state from the manifest and the files on disk."""
-        self._read_sample_cache()
+        (self.directory / _LEGACY_SAMPLE_CACHE).unlink(missing_ok=True)
         lines, repaired = _read_manifest_lines(self.manifest_path)
         if repaired:
             LOG.warning("%s: skipped %d unreadable line(s)", self.manifest_path, repaired)
@@ -318,12 +344,13 @@ class Corpus:
                     self._index_simhash(int(entry[key], 16), index)
             path = self.directory / file
             if path.is_file():
-                self._index_shingles(self._file_sample(path), index)
+                self._index_file(path, index)
             else:
                 LOG.warning("manifest names %s but the file is missing", path)
         for path in self._numbered_files():
             if path.name not in self._doc_by_file:
                 self._import_existing(path, seed=False, recovered=True)
+        self._containment.forget(keep={self._docs[i].file for i in self._doc_by_fid.values()})
 
     def _numbered_files(self) -> list[Path]:
         found = [p for p in self.directory.iterdir() if _NUMBERED.match(p.name) and p.is_file()]
@@ -357,7 +384,7 @@ class Corpus:
         if not seed:
             self._by_text.setdefault(_sha256(text), index)
         self._index_simhash(simhash, index)
-        self._index_shingles(shingles, index)
+        self._index_file(path, index, sample=_sample(shingles))
 
     def _new_doc(self, file: str, number: int, seed: bool) -> int:
         """Register a corpus file; returns its index (the id used by every dedupe table)."""
@@ -382,13 +409,10 @@ class Corpus:
                             best = (score, index, f"simhash distance {distance}")
         sample = _sample(shingles)
         if sample:
-            hits: Counter[int] = Counter()
-            for h in sample:
-                posting = self._index.get(h)
-                if posting is None:
-                    continue
-                hits.update(posting if isinstance(posting, list) else (posting,))
-            for index, count in hits.items():
+            for fid, count in self._containment.hits(sample).items():
+                index = self._doc_by_fid.get(fid)
+                if index is None:
+                    continue  # indexed before, but its file has gone missing since
                 score = count / len(sample)
                 if score >= self.containment_threshold and (best is None or score > best[0]):
                     best = (score, index, f"containment {score:.2f}")
@@ -407,18 +431,6 @@ class Corpus:
             bucket = self._bands.setdefault(key, [])
             if index not in bucket:
                 bucket.append(index)
-
-    def _index_shingles(self, shingles: set[int], index: int) -> None:
-        # A bare int for the common one-document posting: most shingles occur in one article.
-        for h in _sample(shingles):
-            posting = self._index.get(h)
-            if posting is None:
-                self._index[h] = index
-            elif isinstance(posting, list):
-                if index not in posting:
-                    posting.append(index)
-            elif posting != index:
-                self._index[h] = [posting, index]
 
     # ----------------------------------------------------------------- outcomes
     def _write_article(self, article: Article, provenance: dict[str, Any], urls: list[str],
@@ -445,7 +457,7 @@ class Corpus:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(text_sha, index)
         self._index_simhash(simhash, index)
-        self._index_shingles(self._file_sample(path, sample=fp.file_sample), index)
+        self._index_file(path, index, sample=fp.file_sample)
         return AddResult("written", path, number)
 
     def _record_seed_match(self, doc: _Doc, article: Article, provenance: dict[str, Any],
@@ -465,7 +477,8 @@ class Corpus:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(text_sha, index)
         self._index_simhash(simhash, index)
-        self._index_shingles(shingles, index)
+        if doc.fid is not None:
+            self._containment.add_postings(doc.fid, _sample(shingles))
         return self._result("seed-match", doc, f"seed {doc.file} matched by {how}")
 
     def _record_alias(self, doc: _Doc, provenance: dict[str, Any], urls: list[str],
@@ -520,7 +533,8 @@ class Corpus:
                 os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; corpus files are for sharing
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if not self.deferred_sync:
+                    os.fsync(fh.fileno())
             try:
                 os.link(tmp, path)  # fails if `path` exists: no overwrite, even in a race
             except FileExistsError:
@@ -530,7 +544,10 @@ class Corpus:
                 if path.exists():
                     return False
                 os.rename(tmp, path)
-            fsync_directory(self.directory)
+            if self.deferred_sync:
+                self._unsynced.append(path)
+            else:
+                fsync_directory(path.parent)
             return True
         except OSError as exc:
             raise CorpusError(f"cannot write {path}: {exc}") from exc
@@ -544,7 +561,10 @@ class Corpus:
             with self.manifest_path.open("a", encoding="utf-8", newline="\n") as fh:
                 fh.write(line)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if self.deferred_sync:
+                    self._unsynced.append(self.manifest_path)
+                else:
+                    os.fsync(fh.fileno())
         except OSError as exc:
             raise CorpusError(f"cannot append to {self.manifest_path}: {exc}") from exc
 

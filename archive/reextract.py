@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
 
     rules = SiteRules.from_site_profiles()
-    with _progress_bar(files) as on_page:
+    with corpus, _progress_bar(files) as on_page:
         stats = reextract(files, corpus, rules=rules, workers=args.workers, on_page=on_page)
     _print_summary(stats, len(files), args.out)
     return 0

@@ -4,8 +4,9 @@ Everything runs on 127.0.0.1: a generated nhandan-style site (bench/site.py)
 behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
 - WARC capture on vs off (extraction off in both; "off" is stock Scrapy):
   runs alternate to spread machine noise, medians reported;
-- the full pipeline (fetch + archive + extract + corpus) vs trafilatura-based
-  extraction of the same page on one core;
+- the full pipeline (fetch + archive + extract + corpus) vs extraction of the
+  same page on one core: plain trafilatura (favor_precision, with metadata:
+  issue #9's baseline) and our extractor (archive.extract, site hints);
 - peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages;
 - extraction articles/s on the fixture articles, one core.
 Results are printed and written to bench/results.json.
@@ -90,27 +91,41 @@ def bench_capture(pages: int, rounds: int) -> dict:
     return with_server(pages, body)
 
 
-def one_core_extraction_rate(seconds: float = 5.0) -> float:
-    """Pages/s of extract_article on one bench page, in this process (one core)."""
+def _rate(extract, seconds: float) -> float:
+    """Calls per second of `extract()` in this process (one core), after one warm-up call."""
+    extract()
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        extract()
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def one_core_extraction_rates(seconds: float = 5.0) -> dict:
+    """Pages/s on one bench page, one core: plain trafilatura as issue #9 defines the baseline
+    (favor_precision, with metadata), and our extractor (archive.extract, with the site hints)."""
+    import trafilatura
     from archive.extract import extract_article
     from crawler.sites import profile_for
 
     html, url = article_html(7, 2000), article_url(7)
     hints = profile_for(url).extraction
-    extract_article(html, url, hints)  # warm caches and imports
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        extract_article(html, url, hints)
-        count += 1
-    return count / (time.perf_counter() - started)
+    text = html.decode("utf-8")
+    return {
+        "page_bytes": len(html),
+        "trafilatura": round(_rate(lambda: trafilatura.bare_extraction(
+            text, url=url, favor_precision=True, with_metadata=True), seconds), 1),
+        "ours": round(_rate(lambda: extract_article(html, url, hints), seconds), 1),
+    }
 
 
 def bench_pipeline(pages: int) -> dict:
-    one_core = one_core_extraction_rate()
+    one_core = one_core_extraction_rates()
     full = with_server(pages, lambda server, site, work: crawl_once(server, site, work / "full",
                                                                    warc=True, extract=True))
-    return {"one_core_extract_pages_per_s": round(one_core, 1), "pipeline": full,
-            "pipeline_over_one_core": round(full["pages_per_s"] / one_core, 2)}
+    return {"one_core_pages_per_s": one_core, "pipeline": full,
+            "pipeline_over_one_core_trafilatura": round(full["pages_per_s"] / one_core["trafilatura"], 2),
+            "pipeline_over_one_core_ours": round(full["pages_per_s"] / one_core["ours"], 2)}
 
 
 def bench_memory(small: int, large: int) -> dict:
@@ -146,27 +161,37 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--large", type=int, default=20000, help="pages for the memory run (0: skip)")
+    parser.add_argument("--only", choices=("capture", "pipeline", "memory"), action="append",
+                        help="run only these parts (repeatable); results.json keeps the other parts")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--extract-repeat", type=int, default=20)
     args = parser.parse_args(argv)
-    results = {"machine": {"cores": os.cpu_count()}, "extraction": bench_extraction(args.extract_repeat)}
-    e = results["extraction"]
+    parts = set(args.only or ("capture", "pipeline", "memory"))
+    results_path = REPO / "bench" / "results.json"
+    results = json.loads(results_path.read_text()) if args.only and results_path.exists() else {}
+    results["machine"] = {"cores": os.cpu_count()}
+    results["extraction"] = e = bench_extraction(args.extract_repeat)
     print(f"extraction alone, one core: {e['articles_per_s']} articles/s "
           f"({e['articles']} extractions of {e['distinct_pages']} fixture articles)", flush=True)
-    results["capture"] = c = bench_capture(args.pages, args.rounds)
-    print(f"crawl of {c['pages']} local pages, median of {c['rounds']}: "
-          f"WARC on {c['pages_per_s_warc_on']} pages/s, off {c['pages_per_s_warc_off']} pages/s "
-          f"→ on/off {c['on_over_off']} (capture cost {c['capture_cost_pct']} %), "
-          f"{c['warc_bytes']:,} WARC bytes", flush=True)
-    results["pipeline"] = p = bench_pipeline(args.pages)
-    print(f"full pipeline: {p['pipeline']['pages_per_s']} pages/s vs one-core extraction "
-          f"{p['one_core_extract_pages_per_s']} pages/s → ratio {p['pipeline_over_one_core']}", flush=True)
-    if args.large:
+    if "capture" in parts:
+        results["capture"] = c = bench_capture(args.pages, args.rounds)
+        print(f"crawl of {c['pages']} local pages, median of {c['rounds']}: "
+              f"WARC on {c['pages_per_s_warc_on']} pages/s, off {c['pages_per_s_warc_off']} pages/s "
+              f"→ on/off {c['on_over_off']} (capture cost {c['capture_cost_pct']} %), "
+              f"{c['warc_bytes']:,} WARC bytes", flush=True)
+    if "pipeline" in parts:
+        results["pipeline"] = p = bench_pipeline(args.pages)
+        one = p["one_core_pages_per_s"]
+        print(f"full pipeline: {p['pipeline']['pages_per_s']} pages/s; one core on the same "
+              f"{one['page_bytes']:,}-byte page: trafilatura {one['trafilatura']} pages/s "
+              f"(ratio {p['pipeline_over_one_core_trafilatura']}), our extractor {one['ours']} pages/s "
+              f"(ratio {p['pipeline_over_one_core_ours']})", flush=True)
+    if "memory" in parts and args.large:
         results["memory"] = m = bench_memory(args.pages, args.large)
         print("peak RSS (crawler + workers): " + ", ".join(
             f"{n} pages {r['peak_rss_mb']} MB" for n, r in m["pages"].items())
             + f" → ratio {m['peak_rss_ratio']}", flush=True)
-    (REPO / "bench" / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    results_path.write_text(json.dumps(results, indent=1) + "\n")
     return 0
 
 

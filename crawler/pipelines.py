@@ -5,12 +5,15 @@ default) so the reactor thread only fetches and archives. Scrapy's scraper
 already limits how much item work is in flight (`CONCURRENT_ITEMS`,
 `SCRAPER_SLOT_MAX_ACTIVE_SIZE`) and stops taking responses when it is full,
 which is the backpressure: a saturated pool slows scheduling instead of
-queueing pages in memory. Corpus writes happen in the order the spider emitted
-the pages, whatever order extractions finish in, so numbering is dense and
-repeatable for the same archive.
+queueing pages in memory. Corpus writes happen on one writer thread in the
+order the spider emitted the pages (crawler/ordered.py), whatever order
+extractions finish in, so numbering is dense and repeatable for the same
+archive.
 """
 from __future__ import annotations
 
+from concurrent.futures import CancelledError
+from functools import partial
 from pathlib import Path
 
 from itemadapter import ItemAdapter
@@ -24,6 +27,7 @@ from twisted.internet.threads import deferToThread
 from archive.corpus import Corpus, CorpusError
 from archive.extract_pool import ExtractionPool
 from crawler.arguments import DEFAULT_SEEDS
+from crawler.ordered import OrderedExecutor
 from crawler.sites import profile_for
 
 
@@ -32,7 +36,9 @@ def wait_for(future):
     deferred = Deferred()
 
     def settle(done):
-        if done.exception() is not None:
+        if done.cancelled():
+            deferred.errback(CancelledError(f"cancelled: {done!r}"))
+        elif done.exception() is not None:
             deferred.errback(done.exception())
         else:
             deferred.callback(done.result())
@@ -84,62 +90,34 @@ def corpus_seeds_setting(settings) -> Path | None:
     return Path(raw) if raw else None
 
 
-class CommitOrder:
-    """Lets items through in their sequence order; items that leave early free their turn."""
-
-    def __init__(self):
-        self.next_seq = 0
-        self.finished: set[int] = set()
-        self.waiting: dict[int, Deferred] = {}
-
-    def turn(self, seq: int) -> Deferred:
-        deferred = Deferred()
-        self.waiting[seq] = deferred
-        self._release()
-        return deferred
-
-    def done(self, seq: int | None) -> None:
-        if seq is None:
-            return
-        self.finished.add(seq)
-        self._release()
-
-    def _release(self) -> None:
-        while True:
-            if self.next_seq in self.waiting:
-                self.waiting.pop(self.next_seq).callback(None)
-                return  # the holder calls done() when it has written
-            if self.next_seq in self.finished:
-                self.finished.discard(self.next_seq)
-                self.next_seq += 1
-                continue
-            return
-
-
 class CorpusPipeline:
     """Writes extracted articles into the seed-format corpus with their WARC pointer."""
 
     def __init__(self, corpus: Corpus, stats):
         self.corpus = corpus
         self.stats = stats
-        self.order = CommitOrder()
+        self.writer = OrderedExecutor("corpus-writer")  # adds in emission order, off the reactor
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("EXTRACT_ENABLED", True):
             raise NotConfigured
         corpus = Corpus(Path(crawler.settings.get("CORPUS_DIR", "data/corpus")),
-                        corpus_seeds_setting(crawler.settings))
+                        corpus_seeds_setting(crawler.settings), deferred_sync=True)
         pipeline = cls(corpus, crawler.stats)
         # An item dropped or failed anywhere before us must not hold up the ones after it.
         crawler.signals.connect(pipeline._left_early, signal=signals.item_dropped)
         crawler.signals.connect(pipeline._left_early, signal=signals.item_error)
         return pipeline
 
+    def close_spider(self, spider=None):
+        self.writer.close()
+        self.corpus.close()
+
     def _left_early(self, item, **kwargs):
         adapter = ItemAdapter(item)
         if adapter.get("corpus_file") is None and not adapter.get("extra", {}).get("corpus_seen"):
-            self.order.done(adapter.get("seq"))
+            self.writer.skip(adapter.get("seq"))
 
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
@@ -147,29 +125,28 @@ class CorpusPipeline:
         location = None
         if adapter.get("warc_location") is not None:
             location = await wait_for(adapter["warc_location"])
-        if seq is not None:
-            await maybe_deferred_to_future(self.order.turn(seq))
         adapter["extra"]["corpus_seen"] = True
+        add = partial(
+            self.corpus.add,
+            adapter["article"],
+            site=adapter["site"],
+            warc_file=getattr(location, "warc_file", None),
+            warc_offset=getattr(location, "offset", None),
+            warc_record_id=adapter.get("warc_record_id"),
+            fetched_at=adapter.get("fetched_at"),
+            found_from=adapter.get("found_from"),
+            topic_score=adapter["extra"].get("score"),
+            topic_rule=adapter["extra"].get("rule"),
+            fingerprint=adapter["extra"].get("fingerprint"),
+        )
         try:
-            # In a thread: add() fsyncs, and the reactor should keep fetching meanwhile.
-            result = await maybe_deferred_to_future(deferToThread(
-                self.corpus.add,
-                adapter["article"],
-                site=adapter["site"],
-                warc_file=getattr(location, "warc_file", None),
-                warc_offset=getattr(location, "offset", None),
-                warc_record_id=adapter.get("warc_record_id"),
-                fetched_at=adapter.get("fetched_at"),
-                found_from=adapter.get("found_from"),
-                topic_score=adapter["extra"].get("score"),
-                topic_rule=adapter["extra"].get("rule"),
-                fingerprint=adapter["extra"].get("fingerprint"),
-            ))
+            result = await wait_for(self.writer.submit(seq, add))
+            # Durable before the page counts as done (crawl state, report); on another thread,
+            # so the next add() need not wait for this one's fsyncs.
+            await maybe_deferred_to_future(deferToThread(self.corpus.sync))
         except CorpusError as exc:
             self.stats.set_value("archive/fatal", str(exc))
             raise
-        finally:
-            self.order.done(seq)
         self.stats.inc_value(f"corpus/{result.status}")
         if result.status != "written":
             raise DropItem(f"{result.status}: {adapter['url']} ({result.reason or result.file})")

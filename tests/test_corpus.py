@@ -267,8 +267,8 @@ def test_existing_files_are_never_replaced(seeded):
 def test_writes_leave_no_temporary_files(seeded):
     crawl(seeded, "nhandan.vn", N2)
     crawl(seeded, "thoidai.com.vn", T4)
-    from archive.corpus import SAMPLE_CACHE_NAME  # the one hidden file that belongs there
-    assert not [p for p in seeded.directory.iterdir() if p.name.startswith(".") and p.name != SAMPLE_CACHE_NAME]
+    from archive.corpus import INDEX_NAME  # the one hidden file that belongs there
+    assert not [p for p in seeded.directory.iterdir() if p.name.startswith(".") and not p.name.startswith(INDEX_NAME)]
 
 
 def test_seed_copy_never_overwrites_a_file_already_there(tmp_path):
@@ -325,18 +325,24 @@ def test_seed_text_at_a_foreign_url_is_an_alias_until_the_seed_url_is_crawled(se
     assert [a["url"] for a in entry["aliases"]] == [copy.url]
 
 
-def test_reopening_uses_the_shingle_sample_cache_and_survives_a_corrupt_one(tmp_path):
-    """A reopened corpus finds near-duplicates from the cache, and from the files when the cache is bad."""
-    from archive.corpus import SAMPLE_CACHE_NAME
+def test_reopening_uses_the_on_disk_index_and_survives_a_corrupt_one(tmp_path, monkeypatch):
+    """A reopened corpus finds near-duplicates from the index file, and from the files when it is bad."""
+    import archive.corpus as corpus_module
+    from archive.corpus import INDEX_NAME
 
     first = Corpus(tmp_path, None)
     assert crawl(first, "nhandan.vn", N2).status == "written"
-    cache = tmp_path / SAMPLE_CACHE_NAME
-    assert len(cache.read_text("utf-8").splitlines()) == 1
-    assert crawl(Corpus(tmp_path, None), "thoidai.com.vn", T3).status == "near-duplicate"
-    assert len(cache.read_text("utf-8").splitlines()) == 1  # served from the cache, nothing recomputed
-    cache.write_text('["garbage"\n', "utf-8")
-    assert crawl(Corpus(tmp_path, None), "thoidai.com.vn", T3).status == "duplicate-url"  # alias known now
+    first.close()
+    rehashed = []
+    real_read = corpus_module._read_text
+    monkeypatch.setattr(corpus_module, "_read_text", lambda path: rehashed.append(path) or real_read(path))
+    with Corpus(tmp_path, None) as reopened:
+        assert crawl(reopened, "thoidai.com.vn", T3).status == "near-duplicate"
+    assert rehashed == []  # served from the index, no file re-read
+    (tmp_path / INDEX_NAME).write_bytes(b"this is not a database" * 100)
+    with Corpus(tmp_path, None) as rebuilt:
+        assert crawl(rebuilt, "thoidai.com.vn", T3).status == "duplicate-url"  # alias known now
+    assert len(rehashed) == 1  # the one numbered file, hashed again into a fresh index
     reopened = Corpus(tmp_path, None)
     moved = article("thoidai.com.vn", T3, url="https://thoidai.com.vn/ban-sao-khac-299999.html")
     moved.canonical_url = moved.url
