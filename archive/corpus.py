@@ -58,12 +58,15 @@ import sqlite3
 import tempfile
 import threading
 import unicodedata
+from array import array
 from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Literal
 from urllib.parse import urlsplit
+
+import numpy as np
 
 from .extract import EXTRACTOR, Article, render_seed_text
 from .shingle_index import INDEX_NAME, ShingleIndex
@@ -675,19 +678,21 @@ def _shingles(lines: Iterable[str]) -> set[int]:
     or three words: long enough to be specific, short enough to survive edits.
     Each word is hashed once (blake2b, stable across runs, cached: the
     vocabulary is small) and a shingle's hash is a polynomial of its words'
-    hashes, mixed so every bit is usable by SimHash and the mod-8 sample. This
-    is ~3x faster than hashing every 5-word string, and it is most of the
-    dedupe cost.
+    hashes, mixed so every bit is usable by SimHash and the mod-8 sample. A
+    line of fewer than 5 words is one shingle of all its words.
     """
-    out: set[int] = set()
-    for line in lines:
-        out |= _line_shingles(line)
-    return out
+    return set(_shingle_array(lines).tolist())
 
 
-_MASK64 = (1 << 64) - 1
-_GRAM_BASE = 0x100000001B3  # FNV-64 prime: odd, so the polynomial keeps word order
-_GRAM_DROP = pow(_GRAM_BASE, SHINGLE_WORDS - 1, 1 << 64)  # weight of the word leaving the window
+# Why numpy: this runs for every article in the extraction workers, and as
+# Python big-int loops it was a quarter of their time per page. numpy does the
+# same mod-2^64 arithmetic (uint64 wraps) over a whole article at once, ~4x
+# faster, with identical values. The constants are np.uint64 so that nothing is
+# promoted to int64/float64 or overflows.
+_GRAM_BASE = np.uint64(0x100000001B3)  # FNV-64 prime: odd, so the polynomial keeps word order
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)  # splitmix64
+_SHIFT1, _SHIFT2, _SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
+_PAD = (0,) * (SHINGLE_WORDS - 1)
 
 
 @lru_cache(maxsize=200_000)
@@ -696,24 +701,51 @@ def _word_hash(word: str) -> int:
 
 
 @lru_cache(maxsize=8192)  # an article's lines come back when its rendered file is fingerprinted
-def _line_shingles(line: str) -> frozenset[int]:
-    hashes = [_word_hash(w) for w in _WORD.findall(unicodedata.normalize("NFC", line).casefold())]
-    if not hashes:
-        return frozenset()
-    width = min(SHINGLE_WORDS, len(hashes))
-    poly = 0
-    for h in hashes[:width]:
-        poly = (poly * _GRAM_BASE + h) & _MASK64
-    grams = [poly]
-    for leaving, entering in zip(hashes, hashes[width:]):  # rolling window over the line
-        poly = ((poly - leaving * _GRAM_DROP) * _GRAM_BASE + entering) & _MASK64
-        grams.append(poly)
-    out = set()
-    for x in grams:  # splitmix64 finaliser: spreads the polynomial's bits evenly
-        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-        out.add(x ^ (x >> 31))
-    return frozenset(out)
+def _line_words(line: str) -> bytes:
+    """SHINGLE_WORDS - 1 zeros, then the line's word hashes, as native uint64s (b"" if no words).
+
+    Bytes: immutable in the cache, and an article's lines join by plain copies.
+    """
+    words = _WORD.findall(unicodedata.normalize("NFC", line).casefold())
+    return array("Q", [*_PAD, *map(_word_hash, words)]).tobytes() if words else b""
+
+
+def _shingle_array(lines: Iterable[str]) -> np.ndarray:
+    """The distinct shingle hashes of `lines` (see `_shingles`) as a uint64 array.
+
+    Each line's word hashes follow SHINGLE_WORDS - 1 zeros, so one pass over
+    all lines computes every window: no window spans two lines, and a short
+    line's only window (zeros, then all its words) is the polynomial of its
+    words alone. So a line of n words keeps its last max(n - 4, 1) windows.
+    """
+    words = bytearray()
+    runs: list[int] = []  # alternating lengths of dropped and kept windows
+    for line in lines:
+        padded = _line_words(line)
+        if padded:
+            words += padded
+            length = len(padded) // 8
+            kept = max(length - 2 * len(_PAD), 1)
+            runs += (length - kept, kept)
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    h = np.frombuffer(words, dtype=np.uint64)
+    width = len(h) - len(_PAD)  # number of windows, by their last word
+    grams = h[:width]
+    for i in range(1, SHINGLE_WORDS):  # Horner: poly = poly * base + next word
+        grams = grams * _GRAM_BASE + h[i:i + width]
+    keep = np.repeat(np.resize([False, True], len(runs)), runs)  # by each window's last word
+    x = grams[keep[len(_PAD):]]
+    x = (x ^ (x >> _SHIFT1)) * _MIX1  # splitmix64 finaliser: spreads the polynomial's bits evenly
+    x = (x ^ (x >> _SHIFT2)) * _MIX2
+    x = np.sort(x ^ (x >> _SHIFT3))
+    return x[np.concatenate(([True], x[1:] != x[:-1]))]  # unique: np.unique is ~5x slower here
+
+
+def _as_array(shingles: Iterable[int] | np.ndarray) -> np.ndarray:
+    if isinstance(shingles, np.ndarray):
+        return shingles
+    return np.fromiter(shingles, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -728,26 +760,28 @@ class Fingerprint:
 
 
 def fingerprint_article(article: Article) -> Fingerprint:
-    shingles = _shingles(_article_lines(article))
+    shingles = _shingle_array(_article_lines(article))
     rendered = render_seed_text(article)
     return Fingerprint(_sha256(article.text), frozenset(_sample(shingles)), _simhash(shingles),
-                       rendered, frozenset(_sample(_shingles(_file_lines(rendered)))))
+                       rendered, frozenset(_sample(_shingle_array(_file_lines(rendered)))))
 
 
-def _sample(shingles: set[int]) -> set[int]:
-    return {h for h in shingles if h % SAMPLE_MODULUS == 0}
+def _sample(shingles: Iterable[int] | np.ndarray) -> set[int]:
+    """The hashes ≡ 0 (mod SAMPLE_MODULUS), as Python ints (they go into SQLite)."""
+    hashes = _as_array(shingles)
+    return set(hashes[hashes % np.uint64(SAMPLE_MODULUS) == 0].tolist())
 
 
-def _simhash(shingles: set[int]) -> int:
-    """Charikar SimHash of the shingle set (each shingle hash votes on every bit)."""
-    if not shingles:
+def _simhash(shingles: Iterable[int] | np.ndarray) -> int:
+    """Charikar SimHash of the distinct shingle hashes (each one votes on every bit).
+
+    Bit b is set when strictly more than half of the hashes have it set; the
+    big-endian bytes unpack to one row of bits per hash, bit 63 in column 0.
+    """
+    hashes = _as_array(shingles)
+    if not hashes.size:
         return 0
-    # Bit b is set when more shingles have it set than not. Counting '1's per
-    # column of the binary strings does the 64 × n votes in C, ~20× faster
-    # than a Python loop over bits (this is most of Corpus.add's time).
-    rows = [format(h, f"0{SIMHASH_BITS}b") for h in shingles]
-    half = len(rows)
-    result = 0
-    for column in zip(*rows):  # column 0 is the most significant bit
-        result = (result << 1) | (2 * column.count("1") > half)
-    return result
+    bits = np.unpackbits(hashes.astype(">u8").view(np.uint8).reshape(-1, 8), axis=1)
+    votes = bits.sum(axis=0, dtype=np.uint32)
+    majority = votes > hashes.size // 2  # the same as 2 * votes > n, without overflow
+    return int.from_bytes(np.packbits(majority).tobytes(), "big")

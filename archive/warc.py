@@ -508,10 +508,13 @@ class WarcWriter:
 
     # --- caller side (any thread) ---
 
-    def write_exchange(self, exchange: Exchange) -> RecordFuture:
-        """Queue request + response records; the future gives the response's location."""
+    def write_exchange(self, exchange: Exchange, *, record_id: str | None = None) -> RecordFuture:
+        """Queue request + response records; the future gives the response's location.
+
+        `record_id` (of the response record) is for callers that name records themselves,
+        e.g. a writer in another process whose caller must know the id at once."""
         _check_exchange(exchange)
-        response_id = self.builder.make_record_id()
+        response_id = record_id or self.builder.make_record_id()
         return self._submit(
             response_id,
             lambda warcinfo_id: self.builder.exchange_records(
@@ -527,10 +530,11 @@ class WarcWriter:
         refers_to_uri: str,
         refers_to_date: datetime | str,
         refers_to_record_id: str | None = None,
+        record_id: str | None = None,
     ) -> RecordFuture:
         """Queue request + revisit records; the future gives the revisit's location."""
         _check_exchange(exchange)
-        revisit_id = self.builder.make_record_id()
+        revisit_id = record_id or self.builder.make_record_id()
         return self._submit(
             revisit_id,
             lambda warcinfo_id: self.builder.revisit_records(
@@ -551,9 +555,10 @@ class WarcWriter:
         *,
         concurrent_to: str | None = None,
         date: datetime | None = None,
+        record_id: str | None = None,
     ) -> RecordFuture:
         """Queue a warc-fields metadata record (outlinks, capture notes) about `target_uri`."""
-        record_id = self.builder.make_record_id()
+        record_id = record_id or self.builder.make_record_id()
         fields = list(fields.items() if isinstance(fields, Mapping) else fields)
         date = date or self.builder.clock()
         return self._submit(

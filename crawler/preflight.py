@@ -28,6 +28,11 @@ def check_output_dirs(settings) -> None:
             raise PreflightError(f"ARCHIVE_REPLAY: {exc}") from None
     elif settings.getbool("WARC_ENABLED", True):
         writable_or_fail(Path(settings.get("WARC_DIR", "data/warc")), "WARC_DIR")
+        from crawler.middlewares import warc_writer_mode
+        try:
+            warc_writer_mode(settings)
+        except ValueError as exc:
+            raise PreflightError(str(exc)) from None
     if settings.getbool("EXTRACT_ENABLED", True):
         writable_or_fail(Path(settings.get("CORPUS_DIR", "data/corpus")), "CORPUS_DIR")
         seeds = settings.get("CORPUS_SEEDS")

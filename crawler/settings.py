@@ -38,6 +38,8 @@ WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
 # gzip level of WARC records: most of the capture cost. Level 1 crawled ~25 % faster
 # than 6 on the bench site for files only ~4 % larger (pages arrive gzip-encoded already).
 WARC_COMPRESS_LEVEL = 1
+# process: records are built, gzipped and written in a child process (archive/warc_process.py); thread: in this one
+WARC_WRITER = "process"
 # Which bytes WARC-Payload-Digest covers for a chunked response. "stored" (the
 # body as stored, still chunked) is what warcio check and pywb expect, so every
 # file passes the standard tools; "entity" is the de-chunked entity the WARC

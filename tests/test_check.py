@@ -147,47 +147,78 @@ def test_repair_refuses_what_it_cannot_do_safely(good_warc, tmp_path, capsys):
     assert main(["repair", str(tmp_path / "nope.warc.gz.open")]) == 2
 
 
-def test_a_crawl_killed_with_sigkill_leaves_an_open_file_that_repair_makes_valid(fixture_server, tmp_path, capsys):
-    out = tmp_path / "killed"
-    warc_dir = out / "warc"
-    # An earlier run's closed file in the same directory must come through untouched.
-    write_archive(warc_dir, [sample_exchange(f"{ND}/earlier-post1.html", b"<p>earlier</p>")], prefix="earlier")
-    [earlier] = warc_dir.glob("*.warc.gz")
-    earlier_bytes = earlier.read_bytes()
-    fast = [f"{ND}/ky-niem-62-nam-ngay-thiet-lap-quan-he-ngoai-giao-viet-nam-lao-post830202.html",
-            f"{ND}/thuc-day-ket-noi-giao-thong-thuong-mai-qua-bien-gioi-viet-nam-lao-post830204.html",
-            f"{ND}/viet-nam-va-lao-day-manh-hop-tac-dao-tao-nguon-nhan-luc-chat-luong-cao-post830201.html",
-            f"{ND}/quyet-tam-gin-giu-vun-dap-quan-he-viet-nam-lao-mai-mai-xanh-tuoi-lien-tuc-phat-trien-post830183.html"]
-    slow = f"{ND}/may-chu-cham-post900504.html"  # the fixture server waits 3 s before answering
-    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={','.join(fast + [slow])}",
+FAST = [f"{ND}/ky-niem-62-nam-ngay-thiet-lap-quan-he-ngoai-giao-viet-nam-lao-post830202.html",
+        f"{ND}/thuc-day-ket-noi-giao-thong-thuong-mai-qua-bien-gioi-viet-nam-lao-post830204.html",
+        f"{ND}/viet-nam-va-lao-day-manh-hop-tac-dao-tao-nguon-nhan-luc-chat-luong-cao-post830201.html",
+        f"{ND}/quyet-tam-gin-giu-vun-dap-quan-he-viet-nam-lao-mai-mai-xanh-tuoi-lien-tuc-phat-trien-post830183.html"]
+SLOW = f"{ND}/may-chu-cham-post900504.html"  # the fixture server waits 3 s before answering
+
+
+def kill_mid_crawl(fixture_server, out: Path, *, writer: str, whole_group: bool) -> None:
+    """Crawl FAST + SLOW and SIGKILL the crawler (or its whole process group) while SLOW is pending."""
+    out.mkdir(parents=True, exist_ok=True)  # for the log file
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={','.join(FAST + [SLOW])}",
                "-a", "depth=0"]
-    for name, value in {"WARC_DIR": warc_dir, "CORPUS_DIR": out / "corpus", "CORPUS_SEEDS": "",
+    for name, value in {"WARC_DIR": out / "warc", "CORPUS_DIR": out / "corpus", "CORPUS_SEEDS": "",
                         "LOG_FILE": out / "crawl.log", "AUTOTHROTTLE_ENABLED": False,
-                        "DOWNLOAD_TIMEOUT": 30}.items():
+                        "DOWNLOAD_TIMEOUT": 30, "WARC_WRITER": writer}.items():
         command += ["-s", f"{name}={value}"]
     with fixture_server.site.lock:
         fixture_server.site.hits.clear()
     crawl = subprocess.Popen(command, cwd=REPO, env={**os.environ, **fixture_server.proxy_env()},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with fixture_server.site.lock:
                 hits = list(fixture_server.site.hits)
-            if slow in hits and all(url in hits for url in fast):
+            if SLOW in hits and all(url in hits for url in FAST):
                 break
             time.sleep(0.05)
         else:
             pytest.fail(f"the crawl never reached the slow page; hits: {hits}")
         time.sleep(1.0)  # the fast pages are answered and queued for the writer; the slow one is not
         assert crawl.poll() is None, "the crawl ended before it could be killed"
-        os.kill(crawl.pid, signal.SIGKILL)
+        if whole_group:  # crawler and WARC writer process die at once, as in a machine crash
+            os.killpg(crawl.pid, signal.SIGKILL)
+        else:
+            os.kill(crawl.pid, signal.SIGKILL)
         crawl.wait(timeout=10)
     finally:
         if crawl.poll() is None:
             crawl.kill()
             crawl.wait()
     assert crawl.returncode == -signal.SIGKILL
+
+
+def test_sigkill_of_the_crawler_alone_still_closes_the_warc_file(fixture_server, tmp_path, capsys):
+    """The writer process sees its parent gone, writes what it got, fsyncs and renames: no repair needed."""
+    out = tmp_path / "killed"
+    kill_mid_crawl(fixture_server, out, writer="process", whole_group=False)
+    warc_dir = out / "warc"
+    deadline = time.monotonic() + 30
+    while list(warc_dir.glob("*.open")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [closed] = warc_dir.glob("*.warc.gz")
+    assert not list(warc_dir.glob("*.open"))
+    assert subprocess.run([str(WARCIO), "check", str(closed)], capture_output=True).returncode == 0
+    assert main(["check", str(warc_dir)]) == 0
+    with CdxjIndex(ensure_directory_index(warc_dir)) as index:
+        urls = {c.url for c in index}
+    assert set(FAST) <= urls and SLOW not in urls
+
+
+@pytest.mark.parametrize("writer, whole_group", [("thread", False), ("process", True)])
+def test_a_crawl_killed_with_sigkill_leaves_an_open_file_that_repair_makes_valid(
+        fixture_server, tmp_path, capsys, writer, whole_group):
+    out = tmp_path / "killed"
+    warc_dir = out / "warc"
+    # An earlier run's closed file in the same directory must come through untouched.
+    write_archive(warc_dir, [sample_exchange(f"{ND}/earlier-post1.html", b"<p>earlier</p>")], prefix="earlier")
+    [earlier] = warc_dir.glob("*.warc.gz")
+    earlier_bytes = earlier.read_bytes()
+    kill_mid_crawl(fixture_server, out, writer=writer, whole_group=whole_group)
+    fast = FAST
 
     [left_open] = warc_dir.glob("*.warc.gz.open")
     assert sorted(warc_dir.glob("*.warc.gz")) == [earlier]

@@ -1,0 +1,210 @@
+"""Dedupe hashes stay bit-for-bit what existing corpora stored.
+
+Corpora keep each article's SimHash (hex) in manifest.jsonl and its 1-in-8
+shingle sample in the on-disk containment index, so any change to the hashing
+in archive/corpus.py would silently stop new crawls deduping against old ones.
+tests/fixtures/fingerprint_golden.json holds the outputs of the original
+pure-Python implementation for 200 bench articles, the fixture article pages,
+the seed files and edge cases; `_reference_shingles` below is that
+implementation, checked against the current one on random text.
+
+Inputs are rebuilt from the repository (bench generator + extractor, fixture
+pages, seeds/), and the golden file stores a digest of each: a case whose input
+changed (an extractor or seed edit) is skipped, not failed. Regenerate with
+`python -m tests.test_fingerprint` only then, never together with a hashing change.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from archive import corpus
+from archive.extract import Article, extract_article
+from archive.seeds import read_seed_file
+from bench.site import WORDS, article_html, article_url
+from crawler.sites import profile_for
+from tests.fixture_pages import article_pages, host_of, url_for
+from tests.site_hints import HINTS_BY_HOST
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "fingerprint_golden.json"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+BENCH_PAGES = 200
+BENCH_IN_FULL = 10  # bench cases whose samples are stored in full; the rest as digests
+
+EDGE_LINES = {
+    "empty": [],
+    "blank-lines": ["", "   ", "\t"],
+    "punctuation-only": ["—, . ; !", "..."],
+    "one-word": ["Hà"],
+    "one-word-lines": ["Hà", "Nội", "hà", "HÀ"],
+    "two-words": ["Việt Nam"],
+    "three-words": ["hợp tác hữu"],
+    "four-words": ["Việt Nam Lào hợp"],
+    "four-word-lines": ["Một hai ba bốn", "năm sáu bảy tám", "MỘT HAI BA BỐN"],
+    "five-words": ["Việt Nam Lào hợp tác"],
+    "six-words": ["Việt Nam Lào hợp tác hữu"],
+    "mixed-lengths": ["Hà Nội", "", "Đoàn kết, hữu nghị đặc biệt Việt Nam – Lào", "năm 2024", "x"],
+    "diacritics-mixed-case": ["ĐẢNG Cộng sản Việt Nam ĐOÀN KẾT Quốc Tế",
+                              "đảng cộng sản việt nam đoàn kết quốc tế"],
+    "nfd": [unicodedata.normalize("NFD", "Việt Nam hợp tác hữu nghị đặc biệt")],
+    "digits": ["Ngày 25/1/2025, 1.234 người; 56,7 % GDP 2024 3 4 5 6 7 8 9 0"],
+    "digits-short": ["2024", "12 34", "0 0 0 0"],
+    "repeated-word": ["la " * 12],
+    "repeated-lines": ["một hai ba bốn năm sáu"] * 3,
+    "underscore-and-symbols": ["foo_bar baz-qux a_b_c ½ ² x² ⅓ №5"],
+    "other-scripts": ["Ελληνικά ΣΊΣΥΦΟΣ Straße STRASSE ﬁne İstanbul ǅemal 中文 测试 ລາວ ສາທາລະນະລັດ"],
+    "long-line": [" ".join(f"từ{i % 37}" for i in range(400))],
+}
+_URL = "https://nhandan.vn/tin-ngan-post{}.html"
+EDGE_ARTICLES = {
+    "title-only": dict(title="Tin ngắn"),
+    "empty": dict(),
+    "short": dict(title="Hà Nội mưa", date_line="08:00 | 25/01/2025", lead="Sáng nay",
+                  paragraphs=["Mưa to.", "", "ĐƯỜNG NGẬP 2 m", "x"], author="An"),
+}
+
+
+# ---------------------------------------------------------------- inputs
+def _digest(values) -> str:
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
+
+
+def _bench_article(n: int) -> Article:
+    url = article_url(n)
+    return extract_article(article_html(n, BENCH_PAGES), url, profile_for(url).extraction)
+
+
+@cache
+def _inputs() -> dict[str, Article | list[str]]:
+    """Every case by name: an Article (fingerprinted) or a list of lines (shingled)."""
+    found: dict[str, Article | list[str]] = {}
+    for n in range(BENCH_PAGES):
+        found[f"bench-{n}"] = _bench_article(n)
+    for page in article_pages():
+        url = url_for(page)
+        found[f"fixture-{url}"] = extract_article(page.read_bytes(), url, HINTS_BY_HOST[host_of(page)])
+    for i, (name, fields) in enumerate(EDGE_ARTICLES.items()):
+        found[f"edge-article-{name}"] = Article(url=_URL.format(i), canonical_url=_URL.format(i), **fields)
+    for path in sorted(SEEDS.glob("*.txt")):
+        found[f"seed-{path.name}"] = corpus._file_lines(read_seed_file(path).text)
+    for name, lines in EDGE_LINES.items():
+        found[f"edge-{name}"] = lines
+    return found
+
+
+def _outputs(value: Article | list[str], *, in_full: bool) -> dict:
+    """What the golden file records of one case (inputs by digest, samples in full or by digest)."""
+    def sample(key, values):
+        values = sorted(values)
+        return {key: values} if in_full else {f"{key}_sha256": _digest(values)}
+
+    if isinstance(value, Article):
+        fp = corpus.fingerprint_article(value)
+        shingles = corpus._shingles(corpus._article_lines(value))
+        assert fp.sample == corpus._sample(shingles) and fp.simhash == corpus._simhash(shingles)
+        return {"input_sha256": _digest([corpus._article_lines(value), fp.rendered]),
+                "shingles_sha256": _digest(sorted(shingles)), "simhash": corpus._hex(fp.simhash),
+                **sample("sample", fp.sample), **sample("file_sample", fp.file_sample)}
+    shingles = corpus._shingles(value)
+    return {"input_sha256": _digest(value), "shingles_sha256": _digest(sorted(shingles)),
+            "simhash": corpus._hex(corpus._simhash(shingles)), **sample("sample", corpus._sample(shingles))}
+
+
+def _in_full(name: str) -> bool:
+    return not name.startswith("bench-") or int(name.split("-")[1]) < BENCH_IN_FULL
+
+
+@cache
+def _golden() -> dict[str, dict]:
+    return json.loads(GOLDEN.read_text(encoding="utf-8")) if GOLDEN.exists() else {}
+
+
+# ---------------------------------------------------------------- tests
+@pytest.mark.parametrize("name", list(_golden()))
+def test_hashes_match_the_golden_outputs(name):
+    expected = _golden()[name]
+    value = _inputs().get(name)
+    if value is None:
+        pytest.skip(f"{name}: no such input any more")
+    actual = _outputs(value, in_full=_in_full(name))
+    if actual["input_sha256"] != expected["input_sha256"]:
+        pytest.skip(f"{name}: the input changed (extractor or seed edit); regenerate the golden file")
+    assert actual == expected
+
+
+def test_golden_file_covers_the_inputs():
+    """Every case of this file is pinned; a seed or fixture page added later needs no entry."""
+    assert len(_golden()) >= 240
+    assert {name for name in _inputs() if name.startswith("edge-")} <= set(_golden())
+
+
+def test_outputs_are_plain_python_ints():
+    """They go into SQLite and JSON: numpy scalars would not do."""
+    fp = corpus.fingerprint_article(_bench_article(0))
+    assert type(fp.simhash) is int and fp.sample and fp.file_sample
+    assert all(type(h) is int for h in fp.sample | fp.file_sample)
+    assert isinstance(fp.sample, frozenset) and isinstance(fp.file_sample, frozenset)
+    shingles = corpus._shingles(["Việt Nam Lào hợp tác hữu nghị"])
+    assert isinstance(shingles, set) and all(type(h) is int for h in shingles)
+    assert type(corpus._simhash(shingles)) is int and type(corpus._simhash(set())) is int
+
+
+# The original implementation, kept as the specification of the shingle hashes.
+_M64 = (1 << 64) - 1
+
+
+def _reference_shingles(lines: list[str]) -> set[int]:
+    out = set()
+    for line in lines:
+        words = corpus._WORD.findall(unicodedata.normalize("NFC", line).casefold())
+        hashes = [int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in words]
+        width = min(5, len(hashes))
+        for start in range(len(hashes) - width + 1) if hashes else ():
+            x = 0
+            for h in hashes[start:start + width]:
+                x = (x * 0x100000001B3 + h) & _M64
+            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+            out.add(x ^ (x >> 31))
+    return out
+
+
+def _reference_simhash(shingles: set[int]) -> int:
+    return sum(1 << b for b in range(64) if 2 * sum(h >> b & 1 for h in shingles) > len(shingles))
+
+
+def test_random_text_matches_the_reference_implementation():
+    rng = random.Random(7)
+    vocabulary = [*WORDS, "ĐẢNG", "Hà", "2024", "x", "1,5", "ΣΊΣΥΦΟΣ", "Straße"]
+    for _ in range(200):
+        lines = [" ".join(rng.choice(vocabulary) for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 9, 40])))
+                 for _ in range(rng.randint(0, 6))]
+        shingles = corpus._shingles(lines)
+        assert shingles == _reference_shingles(lines), lines
+        assert corpus._simhash(shingles) == _reference_simhash(shingles), lines
+        assert corpus._sample(shingles) == {h for h in shingles if h % 8 == 0}
+
+
+def test_simhash_votes_are_strict_majorities():
+    top, low = 1 << 63, 1
+    assert corpus._simhash({top | low, top, 0}) == top  # 2 of 3 have bit 63; 1 of 3 has bit 0
+    assert corpus._simhash({top, low}) == 0  # 1 of 2 is not more than half
+    assert corpus._simhash({(1 << 64) - 1}) == (1 << 64) - 1
+
+
+def _regenerate() -> None:
+    cases = {name: _outputs(value, in_full=_in_full(name)) for name, value in _inputs().items()}
+    lines = ",\n".join(f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False, sort_keys=True)}"
+                       for k, v in cases.items())
+    GOLDEN.write_text("{\n" + lines + "\n}\n", encoding="utf-8")
+    print(f"{len(cases)} cases -> {GOLDEN}")
+
+
+if __name__ == "__main__":
+    _regenerate()
