@@ -55,6 +55,8 @@ __all__ = [
     "ExtractionHints",
     "Article",
     "extract_article",
+    "analyse_page",
+    "page_links",
     "render_seed_text",
     "decode_html",
     "EXTRACTOR",
@@ -142,15 +144,19 @@ def _select(root: etree._Element, selectors: Iterable[str]) -> list[etree._Eleme
 
 def _select_all(root: etree._Element, selectors: Iterable[str]) -> list[etree._Element]:
     """Elements matched by any of the selectors, in document order, once each."""
-    seen: set[int] = set()
-    found = []
-    for selector in selectors:
-        for el in _compiled(selector)(root):
-            if id(el) not in seen:
-                seen.add(id(el))
-                found.append(el)
-    order = {id(el): i for i, el in enumerate(root.iter())}
-    return sorted(found, key=lambda el: order.get(id(el), 0))
+    selectors = tuple(selectors)
+    if not selectors:
+        return []
+    return _compiled_union(selectors)(root)
+
+
+@lru_cache(maxsize=256)
+def _compiled_union(selectors: tuple[str, ...]) -> etree.XPath:
+    """One XPath union of the selectors: libxml2 returns a union in document order, without
+    duplicates, so nothing has to sort by a walk over the whole tree (that walk, creating a
+    Python proxy per element, was a quarter of extraction time on an 80 KB page)."""
+    return etree.XPath(" | ".join(_compiled(selector).path for selector in selectors),
+                       namespaces={"re": "http://exslt.org/regular-expressions"})
 
 
 # --------------------------------------------------------------------------- article
@@ -313,7 +319,8 @@ def _text_of(el: etree._Element) -> str:
 
 def _word_count(text: str) -> int:
     """Whitespace tokens with a letter or digit: Vietnamese syllables, numbers."""
-    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+    # Most tokens are all letters: str.isalnum answers those in C; only the rest are scanned.
+    return sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
 
 
 # Stock widget and box labels that are never article text on Vietnamese news
@@ -731,6 +738,22 @@ def extract_article(html: bytes | str, url: str, hints: ExtractionHints | None =
 
     `encoding` is the charset from the HTTP Content-Type header, if any.
     """
+    return analyse_page(html, url, hints, encoding=encoding)[0]
+
+
+def analyse_page(html: bytes | str, url: str, hints: ExtractionHints | None = None, *,
+                 encoding: str | None = None, link_selectors: Iterable[str] = (),
+                 extract: bool = True) -> tuple[Article, list[str]]:
+    """The article of a page and the links its `link_selectors` match, from one parse.
+
+    `extract=False` (a listing page) only collects the links; the article then says why not.
+
+    Why both at once: a crawl needs the page's links (to follow them) and its
+    article; parsing an 80 KB page twice, once for each, cost the crawl's
+    reactor ~1 ms a page. Links are absolute (against the page's `<base href>`
+    like Scrapy's `response.urljoin`), in selector order then document order,
+    without `#`, `javascript:`, `mailto:` and `tel:` targets.
+    """
     try:
         canonical = canonicalise(url)
     except ValueError:
@@ -740,15 +763,39 @@ def extract_article(html: bytes | str, url: str, hints: ExtractionHints | None =
         text, article.encoding = decode_html(html, encoding)
     except _Undecodable as exc:
         article.reason = str(exc)
-        return article
+        return article, []
     try:
         tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (etree.ParserError, ValueError) as exc:
         article.reason = f"unparseable HTML ({exc})"
-        return article
+        return article, []
+    base = tree.find(".//base[@href]")
+    links = page_links(tree, urljoin(url, base.get("href").strip()) if base is not None else url, link_selectors)
+    if not extract:
+        article.reason = "not extracted (links only)"
+        return article, links
+    return _extract_tree(article, tree, url, hints), links
+
+
+def page_links(tree: etree._Element, base_url: str, selectors: Iterable[str]) -> list[str]:
+    """Absolute hrefs of the elements each selector matches (the spider's link rules, as data)."""
+    links: list[str] = []
+    for selector in selectors:
+        for el in _compiled(selector)(tree):
+            href = (el.get("href") or "").strip()
+            if href and not href.startswith(_NOT_FOLLOWED):
+                links.append(urljoin(base_url, href))
+    return links
+
+
+_NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")
+
+
+def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None) -> Article:
+    """`analyse_page`'s article part, on the parsed page."""
     hints = hints or ExtractionHints()  # no hints: every selector tuple is empty
     info = _read_structured(tree)
-    article.canonical_url = _canonical_for(url, info) or canonical
+    article.canonical_url = _canonical_for(url, info) or article.canonical_url
     _fill_shown_metadata(article, tree, info, hints)
 
     work = copy.deepcopy(tree)  # `tree` stays intact for metadata and htmldate

@@ -13,7 +13,7 @@ import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .corpus import Fingerprint, fingerprint_article
-from .extract import Article, ExtractionHints, extract_article
+from .extract import Article, ExtractionHints, analyse_page, extract_article
 
 
 def default_workers() -> int:
@@ -28,6 +28,13 @@ def _extract_with_fingerprint(body: bytes, url: str, hints: ExtractionHints | No
                               encoding: str | None) -> tuple[Article, Fingerprint | None]:
     article = extract_article(body, url, hints, encoding=encoding)
     return article, fingerprint_article(article) if article.is_article else None
+
+
+def _analyse(body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,
+             link_selectors: tuple[str, ...], extract: bool) -> tuple[Article, Fingerprint | None, list[str]]:
+    article, links = analyse_page(body, url, hints, encoding=encoding, link_selectors=link_selectors,
+                                  extract=extract)
+    return article, fingerprint_article(article) if article.is_article else None, links
 
 
 class ExtractionPool:
@@ -52,6 +59,12 @@ class ExtractionPool:
                                 encoding: str | None = None) -> Future:
         """Future of `(Article, Fingerprint | None)`: the corpus's dedupe hashing done in the worker too."""
         return self._run(_extract_with_fingerprint, body, url, hints, encoding)
+
+    def submit_page(self, body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,
+                    link_selectors: tuple[str, ...], *, extract: bool = True) -> Future:
+        """Future of `(Article, Fingerprint | None, links)` from one parse of the page: what a crawl
+        needs of an article page (`extract=False`: of a listing page, the links alone)."""
+        return self._run(_analyse, body, url, hints, encoding, tuple(link_selectors), extract)
 
     def _run(self, function, *args) -> Future:
         if self._executor is None:

@@ -144,27 +144,37 @@ class Discovery:
                     robots_seen.add(robots)
                     yield self._document(robots, found_from=None)
 
-    def parse(self, response: Response):
-        """Callback for robots.txt, sitemaps and feeds; anything else goes to the spider's parse."""
+    def classify(self, response: Response) -> tuple[str | None, bytes]:
+        """(`robots` | `sitemap` | `feed`, the body, gunzipped) or (None, b"") for a page (a listing)."""
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
                 body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
             except Exception:  # a truncated or oversized archive: archived, not parsed
                 logger.warning("cannot gunzip %s", response.url)
-                return
+                return "unreadable", b""
         if entry_kind(response.url) == "robots":
+            return "robots", body
+        head = body[:4096].lower()
+        if b"<urlset" in head or b"<sitemapindex" in head:
+            return "sitemap", body
+        if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+            return "feed", body
+        return None, b""
+
+    def parse(self, response: Response, kind: str | None = None, body: bytes | None = None):
+        """Requests from robots.txt, a sitemap or a feed (`classify` says which); nothing for a page,
+        which the spider's own parse handles."""
+        if kind is None or body is None:
+            kind, body = self.classify(response)
+        if kind == "robots":
             for url in sitemap_urls_from_robots(body, base_url=response.url):
                 self.stats.inc_value("discovery/robots_sitemaps")
                 yield self._document(url, found_from=response.url)
-            return
-        head = body[:4096].lower()
-        if b"<urlset" in head or b"<sitemapindex" in head:
+        elif kind == "sitemap":
             yield from self._sitemap(response, body)
-        elif b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+        elif kind == "feed":
             yield from self._feed(response, body)
-        else:
-            yield from self.spider.parse(response)
 
     # ----------------------------------------------------------------- parts
     def _sitemap(self, response: Response, body: bytes):

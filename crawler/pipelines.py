@@ -12,7 +12,6 @@ archive.
 """
 from __future__ import annotations
 
-from concurrent.futures import CancelledError
 from functools import partial
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
-from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from archive.corpus import Corpus, CorpusError
@@ -29,22 +26,7 @@ from archive.extract_pool import ExtractionPool
 from crawler.arguments import DEFAULT_SEEDS
 from crawler.ordered import OrderedExecutor
 from crawler.sites import profile_for
-
-
-def wait_for(future):
-    """Await a `concurrent.futures.Future` from Scrapy code without blocking a thread."""
-    deferred = Deferred()
-
-    def settle(done):
-        if done.cancelled():
-            deferred.errback(CancelledError(f"cancelled: {done!r}"))
-        elif done.exception() is not None:
-            deferred.errback(done.exception())
-        else:
-            deferred.callback(done.result())
-
-    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))
-    return maybe_deferred_to_future(deferred)
+from crawler.workers import extraction_pool, wait_for
 
 
 class ExtractionPipeline:
@@ -56,21 +38,19 @@ class ExtractionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("EXTRACT_ENABLED", True):
+        pool = extraction_pool(crawler)
+        if pool is None:
             raise NotConfigured
-        raw = crawler.settings.get("EXTRACT_WORKERS")
-        pipeline = cls(crawler.stats, ExtractionPool(None if raw in (None, "") else int(raw)))
-        crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
-        return pipeline
-
-    def close(self):
-        self.pool.close()
+        return cls(crawler.stats, pool)
 
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         url = adapter["url"]
-        article, fingerprint = await wait_for(self.pool.submit_with_fingerprint(
-            adapter["body"], url, profile_for(url).extraction, adapter.get("encoding")))
+        article = adapter.get("article")
+        if article is None:  # the spider did not analyse the page (topic filter, worker failure)
+            article, fingerprint = await wait_for(self.pool.submit_with_fingerprint(
+                adapter["body"], url, profile_for(url).extraction, adapter.get("encoding")))
+            adapter["extra"]["fingerprint"] = fingerprint
         adapter["body"] = b""  # the page is in the WARC; don't hold it while waiting for our turn
         if not article.is_article:
             self.stats.inc_value("articles/not_article")
@@ -79,7 +59,6 @@ class ExtractionPipeline:
             self.stats.inc_value(f"articles/not_article/{kind}")
             raise DropItem(f"not an article ({article.reason}): {url}")
         adapter["article"] = article
-        adapter["extra"]["fingerprint"] = fingerprint
         self.stats.inc_value("articles/extracted")
         return item
 

@@ -22,6 +22,8 @@ from crawler.items import ArticlePage
 from crawler.relevance import TopicGate, anchor_text
 from crawler.sites import profile_for, profiles
 from crawler.sites.generic import is_article_page, is_crawlable
+from crawler.workers import extraction_pool, wait_for
+from crawler.incremental import META as INCREMENTAL_OUTCOME
 
 
 class NewsSpider(scrapy.Spider):
@@ -66,9 +68,16 @@ class NewsSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def parse_discovery(self, response: Response):
-        """Callback of robots.txt, sitemaps and feeds; a spider method so JOBDIR can store it."""
-        yield from self.discovery.parse(response)
+    async def parse_discovery(self, response: Response):
+        """Callback of robots.txt, sitemaps, feeds and listing pages found by discovery; a spider
+        method so JOBDIR can store it."""
+        kind, body = self.discovery.classify(response)
+        if kind is None:  # a listing page (an entry point)
+            async for element in self.parse(response):
+                yield element
+            return
+        for element in self.discovery.parse(response, kind, body):
+            yield element
 
     def _request(self, url: str, found_from: str | None, priority: int = 0):
         """A request for url unless it was already scheduled or the page cap is reached.
@@ -121,13 +130,86 @@ class NewsSpider(scrapy.Spider):
         seeds = getattr(self, "_seeds_arg", None)
         return seeds if seeds and Path(seeds).is_dir() else None
 
-    def parse(self, response: Response):
+    async def parse(self, response: Response):
         profile = profile_for(response.url)
         depth = response.meta.get("depth", 0)
         self.crawler.stats.inc_value(f"news/pages/{profile.name}")
         if not isinstance(response, TextResponse):
             self.logger.info("not a text page, archived only: %s", response.url)
             return
+        pool = extraction_pool(self.crawler)
+        # Parse once, in a worker (crawler/workers.py), unless the page must be judged here:
+        # a topic filter reads the page, a generic site's page type is guessed from it.
+        if pool is not None and self.topic_gate is None and not profile.name.startswith("generic:"):
+            async for element in self._parse_in_worker(response, profile, depth, pool):
+                yield element
+            return
+        for element in self._parse_here(response, profile, depth):
+            yield element
+
+    async def _parse_in_worker(self, response: TextResponse, profile, depth: int, pool):
+        """The article and the links to follow, from one parse of the page in an extraction worker."""
+        is_article = profile.is_article_url(response.url)
+        if is_article:
+            selectors = profile.related_links
+        else:
+            selectors = profile.listing_links + profile.pagination_links
+            self.crawler.stats.inc_value("news/listing_pages")
+        if depth >= self.max_depth:
+            selectors = ()
+        # An unchanged page's article is already in the corpus (crawler/incremental.py drops it).
+        extract = is_article and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged", "not-modified")
+        seq = None
+        if is_article:  # numbered now, in response order, before the await lets others run
+            seq, self._items = self._items, self._items + 1
+        article = fingerprint = None
+        links: list[str] = []
+        if extract or selectors:
+            try:
+                article, fingerprint, links = await wait_for(pool.submit_page(
+                    response.body, response.url, profile.extraction if extract else None,
+                    response.encoding, selectors, extract=extract))
+            except Exception as exc:  # a crashed worker: the extraction pipeline tries again
+                self.crawler.stats.inc_value("news/analyse_failed")
+                self.logger.warning("could not analyse %s in a worker (%s: %s)", response.url,
+                                    type(exc).__name__, exc)
+                article, links = None, self._links(response, selectors)
+        if is_article:
+            item = self._article_page(response, profile, depth, seq, {"fingerprint": fingerprint})
+            if extract and article is not None:
+                item.article, item.body = article, b""
+            yield item
+        for request in self._requests_for(response.url, profile, links):
+            yield request
+
+    def _article_page(self, response, profile, depth: int, seq: int, extra: dict) -> ArticlePage:
+        return ArticlePage(
+            url=response.url,
+            site=profile.name,
+            body=response.body,
+            encoding=response.encoding,
+            status=response.status,
+            depth=depth,
+            found_from=response.meta.get("found_from"),
+            fetched_at=self._fetched_at(response),
+            warc_record_id=response.meta.get("warc_record_id"),
+            warc_location=response.meta.get("warc_location"),
+            seq=seq,
+            extra=extra,
+        )
+
+    def _requests_for(self, from_url: str, profile, links: list[str]):
+        for link in links:
+            if not self._may_follow(from_url, link):
+                continue
+            request = self._request(link, found_from=from_url,
+                                    priority=1 if profile_for(link).is_article_url(link) else 0)
+            if request is not None:
+                yield request
+
+    def _parse_here(self, response: TextResponse, profile, depth: int):
+        """The page judged and its links read in this thread: topic-filtered crawls, generic sites,
+        crawls without extraction."""
         gate = self.topic_gate
         # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
         reached_by = response.meta.get("topic_rule") or (
@@ -143,20 +225,8 @@ class NewsSpider(scrapy.Spider):
                 return  # links of an off-topic page are not followed
         if is_article:
             seq, self._items = self._items, self._items + 1  # before yielding: generators interleave
-            yield ArticlePage(
-                url=response.url,
-                site=profile.name,
-                body=response.body,
-                encoding=response.encoding,
-                status=response.status,
-                depth=depth,
-                found_from=response.meta.get("found_from"),
-                fetched_at=self._fetched_at(response),
-                warc_record_id=response.meta.get("warc_record_id"),
-                warc_location=response.meta.get("warc_location"),
-                seq=seq,
-                extra={} if verdict is None else {"score": verdict.score, "rule": verdict.rule},
-            )
+            yield self._article_page(response, profile, depth, seq,
+                                     {} if verdict is None else {"score": verdict.score, "rule": verdict.rule})
             selectors, mode, page_score = profile.related_links, "related", getattr(verdict, "score", 0.0)
             if verdict is not None and not verdict.follow:
                 return
@@ -172,13 +242,7 @@ class NewsSpider(scrapy.Spider):
         if gate is not None:
             yield from self._follow_on_topic(response, profile, gate, mode, page_score)
             return
-        for link in self._links(response, selectors):
-            if not self._may_follow(response.url, link):
-                continue
-            request = self._request(link, found_from=response.url,
-                                    priority=1 if profile_for(link).is_article_url(link) else 0)
-            if request is not None:
-                yield request
+        yield from self._requests_for(response.url, profile, self._links(response, selectors))
 
     def _follow_on_topic(self, response, profile, gate: TopicGate, mode: str, page_score: float):
         """Requests for the links `gate` lets through, prioritised by their topic score."""
