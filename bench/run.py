@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.rss import PeakRSS
+from crawler.memory import PeakRSS
 from bench.site import BenchSite, article_html, article_url
 from tests.fixtureserver import FixtureServer
 
@@ -51,7 +51,7 @@ def crawl_once(server: FixtureServer, site: BenchSite, work: Path, *, warc: bool
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
                             stdout=subprocess.DEVNULL)
-    with PeakRSS(proc.pid) as rss:
+    with PeakRSS(proc.pid, interval=0.1) as rss:
         code = proc.wait()
     if code:
         raise SystemExit(f"benchmark crawl failed (exit {code}): {' '.join(cmd)}")
@@ -120,13 +120,21 @@ def one_core_extraction_rates(seconds: float = 8.0, distinct: int = 200) -> dict
     }
 
 
-def bench_pipeline(pages: int) -> dict:
-    one_core = one_core_extraction_rates()
-    full = with_server(pages, lambda server, site, work: crawl_once(server, site, work / "full",
-                                                                   warc=True, extract=True))
-    return {"one_core_pages_per_s": one_core, "pipeline": full,
-            "pipeline_over_one_core_trafilatura": round(full["pages_per_s"] / one_core["trafilatura"], 2),
-            "pipeline_over_one_core_ours": round(full["pages_per_s"] / one_core["ours"], 2)}
+def bench_pipeline(pages: int, rounds: int) -> dict:
+    """Rounds alternate the one-core rates and the crawl, so machine noise hits both alike; medians."""
+    def body(server, site, work):
+        ones, runs = [], []
+        for _ in range(rounds):
+            ones.append(one_core_extraction_rates())
+            runs.append(crawl_once(server, site, work / "full", warc=True, extract=True))
+        return ones, runs
+    ones, runs = with_server(pages, body)
+    one_core = {key: statistics.median(o[key] for o in ones) for key in ones[0]}
+    pipeline = statistics.median(r["pages_per_s"] for r in runs)
+    return {"rounds": rounds, "one_core_pages_per_s": one_core, "pipeline_pages_per_s": pipeline,
+            "pipeline_over_one_core_trafilatura": round(pipeline / one_core["trafilatura"], 2),
+            "pipeline_over_one_core_ours": round(pipeline / one_core["ours"], 2),
+            "runs": runs, "one_core_runs": ones}
 
 
 def bench_memory(small: int, large: int) -> dict:
@@ -181,9 +189,9 @@ def main(argv=None) -> int:
               f"→ on/off {c['on_over_off']} (capture cost {c['capture_cost_pct']} %), "
               f"{c['warc_bytes']:,} WARC bytes", flush=True)
     if "pipeline" in parts:
-        results["pipeline"] = p = bench_pipeline(args.pages)
+        results["pipeline"] = p = bench_pipeline(args.pages, args.rounds)
         one = p["one_core_pages_per_s"]
-        print(f"full pipeline: {p['pipeline']['pages_per_s']} pages/s; one core on the same "
+        print(f"full pipeline, median of {p['rounds']}: {p['pipeline_pages_per_s']} pages/s; one core on the same "
               f"{one['page_bytes']:,}-byte pages: trafilatura {one['trafilatura']} pages/s "
               f"(ratio {p['pipeline_over_one_core_trafilatura']}), our extractor {one['ours']} pages/s "
               f"(ratio {p['pipeline_over_one_core_ours']})", flush=True)

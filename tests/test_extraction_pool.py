@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.rss import _children
+from crawler.memory import _children
 from bench.site import BenchSite
 from tests.conftest import REPO
 from tests.fixtureserver import FixtureServer
