@@ -462,7 +462,31 @@ def _safe_name_part(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]", "_", text) or "unknown"
 
 
-class WarcWriter:
+class _WriterBase:
+    """What both writers (this thread one, archive.warc_process's process one) share."""
+
+    _stats: WriterStats
+    _closed: bool
+    _error: WarcWriteError | None
+
+    @property
+    def stats(self) -> WriterStats:
+        """A snapshot of the records and compressed bytes written so far."""
+        return WriterStats(self._stats.records, self._stats.bytes, self._stats.files)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _refuse_if_unusable(self) -> None:
+        """Called with the writer's lock held, before taking a job."""
+        if self._error is not None:
+            raise WarcWriteError(f"WARC writer failed earlier: {self._error}") from self._error
+        if self._closed:
+            raise WarcWriteError("WARC writer is closed")
+
+
+class WarcWriter(_WriterBase):
     """Writes records to rotated `*.warc.gz` files from one background thread.
 
     Callers (the reactor thread) only enqueue; compressing and writing happen
@@ -593,22 +617,10 @@ class WarcWriter:
         if self._error is not None:
             raise WarcWriteError(f"WARC writer failed: {self._error}") from self._error
 
-    @property
-    def stats(self) -> WriterStats:
-        """A snapshot; counts are updated by the writer thread."""
-        return WriterStats(self._stats.records, self._stats.bytes, self._stats.files)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def _submit(self, record_id: str, build: Callable[[str | None], list[WarcRecord]]) -> RecordFuture:
         future = RecordFuture(record_id)
         with self._lock:
-            if self._error is not None:
-                raise WarcWriteError(f"WARC writer failed earlier: {self._error}") from self._error
-            if self._closed:
-                raise WarcWriteError("WARC writer is closed")
+            self._refuse_if_unusable()
             # Under the lock so close() cannot slip its stop marker in front of this job.
             self._queue.put(_Job(build, future))
         return future

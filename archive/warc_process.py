@@ -46,6 +46,7 @@ from .warc import (
     WarcWriteError,
     WarcWriter,
     WriterStats,
+    _WriterBase,
     _check_exchange,
     _settle,
 )
@@ -67,8 +68,9 @@ def _grow_pipe(connection) -> None:
         pass
 
 
-class WarcWriterProcess:
-    """Writes WARC records from a child process; see the module docstring."""
+class WarcWriterProcess(_WriterBase):
+    """Writes WARC records from a child process; see the module docstring. `stats` are as of
+    the last record the child reported written."""
 
     def __init__(
         self,
@@ -164,22 +166,10 @@ class WarcWriterProcess:
         """Wait for the child to exit (after `close`: until the index of the last file is written)."""
         self._process.join(timeout)
 
-    @property
-    def stats(self) -> WriterStats:
-        """As of the last record the child reported written."""
-        return WriterStats(self._stats.records, self._stats.bytes, self._stats.files)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def _send(self, record_id: str, message: tuple) -> RecordFuture:
         future = RecordFuture(record_id)
         with self._lock:
-            if self._error is not None:
-                raise WarcWriteError(f"WARC writer failed earlier: {self._error}") from self._error
-            if self._closed:
-                raise WarcWriteError("WARC writer is closed")
+            self._refuse_if_unusable()
             self._futures[record_id] = future  # before sending: the answer may come at once
             try:
                 self._jobs.send(message)
