@@ -37,6 +37,22 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def own_peak_rss() -> int:
+    """This process's own peak RSS in bytes (VmHWM), 0 where /proc is missing.
+
+    Not `getrusage(RUSAGE_SELF).ru_maxrss`: after fork + exec, Linux keeps the
+    high-water mark of the pre-exec copy of the parent, so a crawl started from
+    a 300 MB process reported 300 MB whatever it used itself.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 class PeakRSS:
     """Samples a process tree's RSS every `interval` seconds in a daemon thread; keeps the peak."""
 

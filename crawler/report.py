@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
 
 from crawler.incremental import state_path
-from crawler.memory import PeakRSS
+from crawler.memory import PeakRSS, own_peak_rss
 
 
 def report_path(settings) -> Path | None:
@@ -60,7 +59,7 @@ class CrawlReport:
         errors.update({f"spider_exception/{k}": v for k, v in prefixed("spider_exceptions/").items()})
         spider = self.crawler.spider
         args = getattr(spider, "args", None)
-        crawler_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        crawler_peak = own_peak_rss()
         return {
             "start": self.started.isoformat(timespec="seconds"),
             "end": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -86,9 +85,10 @@ class CrawlReport:
             "errors": errors,
             "bytes_archived": get("warc/bytes"),
             "warc_records": get("warc/records"),
-            # All processes, sampled every 0.25 s (a shorter spike can be missed); 0 without /proc.
-            "peak_rss_bytes": self.memory.stop() or crawler_maxrss,
-            "peak_rss_crawler_bytes": crawler_maxrss,
+            # All processes, sampled every 0.25 s (a shorter spike can be missed, so never
+            # less than the crawler's own exact peak); 0 without /proc.
+            "peak_rss_bytes": max(self.memory.stop(), crawler_peak),
+            "peak_rss_crawler_bytes": crawler_peak,
             "not_articles": prefixed("articles/not_article/"),
             "off_topic_pages": get("topic/off_topic"),
         }

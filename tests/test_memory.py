@@ -33,3 +33,10 @@ def test_tree_rss_counts_descendants_and_the_sampler_keeps_the_peak():
 
 def test_a_vanished_process_counts_as_nothing():
     assert tree_rss(2**22 + 12345) == 0
+
+
+def test_own_peak_is_this_process_not_the_parent_it_was_forked_from():
+    # A small child of this (large) pytest process: its VmHWM is its own, unlike ru_maxrss.
+    code = "from crawler.memory import own_peak_rss; print(own_peak_rss())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert 0 < int(out.stdout) < 200 * 2**20
