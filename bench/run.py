@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from crawler.memory import PeakRSS
+from bench import capture_cost
 from bench.site import BenchSite, article_html, article_url
 from tests.fixtureserver import FixtureServer
 
@@ -184,10 +185,14 @@ def main(argv=None) -> int:
           f"({e['articles']} extractions of {e['distinct_pages']} fixture articles)", flush=True)
     if "capture" in parts:
         results["capture"] = c = bench_capture(args.pages, args.rounds)
+        c["middleware_cpu_us_per_page"] = {w: capture_cost.measure(writer=w)["cpu_us_per_page"]
+                                           for w in ("process", "thread")}
         print(f"crawl of {c['pages']} local pages, median of {c['rounds']}: "
               f"WARC on {c['pages_per_s_warc_on']} pages/s, off {c['pages_per_s_warc_off']} pages/s "
               f"→ on/off {c['on_over_off']} (capture cost {c['capture_cost_pct']} %), "
-              f"{c['warc_bytes']:,} WARC bytes", flush=True)
+              f"{c['warc_bytes']:,} WARC bytes; the capture middleware alone (bench/capture_cost.py): "
+              f"{c['middleware_cpu_us_per_page']['process']} µs of crawler CPU a page with the writer process, "
+              f"{c['middleware_cpu_us_per_page']['thread']} µs with a writer thread", flush=True)
     if "pipeline" in parts:
         results["pipeline"] = p = bench_pipeline(args.pages, args.rounds)
         one = p["one_core_pages_per_s"]
