@@ -43,9 +43,10 @@ capped a whole crawl at the disk's fsync rate. The crawler calls `sync()`
 after each `add`, outside the ordered section, and reports a page done only
 once it returns; concurrent syncs share the work. A killed process loses
 nothing either way (the OS holds the written pages); only a power cut
-between `add` and `sync` can lose the article being written. Reopening a directory rebuilds all
-dedupe state from the manifest and the files, so a second run dedupes
-against the first.
+between `add` and `sync` can lose the article being written.
+
+Reopening a directory rebuilds all dedupe state from the manifest and the
+files, so a second run dedupes against the first.
 """
 from __future__ import annotations
 

@@ -57,6 +57,7 @@ __all__ = [
     "extract_article",
     "analyse_page",
     "page_links",
+    "NOT_FOLLOWED",
     "render_seed_text",
     "decode_html",
     "EXTRACTOR",
@@ -785,12 +786,12 @@ def page_links(tree: etree._Element, base_url: str, selectors: Iterable[str]) ->
     for selector in selectors:
         for el in _compiled(selector)(tree):
             href = (el.get("href") or "").strip()
-            if href and not href.startswith(_NOT_FOLLOWED):
+            if href and not href.startswith(NOT_FOLLOWED):
                 links.append(urljoin(base_url, href))
     return links
 
 
-_NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")
+NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")  # hrefs that lead to no page
 
 
 def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None) -> Article:

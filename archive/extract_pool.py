@@ -24,17 +24,17 @@ def _extract(body: bytes, url: str, hints: ExtractionHints | None, encoding: str
     return extract_article(body, url, hints, encoding=encoding)
 
 
-def _extract_with_fingerprint(body: bytes, url: str, hints: ExtractionHints | None,
-                              encoding: str | None) -> tuple[Article, Fingerprint | None]:
-    article = extract_article(body, url, hints, encoding=encoding)
-    return article, fingerprint_article(article) if article.is_article else None
-
-
 def _analyse(body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,
              link_selectors: tuple[str, ...], extract: bool) -> tuple[Article, Fingerprint | None, list[str]]:
     article, links = analyse_page(body, url, hints, encoding=encoding, link_selectors=link_selectors,
                                   extract=extract)
     return article, fingerprint_article(article) if article.is_article else None, links
+
+
+def _extract_with_fingerprint(body: bytes, url: str, hints: ExtractionHints | None,
+                              encoding: str | None) -> tuple[Article, Fingerprint | None]:
+    article, fingerprint, _ = _analyse(body, url, hints, encoding, (), True)
+    return article, fingerprint
 
 
 class ExtractionPool:

@@ -13,6 +13,7 @@ from pathlib import Path
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from archive.extract import NOT_FOLLOWED
 from archive.urls import canonical_url
 from archive.topic import TopicError, load_topic
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
@@ -255,7 +256,7 @@ class NewsSpider(scrapy.Spider):
             for selector in selectors:
                 for a in response.css(selector):
                     href = (a.attrib.get("href") or "").strip()
-                    if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
+                    if href and not href.startswith(NOT_FOLLOWED):
                         candidates.append((response.urljoin(href), anchor_text(a), is_next))
         for link in gate.choose_links(candidates, mode, page_score):
             if not self._may_follow(response.url, link.url):
@@ -272,7 +273,7 @@ class NewsSpider(scrapy.Spider):
         for selector in selectors:
             for href in response.css(selector).xpath("@href").getall():
                 href = href.strip()
-                if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
+                if href and not href.startswith(NOT_FOLLOWED):
                     links.append(response.urljoin(href))
         return links
 
