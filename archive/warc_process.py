@@ -182,6 +182,10 @@ class WarcWriterProcess(_WriterBase):
     # --- receiver thread ---
 
     def _receive(self) -> None:
+        # Ctrl-C/SIGTERM must reach the main thread, which runs the handlers: delivered to this
+        # thread instead, they would wait for the main thread's next bytecode, and two signals
+        # in quick succession (Scrapy's "twice = force") could merge into one.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             while True:
                 try:
