@@ -8,15 +8,35 @@ thread came back from zlib or a write it had to take the interpreter from
 the reactor thread. In a child process the writer has an interpreter of its
 own.
 
-Why batches: sent one by one, each exchange cost the reactor thread a pickle
-and a pipe write that woke the child (~200 µs a page measured in a crawl,
-most of the capture cost), and each answer woke a receiver thread that took
-the GIL back from the reactor. Now a call only appends the exchange to an
-outbox; a sender thread pickles the outbox and writes it to the pipe in one
-go every `flush_delay` seconds (sooner once it holds `_FLUSH_BYTES`), the
-child writes the batch and answers it with one message. A caller that
-outruns the child (outbox past `_OUTBOX_LIMIT`) sends itself, so it waits
-instead of filling memory.
+Why batches, and no thread of this process woken per record: sent one by
+one, each exchange cost the reactor thread a pickle and a pipe write that
+woke the child (~200 µs a page measured in a crawl, most of the capture
+cost), and each answer woke a receiver thread that took the GIL from the
+reactor. Every wake-up of another thread of this process makes the reactor
+thread hand the GIL over and wait to get it back. Now a call only appends
+the exchange to an outbox; the outbox goes to the child as one pickled batch
+and the child answers each batch with one message. Who sends and settles:
+
+* `io_thread=True` (default, for any caller): an I/O thread wakes every
+  `flush_delay` seconds, settles the answers that arrived and sends the
+  outbox. A future resolves within about two `flush_delay`s of its write.
+* `io_thread=False` (the crawler, from its event loop): no thread at all.
+  The caller calls `pump()` every few tens of milliseconds (Scrapy: a
+  LoopingCall), which settles answers and writes the outbox to the pipe
+  without blocking; a write also pumps once the outbox holds `_PUMP_BYTES`.
+  A caller that blocks on a future's `result()`/`exception()` would wait
+  for a pump that cannot come: the first such wait starts the I/O thread,
+  and the writer works as with `io_thread=True` from then on.
+
+Either way a caller that outruns the child (more than `_OUTBOX_LIMIT` bytes
+not yet in the pipe) waits for the pipe, instead of filling memory.
+
+Why no lock is shared with the I/O thread on the way of a record: a thread
+that holds a lock while it waits for the GIL makes the reactor thread wait
+for both (a lock convoy: ~0.4 ms a time, 3 % of a crawl when the outbox had
+a lock and a condition). The outbox is a deque, the futures a dict, whose
+single operations are atomic; `_lock` is taken by callers, and by the I/O
+thread on the rare paths only (errors, the end).
 
 Same interface as `WarcWriter` (write_exchange / write_revisit /
 write_metadata return `RecordFuture`s whose record id is known at once;
@@ -40,10 +60,16 @@ import atexit
 import fcntl
 import logging
 import multiprocessing
+import os
+import queue
+import select
 import signal
+import struct
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +94,9 @@ __all__ = ["WarcWriterProcess"]
 logger = logging.getLogger(__name__)
 
 _PIPE_BYTES = 1 << 20  # Linux F_SETPIPE_SZ: room for a few batches, so a send rarely waits for the child
-_FLUSH_DELAY = 0.02  # seconds an exchange may wait in the outbox before the sender thread sends it
-_FLUSH_BYTES = 256 << 10  # an outbox this large is sent at once
-_OUTBOX_LIMIT = 8 << 20  # past this, the caller sends the outbox itself: backpressure, not memory
+_FLUSH_DELAY = 0.02  # seconds between pumps (I/O thread or caller): sends the outbox, settles answers
+_PUMP_BYTES = 256 << 10  # caller-driven: a write that brings the outbox to this size pumps
+_OUTBOX_LIMIT = 8 << 20  # bytes not yet in the pipe past which a caller waits: backpressure, not memory
 _F_SETPIPE_SZ = 1031
 _START_TIMEOUT = 60.0
 
@@ -82,9 +108,18 @@ def _grow_pipe(connection) -> None:
         pass
 
 
+def _frame(message: tuple) -> bytes:
+    """`message` as `multiprocessing.Connection.recv` reads it (its length, then the pickle):
+    written by hand so a write can stop when the pipe is full and go on later."""
+    data = ForkingPickler.dumps(message)
+    size = len(data)
+    head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+    return head + bytes(data)
+
+
 class WarcWriterProcess(_WriterBase):
     """Writes WARC records from a child process; see the module docstring. `stats` are as of
-    the last record the child reported written."""
+    the last answer settled."""
 
     def __init__(
         self,
@@ -96,6 +131,7 @@ class WarcWriterProcess(_WriterBase):
         payload_digest: str = "entity",
         compress_level: int = 6,
         index_closed_files: bool = False,
+        io_thread: bool = True,
         flush_delay: float = _FLUSH_DELAY,
     ):
         self.directory = Path(directory)
@@ -118,35 +154,39 @@ class WarcWriterProcess(_WriterBase):
         self._process.start()
         jobs_out.close()
         results_in.close()
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)  # the sender waits on it for work
-        self._send_lock = threading.Lock()  # one batch on the pipe at a time, in order
-        self._outbox: list[tuple] = []
-        self._outbox_bytes = 0
+        self._lock = threading.Lock()  # callers' lock; see the module docstring
+        self._send_lock = threading.Lock()  # one writer of the pipe at a time, frames in order
+        self._outbox: deque[tuple[tuple, int]] = deque()  # (job, bytes)
+        self._queued_bytes = 0  # written by callers only (under _lock)
+        self._framed_bytes = 0  # of those, taken out of the outbox (under _send_lock)
+        self._unsent = bytearray()  # framed batches not yet in the pipe (under _send_lock)
         self._futures: dict[str, RecordFuture] = {}
+        self._answers_lock = threading.Lock()  # one reader of the answer pipe at a time
+        self._ended = False
         self._stats = WriterStats()
         self._error: WarcWriteError | None = None
         self._closed = False
-        self._started = threading.Event()
         self._finished = threading.Event()
-        self._start_error: str | None = None
         self._finished_cleanly = False  # the child said goodbye ("closed"/"failed") before its pipe closed
-        self._receiver = threading.Thread(target=self._receive, name="warc-results", daemon=True)
-        self._receiver.start()
-        if not self._started.wait(_START_TIMEOUT) or self._start_error or self._error:
+        start_error = self._wait_until_ready()
+        if start_error:
             self._closed = True
+            self._results.close()
             self._process.join(5)
-            raise WarcWriteError(self._start_error or str(self._error or "the WARC writer process did not start"))
-        self._sender = threading.Thread(target=self._send_batches, name="warc-sender", daemon=True)
-        self._sender.start()
+            raise WarcWriteError(start_error)
+        os.set_blocking(self._jobs.fileno(), False)  # _write_unsent waits itself when it must
+        self._stop_io = threading.Event()
+        self._io: threading.Thread | None = None
+        if io_thread:
+            self._start_io_thread()
         atexit.register(self.close)
 
-    # --- caller side (any thread) ---
+    # --- caller side ---
 
     def write_exchange(self, exchange: Exchange) -> RecordFuture:
         _check_exchange(exchange)
         record_id = self.builder.make_record_id()
-        return self._send(record_id, ("exchange", record_id, exchange), _size(exchange))
+        return self._queue(record_id, ("exchange", record_id, exchange), _size(exchange))
 
     def write_revisit(self, exchange: Exchange, *, profile: RevisitProfile, refers_to_uri: str,
                       refers_to_date: datetime | str, refers_to_record_id: str | None = None) -> RecordFuture:
@@ -154,7 +194,7 @@ class WarcWriterProcess(_WriterBase):
         record_id = self.builder.make_record_id()
         options = {"profile": profile, "refers_to_uri": refers_to_uri, "refers_to_date": refers_to_date,
                    "refers_to_record_id": refers_to_record_id}
-        return self._send(record_id, ("revisit", record_id, exchange, options), _size(exchange))
+        return self._queue(record_id, ("revisit", record_id, exchange, options), _size(exchange))
 
     def write_metadata(self, target_uri: str, fields: Mapping[str, str] | Iterable[tuple[str, str]], *,
                        concurrent_to: str | None = None, date: datetime | None = None) -> RecordFuture:
@@ -162,7 +202,28 @@ class WarcWriterProcess(_WriterBase):
         fields = list(fields.items() if isinstance(fields, Mapping) else fields)
         options = {"concurrent_to": concurrent_to, "date": date or self.builder.clock()}
         size = sum(len(name) + len(value) for name, value in fields)
-        return self._send(record_id, ("metadata", record_id, target_uri, fields, options), size)
+        return self._queue(record_id, ("metadata", record_id, target_uri, fields, options), size)
+
+    def pump(self) -> None:
+        """Settle the answers that arrived and write the outbox to the pipe, without blocking
+        (unless past `_OUTBOX_LIMIT`). For `io_thread=False`: call it every few tens of ms.
+        Does nothing once an I/O thread runs."""
+        if self._io is not None or self._finished.is_set():
+            return
+        if not self._answers_lock.acquire(blocking=False):
+            return  # another thread is reading answers right now
+        try:
+            alive = self._take_answers(block=False)
+        finally:
+            self._answers_lock.release()
+        if not alive:
+            self._end()
+            return
+        self._write_out(block=False)
+
+    def flush(self) -> None:
+        """Send the whole outbox to the child now, waiting for room in the pipe if need be."""
+        self._write_out(block=True)
 
     def close(self) -> None:
         """Send what is in the outbox, let the child write it, fsync and rename its file, and
@@ -176,101 +237,165 @@ class WarcWriterProcess(_WriterBase):
             if self._closed:
                 return
             self._closed = True
-            self._wake.notify_all()
         atexit.unregister(self.close)
-        self._sender.join()  # it sends the outbox before it ends
-        with self._send_lock:
+        if self._io is not None:
+            self._stop_io.set()
+            self._io.join()  # it does what _finish does, in its own thread
+        else:
             try:
-                self._jobs.send(("close",))
-            except OSError:
-                pass  # the child is gone already; the receiver has recorded why
-        self._finished.wait()  # the file is renamed; the child may still be indexing it
+                self._finish()
+            finally:
+                self._end()
         self._jobs.close()
         if self._error is not None:
             raise WarcWriteError(f"WARC writer failed: {self._error}") from self._error
-
-    def flush(self) -> None:
-        """Send the outbox to the child now (the sender thread does it every `flush_delay`)."""
-        with self._send_lock:
-            with self._lock:
-                batch, self._outbox, self._outbox_bytes = self._outbox, [], 0
-            if not batch:
-                return
-            try:
-                self._jobs.send(("jobs", batch))
-            except Exception as exc:  # the child is gone (OSError), or a job would not pickle
-                self._fail_batch(batch, exc)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the child to exit (after `close`: until the index of the last file is written)."""
         self._process.join(timeout)
 
-    def _send(self, record_id: str, message: tuple, size: int) -> RecordFuture:
-        future = RecordFuture(record_id)
+    def _queue(self, record_id: str, message: tuple, size: int) -> RecordFuture:
+        future = RecordFuture(record_id) if self._io is not None else _PumpedFuture(record_id, self)
         with self._lock:
             self._refuse_if_unusable()
             self._futures[record_id] = future  # before sending: the answer may come at once
-            self._outbox.append(message)
-            self._outbox_bytes += size
-            backlog = self._outbox_bytes
-            if len(self._outbox) == 1 or backlog - size < _FLUSH_BYTES <= backlog:
-                self._wake.notify()  # a new batch to time, or one that is ready now
+            self._outbox.append((message, size))
+            self._queued_bytes += size
+            backlog = self._queued_bytes - self._framed_bytes + len(self._unsent)
         if backlog >= _OUTBOX_LIMIT:
-            self.flush()
+            self._write_out(block=True)
+        elif self._io is None and (backlog >= _PUMP_BYTES or self._answers_waiting()):
+            self.pump()  # answers settle soon after the child wrote them: the crawl state follows
         return future
 
-    def _fail_batch(self, batch: list[tuple], exc: Exception) -> None:
-        fatal = isinstance(exc, OSError)
+    # --- the pipe to the child ---
+
+    def _write_out(self, *, block: bool) -> None:
+        """Frame the outbox as one batch and write what the pipe takes (all of it, if `block`)."""
+        with self._send_lock:
+            batch, size = [], 0
+            while True:
+                try:
+                    job, job_size = self._outbox.popleft()
+                except IndexError:
+                    break
+                batch.append(job)
+                size += job_size
+            if batch:
+                try:
+                    self._unsent += _frame(("jobs", batch))
+                except Exception as exc:  # a job that would not pickle: it fails, the archive goes on
+                    self._fail(batch, exc, fatal=False)
+                self._framed_bytes += size
+            self._write_unsent(block=block or len(self._unsent) >= _OUTBOX_LIMIT)
+
+    def _write_unsent(self, *, block: bool) -> None:
+        """Called with _send_lock held."""
+        fd = self._jobs.fileno()
+        while self._unsent:
+            try:
+                written = os.write(fd, self._unsent)
+            except BlockingIOError:
+                if not block:
+                    return
+                select.select([], [fd], [])
+                continue
+            except OSError as exc:  # EPIPE: the child is gone
+                self._unsent.clear()
+                self._fail(list(self._outbox), exc, fatal=True)
+                return
+            del self._unsent[:written]
+
+    def _fail(self, batch: list[tuple], exc: Exception, *, fatal: bool) -> None:
         error: Exception = WarcWriteError(f"the WARC writer process is gone: {exc!r}") if fatal else exc
         with self._lock:
             if fatal and self._error is None:
                 self._error = error
-            failed = [self._futures.pop(message[1], None) for message in batch]
+            failed = list(self._futures.values()) if fatal else [self._futures.pop(job[1], None) for job in batch]
+            if fatal:
+                self._futures = {}
         for future in failed:
             if future is not None:
                 _settle(future, error=error)
 
-    # --- sender thread ---
+    def _wait_until_ready(self) -> str | None:
+        """The child's first word: None when it is ready, else why it could not start."""
+        try:
+            if not self._results.poll(_START_TIMEOUT):
+                return "the WARC writer process did not start"
+            message = self._results.recv()
+        except (EOFError, OSError):
+            return f"the WARC writer process exited at start (exit code {self._process.exitcode})"
+        return message[1] if message[0] == "failed" else None
 
-    def _send_batches(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # as in _receive
-        while True:
-            with self._lock:
-                while not self._outbox and not self._closed:
-                    self._wake.wait()
-                if self._closed and not self._outbox:
-                    return
-                # Let the batch grow for flush_delay unless it is big enough already.
-                self._wake.wait_for(lambda: self._closed or self._outbox_bytes >= _FLUSH_BYTES,
-                                    timeout=self.flush_delay)
-            self.flush()
+    def _finish(self) -> None:
+        """Send the rest and "close", then settle answers until the child has renamed its file."""
+        self._write_out(block=True)
+        with self._send_lock:
+            if self._error is not None:
+                return  # the child is gone
+            self._unsent += _frame(("close",))
+            self._write_unsent(block=True)
+        with self._answers_lock:
+            self._take_answers(block=True)
 
-    # --- receiver thread ---
+    # --- I/O thread (io_thread=True, or since the first blocking wait) ---
 
-    def _receive(self) -> None:
+    def _start_io_thread(self) -> None:
+        with self._lock:
+            if self._io is not None or self._closed:
+                return
+            self._io = threading.Thread(target=self._run_io, name="warc-io", daemon=True)
+            self._io.start()
+
+    def _run_io(self) -> None:
         # Ctrl-C/SIGTERM must reach the main thread, which runs the handlers: delivered to this
         # thread instead, they would wait for the main thread's next bytecode, and two signals
         # in quick succession (Scrapy's "twice = force") could merge into one.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
-            while True:
-                try:
-                    message = self._results.recv()
-                except (EOFError, OSError):
-                    break
-                if self._handle(message):
-                    break
+            while not self._stop_io.wait(self.flush_delay):
+                with self._answers_lock:
+                    alive = self._take_answers(block=False)
+                if not alive:
+                    return  # the child is gone
+                self._write_out(block=True)
+            self._finish()  # close(): callers write no more (_closed)
         finally:
-            with self._lock:
-                if self._error is None and not self._finished_cleanly:
-                    code = self._process.exitcode if not self._process.is_alive() else None
-                    self._error = WarcWriteError(f"the WARC writer process exited unexpectedly (exit code {code})")
-                pending, self._futures = list(self._futures.values()), {}
-            for future in pending:
-                _settle(future, error=self._error or WarcWriteError("the WARC writer process has stopped"))
-            self._results.close()
-            self._started.set()
-            self._finished.set()
+            self._end()
+
+    # --- answers from the child ---
+
+    def _take_answers(self, *, block: bool) -> bool:
+        """Settle what the child has answered (all of it until it closes, if `block`).
+        False once the child is done or gone. Called with _answers_lock held."""
+        try:
+            while block or self._answers_waiting():
+                if self._handle(self._results.recv()):
+                    return False
+        except (EOFError, OSError):
+            return False
+        return True
+
+    def _answers_waiting(self) -> bool:
+        # select() on the fd, not Connection.poll(), which builds a selector each call (~10 µs):
+        # this runs on every write of a caller-driven writer.
+        return bool(select.select([self._results.fileno()], [], [], 0)[0])
+
+    def _end(self) -> None:
+        """The child is done or gone: fail what it never answered, and let close() return."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+            if self._error is None and not self._finished_cleanly:
+                code = self._process.exitcode if not self._process.is_alive() else None
+                self._error = WarcWriteError(f"the WARC writer process exited unexpectedly (exit code {code})")
+            pending, self._futures = list(self._futures.values()), {}
+        for future in pending:
+            _settle(future, error=self._error or WarcWriteError("the WARC writer process has stopped"))
+        self._results.close()
+        self._finished.set()
 
     def _handle(self, message: tuple) -> bool:
         """Settle one answer from the child; True when the child is done."""
@@ -282,12 +407,6 @@ class WarcWriterProcess(_WriterBase):
                 self._settle_answer(answer)
         elif kind == "error":
             self._settle_answer(message)
-        elif kind == "ready":
-            self._started.set()
-        elif kind == "failed":
-            self._start_error = message[1]
-            self._finished_cleanly = True
-            return True
         elif kind == "closed":
             _, stats, text = message
             self._stats = WriterStats(*stats)
@@ -301,8 +420,7 @@ class WarcWriterProcess(_WriterBase):
     def _settle_answer(self, answer: tuple) -> None:
         """("done", record id, location) or ("error", record id, fatal, text)."""
         if answer[0] == "done":
-            with self._lock:
-                future = self._futures.pop(answer[1], None)
+            future = self._futures.pop(answer[1], None)
             if future is not None:
                 _settle(future, result=answer[2])
             return
@@ -314,6 +432,25 @@ class WarcWriterProcess(_WriterBase):
                 self._error = error
         if future is not None:
             _settle(future, error=error)
+
+
+class _PumpedFuture(RecordFuture):
+    """A future of a caller-driven writer: a blocking wait on it starts the writer's I/O thread,
+    since the caller's loop, which would pump, is the one waiting."""
+
+    def __init__(self, record_id: str, writer: WarcWriterProcess):
+        super().__init__(record_id)
+        self._writer = writer
+
+    def result(self, timeout: float | None = None):
+        if not self.done():
+            self._writer._start_io_thread()
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None):
+        if not self.done():
+            self._writer._start_io_thread()
+        return super().exception(timeout)
 
 
 def _size(exchange: Exchange) -> int:
@@ -329,14 +466,22 @@ def _child_main(jobs, results, config: dict[str, Any]) -> None:
     """The writer process: receive jobs until told to close or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    send_lock = threading.Lock()
+    _grow_pipe(results)
+    # Answers go out from a thread of their own: the parent reads them only when its I/O thread
+    # wakes, and a child blocked on a full answer pipe would stop reading jobs, which would block
+    # the parent's sends (and so its I/O thread) for good.
+    answers_out: queue.SimpleQueue = queue.SimpleQueue()
 
-    def send(message: tuple) -> None:
-        try:
-            with send_lock:
+    def pump_answers() -> None:
+        while (message := answers_out.get()) is not None:
+            try:
                 results.send(message)
-        except OSError:  # the parent is gone; the archive is still finished properly
-            pass
+            except OSError:  # the parent is gone; the archive is still finished properly
+                pass
+
+    pump = threading.Thread(target=pump_answers, name="warc-answers", daemon=True)
+    pump.start()
+    send = answers_out.put
 
     on_file_closed = None
     indexing: list[threading.Thread] = []
@@ -350,6 +495,8 @@ def _child_main(jobs, results, config: dict[str, Any]) -> None:
                             on_file_closed=on_file_closed, **config)
     except Exception as exc:
         send(("failed", f"cannot start the WARC writer: {exc}"))
+        send(None)
+        pump.join()
         return
     send(("ready",))
 
@@ -395,6 +542,8 @@ def _child_main(jobs, results, config: dict[str, Any]) -> None:
             text = str(exc)
         stats = writer.stats
         send(("closed", (stats.records, stats.bytes, stats.files), text))
+        send(None)
+        pump.join()
         results.close()
         # A forkserver child ends with os._exit, which would not wait for these threads.
         for thread in indexing:

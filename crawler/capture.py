@@ -68,15 +68,17 @@ class WireCapture:
 
     @property
     def request_head(self) -> bytes:
-        data = self.request_bytes
-        end = data.find(b"\r\n\r\n")
-        return data if end < 0 else data[: end + 4]
+        return self.request_parts()[0]
 
     @property
     def request_body(self) -> bytes:
+        return self.request_parts()[1]
+
+    def request_parts(self) -> tuple[bytes, bytes]:
+        """(head, body) of the request as written, joined and split once."""
         data = self.request_bytes
         end = data.find(b"\r\n\r\n")
-        return b"" if end < 0 else data[end + 4 :]
+        return (data, b"") if end < 0 else (data[: end + 4], data[end + 4 :])
 
     @property
     def response_body(self) -> bytes:

@@ -20,6 +20,7 @@ from urllib.parse import urlunparse
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
+from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -66,6 +67,7 @@ class WarcCaptureMiddleware:
         self.stats = crawler.stats
         self._warned_inexact = False
         self._write_failed = False
+        self._pump = None  # a looping call of writer.pump(), for the writer process (start_pump)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -90,14 +92,17 @@ class WarcCaptureMiddleware:
         # Each closed file gets its CDXJ index beside it, off the writer's path.
         index = settings.getbool("WARC_INDEX", True)
         mode = warc_writer_mode(settings)
-        if mode == "process":  # archive/warc_process.py: why a process
+        if mode == "process":  # archive/warc_process.py: why a process, and why no I/O thread
             writer = WarcWriterProcess(directory, info=info, prefix=prefix, max_size=max_size,
-                                       payload_digest=digest, compress_level=level, index_closed_files=index)
+                                       payload_digest=digest, compress_level=level, index_closed_files=index,
+                                       io_thread=False)
         else:
             writer = WarcWriter(directory, info=info, prefix=prefix, max_size=max_size,
                                 builder=RecordBuilder(payload_digest=digest), compress_level=level,
                                 on_file_closed=index_in_background if index else None)
         middleware = cls(writer, crawler)
+        if isinstance(writer, WarcWriterProcess):
+            crawler.signals.connect(middleware.start_pump, signal=signals.spider_opened)
         crawler.signals.connect(middleware.close_writer, signal=signals.spider_closed)
         # engine_stopped too: it still fires when the spider never opened or closed cleanly.
         crawler.signals.connect(middleware.close_writer, signal=signals.engine_stopped)
@@ -130,8 +135,16 @@ class WarcCaptureMiddleware:
         )
         return None
 
+    def start_pump(self) -> None:
+        """The event loop drives the writer process: every `flush_delay` it settles the answers
+        and sends the outbox, on the reactor thread (archive/warc_process.py: why no thread)."""
+        self._pump = create_looping_call(self.writer.pump)
+        self._pump.start(self.writer.flush_delay, now=False)
+
     def close_writer(self) -> None:
         """Drain, fsync and rename the open WARC file; copy the writer's counts to stats."""
+        if self._pump is not None and self._pump.running:
+            self._pump.stop()
         try:
             self.writer.close()
         except WarcWriteError as exc:
@@ -218,10 +231,11 @@ def exchange_from_capture(request: Request, response: Response, capture: WireCap
     block_body = capture.response_body
     if block_body == response.body:  # not chunked: keep one copy of the body, not two
         block_body = response.body
+    request_head, request_body = capture.request_parts()
     return Exchange(
         url=response.url,
-        request_head=capture.request_head,
-        request_body=capture.request_body,
+        request_head=request_head,
+        request_body=request_body,
         response_head=capture.response_head,
         response_block_body=block_body,
         # At 950 Scrapy's body is de-chunked but still content-encoded: the WARC payload.

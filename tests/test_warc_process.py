@@ -1,4 +1,7 @@
-"""archive.warc_process: the WARC writer in a child process, fed in batches."""
+"""archive.warc_process: the WARC writer in a child process, fed in batches.
+
+What it shares with the thread writer (closing, bad input, an unwritable directory) is
+tested for both in tests/test_warc_writer.py."""
 from __future__ import annotations
 
 import time
@@ -10,9 +13,9 @@ import pytest
 import archive.warc_process as warc_process
 from archive.warc import RecordLocation, RevisitProfile, WarcWriteError
 from archive.warc_process import WarcWriterProcess
-from tests.test_warc_writer import INFO, PLAIN, Exchange, _fields, exchange_n, read_members, warcio_check
+from tests.test_warc_writer import INFO, PLAIN, exchange_n, read_members, warcio_check
 
-NEVER = 3600.0  # a flush delay no test waits for: only close(), flush() or the outbox limit send
+NEVER = 3600.0  # an I/O thread that never wakes by itself: only close(), flush() or the outbox limit send
 
 
 def writer_for(tmp_path: Path, **options) -> WarcWriterProcess:
@@ -23,6 +26,18 @@ def writer_for(tmp_path: Path, **options) -> WarcWriterProcess:
 def only_file(tmp_path: Path) -> Path:
     [path] = (tmp_path / "warc").glob("*.warc.gz")
     return path
+
+
+def wait_for_records_on_disk(tmp_path: Path, count: int) -> list:
+    """Members of the `.open` file once it holds `count` records (the child wrote them)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for path in (tmp_path / "warc").glob("*.open"):
+            members = read_members(path)
+            if len(members) >= count:
+                return members
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} records reached the disk")
 
 
 def test_batches_arrive_in_write_order_and_futures_resolve_without_close(tmp_path):
@@ -47,19 +62,21 @@ def test_close_sends_what_is_still_in_the_outbox(tmp_path):
     writer = writer_for(tmp_path, flush_delay=NEVER)
     futures = [writer.write_exchange(exchange_n(n)) for n in range(3)]
     time.sleep(0.2)
-    assert not any(future.done() for future in futures), "nothing is sent before the delay"
+    assert not list((tmp_path / "warc").glob("*.open")), "nothing is sent before the delay"
     writer.close()
     assert all(isinstance(future.result(timeout=0), RecordLocation) for future in futures)
     assert [m.type for m in read_members(only_file(tmp_path))] == ["warcinfo"] + ["request", "response"] * 3
 
 
-def test_flush_sends_at_once(tmp_path):
+def test_flush_sends_at_once_and_answers_wait_for_the_io_thread(tmp_path):
     writer = writer_for(tmp_path, flush_delay=NEVER)
     future = writer.write_exchange(PLAIN)
     writer.flush()
-    assert future.result(timeout=30).record_id == future.record_id
+    assert [m.type for m in wait_for_records_on_disk(tmp_path, 3)] == ["warcinfo", "request", "response"]
+    assert not future.done(), "the answer is read by the I/O thread, which has not woken"
     writer.flush()  # an empty outbox: nothing to do
     writer.close()
+    assert future.result(timeout=0).record_id == future.record_id
 
 
 def test_a_caller_past_the_outbox_limit_sends_itself(tmp_path, monkeypatch):
@@ -67,10 +84,11 @@ def test_a_caller_past_the_outbox_limit_sends_itself(tmp_path, monkeypatch):
     writer = writer_for(tmp_path, flush_delay=NEVER)
     small = writer.write_exchange(exchange_n(1, 1_000))
     time.sleep(0.2)
-    assert not small.done()
-    big = writer.write_exchange(exchange_n(2, 90_000))  # the outbox passes the limit: sent by this call
-    assert big.result(timeout=30) and small.result(timeout=0)
+    assert not list((tmp_path / "warc").glob("*.open")), "nothing sent below the limit"
+    writer.write_exchange(exchange_n(2, 90_000))  # the outbox passes the limit: sent by this call
+    assert len(wait_for_records_on_disk(tmp_path, 5)) == 5
     writer.close()
+    assert small.result(timeout=0)
 
 
 def test_revisit_and_metadata_go_through_the_child(tmp_path):
@@ -91,40 +109,110 @@ def test_revisit_and_metadata_go_through_the_child(tmp_path):
     assert members[5].get("WARC-Concurrent-To") == original.record_id
 
 
-def test_bad_input_is_refused_in_the_callers_thread(tmp_path):
-    writer = writer_for(tmp_path)
-    with pytest.raises(ValueError):
-        writer.write_exchange(Exchange(**{**_fields(PLAIN), "fetched_at": datetime(2025, 1, 1)}))
-    writer.write_exchange(PLAIN).result(timeout=30)  # still healthy
-    writer.close()
-
-
-def test_close_is_idempotent_and_later_writes_fail(tmp_path):
-    writer = writer_for(tmp_path)
-    writer.write_exchange(PLAIN)
-    writer.close()
-    writer.close()
-    with pytest.raises(WarcWriteError, match="closed"):
-        writer.write_exchange(PLAIN)
-    assert writer.stats.records == 3
-
-
-def test_a_dead_child_fails_pending_futures_and_later_writes(tmp_path):
+def test_a_dead_child_fails_what_it_never_wrote_and_close_says_so(tmp_path):
     writer = writer_for(tmp_path, flush_delay=NEVER)
-    writer.write_exchange(PLAIN)  # queued, never sent
-    pending = writer.write_exchange(exchange_n(1))
+    pending = writer.write_exchange(PLAIN)  # still in the outbox
     writer._process.kill()
     writer._process.join(10)
+    with pytest.raises(WarcWriteError, match="gone|exited unexpectedly"):
+        writer.close()
     with pytest.raises(WarcWriteError):
-        pending.result(timeout=30)
-    with pytest.raises(WarcWriteError):
-        writer.write_exchange(PLAIN)
+        pending.result(timeout=0)
+
+
+def test_the_io_thread_notices_a_dead_child_and_later_writes_fail(tmp_path):
+    writer = writer_for(tmp_path)
+    writer._process.kill()
+    writer._process.join(10)
+    accepted = []
+    deadline = time.monotonic() + 30
+    with pytest.raises(WarcWriteError, match="exited unexpectedly"):
+        while time.monotonic() < deadline:  # accepted until the I/O thread's next wake-up
+            accepted.append(writer.write_exchange(PLAIN))
+            time.sleep(0.01)
+    for future in accepted:
+        with pytest.raises(WarcWriteError):
+            future.result(timeout=30)
     with pytest.raises(WarcWriteError, match="exited unexpectedly"):
         writer.close()
 
 
-def test_unwritable_directory_fails_at_construction(tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    with pytest.raises(WarcWriteError, match="not writable"):
-        WarcWriterProcess(blocker / "warc")
+def test_a_caller_far_ahead_of_the_io_thread_never_deadlocks(tmp_path, monkeypatch):
+    """Many small batches sent by callers (outbox limit) while the I/O thread sleeps: the child's
+    answers pile up unread, which must not stop it reading jobs (it did, and the crawl hung)."""
+    monkeypatch.setattr(warc_process, "_OUTBOX_LIMIT", 1)  # every write sends its own batch
+    writer = writer_for(tmp_path, flush_delay=NEVER)
+    futures = [writer.write_exchange(exchange_n(n, 30)) for n in range(10_000)]
+    writer.close()
+    assert all(future.result(timeout=0) for future in futures)
+    assert writer.stats.records == 1 + 2 * 10_000
+
+
+def pump_until_done(writer: WarcWriterProcess, futures, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not all(future.done() for future in futures):
+        assert time.monotonic() < deadline, "answers never settled"
+        writer.pump()
+        time.sleep(0.01)
+
+
+def test_caller_driven_writer_has_no_thread_and_settles_in_pump(tmp_path):
+    import threading
+
+    before = set(threading.enumerate())
+    writer = writer_for(tmp_path, io_thread=False)
+    assert set(threading.enumerate()) == before, "io_thread=False starts no thread"
+    futures = [writer.write_exchange(exchange_n(n, 2_000)) for n in range(20)]
+    time.sleep(0.2)
+    assert not any(future.done() for future in futures), "nothing settles without pump()"
+    pump_until_done(writer, futures)
+    assert [future.result().record_id for future in futures] == [future.record_id for future in futures]
+    writer.close()
+    responses = [m for m in read_members(only_file(tmp_path)) if m.type == "response"]
+    assert [m.get("WARC-Record-ID") for m in responses] == [future.record_id for future in futures]
+
+
+def test_caller_driven_writes_pump_by_themselves_once_the_outbox_is_big(tmp_path):
+    writer = writer_for(tmp_path, io_thread=False)
+    for n in range(12):  # ~330 KB: past _PUMP_BYTES at the 10th write, sent without any pump() call
+        writer.write_exchange(exchange_n(n, 40_000))
+    assert len(wait_for_records_on_disk(tmp_path, 1 + 2 * 9)) >= 19
+    writer.close()  # sends the rest and waits for the file
+    assert writer.stats.records == 1 + 2 * 12
+
+
+def test_caller_driven_pump_notices_a_dead_child(tmp_path):
+    writer = writer_for(tmp_path, io_thread=False)
+    pending = writer.write_exchange(PLAIN)
+    writer._process.kill()
+    writer._process.join(10)
+    deadline = time.monotonic() + 30
+    while not pending.done() and time.monotonic() < deadline:
+        writer.pump()
+        time.sleep(0.01)
+    with pytest.raises(WarcWriteError):
+        pending.result(timeout=0)
+    with pytest.raises(WarcWriteError):
+        writer.write_exchange(PLAIN)
+    with pytest.raises(WarcWriteError):
+        writer.close()
+
+
+def test_caller_driven_deadlock_free_under_the_outbox_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(warc_process, "_OUTBOX_LIMIT", 1)  # every write waits until it is in the pipe
+    writer = writer_for(tmp_path, io_thread=False)
+    futures = [writer.write_exchange(exchange_n(n, 30)) for n in range(10_000)]
+    writer.close()
+    assert all(future.result(timeout=0) for future in futures)
+
+
+def test_caller_driven_blocking_wait_starts_the_io_thread_instead_of_hanging(tmp_path):
+    writer = writer_for(tmp_path, io_thread=False)
+    future = writer.write_exchange(PLAIN)
+    assert future.result(timeout=30).record_id == future.record_id  # nobody pumps: must not hang
+    assert writer._io is not None and writer._io.is_alive()
+    later = writer.write_exchange(exchange_n(1))
+    assert later.result(timeout=30)
+    writer.pump()  # a no-op now
+    writer.close()
+    assert writer.stats.records == 5

@@ -455,13 +455,26 @@ def test_revisit_and_metadata_are_written(tmp_path):
     assert check.returncode == 0, check.stdout
 
 
-def test_close_is_idempotent_and_later_writes_fail(tmp_path):
-    writer = writer_for(tmp_path)
+def both_writers(tmp_path: Path, kind: str):
+    """The thread writer, or the process writer (archive/warc_process.py): one contract."""
+    if kind == "thread":
+        return writer_for(tmp_path)
+    from archive.warc_process import WarcWriterProcess
+    return WarcWriterProcess(tmp_path / "warc", prefix="test", info=INFO)
+
+
+WRITER_KINDS = pytest.mark.parametrize("kind", ["thread", "process"])
+
+
+@WRITER_KINDS
+def test_close_is_idempotent_and_later_writes_fail(tmp_path, kind):
+    writer = both_writers(tmp_path, kind)
     writer.write_exchange(PLAIN)
     writer.close()
     writer.close()
     with pytest.raises(WarcWriteError, match="closed"):
         writer.write_exchange(PLAIN)
+    assert writer.stats.records == 3
 
 
 def test_close_without_records_leaves_no_file(tmp_path):
@@ -470,11 +483,12 @@ def test_close_without_records_leaves_no_file(tmp_path):
     assert list((tmp_path / "warc").iterdir()) == []
 
 
-def test_unwritable_directory_fails_at_construction(tmp_path):
+@WRITER_KINDS
+def test_unwritable_directory_fails_at_construction(tmp_path, kind):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     with pytest.raises(WarcWriteError, match="not writable"):
-        WarcWriter(blocker / "warc")
+        both_writers(blocker, kind)
 
 
 class _FullDisk:
@@ -518,8 +532,9 @@ def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
     assert [p.suffix for p in (tmp_path / "warc").iterdir()] == [".open"]
 
 
-def test_bad_input_is_refused_in_the_callers_thread(tmp_path):
-    writer = writer_for(tmp_path)
+@WRITER_KINDS
+def test_bad_input_is_refused_in_the_callers_thread(tmp_path, kind):
+    writer = both_writers(tmp_path, kind)
     with pytest.raises(ValueError):
         writer.write_exchange(Exchange(**{**_fields(PLAIN), "fetched_at": datetime(2025, 1, 1)}))
     with pytest.raises(ValueError):
@@ -569,3 +584,21 @@ def test_writes_happen_off_the_calling_thread(tmp_path, monkeypatch):
 
 def test_digest_helper_matches_hashlib():
     assert warc_digest(b"he", b"llo") == sha1_b32(b"hello")
+
+
+def test_record_ids_are_unique_uuid4_urns_and_a_forked_child_draws_its_own():
+    import os
+
+    from archive.warc import new_record_id
+
+    ids = [new_record_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"<urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}>", i)
+               for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child writes its next id; without a re-seed it would equal the parent's next
+        os.write(write, new_record_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 100).decode() != new_record_id()
