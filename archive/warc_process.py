@@ -285,7 +285,7 @@ class WarcWriterProcess(_WriterBase):
                 try:
                     self._unsent += _frame(("jobs", batch))
                 except Exception as exc:  # a job that would not pickle: it fails, the archive goes on
-                    self._fail(batch, exc, fatal=False)
+                    self._fail_jobs(batch, exc)
                 self._framed_bytes += size
             self._write_unsent(block=block or len(self._unsent) >= _OUTBOX_LIMIT)
 
@@ -302,21 +302,26 @@ class WarcWriterProcess(_WriterBase):
                 continue
             except OSError as exc:  # EPIPE: the child is gone
                 self._unsent.clear()
-                self._fail(list(self._outbox), exc, fatal=True)
+                with self._lock:
+                    if self._error is None:
+                        self._error = WarcWriteError(f"the WARC writer process is gone: {exc!r}")
+                self._fail_pending()
                 return
             del self._unsent[:written]
 
-    def _fail(self, batch: list[tuple], exc: Exception, *, fatal: bool) -> None:
-        error: Exception = WarcWriteError(f"the WARC writer process is gone: {exc!r}") if fatal else exc
-        with self._lock:
-            if fatal and self._error is None:
-                self._error = error
-            failed = list(self._futures.values()) if fatal else [self._futures.pop(job[1], None) for job in batch]
-            if fatal:
-                self._futures = {}
-        for future in failed:
+    def _fail_jobs(self, batch: list[tuple], exc: Exception) -> None:
+        """These jobs failed on their own (they would not pickle); the archive goes on."""
+        for job in batch:
+            future = self._futures.pop(job[1], None)
             if future is not None:
-                _settle(future, error=error)
+                _settle(future, error=exc)
+
+    def _fail_pending(self) -> None:
+        """Fail every future not answered yet, with the writer's error."""
+        with self._lock:
+            pending, self._futures = list(self._futures.values()), {}
+        for future in pending:
+            _settle(future, error=self._error or WarcWriteError("the WARC writer process has stopped"))
 
     def _wait_until_ready(self) -> str | None:
         """The child's first word: None when it is ready, else why it could not start."""
@@ -391,9 +396,7 @@ class WarcWriterProcess(_WriterBase):
             if self._error is None and not self._finished_cleanly:
                 code = self._process.exitcode if not self._process.is_alive() else None
                 self._error = WarcWriteError(f"the WARC writer process exited unexpectedly (exit code {code})")
-            pending, self._futures = list(self._futures.values()), {}
-        for future in pending:
-            _settle(future, error=self._error or WarcWriteError("the WARC writer process has stopped"))
+        self._fail_pending()
         self._results.close()
         self._finished.set()
 

@@ -66,14 +66,6 @@ class WireCapture:
     def request_bytes(self) -> bytes:
         return b"".join(self._sent)
 
-    @property
-    def request_head(self) -> bytes:
-        return self.request_parts()[0]
-
-    @property
-    def request_body(self) -> bytes:
-        return self.request_parts()[1]
-
     def request_parts(self) -> tuple[bytes, bytes]:
         """(head, body) of the request as written, joined and split once."""
         data = self.request_bytes
