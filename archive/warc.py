@@ -22,13 +22,13 @@ import random
 import re
 import socket
 import threading
-import uuid
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
 
 from .writable import ensure_writable_dir, fsync_directory
@@ -85,6 +85,15 @@ class Exchange:
     # WARC-Truncated reason when the body is known to be incomplete.
     truncated: str | None = None
 
+    def __reduce__(self):
+        # Pickled on the crawler's event loop for the writer process: the fields as one tuple
+        # (C code) instead of the dataclass's generic __getstate__ (Python, measured 7.5 vs
+        # 2.8 µs a page).
+        return (Exchange, _exchange_fields(self))
+
+
+_exchange_fields = attrgetter(*(f.name for f in fields(Exchange)))
+
 
 @dataclass(frozen=True, slots=True)
 class RecordLocation:
@@ -95,6 +104,13 @@ class RecordLocation:
     length: int
     record_id: str
     payload_digest: str | None = None
+
+    def __reduce__(self):
+        # One per page comes back from the writer process: as cheap to unpickle as a tuple.
+        return (RecordLocation, _location_fields(self))
+
+
+_location_fields = attrgetter(*(f.name for f in fields(RecordLocation)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +174,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_record_ids.seed)
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))  # version and variant bits
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
 def new_record_id() -> str:
-    return f"<urn:uuid:{uuid.UUID(int=_record_ids.getrandbits(128), version=4)}>"
+    """`<urn:uuid:…>` of a random (version 4) UUID, as `uuid.uuid4()` would format it, in a third
+    of the time (one per page on the crawler's event loop)."""
+    h = "%032x" % (_record_ids.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET)
+    return f"<urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}>"
 
 
 def utc_now() -> datetime:

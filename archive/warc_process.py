@@ -58,9 +58,11 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import itertools
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import select
 import signal
@@ -69,7 +71,6 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,7 @@ _FLUSH_DELAY = 0.02  # seconds between pumps (I/O thread or caller): sends the o
 _PUMP_BYTES = 256 << 10  # caller-driven: a write that brings the outbox to this size pumps
 _OUTBOX_LIMIT = 8 << 20  # bytes not yet in the pipe past which a caller waits: backpressure, not memory
 _F_SETPIPE_SZ = 1031
+_IOV_MAX = 512  # buffers per writev (Linux allows 1024)
 _START_TIMEOUT = 60.0
 
 
@@ -108,13 +110,15 @@ def _grow_pipe(connection) -> None:
         pass
 
 
-def _frame(message: tuple) -> bytes:
+def _frame(message: tuple) -> tuple[bytes, bytes]:
     """`message` as `multiprocessing.Connection.recv` reads it (its length, then the pickle):
-    written by hand so a write can stop when the pipe is full and go on later."""
-    data = ForkingPickler.dumps(message)
+    written by hand so a write can stop when the pipe is full and go on later. Two buffers,
+    for one `os.writev`: joining them would copy every page once more on the event loop.
+    Plain pickle: jobs carry no file descriptors, which is all ForkingPickler would add."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     size = len(data)
     head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-    return head + bytes(data)
+    return head, data
 
 
 class WarcWriterProcess(_WriterBase):
@@ -159,7 +163,8 @@ class WarcWriterProcess(_WriterBase):
         self._outbox: deque[tuple[tuple, int]] = deque()  # (job, bytes)
         self._queued_bytes = 0  # written by callers only (under _lock)
         self._framed_bytes = 0  # of those, taken out of the outbox (under _send_lock)
-        self._unsent = bytearray()  # framed batches not yet in the pipe (under _send_lock)
+        self._unsent: deque[bytes | memoryview] = deque()  # framed, not yet in the pipe (under _send_lock)
+        self._unsent_bytes = 0
         self._futures: dict[str, RecordFuture] = {}
         self._answers_lock = threading.Lock()  # one reader of the answer pipe at a time
         self._ended = False
@@ -261,11 +266,13 @@ class WarcWriterProcess(_WriterBase):
             self._futures[record_id] = future  # before sending: the answer may come at once
             self._outbox.append((message, size))
             self._queued_bytes += size
-            backlog = self._queued_bytes - self._framed_bytes + len(self._unsent)
+            backlog = self._queued_bytes - self._framed_bytes + self._unsent_bytes
         if backlog >= _OUTBOX_LIMIT:
             self._write_out(block=True)
-        elif self._io is None and (backlog >= _PUMP_BYTES or self._answers_waiting()):
-            self.pump()  # answers settle soon after the child wrote them: the crawl state follows
+        elif self._io is None and backlog >= _PUMP_BYTES:
+            # Not on every answer that waits: that made batches of ~1.6 pages in a crawl, and a
+            # pipe write per batch. Answers wait for the next pump (every flush_delay) instead.
+            self.pump()
         return future
 
     # --- the pipe to the child ---
@@ -283,18 +290,24 @@ class WarcWriterProcess(_WriterBase):
                 size += job_size
             if batch:
                 try:
-                    self._unsent += _frame(("jobs", batch))
+                    self._add_unsent(_frame(("jobs", batch)))
                 except Exception as exc:  # a job that would not pickle: it fails, the archive goes on
                     self._fail_jobs(batch, exc)
                 self._framed_bytes += size
-            self._write_unsent(block=block or len(self._unsent) >= _OUTBOX_LIMIT)
+            self._write_unsent(block=block or self._unsent_bytes >= _OUTBOX_LIMIT)
+
+    def _add_unsent(self, buffers: Iterable[bytes]) -> None:
+        """Called with _send_lock held."""
+        for buffer in buffers:
+            self._unsent.append(buffer)
+            self._unsent_bytes += len(buffer)
 
     def _write_unsent(self, *, block: bool) -> None:
         """Called with _send_lock held."""
         fd = self._jobs.fileno()
         while self._unsent:
             try:
-                written = os.write(fd, self._unsent)
+                written = os.writev(fd, list(itertools.islice(self._unsent, _IOV_MAX)))
             except BlockingIOError:
                 if not block:
                     return
@@ -302,12 +315,19 @@ class WarcWriterProcess(_WriterBase):
                 continue
             except OSError as exc:  # EPIPE: the child is gone
                 self._unsent.clear()
+                self._unsent_bytes = 0
                 with self._lock:
                     if self._error is None:
                         self._error = WarcWriteError(f"the WARC writer process is gone: {exc!r}")
                 self._fail_pending()
                 return
-            del self._unsent[:written]
+            self._unsent_bytes -= written
+            while written:  # drop what went out; the rest of a buffer cut short stays, as a view
+                head = self._unsent[0]
+                if written < len(head):
+                    self._unsent[0] = memoryview(head)[written:]
+                    break
+                written -= len(self._unsent.popleft())
 
     def _fail_jobs(self, batch: list[tuple], exc: Exception) -> None:
         """These jobs failed on their own (they would not pickle); the archive goes on."""
@@ -339,7 +359,7 @@ class WarcWriterProcess(_WriterBase):
         with self._send_lock:
             if self._error is not None:
                 return  # the child is gone
-            self._unsent += _frame(("close",))
+            self._add_unsent(_frame(("close",)))
             self._write_unsent(block=True)
         with self._answers_lock:
             self._take_answers(block=True)

@@ -174,11 +174,16 @@ def test_killed_run_resumes_without_losing_or_refetching(tmp_path):
         reader.close()
         left_open = list((out / "warc").glob("*.warc.gz.open"))
         assert len(left_open) == 1
-        archived_in_killed_run = {canonical_url(r["uri"]) for r in records(out / "warc", "*.warc.gz.open")
-                                  if r["type"] in ("response", "revisit") and "-post" in (r["uri"] or "")}
+        archived_order = [canonical_url(r["uri"]) for r in records(out / "warc", "*.warc.gz.open")
+                          if r["type"] in ("response", "revisit") and "-post" in (r["uri"] or "")]
+        archived_in_killed_run = set(archived_order)
         # state never runs ahead of the archive
         assert refreshed <= archived_in_killed_run
-        assert len(archived_in_killed_run - refreshed) <= 2  # at most the records in flight at the kill
+        # It lags behind it only by the last records written, whose locations had not come back
+        # from the writer process yet: within ~2 pumps (40 ms), here at a few ms a page.
+        not_recorded = [url for url in archived_order if url not in refreshed]
+        assert not_recorded == archived_order[len(archived_order) - len(not_recorded):], "a hole in the state"
+        assert len(not_recorded) <= 20
 
         site.delay = 0
         with site.lock:
