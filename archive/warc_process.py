@@ -110,15 +110,40 @@ def _grow_pipe(connection) -> None:
         pass
 
 
-def _frame(message: tuple) -> tuple[bytes, bytes]:
-    """`message` as `multiprocessing.Connection.recv` reads it (its length, then the pickle):
-    written by hand so a write can stop when the pipe is full and go on later. Two buffers,
-    for one `os.writev`: joining them would copy every page once more on the event loop.
-    Plain pickle: jobs carry no file descriptors, which is all ForkingPickler would add."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    size = len(data)
-    head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-    return head, data
+def _frame(message: tuple) -> list:
+    """`message` as the buffers of one `os.writev` (read back by `_read_frame`): a head with the
+    sizes, the pickle, then the page bodies as they are. Pickle protocol 5 leaves the bodies
+    out of band (`Exchange.__reduce_ex__`), so the event loop copies each page once, into the
+    pipe, not also into the pickle. Written by hand, not with `Connection.send`, so a write can
+    stop when the pipe is full and go on later."""
+    bodies: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(message, protocol=5, buffer_callback=bodies.append)
+    raws = [body.raw() for body in bodies]
+    head = struct.pack(f"!QI{len(raws)}Q", len(data), len(raws), *map(len, raws))
+    return [head, data, *raws]
+
+
+def _read_frame(fd: int) -> tuple:
+    """The message `_frame` wrote; EOFError when the writing end is closed."""
+    size, count = struct.unpack("!QI", _read_exactly(fd, 12))
+    lengths = struct.unpack(f"!{count}Q", _read_exactly(fd, 8 * count)) if count else ()
+    data = _read_exactly(fd, size)
+    return pickle.loads(data, buffers=[_read_exactly(fd, length) for length in lengths])
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    data = os.read(fd, size)  # a pipe read of one body usually returns all of it: no copy
+    if len(data) == size:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        if not data:
+            raise EOFError("the WARC job pipe closed mid-message" if got else "the WARC job pipe closed")
+        data = os.read(fd, size - got)
+        parts.append(data)
+        got += len(data)
+    return b"".join(parts)
 
 
 class WarcWriterProcess(_WriterBase):
@@ -548,7 +573,7 @@ def _child_main(jobs, results, config: dict[str, Any]) -> None:
     try:
         while True:
             try:
-                message = jobs.recv()
+                message = _read_frame(jobs.fileno())
             except (EOFError, OSError):
                 break  # the parent died: write what arrived, then close below
             if message[0] == "close":

@@ -44,8 +44,8 @@ def measure(pages: int = 200, rounds: int = 10, writer: str = "process") -> dict
             request = Request(url)
             capture = WireCapture()
             capture._sent.append(REQUEST)
-            capture.response_head = HEAD % len(body)
-            capture._body_parts.append(body)
+            capture.head_complete(HEAD % len(body))
+            capture.body_received(body)
             request.meta[CAPTURE_META_KEY] = capture
             exchanges.append((request, HtmlResponse(url, status=200, body=body, request=request)))
     started = time.process_time()

@@ -50,15 +50,17 @@ TESTED_VERSIONS = {"Scrapy": "2.19.0", "Twisted": "26.10.0"}
 class WireCapture:
     """The bytes of one HTTP exchange as they crossed the connection (after TLS)."""
 
-    __slots__ = ("started_at", "_sent", "_head_lines", "_body_parts", "_body_excess",
-                 "response_head", "interim_heads")
+    __slots__ = ("started_at", "_sent", "_head_lines", "_body_parts", "_body_length", "_body_excess",
+                 "_keep_body", "response_head", "interim_heads")
 
     def __init__(self) -> None:
         self.started_at = datetime.now(timezone.utc)
         self._sent: list[bytes] = []
         self._head_lines: list[bytes] = []
-        self._body_parts: list[bytes] = []
+        self._body_parts: list[bytes] = []  # kept only when the body is sent chunked (see head_complete)
+        self._body_length = 0
         self._body_excess = 0  # bytes read past the end of the body (the next message's)
+        self._keep_body = True
         self.response_head: bytes | None = None  # set once the final head is complete
         self.interim_heads: list[bytes] = []
 
@@ -72,11 +74,28 @@ class WireCapture:
         end = data.find(b"\r\n\r\n")
         return (data, b"") if end < 0 else (data[: end + 4], data[end + 4 :])
 
-    @property
-    def response_body(self) -> bytes:
-        """The body as sent: still chunked (extensions, trailers) and content-encoded."""
+    def head_complete(self, head: bytes) -> None:
+        """The final response head arrived. Unless it says `chunked`, the body as sent is the
+        body Scrapy gets (no transfer coding), so only its length is kept: a second copy of
+        every page would cost the event loop a join and a compare (measured in a crawl)."""
+        self.response_head = head
+        self._keep_body = b"chunked" in head.lower()
+
+    def body_received(self, data: bytes) -> None:
+        if self._keep_body:
+            self._body_parts.append(data)
+        self._body_length += len(data)
+
+    def block_body(self, payload: bytes) -> bytes | None:
+        """The body as sent (still chunked, with extensions and trailers, still content-encoded),
+        given Scrapy's transfer-decoded body; None if the two cannot be the same exchange."""
+        length = self._body_length - self._body_excess
+        if not self._keep_body:
+            return payload if len(payload) == length else None
         body = b"".join(self._body_parts)
-        return body[: len(body) - self._body_excess] if self._body_excess else body
+        if self._body_excess:
+            body = body[:length]
+        return payload if body == payload else body  # one copy, not two, when they are the same
 
     @property
     def status(self) -> int | None:
@@ -133,13 +152,13 @@ class _CapturingHTTPClientParser(_LenientHTTPClientParser):
             # Twisted drops a 1xx and parses on; without this it would glue onto the final head.
             self.capture.interim_heads.append(head)
         else:
-            self.capture.response_head = head
+            self.capture.head_complete(head)
             # Before super(): it fires the response Deferred, which reaches the agent.
             self.response._warc_capture = self.capture
         super().allHeadersReceived()
 
     def rawDataReceived(self, data: bytes) -> None:  # noqa: N802
-        self.capture._body_parts.append(data)
+        self.capture.body_received(data)
         super().rawDataReceived(data)
 
     def _finished(self, rest: bytes) -> None:

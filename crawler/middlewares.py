@@ -233,9 +233,9 @@ def exchange_from_capture(request: Request, response: Response, capture: WireCap
     """The exact exchange the capturing handler teed, or None when there is no usable capture."""
     if capture is None or capture.status != response.status:
         return None
-    block_body = capture.response_body
-    if block_body == response.body:  # not chunked: keep one copy of the body, not two
-        block_body = response.body
+    block_body = capture.block_body(response.body)
+    if block_body is None:
+        return None
     request_head, request_body = capture.request_parts()
     return Exchange(
         url=response.url,

@@ -28,6 +28,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.capture import CAPTURE_META_KEY, WireCapture
 from crawler.middlewares import (
     WarcCaptureMiddleware,
     reconstructed_request_head,
@@ -562,3 +563,27 @@ def test_unchanged_payload_and_304_become_revisits(middleware, tmp_path):
     assert members[ids[1]].get("WARC-Profile").endswith("server-not-modified")
     assert members[ids[0]].get("WARC-Refers-To") == "<urn:uuid:orig>"
     assert middleware.stats.get_value("warc/revisits") == 2
+
+
+def test_an_identity_body_is_kept_once_and_checked_by_length():
+    capture = WireCapture()
+    capture.head_complete(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
+    capture.body_received(b"body")
+    payload = b"body"
+    assert capture.block_body(payload) is payload and not capture._body_parts
+    assert capture.block_body(b"bod") is None  # not the body that crossed the wire: not trusted
+    chunked = WireCapture()
+    chunked.head_complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n")
+    chunked.body_received(b"4\r\nbody\r\n0\r\n\r\n")
+    assert chunked.block_body(b"body") == b"4\r\nbody\r\n0\r\n\r\n"
+
+
+def test_a_capture_that_does_not_match_the_response_is_rebuilt_not_trusted(middleware):
+    request = Request("http://example.com/page")
+    capture = WireCapture()
+    capture._sent.append(b"GET /page HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    capture.head_complete(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+    capture.body_received(b"other")
+    request.meta[CAPTURE_META_KEY] = capture
+    middleware.process_response(request, HtmlResponse(request.url, body=b"<p>page</p>", request=request))
+    assert middleware.stats.get_value("warc/reconstructed_heads") == 1

@@ -4,6 +4,9 @@ What it shares with the thread writer (closing, bad input, an unwritable directo
 tested for both in tests/test_warc_writer.py."""
 from __future__ import annotations
 
+import os
+import pickle
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import archive.warc_process as warc_process
-from archive.warc import RecordLocation, RevisitProfile, WarcWriteError
+from archive.warc import Exchange, RecordLocation, RevisitProfile, WarcWriteError
 from archive.warc_process import WarcWriterProcess
 from tests.test_warc_writer import INFO, PLAIN, exchange_n, read_members, warcio_check
 
@@ -216,3 +219,48 @@ def test_caller_driven_blocking_wait_starts_the_io_thread_instead_of_hanging(tmp
     writer.pump()  # a no-op now
     writer.close()
     assert writer.stats.records == 5
+
+
+def big_exchanges() -> list[Exchange]:
+    """One with the payload as its block (not chunked), one chunked, one too small to go out of band."""
+    base = exchange_n(1)
+    body = b"<p>page</p>" * 1000
+    return [Exchange(base.url, base.request_head, b"", base.response_head, body, body, "127.0.0.1", base.fetched_at),
+            Exchange(base.url, base.request_head, b"", base.response_head, b"2710\r\n" + body + b"\r\n0\r\n\r\n",
+                     body, None, base.fetched_at, truncated="length"),
+            base]
+
+
+@pytest.mark.parametrize("protocol", range(2, pickle.HIGHEST_PROTOCOL + 1))
+def test_an_exchange_pickles_alike_at_every_protocol(protocol):
+    for exchange in big_exchanges():
+        copy = pickle.loads(pickle.dumps(exchange, protocol))
+        assert copy == exchange and type(copy.payload) is bytes
+        assert (copy.payload is copy.response_block_body) == (exchange.payload is exchange.response_block_body)
+
+
+def test_a_frame_sends_each_body_once_out_of_band_and_reads_back_in_pieces():
+    exchanges = big_exchanges()
+    buffers = warc_process._frame(("jobs", [("exchange", str(n), e) for n, e in enumerate(exchanges)]))
+    sizes = [len(b) for b in buffers]
+    body = len(exchanges[0].payload)
+    # head, pickle, then the shared body once, the chunked block and its payload
+    assert sizes[2:] == [body, len(exchanges[1].response_block_body), body] and sizes[1] < 1000
+    read, write = os.pipe()
+    data = b"".join(bytes(b) for b in buffers)
+
+    def dribble():  # small writes: the reader must put every part together
+        for start in range(0, len(data), 777):
+            os.write(write, data[start:start + 777])
+            time.sleep(0.0005)
+        os.close(write)
+
+    writer = threading.Thread(target=dribble)
+    writer.start()
+    kind, jobs = warc_process._read_frame(read)
+    writer.join()
+    assert kind == "jobs" and [job[2] for job in jobs] == exchanges
+    assert jobs[0][2].payload is jobs[0][2].response_block_body
+    with pytest.raises(EOFError):
+        warc_process._read_frame(read)
+    os.close(read)
