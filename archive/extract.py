@@ -56,7 +56,11 @@ __all__ = [
     "Article",
     "extract_article",
     "analyse_page",
+    "parse_page",
+    "ParsedPage",
+    "article_of",
     "page_links",
+    "followable",
     "NOT_FOLLOWED",
     "render_seed_text",
     "decode_html",
@@ -757,6 +761,24 @@ def analyse_page(html: bytes | str, url: str, hints: ExtractionHints | None = No
     like Scrapy's `response.urljoin`), in selector order then document order,
     without `#`, `javascript:`, `mailto:` and `tel:` targets.
     """
+    page = parse_page(html, url, encoding=encoding)
+    if page.tree is None:
+        return page.article, []
+    links = page_links(page.tree, page.base_url, link_selectors)
+    return article_of(page, hints, extract=extract), links
+
+
+@dataclass
+class ParsedPage:
+    """A page decoded and parsed once, for everything read from it (article, links, topic text)."""
+
+    article: Article  # URL, canonical URL, encoding; `reason` when there is no tree
+    tree: etree._Element | None
+    base_url: str  # what relative links resolve against: the page's `<base href>`, else its URL
+
+
+def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> ParsedPage:
+    """Decode and parse a page; never raises for bad content (`tree` None, `article.reason` why)."""
     try:
         canonical = canonicalise(url)
     except ValueError:
@@ -766,18 +788,24 @@ def analyse_page(html: bytes | str, url: str, hints: ExtractionHints | None = No
         text, article.encoding = decode_html(html, encoding)
     except _Undecodable as exc:
         article.reason = str(exc)
-        return article, []
+        return ParsedPage(article, None, url)
     try:
         tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (etree.ParserError, ValueError) as exc:
         article.reason = f"unparseable HTML ({exc})"
-        return article, []
+        return ParsedPage(article, None, url)
     base = tree.find(".//base[@href]")
-    links = page_links(tree, urljoin(url, base.get("href").strip()) if base is not None else url, link_selectors)
+    return ParsedPage(article, tree, urljoin(url, base.get("href").strip()) if base is not None else url)
+
+
+def article_of(page: ParsedPage, hints: ExtractionHints | None, *, extract: bool = True) -> Article:
+    """The parsed page's article; `extract=False` (links only) says it was not extracted."""
+    if page.tree is None:
+        return page.article
     if not extract:
-        article.reason = "not extracted (links only)"
-        return article, links
-    return _extract_tree(article, tree, url, hints), links
+        page.article.reason = "not extracted (links only)"
+        return page.article
+    return _extract_tree(page.article, page.tree, page.article.url, hints)
 
 
 def page_links(tree: etree._Element, base_url: str, selectors: Iterable[str]) -> list[str]:
@@ -785,13 +813,21 @@ def page_links(tree: etree._Element, base_url: str, selectors: Iterable[str]) ->
     links: list[str] = []
     for selector in selectors:
         for el in _compiled(selector)(tree):
-            href = (el.get("href") or "").strip()
-            if href and not href.startswith(NOT_FOLLOWED):
-                links.append(urljoin(base_url, href))
+            url = followable(el.get("href"), base_url)
+            if url is not None:
+                links.append(url)
     return links
 
 
 NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")  # hrefs that lead to no page
+
+
+def followable(href: str | None, base_url: str) -> str | None:
+    """The absolute URL an href leads to, or None for no page (empty, `#`, `javascript:` ...)."""
+    href = (href or "").strip()
+    if not href or href.startswith(NOT_FOLLOWED):
+        return None
+    return urljoin(base_url, href)
 
 
 def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None) -> Article:

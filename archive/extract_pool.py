@@ -13,7 +13,8 @@ import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .corpus import Fingerprint, fingerprint_article
-from .extract import Article, ExtractionHints, analyse_page, extract_article
+from .extract import Article, ExtractionHints, article_of, extract_article, parse_page
+from .reading import PageReading, ReadSpec, read_parsed
 
 
 def default_workers() -> int:
@@ -25,15 +26,19 @@ def _extract(body: bytes, url: str, hints: ExtractionHints | None, encoding: str
 
 
 def _analyse(body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,
-             link_selectors: tuple[str, ...], extract: bool) -> tuple[Article, Fingerprint | None, list[str]]:
-    article, links = analyse_page(body, url, hints, encoding=encoding, link_selectors=link_selectors,
-                                  extract=extract)
-    return article, fingerprint_article(article) if article.is_article else None, links
+             spec: ReadSpec, extract: bool) -> tuple[Article | None, Fingerprint | None, PageReading]:
+    """One parse: what the spider reads of the page (`spec`), then, when asked, its article."""
+    page = parse_page(body, url, encoding=encoding)
+    reading = read_parsed(page, spec, hints)  # before extraction, on the untouched tree
+    if not extract:
+        return None, None, reading
+    article = article_of(page, hints)
+    return article, fingerprint_article(article) if article.is_article else None, reading
 
 
 def _extract_with_fingerprint(body: bytes, url: str, hints: ExtractionHints | None,
                               encoding: str | None) -> tuple[Article, Fingerprint | None]:
-    article, fingerprint, _ = _analyse(body, url, hints, encoding, (), True)
+    article, fingerprint, _ = _analyse(body, url, hints, encoding, ReadSpec(), True)
     return article, fingerprint
 
 
@@ -47,7 +52,7 @@ class ExtractionPool:
             # forkserver, not fork: the caller has threads (WARC writer, Twisted
             # pool) and forking a threaded process can copy held locks.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["archive.extract", "archive.corpus"])
+            context.set_forkserver_preload(["archive.extract", "archive.reading", "archive.corpus"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
 
     def submit(self, body: bytes, url: str, hints: ExtractionHints | None,
@@ -61,10 +66,11 @@ class ExtractionPool:
         return self._run(_extract_with_fingerprint, body, url, hints, encoding)
 
     def submit_page(self, body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,
-                    link_selectors: tuple[str, ...], *, extract: bool = True) -> Future:
-        """Future of `(Article, Fingerprint | None, links)` from one parse of the page: what a crawl
-        needs of an article page (`extract=False`: of a listing page, the links alone)."""
-        return self._run(_analyse, body, url, hints, encoding, tuple(link_selectors), extract)
+                    spec: ReadSpec, *, extract: bool = True) -> Future:
+        """Future of `(Article | None, Fingerprint | None, PageReading)` from one parse of the page:
+        what a crawl needs of it, the article only with `extract` (a listing or an unchanged page:
+        None), `spec` what the spider decides with (archive/reading.py)."""
+        return self._run(_analyse, body, url, hints, encoding, spec, extract)
 
     def _run(self, function, *args) -> Future:
         if self._executor is None:

@@ -5,6 +5,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+# Signal (kwargs: seq): the spider numbered a page (`ArticlePage.seq`) but will not emit it (judged
+# off topic after the worker read it); the corpus writer must not wait for that number.
+SEQ_RELEASED = object()
+
 
 @dataclass
 class ArticlePage:

@@ -24,6 +24,7 @@ from twisted.internet.threads import deferToThread
 from archive.corpus import Corpus, CorpusError
 from archive.extract_pool import ExtractionPool
 from crawler.arguments import DEFAULT_SEEDS
+from crawler.items import SEQ_RELEASED
 from crawler.ordered import OrderedExecutor
 from crawler.sites import profile_for
 from crawler.workers import extraction_pool, wait_for
@@ -87,6 +88,7 @@ class CorpusPipeline:
         # An item dropped or failed anywhere before us must not hold up the ones after it.
         crawler.signals.connect(pipeline._left_early, signal=signals.item_dropped)
         crawler.signals.connect(pipeline._left_early, signal=signals.item_error)
+        crawler.signals.connect(pipeline._released, signal=SEQ_RELEASED)  # nor one never emitted
         return pipeline
 
     def close_spider(self, spider=None):
@@ -97,6 +99,9 @@ class CorpusPipeline:
         adapter = ItemAdapter(item)
         if adapter.get("corpus_file") is None and not adapter.get("extra", {}).get("corpus_seen"):
             self.writer.skip(adapter.get("seq"))
+
+    def _released(self, seq, **kwargs):
+        self.writer.skip(seq)
 
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)

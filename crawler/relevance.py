@@ -1,7 +1,9 @@
 """Staying on topic: which fetched pages are kept and which of their links are followed.
 
 The spider asks this module two questions when a topic profile is set
-(`-a topic=auto|FILE`; `archive/topic.py` does the scoring):
+(`-a topic=auto|FILE`; `archive/topic.py` does the scoring). Both work on
+plain strings, read from the page by archive/reading.py (in the extraction
+worker, from the parse that also extracts the article, or in the reactor):
 
 * `judge_page`: is this article page on topic (its title, lead and body
   paragraphs score at least the threshold)? Off-topic pages stay in the WARC
@@ -25,10 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parsel import Selector
-
 from archive.topic import LISTING_THRESHOLD, TopicProfile, enough_text
-from crawler.sites import SiteProfile
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link is dropped only below half the anchor threshold
 
@@ -51,37 +50,14 @@ class Link:
     score: float
 
 
-def page_text(selector: Selector, site: SiteProfile) -> str:
-    """Title, lead and body paragraphs, found with the site's extraction selectors."""
-    hints = site.extraction
-    parts: list[str] = []
-    for group in (hints.title or ("h1",), hints.lead):
-        for css in group:
-            found = selector.css(css)
-            if found:
-                parts.append(" ".join(found[0].xpath(".//text()").getall()))
-                break
-    body = next((found for css in hints.body if (found := selector.css(css))), None)
-    scope = body[0] if body else selector
-    parts.extend(" ".join(p.xpath(".//text()").getall()) for p in scope.css("p"))
-    if not parts[0:1] or not parts[0].strip():
-        parts.insert(0, " ".join(selector.css("title::text").getall()))
-    return "\n".join(p.strip() for p in parts if p.strip())
-
-
-def listing_title(selector: Selector) -> str:
-    return (" ".join(selector.css("h1 ::text").getall()).strip()
-            or " ".join(selector.css("title::text").getall()).strip())
-
-
 class TopicGate:
     """Keeps the crawl on the topic of a `TopicProfile`."""
 
     def __init__(self, topic: TopicProfile):
         self.topic = topic
 
-    def judge_page(self, selector: Selector, site: SiteProfile, reached_by: str) -> PageVerdict:
-        text = page_text(selector, site)
+    def judge_page(self, text: str, reached_by: str) -> PageVerdict:
+        """`text`: the page's title, lead and body paragraphs (archive.reading.page_text)."""
         score = self.topic.score(text)
         if reached_by == "start":
             return PageVerdict(True, True, score, "start")
@@ -92,8 +68,9 @@ class TopicGate:
         return PageVerdict(False, False, score, reached_by,
                            f"off topic (score {score:.3f} < {self.topic.threshold})")
 
-    def listing_is_topical(self, selector: Selector) -> tuple[bool, float]:
-        score = self.topic.score(listing_title(selector))
+    def listing_is_topical(self, title: str) -> tuple[bool, float]:
+        """`title`: the listing's own title (archive.reading.listing_title)."""
+        score = self.topic.score(title)
         return score >= max(LISTING_THRESHOLD, self.topic.threshold), score
 
     def choose_links(self, candidates: list[tuple[str, str, bool]], mode: str,
@@ -128,9 +105,3 @@ class TopicGate:
 
 def _priority(score: float) -> int:
     return int(round(score * 1000))
-
-
-def anchor_text(link: Selector) -> str:
-    """What a link says about its target: its text, else its title attribute or image alt."""
-    text = " ".join(" ".join(link.xpath(".//text()").getall()).split())
-    return text or (link.attrib.get("title") or "").strip() or " ".join(link.css("img::attr(alt)").getall())

@@ -2,10 +2,11 @@
 
 One pool per crawl (`EXTRACT_WORKERS`, one per core by default). The spider
 sends each page there once: the worker parses it, extracts the article and
-collects the links to follow from the same tree (archive.extract.analyse_page),
-so the reactor thread never parses HTML. The extraction pipeline uses the
-same pool for items that arrive without an article (a page the spider could
-not analyse, or a topic-filtered crawl, which judges pages in the reactor).
+reads what the spider decides with (the links to follow, and for a topic
+filter the page's text and the links' anchors: archive/reading.py) from the
+same tree, so the reactor thread never parses HTML. The extraction pipeline
+uses the same pool for items that arrive without an article (a page the
+spider could not analyse, or read itself: generic sites).
 """
 from __future__ import annotations
 

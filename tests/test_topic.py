@@ -9,12 +9,13 @@ from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.extract import extract_article
+from archive.reading import anchor_text, page_text
 from archive.topic import (DEFAULT_THRESHOLD, TopicError, TopicProfile, enough_text, load_topic,
                            terms, tokens)
 from bench.topic import crawl_topic_web
 from bench.topic_site import TopicWeb
 from crawler.arguments import ArgumentError, parse_crawl_arguments
-from crawler.relevance import TopicGate, anchor_text, page_text
+from crawler.relevance import TopicGate
 from crawler.sites import profile_for
 from tests.fixture_pages import article_pages, host_of, url_for
 from tests.fixtureserver import FixtureServer
@@ -60,7 +61,7 @@ def test_fixture_articles_score_on_the_right_side_of_the_threshold(topic, fixtur
     article = extract_article(fixture.read_bytes(), url, HINTS_BY_HOST[host_of(fixture)])
     extracted = topic.score(f"{article.title}\n{article.text}")
     # The spider scores the raw page (title, lead, body paragraphs) before extraction.
-    raw = topic.score(page_text(Selector(text=fixture.read_text("utf-8")), profile_for(url)))
+    raw = topic.score(page_text(Selector(text=fixture.read_text("utf-8")), profile_for(url).extraction))
     for score in (extracted, raw):
         assert (score >= DEFAULT_THRESHOLD) is on_topic, (url, score)
 
@@ -146,14 +147,18 @@ def test_judge_page(topic):
     nd = profile_for(ND)
     on = (REPO / "tests/fixtures/web/nhandan.vn/ky-niem-62-nam-ngay-thiet-lap-quan-he-ngoai-giao-viet-nam-lao-post830202.html")
     off = (REPO / "tests/fixtures/web/nhandan.vn/khanh-hoa-don-tau-bien-quoc-te-voi-hon-1200-du-khach-post830301.html")
-    kept = gate.judge_page(Selector(text=on.read_text("utf-8")), nd, "related")
+
+    def text(html: str) -> str:
+        return page_text(Selector(text=html), nd.extraction)
+
+    kept = gate.judge_page(text(on.read_text("utf-8")), "related")
     assert (kept.keep, kept.follow, kept.rule) == (True, True, "related")
-    dropped = gate.judge_page(Selector(text=off.read_text("utf-8")), nd, "anchor")
+    dropped = gate.judge_page(text(off.read_text("utf-8")), "anchor")
     assert not dropped.keep and not dropped.follow and "off topic" in dropped.reason
-    assert not gate.judge_page(Selector(text=off.read_text("utf-8")), nd, "discovered").keep  # from a sitemap
-    start = gate.judge_page(Selector(text=off.read_text("utf-8")), nd, "start")
+    assert not gate.judge_page(text(off.read_text("utf-8")), "discovered").keep  # from a sitemap
+    start = gate.judge_page(text(off.read_text("utf-8")), "start")
     assert start.keep and start.rule == "start"  # the user named it
-    short = gate.judge_page(Selector(text="<html><body><p>Lào</p></body></html>"), nd, "related")
+    short = gate.judge_page(text("<html><body><p>Lào</p></body></html>"), "related")
     assert short.keep and not short.follow and short.rule == "unjudged"  # the extractor decides
 
 

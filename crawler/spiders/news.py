@@ -12,19 +12,22 @@ from pathlib import Path
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.utils.response import get_base_url
 
-from archive.extract import NOT_FOLLOWED
+from archive.reading import PageReading, ReadSpec, read_page
 from archive.urls import canonical_url
 from archive.topic import TopicError, load_topic
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
 from crawler.distributed import queued_start_urls, redis_url
 from crawler.discovery import Discovery
-from crawler.items import ArticlePage
-from crawler.relevance import TopicGate, anchor_text
+from crawler.items import SEQ_RELEASED, ArticlePage
+from crawler.relevance import TopicGate
 from crawler.sites import profile_for, profiles
 from crawler.sites.generic import is_article_page, is_crawlable
 from crawler.workers import extraction_pool, wait_for
 from crawler.incremental import META as INCREMENTAL_OUTCOME
+
+NOTHING = ReadSpec()  # a page whose text and links no decision needs
 
 
 class NewsSpider(scrapy.Spider):
@@ -138,56 +141,105 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.logger.info("not a text page, archived only: %s", response.url)
             return
-        pool = extraction_pool(self.crawler)
-        # Parse once, in a worker (crawler/workers.py), unless the page must be judged here:
-        # a topic filter reads the page, a generic site's page type is guessed from it.
-        if pool is not None and self.topic_gate is None and not profile.name.startswith("generic:"):
-            async for element in self._parse_in_worker(response, profile, depth, pool):
-                yield element
-            return
-        for element in self._parse_here(response, profile, depth):
-            yield element
-
-    async def _parse_in_worker(self, response: TextResponse, profile, depth: int, pool):
-        """The article and the links to follow, from one parse of the page in an extraction worker."""
-        is_article = profile.is_article_url(response.url)
-        if is_article:
-            selectors = profile.related_links
-        else:
-            selectors = profile.listing_links + profile.pagination_links
+        # A generic site's page type is guessed from the page, so its page is read here.
+        generic = profile.name.startswith("generic:")
+        is_article = profile.is_article_url(response.url) or (
+            generic and is_article_page(response.url, response.selector))
+        if not is_article:
             self.crawler.stats.inc_value("news/listing_pages")
-        if depth >= self.max_depth:
-            selectors = ()
+        # Numbered now, in response order, before the worker's await lets other pages run, so the
+        # corpus order does not depend on which worker finishes first; a page that is then not
+        # emitted (off topic) gives its number back, else the corpus writer would wait for it.
+        seq = self._next_seq() if is_article else None
+        emitted = False
+        try:
+            article, fingerprint, reading = await self._read(response, profile, depth, is_article, generic)
+            for element in self._decide_and_follow(response, profile, depth, seq, reading, article,
+                                                   fingerprint):
+                emitted = emitted or isinstance(element, ArticlePage)
+                yield element
+        finally:
+            if seq is not None and not emitted:
+                self.crawler.signals.send_catch_log(signal=SEQ_RELEASED, seq=seq)
+
+    def _next_seq(self) -> int:
+        seq, self._items = self._items, self._items + 1
+        return seq
+
+    def _read_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
+        """What the decisions on this page need read: the topic gate's text and the links."""
+        gated = self.topic_gate is not None
+        if depth >= self.max_depth:  # no links followed; an article still needs judging
+            return ReadSpec(text="article" if gated and is_article else "")
+        if is_article:
+            return ReadSpec(text="article" if gated else "", links=profile.related_links, anchors=gated)
+        return ReadSpec(text="listing" if gated else "", links=profile.listing_links,
+                        next_pages=profile.pagination_links, anchors=gated)
+
+    async def _read(self, response: TextResponse, profile, depth: int, is_article: bool, generic: bool):
+        """`(article, fingerprint, reading)`: from one parse in an extraction worker (crawler/workers.py)
+        when there is a pool, else `(None, None, reading)` read here, by the same readers."""
+        spec = self._read_spec(profile, is_article, depth)
         # An unchanged page's article is already in the corpus (crawler/incremental.py drops it).
         extract = is_article and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged", "not-modified")
-        seq = None
-        if is_article:  # numbered now, in response order, before the await lets others run
-            seq, self._items = self._items, self._items + 1
-        article = fingerprint = None
-        links: list[str] = []
-        if extract or selectors:
+        pool = extraction_pool(self.crawler)
+        if pool is not None and not generic and (extract or spec != NOTHING):
             try:
-                article, fingerprint, links = await wait_for(pool.submit_page(
-                    response.body, response.url, profile.extraction if extract else None,
-                    response.encoding, selectors, extract=extract))
-            except Exception as exc:  # a crashed worker: the extraction pipeline tries again
+                return await wait_for(pool.submit_page(response.body, response.url, profile.extraction,
+                                                       response.encoding, spec, extract=extract))
+            except Exception as exc:  # a crashed worker: read here; the extraction pipeline tries again
                 self.crawler.stats.inc_value("news/analyse_failed")
                 self.logger.warning("could not analyse %s in a worker (%s: %s)", response.url,
                                     type(exc).__name__, exc)
-                article, links = None, self._links(response, selectors)
-        if is_article:
-            item = self._article_page(response, profile, depth, seq, {"fingerprint": fingerprint})
-            if extract and article is not None:
-                item.article, item.body = article, b""
-            yield item
-        for request in self._requests_for(response.url, profile, links):
-            yield request
+        if spec == NOTHING:  # don't parse the page for nothing
+            return None, None, PageReading()
+        return None, None, read_page(response.selector, get_base_url(response), spec, profile.extraction)
 
-    def _article_page(self, response, profile, depth: int, seq: int, extra: dict) -> ArticlePage:
+    def _decide_and_follow(self, response: TextResponse, profile, depth: int, seq: int | None,
+                           reading: PageReading, article=None, fingerprint=None):
+        """The article item unless the topic gate drops it, then the requests for the links to
+        follow: the same decisions whether a worker or this thread read the page."""
+        gate = self.topic_gate
+        verdict = None
+        if seq is not None and gate is not None:
+            # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
+            reached_by = response.meta.get("topic_rule") or (
+                "start" if response.meta.get("found_from") is None else "discovered")
+            verdict = gate.judge_page(reading.text, reached_by)
+            self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
+            if not verdict.keep:
+                self.logger.info("%s, archived only: %s", verdict.reason, response.url)
+                return  # links of an off-topic page are not followed
+        if seq is not None:
+            yield self._article_page(response, profile, depth, seq, verdict, article, fingerprint)
+        if depth >= self.max_depth or (verdict is not None and not verdict.follow):
+            return
+        if gate is None:
+            links = ((url, 1 if profile_for(url).is_article_url(url) else 0, None)
+                     for url, _, _ in reading.links)
+        else:
+            links = ((link.url, link.priority, link.rule)
+                     for link in self._chosen_links(gate, reading, seq is not None, verdict))
+        yield from self._requests_for(response.url, links)
+
+    @staticmethod
+    def _chosen_links(gate: TopicGate, reading: PageReading, is_article: bool, verdict):
+        """The links `gate` lets through, with the rule and the priority (their topic score)."""
+        if is_article:
+            return gate.choose_links(list(reading.links), "related", verdict.score)
+        topical, page_score = gate.listing_is_topical(reading.text)
+        return gate.choose_links(list(reading.links), "topic-listing" if topical else "listing", page_score)
+
+    def _article_page(self, response, profile, depth: int, seq: int, verdict, article,
+                      fingerprint) -> ArticlePage:
+        """The item; with the worker's article (then the body is not needed) and topic verdict."""
+        extra = {} if verdict is None else {"score": verdict.score, "rule": verdict.rule}
+        if article is not None:
+            extra["fingerprint"] = fingerprint
         return ArticlePage(
             url=response.url,
             site=profile.name,
-            body=response.body,
+            body=b"" if article is not None else response.body,
             encoding=response.encoding,
             status=response.status,
             depth=depth,
@@ -196,86 +248,22 @@ class NewsSpider(scrapy.Spider):
             warc_record_id=response.meta.get("warc_record_id"),
             warc_location=response.meta.get("warc_location"),
             seq=seq,
+            article=article,
             extra=extra,
         )
 
-    def _requests_for(self, from_url: str, profile, links: list[str]):
-        for link in links:
-            if not self._may_follow(from_url, link):
+    def _requests_for(self, from_url: str, links):
+        """Requests for `(url, priority, topic rule or None)` links not yet requested."""
+        for url, priority, rule in links:
+            if not self._may_follow(from_url, url):
                 continue
-            request = self._request(link, found_from=from_url,
-                                    priority=1 if profile_for(link).is_article_url(link) else 0)
-            if request is not None:
-                yield request
-
-    def _parse_here(self, response: TextResponse, profile, depth: int):
-        """The page judged and its links read in this thread: topic-filtered crawls, generic sites,
-        crawls without extraction."""
-        gate = self.topic_gate
-        # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
-        reached_by = response.meta.get("topic_rule") or (
-            "start" if response.meta.get("found_from") is None else "discovered")
-        verdict = None
-        is_article = profile.is_article_url(response.url) or (
-            profile.name.startswith("generic:") and is_article_page(response.url, response.selector))
-        if is_article and gate is not None:
-            verdict = gate.judge_page(response.selector, profile, reached_by)
-            self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
-            if not verdict.keep:
-                self.logger.info("%s, archived only: %s", verdict.reason, response.url)
-                return  # links of an off-topic page are not followed
-        if is_article:
-            seq, self._items = self._items, self._items + 1  # before yielding: generators interleave
-            yield self._article_page(response, profile, depth, seq,
-                                     {} if verdict is None else {"score": verdict.score, "rule": verdict.rule})
-            selectors, mode, page_score = profile.related_links, "related", getattr(verdict, "score", 0.0)
-            if verdict is not None and not verdict.follow:
-                return
-        else:
-            selectors = profile.listing_links + profile.pagination_links
-            self.crawler.stats.inc_value("news/listing_pages")
-            mode, page_score = "listing", 0.0
-            if gate is not None:
-                topical, page_score = gate.listing_is_topical(response.selector)
-                mode = "topic-listing" if topical else "listing"
-        if depth >= self.max_depth:
-            return
-        if gate is not None:
-            yield from self._follow_on_topic(response, profile, gate, mode, page_score)
-            return
-        yield from self._requests_for(response.url, profile, self._links(response, selectors))
-
-    def _follow_on_topic(self, response, profile, gate: TopicGate, mode: str, page_score: float):
-        """Requests for the links `gate` lets through, prioritised by their topic score."""
-        if mode == "related":
-            groups = ((profile.related_links, False),)
-        else:
-            groups = ((profile.listing_links, False), (profile.pagination_links, True))
-        candidates = []
-        for selectors, is_next in groups:
-            for selector in selectors:
-                for a in response.css(selector):
-                    href = (a.attrib.get("href") or "").strip()
-                    if href and not href.startswith(NOT_FOLLOWED):
-                        candidates.append((response.urljoin(href), anchor_text(a), is_next))
-        for link in gate.choose_links(candidates, mode, page_score):
-            if not self._may_follow(response.url, link.url):
+            request = self._request(url, found_from=from_url, priority=priority)
+            if request is None:
                 continue
-            request = self._request(link.url, found_from=response.url, priority=link.priority)
-            if request is not None:
-                request.meta["topic_rule"] = link.rule
-                self.crawler.stats.inc_value(f"topic/followed/{link.rule}")
-                yield request
-
-    @staticmethod
-    def _links(response: TextResponse, selectors) -> list[str]:
-        links: list[str] = []
-        for selector in selectors:
-            for href in response.css(selector).xpath("@href").getall():
-                href = href.strip()
-                if href and not href.startswith(NOT_FOLLOWED):
-                    links.append(response.urljoin(href))
-        return links
+            if rule is not None:
+                request.meta["topic_rule"] = rule
+                self.crawler.stats.inc_value(f"topic/followed/{rule}")
+            yield request
 
     def _may_follow(self, from_url: str, to_url: str) -> bool:
         """Stay on supported sites, or on the same (generic) site we are on."""
