@@ -41,6 +41,14 @@ def archive(tmp_path):
     return directory, items, locations
 
 
+# One page at a time, each one decided on before the next is fetched: which of two syndicated
+# copies is written first depends on arrival order, and so do the file numbers. The spider
+# decides in an extraction worker, after an await: without the scraper's backout (any response
+# still being scraped) the next request would start meanwhile, and the order would depend on
+# which finishes first.
+SEQUENTIAL = {"CONCURRENT_REQUESTS": 1, "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 1}
+
+
 def test_body_is_served_as_stored_only_de_chunked(archive):
     directory, items, locations = archive
     with ArchiveReplay(directory) as replay:
@@ -120,9 +128,7 @@ def test_replay_crawl_follows_redirects_decodes_and_counts_missing(crawl, archiv
 
 
 def test_round_trip_live_crawl_then_replay_crawl_gives_the_same_corpus(crawl):
-    # One request at a time in both runs: which of two syndicated copies is written
-    # first depends on arrival order, and so do the file numbers.
-    settings = {"CONCURRENT_REQUESTS": 1}
+    settings = SEQUENTIAL
     live = crawl(settings=settings)
     assert live.returncode == 0, live.stderr
     replayed = crawl(settings={**settings, "ARCHIVE_REPLAY": live.warc_dir}, offline=True)
@@ -157,13 +163,13 @@ def test_replay_of_a_missing_archive_fails_the_crawl(crawl, tmp_path):
 
 def test_replay_of_a_recrawl_resolves_its_revisit_records(crawl, tmp_path):
     """An incremental re-crawl stores unchanged pages as revisits; replay serves their payloads."""
-    shared = {"CONCURRENT_REQUESTS": 1, "WARC_DIR": tmp_path / "warc", "CRAWL_STATE": tmp_path / "state.sqlite",
+    shared = {**SEQUENTIAL, "WARC_DIR": tmp_path / "warc", "CRAWL_STATE": tmp_path / "state.sqlite",
               "REVISIT_FRESH_EVERY": 0, "REVISIT_OLD_EVERY": 0}
     first = crawl(settings=shared)
     again = crawl(settings=shared)
     assert first.returncode == 0 and again.returncode == 0, again.stderr
     assert again.stats.get("warc/revisits", 0) > 10
-    replayed = crawl(offline=True, settings={"CONCURRENT_REQUESTS": 1, "ARCHIVE_REPLAY": tmp_path / "warc"})
+    replayed = crawl(offline=True, settings={**SEQUENTIAL, "ARCHIVE_REPLAY": tmp_path / "warc"})
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stats["replay/revisits"] == again.stats["warc/revisits"]
     first_files = {p.name: p.read_bytes() for p in first.corpus_dir.glob("*.txt")}
