@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .corpus import Fingerprint, fingerprint_article
@@ -53,7 +54,11 @@ class ExtractionPool:
             # pool) and forking a threaded process can copy held locks.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["archive.extract", "archive.reading", "archive.corpus"])
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            # The workers' end of a pipe only this process can write to: end-of-file on it means
+            # this process is gone (even SIGKILLed), and a worker then exits (_exit_with_parent).
+            self._alive_in, self._alive_out = context.Pipe(duplex=False)
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
+                                                 initializer=_exit_with_parent, initargs=(self._alive_in,))
 
     def submit(self, body: bytes, url: str, hints: ExtractionHints | None,
                encoding: str | None = None) -> Future:
@@ -86,3 +91,19 @@ class ExtractionPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+            self._alive_in.close()
+            self._alive_out.close()
+
+
+def _exit_with_parent(alive) -> None:
+    """Worker initializer. A worker waits for jobs on a queue whose writing end every worker
+    holds too, so it never sees its parent die: orphaned by a SIGKILLed crawler, it would wait
+    forever. A thread waits for end-of-file on `alive` instead, and ends the worker."""
+    def watch() -> None:
+        try:
+            alive.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

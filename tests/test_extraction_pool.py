@@ -93,3 +93,35 @@ def test_sigterm_with_the_pool_busy_shuts_down_cleanly(tmp_path):
     assert 20 <= len(written) < 400
     for path in written:  # every file whole: ends with the source line
         assert path.read_text("utf-8").rstrip("\n").splitlines()[-1].startswith("Nguồn: ")
+
+
+POOL_THEN_WAIT = """
+import sys
+from archive.extract_pool import ExtractionPool
+from bench.site import article_html, article_url
+if __name__ == "__main__":
+    pool = ExtractionPool(2)
+    pool.submit(article_html(1, 50), article_url(1), None).result()  # the workers are up
+    print("ready", flush=True)
+    sys.stdin.read()  # until killed
+"""
+
+
+def test_workers_exit_when_the_crawler_is_killed(tmp_path):
+    """SIGKILL gives the pool no chance to stop its workers: they notice on their own."""
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_THEN_WAIT)
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=REPO, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        workers = [pid for child in _children(proc.pid) for pid in [child, *_children(child)]]
+        assert workers
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "orphaned workers left running"
+    finally:
+        proc.kill()
