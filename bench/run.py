@@ -8,7 +8,8 @@ behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
   same page on one core: plain trafilatura (favor_precision, with metadata:
   issue #9's baseline) and our extractor (archive.extract, site hints);
 - peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages;
-- extraction articles/s on the fixture articles, one core.
+- extraction articles/s on the fixture articles, one core;
+- re-extraction of the pipeline crawl's archive with `python -m archive extract`, articles/s.
 Results are printed and written to bench/results.json.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -121,21 +123,41 @@ def one_core_extraction_rates(seconds: float = 8.0, distinct: int = 200) -> dict
     }
 
 
+def reextract_once(warc_dir: Path, out: Path) -> dict:
+    """`python -m archive extract` over a crawl's WARC files, as a user runs it (all cores):
+    article pages re-extracted per second of the whole command, start-up included."""
+    cmd = [sys.executable, "-m", "archive", "extract", "--no-seeds", "--out", str(out), str(warc_dir)]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode:
+        raise SystemExit(f"re-extraction failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    found = re.search(r"re-extracted (\d+) article pages", proc.stdout)
+    if not found:
+        raise SystemExit(f"re-extraction printed no summary: {proc.stdout[-2000:]}")
+    articles = int(found.group(1))
+    return {"articles": articles, "seconds": round(seconds, 2), "articles_per_s": round(articles / seconds, 1),
+            "written": len(list(out.glob("*.txt")))}
+
+
 def bench_pipeline(pages: int, rounds: int) -> dict:
-    """Rounds alternate the one-core rates and the crawl, so machine noise hits both alike; medians."""
+    """Rounds alternate the one-core rates, the crawl and the re-extraction of its archive, so
+    machine noise hits all alike; medians."""
     def body(server, site, work):
-        ones, runs = [], []
+        ones, runs, again = [], [], []
         for _ in range(rounds):
             ones.append(one_core_extraction_rates())
             runs.append(crawl_once(server, site, work / "full", warc=True, extract=True))
-        return ones, runs
-    ones, runs = with_server(pages, body)
+            again.append(reextract_once(work / "full" / "warc", work / "full" / "re-extracted"))
+        return ones, runs, again
+    ones, runs, again = with_server(pages, body)
     one_core = {key: statistics.median(o[key] for o in ones) for key in ones[0]}
     pipeline = statistics.median(r["pages_per_s"] for r in runs)
     return {"rounds": rounds, "one_core_pages_per_s": one_core, "pipeline_pages_per_s": pipeline,
             "pipeline_over_one_core_trafilatura": round(pipeline / one_core["trafilatura"], 2),
             "pipeline_over_one_core_ours": round(pipeline / one_core["ours"], 2),
-            "runs": runs, "one_core_runs": ones}
+            "reextraction_articles_per_s": statistics.median(r["articles_per_s"] for r in again),
+            "runs": runs, "one_core_runs": ones, "reextraction_runs": again}
 
 
 def bench_memory(small: int, large: int) -> dict:
@@ -200,6 +222,10 @@ def main(argv=None) -> int:
               f"{one['page_bytes']:,}-byte pages: trafilatura {one['trafilatura']} pages/s "
               f"(ratio {p['pipeline_over_one_core_trafilatura']}), our extractor {one['ours']} pages/s "
               f"(ratio {p['pipeline_over_one_core_ours']})", flush=True)
+        r = p["reextraction_runs"][0]
+        print(f"re-extraction of that crawl's archive, python -m archive extract, median of {p['rounds']}: "
+              f"{p['reextraction_articles_per_s']} articles/s ({r['articles']} article pages, "
+              f"{r['written']} written; start-up included)", flush=True)
     if "memory" in parts and args.large:
         results["memory"] = m = bench_memory(args.pages, args.large)
         print("peak RSS (crawler + workers): " + ", ".join(
