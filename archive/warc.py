@@ -102,17 +102,17 @@ class Exchange:
 
 
 _exchange_fields = attrgetter(*(f.name for f in fields(Exchange)))
+_OUT_OF_BAND_BYTES = 4096  # smaller bodies are cheaper inside the pickle than as a buffer of their own
+
+
+def _out_of_band(body: bytes) -> bytes | pickle.PickleBuffer:
+    return pickle.PickleBuffer(body) if len(body) >= _OUT_OF_BAND_BYTES else body
 
 
 def _exchange_sharing_body(url, request_head, request_body, response_head, block, payload, *rest) -> Exchange:
     """Unpickles `Exchange.__reduce_ex__`'s out-of-band form (payload None: the block itself)."""
     return Exchange(url, request_head, request_body, response_head, block, block if payload is None else payload,
                     *rest)
-_OUT_OF_BAND_BYTES = 4096  # smaller bodies are cheaper inside the pickle than as a buffer of their own
-
-
-def _out_of_band(body: bytes) -> bytes | pickle.PickleBuffer:
-    return pickle.PickleBuffer(body) if len(body) >= _OUT_OF_BAND_BYTES else body
 
 
 @dataclass(frozen=True, slots=True)
