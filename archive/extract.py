@@ -55,11 +55,9 @@ __all__ = [
     "ExtractionHints",
     "Article",
     "extract_article",
-    "analyse_page",
     "parse_page",
     "ParsedPage",
     "article_of",
-    "page_links",
     "followable",
     "NOT_FOLLOWED",
     "render_seed_text",
@@ -745,32 +743,16 @@ def extract_article(html: bytes | str, url: str, hints: ExtractionHints | None =
 
     `encoding` is the charset from the HTTP Content-Type header, if any.
     """
-    return analyse_page(html, url, hints, encoding=encoding)[0]
-
-
-def analyse_page(html: bytes | str, url: str, hints: ExtractionHints | None = None, *,
-                 encoding: str | None = None, link_selectors: Iterable[str] = (),
-                 extract: bool = True) -> tuple[Article, list[str]]:
-    """The article of a page and the links its `link_selectors` match, from one parse.
-
-    `extract=False` (a listing page) only collects the links; the article then says why not.
-
-    Why both at once: a crawl needs the page's links (to follow them) and its
-    article; parsing an 80 KB page twice, once for each, cost the crawl's
-    reactor ~1 ms a page. Links are absolute (against the page's `<base href>`
-    like Scrapy's `response.urljoin`), in selector order then document order,
-    without `#`, `javascript:`, `mailto:` and `tel:` targets.
-    """
-    page = parse_page(html, url, encoding=encoding)
-    if page.tree is None:
-        return page.article, []
-    links = page_links(page.tree, page.base_url, link_selectors)
-    return article_of(page, hints, extract=extract), links
+    return article_of(parse_page(html, url, encoding=encoding), hints)
 
 
 @dataclass
 class ParsedPage:
-    """A page decoded and parsed once, for everything read from it (article, links, topic text)."""
+    """A page decoded and parsed once, for everything read from it (article, links, topic text).
+
+    Why once: a crawl needs the page's links (to follow them) and its article; parsing an
+    80 KB page twice, once for each, cost the crawl's reactor ~1 ms a page. The links and
+    the topic gate's text are read from the same tree by archive/reading.py."""
 
     article: Article  # URL, canonical URL, encoding; `reason` when there is no tree
     tree: etree._Element | None
@@ -798,25 +780,11 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
     return ParsedPage(article, tree, urljoin(url, base.get("href").strip()) if base is not None else url)
 
 
-def article_of(page: ParsedPage, hints: ExtractionHints | None, *, extract: bool = True) -> Article:
-    """The parsed page's article; `extract=False` (links only) says it was not extracted."""
+def article_of(page: ParsedPage, hints: ExtractionHints | None) -> Article:
+    """The parsed page's article (without a tree: the article saying why not)."""
     if page.tree is None:
         return page.article
-    if not extract:
-        page.article.reason = "not extracted (links only)"
-        return page.article
     return _extract_tree(page.article, page.tree, page.article.url, hints)
-
-
-def page_links(tree: etree._Element, base_url: str, selectors: Iterable[str]) -> list[str]:
-    """Absolute hrefs of the elements each selector matches (the spider's link rules, as data)."""
-    links: list[str] = []
-    for selector in selectors:
-        for el in _compiled(selector)(tree):
-            url = followable(el.get("href"), base_url)
-            if url is not None:
-                links.append(url)
-    return links
 
 
 NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")  # hrefs that lead to no page
@@ -831,7 +799,7 @@ def followable(href: str | None, base_url: str) -> str | None:
 
 
 def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None) -> Article:
-    """`analyse_page`'s article part, on the parsed page."""
+    """`article_of`'s extraction, on the parsed page."""
     hints = hints or ExtractionHints()  # no hints: every selector tuple is empty
     info = _read_structured(tree)
     article.canonical_url = _canonical_for(url, info) or article.canonical_url

@@ -8,7 +8,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.response import get_base_url
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.extract import analyse_page, extract_article
+from archive.extract import extract_article
 from archive.extract_pool import ExtractionPool
 from archive.reading import PageReading, ReadSpec, read_page
 from bench.topic_site import TopicWeb
@@ -47,19 +47,21 @@ def inline_pool():
 
 
 @pytest.mark.parametrize("path", PAGES, ids=IDS)
-def test_worker_links_and_article_match_the_reactor_path(path):
+def test_worker_links_and_article_match_the_reactor_path(path, inline_pool):
+    """A crawl without a topic filter: the worker's links (no anchor text) and article."""
     url, body = page_url(path), path.read_bytes()
     profile = profile_for(url)
     is_article = profile.is_article_url(url)
     selectors = profile.related_links if is_article else profile.listing_links + profile.pagination_links
     response = HtmlResponse(url, body=body)
-    article, links = analyse_page(body, url, profile.extraction, link_selectors=selectors, extract=is_article)
-    reactor = read_in_reactor(response, ReadSpec(links=selectors), profile)
-    assert links == [url for url, _, _ in reactor.links]
+    spec = ReadSpec(links=selectors)
+    article, _, reading = inline_pool.submit_page(body, url, profile.extraction, response.encoding, spec,
+                                                  extract=is_article).result()
+    assert reading == read_in_reactor(response, spec, profile)
     if is_article:  # the same article as extraction on its own
         assert article == extract_article(body, url, profile.extraction)
     else:
-        assert not article.is_article and article.reason == "not extracted (links only)"
+        assert article is None
 
 
 @pytest.mark.parametrize("path", PAGES, ids=IDS)
@@ -91,8 +93,8 @@ def test_the_fixture_set_exercises_both_kinds_of_page_and_real_links():
         url = page_url(path)
         profile = profile_for(url)
         selectors = profile.related_links + profile.listing_links + profile.pagination_links
-        total += len(analyse_page(path.read_bytes(), url, None, link_selectors=selectors, extract=False)[1])
         response = HtmlResponse(url, body=path.read_bytes())
+        total += len(read_in_reactor(response, ReadSpec(links=selectors), profile).links)
         links = read_in_reactor(response, topic_spec(profile, profile.is_article_url(url)), profile).links
         anchored += sum(1 for _, anchor, _ in links if anchor)
         next_pages += sum(1 for _, _, is_next in links if is_next)
