@@ -8,14 +8,16 @@ The manifest is append-only. A line is either a full record (an imported
 seed, a written article) or an *update* of an earlier record, marked by
 `"update"`: `"seed-match"` (a crawl reached a seed: URL, WARC pointer and
 extracted metadata), `"alias"` (another URL carries the same article; the
-line holds the whole `aliases` list), `"recovered"` (a file found on disk
-without a manifest line, after a crash between the two writes) or `"version"`
+line holds the whole `aliases` list), `"rollback"` (a resume found that an
+earlier line points at a WARC record the archive does not hold, or a file on
+disk without a manifest line: the line restores what came before, or removes
+the entry, and the file goes to `rolled-back/`; archive/consistency.py) or `"version"`
 (the article at the entry's own URL was re-crawled with different text: the
 new text goes to `versions/<NNN_h16>.v<N>.txt`, the numbered file stays as
 first written, and the line holds `version` (latest number), `version_file`
 and the whole `versions` list with each version's provenance and hashes). Readers merge
-the lines of one `file` in order, later keys winning: `Corpus.entries()`
-does exactly that.
+the lines of one `file` in order, later keys winning (a full record starts
+afresh): `Corpus.entries()` does exactly that (`archive.consistency.fold`).
 
 Dedupe, in order: the canonical URL (the article's own and every alias);
 the SHA-256 of the article text (lead + body paragraphs); near-duplicates.
@@ -69,6 +71,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from .consistency import ROLLED_BACK_DIR, fold, reconcile_corpus
 from .extract import EXTRACTOR, Article, render_seed_text
 from .shingle_index import INDEX_NAME, ShingleIndex
 from .writable import ensure_writable_dir, fsync_directory, fsync_file
@@ -198,7 +201,7 @@ class Corpus:
     # ----------------------------------------------------------------- public
     def add(self, article: Article, *, site: str, warc_file: str | Path | None = None,
             warc_offset: int | None = None, warc_record_id: str | None = None,
-            fetched_at: datetime | str | None = None, found_from: str | None = None,
+            warc_payload_digest: str | None = None, fetched_at: datetime | str | None = None, found_from: str | None = None,
             topic_score: float | None = None, topic_rule: str | None = None,
             fingerprint: Fingerprint | None = None) -> AddResult:
         """Write `article` as a new numbered file, or record why not (see the module docstring).
@@ -218,6 +221,9 @@ class Corpus:
             "warc_file": str(warc_file) if warc_file is not None else None,
             "warc_offset": warc_offset,
             "warc_record_id": warc_record_id,
+            # The record's digest as the writer computed it: `archive check --corpus` checks the pointer
+            # still leads to the very capture the article was extracted from.
+            "warc_payload_digest": warc_payload_digest,
             "fetched_at": fetched_at.isoformat() if isinstance(fetched_at, datetime) else fetched_at,
             "found_from": found_from,
         }
@@ -253,7 +259,7 @@ class Corpus:
 
     def entries(self) -> dict[str, dict[str, Any]]:
         """The manifest with each file's lines merged (later keys win), in manifest order."""
-        return _merge_manifest(_read_manifest_lines(self.manifest_path)[0])
+        return fold(_read_manifest_lines(self.manifest_path)[0])
 
     def file_for_url(self, url: str) -> Path | None:
         """The corpus file holding the article at `url` (itself or an alias), if any."""
@@ -310,19 +316,17 @@ class Corpus:
     def _load(self) -> None:
         """Rebuild the dedupe state from the manifest and the files on disk."""
         (self.directory / _LEGACY_SAMPLE_CACHE).unlink(missing_ok=True)
+        # A crash mid-append leaves a torn line (ended here so the next one stays valid JSON), and a
+        # crash between a file and its manifest line an orphan file: moved to rolled-back/, so its
+        # page is extracted again with full provenance (archive/consistency.py). Pointers into the
+        # archive are checked by the crawl's resume, which knows where the archive is.
+        reconciled = reconcile_corpus(self.directory, None)
+        for orphan in reconciled.orphans:
+            LOG.warning("%s had no manifest line; moved to %s/", self.directory / orphan, ROLLED_BACK_DIR)
         lines, repaired = _read_manifest_lines(self.manifest_path)
         if repaired:
             LOG.warning("%s: skipped %d unreadable line(s)", self.manifest_path, repaired)
-        torn = False
-        with self.manifest_path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            if fh.tell():
-                fh.seek(-1, os.SEEK_END)
-                torn = fh.read(1) != b"\n"
-        if torn:  # a crash mid-append: end the torn line so the next one stays valid JSON
-            with self.manifest_path.open("a", encoding="utf-8") as fh:
-                fh.write("\n")
-        for file, entry in _merge_manifest(lines).items():
+        for file, entry in fold(lines).items():
             number = entry.get("number")
             match = _NUMBERED.match(file)
             if not isinstance(number, int):
@@ -351,17 +355,14 @@ class Corpus:
                 self._index_file(path, index)
             else:
                 LOG.warning("manifest names %s but the file is missing", path)
-        for path in self._numbered_files():
-            if path.name not in self._doc_by_file:
-                self._import_existing(path, seed=False, recovered=True)
         self._containment.forget(keep={self._docs[i].file for i in self._doc_by_fid.values()})
 
     def _numbered_files(self) -> list[Path]:
         found = [p for p in self.directory.iterdir() if _NUMBERED.match(p.name) and p.is_file()]
         return sorted(found, key=lambda p: (int(_NUMBERED.match(p.name).group(1)), p.name))
 
-    def _import_existing(self, path: Path, *, seed: bool, recovered: bool = False) -> None:
-        """Add a file already on disk to the manifest (a seed, or an orphan after a crash)."""
+    def _import_existing(self, path: Path, *, seed: bool) -> None:
+        """Add a file already on disk to the manifest (a seed of a new corpus)."""
         doc_info = read_seed_file(path)
         text = doc_info.text
         shingles = _shingles(_file_lines(text))
@@ -379,9 +380,6 @@ class Corpus:
             "published": doc_info.published.isoformat() if doc_info.published else None,
             "words": _word_count(text), "text_sha256": _sha256(text), "simhash": _hex(simhash),
         })
-        if recovered:
-            entry["update"] = "recovered"
-            LOG.warning("%s had no manifest line; recovered it from the file", path)
         self._append_manifest(entry)
         if canonical:
             self._by_url.setdefault(canonical, index)
@@ -624,12 +622,6 @@ def _read_manifest_lines(path: Path) -> tuple[list[dict[str, Any]], int]:
     return lines, bad
 
 
-def _merge_manifest(lines: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
-    for line in lines:
-        entry = merged.setdefault(line["file"], {})
-        entry.update({k: v for k, v in line.items() if k != "update"})
-    return merged
 
 
 def _canonical_or_none(url: str | None) -> str | None:

@@ -141,6 +141,7 @@ def reextract(
             warc_file=response.warc_file,
             warc_offset=response.offset,
             warc_record_id=response.record_id,
+            warc_payload_digest=response.payload_digest,
             # The crawl's own format: UTC, whole seconds.
             fetched_at=response.fetched_at.isoformat(timespec="seconds"),
             found_from=response.referer,

@@ -12,11 +12,16 @@ byte on the way:
 4. the temporary file becomes `NAME.warc.gz` (never over an existing file),
    and only then is the `.open` original removed.
 
-Only for files no running crawl is still writing.
+Only for files no running crawl is still writing: the writer holds an
+exclusive `flock` on its `.open` file (archive/warc.py), so repair refuses a
+locked file, and a resuming crawl (`repair_left_open`) waits for an orphaned
+writer process to finish its file before it looks.
 """
 from __future__ import annotations
 
 import argparse
+import fcntl
+import time
 import mmap
 import os
 import re
@@ -111,6 +116,8 @@ def repair_open_file(path: str | Path) -> RepairResult:
     if final.exists():
         raise RepairError(f"{final} already exists; not overwriting it")
     with original.open("rb") as fh:
+        if not _try_lock(fh):
+            raise RepairError(f"{original}: a running writer still holds it; left untouched")
         size = os.fstat(fh.fileno()).st_size
         data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         try:
@@ -137,6 +144,64 @@ def repair_open_file(path: str | Path) -> RepairResult:
     original.unlink()
     fsync_directory(final.parent)
     return RepairResult(original, final, records, kept, tail)
+
+
+def _try_lock(fh) -> bool:
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def is_being_written(path: Path) -> bool:
+    """True while a live writer holds `path`'s lock."""
+    try:
+        with path.open("rb") as fh:
+            if _try_lock(fh):
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                return False
+            return True
+    except FileNotFoundError:
+        return False
+
+
+def repair_left_open(directory: str | Path, *, wait: float = 60.0) -> tuple[list[RepairResult], list[str]]:
+    """What a resuming crawl does first: repair every `.open` file a killed crawl left in `directory`.
+
+    A file whose writer is still alive (the crawler was killed, its writer process is finishing
+    the file) is waited for, up to `wait` seconds; one still locked after that belongs to another
+    running crawl and is left alone. A file with no whole record is kept as `NAME.warc.gz.tail`
+    (bytes are never thrown away), an empty one is removed. Returns (repaired, notes).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return [], []
+    deadline = time.monotonic() + wait
+    results, notes = [], []
+    for path in sorted(directory.rglob("*" + OPEN_SUFFIX)):
+        while is_being_written(path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not path.exists():
+            continue  # its writer finished and renamed it
+        if is_being_written(path):
+            notes.append(f"{path.name}: still being written by another crawl; left alone")
+            continue
+        try:
+            results.append(repair_open_file(path))
+        except RepairError as exc:
+            if path.exists() and path.stat().st_size == 0:
+                path.unlink()
+                notes.append(f"{path.name}: empty, removed")
+                continue
+            tail = path.with_name(path.name[: -len(".open")] + TAIL_SUFFIX)
+            if path.exists() and not tail.exists() and "no complete record" in str(exc):
+                os.rename(path, tail)
+                fsync_directory(path.parent)
+                notes.append(f"{path.name}: no whole record; its bytes kept in {tail.name}")
+            else:
+                notes.append(str(exc))
+    return results, notes
 
 
 def _write_copy(data, start: int, end: int, directory: Path, prefix: str) -> Path:

@@ -28,7 +28,9 @@ from pathlib import Path
 
 __all__ = ["CrawlState", "PageState", "StateLockedError", "StateLock", "SCHEMA_VERSION", "parse_duration"]
 
-SCHEMA_VERSION = 2  # 2: pages.lastmod (migrated in place when a v1 file is opened)
+# 2: pages.lastmod; 3: pages.record_* (the latest fetch's own record, for resume reconciliation).
+# Older files are migrated in place when opened.
+SCHEMA_VERSION = 3
 LOCK_SUFFIX = ".lock"
 EXIT_STATE_LOCKED = 3
 
@@ -51,7 +53,10 @@ CREATE TABLE IF NOT EXISTS pages (
     is_article INTEGER,            -- NULL: not extracted yet; 0/1 after extraction
     extracted_at REAL,
     published TEXT,                -- ISO 8601, from extraction or a sitemap/feed
-    lastmod TEXT                   -- ISO 8601: the site's own lastmod (sitemap/feed) when last fetched
+    lastmod TEXT,                  -- ISO 8601: the site's own lastmod (sitemap/feed) when last fetched
+    record_id TEXT,                -- the latest fetch's own record (response or revisit) and where it is:
+    record_file TEXT,              --   a resume checks these against the archive (archive/consistency.py)
+    record_offset INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
@@ -81,6 +86,9 @@ class PageState:
     extracted_at: float | None
     published: str | None
     lastmod: str | None = None
+    record_id: str | None = None  # the latest fetch's own record and where it lies
+    record_file: str | None = None
+    record_offset: int | None = None
 
     @property
     def capture(self) -> dict | None:
@@ -184,6 +192,9 @@ class CrawlState:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
         if "lastmod" not in columns:  # v1
             self._db.execute("ALTER TABLE pages ADD COLUMN lastmod TEXT")
+        for column, kind in (("record_id", "TEXT"), ("record_file", "TEXT"), ("record_offset", "INTEGER")):
+            if column not in columns:  # v2
+                self._db.execute(f"ALTER TABLE pages ADD COLUMN {column} {kind}")
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
                          (str(SCHEMA_VERSION), SCHEMA_VERSION))
@@ -207,11 +218,13 @@ class CrawlState:
     def record_fetch(self, url: str, *, fetch_url: str, status: int | None, outcome: str,
                      fetched_at: float | None = None, etag: str | None = None,
                      last_modified: str | None = None, capture: dict | None = None,
-                     capture_file: str | None = None, lastmod: str | None = None) -> None:
+                     capture_file: str | None = None, lastmod: str | None = None,
+                     record: tuple[str, str, int] | None = None) -> None:
         """One fetch reached the archive. `capture` (uri, date, record_id, payload_digest) is
         given only for a full response record: revisits keep pointing at the original.
         `lastmod` is the sitemap/feed date the request carried; a fetch without one (e.g. from
-        a listing) keeps the stored one, which still describes the content we hold."""
+        a listing) keeps the stored one, which still describes the content we hold.
+        `record` (record id, WARC file name, offset) is this fetch's own record, full or revisit."""
         now = fetched_at if fetched_at is not None else _now()
         with self._mutex:
             self._db.execute("INSERT OR IGNORE INTO pages (url, first_seen) VALUES (?, ?)", (url, now))
@@ -219,10 +232,11 @@ class CrawlState:
                 """UPDATE pages SET fetch_url = ?, fetched_at = ?, status = ?, outcome = ?,
                        etag = COALESCE(?, CASE WHEN ? THEN NULL ELSE etag END),
                        last_modified = COALESCE(?, CASE WHEN ? THEN NULL ELSE last_modified END),
-                       changes = changes + (? = 'changed'), lastmod = COALESCE(?, lastmod)
+                       changes = changes + (? = 'changed'), lastmod = COALESCE(?, lastmod),
+                       record_id = ?, record_file = ?, record_offset = ?
                    WHERE url = ?""",
                 (fetch_url, now, status, outcome, etag, capture is not None,
-                 last_modified, capture is not None, outcome, lastmod, url))
+                 last_modified, capture is not None, outcome, lastmod, *(record or (None, None, None)), url))
             if capture is not None:
                 self._db.execute(
                     """UPDATE pages SET payload_digest = ?, capture_uri = ?, capture_date = ?,
@@ -244,6 +258,41 @@ class CrawlState:
         with self._mutex:
             self._db.execute("UPDATE pages SET published = ? WHERE url = ? AND published IS NULL",
                              (published, url))
+
+    # ----------------------------------------------------------------- reconciliation
+    def rows_fetched_since(self, moment: float) -> list[PageState]:
+        """Rows whose last fetch is newer than `moment`: the ones a crash may have left ahead of the archive."""
+        with self._mutex:
+            rows = self._db.execute("SELECT * FROM pages WHERE fetched_at >= ? ORDER BY url", (moment,)).fetchall()
+        return [self._page(r) for r in rows]
+
+    def forget(self, urls) -> int:
+        """Delete the rows of `urls` (canonical): those pages are unknown, so due, again. Returns how many."""
+        urls = list(urls)
+        if not urls:
+            return 0
+        with self._mutex:
+            self._db.execute("BEGIN")
+            cursor = self._db.executemany("DELETE FROM pages WHERE url = ?", [(u,) for u in urls])
+            self._db.execute("COMMIT")
+        return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
+
+    def verified_until(self) -> float:
+        """Rows fetched before this moment were checked against the archive (0: never)."""
+        with self._mutex:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'verified_until'").fetchone()
+        return float(row[0]) if row else 0.0
+
+    def mark_verified(self, moment: float | None = None) -> None:
+        """Every row so far agrees with the archive (after a reconciliation, or a clean close whose
+        WARC files are fsynced): make that durable, so the next resume checks only newer rows."""
+        moment = _now() if moment is None else moment
+        with self._mutex:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('verified_until', ?)", (repr(moment),))
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(FULL)")
+            except sqlite3.Error:
+                pass
 
     def close(self) -> None:
         with self._mutex:
@@ -287,7 +336,8 @@ def parse_duration(raw: str | float | int) -> float:
 
 # Columns that describe the latest fetch: taken together from whichever state fetched last.
 _FETCH_COLUMNS = ("fetch_url", "fetched_at", "status", "etag", "last_modified", "payload_digest",
-                  "capture_uri", "capture_date", "capture_record_id", "capture_file", "outcome")
+                  "capture_uri", "capture_date", "capture_record_id", "capture_file", "outcome",
+                  "record_id", "record_file", "record_offset")
 # Columns that describe extraction: taken from whichever state extracted last.
 _EXTRACTION_COLUMNS = ("is_article", "extracted_at", "published")
 

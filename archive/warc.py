@@ -16,6 +16,7 @@ import atexit
 import base64
 import hashlib
 import logging
+import fcntl
 import os
 import pickle
 import queue
@@ -485,15 +486,22 @@ class _OpenWarcFile:
         self.final_path = directory / name
         self.open_path = directory / (name + ".open")
         self.handle = open(self.open_path, "xb")
+        # Held while the file is being written, released by the OS when the writer dies: a resume
+        # (or `archive repair`) never cuts a file that an orphaned writer process is still finishing.
+        fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.size = 0
         self.warcinfo_id: str | None = None
 
     def write(self, data: bytes) -> int:
         offset = self.size
         self.handle.write(data)
-        self.handle.flush()  # in the kernel before the future resolves: crawl state may then point here
+        self.handle.flush()  # out of user space: a killed process loses nothing written here
         self.size += len(data)
         return offset
+
+    def sync(self) -> None:
+        """On disk: a power cut loses nothing written so far."""
+        os.fsync(self.handle.fileno())
 
     def finish(self) -> None:
         self.handle.flush()
@@ -558,8 +566,12 @@ class WarcWriter(_WriterBase):
         queue_size: int = 64,
         compress_level: int = 6,
         on_file_closed: Callable[[Path], object] | None = None,
+        durable: bool = True,
     ):
         self.directory = Path(directory)
+        # fsync each batch before its futures resolve (see _settle_durably); off only for benchmarks
+        # that measure the rest, and for tests of other things.
+        self.durable = durable
         # Called with each finished file's final path (e.g. to index it); never for abandoned files.
         self.on_file_closed = on_file_closed
         self.info = info or WarcInfo()
@@ -694,13 +706,35 @@ class WarcWriter(_WriterBase):
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            written: list[tuple[RecordFuture, RecordLocation]] = []
             for job in batch:
                 if job is _STOP:
+                    self._settle_durably(written)
                     self._finish_current()
                     return
-                self._handle(job)
+                self._handle(job, written)
+            self._settle_durably(written)
 
-    def _handle(self, job: _Job) -> None:
+    def _settle_durably(self, written: list[tuple[RecordFuture, RecordLocation]]) -> None:
+        """Resolve the batch's futures once its bytes are on disk (fsync): the crash-safety invariant.
+
+        Crawl state and corpus record a page only when its future resolves, so they can never
+        point at a record a crash (even a power cut) could still take away. One fsync per batch."""
+        if not written:
+            return
+        if self.durable and self._current is not None and self._error is None:
+            try:
+                self._current.sync()
+            except OSError as exc:
+                self._fail(exc, None)
+        for future, location in written:
+            if self._error is not None:
+                _settle(future, error=self._error)
+            else:
+                _settle(future, result=location)
+        written.clear()
+
+    def _handle(self, job: _Job, written: list[tuple[RecordFuture, RecordLocation]]) -> None:
         if self._error is not None:
             _settle(job.future, error=self._error)
             return
@@ -718,14 +752,15 @@ class WarcWriter(_WriterBase):
         except Exception as exc:  # disk full, I/O error: the file is now suspect
             self._fail(exc, job)
         else:
-            _settle(job.future, result=location)
+            written.append((job.future, location))
 
-    def _fail(self, exc: Exception, job: _Job) -> None:
+    def _fail(self, exc: Exception, job: _Job | None) -> None:
         where = self._current.open_path if self._current else self.directory
         self._error = WarcWriteError(f"writing to {where} failed: {exc!r}")
         self._error.__cause__ = exc
         logger.error("WARC write failed; archiving stops: %s", self._error)
-        _settle(job.future, error=self._error)
+        if job is not None:
+            _settle(job.future, error=self._error)
 
     def _write_records(self, current: _OpenWarcFile, records: list[WarcRecord], wanted_id: str) -> RecordLocation:
         members = [self._gzip_member(record) for record in records]

@@ -162,6 +162,7 @@ class WarcWriterProcess(_WriterBase):
         index_closed_files: bool = False,
         io_thread: bool = True,
         flush_delay: float = _FLUSH_DELAY,
+        durable: bool = True,
     ):
         self.directory = Path(directory)
         self.flush_delay = flush_delay
@@ -173,7 +174,7 @@ class WarcWriterProcess(_WriterBase):
             raise WarcWriteError(f"WARC directory {self.directory} is not writable: {exc}") from exc
         config = {"directory": str(self.directory), "info": info or WarcInfo(), "prefix": prefix,
                   "max_size": max_size, "payload_digest": payload_digest, "compress_level": compress_level,
-                  "index_closed_files": index_closed_files}
+                  "index_closed_files": index_closed_files, "durable": durable}
         context = multiprocessing.get_context("forkserver")  # never fork a threaded process
         jobs_out, self._jobs = context.Pipe(duplex=False)
         self._results, results_in = context.Pipe(duplex=False)

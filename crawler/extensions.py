@@ -48,6 +48,11 @@ class CrawlSummary:
                 f"known articles skipped: not due {s('incremental/skipped_not_due', 0)}, "
                 f"lastmod unchanged {s('incremental/skipped_lastmod', 0)}; "
                 f"fetched for a newer lastmod {s('incremental/due_lastmod', 0)}")
+        reconciled = {k.split("/", 1)[1]: v for k, v in self.stats.get_stats().items()
+                      if k.startswith("reconciled/") and v and k != "reconciled/checked"}
+        if reconciled:
+            lines.append("  after a crash     " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in reconciled.items())
+                         + " (pages rolled back are fetched again)")
         if self.settings.getbool("WARC_ENABLED", True):
             files = self.warc_files()
             lines.append(f"  WARC records      {s('warc/records', 0)} in {len(files)} file(s) "

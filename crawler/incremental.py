@@ -243,7 +243,8 @@ class IncrementalDownloaderMiddleware:
                 pending["key"], fetch_url=pending["url"], status=pending["status"], outcome=pending["outcome"],
                 etag=pending["etag"], last_modified=pending["last_modified"], capture=capture,
                 capture_file=getattr(location, "warc_file", None) if capture else None,
-                lastmod=pending.get("lastmod"))
+                lastmod=pending.get("lastmod"),
+                record=(location.record_id, location.warc_file, location.offset) if location is not None else None)
             if pending.get("published_hint"):
                 self.state.record_published_hint(pending["key"], pending["published_hint"])
         except Exception:  # the writer thread must survive a state hiccup; the page is just refetched

@@ -94,15 +94,16 @@ class WarcCaptureMiddleware:
         level = settings.getint("WARC_COMPRESS_LEVEL", 6)
         # Each closed file gets its CDXJ index beside it, off the writer's path.
         index = settings.getbool("WARC_INDEX", True)
+        durable = settings.getbool("WARC_FSYNC")
         mode = warc_writer_mode(settings)
         if mode == "process":  # archive/warc_process.py: why a process, and why no I/O thread
             writer = WarcWriterProcess(directory, info=info, prefix=prefix, max_size=max_size,
                                        payload_digest=digest, compress_level=level, index_closed_files=index,
-                                       io_thread=False)
+                                       io_thread=False, durable=durable)
         else:
             writer = WarcWriter(directory, info=info, prefix=prefix, max_size=max_size,
                                 builder=RecordBuilder(payload_digest=digest), compress_level=level,
-                                on_file_closed=index_in_background if index else None)
+                                on_file_closed=index_in_background if index else None, durable=durable)
         middleware = cls(writer, crawler)
         if isinstance(writer, WarcWriterProcess):
             crawler.signals.connect(middleware.start_pump, signal=signals.spider_opened)

@@ -117,6 +117,7 @@ class CorpusPipeline:
             warc_file=getattr(location, "warc_file", None),
             warc_offset=getattr(location, "offset", None),
             warc_record_id=adapter.get("warc_record_id"),
+            warc_payload_digest=getattr(location, "payload_digest", None),
             fetched_at=adapter.get("fetched_at"),
             found_from=adapter.get("found_from"),
             topic_score=adapter["extra"].get("score"),

@@ -91,6 +91,8 @@ class CrawlReport:
             "peak_rss_crawler_bytes": crawler_peak,
             "not_articles": prefixed("articles/not_article/"),
             "off_topic_pages": get("topic/off_topic"),
+            # What this run found left inconsistent by an interrupted one and undid (crawler/recovery.py).
+            "reconciled": prefixed("reconciled/"),
         }
 
     def engine_stopped(self) -> None:

@@ -47,6 +47,9 @@ WARC_WRITER = "process"
 # (webrecorder/warcio#74). Both are identical for unchunked responses.
 WARC_PAYLOAD_DIGEST = "stored"
 WARC_INDEX = True  # write NAME.cdxj beside each closed WARC file
+# fsync each batch of records before the crawl state or the corpus may point at them (the
+# crash-safety invariant, README "Crash safety"). False only to measure what it costs.
+WARC_FSYNC = True
 # The capturing handler tees the bytes off the wire (exact status line and
 # headers, body still chunked/compressed as sent); see crawler/capture.py.
 DOWNLOAD_HANDLERS = {
@@ -89,6 +92,9 @@ ITEM_PIPELINES = {
     "crawler.pipelines.CorpusPipeline": 800,
 }
 EXTENSIONS = {
+    # First: repairs .open files and rolls back state/corpus rows the archive does not hold,
+    # before any other component opens them (crawler/recovery.py).
+    "crawler.recovery.ResumeReconciliation": 0,
     "crawler.extensions.CrawlSummary": 500,
     "crawler.report.CrawlReport": 510,
 }

@@ -224,23 +224,31 @@ def test_reopened_corpus_dedupes_against_the_first_run(tmp_path):
     assert crawl(second, "thoidai.com.vn", T4).file.name.startswith("006_")
 
 
-def test_torn_manifest_line_and_orphan_file_are_recovered(tmp_path, caplog):
+def test_torn_manifest_line_and_orphan_file_are_set_aside_and_written_again(tmp_path, caplog):
+    """A crash between a file and its manifest line: the orphan goes to rolled-back/ (never deleted),
+    its number is free again, and the same article extracted again gets it with full provenance."""
     directory = tmp_path / "corpus"
     corpus = Corpus(directory, REPO_SEEDS)
     crawl(corpus, "nhandan.vn", N2)
     # A crash after writing a file but before its manifest line, mid-way through that line:
     orphan = directory / f"006_{url_hash16('https://nhandan.vn' + N5)}.txt"
     orphan.write_text(render_seed_text(article("nhandan.vn", N5)), "utf-8")
+    orphan_bytes = orphan.read_bytes()
     with (directory / MANIFEST_NAME).open("a", encoding="utf-8") as fh:
         fh.write('{"file": "006_')
 
     reopened = Corpus(directory, REPO_SEEDS)
-    assert reopened.next_number == 7
+    assert reopened.next_number == 6
+    assert not orphan.exists()
+    assert (directory / "rolled-back" / orphan.name).read_bytes() == orphan_bytes
     lines = (directory / MANIFEST_NAME).read_text("utf-8").splitlines()
-    recovered = json.loads(lines[-1])
-    assert recovered["file"] == orphan.name and recovered["update"] == "recovered"
-    assert recovered["canonical_url"] == "https://nhandan.vn" + N5
-    assert crawl(reopened, "nhandan.vn", N5).status == "duplicate-url"
+    rollback = json.loads(lines[-1])
+    assert rollback["file"] == orphan.name and rollback["update"] == "rollback" and rollback["removed"] is True
+    assert orphan.name not in reopened.entries()
+    again = crawl(reopened, "nhandan.vn", N5)
+    assert again.status == "written" and again.file.name == orphan.name
+    assert reopened.entries()[orphan.name]["warc_file"] == "nhandan-00000.warc.gz"
+    assert "removed" not in reopened.entries()[orphan.name]
     assert crawl(reopened, "thoidai.com.vn", T4).file.name.startswith("007_")
     # the torn line was ended, so it is the only line that does not parse
     unparsable = [line for line in (directory / MANIFEST_NAME).read_text("utf-8").splitlines() if not _parses(line)]

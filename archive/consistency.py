@@ -1,0 +1,460 @@
+"""The archive is the source of truth: check that the corpus and the crawl state agree with it.
+
+The invariant (README, "Crash safety"): a WARC record counts as written only
+once its bytes are fsynced (the writer does that before it resolves the
+record's future); the crawl state and the corpus record a page only after
+that. So after any crash the state and the corpus can only *lag* the archive.
+Where they lead it anyway (a disk that lied, a file copied by hand, a bug),
+resuming rolls them back instead of trusting them:
+
+* `reconcile_corpus`: every manifest line written since the last verified
+  point (`.verified` in the corpus directory, advanced at each clean close and
+  after each reconciliation) whose WARC pointer does not resolve to a record of
+  the same id and URL is undone by a correcting line (`"update": "rollback"`);
+  a rolled-back article's file is moved to `rolled-back/` (never deleted), and a
+  numbered file without a manifest line (a crash between the two writes) is
+  moved there too. Torn manifest lines are ended and counted.
+* `reconcile_state`: every state row fetched since the state's verified point
+  whose record does not resolve, and every row of a page the corpus rolled
+  back, is deleted, so the page is due again and fetched in this run.
+* `verify_crawl`: the full offline check (`python -m archive check --corpus`,
+  the crash-loop bench): every pointer of every entry, every state capture,
+  dense numbering, no `.open` file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from warcio.archiveiterator import ArchiveIterator
+
+from .urls import canonical_url
+from .writable import fsync_directory, fsync_file
+
+__all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "reconcile_corpus",
+           "reconcile_state", "verify_crawl", "mark_corpus_verified", "ReconcileSummary",
+           "ConsistencyReport", "ROLLED_BACK_DIR", "VERIFIED_NAME"]
+
+ROLLED_BACK_DIR = "rolled-back"
+VERIFIED_NAME = ".verified"  # JSON: {"manifest_bytes": N}: lines before byte N were verified
+MANIFEST_NAME = "manifest.jsonl"
+_NUMBERED = re.compile(r"^(\d+)_[^/]*\.txt$")
+_SOURCE = re.compile(r"^(?:Nguồn|Đường dẫn bài viết)\s*:\s*(https?://\S+)\s*$", re.M)
+_READ_ERRORS = (OSError, ValueError, EOFError, zlib.error, IndexError, Exception)
+
+
+# --------------------------------------------------------------------------- records
+@dataclass(frozen=True, slots=True)
+class RecordHead:
+    """What a pointer is checked against: one record's type, id, URL and digest, and whether it is whole."""
+
+    rec_type: str
+    record_id: str
+    target_uri: str | None
+    payload_digest: str | None
+    complete: bool
+
+
+def read_record_head(path: Path, offset: int) -> RecordHead | None:
+    """The record at `offset` of `path`, read to its end (a cut-off record is not `complete`); None if none."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            record = next(iter(ArchiveIterator(fh, no_record_parse=True)), None)
+            if record is None:
+                return None
+            headers = record.rec_headers
+            declared = int(headers.get_header("Content-Length") or -1)
+            read = 0
+            while chunk := record.raw_stream.read(1 << 16):
+                read += len(chunk)
+            return RecordHead(rec_type=record.rec_type or "",
+                              record_id=headers.get_header("WARC-Record-ID") or "",
+                              target_uri=headers.get_header("WARC-Target-URI"),
+                              payload_digest=headers.get_header("WARC-Payload-Digest"),
+                              complete=read == declared)
+    except _READ_ERRORS:
+        return None
+
+
+class WarcLocator:
+    """Finds the WARC file a pointer names (pointers hold the file name, not its directory)."""
+
+    def __init__(self, warc_dir: str | os.PathLike):
+        self.directory = Path(warc_dir)
+        self._paths: dict[str, Path] | None = None
+
+    def path(self, name: str) -> Path | None:
+        if self._paths is None:
+            self._paths = {}
+            if self.directory.is_dir():
+                for path in sorted(self.directory.rglob("*.warc*")):
+                    if path.is_file():
+                        self._paths.setdefault(path.name.removesuffix(".open"), path)
+        return self._paths.get(name.removesuffix(".open"))
+
+
+def pointer_problem(locator: WarcLocator, entry: dict[str, Any], *, url_key: str = "url") -> str | None:
+    """Why `entry`'s WARC pointer (warc_file, warc_offset, warc_record_id) does not hold, or None."""
+    name, offset, record_id = entry.get("warc_file"), entry.get("warc_offset"), entry.get("warc_record_id")
+    if not name or offset is None or not record_id:
+        return "no WARC pointer"
+    path = locator.path(Path(str(name)).name)
+    if path is None:
+        return f"WARC file {name} is missing"
+    size = path.stat().st_size
+    if not isinstance(offset, int) or offset < 0 or offset >= size:
+        return f"offset {offset} is past the end of {path.name} ({size} bytes)"
+    head = read_record_head(path, offset)
+    if head is None:
+        return f"no WARC record at {path.name}@{offset}"
+    if head.record_id != record_id:
+        return f"{path.name}@{offset} holds {head.record_id or 'a record without id'}, not {record_id}"
+    if not head.complete:
+        return f"the record at {path.name}@{offset} is cut short"
+    url = entry.get(url_key)
+    if url and head.target_uri and _same_url(head.target_uri, url) is False:
+        return f"{path.name}@{offset} is a capture of {head.target_uri}, not {url}"
+    digest = entry.get("warc_payload_digest")
+    if digest and head.payload_digest and digest != head.payload_digest:
+        return f"{path.name}@{offset}: payload digest {head.payload_digest}, manifest says {digest}"
+    return None
+
+
+def _same_url(a: str, b: str) -> bool | None:
+    try:
+        return a == b or canonical_url(a) == canonical_url(b)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- manifest
+@dataclass
+class _Line:
+    start: int  # byte offset in the manifest
+    obj: dict[str, Any] | None  # None: a torn or unreadable line
+
+
+def _manifest_lines(path: Path) -> list[_Line]:
+    lines, position = [], 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            obj = None
+            if raw.strip():
+                try:
+                    parsed = json.loads(raw)
+                    if isinstance(parsed, dict) and isinstance(parsed.get("file"), str):
+                        obj = parsed
+                except ValueError:
+                    pass
+                lines.append(_Line(position, obj))
+            position += len(raw)
+    return lines
+
+
+def fold(lines: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The manifest log as one entry per file, in order of first appearance.
+
+    A full record (no `update` key) starts its file's entry afresh (a rolled-back article's
+    number and name are taken again when its page is extracted again); an update overrides
+    the keys it holds; an entry whose last rollback `removed` it is left out."""
+    merged: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        if "update" not in line:
+            merged.pop(line["file"], None)
+        entry = merged.setdefault(line["file"], {})
+        entry.update({k: v for k, v in line.items() if k != "update"})
+    return {file: entry for file, entry in merged.items() if not entry.get("removed")}
+
+
+def verified_bytes(corpus_dir: Path) -> int:
+    try:
+        return int(json.loads((corpus_dir / VERIFIED_NAME).read_text())["manifest_bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def mark_corpus_verified(corpus_dir: str | os.PathLike) -> None:
+    """Record that every manifest line so far was checked against the archive and is durable."""
+    corpus_dir = Path(corpus_dir)
+    manifest = corpus_dir / MANIFEST_NAME
+    if not manifest.exists():
+        return
+    fsync_file(manifest)
+    target = corpus_dir / VERIFIED_NAME
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(json.dumps({"manifest_bytes": manifest.stat().st_size}))
+    fsync_file(temporary)
+    os.replace(temporary, target)
+    fsync_directory(corpus_dir)
+
+
+@dataclass
+class ReconcileSummary:
+    """What a resume found and undid; `as_counts()` goes to the run summary and runs.jsonl."""
+
+    checked: int = 0
+    torn_lines: int = 0
+    rolled_back: list[str] = field(default_factory=list)  # manifest files (or version files) undone
+    orphans: list[str] = field(default_factory=list)  # numbered files without a manifest line, moved aside
+    urls: set[str] = field(default_factory=set)  # canonical URLs of pages that must be fetched again
+    state_rows: int = 0
+    repaired_files: list[str] = field(default_factory=list)
+
+    def as_counts(self) -> dict[str, int]:
+        return {"checked": self.checked, "torn_lines": self.torn_lines, "corpus_rolled_back": len(self.rolled_back),
+                "corpus_orphans": len(self.orphans), "state_rows": self.state_rows,
+                "warc_repaired": len(self.repaired_files)}
+
+    @property
+    def changed(self) -> bool:
+        return any(self.as_counts()[k] for k in self.as_counts() if k != "checked")
+
+
+def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
+                     summary: ReconcileSummary | None = None) -> ReconcileSummary:
+    """Undo manifest lines past the verified point whose record the archive does not hold (module doc).
+
+    `locator` None: the crawl archives nothing (WARC capture off), so pointers are not checked;
+    torn lines and orphan files are still handled.
+    """
+    corpus_dir = Path(corpus_dir)
+    summary = summary or ReconcileSummary()
+    manifest = corpus_dir / MANIFEST_NAME
+    if not manifest.exists():
+        return summary
+    lines = _manifest_lines(manifest)
+    if manifest.stat().st_size and not manifest.read_bytes().endswith(b"\n"):
+        with manifest.open("ab") as fh:  # end a torn last line so the next one stays valid JSON
+            fh.write(b"\n")
+    start = verified_bytes(corpus_dir)
+    if start > manifest.stat().st_size:
+        start = 0  # the manifest was replaced: verify it all
+    good = [line.obj for line in lines if line.obj is not None]
+    summary.torn_lines += sum(1 for line in lines if line.obj is None and line.start >= start)
+    bad: list[tuple[int, str]] = []  # (index in `good`, reason)
+    if locator is not None:
+        index = 0
+        for line in lines:
+            if line.obj is None:
+                continue
+            if line.start >= start and _carries_pointer(line.obj):
+                summary.checked += 1
+                problem = pointer_problem(locator, _pointer_of(line.obj))
+                if problem is not None:
+                    bad.append((index, problem))
+            index += 1
+    corrections = []
+    for index, reason in reversed(bad):  # newest first: each correction restores what came before it
+        corrections += _undo(corpus_dir, good, index, reason, summary)
+    known = {obj["file"] for obj in good}
+    for path in sorted(corpus_dir.iterdir()):
+        if _NUMBERED.match(path.name) and path.is_file() and path.name not in known:
+            url = _source_url(path)
+            _move_aside(corpus_dir, path)
+            summary.orphans.append(path.name)
+            if url:
+                summary.urls.add(url)
+            corrections.append({"file": path.name, "update": "rollback", "removed": True, "url": url,
+                                "reason": "file without a manifest line (a crash between the two writes)"})
+    if corrections:
+        with manifest.open("a", encoding="utf-8", newline="\n") as fh:
+            for row in corrections:
+                fh.write(json.dumps(row, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    if locator is not None:  # only a check against the archive moves the verified point
+        mark_corpus_verified(corpus_dir)
+    return summary
+
+
+def _carries_pointer(obj: dict[str, Any]) -> bool:
+    if obj.get("update") == "rollback":
+        return False
+    if obj.get("update") == "version":
+        return bool((obj.get("versions") or [{}])[-1].get("warc_record_id"))
+    if obj.get("update") == "alias":
+        return bool((obj.get("aliases") or [{}])[-1].get("warc_record_id"))
+    return bool(obj.get("warc_record_id"))
+
+
+def _pointer_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """The provenance a line adds: its own fields, or its newest version's or alias's."""
+    if obj.get("update") == "version":
+        return obj["versions"][-1]
+    if obj.get("update") == "alias":
+        return obj["aliases"][-1]
+    return obj
+
+
+def _undo(corpus_dir: Path, good: list[dict[str, Any]], index: int, reason: str,
+          summary: ReconcileSummary) -> list[dict[str, Any]]:
+    line = good[index]
+    file = line["file"]
+    pointer = _pointer_of(line)
+    url = pointer.get("canonical_url") or pointer.get("url")
+    if url:
+        try:
+            summary.urls.add(canonical_url(url))
+        except ValueError:
+            summary.urls.add(url)
+    kind = line.get("update")
+    if kind is None:  # a written article: its file goes aside, its entry is removed
+        path = corpus_dir / file
+        if path.exists():
+            _move_aside(corpus_dir, path)
+        summary.rolled_back.append(file)
+        return [{"file": file, "update": "rollback", "removed": True, "url": pointer.get("url"), "reason": reason}]
+    # An update of an earlier entry: restore the keys it set to what they were before it.
+    before = fold(g for g in good[:index] if g["file"] == file).get(file, {})
+    restore = {k: before.get(k) for k in line if k not in ("file", "update")}
+    if kind == "version" and line.get("version_file"):
+        version = corpus_dir / line["version_file"]
+        if version.exists():
+            _move_aside(corpus_dir, version)
+        summary.rolled_back.append(line["version_file"])
+    else:
+        summary.rolled_back.append(f"{file} ({kind})")
+    return [{"file": file, "update": "rollback", **restore, "reason": f"{kind}: {reason}"}]
+
+
+def _move_aside(corpus_dir: Path, path: Path) -> Path:
+    target_dir = corpus_dir / ROLLED_BACK_DIR
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    serial = 1
+    while target.exists():
+        serial += 1
+        target = target_dir / f"{path.stem}.{serial}{path.suffix}"
+    os.rename(path, target)
+    fsync_directory(target_dir)
+    fsync_directory(path.parent)
+    return target
+
+
+def _source_url(path: Path) -> str | None:
+    try:
+        found = _SOURCE.search(path.read_text(encoding="utf-8", errors="replace"))
+        return canonical_url(found.group(1)) if found else None
+    except (OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- state
+def reconcile_state(state, locator: WarcLocator | None, summary: ReconcileSummary) -> ReconcileSummary:
+    """Delete state rows that lead the archive, and those of pages the corpus rolled back (module doc)."""
+    doomed: set[str] = set(summary.urls)
+    if locator is not None:
+        for row in state.rows_fetched_since(state.verified_until()):
+            if row.record_id and pointer_problem(locator, {"warc_file": row.record_file,
+                                                           "warc_offset": row.record_offset,
+                                                           "warc_record_id": row.record_id}) is not None:
+                doomed.add(row.url)
+    summary.state_rows += state.forget(doomed)
+    state.mark_verified()
+    return summary
+
+
+# --------------------------------------------------------------------------- full check
+@dataclass
+class ConsistencyReport:
+    problems: list[str] = field(default_factory=list)
+    archived_pages: int = 0  # distinct URLs with a response record
+    articles: int = 0  # folded, non-seed manifest entries
+    pointers: int = 0
+
+
+def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, state: str | os.PathLike | None = None,
+                 expected_urls: Iterable[str] | None = None) -> ConsistencyReport:
+    """Check every pointer of the corpus (and the state) against the archive; see the module doc."""
+    warc_dir, corpus_dir = Path(warc_dir), Path(corpus_dir)
+    report = ConsistencyReport()
+    locator = WarcLocator(warc_dir)
+    left_open = sorted(p.name for p in warc_dir.rglob("*.open")) if warc_dir.is_dir() else []
+    report.problems += [f"{name}: still named .open" for name in left_open]
+    responses: dict[str, int] = {}
+    for path in sorted(warc_dir.rglob("*.warc.gz")) if warc_dir.is_dir() else []:
+        with path.open("rb") as fh:
+            try:
+                for record in ArchiveIterator(fh, no_record_parse=True):
+                    if record.rec_type == "response":
+                        uri = record.rec_headers.get_header("WARC-Target-URI")
+                        responses[canonical_url(uri)] = responses.get(canonical_url(uri), 0) + 1
+            except _READ_ERRORS as exc:
+                report.problems.append(f"{path.name}: unreadable ({exc})")
+    report.archived_pages = len(responses)
+    manifest = corpus_dir / MANIFEST_NAME
+    lines = _manifest_lines(manifest) if manifest.exists() else []
+    report.problems += [f"manifest line at byte {line.start} is torn or unreadable" for line in lines if line.obj is None]
+    entries = fold(line.obj for line in lines if line.obj is not None)
+    by_url: dict[str, list[str]] = {}
+    numbers = []
+    for file, entry in entries.items():
+        if not (corpus_dir / file).is_file():
+            report.problems.append(f"{file}: in the manifest, but the file is missing")
+        match = _NUMBERED.match(file)
+        if match:
+            numbers.append(int(match.group(1)))
+        if not entry.get("seed"):
+            report.articles += 1
+        if entry.get("warc_record_id") or (not entry.get("seed") and warc_dir.is_dir()):
+            report.pointers += 1
+            problem = pointer_problem(locator, entry)
+            if problem is not None:
+                report.problems.append(f"{file}: {problem}")
+        url = entry.get("canonical_url")
+        if url:
+            by_url.setdefault(url, []).append(file)
+        for version in entry.get("versions") or []:
+            if version.get("warc_record_id"):
+                problem = pointer_problem(locator, version)
+                if problem is not None:
+                    report.problems.append(f"{file} version {version.get('version')}: {problem}")
+    for path in corpus_dir.iterdir() if corpus_dir.is_dir() else []:
+        if _NUMBERED.match(path.name) and path.is_file() and path.name not in entries:
+            report.problems.append(f"{path.name}: a corpus file without a manifest entry")
+    report.problems += [f"{url}: in the corpus {len(files)} times ({', '.join(files)})"
+                        for url, files in by_url.items() if len(files) > 1]
+    if numbers and sorted(numbers) != list(range(min(numbers), min(numbers) + len(numbers))):
+        missing = sorted(set(range(min(numbers), max(numbers) + 1)) - set(numbers))
+        report.problems.append(f"numbering is not dense: {len(missing)} gap(s), first {missing[:5]}")
+    if expected_urls is not None:
+        expected = [canonical_url(u) for u in expected_urls]
+        unarchived = [u for u in expected if u not in responses]
+        report.problems += [f"{u}: never archived" for u in unarchived[:20]]
+        if len(unarchived) > 20:
+            report.problems.append(f"... {len(unarchived) - 20} more never archived")
+        covered = set(by_url) | {canonical_url(a["canonical_url"]) for e in entries.values()
+                                 for a in e.get("aliases") or [] if a.get("canonical_url")}
+        missing_articles = [u for u in expected if u not in covered]
+        report.problems += [f"{u}: not in the corpus" for u in missing_articles[:20]]
+        if len(missing_articles) > 20:
+            report.problems.append(f"... {len(missing_articles) - 20} more not in the corpus")
+    if state is not None and Path(state).exists():
+        report.problems += _state_problems(Path(state), locator)
+    return report
+
+
+def _state_problems(path: Path, locator: WarcLocator) -> list[str]:
+    import sqlite3
+
+    problems = []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+        if "record_id" not in columns:
+            return problems
+        for url, name, offset, record_id in db.execute(
+                "SELECT url, record_file, record_offset, record_id FROM pages WHERE record_id IS NOT NULL"):
+            problem = pointer_problem(locator, {"warc_file": name, "warc_offset": offset,
+                                                "warc_record_id": record_id})
+            if problem is not None:
+                problems.append(f"state row {url}: {problem}")
+    finally:
+        db.close()
+    return problems

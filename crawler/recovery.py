@@ -1,0 +1,61 @@
+"""Resume after a crash by itself: repair, then reconcile the state and corpus with the archive.
+
+Built as the first extension, so it runs before any component opens the WARC
+writer, the crawl state or the corpus. The work is in `archive.repair` and
+`archive.consistency`; this module only finds the directories from the
+settings and reports what it did (stats `reconciled/*`, the summary line and
+`runs.jsonl` via crawler/report.py).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from archive.consistency import ReconcileSummary, WarcLocator, reconcile_corpus, reconcile_state
+from archive.repair import repair_left_open
+from crawler.incremental import shared_state
+
+logger = logging.getLogger(__name__)
+
+# An orphaned WARC writer (its crawler was killed) needs well under a second to finish its file.
+ORPHAN_WRITER_WAIT = 15.0
+
+
+class ResumeReconciliation:
+    """Runs once, in `from_crawler`; it has nothing to do afterwards."""
+
+    def __init__(self, summary: ReconcileSummary):
+        self.summary = summary
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        summary = ReconcileSummary()
+        warc_dir = Path(settings.get("WARC_DIR")) if settings.getbool("WARC_ENABLED") else None
+        if warc_dir is not None:
+            repaired, notes = repair_left_open(warc_dir, wait=ORPHAN_WRITER_WAIT)
+            summary.repaired_files = [str(r.repaired) for r in repaired]
+            for result in repaired:
+                logger.warning("Repaired %s left open by an interrupted crawl: %d records kept%s", result.original,
+                               result.records, f", cut bytes kept in {result.tail}" if result.tail else "")
+            for note in notes:
+                logger.warning("WARC directory: %s", note)
+        locator = WarcLocator(warc_dir) if warc_dir is not None else None
+        if settings.getbool("EXTRACT_ENABLED") and settings.get("CORPUS_DIR"):
+            corpus_dir = Path(settings.get("CORPUS_DIR"))
+            if corpus_dir.is_dir():
+                reconcile_corpus(corpus_dir, locator, summary)
+        shared = shared_state(crawler)
+        if shared is not None:
+            reconcile_state(shared[0], locator, summary)
+        counts = summary.as_counts()
+        for key, value in counts.items():
+            crawler.stats.set_value(f"reconciled/{key}", value)
+        if summary.changed:
+            logger.warning(
+                "Resumed after an interrupted crawl: %d WARC file(s) repaired; corpus: %d entr(ies) rolled back "
+                "(moved to rolled-back/), %d file(s) without a manifest line moved aside, %d torn line(s); "
+                "%d crawl-state row(s) forgotten: those pages are fetched again in this run",
+                counts["warc_repaired"], counts["corpus_rolled_back"], counts["corpus_orphans"],
+                counts["torn_lines"], counts["state_rows"])
+        return cls(summary)
