@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic
+.PHONY: demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -123,3 +123,7 @@ bench-distributed: $(STAMP)
 
 clean:
 	rm -rf data/demo
+
+## bench-crash: a crawl of 600 pages SIGKILLed 20 times (crawler / whole group), resumed each time; exits 1 on any loss
+bench-crash: $(STAMP)
+	$(PY) -m bench.crash --pages 600 --kills 20 $(BENCH_CRASH_ARGS)

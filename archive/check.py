@@ -200,6 +200,11 @@ def _read_all(stream) -> bytes:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="DIR|FILE", help="WARC files or directories of them")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every file, not only failures")
+    parser.add_argument("--corpus", type=Path, metavar="DIR",
+                        help="also check that every manifest pointer of this corpus resolves to a whole record "
+                             "of the same id, URL and payload digest; dense numbering; torn lines")
+    parser.add_argument("--state", type=Path, metavar="FILE",
+                        help="also check that every crawl-state row's record is in the archive")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -227,4 +232,29 @@ def run(args: argparse.Namespace) -> int:
             who = f" {problem.record_id}" if problem.record_id else ""
             print(f"      {where}{who}: {problem.message}")
     print(f"{len(files) - failed} of {len(files)} file(s) ok, {records} records checked")
+    if args.corpus is not None or args.state is not None:
+        failed += _check_pointers(args)
     return 1 if failed else 0
+
+
+def _check_pointers(args: argparse.Namespace) -> int:
+    """The corpus and the state against the archive (archive/consistency.py); the number of problems."""
+    from archive.__main__ import UserError
+    from archive.consistency import MANIFEST_NAME, WarcLocator, corpus_problems, state_problems
+
+    problems: list[str] = []
+    locator = WarcLocator(args.paths)
+    if args.corpus is not None:
+        if not (args.corpus / MANIFEST_NAME).is_file():
+            raise UserError(f"--corpus {args.corpus}: not a corpus directory (no {MANIFEST_NAME})")
+        found, pointers = corpus_problems(args.corpus, locator)
+        problems += found
+        print(f"corpus {args.corpus}: {pointers} WARC pointer(s) checked")
+    if args.state is not None:
+        if not args.state.is_file():
+            raise UserError(f"--state {args.state}: no such file")
+        problems += state_problems(args.state, locator)
+    for problem in problems:
+        print(f"FAIL  {problem}")
+    print(f"{len(problems)} pointer problem(s)")
+    return len(problems)

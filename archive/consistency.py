@@ -37,7 +37,8 @@ from .urls import canonical_url
 from .writable import fsync_directory, fsync_file
 
 __all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "reconcile_corpus",
-           "reconcile_state", "verify_crawl", "mark_corpus_verified", "ReconcileSummary",
+           "reconcile_state", "verify_crawl", "corpus_problems", "state_problems", "mark_corpus_verified",
+           "ReconcileSummary", "fold",
            "ConsistencyReport", "ROLLED_BACK_DIR", "VERIFIED_NAME"]
 
 ROLLED_BACK_DIR = "rolled-back"
@@ -83,18 +84,20 @@ def read_record_head(path: Path, offset: int) -> RecordHead | None:
 
 
 class WarcLocator:
-    """Finds the WARC file a pointer names (pointers hold the file name, not its directory)."""
+    """Finds the WARC file a pointer names (pointers hold the file name, not its directory)
+    among `where`: a WARC directory, or several directories and files."""
 
-    def __init__(self, warc_dir: str | os.PathLike):
-        self.directory = Path(warc_dir)
+    def __init__(self, where: str | os.PathLike | Iterable[str | os.PathLike]):
+        self.where = [Path(where)] if isinstance(where, (str, os.PathLike)) else [Path(w) for w in where]
         self._paths: dict[str, Path] | None = None
 
     def path(self, name: str) -> Path | None:
         if self._paths is None:
             self._paths = {}
-            if self.directory.is_dir():
-                for path in sorted(self.directory.rglob("*.warc*")):
-                    if path.is_file():
+            for place in self.where:
+                found = sorted(place.rglob("*.warc*")) if place.is_dir() else [place]
+                for path in found:
+                    if path.is_file() and path.name.endswith((".warc", ".warc.gz", ".open")):
                         self._paths.setdefault(path.name.removesuffix(".open"), path)
         return self._paths.get(name.removesuffix(".open"))
 
@@ -369,84 +372,56 @@ class ConsistencyReport:
     pointers: int = 0
 
 
-def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, state: str | os.PathLike | None = None,
-                 expected_urls: Iterable[str] | None = None) -> ConsistencyReport:
-    """Check every pointer of the corpus (and the state) against the archive; see the module doc."""
-    warc_dir, corpus_dir = Path(warc_dir), Path(corpus_dir)
-    report = ConsistencyReport()
-    locator = WarcLocator(warc_dir)
-    left_open = sorted(p.name for p in warc_dir.rglob("*.open")) if warc_dir.is_dir() else []
-    report.problems += [f"{name}: still named .open" for name in left_open]
-    responses: dict[str, int] = {}
-    for path in sorted(warc_dir.rglob("*.warc.gz")) if warc_dir.is_dir() else []:
-        with path.open("rb") as fh:
-            try:
-                for record in ArchiveIterator(fh, no_record_parse=True):
-                    if record.rec_type == "response":
-                        uri = record.rec_headers.get_header("WARC-Target-URI")
-                        responses[canonical_url(uri)] = responses.get(canonical_url(uri), 0) + 1
-            except _READ_ERRORS as exc:
-                report.problems.append(f"{path.name}: unreadable ({exc})")
-    report.archived_pages = len(responses)
-    manifest = corpus_dir / MANIFEST_NAME
-    lines = _manifest_lines(manifest) if manifest.exists() else []
-    report.problems += [f"manifest line at byte {line.start} is torn or unreadable" for line in lines if line.obj is None]
+def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tuple[list[str], int]:
+    """Everything wrong between a corpus and the archive, and how many pointers were checked:
+    dangling or mismatched pointers (entries and versions), torn lines, files missing or without
+    a manifest line, a URL held twice, gaps in the numbering."""
+    corpus_dir = Path(corpus_dir)
+    problems: list[str] = []
+    pointers = 0
+    lines = _manifest_lines(corpus_dir / MANIFEST_NAME)
+    problems += [f"manifest line at byte {line.start} is torn or unreadable" for line in lines if line.obj is None]
     entries = fold(line.obj for line in lines if line.obj is not None)
     by_url: dict[str, list[str]] = {}
     numbers = []
     for file, entry in entries.items():
         if not (corpus_dir / file).is_file():
-            report.problems.append(f"{file}: in the manifest, but the file is missing")
+            problems.append(f"{file}: in the manifest, but the file is missing")
         match = _NUMBERED.match(file)
         if match:
             numbers.append(int(match.group(1)))
-        if not entry.get("seed"):
-            report.articles += 1
-        if entry.get("warc_record_id") or (not entry.get("seed") and warc_dir.is_dir()):
-            report.pointers += 1
-            problem = pointer_problem(locator, entry)
+        provenances = [("", entry)] if entry.get("warc_record_id") or not entry.get("seed") else []
+        provenances += [(f" version {v.get('version')}", v) for v in entry.get("versions") or []]
+        for label, provenance in provenances:
+            pointers += 1
+            problem = pointer_problem(locator, provenance)
             if problem is not None:
-                report.problems.append(f"{file}: {problem}")
-        url = entry.get("canonical_url")
-        if url:
-            by_url.setdefault(url, []).append(file)
-        for version in entry.get("versions") or []:
-            if version.get("warc_record_id"):
-                problem = pointer_problem(locator, version)
-                if problem is not None:
-                    report.problems.append(f"{file} version {version.get('version')}: {problem}")
-    for path in corpus_dir.iterdir() if corpus_dir.is_dir() else []:
+                problems.append(f"{file}{label}: {problem}")
+        if entry.get("canonical_url"):
+            by_url.setdefault(entry["canonical_url"], []).append(file)
+    for path in sorted(corpus_dir.iterdir()):
         if _NUMBERED.match(path.name) and path.is_file() and path.name not in entries:
-            report.problems.append(f"{path.name}: a corpus file without a manifest entry")
-    report.problems += [f"{url}: in the corpus {len(files)} times ({', '.join(files)})"
-                        for url, files in by_url.items() if len(files) > 1]
-    if numbers and sorted(numbers) != list(range(min(numbers), min(numbers) + len(numbers))):
+            problems.append(f"{path.name}: a corpus file without a manifest entry")
+    problems += [f"{url}: in the corpus {len(files)} times ({', '.join(files)})"
+                 for url, files in by_url.items() if len(files) > 1]
+    if numbers:
         missing = sorted(set(range(min(numbers), max(numbers) + 1)) - set(numbers))
-        report.problems.append(f"numbering is not dense: {len(missing)} gap(s), first {missing[:5]}")
-    if expected_urls is not None:
-        expected = [canonical_url(u) for u in expected_urls]
-        unarchived = [u for u in expected if u not in responses]
-        report.problems += [f"{u}: never archived" for u in unarchived[:20]]
-        if len(unarchived) > 20:
-            report.problems.append(f"... {len(unarchived) - 20} more never archived")
-        covered = set(by_url) | {canonical_url(a["canonical_url"]) for e in entries.values()
-                                 for a in e.get("aliases") or [] if a.get("canonical_url")}
-        missing_articles = [u for u in expected if u not in covered]
-        report.problems += [f"{u}: not in the corpus" for u in missing_articles[:20]]
-        if len(missing_articles) > 20:
-            report.problems.append(f"... {len(missing_articles) - 20} more not in the corpus")
-    if state is not None and Path(state).exists():
-        report.problems += _state_problems(Path(state), locator)
-    return report
+        if missing:
+            problems.append(f"numbering is not dense: {len(missing)} gap(s), first {missing[:5]}")
+    return problems, pointers
 
 
-def _state_problems(path: Path, locator: WarcLocator) -> list[str]:
+def state_problems(path: str | os.PathLike, locator: WarcLocator) -> list[str]:
+    """State rows whose latest record (or last full capture) the archive does not hold."""
     import sqlite3
 
     problems = []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
     try:
-        columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+        try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+        except sqlite3.DatabaseError as exc:
+            return [f"{path}: not a crawl state ({exc})"]
         if "record_id" not in columns:
             return problems
         for url, name, offset, record_id in db.execute(
@@ -458,3 +433,40 @@ def _state_problems(path: Path, locator: WarcLocator) -> list[str]:
     finally:
         db.close()
     return problems
+
+
+def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, state: str | os.PathLike | None = None,
+                 expected_urls: Iterable[str] | None = None) -> ConsistencyReport:
+    """The crash-loop's verdict: the corpus and state checks above, no `.open` file left, and,
+    given `expected_urls`, each of them archived and in the corpus (as an entry or an alias)."""
+    warc_dir, corpus_dir = Path(warc_dir), Path(corpus_dir)
+    report = ConsistencyReport()
+    locator = WarcLocator(warc_dir)
+    report.problems += [f"{p.name}: still named .open" for p in sorted(warc_dir.rglob("*.open"))]
+    responses: set[str] = set()
+    for path in sorted(warc_dir.rglob("*.warc.gz")):
+        with path.open("rb") as fh:
+            try:
+                for record in ArchiveIterator(fh, no_record_parse=True):
+                    if record.rec_type == "response":
+                        responses.add(canonical_url(record.rec_headers.get_header("WARC-Target-URI")))
+            except _READ_ERRORS as exc:
+                report.problems.append(f"{path.name}: unreadable ({exc})")
+    report.archived_pages = len(responses)
+    problems, report.pointers = corpus_problems(corpus_dir, locator)
+    report.problems += problems
+    entries = fold(obj for obj in (line.obj for line in _manifest_lines(corpus_dir / MANIFEST_NAME)) if obj)
+    report.articles = sum(1 for entry in entries.values() if not entry.get("seed"))
+    if expected_urls is not None:
+        covered = {e["canonical_url"] for e in entries.values() if e.get("canonical_url")}
+        covered |= {a["canonical_url"] for e in entries.values() for a in e.get("aliases") or []
+                    if a.get("canonical_url")}
+        expected = [canonical_url(u) for u in expected_urls]
+        for label, missing in (("never archived", [u for u in expected if u not in responses]),
+                               ("not in the corpus", [u for u in expected if u not in covered])):
+            report.problems += [f"{u}: {label}" for u in missing[:20]]
+            if len(missing) > 20:
+                report.problems.append(f"... {len(missing) - 20} more {label}")
+    if state is not None and Path(state).exists():
+        report.problems += state_problems(state, locator)
+    return report

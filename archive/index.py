@@ -171,8 +171,11 @@ def index_directory(directory: str | os.PathLike, *, rebuild: bool = False) -> I
     """Bring every per-file index up to date, then merge them into `DIR/index.cdxj`."""
     directory = Path(directory)
     warcs, reindexed, not_warc = [], 0, []
+    built = {name: signature for name, *signature in _built_from(directory / INDEX_NAME) or []}
     for warc in warc_files(directory):
-        if rebuild or not _is_fresh(warc_index_path(warc), [warc]):
+        [[name, *signature]] = _sources(directory, [warc])
+        changed = name in built and built[name] != signature  # replaced in place since the last build
+        if rebuild or changed or not _is_fresh(warc_index_path(warc), [warc]):
             try:
                 index_warc_file(warc)
             except WarcFormatError as exc:
@@ -182,18 +185,45 @@ def index_directory(directory: str | os.PathLike, *, rebuild: bool = False) -> I
         warcs.append(warc)
     target = directory / INDEX_NAME
     captures = merge_indexes(target, [(warc_index_path(w), _relative_dir(w, directory)) for w in warcs])
+    with _atomic_text(_sources_path(target)) as out:
+        json.dump(_sources(directory, warcs), out)
     return IndexSummary(target, len(warcs), reindexed, captures, tuple(not_warc))
 
 
 def ensure_directory_index(directory: str | os.PathLike) -> Path:
-    """The merged index of `directory`, rebuilt only when a WARC or per-file index is newer."""
+    """The merged index of `directory`, rebuilt when a WARC or per-file index is newer, or when the
+    set of WARC files differs from the one it was built from (a file deleted, added or replaced:
+    times alone miss a deletion, and a replacement copied with its old time)."""
     directory = Path(directory)
     target = directory / INDEX_NAME
     warcs = warc_files(directory)
     per_file = [warc_index_path(w) for w in warcs]
-    if all(_is_fresh(p, [w]) for p, w in zip(per_file, warcs, strict=True)) and _is_fresh(target, per_file):
+    if (all(_is_fresh(p, [w]) for p, w in zip(per_file, warcs, strict=True)) and _is_fresh(target, per_file)
+            and _built_from(target) == _sources(directory, warcs)):
         return target
     return index_directory(directory).index
+
+
+def _sources_path(target: Path) -> Path:
+    return target.with_name(target.name + ".sources.json")
+
+
+def _sources(directory: Path, warcs: list[Path]) -> list[list]:
+    """What a merged index was built from: each WARC's path under `directory`, size, inode, mtime and
+    ctime (which no copy can set back: a file rewritten in place with its old mtime still shows)."""
+    found = []
+    for warc in warcs:
+        stat = warc.stat()
+        found.append([warc.relative_to(directory).as_posix(), stat.st_size, stat.st_ino, stat.st_mtime_ns,
+                      stat.st_ctime_ns])
+    return found
+
+
+def _built_from(target: Path) -> list[list] | None:
+    try:
+        return json.loads(_sources_path(target).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # built by an older version, or never: rebuild
 
 
 def merge_indexes(target: Path, sources: list[tuple[Path, str]]) -> int:

@@ -1,0 +1,14 @@
+"""The crash loop in the suite: a crawl SIGKILLed at 10 seeded random moments (the crawler alone and its
+whole process group, alternately), re-run on the same directories each time with no operator step,
+then run to the end, must lose nothing (bench/crash.py; `make bench-crash` runs it bigger)."""
+from __future__ import annotations
+
+from bench.crash import run_crash_loop
+
+
+def test_ten_kills_lose_nothing(tmp_path):
+    result = run_crash_loop(tmp_path / "work", pages=240, kills=10, seed=20261205, log=lambda line: None)
+    assert result.kills_landed >= 8, "the kills must land while a crawl runs, or the test proves nothing"
+    assert result.problems == []
+    assert result.final_exit == 0
+    assert result.articles == 240  # every page archived and in the corpus: checked in result.problems
