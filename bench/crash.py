@@ -61,6 +61,8 @@ class CrashLoopResult:
     problems: list[str] = field(default_factory=list)
     archived_pages: int = 0
     articles: int = 0
+    rollback_rows: int = 0  # manifest lines that undid an entry (every run's, killed ones included)
+    tails: int = 0  # bytes cut off repaired WARC files, kept as *.tail
 
     @property
     def refetched(self) -> int:
@@ -131,7 +133,11 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
     finally:
         server.shutdown()
         server.server_close()
-    result.reconciled = _summed_reconciliation(work / "runs.jsonl")
+    result.reconciled = _summed_reconciliation(work / "runs.jsonl")  # runs that reached their end
+    manifest = work / "corpus" / "manifest.jsonl"
+    result.rollback_rows = sum('"update": "rollback"' in line for line in manifest.read_text("utf-8").splitlines()) \
+        if manifest.exists() else 0
+    result.tails = len(list((work / "warc").glob("*.tail")))
     report = verify_crawl(work / "warc", work / "corpus", state=work / "state.sqlite", expected_urls=urls)
     result.problems = report.problems
     result.archived_pages = report.archived_pages
