@@ -11,7 +11,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from archive.consistency import ReconcileSummary, WarcLocator, reconcile_corpus, reconcile_state
+from scrapy import signals
+
+from archive.consistency import (
+    ReconcileSummary,
+    WarcLocator,
+    mark_corpus_verified,
+    reconcile_corpus,
+    reconcile_state,
+)
 from archive.repair import repair_left_open
 from crawler.incremental import shared_state
 
@@ -22,10 +30,28 @@ ORPHAN_WRITER_WAIT = 15.0
 
 
 class ResumeReconciliation:
-    """Runs once, in `from_crawler`; it has nothing to do afterwards."""
+    """Reconciles in `from_crawler`; at a clean end, moves the verified points forward, so the
+    next run checks only what this one wrote after its last durable moment, not all of it."""
 
-    def __init__(self, summary: ReconcileSummary):
+    def __init__(self, crawler, summary: ReconcileSummary, corpus_dir: Path | None):
+        self.crawler = crawler
         self.summary = summary
+        self.corpus_dir = corpus_dir
+
+    def engine_stopped(self) -> None:
+        stats = self.crawler.stats
+        if stats.get_value("warc/write_errors") or stats.get_value("archive/fatal"):
+            return  # the next run checks everything since the last good point
+        # Every record is fsynced before anything points at it, and the writer and the corpus
+        # have closed by now (spider_closed), so all that was written is a durable checkpoint.
+        if self.corpus_dir is not None and self.corpus_dir.is_dir():
+            mark_corpus_verified(self.corpus_dir)
+        shared = shared_state(self.crawler)
+        if shared is not None:
+            try:
+                shared[0].mark_verified()
+            except Exception as exc:  # only an optimisation: the next run then checks a little more
+                logger.warning("could not mark the crawl state verified: %s", exc)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -41,6 +67,7 @@ class ResumeReconciliation:
             for note in notes:
                 logger.warning("WARC directory: %s", note)
         locator = WarcLocator(warc_dir) if warc_dir is not None else None
+        corpus_dir = None
         if settings.getbool("EXTRACT_ENABLED") and settings.get("CORPUS_DIR"):
             corpus_dir = Path(settings.get("CORPUS_DIR"))
             if corpus_dir.is_dir():
@@ -58,4 +85,7 @@ class ResumeReconciliation:
                 "%d crawl-state row(s) forgotten: those pages are fetched again in this run",
                 counts["warc_repaired"], counts["corpus_rolled_back"], counts["corpus_orphans"],
                 counts["torn_lines"], counts["state_rows"])
-        return cls(summary)
+        extension = cls(crawler, summary, corpus_dir if locator is not None else None)
+        # Connected before the state's own close (the middlewares are built after the extensions).
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
