@@ -256,6 +256,8 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
     for index, reason in reversed(bad):  # newest first: each correction restores what came before it
         corrections += _undo(corpus_dir, good, index, reason, summary)
     known = {obj["file"] for obj in good}
+    for stale in [*corpus_dir.glob(".tmp-*"), *corpus_dir.glob("versions/.tmp-*")]:
+        stale.unlink(missing_ok=True)  # a write cut short before its rename; the name was never taken
     for path in sorted(corpus_dir.iterdir()):
         if _NUMBERED.match(path.name) and path.is_file() and path.name not in known:
             url = _source_url(path)

@@ -160,6 +160,7 @@ class Corpus:
         self._simhashes: dict[int, list[int]] = {}
         self._doc_by_fid: dict[int, int] = {}
         self._next_number = 0
+        self._seed_lines: list[str] | None = None
         self._prepare_directory()
         try:
             self._containment = ShingleIndex(self.directory / INDEX_NAME)
@@ -298,9 +299,13 @@ class Corpus:
                 if target.exists():
                     continue  # never rewrite an existing file, even with seed content
                 self._write_file_atomically(target, source.read_bytes())
-        self._touch_manifest()
+        # The seeds' lines go in at once (temporary file, then rename): a manifest that exists is a
+        # complete import, so a crash here never leaves a seed looking like an orphan file.
+        self._seed_lines = []
         for path in self._numbered_files():
             self._import_existing(path, seed=True)
+        lines, self._seed_lines = self._seed_lines, None
+        self._write_file_atomically(self.manifest_path, "".join(lines).encode("utf-8"), sync=True)
 
     def _index_file(self, path: Path, index: int, sample: Iterable[int] | None = None) -> None:
         """Put a numbered file's shingle sample in the containment index, unless it is there already."""
@@ -524,8 +529,9 @@ class Corpus:
         return AddResult(status, self.directory / doc.file, doc.number, reason)
 
     # ----------------------------------------------------------------- I/O
-    def _write_file_atomically(self, path: Path, data: bytes) -> bool:
-        """Create `path` with `data` all at once; False if `path` already exists (never replaced)."""
+    def _write_file_atomically(self, path: Path, data: bytes, *, sync: bool = False) -> bool:
+        """Create `path` with `data` all at once; False if `path` already exists (never replaced).
+        `sync`: fsync now even with `deferred_sync`."""
         try:
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".txt", dir=self.directory)
         except OSError as exc:
@@ -535,7 +541,7 @@ class Corpus:
                 os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; corpus files are for sharing
                 fh.write(data)
                 fh.flush()
-                if not self.deferred_sync:
+                if sync or not self.deferred_sync:
                     os.fsync(fh.fileno())
             try:
                 os.link(tmp, path)  # fails if `path` exists: no overwrite, even in a race
@@ -559,6 +565,9 @@ class Corpus:
 
     def _append_manifest(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+        if self._seed_lines is not None:  # a new corpus's seed import: written all at once by _start
+            self._seed_lines.append(line)
+            return
         try:
             with self.manifest_path.open("a", encoding="utf-8", newline="\n") as fh:
                 fh.write(line)
@@ -569,12 +578,6 @@ class Corpus:
                     os.fsync(fh.fileno())
         except OSError as exc:
             raise CorpusError(f"cannot append to {self.manifest_path}: {exc}") from exc
-
-    def _touch_manifest(self) -> None:
-        try:
-            self.manifest_path.touch(exist_ok=True)
-        except OSError as exc:
-            raise CorpusError(f"cannot create {self.manifest_path}: {exc}") from exc
 
 # --------------------------------------------------------------------------- helpers
 def _empty_entry() -> dict[str, Any]:
