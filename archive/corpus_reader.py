@@ -37,10 +37,16 @@ __all__ = ["CorpusReadError", "CorpusArticle", "ArticleVersion", "WarcPointer", 
            "read_corpus", "find_corpus_dir", "fold_manifest"]
 
 REMOVAL_UPDATES = frozenset({"rollback"})
-# Keys of a folded entry about the article as a whole, not its first version; the first
-# four go with every version's fields, the others are spelled out by CorpusArticle.
-ARTICLE_KEYS = ("file", "number", "seed", "matched")
-_ENTRY_ONLY = frozenset({*ARTICLE_KEYS, "aliases", "versions", "version", "version_file", "removed"})
+# The keys of a version: what a fetch and its extraction say (archive/corpus.py writes
+# these for each version). At the top of an entry they describe version 1, the numbered
+# file; every other top-level key (file, number, seed, matched, how a seed was matched,
+# keys added later) is about the article and goes with each of its versions.
+VERSION_KEYS = frozenset({
+    "url", "canonical_url", "site", "warc_file", "warc_offset", "warc_record_id", "fetched_at", "found_from",
+    "score", "rule", "title", "published", "date_line", "author", "category", "tags", "lead", "language",
+    "words", "images", "extractor", "text_sha256", "simhash"})
+# Spelled out by CorpusArticle itself (versions, aliases) or only bookkeeping.
+_STRUCTURE_KEYS = frozenset({"aliases", "versions", "version", "version_file", "removed"})
 
 
 class CorpusReadError(Exception):
@@ -90,7 +96,7 @@ class CorpusArticle:
     @cached_property
     def versions(self) -> tuple[ArticleVersion, ...]:
         """Oldest first; the last one is the latest text."""
-        first = {k: v for k, v in self.entry.items() if k not in _ENTRY_ONLY}
+        first = {k: v for k, v in self.entry.items() if k in VERSION_KEYS}
         found = [ArticleVersion(1, self.file, first)]
         for later in self.entry.get("versions") or ():
             fields = {k: v for k, v in later.items() if k not in ("version", "file")}
@@ -115,8 +121,8 @@ class CorpusArticle:
         return self.fields_of(self.latest)
 
     def fields_of(self, version: ArticleVersion) -> dict[str, Any]:
-        """`version`'s manifest fields with the article's own (file, number, seed, matched)."""
-        own = {k: self.entry[k] for k in ARTICLE_KEYS if k in self.entry}
+        """`version`'s fields with the article's own (see VERSION_KEYS): one row of an export."""
+        own = {k: v for k, v in self.entry.items() if k not in VERSION_KEYS and k not in _STRUCTURE_KEYS}
         return {**own, "number": self.number, **version.fields}
 
     @property
