@@ -247,3 +247,15 @@ def test_report_without_crawl_records_says_what_is_missing(demo, tmp_path, capsy
     assert page.count('class="missing"') == 2 and 'id="chart-topic"' in page  # kept scores still drawn
     assert "dropped pages&#x27; scores are only in the crawl log" in page
     assert main(["report", str(corpus), "--out", str(tmp_path), "--runs", str(tmp_path / "nope")]) == 2
+
+
+def test_captures_read_from_cdxj_or_from_warc_headers_agree(demo, tmp_path):
+    from archive.crawl_history import locate_history
+
+    bare = tmp_path / "crawl"
+    shutil.copytree(demo / "corpus", bare / "corpus")
+    shutil.copytree(demo / "warc", bare / "warc", ignore=shutil.ignore_patterns("*.cdxj"))
+    indexed = sorted(locate_history(demo / "corpus").fetches(), key=lambda f: (f.date, f.url))
+    scanned = sorted(locate_history(bare / "corpus").fetches(), key=lambda f: (f.date, f.url))
+    assert len(indexed) == 18 and scanned == indexed  # 17 × 200 and a 404, as the crawl summary says
+    assert {f.status for f in scanned} == {200, 404}
