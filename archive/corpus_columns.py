@@ -16,7 +16,8 @@ from typing import Any
 
 from .corpus_reader import ArticleVersion, CorpusArticle, CorpusReadError
 
-__all__ = ["Column", "COLUMNS", "VIETNAM_TZ", "article_rows", "arrow_schema", "plain_value", "parse_time"]
+__all__ = ["Column", "COLUMNS", "VIETNAM_TZ", "article_rows", "arrow_schema", "plain_value", "parse_time",
+           "published_time"]
 
 VIETNAM_TZ = timezone(timedelta(hours=7))  # the sites' zone; `published` is kept in it
 
@@ -97,6 +98,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("text", "string", "the article text, exactly as its file holds it"),
 )
 
+_PUBLISHED = next(c for c in COLUMNS if c.name == "published")
 _COMPUTED = {"version", "is_latest", "text_file", "updates", "aliases", "earlier_versions", "extra", "text"}
 _NAMED = {c.name for c in COLUMNS} - _COMPUTED
 
@@ -171,6 +173,12 @@ def parse_time(value: Any, zone: timezone) -> datetime:
         raise TypeError
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+
+
+def published_time(article: CorpusArticle) -> datetime | None:
+    """When the article's latest version was published, in GMT+7 (None: undated)."""
+    value = article.fields.get("published")
+    return None if value is None else _typed(value, _PUBLISHED, article.file)
 
 
 def plain_value(value: Any) -> Any:

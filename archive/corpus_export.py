@@ -21,7 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .corpus_columns import COLUMNS, VIETNAM_TZ, arrow_schema, article_rows, parse_time, plain_value
+from .corpus_columns import (COLUMNS, VIETNAM_TZ, arrow_schema, article_rows, parse_time, plain_value,
+                             published_time)
 from .corpus_reader import CorpusArticle, CorpusReadError, CorpusView, read_corpus
 from .crawl_history import locate_history
 from .dataset_card import CARD_NAME, ExportFacts, is_our_card, render_card
@@ -45,8 +46,8 @@ def select_articles(view: CorpusView, *, since: datetime | None = None,
         if wanted and not {str(fields.get("site") or "").lower(), article.host.lower()} & wanted:
             continue
         if since is not None:
-            published = fields.get("published")
-            if not published or parse_time(published, VIETNAM_TZ) < since:
+            published = published_time(article)
+            if published is None or published < since:
                 continue
         chosen.append(article)
     return chosen
@@ -196,8 +197,7 @@ def _check_outputs(out: Path, card: Path) -> None:
 
 
 def _facts(view: CorpusView, articles: list[CorpusArticle], args, out: Path, fmt: str, warc_files) -> ExportFacts:
-    days = sorted(parse_time(a.fields["published"], VIETNAM_TZ).date().isoformat()
-                  for a in articles if a.fields.get("published"))
+    days = sorted(p.date().isoformat() for p in map(published_time, articles) if p)
     versions = sum(len(a.earlier_versions) for a in articles)
     extractors = Counter()
     for article in articles:

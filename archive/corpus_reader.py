@@ -142,6 +142,8 @@ class CorpusArticle:
     def text(self, version: ArticleVersion | None = None) -> str:
         """The text of `version` (default: the latest), exactly as the file holds it."""
         path = self.directory / (version or self.latest).text_file
+        if not path.resolve().is_relative_to(self.directory.resolve()):
+            raise CorpusReadError(f"{self.file}: text file {path} is outside the corpus directory")
         try:
             return path.read_bytes().decode("utf-8")
         except FileNotFoundError:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .corpus_columns import VIETNAM_TZ, parse_time
+from .corpus_columns import published_time
 from .corpus_reader import CorpusReadError, CorpusView, read_corpus
 from .crawl_history import CrawlHistory, FetchRecord, locate_history
 from .writable import staged_file
@@ -52,9 +52,9 @@ def _per_day(view: CorpusView) -> Chart:
     counts: dict[str, Counter] = defaultdict(Counter)
     undated = 0
     for article in view:
-        published = article.fields.get("published")
+        published = published_time(article)
         if published:
-            counts[article.host][parse_time(published, VIETNAM_TZ).date().isoformat()] += 1
+            counts[article.host][published.date().isoformat()] += 1
         else:
             undated += 1
     note = "by publication day (GMT+7) of each article's latest version" + (

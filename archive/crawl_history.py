@@ -86,10 +86,9 @@ class CrawlHistory:
     def fetches(self) -> Iterator[FetchRecord]:
         for path in self.warc_paths():
             index = warc_index_path(path)
-            if index.is_file() and index.stat().st_mtime_ns >= path.stat().st_mtime_ns:
-                yield from _indexed_fetches(index)
-            else:
-                yield from _scanned_fetches(path)
+            indexed = _indexed_fetches(index) if index.is_file() and \
+                index.stat().st_mtime_ns >= path.stat().st_mtime_ns else None
+            yield from indexed if indexed is not None else _scanned_fetches(path)
 
     def runs(self) -> list[dict]:
         """The crawl runs, oldest first; an unreadable line (a run killed mid-write) is left out."""
@@ -133,12 +132,14 @@ def locate_history(corpus_dir: Path, *, warc_dir: Path | None = None, runs: Path
                         given_or_default(log, home / "crawl.log", "crawl log"))
 
 
-def _indexed_fetches(index: Path) -> Iterator[FetchRecord]:
-    with index.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                capture = Capture.from_line(line)
-                yield FetchRecord(capture.fetched_at, capture.status, capture.url, capture.is_revisit)
+def _indexed_fetches(index: Path) -> list[FetchRecord] | None:
+    """The captures a CDXJ index lists; None when it cannot be read (the WARC is scanned instead)."""
+    try:
+        with index.open(encoding="utf-8") as lines:
+            captures = [Capture.from_line(line) for line in lines if line.strip()]
+            return [FetchRecord(c.fetched_at, c.status, c.url, c.is_revisit) for c in captures]
+    except (OSError, ValueError):
+        return None
 
 
 def _scanned_fetches(path: Path) -> Iterator[FetchRecord]:

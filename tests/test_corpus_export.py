@@ -190,6 +190,12 @@ def test_bad_input_is_one_error_line_and_writes_nothing(demo, tmp_path, capsys):
     victim.unlink()
     assert "the file is missing" in bad_input(tmp_path, ["export-corpus", str(missing)], capsys)
     assert "--since" in bad_input(tmp_path, ["export-corpus", str(demo), "--since", "last tuesday"], capsys)
+    garbled = tmp_path / "garbled"
+    shutil.copytree(demo / "corpus", garbled)
+    with (garbled / MANIFEST_NAME).open("a") as manifest:
+        manifest.write(json.dumps({"file": victim.name, "update": "reconciled", "published": "hôm qua"}) + "\n")
+    for command in ("export-corpus", "report"):
+        assert "published = 'hôm qua' is not a timestamp" in bad_input(tmp_path, [command, str(garbled)], capsys)
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "README.md").write_text("# my own notes\n")
@@ -254,7 +260,9 @@ def test_captures_read_from_cdxj_or_from_warc_headers_agree(demo, tmp_path):
 
     bare = tmp_path / "crawl"
     shutil.copytree(demo / "corpus", bare / "corpus")
-    shutil.copytree(demo / "warc", bare / "warc", ignore=shutil.ignore_patterns("*.cdxj"))
+    shutil.copytree(demo / "warc", bare / "warc")
+    for index in (bare / "warc").glob("*.cdxj"):
+        index.write_text("not an index line\n")  # unreadable: the WARC headers are read instead
     indexed = sorted(locate_history(demo / "corpus").fetches(), key=lambda f: (f.date, f.url))
     scanned = sorted(locate_history(bare / "corpus").fetches(), key=lambda f: (f.date, f.url))
     assert len(indexed) == 18 and scanned == indexed  # 17 × 200 and a 404, as the crawl summary says
