@@ -154,6 +154,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from archive.__main__ import UserError
 
+    out = Path(args.out)
     try:
         out, fmt = output_path(args.out, args.format)
         since = parse_since(args.since) if args.since else None
