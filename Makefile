@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash
+.PHONY: chromium demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,7 @@ demo: $(STAMP)
 ## test: the whole hermetic test suite
 test: $(STAMP)
 	-@$(MAKE) --no-print-directory pywb || echo "pywb could not be installed: its tests will be skipped"
+	-@$(MAKE) --no-print-directory chromium || echo "Chromium could not be installed: the browser tests will be skipped"
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 ## crawl: the same pipeline against the live sites, from the shipped seeds
@@ -103,10 +104,13 @@ serve: $(STAMP) $(PYWB_STAMP)
 	$(PY) -m archive serve $(ARCHIVE) $(SERVE_ARGS)
 
 ## screenshot: headless Chromium renders a replayed article of the demo archive → data/screenshot.png
-screenshot: $(STAMP) $(PYWB_STAMP)
-	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+screenshot: $(STAMP) $(PYWB_STAMP) chromium
 	@test -d data/demo/warc || $(MAKE) --no-print-directory demo
 	$(PY) -m archive serve data/demo/warc --port 0 --root data/demo/pywb --screenshot data/screenshot.png $(SCREENSHOT_ARGS)
+
+## chromium: headless Chromium (Debian package) for `make screenshot` and the browser tests, installed when missing
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 ## redis: a throwaway redis-server on 127.0.0.1:$(REDIS_PORT) for distributed crawls (installs it via apt-get when missing)
 REDIS_PORT ?= 6379

@@ -22,6 +22,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("archive.wacz", "pack WARC files, index and page list into a WACZ file (--wacz)"),
     "state-merge": ("archive.state_merge", "merge per-process crawl states (distributed crawls) into one"),
     "serve": ("archive.serve", "browse the archive in pywb on 127.0.0.1 (or --screenshot a page)"),
+    "corpus": ("archive.corpus_reader", "the corpus folded from its manifest log: one record per article"),
+    "export-corpus": ("archive.corpus_export", "the corpus as one Parquet/JSONL/CSV table with a dataset card"),
+    "report": ("archive.corpus_report", "a self-contained HTML report of a crawl and its corpus, with charts"),
 }
 
 

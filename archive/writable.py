@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -41,3 +43,24 @@ def fsync_file(path: str | os.PathLike) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def staged_file(target: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside `target` that replaces `target` only if the block succeeds.
+
+    Readers never see a half-written file, and a failure leaves `target` as it
+    was: the temporary file is removed. Made readable by all (mkstemp gives 0600).
+    """
+    target = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    staged = Path(name)
+    try:
+        yield staged
+        os.chmod(staged, 0o644)
+        fsync_file(staged)
+        os.replace(staged, target)
+        fsync_directory(target.parent)
+    finally:
+        staged.unlink(missing_ok=True)
