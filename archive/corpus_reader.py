@@ -8,9 +8,10 @@ them partial. `read_corpus` folds the log instead:
 
 - rows of one `file` merge in order, later keys winning, whatever their
   `update` kind (an unknown kind is folded like any other);
-- an entry whose *last* row is a removal (`"removed": true`, or
-  `"update": "rollback"`) is left out; a row after a removal starts the entry
-  afresh, so nothing of the removed entry leaks into it;
+- an entry whose last say is `"removed": true` (a crash rollback,
+  archive/consistency.py) is left out; a full record (no `update` key) starts
+  its entry afresh, so nothing of a removed entry leaks into it; a rollback
+  that restores earlier values of an update folds like any other row;
 - a torn or malformed line is an error (`CorpusReadError`), never skipped:
   an export must not silently lose an article.
 
@@ -31,12 +32,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .consistency import fold
 from .corpus import MANIFEST_NAME
 
 __all__ = ["CorpusReadError", "CorpusArticle", "ArticleVersion", "WarcPointer", "CorpusView",
            "read_corpus", "find_corpus_dir", "fold_manifest"]
 
-REMOVAL_UPDATES = frozenset({"rollback"})
 # The keys of a version: what a fetch and its extraction say (archive/corpus.py writes
 # these for each version). At the top of an entry they describe version 1, the numbered
 # file; every other top-level key (file, number, seed, matched, how a seed was matched,
@@ -205,24 +206,17 @@ def read_corpus(directory: str | Path) -> CorpusView:
 
 
 def fold_manifest(rows: list[dict[str, Any]]) -> tuple[dict[str, dict], dict[str, list[str]], list[str]]:
-    """Merge rows by `file`: (entries of the articles kept, update kinds per file, files removed)."""
-    entries: dict[str, dict[str, Any]] = {}
+    """Merge rows by `file` as `archive.consistency.fold` does (the one rule, shared with the
+    corpus writer): (entries of the articles kept, update kinds per file, files removed)."""
+    entries = fold(rows)
     updates: dict[str, list[str]] = {}
-    removed: set[str] = set()
     for row in rows:
-        file = row["file"]
-        kind = row.get("update")
-        if row.get("removed") is True or kind in REMOVAL_UPDATES:
-            removed.add(file)
-            entries.pop(file, None)
-            updates.pop(file, None)
-            continue
-        removed.discard(file)
-        entries.setdefault(file, {}).update((k, v) for k, v in row.items() if k != "update")
-        updates.setdefault(file, [])
-        if kind is not None:
-            updates[file].append(str(kind))
-    return entries, updates, sorted(removed)
+        if "update" not in row:
+            updates[row["file"]] = []
+        else:
+            updates.setdefault(row["file"], []).append(str(row["update"]))
+    removed = sorted({row["file"] for row in rows} - entries.keys())
+    return entries, {file: updates.get(file, []) for file in entries}, removed
 
 
 def _manifest_rows(path: Path) -> Iterator[dict[str, Any]]:

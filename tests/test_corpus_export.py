@@ -139,7 +139,7 @@ def test_filters_and_the_long_table_of_versions(demo, tmp_path, capsys):
 def test_versions_removals_and_unknown_fields_reach_the_export(tmp_path, capsys):
     corpus = build_corpus(tmp_path / "corpus")  # 005 has a second version and an alias
     with (corpus / MANIFEST_NAME).open("a", encoding="utf-8") as manifest:
-        manifest.write(json.dumps({"file": "003_b893ee3835113bf1.txt", "update": "rollback"}) + "\n")
+        manifest.write(json.dumps({"file": "003_b893ee3835113bf1.txt", "update": "rollback", "removed": True}) + "\n")
         manifest.write(json.dumps({"file": "005_" + url_hash16(URL) + ".txt", "update": "reconciled",
                                    "checked": True}) + "\n")
     wide, long = tmp_path / "wide.parquet", tmp_path / "long.parquet"

@@ -97,7 +97,8 @@ def test_unknown_update_kinds_fold_later_keys_winning(corpus_dir):
     assert article.updates == ("alias", "version", "reconciled")
 
 
-@pytest.mark.parametrize("removal", [{"update": "rollback"}, {"update": "reconciled", "removed": True}])
+@pytest.mark.parametrize("removal", [{"update": "rollback", "removed": True},
+                                     {"update": "reconciled", "removed": True}])
 def test_an_entry_whose_last_row_removes_it_is_left_out(corpus_dir, removal):
     file = read_corpus(corpus_dir).articles[5].file
     append_rows(corpus_dir, {"file": file, **removal})
@@ -107,6 +108,15 @@ def test_an_entry_whose_last_row_removes_it_is_left_out(corpus_dir, removal):
     append_rows(corpus_dir, {"file": file, "number": 5, "seed": False, "url": URL, "title": "again", "words": 3})
     again = next(a for a in read_corpus(corpus_dir) if a.file == file)
     assert again.entry.get("aliases") is None and len(again.versions) == 1 and again.fields["title"] == "again"
+
+
+def test_a_rollback_of_an_update_restores_the_earlier_values(corpus_dir):
+    """A resume undid an alias whose record was lost (archive/consistency.py): the article stays."""
+    article = read_corpus(corpus_dir).articles[5]
+    append_rows(corpus_dir, {"file": article.file, "update": "alias", "aliases": [{"url": URL + "?copy"}]},
+                {"file": article.file, "update": "rollback", "aliases": None, "reason": "alias: record lost"})
+    again = next(a for a in read_corpus(corpus_dir) if a.file == article.file)
+    assert not again.aliases and again.updates[-2:] == ("alias", "rollback")
 
 
 def test_bad_corpora_are_errors(tmp_path, corpus_dir):
@@ -119,7 +129,7 @@ def test_bad_corpora_are_errors(tmp_path, corpus_dir):
     (tmp_path / "empty" / MANIFEST_NAME).write_text("")
     with pytest.raises(CorpusReadError, match="empty corpus: manifest.jsonl is empty"):
         read_corpus(tmp_path / "empty")
-    (tmp_path / "empty" / MANIFEST_NAME).write_text('{"file": "005_a.txt", "update": "rollback"}\n')
+    (tmp_path / "empty" / MANIFEST_NAME).write_text('{"file": "005_a.txt", "update": "rollback", "removed": true}\n')
     with pytest.raises(CorpusReadError, match="every entry of its 1 row"):
         read_corpus(tmp_path / "empty")
     assert read_corpus(corpus_dir.parent).directory == corpus_dir  # a crawl's output directory is fine too
