@@ -48,6 +48,7 @@ _PROVENANCE = (
     Column("warc_file", "string", "WARC file of the capture"),
     Column("warc_offset", "int", "byte offset of the response record in that file"),
     Column("warc_record_id", "string", "WARC-Record-ID of the response record"),
+    Column("warc_payload_digest", "string", "WARC-Payload-Digest of that record when the article was extracted"),
     Column("fetched_at", "time_utc", "when it was fetched"),
     Column("found_from", "string", "the page that linked to it"),
     Column("score", "float", "topic score when it was kept (topic-filtered crawls)"),

@@ -43,8 +43,8 @@ __all__ = ["CorpusReadError", "CorpusArticle", "ArticleVersion", "WarcPointer", 
 # file; every other top-level key (file, number, seed, matched, how a seed was matched,
 # keys added later) is about the article and goes with each of its versions.
 VERSION_KEYS = frozenset({
-    "url", "canonical_url", "site", "warc_file", "warc_offset", "warc_record_id", "fetched_at", "found_from",
-    "score", "rule", "title", "published", "date_line", "author", "category", "tags", "lead", "language",
+    "url", "canonical_url", "site", "warc_file", "warc_offset", "warc_record_id", "warc_payload_digest",
+    "fetched_at", "found_from", "score", "rule", "title", "published", "date_line", "author", "category", "tags", "lead", "language",
     "words", "images", "extractor", "text_sha256", "simhash"})
 # Spelled out by CorpusArticle itself (versions, aliases) or only bookkeeping.
 _STRUCTURE_KEYS = frozenset({"aliases", "versions", "version", "version_file", "removed"})
