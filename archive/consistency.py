@@ -171,8 +171,20 @@ def fold(lines: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if "update" not in line:
             merged.pop(line["file"], None)
         entry = merged.setdefault(line["file"], {})
-        entry.update({k: v for k, v in line.items() if k != "update"})
+        for key, value in line.items():
+            if key in _APPENDED:  # one element a row: the list grows in O(1) bytes per row
+                entry[_APPENDED[key]] = [*(entry.get(_APPENDED[key]) or []), value]
+            elif key in _DROPPED:  # a rollback of such a row: the element with that record id goes
+                entry[_DROPPED[key]] = [x for x in entry.get(_DROPPED[key]) or []
+                                        if x.get("warc_record_id") != value]
+            elif key != "update":
+                entry[key] = value
     return {file: entry for file, entry in merged.items() if not entry.get("removed")}
+
+
+_APPENDED = {"alias": "aliases", "version_entry": "versions"}
+_DROPPED = {"drop_alias": "aliases", "drop_version": "versions"}
+_UNDO_APPEND = {"alias": "drop_alias", "version_entry": "drop_version"}
 
 
 def verified_bytes(corpus_dir: Path) -> int:
@@ -279,21 +291,16 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
 
 
 def _carries_pointer(obj: dict[str, Any]) -> bool:
-    if obj.get("update") == "rollback":
-        return False
-    if obj.get("update") == "version":
-        return bool((obj.get("versions") or [{}])[-1].get("warc_record_id"))
-    if obj.get("update") == "alias":
-        return bool((obj.get("aliases") or [{}])[-1].get("warc_record_id"))
-    return bool(obj.get("warc_record_id"))
+    return obj.get("update") != "rollback" and bool(_pointer_of(obj).get("warc_record_id"))
 
 
 def _pointer_of(obj: dict[str, Any]) -> dict[str, Any]:
-    """The provenance a line adds: its own fields, or its newest version's or alias's."""
+    """The provenance a line adds: its own fields, or its new version's or alias's (rows of older
+    releases carried the whole list, newest last)."""
     if obj.get("update") == "version":
-        return obj["versions"][-1]
+        return obj.get("version_entry") or (obj.get("versions") or [{}])[-1]
     if obj.get("update") == "alias":
-        return obj["aliases"][-1]
+        return obj.get("alias") or (obj.get("aliases") or [{}])[-1]
     return obj
 
 
@@ -315,9 +322,11 @@ def _undo(corpus_dir: Path, good: list[dict[str, Any]], index: int, reason: str,
             _move_aside(corpus_dir, path)
         summary.rolled_back.append(file)
         return [{"file": file, "update": "rollback", "removed": True, "url": pointer.get("url"), "reason": reason}]
-    # An update of an earlier entry: restore the keys it set to what they were before it.
+    # An update of an earlier entry: restore the keys it set to what they were before it, and
+    # drop the element it appended.
     before = fold(g for g in good[:index] if g["file"] == file).get(file, {})
-    restore = {k: before.get(k) for k in line if k not in ("file", "update")}
+    restore = {k: before.get(k) for k in line if k not in ("file", "update", *_APPENDED)}
+    restore.update({_UNDO_APPEND[k]: pointer.get("warc_record_id") for k in line if k in _APPENDED})
     if kind == "version" and line.get("version_file"):
         version = corpus_dir / line["version_file"]
         if version.exists():

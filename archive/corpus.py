@@ -8,16 +8,19 @@ The manifest is append-only. A line is either a full record (an imported
 seed, a written article) or an *update* of an earlier record, marked by
 `"update"`: `"seed-match"` (a crawl reached a seed: URL, WARC pointer and
 extracted metadata), `"alias"` (another URL carries the same article; the
-line holds the whole `aliases` list), `"rollback"` (a resume found that an
+line holds the new alias under `alias`; rows of older versions held the whole
+`aliases` list), `"rollback"` (a resume found that an
 earlier line points at a WARC record the archive does not hold, or a file on
 disk without a manifest line: the line restores what came before, or removes
 the entry, and the file goes to `rolled-back/`; archive/consistency.py) or `"version"`
 (the article at the entry's own URL was re-crawled with different text: the
 new text goes to `versions/<NNN_h16>.v<N>.txt`, the numbered file stays as
 first written, and the line holds `version` (latest number), `version_file`
-and the whole `versions` list with each version's provenance and hashes). Readers merge
-the lines of one `file` in order, later keys winning (a full record starts
-afresh): `Corpus.entries()` does exactly that (`archive.consistency.fold`).
+and the new version's provenance and hashes under `version_entry`; rows of older
+releases held the whole `versions` list). Readers merge the lines of one `file`
+in order, later keys winning, `alias` and `version_entry` appended to the
+entry's `aliases` and `versions` (a full record starts afresh):
+`Corpus.entries()` does exactly that (`archive.consistency.fold`).
 
 Dedupe, in order: the canonical URL (the article's own and every alias);
 the SHA-256 of the article text (lead + body paragraphs); near-duplicates.
@@ -494,7 +497,9 @@ class Corpus:
         index = self._doc_by_file[doc.file]
         alias = {**provenance, "status": status, "matched_by": how, "similarity": round(score, 4)}
         doc.aliases.append(alias)
-        self._append_manifest({"file": doc.file, "update": "alias", "aliases": doc.aliases})
+        # Only the new alias: readers append it (archive.consistency.fold), so an article reached
+        # through n URLs costs O(n) manifest bytes, not O(n^2).
+        self._append_manifest({"file": doc.file, "update": "alias", "alias": alias})
         for url in urls:
             self._by_url.setdefault(url, index)
         return self._result(status, doc, f"{how} with {doc.file}")
@@ -520,7 +525,7 @@ class Corpus:
         doc.versions.append(version)
         doc.text_shas.add(text_sha)
         self._append_manifest({"file": doc.file, "update": "version", "version": number,
-                               "version_file": rel, "versions": doc.versions})
+                               "version_file": rel, "version_entry": version})
         self._by_text.setdefault(text_sha, index)
         self._index_simhash(simhash, index)
         return AddResult("version", self.directory / rel, doc.number, f"version {number} of {doc.file}")

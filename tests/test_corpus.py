@@ -355,3 +355,25 @@ def test_reopening_uses_the_on_disk_index_and_survives_a_corrupt_one(tmp_path, m
     moved = article("thoidai.com.vn", T3, url="https://thoidai.com.vn/ban-sao-khac-299999.html")
     moved.canonical_url = moved.url
     assert reopened.add(moved, site="thoidai").status in {"near-duplicate", "duplicate-text"}
+
+
+def test_an_article_edited_many_times_costs_constant_manifest_bytes_per_version(tmp_path):
+    """Issue #17: a version row holds the new version only (readers append it), not every earlier one."""
+    corpus = Corpus(tmp_path / "corpus", None)
+    first = crawl(corpus, "nhandan.vn", N2)
+    sizes = []
+    for n in range(2, 61):
+        edited = article("nhandan.vn", N2)
+        edited.paragraphs = [f"Bản sửa lần {n}: {' '.join(str(n * k) for k in range(60))}.", *edited.paragraphs]
+        before = corpus.manifest_path.stat().st_size
+        assert corpus.add(edited, site="nhandan", warc_file="x.warc.gz", warc_offset=n,
+                          warc_record_id=f"<urn:uuid:00000000-0000-4000-8000-{n:012d}>").status == "version"
+        sizes.append(corpus.manifest_path.stat().st_size - before)
+    assert max(sizes) < 1.2 * min(sizes)  # the 59th version row is as small as the first
+    entry = corpus.entries()[first.file.name]
+    assert [v["version"] for v in entry["versions"]] == list(range(2, 61)) and entry["version"] == 60
+    corpus.close()
+    reopened = Corpus(tmp_path / "corpus", None)  # dedupe state rebuilt from the folded rows
+    assert reopened.add(edited, site="nhandan", warc_file="x.warc.gz", warc_offset=1,
+                        warc_record_id="<urn:uuid:00000000-0000-4000-8000-000000000999>").status == "duplicate-url"
+    reopened.close()

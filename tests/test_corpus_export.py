@@ -39,11 +39,16 @@ def none_if_na(value):
 
 
 def seed_format_corpus(corpus: Path) -> list[dict]:
-    """Every numbered file with its text and its manifest rows merged in order (later keys winning)."""
+    """Every numbered file with its text and its manifest rows merged in order (later keys winning;
+    an alias or version row adds one element to its list)."""
     merged: dict[str, dict] = {}
     for line in (corpus / MANIFEST_NAME).read_text("utf-8").splitlines():
         row = json.loads(line)
-        merged.setdefault(row["file"], {}).update(row)
+        entry = merged.setdefault(row["file"], {})
+        for key, plural in (("alias", "aliases"), ("version_entry", "versions")):
+            if key in row:
+                entry[plural] = entry.get(plural, []) + [row.pop(key)]
+        entry.update(row)
     files = sorted(p.name for p in corpus.glob("[0-9]*_*.txt"))
     assert sorted(merged) == files
     return [{**merged[name], "text": (corpus / name).read_text("utf-8")} for name in files]

@@ -95,7 +95,7 @@ def test_second_run_archives_only_what_changed(tmp_path, site):
     assert "Cập nhật lần 2" in version_file.read_text("utf-8")
     original = out / "corpus" / versions[0]["file"]
     assert "Cập nhật lần 2" not in original.read_text("utf-8")
-    assert versions[0]["versions"][0]["url"] == article_url(2)
+    assert versions[0]["version_entry"]["url"] == article_url(2)
 
     # WARC: revisit records for the unchanged pages, no payload stored twice
     recs = records(out / "warc")
@@ -382,7 +382,7 @@ def test_recrawl_fetches_only_the_article_whose_sitemap_lastmod_moved(tmp_path):
     assert "fetched for a newer lastmod 1" in second.stdout  # the human summary
     versions = [json.loads(line) for line in (out / "corpus" / "manifest.jsonl").read_text().splitlines()
                 if '"update": "version"' in line]
-    assert len(versions) == 1 and versions[0]["versions"][0]["url"] == article_url(2)
+    assert len(versions) == 1 and versions[0]["version_entry"]["url"] == article_url(2)
     state = CrawlState(out / "state.sqlite", lock=False)
     try:
         assert parse_iso(state.get(canonical_url(article_url(2))).lastmod) == site.lastmod[2]
