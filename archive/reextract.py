@@ -44,10 +44,9 @@ class SiteRules:
     """Site knowledge re-extraction needs, as callables.
 
     The defaults know no site: every 2xx page is tried, plain trafilatura
-    settings. `is_article_page(url, body,
-    charset)` is the content test for URLs whose shape cannot tell (the crawl
-    applies one on hosts without a profile); it sees only pages for which
-    `needs_page_check(url)` is true.
+    settings. `is_article_page(url, body, charset)` is the content test for
+    URLs whose shape cannot tell (the crawl applies one on hosts without a
+    profile); it sees only pages for which `needs_page_check(url)` is true.
     """
 
     hints_for: Callable[[str], ExtractionHints | None] = lambda url: None
