@@ -47,33 +47,11 @@ bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-
 bench-incremental: $(STAMP)
 	$(PY) -m bench.incremental
 
-## schedule: print a cron line and a systemd service + timer for scheduled incremental crawls of this checkout
-SCHEDULE_ARGS ?= -a since=3d
+## schedule: print a cron line and systemd units for scheduled incremental crawls of this checkout (INTERVAL=6h|daily|weekly|30m|…)
+INTERVAL ?= 6h
+SCHEDULE_ARGS ?=
 schedule:
-	@echo "# crontab -e: every 6 hours, incremental crawl with discovery (a second run while one is going exits 3)"
-	@echo "0 */6 * * * cd $(CURDIR) && $(CURDIR)/$(VENV)/bin/scrapy crawl news $(SCHEDULE_ARGS) >> $(CURDIR)/data/cron.log 2>&1"
-	@echo
-	@echo "# /etc/systemd/system/vn-news-crawl.service"
-	@echo "[Unit]"
-	@echo "Description=vn-news-archiver incremental crawl"
-	@echo "After=network-online.target"
-	@echo "Wants=network-online.target"
-	@echo "[Service]"
-	@echo "Type=oneshot"
-	@echo "User=$(USER)"
-	@echo "WorkingDirectory=$(CURDIR)"
-	@echo "ExecStart=$(CURDIR)/$(VENV)/bin/scrapy crawl news $(SCHEDULE_ARGS)"
-	@echo "SuccessExitStatus=3"
-	@echo
-	@echo "# /etc/systemd/system/vn-news-crawl.timer  (then: systemctl enable --now vn-news-crawl.timer)"
-	@echo "[Unit]"
-	@echo "Description=vn-news-archiver incremental crawl every 6 hours"
-	@echo "[Timer]"
-	@echo "OnCalendar=*-*-* 00/6:00:00"
-	@echo "RandomizedDelaySec=10min"
-	@echo "Persistent=true"
-	@echo "[Install]"
-	@echo "WantedBy=timers.target"
+	@$(PYTHON) -m crawler.schedule --interval '$(INTERVAL)' --dir '$(CURDIR)' $(if $(strip $(SCHEDULE_ARGS)),--args '$(SCHEDULE_ARGS)')
 
 ## bench-topic: topic-filtered crawl vs topic=none on a generated three-site web (figures go in the README)
 bench-topic: $(STAMP)
@@ -90,7 +68,8 @@ eval: $(STAMP)
 # pywb pins old dependencies (redis 2.10, gevent, brotlipy): its own virtual environment.
 PYWB_VENV  := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed
-ARCHIVE    ?= data/warc
+# data/warc once a crawl has closed a WARC file there, else the demo archive when `make demo` made one.
+ARCHIVE    ?= $(if $(wildcard data/warc/*.warc.gz),data/warc,$(if $(wildcard data/demo/warc/*.warc.gz),data/demo/warc,data/warc))
 
 $(PYWB_STAMP):
 	@test -x $(PYWB_VENV)/bin/python || $(PYTHON) -m venv $(PYWB_VENV)
@@ -99,7 +78,7 @@ $(PYWB_STAMP):
 
 pywb: $(PYWB_STAMP)
 
-## serve: browse an archive in pywb on 127.0.0.1:8080 (ARCHIVE=DIR, default data/warc)
+## serve: browse an archive in pywb on 127.0.0.1:8080 (ARCHIVE=DIR; default data/warc, or data/demo/warc while data/warc has no WARC file)
 serve: $(STAMP) $(PYWB_STAMP)
 	$(PY) -m archive serve $(ARCHIVE) $(SERVE_ARGS)
 

@@ -8,6 +8,7 @@ exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -32,8 +33,14 @@ class UserError(Exception):
     """Bad input a user can fix: reported as one line, exit code 2."""
 
 
+def _program(module_form: str) -> str:
+    """`python -m archive`, or the console script's name (`vn-archive`) when run as one."""
+    name = os.path.basename(sys.argv[0] or "")
+    return module_form if name in ("", "__main__.py", "-c") else name
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m archive", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=_program("python -m archive"), description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)

@@ -70,7 +70,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Literal
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -79,7 +78,7 @@ from .extract import EXTRACTOR, Article, render_seed_text
 from .shingle_index import INDEX_NAME, ShingleIndex
 from .writable import ensure_writable_dir, fsync_directory, fsync_file
 from .seeds import read_seed_file
-from .urls import canonical_url, url_hash16
+from .urls import canonical_url, site_of, url_hash16
 
 __all__ = ["Corpus", "CorpusError", "AddResult", "Status", "MANIFEST_NAME", "INDEX_NAME"]
 
@@ -642,7 +641,7 @@ def _canonical_or_none(url: str | None) -> str | None:
 
 
 def _host(url: str) -> str | None:
-    return (urlsplit(url).hostname or "").removeprefix("www.") or None
+    return site_of(url)
 
 
 def _read_text(path: Path) -> str:

@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .corpus import Corpus, CorpusError, Fingerprint
 from .extract import Article, ExtractionHints
 from .extract_pool import ExtractionPool, default_workers
 from .records import CapturedResponse, ReadReport, WarcFormatError, check_warc_file, find_warc_files, iter_responses
+from .urls import site_of
 
 __all__ = ["SiteRules", "ReextractStats", "reextract", "add_arguments", "run", "DEFAULT_SEEDS"]
 
@@ -39,24 +39,19 @@ __all__ = ["SiteRules", "ReextractStats", "reextract", "add_arguments", "run", "
 DEFAULT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 _WINDOW_PER_WORKER = 4  # extraction jobs in flight per worker: enough to hide IPC, bounded memory
 
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
 @dataclass(frozen=True)
 class SiteRules:
     """Site knowledge re-extraction needs, as callables.
 
     The defaults know no site: every 2xx page is tried, plain trafilatura
-    settings, the host as the site name. `is_article_page(url, body,
-    charset)` is the content test for URLs whose shape cannot tell (the crawl
-    applies one on hosts without a profile); it sees only pages for which
-    `needs_page_check(url)` is true.
+    settings. `is_article_page(url, body, charset)` is the content test for
+    URLs whose shape cannot tell (the crawl applies one on hosts without a
+    profile); it sees only pages for which `needs_page_check(url)` is true.
     """
 
     hints_for: Callable[[str], ExtractionHints | None] = lambda url: None
     is_article_url: Callable[[str], bool] = lambda url: True
-    site_for: Callable[[str], str] = _host
+    site_for: Callable[[str], str | None] = site_of  # the manifest's `site`: the host, as seed rows
     needs_page_check: Callable[[str], bool] = lambda url: False
     is_article_page: Callable[[str, bytes, str | None], bool] = lambda url, body, charset: True
 
@@ -67,7 +62,6 @@ class SiteRules:
 
         return cls(hints_for=lambda url: profile_for(url).extraction,
                    is_article_url=lambda url: profile_for(url).is_article_url(url),
-                   site_for=lambda url: profile_for(url).name,
                    needs_page_check=lambda url: profile_for(url).name.startswith("generic:"),
                    is_article_page=_generic_article_page)
 

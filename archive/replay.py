@@ -21,7 +21,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.index import Capture, CdxjIndex, ensure_directory_index, timestamp14, warc_files
+from archive.index import Capture, CdxjIndex, ensure_directory_index, open_warc_files, timestamp14, warc_files
 from archive.records import WarcFormatError, transfer_decode
 from archive.warc import RecordLocation
 
@@ -64,8 +64,11 @@ def check_archive_dir(directory: str | os.PathLike) -> Path:
     if not path.is_dir():
         raise ArchiveNotFound(f"archive directory {str(path)!r} does not exist")
     if not warc_files(path):
-        raise ArchiveNotFound(f"no closed WARC file (*.warc.gz) under {str(path)!r}"
-                              " (a killed crawl leaves *.warc.gz.open: run `python -m archive repair` first)")
+        still_open = open_warc_files(path)
+        raise ArchiveNotFound(
+            f"no closed WARC file (*.warc.gz) under {str(path)!r}"
+            + (f"; it holds {len(still_open)} *.warc.gz.open file(s), which a running crawl is writing"
+               f" or a killed one left (then `python -m archive repair {path}` closes them)" if still_open else ""))
     return path
 
 

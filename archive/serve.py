@@ -6,14 +6,23 @@ not copied: the collection's `archive` is a link to DIR and its index is our
 merged `DIR/index.cdxj` (same CDXJ format pywb writes), so a collection of any
 size is ready at once. `--screenshot OUT.png` instead renders one replayed
 page with headless Chromium and exits.
+
+pywb runs in its own process group, so stopping `serve` (Ctrl-C, SIGTERM,
+SIGHUP) stops pywb and anything it started, and a pywb left behind by a
+`serve` that was killed outright dies with it (Linux: PR_SET_PDEATHSIG). A
+port already in use is one `error:` line (exit 2), not pywb's traceback.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
+import errno
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -80,34 +89,77 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class PortInUse(OSError):
+    pass
+
+
+def check_port_free(port: int) -> None:
+    """PortInUse when something listens on 127.0.0.1:port (SO_REUSEADDR: old TIME_WAIT sockets do not count)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((BIND, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(f"port {port} on {BIND} is in use (another `serve`?): stop that server "
+                                "or pass --port N (0 = any free port)") from None
+            raise
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when `serve` dies, even by SIGKILL (Linux only)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_pywb(root: Path, port: int, *, timeout: float = 60.0, quiet: bool = False) -> subprocess.Popen:
-    """Start `wayback` on 127.0.0.1:port in `root`; return once it accepts connections."""
+    """Start `wayback` on 127.0.0.1:port in `root`, in its own process group; return once it
+    accepts connections."""
     wayback = pywb_program("wayback")
     root = root.resolve()
     output = subprocess.DEVNULL if quiet else None
     process = subprocess.Popen([str(wayback), "-b", BIND, "-p", str(port), "-d", str(root)],
-                               cwd=root, stdout=output, stderr=output)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pywb exited at start with code {process.returncode}")
-        try:
-            with socket.create_connection((BIND, port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    raise RuntimeError(f"pywb did not start listening on {BIND}:{port} within {timeout:.0f} s")
+                               cwd=root, stdout=output, stderr=output, start_new_session=True,
+                               preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"pywb exited at start with code {process.returncode}")
+            try:
+                with socket.create_connection((BIND, port), timeout=0.5):
+                    return process
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"pywb did not start listening on {BIND}:{port} within {timeout:.0f} s")
+    except BaseException:  # also Ctrl-C while waiting: never leave pywb behind
+        stop(process)
+        raise
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
+def stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """Stop pywb's whole process group: SIGTERM, then SIGKILL after `timeout` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            process.wait(timeout=10)
+            os.killpg(process.pid, sig)  # its own group (start_new_session): pywb and its children
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=timeout)
+            break
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            continue
+    process.wait()
+
+
+class _Stop(BaseException):
+    """SIGTERM or SIGHUP to `serve`: leave the wait and stop pywb, like Ctrl-C."""
+
+
+def _raise_stop(signum, frame):
+    raise _Stop(signum)
 
 
 def replay_url(port: int, url: str, *, collection: str = DEFAULT_COLLECTION, timestamp: str = "",
@@ -171,18 +223,33 @@ def run(args: argparse.Namespace) -> int:
             chromium_program()
     except (PywbNotInstalled, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
+    port = args.port or free_port()
+    try:
+        check_port_free(port)
+    except PortInUse as exc:
+        raise UserError(str(exc)) from None
     args.root.mkdir(parents=True, exist_ok=True)
     collection = prepare_collection(args.directory, args.root, args.collection)
-    port = args.port or free_port()
     if args.screenshot:
         return _screenshot(args, collection, port)
     print(f"pywb: http://{BIND}:{port}/{args.collection}/  (archive {args.directory}; Ctrl-C stops)", flush=True)
-    process = start_pywb(args.root, port)
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    process = None
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        stop(process)
+        process = start_pywb(args.root, port)
+        code = process.wait()  # pywb stopped by itself
+        if code != 0:
+            print(f"error: pywb exited with code {code}", file=sys.stderr)
+            return 1
         return 0
+    except (KeyboardInterrupt, _Stop):
+        print("pywb stopped", file=sys.stderr)
+        return 0
+    finally:
+        if process is not None:
+            stop(process)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _screenshot(args: argparse.Namespace, collection: Path, port: int) -> int:

@@ -2,7 +2,8 @@
 
 Records by WARC type, responses by HTTP status, host and MIME type, the
 capture date range and sizes. Reads record headers only (bodies are skipped
-by warcio), so it is as fast as decompressing the files.
+by warcio), so it is as fast as decompressing the files. Exit 1 when a file
+is not WARC or cannot be read to its end, as `check`.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import argparse
 import contextlib
 import io
 import json
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +63,7 @@ def collect_stats(paths: list[Path]) -> ArchiveStats:
 
 
 def _add_file(stats: ArchiveStats, path: Path) -> None:
+    records = 0
     with contextlib.redirect_stderr(io.StringIO()), path.open("rb") as fh:
         iterator = ArchiveIterator(fh)
         try:
@@ -68,8 +71,12 @@ def _add_file(stats: ArchiveStats, path: Path) -> None:
                 _add_record(stats, record)
                 iterator.read_to_end()
                 stats.record_sizes[record.rec_type] += iterator.get_record_length()
+                records += 1
         except READ_ERRORS as exc:
             stats.unreadable.append(f"{path.name} at offset {iterator.offset}: {type(exc).__name__}")
+            return
+    if not records:
+        stats.unreadable.append(f"{path.name}: no WARC record")
 
 
 def _add_record(stats: ArchiveStats, record) -> None:
@@ -166,4 +173,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(stats.as_dict(), indent=1, ensure_ascii=False))
     else:
         render(stats, Console(), args.top)
+    if stats.unreadable:  # like `check`: a file that is not (all) WARC fails the command
+        print(f"{len(stats.unreadable)} file(s) not read to the end: {'; '.join(stats.unreadable)}",
+              file=sys.stderr)
+        return 1
     return 0

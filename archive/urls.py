@@ -76,6 +76,12 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
+def site_of(url: str) -> str | None:
+    """The manifest's `site`, on seed and crawled rows alike: the URL's host, lowercase, without
+    `www.` (`nhandan.vn`, `qdnd.vn`); None for a URL without a host."""
+    return (urlsplit(url).hostname or "").removeprefix("www.") or None
+
+
 def url_hash16(url: str) -> str:
     """First 16 hex digits of SHA-256 of the canonical URL: the `<h16>` of `NNN_<h16>.txt`."""
     return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:16]

@@ -1,8 +1,9 @@
-"""`python -m crawler enqueue|status|reset`: the Redis side of a distributed crawl.
+"""`python -m crawler enqueue|status|reset|args`: the Redis side of a distributed crawl, and help.
 
   enqueue URL… | --seeds PATH   push start URLs to `news:start_urls`
   status                         queue length, start URLs waiting, workers and their in-flight requests
   reset                          delete the crawl's keys (queue, dupe filter, start list, workers)
+  args                           the spider arguments of `scrapy crawl news`, with their defaults
 
 The Redis server is `--redis-url`, else REDIS_URL from the environment, else
 the project setting. Errors end with one `error: …` line and exit code 2.
@@ -10,7 +11,14 @@ the project setting. Errors end with one `error: …` line and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+
+def _program(module_form: str) -> str:
+    """`python -m crawler`, or the console script's name (`vn-crawler`) when run as one."""
+    name = os.path.basename(sys.argv[0] or "")
+    return module_form if name in ("", "__main__.py", "-c") else name
 
 
 def _server(url_arg: str | None):
@@ -88,8 +96,15 @@ def reset(args) -> int:
     return 0
 
 
+def spider_arguments(args) -> int:
+    from crawler.arguments import arguments_help
+
+    print(arguments_help())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=_program("python -m crawler"), description=__doc__.splitlines()[0])
     parser.add_argument("--redis-url", help="Redis server (default: REDIS_URL)")
     parser.add_argument("--spider", default="news", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name, help=text)
         command.add_argument("--redis-url", default=argparse.SUPPRESS, help="Redis server (default: REDIS_URL)")
         command.set_defaults(run=run)
+    sub.add_parser("args", help="list the spider arguments of `scrapy crawl news` with their defaults"
+                   ).set_defaults(run=spider_arguments)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -25,6 +25,48 @@ class ArgumentError(ValueError):
     """A spider argument a user got wrong; the message says which and why."""
 
 
+class NoStartURL(ArgumentError):
+    """Nothing to crawl; carries the seed lines and files that gave no URL, to report each."""
+
+    def __init__(self, message: str, invalid_seed_lines: list[str], seeds_without_url: list[str]):
+        super().__init__(message)
+        self.invalid_seed_lines = invalid_seed_lines
+        self.seeds_without_url = seeds_without_url
+
+
+# name -> (default, what it does): `scrapy crawl news -a help=1` prints this list.
+SPIDER_ARGUMENTS: dict[str, tuple[str, str]] = {
+    "urls": ("(none)", "start URLs, comma-separated"),
+    "seeds": ("seeds/ when no urls", "a file of URLs (one a line, # comments) or a directory of "
+              "seed-format .txt files (their Nguồn: / Đường dẫn bài viết: lines)"),
+    "depth": (str(DEFAULT_DEPTH), "hops of related links followed from a start URL"),
+    "max_pages": ("no cap", "most pages requested (robots.txt, redirects, skipped known articles "
+                  "not counted)"),
+    "since": ("no discovery", "discover articles in sitemaps, feeds and listings, skipping older "
+              "entries: YYYY-MM-DD, an ISO 8601 time, 12h/3d/2w back, or all"),
+    "topic": ("auto", "auto (profile of the seed corpus), none (follow every related link), or a "
+              "FILE of keywords / example texts"),
+    "help": ("", "print this list and exit"),
+}
+
+
+def arguments_help() -> str:
+    """The spider arguments with their defaults, for `-a help=1` and `python -m crawler args`."""
+    width = max(map(len, SPIDER_ARGUMENTS)) + 2
+    lines = ["Spider arguments of `scrapy crawl news` (-a NAME=VALUE):"]
+    for name, (default, text) in SPIDER_ARGUMENTS.items():
+        shown = f" [default: {default}]" if default else ""
+        lines.append(f"  {name:<{width}}{text}{shown}")
+    lines.append("Settings (-s NAME=VALUE): crawler/settings.py; exit codes: README \"Exit codes\".")
+    return "\n".join(lines)
+
+
+def seed_warnings(invalid_seed_lines, seeds_without_url) -> list[str]:
+    """One line per seed line that is not a URL and per seed file that names no URL."""
+    return ([f"invalid seed line skipped: {line}" for line in invalid_seed_lines]
+            + [f"seed has no URL (Nguồn:/Đường dẫn bài viết:), not crawled: {path}" for path in seeds_without_url])
+
+
 @dataclass
 class CrawlArguments:
     start_urls: list[str]
@@ -110,7 +152,9 @@ def parse_crawl_arguments(urls=None, seeds=None, depth=None, max_pages=None,
         without_url = [str(p) for p in found.without_url]
         invalid = [str(i) for i in found.invalid]
     if not start_urls:
-        raise ArgumentError("no start URL: give -a urls=… or -a seeds=PATH with at least one URL")
+        raise NoStartURL("no start URL: give -a urls=… or -a seeds=PATH with at least one URL"
+                         + (f" ({len(invalid)} invalid seed line(s), listed above)" if invalid else ""),
+                         invalid, without_url)
     return CrawlArguments(
         start_urls=start_urls,
         depth=DEFAULT_DEPTH if depth in (None, "") else _positive_int("depth", depth, allow_zero=True),

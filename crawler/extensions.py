@@ -8,6 +8,9 @@ from pathlib import Path
 
 from scrapy import signals
 
+from crawler.exitcodes import crawl_verdict, fail_ratio, url_counts
+from crawler.outcomes import failure_breakdown, network_hint
+
 
 class CrawlSummary:
     """Prints a short human summary when the spider closes (stdout, after the logs)."""
@@ -38,7 +41,8 @@ class CrawlSummary:
             "Crawl summary",
             f"  pages fetched     {s('downloader/response_count', 0)}"
             + (f"  (by status: {', '.join(f'{c}×{n}' for c, n in by_status)})" if by_status else ""),
-            f"  download errors   {s('downloader/exception_count', 0)}",
+            self._urls_line(),
+            f"  download errors   {s('downloader/exception_count', 0)} (attempts, retries included)",
             f"  finish reason     {s('finish_reason', '?')}",
         ]
         if any(k.startswith("incremental/") for k in self.stats.get_stats()):
@@ -66,7 +70,21 @@ class CrawlSummary:
                 f"{s('topic/off_topic', 0)}; "
                 f"duplicates/seed matches {sum(v for k, v in self.stats.get_stats().items() if k.startswith('corpus/') and k != 'corpus/written')}",
             ]
+        hint = network_hint(self.stats.get_stats(), self.settings)
+        if hint:
+            lines.append(f"  hint: {hint}")
+        verdict = crawl_verdict(self.stats.get_stats(), fail_ratio(self.settings))
+        lines.append(f"  exit code         {verdict.code} ({verdict.reason})")
         return "\n".join(lines)
+
+    def _urls_line(self) -> str:
+        """How many URLs failed (after retries) and why, grouped."""
+        stats = self.stats.get_stats()
+        total, failed = url_counts(stats)
+        causes = ", ".join(f"{cause} {count}" for cause, count in failure_breakdown(stats).items())
+        not_tried = stats.get("urls/not_attempted", 0)
+        return (f"  URLs failed       {failed} of {total}" + (f" ({causes})" if causes else "")
+                + (f"; {not_tried} not attempted, their host unreachable" if not_tried else ""))
 
     def engine_stopped(self):
         print(self.render(), flush=True)

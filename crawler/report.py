@@ -5,9 +5,9 @@ A scheduled crawl is judged by this file: how many pages it fetched (by
 status), how many articles were new, changed or unchanged, how many known
 articles were skipped (not due, or unchanged by their sitemap lastmod) or
 fetched because their lastmod was newer, how many revisit records replaced a
-second copy, what failed and how, how many bytes went into the archive, and
-and the peak memory of the whole process tree (crawler, extraction workers
-and WARC writer: crawler/memory.py).
+second copy, what failed and how (`urls_failed_by_cause`), the exit code, how
+many bytes went into the archive, and the peak memory of the whole process
+tree (crawler, extraction workers and WARC writer: crawler/memory.py).
 """
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from pathlib import Path
 
 from scrapy import signals
 
+from crawler.exitcodes import crawl_verdict, fail_ratio
 from crawler.incremental import state_path
 from crawler.memory import PeakRSS, own_peak_rss
+from crawler.outcomes import failure_breakdown
 
 
 def report_path(settings) -> Path | None:
@@ -83,6 +85,10 @@ class CrawlReport:
             "discovered": get("discovery/links"),
             "discovery_skipped_old": get("discovery/skipped_old"),
             "errors": errors,
+            "urls_ok": get("urls/ok"),
+            "urls_failed": get("urls/failed"),
+            "urls_failed_by_cause": failure_breakdown(stats),
+            "exit_code": crawl_verdict(stats, fail_ratio(self.crawler.settings)).code,
             "bytes_archived": get("warc/bytes"),
             "warc_records": get("warc/records"),
             # All processes, sampled every 0.25 s (a shorter spike can be missed, so never

@@ -10,7 +10,10 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
-USER_AGENT = "vn-news-archiver/0.1 (+research corpus; contact: see README)"
+# Who the sites can reach about this crawler (an e-mail address or URL): set it for live crawls.
+# crawler/contact.py puts it where USER_AGENT says {contact}; empty leaves that part out.
+CONTACT = ""
+USER_AGENT = "vn-news-archiver/0.1 (+research corpus; contact: {contact})"
 
 # --- politeness -------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -62,6 +65,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WarcCaptureMiddleware": 950,
     # 960: outside capture, so it classifies each response (and sets warc_revisit_of) first.
     "crawler.incremental.IncrementalDownloaderMiddleware": 960,
+    # 540: just inside RetryMiddleware (550), so it sees each URL's final outcome once (crawler/outcomes.py).
+    "crawler.outcomes.UrlOutcomes": 540,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
@@ -82,6 +87,20 @@ REVISIT_LASTMOD = "trust"
 # One JSON line per run: None = runs.jsonl beside the state file (data/runs.jsonl); "" = off.
 CRAWL_REPORT = None
 
+# --- what a run reports (crawler/exitcodes.py, crawler/outcomes.py, crawler/logfile.py) ---
+# Exit code 4 when nothing was fetched or more than this share of the URLs failed (after retries).
+CRAWL_FAIL_RATIO = 0.5
+# A host that failed on the network (DNS, connect, timeout) and never answered: its other URLs fail at once.
+CRAWL_SKIP_UNREACHABLE = True
+CRAWL_STATS_FILE = ""  # write the final stats as JSON here
+# With LOG_FILE: a log larger than this at the start of a run is rotated to LOG_FILE.1 … .N first.
+CRAWL_LOG_MAX_BYTES = 10_000_000
+CRAWL_LOG_BACKUPS = 5
+
+# --- topic filter (crawler/relevance.py); None = archive/topic.py's defaults (0.18, 0.12) ---
+TOPIC_THRESHOLD = None
+TOPIC_ANCHOR_THRESHOLD = None
+
 # --- extraction and corpus ---------------------------------------------------
 EXTRACT_ENABLED = True
 EXTRACT_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
@@ -99,13 +118,17 @@ EXTENSIONS = {
     "crawler.report.CrawlReport": 510,
 }
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not a warning
+# Items are logged by URL and verdict, never their contents (crawler/logformatter.py).
+LOG_FORMATTER = "crawler.logformatter.UrlLogFormatter"
+LOG_LEVEL = "INFO"
 
 # --- replay / distributed (later issues) -------------------------------------
 # ARCHIVE_REPLAY=DIR: crawl from that archive, no network; the addon swaps the
 # download handlers and turns WARC capture off (crawler/replay.py).
 ARCHIVE_REPLAY = ""
 ARCHIVE_REPLAY_AT = ""  # serve captures nearest this time (YYYYMMDDhhmmss) instead of the latest
-ADDONS = {"crawler.replay.ArchiveReplayAddon": 0, "crawler.distributed.DistributedCrawlAddon": 0}
+ADDONS = {"crawler.replay.ArchiveReplayAddon": 0, "crawler.distributed.DistributedCrawlAddon": 0,
+          "crawler.contact.ContactAddon": 0}
 # REDIS_URL (or the environment's REDIS_URL): scrapy-redis frontier and dupe filter shared by
 # every process on that Redis; the addon does nothing without it (crawler/distributed.py).
 REDIS_URL = ""

@@ -90,9 +90,9 @@ def test_a_republished_story_is_followed_into_the_other_sites_profile(crawl):
     assert VNP in fetched
     assert not any("thoi-tiet" in u for u in fetched)  # the "Đọc nhiều" sidebar is not followed
     entries = {e["url"]: e for e in run.manifest()}
-    assert entries[HNVL]["site"] == "huunghivietlao" and entries[HNVL]["rule"] == "start"
+    assert entries[HNVL]["site"] == "huunghivietlao.thoidai.com.vn" and entries[HNVL]["rule"] == "start"
     vnp = entries[VNP]
-    assert vnp["site"] == "vietnamplus" and vnp["found_from"] == HNVL and vnp["rule"] == "related"
+    assert vnp["site"] == "vietnamplus.vn" and vnp["found_from"] == HNVL and vnp["rule"] == "related"
     assert vnp["author"] == "Phạm Kiên (TTXVN/Vietnam+)"
     expected = (GOLD / "www.vietnamplus.vn" / (VNP.split("www.vietnamplus.vn/", 1)[1] + ".txt")).read_text("utf-8")
     assert (run.corpus_dir / vnp["file"]).read_text("utf-8") == expected

@@ -142,4 +142,4 @@ def test_pages_on_hosts_without_a_profile_are_judged_by_content_as_the_crawl_doe
     stats = reextract(sorted((tmp_path / "warc").glob("*.warc.gz")), corpus, rules=SiteRules.from_site_profiles())
     assert stats.pages == 1 and stats.outcomes["written"] == 1
     (entry,) = corpus.entries().values()
-    assert entry["url"] == "https://example.org/tin-tuc/ky-niem-quan-he" and entry["site"] == "generic:example.org"
+    assert entry["url"] == "https://example.org/tin-tuc/ky-niem-quan-he" and entry["site"] == "example.org"

@@ -101,7 +101,11 @@ def test_a_url_not_archived_is_none(archive):
 def test_an_empty_or_missing_archive_is_refused(tmp_path):
     with pytest.raises(ArchiveNotFound, match="does not exist"):
         ArchiveReplay(tmp_path / "nope")
-    with pytest.raises(ArchiveNotFound, match="repair"):
+    with pytest.raises(ArchiveNotFound, match="no closed WARC") as empty:
+        ArchiveReplay(tmp_path)
+    assert "repair" not in str(empty.value)  # no guessing about a crash when nothing says so
+    (tmp_path / "news-1.warc.gz.open").write_bytes(b"")
+    with pytest.raises(ArchiveNotFound, match="1 [*].warc.gz.open file.*repair"):
         ArchiveReplay(tmp_path)
 
 

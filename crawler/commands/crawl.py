@@ -1,8 +1,11 @@
-"""`scrapy crawl`, with a preflight that turns bad input into one clear line.
+"""`scrapy crawl`, with a preflight that turns bad input into one clear line, and an
+exit code that says how the crawl went (crawler/exitcodes.py).
 
 Scrapy builds the spider and its components inside the engine, where an
-exception becomes a logged traceback. Checking arguments and output
-directories first gives the user a plain message and exit code 2 instead.
+exception becomes a logged traceback. Checking arguments, setting names and
+output directories first gives the user a plain message and exit code 2
+instead. After the run, the exit code follows the table in crawler/exitcodes.py,
+so cron and systemd see a crawl that fetched nothing as the failure it is.
 """
 from __future__ import annotations
 
@@ -11,25 +14,59 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from archive.state import EXIT_STATE_LOCKED, StateLock, StateLockedError
-from crawler.arguments import ArgumentError, parse_crawl_arguments
+from archive.state import StateLock, StateLockedError
+from crawler.arguments import SPIDER_ARGUMENTS, ArgumentError, NoStartURL, arguments_help, parse_crawl_arguments
+from crawler.arguments import seed_warnings
+from crawler.exitcodes import EXIT_ERROR, EXIT_STATE_LOCKED, EXIT_USAGE, crawl_verdict, fail_ratio
 from crawler.incremental import state_path
+from crawler.logfile import prepare_log_file
 from crawler.preflight import PreflightError, check_output_dirs, check_revisit_settings
+from crawler.setting_names import check_setting_names
 
 
 class Command(ScrapyCrawlCommand):
-    def run(self, args, opts):
-        if args and args[0] == "news":
+    crawlers: list = []
+
+    def _create_crawler(self, spidercls):
+        # Kept here: the crawler process forgets its crawlers when they finish.
+        crawler = super()._create_crawler(spidercls)
+        self.crawlers = [*self.crawlers, crawler]
+        return crawler
+
+    def process_options(self, args, opts):
+        super().process_options(args, opts)
+        log_file = self.settings.get("LOG_FILE")
+        if log_file and self.settings.getbool("LOG_FILE_APPEND", True):
+            # Before Scrapy opens the file (it does so when the crawler process is built).
             try:
+                prepare_log_file(log_file, self.settings.getint("CRAWL_LOG_MAX_BYTES"),
+                                 self.settings.getint("CRAWL_LOG_BACKUPS"))
+            except OSError as exc:
+                print(f"error: LOG_FILE {log_file!r}: {exc.strerror or exc}", file=sys.stderr)
+                raise SystemExit(EXIT_USAGE) from None
+
+    def run(self, args, opts):
+        news = bool(args) and args[0] == "news"
+        if news and "help" in opts.spargs:
+            print(arguments_help())
+            return
+        if news:
+            try:
+                check_setting_names(self.settings)
                 parse_crawl_arguments(**_known_args(opts.spargs))
                 check_output_dirs(self.settings)
                 check_revisit_settings(self.settings)
-            except (ArgumentError, PreflightError, TypeError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                self.exitcode = 2
+                fail_ratio(self.settings)
+            except NoStartURL as exc:
+                for line in seed_warnings(exc.invalid_seed_lines, exc.seeds_without_url):
+                    print(f"warning: {line}", file=sys.stderr)
+                self._refuse(exc)
+                return
+            except (ArgumentError, PreflightError, TypeError, ValueError) as exc:
+                self._refuse(exc)
                 return
         lock = None
-        locked_state = _state_to_lock(self.settings) if args and args[0] == "news" else None
+        locked_state = _state_to_lock(self.settings) if news else None
         if locked_state is not None:
             try:  # held for the whole run; the middleware's CrawlState shares it (same process)
                 lock = StateLock(locked_state).acquire()
@@ -42,10 +79,13 @@ class Command(ScrapyCrawlCommand):
         finally:
             if lock is not None:
                 lock.release()
-        if self.crawler_process and any(
-            c.stats.get_value("archive/fatal") for c in self.crawler_process.crawlers
-        ):
-            self.exitcode = 1
+        if self.exitcode == 0 and news:
+            codes = [crawl_verdict(c.stats.get_stats(), fail_ratio(c.settings)).code for c in self.crawlers]
+            self.exitcode = max(codes, default=EXIT_ERROR)
+
+    def _refuse(self, exc: Exception) -> None:
+        print(f"error: {exc}", file=sys.stderr)
+        self.exitcode = EXIT_USAGE
 
 
 def _state_to_lock(settings):
@@ -58,9 +98,9 @@ def _state_to_lock(settings):
 
 
 def _known_args(spargs: dict) -> dict:
-    allowed = {"urls", "seeds", "depth", "max_pages", "since", "topic"}
+    allowed = set(SPIDER_ARGUMENTS) - {"help"}
     unknown = sorted(set(spargs) - allowed)
     if unknown:
         raise ArgumentError(f"unknown spider argument(s): {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(allowed))}")
+                            f"known: {', '.join(sorted(allowed))} (-a help=1 lists them)")
     return dict(spargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import profiles
@@ -33,12 +34,14 @@ def sites_table() -> Table:
     table.add_column("article URLs", overflow="fold")
     table.add_column("entry points", overflow="fold", min_width=30)
     table.add_column("provides")
+    # Data cells are escaped: rich reads `[a-z0-9-]` in a URL pattern as markup and drops it.
     for profile in profiles():
-        table.add_row(f"{profile.name}\n[dim]{profile.description}[/dim]", "\n".join(profile.hosts),
-                      profile.article_path, "\n".join(profile.entry_points), provides(profile))
+        table.add_row(f"{escape(profile.name)}\n[dim]{escape(profile.description)}[/dim]",
+                      escape("\n".join(profile.hosts)), escape(profile.article_path),
+                      escape("\n".join(profile.entry_points)), escape(provides(profile)))
     table.add_row("generic (fallback)\n[dim]any other host[/dim]", "one host each",
-                  TEMPLATE.article_path + "\nor JSON-LD/OpenGraph article type + ≥ 150 words",
-                  "(start URLs only)", provides(TEMPLATE) + "; courlan URL filter")
+                  escape(TEMPLATE.article_path) + "\nor JSON-LD/OpenGraph article type + ≥ 150 words",
+                  "(start URLs only)", escape(provides(TEMPLATE) + "; courlan URL filter"))
     return table
 
 

@@ -15,7 +15,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
 from archive.reading import PageReading, ReadSpec, read_page
-from archive.urls import canonical_url
+from archive.urls import canonical_url, site_of
 from archive.topic import TopicError, load_topic
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
 from crawler.distributed import queued_start_urls, redis_url
@@ -238,7 +238,7 @@ class NewsSpider(scrapy.Spider):
             extra["fingerprint"] = fingerprint
         return ArticlePage(
             url=response.url,
-            site=profile.name,
+            site=site_of(response.url),
             body=b"" if article is not None else response.body,
             encoding=response.encoding,
             status=response.status,
