@@ -240,6 +240,7 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
     """
     corpus_dir = Path(corpus_dir)
     summary = summary or ReconcileSummary()
+    remove_stale_temporaries(corpus_dir)
     manifest = corpus_dir / MANIFEST_NAME
     if not manifest.exists():
         return summary
@@ -268,8 +269,6 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
     for index, reason in reversed(bad):  # newest first: each correction restores what came before it
         corrections += _undo(corpus_dir, good, index, reason, summary)
     known = {obj["file"] for obj in good}
-    for stale in [*corpus_dir.glob(".tmp-*"), *corpus_dir.glob("versions/.tmp-*")]:
-        stale.unlink(missing_ok=True)  # a write cut short before its rename; the name was never taken
     for path in sorted(corpus_dir.iterdir()):
         if _NUMBERED.match(path.name) and path.is_file() and path.name not in known:
             url = _source_url(path)
@@ -288,6 +287,13 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
     if locator is not None:  # only a check against the archive moves the verified point
         mark_corpus_verified(corpus_dir)
     return summary
+
+
+def remove_stale_temporaries(corpus_dir: Path) -> None:
+    """Delete the temporary files of writes cut short before their rename (their names were never
+    taken, so nothing points at them). A corpus has one writer at a time (distributed crawls shard it)."""
+    for stale in [*corpus_dir.glob(".tmp-*"), *corpus_dir.glob("versions/.tmp-*")]:
+        stale.unlink(missing_ok=True)
 
 
 def _carries_pointer(obj: dict[str, Any]) -> bool:

@@ -73,7 +73,7 @@ from typing import Any, Iterable, Literal
 
 import numpy as np
 
-from .consistency import ROLLED_BACK_DIR, fold, reconcile_corpus
+from .consistency import ROLLED_BACK_DIR, fold, reconcile_corpus, remove_stale_temporaries
 from .extract import EXTRACTOR, Article, render_seed_text
 from .shingle_index import INDEX_NAME, ShingleIndex
 from .writable import ensure_writable_dir, fsync_directory, fsync_file
@@ -164,6 +164,7 @@ class Corpus:
         self._next_number = 0
         self._seed_lines: list[str] | None = None
         self._prepare_directory()
+        remove_stale_temporaries(self.directory)
         try:
             self._containment = ShingleIndex(self.directory / INDEX_NAME)
         except sqlite3.Error as exc:
