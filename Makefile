@@ -74,7 +74,7 @@ schedule:
 	@echo "[Install]"
 	@echo "WantedBy=timers.target"
 
-## bench-topic: topic-filtered crawl vs topic=none on a generated three-site web (figures go in the README)
+## bench-topic: topic-filtered crawl vs topic=none on two generated three-site webs, the old and the hard one (figures go in the README)
 bench-topic: $(STAMP)
 	$(PY) -m bench.topic
 
