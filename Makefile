@@ -53,7 +53,7 @@ SCHEDULE_ARGS ?=
 schedule:
 	@$(PYTHON) -m crawler.schedule --interval '$(INTERVAL)' --dir '$(CURDIR)' $(if $(strip $(SCHEDULE_ARGS)),--args '$(SCHEDULE_ARGS)')
 
-## bench-topic: topic-filtered crawl vs topic=none on a generated three-site web (figures go in the README)
+## bench-topic: topic-filtered crawl vs topic=none on two generated three-site webs, the old and the hard one (figures go in the README)
 bench-topic: $(STAMP)
 	$(PY) -m bench.topic
 

@@ -1,17 +1,22 @@
 """Benchmark: does a topic-filtered crawl find the on-topic articles, and at what cost?
 
-Runs the real `scrapy crawl news` twice over the generated three-site web of
-`bench/topic_site.py` (through the fixture proxy, no network), from the three
-home pages: once with `-a topic=auto` (the profile built from the shipped
-seeds) and once with `-a topic=none`. For each run it reports, against the
-web's labelled on-topic set:
+Runs the real `scrapy crawl news` over two generated three-site webs (through
+the fixture proxy, no network), each twice: once with `-a topic=auto` (the
+profile built from the shipped seeds) and once with `-a topic=none`:
+
+- `generated`: bench/topic_site.py, from the three home pages, `depth=8`;
+- `hard`: bench/topic_web_hard.py (issue #19: teaser headlines and anchors,
+  sub-topics, series chains, articles only listings lead to, off-topic pages
+  that mention Laos), from five on-topic articles, `depth=3`.
+
+For each run it reports, against the web's labelled on-topic set:
 
 - precision and recall of the *kept* articles (the items the spider emits;
   off-topic pages are archived but not emitted);
 - pages fetched (robots.txt excluded) and pages fetched per on-topic article
   found.
 
-    python -m bench.topic [--articles-per-site 80] [--depth 8] [--json FILE]
+    python -m bench.topic [--web generated|hard] [--json FILE]
 
 Extraction is switched off (`EXTRACT_ENABLED=False`) so the figures measure
 the crawl's choices, not corpus dedupe of the generated texts.
@@ -28,9 +33,12 @@ import time
 from pathlib import Path
 
 from bench.topic_site import TopicWeb
+from bench.topic_web_hard import HardTopicWeb
 from tests.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
+# name → (the web, the -a depth both crawls of it use)
+WEBS = {"generated": (lambda: TopicWeb(80), 8), "hard": (lambda: HardTopicWeb(), 3)}
 
 
 def crawl_topic_web(web: TopicWeb, server: FixtureServer, out: Path, topic: str, depth: int,
@@ -58,6 +66,9 @@ def crawl_topic_web(web: TopicWeb, server: FixtureServer, out: Path, topic: str,
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"crawl failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    stats = json.loads((out / "stats.json").read_text("utf-8"))
+    if stats.get("spider_exceptions/count"):  # figures of a crawl that crashed on pages mean nothing
+        raise RuntimeError(f"the crawl raised on {stats['spider_exceptions/count']} pages: see {out / 'crawl.log'}")
     with server.site.lock:
         fetched = [u for u in server.site.hits if not u.endswith("/robots.txt")]
     kept_items = [json.loads(line) for line in items.read_text("utf-8").splitlines()] if items.exists() else []
@@ -88,21 +99,28 @@ def _count(values) -> dict:
     return counts
 
 
-def run(articles_per_site: int = 80, depth: int = 8) -> list[dict]:
-    web = TopicWeb(articles_per_site)
-    server = FixtureServer(web).start_background()
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-topic-") as tmp:
-            return [crawl_topic_web(web, server, Path(tmp) / topic, topic, depth) for topic in ("auto", "none")]
-    finally:
-        server.shutdown()
+def run(names=tuple(WEBS)) -> list[dict]:
+    results = []
+    for name in names:
+        make_web, depth = WEBS[name]
+        web = make_web()
+        server = FixtureServer(web).start_background()
+        try:
+            with tempfile.TemporaryDirectory(prefix="bench-topic-") as tmp:
+                for topic in ("auto", "none"):
+                    result = crawl_topic_web(web, server, Path(tmp) / topic, topic, depth)
+                    results.append({"web": name, "depth": depth, **result})
+        finally:
+            server.shutdown()
+    return results
 
 
 def format_table(results: list[dict]) -> str:
-    head = "| `-a topic=` | pages fetched | kept | on-topic kept / labelled | precision | recall | pages fetched per on-topic article |"
-    rows = [head, "|---|---|---|---|---|---|---|"]
+    head = ("| web | `-a topic=` | pages fetched | kept | on-topic kept / labelled | precision | recall | "
+            "pages fetched per on-topic article |")
+    rows = [head, "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        rows.append(f"| `{r['topic']}` | {r['pages_fetched']} of {r['pages_in_web']} | {r['kept']} | "
+        rows.append(f"| {r['web']} (depth {r['depth']}) | `{r['topic']}` | {r['pages_fetched']} of {r['pages_in_web']} | {r['kept']} | "
                     f"{r['kept_on_topic']} / {r['labelled_on_topic']} | {r['precision']:.2f} | "
                     f"{r['recall']:.2f} | {r['pages_per_on_topic_article']} |")
     return "\n".join(rows)
@@ -110,14 +128,13 @@ def format_table(results: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles-per-site", type=int, default=80)
-    parser.add_argument("--depth", type=int, default=8)
+    parser.add_argument("--web", choices=sorted(WEBS), action="append", help="one web only (default: both)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    results = run(args.articles_per_site, args.depth)
+    results = run(args.web or tuple(WEBS))
     print(format_table(results))
     for r in results:
-        print(f"topic={r['topic']}: rules of kept articles {r['rules']}, {r['seconds']} s")
+        print(f"{r['web']} topic={r['topic']}: rules of kept articles {r['rules']}, {r['seconds']} s")
     if args.json:
         args.json.write_text(json.dumps([{k: v for k, v in r.items() if k != "items"} for r in results],
                                         indent=1), "utf-8")

@@ -7,37 +7,49 @@ worker, from the parse that also extracts the article, or in the reactor):
 
 * `judge_page`: is this article page on topic (its title, lead and body
   paragraphs score at least the threshold)? Off-topic pages stay in the WARC
-  but are not emitted, and their links are not followed. Start URLs are always
-  kept (the user named them); pages found by discovery (sitemaps, feeds) are
-  judged by their text alone; pages with too little text to judge are left to
-  the extractor's verdict.
+  but are not emitted. Start URLs are always kept (the user named them);
+  pages found by discovery (sitemaps, feeds) are judged by their text alone;
+  pages with too little text to judge are left to the extractor's verdict.
+  Each judged page is remembered (crawler/judged_pages.py), so the crawl
+  learns what its topic's and other topics' pages look like.
 * `choose_links`: which links of a page to follow, with a priority and the
-  rule that let them through:
-  - `related`: a related box / tag / breadcrumb link of a page we kept, unless
-    its anchor text is long enough to judge and clearly off topic;
+  rule that let them through. The spider follows a page's links only while
+  the off-topic pages in a row that lead to it stay under `-a depth`
+  (tunnelling; crawler/spiders/news.py).
+  - `related`: from a kept article, every article link unless its anchor is
+    clearly off topic — it scores under half the anchor threshold *and*
+    resembles a page the crawl judged off topic more than any it judged on
+    topic. An anchor without topic words (a teaser headline) is followed
+    tentatively, queued behind the links with evidence. A tag, section or
+    home link is followed when its name scores at least the anchor threshold;
   - `topic-listing`: any article link on a listing page whose own title is
     mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page), and
     its next-page links;
-  - `anchor`: a link whose anchor text (or `title` attribute) scores at least
-    the anchor threshold, from any listing page; next-page links of a listing
-    page that yielded such links.
+  - `anchor` (from a listing) and `tunnel` (from an off-topic article): a link
+    whose anchor text (or `title` attribute) scores at least the anchor
+    threshold and does not lean off topic; next-page links of a listing page
+    that yielded such links.
   Priority (Scrapy request priority, higher first) is the link's score × 1000.
+  Every link chosen by its anchor is judged again when its turn to be fetched
+  comes (crawler/topic_recheck.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from archive.topic import LISTING_THRESHOLD, TopicProfile, enough_text
+from crawler.judged_pages import OFF, JudgedPages
 
-RELATED_FLOOR_FACTOR = 0.5  # a related link is dropped only below half the anchor threshold
+RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
 
 
 @dataclass(frozen=True)
 class PageVerdict:
     keep: bool  # emit the article item
-    follow: bool  # follow its links
+    on_topic: bool  # counts as on topic for tunnelling (resets the off-topic run) and its related links are followed
     score: float
-    rule: str  # why kept: how it was reached (start/related/topic-listing/anchor) or "unjudged"
+    rule: str  # why kept: how it was reached (start/related/topic-listing/anchor/tunnel) or "unjudged"
     reason: str = ""  # why not kept
 
 
@@ -48,6 +60,7 @@ class Link:
     priority: int
     rule: str
     score: float
+    recheck: bool = False  # judged by its anchor: judged again when its turn to be fetched comes
 
 
 class TopicGate:
@@ -55,13 +68,17 @@ class TopicGate:
 
     def __init__(self, topic: TopicProfile):
         self.topic = topic
+        self.judged = JudgedPages(topic)
 
     def judge_page(self, text: str, reached_by: str) -> PageVerdict:
         """`text`: the page's title, lead and body paragraphs (archive.reading.page_text)."""
         score = self.topic.score(text)
+        judged = enough_text(text)
+        if judged:
+            self.judged.remember(text, score >= self.topic.threshold)
         if reached_by == "start":
             return PageVerdict(True, True, score, "start")
-        if not enough_text(text):
+        if not judged:
             return PageVerdict(True, False, score, "unjudged")
         if score >= self.topic.threshold:
             return PageVerdict(True, True, score, reached_by)
@@ -73,34 +90,52 @@ class TopicGate:
         score = self.topic.score(title)
         return score >= max(LISTING_THRESHOLD, self.topic.threshold), score
 
-    def choose_links(self, candidates: list[tuple[str, str, bool]], mode: str,
-                     page_score: float) -> list[Link]:
-        """candidates: (url, anchor text, is a next-page link); mode: related/topic-listing/listing."""
+    def choose_links(self, candidates: list[tuple[str, str, bool]], mode: str, page_score: float,
+                     is_listing: Callable[[str], bool] = lambda url: False) -> list[Link]:
+        """candidates: (url, anchor text, is a next-page link); mode: related (a kept article),
+        tunnel (an off-topic article), topic-listing or listing; `is_listing(url)`: the link leads
+        to a tag, section or home page (its site's profile says so)."""
         chosen: list[Link] = []
-        anchor_threshold = self.topic.anchor_threshold
-        hits = 0
         next_pages = []
         for url, anchor, is_next in candidates:
             if is_next:
                 next_pages.append((url, anchor))
                 continue
             score = self.topic.score(anchor) if anchor else 0.0
-            judged = len(anchor.split()) >= 3
+            if mode == "topic-listing":  # a tag/topic page: all its links, its title vouches for them
+                link_score = max(score, (score + page_score) / 2)
+                chosen.append(Link(url, anchor, _priority(link_score), mode, link_score))
+                continue
             if mode == "related":
-                if judged and score < anchor_threshold * RELATED_FLOOR_FACTOR:
-                    continue
-                link_score = max(score, (score + page_score) / 2)
-                chosen.append(Link(url, anchor, _priority(link_score), "related", link_score))
-            elif mode == "topic-listing":
-                link_score = max(score, (score + page_score) / 2)
-                chosen.append(Link(url, anchor, _priority(link_score), "topic-listing", link_score))
-            elif score >= anchor_threshold:
-                hits += 1
-                chosen.append(Link(url, anchor, _priority(score), "anchor", score))
-        if mode == "topic-listing" or (mode == "listing" and hits):
+                evidence = self._related_evidence(url, score, is_listing)
+            else:
+                evidence = True if score >= self.topic.anchor_threshold else None
+            if evidence is None or not self.still_worth_fetching(anchor):
+                continue
+            if not evidence:  # tentative: queued behind every link with evidence, by then more is known
+                chosen.append(Link(url, anchor, _priority(score), "related", score, recheck=True))
+                continue
+            link_score = max(score, (score + page_score) / 2) if mode == "related" else score
+            rule = {"related": "related", "tunnel": "tunnel"}.get(mode, "anchor")
+            chosen.append(Link(url, anchor, _priority(link_score), rule, link_score, recheck=True))
+        if mode == "topic-listing" or (mode == "listing" and chosen):
             chosen.extend(Link(url, anchor, _priority(page_score), mode if mode != "listing" else "anchor",
                                page_score) for url, anchor in next_pages)
         return chosen
+
+    def still_worth_fetching(self, anchor: str) -> bool:
+        """Not if the anchor leans off topic: it resembles a page this crawl judged off topic more
+        than any it judged on topic (crawler/judged_pages.py). Asked when a link is found and
+        again when its turn to be fetched comes (crawler/topic_recheck.py)."""
+        return self.judged.leaning(anchor) != OFF
+
+    def _related_evidence(self, url: str, score: float, is_listing) -> bool | None:
+        """A kept article's link: True (its anchor is on topic), False (tentative: an article link
+        whose anchor says nothing of the topic, such as a teaser headline) or None (dropped: a tag,
+        section or home page whose name is not on topic)."""
+        if is_listing(url):
+            return True if score >= self.topic.anchor_threshold else None
+        return score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR
 
 
 def _priority(score: float) -> int:

@@ -62,6 +62,8 @@ DOWNLOAD_HANDLERS = {
 # 950: sees responses before HttpCompressionMiddleware (590) decodes them and
 # before RedirectMiddleware (600) turns 3xx into new requests.
 DOWNLOADER_MIDDLEWARES = {
+    # 50: before anything else, drops a tentative topic link that now looks off topic (crawler/topic_recheck.py).
+    "crawler.topic_recheck.TopicRecheckMiddleware": 50,
     "crawler.middlewares.WarcCaptureMiddleware": 950,
     # 960: outside capture, so it classifies each response (and sets warc_revisit_of) first.
     "crawler.incremental.IncrementalDownloaderMiddleware": 960,
@@ -100,6 +102,9 @@ CRAWL_LOG_BACKUPS = 5
 # --- topic filter (crawler/relevance.py); None = archive/topic.py's defaults (0.18, 0.12) ---
 TOPIC_THRESHOLD = None
 TOPIC_ANCHOR_THRESHOLD = None
+# A tentative topic link (a kept article's related link whose anchor says nothing either way)
+# is re-judged when the scheduler hands it out, with what the crawl has learned since.
+TOPIC_RECHECK = True
 
 # --- extraction and corpus ---------------------------------------------------
 EXTRACT_ENABLED = True

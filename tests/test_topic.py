@@ -124,8 +124,10 @@ def test_gate_rules(topic):
     off = ("https://nhandan.vn/b-post2.html", "Thời tiết hôm nay: Hà Nội rét đậm", False)
     bare = ("https://nhandan.vn/c-post3.html", "", False)  # an image link: nothing to judge
     nxt = ("https://nhandan.vn/chinhtri/p2", "Trang sau", True)
-    related = {link.url for link in gate.choose_links([on, off, bare], "related", 0.3)}
-    assert related == {on[0], bare[0]}
+    # A kept article's related links: all, until the crawl has judged a page like the off one
+    # (tests/test_topic_recall.py); an anchor without topic words waits behind the others.
+    related = {link.url: link.priority for link in gate.choose_links([on, off, bare], "related", 0.3)}
+    assert set(related) == {on[0], off[0], bare[0]} and related[on[0]] > related[off[0]]
     listing = gate.choose_links([on, off, bare, nxt], "listing", 0.0)
     assert [(link.url, link.rule) for link in listing] == [(on[0], "anchor"), (nxt[0], "anchor")]
     assert gate.choose_links([off, nxt], "listing", 0.0) == []  # nothing on topic: no next page either
@@ -152,14 +154,14 @@ def test_judge_page(topic):
         return page_text(Selector(text=html), nd.extraction)
 
     kept = gate.judge_page(text(on.read_text("utf-8")), "related")
-    assert (kept.keep, kept.follow, kept.rule) == (True, True, "related")
+    assert (kept.keep, kept.on_topic, kept.rule) == (True, True, "related")
     dropped = gate.judge_page(text(off.read_text("utf-8")), "anchor")
-    assert not dropped.keep and not dropped.follow and "off topic" in dropped.reason
+    assert not dropped.keep and not dropped.on_topic and "off topic" in dropped.reason
     assert not gate.judge_page(text(off.read_text("utf-8")), "discovered").keep  # from a sitemap
     start = gate.judge_page(text(off.read_text("utf-8")), "start")
     assert start.keep and start.rule == "start"  # the user named it
     short = gate.judge_page(text("<html><body><p>Lào</p></body></html>"), "related")
-    assert short.keep and not short.follow and short.rule == "unjudged"  # the extractor decides
+    assert short.keep and not short.on_topic and short.rule == "unjudged"  # the extractor decides
 
 
 # --------------------------------------------------------------------------- crawls
@@ -170,7 +172,7 @@ def test_default_crawl_records_why_each_article_was_kept(crawl):
     written = [e for e in run.manifest() if not e.get("seed") and "update" not in e]
     assert written
     for entry in written:
-        assert entry["rule"] in ("related", "topic-listing", "anchor")
+        assert entry["rule"] in ("related", "topic-listing", "anchor", "tunnel")
         assert entry["score"] >= DEFAULT_THRESHOLD and entry["found_from"]
     matched = [e for e in run.manifest() if e.get("update") == "seed-match"]
     # Seeds reached by their own URL were start URLs; seed 003 is reached as a related page's near-duplicate.
@@ -191,7 +193,10 @@ def test_topic_auto_follows_listing_links_by_anchor(crawl):
     fetched = [u for u in run.hits if not u.endswith("robots.txt")]
     assert not any(u.endswith(("post830301.html", "post830302.html")) for u in fetched)
     assert any("post8302" in u for u in fetched)
-    assert {e["rule"] for e in run.manifest()} == {"anchor"}
+    # From the listing by anchor; then on along the kept articles' related boxes (tunnelling: depth
+    # counts off-topic pages in a row, and these are on topic).
+    rules = {e["found_from"]: e["rule"] for e in run.manifest()}
+    assert rules.pop(f"{ND}/tin-moi.html") == "anchor" and set(rules.values()) <= {"related"}
 
 
 def _warc_responses(warc_dir: Path) -> set[str]:
@@ -204,7 +209,10 @@ def _warc_responses(warc_dir: Path) -> set[str]:
 
 
 def test_generated_web_recall_precision_and_cost(tmp_path):
-    """~60 articles over three sites, a fifth on topic: the small version of `make bench` topic figures."""
+    """~60 articles over three sites, a fifth on topic: the small version of `make bench-topic`.
+
+    On a topic this small (12 articles) the pages the crawl fetches to learn what is off topic
+    (crawler/judged_pages.py) weigh: ~3 pages per article here, ~1.6 on the bench's 240-article web."""
     web = TopicWeb(articles_per_site=20, seed=3)
     server = FixtureServer(web).start_background()
     try:
@@ -213,10 +221,10 @@ def test_generated_web_recall_precision_and_cost(tmp_path):
     finally:
         server.shutdown()
     assert auto["labelled_on_topic"] >= 10
-    assert auto["recall"] >= 0.9 and auto["precision"] >= 0.9, auto
-    assert auto["pages_per_on_topic_article"] <= 2.0, auto
+    assert auto["recall"] >= 0.95 and auto["precision"] >= 0.9, auto
+    assert auto["pages_per_on_topic_article"] <= 3.5, auto
     assert none["recall"] == 1.0 and none["precision"] < 0.4, none
-    assert auto["pages_fetched"] < none["pages_fetched"] / 2
+    assert auto["pages_fetched"] < 0.7 * none["pages_fetched"]
     # Off-topic pages that were fetched are in the WARC but not emitted, with the reason logged.
     stats = json.loads((tmp_path / "auto" / "stats.json").read_text())
     log = (tmp_path / "auto" / "crawl.log").read_text("utf-8")
@@ -227,4 +235,4 @@ def test_generated_web_recall_precision_and_cost(tmp_path):
     for url in off_topic_archived:
         assert f"archived only: {url}" in log
     for item in auto["items"]:
-        assert item["extra"]["rule"] in ("start", "related", "topic-listing", "anchor")
+        assert item["extra"]["rule"] in ("start", "related", "topic-listing", "anchor", "tunnel")

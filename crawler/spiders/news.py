@@ -1,7 +1,11 @@
 """The `news` spider: seeds → article → related pages, within depth and a page cap.
 
 Which links count as related, which pages are articles and which are listings
-is per-site data in crawler/sites/; this module only walks the graph.
+is per-site data in crawler/sites/; this module only walks the graph. Without
+a topic (`-a topic=none`), `-a depth` counts hops from a start URL. With one,
+it counts off-topic pages in a row since the last on-topic one (tunnelling):
+a chain of on-topic articles is followed as far as it goes, and `max_pages`
+is what bounds the crawl. Which links a page passes on is crawler/relevance.py's.
 """
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ from crawler.distributed import queued_start_urls, redis_url
 from crawler.discovery import Discovery
 from crawler.items import SEQ_RELEASED, ArticlePage
 from crawler.relevance import TopicGate
+from crawler.topic_recheck import RECHECK_ANCHOR
 from crawler.sites import profile_for, profiles
 from crawler.sites.generic import is_article_page, is_crawlable
 from crawler.workers import extraction_pool, wait_for
 from crawler.incremental import META as INCREMENTAL_OUTCOME
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
+TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
 
 
 class NewsSpider(scrapy.Spider):
@@ -169,7 +175,9 @@ class NewsSpider(scrapy.Spider):
     def _read_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
         """What the decisions on this page need read: the topic gate's text and the links."""
         gated = self.topic_gate is not None
-        if depth >= self.max_depth:  # no links followed; an article still needs judging
+        # Without a topic, depth counts hops from a start URL; with one, off-topic hops in a row,
+        # known only once the page is judged, so its links are read unless nothing is ever followed.
+        if self.max_depth == 0 or (not gated and depth >= self.max_depth):
             return ReadSpec(text="article" if gated and is_article else "")
         if is_article:
             return ReadSpec(text="article" if gated else "", links=profile.related_links, anchors=gated)
@@ -200,35 +208,40 @@ class NewsSpider(scrapy.Spider):
         """The article item unless the topic gate drops it, then the requests for the links to
         follow: the same decisions whether a worker or this thread read the page."""
         gate = self.topic_gate
-        verdict = None
-        if seq is not None and gate is not None:
-            # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
-            reached_by = response.meta.get("topic_rule") or (
-                "start" if response.meta.get("found_from") is None else "discovered")
-            verdict = gate.judge_page(reading.text, reached_by)
-            self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
-            if not verdict.keep:
-                self.logger.info("%s, archived only: %s", verdict.reason, response.url)
-                return  # links of an off-topic page are not followed
-        if seq is not None:
-            yield self._article_page(response, profile, depth, seq, verdict, article, fingerprint)
-        if depth >= self.max_depth or (verdict is not None and not verdict.follow):
-            return
         if gate is None:
-            links = ((url, 1 if profile_for(url).is_article_url(url) else 0, None)
-                     for url, _, _ in reading.links)
+            if seq is not None:
+                yield self._article_page(response, profile, depth, seq, None, article, fingerprint)
+            if depth < self.max_depth:
+                yield from self._requests_for(response.url, (
+                    (url, 1 if profile_for(url).is_article_url(url) else 0, None) for url, _, _ in reading.links))
+            return
+        start = response.meta.get("found_from") is None
+        if seq is not None:
+            # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
+            verdict = gate.judge_page(reading.text, response.meta.get("topic_rule") or (
+                "start" if start else "discovered"))
+            self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
+            if verdict.keep:
+                yield self._article_page(response, profile, depth, seq, verdict, article, fingerprint)
+            else:
+                self.logger.info("%s, archived only: %s", verdict.reason, response.url)
+            on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
         else:
-            links = ((link.url, link.priority, link.rule)
-                     for link in self._chosen_links(gate, reading, seq is not None, verdict))
-        yield from self._requests_for(response.url, links)
-
-    @staticmethod
-    def _chosen_links(gate: TopicGate, reading: PageReading, is_article: bool, verdict):
-        """The links `gate` lets through, with the rule and the priority (their topic score)."""
-        if is_article:
-            return gate.choose_links(list(reading.links), "related", verdict.score)
-        topical, page_score = gate.listing_is_topical(reading.text)
-        return gate.choose_links(list(reading.links), "topic-listing" if topical else "listing", page_score)
+            topical, score = gate.listing_is_topical(reading.text)
+            on_topic, mode = topical or start, "topic-listing" if topical else "listing"
+        # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
+        hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
+        if hops >= self.max_depth:
+            if self.max_depth:
+                self.crawler.stats.inc_value("topic/tunnel_ends")
+            return
+        links = gate.choose_links(list(reading.links), mode, score, is_listing=_leads_to_listing)
+        anchors = {link.url: link.anchor for link in links if link.recheck}
+        for request in self._requests_for(response.url, ((link.url, link.priority, link.rule) for link in links),
+                                          hops):
+            if request.url in anchors:
+                request.meta[RECHECK_ANCHOR] = anchors[request.url]
+            yield request
 
     def _article_page(self, response, profile, depth: int, seq: int, verdict, article,
                       fingerprint) -> ArticlePage:
@@ -252,8 +265,9 @@ class NewsSpider(scrapy.Spider):
             extra=extra,
         )
 
-    def _requests_for(self, from_url: str, links):
-        """Requests for `(url, priority, topic rule or None)` links not yet requested."""
+    def _requests_for(self, from_url: str, links, hops: int = 0):
+        """Requests for `(url, priority, topic rule or None)` links not yet requested; `hops`: the
+        off-topic pages in a row up to and including the linking page (topic crawls)."""
         for url, priority, rule in links:
             if not self._may_follow(from_url, url):
                 continue
@@ -262,6 +276,7 @@ class NewsSpider(scrapy.Spider):
                 continue
             if rule is not None:
                 request.meta["topic_rule"] = rule
+                request.meta[TOPIC_HOPS] = hops
                 self.crawler.stats.inc_value(f"topic/followed/{rule}")
             yield request
 
@@ -287,3 +302,9 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"news/errors/{failure.type.__name__}")
         self.logger.warning("download failed: %s (%s: %s)", request.url,
                             failure.type.__name__, failure.getErrorMessage())
+
+
+def _leads_to_listing(url: str) -> bool:
+    """A tag, section or home page by its site's URL patterns (a generic host's are guesses: no)."""
+    profile = profile_for(url)
+    return not profile.name.startswith("generic:") and profile.is_listing_url(url)

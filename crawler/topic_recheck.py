@@ -1,0 +1,48 @@
+"""Re-judges a tentative topic link when its turn to be fetched comes, not when it was found.
+
+A kept article's related link whose anchor says nothing either way (a teaser
+headline) is followed tentatively and queued behind every link with evidence
+(crawler/relevance.py). When the link was found, the crawl may not yet have
+judged a page like its target; by the time the scheduler hands it out it may
+have (crawler/judged_pages.py). This downloader middleware asks the topic gate
+again just before the download: a link whose anchor now leans clearly off
+topic is dropped (stat `topic/dropped_on_recheck`) and given back to the
+spider (`forget`), so a later link to the same page can still request it.
+Off with `TOPIC_RECHECK = False`, or when the crawl has no topic.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+RECHECK_ANCHOR = "topic_anchor"  # request meta: the anchor a topic link was chosen by
+
+
+class TopicRecheckMiddleware:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        if not crawler.settings.getbool("TOPIC_RECHECK"):
+            raise NotConfigured("TOPIC_RECHECK is off")
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        anchor = request.meta.get(RECHECK_ANCHOR)
+        if anchor is None:
+            return None
+        spider = self.crawler.spider
+        gate = getattr(spider, "topic_gate", None)
+        if gate is None or gate.still_worth_fetching(anchor):
+            return None
+        self.crawler.stats.inc_value("topic/dropped_on_recheck")
+        forget = getattr(spider, "forget", None)
+        if forget is not None:
+            forget(request.url)
+        raise IgnoreRequest(f"topic link now judged off topic: {anchor!r}")

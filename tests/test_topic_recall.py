@@ -1,0 +1,192 @@
+"""Finding the whole topic (issue #19): tunnelling depth, related-box links of kept articles,
+what the crawl learns from the pages it judged, and the late re-check of a link."""
+import json
+from types import SimpleNamespace
+
+import pytest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request
+from scrapy.settings import Settings
+
+from archive.topic import TopicProfile
+from bench.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES
+from bench.topic_web_hard import HardTopicWeb, slugify
+from crawler.judged_pages import OFF, ON, UNKNOWN, JudgedPages
+from crawler.relevance import TopicGate
+from crawler.sites import profile_for
+from crawler.topic_recheck import RECHECK_ANCHOR, TopicRecheckMiddleware
+from tests.conftest import REPO, run_crawl
+from tests.fixtureserver import FixtureServer
+from tests.topic_chain_web import ON_TOPIC, ChainWeb, name_of, url
+
+SLOTS = {"vn": "Hà Tĩnh", "lao": "Savannakhet", "x": "y tế", "w": "mưa rào và dông", "m": "tăng mạnh"}
+ON_TEXT = " ".join(s.format(**SLOTS) for s in ON_TOPIC_SENTENCES)
+WEATHER_TEXT = " ".join(s.format(**SLOTS) for s in OFF_TOPICS["weather"][1] * 3)
+WEATHER_ANCHOR = "Không khí lạnh tăng cường, vùng núi rét dưới 5 độ C"
+TEASER = "Những người lính tình nguyện năm ấy"
+
+
+@pytest.fixture(scope="module")
+def topic():
+    return TopicProfile.from_seed_dir(REPO / "seeds")
+
+
+# --------------------------------------------------------------------------- judged pages
+def test_an_anchor_leans_to_the_side_of_the_most_similar_judged_page(topic):
+    judged = JudgedPages(topic)
+    assert judged.leaning(WEATHER_ANCHOR) == UNKNOWN  # nothing judged yet
+    judged.remember(ON_TEXT, on_topic=True)
+    judged.remember(WEATHER_TEXT, on_topic=False)
+    assert judged.leaning(WEATHER_ANCHOR) == OFF
+    assert judged.leaning("Lưu học sinh Lào tại Hà Tĩnh") == ON
+    assert judged.leaning("Xyz qwv") == UNKNOWN  # shares no term with any judged page
+    assert len(judged) == 2
+
+
+def test_judged_pages_forget_the_oldest_beyond_their_bound(topic):
+    judged = JudgedPages(topic, max_pages=1)
+    judged.remember(WEATHER_TEXT, on_topic=False)
+    assert judged.leaning("Nhiệt độ vùng núi") == OFF
+    judged.remember(" ".join(s.format(**SLOTS) for s in OFF_TOPICS["sport"][1]), on_topic=False)
+    assert len(judged) == 1 and judged.leaning("Nhiệt độ vùng núi") == UNKNOWN  # the weather page is gone
+
+
+# --------------------------------------------------------------------------- gate
+ND = "https://nhandan.vn"
+
+
+def _is_listing(link_url):
+    return profile_for(link_url).is_listing_url(link_url)
+
+
+def test_a_kept_articles_teaser_link_is_followed_tentatively_until_judged_pages_say_off(topic):
+    gate = TopicGate(topic)
+    teaser = (f"{ND}/a-post1.html", TEASER, False)
+    weather = (f"{ND}/b-post2.html", WEATHER_ANCHOR, False)
+    on = (f"{ND}/c-post3.html", "Việt Nam và Lào đẩy mạnh hợp tác đào tạo", False)
+    links = {link.url: link for link in gate.choose_links([teaser, weather, on], "related", 0.3, _is_listing)}
+    assert set(links) == {teaser[0], weather[0], on[0]}  # nothing learned yet: only the anchor's words count
+    assert links[teaser[0]].priority < links[on[0]].priority  # tentative links wait behind evidence
+    assert all(link.rule == "related" and link.recheck for link in links.values())
+    gate.judge_page(WEATHER_TEXT, "related")  # the crawl has now seen a weather page: off topic
+    assert gate.judge_page(ON_TEXT, "related").on_topic
+    followed = {link.url for link in gate.choose_links([teaser, weather, on], "related", 0.3, _is_listing)}
+    assert followed == {teaser[0], on[0]}  # the weather headline is now clearly off topic
+    assert not gate.still_worth_fetching(WEATHER_ANCHOR) and gate.still_worth_fetching(TEASER)
+
+
+def test_a_kept_articles_tag_and_section_links_are_judged_by_their_name(topic):
+    gate = TopicGate(topic)
+    tags = [(f"{ND}/tag/viet-nam-lao-1.html", "Việt Nam - Lào", False),
+            (f"{ND}/tag/thoi-tiet-2.html", "Thời tiết", False), (f"{ND}/kinhte", "Kinh tế", False)]
+    assert [link.url for link in gate.choose_links(tags, "related", 0.3, _is_listing)] == [tags[0][0]]
+
+
+def test_an_off_topic_page_passes_on_only_links_whose_anchor_is_on_topic(topic):
+    gate = TopicGate(topic)
+    on = (f"{ND}/c-post3.html", "Việt Nam và Lào đẩy mạnh hợp tác đào tạo", False)
+    chosen = gate.choose_links([on, (f"{ND}/a-post1.html", TEASER, False)], "tunnel", 0.05, _is_listing)
+    assert [(link.url, link.rule) for link in chosen] == [(on[0], "tunnel")]
+
+
+def test_judge_page_marks_what_resets_the_off_topic_run(topic):
+    gate = TopicGate(topic)
+    assert gate.judge_page(ON_TEXT, "related").on_topic
+    off = gate.judge_page(WEATHER_TEXT, "related")
+    assert not off.keep and not off.on_topic
+    start = gate.judge_page(WEATHER_TEXT, "start")
+    assert start.keep and start.on_topic  # the user named it: its related links are followed
+    short = gate.judge_page("Lào", "related")
+    assert short.keep and not short.on_topic and short.rule == "unjudged"
+
+
+# --------------------------------------------------------------------------- late re-check
+def _middleware(gate, enabled=True):
+    stats, forgotten = {}, []
+    spider = SimpleNamespace(topic_gate=gate, forget=forgotten.append)
+    crawler = SimpleNamespace(settings=Settings({"TOPIC_RECHECK": enabled}), spider=spider,
+                              stats=SimpleNamespace(inc_value=lambda key: stats.update({key: stats.get(key, 0) + 1})))
+    return TopicRecheckMiddleware.from_crawler(crawler), stats, forgotten
+
+
+def test_a_link_that_leans_off_topic_by_its_turn_is_dropped_and_given_back(topic):
+    gate = TopicGate(topic)
+    middleware, stats, forgotten = _middleware(gate)
+    weather = Request(f"{ND}/b-post2.html", meta={RECHECK_ANCHOR: WEATHER_ANCHOR})
+    assert middleware.process_request(weather) is None  # nothing learned yet
+    gate.judge_page(ON_TEXT, "related")
+    gate.judge_page(WEATHER_TEXT, "related")
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(weather)
+    assert forgotten == [weather.url] and stats == {"topic/dropped_on_recheck": 1}
+    assert middleware.process_request(Request(f"{ND}/a-post1.html", meta={RECHECK_ANCHOR: TEASER})) is None
+    assert middleware.process_request(Request(f"{ND}/x-post9.html")) is None  # not a topic link
+    with pytest.raises(NotConfigured):
+        _middleware(gate, enabled=False)
+
+
+# --------------------------------------------------------------------------- crawls of tests/topic_chain_web.py
+@pytest.fixture(scope="module")
+def chain_crawl(tmp_path_factory):
+    server = FixtureServer(ChainWeb()).start_background()
+    runs = iter(range(100))
+
+    def _crawl(*args):
+        with server.site.lock:
+            server.site.hits.clear()
+        out = tmp_path_factory.mktemp(f"chain{next(runs)}")
+        items = out / "items.jsonl"
+        run = run_crawl(out, f"urls={url('S')}", *args, server=server, settings={
+            "CORPUS_SEEDS": "", "EXTRACT_ENABLED": False,
+            "FEEDS": json.dumps({str(items): {"format": "jsonlines"}}), "FEED_EXPORT_FIELDS": "url,extra"})
+        assert run.returncode == 0, run.stderr
+        with server.site.lock:
+            fetched = {name_of(u) for u in server.site.hits if not u.endswith("/robots.txt")}
+        kept = {name_of(item["url"]): item["extra"].get("rule")
+                for item in map(json.loads, items.read_text("utf-8").splitlines())}
+        return fetched, kept, run
+    yield _crawl
+    server.shutdown()
+
+
+def test_tunnelling_follows_an_on_topic_chain_past_depth_and_stops_at_off_topic_pages(chain_crawl):
+    fetched, kept, run = chain_crawl("depth=1")
+    # The chain S → A1 → … → A4 is 4 hops long; depth=1 allows one off-topic page in a row.
+    assert fetched == {"S", "A1", "A2", "A3", "A4", "O1"}
+    assert set(kept) == {"S", "A1", "A2", "A3", "A4"} and kept["A1"] == "related"
+    # O1 (a teaser link, judged after the fetch) is archived, not emitted; its links are not followed.
+    assert f"archived only: {url('O1')}" in run.log()
+    assert run.stats["topic/tunnel_ends"] == 1
+
+
+def test_tunnelling_crosses_as_many_off_topic_pages_in_a_row_as_depth(chain_crawl):
+    fetched, kept, _ = chain_crawl("depth=2")
+    assert fetched == {"S", "A1", "A2", "A3", "A4", "O1", "B", "W"}  # C lies behind two off-topic pages
+    assert set(kept) == ON_TOPIC - {"C"} and kept["B"] == "tunnel"
+
+
+def test_depth_counts_hops_from_the_start_without_a_topic(chain_crawl):
+    fetched, kept, _ = chain_crawl("depth=1", "topic=none")
+    assert fetched == set(kept) == {"S", "A1", "O1"}
+
+
+# --------------------------------------------------------------------------- the hard bench web
+def test_hard_bench_web_is_what_its_docstring_says():
+    web = HardTopicWeb()
+    stories, labels = web.stories, web.labels()
+    assert len(stories) == 270 and len(labels) == round(270 * 0.24)
+    assert {s.kind for s in stories if s.on_topic} == {"economy", "education", "defence", "culture", "border"}
+    series = [s for s in stories if s.series]
+    assert series and all(3 <= len(s.series) <= 5 for s in series)
+    for s in series:  # each part links the next; parts after the first are in no other related box
+        k = s.series.index(s.n)
+        if k + 1 < len(s.series):
+            assert s.series[k + 1] in s.related
+        if k:
+            assert s.hidden and not s.tags
+            assert not any(s.n in o.related for o in stories if o.n not in s.series)
+    assert len(web.start_urls()) == 5 and set(web.start_urls()) <= labels
+    assert any("Lào" in p for s in stories if not s.on_topic for p in s.paragraphs)  # Laos in passing
+    for page_url in web.start_urls():  # the real site profiles read the pages
+        assert profile_for(page_url).is_article_url(page_url)
+    assert slugify("Đoàn đại biểu tỉnh Hủa Phăn") == "doan-dai-bieu-tinh-hua-phan"
