@@ -16,7 +16,7 @@ install: $(STAMP)
 
 ## demo: the full pipeline offline on the bundled fixture sites → data/demo/
 demo: $(STAMP)
-	$(PY) -m tests.demo data/demo
+	$(PY) -m testbed.demo data/demo
 
 ## test: the whole hermetic test suite
 test: $(STAMP)
@@ -59,7 +59,7 @@ bench-topic: $(STAMP)
 
 ## sites: the supported sites, their entry points and what each profile provides
 sites: $(STAMP)
-	$(PY) -m crawler.sites
+	$(PY) -m archive.sites
 
 ## eval: extraction quality on the gold set (ours vs trafilatura vs jusText); fails below tests/eval_baseline.json
 eval: $(STAMP)
@@ -109,4 +109,4 @@ clean:
 
 ## bench-crash: a crawl of 600 pages SIGKILLed 20 times (crawler / whole group), resumed each time; exits 1 on any loss
 bench-crash: $(STAMP)
-	$(PY) -m bench.crash --pages 600 --kills 20 $(BENCH_CRASH_ARGS)
+	$(PY) -m testbed.crash_loop --pages 600 --kills 20 $(BENCH_CRASH_ARGS)

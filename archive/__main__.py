@@ -14,18 +14,18 @@ from importlib import import_module
 
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "extract": ("archive.reextract", "re-extract a corpus from WARC files, offline, in parallel"),
+    "extract": ("archive.corpus.reextract", "re-extract a corpus from WARC files, offline, in parallel"),
     "eval": ("archive.evaluate", "score our extractor vs trafilatura and jusText on the gold set"),
-    "index": ("archive.index", "build CDXJ indexes (per file and merged DIR/index.cdxj); look up a URL"),
-    "check": ("archive.check", "verify every record's digests; report truncated and .open files"),
-    "repair": ("archive.repair", "turn an interrupted *.warc.gz.open into a verified *.warc.gz"),
+    "index": ("archive.warc.cdxj", "build CDXJ indexes (per file and merged DIR/index.cdxj); look up a URL"),
+    "check": ("archive.warc.check", "verify every record's digests; report truncated and .open files"),
+    "repair": ("archive.warc.repair", "turn an interrupted *.warc.gz.open into a verified *.warc.gz"),
     "stats": ("archive.stats", "records by type, status, host, MIME type; date range and sizes"),
-    "export": ("archive.wacz", "pack WARC files, index and page list into a WACZ file (--wacz)"),
-    "state-merge": ("archive.state_merge", "merge per-process crawl states (distributed crawls) into one"),
+    "export": ("archive.warc.wacz", "pack WARC files, index and page list into a WACZ file (--wacz)"),
+    "state-merge": ("archive.state.merge", "merge per-process crawl states (distributed crawls) into one"),
     "serve": ("archive.serve", "browse the archive in pywb on 127.0.0.1 (or --screenshot a page)"),
-    "corpus": ("archive.corpus_reader", "the corpus folded from its manifest log: one record per article"),
-    "export-corpus": ("archive.corpus_export", "the corpus as one Parquet/JSONL/CSV table with a dataset card"),
-    "report": ("archive.corpus_report", "a self-contained HTML report of a crawl and its corpus, with charts"),
+    "corpus": ("archive.corpus.reader", "the corpus folded from its manifest log: one record per article"),
+    "export-corpus": ("archive.corpus.export", "the corpus as one Parquet/JSONL/CSV table with a dataset card"),
+    "report": ("archive.corpus.report", "a self-contained HTML report of a crawl and its corpus, with charts"),
 }
 
 
@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     # A file that is not WARC, or a directory without closed WARC files, is the user's input too.
-    from archive.records import WarcFormatError
-    from archive.replay import ArchiveNotFound
+    from archive.warc.reader import WarcFormatError
+    from archive.warc.replay import ArchiveNotFound
 
     args = build_parser().parse_args(argv)
     try:

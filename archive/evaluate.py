@@ -3,7 +3,7 @@
 For each gold page (a fixture page with a hand-written seed-format text), three
 extractors run on the same bytes:
 
-- `ours`: `archive.extract.extract_article` with the site's hints (and
+- `ours`: `archive.extract.article.extract_article` with the site's hints (and
   `ours-no-hints`, the same on a site without a profile);
 - `trafilatura`: plain `trafilatura.extract` with its defaults (JSON output
   with metadata, so it reports a title, date and author too);
@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from archive.paths import PROJECT_ROOT
 
 __all__ = [
     "GoldPage", "Extraction", "PageScore", "Summary", "EXTRACTORS",
@@ -47,7 +48,7 @@ __all__ = [
     "add_arguments", "run",
 ]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = PROJECT_ROOT
 DEFAULT_WEB = REPO / "tests" / "fixtures" / "web"
 DEFAULT_GOLD = REPO / "tests" / "fixtures" / "gold"
 DEFAULT_BASELINE = REPO / "tests" / "eval_baseline.json"
@@ -137,7 +138,7 @@ Hints = Callable[[str], object]
 
 
 def extract_ours(page: GoldPage, hints_for: Hints) -> Extraction:
-    from .extract import extract_article, render_seed_text
+    from archive.extract.article import extract_article, render_seed_text
 
     article = extract_article(page.html, page.url, hints_for(page.url))
     if not article.is_article:
@@ -188,7 +189,7 @@ EXTRACTORS: dict[str, Callable[[GoldPage, Hints], Extraction]] = {
 
 
 def _decoded(page: GoldPage) -> str:
-    from .extract import decode_html
+    from archive.extract.article import decode_html
 
     return decode_html(page.html)[0]
 
@@ -239,7 +240,7 @@ def page_furniture(page: GoldPage) -> tuple[set[str], list[str]]:
     """
     import lxml.html
 
-    from .extract import decode_html
+    from archive.extract.article import decode_html
 
     tree = lxml.html.document_fromstring(decode_html(page.html)[0])
     for junk in tree.iter("script", "style", "noscript", "head"):
@@ -403,7 +404,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .__main__ import UserError
+    from archive.__main__ import UserError
 
     names = [n.strip() for n in args.extractors.split(",") if n.strip()]
     unknown = [n for n in names if n not in EXTRACTORS]
@@ -420,7 +421,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise UserError(f"--baseline {args.baseline}: {exc}") from None
 
-    from crawler.sites import hints_for  # pure data, no Scrapy
+    from archive.sites import hints_for  # pure data, no Scrapy
 
     scores = evaluate(pages, hints_for, names)
     summaries = summarize(scores)

@@ -28,10 +28,11 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from archive.index import CdxjIndex, ensure_directory_index
-from archive.replay import check_archive_dir
+from archive.warc.cdxj import CdxjIndex, ensure_directory_index
+from archive.warc.replay import check_archive_dir
+from archive.paths import PROJECT_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = PROJECT_ROOT
 BIND = "127.0.0.1"  # never 0.0.0.0: the archive is not for the network
 DEFAULT_COLLECTION = "news"
 DEFAULT_ROOT = Path("data/pywb")

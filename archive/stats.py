@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.check import READ_ERRORS
-from archive.records import find_warc_files
+from archive.warc.check import READ_ERRORS
+from archive.warc.reader import find_warc_files
 
 HTTP_RECORDS = ("response", "revisit")
 

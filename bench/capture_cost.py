@@ -23,9 +23,9 @@ import time
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from bench.site import article_html, article_url
-from crawler.capture import CAPTURE_META_KEY, WireCapture
-from crawler.middlewares import WarcCaptureMiddleware
+from testbed.bench_site import article_html, article_url
+from crawler.downloadhandlers.capture import CAPTURE_META_KEY, WireCapture
+from crawler.downloadermiddlewares.warc_capture import WarcCaptureMiddleware
 
 HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\n"
         b"Vary: Accept-Encoding\r\nContent-Length: %d\r\n\r\n")

@@ -1,6 +1,6 @@
 """`make bench-distributed`: crawl pages/s of 1, 2 and 3 processes sharing one Redis frontier.
 
-A generated nhandan-style site (bench/site.py) behind the fixture proxy, with
+A generated nhandan-style site (testbed/bench_site.py) behind the fixture proxy, with
 a fixed latency on every page (default 50 ms, like a distant server), is
 crawled by N real `scrapy crawl news` processes in distributed mode against a
 throwaway redis-server on 127.0.0.1. Each process is polite
@@ -25,8 +25,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.site import BenchSite
-from tests.fixtureserver import FixtureServer, Reply
+from testbed.bench_site import BenchSite
+from testbed.fixtureserver import FixtureServer, Reply
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.extract_speed [--articles 10000] [--workers 1,2] [--keep DIR]
 
-No crawl needed: a synthetic archive is written with archive/warc.py's own
+No crawl needed: a synthetic archive is written with archive/warc/records.py's own
 writer from the gold fixture pages (both sites' markup, captions, JSON-LD),
 each copy under its own article URL with freshly generated Vietnamese body
 text, so the corpus dedupe writes every article instead of folding them into
@@ -11,7 +11,7 @@ the wire; each request carries a Referer.
 
 Reported: `extract_article` alone on one core; walking the archive alone
 (the sequential part of `python -m archive extract`); and the whole
-re-extraction (`archive.reextract.reextract`: read, extract in a process
+re-extraction (`archive.corpus.reextract.reextract`: read, extract in a process
 pool, write the corpus) for each worker count. Target (issue 4): 10,000
 archived articles in under 5 minutes on 2 cores.
 """
@@ -33,12 +33,12 @@ from pathlib import Path
 
 import lxml.html
 
-from archive.corpus import Corpus
-from archive.extract import extract_article
-from archive.records import iter_responses
-from archive.reextract import SiteRules, reextract
-from archive.warc import Exchange, WarcInfo, WarcWriter
-from crawler.sites import hints_for, profile_for
+from archive.corpus.store import Corpus
+from archive.extract.article import extract_article
+from archive.warc.reader import iter_responses
+from archive.corpus.reextract import SiteRules, reextract
+from archive.warc.records import Exchange, WarcInfo, WarcWriter
+from archive.sites import hints_for, profile_for
 
 REPO = Path(__file__).resolve().parent.parent
 WEB = REPO / "tests" / "fixtures" / "web"

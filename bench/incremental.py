@@ -1,6 +1,6 @@
 """Incremental re-crawl benchmark: a 2,000-page site crawled, 1 % of it edited, crawled again.
 
-The site is bench/site.py's generated nhandan-style site, with a listing that
+The site is testbed/bench_site.py's generated nhandan-style site, with a listing that
 links every page (so a re-crawl does not depend on following links out of
 unchanged pages), `ETag`/`Last-Modified` on every article, 304 answers to
 matching conditional requests, and a sitemap (`/sitemaps.xml`, the nhandan
@@ -40,14 +40,14 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from pathlib import Path
 
-from bench.site import HOST, BenchSite, article_url
-from tests.fixtureserver import Reply
-from tests.incremental_site import _request, serve
+from testbed.bench_site import HOST, BenchSite, article_url
+from testbed.fixtureserver import Reply
+from testbed.incremental_site import _request, serve
 
 REPO = Path(__file__).resolve().parent.parent
 LAST_MODIFIED = formatdate(1726060500, usegmt=True)  # 2024-09-11 13:15 UTC, the pages' date
 PUBLISHED = "2024-09-11T20:15:00+07:00"  # the same moment: the sitemap lastmod of a page never edited
-SITEMAP = f"https://{HOST}/sitemaps.xml"  # crawler/sites/nhandan.py entry_points
+SITEMAP = f"https://{HOST}/sitemaps.xml"  # archive/sites/nhandan.py entry_points
 
 
 class ConditionalBenchSite(BenchSite):

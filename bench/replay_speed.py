@@ -1,6 +1,6 @@
 """Replay benchmarks: index build speed, replay-crawl vs live-crawl pages/s, lookup latency.
 
-1. A live crawl of the generated local site (bench/site.py, through the
+1. A live crawl of the generated local site (testbed/bench_site.py, through the
    fixture proxy on 127.0.0.1; WARC capture on, extraction off) makes an
    archive; its pages/s is the live figure.
 2. `index_directory(--rebuild)` on that archive: WARC records/s and MB/s.
@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive.index import INDEX_NAME, CdxjIndex, index_directory, url_key
-from bench.site import BenchSite
-from tests.fixtureserver import FixtureServer
+from archive.warc.cdxj import INDEX_NAME, CdxjIndex, index_directory, url_key
+from testbed.bench_site import BenchSite
+from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,12 +1,12 @@
 """`make bench`: crawl throughput and memory on a local generated site.
 
-Everything runs on 127.0.0.1: a generated nhandan-style site (bench/site.py)
+Everything runs on 127.0.0.1: a generated nhandan-style site (testbed/bench_site.py)
 behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
 - WARC capture on vs off (extraction off in both; "off" is stock Scrapy):
   runs alternate to spread machine noise, medians reported;
 - the full pipeline (fetch + archive + extract + corpus) vs extraction of the
   same page on one core: plain trafilatura (favor_precision, with metadata:
-  issue #9's baseline) and our extractor (archive.extract, site hints);
+  issue #9's baseline) and our extractor (archive.extract.article, site hints);
 - peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages;
 - extraction articles/s on the fixture articles, one core;
 - re-extraction of the pipeline crawl's archive with `python -m archive extract`, articles/s.
@@ -26,10 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.memory import PeakRSS
+from crawler.extensions.memory import PeakRSS
 from bench import capture_cost
-from bench.site import BenchSite, article_html, article_url
-from tests.fixtureserver import FixtureServer
+from testbed.bench_site import BenchSite, article_html, article_url
+from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
 STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
@@ -107,10 +107,10 @@ def _rate(extract, pages: list[tuple[bytes, str]], seconds: float) -> float:
 
 def one_core_extraction_rates(seconds: float = 8.0, distinct: int = 200) -> dict:
     """Pages/s on the bench's pages, one core: plain trafilatura as issue #9 defines the baseline
-    (favor_precision, with metadata), and our extractor (archive.extract, with the site hints)."""
+    (favor_precision, with metadata), and our extractor (archive.extract.article, with the site hints)."""
     import trafilatura
-    from archive.extract import extract_article
-    from crawler.sites import profile_for
+    from archive.extract.article import extract_article
+    from archive.sites import profile_for
 
     pages = [(article_html(n, 2000), article_url(n)) for n in range(distinct)]
     hints = profile_for(pages[0][1]).extraction
@@ -170,8 +170,8 @@ def bench_memory(small: int, large: int) -> dict:
 
 def bench_extraction(repeat: int) -> dict:
     """Articles/s for extract_article alone on the fixture articles, one core."""
-    from archive.extract import extract_article
-    from crawler.sites import profile_for
+    from archive.extract.article import extract_article
+    from archive.sites import profile_for
 
     gold, web = REPO / "tests" / "fixtures" / "gold", REPO / "tests" / "fixtures" / "web"
     pages = []

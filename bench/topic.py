@@ -4,8 +4,8 @@ Runs the real `scrapy crawl news` over two generated three-site webs (through
 the fixture proxy, no network), each twice: once with `-a topic=auto` (the
 profile built from the shipped seeds) and once with `-a topic=none`:
 
-- `generated`: bench/topic_site.py, from the three home pages, `depth=8`;
-- `hard`: bench/topic_web_hard.py (issue #19: teaser headlines and anchors,
+- `generated`: testbed/topic_site.py, from the three home pages, `depth=8`;
+- `hard`: testbed/topic_web_hard.py (issue #19: teaser headlines and anchors,
   sub-topics, series chains, articles only listings lead to, off-topic pages
   that mention Laos), from five on-topic articles, `depth=3`.
 
@@ -32,9 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.topic_site import TopicWeb
-from bench.topic_web_hard import HardTopicWeb
-from tests.fixtureserver import FixtureServer
+from testbed.topic_site import TopicWeb
+from testbed.topic_web_hard import HardTopicWeb
+from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
 # name → (the web, the -a depth both crawls of it use)

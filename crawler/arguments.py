@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from archive.seeds import SeedError, read_seed_urls
-from archive.topic import TopicError, load_topic
-from archive.state import parse_duration
+from archive.corpus.seeds import SeedError, read_seed_urls
+from archive.extract.topic import TopicError, load_topic
+from archive.state.store import parse_duration
 from archive.urls import is_valid_http_url
+from archive.paths import PROJECT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = PROJECT_ROOT
 DEFAULT_SEEDS = REPO_ROOT / "seeds"
 DEFAULT_DEPTH = 2
 
@@ -72,7 +73,7 @@ class CrawlArguments:
     start_urls: list[str]
     depth: int = DEFAULT_DEPTH
     max_pages: int | None = None
-    topic: str = "auto"  # auto | none | PATH (archive/topic.py)
+    topic: str = "auto"  # auto | none | PATH (archive/extract/topic.py)
     seeds_without_url: list[str] = field(default_factory=list)
     invalid_seed_lines: list[str] = field(default_factory=list)
     # Discovery (sitemaps, feeds, listings of each site's entry points) runs when `since` is given;

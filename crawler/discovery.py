@@ -40,7 +40,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from archive.urls import canonical_url
-from crawler.sites import profile_for, profiles
+from archive.sites import profile_for, profiles
 
 if TYPE_CHECKING:
     from scrapy.http import Response

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive.state import EXIT_STATE_LOCKED  # 3: another crawl holds the crawl state
+from archive.state.store import EXIT_STATE_LOCKED  # 3: another crawl holds the crawl state
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the archive or corpus could not be written, or Scrapy could not start
@@ -42,7 +42,7 @@ class Verdict:
 
 
 def url_counts(stats: dict) -> tuple[int, int]:
-    """(URLs with a final outcome, URLs that failed), as counted by crawler/outcomes.py."""
+    """(URLs with a final outcome, URLs that failed), as counted by crawler/extensions/outcomes.py."""
     ok = stats.get("urls/ok", 0)
     failed = stats.get("urls/failed", 0)
     return ok + failed, failed

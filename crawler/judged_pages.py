@@ -11,7 +11,7 @@ side of the nearest page — `OFF` when the anchor is closer to some page judged
 off topic than to every page judged on topic, `ON` for the reverse, `UNKNOWN`
 when it shares no weighted term with any of them. No threshold is involved.
 
-Pages are remembered as the profile's term vectors (archive/topic.py), at
+Pages are remembered as the profile's term vectors (archive/extract/topic.py), at
 most `MAX_PAGES_PER_SIDE` per side (the oldest are forgotten), each cut to its
 `TERMS_PER_PAGE` heaviest terms, in an inverted index, so a crawl of millions
 of pages keeps a bounded memory and an anchor costs a few hundred additions.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from archive.topic import TopicProfile
+from archive.extract.topic import TopicProfile
 
 ON, OFF, UNKNOWN = 1, -1, 0
 MAX_PAGES_PER_SIDE = 500

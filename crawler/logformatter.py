@@ -5,7 +5,7 @@ scraped (DEBUG) or dropped (DEFAULT_DROPITEM_LOG_LEVEL, INFO here). An
 ArticlePage carries the page body, the article text and its dedupe sample
 (thousands of integers), so one dropped duplicate cost kilobytes of log and
 most of a crawl log was item dumps. Here an item is its URL; the verdict is
-the drop reason (crawler/pipelines.py puts status, URL and cause in it).
+the drop reason (crawler/pipelines/corpus.py puts status, URL and cause in it).
 """
 from __future__ import annotations
 

@@ -21,14 +21,14 @@ def writable_or_fail(path: Path, what: str) -> None:
 def check_output_dirs(settings) -> None:
     replay = settings.get("ARCHIVE_REPLAY")
     if replay:
-        from archive.replay import ArchiveNotFound, check_archive_dir
+        from archive.warc.replay import ArchiveNotFound, check_archive_dir
         try:
             check_archive_dir(replay)
         except ArchiveNotFound as exc:
             raise PreflightError(f"ARCHIVE_REPLAY: {exc}") from None
     elif settings.getbool("WARC_ENABLED", True):
         writable_or_fail(Path(settings.get("WARC_DIR", "data/warc")), "WARC_DIR")
-        from crawler.middlewares import warc_writer_mode
+        from crawler.downloadermiddlewares.warc_capture import warc_writer_mode
         try:
             warc_writer_mode(settings)
         except ValueError as exc:
@@ -43,8 +43,8 @@ def check_output_dirs(settings) -> None:
 def check_revisit_settings(settings) -> None:
     """The revisit schedule and `REVISIT_LASTMOD`, read by the incremental middlewares once the
     engine runs, where a bad value would end in a traceback."""
-    from archive.state import parse_duration
-    from crawler.incremental import lastmod_mode
+    from archive.state.store import parse_duration
+    from crawler.downloadermiddlewares.incremental import lastmod_mode
     for name in ("REVISIT_FRESH_AGE", "REVISIT_FRESH_EVERY", "REVISIT_OLD_EVERY"):
         if settings.get(name) is not None:
             try:

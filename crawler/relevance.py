@@ -1,8 +1,8 @@
 """Staying on topic: which fetched pages are kept and which of their links are followed.
 
 The spider asks this module two questions when a topic profile is set
-(`-a topic=auto|FILE`; `archive/topic.py` does the scoring). Both work on
-plain strings, read from the page by archive/reading.py (in the extraction
+(`-a topic=auto|FILE`; `archive/extract/topic.py` does the scoring). Both work on
+plain strings, read from the page by archive/extract/links.py (in the extraction
 worker, from the parse that also extracts the article, or in the reactor):
 
 * `judge_page`: is this article page on topic (its title, lead and body
@@ -31,14 +31,14 @@ worker, from the parse that also extracts the article, or in the reactor):
     that yielded such links.
   Priority (Scrapy request priority, higher first) is the link's score × 1000.
   Every link chosen by its anchor is judged again when its turn to be fetched
-  comes (crawler/topic_recheck.py).
+  comes (crawler/downloadermiddlewares/topic_recheck.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from archive.topic import LISTING_THRESHOLD, TopicProfile, enough_text
+from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
 from crawler.judged_pages import OFF, JudgedPages
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
@@ -71,7 +71,7 @@ class TopicGate:
         self.judged = JudgedPages(topic)
 
     def judge_page(self, text: str, reached_by: str) -> PageVerdict:
-        """`text`: the page's title, lead and body paragraphs (archive.reading.page_text)."""
+        """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text)."""
         score = self.topic.score(text)
         judged = enough_text(text)
         if judged:
@@ -86,7 +86,7 @@ class TopicGate:
                            f"off topic (score {score:.3f} < {self.topic.threshold})")
 
     def listing_is_topical(self, title: str) -> tuple[bool, float]:
-        """`title`: the listing's own title (archive.reading.listing_title)."""
+        """`title`: the listing's own title (archive.extract.links.listing_title)."""
         score = self.topic.score(title)
         return score >= max(LISTING_THRESHOLD, self.topic.threshold), score
 
@@ -126,7 +126,7 @@ class TopicGate:
     def still_worth_fetching(self, anchor: str) -> bool:
         """Not if the anchor leans off topic: it resembles a page this crawl judged off topic more
         than any it judged on topic (crawler/judged_pages.py). Asked when a link is found and
-        again when its turn to be fetched comes (crawler/topic_recheck.py)."""
+        again when its turn to be fetched comes (crawler/downloadermiddlewares/topic_recheck.py)."""
         return self.judged.leaning(anchor) != OFF
 
     def _related_evidence(self, url: str, score: float, is_listing) -> bool | None:

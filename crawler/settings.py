@@ -4,6 +4,7 @@ Every component is switched and configured here by name; `-s NAME=value`
 overrides any of them for one run.
 """
 from pathlib import Path
+from archive.paths import SHIPPED_SEEDS
 
 BOT_NAME = "vn-news-archiver"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -41,7 +42,7 @@ WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
 # gzip level of WARC records: most of the capture cost. Level 1 crawled ~25 % faster
 # than 6 on the bench site for files only ~4 % larger (pages arrive gzip-encoded already).
 WARC_COMPRESS_LEVEL = 1
-# process: records are built, gzipped and written in a child process (archive/warc_process.py); thread: in this one
+# process: records are built, gzipped and written in a child process (archive/warc/process.py); thread: in this one
 WARC_WRITER = "process"
 # Which bytes WARC-Payload-Digest covers for a chunked response. "stored" (the
 # body as stored, still chunked) is what warcio check and pywb expect, so every
@@ -54,32 +55,32 @@ WARC_INDEX = True  # write NAME.cdxj beside each closed WARC file
 # crash-safety invariant, README "Crash safety"). False only to measure what it costs.
 WARC_FSYNC = True
 # The capturing handler tees the bytes off the wire (exact status line and
-# headers, body still chunked/compressed as sent); see crawler/capture.py.
+# headers, body still chunked/compressed as sent); see crawler/downloadhandlers/capture.py.
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.capture.CapturingHTTP11DownloadHandler",
-    "https": "crawler.capture.CapturingHTTP11DownloadHandler",
+    "http": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
+    "https": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
 }
 # 950: sees responses before HttpCompressionMiddleware (590) decodes them and
 # before RedirectMiddleware (600) turns 3xx into new requests.
 DOWNLOADER_MIDDLEWARES = {
-    # 50: before anything else, drops a tentative topic link that now looks off topic (crawler/topic_recheck.py).
-    "crawler.topic_recheck.TopicRecheckMiddleware": 50,
-    "crawler.middlewares.WarcCaptureMiddleware": 950,
+    # 50: before anything else, drops a tentative topic link that now looks off topic (crawler/downloadermiddlewares/topic_recheck.py).
+    "crawler.downloadermiddlewares.topic_recheck.TopicRecheckMiddleware": 50,
+    "crawler.downloadermiddlewares.warc_capture.WarcCaptureMiddleware": 950,
     # 960: outside capture, so it classifies each response (and sets warc_revisit_of) first.
-    "crawler.incremental.IncrementalDownloaderMiddleware": 960,
-    # 540: just inside RetryMiddleware (550), so it sees each URL's final outcome once (crawler/outcomes.py).
-    "crawler.outcomes.UrlOutcomes": 540,
+    "crawler.downloadermiddlewares.incremental.IncrementalDownloaderMiddleware": 960,
+    # 540: just inside RetryMiddleware (550), so it sees each URL's final outcome once (crawler/extensions/outcomes.py).
+    "crawler.extensions.outcomes.UrlOutcomes": 540,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
+    "crawler.downloadermiddlewares.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
 }
 
-# --- incremental crawls (crawler/incremental.py, archive/state.py) -------------
+# --- incremental crawls (crawler/downloadermiddlewares/incremental.py, archive/state/store.py) -------------
 # SQLite state: None = state.sqlite beside WARC_DIR (data/state.sqlite), when capture is on; "" = off.
 CRAWL_STATE = None
 # Revisit policy for known articles: fresh ones (published < REVISIT_FRESH_AGE ago) every
 # REVISIT_FRESH_EVERY, older ones every REVISIT_OLD_EVERY. Listings, feeds, sitemaps: always.
-REVISIT_POLICY = "crawler.incremental.AgeRevisitPolicy"
+REVISIT_POLICY = "crawler.downloadermiddlewares.incremental.AgeRevisitPolicy"
 REVISIT_FRESH_AGE = "2d"
 REVISIT_FRESH_EVERY = "6h"
 REVISIT_OLD_EVERY = "30d"
@@ -89,7 +90,7 @@ REVISIT_LASTMOD = "trust"
 # One JSON line per run: None = runs.jsonl beside the state file (data/runs.jsonl); "" = off.
 CRAWL_REPORT = None
 
-# --- what a run reports (crawler/exitcodes.py, crawler/outcomes.py, crawler/logfile.py) ---
+# --- what a run reports (crawler/exitcodes.py, crawler/extensions/outcomes.py, crawler/logfile.py) ---
 # Exit code 4 when nothing was fetched or more than this share of the URLs failed (after retries).
 CRAWL_FAIL_RATIO = 0.5
 # A host that failed on the network (DNS, connect, timeout) and never answered: its other URLs fail at once.
@@ -99,7 +100,7 @@ CRAWL_STATS_FILE = ""  # write the final stats as JSON here
 CRAWL_LOG_MAX_BYTES = 10_000_000
 CRAWL_LOG_BACKUPS = 5
 
-# --- topic filter (crawler/relevance.py); None = archive/topic.py's defaults (0.18, 0.12) ---
+# --- topic filter (crawler/relevance.py); None = archive/extract/topic.py's defaults (0.18, 0.12) ---
 TOPIC_THRESHOLD = None
 TOPIC_ANCHOR_THRESHOLD = None
 # A tentative topic link (a kept article's related link whose anchor says nothing either way)
@@ -110,17 +111,17 @@ TOPIC_RECHECK = True
 EXTRACT_ENABLED = True
 EXTRACT_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
 CORPUS_DIR = "data/corpus"
-CORPUS_SEEDS = str(Path(__file__).resolve().parent.parent / "seeds")
+CORPUS_SEEDS = str(SHIPPED_SEEDS)
 ITEM_PIPELINES = {
-    "crawler.pipelines.ExtractionPipeline": 300,
-    "crawler.pipelines.CorpusPipeline": 800,
+    "crawler.pipelines.corpus.ExtractionPipeline": 300,
+    "crawler.pipelines.corpus.CorpusPipeline": 800,
 }
 EXTENSIONS = {
     # First: repairs .open files and rolls back state/corpus rows the archive does not hold,
-    # before any other component opens them (crawler/recovery.py).
-    "crawler.recovery.ResumeReconciliation": 0,
-    "crawler.extensions.CrawlSummary": 500,
-    "crawler.report.CrawlReport": 510,
+    # before any other component opens them (crawler/extensions/recovery.py).
+    "crawler.extensions.recovery.ResumeReconciliation": 0,
+    "crawler.extensions.summary.CrawlSummary": 500,
+    "crawler.extensions.report.CrawlReport": 510,
 }
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not a warning
 # Items are logged by URL and verdict, never their contents (crawler/logformatter.py).
@@ -129,13 +130,13 @@ LOG_LEVEL = "INFO"
 
 # --- replay / distributed (later issues) -------------------------------------
 # ARCHIVE_REPLAY=DIR: crawl from that archive, no network; the addon swaps the
-# download handlers and turns WARC capture off (crawler/replay.py).
+# download handlers and turns WARC capture off (crawler/downloadhandlers/replay.py).
 ARCHIVE_REPLAY = ""
 ARCHIVE_REPLAY_AT = ""  # serve captures nearest this time (YYYYMMDDhhmmss) instead of the latest
-ADDONS = {"crawler.replay.ArchiveReplayAddon": 0, "crawler.distributed.DistributedCrawlAddon": 0,
+ADDONS = {"crawler.downloadhandlers.replay.ArchiveReplayAddon": 0, "crawler.distributed.redis.DistributedCrawlAddon": 0,
           "crawler.contact.ContactAddon": 0}
 # REDIS_URL (or the environment's REDIS_URL): scrapy-redis frontier and dupe filter shared by
-# every process on that Redis; the addon does nothing without it (crawler/distributed.py).
+# every process on that Redis; the addon does nothing without it (crawler/distributed/redis.py).
 REDIS_URL = ""
 REDIS_IDLE_TIMEOUT = 10.0  # s the shared frontier stays empty before a process finishes; < 0: wait forever
 REDIS_WORKER_TIMEOUT = 30.0  # s without a heartbeat before a process counts as dead and its requests are requeued

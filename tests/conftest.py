@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtureserver import FixtureServer
+from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,11 +1,11 @@
 """Extraction hints of the two fixture sites, taken from their site profiles.
 
-The profiles in crawler/sites/ are plain data (no Scrapy imports), so the
+The profiles in archive/sites/ are plain data (no Scrapy imports), so the
 archive tests use exactly what the crawler uses.
 """
-from crawler.sites import profiles
-from crawler.sites.nhandan import PROFILE as _NHANDAN
-from crawler.sites.thoidai import PROFILE as _THOIDAI
+from archive.sites import profiles
+from archive.sites.nhandan import PROFILE as _NHANDAN
+from archive.sites.thoidai import PROFILE as _THOIDAI
 
 NHANDAN_HINTS = _NHANDAN.extraction
 THOIDAI_HINTS = _THOIDAI.extraction

@@ -28,13 +28,13 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.capture import CAPTURE_META_KEY, WireCapture
-from crawler.middlewares import (
+from crawler.downloadhandlers.capture import CAPTURE_META_KEY, WireCapture
+from crawler.downloadermiddlewares.warc_capture import (
     WarcCaptureMiddleware,
     reconstructed_request_head,
     reconstructed_response_head,
 )
-from tests.rawserver import RawServer, Reply
+from testbed.rawserver import RawServer, Reply
 from tests.test_warc_writer import Member, dechunk, read_members, sha1_b32, warcio_check
 
 REPO = Path(__file__).resolve().parent.parent
@@ -196,10 +196,10 @@ class CrawlOutput:
 def crawl_settings(out: Path, **overrides) -> dict:
     settings = {
         "DOWNLOAD_HANDLERS": {
-            "http": "crawler.capture.CapturingHTTP11DownloadHandler",
-            "https": "crawler.capture.CapturingHTTP11DownloadHandler",
+            "http": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
+            "https": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
         },
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.WarcCaptureMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {"crawler.downloadermiddlewares.warc_capture.WarcCaptureMiddleware": 950},
         "WARC_ENABLED": True,
         "WARC_DIR": str(out / "warc"),
         "WARC_PREFIX": "capture",

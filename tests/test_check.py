@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from archive.__main__ import main
-from archive.check import digest_matches, verify_warc_file
-from archive.index import CdxjIndex, ensure_directory_index
-from archive.repair import RepairError, _gzip_member_at, repair_open_file
-from tests.archive_samples import Revisit, sample_exchange, write_archive
+from archive.warc.check import digest_matches, verify_warc_file
+from archive.warc.cdxj import CdxjIndex, ensure_directory_index
+from archive.warc.repair import RepairError, _gzip_member_at, repair_open_file
+from testbed.archive_samples import Revisit, sample_exchange, write_archive
 from tests.conftest import REPO
 
 WARCIO = Path(sys.executable).parent / "warcio"

@@ -1,4 +1,4 @@
-"""Crash safety, case by case: what a resume finds (archive/consistency.py) and what it undoes.
+"""Crash safety, case by case: what a resume finds (archive/corpus/consistency.py) and what it undoes.
 
 Each test builds the state a crash can leave (a record lost after the state row or the
 corpus entry, a torn manifest line, a file without its line) from real WARC records, then
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archive.__main__ import main
-from archive.consistency import (
+from archive.corpus.consistency import (
     ReconcileSummary,
     WarcLocator,
     fold,
@@ -27,14 +27,14 @@ from archive.consistency import (
     reconcile_state,
     verify_crawl,
 )
-from archive.corpus import MANIFEST_NAME, Corpus
-from archive.extract import extract_article
-from archive.index import INDEX_NAME, CdxjIndex, ensure_directory_index
-from archive.repair import RepairError, repair_left_open, repair_open_file
-from archive.state import CrawlState
+from archive.corpus.store import MANIFEST_NAME, Corpus
+from archive.extract.article import extract_article
+from archive.warc.cdxj import INDEX_NAME, CdxjIndex, ensure_directory_index
+from archive.warc.repair import RepairError, repair_left_open, repair_open_file
+from archive.state.store import CrawlState
 from archive.urls import canonical_url
-from archive.warc import WarcWriter
-from tests.archive_samples import fixture_page, sample_exchange, write_archive
+from archive.warc.records import WarcWriter
+from testbed.archive_samples import fixture_page, sample_exchange, write_archive
 
 ND = "https://nhandan.vn"
 PAGES = ["ky-niem-62-nam-ngay-thiet-lap-quan-he-ngoai-giao-viet-nam-lao-post830202.html",
@@ -246,7 +246,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.mark.parametrize("kill_after", [0.8, 1.6, 2.4])
 def test_archive_extract_killed_and_run_again_gives_the_uninterrupted_corpus(tmp_path, kill_after):
-    from tests.archive_samples import FIXTURE_WEB
+    from testbed.archive_samples import FIXTURE_WEB
 
     pages = sorted((FIXTURE_WEB / "nhandan.vn").glob("*post*.html"))
     exchanges = [sample_exchange(f"{ND}/{p.name}", p.read_bytes()) for p in pages]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.corpus import MANIFEST_NAME, Corpus, CorpusError
-from archive.extract import EXTRACTOR, extract_article, render_seed_text
+from archive.corpus.store import MANIFEST_NAME, Corpus, CorpusError
+from archive.extract.article import EXTRACTOR, extract_article, render_seed_text
 from archive.urls import url_hash16
-from tests.fixture_pages import gold_for, page
+from testbed.fixture_pages import gold_for, page
 from tests.site_hints import HINTS_BY_HOST
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -275,7 +275,7 @@ def test_existing_files_are_never_replaced(seeded):
 def test_writes_leave_no_temporary_files(seeded):
     crawl(seeded, "nhandan.vn", N2)
     crawl(seeded, "thoidai.com.vn", T4)
-    from archive.corpus import INDEX_NAME  # the one hidden file that belongs there
+    from archive.corpus.store import INDEX_NAME  # the one hidden file that belongs there
     assert not [p for p in seeded.directory.iterdir() if p.name.startswith(".") and not p.name.startswith(INDEX_NAME)]
 
 
@@ -335,8 +335,8 @@ def test_seed_text_at_a_foreign_url_is_an_alias_until_the_seed_url_is_crawled(se
 
 def test_reopening_uses_the_on_disk_index_and_survives_a_corrupt_one(tmp_path, monkeypatch):
     """A reopened corpus finds near-duplicates from the index file, and from the files when it is bad."""
-    import archive.corpus as corpus_module
-    from archive.corpus import INDEX_NAME
+    import archive.corpus.store as corpus_module
+    from archive.corpus.store import INDEX_NAME
 
     first = Corpus(tmp_path, None)
     assert crawl(first, "nhandan.vn", N2).status == "written"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from archive.__main__ import main
-from archive.corpus import MANIFEST_NAME, Corpus
-from archive.corpus_reader import CorpusReadError, read_corpus
-from archive.extract import Article
+from archive.corpus.store import MANIFEST_NAME, Corpus
+from archive.corpus.reader import CorpusReadError, read_corpus
+from archive.extract.article import Article
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 VN = timezone(timedelta(hours=7))
@@ -40,7 +40,7 @@ def add(corpus: Corpus, article: Article, offset: int, **extra):
 
 
 def build_corpus(directory: Path) -> Path:
-    """A real corpus (written by archive.corpus) with every kind of row: seeds, a seed match, a written
+    """A real corpus (written by archive.corpus.store) with every kind of row: seeds, a seed match, a written
     article (005), an alias of it and a second version of it."""
     with Corpus(directory, REPO_SEEDS) as corpus:
         first = add(corpus, make_article(URL, PARAGRAPHS), 100, topic_score=0.31, topic_rule="related")
@@ -111,7 +111,7 @@ def test_an_entry_whose_last_row_removes_it_is_left_out(corpus_dir, removal):
 
 
 def test_a_rollback_of_an_update_restores_the_earlier_values(corpus_dir):
-    """A resume undid an alias whose record was lost (archive/consistency.py): the article stays."""
+    """A resume undid an alias whose record was lost (archive/corpus/consistency.py): the article stays."""
     article = read_corpus(corpus_dir).articles[5]
     append_rows(corpus_dir, {"file": article.file, "update": "alias", "aliases": [{"url": URL + "?copy"}]},
                 {"file": article.file, "update": "rollback", "aliases": None, "reason": "alias: record lost"})

@@ -1,9 +1,9 @@
 """The crash loop in the suite: a crawl SIGKILLed at 10 seeded random moments (the crawler alone and its
 whole process group, alternately), re-run on the same directories each time with no operator step,
-then run to the end, must lose nothing (bench/crash.py; `make bench-crash` runs it bigger)."""
+then run to the end, must lose nothing (testbed/crash_loop.py; `make bench-crash` runs it bigger)."""
 from __future__ import annotations
 
-from bench.crash import run_crash_loop
+from testbed.crash_loop import run_crash_loop
 
 
 def test_ten_kills_lose_nothing(tmp_path):

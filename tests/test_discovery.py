@@ -11,7 +11,7 @@ from crawler.arguments import ArgumentError, parse_crawl_arguments, parse_since
 from crawler.discovery import Discovery, entry_kind, news_publication_dates, parse_date, shard_end
 from crawler.spiders.news import NewsSpider
 from tests.conftest import run_crawl
-from tests.incremental_site import VN, ChangingSite, article_url, serve
+from testbed.incremental_site import VN, ChangingSite, article_url, serve
 
 NOW = datetime(2024, 10, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -23,11 +23,11 @@ import redis
 from scrapy import Request
 from scrapy.settings import Settings
 
-from archive.records import find_warc_files, iter_responses
-from bench.site import BenchSite, article_url
-from crawler.distributed import DistributedCrawlAddon, keys_for
+from archive.warc.reader import find_warc_files, iter_responses
+from testbed.bench_site import BenchSite, article_url
+from crawler.distributed.redis import DistributedCrawlAddon, keys_for
 from crawler.fingerprint import CanonicalURLFingerprinter, fingerprint_key
-from tests.fixtureserver import FixtureServer, Reply
+from testbed.fixtureserver import FixtureServer, Reply
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -377,7 +377,7 @@ def test_addon_reads_redis_url_from_the_environment(monkeypatch):
     settings.set("CORPUS_DIR", "/tmp/corpus", "cmdline")
     DistributedCrawlAddon().update_settings(settings)
     assert settings.get("REDIS_URL") == "redis://127.0.0.1:1/0"
-    assert settings.get("SCHEDULER") == "crawler.distributed.RedisFrontierScheduler"
+    assert settings.get("SCHEDULER") == "crawler.distributed.redis.RedisFrontierScheduler"
     assert settings.get("REQUEST_FINGERPRINTER_CLASS") == "crawler.fingerprint.CanonicalURLFingerprinter"
     assert settings.getbool("SCHEDULER_PERSIST")
     assert Path(settings.get("CORPUS_DIR")).parent == Path("/tmp/corpus")

@@ -21,8 +21,8 @@ from archive.evaluate import (
     summarize,
     token_scores,
 )
-from crawler.sites import hints_for
-from tests.fixture_pages import article_pages
+from archive.sites import hints_for
+from testbed.fixture_pages import article_pages
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = json.loads((REPO / "tests" / "eval_baseline.json").read_text("utf-8"))

@@ -25,7 +25,7 @@ from crawler.exitcodes import (
     EXIT_USAGE,
     crawl_verdict,
 )
-from crawler.outcomes import HostUnreachable, failure_breakdown, failure_group, network_hint
+from crawler.extensions.outcomes import HostUnreachable, failure_breakdown, failure_group, network_hint
 from tests.conftest import REPO, run_crawl
 from tests.deadproxy import RefusingProxy, SilentProxy
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from archive.extract import EXTRACTOR, Article, ExtractionHints, extract_article, render_seed_text
-from tests.fixture_pages import article_pages, gold_for, host_of, page, pages, url_for
+from archive.extract.article import EXTRACTOR, Article, ExtractionHints, extract_article, render_seed_text
+from testbed.fixture_pages import article_pages, gold_for, host_of, page, pages, url_for
 from tests.site_hints import HINTS_BY_HOST, NHANDAN_HINTS, THOIDAI_HINTS
 
 GMT7 = timezone(timedelta(hours=7))

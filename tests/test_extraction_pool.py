@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 from crawler.exitcodes import EXIT_INTERRUPTED
-from crawler.memory import _children
-from bench.site import BenchSite
+from crawler.extensions.memory import _children
+from testbed.bench_site import BenchSite
 from tests.conftest import REPO
-from tests.fixtureserver import FixtureServer
+from testbed.fixtureserver import FixtureServer
 
 SEED_ND = ("https://nhandan.vn/quyet-tam-gin-giu-vun-dap-quan-he-viet-nam-lao-mai-mai-xanh-tuoi-"
            "lien-tuc-phat-trien-post830183.html")
@@ -98,8 +98,8 @@ def test_sigterm_with_the_pool_busy_shuts_down_cleanly(tmp_path):
 
 POOL_THEN_WAIT = """
 import sys
-from archive.extract_pool import ExtractionPool
-from bench.site import article_html, article_url
+from archive.extract.pool import ExtractionPool
+from testbed.bench_site import article_html, article_url
 if __name__ == "__main__":
     pool = ExtractionPool(2)
     pool.submit(article_html(1, 50), article_url(1), None).result()  # the workers are up

@@ -2,7 +2,7 @@
 
 Corpora keep each article's SimHash (hex) in manifest.jsonl and its 1-in-8
 shingle sample in the on-disk containment index, so any change to the hashing
-in archive/corpus.py would silently stop new crawls deduping against old ones.
+in archive/corpus/store.py would silently stop new crawls deduping against old ones.
 tests/fixtures/fingerprint_golden.json holds the outputs of the original
 pure-Python implementation for 200 bench articles, the fixture article pages,
 the seed files and edge cases; `_reference_shingles` below is that
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from archive import corpus
-from archive.extract import Article, extract_article
-from archive.seeds import read_seed_file
-from bench.site import WORDS, article_html, article_url
-from crawler.sites import profile_for
-from tests.fixture_pages import article_pages, host_of, url_for
+from archive.corpus import store as corpus
+from archive.extract.article import Article, extract_article
+from archive.corpus.seeds import read_seed_file
+from testbed.bench_site import WORDS, article_html, article_url
+from archive.sites import profile_for
+from testbed.fixture_pages import article_pages, host_of, url_for
 from tests.site_hints import HINTS_BY_HOST
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "fingerprint_golden.json"

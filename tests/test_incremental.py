@@ -19,11 +19,11 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.state import CrawlState, StateLock, parse_iso
+from archive.state.store import CrawlState, StateLock, parse_iso
 from archive.urls import canonical_url
-from crawler.incremental import AgeRevisitPolicy, IncrementalSpiderMiddleware
+from crawler.downloadermiddlewares.incremental import AgeRevisitPolicy, IncrementalSpiderMiddleware
 from tests.conftest import REPO, run_crawl
-from tests.incremental_site import ChangingSite, article_url, serve
+from testbed.incremental_site import ChangingSite, article_url, serve
 
 LISTING = "http://nhandan.vn/tin-moi.html"
 SETTINGS = {"CORPUS_SEEDS": "", "EXTRACT_WORKERS": 0, "REVISIT_OLD_EVERY": "0"}
@@ -224,9 +224,9 @@ def test_works_with_scrapy_jobdir(tmp_path, site):
 
 
 def test_corpus_versions_survive_reopening(tmp_path):
-    from archive.corpus import Corpus
-    from archive.extract import extract_article
-    from crawler.sites import profile_for
+    from archive.corpus.store import Corpus
+    from archive.extract.article import extract_article
+    from archive.sites import profile_for
 
     site = ChangingSite({1: 1})
     url = article_url(1)
@@ -345,7 +345,7 @@ def test_a_page_is_counted_once_whichever_link_comes_first(tmp_path):
 
 
 def test_bad_revisit_lastmod_is_refused():
-    from crawler.incremental import lastmod_mode
+    from crawler.downloadermiddlewares.incremental import lastmod_mode
     assert lastmod_mode({}) == "trust" and lastmod_mode({"REVISIT_LASTMOD": " Hint "}) == "hint"
     with pytest.raises(ValueError, match="REVISIT_LASTMOD='sometimes': expected one of trust, hint, ignore"):
         lastmod_mode({"REVISIT_LASTMOD": "sometimes"})

@@ -1,4 +1,4 @@
-"""archive.index: CDXJ per file and merged, pywb-compatible lines, binary-search lookups."""
+"""archive.warc.cdxj: CDXJ per file and merged, pywb-compatible lines, binary-search lookups."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archive.__main__ import main
-from archive.index import (
+from archive.warc.cdxj import (
     INDEX_NAME,
     Capture,
     CdxjIndex,
@@ -22,7 +22,7 @@ from archive.index import (
     url_key,
     warc_index_path,
 )
-from tests.archive_samples import Revisit, at, sample_exchange, write_archive
+from testbed.archive_samples import Revisit, at, sample_exchange, write_archive
 
 ARTICLE = "https://nhandan.vn/bai-viet-post1.html"
 
@@ -196,7 +196,7 @@ def test_index_command_bad_input_is_one_error_line(argv, needle, capsys):
 
 
 def test_index_closed_warc_never_raises(tmp_path, caplog):
-    from archive.index import index_closed_warc
+    from archive.warc.cdxj import index_closed_warc
 
     broken = tmp_path / "broken.warc.gz"
     broken.write_bytes(b"not a warc at all")
@@ -216,7 +216,7 @@ def test_a_file_that_is_not_warc_is_left_out_and_reported(tmp_path, capsys):
 
 
 def test_index_in_background_writes_the_index(tmp_path):
-    from archive.index import index_in_background
+    from archive.warc.cdxj import index_in_background
 
     write_archive(tmp_path, [sample_exchange(ARTICLE, b"x")])
     [warc] = tmp_path.glob("*.warc.gz")

@@ -3,12 +3,12 @@ import subprocess
 import sys
 import time
 
-from crawler.memory import PeakRSS, tree_rss
+from crawler.extensions.memory import PeakRSS, tree_rss
 
 
 def _own_rss(pid):
     from pathlib import Path
-    from crawler.memory import PAGE
+    from crawler.extensions.memory import PAGE
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
 
 
@@ -37,6 +37,6 @@ def test_a_vanished_process_counts_as_nothing():
 
 def test_own_peak_is_this_process_not_the_parent_it_was_forked_from():
     # A small child of this (large) pytest process: its VmHWM is its own, unlike ru_maxrss.
-    code = "from crawler.memory import own_peak_rss; print(own_peak_rss())"
+    code = "from crawler.extensions.memory import own_peak_rss; print(own_peak_rss())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert 0 < int(out.stdout) < 200 * 2**20

@@ -1,5 +1,5 @@
 """The site profiles added for issue 7: vietnamplus, baoquocte, huunghivietlao, qdnd, dangcongsan,
-the shared MasterCMS data, the generic fallback, and `python -m crawler.sites`."""
+the shared MasterCMS data, the generic fallback, and `python -m archive.sites`."""
 import subprocess
 import sys
 from pathlib import Path
@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from parsel import Selector
 
-from archive.extract import extract_article, render_seed_text
-from crawler.sites import SITE_MODULES, profile_for, profiles
-from crawler.sites.generic import is_article_page, is_crawlable
-from crawler.sites.mastercms import EXTRACTION as MASTERCMS_EXTRACTION
-from tests.fixture_pages import GOLD, WEB, article_pages, gold_for, url_for
+from archive.extract.article import extract_article, render_seed_text
+from archive.sites import SITE_MODULES, profile_for, profiles
+from archive.sites.generic import is_article_page, is_crawlable
+from archive.sites.mastercms import EXTRACTION as MASTERCMS_EXTRACTION
+from testbed.fixture_pages import GOLD, WEB, article_pages, gold_for, url_for
 
 REPO = Path(__file__).resolve().parent.parent
 NEW_HOSTS = ("www.vietnamplus.vn", "baoquocte.vn", "huunghivietlao.thoidai.com.vn", "www.qdnd.vn", "dangcongsan.vn")
@@ -122,7 +122,7 @@ def test_generic_links_are_filtered_with_courlan():
 
 # --------------------------------------------------------------------------- table
 def test_sites_table_lists_sites_and_entry_points():
-    proc = subprocess.run([sys.executable, "-m", "crawler.sites", "--width", "250"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "archive.sites", "--width", "250"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     for profile in profiles():

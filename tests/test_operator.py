@@ -22,7 +22,7 @@ from crawler.logfile import prepare_log_file
 from crawler.logformatter import UrlLogFormatter
 from crawler.schedule import ScheduleError, default_since, parse_interval, render
 from crawler.setting_names import check_setting_names, unknown_settings
-from crawler.sites.__main__ import sites_table
+from archive.sites.__main__ import sites_table
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from crawler.ordered import OrderedExecutor
+from crawler.pipelines.ordered import OrderedExecutor
 
 
 def test_jobs_run_in_sequence_order_and_skips_free_their_turn():

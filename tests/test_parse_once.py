@@ -8,13 +8,13 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.response import get_base_url
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.extract import extract_article
-from archive.extract_pool import ExtractionPool
-from archive.reading import PageReading, ReadSpec, read_page
-from bench.topic_site import TopicWeb
-from crawler.sites import profile_for
+from archive.extract.article import extract_article
+from archive.extract.pool import ExtractionPool
+from archive.extract.links import PageReading, ReadSpec, read_page
+from testbed.topic_site import TopicWeb
+from archive.sites import profile_for
 from tests.conftest import run_crawl
-from tests.fixtureserver import FixtureServer
+from testbed.fixtureserver import FixtureServer
 
 WEB = Path(__file__).parent / "fixtures" / "web"
 PAGES = sorted(p for p in WEB.rglob("*.html") if p.is_file())

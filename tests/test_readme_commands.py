@@ -43,7 +43,7 @@ RUN = [
 ]
 # Command lines with argparse help of their own; any other `python -m` module is only looked up
 # (a benchmark given --help might start benchmarking).
-HELPFUL = {"archive", "crawler", "crawler.sites"}
+HELPFUL = {"archive", "crawler", "archive.sites"}
 SKIP = re.compile(r"^wait$")  # the shell builtin after background jobs
 
 

@@ -1,4 +1,4 @@
-"""archive.records: archived responses read back, bodies decoded, damage reported not raised."""
+"""archive.warc.reader: archived responses read back, bodies decoded, damage reported not raised."""
 from __future__ import annotations
 
 import gzip
@@ -13,7 +13,7 @@ import zstandard
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.records import (
+from archive.warc.reader import (
     ReadReport,
     WarcFormatError,
     check_warc_file,
@@ -24,7 +24,7 @@ from archive.records import (
     read_response_at,
     transfer_decode,
 )
-from archive.warc import Exchange, RevisitProfile, WarcWriter
+from archive.warc.records import Exchange, RevisitProfile, WarcWriter
 
 FETCHED = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
 HTML = "<html><head><title>Tiêu đề</title></head><body><p>Hợp tác Việt Nam – Lào.</p></body></html>".encode()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.corpus import Corpus
-from archive.records import read_response_at
-from archive.reextract import SiteRules, reextract
+from archive.corpus.store import Corpus
+from archive.warc.reader import read_response_at
+from archive.corpus.reextract import SiteRules, reextract
 from tests.conftest import REPO, run_crawl
 
 
@@ -123,8 +123,8 @@ def test_bad_input_is_one_error_line(case, tmp_path, crawled):
 
 def test_pages_on_hosts_without_a_profile_are_judged_by_content_as_the_crawl_does(tmp_path):
     """Generic hosts: an article is a typed page with enough text, whatever its URL shape."""
-    from archive.warc import Exchange, WarcWriter
-    from tests.fixture_pages import page
+    from archive.warc.records import Exchange, WarcWriter
+    from testbed.fixture_pages import page
 
     def exchange(url: str, body: bytes) -> Exchange:
         return Exchange(url=url, request_head=b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n", request_body=b"",

@@ -1,4 +1,4 @@
-"""Offline replay: archive.replay lookups, and `scrapy crawl news -s ARCHIVE_REPLAY=DIR` end to end."""
+"""Offline replay: archive.warc.replay lookups, and `scrapy crawl news -s ARCHIVE_REPLAY=DIR` end to end."""
 from __future__ import annotations
 
 import gzip
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from archive.replay import ArchiveNotFound, ArchiveReplay
-from archive.warc import RevisitProfile
-from tests.archive_samples import Revisit, at, fixture_page, sample_exchange, write_archive
+from archive.warc.replay import ArchiveNotFound, ArchiveReplay
+from archive.warc.records import RevisitProfile
+from testbed.archive_samples import Revisit, at, fixture_page, sample_exchange, write_archive
 
 ND = "https://nhandan.vn"
 ARTICLE_PATH = "nhandan.vn/ky-niem-62-nam-ngay-thiet-lap-quan-he-ngoai-giao-viet-nam-lao-post830202.html"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.seeds import SeedError, read_seed_file, read_seed_urls
-from archive.seeds import VIETNAM_TZ
+from archive.corpus.seeds import SeedError, read_seed_file, read_seed_urls
+from archive.corpus.seeds import VIETNAM_TZ
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SHARED_SEEDS = Path("/work/shared/seeds")

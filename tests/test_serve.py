@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 
 from archive.__main__ import main
-from archive.index import CdxjIndex, ensure_directory_index
-from archive.replay import read_record_at
+from archive.warc.cdxj import CdxjIndex, ensure_directory_index
+from archive.warc.replay import read_record_at
 from archive.serve import (
     BIND,
     PywbNotInstalled,

@@ -14,7 +14,7 @@ import pytest
 
 from archive.__main__ import main
 from archive.serve import BIND, free_port
-from tests.archive_samples import sample_exchange, write_archive
+from testbed.archive_samples import sample_exchange, write_archive
 
 REPO = Path(__file__).resolve().parent.parent
 

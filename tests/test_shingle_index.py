@@ -1,5 +1,5 @@
 """The on-disk containment index: postings, re-indexing, forgetting, hashes over the full 64-bit range."""
-from archive.shingle_index import ShingleIndex
+from archive.corpus.shingle_index import ShingleIndex
 
 BIG = (1 << 64) - 8  # above the signed range: must round-trip through SQLite's int64
 

@@ -1,7 +1,7 @@
 """Site profiles: which URLs are articles, listings, and which hosts belong to a site."""
 import pytest
 
-from crawler.sites import profile_for, profiles
+from archive.sites import profile_for, profiles
 from tests.test_new_sites import NEW_SITE_URLS
 
 ND = "https://nhandan.vn/quyet-tam-gin-giu-vun-dap-quan-he-viet-nam-lao-mai-mai-xanh-tuoi-lien-tuc-phat-trien-post830183.html"

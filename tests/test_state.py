@@ -1,10 +1,10 @@
-"""archive/state.py: the SQLite crawl state, its lock and durations."""
+"""archive/state/store.py: the SQLite crawl state, its lock and durations."""
 import subprocess
 import sys
 
 import pytest
 
-from archive.state import CrawlState, StateLock, StateLockedError, parse_duration
+from archive.state.store import CrawlState, StateLock, StateLockedError, parse_duration
 
 CAPTURE = {"uri": "https://nhandan.vn/a-post1.html", "date": "2024-09-11T13:15:00.000000Z",
            "record_id": "<urn:uuid:1>", "payload_digest": "sha1:AAAA"}
@@ -40,7 +40,7 @@ def test_lock_is_shared_in_process_and_exclusive_across_processes(tmp_path):
     path = tmp_path / "state.sqlite"
     first = CrawlState(path)
     second = CrawlState(path)  # same process: shares the lock
-    code = ("import sys; from archive.state import CrawlState, StateLockedError\n"
+    code = ("import sys; from archive.state.store import CrawlState, StateLockedError\n"
             f"try: CrawlState({str(path)!r})\n"
             "except StateLockedError as e: print(e); sys.exit(3)\n")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -54,7 +54,7 @@ def test_lock_is_shared_in_process_and_exclusive_across_processes(tmp_path):
 def test_lock_error_names_the_holder(tmp_path):
     path = tmp_path / "s.sqlite"
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys,time; from archive.state import StateLock\n"
+                               "import sys,time; from archive.state.store import StateLock\n"
                                f"StateLock({str(path)!r}).acquire(); print('ok', flush=True); time.sleep(30)"],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -84,7 +84,7 @@ def test_per_process_states_merge_newest_fetch_wins(tmp_path):
     import subprocess
     import sys
 
-    from archive.state import CrawlState
+    from archive.state.store import CrawlState
 
     def capture(record_id):
         return {"uri": "https://x.vn/p-1.html", "date": "2026-01-01T00:00:00Z", "record_id": record_id,
@@ -131,7 +131,7 @@ INSERT INTO pages VALUES ('https://nhandan.vn/a-post1.html', 'https://nhandan.vn
 def test_a_v1_state_is_migrated_in_place_and_keeps_its_rows(tmp_path):
     import sqlite3
 
-    from archive.state import SCHEMA_VERSION
+    from archive.state.store import SCHEMA_VERSION
     path = tmp_path / "state.sqlite"
     db = sqlite3.connect(path)
     db.executescript(V1_SCHEMA)
@@ -153,7 +153,7 @@ def test_a_v1_state_is_migrated_in_place_and_keeps_its_rows(tmp_path):
 
 
 def test_merge_keeps_the_newest_lastmod(tmp_path):
-    from archive.state import merge_states
+    from archive.state.store import merge_states
     url = "https://x.vn/p-1.html"
     older, newer, bare = (CrawlState(tmp_path / f"{n}.sqlite") for n in ("older", "newer", "bare"))
     older.record_fetch(url, fetch_url=url, status=200, outcome="new", fetched_at=100, lastmod="2026-01-01T00:00:00Z")

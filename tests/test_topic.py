@@ -1,4 +1,4 @@
-"""Staying on topic: the topic profile (archive/topic.py), the link gate (crawler/relevance.py)
+"""Staying on topic: the topic profile (archive/extract/topic.py), the link gate (crawler/relevance.py)
 and topic-filtered crawls of the fixture sites and of a generated ~60-page web."""
 import json
 import unicodedata
@@ -8,17 +8,17 @@ import pytest
 from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.extract import extract_article
-from archive.reading import anchor_text, page_text
-from archive.topic import (DEFAULT_THRESHOLD, TopicError, TopicProfile, enough_text, load_topic,
+from archive.extract.article import extract_article
+from archive.extract.links import anchor_text, page_text
+from archive.extract.topic import (DEFAULT_THRESHOLD, TopicError, TopicProfile, enough_text, load_topic,
                            terms, tokens)
 from bench.topic import crawl_topic_web
-from bench.topic_site import TopicWeb
+from testbed.topic_site import TopicWeb
 from crawler.arguments import ArgumentError, parse_crawl_arguments
 from crawler.relevance import TopicGate
-from crawler.sites import profile_for
-from tests.fixture_pages import article_pages, host_of, url_for
-from tests.fixtureserver import FixtureServer
+from archive.sites import profile_for
+from testbed.fixture_pages import article_pages, host_of, url_for
+from testbed.fixtureserver import FixtureServer
 from tests.site_hints import HINTS_BY_HOST
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,15 +8,15 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.settings import Settings
 
-from archive.topic import TopicProfile
-from bench.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES
-from bench.topic_web_hard import HardTopicWeb, slugify
+from archive.extract.topic import TopicProfile
+from testbed.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES
+from testbed.topic_web_hard import HardTopicWeb, slugify
 from crawler.judged_pages import OFF, ON, UNKNOWN, JudgedPages
 from crawler.relevance import TopicGate
-from crawler.sites import profile_for
-from crawler.topic_recheck import RECHECK_ANCHOR, TopicRecheckMiddleware
+from archive.sites import profile_for
+from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR, TopicRecheckMiddleware
 from tests.conftest import REPO, run_crawl
-from tests.fixtureserver import FixtureServer
+from testbed.fixtureserver import FixtureServer
 from tests.topic_chain_web import ON_TOPIC, ChainWeb, name_of, url
 
 SLOTS = {"vn": "Hà Tĩnh", "lao": "Savannakhet", "x": "y tế", "w": "mưa rào và dông", "m": "tăng mạnh"}

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 
 from archive.__main__ import main
-from archive.wacz import page_list, validate_wacz
-from tests.archive_samples import sample_exchange, write_archive
+from archive.warc.wacz import page_list, validate_wacz
+from testbed.archive_samples import sample_exchange, write_archive
 
 ND = "https://nhandan.vn"
 

@@ -1,4 +1,4 @@
-"""archive.warc_process: the WARC writer in a child process, fed in batches.
+"""archive.warc.process: the WARC writer in a child process, fed in batches.
 
 What it shares with the thread writer (closing, bad input, an unwritable directory) is
 tested for both in tests/test_warc_writer.py."""
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import archive.warc_process as warc_process
-from archive.warc import Exchange, RecordLocation, RevisitProfile, WarcWriteError
-from archive.warc_process import WarcWriterProcess
+import archive.warc.process as warc_process
+from archive.warc.records import Exchange, RecordLocation, RevisitProfile, WarcWriteError
+from archive.warc.process import WarcWriterProcess
 from tests.test_warc_writer import INFO, PLAIN, exchange_n, read_members, warcio_check
 
 NEVER = 3600.0  # an I/O thread that never wakes by itself: only close(), flush() or the outbox limit send

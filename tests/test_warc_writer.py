@@ -1,4 +1,4 @@
-"""archive.warc: exact record bytes, digests, rotation, `.open` renaming, failures."""
+"""archive.warc.records: exact record bytes, digests, rotation, `.open` renaming, failures."""
 from __future__ import annotations
 
 import base64
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc import (
+from archive.warc.records import (
     Exchange,
     RecordBuilder,
     RecordLocation,
@@ -456,10 +456,10 @@ def test_revisit_and_metadata_are_written(tmp_path):
 
 
 def both_writers(tmp_path: Path, kind: str):
-    """The thread writer, or the process writer (archive/warc_process.py): one contract."""
+    """The thread writer, or the process writer (archive/warc/process.py): one contract."""
     if kind == "thread":
         return writer_for(tmp_path)
-    from archive.warc_process import WarcWriterProcess
+    from archive.warc.process import WarcWriterProcess
     return WarcWriterProcess(tmp_path / "warc", prefix="test", info=INFO)
 
 
@@ -508,7 +508,7 @@ class _FullDisk:
 
 
 def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
-    import archive.warc as warc
+    import archive.warc.records as warc
 
     real_init = warc._OpenWarcFile.__init__
 
@@ -547,7 +547,7 @@ ATEXIT_SCRIPT = """
 import sys
 sys.path.insert(0, {repo!r})
 from tests.test_warc_writer import PLAIN
-from archive.warc import WarcWriter
+from archive.warc.records import WarcWriter
 writer = WarcWriter({directory!r}, prefix="atexit")
 writer.write_exchange(PLAIN)
 # no close(): the atexit hook must drain, fsync and rename
@@ -566,7 +566,7 @@ def test_interpreter_exit_without_close_still_closes_the_file(tmp_path):
 def test_writes_happen_off_the_calling_thread(tmp_path, monkeypatch):
     import threading
 
-    import archive.warc as warc
+    import archive.warc.records as warc
 
     threads = set()
     real_gzip = warc.WarcWriter._gzip_member
@@ -589,7 +589,7 @@ def test_digest_helper_matches_hashlib():
 def test_record_ids_are_unique_uuid4_urns_and_a_forked_child_draws_its_own():
     import os
 
-    from archive.warc import new_record_id
+    from archive.warc.records import new_record_id
 
     ids = [new_record_id() for _ in range(10_000)]
     assert len(set(ids)) == len(ids)

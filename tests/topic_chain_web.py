@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from bench.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES, _html, _not_found
-from tests.fixtureserver import FixtureSite, Reply
+from testbed.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES, _html, _not_found
+from testbed.fixtureserver import FixtureSite, Reply
 
 HOST = "nhandan.vn"
 SLOTS = {"vn": "Nghệ An", "lao": "Xiêng Khoảng", "x": "giáo dục"}

@@ -14,11 +14,11 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from archive.state import StateLock, StateLockedError
+from archive.state.store import StateLock, StateLockedError
 from crawler.arguments import SPIDER_ARGUMENTS, ArgumentError, NoStartURL, arguments_help, parse_crawl_arguments
 from crawler.arguments import seed_warnings
 from crawler.exitcodes import EXIT_ERROR, EXIT_STATE_LOCKED, EXIT_USAGE, crawl_verdict, fail_ratio
-from crawler.incremental import state_path
+from crawler.downloadermiddlewares.incremental import state_path
 from crawler.logfile import prepare_log_file
 from crawler.preflight import PreflightError, check_output_dirs, check_revisit_settings
 from crawler.setting_names import check_setting_names
@@ -90,7 +90,7 @@ class Command(ScrapyCrawlCommand):
 
 def _state_to_lock(settings):
     """The crawl state this run will use, decided before the addons run: replay and distributed
-    mode (crawler/replay.py, crawler/distributed.py) turn the default state off."""
+    mode (crawler/downloadhandlers/replay.py, crawler/distributed/redis.py) turn the default state off."""
     if settings.get("CRAWL_STATE") is None and (
             settings.get("ARCHIVE_REPLAY") or settings.get("REDIS_URL") or os.environ.get("REDIS_URL")):
         return None

@@ -1,7 +1,7 @@
 """The `news` spider: seeds → article → related pages, within depth and a page cap.
 
 Which links count as related, which pages are articles and which are listings
-is per-site data in crawler/sites/; this module only walks the graph. Without
+is per-site data in archive/sites/; this module only walks the graph. Without
 a topic (`-a topic=none`), `-a depth` counts hops from a start URL. With one,
 it counts off-topic pages in a row since the last on-topic one (tunnelling):
 a chain of on-topic articles is followed as far as it goes, and `max_pages`
@@ -18,19 +18,19 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
-from archive.reading import PageReading, ReadSpec, read_page
+from archive.extract.links import PageReading, ReadSpec, read_page
 from archive.urls import canonical_url, site_of
-from archive.topic import TopicError, load_topic
+from archive.extract.topic import TopicError, load_topic
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
-from crawler.distributed import queued_start_urls, redis_url
+from crawler.distributed.redis import queued_start_urls, redis_url
 from crawler.discovery import Discovery
 from crawler.items import SEQ_RELEASED, ArticlePage
 from crawler.relevance import TopicGate
-from crawler.topic_recheck import RECHECK_ANCHOR
-from crawler.sites import profile_for, profiles
-from crawler.sites.generic import is_article_page, is_crawlable
-from crawler.workers import extraction_pool, wait_for
-from crawler.incremental import META as INCREMENTAL_OUTCOME
+from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
+from archive.sites import profile_for, profiles
+from archive.sites.generic import is_article_page, is_crawlable
+from crawler.pipelines.workers import extraction_pool, wait_for
+from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOME
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
 TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
@@ -55,7 +55,7 @@ class NewsSpider(scrapy.Spider):
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
 
     async def start(self):
-        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed.py
+        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed/redis.py
         # Distributed without -a urls/seeds: start URLs come from Redis only, not the shipped seeds.
         start_urls = [] if distributed and self._default_start else self.start_urls
         for path in self.args.seeds_without_url if start_urls is self.start_urls else ():
@@ -107,7 +107,7 @@ class NewsSpider(scrapy.Spider):
                               priority=priority, meta={"found_from": found_from})
 
     def forget(self, url: str) -> None:
-        """Undo `_request` for a request dropped before scheduling (crawler/incremental.py: not
+        """Undo `_request` for a request dropped before scheduling (crawler/downloadermiddlewares/incremental.py: not
         due): it was never requested, so it does not count against max_pages, and a later link
         to it (a sitemap entry whose lastmod says it changed) can still be requested."""
         key = canonical_url(url)
@@ -185,10 +185,10 @@ class NewsSpider(scrapy.Spider):
                         next_pages=profile.pagination_links, anchors=gated)
 
     async def _read(self, response: TextResponse, profile, depth: int, is_article: bool, generic: bool):
-        """`(article, fingerprint, reading)`: from one parse in an extraction worker (crawler/workers.py)
+        """`(article, fingerprint, reading)`: from one parse in an extraction worker (crawler/pipelines/workers.py)
         when there is a pool, else `(None, None, reading)` read here, by the same readers."""
         spec = self._read_spec(profile, is_article, depth)
-        # An unchanged page's article is already in the corpus (crawler/incremental.py drops it).
+        # An unchanged page's article is already in the corpus (crawler/downloadermiddlewares/incremental.py drops it).
         extract = is_article and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged", "not-modified")
         pool = extraction_pool(self.crawler)
         if pool is not None and not generic and (extract or spec != NOTHING):

@@ -1,0 +1,1 @@
+"""The seed-format corpus: store, manifest fold and reconciliation, dedupe, seeds, re-extraction, reading and export."""

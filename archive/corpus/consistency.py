@@ -1,0 +1,489 @@
+"""The archive is the source of truth: check that the corpus and the crawl state agree with it.
+
+The invariant (README, "Crash safety"): a WARC record counts as written only
+once its bytes are fsynced (the writer does that before it resolves the
+record's future); the crawl state and the corpus record a page only after
+that. So after any crash the state and the corpus can only *lag* the archive.
+Where they lead it anyway (a disk that lied, a file copied by hand, a bug),
+resuming rolls them back instead of trusting them:
+
+* `reconcile_corpus`: every manifest line written since the last verified
+  point (`.verified` in the corpus directory, advanced at each clean close and
+  after each reconciliation) whose WARC pointer does not resolve to a record of
+  the same id and URL is undone by a correcting line (`"update": "rollback"`);
+  a rolled-back article's file is moved to `rolled-back/` (never deleted), and a
+  numbered file without a manifest line (a crash between the two writes) is
+  moved there too. Torn manifest lines are ended and counted.
+* `reconcile_state`: every state row fetched since the state's verified point
+  whose record does not resolve, and every row of a page the corpus rolled
+  back, is deleted, so the page is due again and fetched in this run.
+* `verify_crawl`: the full offline check (`python -m archive check --corpus`,
+  the crash-loop bench): every pointer of every entry, every state capture,
+  dense numbering, no `.open` file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.urls import canonical_url
+from archive.writable import fsync_directory, fsync_file
+
+__all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "reconcile_corpus",
+           "reconcile_state", "verify_crawl", "corpus_problems", "state_problems", "mark_corpus_verified",
+           "ReconcileSummary", "fold",
+           "ConsistencyReport", "ROLLED_BACK_DIR", "VERIFIED_NAME"]
+
+ROLLED_BACK_DIR = "rolled-back"
+VERIFIED_NAME = ".verified"  # JSON: {"manifest_bytes": N}: lines before byte N were verified
+MANIFEST_NAME = "manifest.jsonl"
+_NUMBERED = re.compile(r"^(\d+)_[^/]*\.txt$")
+_SOURCE = re.compile(r"^(?:Nguồn|Đường dẫn bài viết)\s*:\s*(https?://\S+)\s*$", re.M)
+_READ_ERRORS = (OSError, ValueError, EOFError, zlib.error, IndexError, Exception)
+
+
+# --------------------------------------------------------------------------- records
+@dataclass(frozen=True, slots=True)
+class RecordHead:
+    """What a pointer is checked against: one record's type, id, URL and digest, and whether it is whole."""
+
+    rec_type: str
+    record_id: str
+    target_uri: str | None
+    payload_digest: str | None
+    complete: bool
+
+
+def read_record_head(path: Path, offset: int) -> RecordHead | None:
+    """The record at `offset` of `path`, read to its end (a cut-off record is not `complete`); None if none."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            record = next(iter(ArchiveIterator(fh, no_record_parse=True)), None)
+            if record is None:
+                return None
+            headers = record.rec_headers
+            declared = int(headers.get_header("Content-Length") or -1)
+            read = 0
+            while chunk := record.raw_stream.read(1 << 16):
+                read += len(chunk)
+            return RecordHead(rec_type=record.rec_type or "",
+                              record_id=headers.get_header("WARC-Record-ID") or "",
+                              target_uri=headers.get_header("WARC-Target-URI"),
+                              payload_digest=headers.get_header("WARC-Payload-Digest"),
+                              complete=read == declared)
+    except _READ_ERRORS:
+        return None
+
+
+class WarcLocator:
+    """Finds the WARC file a pointer names (pointers hold the file name, not its directory)
+    among `where`: a WARC directory, or several directories and files."""
+
+    def __init__(self, where: str | os.PathLike | Iterable[str | os.PathLike]):
+        self.where = [Path(where)] if isinstance(where, (str, os.PathLike)) else [Path(w) for w in where]
+        self._paths: dict[str, Path] | None = None
+
+    def path(self, name: str) -> Path | None:
+        if self._paths is None:
+            self._paths = {}
+            for place in self.where:
+                found = sorted(place.rglob("*.warc*")) if place.is_dir() else [place]
+                for path in found:
+                    if path.is_file() and path.name.endswith((".warc", ".warc.gz", ".open")):
+                        self._paths.setdefault(path.name.removesuffix(".open"), path)
+        return self._paths.get(name.removesuffix(".open"))
+
+
+def pointer_problem(locator: WarcLocator, entry: dict[str, Any], *, url_key: str = "url") -> str | None:
+    """Why `entry`'s WARC pointer (warc_file, warc_offset, warc_record_id) does not hold, or None."""
+    name, offset, record_id = entry.get("warc_file"), entry.get("warc_offset"), entry.get("warc_record_id")
+    if not name or offset is None or not record_id:
+        return "no WARC pointer"
+    path = locator.path(Path(str(name)).name)
+    if path is None:
+        return f"WARC file {name} is missing"
+    size = path.stat().st_size
+    if not isinstance(offset, int) or offset < 0 or offset >= size:
+        return f"offset {offset} is past the end of {path.name} ({size} bytes)"
+    head = read_record_head(path, offset)
+    if head is None:
+        return f"no WARC record at {path.name}@{offset}"
+    if head.record_id != record_id:
+        return f"{path.name}@{offset} holds {head.record_id or 'a record without id'}, not {record_id}"
+    if not head.complete:
+        return f"the record at {path.name}@{offset} is cut short"
+    url = entry.get(url_key)
+    if url and head.target_uri and _same_url(head.target_uri, url) is False:
+        return f"{path.name}@{offset} is a capture of {head.target_uri}, not {url}"
+    digest = entry.get("warc_payload_digest")
+    if digest and head.payload_digest and digest != head.payload_digest:
+        return f"{path.name}@{offset}: payload digest {head.payload_digest}, manifest says {digest}"
+    return None
+
+
+def _same_url(a: str, b: str) -> bool | None:
+    try:
+        return a == b or canonical_url(a) == canonical_url(b)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- manifest
+@dataclass
+class _Line:
+    start: int  # byte offset in the manifest
+    obj: dict[str, Any] | None  # None: a torn or unreadable line
+
+
+def _manifest_lines(path: Path) -> list[_Line]:
+    lines, position = [], 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            obj = None
+            if raw.strip():
+                try:
+                    parsed = json.loads(raw)
+                    if isinstance(parsed, dict) and isinstance(parsed.get("file"), str):
+                        obj = parsed
+                except ValueError:
+                    pass
+                lines.append(_Line(position, obj))
+            position += len(raw)
+    return lines
+
+
+def fold(lines: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The manifest log as one entry per file, in order of first appearance.
+
+    A full record (no `update` key) starts its file's entry afresh (a rolled-back article's
+    number and name are taken again when its page is extracted again); an update overrides
+    the keys it holds; an entry whose last rollback `removed` it is left out."""
+    merged: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        if "update" not in line:
+            merged.pop(line["file"], None)
+        entry = merged.setdefault(line["file"], {})
+        for key, value in line.items():
+            if key in _APPENDED:  # one element a row: the list grows in O(1) bytes per row
+                entry[_APPENDED[key]] = [*(entry.get(_APPENDED[key]) or []), value]
+            elif key in _DROPPED:  # a rollback of such a row: the element with that record id goes
+                entry[_DROPPED[key]] = [x for x in entry.get(_DROPPED[key]) or []
+                                        if x.get("warc_record_id") != value]
+            elif key != "update":
+                entry[key] = value
+    return {file: entry for file, entry in merged.items() if not entry.get("removed")}
+
+
+_APPENDED = {"alias": "aliases", "version_entry": "versions"}
+_DROPPED = {"drop_alias": "aliases", "drop_version": "versions"}
+_UNDO_APPEND = {"alias": "drop_alias", "version_entry": "drop_version"}
+
+
+def verified_bytes(corpus_dir: Path) -> int:
+    try:
+        return int(json.loads((corpus_dir / VERIFIED_NAME).read_text())["manifest_bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def mark_corpus_verified(corpus_dir: str | os.PathLike) -> None:
+    """Record that every manifest line so far was checked against the archive and is durable."""
+    corpus_dir = Path(corpus_dir)
+    manifest = corpus_dir / MANIFEST_NAME
+    if not manifest.exists():
+        return
+    fsync_file(manifest)
+    target = corpus_dir / VERIFIED_NAME
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(json.dumps({"manifest_bytes": manifest.stat().st_size}))
+    fsync_file(temporary)
+    os.replace(temporary, target)
+    fsync_directory(corpus_dir)
+
+
+@dataclass
+class ReconcileSummary:
+    """What a resume found and undid; `as_counts()` goes to the run summary and runs.jsonl."""
+
+    checked: int = 0
+    torn_lines: int = 0
+    rolled_back: list[str] = field(default_factory=list)  # manifest files (or version files) undone
+    orphans: list[str] = field(default_factory=list)  # numbered files without a manifest line, moved aside
+    urls: set[str] = field(default_factory=set)  # canonical URLs of pages that must be fetched again
+    state_rows: int = 0
+    repaired_files: list[str] = field(default_factory=list)
+
+    def as_counts(self) -> dict[str, int]:
+        return {"checked": self.checked, "torn_lines": self.torn_lines, "corpus_rolled_back": len(self.rolled_back),
+                "corpus_orphans": len(self.orphans), "state_rows": self.state_rows,
+                "warc_repaired": len(self.repaired_files)}
+
+    @property
+    def changed(self) -> bool:
+        return any(self.as_counts()[k] for k in self.as_counts() if k != "checked")
+
+
+def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
+                     summary: ReconcileSummary | None = None) -> ReconcileSummary:
+    """Undo manifest lines past the verified point whose record the archive does not hold (module doc).
+
+    `locator` None: the crawl archives nothing (WARC capture off), so pointers are not checked;
+    torn lines and orphan files are still handled.
+    """
+    corpus_dir = Path(corpus_dir)
+    summary = summary or ReconcileSummary()
+    remove_stale_temporaries(corpus_dir)
+    manifest = corpus_dir / MANIFEST_NAME
+    if not manifest.exists():
+        return summary
+    lines = _manifest_lines(manifest)
+    if manifest.stat().st_size and not manifest.read_bytes().endswith(b"\n"):
+        with manifest.open("ab") as fh:  # end a torn last line so the next one stays valid JSON
+            fh.write(b"\n")
+    start = verified_bytes(corpus_dir)
+    if start > manifest.stat().st_size:
+        start = 0  # the manifest was replaced: verify it all
+    good = [line.obj for line in lines if line.obj is not None]
+    summary.torn_lines += sum(1 for line in lines if line.obj is None and line.start >= start)
+    bad: list[tuple[int, str]] = []  # (index in `good`, reason)
+    if locator is not None:
+        index = 0
+        for line in lines:
+            if line.obj is None:
+                continue
+            if line.start >= start and _carries_pointer(line.obj):
+                summary.checked += 1
+                problem = pointer_problem(locator, _pointer_of(line.obj))
+                if problem is not None:
+                    bad.append((index, problem))
+            index += 1
+    corrections = []
+    for index, reason in reversed(bad):  # newest first: each correction restores what came before it
+        corrections += _undo(corpus_dir, good, index, reason, summary)
+    known = {obj["file"] for obj in good}
+    for path in sorted(corpus_dir.iterdir()):
+        if _NUMBERED.match(path.name) and path.is_file() and path.name not in known:
+            url = _source_url(path)
+            _move_aside(corpus_dir, path)
+            summary.orphans.append(path.name)
+            if url:
+                summary.urls.add(url)
+            corrections.append({"file": path.name, "update": "rollback", "removed": True, "url": url,
+                                "reason": "file without a manifest line (a crash between the two writes)"})
+    if corrections:
+        with manifest.open("a", encoding="utf-8", newline="\n") as fh:
+            for row in corrections:
+                fh.write(json.dumps(row, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    if locator is not None:  # only a check against the archive moves the verified point
+        mark_corpus_verified(corpus_dir)
+    return summary
+
+
+def remove_stale_temporaries(corpus_dir: Path) -> None:
+    """Delete the temporary files of writes cut short before their rename (their names were never
+    taken, so nothing points at them). A corpus has one writer at a time (distributed crawls shard it)."""
+    for stale in [*corpus_dir.glob(".tmp-*"), *corpus_dir.glob("versions/.tmp-*")]:
+        stale.unlink(missing_ok=True)
+
+
+def _carries_pointer(obj: dict[str, Any]) -> bool:
+    return obj.get("update") != "rollback" and bool(_pointer_of(obj).get("warc_record_id"))
+
+
+def _pointer_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """The provenance a line adds: its own fields, or its new version's or alias's (rows of older
+    releases carried the whole list, newest last)."""
+    if obj.get("update") == "version":
+        return obj.get("version_entry") or (obj.get("versions") or [{}])[-1]
+    if obj.get("update") == "alias":
+        return obj.get("alias") or (obj.get("aliases") or [{}])[-1]
+    return obj
+
+
+def _undo(corpus_dir: Path, good: list[dict[str, Any]], index: int, reason: str,
+          summary: ReconcileSummary) -> list[dict[str, Any]]:
+    line = good[index]
+    file = line["file"]
+    pointer = _pointer_of(line)
+    url = pointer.get("canonical_url") or pointer.get("url")
+    if url:
+        try:
+            summary.urls.add(canonical_url(url))
+        except ValueError:
+            summary.urls.add(url)
+    kind = line.get("update")
+    if kind is None:  # a written article: its file goes aside, its entry is removed
+        path = corpus_dir / file
+        if path.exists():
+            _move_aside(corpus_dir, path)
+        summary.rolled_back.append(file)
+        return [{"file": file, "update": "rollback", "removed": True, "url": pointer.get("url"), "reason": reason}]
+    # An update of an earlier entry: restore the keys it set to what they were before it, and
+    # drop the element it appended.
+    before = fold(g for g in good[:index] if g["file"] == file).get(file, {})
+    restore = {k: before.get(k) for k in line if k not in ("file", "update", *_APPENDED)}
+    restore.update({_UNDO_APPEND[k]: pointer.get("warc_record_id") for k in line if k in _APPENDED})
+    if kind == "version" and line.get("version_file"):
+        version = corpus_dir / line["version_file"]
+        if version.exists():
+            _move_aside(corpus_dir, version)
+        summary.rolled_back.append(line["version_file"])
+    else:
+        summary.rolled_back.append(f"{file} ({kind})")
+    return [{"file": file, "update": "rollback", **restore, "reason": f"{kind}: {reason}"}]
+
+
+def _move_aside(corpus_dir: Path, path: Path) -> Path:
+    target_dir = corpus_dir / ROLLED_BACK_DIR
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    serial = 1
+    while target.exists():
+        serial += 1
+        target = target_dir / f"{path.stem}.{serial}{path.suffix}"
+    os.rename(path, target)
+    fsync_directory(target_dir)
+    fsync_directory(path.parent)
+    return target
+
+
+def _source_url(path: Path) -> str | None:
+    try:
+        found = _SOURCE.search(path.read_text(encoding="utf-8", errors="replace"))
+        return canonical_url(found.group(1)) if found else None
+    except (OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- state
+def reconcile_state(state, locator: WarcLocator | None, summary: ReconcileSummary) -> ReconcileSummary:
+    """Delete state rows that lead the archive, and those of pages the corpus rolled back (module doc)."""
+    doomed: set[str] = set(summary.urls)
+    if locator is not None:
+        for row in state.rows_fetched_since(state.verified_until()):
+            if row.record_id and pointer_problem(locator, {"warc_file": row.record_file,
+                                                           "warc_offset": row.record_offset,
+                                                           "warc_record_id": row.record_id}) is not None:
+                doomed.add(row.url)
+    summary.state_rows += state.forget(doomed)
+    state.mark_verified()
+    return summary
+
+
+# --------------------------------------------------------------------------- full check
+@dataclass
+class ConsistencyReport:
+    problems: list[str] = field(default_factory=list)
+    archived_pages: int = 0  # distinct URLs with a response record
+    articles: int = 0  # folded, non-seed manifest entries
+    pointers: int = 0
+
+
+def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tuple[list[str], int]:
+    """Everything wrong between a corpus and the archive, and how many pointers were checked:
+    dangling or mismatched pointers (entries and versions), torn lines, files missing or without
+    a manifest line, a URL held twice, gaps in the numbering."""
+    corpus_dir = Path(corpus_dir)
+    problems: list[str] = []
+    pointers = 0
+    lines = _manifest_lines(corpus_dir / MANIFEST_NAME)
+    problems += [f"manifest line at byte {line.start} is torn or unreadable" for line in lines if line.obj is None]
+    entries = fold(line.obj for line in lines if line.obj is not None)
+    by_url: dict[str, list[str]] = {}
+    numbers = []
+    for file, entry in entries.items():
+        if not (corpus_dir / file).is_file():
+            problems.append(f"{file}: in the manifest, but the file is missing")
+        match = _NUMBERED.match(file)
+        if match:
+            numbers.append(int(match.group(1)))
+        provenances = [("", entry)] if entry.get("warc_record_id") or not entry.get("seed") else []
+        provenances += [(f" version {v.get('version')}", v) for v in entry.get("versions") or []]
+        for label, provenance in provenances:
+            pointers += 1
+            problem = pointer_problem(locator, provenance)
+            if problem is not None:
+                problems.append(f"{file}{label}: {problem}")
+        if entry.get("canonical_url"):
+            by_url.setdefault(entry["canonical_url"], []).append(file)
+    for path in sorted(corpus_dir.iterdir()):
+        if _NUMBERED.match(path.name) and path.is_file() and path.name not in entries:
+            problems.append(f"{path.name}: a corpus file without a manifest entry")
+    problems += [f"{url}: in the corpus {len(files)} times ({', '.join(files)})"
+                 for url, files in by_url.items() if len(files) > 1]
+    if numbers:
+        missing = sorted(set(range(min(numbers), max(numbers) + 1)) - set(numbers))
+        if missing:
+            problems.append(f"numbering is not dense: {len(missing)} gap(s), first {missing[:5]}")
+    return problems, pointers
+
+
+def state_problems(path: str | os.PathLike, locator: WarcLocator) -> list[str]:
+    """State rows whose latest record (or last full capture) the archive does not hold."""
+    import sqlite3
+
+    problems = []
+    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+        except sqlite3.DatabaseError as exc:
+            return [f"{path}: not a crawl state ({exc})"]
+        if "record_id" not in columns:
+            return problems
+        for url, name, offset, record_id in db.execute(
+                "SELECT url, record_file, record_offset, record_id FROM pages WHERE record_id IS NOT NULL"):
+            problem = pointer_problem(locator, {"warc_file": name, "warc_offset": offset,
+                                                "warc_record_id": record_id})
+            if problem is not None:
+                problems.append(f"state row {url}: {problem}")
+    finally:
+        db.close()
+    return problems
+
+
+def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, state: str | os.PathLike | None = None,
+                 expected_urls: Iterable[str] | None = None) -> ConsistencyReport:
+    """The crash-loop's verdict: the corpus and state checks above, no `.open` file left, and,
+    given `expected_urls`, each of them archived and in the corpus (as an entry or an alias)."""
+    warc_dir, corpus_dir = Path(warc_dir), Path(corpus_dir)
+    report = ConsistencyReport()
+    locator = WarcLocator(warc_dir)
+    report.problems += [f"{p.name}: still named .open" for p in sorted(warc_dir.rglob("*.open"))]
+    responses: set[str] = set()
+    for path in sorted(warc_dir.rglob("*.warc.gz")):
+        with path.open("rb") as fh:
+            try:
+                for record in ArchiveIterator(fh, no_record_parse=True):
+                    if record.rec_type == "response":
+                        responses.add(canonical_url(record.rec_headers.get_header("WARC-Target-URI")))
+            except _READ_ERRORS as exc:
+                report.problems.append(f"{path.name}: unreadable ({exc})")
+    report.archived_pages = len(responses)
+    problems, report.pointers = corpus_problems(corpus_dir, locator)
+    report.problems += problems
+    entries = fold(obj for obj in (line.obj for line in _manifest_lines(corpus_dir / MANIFEST_NAME)) if obj)
+    report.articles = sum(1 for entry in entries.values() if not entry.get("seed"))
+    if expected_urls is not None:
+        covered = {e["canonical_url"] for e in entries.values() if e.get("canonical_url")}
+        covered |= {a["canonical_url"] for e in entries.values() for a in e.get("aliases") or []
+                    if a.get("canonical_url")}
+        expected = [canonical_url(u) for u in expected_urls]
+        for label, missing in (("never archived", [u for u in expected if u not in responses]),
+                               ("not in the corpus", [u for u in expected if u not in covered])):
+            report.problems += [f"{u}: {label}" for u in missing[:20]]
+            if len(missing) > 20:
+                report.problems.append(f"... {len(missing) - 20} more {label}")
+    if state is not None and Path(state).exists():
+        report.problems += state_problems(state, locator)
+    return report

@@ -1,0 +1,1 @@
+"""A page becomes an Article: extraction, links to follow, topic scoring, worker pool."""

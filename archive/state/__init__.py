@@ -1,0 +1,1 @@
+"""Crawl state for incremental crawls: the SQLite store and the merge of several."""

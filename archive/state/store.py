@@ -1,0 +1,384 @@
+"""Crawl state for incremental crawls: one SQLite file beside the archive.
+
+Per canonical URL it keeps what the last fetch saw (time, status, ETag,
+Last-Modified, payload digest, the sitemap/feed `lastmod`), the WARC record of
+the last *full* capture (the target of later revisit records), whether
+extraction found an article, and its publication date. The crawler writes a
+row only after the WARC record it describes is on disk, so a killed crawl
+never leaves state that points at a record that does not exist.
+
+Concurrency: WAL mode for readers, and an exclusive OS file lock
+(`fcntl.flock`) on `<state>.lock` for the one writer: a second run started on
+the same state gets `StateLockedError` (the crawl command turns it into a
+clear message and exit code 3) instead of interleaving with the first. The
+lock is per process: every `CrawlState` a process opens on one path shares it,
+and it vanishes with the process, so a SIGKILL never leaves a stale lock.
+
+No Scrapy here: the archive library must not depend on the crawler.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+__all__ = ["CrawlState", "PageState", "StateLockedError", "StateLock", "SCHEMA_VERSION", "parse_duration"]
+
+# 2: pages.lastmod; 3: pages.record_* (the latest fetch's own record, for resume reconciliation).
+# Older files are migrated in place when opened.
+SCHEMA_VERSION = 3
+LOCK_SUFFIX = ".lock"
+EXIT_STATE_LOCKED = 3
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,          -- canonical URL (archive.urls.canonical_url)
+    fetch_url TEXT,                -- the URL as last fetched
+    first_seen REAL NOT NULL,      -- epoch seconds, UTC
+    fetched_at REAL,               -- last fetch that reached the archive
+    status INTEGER,                -- HTTP status of that fetch
+    etag TEXT,
+    last_modified TEXT,
+    payload_digest TEXT,           -- WARC-Payload-Digest of the last full capture
+    capture_uri TEXT,              -- WARC-Target-URI, WARC-Date, WARC-Record-ID of that capture
+    capture_date TEXT,
+    capture_record_id TEXT,
+    capture_file TEXT,
+    outcome TEXT,                  -- new | changed | unchanged | not-modified | gone | error
+    changes INTEGER NOT NULL DEFAULT 0,  -- how often the payload changed after the first capture
+    is_article INTEGER,            -- NULL: not extracted yet; 0/1 after extraction
+    extracted_at REAL,
+    published TEXT,                -- ISO 8601, from extraction or a sitemap/feed
+    lastmod TEXT,                  -- ISO 8601: the site's own lastmod (sitemap/feed) when last fetched
+    record_id TEXT,                -- the latest fetch's own record (response or revisit) and where it is:
+    record_file TEXT,              --   a resume checks these against the archive (archive/corpus/consistency.py)
+    record_offset INTEGER
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class StateLockedError(RuntimeError):
+    """Another process holds the crawl state."""
+
+
+@dataclass(frozen=True)
+class PageState:
+    url: str
+    fetch_url: str | None
+    first_seen: float
+    fetched_at: float | None
+    status: int | None
+    etag: str | None
+    last_modified: str | None
+    payload_digest: str | None
+    capture_uri: str | None
+    capture_date: str | None
+    capture_record_id: str | None
+    capture_file: str | None
+    outcome: str | None
+    changes: int
+    is_article: bool | None
+    extracted_at: float | None
+    published: str | None
+    lastmod: str | None = None
+    record_id: str | None = None  # the latest fetch's own record and where it lies
+    record_file: str | None = None
+    record_offset: int | None = None
+
+    @property
+    def capture(self) -> dict | None:
+        """The last full capture as `warc_revisit_of` wants it, or None."""
+        if not (self.capture_uri and self.capture_date):
+            return None
+        return {"uri": self.capture_uri, "date": self.capture_date,
+                "record_id": self.capture_record_id, "payload_digest": self.payload_digest}
+
+    @property
+    def published_at(self) -> datetime | None:
+        return parse_iso(self.published)
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class StateLock:
+    """An exclusive, non-blocking `flock` on `<state>.lock`, shared by everything in this process."""
+
+    _held: dict[str, list] = {}  # path -> [fd, refcount]
+    _guard = threading.Lock()
+
+    def __init__(self, state_path: str | Path):
+        self.path = str(Path(state_path).resolve()) + LOCK_SUFFIX
+        self._acquired = False
+
+    def acquire(self) -> "StateLock":
+        with self._guard:
+            held = self._held.get(self.path)
+            if held is not None:
+                held[1] += 1
+                self._acquired = True
+                return self
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+                os.close(fd)
+                raise StateLockedError(
+                    f"crawl state {self.path[:-len(LOCK_SUFFIX)]} is in use by another crawl "
+                    f"(pid {other}); wait for it to finish or use another CRAWL_STATE") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            self._held[self.path] = [fd, 1]
+            self._acquired = True
+            return self
+
+    def release(self) -> None:
+        with self._guard:
+            if not self._acquired:
+                return
+            self._acquired = False
+            held = self._held.get(self.path)
+            if held is None:
+                return
+            held[1] -= 1
+            if held[1] == 0:
+                del self._held[self.path]
+                fcntl.flock(held[0], fcntl.LOCK_UN)
+                os.close(held[0])
+
+    def __enter__(self) -> "StateLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class CrawlState:
+    """The state database. Thread-safe: the WARC writer thread records fetches through it."""
+
+    def __init__(self, path: str | Path, *, lock: bool = True):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = StateLock(self.path).acquire() if lock else None
+        self._mutex = threading.Lock()
+        try:
+            # Autocommit: each record is durable on its own, so a SIGKILL loses at most the one in flight.
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._migrate()
+        except Exception:
+            if self._lock:
+                self._lock.release()
+            raise
+
+    def _migrate(self) -> None:
+        """Bring a state file written by an older version up to SCHEMA_VERSION, keeping its rows."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
+        if "lastmod" not in columns:  # v1
+            self._db.execute("ALTER TABLE pages ADD COLUMN lastmod TEXT")
+        for column, kind in (("record_id", "TEXT"), ("record_file", "TEXT"), ("record_offset", "INTEGER")):
+            if column not in columns:  # v2
+                self._db.execute(f"ALTER TABLE pages ADD COLUMN {column} {kind}")
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
+                         (str(SCHEMA_VERSION), SCHEMA_VERSION))
+
+    # ----------------------------------------------------------------- reads
+    def get(self, url: str) -> PageState | None:
+        with self._mutex:
+            row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+        return self._page(row) if row else None
+
+    def pages(self) -> list[PageState]:
+        with self._mutex:
+            rows = self._db.execute("SELECT * FROM pages ORDER BY url").fetchall()
+        return [self._page(r) for r in rows]
+
+    def __len__(self) -> int:
+        with self._mutex:
+            return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+    # ----------------------------------------------------------------- writes
+    def record_fetch(self, url: str, *, fetch_url: str, status: int | None, outcome: str,
+                     fetched_at: float | None = None, etag: str | None = None,
+                     last_modified: str | None = None, capture: dict | None = None,
+                     capture_file: str | None = None, lastmod: str | None = None,
+                     record: tuple[str, str, int] | None = None) -> None:
+        """One fetch reached the archive. `capture` (uri, date, record_id, payload_digest) is
+        given only for a full response record: revisits keep pointing at the original.
+        `lastmod` is the sitemap/feed date the request carried; a fetch without one (e.g. from
+        a listing) keeps the stored one, which still describes the content we hold.
+        `record` (record id, WARC file name, offset) is this fetch's own record, full or revisit."""
+        now = fetched_at if fetched_at is not None else _now()
+        with self._mutex:
+            self._db.execute("INSERT OR IGNORE INTO pages (url, first_seen) VALUES (?, ?)", (url, now))
+            self._db.execute(
+                """UPDATE pages SET fetch_url = ?, fetched_at = ?, status = ?, outcome = ?,
+                       etag = COALESCE(?, CASE WHEN ? THEN NULL ELSE etag END),
+                       last_modified = COALESCE(?, CASE WHEN ? THEN NULL ELSE last_modified END),
+                       changes = changes + (? = 'changed'), lastmod = COALESCE(?, lastmod),
+                       record_id = ?, record_file = ?, record_offset = ?
+                   WHERE url = ?""",
+                (fetch_url, now, status, outcome, etag, capture is not None,
+                 last_modified, capture is not None, outcome, lastmod, *(record or (None, None, None)), url))
+            if capture is not None:
+                self._db.execute(
+                    """UPDATE pages SET payload_digest = ?, capture_uri = ?, capture_date = ?,
+                           capture_record_id = ?, capture_file = ? WHERE url = ?""",
+                    (capture.get("payload_digest"), capture["uri"], capture["date"],
+                     capture.get("record_id"), capture_file, url))
+
+    def record_extraction(self, url: str, *, is_article: bool, published: str | None = None) -> None:
+        """The pipeline is done with this page: whether it is an article, and when it was published."""
+        now = _now()
+        with self._mutex:
+            self._db.execute("INSERT OR IGNORE INTO pages (url, first_seen) VALUES (?, ?)", (url, now))
+            self._db.execute(
+                "UPDATE pages SET is_article = ?, extracted_at = ?, published = COALESCE(?, published) "
+                "WHERE url = ?", (int(is_article), now, published, url))
+
+    def record_published_hint(self, url: str, published: str) -> None:
+        """A date from a sitemap or feed, kept until extraction gives the page's own."""
+        with self._mutex:
+            self._db.execute("UPDATE pages SET published = ? WHERE url = ? AND published IS NULL",
+                             (published, url))
+
+    # ----------------------------------------------------------------- reconciliation
+    def rows_fetched_since(self, moment: float) -> list[PageState]:
+        """Rows whose last fetch is newer than `moment`: the ones a crash may have left ahead of the archive."""
+        with self._mutex:
+            rows = self._db.execute("SELECT * FROM pages WHERE fetched_at >= ? ORDER BY url", (moment,)).fetchall()
+        return [self._page(r) for r in rows]
+
+    def forget(self, urls) -> int:
+        """Delete the rows of `urls` (canonical): those pages are unknown, so due, again. Returns how many."""
+        urls = list(urls)
+        if not urls:
+            return 0
+        with self._mutex:
+            self._db.execute("BEGIN")
+            cursor = self._db.executemany("DELETE FROM pages WHERE url = ?", [(u,) for u in urls])
+            self._db.execute("COMMIT")
+        return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
+
+    def verified_until(self) -> float:
+        """Rows fetched before this moment were checked against the archive (0: never)."""
+        with self._mutex:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'verified_until'").fetchone()
+        return float(row[0]) if row else 0.0
+
+    def mark_verified(self, moment: float | None = None) -> None:
+        """Every row so far agrees with the archive (after a reconciliation, or a clean close whose
+        WARC files are fsynced): make that durable, so the next resume checks only newer rows."""
+        moment = _now() if moment is None else moment
+        with self._mutex:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('verified_until', ?)", (repr(moment),))
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(FULL)")
+            except sqlite3.Error:
+                pass
+
+    def close(self) -> None:
+        with self._mutex:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self._db.close()
+        if self._lock:
+            self._lock.release()
+            self._lock = None
+
+    @staticmethod
+    def _page(row: tuple) -> PageState:
+        values = list(row)
+        values[14] = None if values[14] is None else bool(values[14])
+        return PageState(*values)
+
+
+def _now() -> float:
+    return datetime.now(timezone.utc).timestamp()
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(raw: str | float | int) -> float:
+    """Seconds in `raw`: a number of seconds, or `<n><s|m|h|d|w>` (e.g. `6h`, `30d`)."""
+    text = str(raw).strip().lower()
+    try:
+        if text and text[-1] in _UNITS:
+            value = float(text[:-1]) * _UNITS[text[-1]]
+        else:
+            value = float(text)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a duration (e.g. 3600, 90m, 6h, 2d, 1w)") from None
+    if value < 0:
+        raise ValueError(f"{raw!r}: a duration cannot be negative")
+    return value
+
+
+# Columns that describe the latest fetch: taken together from whichever state fetched last.
+_FETCH_COLUMNS = ("fetch_url", "fetched_at", "status", "etag", "last_modified", "payload_digest",
+                  "capture_uri", "capture_date", "capture_record_id", "capture_file", "outcome",
+                  "record_id", "record_file", "record_offset")
+# Columns that describe extraction: taken from whichever state extracted last.
+_EXTRACTION_COLUMNS = ("is_article", "extracted_at", "published")
+
+
+def merge_states(target: CrawlState, source: str | Path) -> int:
+    """Fold the state file `source` into `target`; returns the number of source pages.
+
+    Distributed crawls keep one state per process (one lock, one writer). After
+    a run they are merged page by page: the newest fetch wins for the fetch
+    columns (for `lastmod`: the newest fetch that saw one), the newest
+    extraction for the extraction columns, the earliest first-seen and the
+    highest change count are kept, so the next run revalidates each page
+    against its latest capture.
+    """
+    def newer(column: str, when: str) -> str:
+        return (f"{column} = CASE WHEN COALESCE(excluded.{when}, 0) > COALESCE(pages.{when}, 0) "
+                f"THEN excluded.{column} ELSE pages.{column} END")
+
+    updates = ", ".join([newer(c, "fetched_at") for c in _FETCH_COLUMNS if c != "fetched_at"]
+                        + [newer(c, "extracted_at") for c in _EXTRACTION_COLUMNS if c != "extracted_at"]
+                        # lastmod as record_fetch keeps it: the newest fetch's, else the one before
+                        + ["lastmod = CASE WHEN COALESCE(excluded.fetched_at, 0) > COALESCE(pages.fetched_at, 0) "
+                           "THEN COALESCE(excluded.lastmod, pages.lastmod) "
+                           "ELSE COALESCE(pages.lastmod, excluded.lastmod) END",
+                           "first_seen = MIN(pages.first_seen, excluded.first_seen)",
+                           "changes = MAX(pages.changes, excluded.changes)",
+                           # SET expressions all read the row as it was, so the CASEs above see the old *_at
+                           "fetched_at = NULLIF(MAX(COALESCE(pages.fetched_at, 0), COALESCE(excluded.fetched_at, 0)), 0)",
+                           "extracted_at = NULLIF(MAX(COALESCE(pages.extracted_at, 0), "
+                           "COALESCE(excluded.extracted_at, 0)), 0)"])
+    source_db = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
+    try:
+        cursor = source_db.execute("SELECT * FROM pages")
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        source_db.close()
+    with target._mutex:
+        target._db.execute("BEGIN")
+        target._db.executemany(
+            f"INSERT INTO pages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT(url) DO UPDATE SET {updates}", rows)
+        target._db.execute("COMMIT")
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Distributed mode through scrapy-redis."""

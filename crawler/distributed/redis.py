@@ -1,0 +1,472 @@
+"""Distributed crawling on Redis: `REDIS_URL` (setting or environment) switches it on.
+
+`DistributedCrawlAddon` (listed in ADDONS) does nothing without REDIS_URL.
+With it, before any component is built, it puts in:
+
+- scrapy-redis's scheduler and dupe filter, through `RedisFrontierScheduler`
+  and `CanonicalRedisDupeFilter`: one shared frontier (`news:requests`, a
+  sorted set by priority) and one shared seen-set (`news:dupefilter`) of
+  fingerprints from `crawler.fingerprint` (canonical URL, as the spider's own
+  `_seen`). `SCHEDULER_PERSIST` is on: the first process to finish must not
+  wipe the queue the others still work from (`python -m crawler reset` does);
+- a per-process corpus shard `CORPUS_DIR/<host>-<pid>` (two processes must
+  not number into one directory); WARC files already carry host and pid.
+  The single dense corpus is made afterwards with `python -m archive extract`
+  over the union of every process's WARC files, which also dedupes (exact and
+  near-duplicate) across processes.
+
+scrapy-redis pops a request and forgets it, and marks a request seen before
+queueing it: a process killed in between loses it. Here "seen" and "queued"
+are one Lua script, and a pop moves the request, atomically, into the process's
+in-flight hash `news:inflight:<worker>`; it leaves that hash only when Scrapy
+is done with it (its callback's requests are queued, its WARC record is
+written). Each process beats `news:workers` (Redis server time, so clocks of
+many machines need not agree); a process silent for REDIS_WORKER_TIMEOUT is
+dead, and the first live process to notice puts its in-flight requests back
+in the queue (they bypass the dupe filter; they are fetched once more).
+
+Start URLs come from the list `news:start_urls` (scrapy-redis's key; pushed
+by `python -m crawler enqueue`), read by the spider's `start()` through
+`queued_start_urls`, which is also what keeps a process alive while others
+still work: it ends once the whole frontier (queue, start list and every
+process's in-flight requests) has been empty for REDIS_IDLE_TIMEOUT seconds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import socket
+import time
+import uuid
+import weakref
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy_redis import connection
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import load_object
+from twisted.internet import task
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+SCHEDULER = "crawler.distributed.redis.RedisFrontierScheduler"
+DUPEFILTER = "crawler.distributed.redis.CanonicalRedisDupeFilter"
+QUEUE = "crawler.distributed.redis.InFlightPriorityQueue"
+FINGERPRINTER = "crawler.fingerprint.CanonicalURLFingerprinter"
+
+# Keys, per spider name (scrapy-redis's convention for the first three).
+QUEUE_KEY = "%(spider)s:requests"
+DUPEFILTER_KEY = "%(spider)s:dupefilter"
+START_URLS_KEY = "%(spider)s:start_urls"
+WORKERS_KEY = "%(spider)s:workers"
+INFLIGHT_PREFIX = "%(spider)s:inflight:"
+TOKEN_KEY = "%(spider)s:inflight-seq"
+
+# In-flight entries are "<score>|<serialized request>" (from the request queue)
+# or "s|<start URL data>" (from the start list), so a reclaim knows where each goes back.
+_START_MARK = "s"
+
+_NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+
+# KEYS: queue, inflight hash, token counter, workers; ARGV: worker
+_POP_REQUEST = _NOW_MS + """
+local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #r == 0 then return false end
+redis.call('ZREM', KEYS[1], r[1])
+local token = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], token, r[2] .. '|' .. r[1])
+redis.call('ZADD', KEYS[4], now, ARGV[1])
+return {token, r[1]}
+"""
+# KEYS: dupefilter, queue; ARGV: fingerprint ('' = do not filter), score, data → 1 queued, 0 duplicate.
+# One script, so a process killed between "seen" and "queued" cannot lose the request.
+_ENQUEUE = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+# KEYS: start list, inflight hash, token counter, workers; ARGV: worker
+_POP_START = _NOW_MS + """
+local v = redis.call('RPOP', KEYS[1])
+if not v then return false end
+local token = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], token, 's|' .. v)
+redis.call('ZADD', KEYS[4], now, ARGV[1])
+return {token, v}
+"""
+# KEYS: workers; ARGV: worker
+_HEARTBEAT = _NOW_MS + "redis.call('ZADD', KEYS[1], now, ARGV[1]) return now"
+# KEYS: workers, queue, start list; ARGV: inflight prefix, timeout ms, worker to requeue (or '')
+# Requeues the in-flight entries of every worker silent for longer than the timeout
+# (and of ARGV[3], a worker closing before its requests were done); returns {requests, workers}.
+_REQUEUE = _NOW_MS + """
+local workers = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+if ARGV[3] ~= '' then table.insert(workers, ARGV[3]) end
+local n = 0
+for _, w in ipairs(workers) do
+  local key = ARGV[1] .. w
+  for _, v in ipairs(redis.call('HVALS', key)) do
+    local sep = string.find(v, '|', 1, true)
+    local mark, data = string.sub(v, 1, sep - 1), string.sub(v, sep + 1)
+    if mark == 's' then redis.call('RPUSH', KEYS[3], data)
+    else redis.call('ZADD', KEYS[2], tonumber(mark), data) end
+    n = n + 1
+  end
+  redis.call('DEL', key)
+  redis.call('ZREM', KEYS[1], w)
+end
+return {n, #workers}
+"""
+# KEYS: workers, queue, start list; ARGV: inflight prefix → {queued, start URLs, in flight anywhere}
+_FRONTIER = """
+local total = 0
+for _, w in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  total = total + redis.call('HLEN', ARGV[1] .. w)
+end
+return {redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]), total}
+"""
+
+
+def redis_url(settings: BaseSettings | None = None) -> str:
+    """REDIS_URL from the settings, else from the environment; "" when distributed mode is off."""
+    value = settings.get("REDIS_URL") if settings is not None else ""
+    return (value or os.environ.get("REDIS_URL") or "").strip()
+
+
+def worker_name() -> str:
+    """host-pid-random: unique per process, readable in `python -m crawler status`."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def keys_for(spider_name: str) -> dict[str, str]:
+    names = {"queue": QUEUE_KEY, "dupefilter": DUPEFILTER_KEY, "start_urls": START_URLS_KEY,
+             "workers": WORKERS_KEY, "inflight": INFLIGHT_PREFIX, "tokens": TOKEN_KEY}
+    return {k: v % {"spider": spider_name} for k, v in names.items()}
+
+
+class DistributedCrawlAddon:
+    """Switches a crawl to the shared Redis frontier when REDIS_URL is set (setting or environment)."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        url = redis_url(settings)
+        if not url:
+            return
+        # Defaults at project priority: anything given with -s still wins.
+        if not settings.get("REDIS_URL"):
+            settings.set("REDIS_URL", url, "project")
+        for name, value in {
+            "SCHEDULER": SCHEDULER,
+            "DUPEFILTER_CLASS": DUPEFILTER,
+            "SCHEDULER_QUEUE_CLASS": QUEUE,
+            "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
+            "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
+            "SCHEDULER_PERSIST": True,
+            "REQUEST_FINGERPRINTER_CLASS": FINGERPRINTER,
+        }.items():
+            if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
+                settings.set(name, value, "project")
+        if settings.get("CRAWL_STATE") is None:
+            # The incremental state is one SQLite file per process, locked by its crawl: the
+            # default (state.sqlite beside WARC_DIR) would be shared, so it is off unless named.
+            settings.set("CRAWL_STATE", "", settings.getpriority("CRAWL_STATE"))
+            if settings.get("CRAWL_REPORT") is None and settings.get("WARC_DIR"):  # where it would have been
+                settings.set("CRAWL_REPORT", str(Path(settings.get("WARC_DIR")).parent / "runs.jsonl"),
+                             settings.getpriority("CRAWL_REPORT"))
+        if settings.getbool("REDIS_CORPUS_SHARDS", True) and settings.get("CORPUS_DIR"):
+            shard = f"{socket.gethostname()}-{os.getpid()}"
+            settings.set("CORPUS_DIR", str(Path(settings.get("CORPUS_DIR")) / shard),
+                         settings.getpriority("CORPUS_DIR"))
+
+
+class CanonicalRedisDupeFilter(RFPDupeFilter):
+    """scrapy-redis's shared seen-set, fed the crawl's REQUEST_FINGERPRINTER (canonical URLs).
+
+    scrapy-redis hashes `canonicalize_url` itself and ignores the setting.
+    """
+
+    def __init__(self, server, key, debug=False, fingerprinter=None):
+        super().__init__(server, key, debug)
+        self.fingerprinter = fingerprinter
+
+    @classmethod
+    def from_spider(cls, spider: Spider) -> CanonicalRedisDupeFilter:
+        crawler = spider.crawler
+        key = crawler.settings.get("SCHEDULER_DUPEFILTER_KEY", DUPEFILTER_KEY) % {"spider": spider.name}
+        return cls(connection.from_settings(crawler.settings), key,
+                   debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
+                   fingerprinter=crawler.request_fingerprinter)
+
+    def request_fingerprint(self, request: Request) -> str:
+        if self.fingerprinter is None:
+            return super().request_fingerprint(request)
+        return self.fingerprinter.fingerprint(request).hex()
+
+
+class InFlightPriorityQueue(PriorityQueue):
+    """scrapy-redis's priority queue whose pop moves the request into an in-flight hash."""
+
+    worker: str = ""
+    keys: dict[str, str] = {}
+
+    def bind(self, worker: str, keys: dict[str, str]) -> None:
+        self.worker, self.keys = worker, keys
+        self._pop = self.server.register_script(_POP_REQUEST)
+
+    def _encode_request(self, request: Request) -> bytes:
+        # Redirect/retry copies carry meta that only makes sense in this process (WARC
+        # futures, wire captures): drop what cannot be pickled.
+        dropped = [k for k, v in request.meta.items() if not _picklable(v)]
+        if dropped:
+            request = request.replace(meta={k: v for k, v in request.meta.items() if k not in dropped})
+        return super()._encode_request(request)
+
+    def pop_in_flight(self) -> tuple[int, Request] | None:
+        """(token, request) of the highest-priority request, now registered in flight; None if empty."""
+        result = self._pop(keys=[self.key, self.keys["inflight"] + self.worker, self.keys["tokens"],
+                                 self.keys["workers"]], args=[self.worker])
+        if not result:
+            return None
+        token, data = result
+        return token, self._decode_request(data)
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value, protocol=-1)
+    except Exception:
+        return False
+    return True
+
+
+# The scheduler of each running crawler, for `queued_start_urls` (the spider has no other way to it).
+_SCHEDULERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class RedisFrontierScheduler(Scheduler):
+    """scrapy-redis's scheduler plus an in-flight registry, heartbeats and reclaiming of dead workers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.crawler: Crawler | None = None
+        self.worker = worker_name()
+        self._in_flight: dict[Request, int] = {}  # popped here, not yet done → in-flight token
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisFrontierScheduler:
+        instance = super().from_crawler(crawler)
+        instance.crawler = crawler
+        settings = crawler.settings
+        instance.heartbeat = settings.getfloat("REDIS_HEARTBEAT_INTERVAL", 2.0)
+        instance.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT", 30.0)
+        instance.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT", 10.0)
+        return instance
+
+    def open(self, spider: Spider) -> None:
+        # scrapy-redis's open(), without its calls deprecated in Scrapy 2.19 (Spider.log, stats spider=).
+        self.spider = spider
+        self.keys = keys_for(spider.name)
+        self.queue = load_object(self.queue_cls)(server=self.server, spider=spider,
+                                                 key=self.queue_key % {"spider": spider.name},
+                                                 serializer=self.serializer)
+        if not isinstance(self.queue, InFlightPriorityQueue):
+            raise ValueError(f"{type(self).__name__} needs SCHEDULER_QUEUE_CLASS = {QUEUE}")
+        self.queue.bind(self.worker, self.keys)
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if self.flush_on_start:
+            self.flush()
+        self._enqueue = self.server.register_script(_ENQUEUE)
+        self._pop_start = self.server.register_script(_POP_START)
+        self._heartbeat = self.server.register_script(_HEARTBEAT)
+        self._requeue = self.server.register_script(_REQUEUE)
+        self._frontier = self.server.register_script(_FRONTIER)
+        self._heartbeat(keys=[self.keys["workers"]], args=[self.worker])
+        self._loop = task.LoopingCall(self.tick)
+        self._loop.start(self.heartbeat, now=False)
+        _SCHEDULERS[self.crawler] = self
+        logger.info("distributed crawl: worker %s on %s (queue %s, %d requests waiting)",
+                    self.worker, _redacted(self.crawler.settings.get("REDIS_URL")), self.queue.key,
+                    len(self.queue))
+
+    def enqueue_request(self, request: Request) -> bool:
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        queued = self._enqueue(keys=[self.df.key, self.queue.key],
+                               args=[fingerprint, -request.priority, self.queue._encode_request(request)])
+        if not queued:
+            self.df.log(request, self.spider)
+            if self.stats:
+                self.stats.inc_value("dupefilter/filtered")
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def close(self, reason: str):
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        self.release_done(everything=reason == "finished")
+        # Whatever is still in flight (shutdown, error) goes back to the queue now, not after a timeout.
+        moved, _ = self._requeue(keys=[self.keys["workers"], self.keys["queue"], self.keys["start_urls"]],
+                                 args=[self.keys["inflight"], int(self.worker_timeout * 1000), self.worker])
+        if moved:
+            logger.info("distributed crawl: %d unfinished requests put back in the queue", moved)
+        self.server.zrem(self.keys["workers"], self.worker)
+        return super().close(reason)
+
+    # --- the frontier ------------------------------------------------------
+    def next_request(self) -> Request | None:
+        if self._in_flight:  # the engine asks after finishing one: release it now, not at the next tick
+            self.release_done()
+        popped = self.queue.pop_in_flight()
+        if popped is None:
+            return None
+        token, request = popped
+        self._in_flight[request] = token
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def pop_start_url(self) -> tuple[int, str] | None:
+        """(token, URL) from the start list, registered in flight until `start_url_done`."""
+        result = self._pop_start(keys=[self.keys["start_urls"], self.keys["inflight"] + self.worker,
+                                       self.keys["tokens"], self.keys["workers"]], args=[self.worker])
+        if not result:
+            return None
+        token, data = result
+        return token, start_url_from_data(data)
+
+    def start_url_done(self, token: int) -> None:
+        self.server.hdel(self.keys["inflight"] + self.worker, token)
+
+    def frontier_status(self) -> tuple[int, int, int]:
+        """(requests queued, start URLs waiting, requests in flight in any process)."""
+        queued, starts, in_flight = self._frontier(
+            keys=[self.keys["workers"], self.keys["queue"], self.keys["start_urls"]],
+            args=[self.keys["inflight"]])
+        return int(queued), int(starts), int(in_flight)
+
+    # --- bookkeeping, every REDIS_HEARTBEAT_INTERVAL -------------------------
+    def tick(self) -> None:
+        try:
+            self._heartbeat(keys=[self.keys["workers"]], args=[self.worker])
+            self.release_done()
+            moved, dead = self._requeue(
+                keys=[self.keys["workers"], self.keys["queue"], self.keys["start_urls"]],
+                args=[self.keys["inflight"], int(self.worker_timeout * 1000), ""])
+            if dead:
+                logger.warning("distributed crawl: %d silent worker(s) gone; %d of their requests "
+                               "put back in the queue", dead, moved)
+                if self.stats:
+                    self.stats.inc_value("redis/requeued_from_dead_workers", moved)
+        except Exception:  # a Redis hiccup must not stop the heartbeat loop
+            logger.exception("distributed crawl: bookkeeping failed, retrying")
+
+    def release_done(self, everything: bool = False) -> int:
+        """Take requests Scrapy is done with out of the in-flight hash; how many.
+
+        Done = no longer in the engine's in-progress set (its callback ran and the
+        requests it yielded are queued) and its WARC record, if any, written.
+        """
+        in_progress = set() if everything else _engine_in_progress(self.crawler)
+        done = []
+        for request, token in list(self._in_flight.items()):
+            if request in in_progress:
+                continue
+            location = request.meta.get("warc_location")
+            if not everything and location is not None and hasattr(location, "done") and not location.done():
+                continue
+            done.append(token)
+            del self._in_flight[request]
+        if done:
+            self.server.hdel(self.keys["inflight"] + self.worker, *done)
+        return len(done)
+
+    def wake_engine(self) -> None:
+        """Make the engine ask for requests now, not at its next 5 s heartbeat."""
+        slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule()
+
+
+def _engine_in_progress(crawler: Crawler | None) -> set:
+    slot = getattr(getattr(crawler, "engine", None), "_slot", None)
+    return set(getattr(slot, "inprogress", ()))
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, for logs."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+
+
+def start_url_from_data(data: bytes | str) -> str:
+    """A start-list entry: a JSON object with "url" (scrapy-redis's format) or a bare URL."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    text = text.strip()
+    if text.startswith("{"):
+        return str(json.loads(text).get("url") or "")
+    return text
+
+
+def start_url_data(url: str) -> str:
+    return json.dumps({"url": url}, ensure_ascii=False)
+
+
+async def _sleep(seconds: float) -> None:
+    from twisted.internet import reactor  # not at import time: that would install the default reactor
+
+    await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
+
+
+async def queued_start_urls(crawler: Crawler, poll: float = 0.2) -> AsyncIterator[str]:
+    """Start URLs from the Redis start list, until the shared frontier has been idle long enough.
+
+    The spider's `start()` iterates this in distributed mode; while it runs
+    Scrapy does not close the spider, so a process with nothing to do waits
+    for the work other processes put in the queue. An entry leaves the
+    in-flight hash once the spider has turned it into a queued request (the
+    consumer asks for the next one). REDIS_IDLE_TIMEOUT < 0 waits forever.
+    """
+    scheduler: RedisFrontierScheduler | None = _SCHEDULERS.get(crawler)
+    if scheduler is None:
+        logger.warning("REDIS_URL is set but the scheduler is not %s: no start URLs from Redis", SCHEDULER)
+        return
+    idle_since: float | None = None
+    while True:
+        popped = scheduler.pop_start_url()
+        if popped is not None:
+            idle_since = None
+            token, url = popped
+            if url:
+                crawler.stats.inc_value("redis/start_urls")
+                yield url
+            scheduler.start_url_done(token)
+            continue
+        scheduler.release_done()
+        queued, starts, in_flight = scheduler.frontier_status()
+        if queued or starts or in_flight:
+            idle_since = None
+            if queued:
+                scheduler.wake_engine()
+        else:
+            now = time.monotonic()
+            idle_since = idle_since or now
+            if 0 <= scheduler.idle_timeout <= now - idle_since:
+                logger.info("distributed crawl: frontier empty for %.1f s, finishing", now - idle_since)
+                return
+        await _sleep(poll)

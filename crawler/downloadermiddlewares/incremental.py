@@ -1,0 +1,373 @@
+"""Incremental crawls: conditional GET, revisit records, and a revisit policy.
+
+Two components share one `archive.state.store.CrawlState` (setting `CRAWL_STATE`;
+empty turns both off):
+
+* `IncrementalDownloaderMiddleware` at priority 960, i.e. *outside* the WARC
+  capture middleware (950): on the way out it adds `If-None-Match` /
+  `If-Modified-Since` for known articles and puts the last full capture in
+  `request.meta["warc_revisit_of"]`; on the way back it sees the response
+  before capture does, classifies it (new, changed, unchanged, not-modified,
+  gone) with the same payload digest the WARC writer computes, and leaves
+  the capture middleware to write a revisit record (304 → server-not-modified,
+  same digest → identical-payload-digest) instead of a second copy. The
+  state row is written only when the WARC record's future resolves, i.e. once
+  the record is in the file: a SIGKILL never leaves state ahead of the archive.
+* `IncrementalSpiderMiddleware`: drops requests for known articles that are
+  not due (before they are scheduled, so no download and no error), and drops
+  the article item of an unchanged page whose earlier fetch already went
+  through extraction (no second corpus entry). "Due" is the revisit policy's
+  age schedule, and, under `REVISIT_LASTMOD`, the site's own `lastmod` from a
+  sitemap or feed (`request.meta["lastmod"]`, set by crawler/discovery.py):
+  compared with the lastmod stored at our last fetch, it tells which old
+  articles were edited without re-asking for every one of them.
+
+Listing pages, feeds and sitemaps are always fetched and never sent
+conditional headers: a 304 would hide links the previous run may not have
+followed yet (e.g. it was killed). Their unchanged bodies still become
+revisit records.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter, is_item
+from scrapy import Request, signals
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.misc import load_object
+
+from archive.state.store import CrawlState, PageState, parse_duration, parse_iso
+from archive.urls import canonical_url
+from archive.warc.records import RecordBuilder, warc_date
+from crawler.downloadhandlers.capture import CAPTURE_META_KEY
+from crawler.downloadermiddlewares.warc_capture import exchange_from_capture, reconstructed_exchange
+from archive.sites import profile_for
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+META = "incremental"  # request.meta key: the outcome of this fetch
+_PENDING = "_incremental_pending"
+_CONDITIONAL = "_incremental_conditional"
+CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
+GONE = (404, 410)
+LASTMOD_MODES = ("trust", "hint", "ignore")
+
+
+class AgeRevisitPolicy:
+    """Fresh articles (published < `REVISIT_FRESH_AGE` ago) are re-fetched every
+    `REVISIT_FRESH_EVERY`, older ones every `REVISIT_OLD_EVERY`. Pages never
+    extracted, failed or unknown are always due; so is anything not an article."""
+
+    def __init__(self, fresh_age: float, fresh_every: float, old_every: float):
+        self.fresh_age = fresh_age
+        self.fresh_every = fresh_every
+        self.old_every = old_every
+
+    @classmethod
+    def from_settings(cls, settings) -> "AgeRevisitPolicy":
+        return cls(parse_duration(settings.get("REVISIT_FRESH_AGE", "2d")),
+                   parse_duration(settings.get("REVISIT_FRESH_EVERY", "6h")),
+                   parse_duration(settings.get("REVISIT_OLD_EVERY", "30d")))
+
+    def is_due(self, page: PageState, now: float) -> bool:
+        if page.fetched_at is None or page.status is None or page.status >= 500:
+            return True
+        if page.is_article is None:  # archived but never extracted (e.g. the run was killed)
+            return True
+        published = page.published_at
+        born = published.timestamp() if published else page.first_seen
+        every = self.fresh_every if now - born < self.fresh_age else self.old_every
+        return now - page.fetched_at >= every
+
+
+def lastmod_mode(settings) -> str:
+    """`REVISIT_LASTMOD`: `trust` (default; a sitemap/feed lastmod decides whether a known article
+    is due), `hint` (a newer lastmod makes it due, the age policy still applies) or `ignore`."""
+    raw = settings.get("REVISIT_LASTMOD")
+    mode = "trust" if raw is None else str(raw).strip().lower()
+    if mode not in LASTMOD_MODES:
+        raise ValueError(f"REVISIT_LASTMOD={raw!r}: expected one of {', '.join(LASTMOD_MODES)}")
+    return mode
+
+
+def lastmod_says_changed(page: PageState, lastmod: str | None) -> bool | None:
+    """Whether the site's `lastmod` is newer than the page as we hold it: newer than the lastmod
+    stored at our last fetch, else than that fetch's time. None when it cannot tell: no (parsable)
+    lastmod, or the last fetch failed or never went through extraction (the policy decides those)."""
+    moment = parse_iso(lastmod)
+    if (moment is None or page.fetched_at is None or page.status not in (200, 304)
+            or page.is_article is None):
+        return None
+    stored = parse_iso(page.lastmod)
+    return moment.timestamp() > (stored.timestamp() if stored else page.fetched_at)
+
+
+def state_path(settings) -> Path | None:
+    """`CRAWL_STATE`: unset = `state.sqlite` beside `WARC_DIR` (when capture is on); empty = off."""
+    raw = settings.get("CRAWL_STATE")
+    if raw is None:
+        if not settings.getbool("WARC_ENABLED", True):
+            return None
+        return Path(settings.get("WARC_DIR") or "data/warc").parent / "state.sqlite"
+    return Path(raw) if str(raw).strip() else None
+
+
+def shared_state(crawler: Crawler) -> tuple[CrawlState, Any] | None:
+    """The crawl's one `CrawlState` and revisit policy, opened by whichever component asks first."""
+    existing = getattr(crawler, "_incremental", None)
+    if existing is not None:
+        return existing
+    path = state_path(crawler.settings)
+    if path is None:
+        return None
+    state = CrawlState(path)  # raises StateLockedError when another crawl holds it
+    policy_cls = load_object(crawler.settings.get("REVISIT_POLICY") or AgeRevisitPolicy)
+    crawler._incremental = (state, policy_cls.from_settings(crawler.settings))
+    return crawler._incremental
+
+
+class IncrementalDownloaderMiddleware:
+    def __init__(self, crawler: Crawler, state: CrawlState):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.state = state
+        self.builder = RecordBuilder(payload_digest=crawler.settings.get("WARC_PAYLOAD_DIGEST") or "entity")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        shared = shared_state(crawler)
+        if shared is None:
+            raise NotConfigured("incremental crawling is off (CRAWL_STATE is empty)")
+        middleware = cls(crawler, shared[0])
+        # Connected after the capture middleware (built first: lower priority) connected its writer
+        # close, so the writer has drained, and every record's state is written, before this runs.
+        crawler.signals.connect(middleware.state.close, signal=signals.engine_stopped)
+        crawler.signals.connect(middleware.response_received, signal=signals.response_received)
+        crawler.signals.connect(middleware.item_done, signal=signals.item_scraped)
+        crawler.signals.connect(middleware.item_done, signal=signals.item_dropped)
+        return middleware
+
+    # ----------------------------------------------------------------- out
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        # A redirect or retry copies meta and headers from the request before it: start clean.
+        request.meta.pop("warc_revisit_of", None)
+        request.meta.pop(META, None)
+        request.meta.pop(_PENDING, None)
+        if request.meta.pop(_CONDITIONAL, False):
+            for name in CONDITIONAL_HEADERS:
+                request.headers.pop(name, None)
+        page = self.state.get(canonical_url(request.url))
+        if page is None:
+            return None
+        capture = page.capture
+        if capture is not None:
+            request.meta["warc_revisit_of"] = capture
+        if (capture is not None and page.status == 200 and page.is_article is not None
+                and profile_for(request.url).is_article_url(request.url)
+                and (page.etag or page.last_modified)):
+            if page.etag:
+                request.headers[b"If-None-Match"] = page.etag
+            if page.last_modified:
+                request.headers[b"If-Modified-Since"] = page.last_modified
+            request.meta[_CONDITIONAL] = True
+            allowed = list(request.meta.get("handle_httpstatus_list", ()))
+            request.meta["handle_httpstatus_list"] = [*allowed, 304]  # the spider sees it; we drop its item
+            self.stats.inc_value("incremental/conditional_requests")
+        return None
+
+    # ----------------------------------------------------------------- back
+    def process_response(self, request: Request, response, spider: Any = None):
+        """Runs before the capture middleware: decide what this response is, with its digest."""
+        if "cached" in response.flags or request.meta.get("warc_skip"):
+            return response
+        key = canonical_url(response.url)
+        page = self.state.get(key)
+        capture = request.meta.get(CAPTURE_META_KEY)
+        exchange = exchange_from_capture(request, response, capture) or reconstructed_exchange(request, response)
+        digest = self.builder.payload_digest(exchange)
+        status = response.status
+        if status == 304:
+            outcome = "not-modified"
+        elif status in GONE:
+            outcome = "gone"
+        elif status != 200:
+            outcome = "other"
+        elif page is None or page.payload_digest is None:
+            outcome = "new"
+        elif digest == page.payload_digest:
+            outcome = "unchanged"
+        else:
+            outcome = "changed"
+        request.meta[META] = outcome
+        self.stats.inc_value(f"incremental/{outcome}")
+        header = response.headers.get
+        request.meta[_PENDING] = {
+            "key": key, "url": response.url, "status": status, "outcome": outcome,
+            "etag": _text(header(b"ETag")), "last_modified": _text(header(b"Last-Modified")),
+            "date": warc_date(exchange.fetched_at), "digest": digest,
+            # A full response record (not a revisit) becomes the new reference capture.
+            "full": status == 200 and outcome in ("new", "changed"),
+            "published_hint": request.meta.get("published_hint"),
+            "lastmod": request.meta.get("lastmod"),
+        }
+        return response
+
+    def response_received(self, response, request, spider=None) -> None:
+        pending = request.meta.pop(_PENDING, None)
+        if pending is None:
+            return
+        future = request.meta.get("warc_location")
+        if future is None:  # WARC capture off: nothing to wait for
+            self._record(pending, None)
+            return
+        future.add_done_callback(lambda done: self._record_done(pending, done))
+
+    def _record_done(self, pending: dict, done) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return  # not on disk: leave the state as it was, the next run fetches it again
+        self._record(pending, done.result())
+
+    def _record(self, pending: dict, location) -> None:
+        capture = None
+        if pending["full"] and location is not None:
+            capture = {"uri": pending["url"], "date": pending["date"], "record_id": location.record_id,
+                       "payload_digest": location.payload_digest or pending["digest"]}
+        try:
+            self.state.record_fetch(
+                pending["key"], fetch_url=pending["url"], status=pending["status"], outcome=pending["outcome"],
+                etag=pending["etag"], last_modified=pending["last_modified"], capture=capture,
+                capture_file=getattr(location, "warc_file", None) if capture else None,
+                lastmod=pending.get("lastmod"),
+                record=(location.record_id, location.warc_file, location.offset) if location is not None else None)
+            if pending.get("published_hint"):
+                self.state.record_published_hint(pending["key"], pending["published_hint"])
+        except Exception:  # the writer thread must survive a state hiccup; the page is just refetched
+            logger.exception("could not record crawl state for %s", pending["url"])
+
+    def item_done(self, item, response=None, spider=None, exception=None, **kwargs) -> None:
+        """Extraction finished (written, duplicate, version or not an article)."""
+        if isinstance(exception, UnchangedPage) or not is_item(item):
+            return
+        adapter = ItemAdapter(item)
+        url = adapter.get("url")
+        if not url:
+            return
+        article = adapter.get("article")
+        published = getattr(article, "published", None)
+        self.state.record_extraction(
+            canonical_url(url), is_article=bool(article is not None and article.is_article),
+            published=published.isoformat() if isinstance(published, datetime) else None)
+
+
+class UnchangedPage(DropItem):
+    """The page is the same as when its article was last extracted: nothing new for the corpus."""
+
+
+class IncrementalSpiderMiddleware:
+    def __init__(self, crawler: Crawler, state: CrawlState, policy, lastmod: str = "trust"):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.state = state
+        self.policy = policy
+        self.lastmod = lastmod
+        self._lastmods: dict[str, str] = {}  # canonical URL -> lastmod a sitemap/feed gave it in this run
+        self._verdicts: dict[str, str] = {}  # canonical URL -> the stat its last judgement counted
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        shared = shared_state(crawler)
+        if shared is None:
+            raise NotConfigured("incremental crawling is off (CRAWL_STATE is empty)")
+        return cls(crawler, *shared, lastmod=lastmod_mode(crawler.settings))
+
+    async def process_start(self, start):
+        async for element in start:
+            if self._keep(element, None):
+                yield element
+
+    def process_spider_output(self, response, result, spider=None):
+        for element in result:
+            if self._keep(element, response):
+                yield element
+
+    async def process_spider_output_async(self, response, result, spider=None):
+        async for element in result:
+            if self._keep(element, response):
+                yield element
+
+    def _keep(self, element, response) -> bool:
+        if isinstance(element, Request):
+            if self.is_due(element):
+                return True
+            # Not scheduled, so not seen: a later link to it (a sitemap entry with a newer
+            # lastmod after a listing link without one) is judged again.
+            forget = getattr(self.crawler.spider, "forget", None)
+            if forget is not None:
+                forget(element.url)
+            return False
+        if response is not None and is_item(element):
+            outcome = response.meta.get(META)
+            if outcome in ("unchanged", "not-modified"):
+                page = self.state.get(canonical_url(response.url))
+                if outcome == "not-modified" or (page is not None and page.is_article is not None):
+                    self.stats.inc_value("incremental/items_unchanged")
+                    # Announce the drop: the corpus pipeline commits in emission order and
+                    # must not wait for an item that never comes.
+                    self.crawler.signals.send_catch_log(
+                        signals.item_dropped, item=element, response=response, spider=self.crawler.spider,
+                        exception=UnchangedPage(f"unchanged since the last crawl: {response.url}"))
+                    return False
+        return True
+
+    def is_due(self, request: Request) -> bool:
+        """Fetch this request? Unknown pages and anything not an article: yes. A known article:
+        by the revisit policy, and by its sitemap/feed lastmod under `REVISIT_LASTMOD` (`trust`:
+        lastmod decides when it can tell; `hint`: due when either says so; `ignore`: policy)."""
+        if request.dont_filter or not profile_for(request.url).is_article_url(request.url):
+            return True
+        key = canonical_url(request.url)
+        page = self.state.get(key)
+        if page is None:
+            return True
+        changed = None
+        if self.lastmod != "ignore":
+            # A link without a lastmod (listing, news sitemap) uses the one a sitemap gave this page
+            # in this run, so the verdict does not depend on which link came first.
+            lastmod = request.meta.get("lastmod") or self._lastmods.get(key)
+            if lastmod:
+                self._lastmods[key] = request.meta["lastmod"] = lastmod
+            changed = lastmod_says_changed(page, lastmod)
+        policy_due = self.policy.is_due(page, datetime.now(timezone.utc).timestamp())
+        if self.lastmod == "trust" and changed is not None:
+            due, verdict = changed, "due_lastmod" if changed else "skipped_lastmod"
+        elif policy_due:
+            due, verdict = True, None
+        elif changed:
+            due, verdict = True, "due_lastmod"
+        else:
+            due, verdict = False, "skipped_not_due"
+        self._count(key, verdict)
+        return due
+
+    def _count(self, key: str, verdict: str | None) -> None:
+        """Count each page once, under its last verdict: a dropped page may be judged again."""
+        before = self._verdicts.get(key)
+        if before == verdict:
+            return
+        if before:
+            self.stats.inc_value(f"incremental/{before}", -1)
+        if verdict:
+            self.stats.inc_value(f"incremental/{verdict}")
+            self._verdicts[key] = verdict
+        else:
+            self._verdicts.pop(key, None)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value else None

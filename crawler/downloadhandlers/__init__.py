@@ -1,0 +1,1 @@
+"""Download handlers: the wire tee for exact capture, replay from an archive."""

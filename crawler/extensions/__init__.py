@@ -1,0 +1,1 @@
+"""Extensions: resume reconciliation, summary, run report, memory."""

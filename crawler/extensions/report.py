@@ -1,0 +1,113 @@
+"""One JSON line per crawl run, appended to `CRAWL_REPORT` (default: `runs.jsonl`
+beside the crawl state, i.e. `data/runs.jsonl`; empty turns it off).
+
+A scheduled crawl is judged by this file: how many pages it fetched (by
+status), how many articles were new, changed or unchanged, how many known
+articles were skipped (not due, or unchanged by their sitemap lastmod) or
+fetched because their lastmod was newer, how many revisit records replaced a
+second copy, what failed and how (`urls_failed_by_cause`), the exit code, how
+many bytes went into the archive, and the peak memory of the whole process
+tree (crawler, extraction workers and WARC writer: crawler/extensions/memory.py).
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+
+from crawler.exitcodes import crawl_verdict, fail_ratio
+from crawler.downloadermiddlewares.incremental import state_path
+from crawler.extensions.memory import PeakRSS, own_peak_rss
+from crawler.extensions.outcomes import failure_breakdown
+
+
+def report_path(settings) -> Path | None:
+    raw = settings.get("CRAWL_REPORT")
+    if raw is None:
+        state = state_path(settings)
+        return (state.parent if state else Path("data")) / "runs.jsonl"
+    return Path(raw) if str(raw).strip() else None
+
+
+class CrawlReport:
+    def __init__(self, crawler, path: Path):
+        self.crawler = crawler
+        self.path = path
+        self.started = datetime.now(timezone.utc)
+        self.memory = PeakRSS().start()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        path = report_path(crawler.settings)
+        if path is None:
+            from scrapy.exceptions import NotConfigured
+            raise NotConfigured("no crawl report (CRAWL_REPORT is empty)")
+        ext = cls(crawler, path)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    def build(self) -> dict:
+        stats = self.crawler.stats.get_stats()
+        get = lambda key: stats.get(key, 0)  # noqa: E731
+        prefixed = lambda prefix: {k[len(prefix):]: v for k, v in sorted(stats.items())  # noqa: E731
+                                   if k.startswith(prefix)}
+        errors = {f"download/{k}": v for k, v in prefixed("downloader/exception_type_count/").items()}
+        errors.update({f"spider/{k}": v for k, v in prefixed("news/errors/").items()})
+        errors.update({f"warc/{k}": get(f"warc/{k}") for k in ("write_errors", "failed_downloads")
+                       if get(f"warc/{k}")})
+        errors.update({f"spider_exception/{k}": v for k, v in prefixed("spider_exceptions/").items()})
+        spider = self.crawler.spider
+        args = getattr(spider, "args", None)
+        crawler_peak = own_peak_rss()
+        return {
+            "start": self.started.isoformat(timespec="seconds"),
+            "end": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "pid": os.getpid(),
+            "finish_reason": stats.get("finish_reason"),
+            "since": args.since.isoformat() if getattr(args, "since", None) else None,
+            "pages_fetched": get("downloader/response_count"),
+            "pages_by_status": {k: v for k, v in prefixed("downloader/response_status_count/").items()},
+            "new_pages": get("incremental/new"),
+            "changed_pages": get("incremental/changed"),
+            "unchanged_pages": get("incremental/unchanged") + get("incremental/not-modified"),
+            "not_modified": get("incremental/not-modified"),
+            "gone": get("incremental/gone"),
+            "skipped_not_due": get("incremental/skipped_not_due"),
+            "due_lastmod": get("incremental/due_lastmod"),
+            "skipped_lastmod": get("incremental/skipped_lastmod"),
+            "new_articles": get("corpus/written"),
+            "changed_articles": get("corpus/version"),
+            "unchanged_articles": get("incremental/items_unchanged") + get("corpus/duplicate-url"),
+            "revisits": get("warc/revisits"),
+            "discovered": get("discovery/links"),
+            "discovery_skipped_old": get("discovery/skipped_old"),
+            "errors": errors,
+            "urls_ok": get("urls/ok"),
+            "urls_failed": get("urls/failed"),
+            "urls_failed_by_cause": failure_breakdown(stats),
+            "exit_code": crawl_verdict(stats, fail_ratio(self.crawler.settings)).code,
+            "bytes_archived": get("warc/bytes"),
+            "warc_records": get("warc/records"),
+            # All processes, sampled every 0.25 s (a shorter spike can be missed, so never
+            # less than the crawler's own exact peak); 0 without /proc.
+            "peak_rss_bytes": max(self.memory.stop(), crawler_peak),
+            "peak_rss_crawler_bytes": crawler_peak,
+            "not_articles": prefixed("articles/not_article/"),
+            "off_topic_pages": get("topic/off_topic"),
+            # What this run found left inconsistent by an interrupted one and undid (crawler/extensions/recovery.py).
+            "reconciled": prefixed("reconciled/"),
+        }
+
+    def engine_stopped(self) -> None:
+        line = json.dumps(self.build(), ensure_ascii=False, default=str) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One write of one line with O_APPEND: concurrent appenders never interleave within it.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)

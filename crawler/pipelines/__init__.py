@@ -1,0 +1,1 @@
+"""Item pipelines: extraction and corpus, with their worker pool and ordered writer."""

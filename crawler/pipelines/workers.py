@@ -1,0 +1,56 @@
+"""The crawl's extraction worker processes, shared by the spider and the extraction pipeline.
+
+One pool per crawl (`EXTRACT_WORKERS`, one per core by default). The spider
+sends each page there once: the worker parses it, extracts the article and
+reads what the spider decides with (the links to follow, and for a topic
+filter the page's text and the links' anchors: archive/extract/links.py) from the
+same tree, so the reactor thread never parses HTML. The extraction pipeline
+uses the same pool for items that arrive without an article (a page the
+spider could not analyse, or read itself: generic sites).
+"""
+from __future__ import annotations
+
+from concurrent.futures import CancelledError
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
+from archive.extract.pool import ExtractionPool
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+_ATTRIBUTE = "_extraction_pool"
+
+
+def extraction_pool(crawler: Crawler) -> ExtractionPool | None:
+    """The crawl's pool, started on first use; None when extraction is off (`EXTRACT_ENABLED`)."""
+    if not crawler.settings.getbool("EXTRACT_ENABLED", True):
+        return None
+    pool = getattr(crawler, _ATTRIBUTE, None)
+    if pool is None:
+        raw = crawler.settings.get("EXTRACT_WORKERS")
+        pool = ExtractionPool(None if raw in (None, "") else int(raw))
+        setattr(crawler, _ATTRIBUTE, pool)
+        crawler.signals.connect(pool.close, signal=signals.spider_closed, weak=False)
+    return pool
+
+
+def wait_for(future):
+    """Await a `concurrent.futures.Future` from Scrapy code without blocking a thread."""
+    from twisted.internet import reactor  # here: importing it at module load would install a reactor
+
+    deferred = Deferred()
+
+    def settle(done):
+        if done.cancelled():
+            deferred.errback(CancelledError(f"cancelled: {done!r}"))
+        elif done.exception() is not None:
+            deferred.errback(done.exception())
+        else:
+            deferred.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))
+    return maybe_deferred_to_future(deferred)

@@ -1,0 +1,188 @@
+"""`make bench-crash`: a crawl killed with SIGKILL again and again must lose nothing.
+
+An operator's worst day, on 127.0.0.1: one crawl of N article pages
+(nhandan.vn URLs served by the fixture proxy, `-a depth=0`, default settings
+otherwise: crawl state on, topic filter on, extraction on) is SIGKILLed at
+seeded random moments, alternately the crawler alone and its whole process
+group (a power cut or an OOM kill of the cgroup), and re-run on the same
+directories each time with no operator step in between. A last run goes to
+the end. Then the archive, the crawl state and the corpus must agree
+(`archive.corpus.consistency.verify_crawl`): every page archived, every article in
+the corpus exactly once, no pointer dangling, numbering dense, no `.open`
+file left. Exits non-zero on any loss.
+
+The tests run the same loop, smaller (tests/test_crash_loop.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from archive.corpus.consistency import verify_crawl
+from testbed.bench_site import BenchSite, article_url
+from testbed.fixtureserver import FixtureServer
+
+REPO = Path(__file__).resolve().parent.parent  # the checkout this tooling runs from
+
+
+class SlowBenchSite(BenchSite):
+    """BenchSite answering after `delay` seconds, so a run lasts long enough to be killed mid-way."""
+
+    def __init__(self, pages: int, delay: float):
+        super().__init__(pages)
+        self.delay = delay
+
+    def resolve(self, host, path_qs):
+        if path_qs != "/robots.txt":
+            time.sleep(self.delay)
+        return super().resolve(host, path_qs)
+
+
+@dataclass
+class CrashLoopResult:
+    pages: int
+    kills: int
+    kills_landed: int = 0  # kills that hit a running crawl (not one that had already ended)
+    runs: int = 0
+    seconds: float = 0.0
+    fetches: int = 0  # responses over all runs: pages - fetches is what re-fetching cost
+    reconciled: dict = field(default_factory=dict)  # summed over runs, from runs.jsonl
+    final_exit: int | None = None
+    problems: list[str] = field(default_factory=list)
+    archived_pages: int = 0
+    articles: int = 0
+    rollback_rows: int = 0  # manifest lines that undid an entry (every run's, killed ones included)
+    tails: int = 0  # bytes cut off repaired WARC files, kept as *.tail
+
+    @property
+    def refetched(self) -> int:
+        return max(0, self.fetches - self.pages)
+
+
+def crawl_command(work: Path, url_file: Path, concurrency: int = 8) -> list[str]:
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"seeds={url_file}", "-a", "depth=0"]
+    for name, value in {"WARC_DIR": work / "warc", "CORPUS_DIR": work / "corpus",
+                        "LOG_FILE": work / "crawl.log", "AUTOTHROTTLE_ENABLED": False,
+                        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+                        "CRAWL_REPORT": work / "runs.jsonl"}.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: float = 0.25,
+                   kill_after: tuple[float, float] = (1.0, 5.0), log=print) -> CrashLoopResult:
+    """Kill, re-run, ..., finish; then verify. `work` must be empty or absent.
+
+    The server answers each page after `delay` seconds and the crawl fetches 8 at a time
+    (~30 pages/s), so a kill `kill_after` seconds into a run (start-up included) lands in the
+    middle of fetching, extracting and writing, not only after the crawl has ended."""
+    work.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    urls = [article_url(n) for n in range(pages)]
+    url_file = work / "urls.txt"
+    url_file.write_text("".join(u + "\n" for u in urls))
+    site = SlowBenchSite(pages, delay)
+    server = FixtureServer(site)
+    server.handle_error = lambda request, address: None  # a killed crawler resets its connections: expected
+    server.start_background()
+    result = CrashLoopResult(pages=pages, kills=kills)
+    started = time.monotonic()
+    env = {**os.environ, **server.proxy_env()}
+    try:
+        for k in range(kills + 1):
+            last = k == kills
+            with site.lock:
+                before = len(site.hits)
+            proc = subprocess.Popen(crawl_command(work, url_file), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            result.runs += 1
+            if last:
+                code = proc.wait(timeout=600)
+                result.final_exit = code
+                log(f"run {k + 1}: to the end, exit {code}")
+            else:
+                wait = rng.uniform(*kill_after)
+                whole_group = k % 2 == 1
+                try:
+                    proc.wait(timeout=wait)
+                    log(f"run {k + 1}: ended by itself (exit {proc.returncode}) before the kill at {wait:.1f} s")
+                except subprocess.TimeoutExpired:
+                    if whole_group:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    else:
+                        os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    result.kills_landed += 1
+                    log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s")
+            with site.lock:
+                fetched = [h for h in site.hits[before:] if "/robots.txt" not in h]
+            result.fetches += len(fetched)
+            if not last and not whole_group:
+                pass  # the writer process lives on and finishes its file; the next run must cope with that
+        result.seconds = round(time.monotonic() - started, 1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    result.reconciled = _summed_reconciliation(work / "runs.jsonl")  # runs that reached their end
+    manifest = work / "corpus" / "manifest.jsonl"
+    result.rollback_rows = sum('"update": "rollback"' in line for line in manifest.read_text("utf-8").splitlines()) \
+        if manifest.exists() else 0
+    result.tails = len(list((work / "warc").glob("*.tail")))
+    report = verify_crawl(work / "warc", work / "corpus", state=work / "state.sqlite", expected_urls=urls)
+    result.problems = report.problems
+    result.archived_pages = report.archived_pages
+    result.articles = report.articles
+    if result.final_exit != 0:
+        result.problems.append(f"the last run exited {result.final_exit}")
+    return result
+
+
+def _summed_reconciliation(runs_file: Path) -> dict:
+    totals: dict[str, int] = {}
+    if not runs_file.exists():
+        return totals
+    for line in runs_file.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        for key, value in (row.get("reconciled") or {}).items():
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=600)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1, help="independent loops, each with seed+i")
+    parser.add_argument("--keep", action="store_true", help="keep the work directories")
+    args = parser.parse_args(argv)
+    failed = False
+    for i in range(args.rounds):
+        work = Path(tempfile.mkdtemp(prefix="bench-crash-"))
+        result = run_crash_loop(work, pages=args.pages, kills=args.kills, seed=args.seed + i)
+        figures = {**asdict(result), "refetched": result.refetched}
+        print(json.dumps(figures, indent=1, ensure_ascii=False))
+        if result.problems:
+            failed = True
+            print(f"LOSS: {len(result.problems)} problem(s); work dir kept: {work}", file=sys.stderr)
+        elif not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
