@@ -213,11 +213,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
     if not args.collection.replace("-", "").replace("_", "").isalnum():
         raise UserError(f"collection name {args.collection!r}: use letters, digits, - and _")
-    check_archive_dir(args.directory)  # ArchiveNotFound: reported by archive.__main__
+    check_archive_dir(args.directory)  # ArchiveNotFound: reported by archive.cli
     try:
         pywb_program("wayback")
         if args.screenshot:
@@ -254,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _screenshot(args: argparse.Namespace, collection: Path, port: int) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
     url = args.url or largest_html_page(collection / "indexes" / "index.cdxj")
     if not url:

@@ -163,9 +163,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
-    files = find_warc_files(args.paths)  # WarcFormatError: reported by archive.__main__
+    files = find_warc_files(args.paths)  # WarcFormatError: reported by archive.cli
     if not files:
         raise UserError(f"no WARC files under {', '.join(map(str, args.paths))}")
     stats = collect_stats(files)

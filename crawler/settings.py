@@ -52,7 +52,7 @@ WARC_WRITER = "process"
 WARC_PAYLOAD_DIGEST = "stored"
 WARC_INDEX = True  # write NAME.cdxj beside each closed WARC file
 # fsync each batch of records before the crawl state or the corpus may point at them (the
-# crash-safety invariant, README "Crash safety"). False only to measure what it costs.
+# crash-safety invariant, docs/crash-safety.md). False only to measure what it costs.
 WARC_FSYNC = True
 # The capturing handler tees the bytes off the wire (exact status line and
 # headers, body still chunked/compressed as sent); see crawler/downloadhandlers/capture.py.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.warc.check import digest_matches, verify_warc_file
 from archive.warc.cdxj import CdxjIndex, ensure_directory_index
 from archive.warc.repair import RepairError, _gzip_member_at, repair_open_file

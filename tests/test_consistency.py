@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.corpus.consistency import (
     ReconcileSummary,
     WarcLocator,

@@ -11,7 +11,7 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.corpus.store import MANIFEST_NAME
 from archive.corpus.columns import COLUMNS
 from archive.serve import CHROMIUM_FLAGS

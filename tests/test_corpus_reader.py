@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.corpus.store import MANIFEST_NAME, Corpus
 from archive.corpus.reader import CorpusReadError, read_corpus
 from archive.extract.article import Article

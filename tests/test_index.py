@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.warc.cdxj import (
     INDEX_NAME,
     Capture,

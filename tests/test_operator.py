@@ -13,7 +13,7 @@ from rich.console import Console
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 
-from archive.__main__ import main as archive_main
+from archive.cli import main as archive_main
 from archive.urls import site_of
 from crawler.arguments import SPIDER_ARGUMENTS, arguments_help
 from crawler.contact import ContactAddon, user_agent

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.warc.cdxj import CdxjIndex, ensure_directory_index
 from archive.warc.replay import read_record_at
 from archive.serve import (

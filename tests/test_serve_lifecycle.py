@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.serve import BIND, free_port
 from testbed.archive_samples import sample_exchange, write_archive
 

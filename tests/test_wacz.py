@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from archive.__main__ import main
+from archive.cli import main
 from archive.warc.wacz import page_list, validate_wacz
 from testbed.archive_samples import sample_exchange, write_archive
 

@@ -1,6 +1,6 @@
 """The archive is the source of truth: check that the corpus and the crawl state agree with it.
 
-The invariant (README, "Crash safety"): a WARC record counts as written only
+The invariant (docs/crash-safety.md): a WARC record counts as written only
 once its bytes are fsynced (the writer does that before it resolves the
 record's future); the crawl state and the corpus record a page only after
 that. So after any crash the state and the corpus can only *lag* the archive.

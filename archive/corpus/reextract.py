@@ -189,11 +189,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
     if args.workers < 0:
         raise UserError(f"--workers must be 0 (extract inline) or more, not {args.workers}")
-    files = find_warc_files(args.inputs)  # WarcFormatError: reported by archive.__main__
+    files = find_warc_files(args.inputs)  # WarcFormatError: reported by archive.cli
     readable = []
     for path in files:
         try:

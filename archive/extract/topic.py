@@ -48,7 +48,7 @@ __all__ = [
     "enough_text",
 ]
 
-# Calibrated on the fixture pages and testbed/topic_site.py (see README "Staying on topic").
+# Calibrated on the fixture pages and testbed/topic_site.py (see docs/topic-rules.md).
 DEFAULT_THRESHOLD = 0.18  # article text
 DEFAULT_ANCHOR_THRESHOLD = 0.12  # a link's anchor text / title attribute
 MIN_TOKENS_TO_JUDGE = 25

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
     missing = [str(p) for p in args.inputs if not p.is_file()]
     if missing:

@@ -402,7 +402,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
     if not args.directory.is_dir():
         raise UserError(f"archive directory {str(args.directory)!r} does not exist")

@@ -208,9 +208,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
-    files = find_warc_files(args.paths)  # WarcFormatError: reported by archive.__main__
+    files = find_warc_files(args.paths)  # WarcFormatError: reported by archive.cli
     if not files:
         raise UserError(f"no WARC files under {', '.join(args.paths)}")
     failed = 0
@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_pointers(args: argparse.Namespace) -> int:
     """The corpus and the state against the archive (archive/corpus/consistency.py); the number of problems."""
-    from archive.__main__ import UserError
+    from archive.cli import UserError
     from archive.corpus.consistency import MANIFEST_NAME, WarcLocator, corpus_problems, state_problems
 
     problems: list[str] = []

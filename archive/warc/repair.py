@@ -223,7 +223,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
     targets: list[Path] = []
     for raw in args.paths:

@@ -96,9 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archive.__main__ import UserError
+    from archive.cli import UserError
 
-    check_archive_dir(args.directory)  # ArchiveNotFound: reported by archive.__main__
+    check_archive_dir(args.directory)  # ArchiveNotFound: reported by archive.cli
     if args.wacz.suffix != ".wacz":
         raise UserError(f"{args.wacz}: the output name must end in .wacz")
     titles = None
