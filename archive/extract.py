@@ -49,6 +49,7 @@ import trafilatura
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from .page_gate import judge_page, reading_words
 from .urls import canonical_url as canonicalise
 
 __all__ = [
@@ -300,6 +301,7 @@ def _looks_binary(data: bytes) -> bool:
 
 # --------------------------------------------------------------------------- text helpers
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
 # A regex, not str.translate: translate with a dict looks up every character in Python (~10x slower
 # on a Vietnamese paragraph), and most text has none of these.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -323,9 +325,8 @@ def _text_of(el: etree._Element) -> str:
 
 
 def _word_count(text: str) -> int:
-    """Whitespace tokens with a letter or digit: Vietnamese syllables, numbers."""
-    # Most tokens are all letters: str.isalnum answers those in C; only the rest are scanned.
-    return sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
+    """Words as a reader counts them (CJK-aware: one per Chinese/Japanese character)."""
+    return reading_words(text)
 
 
 # Stock widget and box labels that are never article text on Vietnamese news
@@ -375,8 +376,6 @@ _ARTICLE_TYPES = frozenset({
 class _Structured:
     """What JSON-LD and meta tags say about the page."""
 
-    is_article_type: bool = False
-    og_type: str | None = None
     headline: str | None = None
     og_title: str | None = None
     html_title: str | None = None
@@ -403,7 +402,6 @@ def _read_structured(tree: etree._Element) -> _Structured:
             if any(isinstance(t, str) and t.lower() in _ARTICLE_TYPES for t in types):
                 article_ld = article_ld or obj
     if article_ld is not None:
-        info.is_article_type = True
         info.headline = _clean(_first_str(article_ld.get("headline")) or _first_str(article_ld.get("name")),
                                unescape=True)
         info.description = _clean(_first_str(article_ld.get("description")), unescape=True) or None
@@ -421,8 +419,6 @@ def _read_structured(tree: etree._Element) -> _Structured:
                 values.append(_clean(el.get("content")))
         return [v for v in values if v]
 
-    og_type = meta("og:type")
-    info.og_type = og_type[0].lower() if og_type else None
     info.og_title = next(iter(meta("og:title")), None)
     info.description = info.description or next(iter(meta("og:description", "description")), None)
     if info.published is None:
@@ -806,6 +802,9 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
     _fill_shown_metadata(article, tree, info, hints)
 
     work = copy.deepcopy(tree)  # `tree` stays intact for metadata and htmldate
+    # A comment inside a paragraph (`<p>a<!-- -->b</p>`, as React renders) ends the paragraph for
+    # trafilatura; stripping keeps the text around it (tails) in place.
+    etree.strip_tags(work, etree.Comment, etree.ProcessingInstruction)
     for el in _select_all(work, hints.drop):
         if el.getparent() is not None:
             el.drop_tree()
@@ -813,11 +812,11 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
     if article.published:
         article.date_line = article.published.strftime(DATE_LINE_FORMAT)
 
-    paragraphs, article.images, article.reason = _body(work, info, hints, url)
+    paragraphs, article.images, article.reason = _body(work, hints, url)
     if article.reason:
         return article
     if article.lead is None:
-        article.lead = _lead_from_description(info.description, paragraphs)
+        article.lead = _lead_from_description(info.description, paragraphs, tree, article.title)
     article.paragraphs = _tidy_paragraphs(paragraphs, title=article.title, lead=article.lead,
                                           author=article.author, date_texts=date_texts)
     article.words = _word_count(article.text)
@@ -835,12 +834,16 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
     return article
 
 
-def _lead_from_description(description: str | None, paragraphs: list[str]) -> str | None:
+def _lead_from_description(description: str | None, paragraphs: list[str], tree: etree._Element,
+                           title: str) -> str | None:
     """The sapo when no hint found it: the meta description, or the first paragraph it truncates.
 
     Descriptions are often the sapo cut at ~160 characters with "..."; when the
     body starts with the full text, that paragraph is the lead (and its echo
-    is then removed from the body).
+    is then removed from the body). Otherwise the description is the lead only
+    when a reader sees it as one: shown on the page (many are SEO summaries
+    no reader sees), not the headline again, and not what the body already
+    says (on some sites it *is* the first paragraphs, up to 250 words).
     """
     if not description:
         return None
@@ -848,7 +851,39 @@ def _lead_from_description(description: str | None, paragraphs: list[str]) -> st
     for paragraph in paragraphs[:3]:
         if len(stem) >= 40 and paragraph != description and paragraph.startswith(stem):
             return paragraph
-    return description
+    if stem.casefold() == title.rstrip(".… ").casefold() or _said_in(stem, paragraphs):
+        return None
+    return description if _shown(stem, tree) else None
+
+
+_WORD_RUN = 5  # words in a row that count as "the same wording"
+_SAID_SHARE = 0.8  # share of a text's word runs found in the body for it to be already said
+
+
+def _said_in(text: str, paragraphs: list[str]) -> bool:
+    """True when the paragraphs already say `text`: most of its runs of five words are in them
+    (a sapo that quotes one sentence of the body is not said by it)."""
+    words = _WORD.findall(text.casefold())
+    body = _WORD.findall(" ".join(paragraphs).casefold())
+    if len(words) < _WORD_RUN:
+        return f" {' '.join(words)} " in f" {' '.join(body)} "
+    runs = [tuple(words[i:i + _WORD_RUN]) for i in range(len(words) - _WORD_RUN + 1)]
+    body_runs = {tuple(body[i:i + _WORD_RUN]) for i in range(len(body) - _WORD_RUN + 1)}
+    return sum(run in body_runs for run in runs) >= _SAID_SHARE * len(runs)
+
+
+_VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
+                            "or ancestor::template)]")
+_SHOWN_WORDS = 12  # leading words of a text that must be on the page, in order
+
+
+def _shown(text: str, tree: etree._Element) -> bool:
+    """True when the text's first words appear in a row in the page's visible text."""
+    words = _WORD.findall(text.casefold())[:_SHOWN_WORDS]
+    if not words:
+        return False
+    visible = " ".join(_WORD.findall(" ".join(_VISIBLE_TEXT(tree)).casefold()))
+    return f" {' '.join(words)} " in f" {visible} "
 
 
 def _fill_shown_metadata(article: Article, tree: etree._Element, info: _Structured,
@@ -894,7 +929,7 @@ def _publication_date(tree: etree._Element, work: etree._Element, info: _Structu
     return published or _visible_date(work) or _htmldate_published(tree, url), date_texts
 
 
-def _body(work: etree._Element, info: _Structured, hints: ExtractionHints, url: str
+def _body(work: etree._Element, hints: ExtractionHints, url: str
           ) -> tuple[list[str], list[dict[str, str | None]], str]:
     """Raw body paragraphs and images of the page, or a reason why it has no article body."""
     if hints.body:
@@ -915,8 +950,10 @@ def _body(work: etree._Element, info: _Structured, hints: ExtractionHints, url: 
             holder.append(copy.deepcopy(root))
         paragraphs, _ = _trafilatura_paragraphs(mini, url, include_images=False)
         return paragraphs or _dom_paragraphs(holder), images, ""
-    if info.og_type and info.og_type != "article" and not info.is_article_type:
-        return [], [], f"og:type is {info.og_type!r}, not an article (listing or hub page)"
+    # No site knowledge: the page itself says whether it is an article (archive/page_gate.py).
+    verdict = judge_page(work)
+    if not verdict.is_article:
+        return [], [], verdict.reason
     paragraphs, images = _trafilatura_paragraphs(work, url, include_images=True)
     return paragraphs, images, ""
 
