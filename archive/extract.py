@@ -49,6 +49,7 @@ import trafilatura
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from .inline_related import drop_inline_related
 from .page_gate import judge_page, reading_words
 from .urls import canonical_url as canonicalise
 
@@ -619,7 +620,7 @@ def _captions_to_paragraphs(body: etree._Element, selectors: tuple[str, ...], ba
     with it. Images outside photo boxes are listed without a caption.
     """
     images: list[dict[str, str | None]] = []
-    boxed: set[int] = set()
+    boxed: list[etree._Element] = []  # the elements, not id()s: lxml reuses ids of freed proxies
     for caption_el in _select_all(body, selectors + ("figcaption",)):
         if caption_el.getparent() is None:
             continue  # already removed with an earlier box
@@ -635,7 +636,7 @@ def _captions_to_paragraphs(body: etree._Element, selectors: tuple[str, ...], ba
             src = _image_src(img, base_url)
             if src:
                 images.append({"src": src, "caption": caption or None})
-                boxed.add(id(img))
+                boxed.append(img)
         replacement = lxml.html.Element("p")
         replacement.text = caption
         replacement.tail = box.tail
@@ -647,7 +648,7 @@ def _captions_to_paragraphs(body: etree._Element, selectors: tuple[str, ...], ba
         else:
             box.drop_tree()
     for img in body.iter("img"):
-        if id(img) not in boxed:
+        if not any(img is seen for seen in boxed):
             src = _image_src(img, base_url)
             if src:
                 images.append({"src": src, "caption": None})
@@ -680,9 +681,8 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
         if el.tag == "graphic":
             if el.get("src"):
                 images.append({"src": urljoin(url, el.get("src")), "caption": _clean(el.get("title")) or None})
-            continue
-        if el.tag == "list":
-            paragraphs.extend(_clean("".join(item.itertext())) for item in el.iter("item"))
+        elif el.tag == "list":
+            paragraphs.extend(_clean("".join(item.itertext())) for item in el.iterchildren("item"))
         elif el.tag == "table":
             for row in el.iter("row"):
                 paragraphs.append(_clean(" ".join(_clean("".join(c.itertext())) for c in row.iter("cell"))))
@@ -690,6 +690,9 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
             for lb in el.iter("lb"):
                 lb.tail = " " + (lb.tail or "")
             paragraphs.append(_clean("".join(el.itertext())))
+        # trafilatura leaves text that followed an element in the page (`<a><img></a>Text`) in the
+        # tail of the element before it, at the top level too.
+        paragraphs.append(_clean(el.tail))
     return [p for p in paragraphs if p], images
 
 
@@ -936,8 +939,10 @@ def _body(work: etree._Element, hints: ExtractionHints, url: str
         bodies = _select(work, hints.body)
         if not bodies:
             return [], [], "no element matches the body hints (listing or hub page)"
-        # Headline, sapo, dateline and byline inside the body would be read as text.
+        # Headline, sapo, dateline and byline inside the body would be read as text; so would
+        # teasers of other articles placed between the paragraphs.
         for root in bodies:
+            drop_inline_related(root, url)
             for selectors in (hints.title, hints.lead, hints.date, hints.author, hints.tags):
                 for el in _select_all(root, selectors):
                     if el is not root and el.getparent() is not None:
@@ -954,6 +959,7 @@ def _body(work: etree._Element, hints: ExtractionHints, url: str
     verdict = judge_page(work)
     if not verdict.is_article:
         return [], [], verdict.reason
+    drop_inline_related(work, url)
     paragraphs, images = _trafilatura_paragraphs(work, url, include_images=True)
     return paragraphs, images, ""
 
