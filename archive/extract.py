@@ -339,6 +339,7 @@ _BOILERPLATE_LINES = frozenset(s.casefold() for s in (
     "chia sẻ", "bình luận", "tags", "từ khóa", "xin chờ trong giây lát...",
     "lên đầu trang", "về đầu trang", "các tin bài khác", "tin khác", "theo dõi",
 ))
+_BARE_URL = re.compile(r"^https?://\S+$")
 _SITE_LINK_LINE = re.compile(r"^(?:Đường dẫn bài viết|Nguồn)\s*:\s*https?://\S+$", re.I)
 _DATE_ECHO = re.compile(
     r"^(?:(?:Thứ\s+\w+|Chủ\s+nhật)\s*,?\s*)?(?:\d{1,2}:\d{2}\s*\|\s*)?\d{1,2}/\d{1,2}/\d{4}"
@@ -713,17 +714,23 @@ def _dom_paragraphs(root: etree._Element) -> list[str]:
 
 
 def _tidy_paragraphs(paragraphs: list[str], *, title: str, lead: str | None, author: str | None,
-                     date_texts: set[str]) -> list[str]:
-    """Remove widget lines, repeats and the headline/dateline/sapo/byline echoes at the edges."""
+                     date_texts: set[str], captions: set[str]) -> list[str]:
+    """Remove widget lines, repeats and the headline/dateline/sapo/byline echoes at the edges.
+
+    A caption shown under several photos (a gallery, "(Ảnh: TTXVN)" on each) is kept once.
+    """
     kept: list[str] = []
     for p in paragraphs:
         if _is_boilerplate(p):
             continue
         if kept and kept[-1] == p:  # alt text or caption printed twice
             continue
+        if p in captions and p in kept:
+            continue
         kept.append(p)
     echoes = {title, lead or "", *date_texts}
-    while kept and (kept[0] in echoes or _DATE_ECHO.match(kept[0])):
+    # The page's own URL, printed for paper copies, can come before the headline.
+    while kept and (kept[0] in echoes or _DATE_ECHO.match(kept[0]) or _BARE_URL.match(kept[0])):
         kept.pop(0)
     if lead and kept and len(kept[0]) >= 40 and lead.startswith(kept[0].rstrip(".… ")):
         kept.pop(0)  # a truncated sapo repeated as the first paragraph
@@ -820,8 +827,9 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
         return article
     if article.lead is None:
         article.lead = _lead_from_description(info.description, paragraphs, tree, article.title)
+    captions = {image["caption"] for image in article.images if image["caption"]}
     article.paragraphs = _tidy_paragraphs(paragraphs, title=article.title, lead=article.lead,
-                                          author=article.author, date_texts=date_texts)
+                                          author=article.author, date_texts=date_texts, captions=captions)
     article.words = _word_count(article.text)
     if article.language is None and _looks_vietnamese(article.text):
         article.language = "vi"
