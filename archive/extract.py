@@ -339,7 +339,6 @@ _BOILERPLATE_LINES = frozenset(s.casefold() for s in (
     "chia sẻ", "bình luận", "tags", "từ khóa", "xin chờ trong giây lát...",
     "lên đầu trang", "về đầu trang", "các tin bài khác", "tin khác", "theo dõi",
 ))
-_BARE_URL = re.compile(r"^https?://\S+$")
 _SITE_LINK_LINE = re.compile(r"^(?:Đường dẫn bài viết|Nguồn)\s*:\s*https?://\S+$", re.I)
 _DATE_ECHO = re.compile(
     r"^(?:(?:Thứ\s+\w+|Chủ\s+nhật)\s*,?\s*)?(?:\d{1,2}:\d{2}\s*\|\s*)?\d{1,2}/\d{1,2}/\d{4}"
@@ -691,9 +690,11 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
             for lb in el.iter("lb"):
                 lb.tail = " " + (lb.tail or "")
             paragraphs.append(_clean("".join(el.itertext())))
-        # trafilatura leaves text that followed an element in the page (`<a><img></a>Text`) in the
-        # tail of the element before it, at the top level too.
-        paragraphs.append(_clean(el.tail))
+        # trafilatura leaves text that followed an element in the page in the tail of the element
+        # before it, at the top level too: after a subheading, the running text (up to 1,200 words
+        # on a real page). After an image, it is the image's link text: a teaser title, a print URL.
+        if el.tag != "graphic":
+            paragraphs.append(_clean(el.tail))
     return [p for p in paragraphs if p], images
 
 
@@ -729,8 +730,7 @@ def _tidy_paragraphs(paragraphs: list[str], *, title: str, lead: str | None, aut
             continue
         kept.append(p)
     echoes = {title, lead or "", *date_texts}
-    # The page's own URL, printed for paper copies, can come before the headline.
-    while kept and (kept[0] in echoes or _DATE_ECHO.match(kept[0]) or _BARE_URL.match(kept[0])):
+    while kept and (kept[0] in echoes or _DATE_ECHO.match(kept[0])):
         kept.pop(0)
     if lead and kept and len(kept[0]) >= 40 and lead.startswith(kept[0].rstrip(".… ")):
         kept.pop(0)  # a truncated sapo repeated as the first paragraph
