@@ -655,6 +655,22 @@ def _captions_to_paragraphs(body: etree._Element, selectors: tuple[str, ...], ba
     return images
 
 
+_CAPTION_MAX_WORDS = 60
+
+
+def _photo_box_texts(root: etree._Element) -> set[str]:
+    """The captions of photo boxes left in the page (`<figure>`, a table around an image): what
+    a box shows beside its photo is its caption, when it is short enough to be one."""
+    texts = set()
+    for box in root.iter(*_PICTURE_CONTAINERS):
+        if box.find(".//img") is not None:
+            caption = box.find(".//figcaption")
+            text = _text_of(caption if caption is not None else box)
+            if text and _word_count(text) <= _CAPTION_MAX_WORDS:
+                texts.add(text)
+    return texts
+
+
 def _image_src(img: etree._Element, base_url: str) -> str | None:
     """The real image URL (lazy-loading sites keep it in data-src; src is a placeholder)."""
     for attr in ("data-src", "data-original", "data-lazy-src", "src"):
@@ -827,7 +843,7 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
         return article
     if article.lead is None:
         article.lead = _lead_from_description(info.description, paragraphs, tree, article.title)
-    captions = {image["caption"] for image in article.images if image["caption"]}
+    captions = {image["caption"] for image in article.images if image["caption"]} | _photo_box_texts(work)
     article.paragraphs = _tidy_paragraphs(paragraphs, title=article.title, lead=article.lead,
                                           author=article.author, date_texts=date_texts, captions=captions)
     article.words = _word_count(article.text)
@@ -854,7 +870,9 @@ def _lead_from_description(description: str | None, paragraphs: list[str], tree:
     is then removed from the body). Otherwise the description is the lead only
     when a reader sees it as one: shown on the page (many are SEO summaries
     no reader sees), not the headline again, and not what the body already
-    says (on some sites it *is* the first paragraphs, up to 250 words).
+    says (on some sites it *is* the first paragraphs, up to 250 words); the
+    lead is then the text as shown (a description cut short is the start of
+    the sapo the page shows in full).
     """
     if not description:
         return None
@@ -864,7 +882,7 @@ def _lead_from_description(description: str | None, paragraphs: list[str], tree:
             return paragraph
     if stem.casefold() == title.rstrip(".… ").casefold() or _said_in(stem, paragraphs):
         return None
-    return description if _shown(stem, tree) else None
+    return _shown_lead(description, stem, tree)
 
 
 _WORD_RUN = 5  # words in a row that count as "the same wording"
@@ -886,15 +904,38 @@ def _said_in(text: str, paragraphs: list[str]) -> bool:
 _VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
                             "or ancestor::template)]")
 _SHOWN_WORDS = 12  # leading words of a text that must be on the page, in order
+_SHOWN_SLACK = 3  # a shown sapo may be this many times longer than the description that cuts it
 
 
-def _shown(text: str, tree: etree._Element) -> bool:
-    """True when the text's first words appear in a row in the page's visible text."""
-    words = _WORD.findall(text.casefold())[:_SHOWN_WORDS]
-    if not words:
-        return False
-    visible = " ".join(_WORD.findall(" ".join(_VISIBLE_TEXT(tree)).casefold()))
-    return f" {' '.join(words)} " in f" {visible} "
+def _shown_lead(description: str, stem: str, tree: etree._Element) -> str | None:
+    """The description as the page shows it, or None when no reader sees it.
+
+    Shown means its first words appear in a row in the page's visible text.
+    The element whose text starts with it gives the full wording (a cut
+    description is the start of the sapo); shown inside longer text (the
+    body's first paragraphs), the description is kept as it is.
+    """
+    words = _WORD.findall(stem.casefold())
+    key = " ".join(words[:_SHOWN_WORDS])
+    if not key:
+        return None
+    visible = _VISIBLE_TEXT(tree)
+    if f" {key} " not in f" {' '.join(_WORD.findall(' '.join(visible).casefold()))} ":
+        return None
+    whole = " ".join(words)
+    for node in visible:
+        if words[0] not in node.casefold():
+            continue
+        holder = node.getparent().getparent() if node.is_tail else node.getparent()
+        while holder is not None and holder.tag not in ("body", "html"):
+            shown = _text_of(holder)
+            shown_words = " ".join(_WORD.findall(shown.casefold()))
+            if shown_words.startswith(whole):
+                return shown if len(shown) <= _SHOWN_SLACK * len(description) else description
+            if key in shown_words or len(shown) > _SHOWN_SLACK * len(description):
+                break
+            holder = holder.getparent()
+    return description
 
 
 def _fill_shown_metadata(article: Article, tree: etree._Element, info: _Structured,
