@@ -144,17 +144,17 @@ def _prose(el: etree._Element) -> bool:
 
 def drop_inline_related(root: etree._Element, page_url: str) -> int:
     """Remove the inline related-article blocks under `root` (tails kept); returns how many."""
-    # Keyed by the element itself: lxml makes element proxies on demand, so an id() can be reused.
-    prose_parents: dict[etree._Element, bool] = {}
+    # Prose children per parent, keyed by the element itself: lxml makes element proxies on
+    # demand, so an id() can be reused.
+    prose_children: dict[etree._Element, int] = {}
 
     def between_paragraphs(el: etree._Element) -> bool:
         parent = el.getparent()
         if parent is None:
             return False
-        if parent not in prose_parents:
-            prose_parents[parent] = sum(1 for child in parent if child is not el and _prose(child)) \
-                >= _MIN_PROSE_SIBLINGS
-        return prose_parents[parent]
+        if parent not in prose_children:
+            prose_children[parent] = sum(1 for child in parent if _prose(child))
+        return prose_children[parent] - _prose(el) >= _MIN_PROSE_SIBLINGS
 
     found: list[etree._Element] = []
     for el in root.iter(*_CANDIDATES):

@@ -13,8 +13,9 @@ its own text, a line between `<br>`s count alike) in document order, page
 chrome (nav, header, footer, aside, forms, hidden elements) left out. A
 *run* is a stretch of prose units not interrupted by a heading, a unit made
 mostly of link text (a teaser title, a menu) or a title-like line; the main
-block is the run with the most sentences. Length is counted CJK-aware: each
-Chinese/Japanese character is a word, as word processors count them.
+block is the run with the most sentences. Length is counted CJK-aware
+(`reading_words`): each Chinese/Japanese character is a word, as word
+processors count them, and two Korean syllables are one.
 Structured data, when present, moves the bar: an article type (JSON-LD
 `NewsArticle`, ...) lowers it, a listing type (`CollectionPage`, `ItemList`,
 ...) without an article type raises it.
@@ -59,6 +60,7 @@ _BLOCKS = frozenset({
 _WORD = re.compile(r"\w+")
 # Chinese characters, kana: one word each (CJK text has no spaces between words).
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # A sentence ends at . ! ? (or their CJK forms) followed by a space, a closing quote or the end.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -68,19 +70,28 @@ _UNPUNCTUATED_LINE_WORDS = 8
 
 
 def reading_words(text: str) -> int:
-    """Words as a reader (and a word processor) counts them: whitespace tokens with a letter or
-    digit (a Vietnamese syllable is one), each Chinese/Japanese character one word."""
-    if _CJK.search(text):
-        text = _CJK.sub(" x ", text)  # rare: only CJK text pays for the substitution
+    """Words as a reader counts them: whitespace tokens with a letter or digit (a Vietnamese
+    syllable is one), each Chinese/Japanese character one word (as word processors count them),
+    and one word per two Korean syllables (a Korean word, about three syllables, says about as
+    much as one and a half English words; counted by spaces, a Korean article looks half as long)."""
+    korean = 0
+    if _CJK.search(text):  # rare: only CJK text pays for the substitutions
+        text = _CJK.sub(" x ", text)
+    if _HANGUL.search(text):
+        korean = (len(_HANGUL.findall(text)) + 1) // 2
+        text = _HANGUL.sub("", text)
     # Most tokens are all letters: str.isalnum answers those in C; only the rest are scanned.
-    return sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
+    return korean + sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
 
 
 def _sentences(text: str) -> int:
     """Sentence ends; a line of its own (between `<br>`s) long enough to be prose counts as one
     even without a full stop, as briefs written line by line have none."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return len(_SENTENCE_END.findall(text.strip()))
     count = 0
-    for line in text.split("\n"):
+    for line in lines:
         ends = len(_SENTENCE_END.findall(line.strip()))
         count += ends or (reading_words(line) >= _UNPUNCTUATED_LINE_WORDS)
     return count
