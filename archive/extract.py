@@ -49,6 +49,7 @@ import trafilatura
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from .body_chunks import other_chunks
 from .inline_related import drop_inline_related
 from .page_gate import judge_page, reading_words
 from .urls import canonical_url as canonicalise
@@ -1010,7 +1011,8 @@ def _body(work: etree._Element, hints: ExtractionHints, url: str
         return [], [], verdict.reason
     drop_inline_related(work, url)
     paragraphs, images = _trafilatura_paragraphs(work, url, include_images=True)
-    return paragraphs, images, ""
+    before, after = other_chunks(work, paragraphs)  # a body cut into chunks: trafilatura reads one
+    return before + paragraphs + after, images, ""
 
 
 def _canonical_for(url: str, info: _Structured) -> str | None:

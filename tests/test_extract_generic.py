@@ -2,10 +2,14 @@
 
 Each failed before its fix: a comment inside a paragraph cut it; text after a subheading (its tail)
 was lost; the meta description became a lead that repeated the body or that no reader sees; a
-caption repeated under every photo of a gallery; an og:type "website" story was turned down.
+caption repeated under every photo of a gallery; an og:type "website" story was turned down; the
+chunks of a body cut by ads after the first were lost.
 """
 from __future__ import annotations
 
+import lxml.html
+
+from archive.body_chunks import other_chunks
 from archive.extract import extract_article
 
 URL = "https://tin.example.vn/doan-dai-bieu-tinh-savannakhet-tham-quang-tri"
@@ -85,3 +89,32 @@ def test_a_listing_is_turned_down_by_the_page_gate():
                       f"<p>{P[i % 4]}</p></div>" for i in range(10))
     got = article(teasers)
     assert not got.is_article and "listing" in got.reason
+
+
+MORE = [
+    "Chiều 13/9, đoàn đến thăm Khu kinh tế - thương mại đặc biệt Lao Bảo và nghe báo cáo về tình hình thu hút "
+    "đầu tư, hoạt động logistics và kho bãi tại khu vực cửa khẩu.",
+    "Tại buổi làm việc, các doanh nghiệp hai nước kiến nghị đơn giản hóa thủ tục hải quan, kéo dài thời gian "
+    "thông quan và đầu tư thêm bãi đỗ xe cho phương tiện chở hàng quá cảnh.",
+    "Sáng 14/9, đoàn dâng hương tại Nghĩa trang liệt sĩ Quốc gia Trường Sơn, tưởng niệm các anh hùng liệt sĩ "
+    "Việt Nam và quân tình nguyện đã hy sinh trên chiến trường Lào.",
+    "Kết thúc chuyến thăm, hai tỉnh ký biên bản ghi nhớ về hợp tác giai đoạn 2025-2030, tập trung vào nông "
+    "nghiệp, du lịch, giáo dục và kết nối hạ tầng giao thông qua biên giới.",
+]
+
+
+def test_the_other_chunks_of_a_body_are_found():
+    """Ads between containers of one template: trafilatura reads the first (one real page lost half
+    its text); the others are read from the page, in page order."""
+    chunk = '<div class="article__body grid-item">{}</div>'
+    tree = lxml.html.document_fromstring(
+        "<html><body>" + chunk.format(paragraphs(MORE[:2])) + '<div class="ad"><p>Quảng cáo</p></div>'
+        + chunk.format(paragraphs(P)) + '<div class="ad"><p>Quảng cáo</p></div>'
+        + chunk.format("<h2>Ký biên bản ghi nhớ</h2>" + paragraphs(MORE[2:]))
+        + '<div class="article__body grid-item"><p><a href="/tin-1">Tin liên quan</a></p></div>'  # no prose
+        + "</body></html>")
+    assert other_chunks(tree, P) == (MORE[:2], ["Ký biên bản ghi nhớ", *MORE[2:]])
+    # Paragraphs of a container without a class, or found once, say nothing about a template.
+    assert other_chunks(lxml.html.document_fromstring(f"<div>{paragraphs(P)}</div><div>{paragraphs(MORE)}</div>"),
+                        P) == ([], [])
+    assert other_chunks(tree, P[:1]) == ([], [])

@@ -1,0 +1,61 @@
+"""An article body split into several containers of one template: the chunks trafilatura left.
+
+Some CMSs cut a long article into chunks with ads or embeds between them, each
+chunk a container of the same kind (`<div class="article__body …">` twice or
+more). trafilatura takes the first container its body patterns match and
+reads no further: on a real page that lost more than half of the article.
+The container of the extracted paragraphs is found from the page, and every
+other element of the same tag and class that holds prose paragraphs is read
+too, in page order. Only pages without site hints need this: hint selectors
+return every chunk. No Scrapy here.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from lxml import etree
+
+__all__ = ["other_chunks"]
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？]")
+_PROSE_MIN_WORDS = 8
+_MIN_PROSE = 2  # prose paragraphs a container needs to count as a chunk of the body
+_CHUNK_TEXT = ("p", "h2", "h3", "h4", "blockquote")
+
+
+def _text(el: etree._Element) -> str:
+    return " ".join(el.text_content().split())
+
+
+def _prose(text: str) -> bool:
+    return len(text.split()) >= _PROSE_MIN_WORDS and bool(_SENTENCE_END.search(text))
+
+
+def other_chunks(tree: etree._Element, paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """Paragraphs of the body's other chunks: (those before the extracted one, those after)."""
+    known = set(paragraphs)
+    holders: Counter = Counter()
+    for p in tree.iter("p"):
+        if _text(p) in known and p.getparent() is not None:
+            holders[p.getparent()] += 1
+    if not holders:
+        return [], []
+    main, count = holders.most_common(1)[0]
+    template = main.get("class")
+    if not template or count < _MIN_PROSE:
+        return [], []
+    before: list[str] = []
+    after: list[str] = []
+    found = before
+    for el in tree.iter(main.tag):
+        if el is main:
+            found = after
+            continue
+        if el.get("class") != template or any(a is main for a in el.iterancestors()) \
+                or any(a is el for a in main.iterancestors()):
+            continue
+        texts = [t for t in (_text(child) for child in el.iterchildren(*_CHUNK_TEXT)) if t and t not in known]
+        if sum(_prose(t) for t in texts) >= _MIN_PROSE:
+            found.extend(texts)
+    return before, after
