@@ -6,8 +6,10 @@ more). trafilatura takes the first container its body patterns match and
 reads no further: on a real page that lost more than half of the article.
 The container of the extracted paragraphs is found from the page, and every
 other element of the same tag and class that holds prose paragraphs is read
-too, in page order. Only pages without site hints need this: hint selectors
-return every chunk. No Scrapy here.
+too, in page order, unless a headline or an `<article>` boundary separates it
+from the first (a page that loads the next story below repeats the template).
+Only pages without site hints need this: hint selectors return every chunk.
+No Scrapy here.
 """
 from __future__ import annotations
 
@@ -45,17 +47,37 @@ def other_chunks(tree: etree._Element, paragraphs: list[str]) -> tuple[list[str]
     template = main.get("class")
     if not template or count < _MIN_PROSE:
         return [], []
+    candidates: list[etree._Element] = []
+    for el in tree.iter(main.tag):
+        if el is main or (el.get("class") == template and not _nested(el, main)):
+            candidates.append(el)
+    if len(candidates) == 1:
+        return [], []
+    # Another article's chunks are not this one's: pages that load the next story below the first
+    # repeat the template, under a new headline or in another <article>.
+    order = {el: i for i, el in enumerate(tree.iter())}
+    headlines = [order[h] for h in tree.iter("h1")]
+    story = _story(main)
     before: list[str] = []
     after: list[str] = []
     found = before
-    for el in tree.iter(main.tag):
+    for el in candidates:
         if el is main:
             found = after
             continue
-        if el.get("class") != template or any(a is main for a in el.iterancestors()) \
-                or any(a is el for a in main.iterancestors()):
+        low, high = sorted((order[el], order[main]))
+        if _story(el) is not story or any(low < h < high for h in headlines):
             continue
         texts = [t for t in (_text(child) for child in el.iterchildren(*_CHUNK_TEXT)) if t and t not in known]
         if sum(_prose(t) for t in texts) >= _MIN_PROSE:
             found.extend(texts)
     return before, after
+
+
+def _nested(a: etree._Element, b: etree._Element) -> bool:
+    return any(x is b for x in a.iterancestors()) or any(x is a for x in b.iterancestors())
+
+
+def _story(el: etree._Element) -> etree._Element | None:
+    """The `<article>` element around `el`, if any."""
+    return next(el.iterancestors("article"), None)

@@ -149,9 +149,9 @@ def _units(root: etree._Element) -> list[_Unit]:
 
 
 def _skipped(el: etree._Element) -> bool:
-    """Hidden, or page chrome that names itself in its class or id."""
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true" or \
-            _HIDDEN_STYLE.search(el.get("style") or ""):
+    """Hidden from sight, or page chrome that names itself in its class or id. (Not aria-hidden:
+    that hides from screen readers only, and real pages put it on article text.)"""
+    if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
         return True
     names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
     return el.tag not in ("body", "html") and any(_CHROME_NAME.match(name) for name in names)

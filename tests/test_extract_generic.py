@@ -118,3 +118,12 @@ def test_the_other_chunks_of_a_body_are_found():
     assert other_chunks(lxml.html.document_fromstring(f"<div>{paragraphs(P)}</div><div>{paragraphs(MORE)}</div>"),
                         P) == ([], [])
     assert other_chunks(tree, P[:1]) == ([], [])
+
+
+def test_the_next_story_loaded_below_is_not_a_chunk():
+    chunk = '<div class="article__body grid-item">{}</div>'
+    for second in (f"<h1>Tin tiếp theo</h1>{chunk.format(paragraphs(MORE))}",
+                   f"<article>{chunk.format(paragraphs(MORE))}</article>"):
+        tree = lxml.html.document_fromstring(
+            f"<html><body><article><h1>{TITLE}</h1>{chunk.format(paragraphs(P))}</article>{second}</body></html>")
+        assert other_chunks(tree, P) == ([], [])
