@@ -160,7 +160,8 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
     for el in root.iter(*_CANDIDATES):
         if any(anc in found for anc in el.iterancestors()):
             continue
-        if between_paragraphs(el) and is_inline_related(el, page_url):
+        has_link = el.tag == "a" or el.find(".//a") is not None  # cheap, and most blocks have none
+        if has_link and between_paragraphs(el) and is_inline_related(el, page_url):
             found.append(el)
     for el in found:
         el.drop_tree()
