@@ -14,13 +14,21 @@ One pass, one parse:
    ("(tổng hợp)"); the publication *instant* is the exception, where ISO
    data in JSON-LD/meta is exact and visible text is the fallback. Without
    hints, structured data comes first.
-3. **Body**: hint `drop` blocks are removed; the hint `body` element is cut
-   out, photo boxes become caption paragraphs (the seed format keeps
-   captions as their own paragraphs) and trafilatura does the main-text work
-   on that element alone (`favor_precision`, no comments). Without hints,
-   trafilatura reads the whole page. Headline, dateline, sapo and byline
-   echoes at the edges of the body are removed (PITFALLS: trafilatura can
-   return them as body text), as are stock widget lines ("aa", "In bài viết").
+3. **Body**: HTML comments are stripped, their surrounding text joined (a
+   comment inside a paragraph ends it for trafilatura); hint `drop` blocks
+   are removed; the hint `body` element is cut out, inline related-article
+   blocks between its paragraphs are dropped (archive/inline_related.py),
+   photo boxes become caption paragraphs (the seed format keeps captions as
+   their own paragraphs, each caption once) and trafilatura does the
+   main-text work on that element alone (`favor_precision`, no comments);
+   text trafilatura leaves in an element's tail is kept. Without hints, the
+   page gate (archive/page_gate.py) first decides from the page whether it
+   is an article at all, then trafilatura reads the whole page, plus the
+   chunks of a body cut by ads (archive/body_chunks.py); the meta
+   description is the lead only as the page shows it and when the body
+   does not already say it. Headline, dateline, sapo and byline echoes at
+   the edges of the body are removed (PITFALLS: trafilatura can return them
+   as body text), as are stock widget lines ("aa", "In bài viết").
 4. **Verdict**: `is_article` with a `reason` when not (no body element, a
    listing page, too few words, no title, ...). Never raises on bad input.
 
@@ -87,7 +95,7 @@ EXTRACTOR = {
     "htmldate": htmldate.__version__,
     "options": dict(_TRAFILATURA_OPTIONS),
     "module": "archive.extract",
-    "format": 1,  # bump when the output of this module changes for the same input
+    "format": 2,  # bump when the output of this module changes for the same input (2: issue 18)
 }
 
 
