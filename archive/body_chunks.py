@@ -13,25 +13,20 @@ No Scrapy here.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from lxml import etree
 
+from .page_gate import is_prose
+
 __all__ = ["other_chunks"]
 
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？]")
-_PROSE_MIN_WORDS = 8
 _MIN_PROSE = 2  # prose paragraphs a container needs to count as a chunk of the body
 _CHUNK_TEXT = ("p", "h2", "h3", "h4", "blockquote")
 
 
 def _text(el: etree._Element) -> str:
     return " ".join(el.text_content().split())
-
-
-def _prose(text: str) -> bool:
-    return len(text.split()) >= _PROSE_MIN_WORDS and bool(_SENTENCE_END.search(text))
 
 
 def other_chunks(tree: etree._Element, paragraphs: list[str]) -> tuple[list[str], list[str]]:
@@ -69,7 +64,7 @@ def other_chunks(tree: etree._Element, paragraphs: list[str]) -> tuple[list[str]
         if _story(el) is not story or any(low < h < high for h in headlines):
             continue
         texts = [t for t in (_text(child) for child in el.iterchildren(*_CHUNK_TEXT)) if t and t not in known]
-        if sum(_prose(t) for t in texts) >= _MIN_PROSE:
+        if sum(is_prose(t) for t in texts) >= _MIN_PROSE:
             found.extend(texts)
     return before, after
 

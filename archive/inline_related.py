@@ -27,6 +27,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from .page_gate import is_prose, sentence_ends
+
 __all__ = ["drop_inline_related", "is_inline_related"]
 
 _CANDIDATES = ("table", "div", "section", "aside", "figure", "ul", "ol", "p", "a")
@@ -37,12 +39,10 @@ _MAX_TEASER_WORDS = 50  # text outside links: label plus a teaser of one or two 
 _MAX_TEASER_SENTENCES = 2
 _MAX_BLOCK_WORDS = 100
 _MIN_PROSE_SIBLINGS = 2  # paragraphs of prose beside it: the block sits inside a body
-_PROSE_MIN_WORDS = 8
 _NOT_ARTICLES = re.compile(
     r"/(?:tags?|topics?|chu-de|chude|tac-gia|author|authors|category|categories|chuyen-muc|search|tim-kiem|"
     r"video|videos|photos?|gallery)(?:/|$|[-.])", re.I)
 _ARTICLE_SLUG = re.compile(r"\d{4,}|[^/]*-[^/]*-[^/]*")  # an id, or a slug of three words or more
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？]")
 _SEPARATORS = re.compile(r"^[\s|/·•–—:»›>-]*$")
 
 
@@ -132,14 +132,11 @@ def is_inline_related(block: etree._Element, page_url: str) -> bool:
         if holder is first_link.getparent() and not _SEPARATORS.match(text.strip()[-1]):
             return False
     teaser = " ".join(" ".join(outside).split())
-    return _words(teaser) <= _MAX_TEASER_WORDS and len(_SENTENCE_END.findall(teaser)) <= _MAX_TEASER_SENTENCES
+    return _words(teaser) <= _MAX_TEASER_WORDS and sentence_ends(teaser) <= _MAX_TEASER_SENTENCES
 
 
 def _prose(el: etree._Element) -> bool:
-    if el.tag not in ("p", "div"):
-        return False
-    text = " ".join(el.text_content().split())
-    return _words(text) >= _PROSE_MIN_WORDS and bool(_SENTENCE_END.search(text))
+    return el.tag in ("p", "div") and is_prose(" ".join(el.text_content().split()))
 
 
 def drop_inline_related(root: etree._Element, page_url: str) -> int:

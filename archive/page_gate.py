@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-__all__ = ["PageVerdict", "judge_page", "reading_words", "MIN_SENTENCES", "MIN_WORDS"]
+__all__ = ["PageVerdict", "judge_page", "reading_words", "sentence_ends", "is_prose", "MIN_SENTENCES",
+           "MIN_WORDS"]
 
 # A main block this long makes a page an article (a news brief is three sentences, ~60 words).
 MIN_SENTENCES = 3
@@ -84,15 +85,28 @@ def reading_words(text: str) -> int:
     return korean + sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
 
 
+def sentence_ends(text: str) -> int:
+    """How many sentences end in `text` (. ! ? … and their CJK forms, before a space or the end)."""
+    return len(_SENTENCE_END.findall(text.strip()))
+
+
+_PROSE_MIN_WORDS = 8
+
+
+def is_prose(text: str) -> bool:
+    """A line of running text: eight words or more, and a sentence end."""
+    return reading_words(text) >= _PROSE_MIN_WORDS and bool(_SENTENCE_END.search(text))
+
+
 def _sentences(text: str) -> int:
     """Sentence ends; a line of its own (between `<br>`s) long enough to be prose counts as one
     even without a full stop, as briefs written line by line have none."""
     lines = text.split("\n")
     if len(lines) == 1:
-        return len(_SENTENCE_END.findall(text.strip()))
+        return sentence_ends(text)
     count = 0
     for line in lines:
-        ends = len(_SENTENCE_END.findall(line.strip()))
+        ends = sentence_ends(line)
         count += ends or (reading_words(line) >= _UNPUNCTUATED_LINE_WORDS)
     return count
 
