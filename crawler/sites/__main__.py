@@ -6,6 +6,8 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from archive.page_gate import MIN_SENTENCES, MIN_WORDS
+
 from . import profiles
 from .generic import TEMPLATE
 
@@ -37,7 +39,8 @@ def sites_table() -> Table:
         table.add_row(f"{profile.name}\n[dim]{profile.description}[/dim]", "\n".join(profile.hosts),
                       profile.article_path, "\n".join(profile.entry_points), provides(profile))
     table.add_row("generic (fallback)\n[dim]any other host[/dim]", "one host each",
-                  TEMPLATE.article_path + "\nor JSON-LD/OpenGraph article type + ≥ 150 words",
+                  f"decided from the page (archive/page_gate.py): a headline and a main text of "
+                  f"≥ {MIN_SENTENCES} sentences, ≥ {MIN_WORDS} words",
                   "(start URLs only)", provides(TEMPLATE) + "; courlan URL filter")
     return table
 
