@@ -164,11 +164,15 @@ def _units(root: etree._Element) -> list[_Unit]:
 
 def _skipped(el: etree._Element) -> bool:
     """Hidden from sight, or page chrome that names itself in its class or id. (Not aria-hidden:
-    that hides from screen readers only, and real pages put it on article text.)"""
-    if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
-        return True
-    names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
-    return el.tag not in ("body", "html") and any(_CHROME_NAME.match(name) for name in names)
+    that hides from screen readers only, and real pages put it on article text.) An element
+    holding the headline is neither: a page hidden until its scripts run, a wrapper whose
+    class says "has-footer"."""
+    hidden = el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+    if not hidden:
+        names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
+        if el.tag in ("body", "html") or not any(_CHROME_NAME.match(name) for name in names):
+            return False
+    return el.find(".//h1") is None
 
 
 def _main_block(units: list[_Unit]) -> tuple[int, int]:

@@ -104,3 +104,9 @@ def test_fixture_pages_are_told_apart_without_a_profile(fixture):
     verdict = judge_page(lxml.html.document_fromstring(fixture.read_bytes()))
     is_listing = not gold_for(fixture).exists() and "-post830203.html" not in fixture.name  # 830203: a short article
     assert verdict.is_article is not is_listing, verdict.reason
+
+
+@pytest.mark.parametrize("wrapper", ['<div class="wrapper has-footer">', '<div id="app" style="display: none">'])
+def test_a_wrapper_around_the_headline_is_read(wrapper):
+    """A page hidden until its scripts run, or a wrapper whose class names the footer, holds the article."""
+    assert judge_page(page(f"{wrapper}{H1}{paragraphs(4)}</div>")).is_article
