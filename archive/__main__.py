@@ -14,7 +14,7 @@ from importlib import import_module
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("archive.reextract", "re-extract a corpus from WARC files, offline, in parallel"),
-    "eval": ("archive.evaluate", "score our extractor vs trafilatura and jusText on the gold set"),
+    "eval": ("archive.evaluate", "score our extractor vs trafilatura and jusText on the gold set and on real pages"),
     "index": ("archive.index", "build CDXJ indexes (per file and merged DIR/index.cdxj); look up a URL"),
     "check": ("archive.check", "verify every record's digests; report truncated and .open files"),
     "repair": ("archive.repair", "turn an interrupted *.warc.gz.open into a verified *.warc.gz"),
