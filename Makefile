@@ -61,7 +61,7 @@ bench-topic: $(STAMP)
 sites: $(STAMP)
 	$(PY) -m archive.sites
 
-## eval: extraction quality on the gold set (ours vs trafilatura vs jusText); fails below tests/eval_baseline.json
+## eval: extraction quality on the gold set and 88 real pages of unknown hosts (ours vs trafilatura vs jusText); fails below tests/eval_baseline.json
 eval: $(STAMP)
 	$(PY) -m archive eval $(EVAL_ARGS)
 

@@ -17,7 +17,7 @@ from importlib import import_module
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("archive.corpus.reextract", "re-extract a corpus from WARC files, offline, in parallel"),
-    "eval": ("archive.evaluate", "score our extractor vs trafilatura and jusText on the gold set"),
+    "eval": ("archive.evaluate", "score our extractor vs trafilatura and jusText on the gold set and on real pages"),
     "index": ("archive.warc.cdxj", "build CDXJ indexes (per file and merged DIR/index.cdxj); look up a URL"),
     "check": ("archive.warc.check", "verify every record's digests; report truncated and .open files"),
     "repair": ("archive.warc.repair", "turn an interrupted *.warc.gz.open into a verified *.warc.gz"),

@@ -100,15 +100,23 @@ def test_a_republished_story_is_followed_into_the_other_sites_profile(crawl):
 
 # --------------------------------------------------------------------------- generic fallback
 LONG = "<p>" + " ".join(["Đoàn đại biểu tỉnh thăm và làm việc tại Lào."] * 20) + "</p>"
+HEADLINE = "<h1>Đoàn đại biểu tỉnh thăm Lào</h1>"
+TEASERS = "".join(f'<article><h3><a href="/tin-{i}-12345{i}.html">Tin số {i} về hợp tác Việt - Lào</a></h3>'
+                  f"<p>Hai bên trao đổi về hợp tác giáo dục và thương mại.</p></article>" for i in range(12))
 
 
 @pytest.mark.parametrize("url,html,expected", [
-    ("https://baomoi.example/tin-tuc/viet-lao-hop-tac-123456.html", "<p>x</p>", True),  # URL shape
-    ("https://tin.example/hop-tac-viet-lao", f'<meta property="og:type" content="article">{LONG}', True),
+    # The page decides, not the URL shape: an article-shaped URL with no article text is no article.
+    ("https://baomoi.example/tin-tuc/viet-lao-hop-tac-123456.html", "<p>x</p>", False),
+    ("https://tin.example/hop-tac-viet-lao", f'<meta property="og:type" content="article">{HEADLINE}{LONG}', True),
     ("https://tin.example/hop-tac-viet-lao",
-     f'<script type="application/ld+json">{{"@type": "NewsArticle"}}</script>{LONG}', True),
-    ("https://tin.example/chuyen-muc", '<meta property="og:type" content="article"><p>Ngắn.</p>', False),
-    ("https://tin.example/chuyen-muc", f'<meta property="og:type" content="website">{LONG}', False),
+     f'<script type="application/ld+json">{{"@type": "NewsArticle"}}</script>{HEADLINE}{LONG}', True),
+    ("https://tin.example/chuyen-muc", f'<meta property="og:type" content="article">{HEADLINE}<p>Ngắn.</p>', False),
+    # og:type "website" on a news story (seen on real sites) does not make it a listing.
+    ("https://tin.example/hop-tac-viet-lao", f'<meta property="og:type" content="website">{HEADLINE}{LONG}', True),
+    # A listing with an article-shaped URL and og:type article: teasers, each a title and one sentence.
+    ("https://tin.example/tag/viet-lao-123456.html",
+     f'<meta property="og:type" content="article"><h1>Việt - Lào</h1>{TEASERS}', False),
 ])
 def test_generic_article_detection(url, html, expected):
     assert is_article_page(url, Selector(text=f"<html><head></head><body>{html}</body></html>")) is expected

@@ -122,7 +122,8 @@ def test_bad_input_is_one_error_line(case, tmp_path, crawled):
 
 
 def test_pages_on_hosts_without_a_profile_are_judged_by_content_as_the_crawl_does(tmp_path):
-    """Generic hosts: an article is a typed page with enough text, whatever its URL shape."""
+    """Generic hosts: the page tells an article (archive/extract/article/article/page_gate.py), whatever its URL shape: a slug
+    URL with an article is extracted, a listing at an article-shaped URL is not."""
     from archive.warc.records import Exchange, WarcWriter
     from testbed.fixture_pages import page
 
@@ -137,6 +138,8 @@ def test_pages_on_hosts_without_a_profile_are_judged_by_content_as_the_crawl_doe
     article = page("nhandan.vn", "/ky-niem-62-nam-ngay-thiet-lap-quan-he-ngoai-giao-viet-nam-lao-post830202.html")
     writer.write_exchange(exchange("https://example.org/tin-tuc/ky-niem-quan-he", article.read_bytes())).result()
     writer.write_exchange(exchange("https://example.org/", page("nhandan.vn", "/").read_bytes())).result()
+    listing = page("nhandan.vn", "/tag/viet-nam-lao-12345.html").read_bytes()
+    writer.write_exchange(exchange("https://example.org/tin-tuc/viet-nam-lao-1234567.html", listing)).result()
     writer.close()
     corpus = Corpus(tmp_path / "corpus", None)
     stats = reextract(sorted((tmp_path / "warc").glob("*.warc.gz")), corpus, rules=SiteRules.from_site_profiles())

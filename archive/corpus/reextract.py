@@ -45,9 +45,10 @@ class SiteRules:
     """Site knowledge re-extraction needs, as callables.
 
     The defaults know no site: every 2xx page is tried, plain trafilatura
-    settings. `is_article_page(url, body, charset)` is the content test for
-    URLs whose shape cannot tell (the crawl applies one on hosts without a
-    profile); it sees only pages for which `needs_page_check(url)` is true.
+    settings, the host as the site name. `is_article_page(url, body,
+    charset)` is the content test the crawl applies on hosts without a
+    profile, where the page, not the URL shape, decides; it is asked, instead
+    of `is_article_url`, for the pages for which `needs_page_check(url)` is true.
     """
 
     hints_for: Callable[[str], ExtractionHints | None] = lambda url: None
@@ -122,8 +123,8 @@ def reextract(
             if response.truncated:  # an incomplete page would become an incomplete article
                 stats.skipped_truncated += 1
                 continue
-            if not rules.is_article_url(response.url) and not rules.is_article_page(
-                    response.url, response.payload, response.charset):
+            if not (rules.is_article_page(response.url, response.payload, response.charset)
+                    if rules.needs_page_check(response.url) else rules.is_article_url(response.url)):
                 continue  # archived only, as in the crawl
             yield response, (response.payload, response.url, rules.hints_for(response.url), response.charset)
 

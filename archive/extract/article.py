@@ -14,13 +14,21 @@ One pass, one parse:
    ("(tổng hợp)"); the publication *instant* is the exception, where ISO
    data in JSON-LD/meta is exact and visible text is the fallback. Without
    hints, structured data comes first.
-3. **Body**: hint `drop` blocks are removed; the hint `body` element is cut
-   out, photo boxes become caption paragraphs (the seed format keeps
-   captions as their own paragraphs) and trafilatura does the main-text work
-   on that element alone (`favor_precision`, no comments). Without hints,
-   trafilatura reads the whole page. Headline, dateline, sapo and byline
-   echoes at the edges of the body are removed (PITFALLS: trafilatura can
-   return them as body text), as are stock widget lines ("aa", "In bài viết").
+3. **Body**: HTML comments are stripped, their surrounding text joined (a
+   comment inside a paragraph ends it for trafilatura); hint `drop` blocks
+   are removed; the hint `body` element is cut out, inline related-article
+   blocks between its paragraphs are dropped (archive/extract/article/article/inline_related.py),
+   photo boxes become caption paragraphs (the seed format keeps captions as
+   their own paragraphs, each caption once) and trafilatura does the
+   main-text work on that element alone (`favor_precision`, no comments);
+   text trafilatura leaves in an element's tail is kept. Without hints, the
+   page gate (archive/extract/article/article/page_gate.py) first decides from the page whether it
+   is an article at all, then trafilatura reads the whole page, plus the
+   chunks of a body cut by ads (archive/extract/article/article/body_chunks.py); the meta
+   description is the lead only as the page shows it and when the body
+   does not already say it. Headline, dateline, sapo and byline echoes at
+   the edges of the body are removed (PITFALLS: trafilatura can return them
+   as body text), as are stock widget lines ("aa", "In bài viết").
 4. **Verdict**: `is_article` with a `reason` when not (no body element, a
    listing page, too few words, no title, ...). Never raises on bad input.
 
@@ -49,6 +57,9 @@ import trafilatura
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from archive.extract.body_chunks import other_chunks
+from archive.extract.inline_related import drop_inline_related
+from archive.extract.page_gate import judge_page, reading_words
 from archive.urls import canonical_url as canonicalise
 
 __all__ = [
@@ -84,7 +95,7 @@ EXTRACTOR = {
     "htmldate": htmldate.__version__,
     "options": dict(_TRAFILATURA_OPTIONS),
     "module": "archive.extract.article",
-    "format": 1,  # bump when the output of this module changes for the same input
+    "format": 2,  # bump when the output of this module changes for the same input (2: issue 18)
 }
 
 
@@ -300,6 +311,7 @@ def _looks_binary(data: bytes) -> bool:
 
 # --------------------------------------------------------------------------- text helpers
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
 # A regex, not str.translate: translate with a dict looks up every character in Python (~10x slower
 # on a Vietnamese paragraph), and most text has none of these.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -323,9 +335,8 @@ def _text_of(el: etree._Element) -> str:
 
 
 def _word_count(text: str) -> int:
-    """Whitespace tokens with a letter or digit: Vietnamese syllables, numbers."""
-    # Most tokens are all letters: str.isalnum answers those in C; only the rest are scanned.
-    return sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
+    """Words as a reader counts them (CJK-aware: one per Chinese/Japanese character)."""
+    return reading_words(text)
 
 
 # Stock widget and box labels that are never article text on Vietnamese news
@@ -375,8 +386,6 @@ _ARTICLE_TYPES = frozenset({
 class _Structured:
     """What JSON-LD and meta tags say about the page."""
 
-    is_article_type: bool = False
-    og_type: str | None = None
     headline: str | None = None
     og_title: str | None = None
     html_title: str | None = None
@@ -403,7 +412,6 @@ def _read_structured(tree: etree._Element) -> _Structured:
             if any(isinstance(t, str) and t.lower() in _ARTICLE_TYPES for t in types):
                 article_ld = article_ld or obj
     if article_ld is not None:
-        info.is_article_type = True
         info.headline = _clean(_first_str(article_ld.get("headline")) or _first_str(article_ld.get("name")),
                                unescape=True)
         info.description = _clean(_first_str(article_ld.get("description")), unescape=True) or None
@@ -421,8 +429,6 @@ def _read_structured(tree: etree._Element) -> _Structured:
                 values.append(_clean(el.get("content")))
         return [v for v in values if v]
 
-    og_type = meta("og:type")
-    info.og_type = og_type[0].lower() if og_type else None
     info.og_title = next(iter(meta("og:title")), None)
     info.description = info.description or next(iter(meta("og:description", "description")), None)
     if info.published is None:
@@ -623,7 +629,7 @@ def _captions_to_paragraphs(body: etree._Element, selectors: tuple[str, ...], ba
     with it. Images outside photo boxes are listed without a caption.
     """
     images: list[dict[str, str | None]] = []
-    boxed: set[int] = set()
+    boxed: list[etree._Element] = []  # the elements, not id()s: lxml reuses ids of freed proxies
     for caption_el in _select_all(body, selectors + ("figcaption",)):
         if caption_el.getparent() is None:
             continue  # already removed with an earlier box
@@ -639,7 +645,7 @@ def _captions_to_paragraphs(body: etree._Element, selectors: tuple[str, ...], ba
             src = _image_src(img, base_url)
             if src:
                 images.append({"src": src, "caption": caption or None})
-                boxed.add(id(img))
+                boxed.append(img)
         replacement = lxml.html.Element("p")
         replacement.text = caption
         replacement.tail = box.tail
@@ -651,11 +657,27 @@ def _captions_to_paragraphs(body: etree._Element, selectors: tuple[str, ...], ba
         else:
             box.drop_tree()
     for img in body.iter("img"):
-        if id(img) not in boxed:
+        if not any(img is seen for seen in boxed):
             src = _image_src(img, base_url)
             if src:
                 images.append({"src": src, "caption": None})
     return images
+
+
+_CAPTION_MAX_WORDS = 60
+
+
+def _photo_box_texts(root: etree._Element) -> set[str]:
+    """The captions of photo boxes left in the page (`<figure>`, a table around an image): what
+    a box shows beside its photo is its caption, when it is short enough to be one."""
+    texts = set()
+    for box in root.iter(*_PICTURE_CONTAINERS):
+        if box.find(".//img") is not None:
+            caption = box.find(".//figcaption")
+            text = _text_of(caption if caption is not None else box)
+            if text and _word_count(text) <= _CAPTION_MAX_WORDS:
+                texts.add(text)
+    return texts
 
 
 def _image_src(img: etree._Element, base_url: str) -> str | None:
@@ -684,9 +706,8 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
         if el.tag == "graphic":
             if el.get("src"):
                 images.append({"src": urljoin(url, el.get("src")), "caption": _clean(el.get("title")) or None})
-            continue
-        if el.tag == "list":
-            paragraphs.extend(_clean("".join(item.itertext())) for item in el.iter("item"))
+        elif el.tag == "list":
+            paragraphs.extend(_clean("".join(item.itertext())) for item in el.iterchildren("item"))
         elif el.tag == "table":
             for row in el.iter("row"):
                 paragraphs.append(_clean(" ".join(_clean("".join(c.itertext())) for c in row.iter("cell"))))
@@ -694,6 +715,11 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
             for lb in el.iter("lb"):
                 lb.tail = " " + (lb.tail or "")
             paragraphs.append(_clean("".join(el.itertext())))
+        # trafilatura leaves text that followed an element in the page in the tail of the element
+        # before it, at the top level too: after a subheading, the running text (up to 1,200 words
+        # on a real page). After an image, it is the image's link text: a teaser title, a print URL.
+        if el.tag != "graphic":
+            paragraphs.append(_clean(el.tail))
     return [p for p in paragraphs if p], images
 
 
@@ -714,13 +740,18 @@ def _dom_paragraphs(root: etree._Element) -> list[str]:
 
 
 def _tidy_paragraphs(paragraphs: list[str], *, title: str, lead: str | None, author: str | None,
-                     date_texts: set[str]) -> list[str]:
-    """Remove widget lines, repeats and the headline/dateline/sapo/byline echoes at the edges."""
+                     date_texts: set[str], captions: set[str]) -> list[str]:
+    """Remove widget lines, repeats and the headline/dateline/sapo/byline echoes at the edges.
+
+    A caption shown under several photos (a gallery, "(Ảnh: TTXVN)" on each) is kept once.
+    """
     kept: list[str] = []
     for p in paragraphs:
         if _is_boilerplate(p):
             continue
         if kept and kept[-1] == p:  # alt text or caption printed twice
+            continue
+        if p in captions and p in kept:
             continue
         kept.append(p)
     echoes = {title, lead or "", *date_texts}
@@ -752,7 +783,7 @@ class ParsedPage:
 
     Why once: a crawl needs the page's links (to follow them) and its article; parsing an
     80 KB page twice, once for each, cost the crawl's reactor ~1 ms a page. The links and
-    the topic gate's text are read from the same tree by archive/extract/links.py."""
+    the topic gate's text are read from the same tree by archive/extract/article/article/article/links.py."""
 
     article: Article  # URL, canonical URL, encoding; `reason` when there is no tree
     tree: etree._Element | None
@@ -806,6 +837,9 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
     _fill_shown_metadata(article, tree, info, hints)
 
     work = copy.deepcopy(tree)  # `tree` stays intact for metadata and htmldate
+    # A comment inside a paragraph (`<p>a<!-- -->b</p>`, as React renders) ends the paragraph for
+    # trafilatura; stripping keeps the text around it (tails) in place.
+    etree.strip_tags(work, etree.Comment, etree.ProcessingInstruction)
     for el in _select_all(work, hints.drop):
         if el.getparent() is not None:
             el.drop_tree()
@@ -813,13 +847,14 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
     if article.published:
         article.date_line = article.published.strftime(DATE_LINE_FORMAT)
 
-    paragraphs, article.images, article.reason = _body(work, info, hints, url)
+    paragraphs, article.images, article.reason = _body(work, hints, url)
     if article.reason:
         return article
     if article.lead is None:
-        article.lead = _lead_from_description(info.description, paragraphs)
+        article.lead = _lead_from_description(info.description, paragraphs, tree, article.title)
+    captions = {image["caption"] for image in article.images if image["caption"]} | _photo_box_texts(work)
     article.paragraphs = _tidy_paragraphs(paragraphs, title=article.title, lead=article.lead,
-                                          author=article.author, date_texts=date_texts)
+                                          author=article.author, date_texts=date_texts, captions=captions)
     article.words = _word_count(article.text)
     if article.language is None and _looks_vietnamese(article.text):
         article.language = "vi"
@@ -835,12 +870,18 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
     return article
 
 
-def _lead_from_description(description: str | None, paragraphs: list[str]) -> str | None:
+def _lead_from_description(description: str | None, paragraphs: list[str], tree: etree._Element,
+                           title: str) -> str | None:
     """The sapo when no hint found it: the meta description, or the first paragraph it truncates.
 
     Descriptions are often the sapo cut at ~160 characters with "..."; when the
     body starts with the full text, that paragraph is the lead (and its echo
-    is then removed from the body).
+    is then removed from the body). Otherwise the description is the lead only
+    when a reader sees it as one: shown on the page (many are SEO summaries
+    no reader sees), not the headline again, and not what the body already
+    says (on some sites it *is* the first paragraphs, up to 250 words); the
+    lead is then the text as shown (a description cut short is the start of
+    the sapo the page shows in full).
     """
     if not description:
         return None
@@ -848,6 +889,61 @@ def _lead_from_description(description: str | None, paragraphs: list[str]) -> st
     for paragraph in paragraphs[:3]:
         if len(stem) >= 40 and paragraph != description and paragraph.startswith(stem):
             return paragraph
+    if stem.casefold() == title.rstrip(".… ").casefold() or _said_in(stem, paragraphs):
+        return None
+    return _shown_lead(description, stem, tree)
+
+
+_WORD_RUN = 5  # words in a row that count as "the same wording"
+_SAID_SHARE = 0.8  # share of a text's word runs found in the body for it to be already said
+
+
+def _said_in(text: str, paragraphs: list[str]) -> bool:
+    """True when the paragraphs already say `text`: most of its runs of five words are in them
+    (a sapo that quotes one sentence of the body is not said by it)."""
+    words = _WORD.findall(text.casefold())
+    body = _WORD.findall(" ".join(paragraphs).casefold())
+    if len(words) < _WORD_RUN:
+        return f" {' '.join(words)} " in f" {' '.join(body)} "
+    runs = [tuple(words[i:i + _WORD_RUN]) for i in range(len(words) - _WORD_RUN + 1)]
+    body_runs = {tuple(body[i:i + _WORD_RUN]) for i in range(len(body) - _WORD_RUN + 1)}
+    return sum(run in body_runs for run in runs) >= _SAID_SHARE * len(runs)
+
+
+_VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
+                            "or ancestor::template)]")
+_SHOWN_WORDS = 12  # leading words of a text that must be on the page, in order
+_SHOWN_SLACK = 3  # a shown sapo may be this many times longer than the description that cuts it
+
+
+def _shown_lead(description: str, stem: str, tree: etree._Element) -> str | None:
+    """The description as the page shows it, or None when no reader sees it.
+
+    Shown means its first words appear in a row in the page's visible text.
+    The element whose text starts with it gives the full wording (a cut
+    description is the start of the sapo); shown inside longer text (the
+    body's first paragraphs), the description is kept as it is.
+    """
+    words = _WORD.findall(stem.casefold())
+    key = " ".join(words[:_SHOWN_WORDS])
+    if not key:
+        return None
+    visible = _VISIBLE_TEXT(tree)
+    if f" {key} " not in f" {' '.join(_WORD.findall(' '.join(visible).casefold()))} ":
+        return None
+    whole = " ".join(words)
+    for node in visible:
+        if words[0] not in node.casefold():
+            continue
+        holder = node.getparent().getparent() if node.is_tail else node.getparent()
+        while holder is not None and holder.tag not in ("body", "html"):
+            shown = _text_of(holder)
+            shown_words = " ".join(_WORD.findall(shown.casefold()))
+            if shown_words.startswith(whole):
+                return shown if len(shown) <= _SHOWN_SLACK * len(description) else description
+            if key in shown_words or len(shown) > _SHOWN_SLACK * len(description):
+                break
+            holder = holder.getparent()
     return description
 
 
@@ -894,15 +990,17 @@ def _publication_date(tree: etree._Element, work: etree._Element, info: _Structu
     return published or _visible_date(work) or _htmldate_published(tree, url), date_texts
 
 
-def _body(work: etree._Element, info: _Structured, hints: ExtractionHints, url: str
+def _body(work: etree._Element, hints: ExtractionHints, url: str
           ) -> tuple[list[str], list[dict[str, str | None]], str]:
     """Raw body paragraphs and images of the page, or a reason why it has no article body."""
     if hints.body:
         bodies = _select(work, hints.body)
         if not bodies:
             return [], [], "no element matches the body hints (listing or hub page)"
-        # Headline, sapo, dateline and byline inside the body would be read as text.
+        # Headline, sapo, dateline and byline inside the body would be read as text; so would
+        # teasers of other articles placed between the paragraphs.
         for root in bodies:
+            drop_inline_related(root, url)
             for selectors in (hints.title, hints.lead, hints.date, hints.author, hints.tags):
                 for el in _select_all(root, selectors):
                     if el is not root and el.getparent() is not None:
@@ -915,10 +1013,14 @@ def _body(work: etree._Element, info: _Structured, hints: ExtractionHints, url: 
             holder.append(copy.deepcopy(root))
         paragraphs, _ = _trafilatura_paragraphs(mini, url, include_images=False)
         return paragraphs or _dom_paragraphs(holder), images, ""
-    if info.og_type and info.og_type != "article" and not info.is_article_type:
-        return [], [], f"og:type is {info.og_type!r}, not an article (listing or hub page)"
+    # No site knowledge: the page itself says whether it is an article (archive/extract/article/article/page_gate.py).
+    verdict = judge_page(work)
+    if not verdict.is_article:
+        return [], [], verdict.reason
+    drop_inline_related(work, url)
     paragraphs, images = _trafilatura_paragraphs(work, url, include_images=True)
-    return paragraphs, images, ""
+    before, after = other_chunks(work, paragraphs)  # a body cut into chunks: trafilatura reads one
+    return before + paragraphs + after, images, ""
 
 
 def _canonical_for(url: str, info: _Structured) -> str | None:

@@ -7,6 +7,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from archive.extract.page_gate import MIN_SENTENCES, MIN_WORDS
+
 from archive.sites import profiles
 from archive.sites.generic import TEMPLATE
 
@@ -40,8 +42,9 @@ def sites_table() -> Table:
                       escape("\n".join(profile.hosts)), escape(profile.article_path),
                       escape("\n".join(profile.entry_points)), escape(provides(profile)))
     table.add_row("generic (fallback)\n[dim]any other host[/dim]", "one host each",
-                  escape(TEMPLATE.article_path) + "\nor JSON-LD/OpenGraph article type + ≥ 150 words",
-                  "(start URLs only)", escape(provides(TEMPLATE) + "; courlan URL filter"))
+                  f"decided from the page (archive/extract/article/article/page_gate.py): a headline and a main text of "
+                  f"≥ {MIN_SENTENCES} sentences, ≥ {MIN_WORDS} words",
+                  "(start URLs only)", provides(TEMPLATE) + "; courlan URL filter")
     return table
 
 

@@ -1,24 +1,25 @@
 """Fallback profile for hosts with no profile of their own.
 
-It guesses from URL shape (a long numeric id at the end of the path, or a
-dated path) and follows links found in the article and in blocks whose class
-says "related" or "tag". Extraction falls back to plain trafilatura settings
-(no hints). A generic profile covers exactly one host, so a crawl that
+Whether a page is an article is decided from the page (`is_article_page`,
+archive/extract/article/article/page_gate.py); the URL shape (a long numeric id at the end of the
+path, or a dated path) only ranks links to follow. It follows links found in
+the article and in blocks whose class says "related" or "tag". Extraction has
+no site hints. A generic profile covers exactly one host, so a crawl that
 wanders onto an unknown site never treats a third site as the same site.
 """
-import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 import courlan
 
 from archive.extract.article import ExtractionHints
+from archive.extract.page_gate import MIN_WORDS, judge_page
 
 from archive.sites.base import SiteProfile
 
 TEMPLATE = SiteProfile(
     name="generic",
-    description="any other host: URL-shape heuristics, plain trafilatura",
+    description="any other host: articles told by the page (archive/extract/article/article/page_gate.py), no site hints",
     hosts=(),
     article_path=r"(?:-|/)\d{5,}(?:\.html?|\.vnp|\.htm|\.aspx)?/?$|/\d{4}/\d{2}/\d{2}/[^/]+",
     listing_path=r".*",
@@ -29,7 +30,8 @@ TEMPLATE = SiteProfile(
     ),
     listing_links=("article a[href]", "main a[href]", "h2 a[href]", "h3 a[href]"),
     pagination_links=("a[rel=next][href]",),
-    extraction=ExtractionHints(),
+    # The page gate has judged the page; a short news brief is still an article.
+    extraction=ExtractionHints(min_words=MIN_WORDS),
 )
 
 
@@ -39,28 +41,14 @@ def generic_profile(url: str) -> SiteProfile:
     return replace(TEMPLATE, name=f"generic:{host}", hosts=(host,))
 
 
-# Structured-data types that mark a page as one news article.
-ARTICLE_TYPES = frozenset({"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
-                           "blogposting", "backgroundnewsarticle", "opinionnewsarticle"})
-MIN_ARTICLE_WORDS = 150  # paragraph words a typed page needs to count as an article
-
-
 def is_article_page(url: str, page) -> bool:
-    """An article on an unknown site: URL shape, or JSON-LD/OpenGraph type plus enough text.
+    """An article on an unknown site, decided from the page as a reader would (archive/extract/article/article/page_gate.py):
+    a headline and one main block of running text, with structured data moving the bar.
 
-    `page` is a parsel Selector of the HTML. Listing pages on many sites carry
-    og:type "article" too, so the type alone is not enough: the paragraphs must
-    hold a real article's worth of words.
+    `page` is a parsel Selector of the HTML. The URL shape is not asked: real articles have slug
+    URLs and ids in the query string, and listing pages have article-shaped URLs.
     """
-    if generic_profile(url).is_article_url(url):
-        return True
-    types = {t.strip().lower() for t in page.css('meta[property="og:type"]::attr(content)').getall()}
-    for raw in page.css('script[type="application/ld+json"]::text').getall():
-        types.update(t.lower() for t in re.findall(r'"@type"\s*:\s*"([A-Za-z]+)"', raw))
-    if not types & ARTICLE_TYPES:
-        return False
-    words = sum(len(" ".join(p.xpath(".//text()").getall()).split()) for p in page.css("p"))
-    return words >= MIN_ARTICLE_WORDS
+    return judge_page(page.root).is_article
 
 
 def is_crawlable(url: str) -> bool:

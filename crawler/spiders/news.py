@@ -147,10 +147,10 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.logger.info("not a text page, archived only: %s", response.url)
             return
-        # A generic site's page type is guessed from the page, so its page is read here.
+        # A generic site's page type is decided from the page, so its page is read here.
         generic = profile.name.startswith("generic:")
-        is_article = profile.is_article_url(response.url) or (
-            generic and is_article_page(response.url, response.selector))
+        is_article = is_article_page(response.url, response.selector) if generic else \
+            profile.is_article_url(response.url)
         if not is_article:
             self.crawler.stats.inc_value("news/listing_pages")
         # Numbered now, in response order, before the worker's await lets other pages run, so the

@@ -1,0 +1,165 @@
+"""Inline related-article blocks inside an article body, found by what they are.
+
+News CMSs put teasers of other articles of the same site *between the body's
+paragraphs*: MasterCMS's `table.__MB_ARTICLE_A` (one or two headline links in
+a shaded box), a thumbnail plus a headline and a one-line teaser laid out as
+a small table, a `div` box, a list of headline links, a block-level
+`<a class="read-more">` with "Also on …" and a title. Each site names them
+differently, so a class name catches one site's one template; what they have
+in common is their content:
+
+- a *headline link*: a link of three or more words to another article of the
+  same site (not this page, not a tag/category/author page), standing on its
+  own line rather than inside a sentence;
+- at most a few such targets (a teaser box, not a list of sources);
+- around it, little else: a label ("Xem thêm:", "Also on rt.com"), a
+  thumbnail, a teaser of at most two sentences;
+- and a place between paragraphs: its parent holds the body's prose.
+
+A paragraph that merely contains a link ("Như Thời Đại đã đưa tin, …") is
+prose: its link runs inside a sentence. Dropping keeps each block's tail
+text (lxml's drop_tree). No Scrapy here.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from archive.extract.page_gate import is_prose, sentence_ends
+
+__all__ = ["drop_inline_related", "is_inline_related"]
+
+_CANDIDATES = ("table", "div", "section", "aside", "figure", "ul", "ol", "p", "a")
+_MAX_TARGETS = 4  # a teaser box shows one to a few articles; more is a list the extractor judges
+_MIN_HEADLINE_WORDS = 3
+_MAX_LABEL_WORDS = 4  # text before the first headline link: "Xem thêm:", "Also on rt.com"
+_MAX_TEASER_WORDS = 50  # text outside links: label plus a teaser of one or two sentences
+_MAX_TEASER_SENTENCES = 2
+_MAX_BLOCK_WORDS = 100
+_MIN_PROSE_SIBLINGS = 2  # paragraphs of prose beside it: the block sits inside a body
+_NOT_ARTICLES = re.compile(
+    r"/(?:tags?|topics?|chu-de|chude|tac-gia|author|authors|category|categories|chuyen-muc|search|tim-kiem|"
+    r"video|videos|photos?|gallery)(?:/|$|[-.])", re.I)
+_ARTICLE_SLUG = re.compile(r"\d{4,}|[^/]*-[^/]*-[^/]*")  # an id, or a slug of three words or more
+_SEPARATORS = re.compile(r"^[\s|/·•–—:»›>-]*$")
+
+
+def _words(text: str | None) -> int:
+    return len((text or "").split())
+
+
+def _site(host: str) -> str:
+    return host.lower().removeprefix("www.")
+
+
+def _same_site(host: str, page_host: str) -> bool:
+    """The same site: one host, or one a subdomain of the other (huunghivietlao.thoidai.com.vn)."""
+    a, b = _site(host), _site(page_host)
+    return bool(a) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+
+
+def _article_target(href: str | None, page_url: str) -> str | None:
+    """The URL of another article of the page's site that `href` leads to, or None."""
+    href = (href or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        return None
+    target = urlsplit(urljoin(page_url, href))
+    page = urlsplit(page_url)
+    if target.scheme not in ("http", "https") or not _same_site(target.hostname or "", page.hostname or ""):
+        return None
+    path = target.path.rstrip("/")
+    if not path or path == page.path.rstrip("/") or _NOT_ARTICLES.search(path):
+        return None
+    if not _ARTICLE_SLUG.search(path.rsplit("/", 1)[-1]) and not target.query:
+        return None
+    return f"{_site(target.hostname or '')}{path}?{target.query}"
+
+
+def _text_events(block: etree._Element):
+    """(text, element holding it, enclosing link or None) for every text of `block`, in order."""
+
+    def walk(el: etree._Element, link: etree._Element | None):
+        if el.text:
+            yield el.text, el, link
+        for child in el:
+            if isinstance(child.tag, str):
+                yield from walk(child, child if child.tag == "a" else link)
+            if child.tail:
+                yield child.tail, el, link
+
+    yield from walk(block, block if block.tag == "a" else None)
+
+
+def _headline(link: etree._Element, page_url: str) -> str | None:
+    """The article a headline link leads to: a link of a few words to another article of the
+    site, standing on its own line (nothing but a separator follows it), else None."""
+    if _words(link.text_content()) < _MIN_HEADLINE_WORDS or not _SEPARATORS.match(link.tail or ""):
+        return None
+    return _article_target(link.get("href"), page_url)
+
+
+def is_inline_related(block: etree._Element, page_url: str) -> bool:
+    """True when `block` is a teaser box for other articles of the site (see the module docstring)."""
+    total = _words(block.text_content())
+    if total == 0 or total > _MAX_BLOCK_WORDS:
+        return False
+    headlines: dict[etree._Element, str] = {}
+    for link in block.iter("a"):
+        target = _headline(link, page_url)
+        if target is not None:
+            headlines[link] = target
+        elif _words(link.text_content()):
+            return False  # a link elsewhere, or one inside a sentence: not a teaser box
+    if not headlines or len(set(headlines.values())) > _MAX_TARGETS:
+        return False
+    before: list[tuple[str, etree._Element]] = []  # (text, holder) before the first headline
+    outside: list[str] = []  # text outside headline links: label, teaser
+    first_link = None
+    for text, holder, link in _text_events(block):
+        if link is None:
+            outside.append(text)
+        if first_link is None:
+            if link in headlines:
+                first_link = link
+            elif text.strip():
+                before.append((text, holder))
+    if sum(_words(t) for t, _ in before) > _MAX_LABEL_WORDS:
+        return False
+    if before:  # "Theo <a>…</a>" runs into the link; a label is its own element or ends in ":"
+        text, holder = before[-1]
+        if holder is first_link.getparent() and not _SEPARATORS.match(text.strip()[-1]):
+            return False
+    teaser = " ".join(" ".join(outside).split())
+    return _words(teaser) <= _MAX_TEASER_WORDS and sentence_ends(teaser) <= _MAX_TEASER_SENTENCES
+
+
+def _prose(el: etree._Element) -> bool:
+    return el.tag in ("p", "div") and is_prose(" ".join(el.text_content().split()))
+
+
+def drop_inline_related(root: etree._Element, page_url: str) -> int:
+    """Remove the inline related-article blocks under `root` (tails kept); returns how many."""
+    # Prose children per parent, keyed by the element itself: lxml makes element proxies on
+    # demand, so an id() can be reused.
+    prose_children: dict[etree._Element, int] = {}
+
+    def between_paragraphs(el: etree._Element) -> bool:
+        parent = el.getparent()
+        if parent is None:
+            return False
+        if parent not in prose_children:
+            prose_children[parent] = sum(1 for child in parent if _prose(child))
+        return prose_children[parent] - _prose(el) >= _MIN_PROSE_SIBLINGS
+
+    found: list[etree._Element] = []
+    for el in root.iter(*_CANDIDATES):
+        if any(anc in found for anc in el.iterancestors()):
+            continue
+        has_link = el.tag == "a" or el.find(".//a") is not None  # cheap, and most blocks have none
+        if has_link and between_paragraphs(el) and is_inline_related(el, page_url):
+            found.append(el)
+    for el in found:
+        el.drop_tree()
+    return len(found)

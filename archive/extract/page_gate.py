@@ -1,0 +1,250 @@
+"""Is this page one article? Decided from the page, as a reader would, for hosts with no profile.
+
+Why not the URL or `og:type`: on real sites articles come with slug URLs, ids
+in the query string, `og:type=website` and no structured data at all, and
+listing pages come with article-shaped URLs and `og:type=article`. What a
+reader sees does not vary like that: an article page has a headline and one
+main block of running text, several sentences in a row; a listing page has
+many short teasers, each a linked title and a sentence or two, so its prose
+never runs on.
+
+The page is read as a sequence of text units (a paragraph, a `<div>` with
+its own text, a line between `<br>`s count alike) in document order, page
+chrome (nav, header, footer, aside, forms, hidden elements) left out. A
+*run* is a stretch of prose units not interrupted by a heading, a unit made
+mostly of link text (a teaser title, a menu) or a title-like line; the main
+block is the run with the most sentences. Length is counted CJK-aware
+(`reading_words`): each Chinese/Japanese character is a word, as word
+processors count them, and two Korean syllables are one.
+Structured data, when present, moves the bar: an article type (JSON-LD
+`NewsArticle`, ...) lowers it, a listing type (`CollectionPage`, `ItemList`,
+...) without an article type raises it.
+
+Cost: one pass over the tree (~1-3 ms for a large page). No Scrapy here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+__all__ = ["PageVerdict", "judge_page", "reading_words", "sentence_ends", "is_prose", "MIN_SENTENCES",
+           "MIN_WORDS"]
+
+# A main block this long makes a page an article (a news brief is three sentences, ~60 words).
+MIN_SENTENCES = 3
+MIN_WORDS = 40
+# With article-typed structured data, less is enough; with only a listing type, more is needed.
+TYPED_MIN_SENTENCES, TYPED_MIN_WORDS = 2, 25
+LISTING_MIN_SENTENCES, LISTING_MIN_WORDS = 6, 120
+
+_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
+
+# Subtrees a reader does not read as the page's text. Not `form`: ASP.NET pages wrap the whole page in one.
+_CHROME = frozenset({"script", "style", "noscript", "template", "nav", "header", "footer", "aside",
+                     "button", "select", "textarea", "svg", "iframe", "object", "head", "title", "option"})
+# Page chrome built of plain `<div>`s names itself: the footer's licence and copyright lines are
+# sentences too, enough of them to pass for a short article on a listing page. A name is one class
+# or id token of at most three parts ("site-footer", "cookie_notice"); longer tokens are state
+# flags on wrappers ("f_share_tools_footer_on").
+_CHROME_NAME = re.compile(r"^(?:[a-z0-9]+[-_]){0,2}?(?:footer|copyright|cookie|consent|gdpr)(?:[-_][a-z0-9]+){0,2}$",
+                          re.I)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Elements that start a new text unit; anything else (a, b, span, em, ...) is inline.
+_BLOCKS = frozenset({
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tbody", "thead",
+    "tfoot", "tr", "td", "th", "caption", "blockquote", "pre", "figure", "figcaption", "center", "address",
+    "hr", "details", "summary", "body", "html",
+}) | _HEADINGS
+
+_WORD = re.compile(r"\w+")
+# Chinese characters, kana: one word each (CJK text has no spaces between words).
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# A sentence ends at . ! ? (or their CJK forms) followed by a space, a closing quote or the end.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？]")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_TITLE_LIKE_MAX_WORDS = 15  # a line this short without a sentence end reads as a title, not prose
+_NEUTRAL_MAX_WORDS = 4  # "Advertisement", a date, a credit: neither prose nor a break
+_UNPUNCTUATED_LINE_WORDS = 8
+
+
+def reading_words(text: str) -> int:
+    """Words as a reader counts them: whitespace tokens with a letter or digit (a Vietnamese
+    syllable is one), each Chinese/Japanese character one word (as word processors count them),
+    and one word per two Korean syllables (a Korean word, about three syllables, says about as
+    much as one and a half English words; counted by spaces, a Korean article looks half as long)."""
+    korean = 0
+    if _CJK.search(text):  # rare: only CJK text pays for the substitutions
+        text = _CJK.sub(" x ", text)
+    if _HANGUL.search(text):
+        korean = (len(_HANGUL.findall(text)) + 1) // 2
+        text = _HANGUL.sub("", text)
+    # Most tokens are all letters: str.isalnum answers those in C; only the rest are scanned.
+    return korean + sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
+
+
+def sentence_ends(text: str) -> int:
+    """How many sentences end in `text` (. ! ? … and their CJK forms, before a space or the end)."""
+    return len(_SENTENCE_END.findall(text.strip()))
+
+
+_PROSE_MIN_WORDS = 8
+
+
+def is_prose(text: str) -> bool:
+    """A line of running text: eight words or more, and a sentence end."""
+    return reading_words(text) >= _PROSE_MIN_WORDS and bool(_SENTENCE_END.search(text))
+
+
+def _sentences(text: str) -> int:
+    """Sentence ends; a line of its own (between `<br>`s) long enough to be prose counts as one
+    even without a full stop, as briefs written line by line have none."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return sentence_ends(text)
+    count = 0
+    for line in lines:
+        ends = sentence_ends(line)
+        count += ends or (reading_words(line) >= _UNPUNCTUATED_LINE_WORDS)
+    return count
+
+
+@dataclass(frozen=True)
+class PageVerdict:
+    """The gate's answer and what it saw (`reason` is one line for logs and `Article.reason`)."""
+
+    is_article: bool
+    reason: str
+    sentences: int = 0  # in the main block
+    words: int = 0  # in the main block
+    headline: bool = False
+    structured: str = ""  # "article", "listing" or "" (none / not telling)
+
+
+@dataclass
+class _Unit:
+    heading: bool
+    text: list[str]
+    link_text: list[str]
+
+
+def _units(root: etree._Element) -> list[_Unit]:
+    """The page's text units in document order (see the module docstring)."""
+    units: list[_Unit] = []
+    # (element, the unit its text goes to, inside a link?) — an explicit stack: pages nest deeply.
+    body = root.find(".//body")
+    start = body if body is not None else root
+    stack: list[tuple[etree._Element | None, _Unit | None, bool, str | None]] = [(start, None, False, None)]
+    while stack:
+        el, owner, in_link, tail = stack.pop()
+        if el is None:  # a pending tail, placed after the element's subtree
+            if tail and owner is not None:
+                (owner.link_text if in_link else owner.text).append(tail)
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if el.tail:
+            stack.append((None, owner, in_link, el.tail))  # the tail belongs to the enclosing unit
+        if not tag or tag in _CHROME or _skipped(el):
+            continue
+        if tag in _BLOCKS:
+            owner = _Unit(tag in _HEADINGS, [], [])
+            units.append(owner)
+        elif tag == "a" and el.get("href"):
+            in_link = True
+        elif tag == "br" and owner is not None:
+            owner.text.append("\n")
+        if el.text and owner is not None:
+            (owner.link_text if in_link else owner.text).append(el.text)
+        for child in reversed(el):
+            stack.append((child, owner, in_link, None))
+    return units
+
+
+def _skipped(el: etree._Element) -> bool:
+    """Hidden from sight, or page chrome that names itself in its class or id. (Not aria-hidden:
+    that hides from screen readers only, and real pages put it on article text.) An element
+    holding the headline is neither: a page hidden until its scripts run, a wrapper whose
+    class says "has-footer"."""
+    hidden = el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+    if not hidden:
+        names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
+        if el.tag in ("body", "html") or not any(_CHROME_NAME.match(name) for name in names):
+            return False
+    return el.find(".//h1") is None
+
+
+def _main_block(units: list[_Unit]) -> tuple[int, int]:
+    """(sentences, words) of the longest run of prose units."""
+    best = (0, 0)
+    sentences = words = 0
+    for unit in units:
+        text = "\n".join(" ".join(line.split()) for line in "".join(unit.text).split("\n"))
+        links = " ".join(" ".join(unit.link_text).split())
+        own, linked = reading_words(text), reading_words(links)
+        if not own and not linked:
+            continue  # an empty wrapper: its children are the units
+        ends = _sentences(text)
+        prose = not unit.heading and own > linked and (ends or own > _TITLE_LIKE_MAX_WORDS)
+        if prose:
+            sentences, words = sentences + max(ends, 1), words + own
+            best = max(best, (sentences, words))
+        elif unit.heading or own + linked > _NEUTRAL_MAX_WORDS:
+            sentences = words = 0  # a heading, a teaser title, a menu: the run ends
+    return best
+
+
+def _structured(root: etree._Element) -> str:
+    """"article" when JSON-LD/OpenGraph types the page as an article, "listing" for a listing type only."""
+    from archive.extract.article import _ARTICLE_TYPES, _json_ld_objects  # (archive.extract.article imports this module)
+
+    types: set[str] = set()
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() == "application/ld+json":
+            for obj in _json_ld_objects(script.text or ""):
+                kind = obj.get("@type")
+                for t in [kind] if isinstance(kind, str) else (kind or []):
+                    if isinstance(t, str):
+                        types.add(t.lower())
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
+            types.add((meta.get("content") or "").strip().lower())
+    if types & _ARTICLE_TYPES:
+        return "article"
+    if types & _LISTING_TYPES:
+        return "listing"
+    return ""  # og:type "website" says nothing: news sites put it on stories too
+
+
+def _has_headline(root: etree._Element) -> bool:
+    """A headline a reader sees (`<h1>`), or one the page declares (og:title, `<title>`)."""
+    for el in root.iter("h1"):
+        if "".join(el.itertext()).strip():
+            return True
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+        if key in ("og:title", "twitter:title") and (meta.get("content") or "").strip():
+            return True
+    title = root.find(".//title")
+    return title is not None and bool("".join(title.itertext()).strip())
+
+
+def judge_page(root: etree._Element) -> PageVerdict:
+    """Article or not, from the parsed page (an lxml HTML tree or element)."""
+    sentences, words = _main_block(_units(root))
+    structured = _structured(root)
+    headline = _has_headline(root)
+    need_sentences, need_words = {
+        "article": (TYPED_MIN_SENTENCES, TYPED_MIN_WORDS),
+        "listing": (LISTING_MIN_SENTENCES, LISTING_MIN_WORDS),
+    }.get(structured, (MIN_SENTENCES, MIN_WORDS))
+    seen = f"main text block of {sentences} sentences, {words} words"
+    if not headline:
+        return PageVerdict(False, "no headline", sentences, words, headline, structured)
+    if sentences < need_sentences or words < need_words:
+        kind = f" ({structured} structured data)" if structured else ""
+        return PageVerdict(False, f"not an article: {seen}{kind}, needs {need_sentences} sentences and "
+                                  f"{need_words} words (listing or hub page)",
+                           sentences, words, headline, structured)
+    return PageVerdict(True, seen, sentences, words, headline, structured)

@@ -1,0 +1,112 @@
+"""The page gate for hosts with no profile (archive/extract/page_gate.py): an article is told by its page,
+a headline and one main block of running text, not by the URL shape or og:type."""
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from archive.extract.page_gate import judge_page, reading_words
+from testbed.fixture_pages import gold_for, pages, url_for
+
+SENTENCES = [
+    "Sáng 12/9, đoàn đại biểu tỉnh Savannakhet đã đến thăm và làm việc tại tỉnh Quảng Trị.",
+    "Hai bên trao đổi về kết quả hợp tác trong các lĩnh vực giáo dục, y tế và thương mại.",
+    "Lãnh đạo tỉnh Quảng Trị đề nghị tiếp tục tạo thuận lợi cho hoạt động xuất nhập khẩu qua cửa khẩu.",
+    "Phía Lào cảm ơn sự giúp đỡ chân thành của tỉnh trong đào tạo nguồn nhân lực.",
+    "Hai tỉnh thống nhất tổ chức hội nghị đánh giá hợp tác vào cuối năm nay.",
+    "Nhân dịp này, đoàn đã thăm một số mô hình sản xuất nông nghiệp công nghệ cao.",
+]
+
+
+def page(body: str, head: str = "") -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(f"<html><head><title>Tin tức</title>{head}</head><body>{body}</body></html>")
+
+
+def paragraphs(n: int, tag: str = "p") -> str:
+    return "".join(f"<{tag}>{SENTENCES[i % len(SENTENCES)]} {SENTENCES[(i + 1) % len(SENTENCES)]}</{tag}>"
+                   for i in range(n))
+
+
+def teasers(n: int, *, linked_titles: bool = True) -> str:
+    title = ('<h3><a href="/tin-{i}-12345{i}.html">Hợp tác Việt - Lào trong lĩnh vực số {i}</a></h3>' if linked_titles
+             else '<div class="title">Hợp tác Việt - Lào trong lĩnh vực số {i}</div>')
+    return "".join(f'<div class="item">{title.format(i=i)}<p>{SENTENCES[i % len(SENTENCES)]}</p>'
+                   f'<a href="/tin-{i}-12345{i}.html">Xem tiếp</a></div>' for i in range(n))
+
+
+H1 = "<h1>Đoàn đại biểu tỉnh Savannakhet thăm Quảng Trị</h1>"
+OG_ARTICLE = '<meta property="og:type" content="article">'
+OG_WEBSITE = '<meta property="og:type" content="website">'
+COLLECTION = '<script type="application/ld+json">{"@type": "CollectionPage", "name": "Hữu nghị"}</script>'
+FOOTER = ('<div class="site-footer"><p>Tạp chí điện tử Thời Đại - Cơ quan của Liên hiệp các tổ chức hữu nghị Việt '
+          'Nam.</p><p>Giấy phép hoạt động báo chí điện tử số 123/GP-BTTTT. Bản quyền thuộc về Tạp chí Thời Đại. '
+          'Ghi rõ nguồn khi phát hành lại thông tin từ website này. Mọi ý kiến xin gửi về tòa soạn.</p></div>')
+BRIEF_64_WORDS = ("<p>Chiều 20/3, tại cửa khẩu Lao Bảo, lực lượng chức năng hai nước Việt Nam và Lào đã tổ chức "
+                  "tuần tra song phương đợt một năm 2025. Đợt tuần tra kéo dài hai ngày trên tuyến biên giới dài "
+                  "hơn 20 km. Hai bên trao đổi thông tin về tình hình an ninh trật tự và thống nhất phối hợp "
+                  "chặt chẽ trong thời gian tới.</p>")
+JAPANESE = ("<p>東京都は二十日、新しい防災計画を発表した。計画では、大地震の発生に備えて避難所の数を増やし、"
+            "食料や水の備蓄を強化する。都の担当者は、住民一人ひとりが日頃から備えることが大切だと話した。</p>"
+            "<p>また、高齢者や障害のある人の避難を支援する体制も整える。計画は来年四月から実施される予定だ。</p>")
+KOREAN = ("<p>서울시는 20일 새로운 대중교통 계획을 발표했다. 계획에 따르면 시내버스 노선이 개편되고 지하철 "
+          "운행 간격이 줄어든다. 시 관계자는 시민들의 출퇴근 시간이 크게 단축될 것이라고 말했다. 새 계획은 "
+          "내년 상반기부터 단계적으로 시행된다.</p>")
+
+
+@pytest.mark.parametrize("body,head,expected", [
+    (H1 + paragraphs(4), "", True),  # slug URL, no structured data: the text says it
+    (H1 + paragraphs(4), OG_WEBSITE, True),  # og:type website on a news story
+    (H1 + BRIEF_64_WORDS, "", True),  # a genuine 64-word news brief
+    (H1 + JAPANESE, "", True),  # no spaces between words
+    (H1 + KOREAN, "", True),
+    (H1 + "<div class='content'>" + "<br><br>".join(SENTENCES) + "</div>", "", True),  # text in div/br, no <p>
+    ("<form id='aspnetForm'>" + H1 + paragraphs(4) + "</form>", "", True),  # ASP.NET wraps the page in a form
+    (H1 + teasers(12), OG_ARTICLE, False),  # a listing typed as an article
+    (H1 + teasers(12, linked_titles=False), "", False),  # teaser titles without links
+    (H1 + teasers(8) + FOOTER, "", False),  # the footer's licence lines are not a main text
+    (H1 + paragraphs(2) + teasers(10), COLLECTION, False),  # a tag page with an intro
+    (H1 + f"<div style='display: none'>{paragraphs(5)}</div>" + teasers(6), "", False),  # hidden text
+    (paragraphs(6).replace("<title>", ""), "", True),  # no <h1>, but <title> is the headline
+    ("<h1>Tin</h1><p>Ngắn.</p>", OG_ARTICLE, False),
+])
+def test_judge_page(body, head, expected):
+    verdict = judge_page(page(body, head))
+    assert verdict.is_article is expected, verdict.reason
+
+
+def test_without_any_headline_it_is_no_article():
+    tree = lxml.html.document_fromstring(f"<html><body>{paragraphs(6)}</body></html>")
+    verdict = judge_page(tree)
+    assert not verdict.is_article and verdict.reason == "no headline"
+
+
+def test_verdict_says_what_it_saw():
+    verdict = judge_page(page(H1 + teasers(12), OG_ARTICLE))
+    assert verdict.structured == "article" and verdict.headline
+    assert verdict.reason.startswith("not an article: main text block of 1 sentences")
+    assert "listing or hub page" in verdict.reason
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Hà Nội hôm nay, 25/1/2025", 5),
+    ("東京は晴れです", 7),  # one word per Chinese/Japanese character, as word processors count
+    ("iPhone 11の発売", 5),
+    ("서울시는 20일 새로운 계획을 발표했다", 9),  # 15 Korean syllables and a number
+    ("— … !", 0),
+])
+def test_reading_words(text, words):
+    assert reading_words(text) == words
+
+
+# The listing/article decision on the target sites' fixture pages, judged as if no profile knew them.
+@pytest.mark.parametrize("fixture", pages(), ids=lambda p: url_for(p).split("://", 1)[1][-50:])
+def test_fixture_pages_are_told_apart_without_a_profile(fixture):
+    verdict = judge_page(lxml.html.document_fromstring(fixture.read_bytes()))
+    is_listing = not gold_for(fixture).exists() and "-post830203.html" not in fixture.name  # 830203: a short article
+    assert verdict.is_article is not is_listing, verdict.reason
+
+
+@pytest.mark.parametrize("wrapper", ['<div class="wrapper has-footer">', '<div id="app" style="display: none">'])
+def test_a_wrapper_around_the_headline_is_read(wrapper):
+    """A page hidden until its scripts run, or a wrapper whose class names the footer, holds the article."""
+    assert judge_page(page(f"{wrapper}{H1}{paragraphs(4)}</div>")).is_article
