@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.corpus.store import store as corpus
+from archive.corpus import store as corpus
 from archive.extract.article import Article, extract_article
 from archive.corpus.seeds import read_seed_file
 from testbed.bench_site import WORDS, article_html, article_url
