@@ -57,7 +57,7 @@ def load_pages(directory: Path = DEFAULT_DIR) -> list[RealPage]:
 
 # --------------------------------------------------------------------------- extractors
 def _decoded(page: RealPage) -> str:
-    from .extract import decode_html
+    from archive.extract.article import decode_html
 
     return decode_html(page.html)[0]
 
@@ -69,7 +69,7 @@ def extract_ours(page: RealPage) -> str | None:
     from archive.sites import profile_for  # pure data, no Scrapy
     from archive.sites.generic import is_article_page
 
-    from .extract import extract_article
+    from archive.extract.article import extract_article
 
     if not is_article_page(page.url, Selector(text=_decoded(page))):
         return None

@@ -49,7 +49,7 @@ from datetime import date
 from pathlib import Path
 from archive.paths import PROJECT_ROOT
 
-from . import eval_generic
+from archive import eval_generic
 
 __all__ = [
     "GoldPage", "Extraction", "PageScore", "Summary", "EXTRACTORS",
@@ -465,7 +465,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_gold(args: argparse.Namespace, names: list[str], baseline: dict, report: dict) -> list[str]:
     """The target sites' fixture pages against their hand-written gold; floor violations."""
-    from .__main__ import UserError
+    from archive.cli import UserError
 
     if not args.web.is_dir() or not args.gold.is_dir():
         raise UserError(f"gold set not found: {args.web} and {args.gold} must be directories")
@@ -487,7 +487,7 @@ def _run_gold(args: argparse.Namespace, names: list[str], baseline: dict, report
 
 def _run_generic(args: argparse.Namespace, names: list[str], floor: dict, report: dict) -> list[str]:
     """The real pages of hosts with no profile (shingle F1); the gate against trafilatura."""
-    from .__main__ import UserError
+    from archive.cli import UserError
 
     try:
         pages = eval_generic.load_pages(args.generic)
