@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from scrapy.http import HtmlResponse, Request
-from scrapy.utils.test import get_crawler
+from testbed.crawlers import project_crawler
 
 from testbed.bench_site import article_html, article_url
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY, WireCapture
@@ -33,8 +33,8 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: nhandan.vn\r\nUser-Agent: bench\r\nAccept-En
 
 
 def measure(pages: int = 200, rounds: int = 10, writer: str = "process") -> dict:
-    crawler = get_crawler(settings_dict={"WARC_DIR": tempfile.mkdtemp(prefix="bench-capture-"),
-                                         "ROBOTSTXT_OBEY": False, "WARC_WRITER": writer, "WARC_INDEX": False})
+    crawler = project_crawler(WARC_DIR=tempfile.mkdtemp(prefix="bench-capture-"), ROBOTSTXT_OBEY=False,
+                              WARC_WRITER=writer, WARC_INDEX=False)
     crawler.stats.open_spider()
     middleware = WarcCaptureMiddleware.from_crawler(crawler)
     bodies = [(article_url(n), gzip.compress(article_html(n, 2000), 6)) for n in range(pages)]

@@ -26,15 +26,15 @@ def check_output_dirs(settings) -> None:
             check_archive_dir(replay)
         except ArchiveNotFound as exc:
             raise PreflightError(f"ARCHIVE_REPLAY: {exc}") from None
-    elif settings.getbool("WARC_ENABLED", True):
-        writable_or_fail(Path(settings.get("WARC_DIR", "data/warc")), "WARC_DIR")
+    elif settings.getbool("WARC_ENABLED"):
+        writable_or_fail(Path(settings.get("WARC_DIR")), "WARC_DIR")
         from crawler.downloadermiddlewares.warc_capture import warc_writer_mode
         try:
             warc_writer_mode(settings)
         except ValueError as exc:
             raise PreflightError(str(exc)) from None
-    if settings.getbool("EXTRACT_ENABLED", True):
-        writable_or_fail(Path(settings.get("CORPUS_DIR", "data/corpus")), "CORPUS_DIR")
+    if settings.getbool("EXTRACT_ENABLED"):
+        writable_or_fail(Path(settings.get("CORPUS_DIR")), "CORPUS_DIR")
         seeds = settings.get("CORPUS_SEEDS")
         if seeds and not os.path.isdir(seeds):
             raise PreflightError(f"CORPUS_SEEDS {seeds!r} is not a directory")

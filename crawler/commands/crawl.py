@@ -18,7 +18,7 @@ from archive.state.store import StateLock, StateLockedError
 from crawler.arguments import SPIDER_ARGUMENTS, ArgumentError, NoStartURL, arguments_help, parse_crawl_arguments
 from crawler.arguments import seed_warnings
 from crawler.exitcodes import EXIT_ERROR, EXIT_STATE_LOCKED, EXIT_USAGE, crawl_verdict, fail_ratio
-from crawler.downloadermiddlewares.incremental import state_path
+from crawler.runpaths import state_path
 from crawler.logfile import prepare_log_file
 from crawler.preflight import PreflightError, check_output_dirs, check_revisit_settings
 from crawler.setting_names import check_setting_names

@@ -184,7 +184,7 @@ class DistributedCrawlAddon:
             if settings.get("CRAWL_REPORT") is None and settings.get("WARC_DIR"):  # where it would have been
                 settings.set("CRAWL_REPORT", str(Path(settings.get("WARC_DIR")).parent / "runs.jsonl"),
                              settings.getpriority("CRAWL_REPORT"))
-        if settings.getbool("REDIS_CORPUS_SHARDS", True) and settings.get("CORPUS_DIR"):
+        if settings.getbool("REDIS_CORPUS_SHARDS") and settings.get("CORPUS_DIR"):
             shard = f"{socket.gethostname()}-{os.getpid()}"
             settings.set("CORPUS_DIR", str(Path(settings.get("CORPUS_DIR")) / shard),
                          settings.getpriority("CORPUS_DIR"))
@@ -269,9 +269,9 @@ class RedisFrontierScheduler(Scheduler):
         instance = super().from_crawler(crawler)
         instance.crawler = crawler
         settings = crawler.settings
-        instance.heartbeat = settings.getfloat("REDIS_HEARTBEAT_INTERVAL", 2.0)
-        instance.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT", 30.0)
-        instance.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT", 10.0)
+        instance.heartbeat = settings.getfloat("REDIS_HEARTBEAT_INTERVAL")
+        instance.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT")
+        instance.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
         return instance
 
     def open(self, spider: Spider) -> None:

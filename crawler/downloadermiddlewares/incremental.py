@@ -41,6 +41,7 @@ from scrapy.utils.misc import load_object
 
 from archive.state.store import CrawlState, PageState, parse_duration, parse_iso
 from archive.urls import canonical_url
+from crawler.runpaths import state_path
 from archive.warc.records import RecordBuilder, warc_date
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY
 from crawler.downloadermiddlewares.warc_capture import exchange_from_capture, reconstructed_exchange
@@ -71,9 +72,9 @@ class AgeRevisitPolicy:
 
     @classmethod
     def from_settings(cls, settings) -> "AgeRevisitPolicy":
-        return cls(parse_duration(settings.get("REVISIT_FRESH_AGE", "2d")),
-                   parse_duration(settings.get("REVISIT_FRESH_EVERY", "6h")),
-                   parse_duration(settings.get("REVISIT_OLD_EVERY", "30d")))
+        return cls(parse_duration(settings.get("REVISIT_FRESH_AGE")),
+                   parse_duration(settings.get("REVISIT_FRESH_EVERY")),
+                   parse_duration(settings.get("REVISIT_OLD_EVERY")))
 
     def is_due(self, page: PageState, now: float) -> bool:
         if page.fetched_at is None or page.status is None or page.status >= 500:
@@ -108,16 +109,6 @@ def lastmod_says_changed(page: PageState, lastmod: str | None) -> bool | None:
     return moment.timestamp() > (stored.timestamp() if stored else page.fetched_at)
 
 
-def state_path(settings) -> Path | None:
-    """`CRAWL_STATE`: unset = `state.sqlite` beside `WARC_DIR` (when capture is on); empty = off."""
-    raw = settings.get("CRAWL_STATE")
-    if raw is None:
-        if not settings.getbool("WARC_ENABLED", True):
-            return None
-        return Path(settings.get("WARC_DIR") or "data/warc").parent / "state.sqlite"
-    return Path(raw) if str(raw).strip() else None
-
-
 def shared_state(crawler: Crawler) -> tuple[CrawlState, Any] | None:
     """The crawl's one `CrawlState` and revisit policy, opened by whichever component asks first."""
     existing = getattr(crawler, "_incremental", None)
@@ -137,7 +128,7 @@ class IncrementalDownloaderMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.state = state
-        self.builder = RecordBuilder(payload_digest=crawler.settings.get("WARC_PAYLOAD_DIGEST") or "entity")
+        self.builder = RecordBuilder(payload_digest=crawler.settings.get("WARC_PAYLOAD_DIGEST"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):

@@ -26,7 +26,6 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from archive.warc.cdxj import index_in_background
 from archive.warc.records import (
-    DEFAULT_MAX_SIZE,
     SOFTWARE,
     Exchange,
     RecordBuilder,
@@ -75,7 +74,7 @@ class WarcCaptureMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED", True):
+        if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC capture is off (WARC_ENABLED)")
         bot_name = settings.get("BOT_NAME", "scrapybot")
         started = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -86,14 +85,14 @@ class WarcCaptureMiddleware:
             robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             extra=(("http-header-user-agent", settings.get("USER_AGENT") or ""),),
         )
-        directory = settings.get("WARC_DIR") or "data/warc"
-        prefix = settings.get("WARC_PREFIX") or "crawl"
-        max_size = settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE)
-        digest = settings.get("WARC_PAYLOAD_DIGEST") or "entity"
+        directory = settings.get("WARC_DIR")
+        prefix = settings.get("WARC_PREFIX")
+        max_size = settings.getint("WARC_MAX_SIZE")
+        digest = settings.get("WARC_PAYLOAD_DIGEST")
         # gzip is most of the writer's CPU: 1 is ~2x faster, files ~10-20 % larger.
-        level = settings.getint("WARC_COMPRESS_LEVEL", 6)
+        level = settings.getint("WARC_COMPRESS_LEVEL")
         # Each closed file gets its CDXJ index beside it, off the writer's path.
-        index = settings.getbool("WARC_INDEX", True)
+        index = settings.getbool("WARC_INDEX")
         durable = settings.getbool("WARC_FSYNC")
         mode = warc_writer_mode(settings)
         if mode == "process":  # archive/warc/process.py: why a process, and why no I/O thread
@@ -211,7 +210,7 @@ class WarcCaptureMiddleware:
 
 def warc_writer_mode(settings) -> str:
     """`WARC_WRITER`: `process` (default: archive/warc/process.py says why) or `thread`."""
-    mode = (settings.get("WARC_WRITER") or "process").strip().lower()
+    mode = str(settings.get("WARC_WRITER")).strip().lower()
     if mode not in ("process", "thread"):
         raise ValueError(f"WARC_WRITER must be 'process' or 'thread', not {settings.get('WARC_WRITER')!r}")
     return mode

@@ -70,7 +70,7 @@ class UrlOutcomes:
 
     def __init__(self, crawler):
         self.stats = crawler.stats
-        self.skip_unreachable = crawler.settings.getbool("CRAWL_SKIP_UNREACHABLE", True)
+        self.skip_unreachable = crawler.settings.getbool("CRAWL_SKIP_UNREACHABLE")
         self.answered: set[str] = set()  # hosts that sent any response
         self.dead: dict[str, str] = {}  # host -> failure group, for hosts that never answered
 

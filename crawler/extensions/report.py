@@ -19,17 +19,9 @@ from pathlib import Path
 from scrapy import signals
 
 from crawler.exitcodes import crawl_verdict, fail_ratio
-from crawler.downloadermiddlewares.incremental import state_path
+from crawler.runpaths import report_path
 from crawler.extensions.memory import PeakRSS, own_peak_rss
 from crawler.extensions.outcomes import failure_breakdown
-
-
-def report_path(settings) -> Path | None:
-    raw = settings.get("CRAWL_REPORT")
-    if raw is None:
-        state = state_path(settings)
-        return (state.parent if state else Path("data")) / "runs.jsonl"
-    return Path(raw) if str(raw).strip() else None
 
 
 class CrawlReport:

@@ -28,7 +28,7 @@ class CrawlSummary:
         return ext
 
     def warc_files(self) -> list[Path]:
-        warc_dir = Path(self.settings.get("WARC_DIR", "data/warc"))
+        warc_dir = Path(self.settings.get("WARC_DIR"))
         return sorted(p for p in warc_dir.glob("*.warc.gz") if p.stat().st_mtime >= self.started - 1)
 
     def render(self) -> str:
@@ -57,12 +57,12 @@ class CrawlSummary:
         if reconciled:
             lines.append("  after a crash     " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in reconciled.items())
                          + " (pages rolled back are fetched again)")
-        if self.settings.getbool("WARC_ENABLED", True):
+        if self.settings.getbool("WARC_ENABLED"):
             files = self.warc_files()
             lines.append(f"  WARC records      {s('warc/records', 0)} in {len(files)} file(s) "
                          f"under {self.settings.get('WARC_DIR')}")
             lines += [f"    {p.name}  {p.stat().st_size:,} bytes" for p in files]
-        if self.settings.getbool("EXTRACT_ENABLED", True):
+        if self.settings.getbool("EXTRACT_ENABLED"):
             lines += [
                 f"  articles written  {s('corpus/written', 0)} → {self.settings.get('CORPUS_DIR')}"
                 f" (manifest: {Path(self.settings.get('CORPUS_DIR')) / 'manifest.jsonl'})",

@@ -23,7 +23,6 @@ from twisted.internet.threads import deferToThread
 
 from archive.corpus.store import Corpus, CorpusError
 from archive.extract.pool import ExtractionPool
-from crawler.arguments import DEFAULT_SEEDS
 from crawler.items import SEQ_RELEASED
 from crawler.pipelines.ordered import OrderedExecutor
 from archive.sites import profile_for
@@ -66,7 +65,7 @@ class ExtractionPipeline:
 
 def corpus_seeds_setting(settings) -> Path | None:
     """`CORPUS_SEEDS`: the seed directory a new corpus starts with; empty = none."""
-    raw = settings.get("CORPUS_SEEDS", str(DEFAULT_SEEDS))
+    raw = settings.get("CORPUS_SEEDS")
     return Path(raw) if raw else None
 
 
@@ -80,9 +79,9 @@ class CorpusPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("EXTRACT_ENABLED", True):
+        if not crawler.settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured
-        corpus = Corpus(Path(crawler.settings.get("CORPUS_DIR", "data/corpus")),
+        corpus = Corpus(Path(crawler.settings.get("CORPUS_DIR")),
                         corpus_seeds_setting(crawler.settings), deferred_sync=True)
         pipeline = cls(corpus, crawler.stats)
         # An item dropped or failed anywhere before us must not hold up the ones after it.

@@ -27,7 +27,7 @@ _ATTRIBUTE = "_extraction_pool"
 
 def extraction_pool(crawler: Crawler) -> ExtractionPool | None:
     """The crawl's pool, started on first use; None when extraction is off (`EXTRACT_ENABLED`)."""
-    if not crawler.settings.getbool("EXTRACT_ENABLED", True):
+    if not crawler.settings.getbool("EXTRACT_ENABLED"):
         return None
     pool = getattr(crawler, _ATTRIBUTE, None)
     if pool is None:
