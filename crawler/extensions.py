@@ -8,6 +8,8 @@ from pathlib import Path
 
 from scrapy import signals
 
+from crawler.refusals import refusal_counts
+
 
 class CrawlSummary:
     """Prints a short human summary when the spider closes (stdout, after the logs)."""
@@ -41,6 +43,13 @@ class CrawlSummary:
             f"  download errors   {s('downloader/exception_count', 0)}",
             f"  finish reason     {s('finish_reason', '?')}",
         ]
+        refused = refusal_counts(self.stats.get_stats())
+        if refused or s("pages/not_parsed"):
+            # What a hostile page cost nothing but a log line and this count (docs/security.md).
+            lines.append("  refused           " + (", ".join(f"{kind} {n}" for kind, n in refused.items()) or "none")
+                         + f"; not parsed (archived only) {s('pages/not_parsed', 0)}"
+                         + (f", of which extraction timed out {s('pages/extraction_timed_out')}"
+                            if s("pages/extraction_timed_out") else ""))
         if any(k.startswith("incremental/") for k in self.stats.get_stats()):
             lines.append(
                 f"  re-crawl          new {s('incremental/new', 0)}, changed {s('incremental/changed', 0)}, "

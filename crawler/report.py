@@ -5,9 +5,11 @@ A scheduled crawl is judged by this file: how many pages it fetched (by
 status), how many articles were new, changed or unchanged, how many known
 articles were skipped (not due, or unchanged by their sitemap lastmod) or
 fetched because their lastmod was newer, how many revisit records replaced a
-second copy, what failed and how, how many bytes went into the archive, and
-and the peak memory of the whole process tree (crawler, extraction workers
-and WARC writer: crawler/memory.py).
+second copy, what failed and how, what was refused (non-public addresses,
+pages too large) or archived without being parsed (too many tags, extraction
+timed out), how many bytes went into the archive, and the peak memory of the
+whole process tree (crawler, extraction workers and WARC writer:
+crawler/memory.py).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from scrapy import signals
 
 from crawler.incremental import state_path
 from crawler.memory import PeakRSS, own_peak_rss
+from crawler.refusals import refusal_counts
 
 
 def report_path(settings) -> Path | None:
@@ -91,6 +94,11 @@ class CrawlReport:
             "peak_rss_crawler_bytes": crawler_peak,
             "not_articles": prefixed("articles/not_article/"),
             "off_topic_pages": get("topic/off_topic"),
+            # Hostile pages (docs/security.md): requests refused ("non-public address": never sent;
+            # "too large": archived as received, not decoded), pages archived but not parsed.
+            "refused": refusal_counts(stats),
+            "not_parsed": get("pages/not_parsed"),
+            "extraction_timed_out": get("pages/extraction_timed_out"),
         }
 
     def engine_stopped(self) -> None:

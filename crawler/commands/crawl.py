@@ -14,7 +14,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from archive.state import EXIT_STATE_LOCKED, StateLock, StateLockedError
 from crawler.arguments import ArgumentError, parse_crawl_arguments
 from crawler.incremental import state_path
-from crawler.preflight import PreflightError, check_output_dirs, check_revisit_settings
+from crawler.preflight import PreflightError, check_address_settings, check_output_dirs, check_revisit_settings
 
 
 class Command(ScrapyCrawlCommand):
@@ -24,6 +24,7 @@ class Command(ScrapyCrawlCommand):
                 parse_crawl_arguments(**_known_args(opts.spargs))
                 check_output_dirs(self.settings)
                 check_revisit_settings(self.settings)
+                check_address_settings(self.settings)
             except (ArgumentError, PreflightError, TypeError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 self.exitcode = 2
