@@ -207,10 +207,12 @@ class AddressPolicy:
     """The decisions for one crawl (or one process's resolver, shared by its crawls).
 
     `name(url)` adds a user-named origin: its host is allowed at its port (a
-    named `http://127.0.0.1:8000/` does not open `127.0.0.1:6379`) and, when a
-    name resolves, to whatever address it resolves to. `allowed_networks`
-    opens addresses whoever names them. `proxy_host(host)` lets the crawl
-    reach its own proxies, which are often on loopback or the LAN.
+    named `http://127.0.0.1:8000/` does not open `127.0.0.1:6379`) whatever
+    address it resolves to. A resolver sees names, not ports: once a named name
+    has resolved to a non-public address, its other ports are refused here, by
+    name. `allowed_networks` opens addresses whoever names them.
+    `proxy_host(host)` lets the crawl reach its own proxies, which are often on
+    loopback or the LAN.
     """
 
     def __init__(self, allowed_networks: Iterable[Network] = ()):
@@ -220,6 +222,8 @@ class AddressPolicy:
         self.proxy_hosts: set[str] = set()
         # host -> why, for names a resolver found to resolve to a non-public address
         self.refused_names: dict[str, str] = {}
+        # the same for named hosts: allowed at their named ports only
+        self.named_private: dict[str, str] = {}
 
     def name(self, url: str) -> None:
         host, port = url_origin(url)
@@ -242,6 +246,9 @@ class AddressPolicy:
         resolved = self.refused_names.get(host)
         if resolved is not None:
             return resolved
+        if host in self.named_private:
+            ports = sorted(str(p or "default") for h, p in self.named if h == host)
+            return f"{self.named_private[host]}, named at port {', '.join(ports)} only"
         ip = literal_address(host)
         if ip is not None and self._allowed(ip):
             return None
@@ -251,18 +258,22 @@ class AddressPolicy:
         """Why a connection to `address`, which `name` resolved to, is refused, or None. A refusal
         is remembered, so later requests for `name` are refused before they reach the resolver."""
         name = name.lower().rstrip(".")
-        if name in self.named_hosts or name in self.proxy_hosts:
+        if name in self.proxy_hosts:
             return None
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
-            return f"unreadable address {address!r}"
+            return None if name in self.named_hosts else f"unreadable address {address!r}"
         if self._allowed(ip):
             return None
         reason = address_refusal(ip)
-        if reason is not None:
-            reason = f"{name} resolves to {reason}"
-            self.refused_names[name] = reason
+        if reason is None:
+            return None
+        reason = f"{name} resolves to {reason}"
+        if name in self.named_hosts:
+            self.named_private[name] = reason
+            return None
+        self.refused_names[name] = reason
         return reason
 
     def _allowed(self, ip: Address) -> bool:

@@ -96,10 +96,14 @@ class PublicAddressResolver(CachingThreadedResolver):
                    enabled=settings.getbool("ADDRESS_POLICY_ENABLED", True))
 
     def getHostByName(self, name: str, timeout=()):  # noqa: N802 (Twisted's name)
-        deferred = super().getHostByName(name, timeout)
+        deferred = self.lookup(name, timeout)
         if self.enabled:
             deferred.addCallback(self._checked, name)
         return deferred
+
+    def lookup(self, name: str, timeout=()):
+        """The answer, before the check: Scrapy's cached threaded lookup."""
+        return super().getHostByName(name, timeout)
 
     def _checked(self, address: str, name: str) -> str:
         reason = self.policy.resolved_refusal(name, address)

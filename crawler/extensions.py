@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scrapy import signals
 
-from crawler.refusals import refusal_counts
+from crawler.refusals import refusal_counts, refused_downloads
 
 
 class CrawlSummary:
@@ -40,7 +40,7 @@ class CrawlSummary:
             "Crawl summary",
             f"  pages fetched     {s('downloader/response_count', 0)}"
             + (f"  (by status: {', '.join(f'{c}×{n}' for c, n in by_status)})" if by_status else ""),
-            f"  download errors   {s('downloader/exception_count', 0)}",
+            f"  download errors   {s('downloader/exception_count', 0) - refused_downloads(self.stats.get_stats())}",
             f"  finish reason     {s('finish_reason', '?')}",
         ]
         refused = refusal_counts(self.stats.get_stats())

@@ -41,3 +41,15 @@ def stats_key(kind: str) -> str:
 def refusal_counts(stats: dict) -> dict[str, int]:
     """`{kind: count}` of the refusals in a crawl's stats, the kinds that happened only."""
     return {kind: stats[stats_key(kind)] for kind in KINDS if stats.get(stats_key(kind))}
+
+
+def is_refusal_type(name: str) -> bool:
+    """Whether an exception type name in Scrapy's `downloader/exception_type_count/` stats is a
+    refusal: DownloaderStats counts every exception a downloader middleware raises."""
+    return name.startswith(f"{__name__}.")
+
+
+def refused_downloads(stats: dict) -> int:
+    """How many of `downloader/exception_count` were refusals, not download errors."""
+    prefix = "downloader/exception_type_count/"
+    return sum(v for k, v in stats.items() if k.startswith(prefix) and is_refusal_type(k[len(prefix):]))

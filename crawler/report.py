@@ -22,7 +22,7 @@ from scrapy import signals
 
 from crawler.incremental import state_path
 from crawler.memory import PeakRSS, own_peak_rss
-from crawler.refusals import refusal_counts
+from crawler.refusals import is_refusal_type, refusal_counts
 
 
 def report_path(settings) -> Path | None:
@@ -55,7 +55,8 @@ class CrawlReport:
         get = lambda key: stats.get(key, 0)  # noqa: E731
         prefixed = lambda prefix: {k[len(prefix):]: v for k, v in sorted(stats.items())  # noqa: E731
                                    if k.startswith(prefix)}
-        errors = {f"download/{k}": v for k, v in prefixed("downloader/exception_type_count/").items()}
+        errors = {f"download/{k}": v for k, v in prefixed("downloader/exception_type_count/").items()
+                  if not is_refusal_type(k)}  # refusals are counted under "refused"
         errors.update({f"spider/{k}": v for k, v in prefixed("news/errors/").items()})
         errors.update({f"warc/{k}": get(f"warc/{k}") for k in ("write_errors", "failed_downloads")
                        if get(f"warc/{k}")})
