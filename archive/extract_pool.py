@@ -175,7 +175,10 @@ class _Dispatcher:
 
     # ------------------------------------------------------------------ dispatcher thread
     def _run(self) -> None:
-        workers = [self._start() for _ in range(self.pool.workers)]
+        # Workers start with the first job, as an executor's do: a pool made when a crawl starts
+        # does not take the CPU from the crawl's own start-up (imports, topic profile).
+        wait([self.wake_in])
+        workers = [] if self.closing else [self._start() for _ in range(self.pool.workers)]
         idle = list(workers)
         try:
             while True:
