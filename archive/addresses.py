@@ -190,11 +190,11 @@ def parse_networks(values: str | Iterable[str] | None) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def url_origin(url: str) -> tuple[str, int | None]:
-    """`(host, port)` of a URL as the policy compares them: host lower-cased without brackets or
-    a trailing dot; port None for the scheme's default (80 and 443 count as one: a named
-    `http://host/` may be reached over https)."""
-    parts = urlsplit(url)
+def url_origin(url) -> tuple[str, int | None]:
+    """`(host, port)` of a URL (a string, or what urlsplit/urlparse made of one) as the policy
+    compares them: host lower-cased without brackets or a trailing dot; port None for the
+    scheme's default (80 and 443 count as one: a named `http://host/` may be reached over https)."""
+    parts = urlsplit(url) if isinstance(url, str) else url
     host = (parts.hostname or "").rstrip(".")
     try:
         port = parts.port
@@ -224,12 +224,14 @@ class AddressPolicy:
         self.refused_names: dict[str, str] = {}
         # the same for named hosts: allowed at their named ports only
         self.named_private: dict[str, str] = {}
+        self._decided: dict[str, str | None] = {}  # netloc -> refusal; cleared when anything above changes
 
     def name(self, url: str) -> None:
         host, port = url_origin(url)
         if host:
             self.named.add((host, port))
             self.named_hosts.add(host)
+            self._decided.clear()
 
     def proxy_host(self, host: str) -> None:
         if host:
@@ -237,10 +239,22 @@ class AddressPolicy:
 
     def allow_networks(self, networks: Iterable[Network]) -> None:
         self.allowed_networks += tuple(n for n in networks if n not in self.allowed_networks)
+        self._decided.clear()
 
-    def refusal(self, url: str) -> str | None:
-        """Why a request for `url` is refused before any connection, or None."""
-        host, port = url_origin(url)
+    def refusal(self, url) -> str | None:
+        """Why a request for `url` (as for `url_origin`) is refused before any connection, or None."""
+        parts = urlsplit(url) if isinstance(url, str) else url
+        try:
+            return self._decided[parts.netloc]
+        except KeyError:
+            pass
+        if len(self._decided) > 4096:
+            self._decided.clear()
+        reason = self._decided[parts.netloc] = self._refusal(parts)
+        return reason
+
+    def _refusal(self, parts) -> str | None:
+        host, port = url_origin(parts)
         if (host, port) in self.named:
             return None
         resolved = self.refused_names.get(host)
@@ -270,11 +284,11 @@ class AddressPolicy:
         if reason is None:
             return None
         reason = f"{name} resolves to {reason}"
-        if name in self.named_hosts:
-            self.named_private[name] = reason
-            return None
-        self.refused_names[name] = reason
-        return reason
+        remembered = self.named_private if name in self.named_hosts else self.refused_names
+        if remembered.get(name) != reason:
+            remembered[name] = reason
+            self._decided.clear()
+        return None if remembered is self.named_private else reason
 
     def _allowed(self, ip: Address) -> bool:
         return any(ip.version == network.version and ip in network for network in self.allowed_networks)

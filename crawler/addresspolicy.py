@@ -161,7 +161,7 @@ class AddressPolicyMiddleware:
         parts = urlparse_cached(request)
         if parts.scheme not in ("http", "https"):
             return None
-        reason = self.policy.refusal(request.url)
+        reason = self.policy.refusal(parts)
         if reason is not None:
             self._refuse(request, reason)
         return None
