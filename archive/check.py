@@ -66,17 +66,12 @@ class FileReport:
 def digest_matches(declared: str, *candidates: bytes) -> bool | None:
     """Whether `declared` (`algo:value`, value in base32, hex or base64) is the digest of
     one of the candidates; None when the algorithm is unknown."""
-    algo, sep, value = declared.partition(":")
-    if not sep:
-        return False
-    try:
-        hashlib.new(algo.lower().replace("-", ""))
-    except ValueError:
-        return None
-    expected = _decode_digest_value(value.strip())
-    if expected is None:
-        return False
-    return any(hashlib.new(algo.lower().replace("-", ""), data).digest() == expected for data in candidates)
+    verdicts = []
+    for data in candidates:
+        digest = _Hash(declared)
+        digest.update(data)
+        verdicts.append(digest.matches())
+    return None if None in verdicts else any(verdicts)
 
 
 def _decode_digest_value(value: str) -> bytes | None:
