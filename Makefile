@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: chromium demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash
+.PHONY: chromium demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ bench-replay: $(STAMP)
 	$(PY) -m bench.replay_speed
 
 ## bench-all: every benchmark, one after the other (about an hour on 2 cores)
-bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-distributed
+bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-distributed bench-hostile
 
 ## bench-incremental: re-crawl of a 2,000-page site with 1 % edited: time, bytes and edits caught vs the first crawl
 bench-incremental: $(STAMP)
@@ -99,6 +99,10 @@ redis:
 	@mkdir -p $(REDIS_DIR)
 	redis-server --bind 127.0.0.1 --port $(REDIS_PORT) --dir $(REDIS_DIR) --save "" --appendonly no --daemonize yes
 	@echo "export REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/0   # stop: redis-cli -p $(REDIS_PORT) shutdown"
+
+## bench-hostile: a 200 MB gzip bomb, 300,000 links, a 200,000-deep page, SSRF pointers: peak RSS, seconds, what was recorded
+bench-hostile: $(STAMP)
+	$(PY) -m bench.hostile
 
 ## bench-distributed: pages/s of 1, 2, 3 crawler processes on one Redis (50 ms per request)
 bench-distributed: $(STAMP)

@@ -18,6 +18,12 @@ incremental middleware compares with the lastmod of our last fetch to re-fetch
 only edited articles (`REVISIT_LASTMOD`). `news:publication_date` and a feed's
 `published` are publication dates: only `published_hint`.
 
+Discovery documents are bounded: at most `SITEMAP_MAXSIZE` bytes each (50 MB,
+the sitemaps.org limit), on the wire and once decompressed (a larger one is
+refused by crawler/downloadermiddlewares/pagesize.py like any page), and at most
+`MAX_ENTRIES_PER_DOCUMENT` entries read from one sitemap, feed or robots.txt
+(sitemaps.org allows 50,000 URLs per sitemap); the rest is logged and dropped.
+
 Parsing uses well-kept parsers: Scrapy's `Sitemap` (safe lxml iterparse, no
 entities) and `sitemap_urls_from_robots`, and feedparser for RSS/Atom. The one
 thing `Sitemap` drops, `news:publication_date` nested in `news:news`, is read
@@ -28,6 +34,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+from itertools import islice
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 from typing import TYPE_CHECKING, Iterator
@@ -48,7 +55,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 VIETNAM = timezone(timedelta(hours=7))
-MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file (SITEMAP_MAXSIZE)
+MAX_ENTRIES_PER_DOCUMENT = 50_000  # the sitemaps.org limit of URLs in one sitemap
 DISCOVERY_PRIORITY = 2  # feeds and sitemaps before the articles they list
 _MONTHLY_SHARD = re.compile(r"(?<!\d)(20\d\d)-(\d{1,2})(?!\d)[^/]*\.xml(?:\.gz)?$")
 _NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -122,6 +130,7 @@ class Discovery:
         self.spider = spider
         self.since = since
         self.stats = spider.crawler.stats
+        self.max_bytes = spider.settings.getint("SITEMAP_MAXSIZE", MAX_SITEMAP_BYTES)
 
     def site_profiles(self):
         wanted = {profile_for(url).name for url in self.spider.start_urls}
@@ -149,7 +158,7 @@ class Discovery:
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
-                body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
+                body = gunzip(body, max_size=self.max_bytes)
             except Exception:  # a truncated or oversized archive: archived, not parsed
                 logger.warning("cannot gunzip %s", response.url)
                 return "unreadable", b""
@@ -168,7 +177,7 @@ class Discovery:
         if kind is None or body is None:
             kind, body = self.classify(response)
         if kind == "robots":
-            for url in sitemap_urls_from_robots(body, base_url=response.url):
+            for url in self._bounded(response, sitemap_urls_from_robots(body, base_url=response.url)):
                 self.stats.inc_value("discovery/robots_sitemaps")
                 yield self._document(url, found_from=response.url)
         elif kind == "sitemap":
@@ -181,7 +190,7 @@ class Discovery:
         sitemap = Sitemap(body)
         self.stats.inc_value("discovery/sitemaps")
         if sitemap.type == "sitemapindex":
-            for entry in sitemap:
+            for entry in self._bounded(response, sitemap):
                 loc = entry.get("loc")
                 if not loc:
                     continue
@@ -192,7 +201,7 @@ class Discovery:
                 yield self._document(response.urljoin(loc), found_from=response.url)
             return
         published = news_publication_dates(body)
-        for entry in sitemap:
+        for entry in self._bounded(response, sitemap):
             loc = entry.get("loc")
             if loc:
                 lastmod = parse_date(entry.get("lastmod"))
@@ -202,7 +211,7 @@ class Discovery:
     def _feed(self, response: Response, body: bytes):
         feed = feedparser.parse(body)
         self.stats.inc_value("discovery/feeds")
-        for entry in feed.entries:
+        for entry in self._bounded(response, feed.entries):
             link = entry.get("link")
             parsed = entry.get("published_parsed") or entry.get("updated_parsed")
             when = datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
@@ -230,10 +239,21 @@ class Discovery:
                 request.meta["lastmod"] = lastmod.isoformat()
             yield request
 
+    def _bounded(self, response: Response, entries):
+        """The first MAX_ENTRIES_PER_DOCUMENT entries; a document with more is logged once."""
+        for count, entry in enumerate(islice(entries, MAX_ENTRIES_PER_DOCUMENT + 1)):
+            if count == MAX_ENTRIES_PER_DOCUMENT:
+                self.stats.inc_value("discovery/entries_capped")
+                logger.warning("more than %d entries in %s: the rest not read", MAX_ENTRIES_PER_DOCUMENT,
+                               response.url)
+                return
+            yield entry
+
     def _too_old(self, when: datetime | None) -> bool:
         return self.since is not None and when is not None and when < self.since
 
     def _document(self, url: str, found_from: str | None) -> scrapy.Request:
         return scrapy.Request(url, callback=self.spider.parse_discovery, errback=self.spider.on_error,
                               priority=DISCOVERY_PRIORITY, meta={"found_from": found_from,
-                                                                 "discovery": canonical_url(url)})
+                                                                 "discovery": canonical_url(url),
+                                                                 "download_maxsize": self.max_bytes})

@@ -55,3 +55,13 @@ def check_revisit_settings(settings) -> None:
         lastmod_mode(settings)
     except ValueError as exc:
         raise PreflightError(str(exc)) from None
+
+
+def check_address_settings(settings) -> None:
+    """`ADDRESS_ALLOWED_NETWORKS`, read when the resolver is installed, where a bad value would end
+    in a traceback."""
+    from crawler.downloadermiddlewares.address_policy import allowed_networks
+    try:
+        allowed_networks(settings)
+    except ValueError as exc:
+        raise PreflightError(f"ADDRESS_ALLOWED_NETWORKS: {exc}") from None

@@ -63,8 +63,13 @@ DOWNLOAD_HANDLERS = {
 # 950: sees responses before HttpCompressionMiddleware (590) decodes them and
 # before RedirectMiddleware (600) turns 3xx into new requests.
 DOWNLOADER_MIDDLEWARES = {
-    # 50: before anything else, drops a tentative topic link that now looks off topic (crawler/downloadermiddlewares/topic_recheck.py).
+    # 45: before robots.txt (100) and everything else; redirects and meta refreshes come back through it.
+    "crawler.downloadermiddlewares.address_policy.AddressPolicyMiddleware": 45,
+    # 50: drops a tentative topic link that now looks off topic (crawler/downloadermiddlewares/topic_recheck.py).
     "crawler.downloadermiddlewares.topic_recheck.TopicRecheckMiddleware": 50,
+    # Scrapy's decompression, with its size refusals counted (crawler/downloadermiddlewares/pagesize.py).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.downloadermiddlewares.pagesize.BoundedCompressionMiddleware": 590,
     "crawler.downloadermiddlewares.warc_capture.WarcCaptureMiddleware": 950,
     # 960: outside capture, so it classifies each response (and sets warc_revisit_of) first.
     "crawler.downloadermiddlewares.incremental.IncrementalDownloaderMiddleware": 960,
@@ -74,6 +79,25 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
 }
+
+# --- hostile pages: addresses, sizes, time (docs/security.md) -----------------
+# Refuse requests to loopback, private, link-local (169.254.169.254), CGNAT, unique-local, multicast
+# and reserved addresses and local names, as written in the URL and as resolved at connect time
+# (crawler/downloadermiddlewares/address_policy.py). Hosts of the crawl's own start URLs are always allowed.
+ADDRESS_POLICY_ENABLED = True
+ADDRESS_ALLOWED_NETWORKS = []  # e.g. ["10.20.0.0/16", "fd00::/8"], or one string "10.20.0.0/16, fd00::/8"
+TWISTED_DNS_RESOLVER = "crawler.downloadermiddlewares.address_policy.PublicAddressResolver"
+# One response, on the wire and once decompressed (checked while decompressing): news HTML is < 1 MB.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# robots.txt, sitemaps and feeds: the sitemaps.org limit for one uncompressed sitemap.
+SITEMAP_MAXSIZE = 50 * 1024 * 1024
+# Seconds one page may take in an extraction worker; the worker is then replaced and the page is
+# archived only ("extraction timed out"). Links read from one page are capped too.
+EXTRACT_TIME_BUDGET = 5.0
+PAGE_MAX_LINKS = 5000
+
+# --- incremental crawls (crawler/downloadermiddlewares/incremental.py, archive/state/store.py) -------------
 
 # --- incremental crawls (crawler/downloadermiddlewares/incremental.py, archive/state/store.py) -------------
 # SQLite state: None = state.sqlite beside WARC_DIR (data/state.sqlite), when capture is on; "" = off.

@@ -53,8 +53,9 @@ class CrawlRun:
 
 
 def run_crawl(out: Path, *spider_args: str, server: FixtureServer | None = None,
-              settings: dict | None = None, timeout: float = 120) -> CrawlRun:
-    """Run `scrapy crawl news` in a subprocess, through the fixture proxy when given."""
+              settings: dict | None = None, timeout: float = 120, env: dict | None = None) -> CrawlRun:
+    """Run `scrapy crawl news` in a subprocess, through the fixture proxy when given (`env`: more
+    environment variables)."""
     out.mkdir(parents=True, exist_ok=True)
     merged = {
         "WARC_DIR": out / "warc", "CORPUS_DIR": out / "corpus", "AUTOTHROTTLE_ENABLED": False,
@@ -67,7 +68,7 @@ def run_crawl(out: Path, *spider_args: str, server: FixtureServer | None = None,
         cmd += ["-a", arg]
     for name, value in merged.items():
         cmd += ["-s", f"{name}={value}"]
-    env = {**os.environ, **(server.proxy_env() if server else {})}
+    env = {**os.environ, **(server.proxy_env() if server else {}), **(env or {})}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     return CrawlRun(proc.returncode, proc.stdout, proc.stderr, out)
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from archive.corpus.store import Corpus, CorpusError, Fingerprint
 from archive.extract.article import Article, ExtractionHints
-from archive.extract.pool import ExtractionPool, default_workers
+from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool, ExtractionTimedOut, WorkerDied, default_workers
+from archive.warc.decompress import DEFAULT_MAX_BODY
 from archive.warc.reader import CapturedResponse, ReadReport, WarcFormatError, check_warc_file, find_warc_files, iter_responses
 from archive.urls import site_of
 from archive.paths import SHIPPED_SEEDS
@@ -87,6 +88,8 @@ def _generic_article_page(url: str, body: bytes, charset: str | None) -> bool:
 class ReextractStats:
     pages: int = 0  # 2xx article pages extracted
     skipped_truncated: int = 0
+    skipped_too_large: int = 0  # body over the reader's bound, as stored or decoded (a bomb)
+    timed_out: int = 0  # extraction stopped by the time budget (or its worker died)
     outcomes: Counter = field(default_factory=Counter)  # Corpus.add status -> count
     seconds: float = 0.0
     report: ReadReport = field(default_factory=ReadReport)
@@ -123,12 +126,20 @@ def reextract(
             if response.truncated:  # an incomplete page would become an incomplete article
                 stats.skipped_truncated += 1
                 continue
+            if response.too_large:  # a bomb in the archive: decoded no further than the bound
+                stats.skipped_too_large += 1
+                continue
             if not (rules.is_article_page(response.url, response.payload, response.charset)
                     if rules.needs_page_check(response.url) else rules.is_article_url(response.url)):
                 continue  # archived only, as in the crawl
             yield response, (response.payload, response.url, rules.hints_for(response.url), response.charset)
 
-    for response, (article, fingerprint) in _ordered_map(jobs(), workers):
+    for response, outcome in _ordered_map(jobs(), workers):
+        if isinstance(outcome, Exception):
+            stats.timed_out += 1
+            print(f"warning: {response.url} ({response.warc_file}@{response.offset}): {outcome}", file=sys.stderr)
+            continue
+        article, fingerprint = outcome
         stats.pages += 1
         result = corpus.add(
             article,
@@ -149,29 +160,35 @@ def reextract(
     return stats
 
 
-def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int
-                 ) -> Iterator[tuple[CapturedResponse, tuple[Article, Fingerprint | None]]]:
-    """`(response, (article, fingerprint))` for each `(response, extract_article arguments)`, in input order.
+def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int,
+                 time_budget: float | None = DEFAULT_TIME_BUDGET) -> Iterator[tuple[CapturedResponse, tuple[Article, Fingerprint | None] | Exception]]:
+    """`(response, (article, fingerprint))` for each `(response, extract_article arguments)`, in input order;
+    `(response, exception)` for a page whose extraction overran the time budget or killed its worker.
 
     Extraction runs in an `ExtractionPool` of `workers` processes (inline for
     0). At most `workers * _WINDOW_PER_WORKER` pages are in flight, so a
     large archive streams through in bounded memory (Pool.imap would read
     ahead without limit).
     """
-    pool = ExtractionPool(max(workers, 0))
+    pool = ExtractionPool(max(workers, 0), time_budget=time_budget)
     window = max(1, workers * _WINDOW_PER_WORKER)
     in_flight: deque[tuple[CapturedResponse, Future]] = deque()
     try:
         for response, arguments in items:
             in_flight.append((response, pool.submit_with_fingerprint(*arguments)))
             if len(in_flight) >= window:
-                done, future = in_flight.popleft()
-                yield done, future.result()
+                yield _settled(*in_flight.popleft())
         while in_flight:
-            done, future = in_flight.popleft()
-            yield done, future.result()
+            yield _settled(*in_flight.popleft())
     finally:
         pool.close()
+
+
+def _settled(response: CapturedResponse, future: Future):
+    try:
+        return response, future.result()
+    except (ExtractionTimedOut, WorkerDied) as exc:
+        return response, exc
 
 
 # --------------------------------------------------------------------------- command
@@ -274,6 +291,10 @@ def _print_summary(stats: ReextractStats, files: int, out: Path) -> None:
     print(f"corpus: {outcomes}")
     if stats.skipped_truncated:
         print(f"skipped {stats.skipped_truncated} truncated response(s)")
+    if stats.skipped_too_large:
+        print(f"skipped {stats.skipped_too_large} response(s) too large to decode (over {DEFAULT_MAX_BODY:,} bytes)")
+    if stats.timed_out:
+        print(f"skipped {stats.timed_out} page(s) whose extraction timed out (over {DEFAULT_TIME_BUDGET:g} s)")
     for problem in report.problems:
         where = f"@{problem.offset}" if problem.offset is not None else ""
         print(f"warning: {problem.warc_file}{where}: {problem.message}", file=sys.stderr)

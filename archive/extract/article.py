@@ -38,12 +38,10 @@ This module never imports Scrapy.
 from __future__ import annotations
 
 import copy
-import gzip
 import html as htmlmod
 import json
 import re
 import unicodedata
-import zlib
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -60,6 +58,7 @@ from lxml.cssselect import CSSSelector
 from archive.extract.body_chunks import other_chunks
 from archive.extract.inline_related import drop_inline_related
 from archive.extract.page_gate import judge_page, reading_words
+from archive.warc.decompress import BodyTooLarge, decompress
 from archive.urls import canonical_url as canonicalise
 
 __all__ = [
@@ -68,6 +67,8 @@ __all__ = [
     "extract_article",
     "parse_page",
     "ParsedPage",
+    "markup_refusal",
+    "MAX_TAGS",
     "article_of",
     "followable",
     "NOT_FOLLOWED",
@@ -78,6 +79,10 @@ __all__ = [
 ]
 
 VIETNAM_TZ = timezone(timedelta(hours=7), "GMT+7")
+# A page with more tags than this is not parsed (no article, no links): a news page has a few
+# thousand; 300,000 links or a 200,000-deep nest are an attack on the parser and the extractor,
+# whose time and memory grow with the tree (a 19 MB page of links: ~1 GB and minutes).
+MAX_TAGS = 100_000
 DATE_LINE_FORMAT = "%H:%M | %d/%m/%Y"
 DEFAULT_MIN_WORDS = 100
 
@@ -288,13 +293,16 @@ def _codec(label: str | None) -> str | None:
 
 
 def _maybe_decompress(data: bytes) -> bytes:
-    """Undo gzip/zlib content-encoding left on a body (e.g. a payload read raw from WARC)."""
+    """Undo gzip/zlib content-encoding left on a body (e.g. a payload read raw from WARC), within
+    the bound every reader keeps (archive/warc/decompress.py)."""
     try:
         if data[:2] == b"\x1f\x8b":
-            return gzip.decompress(data)
+            return decompress(data, "gzip")[0]
         if data[:1] == b"\x78" and len(data) > 2 and (data[0] * 256 + data[1]) % 31 == 0:
-            return zlib.decompress(data)
-    except (OSError, EOFError, zlib.error):
+            return decompress(data, "deflate")[0]
+    except BodyTooLarge as exc:
+        raise _Undecodable(str(exc)) from None
+    except Exception:  # not that coding after all: the bytes as they are
         pass
     return data
 
@@ -788,6 +796,7 @@ class ParsedPage:
     article: Article  # URL, canonical URL, encoding; `reason` when there is no tree
     tree: etree._Element | None
     base_url: str  # what relative links resolve against: the page's `<base href>`, else its URL
+    refused: str | None = None  # why the page was not parsed at all (`markup_refusal`)
 
 
 def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> ParsedPage:
@@ -802,6 +811,10 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
     except _Undecodable as exc:
         article.reason = str(exc)
         return ParsedPage(article, None, url)
+    refusal = markup_refusal(text)
+    if refusal is not None:
+        article.reason = refusal
+        return ParsedPage(article, None, url, refused=refusal)
     try:
         tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (etree.ParserError, ValueError) as exc:
@@ -809,6 +822,13 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
         return ParsedPage(article, None, url)
     base = tree.find(".//base[@href]")
     return ParsedPage(article, tree, urljoin(url, base.get("href").strip()) if base is not None else url)
+
+
+def markup_refusal(page: bytes | str) -> str | None:
+    """Why a page is too much markup to parse (`MAX_TAGS`), or None. Counting `<` costs
+    microseconds where parsing costs seconds; a stray `<` in a script only makes it stricter."""
+    tags = page.count(b"<" if isinstance(page, bytes) else "<")
+    return f"too many tags ({tags:,} > {MAX_TAGS:,})" if tags > MAX_TAGS else None
 
 
 def article_of(page: ParsedPage, hints: ExtractionHints | None) -> Article:

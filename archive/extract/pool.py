@@ -1,21 +1,31 @@
-"""Article extraction in worker processes, so parsing never holds the caller's GIL.
+"""Article extraction in worker processes, so parsing never holds the caller's GIL, and no
+single page can hold a worker for long.
 
 trafilatura is pure CPU work under the GIL; running it in the crawler's
 reactor thread caps a crawl at one core. The pool keeps one worker per core
 (by default) and hands back `concurrent.futures.Future`s, which any event
 loop can wait on. ``workers=0`` runs extraction inline, for debugging and for
-callers that are already parallel.
+callers that are already parallel (no time budget then: nothing can stop a
+page running in the caller's own thread).
+
+A page gets `time_budget` seconds (archive/extract/process_pool.py): a hostile one
+(pathological markup, hundreds of thousands of links) that overruns it loses
+its worker, which is replaced, and its future fails with `ExtractionTimedOut`;
+the other pages never notice.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 
 from archive.corpus.store import Fingerprint, fingerprint_article
 from archive.extract.article import Article, ExtractionHints, article_of, extract_article, parse_page
 from archive.extract.links import PageReading, ReadSpec, read_parsed
+from archive.extract.process_pool import BudgetPool, JobTimedOut as ExtractionTimedOut, WorkerDied
+
+__all__ = ["ExtractionPool", "ExtractionTimedOut", "WorkerDied", "DEFAULT_TIME_BUDGET", "default_workers"]
+
+DEFAULT_TIME_BUDGET = 5.0  # seconds; a news page takes ~10 ms
 
 
 def default_workers() -> int:
@@ -44,21 +54,14 @@ def _extract_with_fingerprint(body: bytes, url: str, hints: ExtractionHints | No
 
 
 class ExtractionPool:
-    """A process pool running `extract_article`; results come back as futures."""
+    """Worker processes running extraction jobs; results come back as futures."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, *, time_budget: float | None = DEFAULT_TIME_BUDGET):
         self.workers = default_workers() if workers is None else workers
-        self._executor: ProcessPoolExecutor | None = None
+        self._pool: BudgetPool | None = None
         if self.workers > 0:
-            # forkserver, not fork: the caller has threads (WARC writer, Twisted
-            # pool) and forking a threaded process can copy held locks.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["archive.extract.article", "archive.extract.links", "archive.corpus.store"])
-            # The workers' end of a pipe only this process can write to: end-of-file on it means
-            # this process is gone (even SIGKILLed), and a worker then exits (_exit_with_parent).
-            self._alive_in, self._alive_out = context.Pipe(duplex=False)
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
-                                                 initializer=_exit_with_parent, initargs=(self._alive_in,))
+            self._pool = BudgetPool(self.workers, time_budget,
+                                    preload=("archive.extract.article", "archive.extract.links", "archive.corpus.store"))
 
     def submit(self, body: bytes, url: str, hints: ExtractionHints | None,
                encoding: str | None = None) -> Future:
@@ -77,33 +80,23 @@ class ExtractionPool:
         None), `spec` what the spider decides with (archive/extract/links.py)."""
         return self._run(_analyse, body, url, hints, encoding, spec, extract)
 
+    @property
+    def timed_out(self) -> int:
+        """Pages stopped by the time budget so far."""
+        return self._pool.timed_out if self._pool is not None else 0
+
     def _run(self, function, *args) -> Future:
-        if self._executor is None:
+        if self._pool is None:
             future: Future = Future()
             try:
                 future.set_result(function(*args))
             except BaseException as exc:  # surfaced to the waiter, like a worker's error
                 future.set_exception(exc)
             return future
-        return self._executor.submit(function, *args)
+        return self._pool.submit(function, *args)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-            self._alive_in.close()
-            self._alive_out.close()
-
-
-def _exit_with_parent(alive) -> None:
-    """Worker initializer. A worker waits for jobs on a queue whose writing end every worker
-    holds too, so it never sees its parent die: orphaned by a SIGKILLed crawler, it would wait
-    forever. A thread waits for end-of-file on `alive` instead, and ends the worker."""
-    def watch() -> None:
-        try:
-            alive.recv_bytes()
-        except (EOFError, OSError):
-            pass
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+        """Cancel the jobs not started, let the running ones finish (each within the budget),
+        then stop the workers."""
+        if self._pool is not None:
+            self._pool.close()

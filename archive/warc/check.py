@@ -8,6 +8,10 @@ both conventions are in use. A record shorter than its Content-Length, a
 damaged gzip member, bytes that are not a record, and any `*.warc.gz.open`
 file (an unfinished or killed crawl: see `archive repair`) are failures.
 Exit code 1 when anything failed.
+
+Blocks are digested as they are read (`RecordCheck`), de-chunking included,
+so memory stays flat whatever a record holds: a WARC record can be a
+compression bomb too (gigabytes of zeros in a few MB of gzip member).
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archive.warc.reader import find_warc_files, transfer_decode
+from archive.warc.reader import find_warc_files
 
 OPEN_SUFFIX = ".open"
 READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, IndexError)
@@ -62,17 +66,12 @@ class FileReport:
 def digest_matches(declared: str, *candidates: bytes) -> bool | None:
     """Whether `declared` (`algo:value`, value in base32, hex or base64) is the digest of
     one of the candidates; None when the algorithm is unknown."""
-    algo, sep, value = declared.partition(":")
-    if not sep:
-        return False
-    try:
-        hashlib.new(algo.lower().replace("-", ""))
-    except ValueError:
-        return None
-    expected = _decode_digest_value(value.strip())
-    if expected is None:
-        return False
-    return any(hashlib.new(algo.lower().replace("-", ""), data).digest() == expected for data in candidates)
+    verdicts = []
+    for data in candidates:
+        digest = _Hash(declared)
+        digest.update(data)
+        verdicts.append(digest.matches())
+    return None if None in verdicts else any(verdicts)
 
 
 def _decode_digest_value(value: str) -> bytes | None:
@@ -85,52 +84,202 @@ def _decode_digest_value(value: str) -> bytes | None:
     return None
 
 
-def split_http_block(block: bytes) -> tuple[bytes, bytes]:
-    """(HTTP head, payload) of an application/http block; bare-LF heads are accepted."""
-    position = 0
-    while True:
-        end = block.find(b"\n", position)
-        if end < 0:
-            return block, b""
-        if block[position:end] in (b"", b"\r"):
-            return block[: end + 1], block[end + 1:]
-        position = end + 1
+class _Hash:
+    """A declared digest (`algo:value`) and the running hash to compare it with."""
+
+    def __init__(self, declared: str):
+        algo, sep, value = declared.partition(":")
+        self.expected = _decode_digest_value(value.strip()) if sep else None
+        try:
+            self.hasher = hashlib.new(algo.lower().replace("-", "")) if sep else None
+        except ValueError:
+            self.hasher = None
+        self.unknown = bool(sep) and self.hasher is None
+
+    def update(self, data) -> None:
+        if self.hasher is not None:
+            self.hasher.update(data)
+
+    def copy(self) -> "_Hash":
+        twin = object.__new__(_Hash)
+        twin.expected, twin.unknown = self.expected, self.unknown
+        twin.hasher = self.hasher.copy() if self.hasher is not None else None
+        return twin
+
+    def matches(self) -> bool | None:
+        """As `digest_matches`: None for an unknown algorithm."""
+        if self.unknown:
+            return None
+        return self.hasher is not None and self.expected is not None and self.hasher.digest() == self.expected
 
 
-def _is_chunked(head: bytes) -> bool:
-    for line in head.split(b"\n")[1:]:
-        name, sep, value = line.partition(b":")
-        if sep and name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
-            return True
-    return False
+class _Dechunker:
+    """`archive.warc.reader.transfer_decode`, fed piece by piece: the same bytes and verdicts, in
+    constant memory (a chunk-size line longer than 64 KiB counts as a bad one)."""
+
+    MAX_LINE = 1 << 16
+
+    def __init__(self, out):
+        self.out = out  # called with each piece of the de-chunked body
+        self.line = bytearray()
+        self.line_start = 0  # offset of the line being read
+        self.offset = 0  # bytes fed so far
+        self.remaining = 0  # of the current chunk's data
+        self.after_data = False  # a line break may follow the chunk's data
+        self.first = True  # no valid size line yet: a bad one means "not chunked at all"
+        self.passthrough = False  # not chunked: the body is the bytes as stored
+        self.done = False
+        self.problem: str | None = None
+
+    def feed(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self.done:
+            if self.passthrough:
+                self.out(view)
+                break
+            if self.remaining:
+                piece = view[:self.remaining]
+                self.out(piece)
+                self.remaining -= len(piece)
+                self.offset += len(piece)
+                view = view[len(piece):]
+                self.after_data = not self.remaining
+                continue
+            end = bytes(view[:self.MAX_LINE + 1]).find(b"\n")
+            taken = view[:end + 1] if end >= 0 else view
+            if len(self.line) + len(taken) > self.MAX_LINE + 1:
+                self._bad_line()
+                if self.passthrough:
+                    self.out(view)
+                return
+            self.line += taken
+            self.offset += len(taken)
+            view = view[len(taken):]
+            if end >= 0:
+                self._line_complete()
+                if self.passthrough:
+                    self.out(view)
+                    return
+
+    def _line_complete(self) -> None:
+        line = bytes(self.line[:-1])
+        start, self.line_start = self.line_start, self.offset
+        self.line.clear()
+        if self.after_data and line in (b"", b"\r"):
+            self.after_data = False
+            return
+        self.after_data = False
+        size_field = line.split(b";", 1)[0].strip()
+        if not size_field or not all(c in b"0123456789abcdefABCDEF" for c in size_field):
+            self.line_start = start
+            self._bad_line(line + b"\n")
+            return
+        self.first = False
+        self.remaining = int(size_field, 16)
+        if not self.remaining:
+            self.done = True
+
+    def _bad_line(self, line: bytes | None = None) -> None:
+        if self.first:
+            self.passthrough = True
+            self.out(bytes(self.line) if line is None else line)
+            self.line.clear()
+            self.problem = "declared chunked but not chunked; kept as stored"
+        else:
+            self.done = True
+            self.problem = f"bad chunk size line at byte {self.line_start}"
+
+    def finish(self) -> str | None:
+        if self.passthrough or self.done:
+            return self.problem
+        if self.first and not self.remaining:  # no line break at all: not chunked
+            self.out(bytes(self.line))
+            return "declared chunked but not chunked; kept as stored"
+        return "chunked body cut short"
 
 
-# --- checking ------------------------------------------------------------------------
+class RecordCheck:
+    """The checks of one record, fed its block as it is read: block and payload digests (the
+    payload also de-chunked when the head says chunked, as WARC 1.1 defines it) and length."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = fields
+        self.length = 0
+        block_digest = fields.get("warc-block-digest")
+        self.block = _Hash(block_digest) if block_digest else None
+        payload_digest = fields.get("warc-payload-digest")
+        self.payload: _Hash | None = None
+        self.dechunked: _Hash | None = None
+        self.http = False
+        if payload_digest and fields.get("warc-type") != "revisit":
+            self.payload = _Hash(payload_digest)
+            self.http = "application/http" in fields.get("content-type", "")
+        self.in_head = self.http
+        self.head_line = bytearray()
+        self.head_lines = 0
+        self.chunked = False
+        self.dechunker: _Dechunker | None = None
+
+    def feed(self, data: bytes) -> None:
+        self.length += len(data)
+        if self.block is not None:
+            self.block.update(data)
+        if self.payload is None:
+            return
+        if self.in_head:
+            data = self._head(data)
+        if data:
+            self.payload.update(data)
+            if self.dechunker is not None:
+                self.dechunker.feed(data)
+
+    def _head(self, data: bytes) -> bytes:
+        """Read head lines off `data` (a bare-LF head is accepted); returns what follows the head."""
+        position = 0
+        while True:
+            end = data.find(b"\n", position)
+            if end < 0:
+                if len(self.head_line) < 4096:  # only a header's start is needed
+                    self.head_line += data[position:position + 4096]
+                return b""
+            self.head_line += data[position:end]
+            line, self.head_line = bytes(self.head_line), bytearray()
+            position = end + 1
+            self.head_lines += 1
+            if line in (b"", b"\r"):
+                self.in_head = False
+                if self.chunked:
+                    self.dechunked = self.payload.copy()  # fresh: nothing of the payload hashed yet
+                    self.dechunker = _Dechunker(self.dechunked.update)
+                return data[position:]
+            name, sep, value = line.partition(b":")
+            if (self.head_lines > 1 and sep and name.strip().lower() == b"transfer-encoding"
+                    and b"chunked" in value.lower()):
+                self.chunked = True
+
+    def problems(self) -> list[str]:
+        declared = self.fields.get("content-length", "")
+        if not declared.isdigit():
+            return ["record header cut short or without Content-Length"]
+        if self.length < int(declared):
+            return [f"truncated: {int(declared) - self.length} bytes of the block are missing"]
+        problems = []
+        if self.block is not None and self.block.matches() is False:
+            problems.append(f"block digest failed: {self.fields.get('warc-block-digest')}")
+        if self.payload is not None:
+            if self.dechunker is not None:
+                self.dechunker.finish()
+            verdicts = [self.payload.matches()] + ([self.dechunked.matches()] if self.dechunked else [])
+            if None not in verdicts and not any(verdicts):
+                problems.append(f"payload digest failed: {self.fields.get('warc-payload-digest')}")
+        return problems
 
 
 def check_record(fields: dict[str, str], block: bytes) -> list[str]:
     """Problems with one record, given its named fields (lower-cased names) and block as read."""
-    declared = fields.get("content-length", "")
-    if not declared.isdigit():
-        return ["record header cut short or without Content-Length"]
-    if len(block) < int(declared):
-        return [f"truncated: {int(declared) - len(block)} bytes of the block are missing"]
-    problems = []
-    block_digest = fields.get("warc-block-digest")
-    if block_digest and digest_matches(block_digest, block) is False:
-        problems.append(f"block digest failed: {block_digest}")
-    payload_digest = fields.get("warc-payload-digest")
-    if payload_digest and fields.get("warc-type") != "revisit":
-        if "application/http" in fields.get("content-type", ""):
-            head, payload = split_http_block(block)
-            candidates = [payload]
-            if _is_chunked(head):
-                candidates.append(transfer_decode(payload)[0])
-        else:
-            candidates = [block]
-        if digest_matches(payload_digest, *candidates) is False:
-            problems.append(f"payload digest failed: {payload_digest}")
-    return problems
+    check = RecordCheck(fields)
+    check.feed(block)
+    return check.problems()
 
 
 def verify_warc_file(path: str | Path) -> FileReport:
@@ -144,11 +293,13 @@ def verify_warc_file(path: str | Path) -> FileReport:
             for record in iterator:
                 offset = iterator.offset
                 fields = {name.lower(): value for name, value in record.rec_headers.headers}
-                block = _read_all(record.raw_stream)
+                check = RecordCheck(fields)
+                while piece := record.raw_stream.read(_CHUNK):
+                    check.feed(piece)
                 errors_before = iterator.err_count
                 iterator.read_to_end()
                 report.records += 1
-                messages = check_record(fields, block)
+                messages = check.problems()
                 if iterator.err_count > errors_before:
                     messages.append("record not followed by its CRLF CRLF end: Content-Length may be wrong")
                 report.digests_checked += bool(fields.get("warc-block-digest") or fields.get("warc-payload-digest"))
@@ -183,15 +334,6 @@ def _last_member_complete(path: Path, offset: int) -> bool:
         except zlib.error:
             return False
     return True
-
-
-def _read_all(stream) -> bytes:
-    parts = []
-    while True:
-        piece = stream.read(_CHUNK)
-        if not piece:
-            return b"".join(parts)
-        parts.append(piece)
 
 
 # --- command ----------------------------------------------------------------------

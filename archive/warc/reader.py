@@ -15,6 +15,11 @@ undone here in two steps, as a browser would:
    order of `Content-Encoding`. A stream cut short yields what it holds; a body
    that cannot be decoded is kept as stored and `decode_problem` says why.
 
+Both steps are bounded (`max_body`, 32 MB by default: archive/warc/decompress.py):
+a body that is larger as stored, or that decodes to more (a gzip bomb, which
+the crawl archives as received), comes back with an empty payload and
+`too_large` saying why, and never fills memory.
+
 Damaged input never raises out of the iterator: a truncated last record (a
 killed crawl's `*.open` file), garbage after the last record, or a file that is
 not a WARC at all ends that file's walk and is noted in the `ReadReport`. Only
@@ -33,6 +38,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+
+from archive.warc.decompress import DEFAULT_MAX_BODY, DECODERS, BodyTooLarge, decompress, read_bounded
 
 __all__ = [
     "CapturedResponse",
@@ -81,6 +88,7 @@ class CapturedResponse:
     payload_digest: str | None = None
     truncated: str | None = None  # WARC-Truncated, or "length" when the stored block is short
     decode_problem: str | None = None  # set when the body is left (partly) encoded
+    too_large: str | None = None  # set (and payload empty) when the body is over the reader's bound
     request_headers: tuple[tuple[str, str], ...] | None = None  # of the concurrent request record
     # A revisit's payload is that of an earlier response record:
     refers_to: str | None = None  # that record's WARC-Record-ID
@@ -182,6 +190,7 @@ def iter_responses(
     *,
     select: Callable[[str, int], bool] | None = None,
     report: ReadReport | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Iterator[CapturedResponse]:
     """Every archived response in `paths` (files in the order given), in record order.
 
@@ -191,16 +200,17 @@ def iter_responses(
     resolved against response records met earlier in the walk, by
     WARC-Refers-To, then by WARC-Refers-To-Target-URI + Date, then by URI and
     payload digest; the others are listed in `report.unresolved_revisits`.
+    A body over `max_body` bytes, as stored or decoded, is not kept (`too_large`).
     """
     report = report if report is not None else ReadReport()
-    index = _ResponseIndex()
+    index = _ResponseIndex(max_body)
     for path in paths:
         path = Path(path)
         report.files += 1
         yield from _walk_file(path, index, select, report)
 
 
-def read_response_at(path: str | Path, offset: int) -> CapturedResponse:
+def read_response_at(path: str | Path, offset: int, max_body: int = DEFAULT_MAX_BODY) -> CapturedResponse:
     """The response or revisit record at `offset` of `path`.
 
     A revisit comes back with an empty payload and its `refers_to` fields;
@@ -215,7 +225,7 @@ def read_response_at(path: str | Path, offset: int) -> CapturedResponse:
             if record is None or record.rec_type not in _HTTP_RESPONSE_RECORDS or not record.http_headers:
                 kind = record.rec_type if record is not None else "nothing"
                 raise WarcFormatError(f"{path}@{offset}: {kind}, not an HTTP response record")
-            return _captured(record, iterator, path)
+            return _captured(record, iterator, path, max_body)
     except WarcFormatError:
         raise
     except _READ_ERRORS as exc:
@@ -225,7 +235,8 @@ def read_response_at(path: str | Path, offset: int) -> CapturedResponse:
 class _ResponseIndex:
     """Pointers to the response records seen so far, for resolving revisits."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.max_body = max_body
         self.by_id: dict[str, tuple[Path, int]] = {}
         self.by_uri_date: dict[tuple[str, str], str] = {}
         self.by_uri_digest: dict[tuple[str, str], str] = {}
@@ -319,13 +330,14 @@ def _read_record(record, iterator: ArchiveIterator, path: Path, index: _Response
     date = headers.get_header("WARC-Date") or ""
     status = _status(record)
     if rec_type == "response":
-        stored, missing = _read_block(record)
+        stored, missing, too_large = _read_block(record, index.max_body)
         offset, length = iterator.get_record_offset(), iterator.get_record_length()
         index.add(record_id, url, date, headers.get_header("WARC-Payload-Digest"), (path, offset))
         if select is not None and not select(url, status):
             requests.pop(record_id, None)
             return None
-        return _build(record, path, offset, length, stored, truncated="length" if missing else None)
+        return _build(record, path, offset, length, stored, truncated="length" if missing else None,
+                      too_large=too_large, max_body=index.max_body)
     # A revisit: its payload is an earlier response record's.
     record.raw_stream.read()
     offset, length = iterator.get_record_offset(), iterator.get_record_length()
@@ -342,17 +354,17 @@ def _read_record(record, iterator: ArchiveIterator, path: Path, index: _Response
     if select is not None and not select(url, 200 if status == 304 else status):
         requests.pop(record_id, None)
         return None
-    original = read_response_at(*index.by_id[original_id])
+    original = read_response_at(*index.by_id[original_id], max_body=index.max_body)
     return _revisit_response(record, path, offset, length, original)
 
 
-def _captured(record, iterator: ArchiveIterator, path: Path) -> CapturedResponse:
+def _captured(record, iterator: ArchiveIterator, path: Path, max_body: int) -> CapturedResponse:
     if record.rec_type == "revisit":
         record.raw_stream.read()
         return _build(record, path, iterator.get_record_offset(), iterator.get_record_length(), b"")
-    stored, missing = _read_block(record)
+    stored, missing, too_large = _read_block(record, max_body)
     return _build(record, path, iterator.get_record_offset(), iterator.get_record_length(), stored,
-                  truncated="length" if missing else None)
+                  truncated="length" if missing else None, too_large=too_large, max_body=max_body)
 
 
 def _incomplete(record) -> str | None:
@@ -367,16 +379,27 @@ def _incomplete(record) -> str | None:
     return f"{what}: record cut short ({missing} bytes missing)" if missing else None
 
 
-def _read_block(record) -> tuple[bytes, int]:
-    """The HTTP body as stored, and how many of its bytes are missing (a truncated file)."""
-    stored = record.raw_stream.read()
-    return stored, getattr(record.raw_stream, "limit", 0) or 0
+def _read_block(record, max_body: int) -> tuple[bytes, int, str | None]:
+    """The HTTP body as stored, how many of its bytes are missing (a truncated file), and why it
+    was not kept (over `max_body`), if so."""
+    try:
+        stored, too_large = read_bounded(record.raw_stream, max_body), None
+    except BodyTooLarge as exc:
+        stored, too_large = b"", str(exc)
+    return stored, getattr(record.raw_stream, "limit", 0) or 0, too_large
 
 
-def _build(record, path: Path, offset: int, length: int, stored: bytes, *, truncated: str | None = None
-           ) -> CapturedResponse:
+def _build(record, path: Path, offset: int, length: int, stored: bytes, *, truncated: str | None = None,
+           too_large: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> CapturedResponse:
     headers = tuple((str(k), str(v)) for k, v in record.http_headers.headers)
-    payload, problem = _decode_body(stored, headers)
+    problem = None
+    if too_large is None:
+        try:
+            payload, problem = _decode_body(stored, headers, max_body)
+        except BodyTooLarge as exc:
+            too_large = str(exc)
+    if too_large is not None:
+        payload = b""
     rec = record.rec_headers
     return CapturedResponse(
         url=rec.get_header("WARC-Target-URI") or "",
@@ -394,6 +417,7 @@ def _build(record, path: Path, offset: int, length: int, stored: bytes, *, trunc
         payload_digest=rec.get_header("WARC-Payload-Digest"),
         truncated=rec.get_header("WARC-Truncated") or truncated,
         decode_problem=problem,
+        too_large=too_large,
         refers_to=rec.get_header("WARC-Refers-To") if record.rec_type == "revisit" else None,
     )
 
@@ -412,6 +436,7 @@ def _revisit_response(record, path: Path, offset: int, length: int, original: Ca
         payload_digest=own.payload_digest or original.payload_digest,
         truncated=original.truncated,
         decode_problem=original.decode_problem,
+        too_large=original.too_large,
         refers_to=original.record_id,
         refers_to_file=original.warc_file,
         refers_to_offset=original.offset,
@@ -444,7 +469,8 @@ def declared_charset(content_type: str | None) -> str | None:
     return found.group(1).lower() if found else None
 
 
-def _decode_body(stored: bytes, headers: tuple[tuple[str, str], ...]) -> tuple[bytes, str | None]:
+def _decode_body(stored: bytes, headers: tuple[tuple[str, str], ...], max_body: int = DEFAULT_MAX_BODY
+                 ) -> tuple[bytes, str | None]:
     problems = []
     body = stored
     transfer = [t.strip().lower() for t in (_header(headers, "Transfer-Encoding") or "").split(",") if t.strip()]
@@ -454,7 +480,7 @@ def _decode_body(stored: bytes, headers: tuple[tuple[str, str], ...]) -> tuple[b
             problems.append(problem)
     codings = [c.strip().lower() for c in (_header(headers, "Content-Encoding") or "").split(",") if c.strip()]
     if codings:
-        body, problem = content_decode(body, codings)
+        body, problem = content_decode(body, codings, max_body)
         if problem:
             problems.append(problem)
     return body, "; ".join(problems) or None
@@ -501,64 +527,20 @@ def transfer_decode(data: bytes) -> tuple[bytes, str | None]:
             pos += 1
 
 
-def content_decode(data: bytes, codings: list[str]) -> tuple[bytes, str | None]:
-    """Undo `Content-Encoding` (applied in the listed order, so undone in reverse)."""
+def content_decode(data: bytes, codings: list[str], max_body: int = DEFAULT_MAX_BODY) -> tuple[bytes, str | None]:
+    """Undo `Content-Encoding` (applied in the listed order, so undone in reverse). Raises
+    BodyTooLarge as soon as a step's output passes `max_body` (0: no bound)."""
     for coding in reversed(codings):
         if coding in ("identity", ""):
             continue
-        decoder = _DECODERS.get(coding)
-        if decoder is None:
+        if coding not in DECODERS:
             return data, f"unknown content-encoding {coding!r}; kept as stored"
         try:
-            data, problem = decoder(data)
+            data, problem = decompress(data, coding, max_body)
+        except BodyTooLarge:
+            raise
         except Exception as exc:  # each codec library has its own error type; all mean "not this coding"
             return data, f"{coding} decoding failed ({_first_line(exc)}); kept as stored"
         if problem:
             return data, problem
     return data, None
-
-
-def _gunzip(data: bytes) -> tuple[bytes, str | None]:
-    out = []
-    while data:
-        decompressor = zlib.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
-        out.append(decompressor.decompress(data))
-        if not decompressor.eof:
-            out.append(decompressor.flush())
-            return b"".join(out), "gzip body cut short"
-        data = decompressor.unused_data.lstrip(b"\x00")  # members may follow; padding may too
-    return b"".join(out), None
-
-
-def _inflate(data: bytes) -> tuple[bytes, str | None]:
-    # "deflate" is meant to be zlib-wrapped, but many servers send raw deflate.
-    for wbits in (15, -15):
-        decompressor = zlib.decompressobj(wbits=wbits)
-        try:
-            out = decompressor.decompress(data) + decompressor.flush()
-        except zlib.error:
-            continue
-        return out, None if decompressor.eof else "deflate body cut short"
-    raise zlib.error("neither zlib nor raw deflate")
-
-
-def _unbrotli(data: bytes) -> tuple[bytes, str | None]:
-    import brotli
-
-    decompressor = brotli.Decompressor()
-    out = decompressor.process(data)
-    return out, None if decompressor.is_finished() else "br body cut short"
-
-
-def _unzstd(data: bytes) -> tuple[bytes, str | None]:
-    import zstandard
-
-    # decompressobj, unlike decompress(), needs no content size in the frame header.
-    decompressor = zstandard.ZstdDecompressor().decompressobj()
-    out = decompressor.decompress(data)
-    return out, None if decompressor.eof else "zstd body cut short"
-
-
-_DECODERS: dict[str, Callable[[bytes], tuple[bytes, str | None]]] = {
-    "gzip": _gunzip, "x-gzip": _gunzip, "deflate": _inflate, "br": _unbrotli, "zstd": _unzstd,
-}

@@ -10,6 +10,10 @@ its own status and headers (identical payload), or the original's entirely
 (server not modified: the 304 answered a conditional request replay does not
 make).
 
+A record whose stored body is over `max_body` bytes (32 MB by default) raises
+`BodyTooLarge` after reading no more than that: decoding is the client's
+business, and the crawler bounds it as it does live (crawler/downloadermiddlewares/pagesize.py).
+
 No Scrapy here; `crawler/downloadhandlers/replay.py` is the download-handler glue.
 """
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.warc.decompress import DEFAULT_MAX_BODY, BodyTooLarge, read_bounded
 from archive.warc.cdxj import Capture, CdxjIndex, ensure_directory_index, open_warc_files, timestamp14, warc_files
 from archive.warc.reader import WarcFormatError, transfer_decode
 from archive.warc.records import RecordLocation
@@ -75,10 +80,12 @@ def check_archive_dir(directory: str | os.PathLike) -> Path:
 class ArchiveReplay:
     """Lookups of archived responses in one directory of WARC files."""
 
-    def __init__(self, directory: str | os.PathLike, *, at: datetime | str | None = None):
+    def __init__(self, directory: str | os.PathLike, *, at: datetime | str | None = None,
+                 max_body: int = DEFAULT_MAX_BODY):
         self.directory = check_archive_dir(directory)
         self.index = CdxjIndex(ensure_directory_index(self.directory))
         self.at = timestamp14(at) if at else None
+        self.max_body = max_body
 
     def close(self) -> None:
         self.index.close()
@@ -135,21 +142,22 @@ class ArchiveReplay:
         return self._read(capture).fields.get("WARC-Record-ID")
 
     def _read(self, capture: Capture) -> StoredRecord:
-        return read_record_at(self.index.warc_path(capture), capture.offset)
+        return read_record_at(self.index.warc_path(capture), capture.offset, self.max_body)
 
 
-def read_record_at(path: Path, offset: int) -> StoredRecord:
-    """One response/revisit record: named fields, parsed HTTP head, body de-chunked only."""
+def read_record_at(path: Path, offset: int, max_body: int = DEFAULT_MAX_BODY) -> StoredRecord:
+    """One response/revisit record: named fields, parsed HTTP head, body de-chunked only.
+    Raises BodyTooLarge for a stored body over `max_body` bytes (0: no bound)."""
     try:
         with path.open("rb") as fh:
             fh.seek(offset)
             record = next(iter(ArchiveIterator(fh)), None)
             if record is None or record.http_headers is None:
                 raise WarcFormatError(f"{path}@{offset}: no HTTP response record there")
-            stored = record.raw_stream.read()
+            stored = read_bounded(record.raw_stream, max_body)
             fields = dict(record.rec_headers.headers)
             http = record.http_headers
-    except WarcFormatError:
+    except (WarcFormatError, BodyTooLarge):
         raise
     except (OSError, ValueError, EOFError) as exc:
         raise WarcFormatError(f"{path}@{offset}: cannot read the record ({exc})") from None

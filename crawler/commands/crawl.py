@@ -20,7 +20,7 @@ from crawler.arguments import seed_warnings
 from crawler.exitcodes import EXIT_ERROR, EXIT_STATE_LOCKED, EXIT_USAGE, crawl_verdict, fail_ratio
 from crawler.runpaths import state_path
 from crawler.logfile import prepare_log_file
-from crawler.preflight import PreflightError, check_output_dirs, check_revisit_settings
+from crawler.preflight import PreflightError, check_address_settings, check_output_dirs, check_revisit_settings
 from crawler.setting_names import check_setting_names
 
 
@@ -57,6 +57,7 @@ class Command(ScrapyCrawlCommand):
                 check_output_dirs(self.settings)
                 check_revisit_settings(self.settings)
                 fail_ratio(self.settings)
+                check_address_settings(self.settings)
             except NoStartURL as exc:
                 for line in seed_warnings(exc.invalid_seed_lines, exc.seeds_without_url):
                     print(f"warning: {line}", file=sys.stderr)

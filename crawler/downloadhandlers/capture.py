@@ -28,7 +28,7 @@ from scrapy.core.downloader.handlers.http11 import (
     _LenientHTTPClientParser,
     _ScrapyAgent,
 )
-from scrapy.exceptions import ResponseDataLossError
+from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.web._newclient import BODY
@@ -236,6 +236,15 @@ class CapturingHTTP11DownloadHandler(HTTP11DownloadHandler):
         try:
             with wrap_twisted_exceptions():
                 return await maybe_deferred_to_future(agent.download_request(request))
+        except DownloadCancelledError as exc:
+            # A body that grew past DOWNLOAD_MAXSIZE is cancelled without a message (Scrapy only logs
+            # it); the capture counted the bytes, so say why (crawler/downloadermiddlewares/pagesize.py counts it).
+            capture = request.meta.get(CAPTURE_META_KEY)
+            maxsize = request.meta.get("download_maxsize", self._default_maxsize)
+            if str(exc) or capture is None or not maxsize or capture._body_length <= maxsize:
+                raise
+            raise DownloadCancelledError(f"Received {capture._body_length} bytes which is larger than download "
+                                         f"max size ({maxsize}) in request {request}.") from exc
         except ResponseDataLossError:
             if not self._fail_on_dataloss_warned:
                 logger.warning(get_dataloss_msg(request.url))

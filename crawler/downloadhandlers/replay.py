@@ -24,7 +24,9 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
+from archive.warc.decompress import DEFAULT_MAX_BODY, BodyTooLarge
 from archive.warc.replay import ArchiveReplay, StoredResponse, check_archive_dir
+from crawler.refusals import PageTooLarge, stats_key
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -81,7 +83,12 @@ class ArchiveReplayDownloadHandler(BaseDownloadHandler):
 
     async def download_request(self, request: Request) -> Response:
         # File reads off the reactor thread, as Scrapy's file:// handler does.
-        stored = await run_in_thread(self.replay.lookup, request.url)
+        try:
+            stored = await run_in_thread(self.replay.lookup, request.url)
+        except BodyTooLarge as exc:  # as a live download over DOWNLOAD_MAXSIZE is
+            self.stats.inc_value(stats_key(PageTooLarge.kind))
+            logger.warning("refused: too large: %s (%s)", request.url, exc)
+            raise PageTooLarge(f"{request.url} ({exc})") from None
         if stored is None:
             return self._not_archived(request)
         self.stats.inc_value("replay/responses")
@@ -116,7 +123,8 @@ _replays: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _shared_replay(crawler: Crawler, directory: str) -> ArchiveReplay:
     replay = _replays.get(crawler)
     if replay is None:
-        replay = ArchiveReplay(directory, at=crawler.settings.get("ARCHIVE_REPLAY_AT") or None)
+        replay = ArchiveReplay(directory, at=crawler.settings.get("ARCHIVE_REPLAY_AT") or None,
+                               max_body=crawler.settings.getint("DOWNLOAD_MAXSIZE", DEFAULT_MAX_BODY))
         _replays[crawler] = replay
         logger.info("Replaying from the archive in %s (index %s)", directory, replay.index.path)
     return replay

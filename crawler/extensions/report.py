@@ -5,9 +5,11 @@ A scheduled crawl is judged by this file: how many pages it fetched (by
 status), how many articles were new, changed or unchanged, how many known
 articles were skipped (not due, or unchanged by their sitemap lastmod) or
 fetched because their lastmod was newer, how many revisit records replaced a
-second copy, what failed and how (`urls_failed_by_cause`), the exit code, how
-many bytes went into the archive, and the peak memory of the whole process
-tree (crawler, extraction workers and WARC writer: crawler/extensions/memory.py).
+second copy, what failed and how (`urls_failed_by_cause`), the exit code, what
+was refused (non-public addresses, pages too large) or archived without being
+parsed (too many tags, extraction timed out), how many bytes went into the
+archive, and the peak memory of the whole process tree (crawler, extraction
+workers and WARC writer: crawler/extensions/memory.py).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from crawler.exitcodes import crawl_verdict, fail_ratio
 from crawler.runpaths import report_path
 from crawler.extensions.memory import PeakRSS, own_peak_rss
 from crawler.extensions.outcomes import failure_breakdown
+from crawler.refusals import is_refusal_type, refusal_counts
 
 
 class CrawlReport:
@@ -46,7 +49,8 @@ class CrawlReport:
         get = lambda key: stats.get(key, 0)  # noqa: E731
         prefixed = lambda prefix: {k[len(prefix):]: v for k, v in sorted(stats.items())  # noqa: E731
                                    if k.startswith(prefix)}
-        errors = {f"download/{k}": v for k, v in prefixed("downloader/exception_type_count/").items()}
+        errors = {f"download/{k}": v for k, v in prefixed("downloader/exception_type_count/").items()
+                  if not is_refusal_type(k)}  # refusals are counted under "refused"
         errors.update({f"spider/{k}": v for k, v in prefixed("news/errors/").items()})
         errors.update({f"warc/{k}": get(f"warc/{k}") for k in ("write_errors", "failed_downloads")
                        if get(f"warc/{k}")})
@@ -91,6 +95,11 @@ class CrawlReport:
             "off_topic_pages": get("topic/off_topic"),
             # What this run found left inconsistent by an interrupted one and undid (crawler/extensions/recovery.py).
             "reconciled": prefixed("reconciled/"),
+            # Hostile pages (docs/security.md): requests refused ("non-public address": never sent;
+            # "too large": archived as received, not decoded), pages archived but not parsed.
+            "refused": refusal_counts(stats),
+            "not_parsed": get("pages/not_parsed"),
+            "extraction_timed_out": get("pages/extraction_timed_out"),
         }
 
     def engine_stopped(self) -> None:

@@ -10,6 +10,7 @@ from scrapy import signals
 
 from crawler.exitcodes import crawl_verdict, fail_ratio, url_counts
 from crawler.extensions.outcomes import failure_breakdown, network_hint
+from crawler.refusals import refusal_counts, refused_downloads
 
 
 class CrawlSummary:
@@ -42,9 +43,17 @@ class CrawlSummary:
             f"  pages fetched     {s('downloader/response_count', 0)}"
             + (f"  (by status: {', '.join(f'{c}×{n}' for c, n in by_status)})" if by_status else ""),
             self._urls_line(),
-            f"  download errors   {s('downloader/exception_count', 0)} (attempts, retries included)",
+            f"  download errors   {s('downloader/exception_count', 0) - refused_downloads(self.stats.get_stats())}"
+            " (attempts, retries included)",
             f"  finish reason     {s('finish_reason', '?')}",
         ]
+        refused = refusal_counts(self.stats.get_stats())
+        if refused or s("pages/not_parsed"):
+            # What a hostile page cost nothing but a log line and this count (docs/security.md).
+            lines.append("  refused           " + (", ".join(f"{kind} {n}" for kind, n in refused.items()) or "none")
+                         + f"; not parsed (archived only) {s('pages/not_parsed', 0)}"
+                         + (f", of which extraction timed out {s('pages/extraction_timed_out')}"
+                            if s("pages/extraction_timed_out") else ""))
         if any(k.startswith("incremental/") for k in self.stats.get_stats()):
             lines.append(
                 f"  re-crawl          new {s('incremental/new', 0)}, changed {s('incremental/changed', 0)}, "

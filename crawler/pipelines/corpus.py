@@ -22,7 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.corpus.store import Corpus, CorpusError
-from archive.extract.pool import ExtractionPool
+from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
 from crawler.items import SEQ_RELEASED
 from crawler.pipelines.ordered import OrderedExecutor
 from archive.sites import profile_for
@@ -48,8 +48,12 @@ class ExtractionPipeline:
         url = adapter["url"]
         article = adapter.get("article")
         if article is None:  # the spider did not analyse the page (topic filter, worker failure)
-            article, fingerprint = await wait_for(self.pool.submit_with_fingerprint(
-                adapter["body"], url, profile_for(url).extraction, adapter.get("encoding")))
+            try:
+                article, fingerprint = await wait_for(self.pool.submit_with_fingerprint(
+                    adapter["body"], url, profile_for(url).extraction, adapter.get("encoding")))
+            except (ExtractionTimedOut, WorkerDied) as exc:  # the worker was replaced; the page stays archived
+                self.stats.inc_value("pages/not_parsed")
+                raise DropItem(f"not parsed ({exc}), archived only: {url}") from None
             adapter["extra"]["fingerprint"] = fingerprint
         adapter["body"] = b""  # the page is in the WARC; don't hold it while waiting for our turn
         if not article.is_article:

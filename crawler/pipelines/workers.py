@@ -17,7 +17,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from archive.extract.pool import ExtractionPool
+from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,7 +32,9 @@ def extraction_pool(crawler: Crawler) -> ExtractionPool | None:
     pool = getattr(crawler, _ATTRIBUTE, None)
     if pool is None:
         raw = crawler.settings.get("EXTRACT_WORKERS")
-        pool = ExtractionPool(None if raw in (None, "") else int(raw))
+        # EXTRACT_TIME_BUDGET: seconds a page may hold a worker before the worker is replaced.
+        pool = ExtractionPool(None if raw in (None, "") else int(raw),
+                              time_budget=crawler.settings.getfloat("EXTRACT_TIME_BUDGET", DEFAULT_TIME_BUDGET))
         setattr(crawler, _ATTRIBUTE, pool)
         crawler.signals.connect(pool.close, signal=signals.spider_closed, weak=False)
     return pool

@@ -18,13 +18,17 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
+from archive.extract.article import markup_refusal
+from archive.extract.pool import ExtractionTimedOut, WorkerDied
 from archive.extract.links import PageReading, ReadSpec, read_page
 from archive.urls import canonical_url, site_of
 from archive.extract.topic import TopicError, load_topic
+from crawler.downloadermiddlewares.address_policy import URL_NAMED
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
 from crawler.distributed.redis import queued_start_urls, redis_url
 from crawler.discovery import Discovery
 from crawler.items import SEQ_RELEASED, ArticlePage
+from crawler.refusals import Refused
 from crawler.relevance import TopicGate
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
@@ -74,6 +78,8 @@ class NewsSpider(scrapy.Spider):
                 yield request
         if distributed:  # start URLs pushed by `python -m crawler enqueue`; waits while other processes work
             async for url in queued_start_urls(self.crawler):
+                # The user named it: the address policy allows its host (crawler/downloadermiddlewares/address_policy.py).
+                self.crawler.signals.send_catch_log(signal=URL_NAMED, url=url)
                 request = self._request(url, found_from=None)
                 if request is not None:
                     yield request
@@ -147,6 +153,10 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.logger.info("not a text page, archived only: %s", response.url)
             return
+        unread = markup_refusal(response.body)  # before anything parses it, here or in a worker
+        if unread is not None:
+            self._not_parsed(response, unread)
+            return
         # A generic site's page type is decided from the page, so its page is read here.
         generic = profile.name.startswith("generic:")
         is_article = is_article_page(response.url, response.selector) if generic else \
@@ -160,6 +170,8 @@ class NewsSpider(scrapy.Spider):
         emitted = False
         try:
             article, fingerprint, reading = await self._read(response, profile, depth, is_article, generic)
+            if reading.unread is not None:
+                return
             for element in self._decide_and_follow(response, profile, depth, seq, reading, article,
                                                    fingerprint):
                 emitted = emitted or isinstance(element, ArticlePage)
@@ -180,13 +192,29 @@ class NewsSpider(scrapy.Spider):
         if self.max_depth == 0 or (not gated and depth >= self.max_depth):
             return ReadSpec(text="article" if gated and is_article else "")
         if is_article:
-            return ReadSpec(text="article" if gated else "", links=profile.related_links, anchors=gated)
+            return ReadSpec(text="article" if gated else "", links=profile.related_links, anchors=gated,
+                            max_links=self.max_links)
         return ReadSpec(text="listing" if gated else "", links=profile.listing_links,
-                        next_pages=profile.pagination_links, anchors=gated)
+                        next_pages=profile.pagination_links, anchors=gated, max_links=self.max_links)
+
+    @cached_property
+    def max_links(self) -> int:
+        """`PAGE_MAX_LINKS`: links read from one page at most (0: no cap)."""
+        return max(0, self.settings.getint("PAGE_MAX_LINKS", 0))
 
     async def _read(self, response: TextResponse, profile, depth: int, is_article: bool, generic: bool):
         """`(article, fingerprint, reading)`: from one parse in an extraction worker (crawler/pipelines/workers.py)
         when there is a pool, else `(None, None, reading)` read here, by the same readers."""
+        article, fingerprint, reading = await self._read_page(response, profile, depth, is_article, generic)
+        if reading.unread is not None:
+            self._not_parsed(response, reading.unread)
+        elif reading.links_capped:
+            self.crawler.stats.inc_value("pages/links_capped")
+            self.logger.warning("more than %d links on %s: the first %d read", self.max_links, response.url,
+                                self.max_links)
+        return article, fingerprint, reading
+
+    async def _read_page(self, response: TextResponse, profile, depth: int, is_article: bool, generic: bool):
         spec = self._read_spec(profile, is_article, depth)
         # An unchanged page's article is already in the corpus (crawler/downloadermiddlewares/incremental.py drops it).
         extract = is_article and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged", "not-modified")
@@ -195,7 +223,12 @@ class NewsSpider(scrapy.Spider):
             try:
                 return await wait_for(pool.submit_page(response.body, response.url, profile.extraction,
                                                        response.encoding, spec, extract=extract))
-            except Exception as exc:  # a crashed worker: read here; the extraction pipeline tries again
+            except (ExtractionTimedOut, WorkerDied) as exc:
+                # The page itself stopped the worker: reading it here would stop the crawl instead.
+                what = "extraction timed out" if isinstance(exc, ExtractionTimedOut) else "extraction worker died"
+                self.crawler.stats.inc_value(f"pages/{what.replace(' ', '_')}")
+                return None, None, PageReading(unread=f"{what}: {exc}")
+            except Exception as exc:  # a failed worker: read here; the extraction pipeline tries again
                 self.crawler.stats.inc_value("news/analyse_failed")
                 self.logger.warning("could not analyse %s in a worker (%s: %s)", response.url,
                                     type(exc).__name__, exc)
@@ -297,7 +330,14 @@ class NewsSpider(scrapy.Spider):
             return datetime.fromisoformat(archived).astimezone(timezone.utc).isoformat(timespec="seconds")
         return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
+    def _not_parsed(self, response: Response, reason: str) -> None:
+        """A page archived but neither extracted nor followed (`pages/not_parsed` in the stats)."""
+        self.crawler.stats.inc_value("pages/not_parsed")
+        self.logger.warning("not parsed (%s), archived only: %s", reason, response.url)
+
     def on_error(self, failure):
+        if failure.check(Refused):  # counted and logged where it was refused (crawler/refusals.py)
+            return
         request = failure.request
         self.crawler.stats.inc_value(f"news/errors/{failure.type.__name__}")
         self.logger.warning("download failed: %s (%s: %s)", request.url,

@@ -1,0 +1,192 @@
+"""Bounded pages and extraction without a crawl: decoding bombs in every reader of archive/, the
+link cap and the tag bound, the extraction workers' time budget."""
+import gzip
+import time
+import tracemalloc
+import zlib
+from dataclasses import replace
+
+import brotli
+import pytest
+import zstandard
+from parsel import Selector
+
+from archive.cli import main as archive_main
+from archive.warc.check import _Dechunker
+from archive.warc.decompress import BodyTooLarge, decompress, read_bounded
+from archive.extract.article import MAX_TAGS, markup_refusal, parse_page
+from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
+from archive.extract.links import ReadSpec, matching_elements, read_page
+from archive.warc.reader import content_decode, iter_responses, read_response_at, transfer_decode
+from archive.corpus.reextract import reextract
+from archive.warc.replay import read_record_at
+from archive.corpus.store import Corpus
+from archive.sites import profiles
+from testbed.archive_samples import sample_exchange, write_archive
+from tests.test_records import HTML
+
+MB = 1024 * 1024
+
+
+def _gzip_bomb(size: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b"A" * MB
+    return b"".join([compressor.compress(block) for _ in range(size // MB)] + [compressor.flush()])
+
+
+BOMB = _gzip_bomb(64 * MB)  # ~64 KB on the wire
+
+
+def _peak_allocated(function):
+    tracemalloc.start()
+    try:
+        function()
+    except BodyTooLarge:
+        pass
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("coding,data", [
+    ("gzip", BOMB),
+    ("deflate", zlib.compress(b"A" * 64 * MB, 9)),
+    ("br", brotli.compress(b"A" * 64 * MB, quality=1)),
+    ("zstd", zstandard.ZstdCompressor(write_content_size=False).compress(b"A" * 64 * MB)),
+])
+def test_a_bomb_stops_at_the_limit_whatever_the_coding(coding, data):
+    with pytest.raises(BodyTooLarge, match="over 4,194,304 bytes"):
+        decompress(data, coding, limit=4 * MB)
+    assert _peak_allocated(lambda: decompress(data, coding, limit=4 * MB)) < 6 * MB
+    assert decompress(data, coding, limit=0)[0] == b"A" * 64 * MB  # 0: no bound
+
+
+def test_content_decode_raises_too_large_and_decodes_the_rest_as_before():
+    with pytest.raises(BodyTooLarge):
+        content_decode(BOMB, ["gzip"], 1 * MB)
+    assert content_decode(gzip.compress(HTML), ["gzip"]) == (HTML, None)
+
+
+def test_read_bounded_reads_past_the_rest_then_refuses():
+    import io
+
+    stream = io.BytesIO(b"x" * (3 * MB))
+    with pytest.raises(BodyTooLarge, match="stored body"):
+        read_bounded(stream, 1 * MB)
+    assert stream.read() == b""  # the next record starts where this one ended
+    assert read_bounded(io.BytesIO(b"abc"), 10) == b"abc"
+
+
+@pytest.fixture(scope="module")
+def bomb_archive(tmp_path_factory):
+    """An archive holding a gzip bomb between two ordinary pages, as the crawl archives one."""
+    directory = tmp_path_factory.mktemp("bomb")
+    page = b"<html><body><h1>Tin</h1>" + b"<p>" + "Lời ".encode() * 300 + b"</p></body></html>"
+    bomb = sample_exchange("https://nhandan.vn/bom-post2.html", b"")
+    bomb = replace(bomb, response_block_body=BOMB, payload=BOMB, response_head=bomb.response_head.replace(
+        b"Content-Length: 0", f"Content-Length: {len(BOMB)}".encode()).replace(b"Server: sample/1.0",
+                                                                             b"Content-Encoding: gzip"))
+    locations = write_archive(directory, [sample_exchange("https://nhandan.vn/a-post1.html", page), bomb,
+                                          sample_exchange("https://nhandan.vn/c-post3.html", page, gzipped=True)])
+    return directory, locations
+
+
+def test_readers_of_an_archived_bomb_stay_bounded(bomb_archive):
+    directory, locations = bomb_archive
+    [warc] = directory.glob("*.warc.gz")
+    read = {}
+    peak = _peak_allocated(lambda: read.update((r.url, r) for r in iter_responses([warc], max_body=8 * MB)))
+    assert peak < 20 * MB
+    bomb = read["https://nhandan.vn/bom-post2.html"]
+    assert bomb.payload == b"" and "over 8,388,608 bytes" in bomb.too_large
+    assert read["https://nhandan.vn/c-post3.html"].too_large is None  # the walk went on
+    assert read_response_at(warc, locations[1].offset).too_large is not None
+    assert read_record_at(warc, locations[1].offset).body == BOMB  # replay serves it as stored
+    with pytest.raises(BodyTooLarge):
+        read_record_at(warc, locations[1].offset, max_body=16 * 1024)
+    assert archive_main(["check", str(directory)]) == 0
+
+
+def test_archive_extract_skips_an_archived_bomb(bomb_archive, tmp_path):
+    directory, _ = bomb_archive
+    with Corpus(tmp_path / "corpus", None) as corpus:
+        stats = reextract(sorted(directory.glob("*.warc.gz")), corpus, workers=0)
+    assert stats.skipped_too_large == 1 and stats.pages == 2
+
+
+@pytest.mark.parametrize("block", [
+    b"5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\n\r\n", b"5\nhello\n0\n\n", b"5\r\nhello\r\n0\r\nTrailer: 1\r\n\r\n",
+    b"<html>not chunked</html>", b"5\r\nhel", b"5\r\nhello\r\n", b"5\r\nhello\r\nzz\r\nrest", b"", b"5\r\nhello\r5\r\n, wor\r\n",
+    b"3\r\nabc" + b"\r\n" + b"4\r\ndefg\r\n0\r\n\r\n",
+])
+@pytest.mark.parametrize("step", [1, 3, 1000])
+def test_check_dechunks_as_transfer_decode_does_in_any_pieces(block, step):
+    out = []
+    dechunker = _Dechunker(lambda piece: out.append(bytes(piece)))
+    for i in range(0, len(block), step):
+        dechunker.feed(block[i:i + step])
+    problem = dechunker.finish()
+    assert (b"".join(out), problem) == transfer_decode(block)
+
+
+def test_link_reading_is_capped_and_linear():
+    links = "".join(f'<article class="story"><a class="cms-link" href="/a-{i}-post{i}.html">Tin {i}</a></article>'
+                    for i in range(30_000))
+    page = Selector(text=f"<html><body><div class='box-stream'>{links}</div></body></html>")
+    spec = ReadSpec(links=("div.box-stream article.story a.cms-link[href]",), anchors=True, max_links=5000)
+    started = time.perf_counter()
+    reading = read_page(page, "https://nhandan.vn/", spec, None)
+    elapsed = time.perf_counter() - started
+    assert len(reading.links) == 5000 and reading.links_capped
+    assert reading.links[0] == ("https://nhandan.vn/a-0-post0.html", "Tin 0", False)
+    # libxml2's top-down evaluation of this selector took ~1 s here (and minutes at 300,000 links).
+    assert elapsed < 1.0, elapsed
+    assert not read_page(page, "https://nhandan.vn/", ReadSpec(links=spec.links, max_links=40_000), None).links_capped
+
+
+def test_matching_elements_finds_what_parsel_css_finds_on_every_fixture_page():
+    from testbed.fixture_pages import WEB as FIXTURE_WEB
+
+    selectors = {css for p in profiles() for css in (*p.related_links, *p.listing_links, *p.pagination_links)}
+    selectors |= {"div > a", "h1 + p a", "h2 ~ ul li a", "ul li:first-child a", "div:not(.x) a[href]"}
+    pages = [p for p in FIXTURE_WEB.rglob("*.html")]
+    assert pages
+    for path in pages:
+        page = Selector(text=path.read_text("utf-8", errors="replace"))
+        for css in selectors:
+            assert matching_elements(page.root, css) == [s.root for s in page.css(css)], (path, css)
+
+
+def test_a_page_of_too_many_tags_is_not_parsed():
+    flood = "<p>x</p>" * (MAX_TAGS // 2 + 1)
+    assert "too many tags" in markup_refusal(flood.encode())
+    page = parse_page(flood.encode(), "https://nhandan.vn/x-post1.html")
+    assert page.tree is None and page.refused and "too many tags" in page.article.reason
+    assert markup_refusal(HTML) is None
+
+
+def test_a_page_that_overruns_the_budget_loses_its_worker_not_the_pool():
+    pool = ExtractionPool(1, time_budget=0.5)
+    try:
+        slow = pool._run(time.sleep, 30)
+        after = pool.submit(HTML, "https://nhandan.vn/a-post1.html", None)
+        started = time.monotonic()
+        with pytest.raises(ExtractionTimedOut, match="budget 0.5 s"):
+            slow.result(timeout=30)
+        assert time.monotonic() - started < 15
+        assert after.result(timeout=60).url == "https://nhandan.vn/a-post1.html"  # on the replacement
+        assert pool.timed_out == 1
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_dies_is_replaced():
+    import os
+
+    pool = ExtractionPool(1, time_budget=None)
+    try:
+        with pytest.raises(WorkerDied, match=r"exited \(3\)"):
+            pool._run(os._exit, 3).result(timeout=60)
+        assert pool.submit(HTML, "https://nhandan.vn/a-post1.html", None).result(timeout=60).url
+    finally:
+        pool.close()
