@@ -22,11 +22,15 @@ from archive.corpus.consistency import (
 )
 from archive.warc.repair import repair_left_open
 from crawler.downloadermiddlewares.incremental import shared_state
+from crawler.runpaths import state_path
 
 logger = logging.getLogger(__name__)
 
-# An orphaned WARC writer (its crawler was killed) needs well under a second to finish its file.
-ORPHAN_WRITER_WAIT = 15.0
+# An orphaned WARC writer (its crawler was killed) finishes its file in about a second, longer on a
+# loaded machine. A crawl holding the crawl state is the only crawl on this archive, so a writer still
+# holding a file's lock is such an orphan and is waited for, up to this long; without a state
+# (distributed crawls share a WARC directory) a locked file is another live crawl's and is left alone.
+ORPHAN_WRITER_WAIT = 120.0
 
 
 class ResumeReconciliation:
@@ -59,7 +63,8 @@ class ResumeReconciliation:
         summary = ReconcileSummary()
         warc_dir = Path(settings.get("WARC_DIR")) if settings.getbool("WARC_ENABLED") else None
         if warc_dir is not None:
-            repaired, notes = repair_left_open(warc_dir, wait=ORPHAN_WRITER_WAIT)
+            wait = ORPHAN_WRITER_WAIT if state_path(settings) is not None else 0.0
+            repaired, notes = repair_left_open(warc_dir, wait=wait)
             summary.repaired_files = [str(r.repaired) for r in repaired]
             for result in repaired:
                 logger.warning("Repaired %s left open by an interrupted crawl: %d records kept%s", result.original,
