@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from parsel import Selector
 
 from .extract import ExtractionHints, ParsedPage, followable
+from .requisites import Requisite, page_requisites
 
 __all__ = ["ReadSpec", "PageReading", "LinkCandidate", "read_page", "read_parsed", "page_text",
            "listing_title", "anchor_text", "link_candidates"]
@@ -30,6 +31,7 @@ class ReadSpec:
     links: tuple[str, ...] = ()  # CSS selectors of links to follow
     next_pages: tuple[str, ...] = ()  # CSS selectors of next-page links (is_next=True)
     anchors: bool = False  # read each link's anchor text (only a topic gate looks at it)
+    requisites: bool = False  # list what the page embeds (archive/requisites.py), to archive it too
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class PageReading:
 
     text: str | None = None  # None: not asked for
     links: tuple[LinkCandidate, ...] = ()  # anchor text is "" unless asked for
+    requisites: tuple[Requisite, ...] = ()  # (url, kind) of images, styles, scripts, fonts; () unless asked for
 
 
 def read_parsed(page: ParsedPage, spec: ReadSpec, hints: ExtractionHints | None) -> PageReading:
@@ -56,7 +59,8 @@ def read_page(selector: Selector, base_url: str, spec: ReadSpec,
     elif spec.text == "listing":
         text = listing_title(selector)
     groups = ((spec.links, False), (spec.next_pages, True))
-    return PageReading(text, tuple(link_candidates(selector, base_url, groups, anchors=spec.anchors)))
+    return PageReading(text, tuple(link_candidates(selector, base_url, groups, anchors=spec.anchors)),
+                       page_requisites(selector, base_url) if spec.requisites else ())
 
 
 def page_text(selector: Selector, hints: ExtractionHints) -> str:

@@ -22,6 +22,7 @@ from crawler.exitcodes import crawl_verdict, fail_ratio
 from crawler.incremental import state_path
 from crawler.memory import PeakRSS, own_peak_rss
 from crawler.outcomes import failure_breakdown
+from crawler.requisites import page_status_counts, requisite_counts
 
 
 def report_path(settings) -> Path | None:
@@ -68,8 +69,10 @@ class CrawlReport:
             "pid": os.getpid(),
             "finish_reason": stats.get("finish_reason"),
             "since": args.since.isoformat() if getattr(args, "since", None) else None,
-            "pages_fetched": get("downloader/response_count"),
-            "pages_by_status": {k: v for k, v in prefixed("downloader/response_status_count/").items()},
+            # Responses to pages (robots.txt, sitemaps and redirects included), page requisites apart.
+            "pages_fetched": get("downloader/response_count") - get("requisites/fetched"),
+            "requisites": requisite_counts(stats),
+            "pages_by_status": page_status_counts(stats),
             "new_pages": get("incremental/new"),
             "changed_pages": get("incremental/changed"),
             "unchanged_pages": get("incremental/unchanged") + get("incremental/not-modified"),
