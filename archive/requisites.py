@@ -18,6 +18,7 @@ __all__ = ["Requisite", "page_requisites", "css_requisites", "kind_by_extension"
 
 Requisite = tuple[str, str]  # (absolute URL without fragment, kind)
 
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp", ".jfif"}
 FONT_EXTENSIONS = {".woff", ".woff2", ".ttf", ".otf", ".eot"}
 MEDIA_EXTENSIONS = {".mp4", ".webm", ".ogv", ".ogg", ".mov", ".m4v", ".mp3", ".m4a", ".aac", ".wav",
                     ".flac", ".m3u8", ".mpd", ".ts"}
@@ -52,8 +53,10 @@ def absolute(raw: str | None, base_url: str) -> str | None:
 
 
 def kind_by_extension(url: str, default: str = "image") -> str:
-    """`font`, `media`, `style`, `script`, or `default`, by the URL path's extension."""
+    """`image`, `font`, `media`, `style`, `script`, or `default`, by the URL path's extension."""
     extension = splitext(urlsplit(url).path)[1].lower()
+    if extension in IMAGE_EXTENSIONS:
+        return "image"
     if extension in FONT_EXTENSIONS:
         return "font"
     if extension in MEDIA_EXTENSIONS:

@@ -140,3 +140,25 @@ def test_requisites_none_archives_pages_only(tmp_path, requisite_server):
     assert responses == PAGES - {f"{CDN}/robots.txt"}  # the CDN is never visited
     assert not any(key.startswith("requisites/") for key in run.stats)
     assert "requisites " not in run.stdout
+
+
+def test_recrawl_revisits_requisites(tmp_path, requisite_server):
+    """A second crawl on the same state revalidates requisites (If-None-Match, stylesheets excepted:
+    their fonts and images are read from the body) and writes revisit records, not second copies."""
+    for _ in range(2):
+        run = run_crawl(tmp_path / "run", f"urls={PAGE_A}", "depth=0", "topic=none", server=requisite_server,
+                        settings={**SETTINGS, "REVISIT_FRESH_EVERY": "0", "REVISIT_OLD_EVERY": "0"})
+        assert run.returncode == 0, run.stderr[-2000:]
+    records = _records(run.warc_dir)
+    assert records[("response", f"{SITE}/assets/logo.png")] == 1
+    assert records[("revisit", f"{SITE}/assets/logo.png")] == 1
+    assert records[("revisit", f"{CDN}/fonts/body.woff2")] == 1  # found again through the stylesheets
+    conditional = {}
+    for path in sorted(run.warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "request":
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    conditional.setdefault(uri, []).append(bool(record.http_headers.get_header("If-None-Match")))
+    assert conditional[f"{SITE}/assets/logo.png"] == [False, True]
+    assert conditional[f"{SITE}/assets/site.css"] == [False, False]
