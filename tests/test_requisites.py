@@ -10,6 +10,7 @@ image size cap, and a video whose mp4 is not fetched (media are off by default).
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,10 @@ import pytest
 from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.replay_check import archived_url, failed, read_net_log
 from archive.requisites import css_requisites, largest_srcset, page_requisites
+from archive.serve import (BIND, PywbNotInstalled, free_port, prepare_collection, pywb_program, replay_url,
+                           start_pywb, stop, take_screenshot)
 from archive.wacz import page_list
 from crawler.arguments import ArgumentError, parse_crawl_arguments
 from tests.conftest import run_crawl
@@ -99,10 +103,17 @@ def test_requisites_argument_is_validated():
         parse_crawl_arguments(urls=PAGE_A, requisites="images")
 
 
-def test_crawl_archives_each_requisite_once(tmp_path, requisite_server):
-    run = run_crawl(tmp_path / "run", f"urls={PAGE_A}", "depth=1", "topic=none",
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory, requisite_server):
+    """One crawl of both pages (A, then B by its related link), shared by the tests that read it."""
+    run = run_crawl(tmp_path_factory.mktemp("requisites") / "run", f"urls={PAGE_A}", "depth=1", "topic=none",
                     server=requisite_server, settings=SETTINGS)
     assert run.returncode == 0, run.stderr[-2000:]
+    return run
+
+
+def test_crawl_archives_each_requisite_once(archived):
+    run = archived
     records = _records(run.warc_dir)
     responses = {uri: n for (kind, uri), n in records.items() if kind == "response"}
     requests = {uri: n for (kind, uri), n in records.items() if kind == "request"}
@@ -162,3 +173,32 @@ def test_recrawl_revisits_requisites(tmp_path, requisite_server):
                     conditional.setdefault(uri, []).append(bool(record.http_headers.get_header("If-None-Match")))
     assert conditional[f"{SITE}/assets/logo.png"] == [False, True]
     assert conditional[f"{SITE}/assets/site.css"] == [False, False]
+
+
+def test_replayed_article_loads_every_archived_requisite(archived, tmp_path):
+    """Headless Chromium on the replayed page A, every other host blocked: all it asks the archive for is
+    served, but for what the crawl refused on purpose (robots.txt, size cap, media)."""
+    try:
+        pywb_program("wayback")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    except PywbNotInstalled as exc:
+        pytest.skip(f"{exc} (make pywb)")
+    if not chromium:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    root = tmp_path / "pywb"
+    prepare_collection(archived.warc_dir, root)
+    port = free_port()
+    process = start_pywb(root, port, quiet=True)
+    try:
+        take_screenshot(replay_url(port, PAGE_A), tmp_path / "a.png", net_log=tmp_path / "net.json")
+    finally:
+        stop(process)
+    server = f"http://{BIND}:{port}/news/"
+    requests = read_net_log(tmp_path / "net.json")
+    failures, _ = failed(requests, server)
+    missing = {archived_url(r.url) for r in failures}
+    assert missing <= NOT_ARCHIVED
+    served = {archived_url(r.url) for r in requests if r.url.startswith(server)} - missing
+    assert {PAGE_A, f"{SITE}/assets/site.css", f"{CDN}/css/theme.css", f"{CDN}/fonts/body.woff2",
+            f"{SITE}/assets/bg.png", f"{SITE}/assets/masthead.png", f"{SITE}/assets/app.js",
+            f"{SITE}/assets/logo.png", f"{CDN}/photos/a-large.jpg", f"{CDN}/photos/a-poster.jpg"} <= served
