@@ -149,7 +149,7 @@ def bench_requisites(pages: int, rounds: int) -> dict:
     finally:
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
-    median = {mode: {key: statistics.median(r[key] for r in rs) for key in
+    median = {mode: {key: round(statistics.median(r[key] for r in rs), 2) for key in
                      ("pages_per_s", "pages_per_s_until_last_page", "requests_per_page", "warc_bytes")}
               for mode, rs in runs.items()}
     on, off = median["article"], median["none"]
