@@ -278,6 +278,6 @@ def replay_check_summary(requests: list, server: str) -> str:
     failures, blocked = failed(requests, server)
     missing = sorted(filter(None, (archived_url(r.url) for r in failures)))
     served = len({r.url for r in requests if r.url.startswith(server)}) - len(failures)
-    return (f"  replay: {served} URL(s) served from the archive, {len(missing)} not archived"
+    return (f"  replay: {served} URL(s) served from the archive, {len(missing)} not (absent, or archived as an error)"
             + (f" ({', '.join(missing[:10])}{' …' if len(missing) > 10 else ''})" if missing else "")
-            + f"; {len(blocked)} request(s) outside the replay server blocked")
+            + f"; {len(blocked)} request(s) outside the replay server blocked (Chromium's own background calls included)")
