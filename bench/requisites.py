@@ -27,7 +27,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from bench.site import HOST, _paragraphs, _words, article_url
+from bench.site import HOST, _paragraphs, _words, article_url, listing_reply, page_number
 from tests.fixtureserver import FixtureServer, FixtureSite, Reply
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,14 +89,8 @@ class RequisiteBenchSite(FixtureSite):
         with self._clock:
             self.last_page_at = time.time()
         if path_qs == "/tin-moi.html":
-            links = "".join(f'<article class="story"><a class="cms-link" href="{article_url(i)}">{i}</a></article>'
-                            for i in range(0, self.pages, max(1, self.pages // 20)))
-            return Reply(headers=[("Content-Type", "text/html; charset=utf-8")],
-                         body=f'<html><body><div class="box-stream">{links}</div></body></html>'.encode())
-        try:
-            n = int(path_qs.rsplit("-post", 1)[1].split(".")[0]) - 100000
-        except (IndexError, ValueError):
-            n = -1
+            return listing_reply(self.pages)
+        n = page_number(path_qs)
         if host != HOST or n not in self._pages:
             return Reply(status=404, headers=[("Content-Type", "text/html")], body=b"<h1>404</h1>")
         return Reply(headers=[("Content-Type", "text/html; charset=utf-8")], body=self._pages[n])
