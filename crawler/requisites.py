@@ -25,6 +25,7 @@ from scrapy.http import TextResponse
 from twisted.internet.defer import CancelledError
 
 from archive.extract.requisites import Requisite, css_requisites
+from crawler.refusals import Refused
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -90,7 +91,9 @@ class Requisites:
         """Count why a requisite was not fetched: refused (robots.txt, too large, a policy) or failed."""
         request = failure.request
         message = failure.getErrorMessage()
-        if failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message:  # too large once decompressed
+        if failure.check(Refused):  # the crawl's own refusals (crawler/refusals.py): too large, non-public
+            reason = failure.value.kind.replace(" ", "_").replace("-", "_")
+        elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message:  # too large once decompressed
             reason = "too_large"
         elif failure.check(IgnoreRequest):
             reason = "robots" if "robots.txt" in message else "other"
