@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: chromium demo test crawl bench bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile
+.PHONY: chromium demo test crawl bench bench-requisites bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ crawl: $(STAMP)
 ## bench: crawl throughput with WARC capture on/off, full pipeline, memory at 2,000/20,000 pages, extraction
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+## bench-requisites: default crawl (page requisites on) vs -a requisites=none, pages of 10 images each (also a row of `make bench`)
+bench-requisites: $(STAMP)
+	$(PY) -m bench.requisites
 
 ## bench-extract: extraction on one core and parallel re-extraction of a generated 10,000-article archive
 bench-extract: $(STAMP)

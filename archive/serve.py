@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from archive.warc.cdxj import CdxjIndex, ensure_directory_index
 from archive.warc.replay import check_archive_dir
+from archive.replay_check import archived_url, failed, read_net_log
 from archive.paths import PROJECT_ROOT
 
 REPO = PROJECT_ROOT
@@ -185,14 +186,16 @@ def chromium_program() -> str:
     raise FileNotFoundError("Chromium is not installed: `apt-get install chromium` (Debian package)")
 
 
-def take_screenshot(url: str, out: Path, *, width: int = 1280, height: int = 1600, timeout: float = 90) -> Path:
-    """Render `url` with headless Chromium (fresh profile) into a PNG."""
+def take_screenshot(url: str, out: Path, *, width: int = 1280, height: int = 1600, timeout: float = 90,
+                    net_log: Path | None = None) -> Path:
+    """Render `url` with headless Chromium (fresh profile) into a PNG; `net_log`: write Chromium's
+    NetLog there too, every request the page made (archive/replay_check.py reads it)."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         command = [chromium_program(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
                    f"--window-size={width},{height}", "--virtual-time-budget=10000",
-                   f"--screenshot={out}", url]
+                   f"--screenshot={out}", *([f"--log-net-log={net_log}"] if net_log else []), url]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0 or not out.exists():
         raise RuntimeError(f"Chromium failed ({result.returncode}): {result.stderr.strip()[-500:]}")
@@ -260,10 +263,22 @@ def _screenshot(args: argparse.Namespace, collection: Path, port: int) -> int:
     if not url:
         raise UserError(f"no archived HTML page under {args.directory} to take a screenshot of")
     process = start_pywb(args.root, port, quiet=True)
+    net_log = args.root / "screenshot-netlog.json"
     try:
         page = replay_url(port, url, collection=args.collection)
-        out = take_screenshot(page, args.screenshot)
+        out = take_screenshot(page, args.screenshot, net_log=net_log)
     finally:
         stop(process)
     print(f"screenshot of {page}\n  -> {out}")
+    print(replay_check_summary(read_net_log(net_log), f"http://{BIND}:{port}/{args.collection}/"))
     return 0
+
+
+def replay_check_summary(requests: list, server: str) -> str:
+    """One line: how many of the replayed page's requests the archive served, and which it did not."""
+    failures, blocked = failed(requests, server)
+    missing = sorted(filter(None, (archived_url(r.url) for r in failures)))
+    served = len({r.url for r in requests if r.url.startswith(server)}) - len(failures)
+    return (f"  replay: {served} URL(s) served from the archive, {len(missing)} not (absent, or archived as an error)"
+            + (f" ({', '.join(missing[:10])}{' …' if len(missing) > 10 else ''})" if missing else "")
+            + f"; {len(blocked)} request(s) outside the replay server blocked (Chromium's own background calls included)")

@@ -89,7 +89,7 @@ def crawl(processes: int, pages: int, delay: float, per_domain: int, work: Path,
         for i in range(max(processes, 1)):
             out = work / f"n{processes}" / f"p{i}"
             out.mkdir(parents=True)
-            cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "topic=none", "-a", "depth=100000"]
+            cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none", "-a", "topic=none", "-a", "depth=100000"]
             if plain:
                 cmd += ["-a", f"urls={site.start_url()}", "-s", "CRAWL_STATE="]
             for name, value in {

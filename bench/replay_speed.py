@@ -46,7 +46,7 @@ def crawl(site: BenchSite, work: Path, *, server: FixtureServer | None = None, r
     }
     if replay is not None:
         settings["ARCHIVE_REPLAY"] = replay
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site.start_url()}",
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none", "-a", f"urls={site.start_url()}",
            "-a", "depth=100000", "-a", f"max_pages={site.pages + 1}", "-a", "topic=none"]
     for name, value in settings.items():
         cmd += ["-s", f"{name}={value}"]

@@ -9,7 +9,9 @@ behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
   issue #9's baseline) and our extractor (archive.extract.article, site hints);
 - peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages;
 - extraction articles/s on the fixture articles, one core;
-- re-extraction of the pipeline crawl's archive with `python -m archive extract`, articles/s.
+- re-extraction of the pipeline crawl's archive with `python -m archive extract`, articles/s;
+- page requisites on (the default) vs `-a requisites=none` (bench/requisites.py). The other rows
+  crawl with `requisites=none`: they measure pages, as they did before requisites existed.
 Results are printed and written to bench/results.json.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from crawler.extensions.memory import PeakRSS
 from bench import capture_cost
+from bench import requisites as requisites_bench
 from testbed.bench_site import BenchSite, article_html, article_url
 from testbed.fixtureserver import FixtureServer
 
@@ -40,7 +43,7 @@ def crawl_once(server: FixtureServer, site: BenchSite, work: Path, *, warc: bool
         shutil.rmtree(work)
     work.mkdir(parents=True)
     stats_file = work / "stats.json"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site.start_url()}",
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none", "-a", f"urls={site.start_url()}",
            "-a", "depth=100000", "-a", f"max_pages={site.pages + 1}", "-a", "topic=none",
            "-s", f"WARC_ENABLED={warc}", "-s", f"EXTRACT_ENABLED={extract}",
            "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}", "-s", "CORPUS_SEEDS=",
@@ -193,12 +196,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--large", type=int, default=20000, help="pages for the memory run (0: skip)")
-    parser.add_argument("--only", choices=("capture", "pipeline", "memory"), action="append",
+    parser.add_argument("--only", choices=("capture", "pipeline", "memory", "requisites"), action="append",
                         help="run only these parts (repeatable); results.json keeps the other parts")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--extract-repeat", type=int, default=20)
     args = parser.parse_args(argv)
-    parts = set(args.only or ("capture", "pipeline", "memory"))
+    parts = set(args.only or ("capture", "pipeline", "memory", "requisites"))
     results_path = REPO / "bench" / "results.json"
     results = json.loads(results_path.read_text()) if args.only and results_path.exists() else {}
     results["machine"] = {"cores": os.cpu_count()}
@@ -231,6 +234,9 @@ def main(argv=None) -> int:
         print("peak RSS (crawler + workers): " + ", ".join(
             f"{n} pages {r['peak_rss_mb']} MB" for n, r in m["pages"].items())
             + f" → ratio {m['peak_rss_ratio']}", flush=True)
+    if "requisites" in parts:
+        results["requisites"] = q = requisites_bench.bench_requisites(500, args.rounds)
+        print(requisites_bench.describe(q), flush=True)
     results_path.write_text(json.dumps(results, indent=1) + "\n")
     return 0
 

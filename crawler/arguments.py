@@ -20,6 +20,7 @@ from archive.paths import PROJECT_ROOT
 REPO_ROOT = PROJECT_ROOT
 DEFAULT_SEEDS = REPO_ROOT / "seeds"
 DEFAULT_DEPTH = 2
+REQUISITE_MODES = ("article", "all", "none")
 
 
 class ArgumentError(ValueError):
@@ -47,6 +48,8 @@ SPIDER_ARGUMENTS: dict[str, tuple[str, str]] = {
               "entries: YYYY-MM-DD, an ISO 8601 time, 12h/3d/2w back, or all"),
     "topic": ("auto", "auto (profile of the seed corpus), none (follow every related link), or a "
               "FILE of keywords / example texts"),
+    "requisites": ("article", "archive what pages embed (images, styles, scripts, fonts): article "
+                   "(article pages), all (listings too) or none (docs/requisites.md)"),
     "help": ("", "print this list and exit"),
 }
 
@@ -80,6 +83,7 @@ class CrawlArguments:
     # `since` is its cut-off (None with discover=True: `since=all`, no cut-off).
     since: datetime | None = None
     discover: bool = False
+    requisites: str = "article"  # article | all | none: whose page requisites are archived
 
 
 def _positive_int(name: str, raw, *, allow_zero: bool) -> int:
@@ -120,8 +124,11 @@ def parse_since(raw: str, now: datetime | None = None) -> tuple[datetime | None,
 
 
 def parse_crawl_arguments(urls=None, seeds=None, depth=None, max_pages=None,
-                          topic=None, since=None) -> CrawlArguments:
+                          topic=None, since=None, requisites=None) -> CrawlArguments:
     """Turn raw `-a` strings into checked values; raise ArgumentError on bad input."""
+    requisites = (requisites or "article").strip().lower()
+    if requisites not in REQUISITE_MODES:
+        raise ArgumentError(f"-a requisites={requisites!r}: expected one of {', '.join(REQUISITE_MODES)}")
     cutoff, discover = parse_since(since) if since not in (None, "") else (None, False)
     topic = (topic or "auto").strip()
     if topic not in ("auto", "none"):
@@ -165,4 +172,5 @@ def parse_crawl_arguments(urls=None, seeds=None, depth=None, max_pages=None,
         invalid_seed_lines=invalid,
         since=cutoff,
         discover=discover,
+        requisites=requisites,
     )

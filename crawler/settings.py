@@ -131,6 +131,14 @@ TOPIC_ANCHOR_THRESHOLD = None
 # is re-judged when the scheduler hands it out, with what the crawl has learned since.
 TOPIC_RECHECK = True
 
+# --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
+# Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.
+REQUISITES_MAX_BYTES = {"image": 10_000_000, "font": 10_000_000, "style": 5_000_000,
+                        "script": 5_000_000, "media": 50_000_000}
+REQUISITES_MEDIA = False  # also fetch video/audio (mp4, webm, mp3, …): off, they are large
+REQUISITES_CSS_DEPTH = 2  # @import / url(…) levels followed from a page's stylesheets
+REQUISITES_PRIORITY = -10  # scheduler priority: below every page (0, 1), so pages are not delayed
+
 # --- extraction and corpus ---------------------------------------------------
 EXTRACT_ENABLED = True
 EXTRACT_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline

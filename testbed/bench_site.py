@@ -96,6 +96,22 @@ def article_html(n: int, pages: int) -> bytes:
 <footer class="footer">Báo Nhân Dân điện tử. {_paragraphs(rng, 2)}</footer></body></html>""".encode()
 
 
+def listing_reply(pages: int) -> Reply:
+    """The start page: a listing linking every twentieth page."""
+    links = "".join(f'<article class="story"><a class="cms-link" href="{article_url(i)}">{i}</a></article>'
+                    for i in range(0, pages, max(1, pages // 20)))
+    return Reply(headers=[("Content-Type", "text/html; charset=utf-8")],
+                 body=f'<html><body><div class="box-stream">{links}</div></body></html>'.encode())
+
+
+def page_number(path_qs: str) -> int:
+    """n of `article_url(n)`'s path, -1 for any other path."""
+    try:
+        return int(path_qs.rsplit("-post", 1)[1].split(".")[0]) - 100000
+    except (IndexError, ValueError):
+        return -1
+
+
 class BenchSite(FixtureSite):
     """Serves `pages` generated articles plus a listing page and robots.txt.
 
@@ -121,14 +137,8 @@ class BenchSite(FixtureSite):
         if path_qs == "/robots.txt":
             return Reply(headers=[("Content-Type", "text/plain")], body=b"User-agent: *\nDisallow: /api/\n")
         if path_qs == "/tin-moi.html":
-            links = "".join(f'<article class="story"><a class="cms-link" href="{article_url(i)}">{i}</a></article>'
-                            for i in range(0, self.pages, max(1, self.pages // 20)))
-            return Reply(headers=[("Content-Type", "text/html; charset=utf-8")],
-                         body=f'<html><body><div class="box-stream">{links}</div></body></html>'.encode())
-        try:
-            n = int(path_qs.rsplit("-post", 1)[1].split(".")[0]) - 100000
-        except (IndexError, ValueError):
-            n = -1
+            return listing_reply(self.pages)
+        n = page_number(path_qs)
         if host != HOST or not 0 <= n < self.pages:
             return Reply(status=404, headers=[("Content-Type", "text/html")], body=b"<h1>404</h1>")
         headers = [("Content-Type", "text/html; charset=utf-8")]

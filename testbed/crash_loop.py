@@ -70,7 +70,7 @@ class CrashLoopResult:
 
 
 def crawl_command(work: Path, url_file: Path, concurrency: int = 8) -> list[str]:
-    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"seeds={url_file}", "-a", "depth=0"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none", "-a", f"seeds={url_file}", "-a", "depth=0"]
     for name, value in {"WARC_DIR": work / "warc", "CORPUS_DIR": work / "corpus",
                         "LOG_FILE": work / "crawl.log", "AUTOTHROTTLE_ENABLED": False,
                         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,

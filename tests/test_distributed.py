@@ -122,7 +122,8 @@ def crawl_command(out: Path, shared: Path, redis_url: str, **settings) -> list[s
               "DOWNLOAD_TIMEOUT": 10, "RETRY_TIMES": 0, "CRAWL_REPORT": out / "runs.jsonl",
               "REDIS_URL": redis_url, "REDIS_IDLE_TIMEOUT": 2, "REDIS_HEARTBEAT_INTERVAL": 0.5,
               "REDIS_WORKER_TIMEOUT": 3, **settings}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "topic=none", "-a", "depth=100000"]
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "topic=none", "-a", "depth=100000",
+           "-a", "requisites=none"]  # pages only: these tests count page fetches across processes
     for name, value in merged.items():
         cmd += ["-s", f"{name}={value}"]
     return cmd

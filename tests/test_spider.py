@@ -3,6 +3,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.extract.requisites import kind_by_extension
+
 ND = "https://nhandan.vn"
 TD = "https://thoidai.com.vn"
 GOLD = Path(__file__).parent / "fixtures" / "gold"
@@ -12,8 +14,8 @@ ND_830201 = f"{ND}/viet-nam-va-lao-day-manh-hop-tac-dao-tao-nguon-nhan-luc-chat-
 
 
 def pages(run):
-    """Page URLs the crawl asked the fixture server for (robots.txt excluded)."""
-    return [u for u in run.hits if not u.endswith("/robots.txt")]
+    """Page URLs the crawl asked the fixture server for (robots.txt and page requisites excluded)."""
+    return [u for u in run.hits if not u.endswith("/robots.txt") and kind_by_extension(u, "page") == "page"]
 
 
 def warc_records(run):

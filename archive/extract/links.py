@@ -18,6 +18,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from archive.extract.article import ExtractionHints, ParsedPage, followable
+from archive.extract.requisites import Requisite, page_requisites
 
 __all__ = ["ReadSpec", "PageReading", "LinkCandidate", "read_page", "read_parsed", "page_text",
            "listing_title", "anchor_text", "link_candidates", "matching_elements"]
@@ -34,6 +35,7 @@ class ReadSpec:
     next_pages: tuple[str, ...] = ()  # CSS selectors of next-page links (is_next=True)
     anchors: bool = False  # read each link's anchor text (only a topic gate looks at it)
     max_links: int = 0  # read at most this many links (0: no cap); a hostile page may hold 300,000
+    requisites: bool = False  # list what the page embeds (archive/extract/requisites.py), to archive it too
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class PageReading:
     links: tuple[LinkCandidate, ...] = ()  # anchor text is "" unless asked for
     links_capped: bool = False  # the page had more links than `ReadSpec.max_links`
     unread: str | None = None  # why the page was not read at all (too many tags, extraction timed out)
+    requisites: tuple[Requisite, ...] = ()  # (url, kind) of images, styles, scripts, fonts; () unless asked for
 
 
 def read_parsed(page: ParsedPage, spec: ReadSpec, hints: ExtractionHints | None) -> PageReading:
@@ -65,7 +68,8 @@ def read_page(selector: Selector, base_url: str, spec: ReadSpec,
     links = link_candidates(selector, base_url, groups, anchors=spec.anchors, limit=spec.max_links + 1
                             if spec.max_links else 0)
     capped = bool(spec.max_links) and len(links) > spec.max_links
-    return PageReading(text, tuple(links[:spec.max_links] if capped else links), capped)
+    return PageReading(text, tuple(links[:spec.max_links] if capped else links), capped,
+                       requisites=page_requisites(selector, base_url) if spec.requisites else ())
 
 
 def page_text(selector: Selector, hints: ExtractionHints) -> str:

@@ -159,8 +159,11 @@ class IncrementalDownloaderMiddleware:
         capture = page.capture
         if capture is not None:
             request.meta["warc_revisit_of"] = capture
-        if (capture is not None and page.status == 200 and page.is_article is not None
-                and profile_for(request.url).is_article_url(request.url)
+        # Known articles, and page requisites but stylesheets (a 304 would hide the fonts and
+        # images a stylesheet loads from this crawl's CSS reading), are revalidated.
+        revalidated = request.meta.get("requisite") not in (None, "style") or (
+            page.is_article is not None and profile_for(request.url).is_article_url(request.url))
+        if (capture is not None and page.status == 200 and revalidated
                 and (page.etag or page.last_modified)):
             if page.etag:
                 request.headers[b"If-None-Match"] = page.etag

@@ -19,7 +19,7 @@ from urllib.parse import urlunparse
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured, StopDownload
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
@@ -127,6 +127,8 @@ class WarcCaptureMiddleware:
         capture = request.meta.pop(CAPTURE_META_KEY, None)
         if isinstance(exception, IgnoreRequest):  # robots.txt, offsite: never downloaded
             return None
+        if isinstance(exception, DownloadCancelledError) and request.meta.get("requisite"):
+            return None  # a page requisite over its size cap: refused on purpose (crawler/requisites.py)
         if isinstance(exception, StopDownload) and exception.response is not None:
             # A bytes_received/headers_received handler stopped the body: archive what arrived, truncated.
             self._archive(request, exception.response, capture)

@@ -102,7 +102,8 @@ class ArchiveReplayDownloadHandler(BaseDownloadHandler):
         return build_response(request, stored)
 
     def _not_archived(self, request: Request) -> Response:
-        self.stats.inc_value("replay/missing")
+        # A page requisite the archive lacks (an older archive, or requisites off when it was made) is no missing page.
+        self.stats.inc_value("replay/missing_requisites" if request.meta.get("requisite") else "replay/missing")
         logger.info("Not in the archive: %s", request.url)
         request.meta.pop("warc_record_id", None)
         request.meta.pop("warc_location", None)

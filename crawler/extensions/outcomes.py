@@ -88,8 +88,8 @@ class UrlOutcomes:
         host = urlparse_cached(request).netloc
         self.answered.add(host)
         self.dead.pop(host, None)
-        if is_robots_request(request):
-            return response
+        if is_robots_request(request) or request.meta.get("requisite"):
+            return response  # requisites are counted apart (crawler/requisites.py)
         if response.status < 400:
             self.stats.inc_value("urls/ok")
         elif response.status in DEAD_LINK and request.meta.get("depth", 0) > 0:
@@ -112,7 +112,7 @@ class UrlOutcomes:
                            host, type(exception).__name__, exception)
         if isinstance(exception, HostUnreachable):
             self.stats.inc_value("urls/not_attempted")
-        if not is_robots_request(request):
+        if not is_robots_request(request) and not request.meta.get("requisite"):
             self._failed(group, type(exception).__name__ if group == "other" else None)
         return None
 

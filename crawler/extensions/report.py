@@ -25,6 +25,7 @@ from crawler.runpaths import report_path
 from crawler.extensions.memory import PeakRSS, own_peak_rss
 from crawler.extensions.outcomes import failure_breakdown
 from crawler.refusals import is_refusal_type, refusal_counts
+from crawler.requisites import page_status_counts, requisite_counts
 
 
 class CrawlReport:
@@ -64,8 +65,10 @@ class CrawlReport:
             "pid": os.getpid(),
             "finish_reason": stats.get("finish_reason"),
             "since": args.since.isoformat() if getattr(args, "since", None) else None,
-            "pages_fetched": get("downloader/response_count"),
-            "pages_by_status": {k: v for k, v in prefixed("downloader/response_status_count/").items()},
+            # Responses to pages (robots.txt, sitemaps and redirects included), page requisites apart.
+            "pages_fetched": get("downloader/response_count") - get("requisites/fetched"),
+            "requisites": requisite_counts(stats),
+            "pages_by_status": page_status_counts(stats),
             "new_pages": get("incremental/new"),
             "changed_pages": get("incremental/changed"),
             "unchanged_pages": get("incremental/unchanged") + get("incremental/not-modified"),

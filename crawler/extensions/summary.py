@@ -11,6 +11,7 @@ from scrapy import signals
 from crawler.exitcodes import crawl_verdict, fail_ratio, url_counts
 from crawler.extensions.outcomes import failure_breakdown, network_hint
 from crawler.refusals import refusal_counts, refused_downloads
+from crawler.requisites import page_status_counts, requisite_counts
 
 
 class CrawlSummary:
@@ -34,15 +35,13 @@ class CrawlSummary:
 
     def render(self) -> str:
         s = self.stats.get_value
-        by_status = sorted(
-            (int(k.rsplit("/", 1)[1]), v) for k, v in self.stats.get_stats().items()
-            if k.startswith("downloader/response_status_count/")
-        )
+        by_status = sorted((int(k), v) for k, v in page_status_counts(self.stats.get_stats()).items())
         lines = [
             "Crawl summary",
-            f"  pages fetched     {s('downloader/response_count', 0)}"
+            f"  pages fetched     {s('downloader/response_count', 0) - s('requisites/fetched', 0)}"
             + (f"  (by status: {', '.join(f'{c}×{n}' for c, n in by_status)})" if by_status else ""),
             self._urls_line(),
+            *self._requisites_line(),
             f"  download errors   {s('downloader/exception_count', 0) - refused_downloads(self.stats.get_stats())}"
             " (attempts, retries included)",
             f"  finish reason     {s('finish_reason', '?')}",
@@ -85,6 +84,18 @@ class CrawlSummary:
         verdict = crawl_verdict(self.stats.get_stats(), fail_ratio(self.settings))
         lines.append(f"  exit code         {verdict.code} ({verdict.reason})")
         return "\n".join(lines)
+
+    def _requisites_line(self) -> list[str]:
+        """Page requisites apart from pages: fetched, bytes, deduplicated, refused (by why), failed."""
+        counts = requisite_counts(self.stats.get_stats())
+        if not counts["requested"] and not counts["deduplicated"]:
+            return []
+        refused = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts["refused_by"].items())
+        return [f"  requisites        fetched {counts['fetched']} ({counts['bytes']:,} bytes), "
+                f"shared/deduplicated {counts['deduplicated']}, refused {counts['refused']}"
+                + (f" ({refused})" if refused else "")
+                + f", failed {counts['failed']}, HTTP errors {counts['http_errors']}"
+                + (f", media skipped {counts['skipped_media']}" if counts["skipped_media"] else "")]
 
     def _urls_line(self) -> str:
         """How many URLs failed (after retries) and why, grouped."""

@@ -30,6 +30,7 @@ from crawler.discovery import Discovery
 from crawler.items import SEQ_RELEASED, ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
+from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
 from archive.sites.generic import is_article_page, is_crawlable
@@ -44,12 +45,13 @@ class NewsSpider(scrapy.Spider):
     name = "news"
 
     def __init__(self, urls=None, seeds=None, depth=None, max_pages=None,
-                 since=None, topic=None, *args, **kwargs):
+                 since=None, topic=None, requisites=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._seeds_arg = seeds
         self._default_start = urls is None and seeds is None  # distributed mode then reads Redis only
         self.args = parse_crawl_arguments(urls=urls, seeds=seeds, depth=depth,
-                                          max_pages=max_pages, topic=topic, since=since)
+                                          max_pages=max_pages, topic=topic, since=since,
+                                          requisites=requisites)
         self.start_urls = self.args.start_urls
         self.max_depth = self.args.depth
         self.max_pages = self.args.max_pages
@@ -83,6 +85,11 @@ class NewsSpider(scrapy.Spider):
                 request = self._request(url, found_from=None)
                 if request is not None:
                     yield request
+
+    @cached_property
+    def requisites(self) -> Requisites:
+        """Page requisites (`-a requisites`): crawler/requisites.py."""
+        return Requisites(self.crawler, self.args.requisites)
 
     async def parse_discovery(self, response: Response):
         """Callback of robots.txt, sitemaps, feeds and listing pages found by discovery; a spider
@@ -176,6 +183,9 @@ class NewsSpider(scrapy.Spider):
                                                    fingerprint):
                 emitted = emitted or isinstance(element, ArticlePage)
                 yield element
+            for request in self.requisites.requests(reading.requisites, 0, self.parse_requisite,
+                                                    self.requisite_failed):
+                yield request
         finally:
             if seq is not None and not emitted:
                 self.crawler.signals.send_catch_log(signal=SEQ_RELEASED, seq=seq)
@@ -185,7 +195,12 @@ class NewsSpider(scrapy.Spider):
         return seq
 
     def _read_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
-        """What the decisions on this page need read: the topic gate's text and the links."""
+        """What the decisions on this page need read: the topic gate's text and the links, and
+        what the page embeds when its requisites are archived."""
+        spec = self._decision_spec(profile, is_article, depth)
+        return replace(spec, requisites=True) if self.requisites.wanted(is_article) else spec
+
+    def _decision_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
         gated = self.topic_gate is not None
         # Without a topic, depth counts hops from a start URL; with one, off-topic hops in a row,
         # known only once the page is judged, so its links are read unless nothing is ever followed.
@@ -334,6 +349,15 @@ class NewsSpider(scrapy.Spider):
         """A page archived but neither extracted nor followed (`pages/not_parsed` in the stats)."""
         self.crawler.stats.inc_value("pages/not_parsed")
         self.logger.warning("not parsed (%s), archived only: %s", reason, response.url)
+
+    def parse_requisite(self, response: Response):
+        """A page requisite's response (archived by then): only a stylesheet leads further."""
+        depth = response.meta.get("requisite_depth", 0) + 1
+        yield from self.requisites.requests(self.requisites.fetched(response), depth,
+                                            self.parse_requisite, self.requisite_failed)
+
+    def requisite_failed(self, failure):
+        self.requisites.failed(failure)
 
     def on_error(self, failure):
         if failure.check(Refused):  # counted and logged where it was refused (crawler/refusals.py)

@@ -1,0 +1,149 @@
+"""Page requisites: the images, stylesheets, scripts and fonts a page needs to be replayed as it looked.
+
+Read from the page's parsed tree (the same parsel selector archive/extract/links.py
+reads links from) and from fetched CSS (`url(…)`, `@import`). Each URL comes
+with a kind (`image`, `style`, `script`, `font`, `media`) that decides its
+size cap and whether it is fetched at all (media only when asked). This
+module never imports Scrapy; the crawler's glue is crawler/requisites.py.
+"""
+from __future__ import annotations
+
+import re
+from posixpath import splitext
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from parsel import Selector
+
+__all__ = ["Requisite", "page_requisites", "css_requisites", "kind_by_extension", "largest_srcset"]
+
+Requisite = tuple[str, str]  # (absolute URL without fragment, kind)
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp", ".jfif"}
+FONT_EXTENSIONS = {".woff", ".woff2", ".ttf", ".otf", ".eot"}
+MEDIA_EXTENSIONS = {".mp4", ".webm", ".ogv", ".ogg", ".mov", ".m4v", ".mp3", ".m4a", ".aac", ".wav",
+                    ".flac", ".m3u8", ".mpd", ".ts"}
+SCRIPT_EXTENSIONS = {".js", ".mjs"}
+# `link rel=preload as=…` values worth archiving, and the kind each is.
+PRELOAD_KINDS = {"style": "style", "font": "font", "image": "image", "script": "script"}
+ICON_RELS = {"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon"}
+# Lazy-loading attributes the sites use (SITES.md: data-src on both CMSes, data-original on older pages).
+LAZY_SRC = ("data-src", "data-original", "data-lazy-src")
+LAZY_SRCSET = ("data-srcset",)
+
+# url(…) with or without quotes, and @import "…" / @import url(…).
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?(?:"([^"]*)"|'([^']*)'|([^\s;'")]+))""", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def absolute(raw: str | None, base_url: str) -> str | None:
+    """An http(s) URL for `raw` resolved against `base_url`, fragment dropped; None for data:, blob:, …"""
+    if not raw:
+        return None
+    raw = raw.strip()
+    if not raw or raw.startswith(("data:", "blob:", "javascript:", "about:", "#")):
+        return None
+    try:
+        parts = urlsplit(urljoin(base_url, raw))
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def kind_by_extension(url: str, default: str = "image") -> str:
+    """`image`, `font`, `media`, `style`, `script`, or `default`, by the URL path's extension."""
+    extension = splitext(urlsplit(url).path)[1].lower()
+    if extension in IMAGE_EXTENSIONS:
+        return "image"
+    if extension in FONT_EXTENSIONS:
+        return "font"
+    if extension in MEDIA_EXTENSIONS:
+        return "media"
+    if extension == ".css":
+        return "style"
+    if extension in SCRIPT_EXTENSIONS:
+        return "script"
+    return default
+
+
+def largest_srcset(srcset: str | None) -> str | None:
+    """The candidate of a `srcset` with the largest width (`w`) or density (`x`); the first if none says."""
+    best, best_size = None, -1.0
+    for candidate in (srcset or "").split(","):
+        parts = candidate.split()
+        if not parts:
+            continue
+        size = 1.0
+        if len(parts) > 1 and parts[-1][-1:].lower() in ("w", "x"):
+            try:
+                size = float(parts[-1][:-1])
+            except ValueError:
+                size = 1.0
+        if size > best_size:
+            best, best_size = parts[0], size
+    return best
+
+
+def page_requisites(selector: Selector, base_url: str) -> tuple[Requisite, ...]:
+    """`(url, kind)` of what the page embeds, in document order, each URL once."""
+    found: dict[str, str] = {}
+
+    def add(raw: str | None, kind: str, by_extension: bool = True) -> None:
+        url = absolute(raw, base_url)
+        if url is not None and url not in found:
+            found[url] = kind_by_extension(url, kind) if by_extension else kind
+
+    for element in selector.xpath(
+            "//img | //picture/source | //link | //script[@src] | //video | //audio | //video/source"
+            " | //audio/source | //input[@type='image'] | //style"):
+        tag = element.root.tag if isinstance(element.root.tag, str) else ""
+        attrib = element.attrib
+        if tag == "style":
+            for url, kind in css_requisites(" ".join(element.xpath("text()").getall()), base_url):
+                found.setdefault(url, kind)
+            continue
+        if tag == "link":
+            rels = set((attrib.get("rel") or "").lower().split())
+            if "stylesheet" in rels:
+                add(attrib.get("href"), "style", by_extension=False)
+            elif rels & ICON_RELS:
+                add(attrib.get("href"), "image")
+            elif "preload" in rels and (attrib.get("as") or "").lower() in PRELOAD_KINDS:
+                add(attrib.get("href"), PRELOAD_KINDS[attrib["as"].lower()], by_extension=False)
+            continue
+        if tag == "script":
+            add(attrib.get("src"), "script", by_extension=False)
+            continue
+        if tag in ("video", "audio"):
+            add(attrib.get("poster"), "image")
+            add(attrib.get("src"), "media", by_extension=False)
+            continue
+        media_source = tag == "source" and element.xpath("parent::video | parent::audio")
+        if media_source:
+            add(attrib.get("src"), "media", by_extension=False)
+            continue
+        add(attrib.get("src"), "image")
+        add(largest_srcset(attrib.get("srcset")), "image")
+        for name in LAZY_SRC:
+            add(attrib.get(name), "image")
+        for name in LAZY_SRCSET:
+            add(largest_srcset(attrib.get(name)), "image")
+    return tuple(found.items())
+
+
+def css_requisites(css: str, base_url: str) -> tuple[Requisite, ...]:
+    """`(url, kind)` of what a stylesheet loads: `@import`s are `style`, `url(…)` by extension
+    (fonts, images), each URL once, relative URLs resolved against the stylesheet's own URL."""
+    css = _CSS_COMMENT.sub("", css)
+    found: dict[str, str] = {}
+    for match in _CSS_IMPORT.finditer(css):
+        url = absolute(next(g for g in match.groups() if g is not None), base_url)
+        if url is not None:
+            found.setdefault(url, "style")
+    for match in _CSS_URL.finditer(css):
+        url = absolute(next(g for g in match.groups() if g is not None), base_url)
+        if url is not None:
+            found.setdefault(url, kind_by_extension(url, "image"))
+    return tuple(found.items())

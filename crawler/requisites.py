@@ -1,0 +1,126 @@
+"""Page requisites in a crawl: requests for what a page embeds, and what became of them.
+
+The spider reads a page's requisites with its links (archive/extract/requisites.py via
+archive/extract/links.py, in the extraction worker) and asks this module for their
+requests. A requisite request is an ordinary request: it passes every
+downloader middleware (robots.txt, throttling, an address policy, WARC
+capture), so it is archived as a request/response pair like a page. What
+differs: request meta `requisite` (its kind) marks it; it is exempt from the
+domain scope (images live on CDN hosts); its priority is below every page;
+Scrapy's `download_maxsize` caps it by kind; it never reaches extraction, the
+corpus or the topic gate, and never counts against `max_pages`. Each URL is
+requested once per crawl (here, and by the dupe filter across processes).
+Fetched stylesheets are read for `@import` and `url(…)` down to
+`REQUISITES_CSS_DEPTH` levels. Stats under `requisites/` feed the summary and
+runs.jsonl.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import scrapy
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import TextResponse
+from twisted.internet.defer import CancelledError
+
+from archive.extract.requisites import Requisite, css_requisites
+from crawler.refusals import Refused
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+META = "requisite"  # request meta: the requisite's kind (image, style, script, font, media)
+DEPTH = "requisite_depth"  # request meta: 0 for what a page embeds, +1 per stylesheet level
+DEFAULT_MAX_BYTES = {"image": 10_000_000, "font": 10_000_000, "style": 5_000_000,
+                     "script": 5_000_000, "media": 50_000_000}
+
+
+def is_requisite(request) -> bool:
+    return bool(request.meta.get(META))
+
+
+class Requisites:
+    """The spider's requisite bookkeeping: which pages get them, the requests, the counts."""
+
+    def __init__(self, crawler: Crawler, mode: str):
+        settings = crawler.settings
+        self.mode = mode  # article | all | none
+        self.stats = crawler.stats
+        self.max_bytes = {**DEFAULT_MAX_BYTES, **settings.getdict("REQUISITES_MAX_BYTES")}
+        self.media = settings.getbool("REQUISITES_MEDIA", False)
+        self.css_depth = settings.getint("REQUISITES_CSS_DEPTH", 2)
+        self.priority = settings.getint("REQUISITES_PRIORITY", -10)
+        self._requested: set[str] = set()
+
+    def wanted(self, is_article: bool) -> bool:
+        """Are this page's requisites archived (`-a requisites`)?"""
+        return self.mode == "all" or (self.mode == "article" and is_article)
+
+    def requests(self, found: Iterable[Requisite], depth: int, callback, errback) -> Iterator[scrapy.Request]:
+        """One request per requisite not requested before in this crawl (media only when asked)."""
+        for url, kind in found:
+            if kind == "media" and not self.media:
+                self.stats.inc_value("requisites/skipped_media")
+                continue
+            if url in self._requested:
+                self.stats.inc_value("requisites/deduplicated")
+                continue
+            self._requested.add(url)
+            self.stats.inc_value("requisites/requested")
+            yield scrapy.Request(url, callback=callback, errback=errback, priority=self.priority,
+                                 meta={META: kind, DEPTH: depth, "download_maxsize": self.max_bytes[kind],
+                                       "handle_httpstatus_all": True})  # a 404 is counted, not an error
+
+    def fetched(self, response) -> tuple[Requisite, ...]:
+        """Count a requisite's response; a stylesheet's own requisites when its level allows."""
+        self.stats.inc_value("requisites/fetched")
+        self.stats.inc_value("requisites/bytes", len(response.body))
+        self.stats.inc_value(f"requisites/status/{response.status}")
+        if response.status >= 400:
+            self.stats.inc_value("requisites/http_errors")
+            return ()
+        if (response.meta.get(META) != "style" or response.meta.get(DEPTH, 0) >= self.css_depth
+                or not isinstance(response, TextResponse)):
+            return ()
+        return css_requisites(response.text, response.url)
+
+    def failed(self, failure) -> None:
+        """Count why a requisite was not fetched: refused (robots.txt, too large, a policy) or failed."""
+        request = failure.request
+        message = failure.getErrorMessage()
+        if failure.check(Refused):  # the crawl's own refusals (crawler/refusals.py): too large, non-public
+            reason = failure.value.kind.replace(" ", "_").replace("-", "_")
+        elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message:  # too large once decompressed
+            reason = "too_large"
+        elif failure.check(IgnoreRequest):
+            reason = "robots" if "robots.txt" in message else "other"
+        elif failure.check(DownloadCancelledError, CancelledError):
+            reason = "too_large"
+        else:
+            self.stats.inc_value("requisites/failed")
+            logger.info("requisite not fetched: %s (%s: %s)", request.url, failure.type.__name__, message)
+            return
+        self.stats.inc_value("requisites/refused")
+        self.stats.inc_value(f"requisites/refused/{reason}")
+        logger.info("requisite refused (%s): %s", reason, request.url)
+
+
+def requisite_counts(stats: dict) -> dict[str, int]:
+    """What the summary and runs.jsonl report of requisites: fetched, bytes, deduplicated, refused, …"""
+    get = lambda key: stats.get(f"requisites/{key}", 0)  # noqa: E731
+    counts = {key: get(key) for key in ("requested", "fetched", "bytes", "deduplicated", "refused",
+                                        "failed", "http_errors", "skipped_media")}
+    counts["refused_by"] = {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items())
+                            if key.startswith("requisites/refused/")}
+    return counts
+
+
+def page_status_counts(stats: dict) -> dict[str, int]:
+    """Responses by HTTP status, page requisites left out (Scrapy's own counts hold both)."""
+    prefix = "downloader/response_status_count/"
+    counts = {key[len(prefix):]: value - stats.get(f"requisites/status/{key[len(prefix):]}", 0)
+              for key, value in sorted(stats.items()) if key.startswith(prefix)}
+    return {status: count for status, count in counts.items() if count}

@@ -1,0 +1,204 @@
+"""Page requisites (issue 24): what a page embeds is found, fetched once, archived, and kept apart.
+
+The crawl tests run against tests/fixtures/requisites/: two nhandan.vn article
+pages sharing a stylesheet, a script, a logo and a photo, with images on a CDN
+host (`cdn.nhandan-static.vn`), a stylesheet that @imports a CDN stylesheet
+that loads a font, a srcset, data-src/data-original/data-srcset lazy images,
+one image disallowed by the CDN's robots.txt, one over the (test-lowered)
+image size cap, and a video whose mp4 is not fetched (media are off by default).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from parsel import Selector
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.replay_check import archived_url, failed, read_net_log
+from archive.extract.requisites import css_requisites, largest_srcset, page_requisites
+from archive.serve import (BIND, PywbNotInstalled, free_port, prepare_collection, pywb_program, replay_url,
+                           start_pywb, stop, take_screenshot)
+from archive.warc.wacz import page_list
+from crawler.arguments import ArgumentError, parse_crawl_arguments
+from tests.conftest import run_crawl
+from testbed.fixtureserver import FixtureServer, FixtureSite
+
+ROOT = Path(__file__).resolve().parent / "fixtures" / "requisites"
+SITE, CDN = "https://nhandan.vn", "https://cdn.nhandan-static.vn"
+PAGE_A = f"{SITE}/bai-a-post990001.html"
+PAGE_B = f"{SITE}/bai-b-post990002.html"
+PAGES = {PAGE_A, PAGE_B, f"{SITE}/robots.txt", f"{CDN}/robots.txt"}
+REQUISITES = {
+    f"{SITE}/assets/site.css", f"{CDN}/css/theme.css",  # imported by site.css
+    f"{CDN}/fonts/body.woff2", f"{CDN}/fonts/body.woff",  # preloaded, and in theme.css
+    f"{SITE}/assets/bg.png",  # url() in site.css, relative to the stylesheet
+    f"{SITE}/favicon.ico", f"{SITE}/assets/app.js", f"{SITE}/assets/logo.png",
+    f"{SITE}/assets/masthead.png",  # url() in an inline <style>
+    f"{CDN}/photos/a-small.jpg", f"{CDN}/photos/a-large.jpg",  # src + largest srcset candidate
+    f"{CDN}/photos/a-lazy.jpg", f"{CDN}/photos/a-poster.jpg",
+    f"{CDN}/photos/b-photo.jpg", f"{CDN}/photos/b-wide.webp",  # data-original, data-srcset 2x
+}
+NOT_ARCHIVED = {f"{CDN}/private/secret.jpg", f"{SITE}/assets/huge.jpg", f"{CDN}/video/a.mp4",
+                f"{CDN}/photos/b-narrow.webp", f"{SITE}/assets/commented-out.png"}
+SETTINGS = {"REQUISITES_MAX_BYTES": json.dumps({"image": 20_000}), "WARC_WRITER": "thread"}
+
+
+@pytest.fixture(scope="module")
+def requisite_server():
+    server = FixtureServer(FixtureSite(ROOT)).start_background()
+    yield server
+    server.shutdown()
+
+
+def _records(warc_dir: Path) -> Counter:
+    """(record type, target URI) → how many times it was written."""
+    found: Counter = Counter()
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                if uri:
+                    found[(record.rec_type, uri)] += 1
+    return found
+
+
+def test_page_requisites_reads_every_embedding_kind():
+    html = (ROOT / "nhandan.vn" / "bai-a-post990001.html").read_text("utf-8")
+    found = dict(page_requisites(Selector(text=html), PAGE_A))
+    assert found == {
+        f"{SITE}/assets/site.css": "style", f"{SITE}/favicon.ico": "image",
+        f"{CDN}/fonts/body.woff2": "font", f"{SITE}/assets/app.js": "script",
+        f"{SITE}/assets/masthead.png": "image", f"{SITE}/assets/logo.png": "image",
+        f"{CDN}/photos/a-small.jpg": "image", f"{CDN}/photos/a-large.jpg": "image",
+        f"{CDN}/photos/a-lazy.jpg": "image", f"{CDN}/private/secret.jpg": "image",
+        f"{SITE}/assets/huge.jpg": "image", f"{CDN}/photos/a-poster.jpg": "image",
+        f"{CDN}/video/a.mp4": "media",
+    }  # the data: URI placeholder and the canonical link are not requisites
+
+
+def test_css_requisites_imports_urls_and_comments():
+    css = """@import "print.css"; @import url('https://cdn.example/t.css');
+    /* url(ignored.png) */ a { background: url( "img/a.png" ) } b { src: url(../f/x.woff2?v=2#iefix) }
+    i { background: url(data:image/png;base64,AAAA) }"""
+    assert css_requisites(css, "https://site.example/css/main.css") == (
+        ("https://site.example/css/print.css", "style"), ("https://cdn.example/t.css", "style"),
+        ("https://site.example/css/img/a.png", "image"), ("https://site.example/f/x.woff2?v=2", "font"))
+
+
+@pytest.mark.parametrize("srcset, largest", [
+    ("a.jpg 400w, b.jpg 1200w, c.jpg 800w", "b.jpg"), ("a.jpg, b.jpg 2x", "b.jpg"), ("only.jpg", "only.jpg"),
+    ("", None)])
+def test_largest_srcset(srcset, largest):
+    assert largest_srcset(srcset) == largest
+
+
+def test_requisites_argument_is_validated():
+    assert parse_crawl_arguments(urls=PAGE_A).requisites == "article"
+    assert parse_crawl_arguments(urls=PAGE_A, requisites="ALL").requisites == "all"
+    with pytest.raises(ArgumentError, match="requisites"):
+        parse_crawl_arguments(urls=PAGE_A, requisites="images")
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory, requisite_server):
+    """One crawl of both pages (A, then B by its related link), shared by the tests that read it."""
+    run = run_crawl(tmp_path_factory.mktemp("requisites") / "run", f"urls={PAGE_A}", "depth=1", "topic=none",
+                    server=requisite_server, settings=SETTINGS)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run
+
+
+def test_crawl_archives_each_requisite_once(archived):
+    run = archived
+    records = _records(run.warc_dir)
+    responses = {uri: n for (kind, uri), n in records.items() if kind == "response"}
+    requests = {uri: n for (kind, uri), n in records.items() if kind == "request"}
+    assert responses == {uri: 1 for uri in PAGES | REQUISITES}
+    assert requests == responses
+    assert not NOT_ARCHIVED & set(responses)
+    stats = run.stats
+    assert stats["requisites/requested"] == len(REQUISITES) + 2  # + the robots-refused and too-large images
+    assert stats["requisites/fetched"] == len(REQUISITES)
+    # Page B's stylesheet, script, logo, favicon and photo, and the font in theme.css, were requested before.
+    assert stats["requisites/deduplicated"] == 6
+    assert stats["requisites/refused/robots"] == 1 and stats["requisites/refused/too_large"] == 1
+    assert stats["requisites/skipped_media"] == 1
+    assert stats.get("urls/failed", 0) == 0 and stats["urls/ok"] == 2  # the two pages; requisites apart
+    report = json.loads((run.out / "runs.jsonl").read_text().splitlines()[-1])
+    assert report["pages_fetched"] == len(PAGES)
+    assert report["pages_by_status"] == {"200": len(PAGES)}
+    assert report["requisites"]["fetched"] == len(REQUISITES)
+    assert report["requisites"]["refused_by"] == {"robots": 1, "too_large": 1}
+    assert "requisites        fetched 15" in run.stdout
+    # The CDXJ index has every requisite; the WACZ page list still has only the two pages.
+    indexed = {json.loads(line.split(" ", 2)[2])["url"]
+               for path in run.warc_dir.glob("*.cdxj") for line in path.read_text().splitlines()}
+    assert REQUISITES <= indexed
+    assert {page["url"] for page in page_list(run.warc_dir)} == {PAGE_A, PAGE_B}
+    # Requisites never reach extraction or the corpus.
+    assert not any(url in REQUISITES for url in (r.get("url") for r in run.manifest()))
+
+
+def test_requisites_none_archives_pages_only(tmp_path, requisite_server):
+    run = run_crawl(tmp_path / "run", f"urls={PAGE_A}", "depth=1", "topic=none", "requisites=none",
+                    server=requisite_server, settings=SETTINGS)
+    assert run.returncode == 0, run.stderr[-2000:]
+    responses = {uri for kind, uri in _records(run.warc_dir) if kind == "response"}
+    assert responses == PAGES - {f"{CDN}/robots.txt"}  # the CDN is never visited
+    assert not any(key.startswith("requisites/") for key in run.stats)
+    assert "requisites " not in run.stdout
+
+
+def test_recrawl_revisits_requisites(tmp_path, requisite_server):
+    """A second crawl on the same state revalidates requisites (If-None-Match, stylesheets excepted:
+    their fonts and images are read from the body) and writes revisit records, not second copies."""
+    for _ in range(2):
+        run = run_crawl(tmp_path / "run", f"urls={PAGE_A}", "depth=0", "topic=none", server=requisite_server,
+                        settings={**SETTINGS, "REVISIT_FRESH_EVERY": "0", "REVISIT_OLD_EVERY": "0"})
+        assert run.returncode == 0, run.stderr[-2000:]
+    records = _records(run.warc_dir)
+    assert records[("response", f"{SITE}/assets/logo.png")] == 1
+    assert records[("revisit", f"{SITE}/assets/logo.png")] == 1
+    assert records[("revisit", f"{CDN}/fonts/body.woff2")] == 1  # found again through the stylesheets
+    conditional = {}
+    for path in sorted(run.warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "request":
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    conditional.setdefault(uri, []).append(bool(record.http_headers.get_header("If-None-Match")))
+    assert conditional[f"{SITE}/assets/logo.png"] == [False, True]
+    assert conditional[f"{SITE}/assets/site.css"] == [False, False]
+
+
+def test_replayed_article_loads_every_archived_requisite(archived, tmp_path):
+    """Headless Chromium on the replayed page A, every other host blocked: all it asks the archive for is
+    served, but for what the crawl refused on purpose (robots.txt, size cap, media)."""
+    try:
+        pywb_program("wayback")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    except PywbNotInstalled as exc:
+        pytest.skip(f"{exc} (make pywb)")
+    if not chromium:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    root = tmp_path / "pywb"
+    prepare_collection(archived.warc_dir, root)
+    port = free_port()
+    process = start_pywb(root, port, quiet=True)
+    try:
+        take_screenshot(replay_url(port, PAGE_A), tmp_path / "a.png", net_log=tmp_path / "net.json")
+    finally:
+        stop(process)
+    server = f"http://{BIND}:{port}/news/"
+    requests = read_net_log(tmp_path / "net.json")
+    failures, _ = failed(requests, server)
+    missing = {archived_url(r.url) for r in failures}
+    assert missing <= NOT_ARCHIVED
+    served = {archived_url(r.url) for r in requests if r.url.startswith(server)} - missing
+    assert {PAGE_A, f"{SITE}/assets/site.css", f"{CDN}/css/theme.css", f"{CDN}/fonts/body.woff2",
+            f"{SITE}/assets/bg.png", f"{SITE}/assets/masthead.png", f"{SITE}/assets/app.js",
+            f"{SITE}/assets/logo.png", f"{CDN}/photos/a-large.jpg", f"{CDN}/photos/a-poster.jpg"} <= served
