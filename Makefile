@@ -5,11 +5,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: chromium demo test crawl bench bench-requisites bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile
+.PHONY: lint chromium demo test crawl bench bench-requisites bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile
 
-$(STAMP): pyproject.toml
+# constraints.txt is the lock file: every package pinned to the version the suite passed with
+# (pyproject.toml pins only the direct dependencies; justext, dateparser & co. change extraction output).
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -19,7 +21,7 @@ demo: $(STAMP)
 	$(PY) -m testbed.demo data/demo
 
 ## test: the whole hermetic test suite
-test: $(STAMP)
+test: $(STAMP) lint
 	-@$(MAKE) --no-print-directory pywb || echo "pywb could not be installed: its tests will be skipped"
 	-@$(MAKE) --no-print-directory chromium || echo "Chromium could not be installed: the browser tests will be skipped"
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -118,3 +120,7 @@ clean:
 ## bench-crash: a crawl of 600 pages SIGKILLed 20 times (crawler / whole group), resumed each time; exits 1 on any loss
 bench-crash: $(STAMP)
 	$(PY) -m testbed.crash_loop --pages 600 --kills 20 $(BENCH_CRASH_ARGS)
+
+## lint: ruff (syntax errors, undefined names, unused imports/variables); part of make test and CI
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .

@@ -3,7 +3,6 @@
 Every component is switched and configured here by name; `-s NAME=value`
 overrides any of them for one run.
 """
-from pathlib import Path
 from archive.paths import SHIPPED_SEEDS
 
 BOT_NAME = "vn-news-archiver"

@@ -35,7 +35,7 @@ from crawler.downloadermiddlewares.warc_capture import (
     reconstructed_response_head,
 )
 from testbed.rawserver import RawServer, Reply
-from tests.test_warc_writer import Member, dechunk, read_members, sha1_b32, warcio_check
+from tests.test_warc_writer import Member, read_members, sha1_b32, warcio_check
 
 REPO = Path(__file__).resolve().parent.parent
 

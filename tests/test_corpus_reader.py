@@ -1,6 +1,5 @@
 """The corpus reader: the manifest log folded into one record per article, tolerant of new update kinds."""
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
