@@ -53,6 +53,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import sqlite3
@@ -413,7 +414,8 @@ class Corpus:
                             best = (score, index, f"simhash distance {distance}")
         sample = _sample(shingles)
         if sample:
-            for fid, count in self._containment.hits(sample).items():
+            need = _least_count(self.containment_threshold, len(sample))
+            for fid, count in self._containment.hits(sample, at_least=need).items():
                 index = self._doc_by_fid.get(fid)
                 if index is None:
                     continue  # indexed before, but its file has gone missing since
@@ -771,6 +773,16 @@ def _sample(shingles: Iterable[int] | np.ndarray) -> set[int]:
     """The hashes ≡ 0 (mod SAMPLE_MODULUS), as Python ints (they go into SQLite)."""
     hashes = _as_array(shingles)
     return set(hashes[hashes % np.uint64(SAMPLE_MODULUS) == 0].tolist())
+
+
+def _least_count(threshold: float, size: int) -> int:
+    """The fewest shared hashes `count` with `count / size >= threshold`, as `_near_duplicate` compares."""
+    count = max(math.ceil(threshold * size), 1)
+    while count > 1 and (count - 1) / size >= threshold:  # float rounding either way
+        count -= 1
+    while count <= size and count / size < threshold:
+        count += 1
+    return count
 
 
 def _simhash(shingles: Iterable[int] | np.ndarray) -> int:
