@@ -56,8 +56,8 @@ _QUERY_CHUNK = 900  # bound parameters per statement (SQLite's limit is higher; 
 # copies are not indexed (they become aliases), so a hash of an article's own text is in one file or
 # a few; only boilerplate and stock phrases reach dozens.
 STOP_DF = 64
-# The newest holders first (ids grow with time): the ones a stop hash's truncated read keeps.
-_POSTINGS = "SELECT file FROM postings WHERE h = ? ORDER BY file DESC LIMIT ?"
+# The newest holders of a stop hash (ids grow with time): candidates when stop hashes dominate a sample.
+_NEWEST = "SELECT file FROM postings WHERE h = ? ORDER BY file DESC LIMIT ?"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -154,28 +154,38 @@ class ShingleIndex:
         at_least = max(at_least, 1)
         if len(keys) < at_least:
             return Counter()
-        counts: Counter[int] = Counter()  # from hashes whose postings were all read
-        stop: list[int] = []
-        newest: set[int] = set()  # the newest holders of each stop hash
-        limit = self.stop_df + 1
         with self._mutex:
-            for key in keys:
-                files = [fid for (fid,) in self._db.execute(_POSTINGS, (key, limit))]
-                if len(files) < limit:
-                    counts.update(files)
-                else:
-                    stop.append(key)
-                    newest.update(files[:self.stop_df])
+            stop = self._stop_hashes(keys)
+            counts: Counter[int] = Counter()  # from the hashes whose postings are all read
+            light = [key for key in keys if key not in stop]
+            for start in range(0, len(light), _QUERY_CHUNK):
+                chunk = light[start:start + _QUERY_CHUNK]
+                counts.update(fid for (fid,) in self._db.execute(
+                    f"SELECT file FROM postings WHERE h IN ({_marks(chunk)})", chunk))
             # A file needs `at_least - len(stop)` non-stop hashes; none, only when the stop hashes
             # alone could make up `at_least`: then the newest holders of each are candidates too.
             if len(stop) >= at_least:
-                counts.update(dict.fromkeys(newest - counts.keys(), 0))
+                for key in stop:
+                    for (fid,) in self._db.execute(_NEWEST, (key, self.stop_df)):
+                        counts.setdefault(fid, 0)
             candidates = [fid for fid, n in counts.items() if n + len(stop) >= at_least]
             if stop and candidates:
-                counts.update(self._held(stop, candidates))
+                counts.update(self._held(list(stop), candidates))
             found = [fid for fid in candidates if counts[fid] >= at_least]
             live = self._live(found)
         return Counter({fid: counts[fid] for fid in found if fid in live})
+
+    def _stop_hashes(self, keys: list[int]) -> set[int]:
+        """Those of `keys` held by more than `stop_df` files: at most `stop_df + 1` postings read each."""
+        stop: set[int] = set()
+        for start in range(0, len(keys), _QUERY_CHUNK):
+            chunk = keys[start:start + _QUERY_CHUNK]
+            rows = self._db.execute(
+                f"WITH k(h) AS (VALUES {','.join(['(?)'] * len(chunk))}) SELECT k.h, "
+                "(SELECT file FROM postings WHERE h = k.h ORDER BY file DESC LIMIT 1 OFFSET ?) FROM k",
+                [*chunk, self.stop_df])
+            stop.update(key for key, beyond in rows if beyond is not None)
+        return stop
 
     def _held(self, keys: list[int], files: list[int]) -> Counter[int]:
         """How many of `keys` each of `files` holds: point look-ups on the (hash, file) key."""
