@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
-from bench.site import WORDS, BenchSite, _words, article_html
+from bench.site import WORDS, BenchSite, _words, article_html, article_url
+from tests.fixtureserver import Reply
 
 STOCK_SENTENCES = 5000
 STOCK_PER_ARTICLE = 6
@@ -25,6 +27,8 @@ ZIPF_S = 1.1
 FOOTER = ("Bạn đọc có thể gửi ý kiến, phản hồi về nội dung bài viết qua hộp thư điện tử của tòa soạn; "
           "mọi hình thức sao chép, trích dẫn phải ghi rõ nguồn Báo Nhân Dân điện tử.")
 THEO_TTXVN = "Theo TTXVN"
+HEADLINE = "Hợp tác Việt Nam - Lào, bài số {n}"  # bench.site.article_html's <h1>
+_RELATED = re.compile(rb'(href="[^"]*/bai-viet-so-(\d+)-post\d+\.html">)B\xc3\xa0i li\xc3\xaan quan \d+</a>')
 
 _CUMULATIVE = list(itertools.accumulate(1 / k ** ZIPF_S for k in range(1, STOCK_SENTENCES + 1)))
 
@@ -66,4 +70,18 @@ class ScaleSite(BenchSite):
         super().__init__(pages, precompute=pages)
 
     def render(self, n: int) -> bytes:
-        return article_html(n, self.pages, wire_paragraphs(n))
+        """Article `n`; its related box names each linked article by its headline, as real related
+        boxes do (BenchSite's "Bài liên quan k" is rightly not followed by a `topic=auto` crawl)."""
+        html = article_html(n, self.pages, wire_paragraphs(n))
+        return _RELATED.sub(lambda m: m[1] + HEADLINE.format(n=int(m[2])).encode() + b"</a>", html)
+
+    def resolve(self, host: str, path_qs: str) -> Reply:
+        """The listing's anchors are the articles' headlines (BenchSite's are bare numbers, which
+        a `topic=auto` crawl, the default, rightly does not follow)."""
+        if path_qs != "/tin-moi.html":
+            return super().resolve(host, path_qs)
+        links = "".join(f'<article class="story"><a class="cms-link" href="{article_url(i)}">'
+                        f'{HEADLINE.format(n=i)}</a></article>'
+                        for i in range(0, self.pages, max(1, self.pages // 20)))
+        return Reply(headers=[("Content-Type", "text/html; charset=utf-8")],
+                     body=f'<html><body><div class="box-stream">{links}</div></body></html>'.encode())
