@@ -34,12 +34,13 @@ import numpy as np
 from archive.corpus import _least_count
 from archive.shingle_index import ShingleIndex
 from bench.scale_site import ScaleSite
-from crawler.memory import PeakRSS, tree_rss
+from crawler.memory import PeakRSS, _children, tree_rss
 from tests.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results-scale.json"
 THRESHOLD = 0.8  # Corpus's default containment threshold
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # --------------------------------------------------------------------------- lookup
 # One article's sample, as measured on bench/scale_site.py pages (~145 hashes, 3 in every
@@ -216,6 +217,28 @@ def bench_lookup(sizes: list[int], work: Path, queries: int, rounds: int) -> lis
 
 
 # --------------------------------------------------------------------------- crawl
+class TreeCPU:
+    """CPU seconds (user + system) used so far by a process and its descendants (crawler.memory's
+    tree): the crawl's cost per page, much less sensitive than wall time to other jobs on the
+    machine. A process that has exited keeps the last figure read from it."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self._seen: dict[int, float] = {}
+
+    def seconds(self) -> float:
+        stack = [self.pid]
+        while stack:
+            current = stack.pop()
+            try:
+                fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+                self._seen[current] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+            except (OSError, IndexError, ValueError):
+                continue
+            stack += _children(current)
+        return sum(self._seen.values())
+
+
 class ManifestCounter:
     """Articles written so far (full, non-seed manifest lines), read incrementally."""
 
@@ -260,51 +283,61 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
         proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
                                 stdout=subprocess.DEVNULL)
         counter = ManifestCounter(work / "corpus" / "manifest.jsonl")
-        timeline = []  # (seconds, articles written, tree RSS MB now)
+        timeline: list[tuple] = []  # (s, articles written, pages served, crawl CPU s, tree RSS MB)
+        cpu = TreeCPU(proc.pid)
         peak_at_window = None
         with PeakRSS(proc.pid, interval=0.1) as peak:
             while proc.poll() is None:
-                now = time.perf_counter() - started
                 written = counter.poll()
                 rss = tree_rss(proc.pid)
-                timeline.append((round(now, 2), written, round(rss / 2**20, 1)))
+                timeline.append((round(time.perf_counter() - started, 2), written, site.served,
+                                 round(cpu.seconds(), 2), round(rss / 2**20, 1)))
                 if peak_at_window is None and written >= window:
                     peak_at_window = peak.sample()
                 if len(timeline) % int(20 / interval) == 0:
-                    print(f"  {now:5.0f} s: {written:6,} articles, RSS {rss / 2**20:.0f} MB", flush=True)
+                    print(f"  {timeline[-1][0]:5.0f} s: {written:6,} articles, RSS {rss / 2**20:.0f} MB", flush=True)
                 time.sleep(interval)
         code = proc.returncode
-        written = counter.poll()
-        timeline.append((round(time.perf_counter() - started, 2), written, None))
     finally:
         server.shutdown()
     if code:
         raise SystemExit(f"benchmark crawl failed (exit {code}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
+    written = counter.poll()
 
-    def reached(count: int) -> float:
-        return next(t for t, n, _ in timeline if n >= count)
-    first_start, last_end = reached(1), reached(written)
-    first = window / (reached(window) - first_start) if written >= window else None
-    second = window / (reached(2 * window) - reached(window)) if written >= 2 * window else None
-    last = window / (last_end - reached(written - window)) if written >= 2 * window else None
+    def at(count: int) -> tuple:
+        """The first sample with `count` articles written."""
+        return next(sample for sample in timeline if sample[1] >= count)
+
+    def span(low: int, high: int) -> dict:
+        """Articles low..high: articles/s, pages served/s, crawl CPU ms an article."""
+        start, end = at(max(low, 1)), at(high)
+        seconds = end[0] - start[0]
+        return {"articles": f"{low}-{high}", "pages_per_s": round((high - max(low, 1)) / seconds, 1),
+                "served_per_s": round((end[2] - start[2]) / seconds, 1),
+                "cpu_ms_per_page": round(1000 * (end[3] - start[3]) / (high - max(low, 1)), 1)}
+    windows = {}
+    if written >= 2 * window:
+        windows = {"first": span(0, window), "second": span(window, 2 * window),
+                   "last": span(written - window, written)}
+    first, second, last = (windows.get(k, {}).get("pages_per_s") for k in ("first", "second", "last"))
     return {
-        "pages": pages, "articles_written": written,
+        "pages": pages, "articles_written": written, "window": window,
         "stats": {k: stats.get(k) for k in ("downloader/response_count", "corpus/written", "corpus/near-duplicate",
                                             "corpus/duplicate-text", "corpus/duplicate-url", "topic/kept",
                                             "topic/off_topic", "elapsed_time_seconds")},
-        "first_window_pages_per_s": round(first, 1) if first else None,
-        "last_window_pages_per_s": round(last, 1) if last else None,
+        # The first window includes the ramp-up (the frontier starts from one listing page), so the
+        # second, the steady state, is compared with the last too; CPU per page is the cost itself,
+        # where wall time also moves with whatever else the machine runs.
+        "windows": windows,
         "last_over_first": round(last / first, 3) if first and last else None,
-        # The first window includes the ramp-up (the frontier starts from one listing page): the
-        # second is the steady state, compared with the last too.
-        "second_window_pages_per_s": round(second, 1) if second else None,
         "last_over_second": round(last / second, 3) if second and last else None,
+        "cpu_last_over_second": round(windows["last"]["cpu_ms_per_page"] / windows["second"]["cpu_ms_per_page"], 3)
+        if windows else None,
         "peak_rss_mb_at_window": round(peak_at_window / 2**20, 1) if peak_at_window else None,
         "peak_rss_mb_at_end": round(peak.peak / 2**20, 1),
         "rss_ratio": round(peak.peak / peak_at_window, 3) if peak_at_window else None,
-        "window": window,
-        "every_20_s": timeline[int(20 / interval) - 1::int(20 / interval)],  # (s, articles, RSS MB)
+        "every_20_s": timeline[int(20 / interval) - 1::int(20 / interval)],
     }
 
 
@@ -335,13 +368,15 @@ def main(argv=None) -> int:
         if args.only in (None, "crawl") and args.pages:
             print(f"crawl of {args.pages:,} pages (default settings, topic=auto, state on):", flush=True)
             results["crawl"] = c = crawl_scale(args.pages, work / "crawl", args.window, interval=0.5)
+            w = c["windows"]
             print(f"crawl: {c['articles_written']:,} articles written "
-                  f"({c['stats']['corpus/near-duplicate'] or 0} near-duplicates among distinct pages); "
-                  f"pages/s over the first {args.window:,} {c['first_window_pages_per_s']}, last "
-                  f"{c['last_window_pages_per_s']} → {c['last_over_first']} (target >= 0.9; the second "
-                  f"{args.window:,}: {c['second_window_pages_per_s']}, last/second {c['last_over_second']}); peak RSS "
-                  f"{c['peak_rss_mb_at_window']} MB at {args.window:,}, {c['peak_rss_mb_at_end']} MB at the end "
-                  f"→ {c['rss_ratio']} (target <= 1.3)", flush=True)
+                  f"({c['stats']['corpus/near-duplicate'] or 0} near-duplicates among distinct pages); pages/s "
+                  f"over the first {args.window:,} articles {w['first']['pages_per_s']}, the second "
+                  f"{w['second']['pages_per_s']}, the last {w['last']['pages_per_s']} → last/first "
+                  f"{c['last_over_first']} (target >= 0.9), last/second {c['last_over_second']}; crawl CPU "
+                  f"{w['first']['cpu_ms_per_page']} / {w['second']['cpu_ms_per_page']} / {w['last']['cpu_ms_per_page']} "
+                  f"ms a page; peak RSS {c['peak_rss_mb_at_window']} MB at {args.window:,}, "
+                  f"{c['peak_rss_mb_at_end']} MB at the end → {c['rss_ratio']} (target <= 1.3)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")

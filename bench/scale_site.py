@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import threading
 
 from bench.site import WORDS, BenchSite, _words, article_html, article_url
 from tests.fixtureserver import Reply
@@ -68,6 +69,8 @@ class ScaleSite(BenchSite):
 
     def __init__(self, pages: int):
         super().__init__(pages, precompute=pages)
+        self.served = 0  # article pages sent
+        self._lock = threading.Lock()
 
     def render(self, n: int) -> bytes:
         """Article `n`; its related box names each linked article by its headline, as real related
@@ -79,7 +82,11 @@ class ScaleSite(BenchSite):
         """The listing's anchors are the articles' headlines (BenchSite's are bare numbers, which
         a `topic=auto` crawl, the default, rightly does not follow)."""
         if path_qs != "/tin-moi.html":
-            return super().resolve(host, path_qs)
+            reply = super().resolve(host, path_qs)
+            if reply.status == 200 and "-post" in path_qs:
+                with self._lock:
+                    self.served += 1
+            return reply
         links = "".join(f'<article class="story"><a class="cms-link" href="{article_url(i)}">'
                         f'{HEADLINE.format(n=i)}</a></article>'
                         for i in range(0, self.pages, max(1, self.pages // 20)))
