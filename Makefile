@@ -39,7 +39,7 @@ bench-extract: $(STAMP)
 bench-replay: $(STAMP)
 	$(PY) -m bench.replay_speed
 
-## bench-all: every benchmark, one after the other (about an hour on 2 cores)
+## bench-all: every benchmark, one after the other (about an hour and a half on 2 cores)
 bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-distributed bench-scale
 
 ## bench-scale: per-page cost as the corpus grows: the near-duplicate look-up on 10k/100k/1M-article
