@@ -239,6 +239,17 @@ class TreeCPU:
         return sum(self._seen.values())
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, iowait) CPU seconds of the whole machine since boot, all cores (/proc/stat): whether a
+    slower stretch of the crawl had the machine to itself or shared it with other jobs."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / CLOCK_TICKS, iowait / CLOCK_TICKS
+
+
 class ManifestCounter:
     """Articles written so far (full, non-seed manifest lines), read incrementally."""
 
@@ -283,7 +294,8 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
         proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
                                 stdout=subprocess.DEVNULL)
         counter = ManifestCounter(work / "corpus" / "manifest.jsonl")
-        timeline: list[tuple] = []  # (s, articles written, pages served, crawl CPU s, tree RSS MB)
+        # (s, articles written, pages served, crawl CPU s, tree RSS MB, machine busy CPU s, machine iowait s)
+        timeline: list[tuple] = []
         cpu = TreeCPU(proc.pid)
         peak_at_window = None
         with PeakRSS(proc.pid, interval=0.1) as peak:
@@ -291,7 +303,7 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
                 written = counter.poll()
                 rss = tree_rss(proc.pid)
                 timeline.append((round(time.perf_counter() - started, 2), written, site.served,
-                                 round(cpu.seconds(), 2), round(rss / 2**20, 1)))
+                                 round(cpu.seconds(), 2), round(rss / 2**20, 1), *map(round, machine_cpu(), (2, 2))))
                 if peak_at_window is None and written >= window:
                     peak_at_window = peak.sample()
                 if len(timeline) % int(20 / interval) == 0:
@@ -310,12 +322,16 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
         return next(sample for sample in timeline if sample[1] >= count)
 
     def span(low: int, high: int) -> dict:
-        """Articles low..high: articles/s, pages served/s, crawl CPU ms an article."""
+        """Articles low..high: articles/s, pages served/s, crawl CPU ms an article, cores in use."""
         start, end = at(max(low, 1)), at(high)
         seconds = end[0] - start[0]
         return {"articles": f"{low}-{high}", "pages_per_s": round((high - max(low, 1)) / seconds, 1),
                 "served_per_s": round((end[2] - start[2]) / seconds, 1),
-                "cpu_ms_per_page": round(1000 * (end[3] - start[3]) / (high - max(low, 1)), 1)}
+                "cpu_ms_per_page": round(1000 * (end[3] - start[3]) / (high - max(low, 1)), 1),
+                # cores in use on average: by the crawl; by everything (the crawl, the site, other jobs)
+                "crawl_cores": round((end[3] - start[3]) / seconds, 2),
+                "machine_busy_cores": round((end[5] - start[5]) / seconds, 2),
+                "machine_iowait_cores": round((end[6] - start[6]) / seconds, 2)}
     windows = {}
     if written >= 2 * window:
         windows = {"first": span(0, window), "second": span(window, 2 * window),
@@ -375,7 +391,10 @@ def main(argv=None) -> int:
                   f"{w['second']['pages_per_s']}, the last {w['last']['pages_per_s']} → last/first "
                   f"{c['last_over_first']} (target >= 0.9), last/second {c['last_over_second']}; crawl CPU "
                   f"{w['first']['cpu_ms_per_page']} / {w['second']['cpu_ms_per_page']} / {w['last']['cpu_ms_per_page']} "
-                  f"ms a page; peak RSS {c['peak_rss_mb_at_window']} MB at {args.window:,}, "
+                  f"ms a page, using {w['first']['crawl_cores']} / {w['second']['crawl_cores']} / "
+                  f"{w['last']['crawl_cores']} cores of the {w['first']['machine_busy_cores']} / "
+                  f"{w['second']['machine_busy_cores']} / {w['last']['machine_busy_cores']} busy on the machine; "
+                  f"peak RSS {c['peak_rss_mb_at_window']} MB at {args.window:,}, "
                   f"{c['peak_rss_mb_at_end']} MB at the end → {c['rss_ratio']} (target <= 1.3)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
