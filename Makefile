@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lint chromium demo test crawl bench bench-requisites bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile
+.PHONY: lint chromium demo test crawl bench bench-requisites bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile bench-scale
 
 # constraints.txt is the lock file: every package pinned to the version the suite passed with
 # (pyproject.toml pins only the direct dependencies; justext, dateparser & co. change extraction output).
@@ -46,8 +46,13 @@ bench-extract: $(STAMP)
 bench-replay: $(STAMP)
 	$(PY) -m bench.replay_speed
 
-## bench-all: every benchmark, one after the other (about an hour on 2 cores)
-bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-distributed bench-hostile
+## bench-all: every benchmark, one after the other (about an hour and a half on 2 cores)
+bench-all: bench bench-extract bench-replay bench-incremental bench-topic bench-distributed bench-hostile bench-scale
+
+## bench-scale: per-page cost as the corpus grows: the near-duplicate look-up on 10k/100k/1M-article
+## synthetic indexes, and a default 20,000-page crawl (pages/s and peak RSS, first vs last 2,000)
+bench-scale: $(STAMP)
+	$(PY) -m bench.scale $(BENCH_SCALE_ARGS)
 
 ## bench-incremental: re-crawl of a 2,000-page site with 1 % edited: time, bytes and edits caught vs the first crawl
 bench-incremental: $(STAMP)

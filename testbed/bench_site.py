@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import random
+from typing import Callable
 
 from testbed.fixtureserver import FixtureSite, Reply
 
@@ -64,15 +65,18 @@ _SCRIPT = "\n".join(  # ad-slot and analytics configuration, as news pages inlin
     f'"targeting":{{"zone":"chinh-tri","pos":"{i}"}}}});' for i in range(150))
 
 
-def article_html(n: int, pages: int) -> bytes:
-    """A realistic ~80 KB nhandan-style page: ~900-word article amid menus, scripts and teaser rails."""
+def article_html(n: int, pages: int,
+                 paragraphs: Callable[[random.Random, int], str] = _paragraphs) -> bytes:
+    """A realistic ~80 KB nhandan-style page: ~900-word article amid menus, scripts and teaser rails.
+
+    `paragraphs(rng, count)` writes the body's paragraphs (bench/scale_site.py: another text model)."""
     rng = random.Random(n)
     related = "".join(
         f'<article class="story"><h3 class="story__heading"><a class="cms-link" '
         f'href="{article_url((n * 7 + k * 131 + 1) % pages)}">Bài liên quan {k}</a></h3></article>'
         for k in range(5))
-    body = "\n".join([_paragraphs(rng, 5), _photo(rng, n, 1), _paragraphs(rng, 5), _photo(rng, n, 2),
-                      _paragraphs(rng, 4)])
+    body = "\n".join([paragraphs(rng, 5), _photo(rng, n, 1), paragraphs(rng, 5), _photo(rng, n, 2),
+                      paragraphs(rng, 4)])
     return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <!-- synthetic benchmark page: nhandan-style markup (SITES.md), generated text -->
 <title>Bài viết số {n}</title><link rel="canonical" href="{article_url(n)}">
@@ -124,11 +128,15 @@ class BenchSite(FixtureSite):
         super().__init__()
         self.routes = {}
         self.pages = pages
-        self._ready: dict[int, tuple[bytes, bytes]] = {}
+        self._ready: dict[int, bytes] = {}  # only the bytes sent: gzip for n % 4, else the page
         if pages <= precompute:
             for n in range(pages):
-                html = article_html(n, pages)
-                self._ready[n] = (html, gzip.compress(html, compresslevel=6, mtime=0))
+                html = self.render(n)
+                self._ready[n] = gzip.compress(html, compresslevel=6, mtime=0) if n % 4 else html
+
+    def render(self, n: int) -> bytes:
+        """Article page `n`."""
+        return article_html(n, self.pages)
 
     def start_url(self) -> str:
         return f"http://{HOST}/tin-moi.html"
@@ -144,7 +152,7 @@ class BenchSite(FixtureSite):
         headers = [("Content-Type", "text/html; charset=utf-8")]
         if n in self._ready and n % 4:
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
-            return Reply(headers=headers, body=self._ready[n][1], chunked=n % 3 == 0, encoding="identity")
-        body = self._ready[n][0] if n in self._ready else article_html(n, self.pages)
+            return Reply(headers=headers, body=self._ready[n], chunked=n % 3 == 0, encoding="identity")
+        body = self._ready[n] if n in self._ready else self.render(n)
         return Reply(headers=headers, body=body, chunked=n % 3 == 0,
                      encoding="identity" if n % 4 == 0 else "auto")

@@ -1,5 +1,8 @@
 """The on-disk containment index: postings, re-indexing, forgetting, hashes over the full 64-bit range."""
-from archive.corpus.shingle_index import ShingleIndex
+import random
+from collections import Counter
+
+from archive.corpus.shingle_index import ShingleIndex, _key as ShingleIndex_key
 
 BIG = (1 << 64) - 8  # above the signed range: must round-trip through SQLite's int64
 
@@ -40,3 +43,56 @@ def test_a_many_hash_query_is_split_below_the_parameter_limit(tmp_path):
     sample = list(range(0, 8 * 5000, 8))
     fid = index.add_file("000_a.txt", 1, 1, sample)
     assert index.hits(sample) == {fid: 5000}
+
+
+# --------------------------------------------------------------------------- stop hashes (issue #25)
+def all_counts(index, sample):
+    """What the lookup returned before issue #25: every posting of every hash, counted per live file."""
+    keys = [ShingleIndex_key(h) for h in set(sample)]
+    rows = index._db.execute(f"SELECT p.file FROM postings p JOIN files f ON f.id = p.file "
+                             f"WHERE p.h IN ({','.join('?' * len(keys))})", keys)
+    return Counter(fid for (fid,) in rows)
+
+
+def test_counts_are_exact_and_complete_while_stop_hashes_cannot_reach_the_bound(tmp_path):
+    """Prefix filtering: with fewer than `at_least` stop hashes in the sample, the answer is the
+    brute-force one (every file holding at least `at_least` hashes, with its count)."""
+    rng = random.Random(7)
+    common = [8 * k for k in range(1, 6)]  # in every file: stop hashes once more than stop_df hold them
+    shared = [8 * k for k in range(100, 400)]  # a long tail of stock phrases
+    index = ShingleIndex(tmp_path / "i.sqlite", stop_df=10)
+    for n in range(120):
+        own = [8 * (10_000 + 100 * n + k) for k in range(30)]
+        index.add_file(f"{n:03d}_x.txt", 1, 1, common + rng.sample(shared, 6) + own)
+    for n in range(0, 120, 7):  # a copy of file n: most of its hashes, some stop hashes, a few new
+        held = [8 * (10_000 + 100 * n + k) for k in range(24)] + common[:3] + [8 * (900_000 + n)]
+        for at_least in (1, 4, 10, 22, 27):
+            expected = Counter({f: c for f, c in all_counts(index, held).items() if c >= at_least})
+            if at_least > 3:  # three stop hashes in `held`: exhaustive from four on
+                assert index.hits(held, at_least=at_least) == expected, (n, at_least)
+            else:  # only the newest stop_df holders of a stop hash, but every count exact
+                got = index.hits(held, at_least=at_least)
+                assert all(expected[f] == c for f, c in got.items()) and n + 1 in got
+
+
+def test_a_hash_in_every_file_costs_the_same_however_many_files_hold_it(tmp_path):
+    """SQLite VM steps of one lookup, with 200 and with 2,000 files holding the sample's common hashes."""
+    def steps(files):
+        index = ShingleIndex(tmp_path / f"{files}.sqlite", stop_df=20)
+        for n in range(files):
+            index.add_file(f"{n:05d}_x.txt", 1, 1, [8, 16, 24] + [8 * (1000 + 50 * n + k) for k in range(40)])
+        sample = [8, 16, 24] + [8 * (1000 + 50 * 77 + k) for k in range(40)]  # file 77's text again
+        counter = [0]
+        index._db.set_progress_handler(lambda: counter.__setitem__(0, counter[0] + 1) or 0, 10)
+        assert index.hits(sample, at_least=35) == {78: 43}
+        index._db.set_progress_handler(None, 0)
+        return counter[0]
+    small, large = steps(200), steps(2000)
+    assert large <= small * 1.05, (small, large)
+
+
+def test_a_sample_mostly_of_stop_hashes_finds_the_newest_holders(tmp_path):
+    index = ShingleIndex(tmp_path / "i.sqlite", stop_df=3)
+    ids = [index.add_file(f"{n:03d}_x.txt", 1, 1, [8, 16, 24, 8 * (100 + n)]) for n in range(10)]
+    got = index.hits([8, 16, 24], at_least=3)
+    assert got == {fid: 3 for fid in ids[-3:]}

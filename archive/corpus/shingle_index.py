@@ -17,6 +17,22 @@ a corrupt index is simply rebuilt.
 A file re-indexed gets a new id (AUTOINCREMENT: ids are never reused);
 postings of the old id are left behind and ignored (only ids in `files`
 count), so re-indexing never scans the postings table.
+
+Why the lookup costs the same whatever the corpus size (issue #25): some
+shingles are in a large share of all articles (a recurring caption, "Theo
+TTXVN", a standard disclaimer), so fetching every posting of every sampled
+hash cost O(corpus) a page. `hits` reads at most `stop_df + 1` postings of a
+hash; a hash with more is a *stop* hash, and its postings serve only to
+verify candidates found otherwise. That is prefix filtering: a file holding at
+least `at_least` of the sample's hashes holds at least one non-stop hash
+whenever fewer than `at_least` of them are stop hashes, so the candidates are
+complete and their counts exact. Per page that is at most
+|sample| x (stop_df + 1) postings read, plus point look-ups (hash, candidate)
+for the stop hashes, all independent of the corpus size. When the stop
+hashes alone could reach `at_least` (a text mostly made of boilerplate), a
+file sharing only stop hashes is found only among the newest `stop_df`
+holders of each: the one case that is not exhaustive, and bounded like the rest.
+
 No Scrapy here: the archive library must not depend on the crawler.
 """
 from __future__ import annotations
@@ -28,7 +44,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["ShingleIndex", "INDEX_NAME"]
+__all__ = ["ShingleIndex", "INDEX_NAME", "STOP_DF"]
 
 LOG = logging.getLogger(__name__)
 
@@ -36,6 +52,12 @@ INDEX_NAME = ".dedupe-index.sqlite"
 SCHEMA_VERSION = "1"
 _CACHE_KIB = 16 * 1024  # SQLite page cache: bounded, whatever the corpus size
 _QUERY_CHUNK = 900  # bound parameters per statement (SQLite's limit is higher; stay well inside it)
+# A hash held by more corpus files than this is a stop hash (see the module docstring). Near-duplicate
+# copies are not indexed (they become aliases), so a hash of an article's own text is in one file or
+# a few; only boilerplate and stock phrases reach dozens.
+STOP_DF = 64
+# The newest holders of a stop hash (ids grow with time): candidates when stop hashes dominate a sample.
+_NEWEST = "SELECT file FROM postings WHERE h = ? ORDER BY file DESC LIMIT ?"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -52,10 +74,16 @@ def _key(h: int) -> int:
 
 
 class ShingleIndex:
-    """Postings of shingle-sample hashes per corpus file name. Thread-safe."""
+    """Postings of shingle-sample hashes per corpus file name. Thread-safe.
 
-    def __init__(self, path: str | Path):
+    Nothing here is held in memory per file: the file table and the postings
+    are read from SQLite when needed (its page cache is bounded, `_CACHE_KIB`),
+    so the process does not grow with the corpus.
+    """
+
+    def __init__(self, path: str | Path, *, stop_df: int = STOP_DF):
         self.path = Path(path)
+        self.stop_df = stop_df
         self._mutex = threading.Lock()
         try:
             self._db = self._open()
@@ -63,10 +91,6 @@ class ShingleIndex:
             LOG.warning("dedupe index %s is unreadable (%s); rebuilding it from the corpus files", self.path, exc)
             self.path.unlink(missing_ok=True)
             self._db = self._open()
-        self._files: dict[str, tuple[int, int, int]] = {
-            name: (fid, size, mtime) for fid, name, size, mtime in
-            self._db.execute("SELECT id, name, size, mtime_ns FROM files")}
-        self._live = {fid for fid, _, _ in self._files.values()}
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -87,8 +111,10 @@ class ShingleIndex:
 
     def file_id(self, name: str, size: int, mtime_ns: int) -> int | None:
         """The id under which `name` is indexed, if it was indexed with this size and mtime."""
-        known = self._files.get(name)
-        return known[0] if known is not None and known[1:] == (size, mtime_ns) else None
+        with self._mutex:
+            row = self._db.execute("SELECT id FROM files WHERE name = ? AND size = ? AND mtime_ns = ?",
+                                   (name, size, mtime_ns)).fetchone()
+        return row[0] if row else None
 
     def add_file(self, name: str, size: int, mtime_ns: int, sample: Iterable[int]) -> int:
         """Index (or re-index) a corpus file's sample; returns its file id."""
@@ -99,11 +125,6 @@ class ShingleIndex:
                                    (name, size, mtime_ns)).lastrowid
             self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)",
                                  ((_key(h), fid) for h in sample))
-        old = self._files.get(name)
-        if old is not None:
-            self._live.discard(old[0])
-        self._files[name] = (fid, size, mtime_ns)
-        self._live.add(fid)
         return fid
 
     def add_postings(self, fid: int, sample: Iterable[int]) -> None:
@@ -114,27 +135,84 @@ class ShingleIndex:
 
     def forget(self, keep: set[str]) -> None:
         """Drop files not in `keep` (gone from the corpus); their postings are then ignored."""
-        gone = [name for name in self._files if name not in keep]
+        with self._mutex:
+            gone = [name for (name,) in self._db.execute("SELECT name FROM files") if name not in keep]
         if not gone:
             return
         with self._mutex, self._db:
             self._db.execute("BEGIN")
             self._db.executemany("DELETE FROM files WHERE name = ?", ((name,) for name in gone))
-        for name in gone:
-            self._live.discard(self._files.pop(name)[0])
 
-    def hits(self, sample: Iterable[int]) -> Counter[int]:
-        """For each indexed file's id: how many of `sample`'s hashes it holds."""
-        keys = [_key(h) for h in sample]
-        counts: Counter[int] = Counter()
+    def hits(self, sample: Iterable[int], at_least: int = 1) -> Counter[int]:
+        """Each indexed file holding at least `at_least` of `sample`'s hashes, with how many it holds.
+
+        The counts are exact. The files are all of them unless `at_least` or more of the
+        hashes are stop hashes (see the module docstring); cost per call is bounded by the
+        sample's size and `stop_df`, not by the corpus.
+        """
+        keys = list({_key(h) for h in sample})
+        at_least = max(at_least, 1)
+        if len(keys) < at_least:
+            return Counter()
         with self._mutex:
-            for start in range(0, len(keys), _QUERY_CHUNK):
-                chunk = keys[start:start + _QUERY_CHUNK]
-                rows = self._db.execute(
-                    f"SELECT file FROM postings WHERE h IN ({','.join('?' * len(chunk))})", chunk)
-                counts.update(fid for (fid,) in rows if fid in self._live)
-        return counts
+            stop = self._stop_hashes(keys)
+            counts: Counter[int] = Counter()  # from the hashes whose postings are all read
+            light = [key for key in keys if key not in stop]
+            for start in range(0, len(light), _QUERY_CHUNK):
+                chunk = light[start:start + _QUERY_CHUNK]
+                counts.update(fid for (fid,) in self._db.execute(
+                    f"SELECT file FROM postings WHERE h IN ({_marks(chunk)})", chunk))
+            # A file needs `at_least - len(stop)` non-stop hashes; none, only when the stop hashes
+            # alone could make up `at_least`: then the newest holders of each are candidates too.
+            if len(stop) >= at_least:
+                for key in stop:
+                    for (fid,) in self._db.execute(_NEWEST, (key, self.stop_df)):
+                        counts.setdefault(fid, 0)
+            candidates = [fid for fid, n in counts.items() if n + len(stop) >= at_least]
+            if stop and candidates:
+                counts.update(self._held(list(stop), candidates))
+            found = [fid for fid in candidates if counts[fid] >= at_least]
+            live = self._live(found)
+        return Counter({fid: counts[fid] for fid in found if fid in live})
+
+    def _stop_hashes(self, keys: list[int]) -> set[int]:
+        """Those of `keys` held by more than `stop_df` files: at most `stop_df + 1` postings read each."""
+        stop: set[int] = set()
+        for start in range(0, len(keys), _QUERY_CHUNK):
+            chunk = keys[start:start + _QUERY_CHUNK]
+            rows = self._db.execute(
+                f"WITH k(h) AS (VALUES {','.join(['(?)'] * len(chunk))}) SELECT k.h, "
+                "(SELECT file FROM postings WHERE h = k.h ORDER BY file DESC LIMIT 1 OFFSET ?) FROM k",
+                [*chunk, self.stop_df])
+            stop.update(key for key, beyond in rows if beyond is not None)
+        return stop
+
+    def _held(self, keys: list[int], files: list[int]) -> Counter[int]:
+        """How many of `keys` each of `files` holds: point look-ups on the (hash, file) key."""
+        held: Counter[int] = Counter()
+        step = _QUERY_CHUNK // 2
+        for k in range(0, len(keys), step):
+            some_keys = keys[k:k + step]
+            for f in range(0, len(files), step):
+                some_files = files[f:f + step]
+                held.update(dict(self._db.execute(
+                    f"SELECT file, count(*) FROM postings WHERE h IN ({_marks(some_keys)}) "
+                    f"AND file IN ({_marks(some_files)}) GROUP BY file", some_keys + some_files)))
+        return held
+
+    def _live(self, files: list[int]) -> set[int]:
+        """Those of `files` still in the corpus (postings of re-indexed and forgotten ids stay behind)."""
+        live: set[int] = set()
+        for start in range(0, len(files), _QUERY_CHUNK):
+            chunk = files[start:start + _QUERY_CHUNK]
+            live.update(fid for (fid,) in self._db.execute(
+                f"SELECT id FROM files WHERE id IN ({_marks(chunk)})", chunk))
+        return live
 
     def close(self) -> None:
         with self._mutex:
             self._db.close()
+
+
+def _marks(values: list) -> str:
+    return ",".join("?" * len(values))

@@ -200,6 +200,8 @@ class CrawlState:
                          (str(SCHEMA_VERSION), SCHEMA_VERSION))
 
     # ----------------------------------------------------------------- reads
+    # Per page (issue #25 audit): one or two `get`s (a primary-key B-tree search, O(log pages), in
+    # SQLite's default 2 MB page cache) and a few small writes; nothing here is held in memory.
     def get(self, url: str) -> PageState | None:
         with self._mutex:
             row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()

@@ -533,7 +533,7 @@ def _child_main(jobs, results, config: dict[str, Any]) -> None:
     send = answers_out.put
 
     on_file_closed = None
-    indexing: list[threading.Thread] = []
+    indexing: list[threading.Thread] = []  # one CDXJ indexer per closed file (one per WARC_MAX_SIZE written)
     if config.pop("index_closed_files"):
         from archive.warc.cdxj import index_in_background
 

@@ -269,6 +269,7 @@ class IncrementalSpiderMiddleware:
         self.state = state
         self.policy = policy
         self.lastmod = lastmod
+        # Both for this run only (issue #25 audit): at most one entry per known article judged in it.
         self._lastmods: dict[str, str] = {}  # canonical URL -> lastmod a sitemap/feed gave it in this run
         self._verdicts: dict[str, str] = {}  # canonical URL -> the stat its last judgement counted
 

@@ -55,7 +55,7 @@ class NewsSpider(scrapy.Spider):
         self.start_urls = self.args.start_urls
         self.max_depth = self.args.depth
         self.max_pages = self.args.max_pages
-        self._seen: set[str] = set()
+        self._seen: set[str] = set()  # canonical URLs requested in this run: grows with the run, not the corpus
         self._scheduled = 0
         self._items = 0
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
