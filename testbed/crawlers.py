@@ -6,7 +6,6 @@ test built on it would measure a configuration nobody runs.
 """
 from __future__ import annotations
 
-from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 import crawler.settings as project_settings
@@ -14,9 +13,7 @@ import crawler.settings as project_settings
 
 def project_settings_dict(**overrides) -> dict:
     """Every setting crawler/settings.py declares, with `overrides` on top."""
-    declared = Settings()
-    declared.setmodule(project_settings, priority="project")
-    values = {name: declared[name] for name in dir(project_settings) if name.isupper()}
+    values = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
     values.update(overrides)
     return values
 

@@ -26,14 +26,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.corpus.seeds import SeedError, read_seed_file
 from archive.urls import canonical_url
+from archive.warc.check import READ_ERRORS
 from archive.writable import fsync_directory, fsync_file
 
 __all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "reconcile_corpus",
@@ -44,9 +45,7 @@ __all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "
 ROLLED_BACK_DIR = "rolled-back"
 VERIFIED_NAME = ".verified"  # JSON: {"manifest_bytes": N}: lines before byte N were verified
 MANIFEST_NAME = "manifest.jsonl"
-_NUMBERED = re.compile(r"^(\d+)_[^/]*\.txt$")
-_SOURCE = re.compile(r"^(?:Nguồn|Đường dẫn bài viết)\s*:\s*(https?://\S+)\s*$", re.M)
-_READ_ERRORS = (OSError, ValueError, EOFError, zlib.error, IndexError, Exception)
+NUMBERED_FILE = re.compile(r"^(\d+)_[^/]*\.txt$")  # NNN_<h16>.txt: a corpus article's file
 
 
 # --------------------------------------------------------------------------- records
@@ -79,7 +78,7 @@ def read_record_head(path: Path, offset: int) -> RecordHead | None:
                               target_uri=headers.get_header("WARC-Target-URI"),
                               payload_digest=headers.get_header("WARC-Payload-Digest"),
                               complete=read == declared)
-    except _READ_ERRORS:
+    except READ_ERRORS:
         return None
 
 
@@ -245,9 +244,9 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
     if not manifest.exists():
         return summary
     lines = _manifest_lines(manifest)
-    if manifest.stat().st_size and not manifest.read_bytes().endswith(b"\n"):
-        with manifest.open("ab") as fh:  # end a torn last line so the next one stays valid JSON
-            fh.write(b"\n")
+    with manifest.open("rb+") as fh:
+        if fh.seek(0, os.SEEK_END) and (fh.seek(-1, os.SEEK_END), fh.read(1))[1] != b"\n":
+            fh.write(b"\n")  # end a torn last line so the next one stays valid JSON
     start = verified_bytes(corpus_dir)
     if start > manifest.stat().st_size:
         start = 0  # the manifest was replaced: verify it all
@@ -270,7 +269,7 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
         corrections += _undo(corpus_dir, good, index, reason, summary)
     known = {obj["file"] for obj in good}
     for path in sorted(corpus_dir.iterdir()):
-        if _NUMBERED.match(path.name) and path.is_file() and path.name not in known:
+        if NUMBERED_FILE.match(path.name) and path.is_file() and path.name not in known:
             url = _source_url(path)
             _move_aside(corpus_dir, path)
             summary.orphans.append(path.name)
@@ -358,10 +357,11 @@ def _move_aside(corpus_dir: Path, path: Path) -> Path:
 
 
 def _source_url(path: Path) -> str | None:
+    """The canonical URL a corpus file names on its `Nguồn:` line (the seed-format reader's rule)."""
     try:
-        found = _SOURCE.search(path.read_text(encoding="utf-8", errors="replace"))
-        return canonical_url(found.group(1)) if found else None
-    except (OSError, ValueError):
+        url = read_seed_file(path).url
+        return canonical_url(url) if url else None
+    except (SeedError, ValueError):
         return None
 
 
@@ -404,7 +404,7 @@ def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tupl
     for file, entry in entries.items():
         if not (corpus_dir / file).is_file():
             problems.append(f"{file}: in the manifest, but the file is missing")
-        match = _NUMBERED.match(file)
+        match = NUMBERED_FILE.match(file)
         if match:
             numbers.append(int(match.group(1)))
         provenances = [("", entry)] if entry.get("warc_record_id") or not entry.get("seed") else []
@@ -417,7 +417,7 @@ def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tupl
         if entry.get("canonical_url"):
             by_url.setdefault(entry["canonical_url"], []).append(file)
     for path in sorted(corpus_dir.iterdir()):
-        if _NUMBERED.match(path.name) and path.is_file() and path.name not in entries:
+        if NUMBERED_FILE.match(path.name) and path.is_file() and path.name not in entries:
             problems.append(f"{path.name}: a corpus file without a manifest entry")
     problems += [f"{url}: in the corpus {len(files)} times ({', '.join(files)})"
                  for url, files in by_url.items() if len(files) > 1]
@@ -467,7 +467,7 @@ def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, 
                 for record in ArchiveIterator(fh, no_record_parse=True):
                     if record.rec_type == "response":
                         responses.add(canonical_url(record.rec_headers.get_header("WARC-Target-URI")))
-            except _READ_ERRORS as exc:
+            except READ_ERRORS as exc:
                 report.problems.append(f"{path.name}: unreadable ({exc})")
     report.archived_pages = len(responses)
     problems, report.pointers = corpus_problems(corpus_dir, locator)

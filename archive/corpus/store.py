@@ -74,7 +74,14 @@ from typing import Any, Iterable, Literal
 
 import numpy as np
 
-from archive.corpus.consistency import ROLLED_BACK_DIR, fold, reconcile_corpus, remove_stale_temporaries
+from archive.corpus.consistency import (
+    MANIFEST_NAME,
+    NUMBERED_FILE,
+    ROLLED_BACK_DIR,
+    fold,
+    reconcile_corpus,
+    remove_stale_temporaries,
+)
 from archive.extract.article import EXTRACTOR, Article, render_seed_text
 from archive.corpus.shingle_index import INDEX_NAME, ShingleIndex
 from archive.writable import ensure_writable_dir, fsync_directory, fsync_file
@@ -85,7 +92,6 @@ __all__ = ["Corpus", "CorpusError", "AddResult", "Status", "MANIFEST_NAME", "IND
 
 LOG = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.jsonl"
 # The sample cache of earlier versions, superseded by the on-disk index: removed on open.
 _LEGACY_SAMPLE_CACHE = ".shingle-samples.jsonl"
 Status = Literal["written", "duplicate-url", "duplicate-text", "near-duplicate", "seed-match", "not-article",
@@ -100,7 +106,6 @@ _SIMHASH_BANDS = SIMHASH_MAX_DISTANCE + 1  # pigeonhole: distance <= 3 leaves on
 _BAND_BITS = SIMHASH_BITS // _SIMHASH_BANDS
 _BAND_MASK = (1 << _BAND_BITS) - 1
 
-_NUMBERED = re.compile(r"^(\d+)_[^/]*\.txt$")
 _WORD = re.compile(r"\w+")
 _SOURCE_LINE = re.compile(r"^(?:Nguồn|Đường dẫn bài viết)\s*:\s*(?:https?://\S*)?\s*$", re.I)
 _DATE_ONLY_LINE = re.compile(r"^\d{1,2}:\d{2}\s*\|\s*\d{1,2}/\d{1,2}/\d{4}(?:\s*GMT\+7)?$", re.I)
@@ -302,7 +307,7 @@ class Corpus:
             if not seeds_dir.is_dir():
                 raise CorpusError(f"seed directory does not exist or is not a directory: {seeds_dir}")
             for source in sorted(seeds_dir.iterdir()):
-                if not (_NUMBERED.match(source.name) and source.is_file()):
+                if not (NUMBERED_FILE.match(source.name) and source.is_file()):
                     if source.suffix == ".txt":
                         LOG.warning("seed file %s has no NNN_ number; not imported", source)
                     continue
@@ -346,7 +351,7 @@ class Corpus:
             LOG.warning("%s: skipped %d unreadable line(s)", self.manifest_path, repaired)
         for file, entry in fold(lines).items():
             number = entry.get("number")
-            match = _NUMBERED.match(file)
+            match = NUMBERED_FILE.match(file)
             if not isinstance(number, int):
                 number = int(match.group(1)) if match else -1
             index = self._new_doc(file, number, bool(entry.get("seed")))
@@ -376,8 +381,8 @@ class Corpus:
         self._containment.forget(keep={self._docs[i].file for i in self._doc_by_fid.values()})
 
     def _numbered_files(self) -> list[Path]:
-        found = [p for p in self.directory.iterdir() if _NUMBERED.match(p.name) and p.is_file()]
-        return sorted(found, key=lambda p: (int(_NUMBERED.match(p.name).group(1)), p.name))
+        found = [p for p in self.directory.iterdir() if NUMBERED_FILE.match(p.name) and p.is_file()]
+        return sorted(found, key=lambda p: (int(NUMBERED_FILE.match(p.name).group(1)), p.name))
 
     def _import_existing(self, path: Path, *, seed: bool) -> None:
         """Add a file already on disk to the manifest (a seed of a new corpus)."""
