@@ -193,10 +193,12 @@ def test_topic_auto_follows_listing_links_by_anchor(crawl):
     fetched = [u for u in run.hits if not u.endswith("robots.txt")]
     assert not any(u.endswith(("post830301.html", "post830302.html")) for u in fetched)
     assert any("post8302" in u for u in fetched)
-    # From the listing by anchor; then on along the kept articles' related boxes (tunnelling: depth
-    # counts off-topic pages in a row, and these are on topic).
+    # From the listing by anchor; then on along the kept articles' related boxes, or their topic tag
+    # page, whichever reaches an article first (tunnelling: depth counts off-topic pages in a row, and
+    # these are on topic). Which of the two comes first depends on when each extraction returns: the
+    # test asserted "related" only and failed 2 runs in 3.
     rules = {e["found_from"]: e["rule"] for e in run.manifest()}
-    assert rules.pop(f"{ND}/tin-moi.html") == "anchor" and set(rules.values()) <= {"related"}
+    assert rules.pop(f"{ND}/tin-moi.html") == "anchor" and set(rules.values()) <= {"related", "topic-listing"}
 
 
 def _warc_responses(warc_dir: Path) -> set[str]:
