@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.extract_speed [--articles 10000] [--workers 1,2] [--keep DIR]
 
-No crawl needed: a synthetic archive is written with archive/warc/records.py's own
+No crawl needed: a synthetic archive is written with archive/warc/writer.py's own
 writer from the gold fixture pages (both sites' markup, captions, JSON-LD),
 each copy under its own article URL with freshly generated Vietnamese body
 text, so the corpus dedupe writes every article instead of folding them into
@@ -37,7 +37,9 @@ from archive.corpus.store import Corpus
 from archive.extract.article import extract_article
 from archive.warc.reader import iter_responses
 from archive.corpus.reextract import SiteRules, reextract
-from archive.warc.records import Exchange, WarcInfo, WarcWriter
+from archive.warc.exchange import Exchange
+from archive.warc.records import WarcInfo
+from archive.warc.writer import WarcWriter
 from archive.sites import hints_for, profile_for
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,9 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from archive.warc.records import Exchange, RecordBuilder, RecordLocation, RevisitProfile, WarcWriter
+from archive.warc.exchange import Exchange, RecordLocation
+from archive.warc.records import RecordBuilder, RevisitProfile
+from archive.warc.writer import WarcWriter
 
 FIXTURE_WEB = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "web"
 

@@ -33,7 +33,7 @@ from archive.warc.cdxj import INDEX_NAME, CdxjIndex, ensure_directory_index
 from archive.warc.repair import RepairError, repair_left_open, repair_open_file
 from archive.state.store import CrawlState
 from archive.urls import canonical_url
-from archive.warc.records import WarcWriter
+from archive.warc.writer import WarcWriter
 from testbed.archive_samples import fixture_page, sample_exchange, write_archive
 
 ND = "https://nhandan.vn"

@@ -24,7 +24,9 @@ from archive.warc.reader import (
     read_response_at,
     transfer_decode,
 )
-from archive.warc.records import Exchange, RevisitProfile, WarcWriter
+from archive.warc.exchange import Exchange
+from archive.warc.records import RevisitProfile
+from archive.warc.writer import WarcWriter
 
 FETCHED = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
 HTML = "<html><head><title>Tiêu đề</title></head><body><p>Hợp tác Việt Nam – Lào.</p></body></html>".encode()

@@ -124,7 +124,8 @@ def test_bad_input_is_one_error_line(case, tmp_path, crawled):
 def test_pages_on_hosts_without_a_profile_are_judged_by_content_as_the_crawl_does(tmp_path):
     """Generic hosts: the page tells an article (archive/extract/article/article/page_gate.py), whatever its URL shape: a slug
     URL with an article is extracted, a listing at an article-shaped URL is not."""
-    from archive.warc.records import Exchange, WarcWriter
+    from archive.warc.exchange import Exchange
+    from archive.warc.writer import WarcWriter
     from testbed.fixture_pages import page
 
     def exchange(url: str, body: bytes) -> Exchange:

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+import archive.warc.pipe as warc_pipe
 import archive.warc.process as warc_process
-from archive.warc.records import Exchange, RecordLocation, RevisitProfile, WarcWriteError
+from archive.warc.exchange import Exchange, RecordLocation
+from archive.warc.records import RevisitProfile
+from archive.warc.writer import WarcWriteError
 from archive.warc.process import WarcWriterProcess
 from tests.test_warc_writer import INFO, PLAIN, exchange_n, read_members, warcio_check
 
@@ -241,7 +244,7 @@ def test_an_exchange_pickles_alike_at_every_protocol(protocol):
 
 def test_a_frame_sends_each_body_once_out_of_band_and_reads_back_in_pieces():
     exchanges = big_exchanges()
-    buffers = warc_process._frame(("jobs", [("exchange", str(n), e) for n, e in enumerate(exchanges)]))
+    buffers = warc_pipe.frame(("jobs", [("exchange", str(n), e) for n, e in enumerate(exchanges)]))
     sizes = [len(b) for b in buffers]
     body = len(exchanges[0].payload)
     # head, pickle, then the shared body once, the chunked block and its payload
@@ -257,10 +260,10 @@ def test_a_frame_sends_each_body_once_out_of_band_and_reads_back_in_pieces():
 
     writer = threading.Thread(target=dribble)
     writer.start()
-    kind, jobs = warc_process._read_frame(read)
+    kind, jobs = warc_pipe.read_frame(read)
     writer.join()
     assert kind == "jobs" and [job[2] for job in jobs] == exchanges
     assert jobs[0][2].payload is jobs[0][2].response_block_body
     with pytest.raises(EOFError):
-        warc_process._read_frame(read)
+        warc_pipe.read_frame(read)
     os.close(read)

@@ -1,4 +1,4 @@
-"""archive.warc.records: exact record bytes, digests, rotation, `.open` renaming, failures."""
+"""archive.warc.records and archive.warc.writer: exact record bytes, digests, rotation, `.open` renaming, failures."""
 from __future__ import annotations
 
 import base64
@@ -15,16 +15,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc.records import (
-    Exchange,
-    RecordBuilder,
-    RecordLocation,
-    RevisitProfile,
-    WarcInfo,
-    WarcWriteError,
-    WarcWriter,
-    warc_digest,
-)
+from archive.warc.exchange import Exchange, RecordLocation
+from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, warc_digest
+from archive.warc.writer import WarcWriteError, WarcWriter
 
 REPO = Path(__file__).resolve().parent.parent
 WARCIO = Path(sys.executable).parent / "warcio"
@@ -508,15 +501,15 @@ class _FullDisk:
 
 
 def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
-    import archive.warc.records as warc
+    import archive.warc.warcfile as warcfile
 
-    real_init = warc._OpenWarcFile.__init__
+    real_init = warcfile.OpenWarcFile.__init__
 
     def small_disk(self, directory, name):
         real_init(self, directory, name)
         self.handle = _FullDisk(self.handle, room=1500)
 
-    monkeypatch.setattr(warc._OpenWarcFile, "__init__", small_disk)
+    monkeypatch.setattr(warcfile.OpenWarcFile, "__init__", small_disk)
     writer = writer_for(tmp_path)
     first = writer.write_exchange(exchange_n(1, 100))
     assert isinstance(first.result(timeout=10), RecordLocation)
@@ -547,7 +540,7 @@ ATEXIT_SCRIPT = """
 import sys
 sys.path.insert(0, {repo!r})
 from tests.test_warc_writer import PLAIN
-from archive.warc.records import WarcWriter
+from archive.warc.writer import WarcWriter
 writer = WarcWriter({directory!r}, prefix="atexit")
 writer.write_exchange(PLAIN)
 # no close(): the atexit hook must drain, fsync and rename
@@ -566,7 +559,7 @@ def test_interpreter_exit_without_close_still_closes_the_file(tmp_path):
 def test_writes_happen_off_the_calling_thread(tmp_path, monkeypatch):
     import threading
 
-    import archive.warc.records as warc
+    import archive.warc.writer as warc
 
     threads = set()
     real_gzip = warc.WarcWriter._gzip_member

@@ -57,96 +57,42 @@ write_metadata return `RecordFuture`s whose record id is known at once;
 from __future__ import annotations
 
 import atexit
-import fcntl
-import itertools
 import logging
 import multiprocessing
 import os
-import pickle
-import queue
 import select
 import signal
-import struct
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from archive.warc.records import (
+from archive.warc.exchange import Exchange
+from archive.warc.pipe import FrameSender, frame, grow_pipe
+from archive.warc.process_child import child_main
+from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, check_exchange
+from archive.warc.writer import (
     DEFAULT_MAX_SIZE,
-    Exchange,
-    RecordBuilder,
     RecordFuture,
-    RevisitProfile,
-    WarcInfo,
     WarcWriteError,
-    WarcWriter,
+    WarcWriterConfig,
+    WriterBase,
     WriterStats,
-    _WriterBase,
-    _check_exchange,
-    _settle,
+    settle,
 )
-from archive.writable import ensure_writable_dir
 
 __all__ = ["WarcWriterProcess"]
 
 logger = logging.getLogger(__name__)
 
-_PIPE_BYTES = 1 << 20  # Linux F_SETPIPE_SZ: room for a few batches, so a send rarely waits for the child
 _FLUSH_DELAY = 0.02  # seconds between pumps (I/O thread or caller): sends the outbox, settles answers
 _PUMP_BYTES = 256 << 10  # caller-driven: a write that brings the outbox to this size pumps
 _OUTBOX_LIMIT = 8 << 20  # bytes not yet in the pipe past which a caller waits: backpressure, not memory
-_F_SETPIPE_SZ = 1031
-_IOV_MAX = 512  # buffers per writev (Linux allows 1024)
 _START_TIMEOUT = 60.0
 
 
-def _grow_pipe(connection) -> None:
-    try:
-        fcntl.fcntl(connection.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
-    except OSError:  # not Linux, or above /proc/sys/fs/pipe-max-size: the default 64 KB works, slower
-        pass
-
-
-def _frame(message: tuple) -> list:
-    """`message` as the buffers of one `os.writev` (read back by `_read_frame`): a head with the
-    sizes, the pickle, then the page bodies as they are. Pickle protocol 5 leaves the bodies
-    out of band (`Exchange.__reduce_ex__`), so the event loop copies each page once, into the
-    pipe, not also into the pickle. Written by hand, not with `Connection.send`, so a write can
-    stop when the pipe is full and go on later."""
-    bodies: list[pickle.PickleBuffer] = []
-    data = pickle.dumps(message, protocol=5, buffer_callback=bodies.append)
-    raws = [body.raw() for body in bodies]
-    head = struct.pack(f"!QI{len(raws)}Q", len(data), len(raws), *map(len, raws))
-    return [head, data, *raws]
-
-
-def _read_frame(fd: int) -> tuple:
-    """The message `_frame` wrote; EOFError when the writing end is closed."""
-    size, count = struct.unpack("!QI", _read_exactly(fd, 12))
-    lengths = struct.unpack(f"!{count}Q", _read_exactly(fd, 8 * count)) if count else ()
-    data = _read_exactly(fd, size)
-    return pickle.loads(data, buffers=[_read_exactly(fd, length) for length in lengths])
-
-
-def _read_exactly(fd: int, size: int) -> bytes:
-    data = os.read(fd, size)  # a pipe read of one body usually returns all of it: no copy
-    if len(data) == size:
-        return data
-    parts = [data]
-    got = len(data)
-    while got < size:
-        if not data:
-            raise EOFError("the WARC job pipe closed mid-message" if got else "the WARC job pipe closed")
-        data = os.read(fd, size - got)
-        parts.append(data)
-        got += len(data)
-    return b"".join(parts)
-
-
-class WarcWriterProcess(_WriterBase):
+class WarcWriterProcess(WriterBase):
     """Writes WARC records from a child process; see the module docstring. `stats` are as of
     the last answer settled."""
 
@@ -164,22 +110,29 @@ class WarcWriterProcess(_WriterBase):
         flush_delay: float = _FLUSH_DELAY,
         durable: bool = True,
     ):
-        self.directory = Path(directory)
+        self._start(WarcWriterConfig(Path(directory), info or WarcInfo(), prefix, max_size, payload_digest,
+                                     compress_level, durable, index_closed_files), io_thread, flush_delay)
+
+    @classmethod
+    def from_config(cls, config: WarcWriterConfig, *, io_thread: bool = True,
+                    flush_delay: float = _FLUSH_DELAY) -> "WarcWriterProcess":
+        """A writer process for the files `config` describes."""
+        writer = cls.__new__(cls)
+        writer._start(config, io_thread, flush_delay)
+        return writer
+
+    def _start(self, config: WarcWriterConfig, io_thread: bool, flush_delay: float) -> None:
+        self.config = config
+        self.directory = config.directory
         self.flush_delay = flush_delay
         # The caller's copy: revisit decisions need the same payload digest the child writes.
-        self.builder = RecordBuilder(payload_digest=payload_digest)
-        try:
-            ensure_writable_dir(self.directory)
-        except OSError as exc:
-            raise WarcWriteError(f"WARC directory {self.directory} is not writable: {exc}") from exc
-        config = {"directory": str(self.directory), "info": info or WarcInfo(), "prefix": prefix,
-                  "max_size": max_size, "payload_digest": payload_digest, "compress_level": compress_level,
-                  "index_closed_files": index_closed_files, "durable": durable}
+        self.builder = RecordBuilder(payload_digest=config.payload_digest)
+        config.check_directory()
         context = multiprocessing.get_context("forkserver")  # never fork a threaded process
         jobs_out, self._jobs = context.Pipe(duplex=False)
         self._results, results_in = context.Pipe(duplex=False)
-        _grow_pipe(self._jobs)
-        self._process = context.Process(target=_child_main, args=(jobs_out, results_in, config),
+        grow_pipe(self._jobs)
+        self._process = context.Process(target=child_main, args=(jobs_out, results_in, config),
                                         name="warc-writer", daemon=False)
         self._process.start()
         jobs_out.close()
@@ -189,8 +142,6 @@ class WarcWriterProcess(_WriterBase):
         self._outbox: deque[tuple[tuple, int]] = deque()  # (job, bytes)
         self._queued_bytes = 0  # written by callers only (under _lock)
         self._framed_bytes = 0  # of those, taken out of the outbox (under _send_lock)
-        self._unsent: deque[bytes | memoryview] = deque()  # framed, not yet in the pipe (under _send_lock)
-        self._unsent_bytes = 0
         self._futures: dict[str, RecordFuture] = {}
         self._answers_lock = threading.Lock()  # one reader of the answer pipe at a time
         self._ended = False
@@ -206,6 +157,7 @@ class WarcWriterProcess(_WriterBase):
             self._process.join(5)
             raise WarcWriteError(start_error)
         os.set_blocking(self._jobs.fileno(), False)  # _write_unsent waits itself when it must
+        self._sender = FrameSender(self._jobs.fileno())  # framed, not yet in the pipe (under _send_lock)
         self._stop_io = threading.Event()
         self._io: threading.Thread | None = None
         if io_thread:
@@ -215,13 +167,13 @@ class WarcWriterProcess(_WriterBase):
     # --- caller side ---
 
     def write_exchange(self, exchange: Exchange) -> RecordFuture:
-        _check_exchange(exchange)
+        check_exchange(exchange)
         record_id = self.builder.make_record_id()
         return self._queue(record_id, ("exchange", record_id, exchange), _size(exchange))
 
     def write_revisit(self, exchange: Exchange, *, profile: RevisitProfile, refers_to_uri: str,
                       refers_to_date: datetime | str, refers_to_record_id: str | None = None) -> RecordFuture:
-        _check_exchange(exchange)
+        check_exchange(exchange)
         record_id = self.builder.make_record_id()
         options = {"profile": profile, "refers_to_uri": refers_to_uri, "refers_to_date": refers_to_date,
                    "refers_to_record_id": refers_to_record_id}
@@ -292,7 +244,7 @@ class WarcWriterProcess(_WriterBase):
             self._futures[record_id] = future  # before sending: the answer may come at once
             self._outbox.append((message, size))
             self._queued_bytes += size
-            backlog = self._queued_bytes - self._framed_bytes + self._unsent_bytes
+            backlog = self._queued_bytes - self._framed_bytes + self._sender.unsent_bytes
         if backlog >= _OUTBOX_LIMIT:
             self._write_out(block=True)
         elif self._io is None and backlog >= _PUMP_BYTES:
@@ -316,58 +268,35 @@ class WarcWriterProcess(_WriterBase):
                 size += job_size
             if batch:
                 try:
-                    self._add_unsent(_frame(("jobs", batch)))
+                    self._sender.add(frame(("jobs", batch)))
                 except Exception as exc:  # a job that would not pickle: it fails, the archive goes on
                     self._fail_jobs(batch, exc)
                 self._framed_bytes += size
-            self._write_unsent(block=block or self._unsent_bytes >= _OUTBOX_LIMIT)
-
-    def _add_unsent(self, buffers: Iterable[bytes]) -> None:
-        """Called with _send_lock held."""
-        for buffer in buffers:
-            self._unsent.append(buffer)
-            self._unsent_bytes += len(buffer)
+            self._write_unsent(block=block or self._sender.unsent_bytes >= _OUTBOX_LIMIT)
 
     def _write_unsent(self, *, block: bool) -> None:
         """Called with _send_lock held."""
-        fd = self._jobs.fileno()
-        while self._unsent:
-            try:
-                written = os.writev(fd, list(itertools.islice(self._unsent, _IOV_MAX)))
-            except BlockingIOError:
-                if not block:
-                    return
-                select.select([], [fd], [])
-                continue
-            except OSError as exc:  # EPIPE: the child is gone
-                self._unsent.clear()
-                self._unsent_bytes = 0
-                with self._lock:
-                    if self._error is None:
-                        self._error = WarcWriteError(f"the WARC writer process is gone: {exc!r}")
-                self._fail_pending()
-                return
-            self._unsent_bytes -= written
-            while written:  # drop what went out; the rest of a buffer cut short stays, as a view
-                head = self._unsent[0]
-                if written < len(head):
-                    self._unsent[0] = memoryview(head)[written:]
-                    break
-                written -= len(self._unsent.popleft())
+        try:
+            self._sender.write(block=block)
+        except OSError as exc:  # EPIPE: the child is gone
+            with self._lock:
+                if self._error is None:
+                    self._error = WarcWriteError(f"the WARC writer process is gone: {exc!r}")
+            self._fail_pending()
 
     def _fail_jobs(self, batch: list[tuple], exc: Exception) -> None:
         """These jobs failed on their own (they would not pickle); the archive goes on."""
         for job in batch:
             future = self._futures.pop(job[1], None)
             if future is not None:
-                _settle(future, error=exc)
+                settle(future, error=exc)
 
     def _fail_pending(self) -> None:
         """Fail every future not answered yet, with the writer's error."""
         with self._lock:
             pending, self._futures = list(self._futures.values()), {}
         for future in pending:
-            _settle(future, error=self._error or WarcWriteError("the WARC writer process has stopped"))
+            settle(future, error=self._error or WarcWriteError("the WARC writer process has stopped"))
 
     def _wait_until_ready(self) -> str | None:
         """The child's first word: None when it is ready, else why it could not start."""
@@ -385,7 +314,7 @@ class WarcWriterProcess(_WriterBase):
         with self._send_lock:
             if self._error is not None:
                 return  # the child is gone
-            self._add_unsent(_frame(("close",)))
+            self._sender.add(frame(("close",)))
             self._write_unsent(block=True)
         with self._answers_lock:
             self._take_answers(block=True)
@@ -471,7 +400,7 @@ class WarcWriterProcess(_WriterBase):
         if answer[0] == "done":
             future = self._futures.pop(answer[1], None)
             if future is not None:
-                _settle(future, result=answer[2])
+                settle(future, result=answer[2])
             return
         _, record_id, fatal, text = answer
         error: Exception = WarcWriteError(text) if fatal else ValueError(text)
@@ -480,7 +409,7 @@ class WarcWriterProcess(_WriterBase):
             if fatal and self._error is None:
                 self._error = error
         if future is not None:
-            _settle(future, error=error)
+            settle(future, error=error)
 
 
 class _PumpedFuture(RecordFuture):
@@ -506,94 +435,3 @@ def _size(exchange: Exchange) -> int:
     """Bytes an exchange adds to the outbox (the body once when payload and block are one object)."""
     same = exchange.payload is exchange.response_block_body
     return len(exchange.response_block_body) + (0 if same else len(exchange.payload)) + len(exchange.response_head)
-
-
-# --- child process -------------------------------------------------------------------
-
-
-def _child_main(jobs, results, config: dict[str, Any]) -> None:
-    """The writer process: receive jobs until told to close or the parent goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _grow_pipe(results)
-    # Answers go out from a thread of their own: the parent reads them only when its I/O thread
-    # wakes, and a child blocked on a full answer pipe would stop reading jobs, which would block
-    # the parent's sends (and so its I/O thread) for good.
-    answers_out: queue.SimpleQueue = queue.SimpleQueue()
-
-    def pump_answers() -> None:
-        while (message := answers_out.get()) is not None:
-            try:
-                results.send(message)
-            except OSError:  # the parent is gone; the archive is still finished properly
-                pass
-
-    pump = threading.Thread(target=pump_answers, name="warc-answers", daemon=True)
-    pump.start()
-    send = answers_out.put
-
-    on_file_closed = None
-    indexing: list[threading.Thread] = []  # one CDXJ indexer per closed file (one per WARC_MAX_SIZE written)
-    if config.pop("index_closed_files"):
-        from archive.warc.cdxj import index_in_background
-
-        def on_file_closed(path: Path) -> None:
-            indexing.append(index_in_background(path))
-    try:
-        writer = WarcWriter(config.pop("directory"), builder=RecordBuilder(payload_digest=config.pop("payload_digest")),
-                            on_file_closed=on_file_closed, **config)
-    except Exception as exc:
-        send(("failed", f"cannot start the WARC writer: {exc}"))
-        send(None)
-        pump.join()
-        return
-    send(("ready",))
-
-    def start(message: tuple) -> RecordFuture | tuple:
-        """Queue one job with the writer: its future, or at once the error that refused it."""
-        kind, record_id = message[0], message[1]
-        try:
-            if kind == "exchange":
-                return writer.write_exchange(message[2], record_id=record_id)
-            if kind == "revisit":
-                return writer.write_revisit(message[2], record_id=record_id, **message[3])
-            if kind == "metadata":
-                return writer.write_metadata(message[2], message[3], record_id=record_id, **message[4])
-            raise ValueError(f"unknown job {kind!r}")
-        except Exception as exc:
-            return ("error", record_id, isinstance(exc, WarcWriteError), str(exc))
-
-    def answer(started: RecordFuture | tuple) -> tuple:
-        if isinstance(started, tuple):
-            return started
-        error = started.exception()  # waits for the writer thread
-        if error is None:
-            return ("done", started.record_id, started.result())
-        return ("error", started.record_id, isinstance(error, WarcWriteError), str(error))
-
-    try:
-        while True:
-            try:
-                message = _read_frame(jobs.fileno())
-            except (EOFError, OSError):
-                break  # the parent died: write what arrived, then close below
-            if message[0] == "close":
-                break
-            # The whole batch goes to the writer thread first, then one message answers it.
-            answers = [answer(started) for started in [start(job) for job in message[1]]]
-            stats = writer.stats
-            send(("answers", answers, (stats.records, stats.bytes, stats.files)))
-    finally:
-        text = None
-        try:
-            writer.close()
-        except WarcWriteError as exc:
-            text = str(exc)
-        stats = writer.stats
-        send(("closed", (stats.records, stats.bytes, stats.files), text))
-        send(None)
-        pump.join()
-        results.close()
-        # A forkserver child ends with os._exit, which would not wait for these threads.
-        for thread in indexing:
-            thread.join()

@@ -13,7 +13,7 @@ byte on the way:
    and only then is the `.open` original removed.
 
 Only for files no running crawl is still writing: the writer holds an
-exclusive `flock` on its `.open` file (archive/warc/records.py), so repair refuses a
+exclusive `flock` on its `.open` file (archive/warc/warcfile.py), so repair refuses a
 locked file, and a resuming crawl (`repair_left_open`) waits for an orphaned
 writer process to finish its file before it looks.
 """

@@ -28,7 +28,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.warc.decompress import DEFAULT_MAX_BODY, BodyTooLarge, read_bounded
 from archive.warc.cdxj import Capture, CdxjIndex, ensure_directory_index, open_warc_files, timestamp14, warc_files
 from archive.warc.reader import WarcFormatError, transfer_decode
-from archive.warc.records import RecordLocation
+from archive.warc.exchange import RecordLocation
 
 NOT_MODIFIED_PROFILE_SUFFIX = "/revisit/server-not-modified"
 

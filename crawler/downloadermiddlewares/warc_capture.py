@@ -4,7 +4,7 @@ At priority 950 it sees each response right after the download handler:
 before HttpCompressionMiddleware (590) decodes the body and before
 RedirectMiddleware (600) turns a 3xx into a new request, so robots.txt,
 redirects and error pages are all archived as received. The WARC logic
-itself lives in `archive.warc.records`; this module only turns Scrapy objects into
+itself lives in `archive.warc` (records.py, writer.py, process.py); this module only turns Scrapy objects into
 `Exchange`s.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import socket
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlunparse
 
@@ -24,17 +25,10 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 
-from archive.warc.cdxj import index_in_background
-from archive.warc.records import (
-    SOFTWARE,
-    Exchange,
-    RecordBuilder,
-    RevisitProfile,
-    WarcInfo,
-    WarcWriteError,
-    WarcWriter,
-)
+from archive.warc.exchange import Exchange
 from archive.warc.process import WarcWriterProcess
+from archive.warc.records import SOFTWARE, RecordBuilder, RevisitProfile, WarcInfo
+from archive.warc.writer import WarcWriteError, WarcWriter, WarcWriterConfig
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY, WireCapture
 
 if TYPE_CHECKING:
@@ -59,7 +53,7 @@ class WarcCaptureMiddleware:
     (a dict with `uri`, `date`, `record_id`, `payload_digest` of an earlier
     capture: an unchanged payload or a 304 becomes a revisit record).
     Request meta it sets: `warc_record_id` (known at once) and
-    `warc_location` (a Future of `archive.warc.records.RecordLocation`).
+    `warc_location` (a Future of `archive.warc.exchange.RecordLocation`).
     """
 
     def __init__(self, writer: WarcWriter, crawler: Crawler):
@@ -85,24 +79,23 @@ class WarcCaptureMiddleware:
             robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             extra=(("http-header-user-agent", settings.get("USER_AGENT") or ""),),
         )
-        directory = settings.get("WARC_DIR")
-        prefix = settings.get("WARC_PREFIX")
-        max_size = settings.getint("WARC_MAX_SIZE")
-        digest = settings.get("WARC_PAYLOAD_DIGEST")
-        # gzip is most of the writer's CPU: 1 is ~2x faster, files ~10-20 % larger.
-        level = settings.getint("WARC_COMPRESS_LEVEL")
-        # Each closed file gets its CDXJ index beside it, off the writer's path.
-        index = settings.getbool("WARC_INDEX")
-        durable = settings.getbool("WARC_FSYNC")
-        mode = warc_writer_mode(settings)
-        if mode == "process":  # archive/warc/process.py: why a process, and why no I/O thread
-            writer = WarcWriterProcess(directory, info=info, prefix=prefix, max_size=max_size,
-                                       payload_digest=digest, compress_level=level, index_closed_files=index,
-                                       io_thread=False, durable=durable)
+        config = WarcWriterConfig(
+            directory=Path(settings.get("WARC_DIR")),
+            info=info,
+            prefix=settings.get("WARC_PREFIX"),
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            payload_digest=settings.get("WARC_PAYLOAD_DIGEST"),
+            # gzip is most of the writer's CPU: 1 is ~2x faster, files ~10-20 % larger.
+            compress_level=settings.getint("WARC_COMPRESS_LEVEL"),
+            durable=settings.getbool("WARC_FSYNC"),
+            # Each closed file gets its CDXJ index beside it, off the writer's path.
+            index_closed_files=settings.getbool("WARC_INDEX"),
+        )
+        writer: WarcWriter | WarcWriterProcess
+        if warc_writer_mode(settings) == "process":  # archive/warc/process.py: why a process, and why no I/O thread
+            writer = WarcWriterProcess.from_config(config, io_thread=False)
         else:
-            writer = WarcWriter(directory, info=info, prefix=prefix, max_size=max_size,
-                                builder=RecordBuilder(payload_digest=digest), compress_level=level,
-                                on_file_closed=index_in_background if index else None, durable=durable)
+            writer = WarcWriter.from_config(config)
         middleware = cls(writer, crawler)
         if isinstance(writer, WarcWriterProcess):
             crawler.signals.connect(middleware.start_pump, signal=signals.spider_opened)

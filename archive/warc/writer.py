@@ -1,0 +1,416 @@
+"""The WARC writer: records into rotated `*.warc.gz` files, from one background thread.
+
+Where records are *written* (one gzip member each, size rotation, the `.open`
+suffix and its flock, fsync before a record counts as written) is kept apart
+from what a record *is* (archive/warc/records.py). `WarcWriterConfig` is the
+one description of an archive's files, taken by this writer and by the writer
+in a child process (archive/warc/process.py) alike.
+
+Plain library: no Scrapy, no Twisted. Callers hand over `Exchange`s and get
+back futures of `RecordLocation`s.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from archive.warc.exchange import Exchange, RecordLocation
+from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, check_exchange
+from archive.warc.warcfile import OpenWarcFile, safe_name_part
+from archive.writable import ensure_writable_dir
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_SIZE = 1_000_000_000
+
+
+class WarcWriteError(RuntimeError):
+    """The archive cannot be written: bad directory, full disk, or an earlier failure."""
+
+
+@dataclass(frozen=True, slots=True)
+class WarcWriterConfig:
+    """What files a writer makes and how: the same for the thread writer and the process writer
+    (which pickles it to its child)."""
+
+    directory: Path
+    info: WarcInfo = field(default_factory=WarcInfo)
+    prefix: str = "crawl"
+    max_size: int = DEFAULT_MAX_SIZE
+    payload_digest: str = "entity"
+    compress_level: int = 6
+    # fsync each batch before its futures resolve (see WarcWriter._settle_durably); off only for
+    # benchmarks that measure the rest, and for tests of other things.
+    durable: bool = True
+    # Each closed file gets its CDXJ index beside it, in a thread of its own (archive/warc/cdxj.py).
+    index_closed_files: bool = False
+
+    def check_directory(self) -> None:
+        """`WarcWriteError` unless the directory exists (or can be made) and is writable."""
+        try:
+            ensure_writable_dir(self.directory)
+        except OSError as exc:
+            raise WarcWriteError(f"WARC directory {self.directory} is not writable: {exc}") from exc
+
+
+class RecordFuture(Future):
+    """Future of a `RecordLocation` whose record id is known before it is written."""
+
+    def __init__(self, record_id: str):
+        super().__init__()
+        self.record_id = record_id
+
+
+@dataclass(slots=True)
+class WriterStats:
+    records: int = 0
+    bytes: int = 0  # compressed bytes written, warcinfo included
+    files: int = 0
+
+
+@dataclass(slots=True)
+class _Job:
+    build: Callable[[str | None], list[WarcRecord]]  # warcinfo id -> records
+    future: RecordFuture
+
+
+_STOP = object()
+_BATCH = 32  # jobs taken per wake-up of the writer thread
+
+
+class WriterBase:
+    """What both writers (this thread one, archive.warc.process's process one) share."""
+
+    _stats: WriterStats
+    _closed: bool
+    _error: WarcWriteError | None
+
+    @property
+    def stats(self) -> WriterStats:
+        """A snapshot of the records and compressed bytes written so far."""
+        return WriterStats(self._stats.records, self._stats.bytes, self._stats.files)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _refuse_if_unusable(self) -> None:
+        """Called with the writer's lock held, before taking a job."""
+        if self._error is not None:
+            raise WarcWriteError(f"WARC writer failed earlier: {self._error}") from self._error
+        if self._closed:
+            raise WarcWriteError("WARC writer is closed")
+
+
+class WarcWriter(WriterBase):
+    """Writes records to rotated `*.warc.gz` files from one background thread.
+
+    Callers (the reactor thread) only enqueue; compressing and writing happen
+    in the writer thread, since zlib and file I/O release the GIL and a
+    synchronous write cost 10-13 % of crawl throughput. The queue is bounded so
+    a slow disk slows the crawl instead of filling memory.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        *,
+        info: WarcInfo | None = None,
+        prefix: str = "crawl",
+        max_size: int = DEFAULT_MAX_SIZE,
+        builder: RecordBuilder | None = None,
+        queue_size: int = 64,
+        compress_level: int = 6,
+        on_file_closed: Callable[[Path], object] | None = None,
+        durable: bool = True,
+    ):
+        builder = builder or RecordBuilder()
+        config = WarcWriterConfig(Path(directory), info or WarcInfo(), prefix, max_size,
+                                  builder.payload_digest_policy, compress_level, durable)
+        self._start(config, builder, queue_size, on_file_closed)
+
+    @classmethod
+    def from_config(cls, config: WarcWriterConfig, *, queue_size: int = 64,
+                    on_file_closed: Callable[[Path], object] | None = None) -> "WarcWriter":
+        """A writer of the files `config` describes (its CDXJ indexing included)."""
+        if on_file_closed is None and config.index_closed_files:
+            from archive.warc.cdxj import index_in_background
+
+            on_file_closed = index_in_background
+        writer = cls.__new__(cls)
+        writer._start(config, RecordBuilder(payload_digest=config.payload_digest), queue_size, on_file_closed)
+        return writer
+
+    def _start(self, config: WarcWriterConfig, builder: RecordBuilder, queue_size: int,
+               on_file_closed: Callable[[Path], object] | None) -> None:
+        self.config = config
+        self.directory = config.directory
+        # Called with each finished file's final path (e.g. to index it); never for abandoned files.
+        self.on_file_closed = on_file_closed
+        self.builder = builder
+        self._host = safe_name_part(config.info.hostname)
+        self._pid = os.getpid()
+        self._serial = 0
+        self._current: OpenWarcFile | None = None
+        self._stats = WriterStats()
+        self._error: WarcWriteError | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        config.check_directory()
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
+        self._thread.start()
+        # Daemon thread plus atexit: interpreter exit still drains and renames.
+        atexit.register(self.close)
+
+    # --- caller side (any thread) ---
+
+    def write_exchange(self, exchange: Exchange, *, record_id: str | None = None) -> RecordFuture:
+        """Queue request + response records; the future gives the response's location.
+
+        `record_id` (of the response record) is for callers that name records themselves,
+        e.g. a writer in another process whose caller must know the id at once."""
+        check_exchange(exchange)
+        response_id = record_id or self.builder.make_record_id()
+        return self._submit(
+            response_id,
+            lambda warcinfo_id: self.builder.exchange_records(
+                exchange, response_id=response_id, warcinfo_id=warcinfo_id
+            ),
+        )
+
+    def write_revisit(
+        self,
+        exchange: Exchange,
+        *,
+        profile: RevisitProfile,
+        refers_to_uri: str,
+        refers_to_date: datetime | str,
+        refers_to_record_id: str | None = None,
+        record_id: str | None = None,
+    ) -> RecordFuture:
+        """Queue request + revisit records; the future gives the revisit's location."""
+        check_exchange(exchange)
+        revisit_id = record_id or self.builder.make_record_id()
+        return self._submit(
+            revisit_id,
+            lambda warcinfo_id: self.builder.revisit_records(
+                exchange,
+                revisit_id=revisit_id,
+                warcinfo_id=warcinfo_id,
+                profile=profile,
+                refers_to_uri=refers_to_uri,
+                refers_to_date=refers_to_date,
+                refers_to_record_id=refers_to_record_id,
+            ),
+        )
+
+    def write_metadata(
+        self,
+        target_uri: str,
+        fields: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        concurrent_to: str | None = None,
+        date: datetime | None = None,
+        record_id: str | None = None,
+    ) -> RecordFuture:
+        """Queue a warc-fields metadata record (outlinks, capture notes) about `target_uri`."""
+        record_id = record_id or self.builder.make_record_id()
+        fields = list(fields.items() if isinstance(fields, Mapping) else fields)
+        date = date or self.builder.clock()
+        return self._submit(
+            record_id,
+            lambda warcinfo_id: [
+                self.builder.metadata(
+                    target_uri,
+                    record_id=record_id,
+                    date=date,
+                    fields=fields,
+                    concurrent_to=concurrent_to,
+                    warcinfo_id=warcinfo_id,
+                )
+            ],
+        )
+
+    def close(self) -> None:
+        """Drain the queue, fsync and rename the open file. Idempotent.
+
+        Raises `WarcWriteError` (once) if any write failed; the file that
+        failed keeps its `.open` suffix.
+        """
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("close() from the writer thread would wait for itself")
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
+        atexit.unregister(self.close)
+        self._thread.join()
+        if self._error is not None:
+            raise WarcWriteError(f"WARC writer failed: {self._error}") from self._error
+
+    def _submit(self, record_id: str, build: Callable[[str | None], list[WarcRecord]]) -> RecordFuture:
+        future = RecordFuture(record_id)
+        with self._lock:
+            self._refuse_if_unusable()
+            # Under the lock so close() cannot slip its stop marker in front of this job.
+            self._queue.put(_Job(build, future))
+        return future
+
+    # --- writer thread ---
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            # Whatever else is waiting is handled in the same wake-up: fewer GIL hand-offs.
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            written: list[tuple[RecordFuture, RecordLocation]] = []
+            for job in batch:
+                if job is _STOP:
+                    self._settle_durably(written)
+                    self._finish_current()
+                    return
+                self._handle(job, written)
+            self._settle_durably(written)
+
+    def _settle_durably(self, written: list[tuple[RecordFuture, RecordLocation]]) -> None:
+        """Resolve the batch's futures once its bytes are on disk (fsync): the crash-safety invariant.
+
+        Crawl state and corpus record a page only when its future resolves, so they can never
+        point at a record a crash (even a power cut) could still take away. One fsync per batch."""
+        if not written:
+            return
+        if self.config.durable and self._current is not None and self._error is None:
+            try:
+                self._current.sync()
+            except OSError as exc:
+                self._fail(exc, None)
+        for future, location in written:
+            if self._error is not None:
+                settle(future, error=self._error)
+            else:
+                settle(future, result=location)
+        written.clear()
+
+    def _handle(self, job: _Job, written: list[tuple[RecordFuture, RecordLocation]]) -> None:
+        if self._error is not None:
+            settle(job.future, error=self._error)
+            return
+        try:
+            current = self._current or self._start_file()
+            records = job.build(current.warcinfo_id)
+        except OSError as exc:
+            self._fail(exc, job)
+            return
+        except Exception as exc:  # a bad record fails its own future, not the archive
+            settle(job.future, error=exc)
+            return
+        try:
+            location = self._write_records(current, records, job.future.record_id)
+        except Exception as exc:  # disk full, I/O error: the file is now suspect
+            self._fail(exc, job)
+        else:
+            written.append((job.future, location))
+
+    def _fail(self, exc: Exception, job: _Job | None) -> None:
+        where = self._current.open_path if self._current else self.directory
+        self._error = WarcWriteError(f"writing to {where} failed: {exc!r}")
+        self._error.__cause__ = exc
+        logger.error("WARC write failed; archiving stops: %s", self._error)
+        if job is not None:
+            settle(job.future, error=self._error)
+
+    def _write_records(self, current: OpenWarcFile, records: list[WarcRecord], wanted_id: str) -> RecordLocation:
+        members = [self._gzip_member(record) for record in records]
+        offset = current.write(b"".join(members))  # one write per group: one GIL hand-off
+        location = None
+        for record, member in zip(records, members):
+            if record.record_id == wanted_id:
+                location = RecordLocation(
+                    current.name, offset, len(member), wanted_id, record.header("WARC-Payload-Digest")
+                )
+            offset += len(member)
+        self._stats.records += len(members)
+        self._stats.bytes += sum(map(len, members))
+        if location is None:
+            raise RuntimeError(f"no record with id {wanted_id} was built")
+        # Rotate after the whole group so a request never lands apart from its response.
+        if current.size >= self.config.max_size:
+            self._finish_current()
+        return location
+
+    def _start_file(self) -> OpenWarcFile:
+        while True:
+            name = self._next_name()
+            try:
+                current = OpenWarcFile(self.directory, name)
+            except FileExistsError:
+                continue
+            if current.final_path.exists():  # an earlier run finished this name
+                current.abandon()
+                current.open_path.unlink()
+                continue
+            break
+        self._current = current
+        self._stats.files += 1
+        warcinfo = self.builder.warcinfo(self.config.info, name)
+        current.warcinfo_id = warcinfo.record_id
+        member = self._gzip_member(warcinfo)
+        current.write(member)
+        self._stats.records += 1
+        self._stats.bytes += len(member)
+        return current
+
+    def _next_name(self) -> str:
+        moment = self.builder.clock().astimezone(timezone.utc)
+        stamp = moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
+        name = f"{self.config.prefix}-{stamp}-{self._serial:05d}-{self._host}-{self._pid}.warc.gz"
+        self._serial += 1
+        return name
+
+    def _finish_current(self) -> None:
+        current, self._current = self._current, None
+        if current is None:
+            return
+        if self._error is not None:
+            current.abandon()
+            return
+        try:
+            current.finish()
+        except Exception as exc:
+            self._error = WarcWriteError(f"closing {current.open_path} failed: {exc!r}")
+            self._error.__cause__ = exc
+            logger.error("%s", self._error)
+            current.abandon()
+        else:
+            if self.on_file_closed is not None:
+                self.on_file_closed(current.final_path)
+
+    def _gzip_member(self, record: WarcRecord) -> bytes:
+        # One gzip member per record, so any record can be read from its offset alone;
+        # one zlib call, because each call releases and re-takes the GIL.
+        return zlib.compress(record.to_bytes(), self.config.compress_level, wbits=31)
+
+
+def settle(future: Future, *, result=None, error: BaseException | None = None) -> None:
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:  # the caller cancelled it; the record is written regardless
+        pass
