@@ -19,8 +19,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc.check import READ_ERRORS
-from archive.warc.reader import find_warc_files
+from archive.warc.reader import READ_ERRORS, find_warc_files
 
 HTTP_RECORDS = ("response", "revisit")
 

@@ -12,14 +12,12 @@ import zstandard
 from parsel import Selector
 
 from archive.cli import main as archive_main
-from archive.warc.check import _Dechunker
-from archive.warc.decompress import BodyTooLarge, decompress, read_bounded
+from archive.warc.httpcodec import BodyTooLarge, Dechunker, content_decode, decompress, read_bounded, transfer_decode
 from archive.extract.article import MAX_TAGS, markup_refusal, parse_page
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
 from archive.extract.links import ReadSpec, matching_elements, read_page
-from archive.warc.reader import content_decode, iter_responses, read_response_at, transfer_decode
+from archive.warc.reader import iter_responses, read_record_at, read_response_at
 from archive.corpus.reextract import reextract
-from archive.warc.replay import read_record_at
 from archive.corpus.store import Corpus
 from archive.sites import profiles
 from testbed.archive_samples import sample_exchange, write_archive
@@ -122,7 +120,7 @@ def test_archive_extract_skips_an_archived_bomb(bomb_archive, tmp_path):
 @pytest.mark.parametrize("step", [1, 3, 1000])
 def test_check_dechunks_as_transfer_decode_does_in_any_pieces(block, step):
     out = []
-    dechunker = _Dechunker(lambda piece: out.append(bytes(piece)))
+    dechunker = Dechunker(lambda piece: out.append(bytes(piece)))
     for i in range(0, len(block), step):
         dechunker.feed(block[i:i + step])
     problem = dechunker.finish()

@@ -13,18 +13,16 @@ import zstandard
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive.warc.exchange import Exchange
+from archive.warc.httpcodec import content_decode, declared_charset, transfer_decode
 from archive.warc.reader import (
     ReadReport,
     WarcFormatError,
     check_warc_file,
-    content_decode,
-    declared_charset,
     find_warc_files,
     iter_responses,
     read_response_at,
-    transfer_decode,
 )
-from archive.warc.exchange import Exchange
 from archive.warc.records import RevisitProfile
 from archive.warc.writer import WarcWriter
 

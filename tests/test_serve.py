@@ -10,7 +10,7 @@ import pytest
 
 from archive.cli import main
 from archive.warc.cdxj import CdxjIndex, ensure_directory_index
-from archive.warc.replay import read_record_at
+from archive.warc.reader import read_record_at
 from archive.serve import (
     BIND,
     PywbNotInstalled,

@@ -34,7 +34,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.corpus.seeds import SeedError, read_seed_file
 from archive.urls import canonical_url
-from archive.warc.check import READ_ERRORS
+from archive.warc.reader import READ_ERRORS
 from archive.writable import fsync_directory, fsync_file
 
 __all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "reconcile_corpus",

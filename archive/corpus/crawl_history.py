@@ -26,7 +26,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc.check import READ_ERRORS
+from archive.warc.reader import READ_ERRORS
 from archive.warc.cdxj import Capture, warc_index_path
 from archive.corpus.reader import CorpusReadError
 from archive.warc.reader import find_warc_files

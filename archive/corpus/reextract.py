@@ -30,7 +30,7 @@ from pathlib import Path
 from archive.corpus.store import Corpus, CorpusError, Fingerprint
 from archive.extract.article import Article, ExtractionHints
 from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool, ExtractionTimedOut, WorkerDied, default_workers
-from archive.warc.decompress import DEFAULT_MAX_BODY
+from archive.warc.httpcodec import DEFAULT_MAX_BODY
 from archive.warc.reader import CapturedResponse, ReadReport, WarcFormatError, check_warc_file, find_warc_files, iter_responses
 from archive.urls import site_of
 from archive.paths import SHIPPED_SEEDS

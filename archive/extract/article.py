@@ -58,7 +58,7 @@ from lxml.cssselect import CSSSelector
 from archive.extract.body_chunks import other_chunks
 from archive.extract.inline_related import drop_inline_related
 from archive.extract.page_gate import judge_page, reading_words
-from archive.warc.decompress import BodyTooLarge, decompress
+from archive.warc.httpcodec import BodyTooLarge, decompress
 from archive.urls import canonical_url as canonicalise
 
 __all__ = [
@@ -294,7 +294,7 @@ def _codec(label: str | None) -> str | None:
 
 def _maybe_decompress(data: bytes) -> bytes:
     """Undo gzip/zlib content-encoding left on a body (e.g. a payload read raw from WARC), within
-    the bound every reader keeps (archive/warc/decompress.py)."""
+    the bound every reader keeps (archive/warc/httpcodec.py)."""
     try:
         if data[:2] == b"\x1f\x8b":
             return decompress(data, "gzip")[0]

@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
-from archive.warc.reader import find_warc_files
+from archive.warc.httpcodec import Dechunker
+from archive.warc.reader import READ_ERRORS, find_warc_files
 
 OPEN_SUFFIX = ".open"
-READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, IndexError)
 _CHUNK = 1 << 20
 
 
@@ -113,91 +112,6 @@ class _Hash:
         return self.hasher is not None and self.expected is not None and self.hasher.digest() == self.expected
 
 
-class _Dechunker:
-    """`archive.warc.reader.transfer_decode`, fed piece by piece: the same bytes and verdicts, in
-    constant memory (a chunk-size line longer than 64 KiB counts as a bad one)."""
-
-    MAX_LINE = 1 << 16
-
-    def __init__(self, out):
-        self.out = out  # called with each piece of the de-chunked body
-        self.line = bytearray()
-        self.line_start = 0  # offset of the line being read
-        self.offset = 0  # bytes fed so far
-        self.remaining = 0  # of the current chunk's data
-        self.after_data = False  # a line break may follow the chunk's data
-        self.first = True  # no valid size line yet: a bad one means "not chunked at all"
-        self.passthrough = False  # not chunked: the body is the bytes as stored
-        self.done = False
-        self.problem: str | None = None
-
-    def feed(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view and not self.done:
-            if self.passthrough:
-                self.out(view)
-                break
-            if self.remaining:
-                piece = view[:self.remaining]
-                self.out(piece)
-                self.remaining -= len(piece)
-                self.offset += len(piece)
-                view = view[len(piece):]
-                self.after_data = not self.remaining
-                continue
-            end = bytes(view[:self.MAX_LINE + 1]).find(b"\n")
-            taken = view[:end + 1] if end >= 0 else view
-            if len(self.line) + len(taken) > self.MAX_LINE + 1:
-                self._bad_line()
-                if self.passthrough:
-                    self.out(view)
-                return
-            self.line += taken
-            self.offset += len(taken)
-            view = view[len(taken):]
-            if end >= 0:
-                self._line_complete()
-                if self.passthrough:
-                    self.out(view)
-                    return
-
-    def _line_complete(self) -> None:
-        line = bytes(self.line[:-1])
-        start, self.line_start = self.line_start, self.offset
-        self.line.clear()
-        if self.after_data and line in (b"", b"\r"):
-            self.after_data = False
-            return
-        self.after_data = False
-        size_field = line.split(b";", 1)[0].strip()
-        if not size_field or not all(c in b"0123456789abcdefABCDEF" for c in size_field):
-            self.line_start = start
-            self._bad_line(line + b"\n")
-            return
-        self.first = False
-        self.remaining = int(size_field, 16)
-        if not self.remaining:
-            self.done = True
-
-    def _bad_line(self, line: bytes | None = None) -> None:
-        if self.first:
-            self.passthrough = True
-            self.out(bytes(self.line) if line is None else line)
-            self.line.clear()
-            self.problem = "declared chunked but not chunked; kept as stored"
-        else:
-            self.done = True
-            self.problem = f"bad chunk size line at byte {self.line_start}"
-
-    def finish(self) -> str | None:
-        if self.passthrough or self.done:
-            return self.problem
-        if self.first and not self.remaining:  # no line break at all: not chunked
-            self.out(bytes(self.line))
-            return "declared chunked but not chunked; kept as stored"
-        return "chunked body cut short"
-
-
 class RecordCheck:
     """The checks of one record, fed its block as it is read: block and payload digests (the
     payload also de-chunked when the head says chunked, as WARC 1.1 defines it) and length."""
@@ -218,7 +132,7 @@ class RecordCheck:
         self.head_line = bytearray()
         self.head_lines = 0
         self.chunked = False
-        self.dechunker: _Dechunker | None = None
+        self.dechunker: Dechunker | None = None
 
     def feed(self, data: bytes) -> None:
         self.length += len(data)
@@ -250,7 +164,7 @@ class RecordCheck:
                 self.in_head = False
                 if self.chunked:
                     self.dechunked = self.payload.copy()  # fresh: nothing of the payload hashed yet
-                    self.dechunker = _Dechunker(self.dechunked.update)
+                    self.dechunker = Dechunker(self.dechunked.update)
                 return data[position:]
             name, sep, value = line.partition(b":")
             if (self.head_lines > 1 and sep and name.strip().lower() == b"transfer-encoding"

@@ -1,21 +1,25 @@
 """Reading archived HTTP responses back out of WARC files, ready for a reader.
 
+The one record reader: every other module reads records through it.
 `iter_responses(paths)` walks the files with warcio and yields one
 `CapturedResponse` per `response` record, and per `revisit` record whose
-original payload is in the same set of files. `read_response_at(path, offset)`
-reads one record from its offset (the manifest's and the CDXJ index's pointer).
+original payload is in the same set of files (archive/warc/revisits.py says
+which). `read_response_at(path, offset)` reads one record from its offset (the
+manifest's and the CDXJ index's pointer), decoded; `read_record_at` the same
+record for replay, only de-chunked; `read_record_fields` its header alone.
 
 The stored block is the HTTP response as it came off the wire, so the body is
-undone here in two steps, as a browser would:
+undone by the HTTP codec (archive/warc/httpcodec.py) in two steps, as a
+browser would:
 
 1. **transfer decoding**: our own de-chunker, because warcio's mis-decodes
-   chunked bodies that carry a trailer (PITFALLS); a body that claims to be
-   chunked but is not is kept as stored;
+   chunked bodies that carry a trailer (docs/pitfalls.md); a body that claims
+   to be chunked but is not is kept as stored;
 2. **content decoding**: gzip, deflate (zlib or raw), br, zstd, in reverse
    order of `Content-Encoding`. A stream cut short yields what it holds; a body
    that cannot be decoded is kept as stored and `decode_problem` says why.
 
-Both steps are bounded (`max_body`, 32 MB by default: archive/warc/decompress.py):
+Both steps are bounded (`max_body`, 32 MB by default):
 a body that is larger as stored, or that decodes to more (a gzip bomb, which
 the crawl archives as received), comes back with an empty payload and
 `too_large` saying why, and never fills memory.
@@ -25,124 +29,56 @@ killed crawl's `*.open` file), garbage after the last record, or a file that is
 not a WARC at all ends that file's walk and is noted in the `ReadReport`. Only
 `WarcFormatError` from `read_response_at` and `check_warc_file` signal bad input.
 
-No Scrapy; usable by re-extraction, replay and indexing alike.
+No Scrapy; used by re-extraction, replay, indexing, check and stats alike.
 """
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archive.warc.decompress import DEFAULT_MAX_BODY, DECODERS, BodyTooLarge, decompress, read_bounded
+from archive.warc.httpcodec import (
+    DEFAULT_MAX_BODY,
+    BodyTooLarge,
+    decode_body,
+    declared_charset,
+    header_value,
+    read_bounded,
+    transfer_decode,
+)
+from archive.warc.captured import CapturedResponse, ReadProblem, ReadReport, StoredRecord, UnresolvedRevisit
+from archive.warc.revisits import Original, OriginalIndex, RevisitRef
 
 __all__ = [
     "CapturedResponse",
+    "StoredRecord",
+    "READ_ERRORS",
     "ReadReport",
     "ReadProblem",
     "UnresolvedRevisit",
     "WarcFormatError",
     "iter_responses",
     "read_response_at",
+    "read_record_at",
+    "read_record_fields",
     "check_warc_file",
     "find_warc_files",
-    "transfer_decode",
-    "content_decode",
-    "declared_charset",
     "WARC_SUFFIXES",
 ]
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
 _HTTP_RESPONSE_RECORDS = ("response", "revisit")
-_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([^"';,\s]+)""", re.I)
 # What warcio and zlib raise on a damaged stream; all mean "this file ends here".
-_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, UnicodeDecodeError, IndexError)
+READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, IndexError)
 
 
 class WarcFormatError(ValueError):
     """The file cannot be read as WARC (missing, not WARC, or no record at that offset)."""
-
-
-# --------------------------------------------------------------------------- data
-@dataclass(frozen=True, slots=True)
-class CapturedResponse:
-    """One archived HTTP response, its body decoded for reading, and where it lives."""
-
-    url: str
-    status: int
-    headers: tuple[tuple[str, str], ...]  # HTTP response headers as stored, in order
-    payload: bytes = field(repr=False)  # transfer- and content-decoded body
-    charset: str | None  # declared in the Content-Type header
-    warc_date: str  # WARC-Date as written
-    record_id: str
-    warc_file: str  # file name, as manifests and CDXJ lines name it
-    path: Path
-    offset: int  # of the record's gzip member (or record, uncompressed)
-    length: int  # of the record as stored (gzip member)
-    record_type: str = "response"  # or "revisit"
-    payload_digest: str | None = None
-    truncated: str | None = None  # WARC-Truncated, or "length" when the stored block is short
-    decode_problem: str | None = None  # set when the body is left (partly) encoded
-    too_large: str | None = None  # set (and payload empty) when the body is over the reader's bound
-    request_headers: tuple[tuple[str, str], ...] | None = None  # of the concurrent request record
-    # A revisit's payload is that of an earlier response record:
-    refers_to: str | None = None  # that record's WARC-Record-ID
-    refers_to_file: str | None = None
-    refers_to_offset: int | None = None
-
-    def header(self, name: str) -> str | None:
-        """The first response header called `name` (any case), or None."""
-        return _header(self.headers, name)
-
-    @property
-    def content_type(self) -> str | None:
-        return self.header("Content-Type")
-
-    @property
-    def fetched_at(self) -> datetime:
-        """WARC-Date as an aware datetime (UTC)."""
-        return datetime.fromisoformat(self.warc_date.replace("Z", "+00:00"))
-
-    @property
-    def referer(self) -> str | None:
-        """The Referer of the request that fetched this page: the page that linked to it."""
-        return _header(self.request_headers or (), "Referer")
-
-
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
-    warc_file: str
-    offset: int | None
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class UnresolvedRevisit:
-    warc_file: str
-    offset: int
-    url: str
-    refers_to: str | None  # what the revisit names: a record id, or URI @ date
-
-
-@dataclass
-class ReadReport:
-    """What a walk over WARC files met besides the responses it yielded."""
-
-    files: int = 0
-    records: int = 0
-    responses: int = 0  # yielded, revisits included
-    revisits: int = 0  # yielded with their original payload
-    unresolved_revisits: list[UnresolvedRevisit] = field(default_factory=list)
-    problems: list[ReadProblem] = field(default_factory=list)  # truncated/damaged files, bad records
-
-    @property
-    def clean(self) -> bool:
-        return not self.problems and not self.unresolved_revisits
 
 
 # --------------------------------------------------------------------------- files
@@ -180,7 +116,7 @@ def check_warc_file(path: str | Path) -> None:
                 raise WarcFormatError(f"{path}: an ARC file, not WARC")
     except WarcFormatError:
         raise
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise WarcFormatError(f"{path}: not a WARC file ({_first_line(exc)})") from None
 
 
@@ -203,11 +139,11 @@ def iter_responses(
     A body over `max_body` bytes, as stored or decoded, is not kept (`too_large`).
     """
     report = report if report is not None else ReadReport()
-    index = _ResponseIndex(max_body)
+    index = OriginalIndex()
     for path in paths:
         path = Path(path)
         report.files += 1
-        yield from _walk_file(path, index, select, report)
+        yield from _walk_file(path, index, select, report, max_body)
 
 
 def read_response_at(path: str | Path, offset: int, max_body: int = DEFAULT_MAX_BODY) -> CapturedResponse:
@@ -218,55 +154,66 @@ def read_response_at(path: str | Path, offset: int, max_body: int = DEFAULT_MAX_
     """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            iterator = ArchiveIterator(fh)
-            record = next(iter(iterator), None)
+        with _record_at(path, offset) as (record, iterator):
             if record is None or record.rec_type not in _HTTP_RESPONSE_RECORDS or not record.http_headers:
                 kind = record.rec_type if record is not None else "nothing"
                 raise WarcFormatError(f"{path}@{offset}: {kind}, not an HTTP response record")
             return _captured(record, iterator, path, max_body)
     except WarcFormatError:
         raise
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise WarcFormatError(f"{path}@{offset}: cannot read a WARC record ({_first_line(exc)})") from None
 
 
-class _ResponseIndex:
-    """Pointers to the response records seen so far, for resolving revisits."""
-
-    def __init__(self, max_body: int = DEFAULT_MAX_BODY) -> None:
-        self.max_body = max_body
-        self.by_id: dict[str, tuple[Path, int]] = {}
-        self.by_uri_date: dict[tuple[str, str], str] = {}
-        self.by_uri_digest: dict[tuple[str, str], str] = {}
-
-    def add(self, record_id: str, url: str, date: str, digest: str | None, where: tuple[Path, int]) -> None:
-        self.by_id[record_id] = where
-        self.by_uri_date[(url, _date_key(date))] = record_id
-        if digest:
-            self.by_uri_digest.setdefault((url, digest), record_id)
-
-    def original_of(self, refers_to: str | None, uri: str | None, date: str | None, url: str,
-                    digest: str | None) -> str | None:
-        if refers_to and refers_to in self.by_id:
-            return refers_to
-        if uri and date and (uri, _date_key(date)) in self.by_uri_date:
-            return self.by_uri_date[(uri, _date_key(date))]
-        if digest:
-            return self.by_uri_digest.get((uri or url, digest))
-        return None
-
-
-def _date_key(value: str) -> str:
-    """A WARC date as a comparable instant: writers differ in precision (seconds or microseconds)."""
+def read_record_at(path: Path, offset: int, max_body: int = DEFAULT_MAX_BODY) -> StoredRecord:
+    """One response/revisit record for replay: named fields, parsed HTTP head, body de-chunked only.
+    Raises BodyTooLarge for a stored body over `max_body` bytes (0: no bound)."""
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return value
+        with _record_at(path, offset) as (record, _):
+            if record is None or record.http_headers is None:
+                raise WarcFormatError(f"{path}@{offset}: no HTTP response record there")
+            stored = read_bounded(record.raw_stream, max_body)
+            fields = dict(record.rec_headers.headers)
+            http = record.http_headers
+    except (WarcFormatError, BodyTooLarge):
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise WarcFormatError(f"{path}@{offset}: cannot read the record ({exc})") from None
+    headers = tuple((str(k), str(v)) for k, v in http.headers)
+    if "chunked" in (header_value(headers, "Transfer-Encoding") or "").lower():
+        body, _problem = transfer_decode(stored)
+        # The client never sees the chunking: Twisted drops this header once it de-chunks.
+        headers = tuple((k, v) for k, v in headers if k.lower() != "transfer-encoding")
+    else:
+        body = stored
+    protocol = (http.protocol or "HTTP/1.1").split(" ", 1)[0]
+    return StoredRecord(fields, protocol, _status(record), headers, body)
 
 
-def _walk_file(path: Path, index: _ResponseIndex, select, report: ReadReport) -> Iterator[CapturedResponse]:
+def read_record_fields(path: Path, offset: int) -> dict[str, str]:
+    """The named fields of the record at `offset` (its header only, the block is not read)."""
+    try:
+        with _record_at(path, offset, parse_http=False) as (record, _):
+            if record is None:
+                raise WarcFormatError(f"{path}@{offset}: no WARC record there")
+            return dict(record.rec_headers.headers)
+    except WarcFormatError:
+        raise
+    except READ_ERRORS as exc:
+        raise WarcFormatError(f"{path}@{offset}: cannot read a WARC record ({_first_line(exc)})") from None
+
+
+@contextmanager
+def _record_at(path: Path, offset: int, *, parse_http: bool = True):
+    """(record or None, iterator) of the record at `offset`, while the file is open."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        iterator = ArchiveIterator(fh, no_record_parse=not parse_http)
+        yield next(iter(iterator), None), iterator
+
+
+def _walk_file(path: Path, index: OriginalIndex, select, report: ReadReport, max_body: int
+               ) -> Iterator[CapturedResponse]:
     name = path.name
     requests: dict[str, tuple[tuple[str, str], ...]] = {}  # response id -> its request's headers
     # A response is held back one record: warcio-style writers put its request *after* it.
@@ -291,11 +238,11 @@ def _walk_file(path: Path, index: _ResponseIndex, select, report: ReadReport) ->
                             f"file ends in an incomplete record ({size - iterator.offset} bytes unread)"))
                     break
                 report.records += 1
-                captured = _read_record(record, iterator, path, index, requests, select, report)
+                captured = _read_record(record, iterator, path, index, requests, select, report, max_body)
                 problem = _incomplete(record)
                 if problem:
                     report.problems.append(ReadProblem(name, iterator.get_record_offset(), problem))
-            except _READ_ERRORS as exc:
+            except READ_ERRORS as exc:
                 report.problems.append(ReadProblem(name, iterator.offset, f"stopped reading: {_first_line(exc)}"))
                 break
             if pending is not None:
@@ -313,8 +260,8 @@ def _with_request(captured: CapturedResponse, requests: dict, report: ReadReport
     return replace(captured, request_headers=request_headers) if request_headers is not None else captured
 
 
-def _read_record(record, iterator: ArchiveIterator, path: Path, index: _ResponseIndex,
-                 requests: dict, select, report: ReadReport) -> CapturedResponse | None:
+def _read_record(record, iterator: ArchiveIterator, path: Path, index: OriginalIndex,
+                 requests: dict, select, report: ReadReport, max_body: int) -> CapturedResponse | None:
     """Decode one record if it is a wanted response (or resolvable revisit); note everything else."""
     headers = record.rec_headers
     rec_type = record.rec_type
@@ -330,32 +277,28 @@ def _read_record(record, iterator: ArchiveIterator, path: Path, index: _Response
     date = headers.get_header("WARC-Date") or ""
     status = _status(record)
     if rec_type == "response":
-        stored, missing, too_large = _read_block(record, index.max_body)
+        stored, missing, too_large = _read_block(record, max_body)
         offset, length = iterator.get_record_offset(), iterator.get_record_length()
-        index.add(record_id, url, date, headers.get_header("WARC-Payload-Digest"), (path, offset))
+        index.add(Original(record_id, url, date, headers.get_header("WARC-Payload-Digest"), (path, offset)))
         if select is not None and not select(url, status):
             requests.pop(record_id, None)
             return None
         return _build(record, path, offset, length, stored, truncated="length" if missing else None,
-                      too_large=too_large, max_body=index.max_body)
+                      too_large=too_large, max_body=max_body)
     # A revisit: its payload is an earlier response record's.
     record.raw_stream.read()
     offset, length = iterator.get_record_offset(), iterator.get_record_length()
-    refers_to = headers.get_header("WARC-Refers-To")
-    refers_uri = headers.get_header("WARC-Refers-To-Target-URI")
-    refers_date = headers.get_header("WARC-Refers-To-Date")
-    original_id = index.original_of(refers_to, refers_uri, refers_date, url,
-                                    headers.get_header("WARC-Payload-Digest"))
-    if original_id is None:
-        named = refers_to or (f"{refers_uri} @ {refers_date}" if refers_uri else None)
-        report.unresolved_revisits.append(UnresolvedRevisit(path.name, offset, url, named))
+    ref = RevisitRef.from_fields(headers.get_header)
+    found = index.resolve(ref)
+    if found is None:
+        report.unresolved_revisits.append(UnresolvedRevisit(path.name, offset, url, ref.named))
         requests.pop(record_id, None)
         return None
     if select is not None and not select(url, 200 if status == 304 else status):
         requests.pop(record_id, None)
         return None
-    original = read_response_at(*index.by_id[original_id], max_body=index.max_body)
-    return _revisit_response(record, path, offset, length, original)
+    original = read_response_at(*found.where, max_body=max_body)
+    return _revisit_response(record, path, offset, length, original, ref)
 
 
 def _captured(record, iterator: ArchiveIterator, path: Path, max_body: int) -> CapturedResponse:
@@ -395,7 +338,7 @@ def _build(record, path: Path, offset: int, length: int, stored: bytes, *, trunc
     problem = None
     if too_large is None:
         try:
-            payload, problem = _decode_body(stored, headers, max_body)
+            payload, problem = decode_body(stored, headers, max_body)
         except BodyTooLarge as exc:
             too_large = str(exc)
     if too_large is not None:
@@ -406,7 +349,7 @@ def _build(record, path: Path, offset: int, length: int, stored: bytes, *, trunc
         status=_status(record),
         headers=headers,
         payload=payload,
-        charset=declared_charset(_header(headers, "Content-Type")),
+        charset=declared_charset(header_value(headers, "Content-Type")),
         warc_date=rec.get_header("WARC-Date") or "",
         record_id=rec.get_header("WARC-Record-ID") or "",
         warc_file=path.name,
@@ -422,11 +365,11 @@ def _build(record, path: Path, offset: int, length: int, stored: bytes, *, trunc
     )
 
 
-def _revisit_response(record, path: Path, offset: int, length: int, original: CapturedResponse
-                      ) -> CapturedResponse:
+def _revisit_response(record, path: Path, offset: int, length: int, original: CapturedResponse,
+                      ref: RevisitRef) -> CapturedResponse:
     """A revisit with the original's payload; a 304's status and headers are the original's too."""
     own = _build(record, path, offset, length, b"")
-    not_modified = own.status == 304
+    not_modified = ref.serves_original_head(own.status)
     return replace(
         own,
         status=original.status if not_modified else own.status,
@@ -450,97 +393,6 @@ def _status(record) -> int:
         return 0
 
 
-def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers if key.lower() == wanted), None)
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-# --------------------------------------------------------------------------- decoding
-def declared_charset(content_type: str | None) -> str | None:
-    """The `charset=` parameter of a Content-Type value, lower-cased."""
-    if not content_type:
-        return None
-    found = _CHARSET.search(content_type)
-    return found.group(1).lower() if found else None
-
-
-def _decode_body(stored: bytes, headers: tuple[tuple[str, str], ...], max_body: int = DEFAULT_MAX_BODY
-                 ) -> tuple[bytes, str | None]:
-    problems = []
-    body = stored
-    transfer = [t.strip().lower() for t in (_header(headers, "Transfer-Encoding") or "").split(",") if t.strip()]
-    if "chunked" in transfer:
-        body, problem = transfer_decode(stored)
-        if problem:
-            problems.append(problem)
-    codings = [c.strip().lower() for c in (_header(headers, "Content-Encoding") or "").split(",") if c.strip()]
-    if codings:
-        body, problem = content_decode(body, codings, max_body)
-        if problem:
-            problems.append(problem)
-    return body, "; ".join(problems) or None
-
-
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]+")
-
-
-def transfer_decode(data: bytes) -> tuple[bytes, str | None]:
-    """De-chunk an HTTP/1.1 chunked body; returns (body, problem or None).
-
-    Chunk extensions and trailers are skipped, bare LF line ends accepted.
-    A body that does not start with a chunk-size line is returned as stored
-    (some archives store bodies already de-chunked and keep the header); one
-    cut short returns the chunks it holds.
-    """
-    parts: list[bytes] = []
-    pos = 0
-    size_total = len(data)
-    while True:
-        eol = data.find(b"\n", pos)
-        if eol < 0:
-            if not parts and pos == 0:
-                return data, "declared chunked but not chunked; kept as stored"
-            return b"".join(parts), "chunked body cut short"
-        size_field = data[pos:eol].split(b";", 1)[0].strip()
-        if not _CHUNK_SIZE.fullmatch(size_field):
-            if pos == 0:
-                return data, "declared chunked but not chunked; kept as stored"
-            return b"".join(parts), f"bad chunk size line at byte {pos}"
-        size = int(size_field, 16)
-        start = eol + 1
-        if size == 0:
-            return b"".join(parts), None  # what follows is trailers, not payload
-        end = start + size
-        if end > size_total:
-            parts.append(data[start:])
-            return b"".join(parts), "chunked body cut short"
-        parts.append(data[start:end])
-        pos = end
-        if data.startswith(b"\r\n", pos):
-            pos += 2
-        elif data.startswith(b"\n", pos):
-            pos += 1
-
-
-def content_decode(data: bytes, codings: list[str], max_body: int = DEFAULT_MAX_BODY) -> tuple[bytes, str | None]:
-    """Undo `Content-Encoding` (applied in the listed order, so undone in reverse). Raises
-    BodyTooLarge as soon as a step's output passes `max_body` (0: no bound)."""
-    for coding in reversed(codings):
-        if coding in ("identity", ""):
-            continue
-        if coding not in DECODERS:
-            return data, f"unknown content-encoding {coding!r}; kept as stored"
-        try:
-            data, problem = decompress(data, coding, max_body)
-        except BodyTooLarge:
-            raise
-        except Exception as exc:  # each codec library has its own error type; all mean "not this coding"
-            return data, f"{coding} decoding failed ({_first_line(exc)}); kept as stored"
-        if problem:
-            return data, problem
-    return data, None

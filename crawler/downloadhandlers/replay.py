@@ -24,7 +24,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
-from archive.warc.decompress import DEFAULT_MAX_BODY, BodyTooLarge
+from archive.warc.httpcodec import DEFAULT_MAX_BODY, BodyTooLarge
 from archive.warc.replay import ArchiveReplay, StoredResponse, check_archive_dir
 from crawler.refusals import PageTooLarge, stats_key
 
