@@ -109,15 +109,22 @@ class ArchiveReplay:
     def _original_of(self, revisit: Capture, ref: RevisitRef) -> Capture | None:
         """The response capture a revisit stands for (archive/warc/revisits.py); the nearest one
         before it when none is named, since replay must answer with something."""
+        candidates = [c for c in self.index.captures(ref.target_uri) if not c.is_revisit]
         originals = OriginalIndex()
-        for candidate in self.index.captures(ref.target_uri):
-            if candidate.is_revisit:
-                continue
+        for candidate in candidates:
             fields = read_record_fields(self.index.warc_path(candidate), candidate.offset)
             originals.add(Original(fields.get("WARC-Record-ID", ""), candidate.url, fields.get("WARC-Date", ""),
                                    fields.get("WARC-Payload-Digest"), candidate))
-        found = originals.resolve(ref) or originals.nearest(ref)
-        return found.where if found is not None else None
+        found = originals.resolve(ref)
+        if found is not None:
+            return found.where
+        same_payload = [c for c in candidates if revisit.digest and c.digest == revisit.digest]
+        candidates = same_payload or candidates
+        if not candidates:
+            return None
+        target = timestamp14(ref.refers_date) if ref.refers_date else revisit.timestamp
+        at_or_before = [c for c in candidates if c.timestamp <= target] or candidates
+        return min(at_or_before, key=lambda c: (abs(int(c.timestamp) - int(target)), c.order))
 
     def _read(self, capture: Capture) -> StoredRecord:
         return read_record_at(self.index.warc_path(capture), capture.offset, self.max_body)

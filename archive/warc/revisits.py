@@ -15,7 +15,7 @@ The rule (`OriginalIndex.resolve`), the same for both: the record
 `WARC-Refers-To-Date` (the same instant, whatever the precision each writer
 gave its dates); else the first capture of that URI (or the revisit's own) with
 the revisit's payload digest. Replay, which must answer with something, then
-falls back to the capture nearest before the referred date (`nearest`).
+falls back to the capture nearest before the referred date (archive/warc/replay.py).
 
 A server-not-modified revisit (or any revisit whose own status is 304) is
 served with the original's status and headers; an identical-payload one with
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 __all__ = ["Original", "OriginalIndex", "RevisitRef", "instant"]
@@ -98,7 +98,6 @@ class OriginalIndex:
         self.by_id: dict[str, Original] = {}
         self.by_uri_date: dict[tuple[str, str], Original] = {}
         self.by_uri_digest: dict[tuple[str, str], Original] = {}
-        self._all: list[Original] = []
         for original in originals:
             self.add(original)
 
@@ -107,7 +106,6 @@ class OriginalIndex:
         self.by_uri_date[(original.url, instant(original.date))] = original
         if original.digest:
             self.by_uri_digest.setdefault((original.url, original.digest), original)
-        self._all.append(original)
 
     def resolve(self, ref: RevisitRef) -> Original | None:
         """The original by the rule in the module docstring, or None."""
@@ -120,29 +118,3 @@ class OriginalIndex:
         if ref.digest:
             return self.by_uri_digest.get((ref.target_uri, ref.digest))
         return None
-
-    def nearest(self, ref: RevisitRef) -> Original | None:
-        """Replay's last resort: the capture of the URI nearest before the referred date (or the
-        revisit's own), those with the revisit's payload digest first; the earlier one on a tie."""
-        candidates = [o for o in self._all if o.url == ref.target_uri] or list(self._all)
-        candidates = [o for o in candidates if ref.digest and o.digest == ref.digest] or candidates
-        if not candidates:
-            return None
-        target = _moment(ref.refers_date or ref.date)
-        if target is None:
-            return candidates[-1]
-        dated = [(moment, order, o) for order, o in enumerate(candidates) if (moment := _moment(o.date))]
-        before = [entry for entry in dated if entry[0] <= target] or dated
-        if not before:
-            return candidates[-1]
-        return min(before, key=lambda entry: (abs((entry[0] - target).total_seconds()), entry[1]))[2]
-
-
-def _moment(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
