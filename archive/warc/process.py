@@ -1,21 +1,13 @@
 """A `WarcWriter` in a child process: the caller only pickles each exchange and sends it.
 
-Why a process and not only the writer thread: the thread spends most of its
-time in zlib, hashlib and file I/O with the GIL released, yet a crawl with
-capture on ran 20-28 % slower than without, while that work measured alone
-was ~5 % of a page's cost. The rest was the GIL: every time the writer
-thread came back from zlib or a write it had to take the interpreter from
-the reactor thread. In a child process the writer has an interpreter of its
-own.
-
-Why batches, and no thread of this process woken per record: sent one by
-one, each exchange cost the reactor thread a pickle and a pipe write that
-woke the child (~200 µs a page measured in a crawl, most of the capture
-cost), and each answer woke a receiver thread that took the GIL from the
-reactor. Every wake-up of another thread of this process makes the reactor
-thread hand the GIL over and wait to get it back. Now a call only appends
-the exchange to an outbox; the outbox goes to the child as one pickled batch
-and the child answers each batch with one message. Who sends and settles:
+Why a process: a writer thread's every return from zlib or a write took the
+GIL back from the reactor, and capture cost 20-28 % of a crawl although its
+work is ~5 %. Why batches and no thread woken per record: each wake-up of
+another thread of this process makes the reactor hand the GIL over (measured
+figures: docs/performance.md). A call only appends the exchange to an outbox;
+the outbox goes to the child as one frame (archive/warc/pipe.py) and the child
+answers each batch with one message (archive/warc/process_child.py). Who
+sends and settles:
 
 * `io_thread=True` (default, for any caller): an I/O thread wakes every
   `flush_delay` seconds, settles the answers that arrived and sends the
@@ -29,14 +21,11 @@ and the child answers each batch with one message. Who sends and settles:
   and the writer works as with `io_thread=True` from then on.
 
 Either way a caller that outruns the child (more than `_OUTBOX_LIMIT` bytes
-not yet in the pipe) waits for the pipe, instead of filling memory.
-
-Why no lock is shared with the I/O thread on the way of a record: a thread
-that holds a lock while it waits for the GIL makes the reactor thread wait
-for both (a lock convoy: ~0.4 ms a time, 3 % of a crawl when the outbox had
-a lock and a condition). The outbox is a deque, the futures a dict, whose
-single operations are atomic; `_lock` is taken by callers, and by the I/O
-thread on the rare paths only (errors, the end).
+not yet in the pipe) waits for the pipe, instead of filling memory. No lock is
+shared with the I/O thread on the way of a record (a thread holding a lock
+while it waits for the GIL makes the reactor wait for both: a lock convoy):
+the outbox is a deque, the futures a dict, whose single operations are atomic;
+`_lock` is taken by callers, and by the I/O thread on the rare paths only.
 
 Same interface as `WarcWriter` (write_exchange / write_revisit /
 write_metadata return `RecordFuture`s whose record id is known at once;
