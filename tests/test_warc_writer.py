@@ -7,6 +7,7 @@ import itertools
 import re
 import subprocess
 import sys
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -595,3 +596,28 @@ def test_record_ids_are_unique_uuid4_urns_and_a_forked_child_draws_its_own():
         os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(read, 100).decode() != new_record_id()
+
+
+@WRITER_KINDS
+def test_one_config_drives_either_writer(tmp_path, kind):
+    """The crawler builds one WarcWriterConfig and hands it to the writer WARC_WRITER names."""
+    from archive.warc.cdxj import warc_index_path
+    from archive.warc.process import WarcWriterProcess
+    from archive.warc.writer import WarcWriterConfig
+
+    config = WarcWriterConfig(tmp_path / "warc", info=INFO, prefix="cfg", payload_digest="stored",
+                              compress_level=1, index_closed_files=True)
+    writer = (WarcWriter if kind == "thread" else WarcWriterProcess).from_config(config)
+    location = writer.write_exchange(CHUNKED).result(timeout=30)
+    writer.close()
+    if kind == "process":
+        writer.join(30)  # the child indexes the file it closed before it exits
+    else:
+        for thread in threading.enumerate():  # the thread writer indexes in a thread of its own
+            if thread.name.startswith("cdxj-index-"):
+                thread.join(30)
+    [path] = (tmp_path / "warc").glob("*.warc.gz")
+    assert path.name.startswith("cfg-") and location.warc_file == path.name
+    assert location.payload_digest == sha1_b32(CHUNKED_BODY)  # "stored": the body as sent, still chunked
+    assert [m.type for m in read_members(path)] == ["warcinfo", "request", "response"]
+    assert warc_index_path(path).is_file()
