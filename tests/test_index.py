@@ -168,6 +168,8 @@ def test_index_warc_file_matches_the_cdxj_indexer_command(tmp_path):
 @pytest.mark.parametrize("text, expected", [
     ("2024", "20240101000000"), ("202405", "20240501000000"), ("20240531", "20240531000000"),
     ("2024-05-31T12:30:00Z", "20240531123000"), ("20240531123059", "20240531123059"),
+    # WARC-Date and WARC-Refers-To-Date with microseconds (WARC 1.1) and an offset
+    ("2024-05-31T12:30:00.123456Z", "20240531123000"), ("2024-05-31T19:30:00+07:00", "20240531123000"),
 ])
 def test_timestamp14(text, expected):
     assert timestamp14(text) == expected

@@ -94,6 +94,12 @@ def timestamp14(moment: datetime | str) -> str:
         if moment.tzinfo is None:
             raise ValueError("timestamps need an aware datetime (UTC)")
         return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+    if "T" in moment:  # ISO 8601 such as WARC-Date, possibly with fractions of a second
+        try:
+            parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not a timestamp: {moment!r} (want YYYY[MMDDhhmmss] or ISO 8601)") from None
+        return timestamp14(parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc))
     digits = "".join(ch for ch in moment if ch.isdigit())
     if not 4 <= len(digits) <= 14:
         raise ValueError(f"not a timestamp: {moment!r} (want YYYY[MMDDhhmmss] or ISO 8601)")
