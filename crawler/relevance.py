@@ -42,6 +42,10 @@ from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
 from crawler.judged_pages import OFF, JudgedPages
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
+# An anchor scoring twice the anchor threshold ("Việt Nam - Lào tăng cường hợp tác nông nghiệp")
+# is followed whatever the judged pages say: their terms ("tăng cường hợp tác nông nghiệp") also
+# run through other countries' diplomacy, judged off topic, and would outvote the topic words.
+STRONG_ANCHOR_FACTOR = 2
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Link:
     rule: str
     score: float
     recheck: bool = False  # judged by its anchor: judged again when its turn to be fetched comes
+    held: bool = False  # no evidence either way: held until the crawl is idle (crawler/topic_frontier.py)
 
 
 class TopicGate:
@@ -112,8 +117,8 @@ class TopicGate:
                 evidence = True if score >= self.topic.anchor_threshold else None
             if evidence is None or not self.still_worth_fetching(anchor):
                 continue
-            if not evidence:  # tentative: queued behind every link with evidence, by then more is known
-                chosen.append(Link(url, anchor, _priority(score), "related", score, recheck=True))
+            if not evidence:  # tentative: held until nothing with evidence is left, by then more is known
+                chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
                 continue
             link_score = max(score, (score + page_score) / 2) if mode == "related" else score
             rule = {"related": "related", "tunnel": "tunnel"}.get(mode, "anchor")
@@ -127,7 +132,18 @@ class TopicGate:
         """Not if the anchor leans off topic: it resembles a page this crawl judged off topic more
         than any it judged on topic (crawler/judged_pages.py). Asked when a link is found and
         again when its turn to be fetched comes (crawler/downloadermiddlewares/topic_recheck.py)."""
+        if anchor and self.topic.score(anchor) >= self.topic.anchor_threshold * STRONG_ANCHOR_FACTOR:
+            return True  # the profile's clear evidence: what the crawl learned decides where it is weak
         return self.judged.leaning(anchor) != OFF
+
+    def held_rank(self, anchors: list[str], parents: int) -> tuple | None:
+        """How a held link (crawler/topic_frontier.py) ranks now: None when every anchor it was found
+        by leans off topic, else (its best anchor's log-odds of being on topic by the judged pages,
+        0 when they say nothing; the kept pages linking to it)."""
+        odds = [odds or 0.0 for odds in map(self.judged.log_odds, anchors) if not (odds or 0.0) < 0]
+        if not odds:
+            return None
+        return max(odds), parents
 
     def _related_evidence(self, url: str, score: float, is_listing) -> bool | None:
         """A kept article's link: True (its anchor is on topic), False (tentative: an article link
