@@ -44,10 +44,12 @@ class JudgedPages:
         self._df: tuple[Counter, Counter] = (Counter(), Counter())
         self._order: tuple[deque, deque] = (deque(), deque())  # each page's terms, oldest first
 
-    def remember(self, text: str, on_topic: bool) -> None:
+    def remember(self, text: str, on_topic: bool, anchors=()) -> None:
+        """A judged page: its heaviest terms, and every term of the anchors it was found by."""
         side = 0 if on_topic else 1
         vector = self.topic.vector(text)
         kept = sorted(vector, key=lambda t: -vector[t])[:TERMS_PER_PAGE]
+        kept += sorted({t for anchor in anchors for t in self.topic.vector(anchor)} - set(kept))
         if not kept:
             return
         self._df[side].update(kept)

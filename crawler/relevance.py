@@ -75,12 +75,14 @@ class TopicGate:
         self.topic = topic
         self.judged = JudgedPages(topic)
 
-    def judge_page(self, text: str, reached_by: str) -> PageVerdict:
-        """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text)."""
+    def judge_page(self, text: str, reached_by: str, anchors=()) -> PageVerdict:
+        """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text);
+        `anchors`: the link texts it was found by, remembered with the verdict (a short title or
+        a quote in a related box is nowhere in the page it leads to)."""
         score = self.topic.score(text)
         judged = enough_text(text)
         if judged:
-            self.judged.remember(text, score >= self.topic.threshold)
+            self.judged.remember(text, score >= self.topic.threshold, anchors)
         if reached_by == "start":
             return PageVerdict(True, True, score, "start")
         if not judged:

@@ -42,6 +42,7 @@ from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOM
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
 TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
+TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
 
 
 class NewsSpider(scrapy.Spider):
@@ -276,7 +277,7 @@ class NewsSpider(scrapy.Spider):
         if seq is not None:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
             verdict = gate.judge_page(reading.text, response.meta.get("topic_rule") or (
-                "start" if start else "discovered"))
+                "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.keep:
                 yield self._article_page(response, profile, depth, seq, verdict, article, fingerprint)
@@ -297,10 +298,13 @@ class NewsSpider(scrapy.Spider):
             if link.held:
                 self.held_links.hold(link.url, link.anchor, response.url, hops)
         links = [link for link in links if not link.held]
-        anchors = {link.url: link.anchor for link in links if link.recheck}
+        anchors = {link.url: link.anchor for link in links}
+        rechecked = {link.url for link in links if link.recheck}
         for request in self._requests_for(response.url, ((link.url, link.priority, link.rule) for link in links),
                                           hops):
-            if request.url in anchors:
+            if anchors.get(request.url):
+                request.meta[TOPIC_ANCHORS] = [anchors[request.url]]
+            if request.url in rechecked:
                 request.meta[RECHECK_ANCHOR] = anchors[request.url]
             yield request
 
@@ -317,6 +321,7 @@ class NewsSpider(scrapy.Spider):
         while (link := self.held_links.pop(self.topic_gate)) is not None:
             request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
             if request is not None:
+                request.meta[TOPIC_ANCHORS] = link.anchors
                 self.crawler.stats.inc_value("topic/held_released")
                 self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
                                   len(link.parents), link.anchors, link.url)
