@@ -39,13 +39,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
-from crawler.judged_pages import OFF, JudgedPages
+from crawler.judged_pages import OFF, ON, JudgedPages
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
 # An anchor scoring twice the anchor threshold ("Việt Nam - Lào tăng cường hợp tác nông nghiệp")
 # is followed whatever the judged pages say: their terms ("tăng cường hợp tác nông nghiệp") also
 # run through other countries' diplomacy, judged off topic, and would outvote the topic words.
 STRONG_ANCHOR_FACTOR = 2
+MIN_SIBLINGS, SIBLING_MAJORITY = 2, 0.5  # a listing of 2+ articles, half of them on topic by their anchors
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class TopicGate:
         to a tag, section or home page (its site's profile says so)."""
         chosen: list[Link] = []
         next_pages = []
+        if mode == "listing" and self._siblings_vouch(candidates, is_listing):
+            mode = "topic-listing"
         for url, anchor, is_next in candidates:
             if is_next:
                 next_pages.append((url, anchor))
@@ -137,6 +140,17 @@ class TopicGate:
         if anchor and self.topic.score(anchor) >= self.topic.anchor_threshold * STRONG_ANCHOR_FACTOR:
             return True  # the profile's clear evidence: what the crawl learned decides where it is weak
         return self.judged.leaning(anchor) != OFF
+
+    def _siblings_vouch(self, candidates, is_listing) -> bool:
+        """A listing whose article links are mostly on topic by their anchors (a tag page named
+        "Tiếng Việt" that lists the topic's education news) vouches for the rest of them, teasers
+        included: siblings on a listing share a subject (Aggarwal et al. 2001, sibling evidence)."""
+        anchors = [anchor for url, anchor, is_next in candidates if not is_next and not is_listing(url)]
+        if len(anchors) < MIN_SIBLINGS:
+            return False
+        on = sum(1 for anchor in anchors if anchor and (self.topic.score(anchor) >= self.topic.anchor_threshold
+                                                         or self.judged.leaning(anchor) == ON))
+        return on >= len(anchors) * SIBLING_MAJORITY
 
     def held_rank(self, anchors: list[str], parents: int) -> tuple | None:
         """How a held link (crawler/topic_frontier.py) ranks now: None when every anchor it was found
