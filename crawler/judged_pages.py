@@ -62,13 +62,14 @@ class JudgedPages:
                 if not df[term]:
                     del df[term]
 
-    def log_odds(self, anchor: str) -> float | None:
+    def log_odds(self, anchor: str | dict[str, float]) -> float | None:
         """Σ over the anchor's terms some judged page used of log(on-topic rate / off-topic rate);
-        None when no judged page used any of them."""
+        None when no judged page used any of them. `anchor`: its text or its profile vector."""
         on_df, off_df = self._df
         n_on, n_off = (len(order) for order in self._order)
         total, seen = 0.0, False
-        for term, weight in self.topic.vector(anchor).items():
+        vector = self.topic.vector(anchor) if isinstance(anchor, str) else anchor
+        for term, weight in vector.items():
             on, off = on_df.get(term, 0), off_df.get(term, 0)
             if not (on or off):
                 continue

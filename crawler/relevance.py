@@ -152,10 +152,10 @@ class TopicGate:
                                                          or self.judged.leaning(anchor) == ON))
         return on >= len(anchors) * SIBLING_MAJORITY
 
-    def held_rank(self, anchors: list[str], parents: int) -> tuple | None:
+    def held_rank(self, anchors: list, parents: int) -> tuple | None:
         """How a held link (crawler/topic_frontier.py) ranks now: None when every anchor it was found
-        by leans off topic, else (its best anchor's log-odds of being on topic by the judged pages,
-        0 when they say nothing; the kept pages linking to it)."""
+        by (texts or profile vectors) leans off topic, else (its best anchor's log-odds of being on
+        topic by the judged pages, 0 when they say nothing; the kept pages linking to it)."""
         odds = [odds or 0.0 for odds in map(self.judged.log_odds, anchors) if not (odds or 0.0) < 0]
         if not odds:
             return None

@@ -18,16 +18,22 @@ Menczer et al. 2004), re-scored each time it is popped:
   (stat `topic/held_dropped`), and the best of the rest is released — the one
   the most kept pages link to, then the one whose anchor is most like the
   pages judged on topic rather than off (`TopicGate.held_rank`);
-- one link at a time, so each fetch teaches the next choice.
+- one link at a time, so each fetch teaches the next choice (one per hundred
+  held in a large crawl, whose tail would otherwise re-rank thousands of
+  links per fetch).
 
 Held links live in memory only: a crawl paused with JOBDIR and resumed
 forgets those not yet released.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from archive.urls import canonical_url
+
+
+RELEASE_ONE_PER = 100  # held links
 
 
 @dataclass
@@ -37,6 +43,7 @@ class HeldLink:
     hops: int  # off-topic pages in a row up to the linking page (tunnelling)
     anchors: list[str] = field(default_factory=list)
     parents: set[str] = field(default_factory=set)  # the pages that linked to it
+    vectors: list = field(default_factory=list)  # the anchors' profile vectors, computed once
 
 
 class HeldLinks:
@@ -56,19 +63,24 @@ class HeldLinks:
         link.parents.add(found_from)
         link.hops = min(link.hops, hops)
 
-    def pop(self, gate) -> HeldLink | None:
-        """The best held link by what `gate` (crawler/relevance.py) knows now; None when none is left
-        worth a fetch. Links whose anchors all lean off topic are dropped on the way."""
-        best, best_rank = None, None
+    def pop(self, gate, n: int = 1) -> list[HeldLink]:
+        """The `n` best held links by what `gate` (crawler/relevance.py) knows now, fewer when fewer
+        are left worth a fetch. Links whose anchors all lean off topic are dropped on the way."""
+        ranked = []
         for key, link in list(self._links.items()):
-            rank = gate.held_rank(link.anchors, len(link.parents))
+            link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
+            rank = gate.held_rank(link.vectors, len(link.parents))
             if rank is None:
                 del self._links[key]
                 self.dropped += 1
-                continue
-            if best_rank is None or rank > best_rank:
-                best, best_rank = key, rank
-        return None if best is None else self._links.pop(best)
+            else:
+                ranked.append((rank, key))
+        return [self._links.pop(key) for _, key in heapq.nlargest(n, ranked)]
+
+    def batch(self) -> int:
+        """How many to release at once: one while few are held (each fetch informs the next
+        choice), more in a large crawl, so that draining the frontier stays ~linear."""
+        return 1 + len(self._links) // RELEASE_ONE_PER
 
     def __len__(self) -> int:
         return len(self._links)

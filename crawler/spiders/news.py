@@ -318,14 +318,20 @@ class NewsSpider(scrapy.Spider):
         one at a time so that each fetch informs the next choice."""
         if self.topic_gate is None or "held_links" not in self.__dict__:
             return
-        while (link := self.held_links.pop(self.topic_gate)) is not None:
-            request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
-            if request is not None:
+        while released := self.held_links.pop(self.topic_gate, self.held_links.batch()):
+            requested = False
+            for link in released:
+                request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
+                if request is None:
+                    continue
                 request.meta[TOPIC_ANCHORS] = link.anchors
                 self.crawler.stats.inc_value("topic/held_released")
                 self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
                                   len(link.parents), link.anchors, link.url)
                 self.crawler.engine.crawl(request)
+                requested = True
+            if requested:
+                self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
                 raise DontCloseSpider
         self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
 
