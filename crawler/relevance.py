@@ -17,13 +17,15 @@ worker, from the parse that also extracts the article, or in the reactor):
   the off-topic pages in a row that lead to it stay under `-a depth`
   (tunnelling; crawler/spiders/news.py).
   - `related`: from a kept article, every article link unless its anchor is
-    clearly off topic — it scores under half the anchor threshold *and*
-    resembles a page the crawl judged off topic more than any it judged on
-    topic. An anchor without topic words (a teaser headline) is followed
-    tentatively, queued behind the links with evidence. A tag, section or
-    home link is followed when its name scores at least the anchor threshold;
+    clearly off topic — it scores under twice the anchor threshold *and* leans
+    off topic by what the crawl learned from the pages it judged
+    (crawler/judged_pages.py). An anchor without topic words (a teaser headline)
+    is held (crawler/topic_frontier.py) and released when the crawl is idle.
+    A tag, section or home link is followed when its name scores at least the
+    anchor threshold;
   - `topic-listing`: any article link on a listing page whose own title is
-    mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page), and
+    mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page) or
+    whose article links are mostly on topic by their anchors (siblings), and
     its next-page links;
   - `anchor` (from a listing) and `tunnel` (from an off-topic article): a link
     whose anchor text (or `title` attribute) scores at least the anchor
@@ -134,9 +136,10 @@ class TopicGate:
         return chosen
 
     def still_worth_fetching(self, anchor: str) -> bool:
-        """Not if the anchor leans off topic: it resembles a page this crawl judged off topic more
-        than any it judged on topic (crawler/judged_pages.py). Asked when a link is found and
-        again when its turn to be fetched comes (crawler/downloadermiddlewares/topic_recheck.py)."""
+        """Not if the anchor leans off topic by what the crawl learned from the pages it judged
+        (crawler/judged_pages.py), unless the profile's own evidence is clear. Asked when a link is
+        found, again when its turn to be fetched comes (crawler/downloadermiddlewares/topic_recheck.py),
+        and for a held link when it is released (crawler/topic_frontier.py)."""
         if anchor and self.topic.score(anchor) >= self.topic.anchor_threshold * STRONG_ANCHOR_FACTOR:
             return True  # the profile's clear evidence: what the crawl learned decides where it is weak
         return self.judged.leaning(anchor) != OFF
