@@ -4,77 +4,87 @@ An anchor that names no topic word ("Những người lính tình nguyện năm 
 "120 triệu USD vốn đăng ký mới") scores 0 against the topic profile, exactly
 like "Giá vàng hôm nay tăng mạnh": the profile alone cannot tell a teaser
 headline from another topic's headline. The pages the crawl has already
-fetched and judged can (relevance feedback, as in focused crawlers since
-Chakrabarti et al. 2002): `JudgedPages.leaning(anchor)` compares the anchor
-with each remembered page, on-topic and off-topic alike, and answers with the
-side of the nearest page — `OFF` when the anchor is closer to some page judged
-off topic than to every page judged on topic, `ON` for the reverse, `UNKNOWN`
-when it shares no weighted term with any of them. No threshold is involved.
+fetched and judged can (relevance feedback: the focused crawler of
+Chakrabarti et al. 1999 trains a naive Bayes classifier on the pages it
+judged). `JudgedPages` counts, for each term, how many of the remembered
+on-topic pages and off-topic pages use it, and `log_odds(anchor)` sums, over
+the anchor's terms that some judged page used, the log of how much more often
+on-topic pages use the term than off-topic ones (each side's rate is
+m-estimated towards the rate of both sides together, so a side with few pages
+judged says little; terms no judged page used say nothing). `leaning(anchor)`: `ON`
+above 0, `OFF` below, `UNKNOWN` when no term of the anchor was seen. A place
+name both sides use weighs ~0; "giải vô địch", seen only on sport pages,
+pulls an anchor off topic however many Vietnamese provinces it names.
 
-Pages are remembered as the profile's term vectors (archive/extract/topic.py), at
+Pages are remembered as the profile's terms (archive/extract/topic.py), at
 most `MAX_PAGES_PER_SIDE` per side (the oldest are forgotten), each cut to its
-`TERMS_PER_PAGE` heaviest terms, in an inverted index, so a crawl of millions
-of pages keeps a bounded memory and an anchor costs a few hundred additions.
-Decisions depend on what was judged before: a crawl learns as it goes.
+`TERMS_PER_PAGE` heaviest terms, so a crawl of millions of pages keeps a
+bounded memory and an anchor costs a few dictionary look-ups. Decisions depend
+on what was judged before: a crawl learns as it goes.
 """
 from __future__ import annotations
 
-from collections import deque
+import math
+from collections import Counter, deque
 
 from archive.extract.topic import TopicProfile
 
 ON, OFF, UNKNOWN = 1, -1, 0
 MAX_PAGES_PER_SIDE = 500
 TERMS_PER_PAGE = 80
+SMOOTHING = 1.0  # pages' worth of the pooled rate each side's rate starts from
 
 
 class JudgedPages:
-    """Term vectors of recently judged pages, on and off topic, searchable by term."""
+    """Document frequencies of the terms of recently judged pages, on and off topic."""
 
     def __init__(self, topic: TopicProfile, max_pages: int = MAX_PAGES_PER_SIDE):
         self.topic = topic
         self.max_pages = max_pages
-        self._postings: tuple[dict[str, dict[int, float]], dict[str, dict[int, float]]] = ({}, {})
-        self._order: tuple[deque, deque] = (deque(), deque())  # (page id, its terms), oldest first
-        self._next_id = 0
+        self._df: tuple[Counter, Counter] = (Counter(), Counter())
+        self._order: tuple[deque, deque] = (deque(), deque())  # each page's terms, oldest first
 
-    def remember(self, text: str, on_topic: bool) -> None:
+    def remember(self, text: str, on_topic: bool, anchors=()) -> None:
+        """A judged page: its heaviest terms, and every term of the anchors it was found by."""
         side = 0 if on_topic else 1
         vector = self.topic.vector(text)
-        terms = sorted(vector, key=lambda t: -vector[t])[:TERMS_PER_PAGE]
-        if not terms:
+        kept = sorted(vector, key=lambda t: -vector[t])[:TERMS_PER_PAGE]
+        kept += sorted({t for anchor in anchors for t in self.topic.vector(anchor)} - set(kept))
+        if not kept:
             return
-        page, self._next_id = self._next_id, self._next_id + 1
-        postings = self._postings[side]
-        for term in terms:
-            postings.setdefault(term, {})[page] = vector[term]
+        self._df[side].update(kept)
         order = self._order[side]
-        order.append((page, terms))
+        order.append(kept)
         if len(order) > self.max_pages:
-            old, old_terms = order.popleft()
-            for term in old_terms:
-                pages = postings[term]
-                del pages[old]
-                if not pages:
-                    del postings[term]
+            df = self._df[side]
+            for term in order.popleft():
+                df[term] -= 1
+                if not df[term]:
+                    del df[term]
+
+    def log_odds(self, anchor: str | dict[str, float]) -> float | None:
+        """Σ over the anchor's terms some judged page used of log(on-topic rate / off-topic rate);
+        None when no judged page used any of them. `anchor`: its text or its profile vector."""
+        on_df, off_df = self._df
+        n_on, n_off = (len(order) for order in self._order)
+        total, seen = 0.0, False
+        vector = self.topic.vector(anchor) if isinstance(anchor, str) else anchor
+        for term, weight in vector.items():
+            on, off = on_df.get(term, 0), off_df.get(term, 0)
+            if not (on or off):
+                continue
+            seen = True
+            pooled = (on + off) / (n_on + n_off)  # m-estimate: an unseen side says "as usual", not "never"
+            total += weight * (math.log((on + SMOOTHING * pooled) / (n_on + SMOOTHING))
+                               - math.log((off + SMOOTHING * pooled) / (n_off + SMOOTHING)))
+        return round(total, 6) if seen else None
 
     def leaning(self, anchor: str) -> int:
-        """ON, OFF or UNKNOWN: the side of the remembered page most similar to `anchor`."""
-        vector = self.topic.vector(anchor)
-        nearest = [self._nearest(vector, side) for side in (0, 1)]
-        if nearest[0] == nearest[1]:  # both 0: nothing in common with anything judged
+        """ON, OFF or UNKNOWN (no term of `anchor` seen on a judged page, or the evidence cancels)."""
+        odds = self.log_odds(anchor)
+        if not odds:
             return UNKNOWN
-        return ON if nearest[0] > nearest[1] else OFF
-
-    def _nearest(self, vector: dict[str, float], side: int) -> float:
-        """The highest cosine between `vector` and one remembered page of `side`."""
-        sums: dict[int, float] = {}
-        postings = self._postings[side]
-        for term, weight in vector.items():
-            for page, page_weight in postings.get(term, {}).items():
-                sums[page] = sums.get(page, 0.0) + weight * page_weight
-        return round(max(sums.values(), default=0.0), 6)
+        return ON if odds > 0 else OFF
 
     def __len__(self) -> int:
         return len(self._order[0]) + len(self._order[1])
-

@@ -17,13 +17,15 @@ worker, from the parse that also extracts the article, or in the reactor):
   the off-topic pages in a row that lead to it stay under `-a depth`
   (tunnelling; crawler/spiders/news.py).
   - `related`: from a kept article, every article link unless its anchor is
-    clearly off topic — it scores under half the anchor threshold *and*
-    resembles a page the crawl judged off topic more than any it judged on
-    topic. An anchor without topic words (a teaser headline) is followed
-    tentatively, queued behind the links with evidence. A tag, section or
-    home link is followed when its name scores at least the anchor threshold;
+    clearly off topic — it scores under twice the anchor threshold *and* leans
+    off topic by what the crawl learned from the pages it judged
+    (crawler/judged_pages.py). An anchor without topic words (a teaser headline)
+    is held (crawler/topic_frontier.py) and released when the crawl is idle.
+    A tag, section or home link is followed when its name scores at least the
+    anchor threshold;
   - `topic-listing`: any article link on a listing page whose own title is
-    mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page), and
+    mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page) or
+    whose article links are mostly on topic by their anchors (siblings), and
     its next-page links;
   - `anchor` (from a listing) and `tunnel` (from an off-topic article): a link
     whose anchor text (or `title` attribute) scores at least the anchor
@@ -39,9 +41,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
-from crawler.judged_pages import OFF, JudgedPages
+from crawler.judged_pages import OFF, ON, JudgedPages
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
+# An anchor scoring twice the anchor threshold ("Việt Nam - Lào tăng cường hợp tác nông nghiệp")
+# is followed whatever the judged pages say: their terms ("tăng cường hợp tác nông nghiệp") also
+# run through other countries' diplomacy, judged off topic, and would outvote the topic words.
+STRONG_ANCHOR_FACTOR = 2
+MIN_SIBLINGS, SIBLING_MAJORITY = 2, 0.5  # a listing of 2+ articles, half of them on topic by their anchors
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class Link:
     rule: str
     score: float
     recheck: bool = False  # judged by its anchor: judged again when its turn to be fetched comes
+    held: bool = False  # no evidence either way: held until the crawl is idle (crawler/topic_frontier.py)
 
 
 class TopicGate:
@@ -70,12 +78,14 @@ class TopicGate:
         self.topic = topic
         self.judged = JudgedPages(topic)
 
-    def judge_page(self, text: str, reached_by: str) -> PageVerdict:
-        """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text)."""
+    def judge_page(self, text: str, reached_by: str, anchors=()) -> PageVerdict:
+        """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text);
+        `anchors`: the link texts it was found by, remembered with the verdict (a short title or
+        a quote in a related box is nowhere in the page it leads to)."""
         score = self.topic.score(text)
         judged = enough_text(text)
         if judged:
-            self.judged.remember(text, score >= self.topic.threshold)
+            self.judged.remember(text, score >= self.topic.threshold, anchors)
         if reached_by == "start":
             return PageVerdict(True, True, score, "start")
         if not judged:
@@ -97,6 +107,8 @@ class TopicGate:
         to a tag, section or home page (its site's profile says so)."""
         chosen: list[Link] = []
         next_pages = []
+        if mode == "listing" and self._siblings_vouch(candidates, is_listing):
+            mode = "topic-listing"
         for url, anchor, is_next in candidates:
             if is_next:
                 next_pages.append((url, anchor))
@@ -112,8 +124,8 @@ class TopicGate:
                 evidence = True if score >= self.topic.anchor_threshold else None
             if evidence is None or not self.still_worth_fetching(anchor):
                 continue
-            if not evidence:  # tentative: queued behind every link with evidence, by then more is known
-                chosen.append(Link(url, anchor, _priority(score), "related", score, recheck=True))
+            if not evidence:  # tentative: held until nothing with evidence is left, by then more is known
+                chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
                 continue
             link_score = max(score, (score + page_score) / 2) if mode == "related" else score
             rule = {"related": "related", "tunnel": "tunnel"}.get(mode, "anchor")
@@ -124,10 +136,33 @@ class TopicGate:
         return chosen
 
     def still_worth_fetching(self, anchor: str) -> bool:
-        """Not if the anchor leans off topic: it resembles a page this crawl judged off topic more
-        than any it judged on topic (crawler/judged_pages.py). Asked when a link is found and
-        again when its turn to be fetched comes (crawler/downloadermiddlewares/topic_recheck.py)."""
+        """Not if the anchor leans off topic by what the crawl learned from the pages it judged
+        (crawler/judged_pages.py), unless the profile's own evidence is clear. Asked when a link is
+        found, again when its turn to be fetched comes (crawler/downloadermiddlewares/topic_recheck.py),
+        and for a held link when it is released (crawler/topic_frontier.py)."""
+        if anchor and self.topic.score(anchor) >= self.topic.anchor_threshold * STRONG_ANCHOR_FACTOR:
+            return True  # the profile's clear evidence: what the crawl learned decides where it is weak
         return self.judged.leaning(anchor) != OFF
+
+    def _siblings_vouch(self, candidates, is_listing) -> bool:
+        """A listing whose article links are mostly on topic by their anchors (a tag page named
+        "Tiếng Việt" that lists the topic's education news) vouches for the rest of them, teasers
+        included: siblings on a listing share a subject (Aggarwal et al. 2001, sibling evidence)."""
+        anchors = [anchor for url, anchor, is_next in candidates if not is_next and not is_listing(url)]
+        if len(anchors) < MIN_SIBLINGS:
+            return False
+        on = sum(1 for anchor in anchors if anchor and (self.topic.score(anchor) >= self.topic.anchor_threshold
+                                                         or self.judged.leaning(anchor) == ON))
+        return on >= len(anchors) * SIBLING_MAJORITY
+
+    def held_rank(self, anchors: list, parents: int) -> tuple | None:
+        """How a held link (crawler/topic_frontier.py) ranks now: None when every anchor it was found
+        by (texts or profile vectors) leans off topic, else (its best anchor's log-odds of being on
+        topic by the judged pages, 0 when they say nothing; the kept pages linking to it)."""
+        odds = [odds or 0.0 for odds in map(self.judged.log_odds, anchors) if not (odds or 0.0) < 0]
+        if not odds:
+            return None
+        return max(odds), parents
 
     def _related_evidence(self, url: str, score: float, is_listing) -> bool | None:
         """A kept article's link: True (its anchor is on topic), False (tentative: an article link

@@ -126,8 +126,8 @@ CRAWL_LOG_BACKUPS = 5
 # --- topic filter (crawler/relevance.py); None = archive/extract/topic.py's defaults (0.18, 0.12) ---
 TOPIC_THRESHOLD = None
 TOPIC_ANCHOR_THRESHOLD = None
-# A tentative topic link (a kept article's related link whose anchor says nothing either way)
-# is re-judged when the scheduler hands it out, with what the crawl has learned since.
+# A topic link chosen by its anchor is re-judged when the scheduler hands it out, with what the
+# crawl has learned since (links without evidence are held instead: crawler/topic_frontier.py).
 TOPIC_RECHECK = True
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---

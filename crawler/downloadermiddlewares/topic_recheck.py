@@ -1,12 +1,12 @@
-"""Re-judges a tentative topic link when its turn to be fetched comes, not when it was found.
+"""Re-judges a topic link chosen by its anchor when its turn to be fetched comes, not when found.
 
-A kept article's related link whose anchor says nothing either way (a teaser
-headline) is followed tentatively and queued behind every link with evidence
-(crawler/relevance.py). When the link was found, the crawl may not yet have
-judged a page like its target; by the time the scheduler hands it out it may
-have (crawler/judged_pages.py). This downloader middleware asks the topic gate
-again just before the download: a link whose anchor now leans clearly off
-topic is dropped (stat `topic/dropped_on_recheck`) and given back to the
+A link followed for its anchor (rules `related`, `anchor`, `tunnel` in
+crawler/relevance.py; links without any evidence are held by
+crawler/topic_frontier.py instead) was chosen with what the crawl knew then;
+by the time the scheduler hands it out the crawl may have judged pages like
+its target (crawler/judged_pages.py). This downloader middleware asks the
+topic gate again just before the download: a link whose anchor now leans
+clearly off topic is dropped (stat `topic/dropped_on_recheck`) and given back to the
 spider (`forget`), so a later link to the same page can still request it.
 Off with `TOPIC_RECHECK = False`, or when the crawl has no topic.
 """

@@ -15,6 +15,8 @@ from functools import cached_property
 from pathlib import Path
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
@@ -30,6 +32,7 @@ from crawler.discovery import Discovery
 from crawler.items import SEQ_RELEASED, ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
+from crawler.topic_frontier import HeldLinks
 from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
@@ -39,6 +42,7 @@ from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOM
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
 TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
+TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
 
 
 class NewsSpider(scrapy.Spider):
@@ -59,6 +63,12 @@ class NewsSpider(scrapy.Spider):
         self._scheduled = 0
         self._items = 0
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._release_held_link, signal=signals.spider_idle)
+        return spider
 
     async def start(self):
         distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed/redis.py
@@ -267,7 +277,7 @@ class NewsSpider(scrapy.Spider):
         if seq is not None:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
             verdict = gate.judge_page(reading.text, response.meta.get("topic_rule") or (
-                "start" if start else "discovered"))
+                "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.keep:
                 yield self._article_page(response, profile, depth, seq, verdict, article, fingerprint)
@@ -284,12 +294,46 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("topic/tunnel_ends")
             return
         links = gate.choose_links(list(reading.links), mode, score, is_listing=_leads_to_listing)
-        anchors = {link.url: link.anchor for link in links if link.recheck}
+        for link in links:
+            if link.held:
+                self.held_links.hold(link.url, link.anchor, response.url, hops)
+        links = [link for link in links if not link.held]
+        anchors = {link.url: link.anchor for link in links}
+        rechecked = {link.url for link in links if link.recheck}
         for request in self._requests_for(response.url, ((link.url, link.priority, link.rule) for link in links),
                                           hops):
-            if request.url in anchors:
+            if anchors.get(request.url):
+                request.meta[TOPIC_ANCHORS] = [anchors[request.url]]
+            if request.url in rechecked:
                 request.meta[RECHECK_ANCHOR] = anchors[request.url]
             yield request
+
+    @cached_property
+    def held_links(self) -> HeldLinks:
+        """A topic crawl's links without evidence either way, released when it is idle."""
+        return HeldLinks()
+
+    def _release_held_link(self):
+        """spider_idle: request the best held link still worth a fetch (crawler/topic_frontier.py),
+        one at a time so that each fetch informs the next choice."""
+        if self.topic_gate is None or "held_links" not in self.__dict__:
+            return
+        while released := self.held_links.pop(self.topic_gate, self.held_links.batch()):
+            requested = False
+            for link in released:
+                request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
+                if request is None:
+                    continue
+                request.meta[TOPIC_ANCHORS] = link.anchors
+                self.crawler.stats.inc_value("topic/held_released")
+                self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
+                                  len(link.parents), link.anchors, link.url)
+                self.crawler.engine.crawl(request)
+                requested = True
+            if requested:
+                self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
+                raise DontCloseSpider
+        self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
 
     def _article_page(self, response, profile, depth: int, seq: int, verdict, article,
                       fingerprint) -> ArticlePage:

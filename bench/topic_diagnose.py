@@ -1,0 +1,130 @@
+"""Why a topic crawl of a bench web missed what it missed, and what its other fetches were.
+
+Crawls one of `bench.topic`'s webs with `-a topic=auto` (log at DEBUG, for
+Scrapy's "Crawled … (referer: …)" lines), then reads every page of the web with
+the sites' own profiles (the links and anchors the spider would read) and prints:
+
+- each labelled on-topic article not kept, with every page linking to it:
+  whether that page was fetched (KEPT / off / fetched / -), what it is, and the
+  anchor it shows with its topic score;
+- each fetched page not kept: its kind and the kind of page that linked to it
+  (a held link released when the crawl was idle shows no referer: "idle");
+- each fetched listing: how many of the pages it was the first to link to
+  were fetched, and how many of those kept.
+
+    python -m bench.topic_diagnose [generated|hard] [--seed N]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from parsel import Selector
+
+from archive.extract.links import ReadSpec, read_page
+from archive.extract.topic import load_topic
+from archive.sites import profile_for
+from bench.topic import REPO, WEBS, crawl_topic_web
+from testbed.fixtureserver import FixtureServer
+from testbed.topic_site import TopicWeb
+from testbed.topic_web_hard import HardTopicWeb
+
+CRAWLED = re.compile(r"Crawled \(\d+\) <GET (\S+)> \(referer: (\S+)\)")
+OFF_TOPIC = re.compile(r"off topic \(score [\d.]+ < [\d.]+\), archived only: (\S+)")
+
+
+def read(web, url: str):
+    """(is an article, PageReading) of one page of `web`, or None when it has no such page."""
+    parts = urlsplit(url)
+    reply = web.resolve(parts.netloc, parts.path + (f"?{parts.query}" if parts.query else ""))
+    if reply.status != 200:
+        return None
+    profile = profile_for(url)
+    is_article = profile.is_article_url(url)
+    spec = (ReadSpec(text="article", links=profile.related_links, anchors=True) if is_article else
+            ReadSpec(text="listing", links=profile.listing_links, next_pages=profile.pagination_links, anchors=True))
+    return is_article, read_page(Selector(text=reply.body.decode("utf-8")), url, spec, profile.extraction)
+
+
+def web_pages(web) -> dict:
+    """url → (is an article, PageReading) for every page reachable from the start URLs."""
+    pages, todo = {}, list(web.start_urls())
+    while todo:
+        url = todo.pop()
+        if url in pages or (reading := read(web, url)) is None:
+            continue
+        pages[url] = reading
+        todo += [link for link, _, _ in reading[1].links]
+    return pages
+
+
+def diagnose(name: str, seed: int | None) -> None:
+    make_web, depth = WEBS[name]
+    web = make_web() if seed is None else (TopicWeb(80, seed=seed) if name == "generated" else HardTopicWeb(seed=seed))
+    topic = load_topic("auto", REPO / "seeds")
+    server = FixtureServer(web).start_background()
+    out = Path(tempfile.mkdtemp(prefix="topic-diagnose-"))
+    try:
+        result = crawl_topic_web(web, server, out, "auto", depth, {"LOG_LEVEL": "DEBUG"})
+    finally:
+        server.shutdown()
+    print({k: v for k, v in result.items() if k not in ("items", "rules")})
+    log = (out / "crawl.log").read_text("utf-8")
+    referer = dict(CRAWLED.findall(log))
+    off = set(OFF_TOPIC.findall(log))
+    kept, labels = {item["url"] for item in result["items"]}, web.labels()
+    pages = web_pages(web)
+    inlinks: dict[str, list] = {}
+    for url, (_, reading) in pages.items():
+        for link, anchor, _ in reading.links:
+            inlinks.setdefault(link, []).append((url, anchor))
+
+    def status(url):
+        return "KEPT" if url in kept else "off" if url in off else "fetched" if url in referer else "-"
+
+    def what(url):
+        if url not in pages:
+            return "start" if referer.get(url) == "None" else "?"
+        is_article, reading = pages[url]
+        if is_article:
+            return f"article[{'on' if url in labels else 'off'} {topic.score(reading.text):.3f}]"
+        return f"listing[{reading.text!r} {topic.score(reading.text):.2f}]"
+
+    print("\n== on-topic articles not kept ==")
+    for url in sorted(labels - kept):
+        print(f"* {url} {what(url)} {status(url)}")
+        for parent, anchor in inlinks.get(url, []):
+            print(f"    <- {status(parent):7} {what(parent):45.45} {parent[-55:]:55} {anchor!r} ({topic.score(anchor):.3f})")
+    print("\n== fetched, not kept ==")
+    kinds: Counter = Counter()
+    for url, parent in referer.items():
+        if url.endswith("/robots.txt") or url in kept:
+            continue
+        parent_kind = "idle" if parent == "None" else "kept article" if parent in kept else \
+            "listing" if parent in pages and not pages[parent][0] else "off-topic article"
+        kinds[(what(url).split("[")[0] + ("" if url not in labels else " (on topic)"), parent_kind)] += 1
+        print(f"  {what(url):50.50} <- {parent_kind:17} {[a for p, a in inlinks.get(url, []) if p == parent][:1]}")
+    for (kind, parent_kind), n in kinds.most_common():
+        print(f"  {n:4}  {kind} <- {parent_kind}")
+    print("\n== fetched listings: pages they were first to link to (fetched / kept) ==")
+    for url in referer:
+        if url in pages and not pages[url][0]:
+            children = [child for child, parent in referer.items() if parent == url]
+            print(f"  {what(url):45.45} {url[-50:]:50} {len(children)} / {sum(c in kept for c in children)}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("web", nargs="?", choices=sorted(WEBS), default="hard")
+    parser.add_argument("--seed", type=int, help="the web's generator seed (default: the bench's)")
+    args = parser.parse_args(argv)
+    diagnose(args.web, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Links a topic crawl has no evidence for, held back until it has nothing better to fetch.
+
+A kept article's related link whose anchor names no topic word (a teaser
+headline, a quote, a number) may lead to the topic or away from it; only
+what the crawl learns from the pages it judges tells them apart
+(crawler/judged_pages.py). Scrapy's scheduler hands out a low-priority
+request as soon as a download slot is free, so such links used to be fetched
+together, before anything like them had been judged: four "Ùn tắc giao thông
+…" headlines fetched in one go where one would have taught the crawl the
+other three. `HeldLinks` keeps them out of the scheduler instead — the
+best-first frontier of a classic focused crawler (Chakrabarti et al. 1999;
+Menczer et al. 2004), re-scored each time it is popped:
+
+- the spider holds them (`hold`), one entry per URL that gathers every
+  anchor and every kept page pointing to it;
+- when the crawl goes idle (Scrapy's `spider_idle`) the spider asks for the
+  next one (`pop`): links whose anchors all lean off topic by now are dropped
+  (stat `topic/held_dropped`), and the best of the rest is released — the one
+  the most kept pages link to, then the one whose anchor is most like the
+  pages judged on topic rather than off (`TopicGate.held_rank`);
+- one link at a time, so each fetch teaches the next choice (one per hundred
+  held in a large crawl, whose tail would otherwise re-rank thousands of
+  links per fetch).
+
+Held links live in memory only: a crawl paused with JOBDIR and resumed
+forgets those not yet released.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from archive.urls import canonical_url
+
+
+RELEASE_ONE_PER = 100  # held links
+
+
+@dataclass
+class HeldLink:
+    url: str
+    found_from: str  # the first kept page that linked to it
+    hops: int  # off-topic pages in a row up to the linking page (tunnelling)
+    anchors: list[str] = field(default_factory=list)
+    parents: set[str] = field(default_factory=set)  # the pages that linked to it
+    vectors: list = field(default_factory=list)  # the anchors' profile vectors, computed once
+
+
+class HeldLinks:
+    """The held links by canonical URL, and the choice of the next one to release."""
+
+    def __init__(self):
+        self._links: dict[str, HeldLink] = {}
+        self.dropped = 0
+
+    def hold(self, url: str, anchor: str, found_from: str, hops: int) -> None:
+        key = canonical_url(url)
+        link = self._links.get(key)
+        if link is None:
+            link = self._links[key] = HeldLink(url, found_from, hops)
+        if anchor not in link.anchors:
+            link.anchors.append(anchor)
+        link.parents.add(found_from)
+        link.hops = min(link.hops, hops)
+
+    def pop(self, gate, n: int = 1) -> list[HeldLink]:
+        """The `n` best held links by what `gate` (crawler/relevance.py) knows now, fewer when fewer
+        are left worth a fetch. Links whose anchors all lean off topic are dropped on the way."""
+        ranked = []
+        for key, link in list(self._links.items()):
+            link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
+            rank = gate.held_rank(link.vectors, len(link.parents))
+            if rank is None:
+                del self._links[key]
+                self.dropped += 1
+            else:
+                ranked.append((rank, key))
+        return [self._links.pop(key) for _, key in heapq.nlargest(n, ranked)]
+
+    def batch(self) -> int:
+        """How many to release at once: one while few are held (each fetch informs the next
+        choice), more in a large crawl, so that draining the frontier stays ~linear."""
+        return 1 + len(self._links) // RELEASE_ONE_PER
+
+    def __len__(self) -> int:
+        return len(self._links)
