@@ -27,7 +27,8 @@ from archive.corpus.consistency import (
     reconcile_state,
     verify_crawl,
 )
-from archive.corpus.store import MANIFEST_NAME, Corpus
+from archive.corpus.consistency import MANIFEST_NAME
+from archive.corpus.store import Corpus
 from archive.extract.article import extract_article
 from archive.warc.cdxj import INDEX_NAME, CdxjIndex, ensure_directory_index
 from archive.warc.repair import RepairError, repair_left_open, repair_open_file

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.corpus.store import MANIFEST_NAME, Corpus, CorpusError
+from archive.corpus.consistency import MANIFEST_NAME
+from archive.corpus.store import Corpus, CorpusError
 from archive.extract.article import EXTRACTOR, extract_article, render_seed_text
 from archive.urls import url_hash16
 from testbed.fixture_pages import gold_for, page
@@ -275,7 +276,7 @@ def test_existing_files_are_never_replaced(seeded):
 def test_writes_leave_no_temporary_files(seeded):
     crawl(seeded, "nhandan.vn", N2)
     crawl(seeded, "thoidai.com.vn", T4)
-    from archive.corpus.store import INDEX_NAME  # the one hidden file that belongs there
+    from archive.corpus.neardup.shingle_index import INDEX_NAME  # the one hidden file that belongs there
     assert not [p for p in seeded.directory.iterdir() if p.name.startswith(".") and not p.name.startswith(INDEX_NAME)]
 
 
@@ -335,15 +336,15 @@ def test_seed_text_at_a_foreign_url_is_an_alias_until_the_seed_url_is_crawled(se
 
 def test_reopening_uses_the_on_disk_index_and_survives_a_corrupt_one(tmp_path, monkeypatch):
     """A reopened corpus finds near-duplicates from the index file, and from the files when it is bad."""
-    import archive.corpus.store as corpus_module
-    from archive.corpus.store import INDEX_NAME
+    import archive.corpus.neardup.finder as finder_module
+    from archive.corpus.neardup.shingle_index import INDEX_NAME
 
     first = Corpus(tmp_path, None)
     assert crawl(first, "nhandan.vn", N2).status == "written"
     first.close()
     rehashed = []
-    real_read = corpus_module._read_text
-    monkeypatch.setattr(corpus_module, "_read_text", lambda path: rehashed.append(path) or real_read(path))
+    real_read = finder_module.read_text
+    monkeypatch.setattr(finder_module, "read_text", lambda path: rehashed.append(path) or real_read(path))
     with Corpus(tmp_path, None) as reopened:
         assert crawl(reopened, "thoidai.com.vn", T3).status == "near-duplicate"
     assert rehashed == []  # served from the index, no file re-read

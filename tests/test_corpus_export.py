@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from archive.cli import main
-from archive.corpus.store import MANIFEST_NAME
+from archive.corpus.consistency import MANIFEST_NAME
 from archive.corpus.columns import COLUMNS
 from archive.extract.requisites import kind_by_extension
 from archive.serve import CHROMIUM_FLAGS

@@ -27,7 +27,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.corpus.store import Corpus, CorpusError, Fingerprint
+from archive.corpus.neardup.fingerprint import Fingerprint
+from archive.corpus.store import Corpus, CorpusError
 from archive.extract.article import Article, ExtractionHints
 from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool, ExtractionTimedOut, WorkerDied, default_workers
 from archive.warc.decompress import DEFAULT_MAX_BODY
