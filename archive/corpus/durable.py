@@ -68,6 +68,9 @@ class DurableFiles:
             with self._list_lock:
                 pending, self._unsynced = self._unsynced, []
             for path in dict.fromkeys(pending):
-                fsync_file(path)
+                try:
+                    fsync_file(path)
+                except FileNotFoundError:  # moved aside since (a superseded copy, fsynced before)
+                    continue
             for directory in dict.fromkeys(p.parent for p in pending):
                 fsync_directory(directory)

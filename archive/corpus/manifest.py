@@ -12,7 +12,11 @@ goes to `rolled-back/`; archive/corpus/consistency.py), `"version"` (the
 article at the entry's own URL was re-crawled with different text: the line
 holds `version` (latest number), `version_file` and the new version's
 provenance and hashes under `version_entry`; rows of older releases held the
-whole `versions` list). Readers merge the lines of one `file` in order with
+whole `versions` list) or `"superseded"` (the original publisher's copy of a
+syndicated article arrived after the copy was kept: the copy's entry is
+`removed`, its file moves to `superseded/`, and the original's full record,
+which takes the copy's number, lists the copy among its `aliases`;
+archive/corpus/syndication.py). Readers merge the lines of one `file` in order with
 `archive.corpus.consistency.fold` (later keys win, `alias` and
 `version_entry` appended to `aliases` and `versions`, a full record starts
 afresh), which is the one implementation of that merge.
@@ -33,7 +37,10 @@ __all__ = ["ManifestLog", "read_manifest_lines", "empty_entry", "article_metadat
 # starts afresh), `removed`, and the one-element rows (`alias`, `version_entry`) and their rollbacks.
 LOAD_KEYS = frozenset({"number", "seed", "matched", "aliases", "canonical_url", "versions", "text_sha256",
                        "extracted_text_sha256", "simhash", "extracted_simhash", "update", "removed", "alias",
-                       "version_entry", "drop_alias", "drop_version"})
+                       "version_entry", "drop_alias", "drop_version",
+                       # a crawled article's claim to be the original, and its provenance (a superseded copy's alias)
+                       "url", "site", "published", "credit", "warc_file", "warc_offset", "warc_record_id",
+                       "warc_payload_digest", "fetched_at", "found_from"})
 
 
 class ManifestLog:
@@ -54,9 +61,9 @@ class ManifestLog:
         lines, self._batch = self._batch or [], None
         return "".join(lines).encode("utf-8")
 
-    def append(self, entry: dict[str, Any]) -> None:
-        """One row, whole (OSError to the caller)."""
-        line = json.dumps(entry, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    def append(self, *entries: dict[str, Any]) -> None:
+        """Rows, in one write (OSError to the caller)."""
+        line = "".join(json.dumps(entry, ensure_ascii=False, separators=(", ", ": ")) + "\n" for entry in entries)
         if self._batch is not None:
             self._batch.append(line)
             return

@@ -38,7 +38,9 @@ from archive.corpus.consistency import (
     MANIFEST_NAME,
     NUMBERED_FILE,
     ROLLED_BACK_DIR,
+    SUPERSEDED_DIR,
     fold,
+    move_aside,
     reconcile_corpus,
     remove_stale_temporaries,
 )
@@ -56,9 +58,10 @@ from archive.corpus.neardup.fingerprint import (
     simhash,
 )
 from archive.corpus.seeds import read_seed_file
+from archive.corpus.syndication import Claim, claim_from_entry, claim_of, credit_of, is_original_over
 from archive.extract.article import Article, render_seed_text
 from archive.urls import canonical_url, site_of, url_hash16
-from archive.writable import ensure_writable_dir
+from archive.writable import ensure_writable_dir, fsync_file
 
 __all__ = ["Corpus", "CorpusError", "AddResult", "Status"]
 
@@ -67,7 +70,10 @@ LOG = logging.getLogger(__name__)
 # The sample cache of earlier versions, superseded by the on-disk index: removed on open.
 _LEGACY_SAMPLE_CACHE = ".shingle-samples.jsonl"
 Status = Literal["written", "duplicate-url", "duplicate-text", "near-duplicate", "seed-match", "not-article",
-                 "version"]
+                 "version", "supersedes"]
+# The provenance keys of a written article, kept in memory so a superseded copy becomes a whole alias.
+_PROVENANCE = ("url", "canonical_url", "site", "warc_file", "warc_offset", "warc_record_id", "warc_payload_digest",
+               "fetched_at", "found_from")
 VERSIONS_DIR = "versions"
 
 
@@ -99,6 +105,8 @@ class _Doc:
     text_shas: set[str] = field(default_factory=set)  # extracted texts seen at that URL (all versions)
     versions: list[dict[str, Any]] = field(default_factory=list)  # version 2, 3, ... (the file is 1)
     fid: int | None = None  # its id in the containment index (None: its file is missing)
+    claim: Claim | None = None  # a crawled article's: is a later copy the original? (syndication.py)
+    provenance: dict[str, Any] | None = None  # a crawled article's URL and WARC pointer (for supersede)
 
     def awaits_match(self, how: str) -> bool:
         """True when reaching this document by `how` makes it a seed match (not an alias)."""
@@ -212,6 +220,8 @@ class Corpus:
                 if doc.awaits_match("text"):
                     return self._record_seed_match(doc, article, provenance, text_sha, simhash,
                                                    shingles, "text", 1.0)
+                if self._is_copy_of(doc, article, canonical):
+                    return self._supersede(doc, article, provenance, urls, fp, "same text", 1.0)
                 return self._record_alias(doc, provenance, urls, "duplicate-text", "same text", 1.0)
             near = self._near.find(shingles, simhash)
             if near is not None:
@@ -220,6 +230,8 @@ class Corpus:
                 if doc.awaits_match(how):
                     return self._record_seed_match(doc, article, provenance, text_sha, simhash,
                                                    shingles, how, score)
+                if self._is_copy_of(doc, article, canonical):
+                    return self._supersede(doc, article, provenance, urls, fp, how, score)
                 return self._record_alias(doc, provenance, urls, "near-duplicate", how, score)
             return self._write_article(article, provenance, urls, fp)
 
@@ -301,6 +313,9 @@ class Corpus:
             doc.has_url = bool(entry.get("canonical_url"))
             doc.url = entry.get("canonical_url")
             doc.versions = list(entry.get("versions") or [])
+            if not doc.seed:
+                doc.claim = claim_from_entry(entry)
+                doc.provenance = {k: entry.get(k) for k in _PROVENANCE}
             own = ("extracted_text_sha256",) if doc.seed else ("text_sha256", "extracted_text_sha256")
             doc.text_shas = {entry[k] for k in own if entry.get(k)} | {
                 v["text_sha256"] for v in doc.versions if v.get("text_sha256")}
@@ -362,7 +377,6 @@ class Corpus:
     # ----------------------------------------------------------------- outcomes
     def _write_article(self, article: Article, provenance: dict[str, Any], urls: list[str],
                        fp: Fingerprint) -> AddResult:
-        text_sha, simhash = fp.text_sha, fp.simhash
         rendered = fp.rendered.encode("utf-8")
         h16 = url_hash16(provenance["canonical_url"])
         while True:
@@ -373,19 +387,70 @@ class Corpus:
                 break
             LOG.warning("%s appeared meanwhile (another writer?); taking the next number", path)
         index = self._new_doc(path.name, number, seed=False)
-        self._docs[index].url = provenance["canonical_url"]
-        self._docs[index].text_shas.add(text_sha)
+        self._append_manifest(self._article_entry(path.name, number, article, provenance, fp))
+        self._take_article(index, article, provenance, urls, fp)
+        return AddResult("written", path, number)
+
+    def _article_entry(self, file: str, number: int, article: Article, provenance: dict[str, Any],
+                       fp: Fingerprint) -> dict[str, Any]:
+        """A written article's full manifest record."""
         entry = empty_entry()
-        entry.update({"file": path.name, "number": number, "seed": False, **provenance})
+        entry.update({"file": file, "number": number, "seed": False, **provenance})
         entry.update(article_metadata(article))
-        entry.update({"text_sha256": text_sha, "simhash": hex64(simhash)})
-        self._append_manifest(entry)
+        entry.update({"text_sha256": fp.text_sha, "simhash": hex64(fp.simhash)})
+        credit = credit_of(article)
+        if credit:
+            entry["credit"] = credit
+        return entry
+
+    def _take_article(self, index: int, article: Article, provenance: dict[str, Any], urls: list[str],
+                      fp: Fingerprint) -> None:
+        """Document `index` now holds `article` (just written): index its URLs, text and fingerprints."""
+        doc = self._docs[index]
+        doc.url = provenance["canonical_url"]
+        doc.text_shas.add(fp.text_sha)
+        doc.claim = claim_of(article, provenance["canonical_url"])
+        doc.provenance = {k: provenance.get(k) for k in _PROVENANCE}
         for url in urls:
             self._by_url.setdefault(url, index)
-        self._by_text.setdefault(text_sha, index)
-        self._near.add_simhash(simhash, index)
-        self._index_file(path, index, sample=fp.file_sample)
-        return AddResult("written", path, number)
+        self._by_text.setdefault(fp.text_sha, index)
+        self._near.add_simhash(fp.simhash, index)
+        self._index_file(self.directory / doc.file, index, sample=fp.file_sample)
+
+    def _is_copy_of(self, doc: _Doc, article: Article, canonical: str) -> bool:
+        """True when `doc` (a crawled article) is a syndicated copy of `article` (archive/corpus/syndication.py)."""
+        return (doc.claim is not None and not doc.versions
+                and is_original_over(claim_of(article, canonical), doc.claim))
+
+    def _supersede(self, doc: _Doc, article: Article, provenance: dict[str, Any], urls: list[str],
+                   fp: Fingerprint, how: str, score: float) -> AddResult:
+        """`article` is the original of the copy `doc` holds: it takes the copy's number, the copy becomes
+        its alias, and the copy's file moves to `superseded/` (docs/corpus-determinism.md)."""
+        index = self._doc_by_file[doc.file]
+        path = self.directory / f"{doc.number:03d}_{url_hash16(provenance['canonical_url'])}.txt"
+        if not self._write_file_atomically(path, fp.rendered.encode("utf-8")):
+            LOG.warning("%s exists already; %s stays the corpus's copy", path, doc.file)
+            return self._record_alias(doc, provenance, urls, "near-duplicate", how, score)
+        copy = {**(doc.provenance or {}), "status": "superseded", "matched_by": how, "similarity": round(score, 4)}
+        entry = {**self._article_entry(path.name, doc.number, article, provenance, fp),
+                 "aliases": [*doc.aliases, copy], "supersedes": doc.file}
+        pointer = {k: provenance.get(k) for k in ("url", "warc_file", "warc_offset", "warc_record_id",
+                                                  "warc_payload_digest")}
+        # One append for both rows: a crash leaves both or neither (a torn line is ended on resume).
+        self._append_manifest(entry, {"file": doc.file, "update": "superseded", "removed": True,
+                                      "superseded_by": path.name, "by": pointer})
+        try:
+            fsync_file(self.directory / doc.file)  # its pending deferred fsync would find it gone
+            move_aside(self.directory, self.directory / doc.file, SUPERSEDED_DIR)
+        except OSError as exc:
+            raise CorpusError(f"cannot move {doc.file} to {SUPERSEDED_DIR}/: {exc}") from exc
+        del self._doc_by_file[doc.file]
+        self._doc_by_file[path.name] = index
+        # The same index: every URL, text and SimHash that led to the copy now leads to the original.
+        self._docs[index] = _Doc(file=path.name, number=doc.number, seed=False, matched=False,
+                                 aliases=entry["aliases"], text_shas=set(doc.text_shas))
+        self._take_article(index, article, provenance, urls, fp)
+        return AddResult("supersedes", path, doc.number, f"original of {doc.file} ({how}), which becomes its alias")
 
     def _record_seed_match(self, doc: _Doc, article: Article, provenance: dict[str, Any],
                            text_sha: str, simhash: int, shingles: set[int], how: str,
@@ -458,9 +523,9 @@ class Corpus:
         except OSError as exc:
             raise CorpusError(f"cannot write {path} in the corpus directory: {exc}") from exc
 
-    def _append_manifest(self, entry: dict[str, Any]) -> None:
+    def _append_manifest(self, *entries: dict[str, Any]) -> None:
         try:
-            self.manifest.append(entry)
+            self.manifest.append(*entries)
         except OSError as exc:
             raise CorpusError(f"cannot append to {self.manifest_path}: {exc}") from exc
 
