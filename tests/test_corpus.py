@@ -398,3 +398,17 @@ def test_a_superseded_copy_with_its_fsync_deferred_still_syncs(tmp_path):
         assert crawl(corpus, "nhandan.vn", N2).status == "supersedes"
         corpus.sync()
     assert [p.name for p in (tmp_path / "superseded").iterdir()] == [f"000_{url_hash16('https://thoidai.com.vn' + T3)}.txt"]
+
+
+def test_a_checkpoint_makes_many_files_durable_with_one_call(tmp_path):
+    """Issue #25: a deferred sync of several files is one syncfs on Linux, not an fsync per file."""
+    from archive.corpus.durable import _SYNCFS, DurableFiles
+
+    files = DurableFiles(tmp_path, deferred=True)
+    for n in range(5):
+        assert files.create(tmp_path / f"{n:03d}_x.txt", b"text")
+    files.sync()
+    assert files.fsyncs == (1 if _SYNCFS is not None else 6)  # else 5 files and their directory
+    files.create(tmp_path / "005_x.txt", b"text")
+    files.sync()  # a single file: its own fsync and its directory's
+    assert files.fsyncs - (1 if _SYNCFS is not None else 6) == 2

@@ -160,6 +160,11 @@ class Corpus:
         except OSError as exc:
             raise CorpusError(f"cannot sync the corpus in {self.directory}: {exc}") from exc
 
+    @property
+    def fsyncs(self) -> int:
+        """fsync and syncfs calls made for this corpus's files so far (archive/corpus/durable.py)."""
+        return self._files.fsyncs
+
     def close(self) -> None:
         """Sync what is pending and close the on-disk dedupe index."""
         self.sync()

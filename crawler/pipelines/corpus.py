@@ -23,7 +23,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from archive.corpus.ordering import format_instant, order_key, record_warc_date
 from archive.corpus.store import AddResult, Corpus, CorpusError
@@ -80,6 +82,8 @@ def corpus_seeds_setting(settings) -> Path | None:
 # request.meta key: when the request reached the downloader (its WARC-Date, taken when it is sent, is later).
 REACHED_AT = "corpus_reached_at"
 _TICK = 0.05  # seconds between two advances of the writer's bound while pages wait for it
+# Seconds a checkpoint waits for more writes to share its sync (one syncfs for all: archive/corpus/durable.py).
+_CHECKPOINT_DELAY = 0.1
 _KEPT = ("written", "supersedes")  # the item goes on; any other outcome drops it
 
 
@@ -107,6 +111,8 @@ class CorpusPipeline:
         self._waiting: Counter[str] = Counter()  # URLs whose article waits on the writer
         self._at_close: list = []  # replay: (url, future) written at close
         self._ticks = None
+        self._checkpoint: list[Deferred] | None = None  # waiters of the next sync (not started yet)
+        self._syncing = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -137,6 +143,7 @@ class CorpusPipeline:
                 self.stats.set_value("archive/fatal", str(exc))
                 break
         self.corpus.close()
+        self.stats.set_value("corpus/fsyncs", self.corpus.fsyncs)
 
     def _reached(self, request, spider=None):
         request.meta[REACHED_AT] = format_instant(datetime.now(timezone.utc))
@@ -193,9 +200,9 @@ class CorpusPipeline:
         try:
             self._advance()
             result = await wait_for(future)
-            # Durable before the page counts as done (crawl state, report); on another thread,
-            # so the next add() need not wait for this one's fsyncs.
-            await maybe_deferred_to_future(deferToThread(self.corpus.sync))
+            # Durable before the page counts as done (crawl state, report): at the next checkpoint,
+            # one sync on another thread for every write since the last (the writer goes on meanwhile).
+            await maybe_deferred_to_future(self._durable())
         except CorpusError as exc:
             self.stats.set_value("archive/fatal", str(exc))
             raise
@@ -208,6 +215,37 @@ class CorpusPipeline:
             raise DropItem(f"{result.status}: {url} ({result.reason or result.file})")
         adapter["corpus_file"] = str(result.file)
         return item
+
+    def _durable(self) -> Deferred:
+        """Fires once every write so far is durable: at the next checkpoint that has not started yet."""
+        if self._checkpoint is None:
+            self._checkpoint = []
+            if not self._syncing:
+                self._schedule_checkpoint()
+        waiter = Deferred()
+        self._checkpoint.append(waiter)
+        return waiter
+
+    def _schedule_checkpoint(self) -> None:
+        from twisted.internet import reactor  # here: importing it at module load would install a reactor
+
+        reactor.callLater(_CHECKPOINT_DELAY, self._run_checkpoint)
+
+    def _run_checkpoint(self) -> None:
+        waiters, self._checkpoint = self._checkpoint, None
+        self._syncing = True
+
+        def done(outcome):
+            self._syncing = False
+            if self._checkpoint is not None:  # writes that came while this one synced
+                self._schedule_checkpoint()
+            for waiter in waiters:
+                if isinstance(outcome, Failure):
+                    waiter.errback(outcome)
+                else:
+                    waiter.callback(None)
+
+        deferToThread(self.corpus.sync).addBoth(done)
 
     def _count(self, result: AddResult) -> None:
         self.stats.inc_value(f"corpus/{result.status}")
