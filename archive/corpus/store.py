@@ -7,7 +7,9 @@ archive/corpus/manifest.py).
 
 Dedupe, in order: the canonical URL (the article's own and every alias);
 the SHA-256 of the article text (lead + body paragraphs); near-duplicates
-(archive/corpus/neardup/: SimHash and shingle containment).
+(archive/corpus/neardup/: SimHash and shingle containment). Of two copies of
+one article the original publisher's is kept, whichever came first: a later
+original supersedes the copy (archive/corpus/syndication.py).
 
 A crawl that reaches a seed writes no file: the seed's entry gains the URL,
 WARC pointer and extracted metadata (`seed-match`). A seed whose file names
@@ -16,104 +18,59 @@ is an alias of the seed, so the seed keeps its own address.
 
 Files are written atomically and never renamed or rewritten afterwards
 (archive/corpus/durable.py). With `deferred_sync=True` the fsyncs move out of
-`add` into `sync()`; the crawler calls `sync()` after each `add`, outside the
-ordered section, and reports a page done only once it returns. A killed
+`add` into `sync()`; the crawler calls `sync()` at checkpoints, off the writer
+thread, and reports a page done only once its checkpoint returns. A killed
 process loses nothing either way (the OS holds the written pages); only a
-power cut between `add` and `sync` can lose the article being written.
+power cut between `add` and `sync` can lose the articles being written.
 
-Reopening a directory rebuilds all dedupe state from the manifest and the
-files, so a second run dedupes against the first.
+Opening a directory (archive/corpus/opening.py) imports the seeds of a new
+corpus, or rebuilds all dedupe state from the manifest and the files, so a
+second run dedupes against the first.
 """
 from __future__ import annotations
 
 import logging
 import sqlite3
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any
 
 from archive.corpus.consistency import (
     MANIFEST_NAME,
-    NUMBERED_FILE,
-    ROLLED_BACK_DIR,
     SUPERSEDED_DIR,
-    fold,
     move_aside,
-    reconcile_corpus,
     remove_stale_temporaries,
 )
 from archive.corpus.durable import DurableFiles
-from archive.corpus.manifest import LOAD_KEYS, ManifestLog, article_metadata, empty_entry, read_manifest_lines
+from archive.corpus.documents import (
+    PROVENANCE,
+    VERSIONS_DIR,
+    AddResult,
+    CorpusError,
+    Doc,
+    Status,
+    canonical_or_none,
+)
+from archive.corpus.opening import CorpusOpening
+from archive.corpus.manifest import ManifestLog, article_metadata, empty_entry
 from archive.corpus.neardup.finder import NearDuplicateFinder
 from archive.corpus.neardup.fingerprint import (
     Fingerprint,
     containment_sample,
-    file_lines,
     fingerprint_article,
     hex64,
-    sha256_hex,
-    shingles,
-    simhash,
 )
-from archive.corpus.seeds import read_seed_file
-from archive.corpus.syndication import Claim, claim_from_entry, claim_of, credit_of, is_original_over
+from archive.corpus.syndication import claim_of, credit_of, is_original_over
 from archive.extract.article import Article, render_seed_text
-from archive.urls import canonical_url, site_of, url_hash16
-from archive.writable import ensure_writable_dir, fsync_file
+from archive.urls import url_hash16
+from archive.writable import fsync_file
 
 __all__ = ["Corpus", "CorpusError", "AddResult", "Status"]
 
 LOG = logging.getLogger(__name__)
 
-# The sample cache of earlier versions, superseded by the on-disk index: removed on open.
-_LEGACY_SAMPLE_CACHE = ".shingle-samples.jsonl"
-Status = Literal["written", "duplicate-url", "duplicate-text", "near-duplicate", "seed-match", "not-article",
-                 "version", "supersedes"]
-# The provenance keys of a written article, kept in memory so a superseded copy becomes a whole alias.
-_PROVENANCE = ("url", "canonical_url", "site", "warc_file", "warc_offset", "warc_record_id", "warc_payload_digest",
-               "fetched_at", "found_from")
-VERSIONS_DIR = "versions"
-
-
-class CorpusError(Exception):
-    """The corpus directory cannot be used (not creatable, not writable, bad seed directory)."""
-
-
-@dataclass(frozen=True)
-class AddResult:
-    """What `Corpus.add` did. `file` is the written file, or the existing one it matched."""
-
-    status: Status
-    file: Path | None = None
-    number: int | None = None
-    reason: str = ""
-
-
-@dataclass(slots=True)
-class _Doc:
-    """In-memory state of one corpus file."""
-
-    file: str
-    number: int
-    seed: bool
-    matched: bool  # a seed that a crawl has reached (its manifest entry has a URL and WARC pointer)
-    aliases: list[dict[str, Any]]
-    has_url: bool = False  # the file names its own URL: only that URL can make it a seed match
-    url: str | None = None  # its own canonical URL: only that URL gets new versions
-    text_shas: set[str] = field(default_factory=set)  # extracted texts seen at that URL (all versions)
-    versions: list[dict[str, Any]] = field(default_factory=list)  # version 2, 3, ... (the file is 1)
-    fid: int | None = None  # its id in the containment index (None: its file is missing)
-    claim: Claim | None = None  # a crawled article's: is a later copy the original? (syndication.py)
-    provenance: dict[str, Any] | None = None  # a crawled article's URL and WARC pointer (for supersede)
-
-    def awaits_match(self, how: str) -> bool:
-        """True when reaching this document by `how` makes it a seed match (not an alias)."""
-        return self.seed and not self.matched and (how == "url" or not self.has_url)
-
-
-class Corpus:
+class Corpus(CorpusOpening):
     """A corpus directory: add articles, dedupe them, keep the manifest.
 
     `seeds_dir` is copied and imported only when the directory has no
@@ -133,7 +90,7 @@ class Corpus:
         # corpus size. Memory: ~2 KB a document (RSS grew 59 MB over 20,000 articles, SQLite's
         # 16 MB page cache included), plus each document's aliases and versions (their manifest
         # lines repeat the whole list, so it is kept).
-        self._docs: list[_Doc] = []
+        self._docs: list[Doc] = []
         self._doc_by_file: dict[str, int] = {}
         self._by_url: dict[str, int] = {}  # every canonical URL and alias URL: one probe per URL
         self._by_text: dict[str, int] = {}  # text SHA-256: one probe
@@ -189,7 +146,7 @@ class Corpus:
         """
         if not article.is_article:
             return AddResult("not-article", reason=article.reason or "not an article")
-        canonical = _canonical_or_none(article.canonical_url) or _canonical_or_none(article.url)
+        canonical = canonical_or_none(article.canonical_url) or canonical_or_none(article.url)
         if canonical is None:  # no URL, no file name: nothing to key the article by
             return AddResult("not-article", reason=f"no valid http(s) URL: {article.url!r}")
         provenance = {
@@ -206,7 +163,7 @@ class Corpus:
             "found_from": found_from,
         }
         provenance.update({k: v for k, v in (("score", topic_score), ("rule", topic_rule)) if v is not None})
-        urls = [u for u in dict.fromkeys((canonical, _canonical_or_none(article.url))) if u]
+        urls = [u for u in dict.fromkeys((canonical, canonical_or_none(article.url))) if u]
         # The hashing is most of add()'s CPU: callers with worker processes pass it precomputed.
         fp = fingerprint if fingerprint is not None else fingerprint_article(article)
         text_sha, shingles, simhash = fp.text_sha, fp.sample, fp.simhash
@@ -246,7 +203,7 @@ class Corpus:
 
     def file_for_url(self, url: str) -> Path | None:
         """The corpus file holding the article at `url` (itself or an alias), if any."""
-        key = _canonical_or_none(url)
+        key = canonical_or_none(url)
         with self._lock:
             index = self._by_url.get(key) if key else None
             return self.directory / self._docs[index].file if index is not None else None
@@ -257,127 +214,6 @@ class Corpus:
     @property
     def next_number(self) -> int:
         return self._next_number
-
-    # ----------------------------------------------------------------- setup
-    def _prepare_directory(self) -> None:
-        if self.directory.exists() and not self.directory.is_dir():
-            raise CorpusError(f"corpus path exists and is not a directory: {self.directory}")
-        try:
-            ensure_writable_dir(self.directory)
-        except OSError as exc:
-            raise CorpusError(f"corpus directory is not writable: {self.directory} ({exc})") from exc
-
-    def _start(self, seeds_dir: Path | None) -> None:
-        """A new corpus: copy the seed files in and import every numbered file into the manifest."""
-        if seeds_dir is not None:
-            if not seeds_dir.is_dir():
-                raise CorpusError(f"seed directory does not exist or is not a directory: {seeds_dir}")
-            for source in sorted(seeds_dir.iterdir()):
-                if not (NUMBERED_FILE.match(source.name) and source.is_file()):
-                    if source.suffix == ".txt":
-                        LOG.warning("seed file %s has no NNN_ number; not imported", source)
-                    continue
-                target = self.directory / source.name
-                if target.exists():
-                    continue  # never rewrite an existing file, even with seed content
-                self._write_file_atomically(target, source.read_bytes())
-        # The seeds' lines go in at once (temporary file, then rename): a manifest that exists is a
-        # complete import, so a crash here never leaves a seed looking like an orphan file.
-        self.manifest.start_batch()
-        for path in self._numbered_files():
-            self._import_existing(path, seed=True)
-        self._write_file_atomically(self.manifest_path, self.manifest.end_batch(), sync=True)
-
-    def _index_file(self, path: Path, index: int, sample: Iterable[int] | None = None) -> None:
-        self._docs[index].fid = self._near.index_file(path, index, sample)
-
-    def _load(self) -> None:
-        """Rebuild the dedupe state from the manifest and the files on disk."""
-        (self.directory / _LEGACY_SAMPLE_CACHE).unlink(missing_ok=True)
-        # A crash mid-append leaves a torn line (ended here so the next one stays valid JSON), and a
-        # crash between a file and its manifest line an orphan file: moved to rolled-back/, so its
-        # page is extracted again with full provenance (archive/corpus/consistency.py). Pointers into the
-        # archive are checked by the crawl's resume, which knows where the archive is.
-        reconciled = reconcile_corpus(self.directory, None)
-        for orphan in reconciled.orphans:
-            LOG.warning("%s had no manifest line; moved to %s/", self.directory / orphan, ROLLED_BACK_DIR)
-        # Only what dedupe needs is kept of each line: a manifest of a million articles, read whole,
-        # would hold every title, lead and image list in memory at once (issue #25).
-        lines, repaired = read_manifest_lines(self.manifest_path, keep=LOAD_KEYS)
-        if repaired:
-            LOG.warning("%s: skipped %d unreadable line(s)", self.manifest_path, repaired)
-        for file, entry in fold(lines).items():
-            number = entry.get("number")
-            match = NUMBERED_FILE.match(file)
-            if not isinstance(number, int):
-                number = int(match.group(1)) if match else -1
-            index = self._new_doc(file, number, bool(entry.get("seed")))
-            doc = self._docs[index]
-            doc.matched = bool(entry.get("matched"))
-            doc.aliases = list(entry.get("aliases") or [])
-            doc.has_url = bool(entry.get("canonical_url"))
-            doc.url = entry.get("canonical_url")
-            doc.versions = list(entry.get("versions") or [])
-            if not doc.seed:
-                doc.claim = claim_from_entry(entry)
-                doc.provenance = {k: entry.get(k) for k in _PROVENANCE}
-            own = ("extracted_text_sha256",) if doc.seed else ("text_sha256", "extracted_text_sha256")
-            doc.text_shas = {entry[k] for k in own if entry.get(k)} | {
-                v["text_sha256"] for v in doc.versions if v.get("text_sha256")}
-            for url in [entry.get("canonical_url"), *(a.get("canonical_url") for a in doc.aliases)]:
-                if url:
-                    self._by_url.setdefault(url, index)
-            for key in ("text_sha256", "extracted_text_sha256"):
-                if entry.get(key) and not (key == "text_sha256" and doc.seed):
-                    self._by_text.setdefault(entry[key], index)
-            for key in ("simhash", "extracted_simhash"):
-                if entry.get(key):
-                    self._near.add_simhash(int(entry[key], 16), index)
-            path = self.directory / file
-            if path.is_file():
-                self._index_file(path, index)
-            else:
-                LOG.warning("manifest names %s but the file is missing", path)
-        self._near.forget_missing(keep={self._docs[i].file for i in self._near.indexed_files()})
-
-    def _numbered_files(self) -> list[Path]:
-        found = [p for p in self.directory.iterdir() if NUMBERED_FILE.match(p.name) and p.is_file()]
-        return sorted(found, key=lambda p: (int(NUMBERED_FILE.match(p.name).group(1)), p.name))
-
-    def _import_existing(self, path: Path, *, seed: bool) -> None:
-        """Add a file already on disk to the manifest (a seed of a new corpus)."""
-        doc_info = read_seed_file(path)
-        text = doc_info.text
-        hashes = shingles(file_lines(text))
-        text_simhash = simhash(hashes)
-        number = doc_info.number if doc_info.number is not None else -1
-        index = self._new_doc(path.name, number, seed)
-        canonical = _canonical_or_none(doc_info.url) if doc_info.url else None
-        self._docs[index].has_url = canonical is not None
-        entry = empty_entry()
-        entry.update({
-            "file": path.name, "number": number, "seed": seed,
-            "url": doc_info.url, "canonical_url": canonical,
-            "site": site_of(canonical) if canonical else None,
-            "title": doc_info.title or None,
-            "published": doc_info.published.isoformat() if doc_info.published else None,
-            "words": _word_count(text), "text_sha256": sha256_hex(text), "simhash": hex64(text_simhash),
-        })
-        self._append_manifest(entry)
-        if canonical:
-            self._by_url.setdefault(canonical, index)
-        if not seed:
-            self._by_text.setdefault(sha256_hex(text), index)
-        self._near.add_simhash(text_simhash, index)
-        self._index_file(path, index, sample=containment_sample(hashes))
-
-    def _new_doc(self, file: str, number: int, seed: bool) -> int:
-        """Register a corpus file; returns its index (the id used by every dedupe table)."""
-        index = len(self._docs)
-        self._doc_by_file[file] = index
-        self._docs.append(_Doc(file=file, number=number, seed=seed, matched=False, aliases=[]))
-        self._next_number = max(self._next_number, number + 1)
-        return index
 
     # ----------------------------------------------------------------- outcomes
     def _write_article(self, article: Article, provenance: dict[str, Any], urls: list[str],
@@ -415,19 +251,19 @@ class Corpus:
         doc.url = provenance["canonical_url"]
         doc.text_shas.add(fp.text_sha)
         doc.claim = claim_of(article, provenance["canonical_url"])
-        doc.provenance = {k: provenance.get(k) for k in _PROVENANCE}
+        doc.provenance = {k: provenance.get(k) for k in PROVENANCE}
         for url in urls:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(fp.text_sha, index)
         self._near.add_simhash(fp.simhash, index)
         self._index_file(self.directory / doc.file, index, sample=fp.file_sample)
 
-    def _is_copy_of(self, doc: _Doc, article: Article, canonical: str) -> bool:
+    def _is_copy_of(self, doc: Doc, article: Article, canonical: str) -> bool:
         """True when `doc` (a crawled article) is a syndicated copy of `article` (archive/corpus/syndication.py)."""
         return (doc.claim is not None and not doc.versions
                 and is_original_over(claim_of(article, canonical), doc.claim))
 
-    def _supersede(self, doc: _Doc, article: Article, provenance: dict[str, Any], urls: list[str],
+    def _supersede(self, doc: Doc, article: Article, provenance: dict[str, Any], urls: list[str],
                    fp: Fingerprint, how: str, score: float) -> AddResult:
         """`article` is the original of the copy `doc` holds: it takes the copy's number, the copy becomes
         its alias, and the copy's file moves to `superseded/` (docs/corpus-determinism.md)."""
@@ -452,12 +288,12 @@ class Corpus:
         del self._doc_by_file[doc.file]
         self._doc_by_file[path.name] = index
         # The same index: every URL, text and SimHash that led to the copy now leads to the original.
-        self._docs[index] = _Doc(file=path.name, number=doc.number, seed=False, matched=False,
+        self._docs[index] = Doc(file=path.name, number=doc.number, seed=False, matched=False,
                                  aliases=entry["aliases"], text_shas=set(doc.text_shas))
         self._take_article(index, article, provenance, urls, fp)
         return AddResult("supersedes", path, doc.number, f"original of {doc.file} ({how}), which becomes its alias")
 
-    def _record_seed_match(self, doc: _Doc, article: Article, provenance: dict[str, Any],
+    def _record_seed_match(self, doc: Doc, article: Article, provenance: dict[str, Any],
                            text_sha: str, simhash: int, shingles: set[int], how: str,
                            score: float) -> AddResult:
         """A crawl reached a seed: no new file; the seed's entry gains URL, WARC pointer, metadata."""
@@ -470,7 +306,7 @@ class Corpus:
         doc.matched = doc.has_url = True
         doc.url = doc.url or provenance["canonical_url"]
         doc.text_shas.add(text_sha)
-        for url in {provenance["canonical_url"], _canonical_or_none(article.url)} - {None}:
+        for url in {provenance["canonical_url"], canonical_or_none(article.url)} - {None}:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(text_sha, index)
         self._near.add_simhash(simhash, index)
@@ -478,7 +314,7 @@ class Corpus:
             self._near.add_postings(doc.fid, containment_sample(shingles))
         return self._result("seed-match", doc, f"seed {doc.file} matched by {how}")
 
-    def _record_alias(self, doc: _Doc, provenance: dict[str, Any], urls: list[str],
+    def _record_alias(self, doc: Doc, provenance: dict[str, Any], urls: list[str],
                       status: Status, how: str, score: float) -> AddResult:
         """Another URL carries an article already in the corpus: note it on that entry."""
         index = self._doc_by_file[doc.file]
@@ -491,7 +327,7 @@ class Corpus:
             self._by_url.setdefault(url, index)
         return self._result(status, doc, f"{how} with {doc.file}")
 
-    def _record_version(self, doc: _Doc, article: Article, provenance: dict[str, Any],
+    def _record_version(self, doc: Doc, article: Article, provenance: dict[str, Any],
                         text_sha: str, simhash: int) -> AddResult:
         """The article at this entry's URL changed: keep the new text as the next version.
 
@@ -517,7 +353,7 @@ class Corpus:
         self._near.add_simhash(simhash, index)
         return AddResult("version", self.directory / rel, doc.number, f"version {number} of {doc.file}")
 
-    def _result(self, status: Status, doc: _Doc, reason: str) -> AddResult:
+    def _result(self, status: Status, doc: Doc, reason: str) -> AddResult:
         return AddResult(status, self.directory / doc.file, doc.number, reason)
 
     # ----------------------------------------------------------------- I/O
@@ -533,16 +369,3 @@ class Corpus:
             self.manifest.append(*entries)
         except OSError as exc:
             raise CorpusError(f"cannot append to {self.manifest_path}: {exc}") from exc
-
-
-def _canonical_or_none(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        return canonical_url(url)
-    except ValueError:
-        return None
-
-
-def _word_count(text: str) -> int:
-    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))

@@ -143,7 +143,7 @@ class CorpusPipeline:
                 self.stats.set_value("archive/fatal", str(exc))
                 break
         self.corpus.close()
-        self.stats.set_value("corpus/fsyncs", self.corpus.fsyncs)
+        self.stats.set_value("corpus_sync/calls", self.corpus.fsyncs)  # not corpus/*: those are outcomes
 
     def _reached(self, request, spider=None):
         request.meta[REACHED_AT] = format_instant(datetime.now(timezone.utc))
