@@ -1,7 +1,7 @@
 """`make bench-scale`: does the per-page cost stay flat as the corpus grows (issue #25)?
 
 Two parts, both on 127.0.0.1 only:
-- lookup: the containment look-up (archive/corpus/shingle_index.py) alone against
+- lookup: the containment look-up (archive/corpus/neardup/shingle_index.py) alone against
   synthetic indexes of 10,000, 100,000 and 1,000,000 articles whose sample
   hashes have realistic frequencies: a few in every article, a Zipf tail of
   stock phrases, the rest the article's own. Milliseconds per page for new
@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.corpus.store import _least_count
-from archive.corpus.shingle_index import ShingleIndex
+from archive.corpus.neardup.fingerprint import least_count
+from archive.corpus.neardup.shingle_index import ShingleIndex
 from bench.scale_site import ScaleSite
 from crawler.extensions.memory import PeakRSS, _children, tree_rss
 from testbed.fixtureserver import FixtureServer
@@ -172,7 +172,7 @@ class LookupCase:
             self.lookup(sample)
 
     def lookup(self, sample: list[int]) -> Counter:
-        return self.index.hits(sample, at_least=_least_count(THRESHOLD, len(sample)))
+        return self.index.hits(sample, at_least=least_count(THRESHOLD, len(sample)))
 
     def close(self) -> None:
         self.index.close()

@@ -143,6 +143,9 @@ EXTRACT_ENABLED = True
 EXTRACT_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
 CORPUS_DIR = "data/corpus"
 CORPUS_SEEDS = str(SHIPPED_SEEDS)
+# Seconds a request in flight may hold back the corpus writes of pages sent after it (corpus order:
+# WARC-Date, then URL; docs/corpus-determinism.md). A page arriving later is written when it arrives.
+CORPUS_ORDER_WAIT = 60.0
 ITEM_PIPELINES = {
     "crawler.pipelines.corpus.ExtractionPipeline": 300,
     "crawler.pipelines.corpus.CorpusPipeline": 800,

@@ -26,9 +26,12 @@ def run_demo(out: Path) -> int:
     warc_dir, corpus_dir = out / "warc", out / "corpus"
     server = FixtureServer().start_background()
     env = {**os.environ, **server.proxy_env()}
+    # One request at a time, each page decided on before the next is fetched: the archive's order
+    # (WARC-Date), and with it the corpus, is then the same every run (docs/corpus-determinism.md).
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news",
            "-s", f"WARC_DIR={warc_dir}", "-s", f"CORPUS_DIR={corpus_dir}",
            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO",
+           "-s", "CONCURRENT_REQUESTS=1", "-s", "SCRAPER_SLOT_MAX_ACTIVE_SIZE=1",
            "-s", f"LOG_FILE={out / 'crawl.log'}"]
     print(f"$ {' '.join(cmd[2:])}   (through the fixture proxy {server.proxy_url})", flush=True)
     out.mkdir(parents=True)

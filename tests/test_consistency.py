@@ -27,7 +27,8 @@ from archive.corpus.consistency import (
     reconcile_state,
     verify_crawl,
 )
-from archive.corpus.store import MANIFEST_NAME, Corpus
+from archive.corpus.consistency import MANIFEST_NAME
+from archive.corpus.store import Corpus
 from archive.extract.article import extract_article
 from archive.warc.cdxj import INDEX_NAME, CdxjIndex, ensure_directory_index
 from archive.warc.repair import RepairError, repair_left_open, repair_open_file
@@ -286,3 +287,28 @@ def test_state_merge_killed_and_run_again_gives_the_uninterrupted_state(tmp_path
         finally:
             db.close()
     assert rows("resumed.sqlite") == rows("clean.sqlite")
+
+
+def test_an_original_whose_record_is_lost_gives_its_copy_back(tmp_path):
+    """The nhandan original superseded thoidai's copy, then its WARC record was lost: resuming undoes
+    both rows, so the copy is the corpus's file again, back from superseded/."""
+    warc_dir, corpus_dir = tmp_path / "warc", tmp_path / "corpus"
+    copy = "thoidai.com.vn/viet-nam-va-lao-day-manh-hop-tac-dao-tao-nguon-nhan-luc-chat-luong-cao-211205.html"
+    original = f"nhandan.vn/{PAGES[2]}"
+    urls = [f"https://{copy}", f"https://{original}"]
+    locations = write_archive(warc_dir, [sample_exchange(u, fixture_page(p)) for u, p in zip(urls, (copy, original))])
+    with Corpus(corpus_dir, None) as corpus:
+        statuses = [corpus.add(extract_article(fixture_page(p), u), site=p.split("/")[0], warc_file=loc.warc_file,
+                               warc_offset=loc.offset, warc_record_id=loc.record_id,
+                               warc_payload_digest=loc.payload_digest).status
+                    for u, p, loc in zip(urls, (copy, original), locations)]
+    assert statuses == ["written", "supersedes"]
+    [warc] = warc_dir.glob("*.warc.gz")
+    with warc.open("r+b") as fh:
+        fh.truncate(locations[1].offset)
+    summary = reconcile_corpus(corpus_dir, WarcLocator(warc_dir))
+    assert summary.urls == {canonical_url(urls[1])}
+    [entry] = _entries(corpus_dir).values()
+    assert entry["url"] == urls[0] and (corpus_dir / entry["file"]).is_file()
+    assert not list((corpus_dir / "superseded").iterdir())
+    assert verify_crawl(warc_dir, corpus_dir).problems == []

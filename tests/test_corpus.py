@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.corpus.store import MANIFEST_NAME, Corpus, CorpusError
+from archive.corpus.consistency import MANIFEST_NAME
+from archive.corpus.store import Corpus, CorpusError
 from archive.extract.article import EXTRACTOR, extract_article, render_seed_text
 from archive.urls import url_hash16
 from testbed.fixture_pages import gold_for, page
@@ -139,17 +140,28 @@ def test_off_topic_and_unrelated_articles_do_not_match_seeds(seeded):
 # --------------------------------------------------------------------------- dedupe
 @pytest.mark.parametrize("first,second", [(("nhandan.vn", N2), ("thoidai.com.vn", T3)),
                                           (("thoidai.com.vn", T3), ("nhandan.vn", N2))])
-def test_syndicated_copy_is_written_once_with_an_alias(seeded, first, second):
-    written = crawl(seeded, *first)
-    copy = crawl(seeded, *second, found_from="https://x.vn/")
-    assert written.status == "written"
-    assert copy.status == "near-duplicate" and copy.file == written.file
-    aliases = seeded.entries()[written.file.name]["aliases"]
-    assert [a["url"] for a in aliases] == [f"https://{second[0]}{second[1]}"]
-    assert aliases[0]["site"] == SITE[second[0]] and aliases[0]["warc_file"].startswith(SITE[second[0]])
+def test_syndicated_copy_is_an_alias_of_the_original_whichever_came_first(seeded, first, second):
+    """thoidai's copy credits Nhân Dân ("Theo Báo Nhân Dân"): the nhandan page is the file either way."""
+    one = crawl(seeded, *first, found_from="https://x.vn/")
+    two = crawl(seeded, *second, found_from="https://x.vn/")
+    assert one.status == "written"
+    original = one if first[0] == "nhandan.vn" else two
+    assert two.status == ("near-duplicate" if first[0] == "nhandan.vn" else "supersedes")
+    assert original.file.name.startswith("005_") and two.file == original.file  # the copy's number, kept
+    entries = seeded.entries()
+    assert entries[original.file.name]["url"] == f"https://nhandan.vn{N2}"
+    aliases = entries[original.file.name]["aliases"]
+    assert [a["url"] for a in aliases] == [f"https://thoidai.com.vn{T3}"]
+    assert aliases[0]["site"] == SITE["thoidai.com.vn"] and aliases[0]["warc_file"].startswith(SITE["thoidai.com.vn"])
     assert aliases[0]["found_from"] == "https://x.vn/"
-    assert crawl(seeded, *second).status == "duplicate-url"  # the alias URL is now known
+    assert crawl(seeded, "thoidai.com.vn", T3).status == "duplicate-url"  # the alias URL is now known
     assert len(numbered(seeded.directory)) == 6
+    superseded = sorted(p.name for p in (seeded.directory / "superseded").glob("*")) \
+        if (seeded.directory / "superseded").exists() else []
+    assert superseded == ([] if first[0] == "nhandan.vn" else [one.file.name])
+    with Corpus(seeded.directory) as reopened:  # the same from the manifest alone
+        assert reopened.file_for_url(f"https://thoidai.com.vn{T3}") == original.file
+        assert crawl(reopened, "thoidai.com.vn", T3).status == "duplicate-url"
 
 
 def test_tracking_and_amp_variants_are_duplicate_urls(seeded):
@@ -275,7 +287,7 @@ def test_existing_files_are_never_replaced(seeded):
 def test_writes_leave_no_temporary_files(seeded):
     crawl(seeded, "nhandan.vn", N2)
     crawl(seeded, "thoidai.com.vn", T4)
-    from archive.corpus.store import INDEX_NAME  # the one hidden file that belongs there
+    from archive.corpus.neardup.shingle_index import INDEX_NAME  # the one hidden file that belongs there
     assert not [p for p in seeded.directory.iterdir() if p.name.startswith(".") and not p.name.startswith(INDEX_NAME)]
 
 
@@ -335,15 +347,15 @@ def test_seed_text_at_a_foreign_url_is_an_alias_until_the_seed_url_is_crawled(se
 
 def test_reopening_uses_the_on_disk_index_and_survives_a_corrupt_one(tmp_path, monkeypatch):
     """A reopened corpus finds near-duplicates from the index file, and from the files when it is bad."""
-    import archive.corpus.store as corpus_module
-    from archive.corpus.store import INDEX_NAME
+    import archive.corpus.neardup.finder as finder_module
+    from archive.corpus.neardup.shingle_index import INDEX_NAME
 
     first = Corpus(tmp_path, None)
     assert crawl(first, "nhandan.vn", N2).status == "written"
     first.close()
     rehashed = []
-    real_read = corpus_module._read_text
-    monkeypatch.setattr(corpus_module, "_read_text", lambda path: rehashed.append(path) or real_read(path))
+    real_read = finder_module.read_text
+    monkeypatch.setattr(finder_module, "read_text", lambda path: rehashed.append(path) or real_read(path))
     with Corpus(tmp_path, None) as reopened:
         assert crawl(reopened, "thoidai.com.vn", T3).status == "near-duplicate"
     assert rehashed == []  # served from the index, no file re-read
@@ -377,3 +389,26 @@ def test_an_article_edited_many_times_costs_constant_manifest_bytes_per_version(
     assert reopened.add(edited, site="nhandan", warc_file="x.warc.gz", warc_offset=1,
                         warc_record_id="<urn:uuid:00000000-0000-4000-8000-000000000999>").status == "duplicate-url"
     reopened.close()
+
+
+def test_a_superseded_copy_with_its_fsync_deferred_still_syncs(tmp_path):
+    """A crawl defers fsyncs to `sync()`; the copy's file has moved to superseded/ by then."""
+    with Corpus(tmp_path, None, deferred_sync=True) as corpus:
+        crawl(corpus, "thoidai.com.vn", T3)
+        assert crawl(corpus, "nhandan.vn", N2).status == "supersedes"
+        corpus.sync()
+    assert [p.name for p in (tmp_path / "superseded").iterdir()] == [f"000_{url_hash16('https://thoidai.com.vn' + T3)}.txt"]
+
+
+def test_a_checkpoint_makes_many_files_durable_with_one_call(tmp_path):
+    """Issue #25: a deferred sync of several files is one syncfs on Linux, not an fsync per file."""
+    from archive.corpus.durable import _SYNCFS, DurableFiles
+
+    files = DurableFiles(tmp_path, deferred=True)
+    for n in range(5):
+        assert files.create(tmp_path / f"{n:03d}_x.txt", b"text")
+    files.sync()
+    assert files.fsyncs == (1 if _SYNCFS is not None else 6)  # else 5 files and their directory
+    files.create(tmp_path / "005_x.txt", b"text")
+    files.sync()  # a single file: its own fsync and its directory's
+    assert files.fsyncs - (1 if _SYNCFS is not None else 6) == 2

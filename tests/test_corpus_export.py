@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from archive.cli import main
-from archive.corpus.store import MANIFEST_NAME
+from archive.corpus.consistency import MANIFEST_NAME
 from archive.corpus.columns import COLUMNS
 from archive.extract.requisites import kind_by_extension
 from archive.serve import CHROMIUM_FLAGS
@@ -41,15 +41,19 @@ def none_if_na(value):
 
 def seed_format_corpus(corpus: Path) -> list[dict]:
     """Every numbered file with its text and its manifest rows merged in order (later keys winning;
-    an alias or version row adds one element to its list)."""
+    an alias or version row adds one element to its list; a full record starts afresh; an entry
+    last marked `removed`, e.g. a syndicated copy superseded by its original, is gone)."""
     merged: dict[str, dict] = {}
     for line in (corpus / MANIFEST_NAME).read_text("utf-8").splitlines():
         row = json.loads(line)
+        if "update" not in row:
+            merged.pop(row["file"], None)
         entry = merged.setdefault(row["file"], {})
         for key, plural in (("alias", "aliases"), ("version_entry", "versions")):
             if key in row:
                 entry[plural] = entry.get(plural, []) + [row.pop(key)]
         entry.update(row)
+    merged = {file: entry for file, entry in merged.items() if not entry.get("removed")}
     files = sorted(p.name for p in corpus.glob("[0-9]*_*.txt"))
     assert sorted(merged) == files
     return [{**merged[name], "text": (corpus / name).read_text("utf-8")} for name in files]
@@ -79,7 +83,11 @@ def test_demo_corpus_round_trips_through_parquet_into_pandas_and_datasets(demo, 
         extractor = none_if_na(row["extractor"])
         assert (json.loads(extractor) if extractor else None) == want.get("extractor")
     aliased = frame[frame["aliases"].map(len) > 0]
-    assert len(aliased) == 1 and aliased.iloc[0]["aliases"][0]["status"] == "near-duplicate"
+    # The nhandan original keeps the file; thoidai's copy is its alias, whether it came after it
+    # (near-duplicate) or before it and was superseded (docs/corpus-determinism.md).
+    [alias] = aliased.iloc[0]["aliases"] if len(aliased) == 1 else [None, None]
+    assert alias["status"] in {"near-duplicate", "superseded"} and alias["url"].startswith("https://thoidai.com.vn/")
+    assert aliased.iloc[0]["url"].startswith("https://nhandan.vn/")
 
     # Hugging Face datasets, with the hub out of reach: the same rows, the same types.
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from archive.cli import main
-from archive.corpus.store import MANIFEST_NAME, Corpus
+from archive.corpus.consistency import MANIFEST_NAME
+from archive.corpus.store import Corpus
 from archive.corpus.reader import CorpusReadError, read_corpus
 from archive.extract.article import Article
 

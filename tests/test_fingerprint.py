@@ -2,7 +2,7 @@
 
 Corpora keep each article's SimHash (hex) in manifest.jsonl and its 1-in-8
 shingle sample in the on-disk containment index, so any change to the hashing
-in archive/corpus/store.py would silently stop new crawls deduping against old ones.
+in archive/corpus/neardup/fingerprint.py would silently stop new crawls deduping against old ones.
 tests/fixtures/fingerprint_golden.json holds the outputs of the original
 pure-Python implementation for 200 bench articles, the fixture article pages,
 the seed files and edge cases; `_reference_shingles` below is that
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.corpus import store as corpus
+from archive.corpus.neardup import fingerprint as fingerprints
 from archive.extract.article import Article, extract_article
 from archive.corpus.seeds import read_seed_file
 from testbed.bench_site import WORDS, article_html, article_url
@@ -92,7 +92,7 @@ def _inputs() -> dict[str, Article | list[str]]:
     for i, (name, fields) in enumerate(EDGE_ARTICLES.items()):
         found[f"edge-article-{name}"] = Article(url=_URL.format(i), canonical_url=_URL.format(i), **fields)
     for path in sorted(SEEDS.glob("*.txt")):
-        found[f"seed-{path.name}"] = corpus._file_lines(read_seed_file(path).text)
+        found[f"seed-{path.name}"] = fingerprints.file_lines(read_seed_file(path).text)
     for name, lines in EDGE_LINES.items():
         found[f"edge-{name}"] = lines
     return found
@@ -105,15 +105,15 @@ def _outputs(value: Article | list[str], *, in_full: bool) -> dict:
         return {key: values} if in_full else {f"{key}_sha256": _digest(values)}
 
     if isinstance(value, Article):
-        fp = corpus.fingerprint_article(value)
-        shingles = corpus._shingles(corpus._article_lines(value))
-        assert fp.sample == corpus._sample(shingles) and fp.simhash == corpus._simhash(shingles)
-        return {"input_sha256": _digest([corpus._article_lines(value), fp.rendered]),
-                "shingles_sha256": _digest(sorted(shingles)), "simhash": corpus._hex(fp.simhash),
+        fp = fingerprints.fingerprint_article(value)
+        shingles = fingerprints.shingles(fingerprints.article_lines(value))
+        assert fp.sample == fingerprints.containment_sample(shingles) and fp.simhash == fingerprints.simhash(shingles)
+        return {"input_sha256": _digest([fingerprints.article_lines(value), fp.rendered]),
+                "shingles_sha256": _digest(sorted(shingles)), "simhash": fingerprints.hex64(fp.simhash),
                 **sample("sample", fp.sample), **sample("file_sample", fp.file_sample)}
-    shingles = corpus._shingles(value)
+    shingles = fingerprints.shingles(value)
     return {"input_sha256": _digest(value), "shingles_sha256": _digest(sorted(shingles)),
-            "simhash": corpus._hex(corpus._simhash(shingles)), **sample("sample", corpus._sample(shingles))}
+            "simhash": fingerprints.hex64(fingerprints.simhash(shingles)), **sample("sample", fingerprints.containment_sample(shingles))}
 
 
 def _in_full(name: str) -> bool:
@@ -146,13 +146,13 @@ def test_golden_file_covers_the_inputs():
 
 def test_outputs_are_plain_python_ints():
     """They go into SQLite and JSON: numpy scalars would not do."""
-    fp = corpus.fingerprint_article(_bench_article(0))
+    fp = fingerprints.fingerprint_article(_bench_article(0))
     assert type(fp.simhash) is int and fp.sample and fp.file_sample
     assert all(type(h) is int for h in fp.sample | fp.file_sample)
     assert isinstance(fp.sample, frozenset) and isinstance(fp.file_sample, frozenset)
-    shingles = corpus._shingles(["Việt Nam Lào hợp tác hữu nghị"])
+    shingles = fingerprints.shingles(["Việt Nam Lào hợp tác hữu nghị"])
     assert isinstance(shingles, set) and all(type(h) is int for h in shingles)
-    assert type(corpus._simhash(shingles)) is int and type(corpus._simhash(set())) is int
+    assert type(fingerprints.simhash(shingles)) is int and type(fingerprints.simhash(set())) is int
 
 
 # The original implementation, kept as the specification of the shingle hashes.
@@ -162,7 +162,7 @@ _M64 = (1 << 64) - 1
 def _reference_shingles(lines: list[str]) -> set[int]:
     out = set()
     for line in lines:
-        words = corpus._WORD.findall(unicodedata.normalize("NFC", line).casefold())
+        words = fingerprints._WORD.findall(unicodedata.normalize("NFC", line).casefold())
         hashes = [int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in words]
         width = min(5, len(hashes))
         for start in range(len(hashes) - width + 1) if hashes else ():
@@ -185,17 +185,17 @@ def test_random_text_matches_the_reference_implementation():
     for _ in range(200):
         lines = [" ".join(rng.choice(vocabulary) for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 9, 40])))
                  for _ in range(rng.randint(0, 6))]
-        shingles = corpus._shingles(lines)
+        shingles = fingerprints.shingles(lines)
         assert shingles == _reference_shingles(lines), lines
-        assert corpus._simhash(shingles) == _reference_simhash(shingles), lines
-        assert corpus._sample(shingles) == {h for h in shingles if h % 8 == 0}
+        assert fingerprints.simhash(shingles) == _reference_simhash(shingles), lines
+        assert fingerprints.containment_sample(shingles) == {h for h in shingles if h % 8 == 0}
 
 
 def test_simhash_votes_are_strict_majorities():
     top, low = 1 << 63, 1
-    assert corpus._simhash({top | low, top, 0}) == top  # 2 of 3 have bit 63; 1 of 3 has bit 0
-    assert corpus._simhash({top, low}) == 0  # 1 of 2 is not more than half
-    assert corpus._simhash({(1 << 64) - 1}) == (1 << 64) - 1
+    assert fingerprints.simhash({top | low, top, 0}) == top  # 2 of 3 have bit 63; 1 of 3 has bit 0
+    assert fingerprints.simhash({top, low}) == 0  # 1 of 2 is not more than half
+    assert fingerprints.simhash({(1 << 64) - 1}) == (1 << 64) - 1
 
 
 def _regenerate() -> None:

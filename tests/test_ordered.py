@@ -1,47 +1,45 @@
-"""OrderedExecutor: runs jobs in sequence order on one thread, whatever order they arrive in."""
+"""KeyOrderedWriter: runs jobs in key order on one thread, only below the bound it was given."""
 import threading
 
 import pytest
 
-from crawler.pipelines.ordered import OrderedExecutor
+from crawler.pipelines.ordered import KeyOrderedWriter
+
+A, B, C = ("2026-01-01T00:00:01.000000Z", "u"), ("2026-01-01T00:00:02.000000Z", "u"), ("2026-01-01T00:00:03.000000Z", "a")
 
 
-def test_jobs_run_in_sequence_order_and_skips_free_their_turn():
-    executor = OrderedExecutor()
+def test_jobs_wait_for_the_bound_and_run_smallest_key_first():
+    writer = KeyOrderedWriter()
     ran = []
-    futures = {seq: executor.submit(seq, lambda seq=seq: ran.append(seq) or seq * 10) for seq in (3, 1, 4)}
-    executor.skip(2)
-    assert not any(f.done() for f in futures.values())  # 0 has not come yet
-    futures[0] = executor.submit(0, lambda: ran.append(0) or 0)
-    assert [futures[s].result(timeout=5) for s in (0, 1, 3, 4)] == [0, 10, 30, 40]
-    assert ran == [0, 1, 3, 4]
-    executor.close(timeout=5)
+    futures = {key: writer.submit(key, lambda key=key: ran.append(key) or key[0][-9:]) for key in (C, A, B)}
+    assert not any(f.done() for f in futures.values())  # no bound yet
+    writer.advance((B[0], ""))  # below B's date: only A
+    assert futures[A].result(timeout=5) == A[0][-9:]
+    assert not futures[B].done()
+    writer.advance((A[0], ""))  # a bound never moves back
+    writer.advance(("2026-01-01T00:00:09.000000Z", ""))
+    assert [futures[k].result(timeout=5) for k in (B, C)] == [B[0][-9:], C[0][-9:]]
+    assert ran == [A, B, C]
+    writer.close(timeout=5)
 
 
-def test_unordered_jobs_do_not_wait_for_a_missing_turn():
-    executor = OrderedExecutor()
-    executor.submit(5, lambda: None)  # waits for 0..4
-    assert executor.submit(None, lambda: "now").result(timeout=5) == "now"
-    executor.close(timeout=5)
-
-
-def test_an_exception_reaches_the_waiter_and_the_next_turn_still_runs():
-    executor = OrderedExecutor()
-    failing = executor.submit(0, lambda: 1 / 0)
-    after = executor.submit(1, lambda: "ok")
+def test_an_exception_reaches_the_waiter_and_the_next_key_still_runs():
+    writer = KeyOrderedWriter()
+    failing = writer.submit(A, lambda: 1 / 0)
+    after = writer.submit(B, lambda: "ok")
+    writer.advance(C)
     with pytest.raises(ZeroDivisionError):
         failing.result(timeout=5)
     assert after.result(timeout=5) == "ok"
-    executor.close(timeout=5)
+    writer.close(timeout=5)
 
 
-def test_close_cancels_jobs_whose_turn_never_comes_and_runs_on_one_thread():
-    executor = OrderedExecutor()
-    threads = set()
-    done = executor.submit(0, lambda: threads.add(threading.current_thread().name))
-    stranded = executor.submit(2, lambda: None)  # 1 is never submitted nor skipped
-    done.result(timeout=5)
-    executor.close(timeout=5)
-    assert stranded.cancelled() and threads == {"ordered-writer"}
+def test_close_runs_what_waits_in_order_on_one_thread():
+    writer = KeyOrderedWriter()
+    threads, ran = set(), []
+    for key in (C, A, B):
+        writer.submit(key, lambda key=key: threads.add(threading.current_thread().name) or ran.append(key))
+    writer.close(timeout=5)  # no bound was ever given: close writes everything, in order
+    assert ran == [A, B, C] and threads == {"ordered-writer"}
     with pytest.raises(RuntimeError):
-        executor.submit(3, lambda: None)
+        writer.submit(A, lambda: None)

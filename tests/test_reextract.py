@@ -55,10 +55,11 @@ def assert_same_corpus(crawl_dir: Path, rebuilt_dir: Path) -> None:
         again = rebuilt_entries[name]
         # Everything the manifest says, WARC pointers and found_from included ...
         assert archive_fields(again) == archive_fields(entry), name
-        # ... and the fetch time within the second or two between capture and parse.
+        # ... and the fetch time within the seconds between capture and parse (the first page also
+        # waits for the extraction workers to start, seconds on a loaded machine).
         if entry.get("fetched_at"):
             gap = datetime.fromisoformat(again["fetched_at"]) - datetime.fromisoformat(entry["fetched_at"])
-            assert abs(gap.total_seconds()) <= 2, name
+            assert abs(gap.total_seconds()) <= 10, name
 
 
 def test_cli_rebuilds_the_crawl_corpus_byte_for_byte(crawled, tmp_path):

@@ -2,7 +2,7 @@
 import random
 from collections import Counter
 
-from archive.corpus.shingle_index import ShingleIndex, _key as ShingleIndex_key
+from archive.corpus.neardup.shingle_index import ShingleIndex, _key as ShingleIndex_key
 
 BIG = (1 << 64) - 8  # above the signed range: must round-trip through SQLite's int64
 

@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from archive.corpus.store import Corpus, _sample, _shingles, fingerprint_article
+from archive.corpus.neardup.fingerprint import containment_sample, fingerprint_article, shingles
+from archive.corpus.store import Corpus
 from archive.extract.article import Article
-from archive.corpus.shingle_index import STOP_DF, _key
+from archive.corpus.neardup.shingle_index import STOP_DF, _key
 
 WIRE = [
     "Chiều 9/1, tại Thủ đô Viêng Chăn, Thủ tướng Chính phủ Việt Nam và Thủ tướng Chính phủ Lào đã đồng chủ trì "
@@ -65,9 +66,9 @@ def corpus(tmp_path_factory):
 def test_boilerplate_is_made_of_stop_hashes(corpus):
     results = [corpus.add(background(n), site="nhandan") for n in range(STOP_DF + 16)]
     assert {r.status for r in results} == {"written"}  # shared stock lines make nobody a near-duplicate
-    stock = _sample(_shingles([REPRINT_NOTICE, THEO_TTXVN, f"Quang cảnh buổi làm việc. {PHOTO_CREDIT}"]))
+    stock = containment_sample(shingles([REPRINT_NOTICE, THEO_TTXVN, f"Quang cảnh buổi làm việc. {PHOTO_CREDIT}"]))
     assert len(stock) >= 2  # the test is only meaningful if the stock lines are in the sample
-    db = corpus._containment._db
+    db = corpus._near.containment._db
     for h in stock:
         assert db.execute("SELECT count(*) FROM postings WHERE h = ?", (_key(h),)).fetchone()[0] > STOP_DF
 
@@ -88,7 +89,7 @@ def test_the_same_wire_story_on_two_sites_is_one_article_with_an_alias(corpus):
          f"Toàn cảnh kỳ họp. {PHOTO_CREDIT}", THEO_TTXVN, REPRINT_NOTICE,
          "Mời bạn đọc theo dõi các tin, bài liên quan trên Thời Đại."],
         "Minh Thái (tổng hợp)")
-    stock = _sample(_shingles([REPRINT_NOTICE]))
+    stock = containment_sample(shingles([REPRINT_NOTICE]))
     assert stock <= fingerprint_article(thoidai).sample  # the copy's look-up goes through stop hashes
     written = corpus.add(nhandan, site="nhandan")
     copy = corpus.add(thoidai, site="thoidai")

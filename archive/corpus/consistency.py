@@ -39,10 +39,11 @@ from archive.writable import fsync_directory, fsync_file
 
 __all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "reconcile_corpus",
            "reconcile_state", "verify_crawl", "corpus_problems", "state_problems", "mark_corpus_verified",
-           "ReconcileSummary", "fold",
-           "ConsistencyReport", "ROLLED_BACK_DIR", "VERIFIED_NAME"]
+           "ReconcileSummary", "fold", "move_aside",
+           "ConsistencyReport", "ROLLED_BACK_DIR", "SUPERSEDED_DIR", "VERIFIED_NAME"]
 
 ROLLED_BACK_DIR = "rolled-back"
+SUPERSEDED_DIR = "superseded"  # syndicated copies replaced by their original (archive/corpus/syndication.py)
 VERIFIED_NAME = ".verified"  # JSON: {"manifest_bytes": N}: lines before byte N were verified
 MANIFEST_NAME = "manifest.jsonl"
 NUMBERED_FILE = re.compile(r"^(\d+)_[^/]*\.txt$")  # NNN_<h16>.txt: a corpus article's file
@@ -271,7 +272,7 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
     for path in sorted(corpus_dir.iterdir()):
         if NUMBERED_FILE.match(path.name) and path.is_file() and path.name not in known:
             url = _source_url(path)
-            _move_aside(corpus_dir, path)
+            move_aside(corpus_dir, path)
             summary.orphans.append(path.name)
             if url:
                 summary.urls.add(url)
@@ -306,6 +307,8 @@ def _pointer_of(obj: dict[str, Any]) -> dict[str, Any]:
         return obj.get("version_entry") or (obj.get("versions") or [{}])[-1]
     if obj.get("update") == "alias":
         return obj.get("alias") or (obj.get("aliases") or [{}])[-1]
+    if obj.get("update") == "superseded":  # stands or falls with the original that replaced the copy
+        return obj.get("by") or {}
     return obj
 
 
@@ -324,7 +327,7 @@ def _undo(corpus_dir: Path, good: list[dict[str, Any]], index: int, reason: str,
     if kind is None:  # a written article: its file goes aside, its entry is removed
         path = corpus_dir / file
         if path.exists():
-            _move_aside(corpus_dir, path)
+            move_aside(corpus_dir, path)
         summary.rolled_back.append(file)
         return [{"file": file, "update": "rollback", "removed": True, "url": pointer.get("url"), "reason": reason}]
     # An update of an earlier entry: restore the keys it set to what they were before it, and
@@ -332,18 +335,24 @@ def _undo(corpus_dir: Path, good: list[dict[str, Any]], index: int, reason: str,
     before = fold(g for g in good[:index] if g["file"] == file).get(file, {})
     restore = {k: before.get(k) for k in line if k not in ("file", "update", *_APPENDED)}
     restore.update({_UNDO_APPEND[k]: pointer.get("warc_record_id") for k in line if k in _APPENDED})
+    if kind == "superseded":  # the original is undone: the copy it replaced comes back
+        kept = corpus_dir / SUPERSEDED_DIR / file
+        if kept.exists() and not (corpus_dir / file).exists():
+            os.rename(kept, corpus_dir / file)
+            fsync_directory(corpus_dir)
     if kind == "version" and line.get("version_file"):
         version = corpus_dir / line["version_file"]
         if version.exists():
-            _move_aside(corpus_dir, version)
+            move_aside(corpus_dir, version)
         summary.rolled_back.append(line["version_file"])
     else:
         summary.rolled_back.append(f"{file} ({kind})")
     return [{"file": file, "update": "rollback", **restore, "reason": f"{kind}: {reason}"}]
 
 
-def _move_aside(corpus_dir: Path, path: Path) -> Path:
-    target_dir = corpus_dir / ROLLED_BACK_DIR
+def move_aside(corpus_dir: Path, path: Path, folder: str = ROLLED_BACK_DIR) -> Path:
+    """Move `path` into `corpus_dir/folder` (never over an existing file); returns where it went."""
+    target_dir = corpus_dir / folder
     target_dir.mkdir(exist_ok=True)
     target = target_dir / path.name
     serial = 1

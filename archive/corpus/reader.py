@@ -1,6 +1,6 @@
 """Read a seed-format corpus the way a researcher needs it: one record per article.
 
-`manifest.jsonl` is an append-only log (archive/corpus/store.py): a full record per
+`manifest.jsonl` is an append-only log (archive/corpus/manifest.py): a full record per
 file, then update rows that amend it (`seed-match`, `alias`, `recovered`,
 `version`, and any kind added later, such as a crash reconciliation's
 correcting rows). Loading it as a table gives one row per log line, most of
@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.corpus.consistency import fold
-from archive.corpus.store import MANIFEST_NAME
+from archive.corpus.consistency import MANIFEST_NAME
 
 __all__ = ["CorpusReadError", "CorpusArticle", "ArticleVersion", "WarcPointer", "CorpusView",
            "read_corpus", "find_corpus_dir", "fold_manifest"]

@@ -8,9 +8,11 @@ wrote. Work is split so the output does not depend on the number of cores:
 - worker processes (`archive.extract.pool.ExtractionPool`, as the crawl uses)
   only run `extract_article`, the CPU-heavy part; results come back in
   submission order through a bounded window;
-- the main process alone writes the corpus, in WARC record order, with the
-  WARC pointer of each page, WARC-Date as `fetched_at`, and the request
-  record's Referer as `found_from` (the page that linked to it).
+- the main process alone writes the corpus, in the corpus order (WARC-Date,
+  then URL: archive/corpus/ordering.py, the order a crawl writes in too), once
+  every page is extracted (the results wait in a temporary file), with the WARC
+  pointer of each page, WARC-Date as `fetched_at`, and the request record's
+  Referer as `found_from` (the page that linked to it).
 
 Which URLs are articles and which extraction hints apply is site knowledge:
 `SiteRules` takes it as plain callables, so this module needs no crawler
@@ -27,7 +29,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.corpus.store import Corpus, CorpusError, Fingerprint
+from archive.corpus.neardup.fingerprint import Fingerprint
+from archive.corpus.ordering import SortedSpill, order_key
+from archive.corpus.store import Corpus, CorpusError
 from archive.extract.article import Article, ExtractionHints
 from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool, ExtractionTimedOut, WorkerDied, default_workers
 from archive.warc.httpcodec import DEFAULT_MAX_BODY
@@ -110,9 +114,9 @@ def reextract(
     """Extract every archived 2xx article page of `warc_files` into `corpus`; returns the counts.
 
     `workers` extraction processes run beside this one (0: extract inline);
-    the corpus is still written by this process in WARC record order, so the
-    output does not depend on it.
-    `on_page` is called for each page once its corpus write is done (progress).
+    the corpus is still written by this process in (WARC-Date, URL) order, so
+    the output does not depend on it.
+    `on_page` is called for each page once it is extracted (progress).
     """
     rules = rules or SiteRules()
     stats = ReextractStats()
@@ -134,28 +138,32 @@ def reextract(
                 continue  # archived only, as in the crawl
             yield response, (response.payload, response.url, rules.hints_for(response.url), response.charset)
 
-    for response, outcome in _ordered_map(jobs(), workers):
-        if isinstance(outcome, Exception):
-            stats.timed_out += 1
-            print(f"warning: {response.url} ({response.warc_file}@{response.offset}): {outcome}", file=sys.stderr)
-            continue
-        article, fingerprint = outcome
-        stats.pages += 1
-        result = corpus.add(
-            article,
-            fingerprint=fingerprint,
-            site=rules.site_for(response.url),
-            warc_file=response.warc_file,
-            warc_offset=response.offset,
-            warc_record_id=response.record_id,
-            warc_payload_digest=response.payload_digest,
-            # The crawl's own format: UTC, whole seconds.
-            fetched_at=response.fetched_at.isoformat(timespec="seconds"),
-            found_from=response.referer,
-        )
-        stats.outcomes[result.status] += 1
-        if on_page is not None:
-            on_page(response)
+    spill = SortedSpill()
+    try:
+        for response, outcome in _ordered_map(jobs(), workers):
+            if isinstance(outcome, Exception):
+                stats.timed_out += 1
+                print(f"warning: {response.url} ({response.warc_file}@{response.offset}): {outcome}",
+                      file=sys.stderr)
+                continue
+            article, fingerprint = outcome
+            stats.pages += 1
+            spill.add(order_key(response.warc_date, response.url), (article, fingerprint, dict(
+                site=rules.site_for(response.url),
+                warc_file=response.warc_file,
+                warc_offset=response.offset,
+                warc_record_id=response.record_id,
+                warc_payload_digest=response.payload_digest,
+                # The crawl's own format: UTC, whole seconds.
+                fetched_at=response.fetched_at.isoformat(timespec="seconds"),
+                found_from=response.referer,
+            )))
+            if on_page is not None:
+                on_page(response)
+        for article, fingerprint, provenance in spill.drain():
+            stats.outcomes[corpus.add(article, fingerprint=fingerprint, **provenance).status] += 1
+    finally:
+        spill.close()
     stats.seconds = time.perf_counter() - started
     return stats
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import Future
 
-from archive.corpus.store import Fingerprint, fingerprint_article
+from archive.corpus.neardup.fingerprint import Fingerprint, fingerprint_article
 from archive.extract.article import Article, ExtractionHints, article_of, extract_article, parse_page
 from archive.extract.links import PageReading, ReadSpec, read_parsed
 from archive.extract.process_pool import BudgetPool, JobTimedOut as ExtractionTimedOut, WorkerDied
@@ -61,7 +61,7 @@ class ExtractionPool:
         self._pool: BudgetPool | None = None
         if self.workers > 0:
             self._pool = BudgetPool(self.workers, time_budget,
-                                    preload=("archive.extract.article", "archive.extract.links", "archive.corpus.store"))
+                                    preload=("archive.extract.article", "archive.extract.links", "archive.corpus.neardup.fingerprint"))
 
     def submit(self, body: bytes, url: str, hints: ExtractionHints | None,
                encoding: str | None = None) -> Future:

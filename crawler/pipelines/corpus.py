@@ -6,26 +6,32 @@ already limits how much item work is in flight (`CONCURRENT_ITEMS`,
 `SCRAPER_SLOT_MAX_ACTIVE_SIZE`) and stops taking responses when it is full,
 which is the backpressure: a saturated pool slows scheduling instead of
 queueing pages in memory. Corpus writes happen on one writer thread in the
-order the spider emitted the pages (crawler/pipelines/ordered.py), whatever order
-extractions finish in, so numbering is dense and repeatable for the same
-archive.
+corpus order, (WARC-Date, URL) of each page's response record
+(crawler/pipelines/ordered.py, archive/corpus/ordering.py), whatever order
+pages and extractions finish in, so the corpus is the same for the same archive
+(docs/corpus-determinism.md).
 """
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
-from archive.corpus.store import Corpus, CorpusError
+from archive.corpus.ordering import format_instant, order_key, record_warc_date
+from archive.corpus.store import AddResult, Corpus, CorpusError
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
-from crawler.items import SEQ_RELEASED
-from crawler.pipelines.ordered import OrderedExecutor
 from archive.sites import profile_for
+from crawler.pipelines.ordered import KeyOrderedWriter
 from crawler.pipelines.workers import extraction_pool, wait_for
 
 
@@ -73,46 +79,105 @@ def corpus_seeds_setting(settings) -> Path | None:
     return Path(raw) if raw else None
 
 
-class CorpusPipeline:
-    """Writes extracted articles into the seed-format corpus with their WARC pointer."""
+# request.meta key: when the request reached the downloader (its WARC-Date, taken when it is sent, is later).
+REACHED_AT = "corpus_reached_at"
+_TICK = 0.05  # seconds between two advances of the writer's bound while pages wait for it
+# Seconds a checkpoint waits for more writes to share its sync (one syncfs for all: archive/corpus/durable.py).
+_CHECKPOINT_DELAY = 0.1
+_KEPT = ("written", "supersedes")  # the item goes on; any other outcome drops it
 
-    def __init__(self, corpus: Corpus, stats):
+
+class CorpusPipeline:
+    """Writes extracted articles into the seed-format corpus with their WARC pointer, in corpus order.
+
+    Each article waits on the writer thread until every request sent before
+    its own (an earlier WARC-Date) has been extracted or has left the crawl:
+    the bound is the earliest `REACHED_AT` among the engine's requests in
+    progress, other than those whose article already waits. A request in
+    flight longer than `CORPUS_ORDER_WAIT` seconds no longer holds the others
+    back (a page that arrives after that is written when it arrives). In a
+    replay crawl the dates come from the archive, not the clock, so no bound is
+    known before the end: the articles are written when the spider closes.
+    """
+
+    def __init__(self, corpus: Corpus, crawler, record_dir: Path | None, until_close: bool, order_wait: float):
         self.corpus = corpus
-        self.stats = stats
-        self.writer = OrderedExecutor("corpus-writer")  # adds in emission order, off the reactor
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.record_dir = record_dir  # where the records the items point at are (None: WARC capture off)
+        self.until_close = until_close
+        self.order_wait = timedelta(seconds=order_wait)
+        self.writer = KeyOrderedWriter("corpus-writer")
+        self._waiting: Counter[str] = Counter()  # URLs whose article waits on the writer
+        self._at_close: list = []  # replay: (url, future) written at close
+        self._ticks = None
+        self._checkpoint: list[Deferred] | None = None  # waiters of the next sync (not started yet)
+        self._syncing = False
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("EXTRACT_ENABLED"):
+        settings = crawler.settings
+        if not settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured
-        corpus = Corpus(Path(crawler.settings.get("CORPUS_DIR")),
-                        corpus_seeds_setting(crawler.settings), deferred_sync=True)
-        pipeline = cls(corpus, crawler.stats)
-        # An item dropped or failed anywhere before us must not hold up the ones after it.
-        crawler.signals.connect(pipeline._left_early, signal=signals.item_dropped)
-        crawler.signals.connect(pipeline._left_early, signal=signals.item_error)
-        crawler.signals.connect(pipeline._released, signal=SEQ_RELEASED)  # nor one never emitted
+        corpus = Corpus(Path(settings.get("CORPUS_DIR")), corpus_seeds_setting(settings), deferred_sync=True)
+        replay = settings.get("ARCHIVE_REPLAY")
+        record_dir = Path(replay) if replay else (Path(settings.get("WARC_DIR")) if settings.getbool("WARC_ENABLED")
+                                                  else None)
+        pipeline = cls(corpus, crawler, record_dir, bool(replay), settings.getfloat("CORPUS_ORDER_WAIT"))
+        crawler.signals.connect(pipeline._reached, signal=signals.request_reached_downloader)
         return pipeline
 
+    def open_spider(self, spider=None):
+        if not self.until_close:
+            self._ticks = create_looping_call(self._advance)
+            self._ticks.start(_TICK, now=False)
+
     def close_spider(self, spider=None):
-        self.writer.close()
+        if self._ticks is not None and self._ticks.running:
+            self._ticks.stop()
+        self.writer.close()  # writes what still waits, in order
+        for url, future in self._at_close:
+            try:
+                self._count(future.result())
+            except CorpusError as exc:
+                self.stats.set_value("archive/fatal", str(exc))
+                break
         self.corpus.close()
+        self.stats.set_value("corpus_sync/calls", self.corpus.fsyncs)  # not corpus/*: those are outcomes
 
-    def _left_early(self, item, **kwargs):
-        adapter = ItemAdapter(item)
-        if adapter.get("corpus_file") is None and not adapter.get("extra", {}).get("corpus_seen"):
-            self.writer.skip(adapter.get("seq"))
+    def _reached(self, request, spider=None):
+        request.meta[REACHED_AT] = format_instant(datetime.now(timezone.utc))
 
-    def _released(self, seq, **kwargs):
-        self.writer.skip(seq)
+    def _advance(self) -> None:
+        """Let the writer run every article whose key is below the earliest request still in flight."""
+        now = datetime.now(timezone.utc)
+        low, stale = format_instant(now), format_instant(now - self.order_wait)
+        for request in getattr(self.crawler.engine._slot, "inprogress", ()):  # the engine's in-flight set
+            reached = request.meta.get(REACHED_AT)
+            if reached is not None and stale < reached < low and not self._waiting[request.url]:
+                low = reached
+        self.writer.advance((low, ""))
+
+    def _key(self, adapter, location) -> tuple[str, str]:
+        """The page's place in the corpus order: its record's WARC-Date, then its URL."""
+        url = adapter["url"]
+        date = None
+        if location is not None and self.record_dir is not None:
+            date = record_warc_date(self._record_path(location.warc_file), location.offset)
+        return order_key(date or datetime.now(timezone.utc), url)
+
+    def _record_path(self, name: str) -> Path:
+        for candidate in (name, name.removesuffix(".open"), name + ".open"):
+            if (self.record_dir / candidate).is_file():
+                return self.record_dir / candidate
+        return self.record_dir / name
 
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
-        seq = adapter.get("seq")
+        url = adapter["url"]
         location = None
         if adapter.get("warc_location") is not None:
             location = await wait_for(adapter["warc_location"])
-        adapter["extra"]["corpus_seen"] = True
         add = partial(
             self.corpus.add,
             adapter["article"],
@@ -127,16 +192,60 @@ class CorpusPipeline:
             topic_rule=adapter["extra"].get("rule"),
             fingerprint=adapter["extra"].get("fingerprint"),
         )
+        future = self.writer.submit(self._key(adapter, location), add)
+        if self.until_close:
+            self._at_close.append((url, future))
+            return item
+        self._waiting[url] += 1
         try:
-            result = await wait_for(self.writer.submit(seq, add))
-            # Durable before the page counts as done (crawl state, report); on another thread,
-            # so the next add() need not wait for this one's fsyncs.
-            await maybe_deferred_to_future(deferToThread(self.corpus.sync))
+            self._advance()
+            result = await wait_for(future)
+            # Durable before the page counts as done (crawl state, report): at the next checkpoint,
+            # one sync on another thread for every write since the last (the writer goes on meanwhile).
+            await maybe_deferred_to_future(self._durable())
         except CorpusError as exc:
             self.stats.set_value("archive/fatal", str(exc))
             raise
-        self.stats.inc_value(f"corpus/{result.status}")
-        if result.status != "written":
-            raise DropItem(f"{result.status}: {adapter['url']} ({result.reason or result.file})")
+        finally:
+            self._waiting[url] -= 1
+            if not self._waiting[url]:
+                del self._waiting[url]
+        self._count(result)
+        if result.status not in _KEPT:
+            raise DropItem(f"{result.status}: {url} ({result.reason or result.file})")
         adapter["corpus_file"] = str(result.file)
         return item
+
+    def _durable(self) -> Deferred:
+        """Fires once every write so far is durable: at the next checkpoint that has not started yet."""
+        if self._checkpoint is None:
+            self._checkpoint = []
+            if not self._syncing:
+                self._schedule_checkpoint()
+        waiter = Deferred()
+        self._checkpoint.append(waiter)
+        return waiter
+
+    def _schedule_checkpoint(self) -> None:
+        from twisted.internet import reactor  # here: importing it at module load would install a reactor
+
+        reactor.callLater(_CHECKPOINT_DELAY, self._run_checkpoint)
+
+    def _run_checkpoint(self) -> None:
+        waiters, self._checkpoint = self._checkpoint, None
+        self._syncing = True
+
+        def done(outcome):
+            self._syncing = False
+            if self._checkpoint is not None:  # writes that came while this one synced
+                self._schedule_checkpoint()
+            for waiter in waiters:
+                if isinstance(outcome, Failure):
+                    waiter.errback(outcome)
+                else:
+                    waiter.callback(None)
+
+        deferToThread(self.corpus.sync).addBoth(done)
+
+    def _count(self, result: AddResult) -> None:
+        self.stats.inc_value(f"corpus/{result.status}")

@@ -1,62 +1,61 @@
-"""Run callables on one thread in sequence-number order, whatever order they arrive in.
+"""Run corpus writes on one thread in (WARC-Date, URL) order, whatever order pages arrive in.
 
-Why: corpus numbering must follow the order the spider emitted pages
-(dense and repeatable for a given archive), while extractions finish in any
-order. Taking turns through the reactor (a Deferred per turn, then a thread
-hop per write) put two reactor round trips between consecutive writes; with
-the reactor busy parsing pages, that chain, not the CPU, capped a crawl at
-~45 articles/s. Here the next write starts on the writer thread the moment
-its predecessor is done or skipped.
+Why: the corpus must be a pure function of the archive (docs/corpus-determinism.md),
+so its numbering and which copy of a syndicated article it keeps cannot follow
+worker or network timing. Each write is submitted with its order key and runs
+only once the caller has said no smaller key can still come (`advance`), in
+key order; `close()` runs everything left, in order. The corpus pipeline
+(crawler/pipelines/corpus.py) computes that bound from the requests still in
+flight. One thread, so writes never need the reactor between them (a chain of
+reactor round trips once capped a crawl at ~45 articles/s).
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from concurrent.futures import Future
 from typing import Any, Callable
 
-__all__ = ["OrderedExecutor"]
+__all__ = ["KeyOrderedWriter"]
+
+Key = tuple[str, str]
 
 
-class OrderedExecutor:
-    """`submit(seq, fn)` runs `fn` after every lower seq was run or `skip`ped; `seq=None` runs unordered.
-
-    Sequence numbers start at 0 and each must be submitted or skipped exactly
-    once, else later ones wait (as they must: their number is not yet known).
-    """
+class KeyOrderedWriter:
+    """`submit(key, fn)` runs `fn` once `advance(bound)` was called with `bound > key`, smallest key first."""
 
     def __init__(self, name: str = "ordered-writer"):
         self._cond = threading.Condition()
-        self._next = 0
-        self._ready: dict[int, tuple[Callable[[], Any], Future]] = {}
-        self._skipped: set[int] = set()
-        self._unordered: list[tuple[Callable[[], Any], Future]] = []
+        self._heap: list[tuple[Key, int, Callable[[], Any], Future]] = []
+        self._serial = itertools.count()  # equal keys (the same page twice) run in submission order
+        self._bound: Key | None = None  # keys below it may run; None: none yet
         self._closing = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, seq: int | None, fn: Callable[[], Any]) -> Future:
+    def submit(self, key: Key, fn: Callable[[], Any]) -> Future:
         future: Future = Future()
         with self._cond:
             if self._closing:
-                raise RuntimeError("OrderedExecutor is closed")
-            if seq is None:
-                self._unordered.append((fn, future))
-            else:
-                self._ready[seq] = (fn, future)
+                raise RuntimeError("KeyOrderedWriter is closed")
+            heapq.heappush(self._heap, (key, next(self._serial), fn, future))
             self._cond.notify()
         return future
 
-    def skip(self, seq: int | None) -> None:
-        """`seq` will never be submitted (its page left the pipeline early)."""
-        if seq is None:
-            return
+    def advance(self, bound: Key) -> None:
+        """No key below `bound` will be submitted from now on: those waiting may run."""
         with self._cond:
-            if seq >= self._next and seq not in self._ready:
-                self._skipped.add(seq)
+            if self._bound is None or bound > self._bound:
+                self._bound = bound
                 self._cond.notify()
 
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._heap)
+
     def close(self, timeout: float | None = None) -> None:
-        """Run what can still run, then stop; submissions waiting on a missing seq are cancelled."""
+        """Run everything submitted, in key order, then stop."""
         with self._cond:
             self._closing = True
             self._cond.notify()
@@ -65,19 +64,10 @@ class OrderedExecutor:
     def _take(self) -> tuple[Callable[[], Any], Future] | None:
         """The next runnable job (None: stop), waiting for one. Called with the lock held."""
         while True:
-            while self._next in self._skipped:
-                self._skipped.discard(self._next)
-                self._next += 1
-            if self._unordered:
-                return self._unordered.pop(0)
-            if self._next in self._ready:
-                job = self._ready.pop(self._next)
-                self._next += 1
-                return job
+            if self._heap and (self._closing or (self._bound is not None and self._heap[0][0] < self._bound)):
+                _, _, fn, future = heapq.heappop(self._heap)
+                return fn, future
             if self._closing:
-                for _, future in self._ready.values():
-                    future.cancel()
-                self._ready.clear()
                 return None
             self._cond.wait()
 

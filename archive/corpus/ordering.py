@@ -1,0 +1,98 @@
+"""The order a corpus is written in: the response record's WARC-Date, then its URL.
+
+Why this order: it is in the archive, so a live crawl, a replay crawl of its
+archive and `python -m archive extract` of it all know it and write the same
+corpus (docs/corpus-determinism.md). The order pages arrive in at the corpus
+writer is not: it follows network and worker timing.
+
+Keys are `(date, url)` with the date as `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC,
+so they compare as strings.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zlib
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["order_key", "format_instant", "record_warc_date", "SortedSpill"]
+
+_HEAD_LIMIT = 64 * 1024  # a WARC header block is a few hundred bytes; stop reading well past that
+
+
+def format_instant(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def order_key(warc_date: str | datetime, url: str) -> tuple[str, str]:
+    """`(date, url)`: a WARC-Date (any precision WARC allows) normalised so keys compare as strings;
+    a record without a readable date sorts first (date "")."""
+    if isinstance(warc_date, str):
+        try:
+            warc_date = datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
+        except ValueError:
+            return "", url
+    if warc_date.tzinfo is None:
+        warc_date = warc_date.replace(tzinfo=timezone.utc)  # WARC-Date is UTC by definition
+    return format_instant(warc_date), url
+
+
+def record_warc_date(path: Path, offset: int) -> str | None:
+    """The WARC-Date of the record at `offset` of `path` (gzipped per record or not); None if unreadable.
+
+    Reads only the record's header block, not its payload."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            first = fh.read(2)
+            fh.seek(offset)
+            inflate = zlib.decompressobj(zlib.MAX_WBITS | 16) if first == b"\x1f\x8b" else None
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < _HEAD_LIMIT:
+                chunk = fh.read(4096)
+                if not chunk:
+                    break
+                head += inflate.decompress(chunk) if inflate is not None else chunk
+                if inflate is not None and inflate.eof:
+                    break
+    except (OSError, zlib.error):
+        return None
+    for line in head.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"warc-date":
+            return value.strip().decode("ascii", "replace")
+    return None
+
+
+class SortedSpill:
+    """Objects kept in a temporary file (pickled), handed back in key order: memory per object is its
+    key and two ints, so sorting a whole archive's articles does not hold their text in memory."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile()
+        self._index: list[tuple[tuple[str, str], int, int, int]] = []  # key, serial, offset, length
+
+    def add(self, key: tuple[str, str], obj: Any) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(data)
+        self._index.append((key, len(self._index), offset, len(data)))
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def drain(self) -> Iterator[Any]:
+        """Every object added, smallest key first (equal keys in the order they were added); then empty."""
+        index, self._index = sorted(self._index), []
+        for _, _, offset, length in index:
+            self._file.seek(offset)
+            yield pickle.loads(self._file.read(length))
+        self._file.seek(0)
+        self._file.truncate()
+
+    def close(self) -> None:
+        self._file.close()
