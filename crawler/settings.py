@@ -164,10 +164,10 @@ LOG_LEVEL = "INFO"
 # download handlers and turns WARC capture off (crawler/downloadhandlers/replay.py).
 ARCHIVE_REPLAY = ""
 ARCHIVE_REPLAY_AT = ""  # serve captures nearest this time (YYYYMMDDhhmmss) instead of the latest
-ADDONS = {"crawler.downloadhandlers.replay.ArchiveReplayAddon": 0, "crawler.distributed.redis.DistributedCrawlAddon": 0,
+ADDONS = {"crawler.downloadhandlers.replay.ArchiveReplayAddon": 0, "crawler.distributed.addon.DistributedCrawlAddon": 0,
           "crawler.contact.ContactAddon": 0}
 # REDIS_URL (or the environment's REDIS_URL): scrapy-redis frontier and dupe filter shared by
-# every process on that Redis; the addon does nothing without it (crawler/distributed/redis.py).
+# every process on that Redis; the addon does nothing without it, and scrapy-redis is not imported (crawler/distributed/addon.py).
 REDIS_URL = ""
 REDIS_IDLE_TIMEOUT = 10.0  # s the shared frontier stays empty before a process finishes; < 0: wait forever
 REDIS_WORKER_TIMEOUT = 30.0  # s without a heartbeat before a process counts as dead and its requests are requeued

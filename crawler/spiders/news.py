@@ -25,7 +25,7 @@ from archive.urls import canonical_url, site_of
 from archive.extract.topic import TopicError, load_topic
 from crawler.downloadermiddlewares.address_policy import URL_NAMED
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
-from crawler.distributed.redis import queued_start_urls, redis_url
+from crawler.distributed.addon import redis_url
 from crawler.discovery import Discovery
 from crawler.items import SEQ_RELEASED, ArticlePage
 from crawler.refusals import Refused
@@ -61,7 +61,7 @@ class NewsSpider(scrapy.Spider):
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
 
     async def start(self):
-        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed/redis.py
+        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed/addon.py
         # Distributed without -a urls/seeds: start URLs come from Redis only, not the shipped seeds.
         start_urls = [] if distributed and self._default_start else self.start_urls
         for path in self.args.seeds_without_url if start_urls is self.start_urls else ():
@@ -79,6 +79,8 @@ class NewsSpider(scrapy.Spider):
             for request in self.discovery.entry_requests():
                 yield request
         if distributed:  # start URLs pushed by `python -m crawler enqueue`; waits while other processes work
+            from crawler.distributed.redis import queued_start_urls  # scrapy-redis: only in this mode
+
             async for url in queued_start_urls(self.crawler):
                 # The user named it: the address policy allows its host (crawler/downloadermiddlewares/address_policy.py).
                 self.crawler.signals.send_catch_log(signal=URL_NAMED, url=url)
