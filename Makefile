@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # (pyproject.toml pins only the direct dependencies; justext, dateparser & co. change extraction output).
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,wacz]'
 	@touch $(STAMP)
 
 install: $(STAMP)
