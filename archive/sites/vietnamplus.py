@@ -1,6 +1,6 @@
 """VietnamPlus (vietnamplus.vn, TTXVN): the "cms-*/zce-*" CMS shared with nhandan.vn.
 
-Facts from SITES.md: articles are `/<slug>-post<digits>.vnp` (an AMP copy
+Facts from docs/site-notes.md: articles are `/<slug>-post<digits>.vnp` (an AMP copy
 ends in `.amp`: `amp_twin_suffix` lets the canonical URL fold it); selectors `.article__title`,
 `.article__sapo`, `.article__meta`, `.article__body.zce-content-body.cms-body`;
 date in `time`/`span.datetime`; RSS `/rss/home.rss`, sitemaps `/sitemap.xml`

@@ -240,7 +240,7 @@ class IncrementalDownloaderMiddleware:
                 record=(location.record_id, location.warc_file, location.offset) if location is not None else None)
             if pending.get("published_hint"):
                 self.state.record_published_hint(pending["key"], pending["published_hint"])
-        except Exception:  # the writer thread must survive a state hiccup; the page is just refetched
+        except Exception:  # whoever resolved the record's future must survive a state hiccup; the page is just refetched
             logger.exception("could not record crawl state for %s", pending["url"])
 
     def item_done(self, item, response=None, spider=None, exception=None, **kwargs) -> None:
