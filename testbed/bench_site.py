@@ -78,7 +78,7 @@ def article_html(n: int, pages: int,
     body = "\n".join([paragraphs(rng, 5), _photo(rng, n, 1), paragraphs(rng, 5), _photo(rng, n, 2),
                       paragraphs(rng, 4)])
     return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<!-- synthetic benchmark page: nhandan-style markup (docs/site-notes.md), generated text -->
+<!-- synthetic benchmark page: nhandan-style markup (SITES.md), generated text -->
 <title>Bài viết số {n}</title><link rel="canonical" href="{article_url(n)}">
 <meta property="og:type" content="article"><meta property="og:title" content="Hợp tác Việt Nam - Lào, bài số {n}">
 <meta property="og:image" content="https://image.nhandan.vn/w800/Uploaded/2024/bai-{n}-anh-1.jpg">
