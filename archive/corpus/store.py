@@ -1,6 +1,6 @@
 """The seed-format corpus: numbered article files plus an append-only manifest.
 
-Layout (DESIGN.md, "The seed format"): `NNN_<h16>.txt` files, `NNN` continuing
+Layout (docs/design.md, "The seed format"): `NNN_<h16>.txt` files, `NNN` continuing
 after the highest number in the directory, `<h16>` = `url_hash16` of the
 canonical URL; `manifest.jsonl` beside them.
 
@@ -601,7 +601,7 @@ class Corpus:
 
 # --------------------------------------------------------------------------- helpers
 def _empty_entry() -> dict[str, Any]:
-    """Every DESIGN.md manifest field, so each full record has the same keys."""
+    """Every docs/design.md manifest field, so each full record has the same keys."""
     return dict.fromkeys((
         "file", "url", "canonical_url", "site", "title", "published", "author", "category", "lead",
         "words", "text_sha256", "simhash", "warc_file", "warc_offset", "warc_record_id",
