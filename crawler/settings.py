@@ -3,7 +3,7 @@
 Every component is switched and configured here by name; `-s NAME=value`
 overrides any of them for one run.
 """
-from archive.paths import SHIPPED_SEEDS
+from archive import paths  # a module, not a name: every uppercase name here is a setting
 
 BOT_NAME = "vn-news-archiver"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -33,10 +33,10 @@ COOKIES_ENABLED = False  # news pages need no session; also avoids tldextract's 
 TELNETCONSOLE_ENABLED = False
 
 # --- archive: WARC capture ---------------------------------------------------
-WARC_ENABLED = True
-WARC_DIR = "data/warc"
-WARC_MAX_SIZE = 1_000_000_000
-WARC_PREFIX = "news"
+WARC_ENABLED = True  # capture every exchange into WARC files; False: crawl and extract only
+WARC_DIR = "data/warc"  # where WARC files (and their CDXJ indexes) go
+WARC_MAX_SIZE = 1_000_000_000  # bytes: a file this large is closed and the next one started
+WARC_PREFIX = "news"  # file names are <prefix>-<UTC time>-<serial>-<host>-<pid>.warc.gz
 WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
 # gzip level of WARC records: most of the WARC writer's CPU. With the records gzipped in the crawler
 # process (before the writer process), level 1 crawled ~25 % faster than 6 on the bench site for files
@@ -96,9 +96,7 @@ SITEMAP_MAXSIZE = 50 * 1024 * 1024
 # Seconds one page may take in an extraction worker; the worker is then replaced and the page is
 # archived only ("extraction timed out"). Links read from one page are capped too.
 EXTRACT_TIME_BUDGET = 5.0
-PAGE_MAX_LINKS = 5000
-
-# --- incremental crawls (crawler/downloadermiddlewares/incremental.py, archive/state/store.py) -------------
+PAGE_MAX_LINKS = 5000  # links read from one page at most (0: no cap)
 
 # --- incremental crawls (crawler/downloadermiddlewares/incremental.py, archive/state/store.py) -------------
 # SQLite state: None = state.sqlite beside WARC_DIR (data/state.sqlite), when capture is on; "" = off.
@@ -123,11 +121,11 @@ CRAWL_SKIP_UNREACHABLE = True
 CRAWL_STATS_FILE = ""  # write the final stats as JSON here
 # With LOG_FILE: a log larger than this at the start of a run is rotated to LOG_FILE.1 … .N first.
 CRAWL_LOG_MAX_BYTES = 10_000_000
-CRAWL_LOG_BACKUPS = 5
+CRAWL_LOG_BACKUPS = 5  # rotated logs kept (LOG_FILE.1 … .N)
 
 # --- topic filter (crawler/relevance.py); None = archive/extract/topic.py's defaults (0.18, 0.12) ---
-TOPIC_THRESHOLD = None
-TOPIC_ANCHOR_THRESHOLD = None
+TOPIC_THRESHOLD = None  # the topic score an article's text must reach to be kept
+TOPIC_ANCHOR_THRESHOLD = None  # the score a link's anchor text must reach
 # A tentative topic link (a kept article's related link whose anchor says nothing either way)
 # is re-judged when the scheduler hands it out, with what the crawl has learned since.
 TOPIC_RECHECK = True
@@ -141,10 +139,10 @@ REQUISITES_CSS_DEPTH = 2  # @import / url(…) levels followed from a page's sty
 REQUISITES_PRIORITY = -10  # scheduler priority: below every page (0, 1), so pages are not delayed
 
 # --- extraction and corpus ---------------------------------------------------
-EXTRACT_ENABLED = True
+EXTRACT_ENABLED = True  # run the extraction and corpus pipelines; False: archive only
 EXTRACT_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
-CORPUS_DIR = "data/corpus"
-CORPUS_SEEDS = str(SHIPPED_SEEDS)
+CORPUS_DIR = "data/corpus"  # the seed-format corpus and its manifest.jsonl
+CORPUS_SEEDS = str(paths.SHIPPED_SEEDS)  # seed directory a new corpus starts with (the shipped seeds/); "" = empty
 ITEM_PIPELINES = {
     "crawler.pipelines.corpus.ExtractionPipeline": 300,
     "crawler.pipelines.corpus.CorpusPipeline": 800,
@@ -161,7 +159,7 @@ DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not
 LOG_FORMATTER = "crawler.logformatter.UrlLogFormatter"
 LOG_LEVEL = "INFO"
 
-# --- replay / distributed (later issues) -------------------------------------
+# --- replay / distributed -----------------------------------------------------
 # ARCHIVE_REPLAY=DIR: crawl from that archive, no network; the addon swaps the
 # download handlers and turns WARC capture off (crawler/downloadhandlers/replay.py).
 ARCHIVE_REPLAY = ""
@@ -173,7 +171,7 @@ ADDONS = {"crawler.downloadhandlers.replay.ArchiveReplayAddon": 0, "crawler.dist
 REDIS_URL = ""
 REDIS_IDLE_TIMEOUT = 10.0  # s the shared frontier stays empty before a process finishes; < 0: wait forever
 REDIS_WORKER_TIMEOUT = 30.0  # s without a heartbeat before a process counts as dead and its requests are requeued
-REDIS_HEARTBEAT_INTERVAL = 2.0
+REDIS_HEARTBEAT_INTERVAL = 2.0  # s between a process's heartbeats (and its in-flight bookkeeping)
 REDIS_CORPUS_SHARDS = True  # each process writes CORPUS_DIR/<host>-<pid>; merge with `python -m archive extract`
 
 FEED_EXPORT_ENCODING = "utf-8"
