@@ -81,6 +81,11 @@ SPIDER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
 }
 
+# URL dedupe in every mode: the scheduler's dupe filter keyed by canonical URL, which also applies
+# `-a max_pages` to the new pages it admits (crawler/dupefilter.py, crawler/fingerprint.py).
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalURLFingerprinter"
+DUPEFILTER_CLASS = "crawler.dupefilter.CanonicalDupeFilter"
+
 # --- hostile pages: addresses, sizes, time (docs/security.md) -----------------
 # Refuse requests to loopback, private, link-local (169.254.169.254), CGNAT, unique-local, multicast
 # and reserved addresses and local names, as written in the URL and as resolved at connect time

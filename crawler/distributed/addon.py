@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 SCHEDULER = "crawler.distributed.redis.RedisFrontierScheduler"
 DUPEFILTER = "crawler.distributed.redis.CanonicalRedisDupeFilter"
 QUEUE = "crawler.distributed.redis.InFlightPriorityQueue"
-FINGERPRINTER = "crawler.fingerprint.CanonicalURLFingerprinter"
 
 # Keys, per spider name (scrapy-redis's convention for the first three).
 QUEUE_KEY = "%(spider)s:requests"
@@ -75,7 +74,6 @@ class DistributedCrawlAddon:
             "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
             "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
             "SCHEDULER_PERSIST": True,
-            "REQUEST_FINGERPRINTER_CLASS": FINGERPRINTER,
         }.items():
             if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
                 settings.set(name, value, "project")

@@ -7,8 +7,9 @@ Imported only in distributed mode: `DistributedCrawlAddon`
 - scrapy-redis's scheduler and dupe filter, through `RedisFrontierScheduler`
   and `CanonicalRedisDupeFilter`: one shared frontier (`news:requests`, a
   sorted set by priority) and one shared seen-set (`news:dupefilter`) of
-  fingerprints from `crawler.fingerprint` (canonical URL, as the spider's own
-  `_seen`). `SCHEDULER_PERSIST` is on: the first process to finish must not
+  fingerprints from `crawler.fingerprint` (canonical URL, as the local dupe
+  filter, crawler/dupefilter.py, whose page cap and releases apply here too).
+  `SCHEDULER_PERSIST` is on: the first process to finish must not
   wipe the queue the others still work from (`python -m crawler reset` does);
 - a per-process corpus shard `CORPUS_DIR/<host>-<pid>` (two processes must
   not number into one directory); WARC files already carry host and pid.
@@ -52,6 +53,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet import task
 
+from crawler.dupefilter import REQUEST_RELEASED, PageBudget
 from crawler.distributed.addon import QUEUE, SCHEDULER, DUPEFILTER_KEY, keys_for, start_url_from_data
 
 if TYPE_CHECKING:
@@ -212,6 +214,8 @@ class RedisFrontierScheduler(Scheduler):
         instance.heartbeat = settings.getfloat("REDIS_HEARTBEAT_INTERVAL")
         instance.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT")
         instance.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
+        instance.budget = PageBudget(crawler)  # -a max_pages, per process
+        crawler.signals.connect(instance.release, signal=REQUEST_RELEASED)
         return instance
 
     def open(self, spider: Spider) -> None:
@@ -243,8 +247,16 @@ class RedisFrontierScheduler(Scheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        queued = self._enqueue(keys=[self.df.key, self.queue.key],
-                               args=[fingerprint, -request.priority, self.queue._encode_request(request)])
+        counted = bool(fingerprint) and self.budget.counts(request)
+        if counted and self.server.sismember(self.df.key, fingerprint):
+            queued = False  # a duplicate: not the cap's business
+        elif counted and not self.budget.take(request):
+            return False
+        else:
+            queued = self._enqueue(keys=[self.df.key, self.queue.key],
+                                   args=[fingerprint, -request.priority, self.queue._encode_request(request)])
+            if counted and not queued:  # another process added it in between
+                self.budget.give_back(request)
         if not queued:
             self.df.log(request, self.spider)
             if self.stats:
@@ -253,6 +265,12 @@ class RedisFrontierScheduler(Scheduler):
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def release(self, request: Request) -> None:
+        """An admitted request dropped before its download (crawler/dupefilter.py): seen no more."""
+        if not request.dont_filter:  # else it was never admitted
+            self.server.srem(self.df.key, self.df.request_fingerprint(request))
+            self.budget.give_back(request)
 
     def close(self, reason: str):
         if self._loop is not None and self._loop.running:

@@ -297,14 +297,9 @@ class IncrementalSpiderMiddleware:
 
     def _keep(self, element, response) -> bool:
         if isinstance(element, Request):
-            if self.is_due(element):
-                return True
-            # Not scheduled, so not seen: a later link to it (a sitemap entry with a newer
-            # lastmod after a listing link without one) is judged again.
-            forget = getattr(self.crawler.spider, "forget", None)
-            if forget is not None:
-                forget(element.url)
-            return False
+            # Dropped before the scheduler, so the dupe filter never saw it: a later link to it (a
+            # sitemap entry with a newer lastmod after a listing link without one) is judged again.
+            return self.is_due(element)
         if response is not None and is_item(element):
             outcome = response.meta.get(META)
             if outcome in ("unchanged", "not-modified"):
