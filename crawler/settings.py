@@ -156,6 +156,8 @@ EXTENSIONS = {
     # First: repairs .open files and rolls back state/corpus rows the archive does not hold,
     # before any other component opens them (crawler/extensions/recovery.py).
     "crawler.extensions.recovery.ResumeReconciliation": 0,
+    # Shared resources, fetched from the crawler by the components that use them (crawler.get_extension).
+    "crawler.pipelines.workers.ExtractionWorkers": 100,
     "crawler.extensions.summary.CrawlSummary": 500,
     "crawler.extensions.report.CrawlReport": 510,
 }

@@ -1,7 +1,8 @@
 """Incremental crawls: conditional GET, revisit records, and a revisit policy.
 
 Two components share one `archive.state.store.CrawlState` (setting `CRAWL_STATE`;
-empty turns both off):
+empty turns both off), opened and reconciled with the archive by the
+`ResumeReconciliation` extension and fetched from the crawler (`shared_state`):
 
 * `IncrementalDownloaderMiddleware` at priority 960, i.e. *outside* the WARC
   capture middleware (950): on the way out it adds `If-None-Match` /
@@ -36,11 +37,10 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter, is_item
 from scrapy import Request, signals
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.misc import load_object
 
 from archive.state.store import CrawlState, PageState, parse_duration, parse_iso
 from archive.urls import canonical_url
-from crawler.runpaths import state_path
+from crawler.extensions.recovery import ResumeReconciliation
 from archive.warc.records import RecordBuilder, warc_date
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY
 from crawler.downloadermiddlewares.warc_capture import exchange_from_capture, reconstructed_exchange
@@ -109,17 +109,10 @@ def lastmod_says_changed(page: PageState, lastmod: str | None) -> bool | None:
 
 
 def shared_state(crawler: Crawler) -> tuple[CrawlState, Any] | None:
-    """The crawl's one `CrawlState` and revisit policy, opened by whichever component asks first."""
-    existing = getattr(crawler, "_incremental", None)
-    if existing is not None:
-        return existing
-    path = state_path(crawler.settings)
-    if path is None:
-        return None
-    state = CrawlState(path)  # raises StateLockedError when another crawl holds it
-    policy_cls = load_object(crawler.settings.get("REVISIT_POLICY") or AgeRevisitPolicy)
-    crawler._incremental = (state, policy_cls.from_settings(crawler.settings))
-    return crawler._incremental
+    """The crawl's one `CrawlState` and revisit policy, fetched from the extension that opened them
+    and reconciled them with the archive before any component could read them; None: no state."""
+    recovery = crawler.get_extension(ResumeReconciliation)
+    return None if recovery is None else recovery.crawl_state
 
 
 class IncrementalDownloaderMiddleware:
