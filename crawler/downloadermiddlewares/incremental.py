@@ -265,6 +265,7 @@ class IncrementalSpiderMiddleware:
         # Both for this run only (issue #25 audit): at most one entry per known article judged in it.
         self._lastmods: dict[str, str] = {}  # canonical URL -> lastmod a sitemap/feed gave it in this run
         self._verdicts: dict[str, str] = {}  # canonical URL -> the stat its last judgement counted
+        self.run_started = datetime.now(timezone.utc).timestamp()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -317,6 +318,8 @@ class IncrementalSpiderMiddleware:
         page = self.state.get(key)
         if page is None:
             return True
+        if page.fetched_at is not None and page.fetched_at >= self.run_started:
+            return True  # fetched by this run: a repeated link, which the dupe filter drops uncounted
         changed = None
         if self.lastmod != "ignore":
             # A link without a lastmod (listing, news sitemap) uses the one a sitemap gave this page
