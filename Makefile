@@ -5,13 +5,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lint chromium demo test crawl bench bench-requisites bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile bench-scale
+.PHONY: lint chromium demo test crawl bench bench-requisites bench-extract bench-replay bench-all eval install clean schedule bench-incremental sites redis bench-distributed bench-topic bench-crash bench-hostile bench-scale settings-doc
 
 # constraints.txt is the lock file: every package pinned to the version the suite passed with
 # (pyproject.toml pins only the direct dependencies; justext, dateparser & co. change extraction output).
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,wacz]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -67,6 +67,10 @@ schedule:
 ## bench-topic: topic-filtered crawl vs topic=none on two generated three-site webs, the old and the hard one (figures go in the README)
 bench-topic: $(STAMP)
 	$(PY) -m bench.topic
+
+## settings-doc: regenerate docs/settings.md from crawler/settings.py (tests fail while it is stale)
+settings-doc: $(STAMP)
+	$(PY) -m crawler.settings_doc docs/settings.md
 
 ## sites: the supported sites, their entry points and what each profile provides
 sites: $(STAMP)

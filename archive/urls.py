@@ -29,12 +29,6 @@ __all__ = ["canonical_url", "url_hash16", "is_valid_http_url"]
 # the same article as the plain one).
 _EXTRA_DROPPED_PARAMS = frozenset({"zarsrc", "zarsrc_id", "amp", "outputtype", "_ga", "_gl", "gidzl"})
 
-# Sites whose article pages end in something other than `.html`; their AMP
-# copies end in `.amp` (e.g. vietnamplus `...-post234366.amp` mirrors
-# `...-post234366.vnp`). Keyed by registered host without `www.`.
-_AMP_TWIN_SUFFIX = {"vietnamplus.vn": ".vnp"}
-_DEFAULT_AMP_TWIN_SUFFIX = ".html"
-
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\u00a1-\uffff-]{1,63}(?<!-)$", re.IGNORECASE)
@@ -140,7 +134,8 @@ def _fold_amp_path(path: str, host: str) -> str:
     """Map an AMP page's path to the page it mirrors.
 
     Handles an `amp` path segment anywhere (`/amp/x.html`, `/x.html/amp`,
-    `/x/amp`) and an `.amp` suffix standing in for the site's page suffix.
+    `/x/amp`) and an `.amp` suffix standing in for the site's page suffix
+    (the site profile's `amp_twin_suffix`).
     """
     segments = path.split("/")
     if any(seg.lower() == "amp" for seg in segments):
@@ -149,6 +144,13 @@ def _fold_amp_path(path: str, host: str) -> str:
         if not path.startswith("/"):
             path = "/" + path
     if path.lower().endswith(".amp"):
-        site = host.lower().removeprefix("www.")
-        path = path[: -len(".amp")] + _AMP_TWIN_SUFFIX.get(site, _DEFAULT_AMP_TWIN_SUFFIX)
+        path = path[: -len(".amp")] + _amp_twin_suffix(host)
     return path
+
+
+def _amp_twin_suffix(host: str) -> str:
+    """The site profile's `amp_twin_suffix` (`.vnp` on vietnamplus, else `.html`)."""
+    # Here, not at the top: the profiles import this module (through the extraction hints).
+    from archive.sites import profile_for
+
+    return profile_for(f"https://{host}/").amp_twin_suffix

@@ -24,7 +24,7 @@ def _program(module_form: str) -> str:
 def _server(url_arg: str | None):
     import redis
 
-    from crawler.distributed.redis import redis_url
+    from crawler.distributed.addon import redis_url
 
     url = url_arg or redis_url(_project_settings())
     if not url:
@@ -45,7 +45,7 @@ def _project_settings():
 
 def enqueue(args) -> int:
     from crawler.arguments import ArgumentError, parse_crawl_arguments
-    from crawler.distributed.redis import keys_for, start_url_data
+    from crawler.distributed.addon import keys_for, start_url_data
 
     if not args.urls and not args.seeds:
         raise SystemExit("error: give URLs or --seeds PATH")
@@ -66,7 +66,7 @@ def enqueue(args) -> int:
 
 
 def status(args) -> int:
-    from crawler.distributed.redis import keys_for
+    from crawler.distributed.addon import keys_for
 
     server = _server(args.redis_url)
     keys = keys_for(args.spider)
@@ -83,7 +83,7 @@ def status(args) -> int:
 
 
 def reset(args) -> int:
-    from crawler.distributed.redis import keys_for
+    from crawler.distributed.addon import keys_for
 
     server = _server(args.redis_url)
     keys = keys_for(args.spider)

@@ -142,9 +142,7 @@ class Discovery:
             for url in profile.entry_points:
                 kind = entry_kind(url)
                 if kind == "listing":
-                    request = self.spider._request(url, found_from=None)
-                    if request is not None:
-                        yield request
+                    yield self.spider._request(url, found_from=None)
                     continue
                 yield self._document(url, found_from=None)
                 parts = urlsplit(url)
@@ -232,12 +230,11 @@ class Discovery:
         self.stats.inc_value("discovery/links")
         request = self.spider._request(url, found_from=response.url,
                                        priority=1 if profile_for(url).is_article_url(url) else 0)
-        if request is not None:
-            if published is not None:
-                request.meta["published_hint"] = published.isoformat()
-            if lastmod is not None:
-                request.meta["lastmod"] = lastmod.isoformat()
-            yield request
+        if published is not None:
+            request.meta["published_hint"] = published.isoformat()
+        if lastmod is not None:
+            request.meta["lastmod"] = lastmod.isoformat()
+        yield request
 
     def _bounded(self, response: Response, entries):
         """The first MAX_ENTRIES_PER_DOCUMENT entries; a document with more is logged once."""

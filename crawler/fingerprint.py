@@ -1,9 +1,9 @@
 """Request fingerprints keyed on the canonical URL (`REQUEST_FINGERPRINTER_CLASS`).
 
-The spider dedupes by `archive.urls.canonical_url` in its own process; in
-distributed mode the shared Redis dupe filter must dedupe the same way, or two
-processes fetch http://… and https://…?utm_source=… of one page. A GET is
-therefore identified by its canonical URL alone.
+URL dedupe is the scheduler's dupe filter's in every mode (crawler/dupefilter.py
+in one process, the shared Redis seen-set in distributed mode), keyed by these
+fingerprints: a GET is identified by its `archive.urls.canonical_url` alone, so
+http://… and https://…?utm_source=… of one page are fetched once.
 
 One exception: a redirect whose target has the canonical URL of a URL it was
 redirected from (http → https, adding a trailing slash, dropping a tracking

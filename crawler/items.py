@@ -27,7 +27,8 @@ class ArticlePage:
     fetched_at: str
     warc_record_id: str | None = None
     seq: int | None = None  # emission order; the corpus commits in this order
-    # Resolves to archive.warc.exchange.RecordLocation once the writer thread has it on disk.
+    # Resolves to archive.warc.exchange.RecordLocation once the WARC writer (a child process by
+    # default, archive/warc/process.py) has it on disk.
     warc_location: Future | None = field(default=None, repr=False)
     article: Any = field(default=None, repr=False)
     corpus_file: str | None = None

@@ -34,7 +34,7 @@ def _third_party_names() -> set[str]:
 
 
 def project_setting_names(module_name: str | None = None) -> tuple[set[str], set[str]]:
-    """(every declared name, the project's prefixes) from the settings module and Scrapy's defaults.
+    """(every name the project or Scrapy declares, the project's prefixes).
 
     A prefix is the part up to the first `_` of a name the project declares that is not one of
     Scrapy's own (`WARC_DIR` gives `WARC_`; `DOWNLOAD_TIMEOUT`, a Scrapy setting, gives none).
@@ -43,15 +43,18 @@ def project_setting_names(module_name: str | None = None) -> tuple[set[str], set
     ours = _uppercase_names(module)
     scrapy_names = _uppercase_names(default_settings)
     prefixes = {name.split("_", 1)[0] + "_" for name in ours - scrapy_names if "_" in name}
-    return ours | scrapy_names | _third_party_names(), prefixes
+    return ours | scrapy_names, prefixes
 
 
 def unknown_settings(names, module_name: str | None = None) -> list[str]:
     """One message per name with a project prefix that nothing declares, with the nearest known name."""
     known, prefixes = project_setting_names(module_name)
+    candidates = [name for name in sorted(set(names)) if name not in known and name.startswith(tuple(prefixes))]
+    if candidates:  # scrapy-redis is imported only to clear a name it may read (never in a plain crawl)
+        known |= _third_party_names()
     problems = []
-    for name in sorted(set(names)):
-        if name in known or not name.startswith(tuple(prefixes)):
+    for name in candidates:
+        if name in known:
             continue
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
         problems.append(f"{name} (did you mean {close[0]}?)" if close else name)

@@ -3,7 +3,7 @@
 Every component is switched and configured here by name; `-s NAME=value`
 overrides any of them for one run.
 """
-from archive.paths import SHIPPED_SEEDS
+from archive import paths  # a module, not a name: every uppercase name here is a setting
 
 BOT_NAME = "vn-news-archiver"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -33,13 +33,15 @@ COOKIES_ENABLED = False  # news pages need no session; also avoids tldextract's 
 TELNETCONSOLE_ENABLED = False
 
 # --- archive: WARC capture ---------------------------------------------------
-WARC_ENABLED = True
-WARC_DIR = "data/warc"
-WARC_MAX_SIZE = 1_000_000_000
-WARC_PREFIX = "news"
+WARC_ENABLED = True  # capture every exchange into WARC files; False: crawl and extract only
+WARC_DIR = "data/warc"  # where WARC files (and their CDXJ indexes) go
+WARC_MAX_SIZE = 1_000_000_000  # bytes: a file this large is closed and the next one started
+WARC_PREFIX = "news"  # file names are <prefix>-<UTC time>-<serial>-<host>-<pid>.warc.gz
 WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
-# gzip level of WARC records: most of the capture cost. Level 1 crawled ~25 % faster
-# than 6 on the bench site for files only ~4 % larger (pages arrive gzip-encoded already).
+# gzip level of WARC records: most of the WARC writer's CPU. With the records gzipped in the crawler
+# process (before the writer process), level 1 crawled ~25 % faster than 6 on the bench site for files
+# ~4 % larger. On the fixture pages, 1 compresses identity-encoded HTML 1.3x faster than 6 for ~9 %
+# more bytes; a body that arrives gzip-encoded costs the same at either level.
 WARC_COMPRESS_LEVEL = 1
 # process: records are built, gzipped and written in a child process (archive/warc/process.py); thread: in this one
 WARC_WRITER = "process"
@@ -79,6 +81,11 @@ SPIDER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
 }
 
+# URL dedupe in every mode: the scheduler's dupe filter keyed by canonical URL, which also applies
+# `-a max_pages` to the new pages it admits (crawler/dupefilter.py, crawler/fingerprint.py).
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalURLFingerprinter"
+DUPEFILTER_CLASS = "crawler.dupefilter.CanonicalDupeFilter"
+
 # --- hostile pages: addresses, sizes, time (docs/security.md) -----------------
 # Refuse requests to loopback, private, link-local (169.254.169.254), CGNAT, unique-local, multicast
 # and reserved addresses and local names, as written in the URL and as resolved at connect time
@@ -94,9 +101,7 @@ SITEMAP_MAXSIZE = 50 * 1024 * 1024
 # Seconds one page may take in an extraction worker; the worker is then replaced and the page is
 # archived only ("extraction timed out"). Links read from one page are capped too.
 EXTRACT_TIME_BUDGET = 5.0
-PAGE_MAX_LINKS = 5000
-
-# --- incremental crawls (crawler/downloadermiddlewares/incremental.py, archive/state/store.py) -------------
+PAGE_MAX_LINKS = 5000  # links read from one page at most (0: no cap)
 
 # --- incremental crawls (crawler/downloadermiddlewares/incremental.py, archive/state/store.py) -------------
 # SQLite state: None = state.sqlite beside WARC_DIR (data/state.sqlite), when capture is on; "" = off.
@@ -121,11 +126,11 @@ CRAWL_SKIP_UNREACHABLE = True
 CRAWL_STATS_FILE = ""  # write the final stats as JSON here
 # With LOG_FILE: a log larger than this at the start of a run is rotated to LOG_FILE.1 … .N first.
 CRAWL_LOG_MAX_BYTES = 10_000_000
-CRAWL_LOG_BACKUPS = 5
+CRAWL_LOG_BACKUPS = 5  # rotated logs kept (LOG_FILE.1 … .N)
 
 # --- topic filter (crawler/relevance.py); None = archive/extract/topic.py's defaults (0.18, 0.12) ---
-TOPIC_THRESHOLD = None
-TOPIC_ANCHOR_THRESHOLD = None
+TOPIC_THRESHOLD = None  # the topic score an article's text must reach to be kept
+TOPIC_ANCHOR_THRESHOLD = None  # the score a link's anchor text must reach
 # A topic link chosen by its anchor is re-judged when the scheduler hands it out, with what the
 # crawl has learned since (links without evidence are held instead: crawler/topic_frontier.py).
 TOPIC_RECHECK = True
@@ -139,10 +144,10 @@ REQUISITES_CSS_DEPTH = 2  # @import / url(…) levels followed from a page's sty
 REQUISITES_PRIORITY = -10  # scheduler priority: below every page (0, 1), so pages are not delayed
 
 # --- extraction and corpus ---------------------------------------------------
-EXTRACT_ENABLED = True
+EXTRACT_ENABLED = True  # run the extraction and corpus pipelines; False: archive only
 EXTRACT_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
-CORPUS_DIR = "data/corpus"
-CORPUS_SEEDS = str(SHIPPED_SEEDS)
+CORPUS_DIR = "data/corpus"  # the seed-format corpus and its manifest.jsonl
+CORPUS_SEEDS = str(paths.SHIPPED_SEEDS)  # seed directory a new corpus starts with (the shipped seeds/); "" = empty
 # Seconds a request in flight may hold back the corpus writes of pages sent after it (corpus order:
 # WARC-Date, then URL; docs/corpus-determinism.md). A page arriving later is written when it arrives.
 CORPUS_ORDER_WAIT = 60.0
@@ -154,6 +159,8 @@ EXTENSIONS = {
     # First: repairs .open files and rolls back state/corpus rows the archive does not hold,
     # before any other component opens them (crawler/extensions/recovery.py).
     "crawler.extensions.recovery.ResumeReconciliation": 0,
+    # Shared resources, fetched from the crawler by the components that use them (crawler.get_extension).
+    "crawler.pipelines.workers.ExtractionWorkers": 100,
     "crawler.extensions.summary.CrawlSummary": 500,
     "crawler.extensions.report.CrawlReport": 510,
 }
@@ -162,19 +169,19 @@ DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not
 LOG_FORMATTER = "crawler.logformatter.UrlLogFormatter"
 LOG_LEVEL = "INFO"
 
-# --- replay / distributed (later issues) -------------------------------------
+# --- replay / distributed -----------------------------------------------------
 # ARCHIVE_REPLAY=DIR: crawl from that archive, no network; the addon swaps the
 # download handlers and turns WARC capture off (crawler/downloadhandlers/replay.py).
 ARCHIVE_REPLAY = ""
 ARCHIVE_REPLAY_AT = ""  # serve captures nearest this time (YYYYMMDDhhmmss) instead of the latest
-ADDONS = {"crawler.downloadhandlers.replay.ArchiveReplayAddon": 0, "crawler.distributed.redis.DistributedCrawlAddon": 0,
+ADDONS = {"crawler.downloadhandlers.replay.ArchiveReplayAddon": 0, "crawler.distributed.addon.DistributedCrawlAddon": 0,
           "crawler.contact.ContactAddon": 0}
 # REDIS_URL (or the environment's REDIS_URL): scrapy-redis frontier and dupe filter shared by
-# every process on that Redis; the addon does nothing without it (crawler/distributed/redis.py).
+# every process on that Redis; the addon does nothing without it, and scrapy-redis is not imported (crawler/distributed/addon.py).
 REDIS_URL = ""
 REDIS_IDLE_TIMEOUT = 10.0  # s the shared frontier stays empty before a process finishes; < 0: wait forever
 REDIS_WORKER_TIMEOUT = 30.0  # s without a heartbeat before a process counts as dead and its requests are requeued
-REDIS_HEARTBEAT_INTERVAL = 2.0
+REDIS_HEARTBEAT_INTERVAL = 2.0  # s between a process's heartbeats (and its in-flight bookkeeping)
 REDIS_CORPUS_SHARDS = True  # each process writes CORPUS_DIR/<host>-<pid>; merge with `python -m archive extract`
 
 FEED_EXPORT_ENCODING = "utf-8"

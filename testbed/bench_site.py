@@ -35,7 +35,7 @@ def _paragraphs(rng: random.Random, count: int) -> str:
 
 
 def _photo(rng: random.Random, n: int, k: int) -> str:
-    """nhandan's table-based photo box, caption in td.caption (SITES.md)."""
+    """nhandan's table-based photo box, caption in td.caption (docs/site-notes.md)."""
     return (f'<table class="picture" align="center"><tbody><tr><td class="pic"><img loading="lazy" '
             f'src="https://image.nhandan.vn/w800/Uploaded/2024/bai-{n}-anh-{k}.jpg" alt="{_words(rng, 6, 10)}" '
             f'data-width="800" data-height="533"></td></tr><tr><td class="caption">'

@@ -2,7 +2,7 @@
 
 `HardTopicWeb()` serves nhandan.vn, thoidai.com.vn and www.vietnamplus.vn in
 their own markup (article, section, tag and home pages; see testbed/topic_site.py
-and SITES.md) over plain http through the fixture proxy. Its parameters were
+and docs/site-notes.md) over plain http through the fixture proxy. Its parameters were
 fixed from how these sites look, before the crawler was measured on it:
 
 - a quarter of the articles are about Vietnam–Laos relations, spread over five

@@ -25,7 +25,7 @@ from scrapy.settings import Settings
 
 from archive.warc.reader import find_warc_files, iter_responses
 from testbed.bench_site import BenchSite, article_url
-from crawler.distributed.redis import DistributedCrawlAddon, keys_for
+from crawler.distributed.addon import DistributedCrawlAddon, keys_for
 from crawler.fingerprint import CanonicalURLFingerprinter, fingerprint_key
 from testbed.fixtureserver import FixtureServer, Reply
 
@@ -383,3 +383,30 @@ def test_addon_reads_redis_url_from_the_environment(monkeypatch):
     assert settings.getbool("SCHEDULER_PERSIST")
     assert Path(settings.get("CORPUS_DIR")).parent == Path("/tmp/corpus")
     assert settings.get("CRAWL_STATE") == ""  # per-process SQLite state: off unless named for this process
+
+
+def test_scrapy_redis_is_imported_only_in_distributed_mode():
+    """Without REDIS_URL, every crawler module, the settings check and a built crawler leave it unimported."""
+    script = """
+import importlib, pkgutil, sys
+import crawler
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.reactor import install_reactor
+from scrapy.utils.test import get_crawler
+from crawler.setting_names import check_setting_names
+from crawler.spiders.news import NewsSpider
+for module in pkgutil.walk_packages(crawler.__path__, "crawler."):
+    if module.name != "crawler.distributed.redis":
+        importlib.import_module(module.name)
+settings = get_project_settings()
+install_reactor(settings["TWISTED_REACTOR"])
+check_setting_names(settings)
+get_crawler(NewsSpider, settings.copy_to_dict())
+print(sorted(name for name in sys.modules if name.startswith("scrapy_redis")))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -12,7 +12,6 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from scrapy import Request, Spider
@@ -325,14 +324,11 @@ def test_a_page_is_counted_once_whichever_link_comes_first(tmp_path):
                        lastmod=STORED)
     state.record_extraction(KEY, is_article=True, published="2024-09-03T08:00:00+07:00")
     crawler = get_crawler(Spider)
-    forgotten = []
-    crawler.spider = SimpleNamespace(forget=forgotten.append)
     middleware = IncrementalSpiderMiddleware(crawler, state, AgeRevisitPolicy(2 * 86400, 6 * 3600, 30 * 86400))
     stats = lambda: {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("incremental/")}  # noqa: E731
     try:
         listing = Request(article_url(1))
-        assert list(middleware.process_spider_output(None, [listing])) == []
-        assert forgotten == [article_url(1)]  # the spider may request it again
+        assert list(middleware.process_spider_output(None, [listing])) == []  # never reaches the dupe filter
         assert stats() == {"incremental/skipped_not_due": 1}
         sitemap = Request(article_url(1), meta={"lastmod": NEWER})
         assert list(middleware.process_spider_output(None, [sitemap])) == [sitemap]
@@ -386,5 +382,22 @@ def test_recrawl_fetches_only_the_article_whose_sitemap_lastmod_moved(tmp_path):
     state = CrawlState(out / "state.sqlite", lock=False)
     try:
         assert parse_iso(state.get(canonical_url(article_url(2))).lastmod) == site.lastmod[2]
+    finally:
+        state.close()
+
+
+def test_a_page_fetched_by_this_run_is_left_to_the_dupe_filter(tmp_path):
+    """A second link to an article this run already fetched is a duplicate, not a not-due revisit:
+    it passes uncounted, and the scheduler's dupe filter drops it (crawler/dupefilter.py)."""
+    state = CrawlState(tmp_path / "state.sqlite")
+    crawler = get_crawler(Spider)
+    middleware = IncrementalSpiderMiddleware(crawler, state, AgeRevisitPolicy(2 * 86400, 6 * 3600, 30 * 86400))
+    try:
+        state.record_fetch(KEY, fetched_at=middleware.run_started + 1, fetch_url=article_url(1), status=200,
+                           outcome="new")
+        state.record_extraction(KEY, is_article=True, published="2024-09-03T08:00:00+07:00")
+        again = Request(article_url(1))
+        assert list(middleware.process_spider_output(None, [again])) == [again]
+        assert not any(k.startswith("incremental/") for k in crawler.stats.get_stats())
     finally:
         state.close()

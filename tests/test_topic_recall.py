@@ -12,6 +12,7 @@ from archive.extract.topic import TopicProfile
 from testbed.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES
 from testbed.topic_web_hard import HardTopicWeb, slugify
 from crawler.judged_pages import OFF, ON, UNKNOWN, JudgedPages
+from crawler.dupefilter import REQUEST_RELEASED
 from crawler.relevance import TopicGate
 from crawler.topic_frontier import HeldLinks
 from archive.sites import profile_for
@@ -107,23 +108,25 @@ def test_judge_page_marks_what_resets_the_off_topic_run(topic):
 
 # --------------------------------------------------------------------------- late re-check
 def _middleware(gate, enabled=True):
-    stats, forgotten = {}, []
-    spider = SimpleNamespace(topic_gate=gate, forget=forgotten.append)
+    stats, released = {}, []
+    spider = SimpleNamespace(topic_gate=gate)
     crawler = SimpleNamespace(settings=Settings({"TOPIC_RECHECK": enabled}), spider=spider,
-                              stats=SimpleNamespace(inc_value=lambda key: stats.update({key: stats.get(key, 0) + 1})))
-    return TopicRecheckMiddleware.from_crawler(crawler), stats, forgotten
+                              stats=SimpleNamespace(inc_value=lambda key: stats.update({key: stats.get(key, 0) + 1})),
+                              signals=SimpleNamespace(send_catch_log=lambda signal, request: released.append(
+                                  (signal, request.url))))
+    return TopicRecheckMiddleware.from_crawler(crawler), stats, released
 
 
 def test_a_link_that_leans_off_topic_by_its_turn_is_dropped_and_given_back(topic):
     gate = TopicGate(topic)
-    middleware, stats, forgotten = _middleware(gate)
+    middleware, stats, released = _middleware(gate)
     weather = Request(f"{ND}/b-post2.html", meta={RECHECK_ANCHOR: WEATHER_ANCHOR})
     assert middleware.process_request(weather) is None  # nothing learned yet
     gate.judge_page(ON_TEXT, "related")
     gate.judge_page(WEATHER_TEXT, "related")
     with pytest.raises(IgnoreRequest):
         middleware.process_request(weather)
-    assert forgotten == [weather.url] and stats == {"topic/dropped_on_recheck": 1}
+    assert released == [(REQUEST_RELEASED, weather.url)] and stats == {"topic/dropped_on_recheck": 1}
     assert middleware.process_request(Request(f"{ND}/a-post1.html", meta={RECHECK_ANCHOR: TEASER})) is None
     assert middleware.process_request(Request(f"{ND}/x-post9.html")) is None  # not a topic link
     with pytest.raises(NotConfigured):

@@ -84,3 +84,12 @@ def test_valid_urls(url):
 ])
 def test_invalid_urls(url):
     assert not is_valid_http_url(url)
+
+
+def test_amp_copies_fold_into_the_page_suffix_their_site_profile_declares():
+    from archive.sites import profiles
+
+    for profile in profiles():
+        host = profile.hosts[0]
+        assert canonical_url(f"http://{host}/a-b-post12.amp") == f"https://{host}/a-b-post12{profile.amp_twin_suffix}"
+    assert canonical_url("https://unknown.example.vn/tin-1.amp") == "https://unknown.example.vn/tin-1.html"

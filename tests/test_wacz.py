@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import zipfile
 
@@ -76,4 +77,14 @@ def test_export_bad_input_is_one_error_line(archive, tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and needle in err and err.count("\n") == 1
+    assert not (tmp_path / "x.wacz").exists()
+
+
+def test_export_without_the_wacz_extra_is_one_error_line(archive, tmp_path, capsys, monkeypatch):
+    directory, _ = archive
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wacz" else real_find_spec(name, *a))
+    assert main(["export", "--wacz", str(tmp_path / "x.wacz"), str(directory)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "[wacz]" in err and err.count("\n") == 1
     assert not (tmp_path / "x.wacz").exists()

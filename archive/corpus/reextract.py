@@ -1,6 +1,6 @@
 """`python -m archive extract`: rebuild the corpus from WARC files, offline.
 
-The archive is the source of truth (DESIGN.md): this re-runs extraction over
+The archive is the source of truth (docs/design.md): this re-runs extraction over
 every archived 2xx article page and writes the same corpus files the crawl
 wrote. Work is split so the output does not depend on the number of cores:
 

@@ -32,7 +32,7 @@ One pass, one parse:
 4. **Verdict**: `is_article` with a `reason` when not (no body element, a
    listing page, too few words, no title, ...). Never raises on bad input.
 
-`render_seed_text` turns an `Article` into the seed format of DESIGN.md.
+`render_seed_text` turns an `Article` into the seed format of docs/design.md.
 This module never imports Scrapy.
 """
 from __future__ import annotations
@@ -1081,7 +1081,7 @@ def _looks_vietnamese(text: str) -> bool:
 
 # --------------------------------------------------------------------------- rendering
 def render_seed_text(article: Article) -> str:
-    """The seed format of DESIGN.md: title, date line, lead, body, author, `Nguồn:` line.
+    """The seed format of docs/design.md: title, date line, lead, body, author, `Nguồn:` line.
 
     Blocks are single lines separated by one blank line; a missing date line,
     lead or author is left out rather than invented. NFC, `\\n` line ends,

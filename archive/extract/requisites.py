@@ -26,7 +26,7 @@ SCRIPT_EXTENSIONS = {".js", ".mjs"}
 # `link rel=preload as=…` values worth archiving, and the kind each is.
 PRELOAD_KINDS = {"style": "style", "font": "font", "image": "image", "script": "script"}
 ICON_RELS = {"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon"}
-# Lazy-loading attributes the sites use (SITES.md: data-src on both CMSes, data-original on older pages).
+# Lazy-loading attributes the sites use (docs/site-notes.md: data-src on both CMSes, data-original on older pages).
 LAZY_SRC = ("data-src", "data-original", "data-lazy-src")
 LAZY_SRCSET = ("data-srcset",)
 

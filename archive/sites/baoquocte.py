@@ -1,6 +1,6 @@
 """Thế giới & Việt Nam (baoquocte.vn): MasterCMS, like thoidai.com.vn.
 
-Facts from SITES.md: articles are `/<slug>-<digits>.html`; the date is
+Facts from docs/site-notes.md: articles are `/<slug>-<digits>.html`; the date is
 `DD/MM/YYYY HH:MM` in `span.format_time`; the page carries a "Theo dõi
 Baoquocte.vn trên …" social-follow line inside the article (the markup of
 that line is a guess: `div.follow-news`). The English edition en.baoquocte.vn

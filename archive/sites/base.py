@@ -24,8 +24,12 @@ class SiteProfile:
     hosts: tuple[str, ...]
     # Regex (searched in the URL path) that marks an article page.
     article_path: str
-    # Regex for listing/hub pages (category, tag, latest news): archived and followed, never emitted.
+    # Regex for listing/hub pages (category, tag, latest news): archived and followed, never emitted;
+    # a topic crawl follows a link to one as a listing (crawler/spiders/news.py, crawler/relevance.py).
     listing_path: str = r"^/$"
+    # The page suffix an AMP copy's `.amp` stands in for (`…-post1.amp` mirrors `…-post1.html`):
+    # archive/urls.py folds the two into one canonical URL.
+    amp_twin_suffix: str = ".html"
     # CSS selectors of <a> elements on an article page worth following:
     # related-article boxes, inline related links, tags, the category breadcrumb.
     related_links: tuple[str, ...] = ()

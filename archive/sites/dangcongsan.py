@@ -1,6 +1,6 @@
 """Đảng Cộng sản Việt Nam (dangcongsan.vn).
 
-SITES.md has little on this site: images on file1.dangcongsan.vn, a home
+docs/site-notes.md has little on this site: images on file1.dangcongsan.vn, a home
 "Tin nổi bật" block `.right-news-hight12 .items-news a`, and the Chinese
 edition's listing blocks `.top-news-cap2 h3 a`, `.box-subnews .subnews-item`.
 The article URL shape `/<section>/<slug>-<digits>.html` and the article

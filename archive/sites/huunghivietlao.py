@@ -1,6 +1,6 @@
 """Hữu nghị Việt - Lào (huunghivietlao.thoidai.com.vn): a MasterCMS sub-site of Thời Đại.
 
-Same markup as thoidai.com.vn (SITES.md lists it among the MasterCMS sites);
+Same markup as thoidai.com.vn (docs/site-notes.md lists it among the MasterCMS sites);
 it republishes VietnamPlus and Nhân Dân stories, so its related boxes lead to
 those sites, which the crawler follows into their own profiles.
 """

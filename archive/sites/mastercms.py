@@ -1,7 +1,7 @@
 """What every MasterCMS site shares (thoidai.com.vn, baoquocte.vn, huunghivietlao.thoidai.com.vn).
 
 The platform is recognised by `stores/news_dataimages` image paths with `?rt=`
-and the `__MASTERCMS_CONTENT` body (SITES.md). Selectors below are verified on
+and the `__MASTERCMS_CONTENT` body (docs/site-notes.md). Selectors below are verified on
 baoquocte/vietnamtimes crawlers and inferred for the sister sites. A MasterCMS
 site profile is `mastercms_profile(name=..., hosts=..., entry_points=...)`
 plus whatever that site does differently, given as keyword overrides.

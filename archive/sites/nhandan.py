@@ -1,6 +1,6 @@
 """Nhân Dân (nhandan.vn): the "cms-*/zce-*" CMS shared with vietnamplus and sggp.
 
-Facts from SITES.md: articles are `/<slug>-post<digits>.html`; foreign editions
+Facts from docs/site-notes.md: articles are `/<slug>-post<digits>.html`; foreign editions
 live on language subdomains (en., cn., fr., ...) and are not this site; the
 date is ISO-8601 in `time.time[datetime]`; the site-wide meta author is the
 paper's name, never a real byline.
@@ -27,7 +27,7 @@ PROFILE = SiteProfile(
         "https://nhandan.vn/",
         "https://nhandan.vn/tin-moi.html",
         "https://nhandan.vn/rss/home.rss",
-        "https://nhandan.vn/sitemaps.xml",  # index of monthly shards sitemaps/news-YYYY-M.xml (SITES.md)
+        "https://nhandan.vn/sitemaps.xml",  # index of monthly shards sitemaps/news-YYYY-M.xml (docs/site-notes.md)
         "https://nhandan.vn/sitemaps/google-news.xml",  # news:publication_date per article
     ),
     extraction=ExtractionHints(

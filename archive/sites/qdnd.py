@@ -1,6 +1,6 @@
 """Quân đội Nhân dân (qdnd.vn).
 
-Facts from SITES.md (Zotero translator and crawlers): articles are
+Facts from docs/site-notes.md (Zotero translator and crawlers): articles are
 `/<section>/<subsection>/<slug>-<6+ digit id>` with **no** `.html`; the query
 string is noise; the title is the `h1` (og:title is often cut); the date is
 best taken from JSON-LD `datePublished`; bylines in `.author-top`/`.author`

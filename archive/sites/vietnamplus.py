@@ -1,7 +1,7 @@
 """VietnamPlus (vietnamplus.vn, TTXVN): the "cms-*/zce-*" CMS shared with nhandan.vn.
 
-Facts from SITES.md: articles are `/<slug>-post<digits>.vnp` (an AMP copy
-ends in `.amp`; the canonical URL form folds it); selectors `.article__title`,
+Facts from docs/site-notes.md: articles are `/<slug>-post<digits>.vnp` (an AMP copy
+ends in `.amp`: `amp_twin_suffix` lets the canonical URL fold it); selectors `.article__title`,
 `.article__sapo`, `.article__meta`, `.article__body.zce-content-body.cms-body`;
 date in `time`/`span.datetime`; RSS `/rss/home.rss`, sitemaps `/sitemap.xml`
 and `/sitemaps/google-news.xml`. en.vietnamplus.vn and zh. are other sites.
@@ -16,6 +16,7 @@ PROFILE = SiteProfile(
     hosts=("www.vietnamplus.vn", "vietnamplus.vn"),
     article_path=r"-post\d+\.(?:vnp|amp)$",
     listing_path=r"^/(?:$|[a-z0-9-]+/?$|[a-z0-9-]+/[a-z0-9-]+/?$|tag/|chu-de/|tin-moi\.vnp$)",
+    amp_twin_suffix=".vnp",  # `…-post234366.amp` is the AMP copy of `…-post234366.vnp`
     related_links=(
         "div.article-relate a[href]",
         "div.box-related a.cms-link[href]",

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import io
 import json
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     from archive.cli import UserError
 
     check_archive_dir(args.directory)  # ArchiveNotFound: reported by archive.cli
+    if importlib.util.find_spec("wacz") is None:  # an optional extra (pyproject.toml)
+        raise UserError("WACZ export needs the wacz package: pip install 'vn-news-archiver[wacz]'")
     if args.wacz.suffix != ".wacz":
         raise UserError(f"{args.wacz}: the output name must end in .wacz")
     titles = None

@@ -91,7 +91,7 @@ class Command(ScrapyCrawlCommand):
 
 def _state_to_lock(settings):
     """The crawl state this run will use, decided before the addons run: replay and distributed
-    mode (crawler/downloadhandlers/replay.py, crawler/distributed/redis.py) turn the default state off."""
+    mode (crawler/downloadhandlers/replay.py, crawler/distributed/addon.py) turn the default state off."""
     if settings.get("CRAWL_STATE") is None and (
             settings.get("ARCHIVE_REPLAY") or settings.get("REDIS_URL") or os.environ.get("REDIS_URL")):
         return None

@@ -1,13 +1,15 @@
-"""Distributed crawling on Redis: `REDIS_URL` (setting or environment) switches it on.
+"""Distributed crawling on Redis: the scrapy-redis components `REDIS_URL` switches on.
 
-`DistributedCrawlAddon` (listed in ADDONS) does nothing without REDIS_URL.
-With it, before any component is built, it puts in:
+Imported only in distributed mode: `DistributedCrawlAddon`
+(crawler/distributed/addon.py) names these classes when REDIS_URL is set
+(setting or environment). Before any component is built, it puts in:
 
 - scrapy-redis's scheduler and dupe filter, through `RedisFrontierScheduler`
   and `CanonicalRedisDupeFilter`: one shared frontier (`news:requests`, a
   sorted set by priority) and one shared seen-set (`news:dupefilter`) of
-  fingerprints from `crawler.fingerprint` (canonical URL, as the spider's own
-  `_seen`). `SCHEDULER_PERSIST` is on: the first process to finish must not
+  fingerprints from `crawler.fingerprint` (canonical URL, as the local dupe
+  filter, crawler/dupefilter.py, whose page cap and releases apply here too).
+  `SCHEDULER_PERSIST` is on: the first process to finish must not
   wipe the queue the others still work from (`python -m crawler reset` does);
 - a per-process corpus shard `CORPUS_DIR/<host>-<pid>` (two processes must
   not number into one directory); WARC files already carry host and pid.
@@ -33,7 +35,6 @@ process's in-flight requests) has been empty for REDIS_IDLE_TIMEOUT seconds.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pickle
@@ -42,37 +43,24 @@ import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy_redis import connection
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
-from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet import task
 
+from crawler.dupefilter import REQUEST_RELEASED, PageBudget
+from crawler.distributed.addon import QUEUE, SCHEDULER, DUPEFILTER_KEY, keys_for, start_url_from_data
+
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
-
-SCHEDULER = "crawler.distributed.redis.RedisFrontierScheduler"
-DUPEFILTER = "crawler.distributed.redis.CanonicalRedisDupeFilter"
-QUEUE = "crawler.distributed.redis.InFlightPriorityQueue"
-FINGERPRINTER = "crawler.fingerprint.CanonicalURLFingerprinter"
-
-# Keys, per spider name (scrapy-redis's convention for the first three).
-QUEUE_KEY = "%(spider)s:requests"
-DUPEFILTER_KEY = "%(spider)s:dupefilter"
-START_URLS_KEY = "%(spider)s:start_urls"
-WORKERS_KEY = "%(spider)s:workers"
-INFLIGHT_PREFIX = "%(spider)s:inflight:"
-TOKEN_KEY = "%(spider)s:inflight-seq"
 
 # In-flight entries are "<score>|<serialized request>" (from the request queue)
 # or "s|<start URL data>" (from the start list), so a reclaim knows where each goes back.
@@ -139,55 +127,9 @@ return {redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]), total}
 """
 
 
-def redis_url(settings: BaseSettings | None = None) -> str:
-    """REDIS_URL from the settings, else from the environment; "" when distributed mode is off."""
-    value = settings.get("REDIS_URL") if settings is not None else ""
-    return (value or os.environ.get("REDIS_URL") or "").strip()
-
-
 def worker_name() -> str:
     """host-pid-random: unique per process, readable in `python -m crawler status`."""
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-def keys_for(spider_name: str) -> dict[str, str]:
-    names = {"queue": QUEUE_KEY, "dupefilter": DUPEFILTER_KEY, "start_urls": START_URLS_KEY,
-             "workers": WORKERS_KEY, "inflight": INFLIGHT_PREFIX, "tokens": TOKEN_KEY}
-    return {k: v % {"spider": spider_name} for k, v in names.items()}
-
-
-class DistributedCrawlAddon:
-    """Switches a crawl to the shared Redis frontier when REDIS_URL is set (setting or environment)."""
-
-    def update_settings(self, settings: BaseSettings) -> None:
-        url = redis_url(settings)
-        if not url:
-            return
-        # Defaults at project priority: anything given with -s still wins.
-        if not settings.get("REDIS_URL"):
-            settings.set("REDIS_URL", url, "project")
-        for name, value in {
-            "SCHEDULER": SCHEDULER,
-            "DUPEFILTER_CLASS": DUPEFILTER,
-            "SCHEDULER_QUEUE_CLASS": QUEUE,
-            "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
-            "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
-            "SCHEDULER_PERSIST": True,
-            "REQUEST_FINGERPRINTER_CLASS": FINGERPRINTER,
-        }.items():
-            if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
-                settings.set(name, value, "project")
-        if settings.get("CRAWL_STATE") is None:
-            # The incremental state is one SQLite file per process, locked by its crawl: the
-            # default (state.sqlite beside WARC_DIR) would be shared, so it is off unless named.
-            settings.set("CRAWL_STATE", "", settings.getpriority("CRAWL_STATE"))
-            if settings.get("CRAWL_REPORT") is None and settings.get("WARC_DIR"):  # where it would have been
-                settings.set("CRAWL_REPORT", str(Path(settings.get("WARC_DIR")).parent / "runs.jsonl"),
-                             settings.getpriority("CRAWL_REPORT"))
-        if settings.getbool("REDIS_CORPUS_SHARDS") and settings.get("CORPUS_DIR"):
-            shard = f"{socket.gethostname()}-{os.getpid()}"
-            settings.set("CORPUS_DIR", str(Path(settings.get("CORPUS_DIR")) / shard),
-                         settings.getpriority("CORPUS_DIR"))
 
 
 class CanonicalRedisDupeFilter(RFPDupeFilter):
@@ -272,6 +214,8 @@ class RedisFrontierScheduler(Scheduler):
         instance.heartbeat = settings.getfloat("REDIS_HEARTBEAT_INTERVAL")
         instance.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT")
         instance.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
+        instance.budget = PageBudget(crawler)  # -a max_pages, per process
+        crawler.signals.connect(instance.release, signal=REQUEST_RELEASED)
         return instance
 
     def open(self, spider: Spider) -> None:
@@ -303,8 +247,16 @@ class RedisFrontierScheduler(Scheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        queued = self._enqueue(keys=[self.df.key, self.queue.key],
-                               args=[fingerprint, -request.priority, self.queue._encode_request(request)])
+        counted = bool(fingerprint) and self.budget.counts(request)
+        if counted and self.server.sismember(self.df.key, fingerprint):
+            queued = False  # a duplicate: not the cap's business
+        elif counted and not self.budget.take(request):
+            return False
+        else:
+            queued = self._enqueue(keys=[self.df.key, self.queue.key],
+                                   args=[fingerprint, -request.priority, self.queue._encode_request(request)])
+            if counted and not queued:  # another process added it in between
+                self.budget.give_back(request)
         if not queued:
             self.df.log(request, self.spider)
             if self.stats:
@@ -313,6 +265,12 @@ class RedisFrontierScheduler(Scheduler):
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def release(self, request: Request) -> None:
+        """An admitted request dropped before its download (crawler/dupefilter.py): seen no more."""
+        if not request.dont_filter:  # else it was never admitted
+            self.server.srem(self.df.key, self.df.request_fingerprint(request))
+            self.budget.give_back(request)
 
     def close(self, reason: str):
         if self._loop is not None and self._loop.running:
@@ -412,19 +370,6 @@ def _redacted(url: str) -> str:
         return url
     scheme, _, rest = url.partition("://")
     return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-
-
-def start_url_from_data(data: bytes | str) -> str:
-    """A start-list entry: a JSON object with "url" (scrapy-redis's format) or a bare URL."""
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
-    text = text.strip()
-    if text.startswith("{"):
-        return str(json.loads(text).get("url") or "")
-    return text
-
-
-def start_url_data(url: str) -> str:
-    return json.dumps({"url": url}, ensure_ascii=False)
 
 
 async def _sleep(seconds: float) -> None:

@@ -1,7 +1,8 @@
 """Incremental crawls: conditional GET, revisit records, and a revisit policy.
 
 Two components share one `archive.state.store.CrawlState` (setting `CRAWL_STATE`;
-empty turns both off):
+empty turns both off), opened and reconciled with the archive by the
+`ResumeReconciliation` extension and fetched from the crawler (`shared_state`):
 
 * `IncrementalDownloaderMiddleware` at priority 960, i.e. *outside* the WARC
   capture middleware (950): on the way out it adds `If-None-Match` /
@@ -36,11 +37,10 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter, is_item
 from scrapy import Request, signals
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.misc import load_object
 
 from archive.state.store import CrawlState, PageState, parse_duration, parse_iso
 from archive.urls import canonical_url
-from crawler.runpaths import state_path
+from crawler.extensions.recovery import ResumeReconciliation
 from archive.warc.records import RecordBuilder, warc_date
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY
 from crawler.downloadermiddlewares.warc_capture import exchange_from_capture, reconstructed_exchange
@@ -109,17 +109,10 @@ def lastmod_says_changed(page: PageState, lastmod: str | None) -> bool | None:
 
 
 def shared_state(crawler: Crawler) -> tuple[CrawlState, Any] | None:
-    """The crawl's one `CrawlState` and revisit policy, opened by whichever component asks first."""
-    existing = getattr(crawler, "_incremental", None)
-    if existing is not None:
-        return existing
-    path = state_path(crawler.settings)
-    if path is None:
-        return None
-    state = CrawlState(path)  # raises StateLockedError when another crawl holds it
-    policy_cls = load_object(crawler.settings.get("REVISIT_POLICY") or AgeRevisitPolicy)
-    crawler._incremental = (state, policy_cls.from_settings(crawler.settings))
-    return crawler._incremental
+    """The crawl's one `CrawlState` and revisit policy, fetched from the extension that opened them
+    and reconciled them with the archive before any component could read them; None: no state."""
+    recovery = crawler.get_extension(ResumeReconciliation)
+    return None if recovery is None else recovery.crawl_state
 
 
 class IncrementalDownloaderMiddleware:
@@ -240,7 +233,7 @@ class IncrementalDownloaderMiddleware:
                 record=(location.record_id, location.warc_file, location.offset) if location is not None else None)
             if pending.get("published_hint"):
                 self.state.record_published_hint(pending["key"], pending["published_hint"])
-        except Exception:  # the writer thread must survive a state hiccup; the page is just refetched
+        except Exception:  # whoever resolved the record's future must survive a state hiccup; the page is just refetched
             logger.exception("could not record crawl state for %s", pending["url"])
 
     def item_done(self, item, response=None, spider=None, exception=None, **kwargs) -> None:
@@ -272,6 +265,7 @@ class IncrementalSpiderMiddleware:
         # Both for this run only (issue #25 audit): at most one entry per known article judged in it.
         self._lastmods: dict[str, str] = {}  # canonical URL -> lastmod a sitemap/feed gave it in this run
         self._verdicts: dict[str, str] = {}  # canonical URL -> the stat its last judgement counted
+        self.run_started = datetime.now(timezone.utc).timestamp()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -297,14 +291,9 @@ class IncrementalSpiderMiddleware:
 
     def _keep(self, element, response) -> bool:
         if isinstance(element, Request):
-            if self.is_due(element):
-                return True
-            # Not scheduled, so not seen: a later link to it (a sitemap entry with a newer
-            # lastmod after a listing link without one) is judged again.
-            forget = getattr(self.crawler.spider, "forget", None)
-            if forget is not None:
-                forget(element.url)
-            return False
+            # Dropped before the scheduler, so the dupe filter never saw it: a later link to it (a
+            # sitemap entry with a newer lastmod after a listing link without one) is judged again.
+            return self.is_due(element)
         if response is not None and is_item(element):
             outcome = response.meta.get(META)
             if outcome in ("unchanged", "not-modified"):
@@ -329,6 +318,8 @@ class IncrementalSpiderMiddleware:
         page = self.state.get(key)
         if page is None:
             return True
+        if page.fetched_at is not None and page.fetched_at >= self.run_started:
+            return True  # fetched by this run: a repeated link, which the dupe filter drops uncounted
         changed = None
         if self.lastmod != "ignore":
             # A link without a lastmod (listing, news sitemap) uses the one a sitemap gave this page

@@ -7,7 +7,8 @@ by the time the scheduler hands it out the crawl may have judged pages like
 its target (crawler/judged_pages.py). This downloader middleware asks the
 topic gate again just before the download: a link whose anchor now leans
 clearly off topic is dropped (stat `topic/dropped_on_recheck`) and given back to the
-spider (`forget`), so a later link to the same page can still request it.
+dupe filter (`REQUEST_RELEASED`, crawler/dupefilter.py), so a later link to the same
+page can still request it.
 Off with `TOPIC_RECHECK = False`, or when the crawl has no topic.
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from crawler.dupefilter import REQUEST_RELEASED
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -42,7 +45,5 @@ class TopicRecheckMiddleware:
         if gate is None or gate.still_worth_fetching(anchor):
             return None
         self.crawler.stats.inc_value("topic/dropped_on_recheck")
-        forget = getattr(spider, "forget", None)
-        if forget is not None:
-            forget(request.url)
+        self.crawler.signals.send_catch_log(signal=REQUEST_RELEASED, request=request)
         raise IgnoreRequest(f"topic link now judged off topic: {anchor!r}")

@@ -1,7 +1,9 @@
 """Resume after a crash by itself: repair, then reconcile the state and corpus with the archive.
 
 Built as the first extension, so it runs before any component opens the WARC
-writer, the crawl state or the corpus. The work is in `archive.warc.repair` and
+writer or the corpus. It opens the crawl state itself (`CRAWL_STATE`, with the
+`REVISIT_POLICY`) and holds it: the incremental middlewares fetch it from the
+crawler (`crawler.get_extension`), so nothing reads a row it has not checked. The work is in `archive.warc.repair` and
 `archive.corpus.consistency`; this module only finds the directories from the
 settings and reports what it did (stats `reconciled/*`, the summary line and
 `runs.jsonl` via crawler/extensions/report.py).
@@ -10,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from scrapy import signals
+from scrapy.utils.misc import load_object
 
 from archive.corpus.consistency import (
     ReconcileSummary,
@@ -21,7 +25,7 @@ from archive.corpus.consistency import (
     reconcile_state,
 )
 from archive.warc.repair import repair_left_open
-from crawler.downloadermiddlewares.incremental import shared_state
+from archive.state.store import CrawlState
 from crawler.runpaths import state_path
 
 logger = logging.getLogger(__name__)
@@ -37,10 +41,12 @@ class ResumeReconciliation:
     """Reconciles in `from_crawler`; at a clean end, moves the verified points forward, so the
     next run checks only what this one wrote after its last durable moment, not all of it."""
 
-    def __init__(self, crawler, summary: ReconcileSummary, corpus_dir: Path | None):
+    def __init__(self, crawler, summary: ReconcileSummary, corpus_dir: Path | None,
+                 crawl_state: tuple[CrawlState, Any] | None = None):
         self.crawler = crawler
         self.summary = summary
         self.corpus_dir = corpus_dir
+        self.crawl_state = crawl_state  # (the state, the revisit policy); None: no incremental state
 
     def engine_stopped(self) -> None:
         stats = self.crawler.stats
@@ -50,10 +56,9 @@ class ResumeReconciliation:
         # have closed by now (spider_closed), so all that was written is a durable checkpoint.
         if self.corpus_dir is not None and self.corpus_dir.is_dir():
             mark_corpus_verified(self.corpus_dir)
-        shared = shared_state(self.crawler)
-        if shared is not None:
+        if self.crawl_state is not None:
             try:
-                shared[0].mark_verified()
+                self.crawl_state[0].mark_verified()
             except Exception as exc:  # only an optimisation: the next run then checks a little more
                 logger.warning("could not mark the crawl state verified: %s", exc)
 
@@ -77,9 +82,9 @@ class ResumeReconciliation:
             corpus_dir = Path(settings.get("CORPUS_DIR"))
             if corpus_dir.is_dir():
                 reconcile_corpus(corpus_dir, locator, summary)
-        shared = shared_state(crawler)
-        if shared is not None:
-            reconcile_state(shared[0], locator, summary)
+        crawl_state = open_crawl_state(settings)
+        if crawl_state is not None:
+            reconcile_state(crawl_state[0], locator, summary)
         counts = summary.as_counts()
         for key, value in counts.items():
             crawler.stats.set_value(f"reconciled/{key}", value)
@@ -90,7 +95,16 @@ class ResumeReconciliation:
                 "%d crawl-state row(s) forgotten: those pages are fetched again in this run",
                 counts["warc_repaired"], counts["corpus_rolled_back"], counts["corpus_orphans"],
                 counts["torn_lines"], counts["state_rows"])
-        extension = cls(crawler, summary, corpus_dir if locator is not None else None)
+        extension = cls(crawler, summary, corpus_dir if locator is not None else None, crawl_state)
         # Connected before the state's own close (the middlewares are built after the extensions).
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
+
+
+def open_crawl_state(settings) -> tuple[CrawlState, Any] | None:
+    """The crawl state (`CRAWL_STATE`) and its `REVISIT_POLICY`; None when incremental crawling is off."""
+    path = state_path(settings)
+    if path is None:
+        return None
+    state = CrawlState(path)  # raises StateLockedError when another crawl holds it
+    return state, load_object(settings.get("REVISIT_POLICY")).from_settings(settings)

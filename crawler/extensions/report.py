@@ -20,12 +20,10 @@ from pathlib import Path
 
 from scrapy import signals
 
-from crawler.exitcodes import crawl_verdict, fail_ratio
 from crawler.runpaths import report_path
 from crawler.extensions.memory import PeakRSS, own_peak_rss
-from crawler.extensions.outcomes import failure_breakdown
-from crawler.refusals import is_refusal_type, refusal_counts
-from crawler.requisites import page_status_counts, requisite_counts
+from crawler.extensions.run_summary import LOG_ONLY, run_summary
+from crawler.refusals import is_refusal_type
 
 
 class CrawlReport:
@@ -47,63 +45,34 @@ class CrawlReport:
 
     def build(self) -> dict:
         stats = self.crawler.stats.get_stats()
-        get = lambda key: stats.get(key, 0)  # noqa: E731
+        run = {k: v for k, v in run_summary(stats, self.crawler.settings).items() if k not in LOG_ONLY}
         prefixed = lambda prefix: {k[len(prefix):]: v for k, v in sorted(stats.items())  # noqa: E731
                                    if k.startswith(prefix)}
         errors = {f"download/{k}": v for k, v in prefixed("downloader/exception_type_count/").items()
                   if not is_refusal_type(k)}  # refusals are counted under "refused"
         errors.update({f"spider/{k}": v for k, v in prefixed("news/errors/").items()})
-        errors.update({f"warc/{k}": get(f"warc/{k}") for k in ("write_errors", "failed_downloads")
-                       if get(f"warc/{k}")})
+        errors.update({f"warc/{k}": stats[f"warc/{k}"] for k in ("write_errors", "failed_downloads")
+                       if stats.get(f"warc/{k}")})
         errors.update({f"spider_exception/{k}": v for k, v in prefixed("spider_exceptions/").items()})
-        spider = self.crawler.spider
-        args = getattr(spider, "args", None)
+        args = getattr(self.crawler.spider, "args", None)
         crawler_peak = own_peak_rss()
-        return {
+        report = {
             "start": self.started.isoformat(timespec="seconds"),
             "end": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "pid": os.getpid(),
-            "finish_reason": stats.get("finish_reason"),
+            "finish_reason": run.pop("finish_reason"),
             "since": args.since.isoformat() if getattr(args, "since", None) else None,
-            # Responses to pages (robots.txt, sitemaps and redirects included), page requisites apart.
-            "pages_fetched": get("downloader/response_count") - get("requisites/fetched"),
-            "requisites": requisite_counts(stats),
-            "pages_by_status": page_status_counts(stats),
-            "new_pages": get("incremental/new"),
-            "changed_pages": get("incremental/changed"),
-            "unchanged_pages": get("incremental/unchanged") + get("incremental/not-modified"),
-            "not_modified": get("incremental/not-modified"),
-            "gone": get("incremental/gone"),
-            "skipped_not_due": get("incremental/skipped_not_due"),
-            "due_lastmod": get("incremental/due_lastmod"),
-            "skipped_lastmod": get("incremental/skipped_lastmod"),
-            "new_articles": get("corpus/written"),
-            "changed_articles": get("corpus/version"),
-            "unchanged_articles": get("incremental/items_unchanged") + get("corpus/duplicate-url"),
-            "revisits": get("warc/revisits"),
-            "discovered": get("discovery/links"),
-            "discovery_skipped_old": get("discovery/skipped_old"),
-            "errors": errors,
-            "urls_ok": get("urls/ok"),
-            "urls_failed": get("urls/failed"),
-            "urls_failed_by_cause": failure_breakdown(stats),
-            "exit_code": crawl_verdict(stats, fail_ratio(self.crawler.settings)).code,
-            "bytes_archived": get("warc/bytes"),
-            "warc_records": get("warc/records"),
-            # All processes, sampled every 0.25 s (a shorter spike can be missed, so never
-            # less than the crawler's own exact peak); 0 without /proc.
-            "peak_rss_bytes": max(self.memory.stop(), crawler_peak),
-            "peak_rss_crawler_bytes": crawler_peak,
-            "not_articles": prefixed("articles/not_article/"),
-            "off_topic_pages": get("topic/off_topic"),
-            # What this run found left inconsistent by an interrupted one and undid (crawler/extensions/recovery.py).
-            "reconciled": prefixed("reconciled/"),
-            # Hostile pages (docs/security.md): requests refused ("non-public address": never sent;
-            # "too large": archived as received, not decoded), pages archived but not parsed.
-            "refused": refusal_counts(stats),
-            "not_parsed": get("pages/not_parsed"),
-            "extraction_timed_out": get("pages/extraction_timed_out"),
         }
+        # runs.jsonl's key order, kept: the errors after discovery, the memory after the WARC figures.
+        # All processes, sampled every 0.25 s (a shorter spike can be missed, so never less than
+        # the crawler's own exact peak); 0 without /proc.
+        after = {"discovery_skipped_old": {"errors": errors},
+                 "warc_records": {"peak_rss_bytes": max(self.memory.stop(), crawler_peak),
+                                  "peak_rss_crawler_bytes": crawler_peak}}
+        for key, value in run.items():
+            report[key] = value
+            report.update(after.get(key, {}))
+        return report
 
     def engine_stopped(self) -> None:
         line = json.dumps(self.build(), ensure_ascii=False, default=str) + "\n"

@@ -1,6 +1,7 @@
 """The crawl's extraction worker processes, shared by the spider and the extraction pipeline.
 
-One pool per crawl (`EXTRACT_WORKERS`, one per core by default). The spider
+One pool per crawl (`EXTRACT_WORKERS`, one per core by default), held by the
+`ExtractionWorkers` extension and fetched from the crawler. The spider
 sends each page there once: the worker parses it, extracts the article and
 reads what the spider decides with (the links to follow, and for a topic
 filter the page's text and the links' anchors: archive/extract/links.py) from the
@@ -14,6 +15,7 @@ from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
@@ -22,22 +24,35 @@ from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-_ATTRIBUTE = "_extraction_pool"
+class ExtractionWorkers:
+    """Extension (listed in EXTENSIONS): the crawl's one pool, started on first use, closed with the spider."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self._pool: ExtractionPool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionWorkers:
+        if not crawler.settings.getbool("EXTRACT_ENABLED"):
+            raise NotConfigured("extraction is off (EXTRACT_ENABLED)")
+        return cls(crawler)
+
+    @property
+    def pool(self) -> ExtractionPool:
+        if self._pool is None:
+            raw = self.crawler.settings.get("EXTRACT_WORKERS")
+            # EXTRACT_TIME_BUDGET: seconds a page may hold a worker before the worker is replaced.
+            self._pool = ExtractionPool(None if raw in (None, "") else int(raw),
+                                        time_budget=self.crawler.settings.getfloat("EXTRACT_TIME_BUDGET",
+                                                                                   DEFAULT_TIME_BUDGET))
+            self.crawler.signals.connect(self._pool.close, signal=signals.spider_closed, weak=False)
+        return self._pool
 
 
 def extraction_pool(crawler: Crawler) -> ExtractionPool | None:
     """The crawl's pool, started on first use; None when extraction is off (`EXTRACT_ENABLED`)."""
-    if not crawler.settings.getbool("EXTRACT_ENABLED"):
-        return None
-    pool = getattr(crawler, _ATTRIBUTE, None)
-    if pool is None:
-        raw = crawler.settings.get("EXTRACT_WORKERS")
-        # EXTRACT_TIME_BUDGET: seconds a page may hold a worker before the worker is replaced.
-        pool = ExtractionPool(None if raw in (None, "") else int(raw),
-                              time_budget=crawler.settings.getfloat("EXTRACT_TIME_BUDGET", DEFAULT_TIME_BUDGET))
-        setattr(crawler, _ATTRIBUTE, pool)
-        crawler.signals.connect(pool.close, signal=signals.spider_closed, weak=False)
-    return pool
+    workers = crawler.get_extension(ExtractionWorkers)
+    return None if workers is None else workers.pool
 
 
 def wait_for(future):

@@ -23,12 +23,13 @@ from scrapy.utils.response import get_base_url
 from archive.extract.article import markup_refusal
 from archive.extract.pool import ExtractionTimedOut, WorkerDied
 from archive.extract.links import PageReading, ReadSpec, read_page
-from archive.urls import canonical_url, site_of
+from archive.urls import site_of
 from archive.extract.topic import TopicError, load_topic
 from crawler.downloadermiddlewares.address_policy import URL_NAMED
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
-from crawler.distributed.redis import queued_start_urls, redis_url
+from crawler.distributed.addon import redis_url
 from crawler.discovery import Discovery
+from crawler.dupefilter import PAGE, TOPIC_RULE
 from crawler.items import SEQ_RELEASED, ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
@@ -59,8 +60,6 @@ class NewsSpider(scrapy.Spider):
         self.start_urls = self.args.start_urls
         self.max_depth = self.args.depth
         self.max_pages = self.args.max_pages
-        self._seen: set[str] = set()  # canonical URLs requested in this run: grows with the run, not the corpus
-        self._scheduled = 0
         self._items = 0
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
 
@@ -71,7 +70,7 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     async def start(self):
-        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed/redis.py
+        distributed = bool(redis_url(self.settings))  # REDIS_URL: crawler/distributed/addon.py
         # Distributed without -a urls/seeds: start URLs come from Redis only, not the shipped seeds.
         start_urls = [] if distributed and self._default_start else self.start_urls
         for path in self.args.seeds_without_url if start_urls is self.start_urls else ():
@@ -81,20 +80,18 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("invalid seed line skipped: %s", line)
             self.crawler.stats.inc_value("seeds/invalid")
         for url in start_urls:
-            request = self._request(url, found_from=None)
-            if request is not None:
-                yield request
+            yield self._request(url, found_from=None)
         if self.args.discover:  # `-a since=…`: sitemaps, feeds, listings (crawler/discovery.py)
             self.discovery = Discovery(self, self.args.since)
             for request in self.discovery.entry_requests():
                 yield request
         if distributed:  # start URLs pushed by `python -m crawler enqueue`; waits while other processes work
+            from crawler.distributed.redis import queued_start_urls  # scrapy-redis: only in this mode
+
             async for url in queued_start_urls(self.crawler):
                 # The user named it: the address policy allows its host (crawler/downloadermiddlewares/address_policy.py).
                 self.crawler.signals.send_catch_log(signal=URL_NAMED, url=url)
-                request = self._request(url, found_from=None)
-                if request is not None:
-                    yield request
+                yield self._request(url, found_from=None)
 
     @cached_property
     def requisites(self) -> Requisites:
@@ -112,31 +109,11 @@ class NewsSpider(scrapy.Spider):
         for element in self.discovery.parse(response, kind, body):
             yield element
 
-    def _request(self, url: str, found_from: str | None, priority: int = 0):
-        """A request for url unless it was already scheduled or the page cap is reached.
-
-        Seen-checks use the canonical URL, so http/https, tracking parameters,
-        trailing slashes and amp variants of one page are fetched once.
-        """
-        key = canonical_url(url)
-        if key in self._seen:
-            return None
-        if self.max_pages is not None and self._scheduled >= self.max_pages:
-            self.crawler.stats.inc_value("news/skipped_max_pages")
-            return None
-        self._seen.add(key)
-        self._scheduled += 1
+    def _request(self, url: str, found_from: str | None, priority: int = 0) -> scrapy.Request:
+        """A request for a page. The scheduler's dupe filter drops it when its canonical URL was
+        requested already, and counts it against `max_pages` when not (crawler/dupefilter.py)."""
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
-                              priority=priority, meta={"found_from": found_from})
-
-    def forget(self, url: str) -> None:
-        """Undo `_request` for a request dropped before scheduling (crawler/downloadermiddlewares/incremental.py: not
-        due): it was never requested, so it does not count against max_pages, and a later link
-        to it (a sitemap entry whose lastmod says it changed) can still be requested."""
-        key = canonical_url(url)
-        if key in self._seen:
-            self._seen.discard(key)
-            self._scheduled -= 1
+                              priority=priority, meta={"found_from": found_from, PAGE: True})
 
     @cached_property
     def topic_gate(self) -> TopicGate | None:
@@ -276,7 +253,7 @@ class NewsSpider(scrapy.Spider):
         start = response.meta.get("found_from") is None
         if seq is not None:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
-            verdict = gate.judge_page(reading.text, response.meta.get("topic_rule") or (
+            verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or (
                 "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.keep:
@@ -358,18 +335,15 @@ class NewsSpider(scrapy.Spider):
         )
 
     def _requests_for(self, from_url: str, links, hops: int = 0):
-        """Requests for `(url, priority, topic rule or None)` links not yet requested; `hops`: the
-        off-topic pages in a row up to and including the linking page (topic crawls)."""
+        """Requests for `(url, priority, topic rule or None)` links; `hops`: the off-topic pages in a
+        row up to and including the linking page (topic crawls)."""
         for url, priority, rule in links:
             if not self._may_follow(from_url, url):
                 continue
             request = self._request(url, found_from=from_url, priority=priority)
-            if request is None:
-                continue
-            if rule is not None:
-                request.meta["topic_rule"] = rule
+            if rule is not None:  # counted as `topic/followed/<rule>` once admitted (crawler/dupefilter.py)
+                request.meta[TOPIC_RULE] = rule
                 request.meta[TOPIC_HOPS] = hops
-                self.crawler.stats.inc_value(f"topic/followed/{rule}")
             yield request
 
     def _may_follow(self, from_url: str, to_url: str) -> bool:

@@ -1,0 +1,55 @@
+"""URL dedupe by the scheduler's dupe filter: canonical URLs, the page cap, releases."""
+from __future__ import annotations
+
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project
+from crawler.dupefilter import PAGE, REQUEST_RELEASED, TOPIC_RULE, CanonicalDupeFilter
+
+ND = "https://nhandan.vn"
+
+
+def _filter(max_pages=None):
+    crawler = get_crawler(Spider, {"REQUEST_FINGERPRINTER_CLASS": project.REQUEST_FINGERPRINTER_CLASS,
+                                   "DUPEFILTER_CLASS": project.DUPEFILTER_CLASS})
+    crawler.spider = Spider("news")
+    crawler.spider.max_pages = max_pages
+    return crawler, CanonicalDupeFilter.from_crawler(crawler)
+
+
+def page(url, **meta):
+    return Request(url, meta={PAGE: True, **meta})
+
+
+def test_variants_of_one_page_are_duplicates():
+    _, dupes = _filter()
+    assert not dupes.request_seen(page(f"{ND}/a-post1.html"))
+    for variant in ("http://nhandan.vn/a-post1.html", f"{ND}/a-post1.html?utm_source=x", f"{ND}/a-post1.amp",
+                    f"{ND}/a-post1.html#top"):
+        assert dupes.request_seen(page(variant)), variant
+    assert not dupes.request_seen(page(f"{ND}/b-post2.html"))
+
+
+def test_max_pages_counts_new_pages_only():
+    crawler, dupes = _filter(max_pages=2)
+    assert not dupes.request_seen(page(f"{ND}/a-post1.html", **{TOPIC_RULE: "related"}))
+    assert dupes.request_seen(page(f"http://nhandan.vn/a-post1.html"))  # a duplicate takes no slot
+    assert not dupes.request_seen(Request(f"{ND}/anh.jpg"))  # not a page (a requisite): no slot
+    assert not dupes.request_seen(page(f"{ND}/b-post2.html"))
+    assert dupes.request_seen(page(f"{ND}/c-post3.html"))  # the cap
+    assert not dupes.request_seen(page(f"https://nhandan.vn/d-post4.html",
+                                       redirect_urls=[f"{ND}/x"]))  # a redirect's hop is not a new page
+    stats = crawler.stats.get_stats()
+    assert stats["news/skipped_max_pages"] == 1 and stats["topic/followed/related"] == 1
+
+
+def test_a_released_request_may_be_requested_again_and_frees_its_slot():
+    crawler, dupes = _filter(max_pages=1)
+    dropped = page(f"{ND}/a-post1.html")
+    assert not dupes.request_seen(dropped)
+    assert dupes.request_seen(page(f"{ND}/b-post2.html"))  # the cap
+    crawler.signals.send_catch_log(signal=REQUEST_RELEASED, request=dropped)  # topic re-check dropped it
+    assert not dupes.request_seen(page(f"{ND}/b-post2.html"))
+    assert dupes.request_seen(page(f"{ND}/a-post1.html"))  # the cap again, not a duplicate
+    assert crawler.stats.get_value("news/skipped_max_pages") == 2
