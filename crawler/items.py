@@ -5,11 +5,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-# Signal (kwargs: seq): the spider numbered a page (`ArticlePage.seq`) but will not emit it (judged
-# off topic after the worker read it); the corpus writer must not wait for that number.
-SEQ_RELEASED = object()
-
-
 @dataclass
 class ArticlePage:
     """A fetched page whose URL says it is an article, before extraction.
@@ -26,7 +21,8 @@ class ArticlePage:
     found_from: str | None
     fetched_at: str
     warc_record_id: str | None = None
-    seq: int | None = None  # emission order; the corpus commits in this order
+    # The response record's WARC-Date (full precision): the page's place in the corpus order.
+    warc_date: str | None = None
     # Resolves to archive.warc.exchange.RecordLocation once the WARC writer (a child process by
     # default, archive/warc/process.py) has it on disk.
     warc_location: Future | None = field(default=None, repr=False)

@@ -24,9 +24,10 @@ def test_live_replay_and_extract_write_the_same_corpus(crawl, tmp_path):
     assert len(files) > 8
     assert corpus_files(replayed.corpus_dir) == files
     assert corpus_files(rebuilt) == files
-    # The manifests agree too, but for the crawl's clock (fetched_at), what only a crawl knows (the
-    # topic verdict) and, for the replay crawl, found_from: the page it followed the link from,
-    # which a concurrent crawl finds in its own order (`archive extract` reads the archived Referer).
+    # The manifests agree too (fetched_at is the record's WARC-Date in all three), but for what only
+    # a crawl knows (the topic verdict) and, for the replay crawl, found_from: the page it followed
+    # the link from, which a concurrent crawl finds in its own order (`archive extract` reads the
+    # archived Referer).
     assert _folded(rebuilt) == _folded(live.corpus_dir)
     assert _folded(replayed.corpus_dir, "found_from") == _folded(live.corpus_dir, "found_from")
     # The nhandan original is the file; thoidai's copy ("Theo Báo Nhân Dân") is its alias.

@@ -102,7 +102,7 @@ def test_contact_fills_the_user_agent():
 def test_items_are_logged_by_url_and_verdict_only():
     item = ArticlePage(url="https://nhandan.vn/a-post1.html", site="nhandan.vn", body=b"<html>" * 1000,
                        encoding="utf-8", status=200, depth=0, found_from=None, fetched_at=None,
-                       warc_record_id=None, warc_location=None, seq=0, article=None,
+                       warc_record_id=None, warc_location=None, article=None,
                        extra={"fingerprint": list(range(5000))})
     spider = SimpleNamespace(crawler=SimpleNamespace(settings={"DEFAULT_DROPITEM_LOG_LEVEL": "INFO"}))
     formatter = UrlLogFormatter()

@@ -27,7 +27,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from archive.warc.exchange import Exchange
 from archive.warc.process import WarcWriterProcess
-from archive.warc.records import SOFTWARE, RecordBuilder, RevisitProfile, WarcInfo
+from archive.warc.records import SOFTWARE, RecordBuilder, RevisitProfile, WarcInfo, warc_date
 from archive.warc.writer import WarcWriteError, WarcWriter, WarcWriterConfig
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY, WireCapture
 
@@ -178,6 +178,9 @@ class WarcCaptureMiddleware:
             return
         request.meta["warc_record_id"] = future.record_id
         request.meta["warc_location"] = future
+        # The record's WARC-Date: the manifest's `fetched_at` and the corpus order come from the archive,
+        # so a replay crawl or `archive extract` of it give the same corpus (docs/corpus-determinism.md).
+        request.meta["archived_at"] = warc_date(exchange.fetched_at)
 
     def _write(self, request: Request, response: Response, exchange: Exchange):
         previous = request.meta.get("warc_revisit_of")

@@ -161,8 +161,8 @@ class CorpusPipeline:
     def _key(self, adapter, location) -> tuple[str, str]:
         """The page's place in the corpus order: its record's WARC-Date, then its URL."""
         url = adapter["url"]
-        date = None
-        if location is not None and self.record_dir is not None:
+        date = adapter.get("warc_date")  # set by the capture middleware or the replay handler
+        if date is None and location is not None and self.record_dir is not None:
             date = record_warc_date(self._record_path(location.warc_file), location.offset)
         return order_key(date or datetime.now(timezone.utc), url)
 

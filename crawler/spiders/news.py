@@ -30,7 +30,7 @@ from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
 from crawler.distributed.addon import redis_url
 from crawler.discovery import Discovery
 from crawler.dupefilter import PAGE, TOPIC_RULE
-from crawler.items import SEQ_RELEASED, ArticlePage
+from crawler.items import ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
 from crawler.topic_frontier import HeldLinks
@@ -60,7 +60,6 @@ class NewsSpider(scrapy.Spider):
         self.start_urls = self.args.start_urls
         self.max_depth = self.args.depth
         self.max_pages = self.args.max_pages
-        self._items = 0
         self.supported_hosts = {h for p in profiles() for h in p.hosts}
 
     @classmethod
@@ -157,29 +156,17 @@ class NewsSpider(scrapy.Spider):
             profile.is_article_url(response.url)
         if not is_article:
             self.crawler.stats.inc_value("news/listing_pages")
-        # Numbered now, in response order, before the worker's await lets other pages run, so the
-        # corpus order does not depend on which worker finishes first; a page that is then not
-        # emitted (off topic) gives its number back, else the corpus writer would wait for it.
-        seq = self._next_seq() if is_article else None
-        emitted = False
-        try:
-            article, fingerprint, reading = await self._read(response, profile, depth, is_article, generic)
-            if reading.unread is not None:
-                return
-            for element in self._decide_and_follow(response, profile, depth, seq, reading, article,
-                                                   fingerprint):
-                emitted = emitted or isinstance(element, ArticlePage)
-                yield element
-            for request in self.requisites.requests(reading.requisites, 0, self.parse_requisite,
-                                                    self.requisite_failed):
-                yield request
-        finally:
-            if seq is not None and not emitted:
-                self.crawler.signals.send_catch_log(signal=SEQ_RELEASED, seq=seq)
-
-    def _next_seq(self) -> int:
-        seq, self._items = self._items, self._items + 1
-        return seq
+        # The corpus order is the record's WARC-Date, then the URL (archive/corpus/ordering.py),
+        # not the order pages come back from the workers.
+        article, fingerprint, reading = await self._read(response, profile, depth, is_article, generic)
+        if reading.unread is not None:
+            return
+        for element in self._decide_and_follow(response, profile, depth, is_article, reading, article,
+                                               fingerprint):
+            yield element
+        for request in self.requisites.requests(reading.requisites, 0, self.parse_requisite,
+                                                self.requisite_failed):
+            yield request
 
     def _read_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
         """What the decisions on this page need read: the topic gate's text and the links, and
@@ -238,26 +225,26 @@ class NewsSpider(scrapy.Spider):
             return None, None, PageReading()
         return None, None, read_page(response.selector, get_base_url(response), spec, profile.extraction)
 
-    def _decide_and_follow(self, response: TextResponse, profile, depth: int, seq: int | None,
+    def _decide_and_follow(self, response: TextResponse, profile, depth: int, is_article: bool,
                            reading: PageReading, article=None, fingerprint=None):
         """The article item unless the topic gate drops it, then the requests for the links to
         follow: the same decisions whether a worker or this thread read the page."""
         gate = self.topic_gate
         if gate is None:
-            if seq is not None:
-                yield self._article_page(response, profile, depth, seq, None, article, fingerprint)
+            if is_article:
+                yield self._article_page(response, profile, depth, None, article, fingerprint)
             if depth < self.max_depth:
                 yield from self._requests_for(response.url, (
                     (url, 1 if profile_for(url).is_article_url(url) else 0, None) for url, _, _ in reading.links))
             return
         start = response.meta.get("found_from") is None
-        if seq is not None:
+        if is_article:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
             verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or (
                 "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.keep:
-                yield self._article_page(response, profile, depth, seq, verdict, article, fingerprint)
+                yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
                 self.logger.info("%s, archived only: %s", verdict.reason, response.url)
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
@@ -312,7 +299,7 @@ class NewsSpider(scrapy.Spider):
                 raise DontCloseSpider
         self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
 
-    def _article_page(self, response, profile, depth: int, seq: int, verdict, article,
+    def _article_page(self, response, profile, depth: int, verdict, article,
                       fingerprint) -> ArticlePage:
         """The item; with the worker's article (then the body is not needed) and topic verdict."""
         extra = {} if verdict is None else {"score": verdict.score, "rule": verdict.rule}
@@ -329,7 +316,7 @@ class NewsSpider(scrapy.Spider):
             fetched_at=self._fetched_at(response),
             warc_record_id=response.meta.get("warc_record_id"),
             warc_location=response.meta.get("warc_location"),
-            seq=seq,
+            warc_date=response.meta.get("archived_at"),
             article=article,
             extra=extra,
         )
@@ -357,7 +344,7 @@ class NewsSpider(scrapy.Spider):
 
     @staticmethod
     def _fetched_at(response) -> str:
-        """When the page was captured: the WARC-Date when replaying an archive, else now."""
+        """When the page was captured: its record's WARC-Date (live or replayed), else now."""
         archived = response.meta.get("archived_at")
         if archived:
             return datetime.fromisoformat(archived).astimezone(timezone.utc).isoformat(timespec="seconds")
