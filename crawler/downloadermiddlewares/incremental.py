@@ -116,7 +116,9 @@ def shared_state(crawler: Crawler) -> tuple[CrawlState, Any] | None:
     path = state_path(crawler.settings)
     if path is None:
         return None
-    state = CrawlState(path)  # raises StateLockedError when another crawl holds it
+    # Raises StateLockedError when another crawl holds it. Writes are batched on the state's own
+    # thread, off the event loop; the corpus writer flushes them before each article (crash safety).
+    state = CrawlState(path, batched=True)
     policy_cls = load_object(crawler.settings.get("REVISIT_POLICY") or AgeRevisitPolicy)
     crawler._incremental = (state, policy_cls.from_settings(crawler.settings))
     return crawler._incremental

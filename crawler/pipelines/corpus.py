@@ -23,6 +23,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.corpus.store import Corpus, CorpusError
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
+from crawler.downloadermiddlewares.incremental import shared_state
 from crawler.items import SEQ_RELEASED
 from crawler.pipelines.ordered import OrderedExecutor
 from archive.sites import profile_for
@@ -76,9 +77,10 @@ def corpus_seeds_setting(settings) -> Path | None:
 class CorpusPipeline:
     """Writes extracted articles into the seed-format corpus with their WARC pointer."""
 
-    def __init__(self, corpus: Corpus, stats):
+    def __init__(self, corpus: Corpus, stats, state=None):
         self.corpus = corpus
         self.stats = stats
+        self.state = state  # the crawl state (CRAWL_STATE), whose writes go to disk before the corpus's
         self.writer = OrderedExecutor("corpus-writer")  # adds in emission order, off the reactor
 
     @classmethod
@@ -87,7 +89,8 @@ class CorpusPipeline:
             raise NotConfigured
         corpus = Corpus(Path(crawler.settings.get("CORPUS_DIR")),
                         corpus_seeds_setting(crawler.settings), deferred_sync=True)
-        pipeline = cls(corpus, crawler.stats)
+        shared = shared_state(crawler)
+        pipeline = cls(corpus, crawler.stats, shared[0] if shared else None)
         # An item dropped or failed anywhere before us must not hold up the ones after it.
         crawler.signals.connect(pipeline._left_early, signal=signals.item_dropped)
         crawler.signals.connect(pipeline._left_early, signal=signals.item_error)
@@ -106,6 +109,13 @@ class CorpusPipeline:
     def _released(self, seq, **kwargs):
         self.writer.skip(seq)
 
+    def _add(self, *args, **kwargs):
+        """On the writer thread: the crawl state's queued rows (this page's fetch among them) are
+        committed first, so the order on disk stays WARC, state, corpus (docs/crash-safety.md)."""
+        if self.state is not None:
+            self.state.flush()
+        return self.corpus.add(*args, **kwargs)
+
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         seq = adapter.get("seq")
@@ -114,7 +124,7 @@ class CorpusPipeline:
             location = await wait_for(adapter["warc_location"])
         adapter["extra"]["corpus_seen"] = True
         add = partial(
-            self.corpus.add,
+            self._add,
             adapter["article"],
             site=adapter["site"],
             warc_file=getattr(location, "warc_file", None),

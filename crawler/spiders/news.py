@@ -236,8 +236,10 @@ class NewsSpider(scrapy.Spider):
         pool = extraction_pool(self.crawler)
         if pool is not None and not generic and (extract or spec != NOTHING):
             try:
+                # With a topic gate, the worker also measures the page's text and anchors against it.
+                topic = self.topic_gate.topic if self.topic_gate is not None else None
                 return await wait_for(pool.submit_page(response.body, response.url, profile.extraction,
-                                                       response.encoding, spec, extract=extract))
+                                                       response.encoding, spec, extract=extract, topic=topic))
             except (ExtractionTimedOut, WorkerDied) as exc:
                 # The page itself stopped the worker: reading it here would stop the crawl instead.
                 what = "extraction timed out" if isinstance(exc, ExtractionTimedOut) else "extraction worker died"

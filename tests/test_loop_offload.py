@@ -1,0 +1,118 @@
+"""Work moved off the crawl's event loop (issue #17) gives the same answers it gave there:
+topic measurements made in the extraction worker, the crawl state's batched writes, the
+setup call every worker gets once."""
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from archive.extract.pool import ExtractionPool
+from archive.extract.process_pool import BudgetPool
+from archive.extract.topic import MeasuredText, enough_text, load_topic
+from archive.sites import profile_for
+from archive.state.store import CrawlState
+from crawler.judged_pages import JudgedPages
+from crawler.relevance import TopicGate
+from tests.test_parse_once import PAGES, page_url, read_in_reactor, topic_spec
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def topic():
+    return load_topic("auto", SEEDS)
+
+
+@pytest.fixture(scope="module")
+def worker_pool():
+    pool = ExtractionPool(1)
+    yield pool
+    pool.close()
+
+
+def test_measured_text_gives_what_the_profile_computes(topic):
+    text = "Việt Nam và Lào ký kết hợp tác giáo dục, đào tạo nguồn nhân lực chất lượng cao " * 3
+    measured = pickle.loads(pickle.dumps(topic.measure(text)))  # as it comes back from a worker
+    assert isinstance(measured, MeasuredText) and measured == text
+    assert topic.score(measured) == topic.score(text)
+    assert topic.vector(measured) == topic.vector(text)
+    assert enough_text(measured) == enough_text(text)
+    other = load_topic(str(SEEDS / next(p.name for p in SEEDS.iterdir() if p.suffix == ".txt")), None)
+    assert other.key != topic.key and other.score(measured) == other.score(text)  # another profile recomputes
+
+
+def test_worker_measured_pages_get_the_same_topic_decisions(topic, worker_pool):
+    """Every fixture page: the gate's verdicts, link choices and leanings from the worker's
+    measured reading equal those from the reactor's plain reading, page after page."""
+    measured_gate, plain_gate = TopicGate(topic), TopicGate(topic)
+    for path in PAGES:
+        url, body = page_url(path), path.read_bytes()
+        profile = profile_for(url)
+        is_article = profile.is_article_url(url)
+        response = HtmlResponse(url, body=body)
+        spec = topic_spec(profile, is_article)
+        _, _, measured = worker_pool.submit_page(body, url, profile.extraction, response.encoding, spec,
+                                                 extract=False, topic=topic).result(timeout=60)
+        plain = read_in_reactor(response, spec, profile)
+        assert measured == plain and isinstance(measured.text, MeasuredText)
+        if is_article:
+            assert measured_gate.judge_page(measured.text, "related") == plain_gate.judge_page(plain.text, "related")
+            mode, score = "related", measured_gate.topic.score(measured.text)
+        else:
+            assert measured_gate.listing_is_topical(measured.text) == plain_gate.listing_is_topical(plain.text)
+            mode, score = "listing", 0.0
+        assert (measured_gate.choose_links(list(measured.links), mode, score)
+                == plain_gate.choose_links(list(plain.links), mode, score))
+        for _, anchor, _ in measured.links:
+            assert measured_gate.judged.leaning(anchor) == plain_gate.judged.leaning(str(anchor))
+
+
+def test_judged_pages_remember_measured_text_as_plain_text(topic):
+    text = "Hợp tác Việt Nam - Lào trong giáo dục và y tế, đào tạo cán bộ " * 4
+    plain, measured = JudgedPages(topic), JudgedPages(topic)
+    plain.remember(text, True)
+    measured.remember(topic.measure(text), True)
+    assert plain._postings == measured._postings
+
+
+def _note(path):
+    with open(path, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+
+
+def _pid():
+    return os.getpid()
+
+
+def test_every_worker_runs_the_setup_once_replacements_too(tmp_path):
+    notes = tmp_path / "setup.txt"
+    pool = BudgetPool(2, None)
+    try:
+        pool.setup(_note, str(notes))
+        pids = {f.result(timeout=60) for f in [pool.submit(_pid) for _ in range(8)]}
+        assert sorted(notes.read_text().split()) == sorted(map(str, pids)) and len(pids) == 2
+        pool.submit(os._exit, 1)  # the worker dies; its replacement must get the setup too
+        later = {f.result(timeout=60) for f in [pool.submit(_pid) for _ in range(8)]}
+        noted = notes.read_text().split()
+        assert set(map(str, later)) <= set(noted) and len(noted) == len(set(noted))
+    finally:
+        pool.close()
+
+
+def test_batched_state_writes_commit_on_flush_and_close(tmp_path):
+    path = tmp_path / "state.sqlite"
+    state = CrawlState(path, batched=True)
+    for n in range(50):
+        state.record_fetch(f"https://nhandan.vn/a-{n}.html", fetch_url=f"https://nhandan.vn/a-{n}.html",
+                           status=200, outcome="new")
+        state.record_extraction(f"https://nhandan.vn/a-{n}.html", is_article=True, published=None)
+    state.flush()
+    reader = CrawlState(path, lock=False)
+    assert len(reader) == 50 and all(p.is_article for p in reader.pages())
+    state.record_fetch("https://nhandan.vn/last.html", fetch_url="https://nhandan.vn/last.html", status=200,
+                       outcome="new")
+    state.close()  # commits what is queued
+    assert reader.get("https://nhandan.vn/last.html").status == 200
+    reader.close()
