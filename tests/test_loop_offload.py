@@ -116,3 +116,34 @@ def test_batched_state_writes_commit_on_flush_and_close(tmp_path):
     state.close()  # commits what is queued
     assert reader.get("https://nhandan.vn/last.html").status == 200
     reader.close()
+
+
+def test_a_host_without_profile_is_judged_and_extracted_in_the_worker(tmp_path):
+    """Its pages are parsed once, in the worker: the page gate's verdict decides what is read
+    (article: related links; listing: listing links) and the article comes back with it; the
+    corpus holds exactly what extraction of each page gives."""
+    import json
+
+    from archive.extract.article import extract_article, render_seed_text
+    from bench.default_site import GENERIC_HOST, DefaultSite
+    from testbed.fixtureserver import FixtureServer
+    from tests.conftest import run_crawl
+
+    site = DefaultSite(12, GENERIC_HOST)
+    server = FixtureServer(site).start_background()
+    try:
+        run = run_crawl(tmp_path / "run", f"urls={site.start_url()}", "depth=3", "requisites=none",
+                        server=server, timeout=180)
+    finally:
+        server.shutdown()
+    assert run.returncode == 0, run.stderr[-2000:]
+    stats = json.loads((run.out / "stats.json").read_text())
+    assert stats["news/listing_pages"] == 1 and stats.get("news/analyse_failed") is None
+    assert stats["corpus/written"] == stats["news/pages/generic:" + GENERIC_HOST] - 1 >= 10
+    for line in (run.out / "corpus" / "manifest.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("seed") or "update" in entry:
+            continue
+        n = int(entry["url"].rsplit("-post", 1)[1].split(".")[0]) - 100000
+        expected = render_seed_text(extract_article(site.render(n), entry["url"], profile_for(entry["url"]).extraction))
+        assert (run.out / "corpus" / entry["file"]).read_text("utf-8") == expected

@@ -64,7 +64,7 @@ def _analyse(body: bytes, url: str, hints: ExtractionHints | None, encoding: str
     reading = read_parsed(page, spec, hints)  # before extraction, on the untouched tree
     if topic_key in _topics:
         reading = _measured(reading, _topics[topic_key])
-    if not extract:
+    if not extract or reading.is_article is False:  # (False: the page gate found a listing)
         return None, None, reading
     article = article_of(page, hints)
     return article, fingerprint_article(article) if article.is_article else None, reading

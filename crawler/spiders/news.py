@@ -164,21 +164,32 @@ class NewsSpider(scrapy.Spider):
         if unread is not None:
             self._not_parsed(response, unread)
             return
-        # A generic site's page type is decided from the page, so its page is read here.
+        # A generic site's page type is decided from the page: by the page gate in the worker that
+        # parses it anyway (None until then), or here when there are no workers.
         generic = profile.name.startswith("generic:")
-        is_article = is_article_page(response.url, response.selector) if generic else \
-            profile.is_article_url(response.url)
-        if not is_article:
+        if generic:
+            is_article = None if extraction_pool(self.crawler) is not None else \
+                is_article_page(response.url, response.selector)
+        else:
+            is_article = profile.is_article_url(response.url)
+        if is_article is False:
             self.crawler.stats.inc_value("news/listing_pages")
         # Numbered now, in response order, before the worker's await lets other pages run, so the
         # corpus order does not depend on which worker finishes first; a page that is then not
-        # emitted (off topic) gives its number back, else the corpus writer would wait for it.
-        seq = self._next_seq() if is_article else None
+        # emitted (off topic, or a generic page the worker found to be a listing) gives its number
+        # back, else the corpus writer would wait for it.
+        seq = self._next_seq() if is_article is not False else None
         emitted = False
         try:
             article, fingerprint, reading = await self._read(response, profile, depth, is_article, generic)
             if reading.unread is not None:
                 return
+            if is_article is None:
+                is_article = bool(reading.is_article)
+                if not is_article:
+                    self.crawler.stats.inc_value("news/listing_pages")
+                    self.crawler.signals.send_catch_log(signal=SEQ_RELEASED, seq=seq)
+                    seq = None
             for element in self._decide_and_follow(response, profile, depth, seq, reading, article,
                                                    fingerprint):
                 emitted = emitted or isinstance(element, ArticlePage)
@@ -196,7 +207,10 @@ class NewsSpider(scrapy.Spider):
 
     def _read_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
         """What the decisions on this page need read: the topic gate's text and the links, and
-        what the page embeds when its requisites are archived."""
+        what the page embeds when its requisites are archived. `is_article` None: the page gate
+        decides, reading the listing's spec if it finds no article."""
+        if is_article is None:
+            return replace(self._read_spec(profile, True, depth), listing=self._read_spec(profile, False, depth))
         spec = self._decision_spec(profile, is_article, depth)
         return replace(spec, requisites=True) if self.requisites.wanted(is_article) else spec
 
@@ -232,9 +246,10 @@ class NewsSpider(scrapy.Spider):
     async def _read_page(self, response: TextResponse, profile, depth: int, is_article: bool, generic: bool):
         spec = self._read_spec(profile, is_article, depth)
         # An unchanged page's article is already in the corpus (crawler/downloadermiddlewares/incremental.py drops it).
-        extract = is_article and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged", "not-modified")
+        extract = is_article is not False and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged",
+                                                                                           "not-modified")
         pool = extraction_pool(self.crawler)
-        if pool is not None and not generic and (extract or spec != NOTHING):
+        if pool is not None and (extract or spec != NOTHING):
             try:
                 # With a topic gate, the worker also measures the page's text and anchors against it.
                 topic = self.topic_gate.topic if self.topic_gate is not None else None
