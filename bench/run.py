@@ -2,6 +2,10 @@
 
 Everything runs on 127.0.0.1: a generated nhandan-style site (testbed/bench_site.py)
 behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
+- the headline rows (bench/default_crawl.py): the crawl in its DEFAULT configuration (topic=auto,
+  crawl state, extraction, requisites, capture) on 80–150 KB pages under nhandan.vn and under a
+  host with no profile: pages/s ÷ one-core plain trafilatura, capture on/off, event-loop CPU ms
+  a page (with a cProfile breakdown), peak RSS, start-up seconds;
 - WARC capture on vs off (extraction off in both; "off" is stock Scrapy):
   runs alternate to spread machine noise, medians reported;
 - the full pipeline (fetch + archive + extract + corpus) vs extraction of the
@@ -30,6 +34,7 @@ from pathlib import Path
 
 from crawler.extensions.memory import PeakRSS
 from bench import capture_cost
+from bench import default_crawl
 from bench import requisites as requisites_bench
 from testbed.bench_site import BenchSite, article_html, article_url
 from testbed.fixtureserver import FixtureServer
@@ -196,15 +201,28 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--large", type=int, default=20000, help="pages for the memory run (0: skip)")
-    parser.add_argument("--only", choices=("capture", "pipeline", "memory", "requisites"), action="append",
+    parser.add_argument("--only", choices=("default", "capture", "pipeline", "memory", "requisites"), action="append",
                         help="run only these parts (repeatable); results.json keeps the other parts")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--extract-repeat", type=int, default=20)
     args = parser.parse_args(argv)
-    parts = set(args.only or ("capture", "pipeline", "memory", "requisites"))
+    parts = set(args.only or ("default", "capture", "pipeline", "memory", "requisites"))
     results_path = REPO / "bench" / "results.json"
     results = json.loads(results_path.read_text()) if args.only and results_path.exists() else {}
-    results["machine"] = {"cores": os.cpu_count()}
+    results["machine"] = {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg()}
+    if "default" in parts:
+        from bench.default_site import GENERIC_HOST
+        from testbed.bench_site import HOST
+
+        work = Path(tempfile.mkdtemp(prefix="bench-default-"))
+        try:
+            results["default"] = {host: default_crawl.run_host(args.pages, host, work / host, rounds=args.rounds,
+                                                               profile=True)
+                                  for host in (HOST, GENERIC_HOST)}
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        for row in results["default"].values():
+            print(default_crawl.describe(row), flush=True)
     results["extraction"] = e = bench_extraction(args.extract_repeat)
     print(f"extraction alone, one core: {e['articles_per_s']} articles/s "
           f"({e['articles']} extractions of {e['distinct_pages']} fixture articles)", flush=True)

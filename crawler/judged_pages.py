@@ -19,6 +19,7 @@ Decisions depend on what was judged before: a crawl learns as it goes.
 """
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 from archive.extract.topic import TopicProfile
@@ -41,7 +42,7 @@ class JudgedPages:
     def remember(self, text: str, on_topic: bool) -> None:
         side = 0 if on_topic else 1
         vector = self.topic.vector(text)
-        terms = sorted(vector, key=lambda t: -vector[t])[:TERMS_PER_PAGE]
+        terms = heapq.nlargest(TERMS_PER_PAGE, vector, key=vector.get)  # = sorted(…, reverse=True)[:n], ties too
         if not terms:
             return
         page, self._next_id = self._next_id, self._next_id + 1

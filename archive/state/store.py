@@ -178,7 +178,9 @@ class _BatchWriter:
 
     def __init__(self, run_batch: Callable[[list[Callable[[], None]]], None]):
         self._run_batch = run_batch
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # the writer waits on it for work
+        self._done = threading.Condition(lock)  # flush() waits on it for commits
         self._pending: list[Callable[[], None]] = []
         self._queued = self._committed = 0
         self._closing = False
@@ -191,13 +193,14 @@ class _BatchWriter:
                 raise RuntimeError("the crawl state is closed")
             self._pending.append(write)
             self._queued += 1
-            self._cond.notify_all()
+            if len(self._pending) == 1:  # else the writer is awake already
+                self._cond.notify()
 
     def flush(self) -> None:
         with self._cond:
             target = self._queued
             while self._committed < target and self._thread.is_alive():
-                self._cond.wait(1.0)
+                self._done.wait(1.0)
 
     def close(self) -> None:
         with self._cond:
@@ -219,7 +222,7 @@ class _BatchWriter:
                 logger.exception("could not write %d crawl state rows", len(batch))
             with self._cond:
                 self._committed += len(batch)
-                self._cond.notify_all()
+                self._done.notify_all()
 
 
 class CrawlState:
