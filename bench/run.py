@@ -11,7 +11,7 @@ behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
 - the full pipeline (fetch + archive + extract + corpus) vs extraction of the
   same page on one core: plain trafilatura (favor_precision, with metadata:
   issue #9's baseline) and our extractor (archive.extract.article, site hints);
-- peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages;
+- peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages (default configuration);
 - extraction articles/s on the fixture articles, one core;
 - re-extraction of the pipeline crawl's archive with `python -m archive extract`, articles/s;
 - page requisites on (the default) vs `-a requisites=none` (bench/requisites.py). The other rows
@@ -169,9 +169,16 @@ def bench_pipeline(pages: int, rounds: int) -> dict:
 
 
 def bench_memory(small: int, large: int) -> dict:
-    runs = {n: with_server(n, lambda server, site, work: crawl_once(server, site, work / "m",
-                                                                  warc=True, extract=True))
-            for n in (small, large)}
+    """Peak RSS of the whole process tree, default configuration (bench/default_crawl.py)."""
+    from testbed.bench_site import HOST
+
+    def run(pages: int) -> dict:
+        work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+        try:
+            return default_crawl.with_site(pages, HOST, lambda site: default_crawl.crawl(site, work / "m"))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    runs = {n: run(n) for n in (small, large)}
     return {"pages": {str(n): r for n, r in runs.items()},
             "peak_rss_ratio": round(runs[large]["peak_rss_mb"] / runs[small]["peak_rss_mb"], 2)}
 
