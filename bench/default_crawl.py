@@ -183,5 +183,10 @@ if __name__ == "__main__":
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-default-"))
     hosts = {"profiled": [HOST], "generic": [GENERIC_HOST], "both": [HOST, GENERIC_HOST]}[args.host]
+    results = {}
     for host in hosts:
-        print(describe(run_host(args.pages, host, work / host, rounds=args.rounds, profile=args.profile)), flush=True)
+        results[host] = run_host(args.pages, host, work / host, rounds=args.rounds, profile=args.profile)
+        print(describe(results[host]), flush=True)
+    results["load_average_at_end"] = os.getloadavg()  # a shared machine: what else ran
+    (work / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(f"results: {work / 'results.json'}")
