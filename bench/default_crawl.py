@@ -58,8 +58,11 @@ def main_thread_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None) -> dict:
-    """One default crawl of `site` (capture off: stock handler, no WARC, no state)."""
+def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
+          settings: dict | None = None) -> dict:
+    """One default crawl of `site` (capture off: stock handler, no WARC, no state); `settings`:
+    more `-s` pairs (e.g. a longer `EXTRACT_TIME_BUDGET` on a machine too loaded to start
+    workers within the default 5 s)."""
     stats_file = work / "stats.json"
     args = ["-a", f"urls={site.start_url()}", "-a", "depth=100000", "-a", f"max_pages={site.pages + 1}",
             "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}",
@@ -69,6 +72,8 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     if not warc:
         args += ["-s", "WARC_ENABLED=False",
                  "-s", "DOWNLOAD_HANDLERS=" + json.dumps({"http": STOCK_HANDLER, "https": STOCK_HANDLER})]
+    for name, value in (settings or {}).items():
+        args += ["-s", f"{name}={value}"]
     runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
     cmd = [sys.executable, *runner, "-m", "scrapy", "crawl", "news", *args]
     site.first_request, site.served = None, 0

@@ -22,6 +22,8 @@ from __future__ import annotations
 import heapq
 from collections import deque
 
+import numpy as np
+
 from archive.extract.topic import TopicProfile
 
 ON, OFF, UNKNOWN = 1, -1, 0
@@ -38,6 +40,13 @@ class JudgedPages:
         self._postings: tuple[dict[str, dict[int, float]], dict[str, dict[int, float]]] = ({}, {})
         self._order: tuple[deque, deque] = (deque(), deque())  # (page id, its terms), oldest first
         self._next_id = 0
+        # For `_nearest`, each side's pages also have a slot (0 … max_pages - 1), and each term's
+        # postings as (slots, weights) arrays, built when asked for and dropped when they change:
+        # one numpy addition a term instead of a Python loop over up to max_pages pages.
+        self._slots: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        self._free: tuple[list[int], list[int]] = (list(range(max_pages - 1, -1, -1)),
+                                                   list(range(max_pages - 1, -1, -1)))
+        self._arrays: tuple[dict[str, tuple], dict[str, tuple]] = ({}, {})
 
     def remember(self, text: str, on_topic: bool) -> None:
         side = 0 if on_topic else 1
@@ -46,18 +55,22 @@ class JudgedPages:
         if not terms:
             return
         page, self._next_id = self._next_id, self._next_id + 1
-        postings = self._postings[side]
-        for term in terms:
-            postings.setdefault(term, {})[page] = vector[term]
+        postings, arrays, slots = self._postings[side], self._arrays[side], self._slots[side]
         order = self._order[side]
-        order.append((page, terms))
-        if len(order) > self.max_pages:
+        if len(order) >= self.max_pages:  # the oldest goes first (the same state as after adding)
             old, old_terms = order.popleft()
+            self._free[side].append(slots.pop(old))
             for term in old_terms:
                 pages = postings[term]
                 del pages[old]
+                arrays.pop(term, None)
                 if not pages:
                     del postings[term]
+        slots[page] = self._free[side].pop()
+        for term in terms:
+            postings.setdefault(term, {})[page] = vector[term]
+            arrays.pop(term, None)
+        order.append((page, terms))
 
     def leaning(self, anchor: str) -> int:
         """ON, OFF or UNKNOWN: the side of the remembered page most similar to `anchor`."""
@@ -68,13 +81,25 @@ class JudgedPages:
         return ON if nearest[0] > nearest[1] else OFF
 
     def _nearest(self, vector: dict[str, float], side: int) -> float:
-        """The highest cosine between `vector` and one remembered page of `side`."""
-        sums: dict[int, float] = {}
-        postings = self._postings[side]
+        """The highest cosine between `vector` and one remembered page of `side`.
+
+        Each page's sum is built term by term in the vector's order, as a loop over the postings
+        would, so the figure is the same to the last bit; every weight is positive, so pages
+        sharing no term (0.0) never decide the maximum."""
+        postings, arrays, slots = self._postings[side], self._arrays[side], self._slots[side]
+        sums = None
         for term, weight in vector.items():
-            for page, page_weight in postings.get(term, {}).items():
-                sums[page] = sums.get(page, 0.0) + weight * page_weight
-        return round(max(sums.values(), default=0.0), 6)
+            found = arrays.get(term)
+            if found is None:
+                pages = postings.get(term)
+                if not pages:
+                    continue
+                found = arrays[term] = (np.fromiter((slots[p] for p in pages), np.intp, len(pages)),
+                                        np.fromiter(pages.values(), np.float64, len(pages)))
+            if sums is None:
+                sums = np.zeros(self.max_pages)
+            sums[found[0]] += weight * found[1]
+        return round(float(sums.max()), 6) if sums is not None else 0.0
 
     def __len__(self) -> int:
         return len(self._order[0]) + len(self._order[1])

@@ -147,3 +147,30 @@ def test_a_host_without_profile_is_judged_and_extracted_in_the_worker(tmp_path):
         n = int(entry["url"].rsplit("-post", 1)[1].split(".")[0]) - 100000
         expected = render_seed_text(extract_article(site.render(n), entry["url"], profile_for(entry["url"]).extraction))
         assert (run.out / "corpus" / entry["file"]).read_text("utf-8") == expected
+
+
+def _nearest_by_loop(judged: JudgedPages, vector: dict, side: int) -> float:
+    """JudgedPages._nearest as it was written first: a Python loop over the postings."""
+    sums: dict = {}
+    for term, weight in vector.items():
+        for page, page_weight in judged._postings[side].get(term, {}).items():
+            sums[page] = sums.get(page, 0.0) + weight * page_weight
+    return round(max(sums.values(), default=0.0), 6)
+
+
+def test_nearest_judged_page_is_the_loops_figure_to_the_bit(topic):
+    """Across evictions (a small window), every anchor's nearest page on each side scores exactly
+    what the loop over postings gives."""
+    import random
+
+    rng = random.Random(17)
+    words = ("Việt Nam Lào hợp tác hữu nghị giáo dục kinh tế giá vàng bóng đá thời tiết chứng khoán "
+             "biên giới quốc phòng du lịch âm nhạc điện ảnh y tế đầu tư thương mại").split()
+    judged = JudgedPages(topic, max_pages=7)
+    for n in range(60):
+        judged.remember(" ".join(rng.choice(words) for _ in range(rng.randint(30, 120))), rng.random() < 0.5)
+        for _ in range(5):
+            vector = topic.vector(" ".join(rng.choice(words) for _ in range(rng.randint(2, 12))))
+            for side in (0, 1):
+                assert judged._nearest(vector, side) == _nearest_by_loop(judged, vector, side)
+    assert len(judged) == 14
