@@ -119,6 +119,15 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               priority=priority, meta={"found_from": found_from})
 
+    def _requested(self, url: str) -> bool:
+        """Already requested in this run (`_request` would return None for it)."""
+        if not url.startswith(("http://", "https://")):
+            return False
+        try:
+            return canonical_url(url) in self._seen
+        except ValueError:
+            return False
+
     def forget(self, url: str) -> None:
         """Undo `_request` for a request dropped before scheduling (crawler/downloadermiddlewares/incremental.py: not
         due): it was never requested, so it does not count against max_pages, and a later link
@@ -300,7 +309,10 @@ class NewsSpider(scrapy.Spider):
             if self.max_depth:
                 self.crawler.stats.inc_value("topic/tunnel_ends")
             return
-        links = gate.choose_links(list(reading.links), mode, score, is_listing=_leads_to_listing)
+        candidates = list(reading.links)
+        if mode in ("related", "tunnel"):  # links already requested need no judging (a listing's
+            candidates = [c for c in candidates if not self._requested(c[0])]  # choice depends on them)
+        links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing)
         anchors = {link.url: link.anchor for link in links if link.recheck}
         for request in self._requests_for(response.url, ((link.url, link.priority, link.rule) for link in links),
                                           hops):
