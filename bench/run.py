@@ -2,12 +2,16 @@
 
 Everything runs on 127.0.0.1: a generated nhandan-style site (testbed/bench_site.py)
 behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
+- the headline rows (bench/default_crawl.py): the crawl in its DEFAULT configuration (topic=auto,
+  crawl state, extraction, requisites, capture) on 80–150 KB pages under nhandan.vn and under a
+  host with no profile: pages/s ÷ one-core plain trafilatura, capture on/off, event-loop CPU ms
+  a page (with a cProfile breakdown), peak RSS, start-up seconds;
 - WARC capture on vs off (extraction off in both; "off" is stock Scrapy):
   runs alternate to spread machine noise, medians reported;
 - the full pipeline (fetch + archive + extract + corpus) vs extraction of the
   same page on one core: plain trafilatura (favor_precision, with metadata:
   issue #9's baseline) and our extractor (archive.extract.article, site hints);
-- peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages;
+- peak RSS of the crawler and its extraction workers at 2,000 and 20,000 pages (default configuration);
 - extraction articles/s on the fixture articles, one core;
 - re-extraction of the pipeline crawl's archive with `python -m archive extract`, articles/s;
 - page requisites on (the default) vs `-a requisites=none` (bench/requisites.py). The other rows
@@ -30,6 +34,7 @@ from pathlib import Path
 
 from crawler.extensions.memory import PeakRSS
 from bench import capture_cost
+from bench import default_crawl
 from bench import requisites as requisites_bench
 from testbed.bench_site import BenchSite, article_html, article_url
 from testbed.fixtureserver import FixtureServer
@@ -164,9 +169,16 @@ def bench_pipeline(pages: int, rounds: int) -> dict:
 
 
 def bench_memory(small: int, large: int) -> dict:
-    runs = {n: with_server(n, lambda server, site, work: crawl_once(server, site, work / "m",
-                                                                  warc=True, extract=True))
-            for n in (small, large)}
+    """Peak RSS of the whole process tree, default configuration (bench/default_crawl.py)."""
+    from testbed.bench_site import HOST
+
+    def run(pages: int) -> dict:
+        work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+        try:
+            return default_crawl.with_site(pages, HOST, lambda site: default_crawl.crawl(site, work / "m"))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    runs = {n: run(n) for n in (small, large)}
     return {"pages": {str(n): r for n, r in runs.items()},
             "peak_rss_ratio": round(runs[large]["peak_rss_mb"] / runs[small]["peak_rss_mb"], 2)}
 
@@ -196,15 +208,28 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--large", type=int, default=20000, help="pages for the memory run (0: skip)")
-    parser.add_argument("--only", choices=("capture", "pipeline", "memory", "requisites"), action="append",
+    parser.add_argument("--only", choices=("default", "capture", "pipeline", "memory", "requisites"), action="append",
                         help="run only these parts (repeatable); results.json keeps the other parts")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--extract-repeat", type=int, default=20)
     args = parser.parse_args(argv)
-    parts = set(args.only or ("capture", "pipeline", "memory", "requisites"))
+    parts = set(args.only or ("default", "capture", "pipeline", "memory", "requisites"))
     results_path = REPO / "bench" / "results.json"
     results = json.loads(results_path.read_text()) if args.only and results_path.exists() else {}
-    results["machine"] = {"cores": os.cpu_count()}
+    results["machine"] = {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg()}
+    if "default" in parts:
+        from bench.default_site import GENERIC_HOST
+        from testbed.bench_site import HOST
+
+        work = Path(tempfile.mkdtemp(prefix="bench-default-"))
+        try:
+            results["default"] = {host: default_crawl.run_host(args.pages, host, work / host, rounds=args.rounds,
+                                                               profile=True)
+                                  for host in (HOST, GENERIC_HOST)}
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        for row in results["default"].values():
+            print(default_crawl.describe(row), flush=True)
     results["extraction"] = e = bench_extraction(args.extract_repeat)
     print(f"extraction alone, one core: {e['articles_per_s']} articles/s "
           f"({e['articles']} extractions of {e['distinct_pages']} fixture articles)", flush=True)

@@ -16,6 +16,7 @@ from archive.extract.topic import TopicError, load_topic
 from archive.state.store import parse_duration
 from archive.urls import is_valid_http_url
 from archive.paths import PROJECT_ROOT
+from archive.vietnam_time import parse_iso
 
 REPO_ROOT = PROJECT_ROOT
 DEFAULT_SEEDS = REPO_ROOT / "seeds"
@@ -96,7 +97,6 @@ def _positive_int(name: str, raw, *, allow_zero: bool) -> int:
     return value
 
 
-VIETNAM = timezone(timedelta(hours=7))
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([hdw])$")
 
 
@@ -110,14 +110,11 @@ def parse_since(raw: str, now: datetime | None = None) -> tuple[datetime | None,
     relative = _RELATIVE.match(text)
     if relative:
         return now - timedelta(seconds=parse_duration(relative.group(1) + relative.group(2))), True
-    try:
-        moment = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_iso(raw)  # without an offset: the sites' own time zone, GMT+7
+    if moment is None:
         raise ArgumentError(
             f"-a since={raw!r}: expected a date (2024-09-01), a time (2024-09-01T08:00+07:00), "
-            "a span back from now (12h, 3d, 2w) or 'all'") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=VIETNAM)  # the sites' own time zone
+            "a span back from now (12h, 3d, 2w) or 'all'")
     if moment > now + timedelta(days=1):
         raise ArgumentError(f"-a since={raw!r} is in the future")
     return moment, True

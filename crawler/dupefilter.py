@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.dupefilters import RFPDupeFilter
 
+from crawler.fingerprint import url_fingerprint
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -87,6 +89,11 @@ class CanonicalDupeFilter(RFPDupeFilter):
         if self.file:
             self.file.write(len(fingerprint).to_bytes(2, "big") + fingerprint)
         return False
+
+    def url_seen(self, url: str) -> bool:
+        """Whether a GET of `url` (its canonical URL) was admitted already; records nothing."""
+        fingerprint = url_fingerprint(url)
+        return fingerprint is not None and fingerprint in self._fingerprints
 
     def release(self, request: Request) -> None:
         """Forget an admitted request that was never downloaded (JOBDIR's file keeps it)."""

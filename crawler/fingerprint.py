@@ -41,6 +41,17 @@ def fingerprint_key(request: Request) -> str | None:
     return f"canonical:{canonical}"
 
 
+def key_fingerprint(key: str) -> bytes:
+    """The fingerprint of a `fingerprint_key`."""
+    return hashlib.sha1(key.encode("utf-8")).digest()
+
+
+def url_fingerprint(url: str) -> bytes | None:
+    """The fingerprint a plain GET of `url` (not a redirect) gets; None for a URL that is not http(s)."""
+    canonical = _canonical_or_none(url)
+    return None if canonical is None else key_fingerprint(f"canonical:{canonical}")
+
+
 def _canonical_or_none(url: str) -> str | None:
     try:
         return canonical_url(url)
@@ -62,4 +73,4 @@ class CanonicalURLFingerprinter:
         key = fingerprint_key(request)
         if key is None:
             return self._default.fingerprint(request)
-        return hashlib.sha1(key.encode("utf-8")).digest()
+        return key_fingerprint(key)

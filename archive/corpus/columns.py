@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from archive.corpus.reader import ArticleVersion, CorpusArticle, CorpusReadError
+from archive.vietnam_time import VIETNAM_TZ, parse_iso
 
 __all__ = ["Column", "COLUMNS", "VIETNAM_TZ", "article_rows", "arrow_schema", "plain_value", "parse_time",
            "published_time"]
-
-VIETNAM_TZ = timezone(timedelta(hours=7))  # the sites' zone; `published` is kept in it
 
 
 @dataclass(frozen=True)
@@ -172,8 +171,10 @@ def parse_time(value: Any, zone: timezone) -> datetime:
     """An ISO 8601 time in `zone`; a time without a zone is taken to be in `zone` already."""
     if not isinstance(value, str):
         raise TypeError
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    moment = parse_iso(value, zone)
+    if moment is None:
+        raise ValueError(value)
+    return moment.astimezone(zone)
 
 
 def published_time(article: CorpusArticle) -> datetime | None:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from archive.urls import canonical_url, is_valid_http_url
+from archive.vietnam_time import VIETNAM_TZ
 
 __all__ = [
     "SeedError",
@@ -32,8 +33,6 @@ __all__ = [
     "seed_files",
     "VIETNAM_TZ",
 ]
-
-VIETNAM_TZ = timezone(timedelta(hours=7), "GMT+7")
 
 # `Nguồn:` alone is also how Vietnamese papers credit a wire ("Nguồn: TTXVN"),
 # so a line only names the article when its value is an http(s) URL.

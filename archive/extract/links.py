@@ -18,6 +18,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from archive.extract.article import ExtractionHints, ParsedPage, followable
+from archive.extract.page_gate import judge_page
 from archive.extract.requisites import Requisite, page_requisites
 
 __all__ = ["ReadSpec", "PageReading", "LinkCandidate", "read_page", "read_parsed", "page_text",
@@ -36,6 +37,9 @@ class ReadSpec:
     anchors: bool = False  # read each link's anchor text (only a topic gate looks at it)
     max_links: int = 0  # read at most this many links (0: no cap); a hostile page may hold 300,000
     requisites: bool = False  # list what the page embeds (archive/extract/requisites.py), to archive it too
+    # A page of a host with no profile: the page gate (page_gate.py) decides whether it is an article;
+    # if not, this is what to read instead (the listing's spec). None: the caller knows what the page is.
+    listing: "ReadSpec | None" = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class PageReading:
     links_capped: bool = False  # the page had more links than `ReadSpec.max_links`
     unread: str | None = None  # why the page was not read at all (too many tags, extraction timed out)
     requisites: tuple[Requisite, ...] = ()  # (url, kind) of images, styles, scripts, fonts; () unless asked for
+    is_article: bool | None = None  # the page gate's verdict, when `ReadSpec.listing` asked for it
 
 
 def read_parsed(page: ParsedPage, spec: ReadSpec, hints: ExtractionHints | None) -> PageReading:
@@ -59,6 +64,10 @@ def read_parsed(page: ParsedPage, spec: ReadSpec, hints: ExtractionHints | None)
 def read_page(selector: Selector, base_url: str, spec: ReadSpec,
               hints: ExtractionHints | None) -> PageReading:
     """What `spec` asks for; `base_url` resolves relative links (the page's `<base href>`)."""
+    is_article = None
+    if spec.listing is not None:
+        is_article = judge_page(selector.root).is_article
+        spec = spec if is_article else spec.listing
     text = None
     if spec.text == "article":
         text = page_text(selector, hints or ExtractionHints())
@@ -69,7 +78,8 @@ def read_page(selector: Selector, base_url: str, spec: ReadSpec,
                             if spec.max_links else 0)
     capped = bool(spec.max_links) and len(links) > spec.max_links
     return PageReading(text, tuple(links[:spec.max_links] if capped else links), capped,
-                       requisites=page_requisites(selector, base_url) if spec.requisites else ())
+                       requisites=page_requisites(selector, base_url) if spec.requisites else (),
+                       is_article=is_article)
 
 
 def page_text(selector: Selector, hints: ExtractionHints) -> str:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from archive.extract.json_ld import ARTICLE_TYPES, json_ld_objects
+
 __all__ = ["PageVerdict", "judge_page", "reading_words", "sentence_ends", "is_prose", "MIN_SENTENCES",
            "MIN_WORDS"]
 
@@ -197,12 +199,10 @@ def _main_block(units: list[_Unit]) -> tuple[int, int]:
 
 def _structured(root: etree._Element) -> str:
     """"article" when JSON-LD/OpenGraph types the page as an article, "listing" for a listing type only."""
-    from archive.extract.article import _ARTICLE_TYPES, _json_ld_objects  # (archive.extract.article imports this module)
-
     types: set[str] = set()
     for script in root.iter("script"):
         if (script.get("type") or "").strip().lower() == "application/ld+json":
-            for obj in _json_ld_objects(script.text or ""):
+            for obj in json_ld_objects(script.text or ""):
                 kind = obj.get("@type")
                 for t in [kind] if isinstance(kind, str) else (kind or []):
                     if isinstance(t, str):
@@ -210,7 +210,7 @@ def _structured(root: etree._Element) -> str:
     for meta in root.iter("meta"):
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
             types.add((meta.get("content") or "").strip().lower())
-    if types & _ARTICLE_TYPES:
+    if types & ARTICLE_TYPES:
         return "article"
     if types & _LISTING_TYPES:
         return "listing"

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future
+from dataclasses import replace
 
 from archive.corpus.neardup.fingerprint import Fingerprint, fingerprint_article
 from archive.extract.article import Article, ExtractionHints, article_of, extract_article, parse_page
 from archive.extract.links import PageReading, ReadSpec, read_parsed
 from archive.extract.process_pool import BudgetPool, JobTimedOut as ExtractionTimedOut, WorkerDied
+from archive.extract.topic import TopicProfile
 
 __all__ = ["ExtractionPool", "ExtractionTimedOut", "WorkerDied", "DEFAULT_TIME_BUDGET", "default_workers"]
 
@@ -36,12 +38,33 @@ def _extract(body: bytes, url: str, hints: ExtractionHints | None, encoding: str
     return extract_article(body, url, hints, encoding=encoding)
 
 
+_topics: dict[str, TopicProfile] = {}  # in a worker: the topic profiles it was sent, by key
+
+
+def _use_topic(topic: TopicProfile) -> None:
+    """Setup call of every worker (`ExtractionPool.use_topic`)."""
+    _topics[topic.key] = topic
+
+
+def _measured(reading: PageReading, topic: TopicProfile) -> PageReading:
+    """The reading with its text and anchors measured against the topic (archive/extract/topic.py
+    `MeasuredText`): the term extraction and cosine the spider's topic gate would do on its event
+    loop, done here."""
+    return replace(reading, text=None if reading.text is None else topic.measure(reading.text),
+                   links=tuple((url, topic.measure(anchor) if anchor else anchor, is_next)
+                               for url, anchor, is_next in reading.links))
+
+
 def _analyse(body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,
-             spec: ReadSpec, extract: bool) -> tuple[Article | None, Fingerprint | None, PageReading]:
-    """One parse: what the spider reads of the page (`spec`), then, when asked, its article."""
+             spec: ReadSpec, extract: bool, topic_key: str | None = None
+             ) -> tuple[Article | None, Fingerprint | None, PageReading]:
+    """One parse: what the spider reads of the page (`spec`), measured against the topic
+    `topic_key` names, then, when asked, its article."""
     page = parse_page(body, url, encoding=encoding)
     reading = read_parsed(page, spec, hints)  # before extraction, on the untouched tree
-    if not extract:
+    if topic_key in _topics:
+        reading = _measured(reading, _topics[topic_key])
+    if not extract or reading.is_article is False:  # (False: the page gate found a listing)
         return None, None, reading
     article = article_of(page, hints)
     return article, fingerprint_article(article) if article.is_article else None, reading
@@ -59,6 +82,7 @@ class ExtractionPool:
     def __init__(self, workers: int | None = None, *, time_budget: float | None = DEFAULT_TIME_BUDGET):
         self.workers = default_workers() if workers is None else workers
         self._pool: BudgetPool | None = None
+        self._topic_keys: set[str] = set()
         if self.workers > 0:
             self._pool = BudgetPool(self.workers, time_budget,
                                     preload=("archive.extract.article", "archive.extract.links", "archive.corpus.neardup.fingerprint"))
@@ -74,11 +98,24 @@ class ExtractionPool:
         return self._run(_extract_with_fingerprint, body, url, hints, encoding)
 
     def submit_page(self, body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,
-                    spec: ReadSpec, *, extract: bool = True) -> Future:
+                    spec: ReadSpec, *, extract: bool = True, topic: TopicProfile | None = None) -> Future:
         """Future of `(Article | None, Fingerprint | None, PageReading)` from one parse of the page:
         what a crawl needs of it, the article only with `extract` (a listing or an unchanged page:
-        None), `spec` what the spider decides with (archive/extract/links.py)."""
-        return self._run(_analyse, body, url, hints, encoding, spec, extract)
+        None), `spec` what the spider decides with (archive/extract/links.py); with `topic`, the
+        reading's text and anchors come measured against it (`MeasuredText`)."""
+        if topic is not None:
+            self.use_topic(topic)
+        return self._run(_analyse, body, url, hints, encoding, spec, extract, topic.key if topic else None)
+
+    def use_topic(self, topic: TopicProfile) -> None:
+        """Send the topic profile to every worker, once (a replaced worker gets it again)."""
+        if topic.key in self._topic_keys:
+            return
+        self._topic_keys.add(topic.key)
+        if self._pool is None:
+            _use_topic(topic)
+        else:
+            self._pool.setup(_use_topic, topic)
 
     @property
     def timed_out(self) -> int:

@@ -60,6 +60,7 @@ class BudgetPool:
         if preload:
             self._context.set_forkserver_preload(list(preload))
         self._jobs: deque[tuple[Future, tuple]] = deque()
+        self._setups: list[tuple] = []  # (function, args) every worker runs once before its jobs
         self._lock = threading.Lock()
         self._closing = False  # no more jobs: the dispatcher finishes the sent ones and stops
         self._closed = False
@@ -78,6 +79,13 @@ class BudgetPool:
             self._jobs.append((future, (function, args)))
         self._wake()
         return future
+
+    def setup(self, function, *args) -> None:
+        """Every worker, running or started later (a replacement too), runs `function(*args)`
+        once before its next job: per-worker state sent once, not with every job."""
+        with self._lock:
+            self._setups.append((function, args))
+        self._wake()
 
     def close(self) -> None:
         """Cancel the jobs not sent yet, let the sent ones finish (each within the budget), then
@@ -161,6 +169,10 @@ class BudgetPool:
         """Jobs for workers with room, least loaded first (called with the lock held)."""
         sends = []
         for worker in sorted(workers, key=lambda w: len(w.inflight)):
+            if self._jobs and worker.setups < len(self._setups):
+                for job in self._setups[worker.setups:]:
+                    sends.append((worker, Future(), job))  # nobody waits for its answer
+                worker.setups = len(self._setups)
             while self._jobs and len(worker.inflight) + sum(s[0] is worker for s in sends) < _QUEUED_PER_WORKER:
                 sends.append((worker, *self._jobs.popleft()))
         return sends
@@ -211,6 +223,7 @@ class _Worker:
         self.inbox = bytearray()
         self.deadline: float | None = None
         self.started = 0.0
+        self.setups = 0  # how many of the pool's setup calls were sent to this worker
 
     def send(self, future: Future, job: tuple, framed: bytes, selector) -> None:
         if not self.inflight:

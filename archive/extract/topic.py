@@ -28,8 +28,9 @@ import math
 import re
 import unicodedata
 from collections import Counter
+import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -46,6 +47,7 @@ __all__ = [
     "LISTING_THRESHOLD",
     "specificity",
     "enough_text",
+    "MeasuredText",
 ]
 
 # Calibrated on the fixture pages and testbed/topic_site.py (see docs/topic-rules.md).
@@ -154,18 +156,50 @@ class TopicProfile:
 
     # ------------------------------------------------------------ scoring
     def vector(self, text: str) -> dict[str, float]:
+        if isinstance(text, MeasuredText) and text.topic_key == self.key:
+            return text.vector
         return _unit({t: (1 + math.log(c)) * specificity(t) for t, c in terms(text).items()})
 
     def score(self, text: str) -> float:
         """Cosine similarity of the text to the topic, 0 (unrelated) … 1."""
+        if isinstance(text, MeasuredText) and text.topic_key == self.key:
+            return text.score
         vec = self.vector(text)
         return round(sum(w * self.weights.get(t, 0.0) for t, w in vec.items()), 4)
+
+    def measure(self, text: str) -> "MeasuredText":
+        """`text` with its vector, score and `enough_text` verdict against this profile, computed
+        now: where the text is read (an extraction worker), so the crawl's event loop only
+        looks them up when it calls `score`, `vector` or `enough_text` on it."""
+        return MeasuredText(text, self.key, self.vector(text), self.score(text), enough_text(text))
+
+    @cached_property
+    def key(self) -> str:
+        """Identifies the weights (not the thresholds): a measurement is valid for any profile
+        with the same key, in any process."""
+        return hashlib.sha1(repr(sorted(self.weights.items())).encode()).hexdigest()
 
     def is_on_topic(self, text: str) -> bool:
         return self.score(text) >= self.threshold
 
     def top_terms(self, n: int = 20) -> list[tuple[str, float]]:
         return sorted(self.weights.items(), key=lambda kv: -kv[1])[:n]
+
+
+class MeasuredText(str):
+    """A text that carries its measurements against one topic profile (`TopicProfile.measure`).
+
+    It is the text itself (a `str`), so every caller of `score`, `vector` and `enough_text`
+    works unchanged; the profile with the same `key` returns the carried values, which are
+    exactly what it would compute (the same code ran on the same text, in a worker)."""
+
+    def __new__(cls, text: str, topic_key: str, vector: dict[str, float], score: float, enough: bool):
+        self = super().__new__(cls, text)
+        self.topic_key, self.vector, self.score, self.enough = topic_key, vector, score, enough
+        return self
+
+    def __reduce__(self):
+        return MeasuredText, (str(self), self.topic_key, self.vector, self.score, self.enough)
 
 
 @lru_cache(maxsize=200_000)
@@ -184,6 +218,8 @@ def _unit(weights: dict[str, float]) -> dict[str, float]:
 
 def enough_text(text: str) -> bool:
     """True when a text has enough words for its score to mean something."""
+    if isinstance(text, MeasuredText):
+        return text.enough
     return sum(len(seg) for seg in tokens(text)) >= MIN_TOKENS_TO_JUDGE
 
 

@@ -8,6 +8,7 @@ no site hints. A generic profile covers exactly one host, so a crawl that
 wanders onto an unknown site never treats a third site as the same site.
 """
 from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import courlan
@@ -51,6 +52,7 @@ def is_article_page(url: str, page) -> bool:
     return judge_page(page.root).is_article
 
 
+@lru_cache(maxsize=16384)  # a page's teasers link to the same pages again and again
 def is_crawlable(url: str) -> bool:
     """courlan's URL filter: no media files, feeds of other sites, logins, shares, admin pages."""
     return courlan.check_url(url, strict=True) is not None and not courlan.is_not_crawlable(url)

@@ -106,5 +106,7 @@ def open_crawl_state(settings) -> tuple[CrawlState, Any] | None:
     path = state_path(settings)
     if path is None:
         return None
-    state = CrawlState(path)  # raises StateLockedError when another crawl holds it
+    # Raises StateLockedError when another crawl holds it. Writes are batched on the state's own
+    # thread, off the event loop; the corpus writer flushes them before each article (crash safety).
+    state = CrawlState(path, batched=True)
     return state, load_object(settings.get("REVISIT_POLICY")).from_settings(settings)

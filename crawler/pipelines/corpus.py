@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 from archive.corpus.ordering import format_instant, order_key, record_warc_date
 from archive.corpus.store import AddResult, Corpus, CorpusError
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
+from crawler.downloadermiddlewares.incremental import shared_state
 from archive.sites import profile_for
 from crawler.pipelines.ordered import KeyOrderedWriter
 from crawler.pipelines.workers import extraction_pool, wait_for
@@ -100,8 +101,10 @@ class CorpusPipeline:
     known before the end: the articles are written when the spider closes.
     """
 
-    def __init__(self, corpus: Corpus, crawler, record_dir: Path | None, until_close: bool, order_wait: float):
+    def __init__(self, corpus: Corpus, crawler, record_dir: Path | None, until_close: bool, order_wait: float,
+                 state=None):
         self.corpus = corpus
+        self.state = state  # the crawl state (CRAWL_STATE), whose writes go to disk before the corpus's
         self.crawler = crawler
         self.stats = crawler.stats
         self.record_dir = record_dir  # where the records the items point at are (None: WARC capture off)
@@ -123,7 +126,9 @@ class CorpusPipeline:
         replay = settings.get("ARCHIVE_REPLAY")
         record_dir = Path(replay) if replay else (Path(settings.get("WARC_DIR")) if settings.getbool("WARC_ENABLED")
                                                   else None)
-        pipeline = cls(corpus, crawler, record_dir, bool(replay), settings.getfloat("CORPUS_ORDER_WAIT"))
+        shared = shared_state(crawler)
+        pipeline = cls(corpus, crawler, record_dir, bool(replay), settings.getfloat("CORPUS_ORDER_WAIT"),
+                       shared[0] if shared else None)
         crawler.signals.connect(pipeline._reached, signal=signals.request_reached_downloader)
         return pipeline
 
@@ -172,6 +177,13 @@ class CorpusPipeline:
                 return self.record_dir / candidate
         return self.record_dir / name
 
+    def _add(self, *args, **kwargs):
+        """On the writer thread: the crawl state's queued rows (this page's fetch among them) are
+        committed first, so the order on disk stays WARC, state, corpus (docs/crash-safety.md)."""
+        if self.state is not None:
+            self.state.flush()
+        return self.corpus.add(*args, **kwargs)
+
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         url = adapter["url"]
@@ -179,7 +191,7 @@ class CorpusPipeline:
         if adapter.get("warc_location") is not None:
             location = await wait_for(adapter["warc_location"])
         add = partial(
-            self.corpus.add,
+            self._add,
             adapter["article"],
             site=adapter["site"],
             warc_file=getattr(location, "warc_file", None),

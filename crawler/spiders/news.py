@@ -114,6 +114,13 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               priority=priority, meta={"found_from": found_from, PAGE: True})
 
+    def _requested(self, url: str) -> bool:
+        """Admitted by the scheduler's dupe filter already in this run (crawler/dupefilter.py); False
+        when the dupe filter cannot say (distributed mode) or the request is still on its way."""
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        url_seen = getattr(getattr(scheduler, "df", None), "url_seen", None)
+        return url_seen is not None and url_seen(url)
+
     @cached_property
     def topic_gate(self) -> TopicGate | None:
         """The topic filter (`-a topic`); `auto` reads the crawl's seed directory,
@@ -150,17 +157,25 @@ class NewsSpider(scrapy.Spider):
         if unread is not None:
             self._not_parsed(response, unread)
             return
-        # A generic site's page type is decided from the page, so its page is read here.
+        # A generic site's page type is decided from the page: by the page gate in the worker that
+        # parses it anyway (None until then), or here when there are no workers.
         generic = profile.name.startswith("generic:")
-        is_article = is_article_page(response.url, response.selector) if generic else \
-            profile.is_article_url(response.url)
-        if not is_article:
+        if generic:
+            is_article = None if extraction_pool(self.crawler) is not None else \
+                is_article_page(response.url, response.selector)
+        else:
+            is_article = profile.is_article_url(response.url)
+        if is_article is False:
             self.crawler.stats.inc_value("news/listing_pages")
         # The corpus order is the record's WARC-Date, then the URL (archive/corpus/ordering.py),
         # not the order pages come back from the workers.
         article, fingerprint, reading = await self._read(response, profile, depth, is_article, generic)
         if reading.unread is not None:
             return
+        if is_article is None:  # a generic page: the worker's page gate decided
+            is_article = bool(reading.is_article)
+            if not is_article:
+                self.crawler.stats.inc_value("news/listing_pages")
         for element in self._decide_and_follow(response, profile, depth, is_article, reading, article,
                                                fingerprint):
             yield element
@@ -170,7 +185,10 @@ class NewsSpider(scrapy.Spider):
 
     def _read_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
         """What the decisions on this page need read: the topic gate's text and the links, and
-        what the page embeds when its requisites are archived."""
+        what the page embeds when its requisites are archived. `is_article` None: the page gate
+        decides, reading the listing's spec if it finds no article."""
+        if is_article is None:
+            return replace(self._read_spec(profile, True, depth), listing=self._read_spec(profile, False, depth))
         spec = self._decision_spec(profile, is_article, depth)
         return replace(spec, requisites=True) if self.requisites.wanted(is_article) else spec
 
@@ -206,12 +224,15 @@ class NewsSpider(scrapy.Spider):
     async def _read_page(self, response: TextResponse, profile, depth: int, is_article: bool, generic: bool):
         spec = self._read_spec(profile, is_article, depth)
         # An unchanged page's article is already in the corpus (crawler/downloadermiddlewares/incremental.py drops it).
-        extract = is_article and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged", "not-modified")
+        extract = is_article is not False and response.meta.get(INCREMENTAL_OUTCOME) not in ("unchanged",
+                                                                                           "not-modified")
         pool = extraction_pool(self.crawler)
-        if pool is not None and not generic and (extract or spec != NOTHING):
+        if pool is not None and (extract or spec != NOTHING):
             try:
+                # With a topic gate, the worker also measures the page's text and anchors against it.
+                topic = self.topic_gate.topic if self.topic_gate is not None else None
                 return await wait_for(pool.submit_page(response.body, response.url, profile.extraction,
-                                                       response.encoding, spec, extract=extract))
+                                                       response.encoding, spec, extract=extract, topic=topic))
             except (ExtractionTimedOut, WorkerDied) as exc:
                 # The page itself stopped the worker: reading it here would stop the crawl instead.
                 what = "extraction timed out" if isinstance(exc, ExtractionTimedOut) else "extraction worker died"
@@ -257,7 +278,10 @@ class NewsSpider(scrapy.Spider):
             if self.max_depth:
                 self.crawler.stats.inc_value("topic/tunnel_ends")
             return
-        links = gate.choose_links(list(reading.links), mode, score, is_listing=_leads_to_listing)
+        candidates = list(reading.links)
+        if mode in ("related", "tunnel"):  # links already requested need no judging (a listing's
+            candidates = [c for c in candidates if not self._requested(c[0])]  # choice depends on them)
+        links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing)
         for link in links:
             if link.held:
                 self.held_links.hold(link.url, link.anchor, response.url, hops)

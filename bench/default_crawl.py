@@ -1,0 +1,197 @@
+"""`make bench`'s headline rows (issue #17): the crawl as users run it, default settings.
+
+`topic=auto`, crawl state on, extraction on, page requisites on, WARC capture on: only the
+paths, `CONCURRENT_REQUESTS=16` and AutoThrottle off are set, on bench/default_site.py's
+80–150 KB pages, under nhandan.vn (profiled) and under a host with no profile. Measured:
+- article pages/s of the crawl ÷ plain trafilatura on one core on the same pages;
+- the same crawl with WARC capture off (stock download handler, no state: capture's cost);
+- event-loop CPU ms a page: the crawler's main thread (the reactor), read from /proc over
+  the middle 80 % of the crawl; with `--profile`, cProfile of that thread grouped by part;
+- peak RSS of the whole process tree (crawler, extraction workers, WARC writer);
+- start-up: seconds from launching `scrapy crawl` to its first request reaching the site.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pstats
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.default_site import DefaultSite
+from crawler.extensions.memory import PeakRSS
+from testbed.fixtureserver import FixtureServer
+
+REPO = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+# cProfile's files, grouped into the parts of the crawl they belong to (first match wins).
+PARTS = (
+    ("topic scoring", ("archive/extract/topic.py", "crawler/judged_pages.py", "crawler/relevance.py", "wordfreq")),
+    ("SQLite (state, dedupe index)", ("sqlite3", "archive/state/")),
+    ("WARC capture", ("warc_capture.py", "downloadhandlers/capture.py", "archive/warc/")),
+    ("HTML parsing on the loop", ("lxml", "parsel", "page_gate.py", "archive/extract/")),
+    ("corpus pipeline", ("crawler/pipelines/", "archive/corpus/")),
+    ("spider", ("crawler/spiders/", "crawler/requisites.py", "archive/urls.py", "archive/sites/")),
+    ("Scrapy + Twisted", ("scrapy/", "twisted/", "w3lib", "itemadapter", "zope")),
+)
+
+
+class Timed(DefaultSite):
+    """Notes when the first request arrives and how many article pages were sent."""
+
+    def __init__(self, pages: int, host: str):
+        super().__init__(pages, host)
+        self.first_request: float | None = None
+
+    def resolve(self, host, path_qs):
+        if self.first_request is None and not path_qs.startswith("/robots"):
+            self.first_request = time.perf_counter()
+        return super().resolve(host, path_qs)
+
+
+def main_thread_cpu(pid: int) -> float:
+    """CPU seconds of `pid`'s main thread (Scrapy's reactor), user + system."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
+          settings: dict | None = None) -> dict:
+    """One default crawl of `site` (capture off: stock handler, no WARC, no state); `settings`:
+    more `-s` pairs (e.g. a longer `EXTRACT_TIME_BUDGET` on a machine too loaded to start
+    workers within the default 5 s)."""
+    stats_file = work / "stats.json"
+    args = ["-a", f"urls={site.start_url()}", "-a", "depth=100000", "-a", f"max_pages={site.pages + 1}",
+            "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=16",
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=INFO", "-s", f"LOG_FILE={work / 'crawl.log'}",
+            "-s", f"CRAWL_STATS_FILE={stats_file}"]
+    if not warc:
+        args += ["-s", "WARC_ENABLED=False",
+                 "-s", "DOWNLOAD_HANDLERS=" + json.dumps({"http": STOCK_HANDLER, "https": STOCK_HANDLER})]
+    for name, value in (settings or {}).items():
+        args += ["-s", f"{name}={value}"]
+    runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    cmd = [sys.executable, *runner, "-m", "scrapy", "crawl", "news", *args]
+    site.first_request, site.served = None, 0
+    launched = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
+    samples: list[tuple[int, float]] = []  # (article pages sent, reactor CPU s)
+    with PeakRSS(proc.pid, interval=0.1) as rss:
+        while proc.poll() is None:
+            try:
+                samples.append((site.served, main_thread_cpu(proc.pid)))
+            except OSError:
+                pass
+            time.sleep(0.1)
+    if proc.returncode:
+        raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
+    stats = json.loads(stats_file.read_text())
+    pages = site.served
+    low, high = (next(s for s in samples if s[0] >= share * pages) for share in (0.1, 0.9))
+    return {"pages": pages, "elapsed_s": round(stats["elapsed_time_seconds"], 2),
+            "pages_per_s": round(pages / stats["elapsed_time_seconds"], 1),
+            "loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
+            "startup_s": round(site.first_request - launched, 2) if site.first_request else None,
+            "peak_rss_mb": round(rss.peak / 2**20, 1), "written": stats.get("corpus/written", 0),
+            "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0)}
+
+
+def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int = 200) -> float:
+    """Pages/s of plain trafilatura (favor_precision, with metadata: issue #9's baseline) on one
+    core, cycling through distinct pages of the site."""
+    import trafilatura
+
+    pages = [site.render(n).decode("utf-8") for n in range(min(distinct, site.pages))]
+    trafilatura.bare_extraction(pages[0], favor_precision=True, with_metadata=True)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        trafilatura.bare_extraction(pages[count % len(pages)], favor_precision=True, with_metadata=True)
+        count += 1
+    return round(count / (time.perf_counter() - started), 1)
+
+
+def loop_breakdown(profile: Path, pages: int) -> dict[str, float]:
+    """Reactor-thread CPU ms a page by part of the crawl (cProfile's own time per function)."""
+    totals: dict[str, float] = {}
+    for (filename, _, function), (_, _, own, _, _) in pstats.Stats(str(profile)).stats.items():
+        where = f"{filename}:{function}"
+        part = next((name for name, keys in PARTS if any(k in where for k in keys)), "other")
+        totals[part] = totals.get(part, 0.0) + own
+    return {part: round(1000 * seconds / max(1, pages), 2)
+            for part, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def with_site(pages: int, host: str, body):
+    site = Timed(pages, host)
+    site.server = FixtureServer(site).start_background()
+    try:
+        return body(site)
+    finally:
+        site.server.shutdown()
+
+
+def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool) -> dict:
+    def body(site):
+        rate = one_core_trafilatura(site)
+        on = [crawl(site, work / f"on-{i}") for i in range(rounds)]
+        off = [crawl(site, work / f"off-{i}", warc=False) for i in range(rounds)]
+        result = {"host": host, "page_bytes": round(sum(len(site.render(n)) for n in range(50)) / 50),
+                  "trafilatura_one_core_pages_per_s": rate, "runs_on": on, "runs_off": off}
+        if profile:
+            prof = work / "loop.prof"
+            result["profiled_run"] = crawl(site, work / "profiled", profile=prof)
+            result["loop_breakdown_ms_per_page"] = loop_breakdown(prof, result["profiled_run"]["pages"])
+        return result
+    result = with_site(pages, host, body)
+    median = lambda key, runs: sorted(r[key] for r in runs)[len(runs) // 2]  # noqa: E731
+    result.update({
+        "pipeline_pages_per_s": median("pages_per_s", result["runs_on"]),
+        "pipeline_over_trafilatura": round(median("pages_per_s", result["runs_on"])
+                                           / result["trafilatura_one_core_pages_per_s"], 2),
+        "capture_on_over_off": round(median("pages_per_s", result["runs_on"])
+                                     / median("pages_per_s", result["runs_off"]), 3),
+        "loop_cpu_ms_per_page": median("loop_cpu_ms_per_page", result["runs_on"]),
+        "startup_s": median("startup_s", result["runs_on"]),
+        "peak_rss_mb": median("peak_rss_mb", result["runs_on"]),
+    })
+    return result
+
+
+def describe(r: dict) -> str:
+    text = (f"default crawl, {r['host']} ({r['page_bytes']:,}-byte pages): {r['pipeline_pages_per_s']} pages/s "
+            f"= {r['pipeline_over_trafilatura']} × one-core trafilatura ({r['trafilatura_one_core_pages_per_s']}); "
+            f"capture on/off {r['capture_on_over_off']}; event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
+            f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB")
+    if "loop_breakdown_ms_per_page" in r:
+        text += "\n  event loop under cProfile, ms a page: " + ", ".join(
+            f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
+    return text
+
+
+if __name__ == "__main__":
+    import argparse
+    import tempfile
+
+    from testbed.bench_site import HOST
+    from bench.default_site import GENERIC_HOST
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--host", choices=("profiled", "generic", "both"), default="both")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-default-"))
+    hosts = {"profiled": [HOST], "generic": [GENERIC_HOST], "both": [HOST, GENERIC_HOST]}[args.host]
+    results = {}
+    for host in hosts:
+        results[host] = run_host(args.pages, host, work / host, rounds=args.rounds, profile=args.profile)
+        print(describe(results[host]), flush=True)
+    results["load_average_at_end"] = os.getloadavg()  # a shared machine: what else ran
+    (work / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(f"results: {work / 'results.json'}")

@@ -1,0 +1,149 @@
+"""Work moved off the crawl's event loop (issue #17) gives the same answers it gave there:
+topic measurements made in the extraction worker, the crawl state's batched writes, the
+setup call every worker gets once."""
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from archive.extract.pool import ExtractionPool
+from archive.extract.process_pool import BudgetPool
+from archive.extract.topic import MeasuredText, enough_text, load_topic
+from archive.sites import profile_for
+from archive.state.store import CrawlState
+from crawler.judged_pages import JudgedPages
+from crawler.relevance import TopicGate
+from tests.test_parse_once import PAGES, page_url, read_in_reactor, topic_spec
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def topic():
+    return load_topic("auto", SEEDS)
+
+
+@pytest.fixture(scope="module")
+def worker_pool():
+    pool = ExtractionPool(1)
+    yield pool
+    pool.close()
+
+
+def test_measured_text_gives_what_the_profile_computes(topic):
+    text = "Việt Nam và Lào ký kết hợp tác giáo dục, đào tạo nguồn nhân lực chất lượng cao " * 3
+    measured = pickle.loads(pickle.dumps(topic.measure(text)))  # as it comes back from a worker
+    assert isinstance(measured, MeasuredText) and measured == text
+    assert topic.score(measured) == topic.score(text)
+    assert topic.vector(measured) == topic.vector(text)
+    assert enough_text(measured) == enough_text(text)
+    other = load_topic(str(SEEDS / next(p.name for p in SEEDS.iterdir() if p.suffix == ".txt")), None)
+    assert other.key != topic.key and other.score(measured) == other.score(text)  # another profile recomputes
+
+
+def test_worker_measured_pages_get_the_same_topic_decisions(topic, worker_pool):
+    """Every fixture page: the gate's verdicts, link choices and leanings from the worker's
+    measured reading equal those from the reactor's plain reading, page after page."""
+    measured_gate, plain_gate = TopicGate(topic), TopicGate(topic)
+    for path in PAGES:
+        url, body = page_url(path), path.read_bytes()
+        profile = profile_for(url)
+        is_article = profile.is_article_url(url)
+        response = HtmlResponse(url, body=body)
+        spec = topic_spec(profile, is_article)
+        _, _, measured = worker_pool.submit_page(body, url, profile.extraction, response.encoding, spec,
+                                                 extract=False, topic=topic).result(timeout=60)
+        plain = read_in_reactor(response, spec, profile)
+        assert measured == plain and isinstance(measured.text, MeasuredText)
+        if is_article:
+            assert measured_gate.judge_page(measured.text, "related") == plain_gate.judge_page(plain.text, "related")
+            mode, score = "related", measured_gate.topic.score(measured.text)
+        else:
+            assert measured_gate.listing_is_topical(measured.text) == plain_gate.listing_is_topical(plain.text)
+            mode, score = "listing", 0.0
+        assert (measured_gate.choose_links(list(measured.links), mode, score)
+                == plain_gate.choose_links(list(plain.links), mode, score))
+        for _, anchor, _ in measured.links:
+            assert measured_gate.judged.leaning(anchor) == plain_gate.judged.leaning(str(anchor))
+
+
+def test_judged_pages_remember_measured_text_as_plain_text(topic):
+    text = "Hợp tác Việt Nam - Lào trong giáo dục và y tế, đào tạo cán bộ " * 4
+    plain, measured = JudgedPages(topic), JudgedPages(topic)
+    plain.remember(text, True)
+    measured.remember(topic.measure(text), True)
+    assert plain._df == measured._df and list(plain._order[0]) == list(measured._order[0])
+
+
+def _note(path):
+    with open(path, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+
+
+def _pid():
+    return os.getpid()
+
+
+def test_every_worker_runs_the_setup_once_replacements_too(tmp_path):
+    notes = tmp_path / "setup.txt"
+    pool = BudgetPool(2, None)
+    try:
+        pool.setup(_note, str(notes))
+        pids = {f.result(timeout=60) for f in [pool.submit(_pid) for _ in range(8)]}
+        assert sorted(notes.read_text().split()) == sorted(map(str, pids)) and len(pids) == 2
+        pool.submit(os._exit, 1)  # the worker dies; its replacement must get the setup too
+        later = {f.result(timeout=60) for f in [pool.submit(_pid) for _ in range(8)]}
+        noted = notes.read_text().split()
+        assert set(map(str, later)) <= set(noted) and len(noted) == len(set(noted))
+    finally:
+        pool.close()
+
+
+def test_batched_state_writes_commit_on_flush_and_close(tmp_path):
+    path = tmp_path / "state.sqlite"
+    state = CrawlState(path, batched=True)
+    for n in range(50):
+        state.record_fetch(f"https://nhandan.vn/a-{n}.html", fetch_url=f"https://nhandan.vn/a-{n}.html",
+                           status=200, outcome="new")
+        state.record_extraction(f"https://nhandan.vn/a-{n}.html", is_article=True, published=None)
+    state.flush()
+    reader = CrawlState(path, lock=False)
+    assert len(reader) == 50 and all(p.is_article for p in reader.pages())
+    state.record_fetch("https://nhandan.vn/last.html", fetch_url="https://nhandan.vn/last.html", status=200,
+                       outcome="new")
+    state.close()  # commits what is queued
+    assert reader.get("https://nhandan.vn/last.html").status == 200
+    reader.close()
+
+
+def test_a_host_without_profile_is_judged_and_extracted_in_the_worker(tmp_path):
+    """Its pages are parsed once, in the worker: the page gate's verdict decides what is read
+    (article: related links; listing: listing links) and the article comes back with it; the
+    corpus holds exactly what extraction of each page gives."""
+    import json
+
+    from archive.extract.article import extract_article, render_seed_text
+    from bench.default_site import GENERIC_HOST, DefaultSite
+    from testbed.fixtureserver import FixtureServer
+    from tests.conftest import run_crawl
+
+    site = DefaultSite(12, GENERIC_HOST)
+    server = FixtureServer(site).start_background()
+    try:
+        run = run_crawl(tmp_path / "run", f"urls={site.start_url()}", "depth=3", "requisites=none",
+                        server=server, timeout=180)
+    finally:
+        server.shutdown()
+    assert run.returncode == 0, run.stderr[-2000:]
+    stats = json.loads((run.out / "stats.json").read_text())
+    assert stats["news/listing_pages"] == 1 and stats.get("news/analyse_failed") is None
+    assert stats["corpus/written"] == stats["news/pages/generic:" + GENERIC_HOST] - 1 >= 10
+    for line in (run.out / "corpus" / "manifest.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("seed") or "update" in entry:
+            continue
+        n = int(entry["url"].rsplit("-post", 1)[1].split(".")[0]) - 100000
+        expected = render_seed_text(extract_article(site.render(n), entry["url"], profile_for(entry["url"]).extraction))
+        assert (run.out / "corpus" / entry["file"]).read_text("utf-8") == expected
