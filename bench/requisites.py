@@ -36,6 +36,7 @@ THUMBS = 60  # the shared pool of teaser thumbnails
 SHARED = {"/static/site.css": ("text/css", None), "/static/app.js": ("application/javascript", 20_000),
           "/static/logo.png": ("image/png", 3_000), "/favicon.ico": ("image/x-icon", 1_500),
           "/static/body.woff2": ("font/woff2", 30_000)}
+LOCAL = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
 CSS = b'@font-face{font-family:B;src:url(body.woff2) format("woff2")}\nbody{font-family:B,serif}\n' + b"a{}" * 1500
 
 
@@ -65,10 +66,11 @@ def _blob(name: str, size: int) -> bytes:
 class RequisiteBenchSite(FixtureSite):
     """`pages` pages, their images and shared files; notes when the last page was asked for."""
 
-    def __init__(self, pages: int):
+    def __init__(self, pages: int, latency: float = 0.0):
         super().__init__()
         self.routes = {}
         self.pages = pages
+        self.latency = latency  # seconds before every answer but robots.txt: a server far away
         self._pages = {n: page_html(n, pages) for n in range(pages)}
         self.last_page_at = 0.0
         self._clock = threading.Lock()
@@ -77,6 +79,12 @@ class RequisiteBenchSite(FixtureSite):
         return f"http://{HOST}/tin-moi.html"
 
     def resolve(self, host: str, path_qs: str) -> Reply:
+        reply = self._resolve(host, path_qs)
+        if path_qs != "/robots.txt":
+            reply.delay = self.latency
+        return reply
+
+    def _resolve(self, host: str, path_qs: str) -> Reply:
         if path_qs == "/robots.txt":
             return Reply(headers=[("Content-Type", "text/plain")], body=b"User-agent: *\nDisallow: /api/\n")
         if host == IMAGE_HOST:
@@ -96,7 +104,8 @@ class RequisiteBenchSite(FixtureSite):
         return Reply(headers=[("Content-Type", "text/html; charset=utf-8")], body=self._pages[n])
 
 
-def crawl_once(server: FixtureServer, site: RequisiteBenchSite, work: Path, requisites: str) -> dict:
+def crawl_once(server: FixtureServer, site: RequisiteBenchSite, work: Path, requisites: str,
+               settings: dict | None = None) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -104,9 +113,10 @@ def crawl_once(server: FixtureServer, site: RequisiteBenchSite, work: Path, requ
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site.start_url()}", "-a", "depth=100000",
            "-a", f"max_pages={site.pages + 1}", "-a", "topic=none", "-a", f"requisites={requisites}",
            "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}", "-s", "CORPUS_SEEDS=",
-           "-s", "CRAWL_STATE=", "-s", f"CRAWL_REPORT={work / 'runs.jsonl'}", "-s", "AUTOTHROTTLE_ENABLED=False",
-           "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=ERROR",
+           "-s", "CRAWL_STATE=", "-s", f"CRAWL_REPORT={work / 'runs.jsonl'}", "-s", "LOG_LEVEL=ERROR",
            "-s", f"CRAWL_STATS_FILE={stats_file}"]
+    for name, value in (LOCAL if settings is None else settings).items():
+        cmd += ["-s", f"{name}={value}"]
     with site.lock:
         site.hits.clear()
     code = subprocess.run(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()}, stdout=subprocess.DEVNULL).returncode
