@@ -38,11 +38,10 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from testbed.bench_site import HOST, _paragraphs, _words, article_url, listing_reply, page_number
+from testbed.bench_site import HOST, IMAGE_HOST, _paragraphs, _words, article_url, listing_reply, page_number
 from testbed.fixtureserver import FixtureServer, FixtureSite, Reply
 
 REPO = Path(__file__).resolve().parent.parent
-IMAGE_HOST = "image.nhandan.vn"
 THUMBS = 60  # the shared pool of teaser thumbnails
 SHARED = {"/static/site.css": ("text/css", None), "/static/app.js": ("application/javascript", 20_000),
           "/static/logo.png": ("image/png", 3_000), "/favicon.ico": ("image/x-icon", 1_500),

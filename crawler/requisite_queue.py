@@ -11,8 +11,8 @@ behind them: requisites fetched in line with the pages, not beside them.
 So requests are kept in two queues (each Scrapy's own ScrapyPriorityQueue):
 pages are handed out first while they hold fewer than CONCURRENT_REQUESTS -
 REQUISITES_CONCURRENT_REQUESTS places in the downloader; requisites get up to
-REQUISITES_CONCURRENT_REQUESTS places, also while pages wait (so neither side
-starves); pages take whatever is left. Politeness is unchanged: a requisite
+REQUISITES_CONCURRENT_REQUESTS places (at most half of CONCURRENT_REQUESTS),
+also while pages wait (so neither side starves); pages take whatever is left. Politeness is unchanged: a requisite
 still goes to its host's download slot (the CDN's own, or the page host's,
 whose concurrency and delay it shares) and through robots.txt.
 
@@ -51,8 +51,11 @@ class PagesFirstPriorityQueue:
                                                  startprios.get(part, ()), start_queue_cls=start_queue_cls)
                        for part in PARTS}
         self.downloader = crawler.engine.downloader
-        self.budget = crawler.settings.getint("REQUISITES_CONCURRENT_REQUESTS")
-        self.pages_reserved = max(1, crawler.settings.getint("CONCURRENT_REQUESTS") - self.budget)
+        total = crawler.settings.getint("CONCURRENT_REQUESTS")  # 0: no limit
+        budget = max(1, crawler.settings.getint("REQUISITES_CONCURRENT_REQUESTS"))
+        # Pages always keep at least half the places, whatever the two settings say.
+        self.budget = min(budget, max(1, total // 2)) if total > 0 else budget
+        self.pages_reserved = total - self.budget if total > 0 else float("inf")
 
     def push(self, request: Request) -> None:
         self.queues["requisites" if is_requisite(request) else "pages"].push(request)

@@ -2,7 +2,9 @@
 
 An operator's worst day, on 127.0.0.1: one crawl of N article pages
 (nhandan.vn URLs served by the fixture proxy, `-a depth=0`, default settings
-otherwise: crawl state on, topic filter on, extraction on) is SIGKILLed at
+otherwise: crawl state on, topic filter on, extraction on, page requisites on,
+so each page's photos and teaser thumbnails on image.nhandan.vn are archived
+beside it) is SIGKILLed at
 seeded random moments, alternately the crawler alone and its whole process
 group (a power cut or an OOM kill of the cgroup), and re-run on the same
 directories each time with no operator step in between. A last run goes to
@@ -27,23 +29,25 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from archive.corpus.consistency import verify_crawl
-from testbed.bench_site import BenchSite, article_url
+from testbed.bench_site import HOST, BenchSite, article_url
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent  # the checkout this tooling runs from
 
 
 class SlowBenchSite(BenchSite):
-    """BenchSite answering after `delay` seconds, so a run lasts long enough to be killed mid-way."""
+    """BenchSite answering pages after `delay` seconds, so a run lasts long enough to be killed mid-way
+    (the image host, a CDN, answers at once)."""
 
     def __init__(self, pages: int, delay: float):
         super().__init__(pages)
         self.delay = delay
 
     def resolve(self, host, path_qs):
-        if path_qs != "/robots.txt":
+        if host == HOST and path_qs != "/robots.txt":
             time.sleep(self.delay)
         return super().resolve(host, path_qs)
 
@@ -55,7 +59,8 @@ class CrashLoopResult:
     kills_landed: int = 0  # kills that hit a running crawl (not one that had already ended)
     runs: int = 0
     seconds: float = 0.0
-    fetches: int = 0  # responses over all runs: pages - fetches is what re-fetching cost
+    fetches: int = 0  # page responses over all runs: fetches - pages is what re-fetching cost
+    requisite_fetches: int = 0  # the pages' images over all runs (robots.txt left out of both)
     reconciled: dict = field(default_factory=dict)  # summed over runs, from runs.jsonl
     final_exit: int | None = None
     problems: list[str] = field(default_factory=list)
@@ -70,7 +75,7 @@ class CrashLoopResult:
 
 
 def crawl_command(work: Path, url_file: Path, concurrency: int = 8) -> list[str]:
-    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none", "-a", f"seeds={url_file}", "-a", "depth=0"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"seeds={url_file}", "-a", "depth=0"]
     for name, value in {"WARC_DIR": work / "warc", "CORPUS_DIR": work / "corpus",
                         "LOG_FILE": work / "crawl.log", "AUTOTHROTTLE_ENABLED": False,
                         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
@@ -126,7 +131,9 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
                     log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s")
             with site.lock:
                 fetched = [h for h in site.hits[before:] if "/robots.txt" not in h]
-            result.fetches += len(fetched)
+            pages = sum(urlsplit(h).hostname == HOST for h in fetched)
+            result.fetches += pages
+            result.requisite_fetches += len(fetched) - pages
             if not last and not whole_group:
                 pass  # the writer process lives on and finishes its file; the next run must cope with that
         result.seconds = round(time.monotonic() - started, 1)

@@ -79,3 +79,10 @@ def test_disk_queue_resumes_both_parts(tmp_path):
     assert [resumed.pop().url, resumed.pop().url] == ["https://nhandan.vn/bai-1.html", "https://image.nhandan.vn/1.jpg"]
     with pytest.raises(ValueError):
         PagesFirstPriorityQueue(_crawler(set()), PickleFifoDiskQueue, str(tmp_path), [0])
+
+
+def test_pages_keep_half_the_places_whatever_the_budget():
+    queue = PagesFirstPriorityQueue(_crawler(set(), total=8, budget=8), FifoMemoryQueue, "")
+    assert (queue.budget, queue.pages_reserved) == (4, 4)
+    unlimited = PagesFirstPriorityQueue(_crawler(set(), total=0, budget=8), FifoMemoryQueue, "")
+    assert unlimited.budget == 8
