@@ -57,6 +57,7 @@ class CrashLoopResult:
     pages: int
     kills: int
     kills_landed: int = 0  # kills that hit a running crawl (not one that had already ended)
+    kills_mid_fetch: int = 0  # of those, kills after the run had fetched pages (not still starting up)
     runs: int = 0
     seconds: float = 0.0
     fetches: int = 0  # page responses over all runs: fetches - pages is what re-fetching cost
@@ -128,12 +129,15 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
                         os.kill(proc.pid, signal.SIGKILL)
                     proc.wait()
                     result.kills_landed += 1
-                    log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s")
             with site.lock:
                 fetched = [h for h in site.hits[before:] if "/robots.txt" not in h]
             pages = sum(urlsplit(h).hostname == HOST for h in fetched)
             result.fetches += pages
             result.requisite_fetches += len(fetched) - pages
+            if not last and proc.returncode == -signal.SIGKILL:
+                result.kills_mid_fetch += pages > 0
+                log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s, "
+                    f"after {pages} page and {len(fetched) - pages} requisite fetches")
             if not last and not whole_group:
                 pass  # the writer process lives on and finishes its file; the next run must cope with that
         result.seconds = round(time.monotonic() - started, 1)
@@ -176,11 +180,21 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=1, help="independent loops, each with seed+i")
     parser.add_argument("--keep", action="store_true", help="keep the work directories")
+    parser.add_argument("--kill-after", default="1,5", metavar="LOW,HIGH",
+                        help="seconds into a run the kill comes, uniformly between the two (default 1,5; "
+                             "raise it on a loaded machine, where a crawl takes longer to start)")
     args = parser.parse_args(argv)
+    try:
+        low, high = (float(x) for x in args.kill_after.split(","))
+    except ValueError:
+        parser.error(f"--kill-after {args.kill_after!r}: expected LOW,HIGH seconds, e.g. 1,5")
+    if not 0 <= low <= high:
+        parser.error(f"--kill-after {args.kill_after!r}: expected 0 <= LOW <= HIGH")
+    kill_after = (low, high)
     failed = False
     for i in range(args.rounds):
         work = Path(tempfile.mkdtemp(prefix="bench-crash-"))
-        result = run_crash_loop(work, pages=args.pages, kills=args.kills, seed=args.seed + i)
+        result = run_crash_loop(work, pages=args.pages, kills=args.kills, seed=args.seed + i, kill_after=kill_after)
         figures = {**asdict(result), "refetched": result.refetched}
         print(json.dumps(figures, indent=1, ensure_ascii=False))
         if result.problems:
