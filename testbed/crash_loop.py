@@ -11,7 +11,9 @@ directories each time with no operator step in between. A last run goes to
 the end. Then the archive, the crawl state and the corpus must agree
 (`archive.corpus.consistency.verify_crawl`): every page archived, every article in
 the corpus exactly once, no pointer dangling, numbering dense, no `.open`
-file left. Exits non-zero on any loss.
+file left. Exits non-zero on any loss. Page requisites are counted apart
+(`requisites_missing`, not a loss of the crawl's pages: see docs/requisites.md
+"Limits").
 
 The tests run the same loop, smaller (tests/test_crash_loop.py).
 """
@@ -21,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -31,11 +34,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from warcio.archiveiterator import ArchiveIterator
+
 from archive.corpus.consistency import verify_crawl
-from testbed.bench_site import HOST, BenchSite, article_url
+from testbed.bench_site import HOST, IMAGE_HOST, BenchSite, article_url
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent  # the checkout this tooling runs from
+_IMAGE_URL = re.compile(rb'https://' + re.escape(IMAGE_HOST.encode()) + rb'/[^"]+\.jpg')
 
 
 class SlowBenchSite(BenchSite):
@@ -69,6 +75,9 @@ class CrashLoopResult:
     articles: int = 0
     rollback_rows: int = 0  # manifest lines that undid an entry (every run's, killed ones included)
     tails: int = 0  # bytes cut off repaired WARC files, kept as *.tail
+    # Images the pages embed with no response record at the end: a page archived by a killed run is not
+    # fetched again, and its requisites still queued then are not asked for again (docs/requisites.md).
+    requisites_missing: int = 0
 
     @property
     def refetched(self) -> int:
@@ -152,10 +161,24 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
     report = verify_crawl(work / "warc", work / "corpus", state=work / "state.sqlite", expected_urls=urls)
     result.problems = report.problems
     result.archived_pages = report.archived_pages
+    result.requisites_missing = len(_embedded_images(site, pages) - _archived_urls(work / "warc"))
     result.articles = report.articles
     if result.final_exit != 0:
         result.problems.append(f"the last run exited {result.final_exit}")
     return result
+
+
+def _embedded_images(site: BenchSite, pages: int) -> set[str]:
+    return {m.decode() for n in range(pages) for m in _IMAGE_URL.findall(site.render(n))}
+
+
+def _archived_urls(warc_dir: Path) -> set[str]:
+    urls = set()
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            urls.update(r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
+                        if r.rec_type == "response")
+    return urls
 
 
 def _summed_reconciliation(runs_file: Path) -> dict:
