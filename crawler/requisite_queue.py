@@ -52,9 +52,10 @@ class PagesFirstPriorityQueue:
                        for part in PARTS}
         self.downloader = crawler.engine.downloader
         total = crawler.settings.getint("CONCURRENT_REQUESTS")  # 0: no limit
-        budget = max(1, crawler.settings.getint("REQUISITES_CONCURRENT_REQUESTS"))
-        # Pages always keep at least half the places, whatever the two settings say.
-        self.budget = min(budget, max(1, total // 2)) if total > 0 else budget
+        budget = max(0, crawler.settings.getint("REQUISITES_CONCURRENT_REQUESTS"))
+        # Pages always keep at least half the places, whatever the two settings say (with
+        # CONCURRENT_REQUESTS=1, requisites go only when no page waits, as with priority alone).
+        self.budget = min(budget, total // 2) if total > 0 else budget
         self.pages_reserved = total - self.budget if total > 0 else float("inf")
 
     def push(self, request: Request) -> None:
@@ -65,12 +66,11 @@ class PagesFirstPriorityQueue:
         if not requisites:
             return pages.pop()
         in_flight = sum(1 for request in self.downloader.active if is_requisite(request))
-        if pages and len(self.downloader.active) - in_flight < self.pages_reserved:
+        if pages and (len(self.downloader.active) - in_flight < self.pages_reserved or in_flight >= self.budget):
             return pages.pop()
-        if in_flight < self.budget:
+        if in_flight < max(self.budget, 1):
             return requisites.pop()
-        return pages.pop()  # None when no page waits: the requisites wait for a place of their own
-
+        return None  # no page waits, and the requisites' places are taken
     def close(self) -> dict[str, list[int]]:
         return {part: queue.close() for part, queue in self.queues.items()}
 

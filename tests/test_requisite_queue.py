@@ -86,3 +86,13 @@ def test_pages_keep_half_the_places_whatever_the_budget():
     assert (queue.budget, queue.pages_reserved) == (4, 4)
     unlimited = PagesFirstPriorityQueue(_crawler(set(), total=0, budget=8), FifoMemoryQueue, "")
     assert unlimited.budget == 8
+
+
+def test_one_place_in_all_goes_to_a_waiting_page_first():
+    """CONCURRENT_REQUESTS=1: no place of their own; a requisite goes only when no page waits."""
+    queue = PagesFirstPriorityQueue(_crawler(set(), total=1, budget=8), FifoMemoryQueue, "")
+    assert (queue.budget, queue.pages_reserved) == (0, 1)
+    queue.push(requisite(1))
+    queue.push(page(1))
+    assert queue.pop().url.endswith("bai-1.html")
+    assert queue.pop().url.endswith("1.jpg")
