@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         counts = [int(x) for x in args.processes.split(",")]
         for n in ([0] if not args.no_baseline and 0 not in counts else []) + counts:
             run = crawl(n, args.pages, args.delay, args.per_domain, work, redis_url)
-            print(f"{n or 'plain, 1'} process(es): {run['pages_fetched']} pages in {run['seconds']} s = "
+            print(f"{n or 'plain, 1'} process(es): {run['pages_fetched']} pages (pages only: -a requisites=none) in "
+                  f"{run['seconds']} s = "
                   f"{run['pages_per_s']} pages/s (per process {run['per_process']})", flush=True)
             if n == 0:
                 baseline = run

@@ -108,7 +108,7 @@ def crawl(server, site: ConditionalBenchSite, work: Path, label: str, extra: dic
     settings = {"WARC_DIR": work / "warc", "CORPUS_DIR": work / "corpus", "CORPUS_SEEDS": "",
                 "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
                 "LOG_LEVEL": "WARNING", "LOG_FILE": work / f"{label}.log", **extra}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none", "-a", f"urls={site.start_url()}", "-a", "since=all",
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site.start_url()}", "-a", "since=all",
            "-a", "depth=1", "-a", "topic=none", "-a", f"max_pages={site.pages + 10}"]
     for name, value in settings.items():
         cmd += ["-s", f"{name}={value}"]

@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     ix = r["index"]
     print(f"index build: {ix['warc_records']:,} WARC records ({ix['warc_mb']} MB gz) in {ix['seconds']} s "
           f"→ {ix['records_per_s']:,} records/s, {ix['compressed_mb_per_s']} MB/s", flush=True)
-    print(f"crawl of {r['pages']} local pages, median of {r['rounds']}: live {r['live_pages_per_s']} pages/s, "
+    print(f"crawl of {r['pages']} local pages (pages only: -a requisites=none), median of {r['rounds']}: live {r['live_pages_per_s']} pages/s, "
           f"replay {r['replay_pages_per_s']} pages/s → replay/live {r['replay_over_live']} "
           f"(missing in replay: {r['replay_missing']})", flush=True)
     if args.out:

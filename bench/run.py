@@ -15,7 +15,8 @@ behind the fixture proxy, crawled by the real `scrapy crawl news`. Reported:
 - extraction articles/s on the fixture articles, one core;
 - re-extraction of the pipeline crawl's archive with `python -m archive extract`, articles/s;
 - page requisites on (the default) vs `-a requisites=none` (bench/requisites.py). The other rows
-  crawl with `requisites=none`: they measure pages, as they did before requisites existed.
+  crawl with `requisites=none` (and say so): they measure pages alone, as they did before
+  requisites existed, while the generated pages' images would otherwise be fetched too.
 Results are printed and written to bench/results.json.
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ from testbed.bench_site import BenchSite, article_html, article_url
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
+PAGES_ONLY = "pages only: -a requisites=none"  # these rows measure pages, the requisites row the rest
 STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 
 
@@ -237,7 +239,7 @@ def main(argv=None) -> int:
         results["capture"] = c = bench_capture(args.pages, args.rounds)
         c["middleware_cpu_us_per_page"] = {w: capture_cost.measure(writer=w)["cpu_us_per_page"]
                                            for w in ("process", "thread")}
-        print(f"crawl of {c['pages']} local pages, median of {c['rounds']}: "
+        print(f"crawl of {c['pages']} local pages ({PAGES_ONLY}), median of {c['rounds']}: "
               f"WARC on {c['pages_per_s_warc_on']} pages/s, off {c['pages_per_s_warc_off']} pages/s "
               f"→ on/off {c['on_over_off']} (capture cost {c['capture_cost_pct']} %), "
               f"{c['warc_bytes']:,} WARC bytes; the capture middleware alone (bench/capture_cost.py): "
@@ -246,7 +248,7 @@ def main(argv=None) -> int:
     if "pipeline" in parts:
         results["pipeline"] = p = bench_pipeline(args.pages, args.rounds)
         one = p["one_core_pages_per_s"]
-        print(f"full pipeline, median of {p['rounds']}: {p['pipeline_pages_per_s']} pages/s; one core on the same "
+        print(f"full pipeline ({PAGES_ONLY}), median of {p['rounds']}: {p['pipeline_pages_per_s']} pages/s; one core on the same "
               f"{one['page_bytes']:,}-byte pages: trafilatura {one['trafilatura']} pages/s "
               f"(ratio {p['pipeline_over_one_core_trafilatura']}), our extractor {one['ours']} pages/s "
               f"(ratio {p['pipeline_over_one_core_ours']})", flush=True)
@@ -256,11 +258,11 @@ def main(argv=None) -> int:
               f"{r['written']} written; start-up included)", flush=True)
     if "memory" in parts and args.large:
         results["memory"] = m = bench_memory(args.pages, args.large)
-        print("peak RSS (crawler + workers): " + ", ".join(
+        print(f"peak RSS (crawler + workers; {PAGES_ONLY}): " + ", ".join(
             f"{n} pages {r['peak_rss_mb']} MB" for n, r in m["pages"].items())
             + f" → ratio {m['peak_rss_ratio']}", flush=True)
     if "requisites" in parts:
-        results["requisites"] = q = requisites_bench.bench_requisites(500, args.rounds)
+        results["requisites"] = q = requisites_bench.bench_requisites(min(args.rounds, 2))
         print(requisites_bench.describe(q), flush=True)
     results_path.write_text(json.dumps(results, indent=1) + "\n")
     return 0

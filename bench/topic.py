@@ -54,7 +54,7 @@ def crawl_topic_web(web: TopicWeb, server: FixtureServer, out: Path, topic: str,
         "FEED_EXPORT_FIELDS": "url,found_from,extra",
         **(extra_settings or {}),
     }
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none",
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", 
            "-a", f"urls={','.join(web.start_urls())}", "-a", f"depth={depth}", "-a", f"topic={topic}"]
     for name, value in settings.items():
         cmd += ["-s", f"{name}={value}"]

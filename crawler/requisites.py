@@ -25,6 +25,7 @@ from scrapy.http import TextResponse
 from twisted.internet.defer import CancelledError
 
 from archive.extract.requisites import Requisite, css_requisites
+from crawler import settings as defaults
 from crawler.refusals import Refused
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 META = "requisite"  # request meta: the requisite's kind (image, style, script, font, media)
 DEPTH = "requisite_depth"  # request meta: 0 for what a page embeds, +1 per stylesheet level
-DEFAULT_MAX_BYTES = {"image": 10_000_000, "font": 10_000_000, "style": 5_000_000,
-                     "script": 5_000_000, "media": 50_000_000}
 
 
 def is_requisite(request) -> bool:
@@ -49,10 +48,11 @@ class Requisites:
         settings = crawler.settings
         self.mode = mode  # article | all | none
         self.stats = crawler.stats
-        self.max_bytes = {**DEFAULT_MAX_BYTES, **settings.getdict("REQUISITES_MAX_BYTES")}
-        self.media = settings.getbool("REQUISITES_MEDIA", False)
-        self.css_depth = settings.getint("REQUISITES_CSS_DEPTH", 2)
-        self.priority = settings.getint("REQUISITES_PRIORITY", -10)
+        # A partial -s REQUISITES_MAX_BYTES (e.g. images only) keeps the other kinds' defaults.
+        self.max_bytes = {**defaults.REQUISITES_MAX_BYTES, **settings.getdict("REQUISITES_MAX_BYTES")}
+        self.media = settings.getbool("REQUISITES_MEDIA")
+        self.css_depth = settings.getint("REQUISITES_CSS_DEPTH")
+        self.priority = settings.getint("REQUISITES_PRIORITY")
         self._requested: set[str] = set()
 
     def wanted(self, is_article: bool) -> bool:

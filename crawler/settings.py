@@ -142,6 +142,10 @@ REQUISITES_MAX_BYTES = {"image": 10_000_000, "font": 10_000_000, "style": 5_000_
 REQUISITES_MEDIA = False  # also fetch video/audio (mp4, webm, mp3, …): off, they are large
 REQUISITES_CSS_DEPTH = 2  # @import / url(…) levels followed from a page's stylesheets
 REQUISITES_PRIORITY = -10  # scheduler priority: below every page (0, 1), so pages are not delayed
+# Places in the downloader (of CONCURRENT_REQUESTS) page requisites may hold at once; pages keep the
+# rest and are handed out first (crawler/requisite_queue.py), so requisites go beside pages, not in line.
+REQUISITES_CONCURRENT_REQUESTS = 8
+SCHEDULER_PRIORITY_QUEUE = "crawler.requisite_queue.PagesFirstPriorityQueue"
 
 # --- extraction and corpus ---------------------------------------------------
 EXTRACT_ENABLED = True  # run the extraction and corpus pipelines; False: archive only

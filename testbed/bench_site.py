@@ -6,7 +6,9 @@ five others in its related box, so a breadth-first crawl from the listing page
 reaches every page. A page is ~80 KB, as real article pages are: a ~900-word
 article with two captioned photos amid a mega-menu, inline ad scripts and three
 rails of teasers (issue #9 measures on "a realistic 80 KB nhandan-style page").
-A third are sent chunked, a quarter without compression, the rest gzip.
+A third are sent chunked, a quarter without compression, the rest gzip. The
+image host answers for the photos (12 KB) and teaser thumbnails (4 KB, a pool
+of 400 the pages share), so a default crawl (page requisites on) archives them.
 """
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from typing import Callable
 from testbed.fixtureserver import FixtureSite, Reply
 
 HOST = "nhandan.vn"
+IMAGE_HOST = "image.nhandan.vn"  # the photos (two a page, its own) and teaser thumbnails (a shared pool)
+THUMBS = 400
+IMAGE_BYTES = {"/w800/": 12_000, "/w390/": 4_000}
 WORDS = ("Việt Nam Lào hợp tác hữu nghị đặc biệt đoàn kết Đảng Nhà nước nhân dân hai nước "
          "phát triển kinh tế xã hội quốc phòng an ninh giáo dục đào tạo thương mại đầu tư "
          "biên giới hòa bình ổn định thủ đô Viêng Chăn Hà Nội chuyến thăm hội đàm lãnh đạo").split()
@@ -37,7 +42,7 @@ def _paragraphs(rng: random.Random, count: int) -> str:
 def _photo(rng: random.Random, n: int, k: int) -> str:
     """nhandan's table-based photo box, caption in td.caption (docs/site-notes.md)."""
     return (f'<table class="picture" align="center"><tbody><tr><td class="pic"><img loading="lazy" '
-            f'src="https://image.nhandan.vn/w800/Uploaded/2024/bai-{n}-anh-{k}.jpg" alt="{_words(rng, 6, 10)}" '
+            f'src="https://{IMAGE_HOST}/w800/Uploaded/2024/bai-{n}-anh-{k}.jpg" alt="{_words(rng, 6, 10)}" '
             f'data-width="800" data-height="533"></td></tr><tr><td class="caption">'
             f'{_words(rng, 12, 20).capitalize()}. Ảnh: TTXVN</td></tr></tbody></table>')
 
@@ -47,8 +52,8 @@ def _teasers(rng: random.Random, pages: int, css: str, title: str, count: int) -
     stories = "".join(
         f'<article class="story story--{css}"><figure class="story__thumb"><a class="cms-link" '
         f'href="{article_url(rng.randrange(pages))}" title="{_words(rng, 8, 14)}"><img class="lazyload" '
-        f'src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="https://image.nhandan.vn/w390/'
-        f'Uploaded/2024/{rng.randrange(10**8)}.jpg" alt=""></a></figure><h3 class="story__heading">'
+        f'src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="https://{IMAGE_HOST}/w390/'
+        f'Uploaded/2024/{rng.randrange(10**8) % THUMBS}.jpg" alt=""></a></figure><h3 class="story__heading">'
         f'<a class="cms-link" href="{article_url(rng.randrange(pages))}">{_words(rng, 8, 14).capitalize()}</a>'
         f'</h3><div class="story__summary">{_words(rng, 25, 40)}.</div></article>'
         for _ in range(count))
@@ -108,6 +113,13 @@ def listing_reply(pages: int) -> Reply:
                  body=f'<html><body><div class="box-stream">{links}</div></body></html>'.encode())
 
 
+def image_reply(path_qs: str) -> Reply:
+    """A page's photo or a teaser thumbnail: bytes as incompressible as a JPEG's, the same for a path every time."""
+    body = random.Random(path_qs).randbytes(IMAGE_BYTES[path_qs[:6]])
+    return Reply(headers=[("Content-Type", "image/jpeg"), ("Cache-Control", "max-age=86400")], body=body,
+                 encoding="identity")
+
+
 def page_number(path_qs: str) -> int:
     """n of `article_url(n)`'s path, -1 for any other path."""
     try:
@@ -146,6 +158,8 @@ class BenchSite(FixtureSite):
             return Reply(headers=[("Content-Type", "text/plain")], body=b"User-agent: *\nDisallow: /api/\n")
         if path_qs == "/tin-moi.html":
             return listing_reply(self.pages)
+        if host == IMAGE_HOST and path_qs[:6] in IMAGE_BYTES:
+            return image_reply(path_qs)
         n = page_number(path_qs)
         if host != HOST or not 0 <= n < self.pages:
             return Reply(status=404, headers=[("Content-Type", "text/html")], body=b"<h1>404</h1>")

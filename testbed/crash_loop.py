@@ -2,14 +2,18 @@
 
 An operator's worst day, on 127.0.0.1: one crawl of N article pages
 (nhandan.vn URLs served by the fixture proxy, `-a depth=0`, default settings
-otherwise: crawl state on, topic filter on, extraction on) is SIGKILLed at
+otherwise: crawl state on, topic filter on, extraction on, page requisites on,
+so each page's photos and teaser thumbnails on image.nhandan.vn are archived
+beside it) is SIGKILLed at
 seeded random moments, alternately the crawler alone and its whole process
 group (a power cut or an OOM kill of the cgroup), and re-run on the same
 directories each time with no operator step in between. A last run goes to
 the end. Then the archive, the crawl state and the corpus must agree
 (`archive.corpus.consistency.verify_crawl`): every page archived, every article in
 the corpus exactly once, no pointer dangling, numbering dense, no `.open`
-file left. Exits non-zero on any loss.
+file left. Exits non-zero on any loss. Page requisites are counted apart
+(`requisites_missing`, not a loss of the crawl's pages: see docs/requisites.md
+"Limits").
 
 The tests run the same loop, smaller (tests/test_crash_loop.py).
 """
@@ -19,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -27,23 +32,28 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.corpus.consistency import verify_crawl
-from testbed.bench_site import BenchSite, article_url
+from testbed.bench_site import HOST, IMAGE_HOST, BenchSite, article_url
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent  # the checkout this tooling runs from
+_IMAGE_URL = re.compile(rb'https://' + re.escape(IMAGE_HOST.encode()) + rb'/[^"]+\.jpg')
 
 
 class SlowBenchSite(BenchSite):
-    """BenchSite answering after `delay` seconds, so a run lasts long enough to be killed mid-way."""
+    """BenchSite answering pages after `delay` seconds, so a run lasts long enough to be killed mid-way
+    (the image host, a CDN, answers at once)."""
 
     def __init__(self, pages: int, delay: float):
         super().__init__(pages)
         self.delay = delay
 
     def resolve(self, host, path_qs):
-        if path_qs != "/robots.txt":
+        if host == HOST and path_qs != "/robots.txt":
             time.sleep(self.delay)
         return super().resolve(host, path_qs)
 
@@ -53,9 +63,11 @@ class CrashLoopResult:
     pages: int
     kills: int
     kills_landed: int = 0  # kills that hit a running crawl (not one that had already ended)
+    kills_mid_fetch: int = 0  # of those, kills after the run had fetched pages (not still starting up)
     runs: int = 0
     seconds: float = 0.0
-    fetches: int = 0  # responses over all runs: pages - fetches is what re-fetching cost
+    fetches: int = 0  # page responses over all runs: fetches - pages is what re-fetching cost
+    requisite_fetches: int = 0  # the pages' images over all runs (robots.txt left out of both)
     reconciled: dict = field(default_factory=dict)  # summed over runs, from runs.jsonl
     final_exit: int | None = None
     problems: list[str] = field(default_factory=list)
@@ -63,6 +75,9 @@ class CrashLoopResult:
     articles: int = 0
     rollback_rows: int = 0  # manifest lines that undid an entry (every run's, killed ones included)
     tails: int = 0  # bytes cut off repaired WARC files, kept as *.tail
+    # Images the pages embed with no response record at the end: a page archived by a killed run is not
+    # fetched again, and its requisites still queued then are not asked for again (docs/requisites.md).
+    requisites_missing: int = 0
 
     @property
     def refetched(self) -> int:
@@ -70,7 +85,7 @@ class CrashLoopResult:
 
 
 def crawl_command(work: Path, url_file: Path, concurrency: int = 8) -> list[str]:
-    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "requisites=none", "-a", f"seeds={url_file}", "-a", "depth=0"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"seeds={url_file}", "-a", "depth=0"]
     for name, value in {"WARC_DIR": work / "warc", "CORPUS_DIR": work / "corpus",
                         "LOG_FILE": work / "crawl.log", "AUTOTHROTTLE_ENABLED": False,
                         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
@@ -123,10 +138,15 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
                         os.kill(proc.pid, signal.SIGKILL)
                     proc.wait()
                     result.kills_landed += 1
-                    log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s")
             with site.lock:
                 fetched = [h for h in site.hits[before:] if "/robots.txt" not in h]
-            result.fetches += len(fetched)
+            pages = sum(urlsplit(h).hostname == HOST for h in fetched)
+            result.fetches += pages
+            result.requisite_fetches += len(fetched) - pages
+            if not last and proc.returncode == -signal.SIGKILL:
+                result.kills_mid_fetch += pages > 0
+                log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s, "
+                    f"after {pages} page and {len(fetched) - pages} requisite fetches")
             if not last and not whole_group:
                 pass  # the writer process lives on and finishes its file; the next run must cope with that
         result.seconds = round(time.monotonic() - started, 1)
@@ -141,10 +161,24 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
     report = verify_crawl(work / "warc", work / "corpus", state=work / "state.sqlite", expected_urls=urls)
     result.problems = report.problems
     result.archived_pages = report.archived_pages
+    result.requisites_missing = len(_embedded_images(site, pages) - _archived_urls(work / "warc"))
     result.articles = report.articles
     if result.final_exit != 0:
         result.problems.append(f"the last run exited {result.final_exit}")
     return result
+
+
+def _embedded_images(site: BenchSite, pages: int) -> set[str]:
+    return {m.decode() for n in range(pages) for m in _IMAGE_URL.findall(site.render(n))}
+
+
+def _archived_urls(warc_dir: Path) -> set[str]:
+    urls = set()
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            urls.update(r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
+                        if r.rec_type == "response")
+    return urls
 
 
 def _summed_reconciliation(runs_file: Path) -> dict:
@@ -169,11 +203,21 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=1, help="independent loops, each with seed+i")
     parser.add_argument("--keep", action="store_true", help="keep the work directories")
+    parser.add_argument("--kill-after", default="1,5", metavar="LOW,HIGH",
+                        help="seconds into a run the kill comes, uniformly between the two (default 1,5; "
+                             "raise it on a loaded machine, where a crawl takes longer to start)")
     args = parser.parse_args(argv)
+    try:
+        low, high = (float(x) for x in args.kill_after.split(","))
+    except ValueError:
+        parser.error(f"--kill-after {args.kill_after!r}: expected LOW,HIGH seconds, e.g. 1,5")
+    if not 0 <= low <= high:
+        parser.error(f"--kill-after {args.kill_after!r}: expected 0 <= LOW <= HIGH")
+    kill_after = (low, high)
     failed = False
     for i in range(args.rounds):
         work = Path(tempfile.mkdtemp(prefix="bench-crash-"))
-        result = run_crash_loop(work, pages=args.pages, kills=args.kills, seed=args.seed + i)
+        result = run_crash_loop(work, pages=args.pages, kills=args.kills, seed=args.seed + i, kill_after=kill_after)
         figures = {**asdict(result), "refetched": result.refetched}
         print(json.dumps(figures, indent=1, ensure_ascii=False))
         if result.problems:

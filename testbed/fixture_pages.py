@@ -12,6 +12,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 WEB = FIXTURES / "web"
 GOLD = FIXTURES / "gold"
 _NOT_PAGES = {"robots.txt", "README.md", "_routes.json"}
+_PAGE_SUFFIXES = {"", ".html", ".htm", ".vnp", ".amp"}  # not the pages' stylesheets and images
 
 
 def url_for(page: Path) -> str:
@@ -32,7 +33,7 @@ def host_of(page: Path) -> str:
 def pages() -> list[Path]:
     """Every fixture HTML page (articles and listings), sorted."""
     return sorted(p for p in WEB.rglob("*") if p.is_file() and p.name not in _NOT_PAGES
-                  and p.parent != WEB)
+                  and p.parent != WEB and p.suffix in _PAGE_SUFFIXES)
 
 
 def gold_for(page: Path) -> Path:

@@ -32,7 +32,8 @@ def covered_urls(run) -> set[str]:
     urls = set()
     for line in (run.corpus_dir / "manifest.jsonl").read_text("utf-8").splitlines():
         entry = json.loads(line)
-        urls |= {entry.get("canonical_url")} | {a["canonical_url"] for a in entry.get("aliases") or ()}
+        aliases = [*(entry.get("aliases") or ()), *([entry["alias"]] if entry.get("alias") else [])]
+        urls |= {entry.get("canonical_url")} | {a["canonical_url"] for a in aliases}  # which is the file: arrival order
     return urls - {None}
 
 

@@ -202,3 +202,30 @@ def test_replayed_article_loads_every_archived_requisite(archived, tmp_path):
     assert {PAGE_A, f"{SITE}/assets/site.css", f"{CDN}/css/theme.css", f"{CDN}/fonts/body.woff2",
             f"{SITE}/assets/bg.png", f"{SITE}/assets/masthead.png", f"{SITE}/assets/app.js",
             f"{SITE}/assets/logo.png", f"{CDN}/photos/a-large.jpg", f"{CDN}/photos/a-poster.jpg"} <= served
+
+
+def test_compressed_requisite_bodies_are_stored_not_deflated_again(tmp_path):
+    """A JPEG's gzip member is stored (level 0), an HTML page's deflated as before; both read back intact."""
+    import random
+    import zlib
+    from datetime import datetime, timezone
+
+    from archive.warc.records import Exchange, WarcInfo, WarcWriter
+
+    photo, html = random.Random(1).randbytes(50_000), b"<p>" + "Hợp tác Việt Nam - Lào. ".encode() * 2000
+    writer = WarcWriter(tmp_path / "warc", prefix="t", info=WarcInfo(software="t", hostname="h"))
+    locations = {}
+    for url, kind, body in ((f"{CDN}/p.jpg", "image/jpeg", photo), (f"{SITE}/a.html", "text/html", html)):
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        locations[kind] = writer.write_exchange(Exchange(
+            url=url, request_head=b"GET / HTTP/1.1\r\n\r\n", request_body=b"", response_head=head,
+            response_block_body=body, payload=body, ip_address="192.0.2.7",
+            fetched_at=datetime(2025, 1, 2, tzinfo=timezone.utc))).result(timeout=10)
+    writer.close()
+    data = (tmp_path / "warc" / locations["image/jpeg"].warc_file).read_bytes()
+    members = {kind: data[loc.offset:loc.offset + loc.length] for kind, loc in locations.items()}
+    records = {kind: zlib.decompress(member, wbits=31) for kind, member in members.items()}
+    assert photo in records["image/jpeg"] and html in records["text/html"]
+    assert members["image/jpeg"] == zlib.compress(records["image/jpeg"], 0, wbits=31)  # stored as is
+    assert members["text/html"] == zlib.compress(records["text/html"], writer.compress_level, wbits=31)
+    assert _records(tmp_path / "warc")[("response", f"{CDN}/p.jpg")] == 1

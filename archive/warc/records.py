@@ -16,6 +16,7 @@ import base64
 import hashlib
 import os
 import random
+import re
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -360,6 +361,18 @@ class RecordBuilder:
                 )
             )
         return notes
+
+
+# Response bodies deflate cannot shrink (JPEG, PNG, WOFF2, video, ...: page requisites): deflating
+# them cost the writer ~13 ms a MB for nothing, so the writer stores them at gzip level 0.
+_COMPRESSED_TYPE = re.compile(rb"^content-type:[ \t]*(?:image/(?:jpeg|png|gif|webp|avif)|font/woff2?|video/|audio/"
+                              rb"|application/(?:font-woff2?|zip|gzip|x-gzip)\b)", re.IGNORECASE | re.MULTILINE)
+
+
+def body_is_compressed(record: WarcRecord) -> bool:
+    """A response record whose body (4 KB or more) is of a type that is compressed already."""
+    return (len(record.block) == 2 and len(record.block[1]) >= 4096 and record.rec_type == "response"
+            and _COMPRESSED_TYPE.search(record.block[0]) is not None)
 
 
 def check_exchange(exchange: Exchange) -> None:

@@ -24,7 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from archive.warc.exchange import Exchange, RecordLocation
-from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, check_exchange
+from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, body_is_compressed, \
+    check_exchange
 from archive.warc.warcfile import OpenWarcFile, safe_name_part
 from archive.writable import ensure_writable_dir
 
@@ -403,7 +404,9 @@ class WarcWriter(WriterBase):
     def _gzip_member(self, record: WarcRecord) -> bytes:
         # One gzip member per record, so any record can be read from its offset alone;
         # one zlib call, because each call releases and re-takes the GIL.
-        return zlib.compress(record.to_bytes(), self.config.compress_level, wbits=31)
+        # A body deflate cannot shrink (a JPEG, a font: page requisites) is stored as it is (level 0).
+        level = 0 if body_is_compressed(record) else self.config.compress_level
+        return zlib.compress(record.to_bytes(), level, wbits=31)
 
 
 def settle(future: Future, *, result=None, error: BaseException | None = None) -> None:
