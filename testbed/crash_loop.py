@@ -9,7 +9,7 @@ seeded random moments, alternately the crawler alone and its whole process
 group (a power cut or an OOM kill of the cgroup), and re-run on the same
 directories each time with no operator step in between. A last run goes to
 the end. Then the archive, the crawl state and the corpus must agree
-(`archive.corpus.consistency.verify_crawl`): every page archived, every article in
+(`archive.corpus.crawl_check.verify_crawl`): every page archived, every article in
 the corpus exactly once, no pointer dangling, numbering dense, no `.open`
 file left. Exits non-zero on any loss. Page requisites are counted apart
 (`requisites_missing`, not a loss of the crawl's pages: see docs/requisites.md
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.corpus.consistency import verify_crawl
+from archive.corpus.crawl_check import verify_crawl
 from testbed.bench_site import HOST, IMAGE_HOST, BenchSite, article_url
 from testbed.fixtureserver import FixtureServer
 

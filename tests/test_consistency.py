@@ -25,8 +25,8 @@ from archive.corpus.consistency import (
     pointer_problem,
     reconcile_corpus,
     reconcile_state,
-    verify_crawl,
 )
+from archive.corpus.crawl_check import verify_crawl
 from archive.corpus.consistency import MANIFEST_NAME
 from archive.corpus.store import Corpus
 from archive.extract.article import extract_article

@@ -153,7 +153,7 @@ def test_a_v1_state_is_migrated_in_place_and_keeps_its_rows(tmp_path):
 
 
 def test_merge_keeps_the_newest_lastmod(tmp_path):
-    from archive.state.store import merge_states
+    from archive.state.merge import merge_states
     url = "https://x.vn/p-1.html"
     older, newer, bare = (CrawlState(tmp_path / f"{n}.sqlite") for n in ("older", "newer", "bare"))
     older.record_fetch(url, fetch_url=url, status=200, outcome="new", fetched_at=100, lastmod="2026-01-01T00:00:00Z")

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from archive.state.batch_writer import BatchWriter
 from archive.vietnam_time import parse_iso as _parse_iso
 
 logger = logging.getLogger(__name__)
@@ -168,69 +169,6 @@ class StateLock:
         self.release()
 
 
-class _BatchWriter:
-    """Runs the state's writes on one thread, whatever queued meanwhile in one transaction.
-
-    Why: a crawl records two or three rows a page; one autocommitted statement at a time on the
-    crawler's event loop cost it ~1 ms a page. `put` wakes nobody (every wake-up of another
-    thread makes the event loop hand over the GIL): the writer looks every `INTERVAL` seconds,
-    or at once when `flush()` asks, which waits until everything queued so far is committed
-    (the corpus writer calls it before it writes an article: WARC, then state, then corpus,
-    docs/crash-safety.md)."""
-
-    INTERVAL = 0.05
-
-    def __init__(self, run_batch: Callable[[list[Callable[[], None]]], None]):
-        self._run_batch = run_batch
-        lock = threading.Lock()
-        self._cond = threading.Condition(lock)  # the writer waits on it for work
-        self._done = threading.Condition(lock)  # flush() waits on it for commits
-        self._pending: list[Callable[[], None]] = []
-        self._queued = self._committed = 0
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="crawl-state-writer", daemon=True)
-        self._thread.start()
-
-    def put(self, write: Callable[[], None]) -> None:
-        with self._cond:
-            if self._closing:
-                raise RuntimeError("the crawl state is closed")
-            self._pending.append(write)
-            self._queued += 1
-
-    def flush(self) -> None:
-        with self._cond:
-            target = self._queued
-            if self._committed < target:
-                self._cond.notify()
-            while self._committed < target and self._thread.is_alive():
-                self._done.wait(1.0)
-
-    def close(self) -> None:
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._closing:
-                    self._cond.wait(self.INTERVAL)
-                    if self._pending:
-                        break
-                if not self._pending:
-                    return
-                batch, self._pending = self._pending, []
-            try:
-                self._run_batch(batch)
-            except Exception:  # the pages are fetched again next time; the crawl goes on
-                logger.exception("could not write %d crawl state rows", len(batch))
-            with self._cond:
-                self._committed += len(batch)
-                self._done.notify_all()
-
-
 class CrawlState:
     """The state database. Thread-safe: the WARC writer thread records fetches through it.
 
@@ -253,7 +191,7 @@ class CrawlState:
             if self._lock:
                 self._lock.release()
             raise
-        self._writer = _BatchWriter(self._write_batch) if batched else None
+        self._writer = BatchWriter(self._write_batch) if batched else None
 
     def _write(self, write: Callable[[], None]) -> None:
         """Run `write` (statements on `self._db`) now, or queue it for the batch writer."""
@@ -436,53 +374,3 @@ def parse_duration(raw: str | float | int) -> float:
     if value < 0:
         raise ValueError(f"{raw!r}: a duration cannot be negative")
     return value
-
-
-# Columns that describe the latest fetch: taken together from whichever state fetched last.
-_FETCH_COLUMNS = ("fetch_url", "fetched_at", "status", "etag", "last_modified", "payload_digest",
-                  "capture_uri", "capture_date", "capture_record_id", "capture_file", "outcome",
-                  "record_id", "record_file", "record_offset")
-# Columns that describe extraction: taken from whichever state extracted last.
-_EXTRACTION_COLUMNS = ("is_article", "extracted_at", "published")
-
-
-def merge_states(target: CrawlState, source: str | Path) -> int:
-    """Fold the state file `source` into `target`; returns the number of source pages.
-
-    Distributed crawls keep one state per process (one lock, one writer). After
-    a run they are merged page by page: the newest fetch wins for the fetch
-    columns (for `lastmod`: the newest fetch that saw one), the newest
-    extraction for the extraction columns, the earliest first-seen and the
-    highest change count are kept, so the next run revalidates each page
-    against its latest capture.
-    """
-    def newer(column: str, when: str) -> str:
-        return (f"{column} = CASE WHEN COALESCE(excluded.{when}, 0) > COALESCE(pages.{when}, 0) "
-                f"THEN excluded.{column} ELSE pages.{column} END")
-
-    updates = ", ".join([newer(c, "fetched_at") for c in _FETCH_COLUMNS if c != "fetched_at"]
-                        + [newer(c, "extracted_at") for c in _EXTRACTION_COLUMNS if c != "extracted_at"]
-                        # lastmod as record_fetch keeps it: the newest fetch's, else the one before
-                        + ["lastmod = CASE WHEN COALESCE(excluded.fetched_at, 0) > COALESCE(pages.fetched_at, 0) "
-                           "THEN COALESCE(excluded.lastmod, pages.lastmod) "
-                           "ELSE COALESCE(pages.lastmod, excluded.lastmod) END",
-                           "first_seen = MIN(pages.first_seen, excluded.first_seen)",
-                           "changes = MAX(pages.changes, excluded.changes)",
-                           # SET expressions all read the row as it was, so the CASEs above see the old *_at
-                           "fetched_at = NULLIF(MAX(COALESCE(pages.fetched_at, 0), COALESCE(excluded.fetched_at, 0)), 0)",
-                           "extracted_at = NULLIF(MAX(COALESCE(pages.extracted_at, 0), "
-                           "COALESCE(excluded.extracted_at, 0)), 0)"])
-    source_db = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
-    try:
-        cursor = source_db.execute("SELECT * FROM pages")
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-    finally:
-        source_db.close()
-    with target._mutex:
-        target._db.execute("BEGIN")
-        target._db.executemany(
-            f"INSERT INTO pages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-            f"ON CONFLICT(url) DO UPDATE SET {updates}", rows)
-        target._db.execute("COMMIT")
-    return len(rows)

@@ -296,7 +296,8 @@ def run(args: argparse.Namespace) -> int:
 def _check_pointers(args: argparse.Namespace) -> int:
     """The corpus and the state against the archive (archive/corpus/consistency.py); the number of problems."""
     from archive.cli import UserError
-    from archive.corpus.consistency import MANIFEST_NAME, WarcLocator, corpus_problems, state_problems
+    from archive.corpus.consistency import MANIFEST_NAME, WarcLocator
+    from archive.corpus.crawl_check import corpus_problems, state_problems
 
     problems: list[str] = []
     locator = WarcLocator(args.paths)

@@ -1,0 +1,124 @@
+"""The full offline check of a crawl: every pointer of every corpus entry and state row resolves
+to its WARC record, dense numbering, no `.open` file left (`python -m archive check --corpus
+--state`, the crash-loop bench). Read-only; the repairs a resume makes are archive/corpus/consistency.py's."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.corpus.consistency import MANIFEST_NAME, NUMBERED_FILE, WarcLocator, fold, manifest_lines, pointer_problem
+from archive.urls import canonical_url
+from archive.warc.reader import READ_ERRORS
+
+__all__ = ["ConsistencyReport", "corpus_problems", "state_problems", "verify_crawl"]
+
+
+@dataclass
+class ConsistencyReport:
+    problems: list[str] = field(default_factory=list)
+    archived_pages: int = 0  # distinct URLs with a response record
+    articles: int = 0  # folded, non-seed manifest entries
+    pointers: int = 0
+
+
+def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tuple[list[str], int]:
+    """Everything wrong between a corpus and the archive, and how many pointers were checked:
+    dangling or mismatched pointers (entries and versions), torn lines, files missing or without
+    a manifest line, a URL held twice, gaps in the numbering."""
+    corpus_dir = Path(corpus_dir)
+    problems: list[str] = []
+    pointers = 0
+    lines = manifest_lines(corpus_dir / MANIFEST_NAME)
+    problems += [f"manifest line at byte {line.start} is torn or unreadable" for line in lines if line.obj is None]
+    entries = fold(line.obj for line in lines if line.obj is not None)
+    by_url: dict[str, list[str]] = {}
+    numbers = []
+    for file, entry in entries.items():
+        if not (corpus_dir / file).is_file():
+            problems.append(f"{file}: in the manifest, but the file is missing")
+        match = NUMBERED_FILE.match(file)
+        if match:
+            numbers.append(int(match.group(1)))
+        provenances = [("", entry)] if entry.get("warc_record_id") or not entry.get("seed") else []
+        provenances += [(f" version {v.get('version')}", v) for v in entry.get("versions") or []]
+        for label, provenance in provenances:
+            pointers += 1
+            problem = pointer_problem(locator, provenance)
+            if problem is not None:
+                problems.append(f"{file}{label}: {problem}")
+        if entry.get("canonical_url"):
+            by_url.setdefault(entry["canonical_url"], []).append(file)
+    for path in sorted(corpus_dir.iterdir()):
+        if NUMBERED_FILE.match(path.name) and path.is_file() and path.name not in entries:
+            problems.append(f"{path.name}: a corpus file without a manifest entry")
+    problems += [f"{url}: in the corpus {len(files)} times ({', '.join(files)})"
+                 for url, files in by_url.items() if len(files) > 1]
+    if numbers:
+        missing = sorted(set(range(min(numbers), max(numbers) + 1)) - set(numbers))
+        if missing:
+            problems.append(f"numbering is not dense: {len(missing)} gap(s), first {missing[:5]}")
+    return problems, pointers
+
+
+def state_problems(path: str | os.PathLike, locator: WarcLocator) -> list[str]:
+    """State rows whose latest record (or last full capture) the archive does not hold."""
+    problems = []
+    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+        except sqlite3.DatabaseError as exc:
+            return [f"{path}: not a crawl state ({exc})"]
+        if "record_id" not in columns:
+            return problems
+        for url, name, offset, record_id in db.execute(
+                "SELECT url, record_file, record_offset, record_id FROM pages WHERE record_id IS NOT NULL"):
+            problem = pointer_problem(locator, {"warc_file": name, "warc_offset": offset,
+                                                "warc_record_id": record_id})
+            if problem is not None:
+                problems.append(f"state row {url}: {problem}")
+    finally:
+        db.close()
+    return problems
+
+
+def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, state: str | os.PathLike | None = None,
+                 expected_urls: Iterable[str] | None = None) -> ConsistencyReport:
+    """The crash-loop's verdict: the corpus and state checks above, no `.open` file left, and,
+    given `expected_urls`, each of them archived and in the corpus (as an entry or an alias)."""
+    warc_dir, corpus_dir = Path(warc_dir), Path(corpus_dir)
+    report = ConsistencyReport()
+    locator = WarcLocator(warc_dir)
+    report.problems += [f"{p.name}: still named .open" for p in sorted(warc_dir.rglob("*.open"))]
+    responses: set[str] = set()
+    for path in sorted(warc_dir.rglob("*.warc.gz")):
+        with path.open("rb") as fh:
+            try:
+                for record in ArchiveIterator(fh, no_record_parse=True):
+                    if record.rec_type == "response":
+                        responses.add(canonical_url(record.rec_headers.get_header("WARC-Target-URI")))
+            except READ_ERRORS as exc:
+                report.problems.append(f"{path.name}: unreadable ({exc})")
+    report.archived_pages = len(responses)
+    problems, report.pointers = corpus_problems(corpus_dir, locator)
+    report.problems += problems
+    entries = fold(obj for obj in (line.obj for line in manifest_lines(corpus_dir / MANIFEST_NAME)) if obj)
+    report.articles = sum(1 for entry in entries.values() if not entry.get("seed"))
+    if expected_urls is not None:
+        covered = {e["canonical_url"] for e in entries.values() if e.get("canonical_url")}
+        covered |= {a["canonical_url"] for e in entries.values() for a in e.get("aliases") or []
+                    if a.get("canonical_url")}
+        expected = [canonical_url(u) for u in expected_urls]
+        for label, missing in (("never archived", [u for u in expected if u not in responses]),
+                               ("not in the corpus", [u for u in expected if u not in covered])):
+            report.problems += [f"{u}: {label}" for u in missing[:20]]
+            if len(missing) > 20:
+                report.problems.append(f"... {len(missing) - 20} more {label}")
+    if state is not None and Path(state).exists():
+        report.problems += state_problems(state, locator)
+    return report
