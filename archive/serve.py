@@ -28,7 +28,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from archive.warc.cdxj import CdxjIndex, ensure_directory_index
+from archive.warc.cdxj import ensure_directory_index
+
+from archive.warc.cdxj_lookup import CdxjIndex
 from archive.warc.replay import check_archive_dir
 from archive.replay_check import archived_url, failed, read_net_log
 from archive.paths import PROJECT_ROOT

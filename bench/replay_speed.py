@@ -26,7 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive.warc.cdxj import INDEX_NAME, CdxjIndex, index_directory, url_key
+from archive.warc.cdxj import INDEX_NAME, index_directory
+
+from archive.warc.cdxj_lookup import CdxjIndex, url_key
 from testbed.bench_site import BenchSite
 from testbed.fixtureserver import FixtureServer
 

@@ -14,7 +14,8 @@ import pytest
 
 from archive.cli import main
 from archive.warc.check import digest_matches, verify_warc_file
-from archive.warc.cdxj import CdxjIndex, ensure_directory_index
+from archive.warc.cdxj import ensure_directory_index
+from archive.warc.cdxj_lookup import CdxjIndex
 from archive.warc.repair import RepairError, _gzip_member_at, repair_open_file
 from archive.extract.requisites import kind_by_extension
 from testbed.archive_samples import Revisit, sample_exchange, write_archive

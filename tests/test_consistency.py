@@ -30,7 +30,8 @@ from archive.corpus.crawl_check import verify_crawl
 from archive.corpus.consistency import MANIFEST_NAME
 from archive.corpus.store import Corpus
 from archive.extract.article import extract_article
-from archive.warc.cdxj import INDEX_NAME, CdxjIndex, ensure_directory_index
+from archive.warc.cdxj import INDEX_NAME, ensure_directory_index
+from archive.warc.cdxj_lookup import CdxjIndex
 from archive.warc.repair import RepairError, repair_left_open, repair_open_file
 from archive.state.store import CrawlState
 from archive.urls import canonical_url

@@ -11,17 +11,8 @@ from pathlib import Path
 import pytest
 
 from archive.cli import main
-from archive.warc.cdxj import (
-    INDEX_NAME,
-    Capture,
-    CdxjIndex,
-    ensure_directory_index,
-    index_directory,
-    index_warc_file,
-    timestamp14,
-    url_key,
-    warc_index_path,
-)
+from archive.warc.cdxj import INDEX_NAME, ensure_directory_index, index_directory, index_warc_file, warc_index_path
+from archive.warc.cdxj_lookup import Capture, CdxjIndex, timestamp14, url_key
 from testbed.archive_samples import Revisit, at, sample_exchange, write_archive
 
 ARTICLE = "https://nhandan.vn/bai-viet-post1.html"

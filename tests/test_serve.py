@@ -9,7 +9,8 @@ import urllib.request
 import pytest
 
 from archive.cli import main
-from archive.warc.cdxj import CdxjIndex, ensure_directory_index
+from archive.warc.cdxj import ensure_directory_index
+from archive.warc.cdxj_lookup import CdxjIndex
 from archive.warc.reader import read_record_at
 from archive.serve import (
     BIND,

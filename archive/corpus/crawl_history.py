@@ -27,7 +27,8 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc.reader import READ_ERRORS
-from archive.warc.cdxj import Capture, warc_index_path
+from archive.warc.cdxj import warc_index_path
+from archive.warc.cdxj_lookup import Capture
 from archive.corpus.reader import CorpusReadError
 from archive.warc.reader import find_warc_files
 

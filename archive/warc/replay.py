@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from archive.warc.cdxj import Capture, CdxjIndex, ensure_directory_index, open_warc_files, timestamp14, warc_files
+from archive.warc.cdxj import ensure_directory_index, open_warc_files, warc_files
+
+from archive.warc.cdxj_lookup import Capture, CdxjIndex, timestamp14
 from archive.warc.httpcodec import DEFAULT_MAX_BODY
 from archive.warc.exchange import RecordLocation
 from archive.warc.reader import StoredRecord, WarcFormatError, read_record_at, read_record_fields

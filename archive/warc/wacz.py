@@ -16,7 +16,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from archive.warc.cdxj import CdxjIndex, ensure_directory_index, warc_files
+from archive.warc.cdxj import ensure_directory_index, warc_files
+
+from archive.warc.cdxj_lookup import CdxjIndex
 from archive.warc.replay import check_archive_dir
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Pages"}
