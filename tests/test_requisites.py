@@ -210,7 +210,9 @@ def test_compressed_requisite_bodies_are_stored_not_deflated_again(tmp_path):
     import zlib
     from datetime import datetime, timezone
 
-    from archive.warc.records import Exchange, WarcInfo, WarcWriter
+    from archive.warc.exchange import Exchange
+    from archive.warc.records import WarcInfo
+    from archive.warc.writer import WarcWriter
 
     photo, html = random.Random(1).randbytes(50_000), b"<p>" + "Hợp tác Việt Nam - Lào. ".encode() * 2000
     writer = WarcWriter(tmp_path / "warc", prefix="t", info=WarcInfo(software="t", hostname="h"))
@@ -227,5 +229,5 @@ def test_compressed_requisite_bodies_are_stored_not_deflated_again(tmp_path):
     records = {kind: zlib.decompress(member, wbits=31) for kind, member in members.items()}
     assert photo in records["image/jpeg"] and html in records["text/html"]
     assert members["image/jpeg"] == zlib.compress(records["image/jpeg"], 0, wbits=31)  # stored as is
-    assert members["text/html"] == zlib.compress(records["text/html"], writer.compress_level, wbits=31)
+    assert members["text/html"] == zlib.compress(records["text/html"], writer.config.compress_level, wbits=31)
     assert _records(tmp_path / "warc")[("response", f"{CDN}/p.jpg")] == 1

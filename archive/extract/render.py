@@ -14,7 +14,7 @@ DATE_LINE_FORMAT = "%H:%M | %d/%m/%Y"  # the date line, GMT+7
 
 
 def render_seed_text(article: Article) -> str:
-    """The seed format of DESIGN.md: title, date line, lead, body, author, `Nguồn:` line.
+    """The seed format of docs/design.md: title, date line, lead, body, author, `Nguồn:` line.
 
     Blocks are single lines separated by one blank line; a missing date line,
     lead or author is left out rather than invented. NFC, `\\n` line ends,
