@@ -8,19 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.evaluate import (
-    EXTRACTORS,
-    Extraction,
-    GoldPage,
-    Summary,
-    evaluate,
-    floor_violations,
-    leaked_lines,
-    load_gold,
-    score_page,
-    summarize,
-    token_scores,
-)
+from archive.eval_scoring import Summary, floor_violations, leaked_lines, score_page, summarize, token_scores
+from archive.evaluate import EXTRACTORS, Extraction, GoldPage, evaluate, load_gold
 from archive.sites import hints_for
 from testbed.fixture_pages import article_pages
 
