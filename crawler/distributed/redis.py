@@ -41,7 +41,6 @@ import pickle
 import socket
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -192,10 +191,6 @@ def _picklable(value: Any) -> bool:
     return True
 
 
-# The scheduler of each running crawler, for `queued_start_urls` (the spider has no other way to it).
-_SCHEDULERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 class RedisFrontierScheduler(Scheduler):
     """scrapy-redis's scheduler plus an in-flight registry, heartbeats and reclaiming of dead workers."""
 
@@ -240,7 +235,6 @@ class RedisFrontierScheduler(Scheduler):
         self._heartbeat(keys=[self.keys["workers"]], args=[self.worker])
         self._loop = task.LoopingCall(self.tick)
         self._loop.start(self.heartbeat, now=False)
-        _SCHEDULERS[self.crawler] = self
         logger.info("distributed crawl: worker %s on %s (queue %s, %d requests waiting)",
                     self.worker, _redacted(self.crawler.settings.get("REDIS_URL")), self.queue.key,
                     len(self.queue))
@@ -387,8 +381,8 @@ async def queued_start_urls(crawler: Crawler, poll: float = 0.2) -> AsyncIterato
     in-flight hash once the spider has turned it into a queued request (the
     consumer asks for the next one). REDIS_IDLE_TIMEOUT < 0 waits forever.
     """
-    scheduler: RedisFrontierScheduler | None = _SCHEDULERS.get(crawler)
-    if scheduler is None:
+    scheduler = crawler.engine.scheduler if crawler.engine is not None else None
+    if not isinstance(scheduler, RedisFrontierScheduler) or getattr(scheduler, "_pop_start", None) is None:
         logger.warning("REDIS_URL is set but the scheduler is not %s: no start URLs from Redis", SCHEDULER)
         return
     idle_since: float | None = None

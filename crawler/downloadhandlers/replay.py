@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import weakref
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REPLAY_HANDLER = "crawler.downloadhandlers.replay.ArchiveReplayDownloadHandler"
+SHARED_REPLAY = "crawler.downloadhandlers.replay.SharedArchiveReplay"
 # Response flags, shown in Scrapy's "Crawled (200) <GET …> ['replayed']" log lines.
 REPLAYED_FLAG = "replayed"
 NOT_ARCHIVED_FLAG = "not_archived"
@@ -61,6 +62,30 @@ class ArchiveReplayAddon:
         settings.set("DOWNLOAD_DELAY", 0, priority)
         # The incremental state records live fetches; a replay is not one (and must not skip pages).
         settings.set("CRAWL_STATE", "", priority)
+        # The crawl's one open archive index, shared by the http and https handlers.
+        extensions = settings.getdict("EXTENSIONS")
+        extensions[SHARED_REPLAY] = 0
+        settings.set("EXTENSIONS", extensions, priority)
+
+
+class SharedArchiveReplay:
+    """Extension: the crawl's one open archive (CDXJ index and WARC files), fetched by the replay
+    download handlers with `crawler.get_extension` (http and https get one handler each)."""
+
+    def __init__(self, crawler: Crawler):
+        directory = crawler.settings.get("ARCHIVE_REPLAY")
+        if not directory:
+            raise NotConfigured("ARCHIVE_REPLAY is not set")
+        self.replay = ArchiveReplay(directory, at=crawler.settings.get("ARCHIVE_REPLAY_AT") or None,
+                                    max_body=crawler.settings.getint("DOWNLOAD_MAXSIZE", DEFAULT_MAX_BODY))
+        logger.info("Replaying from the archive in %s (index %s)", directory, self.replay.index.path)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedArchiveReplay:
+        extension = cls(crawler)
+        # Closed after the downloader and its handlers are (Scrapy sends engine_stopped last).
+        crawler.signals.connect(extension.replay.close, signal=signals.engine_stopped)
+        return extension
 
 
 class ArchiveReplayDownloadHandler(BaseDownloadHandler):
@@ -78,7 +103,10 @@ class ArchiveReplayDownloadHandler(BaseDownloadHandler):
         directory = crawler.settings.get("ARCHIVE_REPLAY")
         if not directory:
             raise NotConfigured("ARCHIVE_REPLAY is not set")
-        self.replay = _shared_replay(crawler, directory)
+        shared = crawler.get_extension(SharedArchiveReplay)
+        if shared is None:
+            raise NotConfigured(f"ARCHIVE_REPLAY needs the {SHARED_REPLAY} extension (ArchiveReplayAddon adds it)")
+        self.replay = shared.replay
         self.stats = crawler.stats
 
     async def download_request(self, request: Request) -> Response:
@@ -112,23 +140,6 @@ class ArchiveReplayDownloadHandler(BaseDownloadHandler):
         respcls = responsetypes.from_args(headers=headers, url=request.url, body=body)
         return respcls(url=request.url, status=404, headers=headers, body=body, request=request,
                        flags=[NOT_ARCHIVED_FLAG], protocol="HTTP/1.1")
-
-    async def close(self) -> None:
-        self.replay.close()
-
-
-# http and https get one handler each; both share the crawler's one open index.
-_replays: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _shared_replay(crawler: Crawler, directory: str) -> ArchiveReplay:
-    replay = _replays.get(crawler)
-    if replay is None:
-        replay = ArchiveReplay(directory, at=crawler.settings.get("ARCHIVE_REPLAY_AT") or None,
-                               max_body=crawler.settings.getint("DOWNLOAD_MAXSIZE", DEFAULT_MAX_BODY))
-        _replays[crawler] = replay
-        logger.info("Replaying from the archive in %s (index %s)", directory, replay.index.path)
-    return replay
 
 
 def build_response(request: Request, stored: StoredResponse) -> Response:
