@@ -31,10 +31,8 @@ from pathlib import Path
 
 from archive.shingle_f1 import PageCounts, Totals, page_counts, totals
 
-__all__ = ["RealPage", "load_pages", "EXTRACTORS", "Run", "evaluate", "format_table", "violations",
-           "DEFAULT_DIR"]
+__all__ = ["RealPage", "load_pages", "EXTRACTORS", "Run", "evaluate", "format_table", "violations"]
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "eval-generic"
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class RealPage:
     truth: str = field(repr=False)  # the hand-checked article body
 
 
-def load_pages(directory: Path = DEFAULT_DIR) -> list[RealPage]:
+def load_pages(directory: Path) -> list[RealPage]:
     """Every page of `directory/ground-truth.json` with its `html/<id>.html.gz`, in id order."""
     truth = json.loads((directory / "ground-truth.json").read_text("utf-8"))
     pages = []

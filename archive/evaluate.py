@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from archive.paths import PROJECT_ROOT
+from archive.paths import EVAL_BASELINE, EVAL_GENERIC, EVAL_GOLD, EVAL_WEB
 
 from archive import eval_generic
 from archive.eval_scoring import (
@@ -62,10 +62,6 @@ __all__ = [
     "GoldPage", "Extraction", "EXTRACTORS", "load_gold", "evaluate", "add_arguments", "run",
 ]
 
-REPO = PROJECT_ROOT
-DEFAULT_WEB = REPO / "tests" / "fixtures" / "web"
-DEFAULT_GOLD = REPO / "tests" / "fixtures" / "gold"
-DEFAULT_BASELINE = REPO / "tests" / "eval_baseline.json"
 BYLINES_FILE = "bylines.json"
 
 
@@ -107,7 +103,7 @@ def _body_lines(lines: list[str], title: str | None) -> list[str]:
     return body
 
 
-def load_gold(web: Path = DEFAULT_WEB, gold: Path = DEFAULT_GOLD) -> list[GoldPage]:
+def load_gold(web: Path, gold: Path) -> list[GoldPage]:
     """Every page of `web` (`<host>/<path>`) that has a gold text at `gold/<host>/<path>.txt`."""
     bylines_path = gold / BYLINES_FILE
     bylines = json.loads(bylines_path.read_text("utf-8")) if bylines_path.exists() else {}
@@ -218,11 +214,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sets", default=",".join(SETS),
                         help="comma-separated: gold (the target sites' fixture pages, hand-written gold), "
                              "generic (real pages of hosts with no profile, tests/fixtures/eval-generic)")
-    parser.add_argument("--web", type=Path, default=DEFAULT_WEB, help="fixture pages (<host>/<path>)")
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD, help="gold texts (<host>/<path>.txt)")
-    parser.add_argument("--generic", type=Path, default=eval_generic.DEFAULT_DIR,
+    parser.add_argument("--web", type=Path, default=EVAL_WEB, help="fixture pages (<host>/<path>)")
+    parser.add_argument("--gold", type=Path, default=EVAL_GOLD, help="gold texts (<host>/<path>.txt)")
+    parser.add_argument("--generic", type=Path, default=EVAL_GENERIC,
                         help="real-page set (ground-truth.json + html/<id>.html.gz)")
-    parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help="floor for our extractor")
+    parser.add_argument("--baseline", type=Path, default=EVAL_BASELINE, help="floor for our extractor")
     parser.add_argument("--extractors", default=",".join(EXTRACTORS),
                         help=f"comma-separated subset of {', '.join(EXTRACTORS)} (the generic set runs "
                              f"those of {', '.join(eval_generic.EXTRACTORS)})")

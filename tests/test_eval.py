@@ -10,6 +10,7 @@ import pytest
 
 from archive.eval_scoring import Summary, floor_violations, leaked_lines, score_page, summarize, token_scores
 from archive.evaluate import EXTRACTORS, Extraction, GoldPage, evaluate, load_gold
+from archive.paths import EVAL_GOLD, EVAL_WEB
 from archive.sites import hints_for
 from testbed.fixture_pages import article_pages
 
@@ -21,7 +22,7 @@ T_211206 = "https://thoidai.com.vn/giao-luu-huu-nghi-thanh-nien-viet-nam-lao-tai
 
 @pytest.fixture(scope="module")
 def gold():
-    return {page.url: page for page in load_gold()}
+    return {page.url: page for page in load_gold(EVAL_WEB, EVAL_GOLD)}
 
 
 def test_gold_set_is_every_gold_page_with_a_byline_entry(gold):

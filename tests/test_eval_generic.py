@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from archive import eval_generic
+from archive.paths import EVAL_GENERIC
 from archive.shingle_f1 import PageCounts, page_counts, shingles, totals
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,14 +62,14 @@ def test_totals_weigh_every_page_alike():
 # --------------------------------------------------------------------------- the gate
 @pytest.fixture(scope="module")
 def runs():
-    return eval_generic.evaluate(eval_generic.load_pages())
+    return eval_generic.evaluate(eval_generic.load_pages(EVAL_GENERIC))
 
 
 def test_the_set_is_the_88_pages_with_their_licence():
-    pages = eval_generic.load_pages()
+    pages = eval_generic.load_pages(EVAL_GENERIC)
     assert len(pages) == 88 and len({p.id for p in pages}) == 88
     assert all(p.truth.strip() and p.url.startswith("http") for p in pages)
-    assert "MIT License" in (eval_generic.DEFAULT_DIR / "LICENSE").read_text("utf-8")
+    assert "MIT License" in (EVAL_GENERIC / "LICENSE").read_text("utf-8")
 
 
 def test_ours_beats_plain_trafilatura_and_rejects_no_article(runs):
@@ -100,7 +101,7 @@ def test_violations_name_what_broke(runs):
 # --------------------------------------------------------------------------- the command
 def _small_set(tmp_path: Path, n: int = 3) -> Path:
     """A copy of the first pages of the set (the command's path without the full set's time)."""
-    source = eval_generic.DEFAULT_DIR
+    source = EVAL_GENERIC
     truth = json.loads((source / "ground-truth.json").read_text("utf-8"))
     keep = sorted(truth)[:n]
     (tmp_path / "html").mkdir(parents=True)
@@ -147,5 +148,5 @@ def test_command_refuses_bad_input_with_one_line(args, message):
 
 
 def test_the_pages_are_stored_compressed_as_the_benchmark_ships_them():
-    page = next((eval_generic.DEFAULT_DIR / "html").glob("*.html.gz"))
+    page = next((EVAL_GENERIC / "html").glob("*.html.gz"))
     assert gzip.decompress(page.read_bytes()).lstrip()[:1] == b"<"
