@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-__all__ = ["order_key", "format_instant", "record_warc_date", "SortedSpill"]
+from archive.vietnam_time import parse_iso
+
+__all__ = ["order_key", "format_instant", "SortedSpill"]
 
 _HEAD_LIMIT = 64 * 1024  # a WARC header block is a few hundred bytes; stop reading well past that
 
@@ -32,40 +32,12 @@ def order_key(warc_date: str | datetime, url: str) -> tuple[str, str]:
     """`(date, url)`: a WARC-Date (any precision WARC allows) normalised so keys compare as strings;
     a record without a readable date sorts first (date "")."""
     if isinstance(warc_date, str):
-        try:
-            warc_date = datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
-        except ValueError:
+        warc_date = parse_iso(warc_date, timezone.utc)  # WARC-Date is UTC by definition
+        if warc_date is None:
             return "", url
-    if warc_date.tzinfo is None:
-        warc_date = warc_date.replace(tzinfo=timezone.utc)  # WARC-Date is UTC by definition
+    elif warc_date.tzinfo is None:
+        warc_date = warc_date.replace(tzinfo=timezone.utc)
     return format_instant(warc_date), url
-
-
-def record_warc_date(path: Path, offset: int) -> str | None:
-    """The WARC-Date of the record at `offset` of `path` (gzipped per record or not); None if unreadable.
-
-    Reads only the record's header block, not its payload."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            first = fh.read(2)
-            fh.seek(offset)
-            inflate = zlib.decompressobj(zlib.MAX_WBITS | 16) if first == b"\x1f\x8b" else None
-            head = b""
-            while b"\r\n\r\n" not in head and len(head) < _HEAD_LIMIT:
-                chunk = fh.read(4096)
-                if not chunk:
-                    break
-                head += inflate.decompress(chunk) if inflate is not None else chunk
-                if inflate is not None and inflate.eof:
-                    break
-    except (OSError, zlib.error):
-        return None
-    for line in head.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"warc-date":
-            return value.strip().decode("ascii", "replace")
-    return None
 
 
 class SortedSpill:

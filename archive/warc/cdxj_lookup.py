@@ -16,6 +16,8 @@ from pathlib import Path
 
 import surt
 
+from archive.vietnam_time import parse_iso
+
 REVISIT_MIME = "warc/revisit"
 
 
@@ -79,11 +81,10 @@ def timestamp14(moment: datetime | str) -> str:
             raise ValueError("timestamps need an aware datetime (UTC)")
         return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
     if "T" in moment:  # ISO 8601 such as WARC-Date, possibly with fractions of a second
-        try:
-            parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"not a timestamp: {moment!r} (want YYYY[MMDDhhmmss] or ISO 8601)") from None
-        return timestamp14(parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc))
+        parsed = parse_iso(moment, timezone.utc)
+        if parsed is None:
+            raise ValueError(f"not a timestamp: {moment!r} (want YYYY[MMDDhhmmss] or ISO 8601)")
+        return timestamp14(parsed)
     digits = "".join(ch for ch in moment if ch.isdigit())
     if not 4 <= len(digits) <= 14:
         raise ValueError(f"not a timestamp: {moment!r} (want YYYY[MMDDhhmmss] or ISO 8601)")

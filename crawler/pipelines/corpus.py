@@ -27,7 +27,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from archive.corpus.ordering import format_instant, order_key, record_warc_date
+from archive.corpus.ordering import format_instant, order_key
 from archive.corpus.store import AddResult, Corpus, CorpusError
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
 from crawler.downloadermiddlewares.incremental import shared_state
@@ -101,13 +101,11 @@ class CorpusPipeline:
     known before the end: the articles are written when the spider closes.
     """
 
-    def __init__(self, corpus: Corpus, crawler, record_dir: Path | None, until_close: bool, order_wait: float,
-                 state=None):
+    def __init__(self, corpus: Corpus, crawler, until_close: bool, order_wait: float, state=None):
         self.corpus = corpus
         self.state = state  # the crawl state (CRAWL_STATE), whose writes go to disk before the corpus's
         self.crawler = crawler
         self.stats = crawler.stats
-        self.record_dir = record_dir  # where the records the items point at are (None: WARC capture off)
         self.until_close = until_close
         self.order_wait = timedelta(seconds=order_wait)
         self.writer = KeyOrderedWriter("corpus-writer")
@@ -123,11 +121,8 @@ class CorpusPipeline:
         if not settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured
         corpus = Corpus(Path(settings.get("CORPUS_DIR")), corpus_seeds_setting(settings), deferred_sync=True)
-        replay = settings.get("ARCHIVE_REPLAY")
-        record_dir = Path(replay) if replay else (Path(settings.get("WARC_DIR")) if settings.getbool("WARC_ENABLED")
-                                                  else None)
         shared = shared_state(crawler)
-        pipeline = cls(corpus, crawler, record_dir, bool(replay), settings.getfloat("CORPUS_ORDER_WAIT"),
+        pipeline = cls(corpus, crawler, bool(settings.get("ARCHIVE_REPLAY")), settings.getfloat("CORPUS_ORDER_WAIT"),
                        shared[0] if shared else None)
         crawler.signals.connect(pipeline._reached, signal=signals.request_reached_downloader)
         return pipeline
@@ -163,19 +158,10 @@ class CorpusPipeline:
                 low = reached
         self.writer.advance((low, ""))
 
-    def _key(self, adapter, location) -> tuple[str, str]:
-        """The page's place in the corpus order: its record's WARC-Date, then its URL."""
-        url = adapter["url"]
-        date = adapter.get("warc_date")  # set by the capture middleware or the replay handler
-        if date is None and location is not None and self.record_dir is not None:
-            date = record_warc_date(self._record_path(location.warc_file), location.offset)
-        return order_key(date or datetime.now(timezone.utc), url)
-
-    def _record_path(self, name: str) -> Path:
-        for candidate in (name, name.removesuffix(".open"), name + ".open"):
-            if (self.record_dir / candidate).is_file():
-                return self.record_dir / candidate
-        return self.record_dir / name
+    def _key(self, adapter) -> tuple[str, str]:
+        """The page's place in the corpus order: its record's WARC-Date (set by the capture middleware
+        or the replay handler; a page not archived has none: now), then its URL."""
+        return order_key(adapter.get("warc_date") or datetime.now(timezone.utc), adapter["url"])
 
     def _add(self, *args, **kwargs):
         """On the writer thread: the crawl state's queued rows (this page's fetch among them) are
@@ -204,7 +190,7 @@ class CorpusPipeline:
             topic_rule=adapter["extra"].get("rule"),
             fingerprint=adapter["extra"].get("fingerprint"),
         )
-        future = self.writer.submit(self._key(adapter, location), add)
+        future = self.writer.submit(self._key(adapter), add)
         if self.until_close:
             self._at_close.append((url, future))
             return item
