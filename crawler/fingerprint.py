@@ -38,6 +38,10 @@ def fingerprint_key(request: Request) -> str | None:
     redirected_from = request.meta.get("redirect_urls") or ()
     if any(_canonical_or_none(url) == canonical for url in redirected_from):
         return f"exact:{request.url}"
+    return _canonical_key(canonical)
+
+
+def _canonical_key(canonical: str) -> str:
     return f"canonical:{canonical}"
 
 
@@ -49,7 +53,7 @@ def key_fingerprint(key: str) -> bytes:
 def url_fingerprint(url: str) -> bytes | None:
     """The fingerprint a plain GET of `url` (not a redirect) gets; None for a URL that is not http(s)."""
     canonical = _canonical_or_none(url)
-    return None if canonical is None else key_fingerprint(f"canonical:{canonical}")
+    return None if canonical is None else key_fingerprint(_canonical_key(canonical))
 
 
 def _canonical_or_none(url: str) -> str | None:

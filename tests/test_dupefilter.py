@@ -53,3 +53,14 @@ def test_a_released_request_may_be_requested_again_and_frees_its_slot():
     assert not dupes.request_seen(page(f"{ND}/b-post2.html"))
     assert dupes.request_seen(page(f"{ND}/a-post1.html"))  # the cap again, not a duplicate
     assert crawler.stats.get_value("news/skipped_max_pages") == 2
+
+
+def test_url_fingerprint_is_the_fingerprinters_for_a_plain_get():
+    """`CanonicalDupeFilter.url_seen` (the spider's "already requested") looks up this fingerprint."""
+    from crawler.fingerprint import CanonicalURLFingerprinter, url_fingerprint
+
+    fingerprinter = CanonicalURLFingerprinter()
+    url = "https://nhandan.vn/a-post1.html?utm_source=x"
+    assert url_fingerprint(url) == fingerprinter.fingerprint(Request(url))
+    assert url_fingerprint("http://nhandan.vn/a-post1.html") == url_fingerprint(url)
+    assert url_fingerprint("mailto:x@example.org") is None
