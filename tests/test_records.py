@@ -23,7 +23,7 @@ from archive.warc.reader import (
     iter_responses,
     read_response_at,
 )
-from archive.warc.records import RevisitProfile
+from archive.warc.records import RevisitProfile, parse_warc_date, warc_date
 from archive.warc.writer import WarcWriter
 
 FETCHED = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
@@ -287,3 +287,18 @@ def test_revisit_found_by_uri_and_date_of_another_precision(tmp_path):
     report = ReadReport()
     assert [r.payload for r in iter_responses([first, second], report=report)] == [HTML, HTML]
     assert report.clean
+
+
+@pytest.mark.parametrize("text", ["2024-09-01T03:04:05Z", "2024-09-01T03:04:05.123456Z",
+                                  "2024-09-01T10:04:05+07:00", "2024-09-01T03:04:05"])
+def test_warc_dates_of_any_writer_read_as_utc(text):
+    moment = parse_warc_date(text)
+    assert moment.utcoffset().total_seconds() == 0
+    assert moment.replace(microsecond=0) == datetime(2024, 9, 1, 3, 4, 5, tzinfo=timezone.utc)
+    assert parse_warc_date(warc_date(moment)) == moment
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "20240901030405"])
+def test_a_warc_date_that_is_not_iso_is_refused(text):
+    with pytest.raises(ValueError, match="not a WARC-Date"):
+        parse_warc_date(text)

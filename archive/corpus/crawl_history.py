@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -29,6 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.warc.reader import READ_ERRORS
 from archive.warc.cdxj import warc_index_path
 from archive.warc.cdxj_lookup import Capture
+from archive.warc.records import parse_warc_date
 from archive.corpus.reader import CorpusReadError
 from archive.warc.reader import find_warc_files
 
@@ -157,8 +158,7 @@ def _scanned_fetches(path: Path) -> Iterator[FetchRecord]:
 
 
 def _warc_date(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+    return parse_warc_date(value).replace(microsecond=0)
 
 
 def _crawl_id(path: Path) -> str | None:

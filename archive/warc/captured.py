@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from archive.warc.httpcodec import header_value
+from archive.warc.records import parse_warc_date
 
 __all__ = ["CapturedResponse", "ReadProblem", "ReadReport", "StoredRecord", "UnresolvedRevisit"]
 
@@ -51,7 +52,7 @@ class CapturedResponse:
     @property
     def fetched_at(self) -> datetime:
         """WARC-Date as an aware datetime (UTC)."""
-        return datetime.fromisoformat(self.warc_date.replace("Z", "+00:00"))
+        return parse_warc_date(self.warc_date)
 
     @property
     def referer(self) -> str | None:

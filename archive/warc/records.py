@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 
+from archive.vietnam_time import parse_iso
 from archive.warc.exchange import Exchange
 
 SOFTWARE = "vn-news-archiver archive.warc.records/1.0"
@@ -98,6 +99,17 @@ def warc_date(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("WARC dates need an aware datetime (UTC)")
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_warc_date(value: str) -> datetime:
+    """The inverse of `warc_date` for any writer's WARC-Date (seconds or microseconds, `Z` or an
+    offset), as an aware UTC datetime; WARC 1.1 dates are UTC, so one written without a zone is
+    read as UTC (not as Vietnam time, parse_iso's default for sites). Raises ValueError on text
+    that is not an ISO 8601 time."""
+    moment = parse_iso(value, timezone.utc) if value and "T" in value else None
+    if moment is None:
+        raise ValueError(f"not a WARC-Date: {value!r}")
+    return moment.astimezone(timezone.utc)
 
 
 # Record ids from a generator seeded from os.urandom (and re-seeded in forked children), not

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
+
+from archive.warc.records import parse_warc_date
 
 __all__ = ["Original", "OriginalIndex", "RevisitRef", "instant"]
 
@@ -86,7 +87,7 @@ class Original:
 def instant(value: str) -> str:
     """A WARC date as a comparable instant: writers differ in precision (seconds or microseconds)."""
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+        return parse_warc_date(value).isoformat()
     except ValueError:
         return value
 
