@@ -21,7 +21,6 @@ from archive.vietnam_time import parse_iso
 
 __all__ = ["order_key", "format_instant", "SortedSpill"]
 
-_HEAD_LIMIT = 64 * 1024  # a WARC header block is a few hundred bytes; stop reading well past that
 
 
 def format_instant(moment: datetime) -> str:

@@ -27,7 +27,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from archive.corpus.ordering import format_instant, order_key
+from archive.corpus.ordering import SortedSpill, format_instant, order_key
 from archive.corpus.store import AddResult, Corpus, CorpusError
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
 from crawler.downloadermiddlewares.incremental import shared_state
@@ -98,7 +98,9 @@ class CorpusPipeline:
     flight longer than `CORPUS_ORDER_WAIT` seconds no longer holds the others
     back (a page that arrives after that is written when it arrives). In a
     replay crawl the dates come from the archive, not the clock, so no bound is
-    known before the end: the articles are written when the spider closes.
+    known before the end: the articles wait in a temporary file (`SortedSpill`,
+    a key and three ints in memory for each) and are written, in order, when the
+    spider closes.
     """
 
     def __init__(self, corpus: Corpus, crawler, until_close: bool, order_wait: float, state=None):
@@ -110,7 +112,7 @@ class CorpusPipeline:
         self.order_wait = timedelta(seconds=order_wait)
         self.writer = KeyOrderedWriter("corpus-writer")
         self._waiting: Counter[str] = Counter()  # URLs whose article waits on the writer
-        self._at_close: list = []  # replay: (url, future) written at close
+        self._at_close = SortedSpill() if until_close else None  # replay: written in order at close
         self._ticks = None
         self._checkpoint: list[Deferred] | None = None  # waiters of the next sync (not started yet)
         self._syncing = False
@@ -136,12 +138,14 @@ class CorpusPipeline:
         if self._ticks is not None and self._ticks.running:
             self._ticks.stop()
         self.writer.close()  # writes what still waits, in order
-        for url, future in self._at_close:
+        if self._at_close is not None:
             try:
-                self._count(future.result())
+                for article, fields in self._at_close.drain():
+                    self._count(self._add(article, **fields))
             except CorpusError as exc:
                 self.stats.set_value("archive/fatal", str(exc))
-                break
+            finally:
+                self._at_close.close()
         self.corpus.close()
         self.stats.set_value("corpus_sync/calls", self.corpus.fsyncs)  # not corpus/*: those are outcomes
 
@@ -176,9 +180,7 @@ class CorpusPipeline:
         location = None
         if adapter.get("warc_location") is not None:
             location = await wait_for(adapter["warc_location"])
-        add = partial(
-            self._add,
-            adapter["article"],
+        fields = dict(
             site=adapter["site"],
             warc_file=getattr(location, "warc_file", None),
             warc_offset=getattr(location, "offset", None),
@@ -190,10 +192,10 @@ class CorpusPipeline:
             topic_rule=adapter["extra"].get("rule"),
             fingerprint=adapter["extra"].get("fingerprint"),
         )
-        future = self.writer.submit(self._key(adapter), add)
-        if self.until_close:
-            self._at_close.append((url, future))
+        if self._at_close is not None:
+            self._at_close.add(self._key(adapter), (adapter["article"], fields))
             return item
+        future = self.writer.submit(self._key(adapter), partial(self._add, adapter["article"], **fields))
         self._waiting[url] += 1
         try:
             self._advance()
