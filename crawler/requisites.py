@@ -179,7 +179,7 @@ def requisite_counts(stats: dict) -> dict[str, int]:
     """What the summary and runs.jsonl report of requisites: fetched, bytes, deduplicated, refused, …"""
     get = lambda key: stats.get(f"requisites/{key}", 0)  # noqa: E731
     counts = {key: get(key) for key in ("requested", "fetched", "bytes", "deduplicated", "refused",
-                                        "failed", "http_errors", "skipped_media")}
+                                        "failed", "http_errors", "skipped_media", "resumed")}
     counts["refused_by"] = {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items())
                             if key.startswith("requisites/refused/")}
     return counts
