@@ -67,6 +67,7 @@ class Requisites:
         recovery = crawler.get_extension(ResumeReconciliation) if mode != "none" else None
         if recovery is not None and recovery.crawl_state is not None:
             self.pending = PendingRequisites(recovery.crawl_state[0])
+            self.archiving = settings.getbool("WARC_ENABLED")
             crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     def wanted(self, is_article: bool) -> bool:
@@ -122,8 +123,9 @@ class Requisites:
         if self.pending is not None:
             asked = _asked_url(response.request)
             location = response.meta.get("warc_location")
-            if location is None:  # WARC capture off: nothing to wait for
-                self.pending.settle(asked, ARCHIVED)
+            if location is None:  # WARC capture off: nothing to wait for (on: a straggler after close)
+                if not self.archiving:
+                    self.pending.settle(asked, ARCHIVED)
             else:  # not on disk (a write error): stays pending, asked for again next run
                 location.add_done_callback(lambda done: done.cancelled() or done.exception() is not None
                                            or self.pending.settle(asked, ARCHIVED))
