@@ -15,10 +15,16 @@ and icon. Three scenarios, each crawled both ways, alternately:
 - `local`: no latency, no AutoThrottle, 16 requests per host: the crawl is
   bound by this machine's CPU, and shows what a requisite costs in CPU.
 
+`--crawl-state` runs them with the crawl state on (`state.sqlite` beside the
+archive, as a default crawl has it; off otherwise, as measured before), under
+`<scenario>+state` in results.json: requisites then also go through the state
+(pending until archived, docs/requisites.md "After a crash").
+
 Reported per scenario and mode: page throughput (pages / time until the last
 page was asked for: the figure the ≥ 0.8 target is about), pages/s over the
 whole crawl (requisites of a throttled CDN host finish after the pages),
-bytes written, requests per page; for requisites on, whether every shared
+bytes written, requests per page, CPU seconds of the crawl's process tree
+(crawler, WARC writer, extraction workers); for requisites on, whether every shared
 resource was fetched exactly once.
 """
 from __future__ import annotations
@@ -27,6 +33,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -121,7 +128,7 @@ class RequisiteBenchSite(FixtureSite):
 
 
 def crawl_once(server: FixtureServer, site: RequisiteBenchSite, work: Path, requisites: str,
-               settings: dict | None = None) -> dict:
+               settings: dict | None = None, crawl_state: bool = False) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -129,13 +136,15 @@ def crawl_once(server: FixtureServer, site: RequisiteBenchSite, work: Path, requ
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site.start_url()}", "-a", "depth=100000",
            "-a", f"max_pages={site.pages + 1}", "-a", "topic=none", "-a", f"requisites={requisites}",
            "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}", "-s", "CORPUS_SEEDS=",
-           "-s", "CRAWL_STATE=", "-s", f"CRAWL_REPORT={work / 'runs.jsonl'}", "-s", "LOG_LEVEL=ERROR",
-           "-s", f"CRAWL_STATS_FILE={stats_file}"]
+           "-s", f"CRAWL_REPORT={work / 'runs.jsonl'}", "-s", "LOG_LEVEL=ERROR",
+           "-s", f"CRAWL_STATS_FILE={stats_file}"] + ([] if crawl_state else ["-s", "CRAWL_STATE="])
     for name, value in (LOCAL if settings is None else settings).items():
         cmd += ["-s", f"{name}={value}"]
     with site.lock:
         site.hits.clear()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     code = subprocess.run(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()}, stdout=subprocess.DEVNULL).returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the crawl's whole tree, reaped by now
     if code:
         raise SystemExit(f"benchmark crawl failed (exit {code}): {' '.join(cmd)}")
     stats = json.loads(stats_file.read_text())
@@ -154,6 +163,7 @@ def crawl_once(server: FixtureServer, site: RequisiteBenchSite, work: Path, requ
             "requisites_deduplicated": stats.get("requisites/deduplicated", 0),
             "shared_resources": len(shared_hits), "shared_fetched_once": all(n == 1 for n in shared_hits),
             "articles_written": stats.get("corpus/written", 0),
+            "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
             "warc_bytes": sum(p.stat().st_size for p in (work / "warc").glob("*.warc.gz"))}
 
 
@@ -165,7 +175,7 @@ SCENARIOS = {
 }
 
 
-def bench_scenario(name: str, rounds: int, pages: int | None = None) -> dict:
+def bench_scenario(name: str, rounds: int, pages: int | None = None, crawl_state: bool = False) -> dict:
     default_pages, latency, narrow, settings = SCENARIOS[name]
     site = RequisiteBenchSite(pages or default_pages, latency, narrow)
     server = FixtureServer(site).start_background()
@@ -174,16 +184,16 @@ def bench_scenario(name: str, rounds: int, pages: int | None = None) -> dict:
         runs: dict[str, list[dict]] = {"article": [], "none": []}
         for _ in range(rounds):  # alternated, to spread the shared machine's noise over both
             for mode in ("none", "article"):
-                runs[mode].append(crawl_once(server, site, work / mode, mode, settings))
+                runs[mode].append(crawl_once(server, site, work / mode, mode, settings, crawl_state))
     finally:
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
     median = {mode: {key: round(statistics.median(r[key] for r in rs), 2) for key in
-                     ("pages_per_s", "pages_per_s_until_last_page", "requests_per_page", "warc_bytes")}
+                     ("pages_per_s", "pages_per_s_until_last_page", "requests_per_page", "warc_bytes", "cpu_s")}
               for mode, rs in runs.items()}
     on, off = median["article"], median["none"]
     return {"pages": runs["article"][0]["pages"], "latency_s": latency, "narrow": narrow, "settings": settings,
-            "rounds": rounds, "on": on, "off": off,
+            "rounds": rounds, "crawl_state": crawl_state, "on": on, "off": off,
             "page_throughput_on_over_off": round(on["pages_per_s_until_last_page"]
                                                  / off["pages_per_s_until_last_page"], 3),
             "whole_crawl_on_over_off": round(on["pages_per_s"] / off["pages_per_s"], 3),
@@ -191,8 +201,10 @@ def bench_scenario(name: str, rounds: int, pages: int | None = None) -> dict:
             "runs": runs}
 
 
-def bench_requisites(rounds: int, scenarios=tuple(SCENARIOS), pages: int | None = None) -> dict:
-    return {name: bench_scenario(name, rounds, pages) for name in scenarios}
+def bench_requisites(rounds: int, scenarios=tuple(SCENARIOS), pages: int | None = None,
+                     crawl_state: bool = False) -> dict:
+    return {name + ("+state" if crawl_state else ""): bench_scenario(name, rounds, pages, crawl_state)
+            for name in scenarios}
 
 
 def describe(results: dict) -> str:
@@ -201,13 +213,15 @@ def describe(results: dict) -> str:
         on, off, first = r["on"], r["off"], r["runs"]["article"][0]
         how = (f"{r['latency_s'] * 1000:.0f} ms a response, "
                + ("default politeness" if not r["settings"] else "no AutoThrottle, 16 a host")
-               + (", each page linking only the next" if r["narrow"] else ""))
+               + (", each page linking only the next" if r["narrow"] else "")
+               + (", crawl state on" if r.get("crawl_state") else ""))
         lines.append(
             f"page requisites [{name}: {r['pages']} pages of 10 images, {how}; median of {r['rounds']}]: "
             f"page throughput on {on['pages_per_s_until_last_page']} pages/s vs off {off['pages_per_s_until_last_page']} "
             f"→ {r['page_throughput_on_over_off']}; whole crawl {on['pages_per_s']} vs {off['pages_per_s']} pages/s "
             f"→ {r['whole_crawl_on_over_off']}; requests/page {on['requests_per_page']} vs {off['requests_per_page']}; "
-            f"WARC bytes {on['warc_bytes']:,.0f} vs {off['warc_bytes']:,.0f}; {first['requisites_fetched']} requisites "
+            f"WARC bytes {on['warc_bytes']:,.0f} vs {off['warc_bytes']:,.0f}; CPU {on['cpu_s']} vs {off['cpu_s']} s; "
+            f"{first['requisites_fetched']} requisites "
             f"fetched, {first['requisites_deduplicated']} references deduplicated, shared resources fetched once: "
             f"{r['shared_fetched_once']}")
     return "\n".join(lines)
@@ -219,8 +233,10 @@ def main(argv=None) -> int:
                         help="run only these scenarios (repeatable); results.json keeps the others")
     parser.add_argument("--pages", type=int, help="pages per crawl (default: the scenario's)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--crawl-state", action="store_true",
+                        help="crawl with the crawl state on, as a default crawl does (results as <scenario>+state)")
     args = parser.parse_args(argv)
-    result = bench_requisites(args.rounds, tuple(args.scenario or SCENARIOS), args.pages)
+    result = bench_requisites(args.rounds, tuple(args.scenario or SCENARIOS), args.pages, args.crawl_state)
     print(describe(result), flush=True)
     results_path = REPO / "bench" / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}

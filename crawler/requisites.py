@@ -13,19 +13,28 @@ requested once per crawl (here, and by the dupe filter across processes).
 Fetched stylesheets are read for `@import` and `url(…)` down to
 `REQUISITES_CSS_DEPTH` levels. Stats under `requisites/` feed the summary and
 runs.jsonl.
+
+With a crawl state (`CRAWL_STATE`), each requisite is pending there from the moment it
+is asked for (before its page counts as done) until its record is on disk or it is
+refused for good, and a resumed crawl asks again for the pending ones
+(archive/state/requisites.py): a crash loses none.
 """
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import TextResponse
 from twisted.internet.defer import CancelledError
 
 from archive.extract.requisites import Requisite, css_requisites
+from archive.state.requisites import ARCHIVED, PendingRequisites, refused
 from crawler import settings as defaults
+from crawler.extensions.outcomes import HostUnreachable
+from crawler.extensions.recovery import ResumeReconciliation
 from crawler.refusals import Refused
 
 if TYPE_CHECKING:
@@ -54,13 +63,21 @@ class Requisites:
         self.css_depth = settings.getint("REQUISITES_CSS_DEPTH")
         self.priority = settings.getint("REQUISITES_PRIORITY")
         self._requested: set[str] = set()
+        self.pending = None  # the rows in the crawl state; None: no state, or requisites off
+        recovery = crawler.get_extension(ResumeReconciliation) if mode != "none" else None
+        if recovery is not None and recovery.crawl_state is not None:
+            self.pending = PendingRequisites(recovery.crawl_state[0])
+            self.archiving = settings.getbool("WARC_ENABLED")
+            crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     def wanted(self, is_article: bool) -> bool:
         """Are this page's requisites archived (`-a requisites`)?"""
         return self.mode == "all" or (self.mode == "article" and is_article)
 
-    def requests(self, found: Iterable[Requisite], depth: int, callback, errback) -> Iterator[scrapy.Request]:
-        """One request per requisite not requested before in this crawl (media only when asked)."""
+    def requests(self, found: Iterable[Requisite], depth: int, callback, errback) -> list[scrapy.Request]:
+        """One request per requisite not requested before in this crawl (media only when asked),
+        recorded pending in the crawl state before the caller lets its page count as done."""
+        new = []
         for url, kind in found:
             if kind == "media" and not self.media:
                 self.stats.inc_value("requisites/skipped_media")
@@ -69,10 +86,50 @@ class Requisites:
                 self.stats.inc_value("requisites/deduplicated")
                 continue
             self._requested.add(url)
-            self.stats.inc_value("requisites/requested")
-            yield scrapy.Request(url, callback=callback, errback=errback, priority=self.priority,
-                                 meta={META: kind, DEPTH: depth, "download_maxsize": self.max_bytes[kind],
-                                       "handle_httpstatus_all": True})  # a 404 is counted, not an error
+            new.append((url, kind, depth))
+        if self.pending is not None:
+            self.pending.add(new)
+        return [self._request(url, kind, depth, callback, errback) for url, kind, depth in new]
+
+    def _request(self, url: str, kind: str, depth: int, callback, errback) -> scrapy.Request:
+        self.stats.inc_value("requisites/requested")
+        return scrapy.Request(url, callback=callback, errback=errback, priority=self.priority,
+                              meta={META: kind, DEPTH: depth, "download_maxsize": self.max_bytes[kind],
+                                    "handle_httpstatus_all": True})  # a 404 is counted, not an error
+
+    def resumed(self, callback, errback) -> list[scrapy.Request]:
+        """After a crash: requests for the requisites still pending in the crawl state; the ones this
+        crawl already archived or refused are not asked for again."""
+        if self.pending is None:
+            return []
+        pending, settled = self.pending.resume()
+        self._requested.update(settled)
+        requests = []
+        for url, kind, depth in pending:
+            if url in self._requested or (kind == "media" and not self.media):
+                continue
+            self._requested.add(url)
+            requests.append(self._request(url, kind, depth, callback, errback))
+        if requests:
+            self.stats.set_value("requisites/resumed", len(requests))
+            logger.info("%d page requisites still pending from an earlier run are asked for again", len(requests))
+        return requests
+
+    def answered(self, response, callback, errback) -> list[scrapy.Request]:
+        """A requisite's response: counted, a stylesheet's own requisites requested (and recorded
+        pending), then the requisite recorded archived once its WARC record is on disk."""
+        found = self.fetched(response)
+        requests = self.requests(found, response.meta.get(DEPTH, 0) + 1, callback, errback)
+        if self.pending is not None:
+            asked = _asked_url(response.request)
+            location = response.meta.get("warc_location")
+            if location is None:  # WARC capture off: nothing to wait for (on: a straggler after close)
+                if not self.archiving:
+                    self.pending.settle(asked, ARCHIVED)
+            else:  # not on disk (a write error): stays pending, asked for again next run
+                location.add_done_callback(lambda done: done.cancelled() or done.exception() is not None
+                                           or self.pending.settle(asked, ARCHIVED))
+        return requests
 
     def fetched(self, response) -> tuple[Requisite, ...]:
         """Count a requisite's response; a stylesheet's own requisites when its level allows."""
@@ -99,20 +156,32 @@ class Requisites:
             reason = "robots" if "robots.txt" in message else "other"
         elif failure.check(DownloadCancelledError, CancelledError):
             reason = "too_large"
-        else:
+        else:  # the network: stays pending in the crawl state, asked for again by the next run
             self.stats.inc_value("requisites/failed")
             logger.info("requisite not fetched: %s (%s: %s)", request.url, failure.type.__name__, message)
             return
         self.stats.inc_value("requisites/refused")
         self.stats.inc_value(f"requisites/refused/{reason}")
         logger.info("requisite refused (%s): %s", reason, request.url)
+        if self.pending is not None and not failure.check(HostUnreachable):  # that host may answer next run
+            self.pending.settle(_asked_url(request), refused(reason))
+
+    def _spider_closed(self, spider=None, reason: str = "") -> None:
+        """A run that ended by itself ends the crawl; one stopped (`shutdown`) is resumed by the next."""
+        if reason != "shutdown":
+            self.pending.finish_crawl()
+
+
+def _asked_url(request) -> str:
+    """The URL the spider asked for (a redirect's target keeps the original in `redirect_urls`)."""
+    return (request.meta.get("redirect_urls") or (request.url,))[0]
 
 
 def requisite_counts(stats: dict) -> dict[str, int]:
     """What the summary and runs.jsonl report of requisites: fetched, bytes, deduplicated, refused, …"""
     get = lambda key: stats.get(f"requisites/{key}", 0)  # noqa: E731
     counts = {key: get(key) for key in ("requested", "fetched", "bytes", "deduplicated", "refused",
-                                        "failed", "http_errors", "skipped_media")}
+                                        "failed", "http_errors", "skipped_media", "resumed")}
     counts["refused_by"] = {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items())
                             if key.startswith("requisites/refused/")}
     return counts

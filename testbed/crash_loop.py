@@ -11,9 +11,8 @@ directories each time with no operator step in between. A last run goes to
 the end. Then the archive, the crawl state and the corpus must agree
 (`archive.corpus.crawl_check.verify_crawl`): every page archived, every article in
 the corpus exactly once, no pointer dangling, numbering dense, no `.open`
-file left. Exits non-zero on any loss. Page requisites are counted apart
-(`requisites_missing`, not a loss of the crawl's pages: see docs/requisites.md
-"Limits").
+file left, and every requisite an archived article names (its images here) archived
+(`requisites_missing`; docs/requisites.md). Exits non-zero on any loss.
 
 The tests run the same loop, smaller (tests/test_crash_loop.py).
 """
@@ -30,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -75,9 +75,12 @@ class CrashLoopResult:
     articles: int = 0
     rollback_rows: int = 0  # manifest lines that undid an entry (every run's, killed ones included)
     tails: int = 0  # bytes cut off repaired WARC files, kept as *.tail
-    # Images the pages embed with no response record at the end: a page archived by a killed run is not
-    # fetched again, and its requisites still queued then are not asked for again (docs/requisites.md).
+    requisites: int = 0  # requisite URLs the archived articles name (verify_crawl's count)
+    # Of those, with no response or revisit record at the end; each is also a problem (a loss).
     requisites_missing: int = 0
+    # Requisite URLs the image host served more than once: a kill came after the fetch but before its
+    # record was on disk and settled in the crawl state (or before the run's first state commit).
+    requisites_refetched: int = 0
 
     @property
     def refetched(self) -> int:
@@ -158,10 +161,17 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
     result.rollback_rows = sum('"update": "rollback"' in line for line in manifest.read_text("utf-8").splitlines()) \
         if manifest.exists() else 0
     result.tails = len(list((work / "warc").glob("*.tail")))
-    report = verify_crawl(work / "warc", work / "corpus", state=work / "state.sqlite", expected_urls=urls)
+    report = verify_crawl(work / "warc", work / "corpus", state=work / "state.sqlite", expected_urls=urls,
+                          requisites=True)
     result.problems = report.problems
     result.archived_pages = report.archived_pages
-    result.requisites_missing = len(_embedded_images(site, pages) - _archived_urls(work / "warc"))
+    result.requisites, result.requisites_missing = report.requisites, len(report.requisites_missing)
+    # The site's own list, independent of the crawler's reading of its pages.
+    unseen = sorted(_embedded_images(site, len(urls)) - _archived_urls(work / "warc"))
+    result.problems += [f"image {url}: embedded by a page, never archived" for url in unseen[:20]]
+    with site.lock:
+        served = Counter(h for h in site.hits if urlsplit(h).hostname == IMAGE_HOST)
+    result.requisites_refetched = sum(1 for n in served.values() if n > 1)
     result.articles = report.articles
     if result.final_exit != 0:
         result.problems.append(f"the last run exited {result.final_exit}")

@@ -56,6 +56,14 @@ def run_crawl(out: Path, *spider_args: str, server: FixtureServer | None = None,
               settings: dict | None = None, timeout: float = 120, env: dict | None = None) -> CrawlRun:
     """Run `scrapy crawl news` in a subprocess, through the fixture proxy when given (`env`: more
     environment variables)."""
+    cmd, env = crawl_command(out, *spider_args, server=server, settings=settings, env=env)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return CrawlRun(proc.returncode, proc.stdout, proc.stderr, out)
+
+
+def crawl_command(out: Path, *spider_args: str, server: FixtureServer | None = None,
+                  settings: dict | None = None, env: dict | None = None) -> tuple[list[str], dict]:
+    """`run_crawl`'s command line and environment (run from REPO), for a test that starts it itself."""
     out.mkdir(parents=True, exist_ok=True)
     merged = {
         "WARC_DIR": out / "warc", "CORPUS_DIR": out / "corpus", "AUTOTHROTTLE_ENABLED": False,
@@ -68,9 +76,7 @@ def run_crawl(out: Path, *spider_args: str, server: FixtureServer | None = None,
         cmd += ["-a", arg]
     for name, value in merged.items():
         cmd += ["-s", f"{name}={value}"]
-    env = {**os.environ, **(server.proxy_env() if server else {}), **(env or {})}
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    return CrawlRun(proc.returncode, proc.stdout, proc.stderr, out)
+    return cmd, {**os.environ, **(server.proxy_env() if server else {}), **(env or {})}
 
 
 @pytest.fixture

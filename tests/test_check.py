@@ -133,6 +133,20 @@ def test_repair_keeps_every_whole_record_and_loses_no_byte(good_warc):
             result.tail.unlink()
 
 
+def test_a_repair_killed_before_it_removed_the_open_file_is_finished(good_warc):
+    """Killed between making NAME.warc.gz and removing NAME.warc.gz.open: the next repair only removes it."""
+    data = good_warc.read_bytes()
+    spans = members(data)
+    cut = spans[6][0] + 5
+    left = good_warc.with_name("crawl.warc.gz.open")
+    left.write_bytes(data[:cut])
+    first = repair_open_file(left)
+    left.write_bytes(data[:cut])  # as the killed repair left it
+    again = repair_open_file(left)
+    assert not left.exists() and again.repaired == first.repaired and again.tail == first.tail
+    assert first.repaired.read_bytes() + first.tail.read_bytes() == data[:cut]
+
+
 def test_repair_refuses_what_it_cannot_do_safely(good_warc, tmp_path, capsys):
     data = good_warc.read_bytes()
     inside_warcinfo = tmp_path / "warc" / "early.warc.gz.open"
@@ -141,9 +155,11 @@ def test_repair_refuses_what_it_cannot_do_safely(good_warc, tmp_path, capsys):
         repair_open_file(inside_warcinfo)
     assert inside_warcinfo.read_bytes() == data[:20]  # untouched
     clash = good_warc.with_name(good_warc.name + ".open")
-    clash.write_bytes(data)
+    first = members(data)[3]
+    clash.write_bytes(data[:first[0] + first[1]])  # another file's whole records under the same name
     with pytest.raises(RepairError, match="already exists"):
         repair_open_file(clash)
+    assert clash.exists() and good_warc.read_bytes() == data
     assert main(["repair", str(good_warc)]) == 2
     assert capsys.readouterr().err.startswith("error: ")
     assert main(["repair", str(tmp_path / "nope.warc.gz.open")]) == 2

@@ -170,3 +170,38 @@ def test_merge_keeps_the_newest_lastmod(tmp_path):
         assert (page.fetched_at, page.outcome, page.lastmod) == (300, "not-modified", "2026-01-02T00:00:00Z")
     finally:
         merged.close()
+
+
+def test_requisites_stay_pending_until_settled_once_per_crawl(tmp_path):
+    """archive/state/requisites.py: pending when asked for, settled when archived or refused, resumed
+    by the next run of the same crawl; a finished crawl's next run asks for them again."""
+    from archive.state.requisites import ARCHIVED, PendingRequisites, refused
+    from archive.urls import canonical_url
+
+    path = tmp_path / "state.sqlite"
+    logo, photo, secret = (f"https://cdn.example/{name}" for name in ("logo.png", "a.jpg", "secret.jpg"))
+    state = CrawlState(path, batched=True)
+    ledger = PendingRequisites(state)
+    ledger.add([(logo, "image", 0), (photo, "image", 0), (secret, "image", 0)])
+    ledger.settle(logo, ARCHIVED)
+    ledger.settle(secret, refused("robots"))
+    state.close()  # killed here: the next run resumes this crawl
+
+    state = CrawlState(path, batched=True)
+    ledger = PendingRequisites(state)
+    pending, settled = ledger.resume()
+    assert pending == [(photo, "image", 0)] and sorted(settled) == [logo, secret]
+    ledger.add([(logo, "image", 0)])  # a page fetched again names it: settled in this crawl, stays so
+    assert ledger.resume()[0] == [(photo, "image", 0)]
+    state.forget([canonical_url(logo)])  # its record was not in the archive after all: pending again
+    assert sorted(ledger.resume()[0]) == [(photo, "image", 0), (logo, "image", 0)]
+    ledger.settle(logo, ARCHIVED)
+    ledger.finish_crawl()  # the run ended by itself; the photo never answered
+    state.close()
+
+    state = CrawlState(path, batched=True)
+    ledger = PendingRequisites(state)
+    assert ledger.resume() == ([(photo, "image", 0)], [])  # retried; nothing settled in the new crawl yet
+    ledger.add([(logo, "image", 0)])  # asked for again (revalidated) in the new crawl
+    assert sorted(ledger.resume()[0]) == [(photo, "image", 0), (logo, "image", 0)]
+    state.close()

@@ -1,6 +1,7 @@
 """The full offline check of a crawl: every pointer of every corpus entry and state row resolves
 to its WARC record, dense numbering, no `.open` file left (`python -m archive check --corpus
---state`, the crash-loop bench). Read-only; the repairs a resume makes are archive/corpus/consistency.py's."""
+--state`, the crash-loop bench), and, when asked, every page requisite of every archived article
+archived too. Read-only; the repairs a resume makes are archive/corpus/consistency.py's."""
 from __future__ import annotations
 
 import os
@@ -11,11 +12,17 @@ from typing import Iterable
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.corpus.consistency import MANIFEST_NAME, NUMBERED_FILE, WarcLocator, fold, manifest_lines, pointer_problem
-from archive.urls import canonical_url
-from archive.warc.reader import READ_ERRORS
+from parsel import Selector
 
-__all__ = ["ConsistencyReport", "corpus_problems", "state_problems", "verify_crawl"]
+from archive.corpus.consistency import MANIFEST_NAME, NUMBERED_FILE, WarcLocator, fold, manifest_lines, pointer_problem
+from archive.extract.article import parse_page
+from archive.extract.requisites import css_requisites, page_requisites
+from archive.sites import profile_for
+from archive.state.requisites import refused_requisites
+from archive.urls import canonical_url
+from archive.warc.reader import READ_ERRORS, iter_responses
+
+__all__ = ["ConsistencyReport", "corpus_problems", "missing_requisites", "state_problems", "verify_crawl"]
 
 
 @dataclass
@@ -24,6 +31,8 @@ class ConsistencyReport:
     archived_pages: int = 0  # distinct URLs with a response record
     articles: int = 0  # folded, non-seed manifest entries
     pointers: int = 0
+    requisites: int = 0  # requisite URLs the archived articles name (checked with `requisites=True`)
+    requisites_missing: list[str] = field(default_factory=list)
 
 
 def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tuple[list[str], int]:
@@ -87,21 +96,66 @@ def state_problems(path: str | os.PathLike, locator: WarcLocator) -> list[str]:
     return problems
 
 
+def _is_article_page(url: str, status: int) -> bool:
+    profile = profile_for(url)
+    return status == 200 and not profile.name.startswith("generic:") and profile.is_article_url(url)
+
+
+def missing_requisites(paths: list[Path], archived: set[str], refused: set[str], *, css_depth: int = 2,
+                       media: bool = False) -> tuple[int, list[str]]:
+    """`(named, missing)`: the page requisites the archived article pages of a known site name (and
+    their archived stylesheets, `css_depth` levels down, as the crawl reads them), and those of them
+    with no response or revisit record (canonical URLs in `archived`), `refused` ones (robots.txt,
+    size cap, address policy: the crawl state says) and media (unless `media`) left out."""
+    named: dict[str, tuple[str, int]] = {}  # URL -> (kind, depth)
+    styles: dict[str, str] = {}  # archived stylesheet URL -> its text
+
+    def wanted(url: str, status: int) -> bool:
+        return _is_article_page(url, status) or (status == 200 and url.split("?")[0].endswith(".css")) or \
+            named.get(url, ("",))[0] == "style"
+
+    for response in iter_responses(paths, select=wanted):
+        if _is_article_page(response.url, response.status) and "html" in (response.content_type or "html"):
+            page = parse_page(response.payload, response.url, encoding=response.charset)
+            if page.tree is not None:
+                for url, kind in page_requisites(Selector(root=page.tree, type="html"), page.base_url):
+                    named.setdefault(url, (kind, 0))
+        else:
+            styles[response.url] = response.payload.decode(response.charset or "utf-8", "replace")
+    level = [url for url, (kind, depth) in named.items() if kind == "style"]
+    for depth in range(1, css_depth + 1):  # a stylesheet at depth d names requisites at depth d + 1
+        found = [(url, kind) for style in level if style in styles for url, kind in css_requisites(styles[style], style)]
+        level = []
+        for url, kind in found:
+            if url not in named:
+                named[url] = (kind, depth)
+                if kind == "style":
+                    level.append(url)
+    checked = [url for url, (kind, _) in named.items() if (media or kind != "media")
+               and canonical_url(url) not in refused]
+    return len(checked), sorted(url for url in checked if canonical_url(url) not in archived)
+
+
 def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, state: str | os.PathLike | None = None,
-                 expected_urls: Iterable[str] | None = None) -> ConsistencyReport:
+                 expected_urls: Iterable[str] | None = None, requisites: bool = False) -> ConsistencyReport:
     """The crash-loop's verdict: the corpus and state checks above, no `.open` file left, and,
-    given `expected_urls`, each of them archived and in the corpus (as an entry or an alias)."""
+    given `expected_urls`, each of them archived and in the corpus (as an entry or an alias).
+    `requisites`: also every requisite of every archived article archived, unless the crawl state
+    has it refused (`report.requisites_missing`, each also a problem)."""
     warc_dir, corpus_dir = Path(warc_dir), Path(corpus_dir)
     report = ConsistencyReport()
     locator = WarcLocator(warc_dir)
     report.problems += [f"{p.name}: still named .open" for p in sorted(warc_dir.rglob("*.open"))]
     responses: set[str] = set()
-    for path in sorted(warc_dir.rglob("*.warc.gz")):
+    revisits: set[str] = set()
+    paths = sorted(warc_dir.rglob("*.warc.gz"))
+    for path in paths:
         with path.open("rb") as fh:
             try:
                 for record in ArchiveIterator(fh, no_record_parse=True):
-                    if record.rec_type == "response":
-                        responses.add(canonical_url(record.rec_headers.get_header("WARC-Target-URI")))
+                    if record.rec_type in ("response", "revisit"):
+                        uri = canonical_url(record.rec_headers.get_header("WARC-Target-URI"))
+                        (responses if record.rec_type == "response" else revisits).add(uri)
             except READ_ERRORS as exc:
                 report.problems.append(f"{path.name}: unreadable ({exc})")
     report.archived_pages = len(responses)
@@ -121,4 +175,16 @@ def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, 
                 report.problems.append(f"... {len(missing) - 20} more {label}")
     if state is not None and Path(state).exists():
         report.problems += state_problems(state, locator)
+    if requisites:
+        refused: set[str] = set()
+        if state is not None and Path(state).exists():
+            db = sqlite3.connect(f"file:{Path(state)}?mode=ro", uri=True)
+            try:
+                refused = refused_requisites(db)
+            finally:
+                db.close()
+        report.requisites, report.requisites_missing = missing_requisites(paths, responses | revisits, refused)
+        report.problems += [f"requisite {url}: never archived" for url in report.requisites_missing[:20]]
+        if len(report.requisites_missing) > 20:
+            report.problems.append(f"... {len(report.requisites_missing) - 20} more requisites never archived")
     return report

@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CrawlState", "PageState", "StateLockedError", "StateLock", "SCHEMA_VERSION", "parse_duration"]
 
-# 2: pages.lastmod; 3: pages.record_* (the latest fetch's own record, for resume reconciliation).
-# Older files are migrated in place when opened.
-SCHEMA_VERSION = 3
+# 2: pages.lastmod; 3: pages.record_* (the latest fetch's own record, for resume reconciliation);
+# 4: the requisites table (archive/state/requisites.py). Older files are migrated in place when opened.
+SCHEMA_VERSION = 4
 LOCK_SUFFIX = ".lock"
 EXIT_STATE_LOCKED = 3
 
@@ -66,6 +66,14 @@ CREATE TABLE IF NOT EXISTS pages (
     record_offset INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS requisites (  -- page requisites pending until archived (archive/state/requisites.py)
+    url TEXT PRIMARY KEY,          -- canonical URL
+    fetch_url TEXT NOT NULL,       -- the URL as requested
+    kind TEXT NOT NULL,            -- image | style | script | font | media
+    depth INTEGER NOT NULL,        -- 0: a page embeds it; +1 per stylesheet level
+    crawl INTEGER NOT NULL,        -- the crawl (meta requisites_crawl) that last asked for it
+    outcome TEXT                   -- NULL: pending; archived | refused:<reason>
+);
 """
 
 
@@ -312,6 +320,9 @@ class CrawlState:
         with self._mutex:
             self._db.execute("BEGIN")
             cursor = self._db.executemany("DELETE FROM pages WHERE url = ?", [(u,) for u in urls])
+            # A requisite whose record is gone is pending again, so the resumed crawl asks for it.
+            self._db.executemany("UPDATE requisites SET outcome = NULL WHERE url = ? AND outcome = 'archived'",
+                                 [(u,) for u in urls])
             self._db.execute("COMMIT")
         return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
 

@@ -10,7 +10,9 @@ byte on the way:
 2. that file is verified (`archive check`); if it fails, nothing is changed;
 3. bytes after the prefix, if any, are saved as `NAME.warc.gz.tail`;
 4. the temporary file becomes `NAME.warc.gz` (never over an existing file),
-   and only then is the `.open` original removed.
+   and only then is the `.open` original removed. A repair killed between the
+   two is finished by the next one: an existing `NAME.warc.gz` that is byte for
+   byte the `.open` file's whole-record prefix lets it remove the original.
 
 Only for files no running crawl is still writing: the writer holds an
 exclusive `flock` on its `.open` file (archive/warc/warcfile.py), so repair refuses a
@@ -114,6 +116,9 @@ def repair_open_file(path: str | Path) -> RepairResult:
         raise RepairError(f"{original}: repair takes a *{OPEN_SUFFIX} file")
     final = original.with_name(original.name[: -len(".open")])
     if final.exists():
+        finished = _finish_interrupted_repair(original, final)
+        if finished is not None:
+            return finished
         raise RepairError(f"{final} already exists; not overwriting it")
     with original.open("rb") as fh:
         if not _try_lock(fh):
@@ -144,6 +149,29 @@ def repair_open_file(path: str | Path) -> RepairResult:
     original.unlink()
     fsync_directory(final.parent)
     return RepairResult(original, final, records, kept, tail)
+
+
+def _finish_interrupted_repair(original: Path, final: Path) -> RepairResult | None:
+    """A repair killed after step 4 made `final` but before it removed `original`: when `final` holds
+    exactly the whole-record prefix of `original` (and any cut bytes are in the tail already), only
+    the removal is left to do. None: `final` is some other file, not to be touched."""
+    tail = final.with_name(final.name + TAIL_SUFFIX)
+    with original.open("rb") as fh, final.open("rb") as done:
+        if not _try_lock(fh):
+            return None
+        size = os.fstat(fh.fileno()).st_size
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            kept, records = complete_prefix(data)
+            if (records == 0 or os.fstat(done.fileno()).st_size != kept or (kept < size and not tail.exists())
+                    or any(done.read(_FEED) != data[p:min(p + _FEED, kept)] for p in range(0, kept, _FEED))):
+                return None
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
+    original.unlink()
+    fsync_directory(final.parent)
+    return RepairResult(original, final, records, kept, tail if kept < size else None)
 
 
 def _try_lock(fh) -> bool:

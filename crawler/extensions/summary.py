@@ -90,7 +90,8 @@ class CrawlSummary:
                 f"shared/deduplicated {counts['deduplicated']}, refused {counts['refused']}"
                 + (f" ({refused})" if refused else "")
                 + f", failed {counts['failed']}, HTTP errors {counts['http_errors']}"
-                + (f", media skipped {counts['skipped_media']}" if counts["skipped_media"] else "")]
+                + (f", media skipped {counts['skipped_media']}" if counts["skipped_media"] else "")
+                + (f", pending from an earlier run {counts['resumed']}" if counts["resumed"] else "")]
 
     @staticmethod
     def _urls_line(run: dict) -> str:

@@ -78,6 +78,8 @@ class NewsSpider(scrapy.Spider):
         for line in self.args.invalid_seed_lines:
             self.logger.warning("invalid seed line skipped: %s", line)
             self.crawler.stats.inc_value("seeds/invalid")
+        for request in self.requisites.resumed(self.parse_requisite, self.requisite_failed):  # after a crash
+            yield request
         for url in start_urls:
             yield self._request(url, found_from=None)
         if self.args.discover:  # `-a since=…`: sitemaps, feeds, listings (crawler/discovery.py)
@@ -176,11 +178,12 @@ class NewsSpider(scrapy.Spider):
             is_article = bool(reading.is_article)
             if not is_article:
                 self.crawler.stats.inc_value("news/listing_pages")
+        # Recorded pending in the crawl state before the item lets the page count as done (crash safety).
+        requisites = self.requisites.requests(reading.requisites, 0, self.parse_requisite, self.requisite_failed)
         for element in self._decide_and_follow(response, profile, depth, is_article, reading, article,
                                                fingerprint):
             yield element
-        for request in self.requisites.requests(reading.requisites, 0, self.parse_requisite,
-                                                self.requisite_failed):
+        for request in requisites:
             yield request
 
     def _read_spec(self, profile, is_article: bool, depth: int) -> ReadSpec:
@@ -381,9 +384,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_requisite(self, response: Response):
         """A page requisite's response (archived by then): only a stylesheet leads further."""
-        depth = response.meta.get("requisite_depth", 0) + 1
-        yield from self.requisites.requests(self.requisites.fetched(response), depth,
-                                            self.parse_requisite, self.requisite_failed)
+        yield from self.requisites.answered(response, self.parse_requisite, self.requisite_failed)
 
     def requisite_failed(self, failure):
         self.requisites.failed(failure)
