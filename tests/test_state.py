@@ -205,3 +205,31 @@ def test_requisites_stay_pending_until_settled_once_per_crawl(tmp_path):
     ledger.add([(logo, "image", 0)])  # asked for again (revalidated) in the new crawl
     assert sorted(ledger.resume()[0]) == [(photo, "image", 0), (logo, "image", 0)]
     state.close()
+
+
+def test_merge_keeps_requisites_settled_by_any_process(tmp_path):
+    """`state-merge` folds the requisite rows: settled anywhere wins, pending everywhere stays pending."""
+    from archive.state.merge import merge_states
+    from archive.state.requisites import ARCHIVED, PendingRequisites
+
+    logo, photo, font = (f"https://cdn.example/{name}" for name in ("logo.png", "a.jpg", "f.woff2"))
+    a, b = CrawlState(tmp_path / "a.sqlite", batched=True), CrawlState(tmp_path / "b.sqlite", batched=True)
+    PendingRequisites(a).add([(logo, "image", 0), (photo, "image", 0)])
+    ledger_b = PendingRequisites(b)
+    ledger_b.add([(logo, "image", 0), (font, "font", 1)])
+    ledger_b.settle(logo, ARCHIVED)
+    ledger_b.finish_crawl()
+    a.close()
+    b.close()
+    merged = CrawlState(tmp_path / "merged.sqlite", batched=True)
+    try:
+        for name in ("a", "b"):
+            merge_states(merged, tmp_path / f"{name}.sqlite")
+        ledger = PendingRequisites(merged)
+        assert ledger.crawl == 2
+        pending, settled = ledger.resume()
+        assert sorted(pending) == [(photo, "image", 0), (font, "font", 1)] and settled == []
+        outcome = merged._db.execute("SELECT outcome FROM requisites WHERE url = ?", (logo,)).fetchone()[0]
+        assert outcome == ARCHIVED
+    finally:
+        merged.close()

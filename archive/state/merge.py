@@ -5,6 +5,7 @@ import argparse
 import sqlite3
 from pathlib import Path
 
+from archive.state.requisites import REQUISITES_CRAWL_KEY
 from archive.state.store import CrawlState, StateLockedError
 
 
@@ -47,6 +48,7 @@ def merge_states(target: CrawlState, source: str | Path) -> int:
         cursor = source_db.execute("SELECT * FROM pages")
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
+        requisites, crawl = _requisite_rows(source_db)
     finally:
         source_db.close()
     with target._mutex:
@@ -54,8 +56,28 @@ def merge_states(target: CrawlState, source: str | Path) -> int:
         target._db.executemany(
             f"INSERT INTO pages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
             f"ON CONFLICT(url) DO UPDATE SET {updates}", rows)
+        # A requisite settled by any process is settled (all write to one archive); pending otherwise.
+        target._db.executemany(
+            "INSERT INTO requisites (url, fetch_url, kind, depth, crawl, outcome) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(url) DO UPDATE SET outcome = COALESCE(requisites.outcome, excluded.outcome), "
+            "crawl = MAX(requisites.crawl, excluded.crawl)", requisites)
+        if crawl is not None:
+            target._db.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "value = CAST(MAX(CAST(meta.value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+                (REQUISITES_CRAWL_KEY, crawl))
         target._db.execute("COMMIT")
     return len(rows)
+
+
+def _requisite_rows(db: sqlite3.Connection) -> tuple[list[tuple], str | None]:
+    """The source's requisite rows and its crawl number (none from a state older than schema v4)."""
+    try:
+        rows = db.execute("SELECT url, fetch_url, kind, depth, crawl, outcome FROM requisites").fetchall()
+    except sqlite3.OperationalError:
+        return [], None
+    crawl = db.execute("SELECT value FROM meta WHERE key = ?", (REQUISITES_CRAWL_KEY,)).fetchone()
+    return rows, crawl[0] if crawl else None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from archive.state.store import CrawlState
 from archive.urls import canonical_url
 
-__all__ = ["PendingRequisites", "ARCHIVED", "refused"]
+__all__ = ["PendingRequisites", "ARCHIVED", "REQUISITES_CRAWL_KEY", "refused"]
 
 ARCHIVED = "archived"
-_CRAWL_KEY = "requisites_crawl"
+REQUISITES_CRAWL_KEY = "requisites_crawl"  # meta: the crawl number (state-merge keeps the highest)
 
 
 def refused(reason: str) -> str:
@@ -40,7 +40,7 @@ class PendingRequisites:
     def __init__(self, state: CrawlState):
         self.state = state
         with state._mutex:
-            row = state._db.execute("SELECT value FROM meta WHERE key = ?", (_CRAWL_KEY,)).fetchone()
+            row = state._db.execute("SELECT value FROM meta WHERE key = ?", (REQUISITES_CRAWL_KEY,)).fetchone()
         self.crawl = int(row[0]) if row else 1
 
     def resume(self) -> tuple[list[tuple[str, str, int]], list[str]]:
@@ -74,7 +74,7 @@ class PendingRequisites:
     def finish_crawl(self) -> None:
         """This run ended by itself: the next run is a new crawl, which asks for its pages' requisites again."""
         db, crawl = self.state._db, self.crawl + 1
-        self.state._write(lambda: db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_CRAWL_KEY, str(crawl))))
+        self.state._write(lambda: db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (REQUISITES_CRAWL_KEY, str(crawl))))
 
 
 def refused_requisites(db) -> set[str]:
