@@ -44,6 +44,7 @@ class HeldLink:
     anchors: list[str] = field(default_factory=list)
     parents: set[str] = field(default_factory=set)  # the pages that linked to it
     vectors: list = field(default_factory=list)  # the anchors' profile vectors, computed once
+    parent_title: str | None = None  # the first linking page's title (the series rule, crawler/relevance.py)
 
 
 class HeldLinks:
@@ -53,11 +54,11 @@ class HeldLinks:
         self._links: dict[str, HeldLink] = {}
         self.dropped = 0
 
-    def hold(self, url: str, anchor: str, found_from: str, hops: int) -> None:
+    def hold(self, url: str, anchor: str, found_from: str, hops: int, parent_title: str | None = None) -> None:
         key = canonical_url(url)
         link = self._links.get(key)
         if link is None:
-            link = self._links[key] = HeldLink(url, found_from, hops)
+            link = self._links[key] = HeldLink(url, found_from, hops, parent_title=parent_title)
         if anchor not in link.anchors:
             link.anchors.append(anchor)
         link.parents.add(found_from)
