@@ -53,6 +53,16 @@ class HeldLinks:
     def __init__(self):
         self._links: dict[str, HeldLink] = {}
         self.dropped = 0
+        self.outcomes = [0, 0]  # released links judged [on topic, in all]
+
+    def judged(self, on_topic: bool) -> None:
+        """A released link's page was judged."""
+        self.outcomes[0] += on_topic
+        self.outcomes[1] += 1
+
+    def expected_yield(self) -> float:
+        """On-topic articles a release is expected to give: the released links' rate so far, from 1 in 2."""
+        return (self.outcomes[0] + 1) / (self.outcomes[1] + 2) if self._links else 0.0
 
     def hold(self, url: str, anchor: str, found_from: str, hops: int, parent_title: str | None = None) -> None:
         key = canonical_url(url)

@@ -77,6 +77,9 @@ class HeldListings:
         links, pages = self._yields.get(template_of(key), (0.0, 0.0))
         return on / (on + off) * (links + PRIOR_LINKS) / (pages + PRIOR_PAGES)
 
+    def best_yield(self) -> float:
+        return max(map(self.expected_yield, self._held), default=0.0)
+
     def pop(self) -> tuple[str, str, int] | None:
         """The held listing with the highest expected yield, if it reaches the bound."""
         ranked = [(self.expected_yield(key), key) for key in self._held]

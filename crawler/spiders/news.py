@@ -46,6 +46,7 @@ NOTHING = ReadSpec()  # a page whose text and links no decision needs
 TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
 TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
 TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
+TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle
 
 
 class NewsSpider(scrapy.Spider):
@@ -267,6 +268,8 @@ class NewsSpider(scrapy.Spider):
                 "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()),
                 parent_title=response.meta.get(TOPIC_PARENT_TITLE))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
+            if response.meta.get(TOPIC_HELD):
+                self.held_links.judged(verdict.on_topic)
             if verdict.keep:
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
@@ -324,35 +327,51 @@ class NewsSpider(scrapy.Spider):
         return HeldListings()
 
     def _release_held_link(self):
-        """spider_idle: request the best held link still worth a fetch (crawler/topic_frontier.py),
-        one at a time so that each fetch informs the next choice."""
-        if self.topic_gate is None or "held_links" not in self.__dict__:
+        """spider_idle: request the best held link (crawler/topic_frontier.py) or held listing
+        (crawler/topic_listings.py) still worth a fetch, whichever is expected to give more
+        on-topic articles a page, one at a time so that each fetch informs the next choice."""
+        if self.topic_gate is None:
             return
-        while released := self.held_links.pop(self.topic_gate, self.held_links.batch()):
-            requested = False
-            for link in released:
-                request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
-                if request is None:
-                    continue
-                request.meta[TOPIC_ANCHORS] = link.anchors
-                if link.parent_title:
-                    request.meta[TOPIC_PARENT_TITLE] = link.parent_title
-                self.crawler.stats.inc_value("topic/held_released")
-                self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
-                                  len(link.parents), link.anchors, link.url)
-                self.crawler.engine.crawl(request)
-                requested = True
-            if requested:
-                self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
+        releases = [self._release_held_links, self._release_held_listing]
+        if self.held_links.expected_yield() < self.held_listings.best_yield():
+            releases.reverse()
+        for release in releases:
+            if release():
                 raise DontCloseSpider
-        self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
+
+    def _release_held_links(self) -> bool:
+        try:
+            while released := self.held_links.pop(self.topic_gate, self.held_links.batch()):
+                requested = False
+                for link in released:
+                    request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
+                    if request is None:
+                        continue
+                    request.meta[TOPIC_ANCHORS] = link.anchors
+                    request.meta[TOPIC_HELD] = True
+                    if link.parent_title:
+                        request.meta[TOPIC_PARENT_TITLE] = link.parent_title
+                    self.crawler.stats.inc_value("topic/held_released")
+                    self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
+                                      len(link.parents), link.anchors, link.url)
+                    self.crawler.engine.crawl(request)
+                    requested = True
+                if requested:
+                    return True
+            return False
+        finally:
+            self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
+
+    def _release_held_listing(self) -> bool:
         while held := self.held_listings.pop():
             url, found_from, hops = held
             request = next(self._requests_for(found_from, [(url, 0, "listing")], hops), None)
             if request is not None:
                 self.crawler.stats.inc_value("topic/listings_probed")
+                self.logger.debug("listing fetched for its members: %s", url)
                 self.crawler.engine.crawl(request)
-                raise DontCloseSpider
+                return True
+        return False
 
     def _article_page(self, response, profile, depth: int, verdict, article,
                       fingerprint) -> ArticlePage:
