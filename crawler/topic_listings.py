@@ -37,7 +37,7 @@ from archive.urls import canonical_url
 
 MIN_EXPECTED_YIELD = 0.5  # new links with topic evidence a listing page is expected to lead to
 MIN_MEMBER_SHARE = 0.5  # the on-topic share of a listing's judged members below which it is never fetched
-PRIOR_LINKS, PRIOR_PAGES = 1.0, 1.0  # a template's rate starts at one new link a page
+PRIOR_LINKS, PRIOR_PAGES = 0.5, 1.0  # a template starts at half a new link a page: tried once, kept on if it yields
 
 
 def template_of(url: str) -> str:
