@@ -70,7 +70,11 @@ class HeldListings:
         record[0] += new_links
         record[1] += 1
 
-    def expected_yield(self, key: str) -> float:
+    def expected_yield(self, url: str) -> float:
+        """New links with topic evidence a page of the listing at `url` is expected to lead to."""
+        return self._expected(canonical_url(url))
+
+    def _expected(self, key: str) -> float:
         on, off = self._members.get(key, (0, 0))
         if not on or on < (on + off) * MIN_MEMBER_SHARE:
             return 0.0
@@ -78,11 +82,11 @@ class HeldListings:
         return on / (on + off) * (links + PRIOR_LINKS) / (pages + PRIOR_PAGES)
 
     def best_yield(self) -> float:
-        return max(map(self.expected_yield, self._held), default=0.0)
+        return max(map(self._expected, self._held), default=0.0)
 
     def pop(self) -> tuple[str, str, int] | None:
         """The held listing with the highest expected yield, if it reaches the bound."""
-        ranked = [(self.expected_yield(key), key) for key in self._held]
+        ranked = [(self._expected(key), key) for key in self._held]
         best = heapq.nlargest(1, ranked)
         if not best or best[0][0] < MIN_EXPECTED_YIELD:
             return None
