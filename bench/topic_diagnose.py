@@ -94,9 +94,23 @@ def diagnose(name: str, seed: int | None) -> None:
             return f"article[{'on' if url in labels else 'off'} {topic.score(reading.text):.3f}]"
         return f"listing[{reading.text!r} {topic.score(reading.text):.2f}]"
 
+    def why(url):
+        """One line: why an on-topic article was not kept, from what links to it and what was fetched."""
+        if url in off:
+            return f"fetched, its text scores {topic.score(pages[url][1].text):.3f} < {topic.threshold}"
+        parents = inlinks.get(url, [])
+        if any(parent in kept for parent, _ in parents):
+            return "a kept article links to it; its anchor was held and dropped (leans off topic) or never released"
+        fetched = [parent for parent, _ in parents if status(parent) != "-"]
+        if fetched:
+            return "only fetched listings/off-topic pages link to it, with an anchor under the anchor threshold"
+        if all(not pages[parent][0] for parent, _ in parents if parent in pages):
+            return "only listings name it, none of them fetched (below the expected-yield bound)"
+        return "only unfetched pages link to it (listings below the bound, off-topic articles never fetched)"
+
     print("\n== on-topic articles not kept ==")
     for url in sorted(labels - kept):
-        print(f"* {url} {what(url)} {status(url)}")
+        print(f"* {url} {what(url)} {status(url)}\n  why: {why(url)}")
         for parent, anchor in inlinks.get(url, []):
             print(f"    <- {status(parent):7} {what(parent):45.45} {parent[-55:]:55} {anchor!r} ({topic.score(anchor):.3f})")
     print("\n== fetched, not kept ==")
