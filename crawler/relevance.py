@@ -16,13 +16,17 @@ worker, from the parse that also extracts the article, or in the reactor):
   rule that let them through. The spider follows a page's links only while
   the off-topic pages in a row that lead to it stay under `-a depth`
   (tunnelling; crawler/spiders/news.py).
+  - `series`: from a kept article numbered as part k of a series ("Kỳ 2: …"),
+    its links to parts k±1 (by anchor or URL slug), whatever the anchor says;
+    a page so numbered, reached from its on-topic neighbour part, is kept when
+    it scores SERIES_MARGIN × the threshold;
   - `related`: from a kept article, every article link unless its anchor is
     clearly off topic — it scores under twice the anchor threshold *and* leans
     off topic by what the crawl learned from the pages it judged
     (crawler/judged_pages.py). An anchor without topic words (a teaser headline)
     is held (crawler/topic_frontier.py) and released when the crawl is idle.
     A tag, section or home link is followed when its name scores at least the
-    anchor threshold;
+    anchor threshold, else held for what its members say (crawler/topic_listings.py);
   - `topic-listing`: any article link on a listing page whose own title is
     mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page) or
     whose article links are mostly on topic by their anchors (siblings), and

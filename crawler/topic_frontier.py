@@ -22,6 +22,8 @@ Menczer et al. 2004), re-scored each time it is popped:
   held in a large crawl, whose tail would otherwise re-rank thousands of
   links per fetch).
 
+`expected_yield` (the released links' on-topic rate so far) is what the
+spider weighs against held listings (crawler/topic_listings.py) at idle.
 Held links live in memory only: a crawl paused with JOBDIR and resumed
 forgets those not yet released.
 """

@@ -16,16 +16,19 @@ crawler spends pages on a listing by its expected yield instead:
 - **its kind's yield so far**: listings are grouped by URL template (host and
   path with its last segment as a wildcard: `nhandan.vn/tag/*.html`,
   `nhandan.vn/*`); each fetched listing reports how many new links with topic
-  evidence it led to. The template's rate, started from one link a page
-  (optimistic: each kind gets tried), times the members' share is the
-  expected yield; a listing is fetched only while it is at least
-  `MIN_EXPECTED_YIELD` (a tag kind whose pages name nothing new stops being
-  fetched after a couple of tries; a section kind that yields goes on);
+  evidence it led to. The template's rate, started from half a link a page
+  (each kind is tried once), times the members' share is the expected yield;
+  a listing is fetched only while it is at least `MIN_EXPECTED_YIELD` (a tag
+  kind whose first page names nothing new is not fetched again; a section
+  kind that yields goes on);
 - one page of it, the next page only when that page yielded
-  (crawler/relevance.py passes a listing's next page on only then).
+  (crawler/relevance.py passes a listing's next page on only then), and only
+  its links whose anchor has topic words (mode `probe`).
 
-The spider holds these listings (`hold`) and asks for one (`pop`) when the
-crawl is idle and no held article link is left (crawler/topic_frontier.py).
+The spider holds these listings (`hold`) and, when the crawl is idle, asks
+for one (`pop`) when they promise more than the held article links
+(crawler/topic_frontier.py, `HeldLinks.expected_yield`). Held in memory only,
+like held links.
 """
 from __future__ import annotations
 
