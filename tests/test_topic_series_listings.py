@@ -5,30 +5,19 @@ from dataclasses import replace
 import pytest
 
 from archive.extract.topic import TopicProfile
-from archive.sites import profile_for
 from bench.topic import crawl_topic_web
 from crawler.relevance import TopicGate, continues_series, link_series_part, series_part
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings, template_of
 from testbed.fixtureserver import FixtureServer
-from testbed.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES
 from testbed.topic_web_hard import HardTopicWeb
 from tests.conftest import REPO
-
-SLOTS = {"vn": "Hà Tĩnh", "lao": "Savannakhet", "x": "y tế", "w": "mưa rào và dông", "m": "tăng mạnh"}
-ON_TEXT = " ".join(s.format(**SLOTS) for s in ON_TOPIC_SENTENCES)
-WEATHER_TEXT = " ".join(s.format(**SLOTS) for s in OFF_TOPICS["weather"][1] * 3)
-WEATHER_ANCHOR = "Không khí lạnh tăng cường, vùng núi rét dưới 5 độ C"
-ND = "https://nhandan.vn"
+from tests.test_topic_recall import ND, ON_TEXT, WEATHER_ANCHOR, WEATHER_TEXT, _is_listing
 
 
 @pytest.fixture(scope="module")
 def topic():
     return TopicProfile.from_seed_dir(REPO / "seeds")
-
-
-def _is_listing(url):
-    return profile_for(url).is_listing_url(url)
 
 
 # --------------------------------------------------------------------------- series
