@@ -28,10 +28,8 @@ from parsel import Selector
 from archive.extract.links import ReadSpec, read_page
 from archive.extract.topic import load_topic
 from archive.sites import profile_for
-from bench.topic import REPO, WEBS, crawl_topic_web
+from bench.topic import REPO, WEBS, crawl_topic_web, make_web
 from testbed.fixtureserver import FixtureServer
-from testbed.topic_site import TopicWeb
-from testbed.topic_web_hard import HardTopicWeb
 
 CRAWLED = re.compile(r"Crawled \(\d+\) <GET (\S+)> \(referer: (\S+)\)")
 OFF_TOPIC = re.compile(r"off topic \(score [\d.]+ < [\d.]+\), archived only: (\S+)")
@@ -63,8 +61,8 @@ def web_pages(web) -> dict:
 
 
 def diagnose(name: str, seed: int | None) -> None:
-    make_web, depth = WEBS[name]
-    web = make_web() if seed is None else (TopicWeb(80, seed=seed) if name == "generated" else HardTopicWeb(seed=seed))
+    depth = WEBS[name][1]
+    web = make_web(name, seed)
     topic = load_topic("auto", REPO / "seeds")
     server = FixtureServer(web).start_background()
     out = Path(tempfile.mkdtemp(prefix="topic-diagnose-"))
