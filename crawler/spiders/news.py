@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import scrapy
@@ -447,7 +447,9 @@ class NewsSpider(scrapy.Spider):
                             failure.type.__name__, failure.getErrorMessage())
 
 
+@lru_cache(maxsize=1 << 16)
 def _leads_to_listing(url: str) -> bool:
-    """A tag, section or home page by its site's URL patterns (a generic host's are guesses: no)."""
+    """A tag, section or home page by its site's URL patterns (a generic host's are guesses: no).
+    Cached: a topic crawl asks it of every link of every judged page, and links repeat."""
     profile = profile_for(url)
     return not profile.name.startswith("generic:") and profile.is_listing_url(url)
