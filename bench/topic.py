@@ -16,7 +16,10 @@ For each run it reports, against the web's labelled on-topic set:
 - pages fetched (robots.txt excluded) and pages fetched per on-topic article
   found.
 
-    python -m bench.topic [--web generated|hard] [--json FILE]
+    python -m bench.topic [--web generated|hard] [--seed N ...] [--json FILE]
+
+`--seed` crawls the same generators with other seeds (held-out webs, `topic=auto` only): a rule
+that holds only on the bench's own web is bent to it (docs/topic.md).
 
 Extraction is switched off (`EXTRACT_ENABLED=False`) so the figures measure
 the crawl's choices, not corpus dedupe of the generated texts.
@@ -99,19 +102,28 @@ def _count(values) -> dict:
     return counts
 
 
-def run(names=tuple(WEBS)) -> list[dict]:
+def make_web(name: str, seed: int | None = None):
+    """The bench's web, or the same generator with another seed."""
+    if seed is None:
+        return WEBS[name][0]()
+    return TopicWeb(80, seed=seed) if name == "generated" else HardTopicWeb(seed=seed)
+
+
+def run(names=tuple(WEBS), seeds=()) -> list[dict]:
     results = []
     for name in names:
-        make_web, depth = WEBS[name]
-        web = make_web()
-        server = FixtureServer(web).start_background()
-        try:
-            with tempfile.TemporaryDirectory(prefix="bench-topic-") as tmp:
-                for topic in ("auto", "none"):
-                    result = crawl_topic_web(web, server, Path(tmp) / topic, topic, depth)
-                    results.append({"web": name, "depth": depth, **result})
-        finally:
-            server.shutdown()
+        depth = WEBS[name][1]
+        for seed in seeds or (None,):
+            web = make_web(name, seed)
+            server = FixtureServer(web).start_background()
+            try:
+                with tempfile.TemporaryDirectory(prefix="bench-topic-") as tmp:
+                    for topic in ("auto",) if seed is not None else ("auto", "none"):
+                        result = crawl_topic_web(web, server, Path(tmp) / topic, topic, depth)
+                        label = name if seed is None else f"{name} seed {seed}"
+                        results.append({"web": label, "depth": depth, **result})
+            finally:
+                server.shutdown()
     return results
 
 
@@ -129,9 +141,10 @@ def format_table(results: list[dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--web", choices=sorted(WEBS), action="append", help="one web only (default: both)")
+    parser.add_argument("--seed", type=int, action="append", help="a held-out web: the generator with this seed")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    results = run(args.web or tuple(WEBS))
+    results = run(args.web or tuple(WEBS), args.seed or ())
     print(format_table(results))
     for r in results:
         print(f"{r['web']} topic={r['topic']}: rules of kept articles {r['rules']}, {r['seconds']} s")

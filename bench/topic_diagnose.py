@@ -28,10 +28,8 @@ from parsel import Selector
 from archive.extract.links import ReadSpec, read_page
 from archive.extract.topic import load_topic
 from archive.sites import profile_for
-from bench.topic import REPO, WEBS, crawl_topic_web
+from bench.topic import REPO, WEBS, crawl_topic_web, make_web
 from testbed.fixtureserver import FixtureServer
-from testbed.topic_site import TopicWeb
-from testbed.topic_web_hard import HardTopicWeb
 
 CRAWLED = re.compile(r"Crawled \(\d+\) <GET (\S+)> \(referer: (\S+)\)")
 OFF_TOPIC = re.compile(r"off topic \(score [\d.]+ < [\d.]+\), archived only: (\S+)")
@@ -63,8 +61,8 @@ def web_pages(web) -> dict:
 
 
 def diagnose(name: str, seed: int | None) -> None:
-    make_web, depth = WEBS[name]
-    web = make_web() if seed is None else (TopicWeb(80, seed=seed) if name == "generated" else HardTopicWeb(seed=seed))
+    depth = WEBS[name][1]
+    web = make_web(name, seed)
     topic = load_topic("auto", REPO / "seeds")
     server = FixtureServer(web).start_background()
     out = Path(tempfile.mkdtemp(prefix="topic-diagnose-"))
@@ -94,9 +92,23 @@ def diagnose(name: str, seed: int | None) -> None:
             return f"article[{'on' if url in labels else 'off'} {topic.score(reading.text):.3f}]"
         return f"listing[{reading.text!r} {topic.score(reading.text):.2f}]"
 
+    def why(url):
+        """One line: why an on-topic article was not kept, from what links to it and what was fetched."""
+        if url in off:
+            return f"fetched, its text scores {topic.score(pages[url][1].text):.3f} < {topic.threshold}"
+        parents = inlinks.get(url, [])
+        if any(parent in kept for parent, _ in parents):
+            return "a kept article links to it; its anchor was held and dropped (leans off topic) or never released"
+        fetched = [parent for parent, _ in parents if status(parent) != "-"]
+        if fetched:
+            return "only fetched listings/off-topic pages link to it, with an anchor under the anchor threshold"
+        if all(not pages[parent][0] for parent, _ in parents if parent in pages):
+            return "only listings name it, none of them fetched (below the expected-yield bound)"
+        return "only unfetched pages link to it (listings below the bound, off-topic articles never fetched)"
+
     print("\n== on-topic articles not kept ==")
     for url in sorted(labels - kept):
-        print(f"* {url} {what(url)} {status(url)}")
+        print(f"* {url} {what(url)} {status(url)}\n  why: {why(url)}")
         for parent, anchor in inlinks.get(url, []):
             print(f"    <- {status(parent):7} {what(parent):45.45} {parent[-55:]:55} {anchor!r} ({topic.score(anchor):.3f})")
     print("\n== fetched, not kept ==")

@@ -16,13 +16,17 @@ worker, from the parse that also extracts the article, or in the reactor):
   rule that let them through. The spider follows a page's links only while
   the off-topic pages in a row that lead to it stay under `-a depth`
   (tunnelling; crawler/spiders/news.py).
+  - `series`: from a kept article numbered as part k of a series ("Kỳ 2: …"),
+    its links to parts k±1 (by anchor or URL slug), whatever the anchor says;
+    a page so numbered, reached from its on-topic neighbour part, is kept when
+    it scores SERIES_MARGIN × the threshold;
   - `related`: from a kept article, every article link unless its anchor is
     clearly off topic — it scores under twice the anchor threshold *and* leans
     off topic by what the crawl learned from the pages it judged
     (crawler/judged_pages.py). An anchor without topic words (a teaser headline)
     is held (crawler/topic_frontier.py) and released when the crawl is idle.
     A tag, section or home link is followed when its name scores at least the
-    anchor threshold;
+    anchor threshold, else held for what its members say (crawler/topic_listings.py);
   - `topic-listing`: any article link on a listing page whose own title is
     mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page) or
     whose article links are mostly on topic by their anchors (siblings), and
@@ -37,6 +41,7 @@ worker, from the parse that also extracts the article, or in the reactor):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -49,6 +54,13 @@ RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has
 # run through other countries' diplomacy, judged off topic, and would outvote the topic words.
 STRONG_ANCHOR_FACTOR = 2
 MIN_SIBLINGS, SIBLING_MAJORITY = 2, 0.5  # a listing of 2+ articles, half of them on topic by their anchors
+# A page scoring within this share of the threshold is kept when it continues the series of the
+# on-topic page that linked to it ("Kỳ 3: …" reached from "Kỳ 2: …"): the editors made them one story.
+SERIES_MARGIN = 0.8
+# "Kỳ 2:", "Phần 3 -", "Bài 4.", "(Kỳ 2)", "Part 2": a part number at either end of a title.
+SERIES_PART = re.compile(r"^\W*(?:kỳ|ky|phần|bài|tập|part)\s+(\d{1,2})\b|\(\s*(?:kỳ|phần|bài|tập|part)\s+(\d{1,2})\s*\)\W*$",
+                         re.IGNORECASE)
+SERIES_SLUG = re.compile(r"/(?:ky|phan|bai|tap|part)-(\d{1,2})-[^/]*$", re.IGNORECASE)  # /ky-2-nhung-nguoi-…
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class Link:
     score: float
     recheck: bool = False  # judged by its anchor: judged again when its turn to be fetched comes
     held: bool = False  # no evidence either way: held until the crawl is idle (crawler/topic_frontier.py)
+    listing: bool = False  # a held link to a listing, fetched for what its members say (crawler/topic_frontier.py)
 
 
 class TopicGate:
@@ -78,20 +91,25 @@ class TopicGate:
         self.topic = topic
         self.judged = JudgedPages(topic)
 
-    def judge_page(self, text: str, reached_by: str, anchors=()) -> PageVerdict:
+    def judge_page(self, text: str, reached_by: str, anchors=(), parent_title: str | None = None) -> PageVerdict:
         """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text);
         `anchors`: the link texts it was found by, remembered with the verdict (a short title or
-        a quote in a related box is nowhere in the page it leads to)."""
+        a quote in a related box is nowhere in the page it leads to); `parent_title`: the title of
+        the on-topic page that linked to it, if any (the series rule)."""
         score = self.topic.score(text)
         judged = enough_text(text)
+        on_topic = score >= self.topic.threshold or (
+            score >= self.topic.threshold * SERIES_MARGIN and continues_series(text, parent_title))
         if judged:
-            self.judged.remember(text, score >= self.topic.threshold, anchors)
+            self.judged.remember(text, on_topic, anchors)
         if reached_by == "start":
             return PageVerdict(True, True, score, "start")
         if not judged:
             return PageVerdict(True, False, score, "unjudged")
         if score >= self.topic.threshold:
             return PageVerdict(True, True, score, reached_by)
+        if on_topic:
+            return PageVerdict(True, True, score, "series")
         return PageVerdict(False, False, score, reached_by,
                            f"off topic (score {score:.3f} < {self.topic.threshold})")
 
@@ -101,14 +119,18 @@ class TopicGate:
         return score >= max(LISTING_THRESHOLD, self.topic.threshold), score
 
     def choose_links(self, candidates: list[tuple[str, str, bool]], mode: str, page_score: float,
-                     is_listing: Callable[[str], bool] = lambda url: False) -> list[Link]:
+                     is_listing: Callable[[str], bool] = lambda url: False, page_title: str = "") -> list[Link]:
         """candidates: (url, anchor text, is a next-page link); mode: related (a kept article),
-        tunnel (an off-topic article), topic-listing or listing; `is_listing(url)`: the link leads
-        to a tag, section or home page (its site's profile says so)."""
+        tunnel (an off-topic article), topic-listing, listing or probe (a listing fetched for its
+        members: crawler/topic_listings.py); `is_listing(url)`: the link leads to a tag, section or
+        home page (its site's profile says so); `page_title`: the page's (the series rule)."""
+        part = series_part(page_title) if mode == "related" else None
         chosen: list[Link] = []
         next_pages = []
         if mode == "listing" and self._siblings_vouch(candidates, is_listing):
             mode = "topic-listing"
+        probe = mode == "probe"  # a listing fetched for its members (rule `listing`): its anchors only
+        mode = "listing" if probe else mode
         for url, anchor, is_next in candidates:
             if is_next:
                 next_pages.append((url, anchor))
@@ -118,10 +140,18 @@ class TopicGate:
                 link_score = max(score, (score + page_score) / 2)
                 chosen.append(Link(url, anchor, _priority(link_score), mode, link_score))
                 continue
+            if part is not None and link_series_part(url, anchor) in (part - 1, part + 1):
+                # The next or previous part of a kept article's series: the structure vouches for it,
+                # whatever its anchor (a short title, a quote) leans to.
+                chosen.append(Link(url, anchor, _priority(page_score), "series", page_score))
+                continue
             if mode == "related":
                 evidence = self._related_evidence(url, score, is_listing)
             else:
                 evidence = True if score >= self.topic.anchor_threshold else None
+            if evidence == "listing":  # a generic listing of a kept article's: worth what its members are
+                chosen.append(Link(url, anchor, _priority(score), "listing", score, held=True, listing=True))
+                continue
             if evidence is None or not self.still_worth_fetching(anchor):
                 continue
             if not evidence:  # tentative: held until nothing with evidence is left, by then more is known
@@ -164,13 +194,34 @@ class TopicGate:
             return None
         return max(odds), parents
 
-    def _related_evidence(self, url: str, score: float, is_listing) -> bool | None:
+    def _related_evidence(self, url: str, score: float, is_listing) -> bool | str | None:
         """A kept article's link: True (its anchor is on topic), False (tentative: an article link
         whose anchor says nothing of the topic, such as a teaser headline) or None (dropped: a tag,
         section or home page whose name is not on topic)."""
         if is_listing(url):
-            return True if score >= self.topic.anchor_threshold else None
+            return True if score >= self.topic.anchor_threshold else "listing"
         return score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR
+
+
+def series_part(title: str) -> int | None:
+    """The part number a title gives itself ("Kỳ 3: Cột mốc 460…" → 3), None when it gives none."""
+    match = SERIES_PART.search(title.strip())
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def link_series_part(url: str, anchor: str) -> int | None:
+    """The part number a link's anchor or URL slug gives its target, if any."""
+    part = series_part(anchor) if anchor else None
+    match = SERIES_SLUG.search(url.split("?", 1)[0]) if part is None else None
+    return int(match.group(1)) if match else part
+
+
+def continues_series(text: str, parent_title: str | None) -> bool:
+    """The page (its text's first line is its title) is the part before or after its parent's."""
+    if not parent_title:
+        return False
+    part, parent_part = series_part(text.split("\n", 1)[0]), series_part(parent_title)
+    return part is not None and parent_part is not None and abs(part - parent_part) == 1
 
 
 def _priority(score: float) -> int:

@@ -22,6 +22,8 @@ Menczer et al. 2004), re-scored each time it is popped:
   held in a large crawl, whose tail would otherwise re-rank thousands of
   links per fetch).
 
+`expected_yield` (the released links' on-topic rate so far) is what the
+spider weighs against held listings (crawler/topic_listings.py) at idle.
 Held links live in memory only: a crawl paused with JOBDIR and resumed
 forgets those not yet released.
 """
@@ -44,6 +46,7 @@ class HeldLink:
     anchors: list[str] = field(default_factory=list)
     parents: set[str] = field(default_factory=set)  # the pages that linked to it
     vectors: list = field(default_factory=list)  # the anchors' profile vectors, computed once
+    parent_title: str | None = None  # the first linking page's title (the series rule, crawler/relevance.py)
 
 
 class HeldLinks:
@@ -52,12 +55,22 @@ class HeldLinks:
     def __init__(self):
         self._links: dict[str, HeldLink] = {}
         self.dropped = 0
+        self.outcomes = [0, 0]  # released links judged [on topic, in all]
 
-    def hold(self, url: str, anchor: str, found_from: str, hops: int) -> None:
+    def judged(self, on_topic: bool) -> None:
+        """A released link's page was judged."""
+        self.outcomes[0] += on_topic
+        self.outcomes[1] += 1
+
+    def expected_yield(self) -> float:
+        """On-topic articles a release is expected to give: the released links' rate so far, from 1 in 2."""
+        return (self.outcomes[0] + 1) / (self.outcomes[1] + 2) if self._links else 0.0
+
+    def hold(self, url: str, anchor: str, found_from: str, hops: int, parent_title: str | None = None) -> None:
         key = canonical_url(url)
         link = self._links.get(key)
         if link is None:
-            link = self._links[key] = HeldLink(url, found_from, hops)
+            link = self._links[key] = HeldLink(url, found_from, hops, parent_title=parent_title)
         if anchor not in link.anchors:
             link.anchors.append(anchor)
         link.parents.add(found_from)

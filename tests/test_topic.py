@@ -237,4 +237,4 @@ def test_generated_web_recall_precision_and_cost(tmp_path):
     for url in off_topic_archived:
         assert f"archived only: {url}" in log
     for item in auto["items"]:
-        assert item["extra"]["rule"] in ("start", "related", "topic-listing", "anchor", "tunnel")
+        assert item["extra"]["rule"] in ("start", "related", "topic-listing", "anchor", "tunnel", "series")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import scrapy
@@ -34,6 +34,7 @@ from crawler.items import ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
 from crawler.topic_frontier import HeldLinks
+from crawler.topic_listings import HeldListings
 from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
@@ -44,6 +45,8 @@ from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOM
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
 TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
 TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
+TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
+TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle
 
 
 class NewsSpider(scrapy.Spider):
@@ -265,16 +268,25 @@ class NewsSpider(scrapy.Spider):
         if is_article:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
             verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or (
-                "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()))
+                "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()),
+                parent_title=response.meta.get(TOPIC_PARENT_TITLE))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
+            if response.meta.get(TOPIC_HELD):
+                self.held_links.judged(verdict.on_topic)
             if verdict.keep:
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
                 self.logger.info("%s, archived only: %s", verdict.reason, response.url)
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
+            if not start and verdict.rule != "unjudged":
+                for url, _, _ in reading.links:
+                    if _leads_to_listing(url):
+                        self.held_listings.saw_member(url, on_topic)
         else:
             topical, score = gate.listing_is_topical(reading.text)
             on_topic, mode = topical or start, "topic-listing" if topical else "listing"
+            if mode == "listing" and response.meta.get(TOPIC_RULE) == "listing":
+                mode = "probe"
         # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
         hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
         if hops >= self.max_depth:
@@ -282,12 +294,18 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("topic/tunnel_ends")
             return
         candidates = list(reading.links)
-        if mode in ("related", "tunnel"):  # links already requested need no judging (a listing's
+        if mode in ("related", "tunnel", "probe"):  # links already requested need no judging (a listing's
             candidates = [c for c in candidates if not self._requested(c[0])]  # choice depends on them)
-        links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing)
+        # The series rule (crawler/relevance.py) compares a page's title with its on-topic parent's.
+        title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
+        links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")
+        if mode == "probe":
+            self.held_listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)))
         for link in links:
-            if link.held:
-                self.held_links.hold(link.url, link.anchor, response.url, hops)
+            if link.listing:
+                self.held_listings.hold(link.url, response.url, hops)
+            elif link.held:
+                self.held_links.hold(link.url, link.anchor, response.url, hops, title)
         links = [link for link in links if not link.held]
         anchors = {link.url: link.anchor for link in links}
         rechecked = {link.url for link in links if link.recheck}
@@ -297,6 +315,8 @@ class NewsSpider(scrapy.Spider):
                 request.meta[TOPIC_ANCHORS] = [anchors[request.url]]
             if request.url in rechecked:
                 request.meta[RECHECK_ANCHOR] = anchors[request.url]
+            if title:
+                request.meta[TOPIC_PARENT_TITLE] = title
             yield request
 
     @cached_property
@@ -304,27 +324,57 @@ class NewsSpider(scrapy.Spider):
         """A topic crawl's links without evidence either way, released when it is idle."""
         return HeldLinks()
 
+    @cached_property
+    def held_listings(self) -> HeldListings:
+        """Listings named by kept articles, fetched for their members when they promise to yield."""
+        return HeldListings()
+
     def _release_held_link(self):
-        """spider_idle: request the best held link still worth a fetch (crawler/topic_frontier.py),
-        one at a time so that each fetch informs the next choice."""
-        if self.topic_gate is None or "held_links" not in self.__dict__:
+        """spider_idle: request the best held link (crawler/topic_frontier.py) or held listing
+        (crawler/topic_listings.py) still worth a fetch, whichever is expected to give more
+        on-topic articles a page, one at a time so that each fetch informs the next choice."""
+        if self.topic_gate is None:
             return
-        while released := self.held_links.pop(self.topic_gate, self.held_links.batch()):
-            requested = False
-            for link in released:
-                request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
-                if request is None:
-                    continue
-                request.meta[TOPIC_ANCHORS] = link.anchors
-                self.crawler.stats.inc_value("topic/held_released")
-                self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
-                                  len(link.parents), link.anchors, link.url)
-                self.crawler.engine.crawl(request)
-                requested = True
-            if requested:
-                self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
+        releases = [self._release_held_links, self._release_held_listing]
+        if self.held_links.expected_yield() < self.held_listings.best_yield():
+            releases.reverse()
+        for release in releases:
+            if release():
                 raise DontCloseSpider
-        self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
+
+    def _release_held_links(self) -> bool:
+        try:
+            while released := self.held_links.pop(self.topic_gate, self.held_links.batch()):
+                requested = False
+                for link in released:
+                    request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
+                    if request is None:
+                        continue
+                    request.meta[TOPIC_ANCHORS] = link.anchors
+                    request.meta[TOPIC_HELD] = True
+                    if link.parent_title:
+                        request.meta[TOPIC_PARENT_TITLE] = link.parent_title
+                    self.crawler.stats.inc_value("topic/held_released")
+                    self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
+                                      len(link.parents), link.anchors, link.url)
+                    self.crawler.engine.crawl(request)
+                    requested = True
+                if requested:
+                    return True
+            return False
+        finally:
+            self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
+
+    def _release_held_listing(self) -> bool:
+        while held := self.held_listings.pop():
+            url, found_from, hops = held
+            request = next(self._requests_for(found_from, [(url, 0, "listing")], hops), None)
+            if request is not None:
+                self.crawler.stats.inc_value("topic/listings_probed")
+                self.logger.debug("listing fetched for its members: %s", url)
+                self.crawler.engine.crawl(request)
+                return True
+        return False
 
     def _article_page(self, response, profile, depth: int, verdict, article,
                       fingerprint) -> ArticlePage:
@@ -398,7 +448,9 @@ class NewsSpider(scrapy.Spider):
                             failure.type.__name__, failure.getErrorMessage())
 
 
+@lru_cache(maxsize=1 << 16)
 def _leads_to_listing(url: str) -> bool:
-    """A tag, section or home page by its site's URL patterns (a generic host's are guesses: no)."""
+    """A tag, section or home page by its site's URL patterns (a generic host's are guesses: no).
+    Cached: a topic crawl asks it of every link of every judged page, and links repeat."""
     profile = profile_for(url)
     return not profile.name.startswith("generic:") and profile.is_listing_url(url)

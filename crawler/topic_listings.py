@@ -1,0 +1,99 @@
+"""Listings a topic crawl fetches for their members: which, and when to stop.
+
+An on-topic article that no related box links to ("orphan") is found only
+through the listings that name it: its section, its tags, the home page. A
+kept article links to those listings, but most of them name nothing new: a
+CMS fills related boxes from the articles sharing a tag, so a tag page's
+members are mostly found already. Fetching every such listing found the
+missing articles at 2.4 pages per article (docs/topic.md). A focused
+crawler spends pages on a listing by its expected yield instead:
+
+- **its members' share**: every judged article names its listings (its
+  section, tags, home page): a listing most of whose judged members were on
+  topic is likely to name more (the "on-topic share of previously seen
+  children" of Diligenti et al.'s context graphs / Aggarwal's intelligent
+  crawling); listings with fewer than half on topic are never fetched here;
+- **its kind's yield so far**: listings are grouped by URL template (host and
+  path with its last segment as a wildcard: `nhandan.vn/tag/*.html`,
+  `nhandan.vn/*`); each fetched listing reports how many new links with topic
+  evidence it led to. The template's rate, started from half a link a page
+  (each kind is tried once), times the members' share is the expected yield;
+  a listing is fetched only while it is at least `MIN_EXPECTED_YIELD` (a tag
+  kind whose first page names nothing new is not fetched again; a section
+  kind that yields goes on);
+- one page of it, the next page only when that page yielded
+  (crawler/relevance.py passes a listing's next page on only then), and only
+  its links whose anchor has topic words (mode `probe`).
+
+The spider holds these listings (`hold`) and, when the crawl is idle, asks
+for one (`pop`) when they promise more than the held article links
+(crawler/topic_frontier.py, `HeldLinks.expected_yield`). Held in memory only,
+like held links.
+"""
+from __future__ import annotations
+
+import heapq
+import re
+from urllib.parse import urlsplit
+
+from archive.urls import canonical_url
+
+MIN_EXPECTED_YIELD = 0.5  # new links with topic evidence a listing page is expected to lead to
+MIN_MEMBER_SHARE = 0.5  # the on-topic share of a listing's judged members below which it is never fetched
+PRIOR_LINKS, PRIOR_PAGES = 0.5, 1.0  # a template starts at half a new link a page: tried once, kept on if it yields
+
+
+def template_of(url: str) -> str:
+    """A listing's URL template: host and path with the last segment's name a wildcard
+    (`http://nhandan.vn/tag/viet-nam-lao.html?page=2` → `nhandan.vn/tag/*.html`)."""
+    parts = urlsplit(url)
+    head, _, last = parts.path.rpartition("/")
+    return f"{parts.netloc}{head}/{re.sub(r'^[^.]+', '*', last) if last else ''}"
+
+
+class HeldListings:
+    """Listings named by kept articles, their judged members, and their kinds' yields."""
+
+    def __init__(self):
+        self._held: dict[str, tuple[str, str, int]] = {}  # key → (url, found_from, hops)
+        self._members: dict[str, list[int]] = {}  # key → [on-topic, off-topic] judged articles naming it
+        self._yields: dict[str, list[float]] = {}  # template → [new links, pages]
+
+    def saw_member(self, listing_url: str, on_topic: bool) -> None:
+        """A judged article links to `listing_url` (its section, a tag, its home page)."""
+        counts = self._members.setdefault(canonical_url(listing_url), [0, 0])
+        counts[0 if on_topic else 1] += 1
+
+    def hold(self, url: str, found_from: str, hops: int) -> None:
+        self._held.setdefault(canonical_url(url), (url, found_from, hops))
+
+    def yielded(self, url: str, new_links: int) -> None:
+        """A fetched listing page led to `new_links` new links with topic evidence."""
+        record = self._yields.setdefault(template_of(url), [0.0, 0.0])
+        record[0] += new_links
+        record[1] += 1
+
+    def expected_yield(self, url: str) -> float:
+        """New links with topic evidence a page of the listing at `url` is expected to lead to."""
+        return self._expected(canonical_url(url))
+
+    def _expected(self, key: str) -> float:
+        on, off = self._members.get(key, (0, 0))
+        if not on or on < (on + off) * MIN_MEMBER_SHARE:
+            return 0.0
+        links, pages = self._yields.get(template_of(key), (0.0, 0.0))
+        return on / (on + off) * (links + PRIOR_LINKS) / (pages + PRIOR_PAGES)
+
+    def best_yield(self) -> float:
+        return max(map(self._expected, self._held), default=0.0)
+
+    def pop(self) -> tuple[str, str, int] | None:
+        """The held listing with the highest expected yield, if it reaches the bound."""
+        ranked = [(self._expected(key), key) for key in self._held]
+        best = heapq.nlargest(1, ranked)
+        if not best or best[0][0] < MIN_EXPECTED_YIELD:
+            return None
+        return self._held.pop(best[0][1])
+
+    def __len__(self) -> int:
+        return len(self._held)
