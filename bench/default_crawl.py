@@ -14,31 +14,20 @@ from __future__ import annotations
 
 import json
 import os
-import pstats
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bench.default_site import DefaultSite
+from bench.loop_profile import breakdown
 from crawler.extensions.memory import PeakRSS
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
-# cProfile's files, grouped into the parts of the crawl they belong to (first match wins).
-PARTS = (
-    ("topic scoring", ("archive/extract/topic.py", "crawler/judged_pages.py", "crawler/relevance.py", "wordfreq")),
-    ("SQLite (state, dedupe index)", ("sqlite3", "archive/state/")),
-    ("WARC capture", ("warc_capture.py", "downloadhandlers/capture.py", "archive/warc/")),
-    ("HTML parsing on the loop", ("lxml", "parsel", "page_gate.py", "archive/extract/")),
-    ("corpus pipeline", ("crawler/pipelines/", "archive/corpus/")),
-    ("spider", ("crawler/spiders/", "crawler/requisites.py", "archive/urls.py", "archive/sites/")),
-    ("Scrapy + Twisted", ("scrapy/", "twisted/", "w3lib", "itemadapter", "zope")),
-)
-
-
 class Timed(DefaultSite):
     """Notes when the first request arrives and how many article pages were sent."""
 
@@ -74,18 +63,22 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
                  "-s", "DOWNLOAD_HANDLERS=" + json.dumps({"http": STOCK_HANDLER, "https": STOCK_HANDLER})]
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]
-    runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    runner = ["-m", "bench.loop_profile", str(profile)] if profile else []
     cmd = [sys.executable, *runner, "-m", "scrapy", "crawl", "news", *args]
     site.first_request, site.served = None, 0
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
     samples: list[tuple[int, float]] = []  # (article pages sent, reactor CPU s)
+    window: list[int] = []  # pages sent when profiling started and stopped (the middle 80 %)
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
                 samples.append((site.served, main_thread_cpu(proc.pid)))
             except OSError:
                 pass
+            if profile and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
+                proc.send_signal((signal.SIGUSR1, signal.SIGUSR2)[len(window)])  # bench/loop_profile.py
+                window.append(site.served)
             time.sleep(0.1)
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
@@ -97,7 +90,8 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
             "loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
             "startup_s": round(site.first_request - launched, 2) if site.first_request else None,
             "peak_rss_mb": round(rss.peak / 2**20, 1), "written": stats.get("corpus/written", 0),
-            "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0)}
+            "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0),
+            **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
 
 
 def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int = 200) -> float:
@@ -112,17 +106,6 @@ def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int 
         trafilatura.bare_extraction(pages[count % len(pages)], favor_precision=True, with_metadata=True)
         count += 1
     return round(count / (time.perf_counter() - started), 1)
-
-
-def loop_breakdown(profile: Path, pages: int) -> dict[str, float]:
-    """Reactor-thread CPU ms a page by part of the crawl (cProfile's own time per function)."""
-    totals: dict[str, float] = {}
-    for (filename, _, function), (_, _, own, _, _) in pstats.Stats(str(profile)).stats.items():
-        where = f"{filename}:{function}"
-        part = next((name for name, keys in PARTS if any(k in where for k in keys)), "other")
-        totals[part] = totals.get(part, 0.0) + own
-    return {part: round(1000 * seconds / max(1, pages), 2)
-            for part, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
 def with_site(pages: int, host: str, body):
@@ -144,7 +127,7 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool) -
         if profile:
             prof = work / "loop.prof"
             result["profiled_run"] = crawl(site, work / "profiled", profile=prof)
-            result["loop_breakdown_ms_per_page"] = loop_breakdown(prof, result["profiled_run"]["pages"])
+            result["loop_breakdown_ms_per_page"] = breakdown(str(prof), result["profiled_run"]["profiled_pages"])
         return result
     result = with_site(pages, host, body)
     median = lambda key, runs: sorted(r[key] for r in runs)[len(runs) // 2]  # noqa: E731
