@@ -61,18 +61,22 @@ class Requisites:
 
     def requests(self, found: Iterable[Requisite], depth: int, callback, errback) -> Iterator[scrapy.Request]:
         """One request per requisite not requested before in this crawl (media only when asked)."""
+        requested, skipped, repeated = self._requested, 0, 0  # counted once a page: most repeat
         for url, kind in found:
             if kind == "media" and not self.media:
-                self.stats.inc_value("requisites/skipped_media")
-                continue
-            if url in self._requested:
-                self.stats.inc_value("requisites/deduplicated")
-                continue
-            self._requested.add(url)
-            self.stats.inc_value("requisites/requested")
-            yield scrapy.Request(url, callback=callback, errback=errback, priority=self.priority,
-                                 meta={META: kind, DEPTH: depth, "download_maxsize": self.max_bytes[kind],
-                                       "handle_httpstatus_all": True})  # a 404 is counted, not an error
+                skipped += 1
+            elif url in requested:
+                repeated += 1
+            else:
+                requested.add(url)
+                self.stats.inc_value("requisites/requested")
+                yield scrapy.Request(url, callback=callback, errback=errback, priority=self.priority,
+                                     meta={META: kind, DEPTH: depth, "download_maxsize": self.max_bytes[kind],
+                                           "handle_httpstatus_all": True})  # a 404 is counted, not an error
+        if skipped:
+            self.stats.inc_value("requisites/skipped_media", skipped)
+        if repeated:
+            self.stats.inc_value("requisites/deduplicated", repeated)
 
     def fetched(self, response) -> tuple[Requisite, ...]:
         """Count a requisite's response; a stylesheet's own requisites when its level allows."""

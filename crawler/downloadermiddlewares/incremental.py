@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 META = "incremental"  # request.meta key: the outcome of this fetch
 _PENDING = "_incremental_pending"
 _CONDITIONAL = "_incremental_conditional"
+_READ = "_incremental_read"  # (canonical URL, its state row or None) as process_request read it
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 GONE = (404, 410)
 LASTMOD_MODES = ("trust", "hint", "ignore")
@@ -145,7 +146,10 @@ class IncrementalDownloaderMiddleware:
         if request.meta.pop(_CONDITIONAL, False):
             for name in CONDITIONAL_HEADERS:
                 request.headers.pop(name, None)
-        page = self.state.get(canonical_url(request.url))
+        key = canonical_url(request.url)
+        page = self.state.get(key)
+        # Kept for process_response: the row is written only after this URL's response is archived.
+        request.meta[_READ] = (key, page)
         if page is None:
             return None
         capture = page.capture
@@ -173,7 +177,9 @@ class IncrementalDownloaderMiddleware:
         if "cached" in response.flags or request.meta.get("warc_skip"):
             return response
         key = canonical_url(response.url)
-        page = self.state.get(key)
+        read_key, page = request.meta.pop(_READ, (None, None))
+        if read_key != key:
+            page = self.state.get(key)
         capture = request.meta.get(CAPTURE_META_KEY)
         exchange = exchange_from_capture(request, response, capture) or reconstructed_exchange(request, response)
         digest = self.builder.payload_digest(exchange)
