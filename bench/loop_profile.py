@@ -96,6 +96,41 @@ def breakdown(profile_path: str, pages: int) -> dict[str, float]:
             for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
+def sampled_breakdown(raw_path: str, loop_ms_per_page: float) -> dict[str, float]:
+    """py-spy's samples of the main thread (`record -f raw --threads --full-filenames`), each charged
+    to the first frame from its leaf up that belongs to a component, as shares of the measured
+    `loop_ms_per_page` (ms a page, largest first)."""
+    counts: dict[str, int] = {}
+    threads: dict[str, int] = {}
+    stacks = []
+    for line in open(raw_path, encoding="utf-8", errors="replace"):
+        stack, _, count = line.rstrip("\n").rpartition(" ")
+        if not count.isdigit():  # a line cut short
+            continue
+        frames = stack.split(";")
+        thread = next((f for f in frames if f.startswith("thread (")), "")
+        threads[thread] = threads.get(thread, 0) + int(count)
+        stacks.append((thread, frames, int(count)))
+    main_thread = min(threads, key=lambda t: _thread_rank(t, threads))  # the reactor: the busiest
+    for thread, frames, count in stacks:
+        if thread != main_thread:
+            continue
+        name = "other"
+        for frame in reversed(frames):
+            function, _, where = frame.partition(" (")
+            owner = component_of(where.rsplit(":", 1)[0], function.strip())
+            if owner is not None:
+                name = owner
+                break
+        counts[name] = counts.get(name, 0) + count
+    total = sum(counts.values()) or 1
+    return {name: round(loop_ms_per_page * n / total, 3) for name, n in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
+def _thread_rank(thread: str, threads: dict[str, int]) -> tuple:
+    return (0 if "MainThread" in thread else 1, -threads[thread])
+
+
 def main() -> None:
     out, flag, module, *args = sys.argv[1:]
     if flag != "-m":

@@ -11,7 +11,8 @@ from typing import Iterable
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.corpus.consistency import MANIFEST_NAME, NUMBERED_FILE, WarcLocator, fold, manifest_lines, pointer_problem
+from archive.corpus.consistency import MANIFEST_NAME, NUMBERED_FILE, WarcLocator, fold, pointer_problem
+from archive.corpus.manifest_parse import manifest_lines
 from archive.urls import canonical_url
 from archive.warc.reader import READ_ERRORS
 
