@@ -179,8 +179,11 @@ def describe(r: dict) -> str:
             f"capture on/off {r['capture_on_over_off']}; event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
             f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB")
     if "loop_breakdown_ms_per_page" in r:
-        text += "\n  event loop under cProfile, ms a page: " + ", ".join(
-            f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
+        text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
+            ", ".join(f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
+    if "loop_sampled_ms_per_page" in r:
+        text += "\n  event loop sampled by py-spy, shares of its measured CPU, ms a page: " + ", ".join(
+            f"{k} {v}" for k, v in r["loop_sampled_ms_per_page"].items())
     return text
 
 
