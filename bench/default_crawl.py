@@ -14,31 +14,20 @@ from __future__ import annotations
 
 import json
 import os
-import pstats
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bench.default_site import DefaultSite
+from bench.loop_profile import breakdown, sampled_breakdown
 from crawler.extensions.memory import PeakRSS
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
-# cProfile's files, grouped into the parts of the crawl they belong to (first match wins).
-PARTS = (
-    ("topic scoring", ("archive/extract/topic.py", "crawler/judged_pages.py", "crawler/relevance.py", "wordfreq")),
-    ("SQLite (state, dedupe index)", ("sqlite3", "archive/state/")),
-    ("WARC capture", ("warc_capture.py", "downloadhandlers/capture.py", "archive/warc/")),
-    ("HTML parsing on the loop", ("lxml", "parsel", "page_gate.py", "archive/extract/")),
-    ("corpus pipeline", ("crawler/pipelines/", "archive/corpus/")),
-    ("spider", ("crawler/spiders/", "crawler/requisites.py", "archive/urls.py", "archive/sites/")),
-    ("Scrapy + Twisted", ("scrapy/", "twisted/", "w3lib", "itemadapter", "zope")),
-)
-
-
 class Timed(DefaultSite):
     """Notes when the first request arrives and how many article pages were sent."""
 
@@ -59,7 +48,7 @@ def main_thread_cpu(pid: int) -> float:
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
-          settings: dict | None = None) -> dict:
+          sample: Path | None = None, settings: dict | None = None) -> dict:
     """One default crawl of `site` (capture off: stock handler, no WARC, no state); `settings`:
     more `-s` pairs (e.g. a longer `EXTRACT_TIME_BUDGET` on a machine too loaded to start
     workers within the default 5 s)."""
@@ -74,30 +63,60 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
                  "-s", "DOWNLOAD_HANDLERS=" + json.dumps({"http": STOCK_HANDLER, "https": STOCK_HANDLER})]
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]
-    runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    runner = ["-m", "bench.loop_profile", str(profile)] if profile else []
     cmd = [sys.executable, *runner, "-m", "scrapy", "crawl", "news", *args]
     site.first_request, site.served = None, 0
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
+    watched = watch(proc, site, profiled=profile is not None, sample=sample)
+    if proc.returncode:
+        raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
+    stats = json.loads(stats_file.read_text())
+    pages = site.served
+    return {"pages": pages, "elapsed_s": round(stats["elapsed_time_seconds"], 2),
+            "pages_per_s": round(pages / stats["elapsed_time_seconds"], 1),
+            "startup_s": round(site.first_request - launched, 2) if site.first_request else None,
+            "written": stats.get("corpus/written", 0),
+            "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0), **watched}
+
+
+def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None) -> dict:
+    """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
+    tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
+    `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
     samples: list[tuple[int, float]] = []  # (article pages sent, reactor CPU s)
+    window: list[int] = []  # pages sent when profiling started and stopped
+    spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
                 samples.append((site.served, main_thread_cpu(proc.pid)))
             except OSError:
                 pass
+            if (profiled or sample) and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
+                if profiled:
+                    proc.send_signal((signal.SIGUSR1, signal.SIGUSR2)[len(window)])  # bench/loop_profile.py
+                elif not window:
+                    spy = subprocess.Popen([py_spy(), "record", "-p", str(proc.pid), "-r", "200", "-f", "raw",
+                                            "--threads", "--full-filenames", "--nonblocking", "-o", str(sample)],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                else:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait()
+                window.append(site.served)
             time.sleep(0.1)
     if proc.returncode:
-        raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
-    stats = json.loads(stats_file.read_text())
-    pages = site.served
-    low, high = (next(s for s in samples if s[0] >= share * pages) for share in (0.1, 0.9))
-    return {"pages": pages, "elapsed_s": round(stats["elapsed_time_seconds"], 2),
-            "pages_per_s": round(pages / stats["elapsed_time_seconds"], 1),
-            "loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
-            "startup_s": round(site.first_request - launched, 2) if site.first_request else None,
-            "peak_rss_mb": round(rss.peak / 2**20, 1), "written": stats.get("corpus/written", 0),
-            "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0)}
+        return {}
+    low, high = (next(s for s in samples if s[0] >= share * site.served) for share in (0.1, 0.9))
+    return {"loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
+            "peak_rss_mb": round(rss.peak / 2**20, 1),
+            **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
+
+
+def py_spy() -> str:
+    """The py-spy command (`pip install py-spy`; PY_SPY=path to use another): a sampling profiler,
+    which, unlike cProfile, does not inflate code that makes many small calls."""
+    return os.environ.get("PY_SPY") or str(Path(sys.executable).with_name("py-spy"))
 
 
 def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int = 200) -> float:
@@ -114,17 +133,6 @@ def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int 
     return round(count / (time.perf_counter() - started), 1)
 
 
-def loop_breakdown(profile: Path, pages: int) -> dict[str, float]:
-    """Reactor-thread CPU ms a page by part of the crawl (cProfile's own time per function)."""
-    totals: dict[str, float] = {}
-    for (filename, _, function), (_, _, own, _, _) in pstats.Stats(str(profile)).stats.items():
-        where = f"{filename}:{function}"
-        part = next((name for name, keys in PARTS if any(k in where for k in keys)), "other")
-        totals[part] = totals.get(part, 0.0) + own
-    return {part: round(1000 * seconds / max(1, pages), 2)
-            for part, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
-
-
 def with_site(pages: int, host: str, body):
     site = Timed(pages, host)
     site.server = FixtureServer(site).start_background()
@@ -134,7 +142,7 @@ def with_site(pages: int, host: str, body):
         site.server.shutdown()
 
 
-def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool) -> dict:
+def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, sample: bool = False) -> dict:
     def body(site):
         rate = one_core_trafilatura(site)
         on = [crawl(site, work / f"on-{i}") for i in range(rounds)]
@@ -144,7 +152,11 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool) -
         if profile:
             prof = work / "loop.prof"
             result["profiled_run"] = crawl(site, work / "profiled", profile=prof)
-            result["loop_breakdown_ms_per_page"] = loop_breakdown(prof, result["profiled_run"]["pages"])
+            result["loop_breakdown_ms_per_page"] = breakdown(str(prof), result["profiled_run"]["profiled_pages"])
+        if sample:
+            raw = work / "loop.py-spy.txt"
+            result["sampled_run"] = run = crawl(site, work / "sampled", sample=raw)
+            result["loop_sampled_ms_per_page"] = sampled_breakdown(str(raw), run["loop_cpu_ms_per_page"])
         return result
     result = with_site(pages, host, body)
     median = lambda key, runs: sorted(r[key] for r in runs)[len(runs) // 2]  # noqa: E731
@@ -167,8 +179,11 @@ def describe(r: dict) -> str:
             f"capture on/off {r['capture_on_over_off']}; event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
             f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB")
     if "loop_breakdown_ms_per_page" in r:
-        text += "\n  event loop under cProfile, ms a page: " + ", ".join(
-            f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
+        text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
+            ", ".join(f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
+    if "loop_sampled_ms_per_page" in r:
+        text += "\n  event loop sampled by py-spy, shares of its measured CPU, ms a page: " + ", ".join(
+            f"{k} {v}" for k, v in r["loop_sampled_ms_per_page"].items())
     return text
 
 
@@ -183,14 +198,16 @@ if __name__ == "__main__":
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--host", choices=("profiled", "generic", "both"), default="both")
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile run: calls and ms a page by component")
+    parser.add_argument("--sample", action="store_true", help="py-spy run: shares of the reactor's CPU by component")
     parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-default-"))
     hosts = {"profiled": [HOST], "generic": [GENERIC_HOST], "both": [HOST, GENERIC_HOST]}[args.host]
     results = {}
     for host in hosts:
-        results[host] = run_host(args.pages, host, work / host, rounds=args.rounds, profile=args.profile)
+        results[host] = run_host(args.pages, host, work / host, rounds=args.rounds, profile=args.profile,
+                                 sample=args.sample)
         print(describe(results[host]), flush=True)
     results["load_average_at_end"] = os.getloadavg()  # a shared machine: what else ran
     (work / "results.json").write_text(json.dumps(results, indent=1) + "\n")

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from crawler.extensions.memory import PeakRSS
 from bench import capture_cost
-from bench import default_crawl
+from bench import default_crawl, scrapy_floor
 from bench import requisites as requisites_bench
 from testbed.bench_site import BenchSite, article_html, article_url
 from testbed.fixtureserver import FixtureServer
@@ -225,13 +225,19 @@ def main(argv=None) -> int:
 
         work = Path(tempfile.mkdtemp(prefix="bench-default-"))
         try:
+            # The breakdown by component: cProfile (calls, CPU clock), and py-spy samples when installed.
+            sample = Path(default_crawl.py_spy()).exists()
             results["default"] = {host: default_crawl.run_host(args.pages, host, work / host, rounds=args.rounds,
-                                                               profile=True)
+                                                               profile=True, sample=sample)
                                   for host in (HOST, GENERIC_HOST)}
+            results["default_scrapy_floor"] = default_crawl.with_site(
+                args.pages, HOST, lambda site: scrapy_floor.floor_crawl(site, work / "floor.log"))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         for row in results["default"].values():
             print(default_crawl.describe(row), flush=True)
+        print(f"stock Scrapy on the same requests, a spider that does nothing (bench/scrapy_floor.py): "
+              f"event loop {results['default_scrapy_floor']['loop_cpu_ms_per_page']} ms CPU a page", flush=True)
     results["extraction"] = e = bench_extraction(args.extract_repeat)
     print(f"extraction alone, one core: {e['articles_per_s']} articles/s "
           f"({e['articles']} extractions of {e['distinct_pages']} fixture articles)", flush=True)

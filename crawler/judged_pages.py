@@ -48,7 +48,7 @@ class JudgedPages:
         """A judged page: its heaviest terms, and every term of the anchors it was found by."""
         side = 0 if on_topic else 1
         vector = self.topic.vector(text)
-        kept = sorted(vector, key=lambda t: -vector[t])[:TERMS_PER_PAGE]
+        kept = sorted(vector, key=vector.__getitem__, reverse=True)[:TERMS_PER_PAGE]  # stable: ties keep their order
         kept += sorted({t for anchor in anchors for t in self.topic.vector(anchor)} - set(kept))
         if not kept:
             return

@@ -9,6 +9,8 @@ the drop reason (crawler/pipelines/corpus.py puts status, URL and cause in it).
 """
 from __future__ import annotations
 
+import logging
+
 from itemadapter import ItemAdapter, is_item
 from scrapy import logformatter
 
@@ -23,7 +25,26 @@ def item_label(item) -> str:
 
 
 class UrlLogFormatter(logformatter.LogFormatter):
+    """`crawled` and `scraped` (DEBUG lines, one a response and one an item) return None, i.e.
+    nothing is logged, when `LOG_LEVEL` is above DEBUG: Scrapy's root handler would drop them,
+    but only after building the record (caller look-up, headers) on the reactor thread."""
+
+    def __init__(self, debug: bool = True):
+        self.debug = debug
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        level = crawler.settings.get("LOG_LEVEL")
+        if isinstance(level, str):
+            level = int(level) if level.isdigit() else logging.getLevelName(level.upper())
+        return cls(debug=not isinstance(level, int) or level <= logging.DEBUG)  # unknown: as before
+
+    def crawled(self, request, response, spider):
+        return super().crawled(request, response, spider) if self.debug else None
+
     def scraped(self, item, response, spider):
+        if not self.debug:
+            return None
         entry = super().scraped(item, response, spider)
         entry["msg"] = "Scraped %(item)s"
         entry["args"] = {"item": item_label(item)}

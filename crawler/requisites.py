@@ -77,16 +77,19 @@ class Requisites:
     def requests(self, found: Iterable[Requisite], depth: int, callback, errback) -> list[scrapy.Request]:
         """One request per requisite not requested before in this crawl (media only when asked),
         recorded pending in the crawl state before the caller lets its page count as done."""
-        new = []
+        new, requested, skipped, repeated = [], self._requested, 0, 0  # counted once a page: most repeat
         for url, kind in found:
             if kind == "media" and not self.media:
-                self.stats.inc_value("requisites/skipped_media")
-                continue
-            if url in self._requested:
-                self.stats.inc_value("requisites/deduplicated")
-                continue
-            self._requested.add(url)
-            new.append((url, kind, depth))
+                skipped += 1
+            elif url in requested:
+                repeated += 1
+            else:
+                requested.add(url)
+                new.append((url, kind, depth))
+        if skipped:
+            self.stats.inc_value("requisites/skipped_media", skipped)
+        if repeated:
+            self.stats.inc_value("requisites/deduplicated", repeated)
         if self.pending is not None:
             self.pending.add(new)
         return [self._request(url, kind, depth, callback, errback) for url, kind, depth in new]

@@ -25,9 +25,11 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 30
-# Scrapy starts this many asyncio tasks for every response's output; a page
-# yields a few dozen links at most, and the default 100 cost ~10 % of a crawl.
-CONCURRENT_ITEMS = 16
+# Scrapy starts this many asyncio tasks (and queues as many end markers) for every response's
+# output, three responses a page with requisites. A page yields one item at most, which waits on
+# its worker and the corpus writer, and links, which are handled at once: two tasks do it all
+# (the default 100 cost ~10 % of a crawl's reactor; 16, ~5 %).
+CONCURRENT_ITEMS = 2
 RETRY_TIMES = 2
 COOKIES_ENABLED = False  # news pages need no session; also avoids tldextract's online suffix fetch
 TELNETCONSOLE_ENABLED = False
@@ -71,6 +73,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's decompression, with its size refusals counted (crawler/downloadermiddlewares/pagesize.py).
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.downloadermiddlewares.pagesize.BoundedCompressionMiddleware": 590,
+    # Scrapy's proxy middleware, `no_proxy` asked once per host (crawler/downloadermiddlewares/proxy.py).
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+    "crawler.downloadermiddlewares.proxy.HostCachedProxyMiddleware": 750,
     "crawler.downloadermiddlewares.warc_capture.WarcCaptureMiddleware": 950,
     # 960: outside capture, so it classifies each response (and sets warc_revisit_of) first.
     "crawler.downloadermiddlewares.incremental.IncrementalDownloaderMiddleware": 960,

@@ -313,3 +313,34 @@ def test_an_original_whose_record_is_lost_gives_its_copy_back(tmp_path):
     assert entry["url"] == urls[0] and (corpus_dir / entry["file"]).is_file()
     assert not list((corpus_dir / "superseded").iterdir())
     assert verify_crawl(warc_dir, corpus_dir).problems == []
+
+
+def _opened_state(corpus: Corpus) -> tuple:
+    return ([(d.file, d.number, d.url, sorted(d.text_shas)) for d in corpus._docs], dict(corpus._by_url),
+            dict(corpus._by_text), corpus._next_number)
+
+
+def test_a_resumed_corpus_opens_from_the_resume_s_one_parse(crawled, monkeypatch):
+    """The resume's reconciliation parses the manifest; the corpus opens from that parse (no second or
+    third read) into the same state as from the file; a manifest changed in between is read again."""
+    import archive.corpus.manifest_parse as manifest_parse
+    import archive.corpus.opening as opening
+
+    work, urls, _ = crawled
+    with Corpus(work / "corpus", None) as corpus:
+        expected = _opened_state(corpus)
+    parses, reads = [], []
+    real_lines, real_read = manifest_parse.manifest_lines, opening.read_manifest_lines
+    monkeypatch.setattr(manifest_parse, "manifest_lines", lambda path: parses.append(path) or real_lines(path))
+    monkeypatch.setattr(opening, "read_manifest_lines", lambda *a, **k: reads.append(a) or real_read(*a, **k))
+    summary = reconcile_corpus(work / "corpus", WarcLocator(work / "warc"))
+    with Corpus(work / "corpus", None, manifest=summary.take_manifest()) as corpus:
+        assert _opened_state(corpus) == expected
+    assert (len(parses), len(reads)) == (1, 0) and summary.manifest is None
+
+    summary = reconcile_corpus(work / "corpus", WarcLocator(work / "warc"))
+    with (work / "corpus" / MANIFEST_NAME).open("a") as fh:  # written after the resume parsed it
+        fh.write(json.dumps({"file": "099_x.txt", "update": "rollback", "removed": True}) + "\n")
+    with Corpus(work / "corpus", None, manifest=summary.take_manifest()) as corpus:
+        assert _opened_state(corpus) == expected
+    assert (len(parses), len(reads)) == (3, 0)  # the change seen: parsed again

@@ -114,6 +114,24 @@ def test_items_are_logged_by_url_and_verdict_only():
     assert scraped["msg"] % scraped["args"] == "Scraped https://nhandan.vn/a-post1.html"
 
 
+def test_debug_lines_are_not_built_above_debug():
+    """Crawled/Scraped are DEBUG lines: above LOG_LEVEL=DEBUG the formatter returns None (Scrapy then
+    logs nothing) instead of building a record the handler drops."""
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.settings import Settings
+
+    request = Request("https://nhandan.vn/a-post1.html")
+    response = HtmlResponse(request.url, body=b"<html></html>", request=request)
+    spider = SimpleNamespace(crawler=SimpleNamespace(settings={"DEFAULT_DROPITEM_LOG_LEVEL": "INFO"}))
+    for level, logged in (("INFO", False), ("WARNING", False), ("DEBUG", True), (10, True)):
+        formatter = UrlLogFormatter.from_crawler(SimpleNamespace(settings=Settings({"LOG_LEVEL": level})))
+        assert (formatter.crawled(request, response, spider) is not None) is logged
+        assert (formatter.scraped({"url": request.url}, response, spider) is not None) is logged
+        dropped = formatter.dropped({"url": request.url}, DropItem("too short"), response, spider)
+        assert dropped["msg"] % dropped["args"] == "Dropped: too short: https://nhandan.vn/a-post1.html"
+
+
 def test_the_log_is_rotated_by_size_at_the_start_of_a_run(tmp_path):
     log = tmp_path / "logs" / "crawl.log"
     assert prepare_log_file(log, 100, 2) is False and log.parent.is_dir()

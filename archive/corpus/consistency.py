@@ -31,13 +31,14 @@ from typing import Any, Iterable
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.corpus.manifest_parse import ParsedManifest, parse_manifest
 from archive.corpus.seeds import SeedError, read_seed_file
 from archive.urls import canonical_url
 from archive.warc.reader import READ_ERRORS
 from archive.writable import fsync_directory, fsync_file
 
 __all__ = ["RecordHead", "WarcLocator", "read_record_head", "pointer_problem", "reconcile_corpus",
-           "reconcile_state", "mark_corpus_verified", "manifest_lines",
+           "reconcile_state", "mark_corpus_verified",
            "ReconcileSummary", "fold", "move_aside",
            "ROLLED_BACK_DIR", "SUPERSEDED_DIR", "VERIFIED_NAME"]
 
@@ -136,29 +137,6 @@ def _same_url(a: str, b: str) -> bool | None:
 
 
 # --------------------------------------------------------------------------- manifest
-@dataclass
-class _Line:
-    start: int  # byte offset in the manifest
-    obj: dict[str, Any] | None  # None: a torn or unreadable line
-
-
-def manifest_lines(path: Path) -> list[_Line]:
-    lines, position = [], 0
-    with path.open("rb") as fh:
-        for raw in fh:
-            obj = None
-            if raw.strip():
-                try:
-                    parsed = json.loads(raw)
-                    if isinstance(parsed, dict) and isinstance(parsed.get("file"), str):
-                        obj = parsed
-                except ValueError:
-                    pass
-                lines.append(_Line(position, obj))
-            position += len(raw)
-    return lines
-
-
 def fold(lines: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The manifest log as one entry per file, in order of first appearance.
 
@@ -219,6 +197,13 @@ class ReconcileSummary:
     urls: set[str] = field(default_factory=set)  # canonical URLs of pages that must be fetched again
     state_rows: int = 0
     repaired_files: list[str] = field(default_factory=list)
+    # The manifest as parsed by the reconciliation, when it left the file unchanged: the corpus
+    # opens from it instead of parsing again (archive/corpus/manifest_parse.py). Taken once.
+    manifest: ParsedManifest | None = field(default=None, repr=False, compare=False)
+
+    def take_manifest(self) -> ParsedManifest | None:
+        parsed, self.manifest = self.manifest, None
+        return parsed
 
     def as_counts(self) -> dict[str, int]:
         return {"checked": self.checked, "torn_lines": self.torn_lines, "corpus_rolled_back": len(self.rolled_back),
@@ -231,11 +216,14 @@ class ReconcileSummary:
 
 
 def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
-                     summary: ReconcileSummary | None = None) -> ReconcileSummary:
+                     summary: ReconcileSummary | None = None,
+                     parsed: ParsedManifest | None = None) -> ReconcileSummary:
     """Undo manifest lines past the verified point whose record the archive does not hold (module doc).
 
     `locator` None: the crawl archives nothing (WARC capture off), so pointers are not checked;
-    torn lines and orphan files are still handled.
+    torn lines and orphan files are still handled. `parsed`: the manifest as an earlier
+    reconciliation parsed it (used if the file is unchanged); the parse goes on in
+    `summary.manifest` when this one leaves the file unchanged too.
     """
     corpus_dir = Path(corpus_dir)
     summary = summary or ReconcileSummary()
@@ -243,10 +231,13 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
     manifest = corpus_dir / MANIFEST_NAME
     if not manifest.exists():
         return summary
-    lines = manifest_lines(manifest)
+    parsed = parse_manifest(manifest, reuse=parsed)
+    lines = parsed.lines
+    unchanged = True
     with manifest.open("rb+") as fh:
         if fh.seek(0, os.SEEK_END) and (fh.seek(-1, os.SEEK_END), fh.read(1))[1] != b"\n":
             fh.write(b"\n")  # end a torn last line so the next one stays valid JSON
+            unchanged = False
     start = verified_bytes(corpus_dir)
     if start > manifest.stat().st_size:
         start = 0  # the manifest was replaced: verify it all
@@ -285,6 +276,7 @@ def reconcile_corpus(corpus_dir: str | os.PathLike, locator: WarcLocator | None,
             os.fsync(fh.fileno())
     if locator is not None:  # only a check against the archive moves the verified point
         mark_corpus_verified(corpus_dir)
+    summary.manifest = parsed if unchanged and not corrections else None
     return summary
 
 

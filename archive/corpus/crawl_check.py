@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 
-from parsel import Selector
-
-from archive.corpus.consistency import MANIFEST_NAME, NUMBERED_FILE, WarcLocator, fold, manifest_lines, pointer_problem
+from archive.corpus.consistency import MANIFEST_NAME, NUMBERED_FILE, WarcLocator, fold, pointer_problem
+from archive.corpus.manifest_parse import manifest_lines
 from archive.extract.article import parse_page
 from archive.extract.requisites import css_requisites, page_requisites
 from archive.sites import profile_for

@@ -14,6 +14,7 @@ from typing import Iterable
 from archive.corpus.consistency import NUMBERED_FILE, ROLLED_BACK_DIR, fold, reconcile_corpus
 from archive.corpus.documents import PROVENANCE, CorpusError, Doc, canonical_or_none
 from archive.corpus.manifest import LOAD_KEYS, empty_entry, read_manifest_lines
+from archive.corpus.manifest_parse import ParsedManifest
 from archive.corpus.neardup.fingerprint import containment_sample, file_lines, hex64, sha256_hex, shingles, simhash
 from archive.corpus.seeds import read_seed_file
 from archive.corpus.syndication import claim_from_entry
@@ -63,19 +64,27 @@ class CorpusOpening:
     def _index_file(self, path: Path, index: int, sample: Iterable[int] | None = None) -> None:
         self._docs[index].fid = self._near.index_file(path, index, sample)
 
-    def _load(self) -> None:
-        """Rebuild the dedupe state from the manifest and the files on disk."""
+    def _load(self, parsed: ParsedManifest | None = None) -> None:
+        """Rebuild the dedupe state from the manifest and the files on disk; `parsed`: the manifest as
+        the crawl's resume parsed it."""
         (self.directory / _LEGACY_SAMPLE_CACHE).unlink(missing_ok=True)
         # A crash mid-append leaves a torn line (ended here so the next one stays valid JSON), and a
         # crash between a file and its manifest line an orphan file: moved to rolled-back/, so its
         # page is extracted again with full provenance (archive/corpus/consistency.py). Pointers into the
         # archive are checked by the crawl's resume, which knows where the archive is.
-        reconciled = reconcile_corpus(self.directory, None)
+        # The resume's parse of the manifest, if it handed one on (archive/corpus/manifest_parse.py).
+        reconciled = reconcile_corpus(self.directory, None, parsed=parsed)
         for orphan in reconciled.orphans:
             LOG.warning("%s had no manifest line; moved to %s/", self.directory / orphan, ROLLED_BACK_DIR)
         # Only what dedupe needs is kept of each line: a manifest of a million articles, read whole,
         # would hold every title, lead and image list in memory at once (issue #25).
-        lines, repaired = read_manifest_lines(self.manifest_path, keep=LOAD_KEYS)
+        parsed = reconciled.take_manifest()
+        if parsed is not None and all(line.obj is not None for line in parsed.lines):
+            lines, repaired = [{k: v for k, v in line.obj.items() if k in LOAD_KEYS or k == "file"}
+                               for line in parsed.lines], 0
+        else:  # changed by the reconciliation, or unreadable lines (read leniently here)
+            lines, repaired = read_manifest_lines(self.manifest_path, keep=LOAD_KEYS)
+        del parsed
         if repaired:
             LOG.warning("%s: skipped %d unreadable line(s)", self.manifest_path, repaired)
         for file, entry in fold(lines).items():

@@ -54,6 +54,7 @@ from archive.corpus.documents import (
 )
 from archive.corpus.opening import CorpusOpening
 from archive.corpus.manifest import ManifestLog, article_metadata, empty_entry
+from archive.corpus.manifest_parse import ParsedManifest
 from archive.corpus.neardup.finder import NearDuplicateFinder
 from archive.corpus.neardup.fingerprint import (
     Fingerprint,
@@ -78,7 +79,8 @@ class Corpus(CorpusOpening):
     """
 
     def __init__(self, directory: str | Path, seeds_dir: str | Path | None = None, *,
-                 containment_threshold: float = 0.8, deferred_sync: bool = False):
+                 containment_threshold: float = 0.8, deferred_sync: bool = False,
+                 manifest: ParsedManifest | None = None):
         self.directory = Path(directory)
         self.deferred_sync = deferred_sync
         self._files = DurableFiles(self.directory, deferred=deferred_sync)
@@ -103,7 +105,7 @@ class Corpus(CorpusOpening):
             raise CorpusError(f"cannot open the dedupe index in {self.directory}: {exc}") from exc
         try:
             if self.manifest_path.exists():
-                self._load()
+                self._load(manifest)  # `manifest`: the resume's parse of it (archive/corpus/manifest_parse.py)
             else:
                 self._start(Path(seeds_dir) if seeds_dir not in (None, "") else None)
         except BaseException:

@@ -65,6 +65,9 @@ class BudgetPool:
         self._closing = False  # no more jobs: the dispatcher finishes the sent ones and stops
         self._closed = False
         self._wake_in, self._wake_out = os.pipe()
+        # A wake-up written and not yet seen by the dispatcher: jobs submitted meanwhile need no
+        # other (each pipe write wakes a thread, which costs the caller, the reactor, the GIL).
+        self._wake_pending = False
         os.set_blocking(self._wake_in, False)
         os.set_blocking(self._wake_out, False)
         self._thread = threading.Thread(target=self._run, name="process-pool", daemon=True)
@@ -77,7 +80,9 @@ class BudgetPool:
             if self._closing:
                 raise RuntimeError("the pool is closed")
             self._jobs.append((future, (function, args)))
-        self._wake()
+            wake, self._wake_pending = not self._wake_pending, True
+        if wake:
+            self._wake()
         return future
 
     def setup(self, function, *args) -> None:
@@ -114,6 +119,7 @@ class BudgetPool:
         try:
             while True:
                 with self._lock:
+                    self._wake_pending = False  # every job submitted so far is seen below
                     closing = self._closing
                     if closing:
                         for future, _ in self._jobs:

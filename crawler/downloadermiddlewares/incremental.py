@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 META = "incremental"  # request.meta key: the outcome of this fetch
 _PENDING = "_incremental_pending"
 _CONDITIONAL = "_incremental_conditional"
+_READ = "_incremental_read"  # (canonical URL, its state row or None) as process_request read it
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 GONE = (404, 410)
 LASTMOD_MODES = ("trust", "hint", "ignore")
@@ -145,7 +146,10 @@ class IncrementalDownloaderMiddleware:
         if request.meta.pop(_CONDITIONAL, False):
             for name in CONDITIONAL_HEADERS:
                 request.headers.pop(name, None)
-        page = self.state.get(canonical_url(request.url))
+        key = canonical_url(request.url)
+        page = self.state.get(key)
+        # Kept for process_response: the row is written only after this URL's response is archived.
+        request.meta[_READ] = (key, page)
         if page is None:
             return None
         capture = page.capture
@@ -173,11 +177,13 @@ class IncrementalDownloaderMiddleware:
         if "cached" in response.flags or request.meta.get("warc_skip"):
             return response
         key = canonical_url(response.url)
-        page = self.state.get(key)
+        read_key, page = request.meta.pop(_READ, (None, None))
+        if read_key != key:
+            page = self.state.get(key)
         capture = request.meta.get(CAPTURE_META_KEY)
         exchange = exchange_from_capture(request, response, capture) or reconstructed_exchange(request, response)
-        digest = self.builder.payload_digest(exchange)
         status = response.status
+        digest = None  # hashed only to compare with a stored one; the record's own comes back with its location
         if status == 304:
             outcome = "not-modified"
         elif status in GONE:
@@ -186,7 +192,7 @@ class IncrementalDownloaderMiddleware:
             outcome = "other"
         elif page is None or page.payload_digest is None:
             outcome = "new"
-        elif digest == page.payload_digest:
+        elif (digest := self.builder.payload_digest(exchange)) == page.payload_digest:
             outcome = "unchanged"
         else:
             outcome = "changed"
@@ -197,6 +203,7 @@ class IncrementalDownloaderMiddleware:
             "key": key, "url": response.url, "status": status, "outcome": outcome,
             "etag": _text(header(b"ETag")), "last_modified": _text(header(b"Last-Modified")),
             "date": warc_date(exchange.fetched_at), "digest": digest,
+            "exchange": exchange if digest is None else None,  # to hash if the location has no digest
             # A full response record (not a revisit) becomes the new reference capture.
             "full": status == 200 and outcome in ("new", "changed"),
             "published_hint": request.meta.get("published_hint"),
@@ -223,7 +230,8 @@ class IncrementalDownloaderMiddleware:
         capture = None
         if pending["full"] and location is not None:
             capture = {"uri": pending["url"], "date": pending["date"], "record_id": location.record_id,
-                       "payload_digest": location.payload_digest or pending["digest"]}
+                       "payload_digest": location.payload_digest or pending["digest"]
+                       or self.builder.payload_digest(pending["exchange"])}
         try:
             self.state.record_fetch(
                 pending["key"], fetch_url=pending["url"], status=pending["status"], outcome=pending["outcome"],

@@ -25,10 +25,10 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
 from archive.warc.httpcodec import DEFAULT_MAX_BODY, BodyTooLarge
-from archive.warc.replay import ArchiveReplay, StoredResponse, check_archive_dir
 from crawler.refusals import PageTooLarge, stats_key
 
 if TYPE_CHECKING:
+    from archive.warc.replay import StoredResponse
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -50,6 +50,9 @@ class ArchiveReplayAddon:
     def update_settings(self, settings: Settings) -> None:
         if not settings.get("ARCHIVE_REPLAY"):
             return
+        # Here, not at module load: every crawl loads this addon, and the index code costs ~0.5 s.
+        from archive.warc.replay import check_archive_dir
+
         # Fail the crawl here: a handler that fails to load only makes Scrapy drop the scheme.
         check_archive_dir(settings.get("ARCHIVE_REPLAY"))
         priority = settings.getpriority("ARCHIVE_REPLAY")
@@ -76,6 +79,8 @@ class SharedArchiveReplay:
         directory = crawler.settings.get("ARCHIVE_REPLAY")
         if not directory:
             raise NotConfigured("ARCHIVE_REPLAY is not set")
+        from archive.warc.replay import ArchiveReplay  # replay crawls only (see update_settings)
+
         self.replay = ArchiveReplay(directory, at=crawler.settings.get("ARCHIVE_REPLAY_AT") or None,
                                     max_body=crawler.settings.getint("DOWNLOAD_MAXSIZE", DEFAULT_MAX_BODY))
         logger.info("Replaying from the archive in %s (index %s)", directory, self.replay.index.path)

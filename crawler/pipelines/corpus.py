@@ -31,6 +31,7 @@ from archive.corpus.ordering import SortedSpill, format_instant, order_key
 from archive.corpus.store import AddResult, Corpus, CorpusError
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
 from crawler.downloadermiddlewares.incremental import shared_state
+from crawler.extensions.recovery import ResumeReconciliation
 from archive.sites import profile_for
 from crawler.pipelines.ordered import KeyOrderedWriter
 from crawler.pipelines.workers import extraction_pool, wait_for
@@ -122,7 +123,11 @@ class CorpusPipeline:
         settings = crawler.settings
         if not settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured
-        corpus = Corpus(Path(settings.get("CORPUS_DIR")), corpus_seeds_setting(settings), deferred_sync=True)
+        # The manifest as the resume parsed it, so it is parsed once (archive/corpus/manifest_parse.py).
+        recovery = crawler.get_extension(ResumeReconciliation)
+        parsed = recovery.summary.take_manifest() if recovery is not None else None
+        corpus = Corpus(Path(settings.get("CORPUS_DIR")), corpus_seeds_setting(settings), deferred_sync=True,
+                        manifest=parsed)
         shared = shared_state(crawler)
         pipeline = cls(corpus, crawler, bool(settings.get("ARCHIVE_REPLAY")), settings.getfloat("CORPUS_ORDER_WAIT"),
                        shared[0] if shared else None)
