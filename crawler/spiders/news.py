@@ -16,7 +16,6 @@ from pathlib import Path
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
@@ -33,8 +32,7 @@ from crawler.dupefilter import PAGE, TOPIC_RULE
 from crawler.items import ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
-from crawler.topic_frontier import HeldLinks
-from crawler.topic_listings import HeldListings
+from crawler.topic_idle import TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, IdleRelease
 from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
@@ -43,10 +41,6 @@ from crawler.pipelines.workers import extraction_pool, wait_for
 from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOME
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
-TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
-TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
-TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
-TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle
 
 
 class NewsSpider(scrapy.Spider):
@@ -68,7 +62,7 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider._release_held_link, signal=signals.spider_idle)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         return spider
 
     async def start(self):
@@ -272,7 +266,7 @@ class NewsSpider(scrapy.Spider):
                 parent_title=response.meta.get(TOPIC_PARENT_TITLE))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if response.meta.get(TOPIC_HELD):
-                self.held_links.judged(verdict.on_topic)
+                self.held.links.judged(verdict.on_topic)
             if verdict.keep:
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
@@ -281,7 +275,7 @@ class NewsSpider(scrapy.Spider):
             if not start and verdict.rule != "unjudged":
                 for url, _, _ in reading.links:
                     if _leads_to_listing(url):
-                        self.held_listings.saw_member(url, on_topic)
+                        self.held.listings.saw_member(url, on_topic)
         else:
             topical, score = gate.listing_is_topical(reading.text)
             on_topic, mode = topical or start, "topic-listing" if topical else "listing"
@@ -300,12 +294,12 @@ class NewsSpider(scrapy.Spider):
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
         links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")
         if mode == "probe":
-            self.held_listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)))
+            self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)))
         for link in links:
             if link.listing:
-                self.held_listings.hold(link.url, response.url, hops)
+                self.held.listings.hold(link.url, response.url, hops)
             elif link.held:
-                self.held_links.hold(link.url, link.anchor, response.url, hops, title)
+                self.held.links.hold(link.url, link.anchor, response.url, hops, title)
         links = [link for link in links if not link.held]
         anchors = {link.url: link.anchor for link in links}
         rechecked = {link.url for link in links if link.recheck}
@@ -320,61 +314,13 @@ class NewsSpider(scrapy.Spider):
             yield request
 
     @cached_property
-    def held_links(self) -> HeldLinks:
-        """A topic crawl's links without evidence either way, released when it is idle."""
-        return HeldLinks()
+    def held(self) -> IdleRelease:
+        """A topic crawl's links and listings without evidence yet, spent when it is idle."""
+        return IdleRelease(self.crawler, self._requests_for)
 
-    @cached_property
-    def held_listings(self) -> HeldListings:
-        """Listings named by kept articles, fetched for their members when they promise to yield."""
-        return HeldListings()
-
-    def _release_held_link(self):
-        """spider_idle: request the best held link (crawler/topic_frontier.py) or held listing
-        (crawler/topic_listings.py) still worth a fetch, whichever is expected to give more
-        on-topic articles a page, one at a time so that each fetch informs the next choice."""
-        if self.topic_gate is None:
-            return
-        releases = [self._release_held_links, self._release_held_listing]
-        if self.held_links.expected_yield() < self.held_listings.best_yield():
-            releases.reverse()
-        for release in releases:
-            if release():
-                raise DontCloseSpider
-
-    def _release_held_links(self) -> bool:
-        try:
-            while released := self.held_links.pop(self.topic_gate, self.held_links.batch()):
-                requested = False
-                for link in released:
-                    request = next(self._requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
-                    if request is None:
-                        continue
-                    request.meta[TOPIC_ANCHORS] = link.anchors
-                    request.meta[TOPIC_HELD] = True
-                    if link.parent_title:
-                        request.meta[TOPIC_PARENT_TITLE] = link.parent_title
-                    self.crawler.stats.inc_value("topic/held_released")
-                    self.logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
-                                      len(link.parents), link.anchors, link.url)
-                    self.crawler.engine.crawl(request)
-                    requested = True
-                if requested:
-                    return True
-            return False
-        finally:
-            self.crawler.stats.set_value("topic/held_dropped", self.held_links.dropped)
-
-    def _release_held_listing(self) -> bool:
-        while held := self.held_listings.pop():
-            url, found_from, hops = held
-            request = next(self._requests_for(found_from, [(url, 0, "listing")], hops), None)
-            if request is not None:
-                self.crawler.stats.inc_value("topic/listings_probed")
-                self.logger.debug("listing fetched for its members: %s", url)
-                self.crawler.engine.crawl(request)
-                return True
-        return False
+    def _on_idle(self):
+        if self.topic_gate is not None:
+            self.held.on_idle(self.topic_gate)
 
     def _article_page(self, response, profile, depth: int, verdict, article,
                       fingerprint) -> ArticlePage:

@@ -1,0 +1,83 @@
+"""What a topic crawl does when its scheduler runs dry: spend the held frontiers, one fetch at a time.
+
+Why its own module: the spider decides, page by page, which links to hold
+(crawler/spiders/news.py); choosing between the held teaser links
+(crawler/topic_frontier.py) and the held listings (crawler/topic_listings.py)
+when the crawl is idle is a separate job with its own state. One request at a
+time, so that each fetch's verdict informs the next choice.
+"""
+from __future__ import annotations
+
+import logging
+
+from scrapy.exceptions import DontCloseSpider
+
+from crawler.topic_frontier import HeldLinks
+from crawler.topic_listings import HeldListings
+
+__all__ = ["IdleRelease", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
+
+logger = logging.getLogger(__name__)
+
+TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
+TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
+TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
+TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle
+
+
+class IdleRelease:
+    """The held links and listings of one topic crawl, and the spider_idle handler that spends them.
+
+    `requests_for(found_from, links, hops)` is the spider's own request builder, so a released
+    link passes the same scope checks as one followed at once."""
+
+    def __init__(self, crawler, requests_for):
+        self.crawler = crawler
+        self.requests_for = requests_for
+        self.links = HeldLinks()
+        self.listings = HeldListings()
+
+    def on_idle(self, gate) -> None:
+        """Request the best held link or held listing still worth a fetch, whichever is expected to
+        give more on-topic articles a page; DontCloseSpider when one was requested."""
+        releases = [self._release_link, self._release_listing]
+        if self.links.expected_yield() < self.listings.best_yield():
+            releases.reverse()
+        for release in releases:
+            if release(gate):
+                raise DontCloseSpider
+
+    def _release_link(self, gate) -> bool:
+        stats = self.crawler.stats
+        try:
+            while released := self.links.pop(gate, self.links.batch()):
+                requested = False
+                for link in released:
+                    request = next(self.requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
+                    if request is None:
+                        continue
+                    request.meta[TOPIC_ANCHORS] = link.anchors
+                    request.meta[TOPIC_HELD] = True
+                    if link.parent_title:
+                        request.meta[TOPIC_PARENT_TITLE] = link.parent_title
+                    stats.inc_value("topic/held_released")
+                    logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
+                                 len(link.parents), link.anchors, link.url)
+                    self.crawler.engine.crawl(request)
+                    requested = True
+                if requested:
+                    return True
+            return False
+        finally:
+            stats.set_value("topic/held_dropped", self.links.dropped)
+
+    def _release_listing(self, gate) -> bool:
+        while held := self.listings.pop():
+            url, found_from, hops = held
+            request = next(self.requests_for(found_from, [(url, 0, "listing")], hops), None)
+            if request is not None:
+                self.crawler.stats.inc_value("topic/listings_probed")
+                logger.debug("listing fetched for its members: %s", url)
+                self.crawler.engine.crawl(request)
+                return True
+        return False
