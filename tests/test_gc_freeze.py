@@ -63,3 +63,22 @@ def test_stop_hands_everything_back():
     assert gc.get_freeze_count() > 0
     policy.stop()
     assert gc.get_freeze_count() == 0 and policy._collected not in gc.callbacks
+
+
+def test_extension_follows_the_engine_and_the_setting():
+    from scrapy import signals
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.gc_freeze import GcFreeze
+
+    with pytest.raises(NotConfigured):
+        GcFreeze.from_crawler(get_crawler(settings_dict={"GC_FREEZE": False}))
+    crawler = get_crawler(settings_dict={"GC_FREEZE": True})
+    extension = GcFreeze.from_crawler(crawler)
+    crawler.signals.send_catch_log(signals.engine_started)
+    assert extension.policy._collected in gc.callbacks
+    gc.collect()
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert extension.policy._collected not in gc.callbacks and gc.get_freeze_count() == 0
+    assert crawler.stats.get_value("gc/full_walks") == 1
