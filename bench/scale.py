@@ -226,6 +226,10 @@ class TreeCPU:
         self.pid = pid
         self._seen: dict[int, float] = {}
 
+    def own(self) -> float:
+        """The crawler process's own share of the last `seconds()` (the rest: workers, WARC writer)."""
+        return self._seen.get(self.pid, 0.0)
+
     def seconds(self) -> float:
         stack = [self.pid]
         while stack:
@@ -294,7 +298,8 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
         proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **server.proxy_env()},
                                 stdout=subprocess.DEVNULL)
         counter = ManifestCounter(work / "corpus" / "manifest.jsonl")
-        # (s, articles written, pages served, crawl CPU s, tree RSS MB, machine busy CPU s, machine iowait s)
+        # (s, articles written, pages served, crawl CPU s, tree RSS MB, machine busy CPU s, machine iowait s,
+        #  crawler process's own CPU s, requisites served)
         timeline: list[tuple] = []
         cpu = TreeCPU(proc.pid)
         peak_at_window = None
@@ -303,7 +308,8 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
                 written = counter.poll()
                 rss = tree_rss(proc.pid)
                 timeline.append((round(time.perf_counter() - started, 2), written, site.served,
-                                 round(cpu.seconds(), 2), round(rss / 2**20, 1), *map(round, machine_cpu(), (2, 2))))
+                                 round(cpu.seconds(), 2), round(rss / 2**20, 1), *map(round, machine_cpu(), (2, 2)),
+                                 round(cpu.own(), 2), site.requisites_served))
                 if peak_at_window is None and written >= window:
                     peak_at_window = peak.sample()
                 if len(timeline) % int(20 / interval) == 0:
@@ -325,9 +331,16 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
         """Articles low..high: articles/s, pages served/s, crawl CPU ms an article, cores in use."""
         start, end = at(max(low, 1)), at(high)
         seconds = end[0] - start[0]
-        return {"articles": f"{low}-{high}", "pages_per_s": round((high - max(low, 1)) / seconds, 1),
+        articles = high - max(low, 1)
+        own = end[7] - start[7]
+        return {"articles": f"{low}-{high}", "pages_per_s": round(articles / seconds, 1),
                 "served_per_s": round((end[2] - start[2]) / seconds, 1),
-                "cpu_ms_per_page": round(1000 * (end[3] - start[3]) / (high - max(low, 1)), 1),
+                "cpu_ms_per_page": round(1000 * (end[3] - start[3]) / articles, 1),
+                # the crawler process (reactor, corpus writer) vs the rest (extraction workers, WARC writer);
+                # requisites fetched an article: the window's work besides its pages
+                "crawler_cpu_ms_per_page": round(1000 * own / articles, 1),
+                "others_cpu_ms_per_page": round(1000 * (end[3] - start[3] - own) / articles, 1),
+                "requisites_per_page": round((end[8] - start[8]) / articles, 2),
                 # cores in use on average: by the crawl; by everything (the crawl, the site, other jobs)
                 "crawl_cores": round((end[3] - start[3]) / seconds, 2),
                 "machine_busy_cores": round((end[5] - start[5]) / seconds, 2),
@@ -391,7 +404,12 @@ def main(argv=None) -> int:
                   f"{w['second']['pages_per_s']}, the last {w['last']['pages_per_s']} → last/first "
                   f"{c['last_over_first']} (target >= 0.9), last/second {c['last_over_second']}; crawl CPU "
                   f"{w['first']['cpu_ms_per_page']} / {w['second']['cpu_ms_per_page']} / {w['last']['cpu_ms_per_page']} "
-                  f"ms a page, using {w['first']['crawl_cores']} / {w['second']['crawl_cores']} / "
+                  f"ms a page (crawler process {w['first']['crawler_cpu_ms_per_page']} / "
+                  f"{w['second']['crawler_cpu_ms_per_page']} / {w['last']['crawler_cpu_ms_per_page']}, workers and "
+                  f"WARC writer {w['first']['others_cpu_ms_per_page']} / {w['second']['others_cpu_ms_per_page']} / "
+                  f"{w['last']['others_cpu_ms_per_page']}; requisites fetched an article "
+                  f"{w['first']['requisites_per_page']} / {w['second']['requisites_per_page']} / "
+                  f"{w['last']['requisites_per_page']}), using {w['first']['crawl_cores']} / {w['second']['crawl_cores']} / "
                   f"{w['last']['crawl_cores']} cores of the {w['first']['machine_busy_cores']} / "
                   f"{w['second']['machine_busy_cores']} / {w['last']['machine_busy_cores']} busy on the machine; "
                   f"peak RSS {c['peak_rss_mb_at_window']} MB at {args.window:,}, "

@@ -19,7 +19,7 @@ import random
 import re
 import threading
 
-from testbed.bench_site import WORDS, BenchSite, _words, article_html, article_url
+from testbed.bench_site import IMAGE_HOST, WORDS, BenchSite, _words, article_html, article_url
 from testbed.fixtureserver import Reply
 
 STOCK_SENTENCES = 5000
@@ -70,6 +70,7 @@ class ScaleSite(BenchSite):
     def __init__(self, pages: int):
         super().__init__(pages, precompute=pages)
         self.served = 0  # article pages sent
+        self.requisites_served = 0  # images sent (the crawl's work a window is pages + requisites)
         self._lock = threading.Lock()
 
     def render(self, n: int) -> bytes:
@@ -83,9 +84,12 @@ class ScaleSite(BenchSite):
         a `topic=auto` crawl, the default, rightly does not follow)."""
         if path_qs != "/tin-moi.html":
             reply = super().resolve(host, path_qs)
-            if reply.status == 200 and "-post" in path_qs:
+            if reply.status == 200 and ("-post" in path_qs or host == IMAGE_HOST):
                 with self._lock:
-                    self.served += 1
+                    if host == IMAGE_HOST:
+                        self.requisites_served += 1
+                    else:
+                        self.served += 1
             return reply
         links = "".join(f'<article class="story"><a class="cms-link" href="{article_url(i)}">'
                         f'{HEADLINE.format(n=i)}</a></article>'

@@ -172,7 +172,11 @@ EXTENSIONS = {
     "crawler.pipelines.workers.ExtractionWorkers": 100,
     "crawler.extensions.summary.CrawlSummary": 500,
     "crawler.extensions.report.CrawlReport": 510,
+    "crawler.extensions.gc_freeze.GcFreeze": 520,
 }
+# Full garbage collections walk only what was promoted since the last one, the whole heap once it may
+# have doubled, so their cost a page does not grow with the crawl or the corpus (crawler/extensions/gc_freeze.py).
+GC_FREEZE = True
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not a warning
 # Items are logged by URL and verdict, never their contents (crawler/logformatter.py).
 LOG_FORMATTER = "crawler.logformatter.UrlLogFormatter"

@@ -91,6 +91,24 @@ def test_a_hash_in_every_file_costs_the_same_however_many_files_hold_it(tmp_path
     assert large <= small * 1.05, (small, large)
 
 
+def test_stop_hashes_met_once_are_not_read_again(tmp_path):
+    """A stop hash's postings are never deleted, so it stays one: the second look-up skips its scan."""
+    index = ShingleIndex(tmp_path / "i.sqlite", stop_df=20)
+    for n in range(100):
+        index.add_file(f"{n:05d}_x.txt", 1, 1, [8, 16, 24] + [8 * (1000 + 50 * n + k) for k in range(40)])
+    sample = [8, 16, 24] + [8 * (1000 + 50 * 77 + k) for k in range(40)]
+
+    def steps():
+        counter = [0]
+        index._db.set_progress_handler(lambda: counter.__setitem__(0, counter[0] + 1) or 0, 10)
+        assert index.hits(sample, at_least=35) == {78: 43}
+        index._db.set_progress_handler(None, 0)
+        return counter[0]
+    first, second = steps(), steps()
+    assert index._stop_memo == {8, 16, 24}
+    assert second < first, (first, second)
+
+
 def test_a_sample_mostly_of_stop_hashes_finds_the_newest_holders(tmp_path):
     index = ShingleIndex(tmp_path / "i.sqlite", stop_df=3)
     ids = [index.add_file(f"{n:03d}_x.txt", 1, 1, [8, 16, 24, 8 * (100 + n)]) for n in range(10)]

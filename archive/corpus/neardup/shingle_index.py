@@ -56,6 +56,10 @@ _QUERY_CHUNK = 900  # bound parameters per statement (SQLite's limit is higher; 
 # copies are not indexed (they become aliases), so a hash of an article's own text is in one file or
 # a few; only boilerplate and stock phrases reach dozens.
 STOP_DF = 64
+# Stop hashes remembered in memory (a hash's postings are never deleted, so once a stop hash, always
+# one): a look-up then skips reading their `stop_df + 1` postings. Bounded: at most this many hashes
+# (~50 bytes each); past it the others are found on disk as before.
+STOP_MEMO = 200_000
 # The newest holders of a stop hash (ids grow with time): candidates when stop hashes dominate a sample.
 _NEWEST = "SELECT file FROM postings WHERE h = ? ORDER BY file DESC LIMIT ?"
 
@@ -84,6 +88,7 @@ class ShingleIndex:
     def __init__(self, path: str | Path, *, stop_df: int = STOP_DF):
         self.path = Path(path)
         self.stop_df = stop_df
+        self._stop_memo: set[int] = set()  # known stop hashes (STOP_MEMO at most)
         self._mutex = threading.Lock()
         try:
             self._db = self._open()
@@ -176,15 +181,20 @@ class ShingleIndex:
         return Counter({fid: counts[fid] for fid in found if fid in live})
 
     def _stop_hashes(self, keys: list[int]) -> set[int]:
-        """Those of `keys` held by more than `stop_df` files: at most `stop_df + 1` postings read each."""
-        stop: set[int] = set()
-        for start in range(0, len(keys), _QUERY_CHUNK):
-            chunk = keys[start:start + _QUERY_CHUNK]
+        """Those of `keys` held by more than `stop_df` files: at most `stop_df + 1` postings read each,
+        none for a stop hash already met (`STOP_MEMO`)."""
+        memo = self._stop_memo
+        stop = {key for key in keys if key in memo}
+        unknown = [key for key in keys if key not in memo]
+        for start in range(0, len(unknown), _QUERY_CHUNK):
+            chunk = unknown[start:start + _QUERY_CHUNK]
             rows = self._db.execute(
                 f"WITH k(h) AS (VALUES {','.join(['(?)'] * len(chunk))}) SELECT k.h, "
                 "(SELECT file FROM postings WHERE h = k.h ORDER BY file DESC LIMIT 1 OFFSET ?) FROM k",
                 [*chunk, self.stop_df])
-            stop.update(key for key, beyond in rows if beyond is not None)
+            found = [key for key, beyond in rows if beyond is not None]
+            stop.update(found)
+            memo.update(found[:max(0, STOP_MEMO - len(memo))])
         return stop
 
     def _held(self, keys: list[int], files: list[int]) -> Counter[int]:

@@ -1,0 +1,90 @@
+"""crawler/extensions/gc_freeze.py: full collections walk what is new, the whole heap once it may have doubled."""
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+
+from crawler.extensions.gc_freeze import GenerationalFreeze
+
+
+class Node:
+    def __init__(self):
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+@pytest.fixture
+def policy():
+    """The policy, with only the tests' own collections (gc.collect) running: automatic ones would
+    come at any allocation, as many as the rest of the suite's heap makes."""
+    assert gc.get_freeze_count() == 0
+    policy = GenerationalFreeze()
+    policy.start()
+    gc.disable()
+    try:
+        yield policy
+    finally:
+        gc.enable()
+        policy.stop()
+    assert gc.get_freeze_count() == 0  # everything handed back
+
+
+def test_full_collections_walk_only_what_is_new(policy):
+    held = [[n] for n in range(50_000)]  # long-lived state (the frontier, the corpus)
+    gc.collect()
+    assert policy.walks == 1 and policy.base >= len(held)
+    assert gc.get_freeze_count() >= len(held)  # out of the next collections' reach
+    newer = [[n] for n in range(1_000)]
+    gc.collect()
+    assert (policy.walks, policy.partial) == (1, 1)
+    assert 1_000 <= policy.since < len(held)  # this collection walked the new objects only
+    assert len(gc.get_objects(generation=2)) == 0  # and froze them too
+    del held, newer
+
+
+def test_cycles_among_frozen_objects_are_freed_once_the_heap_may_have_doubled(policy):
+    base = [[n] for n in range(20_000)]
+    cycle = Node()
+    freed = []
+    weakref.finalize(cycle, freed.append, True)
+    gc.collect()  # walks everything, freezes the cycle with the rest
+    del cycle
+    gc.collect()
+    assert not freed  # frozen: no collection looks at it yet
+    grown, step = [], policy.base // 4 + 1
+    while policy.walks == 1:  # new long-lived objects, frozen after each collection
+        grown.append([[n] for n in range(step)])
+        gc.collect()
+        assert policy.partial <= 5  # the heap (as the last walk found it) doubled: walked again
+    assert freed == [True]  # the walk after the heap doubled freed it
+    assert policy.since == 0 and policy.base >= len(base) + step * len(grown)
+    del base, grown
+
+
+def test_stop_hands_everything_back():
+    policy = GenerationalFreeze()
+    policy.start()
+    gc.collect()
+    assert gc.get_freeze_count() > 0
+    policy.stop()
+    assert gc.get_freeze_count() == 0 and policy._collected not in gc.callbacks
+
+
+def test_extension_follows_the_engine_and_the_setting():
+    from scrapy import signals
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.gc_freeze import GcFreeze
+
+    with pytest.raises(NotConfigured):
+        GcFreeze.from_crawler(get_crawler(settings_dict={"GC_FREEZE": False}))
+    crawler = get_crawler(settings_dict={"GC_FREEZE": True})
+    extension = GcFreeze.from_crawler(crawler)
+    crawler.signals.send_catch_log(signals.engine_started)
+    assert extension.policy._collected in gc.callbacks
+    gc.collect()
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert extension.policy._collected not in gc.callbacks and gc.get_freeze_count() == 0
+    assert crawler.stats.get_value("gc/full_walks") == 1
