@@ -144,14 +144,20 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
     # Prose children per parent, keyed by the element itself: lxml makes element proxies on
     # demand, so an id() can be reused.
     prose_children: dict[etree._Element, int] = {}
+    prose: dict[etree._Element, bool] = {}  # each element's text is read once (text_content is O(subtree))
+
+    def is_prose_element(el: etree._Element) -> bool:
+        if el not in prose:
+            prose[el] = _prose(el)
+        return prose[el]
 
     def between_paragraphs(el: etree._Element) -> bool:
         parent = el.getparent()
         if parent is None:
             return False
         if parent not in prose_children:
-            prose_children[parent] = sum(1 for child in parent if _prose(child))
-        return prose_children[parent] - _prose(el) >= _MIN_PROSE_SIBLINGS
+            prose_children[parent] = sum(1 for child in parent if is_prose_element(child))
+        return prose_children[parent] - is_prose_element(el) >= _MIN_PROSE_SIBLINGS
 
     found: list[etree._Element] = []
     for el in root.iter(*_CANDIDATES):
