@@ -164,14 +164,18 @@ class TopicProfile:
         """Cosine similarity of the text to the topic, 0 (unrelated) … 1."""
         if isinstance(text, MeasuredText) and text.topic_key == self.key:
             return text.score
-        vec = self.vector(text)
+        return self._cosine(self.vector(text))
+
+    def _cosine(self, vec: dict[str, float]) -> float:
         return round(sum(w * self.weights.get(t, 0.0) for t, w in vec.items()), 4)
 
     def measure(self, text: str) -> "MeasuredText":
         """`text` with its vector, score and `enough_text` verdict against this profile, computed
         now: where the text is read (an extraction worker), so the crawl's event loop only
-        looks them up when it calls `score`, `vector` or `enough_text` on it."""
-        return MeasuredText(text, self.key, self.vector(text), self.score(text), enough_text(text))
+        looks them up when it calls `score`, `vector` or `enough_text` on it. The terms are
+        counted once (a generic page's 140 anchors are measured in its worker)."""
+        vec = self.vector(text)
+        return MeasuredText(text, self.key, vec, self._cosine(vec), enough_text(text))
 
     @cached_property
     def key(self) -> str:
