@@ -40,3 +40,15 @@ def test_no_proxy_asked_once_per_host(monkeypatch):
     for n in range(5):
         middleware.process_request(Request(f"http://nhandan.vn/{n}.html"))
     assert asked == ["nhandan.vn"]
+
+
+def test_cache_is_bounded(monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:3128")
+    monkeypatch.setenv("no_proxy", "host3.example")
+    monkeypatch.setattr("crawler.downloadermiddlewares.proxy.MAX_HOSTS", 4)
+    middleware = HostCachedProxyMiddleware()
+    for n in range(10):
+        request = Request(f"http://host{n}.example/")
+        middleware.process_request(request)
+        assert len(middleware._bypass) <= 4
+        assert (request.meta.get("proxy") is None) == (n == 3)  # decisions unchanged after a reset

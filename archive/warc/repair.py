@@ -29,6 +29,7 @@ import os
 import re
 import tempfile
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,29 +121,23 @@ def repair_open_file(path: str | Path) -> RepairResult:
         if finished is not None:
             return finished
         raise RepairError(f"{final} already exists; not overwriting it")
-    with original.open("rb") as fh:
-        if not _try_lock(fh):
+    with _locked_prefix(original) as view:
+        if view is None:
             raise RepairError(f"{original}: a running writer still holds it; left untouched")
-        size = os.fstat(fh.fileno()).st_size
-        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        try:
-            kept, records = complete_prefix(data)
-            if records == 0:
-                raise RepairError(f"{original}: no complete record at the start; left untouched")
-            temporary = _write_copy(data, 0, kept, final.parent, f".{final.name}.repair-")
-            report = verify_warc_file(temporary)
-            if not report.ok:
-                temporary.unlink()
-                problems = "; ".join(p.message for p in report.problems[:3])
-                raise RepairError(f"{original}: the repaired copy does not verify ({problems}); left untouched")
-            tail = None
-            if kept < size:
-                tail = final.with_name(final.name + TAIL_SUFFIX)
-                staged_tail = _write_copy(data, kept, size, final.parent, f".{tail.name}.")
-                os.replace(staged_tail, tail)
-        finally:
-            if isinstance(data, mmap.mmap):
-                data.close()
+        data, size, kept, records = view
+        if records == 0:
+            raise RepairError(f"{original}: no complete record at the start; left untouched")
+        temporary = _write_copy(data, 0, kept, final.parent, f".{final.name}.repair-")
+        report = verify_warc_file(temporary)
+        if not report.ok:
+            temporary.unlink()
+            problems = "; ".join(p.message for p in report.problems[:3])
+            raise RepairError(f"{original}: the repaired copy does not verify ({problems}); left untouched")
+        tail = None
+        if kept < size:
+            tail = final.with_name(final.name + TAIL_SUFFIX)
+            staged_tail = _write_copy(data, kept, size, final.parent, f".{tail.name}.")
+            os.replace(staged_tail, tail)
     os.link(temporary, final)  # fails instead of overwriting, unlike rename
     temporary.unlink()
     fsync_directory(final.parent)
@@ -156,22 +151,34 @@ def _finish_interrupted_repair(original: Path, final: Path) -> RepairResult | No
     exactly the whole-record prefix of `original` (and any cut bytes are in the tail already), only
     the removal is left to do. None: `final` is some other file, not to be touched."""
     tail = final.with_name(final.name + TAIL_SUFFIX)
-    with original.open("rb") as fh, final.open("rb") as done:
-        if not _try_lock(fh):
+    with _locked_prefix(original) as view, final.open("rb") as done:
+        if view is None:
             return None
-        size = os.fstat(fh.fileno()).st_size
-        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        try:
-            kept, records = complete_prefix(data)
-            if (records == 0 or os.fstat(done.fileno()).st_size != kept or (kept < size and not tail.exists())
-                    or any(done.read(_FEED) != data[p:min(p + _FEED, kept)] for p in range(0, kept, _FEED))):
-                return None
-        finally:
-            if isinstance(data, mmap.mmap):
-                data.close()
+        data, size, kept, records = view
+        if (records == 0 or os.fstat(done.fileno()).st_size != kept or (kept < size and not tail.exists())
+                or any(done.read(_FEED) != data[p:min(p + _FEED, kept)] for p in range(0, kept, _FEED))):
+            return None
     original.unlink()
     fsync_directory(final.parent)
     return RepairResult(original, final, records, kept, tail if kept < size else None)
+
+
+@contextmanager
+def _locked_prefix(path: Path):
+    """Lock `path` (the writer's `flock`) and map it: yields `(data, size, kept, records)` with
+    `complete_prefix`'s answer, or None when a live writer holds the lock. Both the repair and the
+    finishing of an interrupted one read the `.open` file this way, under the same lock."""
+    with path.open("rb") as fh:
+        if not _try_lock(fh):
+            yield None
+            return
+        size = os.fstat(fh.fileno()).st_size
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            yield (data, size, *complete_prefix(data))
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
 
 
 def _try_lock(fh) -> bool:

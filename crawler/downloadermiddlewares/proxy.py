@@ -5,6 +5,9 @@ starts, but asks `urllib.request.proxy_bypass` for every request, and that walks
 and decodes the whole process environment each time (measured: ~8 % of the
 reactor's CPU in a proxied crawl, three requests a page). The answer for a host
 cannot change while the proxies themselves are frozen, so it is kept per host.
+Bound: one entry per host the crawl meets (page hosts and requisite CDNs); past
+MAX_HOSTS the cache starts over, so a crawl of many hosts costs at most one
+`proxy_bypass` per host per MAX_HOSTS requests to new hosts, never unbounded memory.
 Everything else (`meta["proxy"]`, credentials, the headers) is Scrapy's.
 """
 from __future__ import annotations
@@ -14,6 +17,9 @@ from urllib.request import proxy_bypass
 
 from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
 from scrapy.utils.httpobj import urlparse_cached
+
+
+MAX_HOSTS = 4096
 
 
 class HostCachedProxyMiddleware(HttpProxyMiddleware):
@@ -34,6 +40,8 @@ class HostCachedProxyMiddleware(HttpProxyMiddleware):
             else:
                 bypass = self._bypass.get(host)
                 if bypass is None:
+                    if len(self._bypass) >= MAX_HOSTS:
+                        self._bypass.clear()
                     bypass = self._bypass[host] = bool(proxy_bypass(host))
                 use_proxy = not bypass
         else:  # 'no_proxy' applies to http(s) only
