@@ -54,6 +54,7 @@ from twisted.internet import task
 
 from crawler.dupefilter import REQUEST_RELEASED, PageBudget
 from crawler.distributed.addon import QUEUE, SCHEDULER, DUPEFILTER_KEY, keys_for, start_url_from_data
+from crawler.engine_state import engine_in_flight, wake_engine
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -332,7 +333,7 @@ class RedisFrontierScheduler(Scheduler):
         Done = no longer in the engine's in-progress set (its callback ran and the
         requests it yielded are queued) and its WARC record, if any, written.
         """
-        in_progress = set() if everything else _engine_in_progress(self.crawler)
+        in_progress = set() if everything else set(engine_in_flight(self.crawler))
         done = []
         for request, token in list(self._in_flight.items()):
             if request in in_progress:
@@ -348,14 +349,7 @@ class RedisFrontierScheduler(Scheduler):
 
     def wake_engine(self) -> None:
         """Make the engine ask for requests now, not at its next 5 s heartbeat."""
-        slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
-        if slot is not None:
-            slot.nextcall.schedule()
-
-
-def _engine_in_progress(crawler: Crawler | None) -> set:
-    slot = getattr(getattr(crawler, "engine", None), "_slot", None)
-    return set(getattr(slot, "inprogress", ()))
+        wake_engine(self.crawler)
 
 
 def _redacted(url: str) -> str:

@@ -31,6 +31,7 @@ from archive.corpus.ordering import SortedSpill, format_instant, order_key
 from archive.corpus.store import AddResult, Corpus, CorpusError
 from archive.extract.pool import ExtractionPool, ExtractionTimedOut, WorkerDied
 from crawler.downloadermiddlewares.incremental import shared_state
+from crawler.engine_state import engine_in_flight
 from crawler.extensions.recovery import ResumeReconciliation
 from archive.sites import profile_for
 from crawler.pipelines.ordered import KeyOrderedWriter
@@ -161,7 +162,7 @@ class CorpusPipeline:
         """Let the writer run every article whose key is below the earliest request still in flight."""
         now = datetime.now(timezone.utc)
         low, stale = format_instant(now), format_instant(now - self.order_wait)
-        for request in getattr(self.crawler.engine._slot, "inprogress", ()):  # the engine's in-flight set
+        for request in engine_in_flight(self.crawler):
             reached = request.meta.get(REACHED_AT)
             if reached is not None and stale < reached < low and not self._waiting[request.url]:
                 low = reached
