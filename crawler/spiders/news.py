@@ -271,6 +271,7 @@ class NewsSpider(scrapy.Spider):
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
                 self.logger.info("%s, archived only: %s", verdict.reason, response.url)
+            self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
             if not start and verdict.rule != "unjudged":
                 for url, _, _ in reading.links:
@@ -281,6 +282,7 @@ class NewsSpider(scrapy.Spider):
             on_topic, mode = topical or start, "topic-listing" if topical else "listing"
             if mode == "listing" and response.meta.get(TOPIC_RULE) == "listing":
                 mode = "probe"
+            self._spent(response, "listing")
         # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
         hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
         if hops >= self.max_depth:
@@ -312,6 +314,13 @@ class NewsSpider(scrapy.Spider):
             if title:
                 request.meta[TOPIC_PARENT_TITLE] = title
             yield request
+
+    def _spent(self, response: Response, kind: str) -> None:
+        """Where a topic crawl's pages go: stat `topic/pages/<kept|off_topic|listing>/<how reached>`
+        (the rule its link was followed by; `held`: released when the crawl was idle)."""
+        how = "held" if response.meta.get(TOPIC_HELD) else response.meta.get(TOPIC_RULE) or (
+            "start" if response.meta.get("found_from") is None else "discovered")
+        self.crawler.stats.inc_value(f"topic/pages/{kind}/{how}")
 
     @cached_property
     def held(self) -> IdleRelease:
