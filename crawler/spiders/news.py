@@ -273,7 +273,7 @@ class NewsSpider(scrapy.Spider):
                 self.logger.info("%s, archived only: %s", verdict.reason, response.url)
             self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
-            if not start and verdict.rule != "unjudged":
+            if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
                 for url, _, _ in reading.links:
                     if _leads_to_listing(url):
                         self.held.listings.saw_member(url, on_topic)
