@@ -290,6 +290,7 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("topic/tunnel_ends")
             return
         candidates = list(reading.links)
+        gate.read_links(candidates)
         if mode in ("related", "tunnel", "probe"):  # links already requested need no judging (a listing's
             candidates = [c for c in candidates if not self._requested(c[0])]  # choice depends on them)
         # The series rule (crawler/relevance.py) compares a page's title with its on-topic parent's.
