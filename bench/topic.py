@@ -91,6 +91,7 @@ def crawl_topic_web(web: TopicWeb, server: FixtureServer, out: Path, topic: str,
         "pages_per_kept_article": round(len(fetched) / len(kept), 2) if kept else None,
         "seconds": round(seconds, 1),
         "rules": _count(item.get("extra", {}).get("rule") for item in kept_items),
+        "spent": {key[len("topic/pages/"):]: n for key, n in sorted(stats.items()) if key.startswith("topic/pages/")},
         "items": kept_items,
     }
 
@@ -138,6 +139,28 @@ def format_table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def format_spending(r: dict) -> str:
+    """Where a topic crawl's pages went (stat `topic/pages/<kind>/<how reached>`): per kind of page
+    fetched and not kept, pages per kept article, then by the rule that led to them."""
+    kept = r["kept"] or 1
+    kinds: dict[str, dict[str, int]] = {}
+    for key, n in r.get("spent", {}).items():
+        kind, _, how = key.partition("/")
+        kinds.setdefault(kind, {})[how] = n
+    parts = [f"{r['pages_fetched']} pages for {r['kept']} kept"]
+    for kind in ("off_topic", "listing"):
+        by_how = kinds.get(kind, {})
+        total = sum(by_how.values())
+        detail = ", ".join(f"{how} {n}" for how, n in sorted(by_how.items(), key=lambda item: -item[1]))
+        parts.append(f"{kind.replace('_', '-')} {'articles' if kind == 'off_topic' else 'pages'} "
+                     f"{total} (+{total / kept:.2f} a kept article: {detail or 'none'})")
+    other = r["pages_fetched"] - r["kept"] - sum(n for kind in ("off_topic", "listing")
+                                                 for n in kinds.get(kind, {}).values())
+    if other:
+        parts.append(f"other {other} (+{other / kept:.2f})")  # pages the spider did not judge (not text, unread)
+    return "; ".join(parts)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--web", choices=sorted(WEBS), action="append", help="one web only (default: both)")
@@ -148,6 +171,8 @@ def main(argv=None) -> int:
     print(format_table(results))
     for r in results:
         print(f"{r['web']} topic={r['topic']}: rules of kept articles {r['rules']}, {r['seconds']} s")
+        if r["topic"] != "none":
+            print(f"  where the pages went: {format_spending(r)}")
     if args.json:
         args.json.write_text(json.dumps([{k: v for k, v in r.items() if k != "items"} for r in results],
                                         indent=1), "utf-8")

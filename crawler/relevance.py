@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
+from crawler.anchor_background import AnchorBackground
 from crawler.judged_pages import OFF, ON, JudgedPages
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
@@ -60,6 +61,9 @@ SERIES_MARGIN = 0.8
 # "Kỳ 2:", "Phần 3 -", "Bài 4.", "(Kỳ 2)", "Part 2": a part number at either end of a title.
 SERIES_PART = re.compile(r"^\W*(?:kỳ|ky|phần|bài|tập|part)\s+(\d{1,2})\b|\(\s*(?:kỳ|phần|bài|tập|part)\s+(\d{1,2})\s*\)\W*$",
                          re.IGNORECASE)
+# A held teaser link is dropped when every anchor it was found by is this much more like the anchors
+# read on every page than like those that led to on-topic pages (crawler/anchor_background.py).
+BACKGROUND_MARGIN = -6.0
 SERIES_SLUG = re.compile(r"/(?:ky|phan|bai|tap|part)-(\d{1,2})-[^/]*$", re.IGNORECASE)  # /ky-2-nhung-nguoi-…
 
 
@@ -90,6 +94,7 @@ class TopicGate:
     def __init__(self, topic: TopicProfile):
         self.topic = topic
         self.judged = JudgedPages(topic)
+        self.background = AnchorBackground(topic)
 
     def judge_page(self, text: str, reached_by: str, anchors=(), parent_title: str | None = None) -> PageVerdict:
         """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text);
@@ -102,6 +107,8 @@ class TopicGate:
             score >= self.topic.threshold * SERIES_MARGIN and continues_series(text, parent_title))
         if judged:
             self.judged.remember(text, on_topic, anchors)
+            if on_topic:
+                self.background.led_on_topic(anchors)
         if reached_by == "start":
             return PageVerdict(True, True, score, "start")
         if not judged:
@@ -112,6 +119,10 @@ class TopicGate:
             return PageVerdict(True, True, score, "series")
         return PageVerdict(False, False, score, reached_by,
                            f"off topic (score {score:.3f} < {self.topic.threshold})")
+
+    def read_links(self, links) -> None:
+        """`(url, anchor, is a next-page link)` of a page read: the background of held links' anchors."""
+        self.background.read(links)
 
     def listing_is_topical(self, title: str) -> tuple[bool, float]:
         """`title`: the listing's own title (archive.extract.links.listing_title)."""
@@ -187,10 +198,15 @@ class TopicGate:
 
     def held_rank(self, anchors: list, parents: int) -> tuple | None:
         """How a held link (crawler/topic_frontier.py) ranks now: None when every anchor it was found
-        by (texts or profile vectors) leans off topic, else (its best anchor's log-odds of being on
-        topic by the judged pages, 0 when they say nothing; the kept pages linking to it)."""
+        by (texts or profile vectors) leans off topic, or is much more like the anchors read on every
+        page than like those that led to on-topic pages (BACKGROUND_MARGIN); else (its best anchor's
+        log-odds of being on topic by the judged pages, 0 when they say nothing; the kept pages
+        linking to it)."""
         odds = [odds or 0.0 for odds in map(self.judged.log_odds, anchors) if not (odds or 0.0) < 0]
         if not odds:
+            return None
+        background = [self.background.log_odds(anchor) for anchor in anchors]
+        if all(odds is not None and odds < BACKGROUND_MARGIN for odds in background):
             return None
         return max(odds), parents
 

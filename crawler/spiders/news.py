@@ -271,8 +271,9 @@ class NewsSpider(scrapy.Spider):
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
                 self.logger.info("%s, archived only: %s", verdict.reason, response.url)
+            self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
-            if not start and verdict.rule != "unjudged":
+            if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
                 for url, _, _ in reading.links:
                     if _leads_to_listing(url):
                         self.held.listings.saw_member(url, on_topic)
@@ -281,6 +282,7 @@ class NewsSpider(scrapy.Spider):
             on_topic, mode = topical or start, "topic-listing" if topical else "listing"
             if mode == "listing" and response.meta.get(TOPIC_RULE) == "listing":
                 mode = "probe"
+            self._spent(response, "listing")
         # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
         hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
         if hops >= self.max_depth:
@@ -288,6 +290,7 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("topic/tunnel_ends")
             return
         candidates = list(reading.links)
+        gate.read_links(candidates)
         if mode in ("related", "tunnel", "probe"):  # links already requested need no judging (a listing's
             candidates = [c for c in candidates if not self._requested(c[0])]  # choice depends on them)
         # The series rule (crawler/relevance.py) compares a page's title with its on-topic parent's.
@@ -312,6 +315,13 @@ class NewsSpider(scrapy.Spider):
             if title:
                 request.meta[TOPIC_PARENT_TITLE] = title
             yield request
+
+    def _spent(self, response: Response, kind: str) -> None:
+        """Where a topic crawl's pages go: stat `topic/pages/<kept|off_topic|listing>/<how reached>`
+        (the rule its link was followed by; `held`: released when the crawl was idle)."""
+        how = "held" if response.meta.get(TOPIC_HELD) else response.meta.get(TOPIC_RULE) or (
+            "start" if response.meta.get("found_from") is None else "discovered")
+        self.crawler.stats.inc_value(f"topic/pages/{kind}/{how}")
 
     @cached_property
     def held(self) -> IdleRelease:

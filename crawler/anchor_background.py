@@ -1,0 +1,107 @@
+"""Is a teaser anchor more like the links that led to the topic, or like every link on the pages?
+
+A held link (crawler/topic_frontier.py) has an anchor with no topic word: a
+teaser headline ("Những người lính tình nguyện năm ấy"), a short title, or
+another section's news ("Triển lãm mỹ thuật đương đại tại Quảng Bình"). The
+learned model of crawler/judged_pages.py compares the pages judged on and off
+topic, but a topic crawl judges few off-topic pages: a place name met only on
+on-topic pages so far leans on topic, and on the hard bench web the
+off-topic teasers it released scored as high as the on-topic ones (docs/topic.md).
+
+The crawl does see plenty of the rest: every anchor on every page it reads,
+most of them other news. That is positive-unlabelled learning (Liu et al.
+2003; Elkan and Noto 2008): the positives are the anchors of the links that
+led to pages judged on topic, the background is every anchor read (each link
+once, mostly off topic). `log_odds(anchor)` sums over the anchor's terms
+w × log(rate among the positives / rate in the background), each rate
+m-estimated towards the pooled rate; a term neither side used says nothing.
+"Giá vàng hôm nay …" is common in the background and absent from the
+positives: strongly negative; a teaser of the topic's ("Sắc màu Bunpimay …")
+shares terms with anchors that led to the topic.
+
+Bounded like JudgedPages: at most `MAX_ANCHORS` background anchors (the oldest
+forgotten) and `MAX_POSITIVES` positive ones.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+
+from archive.extract.topic import TopicProfile
+
+MAX_ANCHORS = 5000  # background anchors remembered (one per link URL)
+MAX_POSITIVES = 500  # on-topic pages' anchors remembered
+MIN_POSITIVES = 3  # on-topic pages reached by a link before the model says anything
+SMOOTHING = 1.0  # anchors' worth of the pooled rate each side's rate starts from
+
+
+class AnchorBackground:
+    """Document frequencies of anchor terms: of the anchors that led to on-topic pages, and of
+    every anchor read."""
+
+    def __init__(self, topic: TopicProfile, max_anchors: int = MAX_ANCHORS, max_positives: int = MAX_POSITIVES):
+        self.topic = topic
+        self._sides = (_Side(max_positives), _Side(max_anchors))  # positives, background
+        self._read: dict[str, None] = {}  # link URLs counted in the background, oldest first
+
+    def led_on_topic(self, anchors) -> None:
+        """A page judged on topic was reached by links with these anchors."""
+        terms = {term for anchor in anchors if anchor for term in self.topic.vector(anchor)}
+        if terms:
+            self._sides[0].add(terms)
+
+    def read(self, links) -> None:
+        """`(url, anchor, is a next-page link)` of a page read: each link URL counted once."""
+        background = self._sides[1]
+        for url, anchor, is_next in links:
+            if is_next or not anchor or url in self._read:
+                continue
+            terms = set(self.topic.vector(anchor))
+            if not terms:
+                continue
+            self._read[url] = None
+            if background.add(terms):  # the oldest anchor was forgotten: its URL may count again
+                del self._read[next(iter(self._read))]
+
+    def log_odds(self, anchor: str | dict[str, float]) -> float | None:
+        """Σ w × log(positive rate / background rate) over the anchor's terms either side used;
+        None while fewer than MIN_POSITIVES on-topic pages were reached by a link, 0.0 when no
+        term was used. `anchor`: its text or its profile vector."""
+        positives, background = self._sides
+        if len(positives) < MIN_POSITIVES:
+            return None
+        vector = self.topic.vector(anchor) if isinstance(anchor, str) else anchor
+        n_pos, n_bg = len(positives), len(background)
+        total = 0.0
+        for term, weight in vector.items():
+            pos, bg = positives.df.get(term, 0), background.df.get(term, 0)
+            if not (pos or bg):
+                continue
+            pooled = (pos + bg) / (n_pos + n_bg)
+            total += weight * (math.log((pos + SMOOTHING * pooled) / (n_pos + SMOOTHING))
+                               - math.log((bg + SMOOTHING * pooled) / (n_bg + SMOOTHING)))
+        return round(total, 6)
+
+
+class _Side:
+    """Document frequencies of a bounded window of term sets."""
+
+    def __init__(self, bound: int):
+        self.bound = bound
+        self.df: Counter = Counter()
+        self._order: deque = deque()
+
+    def add(self, terms: set) -> bool:
+        """Count `terms`; True when the oldest set was forgotten to stay within the bound."""
+        self.df.update(terms)
+        self._order.append(terms)
+        if len(self._order) <= self.bound:
+            return False
+        for term in self._order.popleft():
+            self.df[term] -= 1
+            if not self.df[term]:
+                del self.df[term]
+        return True
+
+    def __len__(self) -> int:
+        return len(self._order)
