@@ -66,6 +66,7 @@ class PagesFirstPriorityQueue:
                                                  startprios.get(part, ()), start_queue_cls=start_queue_cls)
                        for part in PARTS}
         self.downloader = crawler.engine.downloader
+        self.stats = crawler.stats
         total = crawler.settings.getint("CONCURRENT_REQUESTS")  # 0: no limit
         budget = max(0, crawler.settings.getint("REQUISITES_CONCURRENT_REQUESTS"))
         # Pages always keep at least half the places, whatever the two settings say (with
@@ -76,7 +77,12 @@ class PagesFirstPriorityQueue:
         self.backlog = max(0, crawler.settings.getint("REQUISITES_BACKLOG"))
 
     def push(self, request: Request) -> None:
-        self.queues["requisites" if is_requisite(request) else "pages"].push(request)
+        if not is_requisite(request):
+            self.queues["pages"].push(request)
+            return
+        self.queues["requisites"].push(request)
+        # The most that waited at once: the backlog's bound at work (or a host that held its requisites back).
+        self.stats.max_value("requisites/waiting_max", len(self.queues["requisites"]))
 
     def pop(self) -> Request | None:
         pages, requisites = self.queues["pages"], self.queues["requisites"]

@@ -135,6 +135,7 @@ def test_a_backlog_past_its_bound_goes_first_and_pages_wait_for_it():
     active.discard(next(r for r in active if r.url.endswith("0.jpg")))
     assert queue.pop().url.endswith("2.jpg")  # then 1 waits: within the bound, pages first again
     assert queue.pop().url.endswith("bai-1.html")
+    assert crawler.stats.get_value("requisites/waiting_max") == 4
 
 
 def test_a_backlog_held_back_by_its_host_does_not_hold_the_pages():
