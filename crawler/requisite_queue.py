@@ -25,17 +25,19 @@ were fetched after the last page. Past the bound, requisites go first (up to
 their budget, never more) and pages wait for a requisite's place to free up,
 so the requisites keep pace and at most ~REQUISITES_BACKLOG + a page's worth
 wait. Unless a requisite in flight waits for its host (its download slot
-queues requests: per-host concurrency, AutoThrottle's delay; or robots.txt of
-a new host): then the host's politeness, not the places, is the limit, and
-holding pages back would only make them wait for a throttled CDN; pages go
-on, and those requisites wait in the scheduler as before (bounded by the
-run's pages and what they name), and are fetched at the host's pace.
+queues requests: per-host concurrency, AutoThrottle's delay; it has no slot
+yet; or it has been in flight for over STALLED seconds: a slow or dead host,
+robots.txt pending): then the host, not the places, is the limit, and holding
+pages back would only make them wait for a throttled CDN; pages go on, and
+those requisites wait in the scheduler as before (bounded by the run's pages
+and what they name), and are fetched at the host's pace.
 
 Distributed crawls (crawler/distributed/redis.py) use the Redis frontier's
 queue instead, where requisites are ordered by priority only.
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from scrapy.pqueues import ScrapyPriorityQueue
@@ -47,6 +49,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 PARTS = ("pages", "requisites")
+# Seconds a requisite may be in flight while pages wait for its place, past the backlog's bound; longer,
+# it counts as held back by its host (a slow or dead one, robots.txt pending), and pages go on.
+STALLED = 2.0
 
 
 class PagesFirstPriorityQueue:
@@ -75,6 +80,8 @@ class PagesFirstPriorityQueue:
         self.pages_reserved = total - self.budget if total > 0 else float("inf")
         # Requisites waiting past which they catch up (the bound on them, unless their hosts hold them back).
         self.backlog = max(0, crawler.settings.getint("REQUISITES_BACKLOG"))
+        self._seen: dict[Request, float] = {}  # requisites in flight: when a full budget first saw them
+        self.clock = time.monotonic
 
     def push(self, request: Request) -> None:
         if not is_requisite(request):
@@ -94,7 +101,11 @@ class PagesFirstPriorityQueue:
             # up unless a host holds a requisite back (its politeness, not the budget, is the limit).
             if len(in_flight) < self.budget:
                 return requisites.pop()
-            return pages.pop() if pages and any(self._held_by_host(r) for r in in_flight) else None
+            if len(self._seen) > 4 * self.budget:  # keep only the requisites still in flight
+                self._seen = {r: self._seen[r] for r in in_flight if r in self._seen}
+            now = self.clock()
+            # A list, not a generator: every requisite in flight gets its first-seen time.
+            return pages.pop() if pages and any([self._held_by_host(r, now) for r in in_flight]) else None
         if pages and (len(self.downloader.active) - len(in_flight) < self.pages_reserved
                       or len(in_flight) >= self.budget):
             return pages.pop()
@@ -102,11 +113,13 @@ class PagesFirstPriorityQueue:
             return requisites.pop()
         return None  # no page waits, and the requisites' places are taken
 
-    def _held_by_host(self, request: Request) -> bool:
-        """Whether `request` waits for its host rather than for a place: its download slot does not
-        exist yet (robots.txt of a new host) or holds requests back (per-host concurrency, a delay)."""
+    def _held_by_host(self, request: Request, now: float) -> bool:
+        """Whether `request` waits for its host rather than for a place: its download slot does not exist
+        yet or holds requests back (per-host concurrency, a delay), or it has been in flight for over
+        `STALLED` s (a slow or dead host, robots.txt pending: it may not keep pages waiting longer)."""
         slot = self.downloader.slots.get(self.downloader.get_slot_key(request))
-        return slot is None or bool(slot.queue) or slot.latercall is not None
+        return (slot is None or bool(slot.queue) or slot.latercall is not None
+                or now - self._seen.setdefault(request, now) > STALLED)
 
     def close(self) -> dict[str, list[int]]:
         return {part: queue.close() for part, queue in self.queues.items()}

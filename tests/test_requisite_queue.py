@@ -10,7 +10,7 @@ import scrapy
 from scrapy.squeues import FifoMemoryQueue, PickleFifoDiskQueue
 from scrapy.utils.test import get_crawler
 
-from crawler.requisite_queue import PagesFirstPriorityQueue
+from crawler.requisite_queue import STALLED, PagesFirstPriorityQueue
 from crawler.requisites import META, is_requisite
 
 
@@ -153,6 +153,23 @@ def test_a_backlog_held_back_by_its_host_does_not_hold_the_pages():
     assert queue.pop().url.endswith("bai-2.html")
 
 
+def test_a_requisite_that_makes_no_progress_does_not_hold_the_pages_for_long():
+    """A dead or very slow host (robots.txt pending, a stalled transfer): past STALLED s, pages go on."""
+    active = {requisite(90), requisite(91)}
+    crawler = _crawler(active, backlog=0)
+    crawler.engine.downloader.slot("image.nhandan.vn")
+    queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "")
+    now = 100.0
+    queue.clock = lambda: now
+    queue.push(requisite(1))
+    queue.push(page(1))
+    assert queue.pop() is None  # both requisites just seen: the page waits for one of their places
+    now += STALLED / 2
+    assert queue.pop() is None
+    now += STALLED
+    assert queue.pop().url.endswith("bai-1.html")
+
+
 def _crawl(*, backlog: int, throttled: bool = False, pages: int = 600) -> dict:
     """A CPU-bound crawl in miniature: each step the engine fills the downloader (16 places, 8 for
     requisites) and the two oldest requests in flight are answered; each page names two requisites of
@@ -162,10 +179,13 @@ def _crawl(*, backlog: int, throttled: bool = False, pages: int = 600) -> dict:
     crawler = _crawler(active.keys(), total=16, budget=8, backlog=backlog)
     crawler.engine.downloader.slot("image.nhandan.vn", holding=throttled)
     queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "")
+    clock = [0.0]
+    queue.clock = lambda: clock[0]  # a step is a millisecond, whatever this machine's speed
     queue.push(page(0))
     named, fetched = 1, {"pages": 0, "requisites": 0}
     per_window, waiting, most_requisites_in_flight = [], [], 0
     for step in range(100_000):
+        clock[0] = step / 1000
         while len(active) < 16 and (request := queue.pop()) is not None:
             active[request] = step
         most_requisites_in_flight = max(most_requisites_in_flight, sum(map(is_requisite, active)))
