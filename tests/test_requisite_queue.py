@@ -173,8 +173,8 @@ def test_a_requisite_that_makes_no_progress_does_not_hold_the_pages_for_long():
 def _crawl(*, backlog: int, throttled: bool = False, pages: int = 600) -> dict:
     """A CPU-bound crawl in miniature: each step the engine fills the downloader (16 places, 8 for
     requisites) and the two oldest requests in flight are answered; each page names two requisites of
-    its own and two more pages. `throttled`: the image host lets through one requisite in four steps
-    and queues the rest in its slot."""
+    its own and two more pages. `throttled`: the image host answers requisites only every fourth step
+    and its slot queues the others."""
     active: dict[scrapy.Request, int] = {}
     crawler = _crawler(active.keys(), total=16, budget=8, backlog=backlog)
     crawler.engine.downloader.slot("image.nhandan.vn", holding=throttled)
