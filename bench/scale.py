@@ -354,7 +354,8 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
         "pages": pages, "articles_written": written, "window": window,
         "stats": {k: stats.get(k) for k in ("downloader/response_count", "corpus/written", "corpus/near-duplicate",
                                             "corpus/duplicate-text", "corpus/duplicate-url", "topic/kept",
-                                            "topic/off_topic", "elapsed_time_seconds")},
+                                            "topic/off_topic", "requisites/waiting_max",
+                                            "elapsed_time_seconds")},
         # The first window includes the ramp-up (the frontier starts from one listing page), so the
         # second, the steady state, is compared with the last too; CPU per page is the cost itself,
         # where wall time also moves with whatever else the machine runs.
@@ -409,7 +410,7 @@ def main(argv=None) -> int:
                   f"WARC writer {w['first']['others_cpu_ms_per_page']} / {w['second']['others_cpu_ms_per_page']} / "
                   f"{w['last']['others_cpu_ms_per_page']}; requisites fetched an article "
                   f"{w['first']['requisites_per_page']} / {w['second']['requisites_per_page']} / "
-                  f"{w['last']['requisites_per_page']}), using {w['first']['crawl_cores']} / {w['second']['crawl_cores']} / "
+                  f"{w['last']['requisites_per_page']}, at most {c['stats']['requisites/waiting_max']} waiting), using {w['first']['crawl_cores']} / {w['second']['crawl_cores']} / "
                   f"{w['last']['crawl_cores']} cores of the {w['first']['machine_busy_cores']} / "
                   f"{w['second']['machine_busy_cores']} / {w['last']['machine_busy_cores']} busy on the machine; "
                   f"peak RSS {c['peak_rss_mb_at_window']} MB at {args.window:,}, "

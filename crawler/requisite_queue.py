@@ -16,11 +16,28 @@ also while pages wait (so neither side starves); pages take whatever is left. Po
 still goes to its host's download slot (the CDN's own, or the page host's,
 whose concurrency and delay it shares) and through robots.txt.
 
+Why a bound on the waiting requisites (REQUISITES_BACKLOG): with half the
+places each and a crawl bound by CPU (every request costs about the same),
+requisites are fetched at the pages' rate, one a page, whatever the pages
+name (two photos a page in `make bench-scale`): the rest waited in the
+scheduler, 10,502 of them at 10,000 articles, growing with the crawl, and
+were fetched after the last page. Past the bound, requisites go first (up to
+their budget, never more) and pages wait for a requisite's place to free up,
+so the requisites keep pace and at most ~REQUISITES_BACKLOG + a page's worth
+wait. Unless a requisite in flight waits for its host (its download slot
+queues requests: per-host concurrency, AutoThrottle's delay; it has no slot
+yet; or it has been in flight for over STALLED seconds: a slow or dead host,
+robots.txt pending): then the host, not the places, is the limit, and holding
+pages back would only make them wait for a throttled CDN; pages go on, and
+those requisites wait in the scheduler as before (bounded by the run's pages
+and what they name), and are fetched at the host's pace.
+
 Distributed crawls (crawler/distributed/redis.py) use the Redis frontier's
 queue instead, where requisites are ordered by priority only.
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from scrapy.pqueues import ScrapyPriorityQueue
@@ -32,6 +49,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 PARTS = ("pages", "requisites")
+# Seconds a requisite may be in flight while pages wait for its place, past the backlog's bound; longer,
+# it counts as held back by its host (a slow or dead one, robots.txt pending), and pages go on.
+STALLED = 2.0
 
 
 class PagesFirstPriorityQueue:
@@ -51,26 +71,56 @@ class PagesFirstPriorityQueue:
                                                  startprios.get(part, ()), start_queue_cls=start_queue_cls)
                        for part in PARTS}
         self.downloader = crawler.engine.downloader
+        self.stats = crawler.stats
         total = crawler.settings.getint("CONCURRENT_REQUESTS")  # 0: no limit
         budget = max(0, crawler.settings.getint("REQUISITES_CONCURRENT_REQUESTS"))
         # Pages always keep at least half the places, whatever the two settings say (with
         # CONCURRENT_REQUESTS=1, requisites go only when no page waits, as with priority alone).
         self.budget = min(budget, total // 2) if total > 0 else budget
         self.pages_reserved = total - self.budget if total > 0 else float("inf")
+        # Requisites waiting past which they catch up (the bound on them, unless their hosts hold them back).
+        self.backlog = max(0, crawler.settings.getint("REQUISITES_BACKLOG"))
+        self._seen: dict[Request, float] = {}  # requisites in flight: when a full budget first saw them
+        self.clock = time.monotonic
 
     def push(self, request: Request) -> None:
-        self.queues["requisites" if is_requisite(request) else "pages"].push(request)
+        if not is_requisite(request):
+            self.queues["pages"].push(request)
+            return
+        self.queues["requisites"].push(request)
+        # The most that waited at once: the backlog's bound at work (or a host that held its requisites back).
+        self.stats.max_value("requisites/waiting_max", len(self.queues["requisites"]))
 
     def pop(self) -> Request | None:
         pages, requisites = self.queues["pages"], self.queues["requisites"]
         if not requisites:
             return pages.pop()
-        in_flight = sum(1 for request in self.downloader.active if is_requisite(request))
-        if pages and (len(self.downloader.active) - in_flight < self.pages_reserved or in_flight >= self.budget):
+        in_flight = [request for request in self.downloader.active if is_requisite(request)]
+        if self.budget and len(requisites) > self.backlog:
+            # Catching up: requisites first, up to their budget; past it, pages wait for a place to free
+            # up unless a host holds a requisite back (its politeness, not the budget, is the limit).
+            if len(in_flight) < self.budget:
+                return requisites.pop()
+            if len(self._seen) > 4 * self.budget:  # keep only the requisites still in flight
+                self._seen = {r: self._seen[r] for r in in_flight if r in self._seen}
+            now = self.clock()
+            # A list, not a generator: every requisite in flight gets its first-seen time.
+            return pages.pop() if pages and any([self._held_by_host(r, now) for r in in_flight]) else None
+        if pages and (len(self.downloader.active) - len(in_flight) < self.pages_reserved
+                      or len(in_flight) >= self.budget):
             return pages.pop()
-        if in_flight < max(self.budget, 1):
+        if len(in_flight) < max(self.budget, 1):
             return requisites.pop()
         return None  # no page waits, and the requisites' places are taken
+
+    def _held_by_host(self, request: Request, now: float) -> bool:
+        """Whether `request` waits for its host rather than for a place: its download slot does not exist
+        yet or holds requests back (per-host concurrency, a delay), or it has been in flight for over
+        `STALLED` s (a slow or dead host, robots.txt pending: it may not keep pages waiting longer)."""
+        slot = self.downloader.slots.get(self.downloader.get_slot_key(request))
+        return (slot is None or bool(slot.queue) or slot.latercall is not None
+                or now - self._seen.setdefault(request, now) > STALLED)
+
     def close(self) -> dict[str, list[int]]:
         return {part: queue.close() for part, queue in self.queues.items()}
 

@@ -1,20 +1,39 @@
 """The scheduler's queue hands out pages first and page requisites on a budget of their own (crawler/requisite_queue.py)."""
 from __future__ import annotations
 
+from collections import deque
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 import scrapy
 from scrapy.squeues import FifoMemoryQueue, PickleFifoDiskQueue
 from scrapy.utils.test import get_crawler
 
-from crawler.requisite_queue import PagesFirstPriorityQueue
-from crawler.requisites import META
+from crawler.requisite_queue import STALLED, PagesFirstPriorityQueue
+from crawler.requisites import META, is_requisite
 
 
-def _crawler(active: set, total: int = 6, budget: int = 2):
-    crawler = get_crawler(settings_dict={"CONCURRENT_REQUESTS": total, "REQUISITES_CONCURRENT_REQUESTS": budget})
-    crawler.engine = SimpleNamespace(downloader=SimpleNamespace(active=active))
+class Downloader:
+    """What the queue reads of Scrapy's downloader: the requests in flight and the hosts' download slots."""
+
+    def __init__(self, active: set):
+        self.active = active
+        self.slots: dict[str, SimpleNamespace] = {}
+
+    @staticmethod
+    def get_slot_key(request: scrapy.Request) -> str:
+        return urlsplit(request.url).hostname
+
+    def slot(self, host: str, *, holding: bool = False) -> None:
+        """`host`'s slot, `holding` requests back (per-host concurrency reached, or a delay)."""
+        self.slots[host] = SimpleNamespace(queue=deque([object()] if holding else []), latercall=None)
+
+
+def _crawler(active: set, total: int = 6, budget: int = 2, backlog: int = 256):
+    crawler = get_crawler(settings_dict={"CONCURRENT_REQUESTS": total, "REQUISITES_CONCURRENT_REQUESTS": budget,
+                                         "REQUISITES_BACKLOG": backlog})
+    crawler.engine = SimpleNamespace(downloader=Downloader(active))
     return crawler
 
 
@@ -96,3 +115,123 @@ def test_one_place_in_all_goes_to_a_waiting_page_first():
     queue.push(page(1))
     assert queue.pop().url.endswith("bai-1.html")
     assert queue.pop().url.endswith("1.jpg")
+
+
+def test_a_backlog_past_its_bound_goes_first_and_pages_wait_for_it():
+    """Past REQUISITES_BACKLOG, requisites fill their budget first; while their host takes them as
+    fast as they come, pages wait for them instead of adding more."""
+    active: set = set()
+    crawler = _crawler(active, backlog=1)
+    crawler.engine.downloader.slot("image.nhandan.vn")
+    queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "")
+    queue.push(page(1))
+    for n in range(4):
+        queue.push(requisite(n))
+    taken = []
+    while (request := queue.pop()) is not None:
+        active.add(request)
+        taken.append(request.url.rsplit("/", 1)[1])
+    assert taken == ["0.jpg", "1.jpg"]  # the budget; the page waits (2 requisites > 1 still wait)
+    active.discard(next(r for r in active if r.url.endswith("0.jpg")))
+    assert queue.pop().url.endswith("2.jpg")  # then 1 waits: within the bound, pages first again
+    assert queue.pop().url.endswith("bai-1.html")
+    assert crawler.stats.get_value("requisites/waiting_max") == 4
+
+
+def test_a_backlog_held_back_by_its_host_does_not_hold_the_pages():
+    """A throttled CDN (its slot queues requests) keeps its budget and no more: pages go on."""
+    active = {requisite(90), requisite(91)}
+    crawler = _crawler(active, backlog=0)
+    crawler.engine.downloader.slot("image.nhandan.vn", holding=True)
+    queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "")
+    queue.push(requisite(1))
+    queue.push(page(1))
+    assert queue.pop().url.endswith("bai-1.html")
+    assert queue.pop() is None and len(queue) == 1
+    crawler.engine.downloader.slots.clear()  # a new host, waiting for its robots.txt: also its host's doing
+    queue.push(page(2))
+    assert queue.pop().url.endswith("bai-2.html")
+
+
+def test_a_requisite_that_makes_no_progress_does_not_hold_the_pages_for_long():
+    """A dead or very slow host (robots.txt pending, a stalled transfer): past STALLED s, pages go on."""
+    active = {requisite(90), requisite(91)}
+    crawler = _crawler(active, backlog=0)
+    crawler.engine.downloader.slot("image.nhandan.vn")
+    queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "")
+    now = 100.0
+    queue.clock = lambda: now
+    queue.push(requisite(1))
+    queue.push(page(1))
+    assert queue.pop() is None  # both requisites just seen: the page waits for one of their places
+    now += STALLED / 2
+    assert queue.pop() is None
+    now += STALLED
+    assert queue.pop().url.endswith("bai-1.html")
+
+
+def _crawl(*, backlog: int, throttled: bool = False, pages: int = 600) -> dict:
+    """A CPU-bound crawl in miniature: each step the engine fills the downloader (16 places, 8 for
+    requisites) and the two oldest requests in flight are answered; each page names two requisites of
+    its own and two more pages. `throttled`: the image host answers requisites only every fourth step
+    and its slot queues the others."""
+    active: dict[scrapy.Request, int] = {}
+    crawler = _crawler(active.keys(), total=16, budget=8, backlog=backlog)
+    crawler.engine.downloader.slot("image.nhandan.vn", holding=throttled)
+    queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "")
+    clock = [0.0]
+    queue.clock = lambda: clock[0]  # a step is a millisecond, whatever this machine's speed
+    queue.push(page(0))
+    named, fetched = 1, {"pages": 0, "requisites": 0}
+    per_window, waiting, most_requisites_in_flight = [], [], 0
+    for step in range(100_000):
+        clock[0] = step / 1000
+        while len(active) < 16 and (request := queue.pop()) is not None:
+            active[request] = step
+        most_requisites_in_flight = max(most_requisites_in_flight, sum(map(is_requisite, active)))
+        answerable = [r for r in active if not (throttled and is_requisite(r) and step % 4)]
+        for request in sorted(answerable, key=active.get)[:2]:
+            del active[request]
+            if is_requisite(request):
+                fetched["requisites"] += 1
+                continue
+            fetched["pages"] += 1
+            n = int(request.url.rsplit("-", 1)[1].split(".")[0])
+            queue.push(requisite(2 * n))
+            queue.push(requisite(2 * n + 1))
+            for _ in range(2):
+                if named < pages:
+                    queue.push(page(named))
+                    named += 1
+            pages_done_at = step
+            if fetched["pages"] % 100 == 0:
+                per_window.append(fetched["requisites"])
+                waiting.append(len(queue.queues["requisites"]))
+        if not active and not len(queue):
+            break
+    windows = [round((b - a) / 100, 2) for a, b in zip([0, *per_window], per_window)]
+    return {"requisites_per_page": windows, "waiting": waiting, "pages_done_at": pages_done_at, "steps": step,
+            "most_requisites_in_flight": most_requisites_in_flight}
+
+
+def test_requisites_keep_pace_with_the_pages():
+    """Two requisites a page: past the ramp-up, every 100 pages fetched come with ~200 requisites and
+    the backlog stays near its bound. Without the bound (the queue before), requisites got half the
+    places and fell behind, one a page, their backlog growing with the crawl."""
+    bounded = _crawl(backlog=32)
+    assert all(1.8 <= ratio <= 2.2 for ratio in bounded["requisites_per_page"][1:]), bounded
+    assert max(bounded["waiting"]) <= 32 + 2 * 16, bounded
+    unbounded = _crawl(backlog=10**9)
+    assert all(ratio <= 1.2 for ratio in unbounded["requisites_per_page"][1:]), unbounded
+    assert unbounded["waiting"][-1] > 400 and unbounded["waiting"] == sorted(unbounded["waiting"]), unbounded
+
+
+def test_a_throttled_host_never_takes_more_than_its_budget_nor_slows_the_pages():
+    """The image host's slot queues requisites (its politeness): their backlog grows past the bound, but
+    pages do not wait for it: they are fetched as soon as with the queue before (no bound)."""
+    throttled = _crawl(backlog=32, throttled=True)
+    before = _crawl(backlog=10**9, throttled=True)
+    assert throttled["most_requisites_in_flight"] == 8  # REQUISITES_CONCURRENT_REQUESTS: pages keep the rest
+    assert throttled["requisites_per_page"][-1] < 1 and throttled["waiting"][-1] > 400, throttled
+    assert throttled["pages_done_at"] == before["pages_done_at"]
+    assert throttled["steps"] > 2 * throttled["pages_done_at"]  # the requisites are fetched after the pages
