@@ -2,9 +2,14 @@
 a headline and one main block of running text, not by the URL shape or og:type."""
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 import lxml.html
 import pytest
+from lxml import etree
 
+from archive.eval_generic import load_pages
 from archive.extract.page_gate import judge_page, reading_words
 from testbed.fixture_pages import gold_for, pages, url_for
 
@@ -110,3 +115,17 @@ def test_fixture_pages_are_told_apart_without_a_profile(fixture):
 def test_a_wrapper_around_the_headline_is_read(wrapper):
     """A page hidden until its scripts run, or a wrapper whose class names the footer, holds the article."""
     assert judge_page(page(f"{wrapper}{H1}{paragraphs(4)}</div>")).is_article
+
+
+def test_comments_and_processing_instructions_do_not_change_the_verdict():
+    """The extraction reuses the verdict the link reading got on the parsed page (ParsedPage.verdict)
+    although it works on a copy without comments and processing instructions: the gate skips them
+    and joins the text around them, so both read alike, reason included."""
+    trees = [lxml.html.document_fromstring(p.read_bytes()) for p in pages()]
+    trees += [lxml.html.document_fromstring(p.html) for p in load_pages(Path(__file__).parent / "fixtures" / "eval-generic")]
+    trees.append(page(f"{H1}<p>Một<!-- x -->hai<?php echo 1 ?> ba.</p><!-- y -->{paragraphs(3)}"
+                      f"<a href='/x'>Tin<!-- z --> khác</a>"))
+    for tree in trees:
+        stripped = copy.deepcopy(tree)
+        etree.strip_tags(stripped, etree.Comment, etree.ProcessingInstruction)
+        assert judge_page(stripped) == judge_page(tree)
