@@ -3,6 +3,7 @@ a headline and one main block of running text, not by the URL shape or og:type."
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import lxml.html
@@ -10,7 +11,7 @@ import pytest
 from lxml import etree
 
 from archive.eval_generic import load_pages
-from archive.extract.page_gate import judge_page, reading_words
+from archive.extract.page_gate import is_prose, judge_page, reading_words, sentence_ends
 from testbed.fixture_pages import gold_for, pages, url_for
 
 SENTENCES = [
@@ -129,3 +130,25 @@ def test_comments_and_processing_instructions_do_not_change_the_verdict():
         stripped = copy.deepcopy(tree)
         etree.strip_tags(stripped, etree.Comment, etree.ProcessingInstruction)
         assert judge_page(stripped) == judge_page(tree)
+
+
+def test_reading_words_counts_the_tokens_with_a_letter_or_digit_for_every_character():
+    """reading_words counts with a regular expression; it must agree with its definition
+    (whitespace tokens with an alphanumeric character, str.split and str.isalnum) on every character of the two first planes."""
+    def by_definition(text: str) -> int:
+        return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+
+    cjk_or_hangul = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]")
+    chars = [chr(cp) for cp in range(0x20000) if not 0xD800 <= cp < 0xE000 and not cjk_or_hangul.match(chr(cp))]
+    for start in range(0, len(chars), 128):  # in chunks: one call a character takes seconds
+        text = " ".join(f"{c} a{c}b _{c}_" for c in chars[start:start + 128])
+        assert reading_words(text) == by_definition(text), hex(ord(chars[start]))
+
+
+@pytest.mark.parametrize("start", ["", "— | — " * 70, "한국 " * 150, "中文" * 300, "a.b " * 100, "x" * 500 + " "])
+@pytest.mark.parametrize("rest", ["", " word" * 3, " 한국어" * 400, " " + "中" * 900, " ." * 900])
+def test_is_prose_reads_the_start_of_a_long_text_only_when_that_decides(start, rest):
+    """is_prose counts words from the start of a long text when they are enough; the answer is the
+    full count's, whatever scripts come after (Korean syllables count half, CJK characters one)."""
+    text = start + rest + " Một câu."
+    assert is_prose(text) == (reading_words(text) >= 8 and sentence_ends(text) > 0)
