@@ -152,3 +152,12 @@ def test_is_prose_reads_the_start_of_a_long_text_only_when_that_decides(start, r
     full count's, whatever scripts come after (Korean syllables count half, CJK characters one)."""
     text = start + rest + " Một câu."
     assert is_prose(text) == (reading_words(text) >= 8 and sentence_ends(text) > 0)
+
+
+@pytest.mark.parametrize("names", ["site-footer", "Site-FOOTER x", "cookie_notice", "GDPR", "main content", "conſent",
+                                   "cooKie", "f_share_tools_footer_on", "", "footers-are-long-x-y", "copy right"])
+def test_the_chrome_name_prefilter_never_hides_a_match(names):
+    """_skipped asks the expression only when _may_name_chrome says a name could match it."""
+    from archive.extract.page_gate import _CHROME_NAME, _may_name_chrome
+
+    assert _may_name_chrome(names) or not any(_CHROME_NAME.match(name) for name in names.split())

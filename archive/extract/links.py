@@ -111,8 +111,13 @@ def listing_title(selector: Selector) -> str:
 def anchor_text(link: etree._Element | Selector) -> str:
     """What a link says about its target: its text, else its title attribute or image alt."""
     element = link.root if isinstance(link, Selector) else link
-    text = " ".join(" ".join(element.xpath(".//text()")).split())
-    return text or (element.get("title") or "").strip() or " ".join(element.xpath("descendant-or-self::img/@alt"))
+    text = " ".join(" ".join(_TEXTS(element)).split())
+    return text or (element.get("title") or "").strip() or " ".join(_IMAGE_ALTS(element))
+
+
+# Compiled once: `element.xpath(...)` compiles its expression at every call (~140 links a page).
+_TEXTS = etree.XPath(".//text()")
+_IMAGE_ALTS = etree.XPath("descendant-or-self::img/@alt")
 
 
 def link_candidates(selector: Selector, base_url: str, groups, *, anchors: bool,

@@ -190,10 +190,23 @@ def _skipped(el: etree._Element) -> bool:
     class says "has-footer"."""
     hidden = el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
     if not hidden:
-        names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
-        if el.tag in ("body", "html") or not any(_CHROME_NAME.match(name) for name in names):
+        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if el.tag in ("body", "html") or not _may_name_chrome(names) or \
+                not any(_CHROME_NAME.match(name) for name in names.split()):
             return False
     return el.find(".//h1") is None
+
+
+def _may_name_chrome(names: str) -> bool:
+    """False when no class or id in `names` can match `_CHROME_NAME`: ASCII names without its
+    words (for ASCII text, re.I is lower-casing; other text goes to the expression)."""
+    if not names.isascii():
+        return True
+    names = names.lower()
+    return any(word in names for word in _CHROME_WORDS)
+
+
+_CHROME_WORDS = ("footer", "copyright", "cookie", "consent", "gdpr")  # _CHROME_NAME's words
 
 
 def _main_block(units: list[_Unit]) -> tuple[int, int]:
