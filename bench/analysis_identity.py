@@ -22,25 +22,13 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PAGE_MAX_LINKS = 5000  # crawler/settings.py's default
-
-
-def _spec(profile, generic: bool):
-    from archive.extract.links import ReadSpec
-
-    article = ReadSpec(text="article", links=profile.related_links, anchors=True, max_links=PAGE_MAX_LINKS,
-                       requisites=True)
-    if not generic:
-        return article
-    listing = ReadSpec(text="listing", links=profile.listing_links, next_pages=profile.pagination_links,
-                       anchors=True, max_links=PAGE_MAX_LINKS)
-    return ReadSpec(**{**{f.name: getattr(article, f.name) for f in fields(article)}, "listing": listing})
 
 
 def _shown(value) -> str:
-    """repr, with what a measured text carries beside its characters."""
+    """repr, with what a measured text carries beside its characters (its vector in its order:
+    the judged-pages memory keeps a page's top terms by a stable sort)."""
     if hasattr(value, "topic_key") and isinstance(value, str):
-        return f"Measured({str(value)!r}, {value.score!r}, {value.enough!r}, {sorted(value.vector.items())!r})"
+        return f"Measured({str(value)!r}, {value.score!r}, {value.enough!r}, {list(value.vector.items())!r})"
     if isinstance(value, tuple):
         return "(" + ", ".join(_shown(v) for v in value) + ")"
     if is_dataclass(value) and not isinstance(value, type):
@@ -78,13 +66,14 @@ def dump(out: Path) -> int:
     from archive.extract.topic import load_topic
     from archive.sites import profile_for
     from archive.sites.generic import generic_profile
+    from bench.worker_profile import spec_for
 
     topic = load_topic("auto", REPO / "seeds")
     pool._use_topic(topic)
     lines = {}
     for key, body, url, generic in pages(REPO):
         profile = generic_profile(url) if generic else profile_for(url)
-        spec = _spec(profile, generic or profile.name.startswith("generic"))
+        spec = spec_for(profile, generic=generic or profile.name.startswith("generic"))
         analysed = pool._analyse(body, url, profile.extraction, None, spec, True, topic.key)
         lines[key + " analyse"] = _shown(analysed)
         lines[key + " extract"] = _shown(extract_article(body, url, profile.extraction))
