@@ -7,6 +7,9 @@ paths, `CONCURRENT_REQUESTS=16` and AutoThrottle off are set, on bench/default_s
 - the same crawl with WARC capture off (stock download handler, no state: capture's cost);
 - event-loop CPU ms a page: the crawler's main thread (the reactor), read from /proc over
   the middle 80 % of the crawl; with `--profile`, cProfile of that thread grouped by part;
+- the CPU ms a page of the crawler's other processes over the same part (/proc, the whole
+  tree below it): the extraction workers (and the idle forkserver) with capture off, the
+  workers and the WARC writer with it on (bench/worker_profile.py splits a worker's by part);
 - peak RSS of the whole process tree (crawler, extraction workers, WARC writer);
 - start-up: seconds from launching `scrapy crawl` to its first request reaching the site.
 """
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from bench.default_site import DefaultSite
 from bench.loop_profile import breakdown, sampled_breakdown
-from crawler.extensions.memory import PeakRSS
+from crawler.extensions.memory import PeakRSS, _children
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +48,21 @@ def main_thread_cpu(pid: int) -> float:
     """CPU seconds of `pid`'s main thread (Scrapy's reactor), user + system."""
     fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children_cpu(pid: int) -> float:
+    """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
+    the extraction workers, the WARC writer. A process that ended takes its seconds with it."""
+    total, stack = 0.0, _children(pid)
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        stack += _children(current)
+    return total
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
@@ -84,13 +102,13 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
     tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
     `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
-    samples: list[tuple[int, float]] = []  # (article pages sent, reactor CPU s)
+    samples: list[tuple[int, float, float]] = []  # (article pages sent, reactor CPU s, other processes' CPU s)
     window: list[int] = []  # pages sent when profiling started and stopped
     spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
-                samples.append((site.served, main_thread_cpu(proc.pid)))
+                samples.append((site.served, main_thread_cpu(proc.pid), children_cpu(proc.pid)))
             except OSError:
                 pass
             if (profiled or sample) and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
@@ -109,6 +127,7 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
         return {}
     low, high = (next(s for s in samples if s[0] >= share * site.served) for share in (0.1, 0.9))
     return {"loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
+            "children_cpu_ms_per_page": round(1000 * (high[2] - low[2]) / max(1, high[0] - low[0]), 2),
             "peak_rss_mb": round(rss.peak / 2**20, 1),
             **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
 
@@ -167,6 +186,8 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
         "capture_on_over_off": round(median("pages_per_s", result["runs_on"])
                                      / median("pages_per_s", result["runs_off"]), 3),
         "loop_cpu_ms_per_page": median("loop_cpu_ms_per_page", result["runs_on"]),
+        "workers_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_off"]),
+        "workers_and_writer_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_on"]),
         "startup_s": median("startup_s", result["runs_on"]),
         "peak_rss_mb": median("peak_rss_mb", result["runs_on"]),
     })
@@ -177,6 +198,8 @@ def describe(r: dict) -> str:
     text = (f"default crawl, {r['host']} ({r['page_bytes']:,}-byte pages): {r['pipeline_pages_per_s']} pages/s "
             f"= {r['pipeline_over_trafilatura']} × one-core trafilatura ({r['trafilatura_one_core_pages_per_s']}); "
             f"capture on/off {r['capture_on_over_off']}; event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
+            f"extraction workers {r.get('workers_cpu_ms_per_page')} ms CPU a page (capture off; with the WARC "
+            f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}); "
             f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB")
     if "loop_breakdown_ms_per_page" in r:
         text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \

@@ -2,10 +2,16 @@
 a headline and one main block of running text, not by the URL shape or og:type."""
 from __future__ import annotations
 
+import copy
+import re
+from pathlib import Path
+
 import lxml.html
 import pytest
+from lxml import etree
 
-from archive.extract.page_gate import judge_page, reading_words
+from archive.eval_generic import load_pages
+from archive.extract.page_gate import is_prose, judge_page, reading_words, sentence_ends
 from testbed.fixture_pages import gold_for, pages, url_for
 
 SENTENCES = [
@@ -110,3 +116,48 @@ def test_fixture_pages_are_told_apart_without_a_profile(fixture):
 def test_a_wrapper_around_the_headline_is_read(wrapper):
     """A page hidden until its scripts run, or a wrapper whose class names the footer, holds the article."""
     assert judge_page(page(f"{wrapper}{H1}{paragraphs(4)}</div>")).is_article
+
+
+def test_comments_and_processing_instructions_do_not_change_the_verdict():
+    """The extraction reuses the verdict the link reading got on the parsed page (ParsedPage.verdict)
+    although it works on a copy without comments and processing instructions: the gate skips them
+    and joins the text around them, so both read alike, reason included."""
+    trees = [lxml.html.document_fromstring(p.read_bytes()) for p in pages()]
+    trees += [lxml.html.document_fromstring(p.html) for p in load_pages(Path(__file__).parent / "fixtures" / "eval-generic")]
+    trees.append(page(f"{H1}<p>Một<!-- x -->hai<?php echo 1 ?> ba.</p><!-- y -->{paragraphs(3)}"
+                      f"<a href='/x'>Tin<!-- z --> khác</a>"))
+    for tree in trees:
+        stripped = copy.deepcopy(tree)
+        etree.strip_tags(stripped, etree.Comment, etree.ProcessingInstruction)
+        assert judge_page(stripped) == judge_page(tree)
+
+
+def test_reading_words_counts_the_tokens_with_a_letter_or_digit_for_every_character():
+    """reading_words counts with a regular expression; it must agree with its definition
+    (whitespace tokens with an alphanumeric character, str.split and str.isalnum) on every character of the two first planes."""
+    def by_definition(text: str) -> int:
+        return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+
+    cjk_or_hangul = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]")
+    chars = [chr(cp) for cp in range(0x20000) if not 0xD800 <= cp < 0xE000 and not cjk_or_hangul.match(chr(cp))]
+    for start in range(0, len(chars), 128):  # in chunks: one call a character takes seconds
+        text = " ".join(f"{c} a{c}b _{c}_" for c in chars[start:start + 128])
+        assert reading_words(text) == by_definition(text), hex(ord(chars[start]))
+
+
+@pytest.mark.parametrize("start", ["", "— | — " * 70, "한국 " * 150, "中文" * 300, "a.b " * 100, "x" * 500 + " "])
+@pytest.mark.parametrize("rest", ["", " word" * 3, " 한국어" * 400, " " + "中" * 900, " ." * 900])
+def test_is_prose_reads_the_start_of_a_long_text_only_when_that_decides(start, rest):
+    """is_prose counts words from the start of a long text when they are enough; the answer is the
+    full count's, whatever scripts come after (Korean syllables count half, CJK characters one)."""
+    text = start + rest + " Một câu."
+    assert is_prose(text) == (reading_words(text) >= 8 and sentence_ends(text) > 0)
+
+
+@pytest.mark.parametrize("names", ["site-footer", "Site-FOOTER x", "cookie_notice", "GDPR", "main content", "conſent",
+                                   "cooKie", "f_share_tools_footer_on", "", "footers-are-long-x-y", "copy right"])
+def test_the_chrome_name_prefilter_never_hides_a_match(names):
+    """_skipped asks the expression only when _may_name_chrome says a name could match it."""
+    from archive.extract.page_gate import _CHROME_NAME, _may_name_chrome
+
+    assert _may_name_chrome(names) or not any(_CHROME_NAME.match(name) for name in names.split())

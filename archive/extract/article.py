@@ -33,6 +33,7 @@ from archive.extract.decoding import XML_DECLARATION, Undecodable, decode_html
 from archive.extract.hints import ExtractionHints, select_all
 from archive.extract.metadata import canonical_for, fill_shown_metadata, lead_from_description, looks_vietnamese, \
     read_structured
+from archive.extract.page_gate import PageVerdict
 from archive.extract.published import publication_date
 from archive.extract.render import DATE_LINE_FORMAT, render_seed_text
 from archive.extract.text import word_count
@@ -119,6 +120,9 @@ class ParsedPage:
     tree: etree._Element | None
     base_url: str  # what relative links resolve against: the page's `<base href>`, else its URL
     refused: str | None = None  # why the page was not parsed at all (`markup_refusal`)
+    # The page gate's verdict (page_gate.py) on `tree`, once a reader has asked for it (links.py): the
+    # extraction of a page of a host with no profile reuses it instead of judging the page again.
+    verdict: PageVerdict | None = None
 
 
 def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> ParsedPage:
@@ -157,7 +161,7 @@ def article_of(page: ParsedPage, hints: ExtractionHints | None) -> Article:
     """The parsed page's article (without a tree: the article saying why not)."""
     if page.tree is None:
         return page.article
-    return _extract_tree(page.article, page.tree, page.article.url, hints)
+    return _extract_tree(page.article, page.tree, page.article.url, hints, page.verdict)
 
 
 NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")  # hrefs that lead to no page
@@ -171,8 +175,9 @@ def followable(href: str | None, base_url: str) -> str | None:
     return urljoin(base_url, href)
 
 
-def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None) -> Article:
-    """`article_of`'s extraction, on the parsed page."""
+def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None,
+                  verdict: PageVerdict | None = None) -> Article:
+    """`article_of`'s extraction, on the parsed page; `verdict`: the page gate's on `tree`, if known."""
     hints = hints or ExtractionHints()  # no hints: every selector tuple is empty
     info = read_structured(tree)
     article.canonical_url = canonical_for(url, info) or article.canonical_url
@@ -189,7 +194,11 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
     if article.published:
         article.date_line = article.published.strftime(DATE_LINE_FORMAT)
 
-    paragraphs, article.images, article.reason = raw_body(work, hints, url)
+    # The gate reads `work` as it reads `tree`: it skips comments and processing instructions and
+    # joins the text around them, so stripping them changes nothing it sees (tests/test_page_gate.py);
+    # elements dropped by the hints would, so then it judges `work` itself.
+    paragraphs, article.images, article.reason = raw_body(work, hints, url,
+                                                          verdict=None if hints.drop else verdict)
     if article.reason:
         return article
     if article.lead is None:

@@ -20,7 +20,7 @@ from lxml import etree
 from archive.extract.body_chunks import other_chunks
 from archive.extract.hints import ExtractionHints, select, select_all
 from archive.extract.inline_related import drop_inline_related
-from archive.extract.page_gate import judge_page
+from archive.extract.page_gate import PageVerdict, judge_page
 from archive.extract.text import clean, text_of, word_count
 
 __all__ = ["TRAFILATURA_OPTIONS", "photo_box_texts", "raw_body", "tidy_paragraphs"]
@@ -34,9 +34,10 @@ TRAFILATURA_OPTIONS = {
 }
 
 
-def raw_body(work: etree._Element, hints: ExtractionHints, url: str
-            ) -> tuple[list[str], list[dict[str, str | None]], str]:
-    """Raw body paragraphs and images of the page, or a reason why it has no article body."""
+def raw_body(work: etree._Element, hints: ExtractionHints, url: str, *, verdict: PageVerdict | None = None
+             ) -> tuple[list[str], list[dict[str, str | None]], str]:
+    """Raw body paragraphs and images of the page, or a reason why it has no article body.
+    `verdict`: the page gate's on this page, when already known (else it is judged here)."""
     if hints.body:
         bodies = select(work, hints.body)
         if not bodies:
@@ -58,7 +59,7 @@ def raw_body(work: etree._Element, hints: ExtractionHints, url: str
         paragraphs, _ = _trafilatura_paragraphs(mini, url, include_images=False)
         return paragraphs or _dom_paragraphs(holder), images, ""
     # No site knowledge: the page itself says whether it is an article (page_gate.py).
-    verdict = judge_page(work)
+    verdict = verdict or judge_page(work)
     if not verdict.is_article:
         return [], [], verdict.reason
     drop_inline_related(work, url)

@@ -136,7 +136,7 @@ def is_inline_related(block: etree._Element, page_url: str) -> bool:
 
 
 def _prose(el: etree._Element) -> bool:
-    return el.tag in ("p", "div") and is_prose(" ".join(el.text_content().split()))
+    return el.tag in ("p", "div") and is_prose(el.text_content())
 
 
 def drop_inline_related(root: etree._Element, page_url: str) -> int:
@@ -161,7 +161,7 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
 
     found: list[etree._Element] = []
     for el in root.iter(*_CANDIDATES):
-        if any(anc in found for anc in el.iterancestors()):
+        if found and any(anc in found for anc in el.iterancestors()):
             continue
         has_link = el.tag == "a" or el.find(".//a") is not None  # cheap, and most blocks have none
         if has_link and between_paragraphs(el) and is_inline_related(el, page_url):

@@ -61,6 +61,9 @@ _BLOCKS = frozenset({
 }) | _HEADINGS
 
 _WORD = re.compile(r"\w+")
+# A whitespace-separated token with a letter or digit, matched from its first one to its end: one
+# match per such token (`[^\W_]` is exactly str.isalnum, `\S` exactly not str.isspace), counted in C.
+_COUNTED_TOKEN = re.compile(r"[^\W_]\S*")
 # Chinese characters, kana: one word each (CJK text has no spaces between words).
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -83,8 +86,7 @@ def reading_words(text: str) -> int:
     if _HANGUL.search(text):
         korean = (len(_HANGUL.findall(text)) + 1) // 2
         text = _HANGUL.sub("", text)
-    # Most tokens are all letters: str.isalnum answers those in C; only the rest are scanned.
-    return korean + sum(1 for token in text.split() if token.isalnum() or any(ch.isalnum() for ch in token))
+    return korean + len(_COUNTED_TOKEN.findall(text))
 
 
 def sentence_ends(text: str) -> int:
@@ -96,8 +98,25 @@ _PROSE_MIN_WORDS = 8
 
 
 def is_prose(text: str) -> bool:
-    """A line of running text: eight words or more, and a sentence end."""
-    return reading_words(text) >= _PROSE_MIN_WORDS and bool(_SENTENCE_END.search(text))
+    """A line of running text: eight words or more, and a sentence end. Whitespace may be raw
+    (newlines, runs of spaces): neither count depends on it."""
+    return _at_least_words(text, _PROSE_MIN_WORDS) and bool(_SENTENCE_END.search(text))
+
+
+def _at_least_words(text: str, n: int) -> bool:
+    """`reading_words(text) >= n`, read from the start of a long text when that is enough (a
+    container's text may be the whole article). Exact: words are counted token by token, and
+    a token without a Korean syllable counts the same wherever it stands (a Korean syllable
+    further on adds words; only the tokens holding one count fewer)."""
+    if len(text) > 4 * _HEAD_CHARS:
+        parts = text[:_HEAD_CHARS].rsplit(None, 1)  # whole tokens only: the last may be cut
+        head = parts[0] if len(parts) == 2 else ""
+        if not _HANGUL.search(head) and reading_words(head) >= n:
+            return True
+    return reading_words(text) >= n
+
+
+_HEAD_CHARS = 400
 
 
 def _sentences(text: str) -> int:
@@ -171,10 +190,23 @@ def _skipped(el: etree._Element) -> bool:
     class says "has-footer"."""
     hidden = el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
     if not hidden:
-        names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
-        if el.tag in ("body", "html") or not any(_CHROME_NAME.match(name) for name in names):
+        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if el.tag in ("body", "html") or not _may_name_chrome(names) or \
+                not any(_CHROME_NAME.match(name) for name in names.split()):
             return False
     return el.find(".//h1") is None
+
+
+def _may_name_chrome(names: str) -> bool:
+    """False when no class or id in `names` can match `_CHROME_NAME`: ASCII names without its
+    words (for ASCII text, re.I is lower-casing; other text goes to the expression)."""
+    if not names.isascii():
+        return True
+    names = names.lower()
+    return any(word in names for word in _CHROME_WORDS)
+
+
+_CHROME_WORDS = ("footer", "copyright", "cookie", "consent", "gdpr")  # _CHROME_NAME's words
 
 
 def _main_block(units: list[_Unit]) -> tuple[int, int]:

@@ -84,15 +84,23 @@ def tokens(text: str) -> list[list[str]]:
 
 def terms(text: str) -> Counter:
     """Unigram and bigram counts of a text, function words left out."""
-    counts: Counter = Counter()
-    for segment in tokens(text):
+    return Counter(_term_counts(tokens(text)))
+
+
+def _term_counts(segments: list[list[str]]) -> dict[str, int]:
+    """`terms` of tokenised text, in the order the terms first occur (a plain dict: a `Counter`'s
+    `+= 1` on a new key costs a `__missing__` call, and a page's anchors are ~3,000 terms)."""
+    counts: dict[str, int] = {}
+    get = counts.get
+    for segment in segments:
+        stop = [word in STOPWORDS for word in segment]
+        last = len(segment) - 1
         for i, word in enumerate(segment):
-            if word not in STOPWORDS:
-                counts[word] += 1
-            if i + 1 < len(segment):
-                nxt = segment[i + 1]
-                if not (word in STOPWORDS and nxt in STOPWORDS):
-                    counts[f"{word} {nxt}"] += 1
+            if not stop[i]:
+                counts[word] = get(word, 0) + 1
+            if i < last and not (stop[i] and stop[i + 1]):
+                pair = f"{word} {segment[i + 1]}"
+                counts[pair] = get(pair, 0) + 1
     return counts
 
 
@@ -158,7 +166,7 @@ class TopicProfile:
     def vector(self, text: str) -> dict[str, float]:
         if isinstance(text, MeasuredText) and text.topic_key == self.key:
             return text.vector
-        return _unit({t: (1 + math.log(c)) * specificity(t) for t, c in terms(text).items()})
+        return _vector(terms(text))
 
     def score(self, text: str) -> float:
         """Cosine similarity of the text to the topic, 0 (unrelated) … 1."""
@@ -167,15 +175,18 @@ class TopicProfile:
         return self._cosine(self.vector(text))
 
     def _cosine(self, vec: dict[str, float]) -> float:
-        return round(sum(w * self.weights.get(t, 0.0) for t, w in vec.items()), 4)
+        weight = self.weights.get
+        return round(sum([w * weight(t, 0.0) for t, w in vec.items()]), 4)
 
     def measure(self, text: str) -> "MeasuredText":
         """`text` with its vector, score and `enough_text` verdict against this profile, computed
         now: where the text is read (an extraction worker), so the crawl's event loop only
-        looks them up when it calls `score`, `vector` or `enough_text` on it. The terms are
-        counted once (a generic page's 140 anchors are measured in its worker)."""
-        vec = self.vector(text)
-        return MeasuredText(text, self.key, vec, self._cosine(vec), enough_text(text))
+        looks them up when it calls `score`, `vector` or `enough_text` on it. The text is
+        tokenised once for all three (a generic page's 140 anchors are measured in its worker)."""
+        segments = tokens(text)
+        vec = _vector(_term_counts(segments))
+        return MeasuredText(text, self.key, vec, self._cosine(vec),
+                            sum(map(len, segments)) >= MIN_TOKENS_TO_JUDGE)
 
     @cached_property
     def key(self) -> str:
@@ -216,8 +227,14 @@ def specificity(term: str) -> float:
 
 
 def _unit(weights: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(w * w for w in weights.values()))
+    norm = math.sqrt(sum([w * w for w in weights.values()]))
     return {t: w / norm for t, w in weights.items()} if norm else {}
+
+
+def _vector(counts: dict[str, int]) -> dict[str, float]:
+    """A text's unit vector from its term counts: log-scaled counts weighed by specificity."""
+    log = math.log  # a count of 1 weighs 1 + log(1) = 1.0: the specificity itself, exactly
+    return _unit({t: specificity(t) if c == 1 else (1 + log(c)) * specificity(t) for t, c in counts.items()})
 
 
 def enough_text(text: str) -> bool:
