@@ -50,7 +50,8 @@ _CHROME = frozenset({"script", "style", "noscript", "template", "nav", "header",
 # sentences too, enough of them to pass for a short article on a listing page. A name is one class
 # or id token of at most three parts ("site-footer", "cookie_notice"); longer tokens are state
 # flags on wrappers ("f_share_tools_footer_on").
-_CHROME_NAME = re.compile(r"^(?:[a-z0-9]+[-_]){0,2}?(?:footer|copyright|cookie|consent|gdpr)(?:[-_][a-z0-9]+){0,2}$",
+_CHROME_WORDS = ("footer", "copyright", "cookie", "consent", "gdpr")  # also `_may_name_chrome`'s quick test
+_CHROME_NAME = re.compile(r"^(?:[a-z0-9]+[-_]){0,2}?(?:" + "|".join(_CHROME_WORDS) + r")(?:[-_][a-z0-9]+){0,2}$",
                           re.I)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that start a new text unit; anything else (a, b, span, em, ...) is inline.
@@ -204,9 +205,6 @@ def _may_name_chrome(names: str) -> bool:
         return True
     names = names.lower()
     return any(word in names for word in _CHROME_WORDS)
-
-
-_CHROME_WORDS = ("footer", "copyright", "cookie", "consent", "gdpr")  # _CHROME_NAME's words
 
 
 def _main_block(units: list[_Unit]) -> tuple[int, int]:
