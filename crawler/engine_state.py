@@ -1,17 +1,22 @@
-"""The requests Scrapy's engine holds in flight: taken from the scheduler, not yet done.
+"""What Scrapy's engine and downloader hold in flight, read in one place.
 
-Scrapy has no public API for this set; its engine keeps it as `engine._slot.inprogress`
-(Scrapy 2.19, pinned in pyproject.toml). Two components need it: the corpus pipeline's
-order bound (an article may be written once no earlier request can still produce one)
-and the Redis frontier's acknowledgements (a request leaves the in-flight hash once
-it is done). Keeping the private access here means one place to change on a Scrapy
-upgrade, and tests/test_engine_state.py fails loudly if the attribute disappears.
+Scrapy has no public API for these. Its engine keeps the requests taken from the scheduler
+and not yet done as `engine._slot.inprogress` (Scrapy 2.19, pinned in pyproject.toml); two
+components need it: the corpus pipeline's order bound (an article may be written once no
+earlier request can still produce one) and the Redis frontier's acknowledgements (a request
+leaves the in-flight hash once it is done). Its downloader keeps a download slot a host,
+whose `queue` and `latercall` say whether the host (its concurrency, its delay) holds a
+request back; the requisite queue needs that (crawler/requisite_queue.py). Keeping the
+private access here means one place to change on a Scrapy upgrade, and
+tests/test_engine_state.py fails loudly if an attribute disappears.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.core.downloader import Downloader
     from scrapy.crawler import Crawler
 
 
@@ -35,3 +40,11 @@ def wake_engine(crawler: Crawler | None) -> None:
     slot = _engine_slot(crawler)
     if slot is not None:
         slot.nextcall.schedule()
+
+
+def host_holds_back(downloader: Downloader, request: Request) -> bool:
+    """Whether `request`'s host, not a free place, decides when it goes: its download slot does not
+    exist yet (robots.txt or the first request pending) or queues requests (per-host concurrency,
+    a download delay still running)."""
+    slot = downloader.slots.get(downloader.get_slot_key(request))
+    return slot is None or bool(slot.queue) or slot.latercall is not None

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.pqueues import ScrapyPriorityQueue
 
+from crawler.engine_state import host_holds_back
 from crawler.requisites import is_requisite
 
 if TYPE_CHECKING:
@@ -117,9 +118,7 @@ class PagesFirstPriorityQueue:
         """Whether `request` waits for its host rather than for a place: its download slot does not exist
         yet or holds requests back (per-host concurrency, a delay), or it has been in flight for over
         `STALLED` s (a slow or dead host, robots.txt pending: it may not keep pages waiting longer)."""
-        slot = self.downloader.slots.get(self.downloader.get_slot_key(request))
-        return (slot is None or bool(slot.queue) or slot.latercall is not None
-                or now - self._seen.setdefault(request, now) > STALLED)
+        return host_holds_back(self.downloader, request) or now - self._seen.setdefault(request, now) > STALLED
 
     def close(self) -> dict[str, list[int]]:
         return {part: queue.close() for part, queue in self.queues.items()}

@@ -23,3 +23,23 @@ def test_the_pinned_scrapy_still_keeps_the_set_where_we_read_it(monkeypatch):
     monkeypatch.setattr(engine, "create_looping_call", Mock())  # needs a running reactor otherwise
     slot = engine._Slot(close_if_idle=False, nextcall=Mock(), scheduler=None)
     assert hasattr(slot, "inprogress") and hasattr(slot, "nextcall")
+
+
+def test_host_holds_back_reads_the_pinned_downloaders_slots():
+    """Fails on a Scrapy upgrade that renames the download slots' `queue` or `latercall`: the requisite
+    queue would otherwise never see a throttled host and keep pages waiting behind it."""
+    from scrapy import Request
+    from scrapy.core.downloader import Downloader, Slot
+
+    from crawler.engine_state import host_holds_back
+
+    downloader = Downloader(get_crawler())
+    request = Request("https://cdn.example/a.jpg")
+    assert host_holds_back(downloader, request)  # no slot yet: its host has not been reached
+    slot = downloader.slots[downloader.get_slot_key(request)] = Slot(concurrency=2, delay=0)
+    assert not host_holds_back(downloader, request)  # a free slot: only the places decide
+    slot.queue.append((request, Mock()))
+    assert host_holds_back(downloader, request)  # the host's concurrency queues it
+    slot.queue.clear()
+    slot.latercall = Mock()
+    assert host_holds_back(downloader, request)  # a download delay runs
