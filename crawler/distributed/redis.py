@@ -54,6 +54,7 @@ from twisted.internet import task
 
 from crawler.dupefilter import REQUEST_RELEASED, PageBudget
 from crawler.distributed.addon import QUEUE, SCHEDULER, DUPEFILTER_KEY, keys_for, start_url_from_data
+from crawler.distributed.frontier_scripts import ENQUEUE, FRONTIER, HEARTBEAT, POP_REQUEST, POP_START, REQUEUE
 from crawler.engine_state import engine_in_flight, wake_engine
 
 if TYPE_CHECKING:
@@ -61,71 +62,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-# In-flight entries are "<score>|<serialized request>" (from the request queue)
-# or "s|<start URL data>" (from the start list), so a reclaim knows where each goes back.
-_START_MARK = "s"
-
-_NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-
-# KEYS: queue, inflight hash, token counter, workers; ARGV: worker
-_POP_REQUEST = _NOW_MS + """
-local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #r == 0 then return false end
-redis.call('ZREM', KEYS[1], r[1])
-local token = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[2], token, r[2] .. '|' .. r[1])
-redis.call('ZADD', KEYS[4], now, ARGV[1])
-return {token, r[1]}
-"""
-# KEYS: dupefilter, queue; ARGV: fingerprint ('' = do not filter), score, data → 1 queued, 0 duplicate.
-# One script, so a process killed between "seen" and "queued" cannot lose the request.
-_ENQUEUE = """
-if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-return 1
-"""
-# KEYS: start list, inflight hash, token counter, workers; ARGV: worker
-_POP_START = _NOW_MS + """
-local v = redis.call('RPOP', KEYS[1])
-if not v then return false end
-local token = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[2], token, 's|' .. v)
-redis.call('ZADD', KEYS[4], now, ARGV[1])
-return {token, v}
-"""
-# KEYS: workers; ARGV: worker
-_HEARTBEAT = _NOW_MS + "redis.call('ZADD', KEYS[1], now, ARGV[1]) return now"
-# KEYS: workers, queue, start list; ARGV: inflight prefix, timeout ms, worker to requeue (or '')
-# Requeues the in-flight entries of every worker silent for longer than the timeout
-# (and of ARGV[3], a worker closing before its requests were done); returns {requests, workers}.
-_REQUEUE = _NOW_MS + """
-local workers = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-if ARGV[3] ~= '' then table.insert(workers, ARGV[3]) end
-local n = 0
-for _, w in ipairs(workers) do
-  local key = ARGV[1] .. w
-  for _, v in ipairs(redis.call('HVALS', key)) do
-    local sep = string.find(v, '|', 1, true)
-    local mark, data = string.sub(v, 1, sep - 1), string.sub(v, sep + 1)
-    if mark == 's' then redis.call('RPUSH', KEYS[3], data)
-    else redis.call('ZADD', KEYS[2], tonumber(mark), data) end
-    n = n + 1
-  end
-  redis.call('DEL', key)
-  redis.call('ZREM', KEYS[1], w)
-end
-return {n, #workers}
-"""
-# KEYS: workers, queue, start list; ARGV: inflight prefix → {queued, start URLs, in flight anywhere}
-_FRONTIER = """
-local total = 0
-for _, w in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  total = total + redis.call('HLEN', ARGV[1] .. w)
-end
-return {redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]), total}
-"""
-
 
 def worker_name() -> str:
     """host-pid-random: unique per process, readable in `python -m crawler status`."""
@@ -164,7 +100,7 @@ class InFlightPriorityQueue(PriorityQueue):
 
     def bind(self, worker: str, keys: dict[str, str]) -> None:
         self.worker, self.keys = worker, keys
-        self._pop = self.server.register_script(_POP_REQUEST)
+        self._pop = self.server.register_script(POP_REQUEST)
 
     def _encode_request(self, request: Request) -> bytes:
         # Redirect/retry copies carry meta that only makes sense in this process (WARC
@@ -228,11 +164,11 @@ class RedisFrontierScheduler(Scheduler):
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         if self.flush_on_start:
             self.flush()
-        self._enqueue = self.server.register_script(_ENQUEUE)
-        self._pop_start = self.server.register_script(_POP_START)
-        self._heartbeat = self.server.register_script(_HEARTBEAT)
-        self._requeue = self.server.register_script(_REQUEUE)
-        self._frontier = self.server.register_script(_FRONTIER)
+        self._enqueue = self.server.register_script(ENQUEUE)
+        self._pop_start = self.server.register_script(POP_START)
+        self._heartbeat = self.server.register_script(HEARTBEAT)
+        self._requeue = self.server.register_script(REQUEUE)
+        self._frontier = self.server.register_script(FRONTIER)
         self._heartbeat(keys=[self.keys["workers"]], args=[self.worker])
         self._loop = task.LoopingCall(self.tick)
         self._loop.start(self.heartbeat, now=False)
