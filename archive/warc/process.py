@@ -61,7 +61,7 @@ from archive.warc.exchange import Exchange
 from archive.warc.pipe import FrameSender, frame, grow_pipe
 from archive.warc.process_child import child_main
 from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, check_exchange
-from archive.warc.writer import (
+from archive.warc.writer_base import (
     DEFAULT_MAX_SIZE,
     RecordFuture,
     WarcWriteError,

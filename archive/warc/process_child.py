@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 
 from archive.warc.pipe import grow_pipe, read_frame
-from archive.warc.writer import RecordFuture, WarcWriteError, WarcWriter, WarcWriterConfig
+from archive.warc.writer import WarcWriter
+from archive.warc.writer_base import RecordFuture, WarcWriteError, WarcWriterConfig
 
 __all__ = ["child_main"]
 

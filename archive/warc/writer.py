@@ -18,8 +18,7 @@ import queue
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,56 +26,17 @@ from archive.warc.exchange import Exchange, RecordLocation
 from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, body_is_compressed, \
     check_exchange
 from archive.warc.warcfile import OpenWarcFile, safe_name_part
-from archive.writable import ensure_writable_dir
+from archive.warc.writer_base import (
+    DEFAULT_MAX_SIZE,
+    RecordFuture,
+    WarcWriteError,
+    WarcWriterConfig,
+    WriterBase,
+    WriterStats,
+    settle,
+)
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MAX_SIZE = 1_000_000_000
-
-
-class WarcWriteError(RuntimeError):
-    """The archive cannot be written: bad directory, full disk, or an earlier failure."""
-
-
-@dataclass(frozen=True, slots=True)
-class WarcWriterConfig:
-    """What files a writer makes and how: the same for the thread writer and the process writer
-    (which pickles it to its child)."""
-
-    directory: Path
-    info: WarcInfo = field(default_factory=WarcInfo)
-    prefix: str = "crawl"
-    max_size: int = DEFAULT_MAX_SIZE
-    payload_digest: str = "entity"
-    compress_level: int = 6
-    # fsync each batch before its futures resolve (see WarcWriter._settle_durably); off only for
-    # benchmarks that measure the rest, and for tests of other things.
-    durable: bool = True
-    # Each closed file gets its CDXJ index beside it, in a thread of its own (archive/warc/cdxj.py).
-    index_closed_files: bool = False
-
-    def check_directory(self) -> None:
-        """`WarcWriteError` unless the directory exists (or can be made) and is writable."""
-        try:
-            ensure_writable_dir(self.directory)
-        except OSError as exc:
-            raise WarcWriteError(f"WARC directory {self.directory} is not writable: {exc}") from exc
-
-
-class RecordFuture(Future):
-    """Future of a `RecordLocation` whose record id is known before it is written."""
-
-    def __init__(self, record_id: str):
-        super().__init__()
-        self.record_id = record_id
-
-
-@dataclass(slots=True)
-class WriterStats:
-    records: int = 0
-    bytes: int = 0  # compressed bytes written, warcinfo included
-    files: int = 0
-
 
 @dataclass(slots=True)
 class _Job:
@@ -86,30 +46,6 @@ class _Job:
 
 _STOP = object()
 _BATCH = 32  # jobs taken per wake-up of the writer thread
-
-
-class WriterBase:
-    """What both writers (this thread one, archive.warc.process's process one) share."""
-
-    _stats: WriterStats
-    _closed: bool
-    _error: WarcWriteError | None
-
-    @property
-    def stats(self) -> WriterStats:
-        """A snapshot of the records and compressed bytes written so far."""
-        return WriterStats(self._stats.records, self._stats.bytes, self._stats.files)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def _refuse_if_unusable(self) -> None:
-        """Called with the writer's lock held, before taking a job."""
-        if self._error is not None:
-            raise WarcWriteError(f"WARC writer failed earlier: {self._error}") from self._error
-        if self._closed:
-            raise WarcWriteError("WARC writer is closed")
 
 
 class WarcWriter(WriterBase):
@@ -408,12 +344,3 @@ class WarcWriter(WriterBase):
         level = 0 if body_is_compressed(record) else self.config.compress_level
         return zlib.compress(record.to_bytes(), level, wbits=31)
 
-
-def settle(future: Future, *, result=None, error: BaseException | None = None) -> None:
-    try:
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-    except InvalidStateError:  # the caller cancelled it; the record is written regardless
-        pass
