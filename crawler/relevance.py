@@ -215,7 +215,7 @@ class TopicGate:
         whose anchor says nothing of the topic, such as a teaser headline) or None (dropped: a tag,
         section or home page whose name is not on topic)."""
         if is_listing(url):
-            return True if score >= self.topic.anchor_threshold else "listing"
+            return True if score >= max(LISTING_THRESHOLD, self.topic.threshold) else "listing"
         return score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR
 
 
