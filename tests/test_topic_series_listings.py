@@ -99,6 +99,28 @@ def test_a_yielding_kind_goes_on_and_a_barren_one_stops():
     assert listings.expected_yield("http://thoidai.com.vn/section-0") < MIN_EXPECTED_YIELD
 
 
+def test_a_listing_name_learns_its_yield_across_sites_from_its_templates_rate():
+    listings = HeldListings()
+    sections = {site: f"http://{site}/{path}" for site, path in
+                (("nhandan.vn", "quocphong"), ("thoidai.com.vn", "quoc-phong"), ("www.vietnamplus.vn", "quocphong"))}
+    for url in sections.values():
+        listings.saw_member(url, True)
+        listings.hold(url, "http://nhandan.vn/a-post1.html", 1, "Quốc phòng")
+    listings.saw_member("http://nhandan.vn/vanhoa", True)
+    listings.hold("http://nhandan.vn/vanhoa", "http://nhandan.vn/a-post1.html", 1, " VĂN  hóa ")
+    # An untried name is worth its template's rate (half a link a page, untried too).
+    assert listings.expected_yield(sections["thoidai.com.vn"]) == listings.expected_yield("http://nhandan.vn/vanhoa")
+    listings.yielded(sections["www.vietnamplus.vn"], 0, listings.name_of(sections["www.vietnamplus.vn"]))
+    # Its name named nothing new on one site: under the bound on the others, whose templates are
+    # untried; another name of the same template is still worth a try.
+    assert listings.expected_yield(sections["thoidai.com.vn"]) < MIN_EXPECTED_YIELD
+    assert listings.expected_yield("http://www.vietnamplus.vn/vanhoa") == 0.0  # no judged member names it
+    assert listings.expected_yield("http://nhandan.vn/vanhoa") >= MIN_EXPECTED_YIELD
+    assert listings.name_is_barren("quốc phòng") and not listings.name_is_barren("Văn hóa")
+    listings.yielded("http://thoidai.com.vn/van-hoa", 3, "Văn hóa", of_kind=False)  # a topic tag fetched at once
+    assert listings.expected_yield("http://nhandan.vn/vanhoa") > 1.0
+
+
 def test_held_links_expected_yield_is_their_release_success_rate():
     held = HeldLinks()
     assert held.expected_yield() == 0.0  # nothing held
