@@ -31,6 +31,15 @@ crawler spends pages on a listing by its expected yield instead:
   with its template's rate as the prior (one page's worth): an untried name
   is worth its template's rate, a name whose pages named nothing new falls
   under the bound faster than the template does;
+- **the share of its page the crawl does not know yet**: a listing page
+  shows a fixed number of articles (the most any fetched page of its
+  template showed: 15 on a section page, 10 on a tag page); the judged
+  articles that name it are on it or behind it, so a listing twelve of whose
+  fifteen slots the crawl has judged has at most three to give. The expected
+  yield is multiplied by (page size − judged members) / page size. With the
+  untried rate at the bound, a template is thus tried on its first listing
+  only (before any page of it was seen), and goes on only while it yields
+  enough for the members already known;
 - one page of it, the next page only when that page yielded
   (crawler/relevance.py passes a listing's next page on only then), and only
   its links whose anchor has topic words (mode `probe`).
@@ -77,6 +86,7 @@ class HeldListings:
         self._yields: dict[str, list[float]] = {}  # template → [new links, pages]
         self._names: dict[str, str] = {}  # key → the listing's name (the anchor of the link to it)
         self._name_yields: dict[str, list[float]] = {}  # name → [new links, pages]
+        self._page_sizes: dict[str, int] = {}  # template → the most article links a fetched page of it showed
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
@@ -104,6 +114,11 @@ class HeldListings:
             record[0] += new_links
             record[1] += 1
 
+    def listed(self, url: str, articles: int) -> None:
+        """A fetched listing page showed `articles` article links."""
+        template = template_of(url)
+        self._page_sizes[template] = max(self._page_sizes.get(template, 0), articles)
+
     def name_is_barren(self, name: str) -> bool:
         """Listings of this name were fetched elsewhere and named too little new to fetch another
         at once: it goes to the held listings, at its members' and its name's expected yield."""
@@ -123,7 +138,9 @@ class HeldListings:
         if key in self._names:  # the name's own yield, its template's rate as the prior
             name_links, name_pages = self._name_yields.get(self._names[key], (0.0, 0.0))
             rate = (name_links + rate * NAME_PRIOR_PAGES) / (name_pages + NAME_PRIOR_PAGES)
-        return on / (on + off) * rate
+        size = self._page_sizes.get(template_of(key))
+        unknown = max(0, size - on - off) / size if size else 1.0
+        return on / (on + off) * rate * unknown
 
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)

@@ -121,6 +121,23 @@ def test_a_listing_name_learns_its_yield_across_sites_from_its_templates_rate():
     assert listings.expected_yield("http://nhandan.vn/vanhoa") > 1.0
 
 
+def test_a_listing_whose_page_the_crawl_already_knows_most_of_is_worth_less():
+    listings = HeldListings()
+    known, fresh = "http://thoidai.com.vn/kinh-te", "http://thoidai.com.vn/van-hoa"
+    for _ in range(12):
+        listings.saw_member(known, True)  # twelve kept articles name it
+    listings.saw_member(fresh, True)
+    # No page of the template seen yet: its first listing is tried, whichever.
+    assert listings.expected_yield(known) == listings.expected_yield(fresh) == MIN_EXPECTED_YIELD
+    listings.listed("http://thoidai.com.vn/giao-duc", 15)  # a page of this template shows 15 articles
+    listings.yielded("http://thoidai.com.vn/giao-duc", 2)  # and led to two new links
+    assert listings.expected_yield(fresh) == pytest.approx(listings.expected_yield(known) * 14 / 3)
+    assert listings.expected_yield(known) < MIN_EXPECTED_YIELD <= listings.expected_yield(fresh)
+    for _ in range(3):
+        listings.saw_member(known, True)  # all fifteen known: nothing left to find on it
+    assert listings.expected_yield(known) == 0.0
+
+
 def test_held_links_expected_yield_is_their_release_success_rate():
     held = HeldLinks()
     assert held.expected_yield() == 0.0  # nothing held
