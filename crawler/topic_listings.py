@@ -37,9 +37,10 @@ crawler spends pages on a listing by its expected yield instead:
   articles that name it are on it or behind it, so a listing twelve of whose
   fifteen slots the crawl has judged has at most three to give. The expected
   yield is multiplied by (page size − judged members) / page size. With the
-  untried rate at the bound, a template is thus tried on its first listing
-  only (before any page of it was seen), and goes on only while it yields
-  enough for the members already known;
+  untried rate at the bound, a template is tried on its first listing only
+  while no page of it was seen (a topic tag fetched at once shows the page
+  size of its site's tags), and goes on only while its yield, or its
+  listing's name's, covers the members already known;
 - one page of it, the next page only when that page yielded
   (crawler/relevance.py passes a listing's next page on only then), and only
   its links whose anchor has topic words (mode `probe`).
@@ -104,10 +105,9 @@ class HeldListings:
         """The name a held listing was found by, "" when none."""
         return self._names.get(canonical_url(url), "")
 
-    def yielded(self, url: str, new_links: int, name: str = "", of_kind: bool = True) -> None:
-        """A fetched listing page named `name` led to `new_links` new links; `of_kind`: a listing
-        fetched for its members (mode `probe`), whose yield also counts for its URL template."""
-        records = [self._yields.setdefault(template_of(url), [0.0, 0.0])] if of_kind else []
+    def yielded(self, url: str, new_links: int, name: str = "") -> None:
+        """A fetched listing page named `name` led to `new_links` new links with topic evidence."""
+        records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
         if name_key := listing_name(name):
             records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
         for record in records:
@@ -118,12 +118,6 @@ class HeldListings:
         """A fetched listing page showed `articles` article links."""
         template = template_of(url)
         self._page_sizes[template] = max(self._page_sizes.get(template, 0), articles)
-
-    def name_is_barren(self, name: str) -> bool:
-        """Listings of this name were fetched elsewhere and named too little new to fetch another
-        at once: it goes to the held listings, at its members' and its name's expected yield."""
-        links, pages = self._name_yields.get(listing_name(name), (0.0, 0.0))
-        return pages > 0 and (links + PRIOR_LINKS * NAME_PRIOR_PAGES) / (pages + NAME_PRIOR_PAGES) < MIN_EXPECTED_YIELD
 
     def expected_yield(self, url: str) -> float:
         """New links with topic evidence a page of the listing at `url` is expected to lead to."""

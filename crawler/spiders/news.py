@@ -301,14 +301,6 @@ class NewsSpider(scrapy.Spider):
         if mode == "probe":
             self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)),
                                        self.held.listings.name_of(response.url))
-        elif not is_article and response.meta.get(TOPIC_RULE) == "related":  # a named tag of a kept article
-            self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)
-                                                         and not self._requested(link.url)),
-                                       (response.meta.get(TOPIC_ANCHORS) or [""])[0], of_kind=False)
-        # A named tag of a kept article whose name named nothing new on other sites waits with the
-        # held listings (crawler/topic_listings.py) instead of being fetched at once.
-        links = [replace(link, held=True, listing=True) if link.rule == "related" and _leads_to_listing(link.url)
-                 and self.held.listings.name_is_barren(link.anchor) else link for link in links]
         for link in links:
             if link.listing:
                 self.held.listings.hold(link.url, response.url, hops, link.anchor)
