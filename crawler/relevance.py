@@ -25,8 +25,10 @@ worker, from the parse that also extracts the article, or in the reactor):
     off topic by what the crawl learned from the pages it judged
     (crawler/judged_pages.py). An anchor without topic words (a teaser headline)
     is held (crawler/topic_frontier.py) and released when the crawl is idle.
-    A tag, section or home link is followed when its name scores at least the
-    anchor threshold, else held for what its members say (crawler/topic_listings.py);
+    A tag, section or home link is followed when its name is mostly topic words
+    (LISTING_THRESHOLD, a topic page's title: "Việt Nam - Lào"), else held for
+    what its members and its kind say (crawler/topic_listings.py: "Tiếng Việt",
+    "Văn hóa");
   - `topic-listing`: any article link on a listing page whose own title is
     mostly topic words (score ≥ LISTING_THRESHOLD: a tag or topic page) or
     whose article links are mostly on topic by their anchors (siblings), and
@@ -211,11 +213,13 @@ class TopicGate:
         return max(odds), parents
 
     def _related_evidence(self, url: str, score: float, is_listing) -> bool | str | None:
-        """A kept article's link: True (its anchor is on topic), False (tentative: an article link
-        whose anchor says nothing of the topic, such as a teaser headline) or None (dropped: a tag,
-        section or home page whose name is not on topic)."""
+        """A kept article's link: True (an article link whose anchor has topic evidence, at least
+        half the anchor threshold; a tag, section or home link whose name is mostly topic words, as
+        a topic page's title), "listing" (any other tag, section or home link: held for what its
+        members say) or False (tentative: an article link whose anchor says nothing of the topic,
+        such as a teaser headline)."""
         if is_listing(url):
-            return True if score >= self.topic.anchor_threshold else "listing"
+            return True if score >= max(LISTING_THRESHOLD, self.topic.threshold) else "listing"
         return score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR
 
 

@@ -21,6 +21,26 @@ crawler spends pages on a listing by its expected yield instead:
   a listing is fetched only while it is at least `MIN_EXPECTED_YIELD` (a tag
   kind whose first page names nothing new is not fetched again; a section
   kind that yields goes on);
+- **its name's yield so far**: the same section or tag name recurs across
+  sites and their templates ("Văn hóa" is `nhandan.vn/vanhoa`,
+  `thoidai.com.vn/van-hoa` and `www.vietnamplus.vn/vanhoa`), and what a
+  topic's articles are filed under is the editors' choice, not the CMS's:
+  the culture sections that name the topic's orphans on one site are likely
+  to on the others, a "Quốc phòng" section that named nothing new on two
+  sites is unlikely to on the third. A listing's rate is its name's rate,
+  with its template's rate as the prior (one page's worth): an untried name
+  is worth its template's rate, a name whose pages named nothing new falls
+  under the bound faster than the template does;
+- **the share of its page the crawl does not know yet**: a listing page
+  shows a fixed number of articles (the most any fetched page of its
+  template showed: 15 on a section page, 10 on a tag page); the judged
+  articles that name it are on it or behind it, so a listing twelve of whose
+  fifteen slots the crawl has judged has at most three to give. The expected
+  yield is multiplied by (page size − judged members) / page size. With the
+  untried rate at the bound, a template is tried on its first listing only
+  while no page of it was seen (a topic tag fetched at once shows the page
+  size of its site's tags), and goes on only while its yield, or its
+  listing's name's, covers the members already known;
 - one page of it, the next page only when that page yielded
   (crawler/relevance.py passes a listing's next page on only then), and only
   its links whose anchor has topic words (mode `probe`).
@@ -34,6 +54,7 @@ from __future__ import annotations
 
 import heapq
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from archive.urls import canonical_url
@@ -41,6 +62,7 @@ from archive.urls import canonical_url
 MIN_EXPECTED_YIELD = 0.5  # new links with topic evidence a listing page is expected to lead to
 MIN_MEMBER_SHARE = 0.5  # the on-topic share of a listing's judged members below which it is never fetched
 PRIOR_LINKS, PRIOR_PAGES = 0.5, 1.0  # a template starts at half a new link a page: tried once, kept on if it yields
+NAME_PRIOR_PAGES = 1.0  # a listing name's rate starts at its template's, worth this many pages of the name's own
 
 
 def template_of(url: str) -> str:
@@ -51,6 +73,11 @@ def template_of(url: str) -> str:
     return f"{parts.netloc}{head}/{re.sub(r'^[^.]+', '*', last) if last else ''}"
 
 
+def listing_name(name: str) -> str:
+    """A listing's name as a key: "Văn hóa", " VĂN  HÓA " → "văn hóa"."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
 class HeldListings:
     """Listings named by kept articles, their judged members, and their kinds' yields."""
 
@@ -58,20 +85,39 @@ class HeldListings:
         self._held: dict[str, tuple[str, str, int]] = {}  # key → (url, found_from, hops)
         self._members: dict[str, list[int]] = {}  # key → [on-topic, off-topic] judged articles naming it
         self._yields: dict[str, list[float]] = {}  # template → [new links, pages]
+        self._names: dict[str, str] = {}  # key → the listing's name (the anchor of the link to it)
+        self._name_yields: dict[str, list[float]] = {}  # name → [new links, pages]
+        self._page_sizes: dict[str, int] = {}  # template → the most article links a fetched page of it showed
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
         counts = self._members.setdefault(canonical_url(listing_url), [0, 0])
         counts[0 if on_topic else 1] += 1
 
-    def hold(self, url: str, found_from: str, hops: int) -> None:
-        self._held.setdefault(canonical_url(url), (url, found_from, hops))
+    def hold(self, url: str, found_from: str, hops: int, name: str = "") -> None:
+        """`name`: the listing's name as the link shows it ("Văn hóa"), "" when it shows none."""
+        key = canonical_url(url)
+        self._held.setdefault(key, (url, found_from, hops))
+        if name_key := listing_name(name):
+            self._names.setdefault(key, name_key)
 
-    def yielded(self, url: str, new_links: int) -> None:
-        """A fetched listing page led to `new_links` new links with topic evidence."""
-        record = self._yields.setdefault(template_of(url), [0.0, 0.0])
-        record[0] += new_links
-        record[1] += 1
+    def name_of(self, url: str) -> str:
+        """The name a held listing was found by, "" when none."""
+        return self._names.get(canonical_url(url), "")
+
+    def yielded(self, url: str, new_links: int, name: str = "") -> None:
+        """A fetched listing page named `name` led to `new_links` new links with topic evidence."""
+        records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
+        if name_key := listing_name(name):
+            records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
+        for record in records:
+            record[0] += new_links
+            record[1] += 1
+
+    def listed(self, url: str, articles: int) -> None:
+        """A fetched listing page showed `articles` article links."""
+        template = template_of(url)
+        self._page_sizes[template] = max(self._page_sizes.get(template, 0), articles)
 
     def expected_yield(self, url: str) -> float:
         """New links with topic evidence a page of the listing at `url` is expected to lead to."""
@@ -82,7 +128,13 @@ class HeldListings:
         if not on or on < (on + off) * MIN_MEMBER_SHARE:
             return 0.0
         links, pages = self._yields.get(template_of(key), (0.0, 0.0))
-        return on / (on + off) * (links + PRIOR_LINKS) / (pages + PRIOR_PAGES)
+        rate = (links + PRIOR_LINKS) / (pages + PRIOR_PAGES)
+        if key in self._names:  # the name's own yield, its template's rate as the prior
+            name_links, name_pages = self._name_yields.get(self._names[key], (0.0, 0.0))
+            rate = (name_links + rate * NAME_PRIOR_PAGES) / (name_pages + NAME_PRIOR_PAGES)
+        size = self._page_sizes.get(template_of(key))
+        unknown = max(0, size - on - off) / size if size else 1.0
+        return on / (on + off) * rate * unknown
 
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)

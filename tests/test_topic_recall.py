@@ -8,7 +8,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.settings import Settings
 
-from archive.extract.topic import TopicProfile
+from archive.extract.topic import LISTING_THRESHOLD, TopicProfile
 from testbed.topic_site import OFF_TOPICS, ON_TOPIC_SENTENCES
 from testbed.topic_web_hard import HardTopicWeb, slugify
 from crawler.judged_pages import OFF, ON, UNKNOWN, JudgedPages
@@ -89,6 +89,12 @@ def test_a_kept_articles_tag_and_section_links_are_judged_by_their_name(topic):
     assert [link.url for link in chosen if not link.held] == [tags[0][0]]
     # Generic names are held for what their members say (crawler/topic_listings.py).
     assert [link.url for link in chosen if link.listing and link.held] == [tags[1][0], tags[2][0]]
+    # A tag named partly in topic words ("Đầu tư sang Lào": a sub-topic, most of whose articles the
+    # related boxes already lead to) is held too; only a topic page's name is fetched at once.
+    partly = (f"{ND}/tag/dau-tu-sang-lao.html", "Đầu tư sang Lào", False)
+    assert topic.anchor_threshold <= topic.score(partly[1]) < LISTING_THRESHOLD
+    (link,) = gate.choose_links([partly], "related", 0.3, _is_listing)
+    assert link.listing and link.held
 
 
 def test_an_off_topic_page_passes_on_only_links_whose_anchor_is_on_topic(topic):

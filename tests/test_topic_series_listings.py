@@ -99,6 +99,44 @@ def test_a_yielding_kind_goes_on_and_a_barren_one_stops():
     assert listings.expected_yield("http://thoidai.com.vn/section-0") < MIN_EXPECTED_YIELD
 
 
+def test_a_listing_name_learns_its_yield_across_sites_from_its_templates_rate():
+    listings = HeldListings()
+    sections = {site: f"http://{site}/{path}" for site, path in
+                (("nhandan.vn", "quocphong"), ("thoidai.com.vn", "quoc-phong"), ("www.vietnamplus.vn", "quocphong"))}
+    for url in sections.values():
+        listings.saw_member(url, True)
+        listings.hold(url, "http://nhandan.vn/a-post1.html", 1, "Quốc phòng")
+    listings.saw_member("http://nhandan.vn/vanhoa", True)
+    listings.hold("http://nhandan.vn/vanhoa", "http://nhandan.vn/a-post1.html", 1, " VĂN  hóa ")
+    # An untried name is worth its template's rate (half a link a page, untried too).
+    assert listings.expected_yield(sections["thoidai.com.vn"]) == listings.expected_yield("http://nhandan.vn/vanhoa")
+    listings.yielded(sections["www.vietnamplus.vn"], 0, listings.name_of(sections["www.vietnamplus.vn"]))
+    # Its name named nothing new on one site: under the bound on the others, whose templates are
+    # untried; another name of the same template is still worth a try.
+    assert listings.expected_yield(sections["thoidai.com.vn"]) < MIN_EXPECTED_YIELD
+    assert listings.expected_yield("http://www.vietnamplus.vn/vanhoa") == 0.0  # no judged member names it
+    assert listings.expected_yield("http://nhandan.vn/vanhoa") >= MIN_EXPECTED_YIELD
+    listings.yielded("http://thoidai.com.vn/van-hoa", 3, "Văn hóa")  # the culture section yielded on thoidai
+    assert listings.expected_yield("http://nhandan.vn/vanhoa") > 1.0
+
+
+def test_a_listing_whose_page_the_crawl_already_knows_most_of_is_worth_less():
+    listings = HeldListings()
+    known, fresh = "http://thoidai.com.vn/kinh-te", "http://thoidai.com.vn/van-hoa"
+    for _ in range(12):
+        listings.saw_member(known, True)  # twelve kept articles name it
+    listings.saw_member(fresh, True)
+    # No page of the template seen yet: its first listing is tried, whichever.
+    assert listings.expected_yield(known) == listings.expected_yield(fresh) == MIN_EXPECTED_YIELD
+    listings.listed("http://thoidai.com.vn/giao-duc", 15)  # a page of this template shows 15 articles
+    listings.yielded("http://thoidai.com.vn/giao-duc", 2)  # and led to two new links
+    assert listings.expected_yield(fresh) == pytest.approx(listings.expected_yield(known) * 14 / 3)
+    assert listings.expected_yield(known) < MIN_EXPECTED_YIELD <= listings.expected_yield(fresh)
+    for _ in range(3):
+        listings.saw_member(known, True)  # all fifteen known: nothing left to find on it
+    assert listings.expected_yield(known) == 0.0
+
+
 def test_held_links_expected_yield_is_their_release_success_rate():
     held = HeldLinks()
     assert held.expected_yield() == 0.0  # nothing held

@@ -283,6 +283,8 @@ class NewsSpider(scrapy.Spider):
             if mode == "listing" and response.meta.get(TOPIC_RULE) == "listing":
                 mode = "probe"
             self._spent(response, "listing")
+            self.held.listings.listed(response.url, sum(1 for url, _, is_next in reading.links
+                                                       if not is_next and not _leads_to_listing(url)))
         # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
         hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
         if hops >= self.max_depth:
@@ -297,10 +299,11 @@ class NewsSpider(scrapy.Spider):
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
         links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")
         if mode == "probe":
-            self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)))
+            self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)),
+                                       self.held.listings.name_of(response.url))
         for link in links:
             if link.listing:
-                self.held.listings.hold(link.url, response.url, hops)
+                self.held.listings.hold(link.url, response.url, hops, link.anchor)
             elif link.held:
                 self.held.links.hold(link.url, link.anchor, response.url, hops, title)
         links = [link for link in links if not link.held]
