@@ -11,7 +11,10 @@ Two parts, both on 127.0.0.1 only:
   at a time, 16 per domain, AutoThrottle off) of 20,000 distinct generated
   article pages (bench/scale_site.py) through the fixture proxy. The manifest
   and the process tree's RSS are sampled as the corpus grows: pages/s over
-  the first and the last 2,000 articles, peak RSS at 2,000 and at 20,000.
+  the first and the last 2,000 articles, peak RSS at 2,000 and at 20,000;
+  each window's CPU a page by component (crawler process, extraction workers,
+  WARC writer) beside a speed probe (`SpeedProbe`: constant work timed in
+  thread CPU), so a rise in CPU a page can be told from a slower machine.
 Results are printed and written to bench/results-scale.json.
 """
 from __future__ import annotations
