@@ -11,7 +11,10 @@ Two parts, both on 127.0.0.1 only:
   at a time, 16 per domain, AutoThrottle off) of 20,000 distinct generated
   article pages (bench/scale_site.py) through the fixture proxy. The manifest
   and the process tree's RSS are sampled as the corpus grows: pages/s over
-  the first and the last 2,000 articles, peak RSS at 2,000 and at 20,000.
+  the first and the last 2,000 articles, peak RSS at 2,000 and at 20,000;
+  each window's CPU a page by component (crawler process, extraction workers,
+  WARC writer) beside a speed probe (`SpeedProbe`: constant work timed in
+  thread CPU), so a rise in CPU a page can be told from a slower machine.
 Results are printed and written to bench/results-scale.json.
 """
 from __future__ import annotations
@@ -19,13 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -225,10 +231,15 @@ class TreeCPU:
     def __init__(self, pid: int):
         self.pid = pid
         self._seen: dict[int, float] = {}
+        self._warc: set[int] = set()  # the WARC writer's process (archive/warc/process.py), once seen
 
     def own(self) -> float:
         """The crawler process's own share of the last `seconds()` (the rest: workers, WARC writer)."""
         return self._seen.get(self.pid, 0.0)
+
+    def warc_writer(self) -> float:
+        """The WARC writer process's share of the last `seconds()`."""
+        return sum(self._seen.get(pid, 0.0) for pid in self._warc)
 
     def seconds(self) -> float:
         stack = [self.pid]
@@ -239,8 +250,60 @@ class TreeCPU:
                 self._seen[current] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
             except (OSError, IndexError, ValueError):
                 continue
+            if current != self.pid and current not in self._warc and _holds_warc(current):
+                self._warc.add(current)
             stack += _children(current)
         return sum(self._seen.values())
+
+
+def _holds_warc(pid: int) -> bool:
+    """Does the process hold a WARC file open? Only the WARC writer does (the extraction workers,
+    the forkserver and the resource tracker never open one)."""
+    try:
+        return any(".warc" in os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+PROBE_TEXT = " ".join(f"word{i % 1013} {i * 7919 % 104729}" for i in range(6000)).encode()
+
+
+def _probe_work() -> int:
+    """A fixed piece of work like a crawl's (interpreter loops and dicts, a regex, zlib), ~5 ms."""
+    counts: dict[bytes, int] = {}
+    for token in PROBE_TEXT.split():
+        counts[token] = counts.get(token, 0) + 1
+    return len(counts) + len(re.findall(rb"word1\d+", PROBE_TEXT)) + len(zlib.compress(PROBE_TEXT, 6))
+
+
+class SpeedProbe:
+    """What the machine charges for constant work, while the crawl runs: `_probe_work` once a
+    half-second on a thread of this process, timed in that thread's CPU clock (other jobs taking turns
+    on the cores do not count, a slower core does: another tenant of the host, its clock). If a
+    window's CPU a page rises with the probe's, the crawl's work did not grow; the machine got
+    slower. ~1 % of a core."""
+
+    def __init__(self, interval: float = 0.5):
+        self.interval = interval
+        self.runs = 0
+        self.cpu_s = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="speed-probe", daemon=True)
+
+    def __enter__(self) -> "SpeedProbe":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            started = time.thread_time()
+            _probe_work()
+            self.cpu_s += time.thread_time() - started
+            self.runs += 1
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -299,17 +362,18 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
                                 stdout=subprocess.DEVNULL)
         counter = ManifestCounter(work / "corpus" / "manifest.jsonl")
         # (s, articles written, pages served, crawl CPU s, tree RSS MB, machine busy CPU s, machine iowait s,
-        #  crawler process's own CPU s, requisites served)
+        #  crawler process's own CPU s, requisites served, WARC writer CPU s, probe runs, probe CPU s)
         timeline: list[tuple] = []
         cpu = TreeCPU(proc.pid)
         peak_at_window = None
-        with PeakRSS(proc.pid, interval=0.1) as peak:
+        with PeakRSS(proc.pid, interval=0.1) as peak, SpeedProbe() as probe:
             while proc.poll() is None:
                 written = counter.poll()
                 rss = tree_rss(proc.pid)
                 timeline.append((round(time.perf_counter() - started, 2), written, site.served,
                                  round(cpu.seconds(), 2), round(rss / 2**20, 1), *map(round, machine_cpu(), (2, 2)),
-                                 round(cpu.own(), 2), site.requisites_served))
+                                 round(cpu.own(), 2), site.requisites_served, round(cpu.warc_writer(), 2),
+                                 probe.runs, round(probe.cpu_s, 4)))
                 if peak_at_window is None and written >= window:
                     peak_at_window = peak.sample()
                 if len(timeline) % int(20 / interval) == 0:
@@ -340,7 +404,11 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
                 # requisites fetched an article: the window's work besides its pages
                 "crawler_cpu_ms_per_page": round(1000 * own / articles, 1),
                 "others_cpu_ms_per_page": round(1000 * (end[3] - start[3] - own) / articles, 1),
+                "warc_writer_cpu_ms_per_page": round(1000 * (end[9] - start[9]) / articles, 1),
+                "workers_cpu_ms_per_page": round(1000 * (end[3] - start[3] - own - end[9] + start[9]) / articles, 1),
                 "requisites_per_page": round((end[8] - start[8]) / articles, 2),
+                # the speed probe: CPU ms of its constant work in this window (SpeedProbe)
+                "probe_ms": round(1000 * (end[11] - start[11]) / max(1, end[10] - start[10]), 3),
                 # cores in use on average: by the crawl; by everything (the crawl, the site, other jobs)
                 "crawl_cores": round((end[3] - start[3]) / seconds, 2),
                 "machine_busy_cores": round((end[5] - start[5]) / seconds, 2),
@@ -349,6 +417,9 @@ def crawl_scale(pages: int, work: Path, window: int, interval: float) -> dict:
     if written >= 2 * window:
         windows = {"first": span(0, window), "second": span(window, 2 * window),
                    "last": span(written - window, written)}
+        for w in windows.values():  # CPU a page at the first window's machine speed (the probe's)
+            w["cpu_ms_per_page_at_first_speed"] = round(
+                w["cpu_ms_per_page"] * windows["first"]["probe_ms"] / w["probe_ms"], 1) if w["probe_ms"] else None
     first, second, last = (windows.get(k, {}).get("pages_per_s") for k in ("first", "second", "last"))
     return {
         "pages": pages, "articles_written": written, "window": window,
@@ -399,20 +470,21 @@ def main(argv=None) -> int:
             print(f"crawl of {args.pages:,} pages (default settings, topic=auto, state on):", flush=True)
             results["crawl"] = c = crawl_scale(args.pages, work / "crawl", args.window, interval=0.5)
             w = c["windows"]
+
+            def each(key: str) -> str:
+                """The first, second and last windows' figure."""
+                return " / ".join(str(w[k][key]) for k in ("first", "second", "last"))
             print(f"crawl: {c['articles_written']:,} articles written "
                   f"({c['stats']['corpus/near-duplicate'] or 0} near-duplicates among distinct pages); pages/s "
-                  f"over the first {args.window:,} articles {w['first']['pages_per_s']}, the second "
-                  f"{w['second']['pages_per_s']}, the last {w['last']['pages_per_s']} → last/first "
+                  f"over the first, second and last {args.window:,} articles {each('pages_per_s')} → last/first "
                   f"{c['last_over_first']} (target >= 0.9), last/second {c['last_over_second']}; crawl CPU "
-                  f"{w['first']['cpu_ms_per_page']} / {w['second']['cpu_ms_per_page']} / {w['last']['cpu_ms_per_page']} "
-                  f"ms a page (crawler process {w['first']['crawler_cpu_ms_per_page']} / "
-                  f"{w['second']['crawler_cpu_ms_per_page']} / {w['last']['crawler_cpu_ms_per_page']}, workers and "
-                  f"WARC writer {w['first']['others_cpu_ms_per_page']} / {w['second']['others_cpu_ms_per_page']} / "
-                  f"{w['last']['others_cpu_ms_per_page']}; requisites fetched an article "
-                  f"{w['first']['requisites_per_page']} / {w['second']['requisites_per_page']} / "
-                  f"{w['last']['requisites_per_page']}, at most {c['stats']['requisites/waiting_max']} waiting), using {w['first']['crawl_cores']} / {w['second']['crawl_cores']} / "
-                  f"{w['last']['crawl_cores']} cores of the {w['first']['machine_busy_cores']} / "
-                  f"{w['second']['machine_busy_cores']} / {w['last']['machine_busy_cores']} busy on the machine; "
+                  f"{each('cpu_ms_per_page')} ms a page (crawler process {each('crawler_cpu_ms_per_page')}, "
+                  f"extraction workers {each('workers_cpu_ms_per_page')}, WARC writer "
+                  f"{each('warc_writer_cpu_ms_per_page')}); a constant piece of work cost {each('probe_ms')} ms, so "
+                  f"at the first window's machine speed the crawl's CPU a page was "
+                  f"{each('cpu_ms_per_page_at_first_speed')}; requisites fetched an article "
+                  f"{each('requisites_per_page')}, at most {c['stats']['requisites/waiting_max']} waiting; using "
+                  f"{each('crawl_cores')} cores of the {each('machine_busy_cores')} busy on the machine; "
                   f"peak RSS {c['peak_rss_mb_at_window']} MB at {args.window:,}, "
                   f"{c['peak_rss_mb_at_end']} MB at the end → {c['rss_ratio']} (target <= 1.3)", flush=True)
     finally:
