@@ -50,6 +50,13 @@ def main_thread_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds of `pid`, all its threads (the reactor, the pool's result thread that unpickles
+    the workers' answers, the state and corpus writers), user + system."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def children_cpu(pid: int) -> float:
     """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
     the extraction workers, the WARC writer. A process that ended takes its seconds with it."""
@@ -102,13 +109,15 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
     tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
     `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
-    samples: list[tuple[int, float, float]] = []  # (article pages sent, reactor CPU s, other processes' CPU s)
+    samples: list[tuple[int, float, float, float]] = []  # (article pages sent, reactor CPU s, other processes'
+    # CPU s, the crawler process's CPU s)
     window: list[int] = []  # pages sent when profiling started and stopped
     spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
-                samples.append((site.served, main_thread_cpu(proc.pid), children_cpu(proc.pid)))
+                samples.append((site.served, main_thread_cpu(proc.pid), children_cpu(proc.pid),
+                                process_cpu(proc.pid)))
             except OSError:
                 pass
             if (profiled or sample) and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
@@ -128,6 +137,7 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     low, high = (next(s for s in samples if s[0] >= share * site.served) for share in (0.1, 0.9))
     return {"loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
             "children_cpu_ms_per_page": round(1000 * (high[2] - low[2]) / max(1, high[0] - low[0]), 2),
+            "crawler_cpu_ms_per_page": round(1000 * (high[3] - low[3]) / max(1, high[0] - low[0]), 2),
             "peak_rss_mb": round(rss.peak / 2**20, 1),
             **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
 
