@@ -57,19 +57,35 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def children_cpu(pid: int) -> float:
+def children_cpu(pid: int, warc_dir: Path | None = None) -> tuple[float, float]:
     """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
-    the extraction workers, the WARC writer. A process that ended takes its seconds with it."""
-    total, stack = 0.0, _children(pid)
+    the extraction workers, the WARC writer; and of those the WARC writer's alone (the process
+    holding a file of `warc_dir` open). A process that ended takes its seconds with it."""
+    total, writer, stack = 0.0, 0.0, _children(pid)
     while stack:
         current = stack.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        total += seconds
+        if warc_dir is not None and (current in _WRITERS or _holds_file_in(current, warc_dir)):
+            _WRITERS.add(current)  # (between two files it holds none)
+            writer += seconds
         stack += _children(current)
-    return total
+    return total, writer
+
+
+_WRITERS: set[int] = set()  # process ids seen writing WARC files
+
+
+def _holds_file_in(pid: int, directory: Path) -> bool:
+    prefix = str(directory.resolve()) + "/"
+    try:
+        return any(os.readlink(fd).startswith(prefix) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
@@ -93,7 +109,7 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     site.first_request, site.served = None, 0
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
-    watched = watch(proc, site, profiled=profile is not None, sample=sample)
+    watched = watch(proc, site, profiled=profile is not None, sample=sample, warc_dir=work / "warc" if warc else None)
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
@@ -105,18 +121,19 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
             "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0), **watched}
 
 
-def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None) -> dict:
+def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None,
+          warc_dir: Path | None = None) -> dict:
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
     tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
     `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
-    samples: list[tuple[int, float, float, float]] = []  # (article pages sent, reactor CPU s, other processes'
-    # CPU s, the crawler process's CPU s)
+    samples: list[tuple[int, float, float, float, float]] = []  # (article pages sent, reactor CPU s, other
+    # processes' CPU s, the WARC writer's, the crawler process's)
     window: list[int] = []  # pages sent when profiling started and stopped
     spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
-                samples.append((site.served, main_thread_cpu(proc.pid), children_cpu(proc.pid),
+                samples.append((site.served, main_thread_cpu(proc.pid), *children_cpu(proc.pid, warc_dir),
                                 process_cpu(proc.pid)))
             except OSError:
                 pass
@@ -137,7 +154,8 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     low, high = (next(s for s in samples if s[0] >= share * site.served) for share in (0.1, 0.9))
     return {"loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
             "children_cpu_ms_per_page": round(1000 * (high[2] - low[2]) / max(1, high[0] - low[0]), 2),
-            "crawler_cpu_ms_per_page": round(1000 * (high[3] - low[3]) / max(1, high[0] - low[0]), 2),
+            "writer_cpu_ms_per_page": round(1000 * (high[3] - low[3]) / max(1, high[0] - low[0]), 2),
+            "crawler_cpu_ms_per_page": round(1000 * (high[4] - low[4]) / max(1, high[0] - low[0]), 2),
             "peak_rss_mb": round(rss.peak / 2**20, 1),
             **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
 
