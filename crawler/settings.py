@@ -73,6 +73,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's decompression, with its size refusals counted (crawler/downloadermiddlewares/pagesize.py).
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.downloadermiddlewares.pagesize.BoundedCompressionMiddleware": 590,
+    # Scrapy's meta refresh, decoding only the 4 KB of a page it reads (crawler/downloadermiddlewares/meta_refresh.py).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.downloadermiddlewares.meta_refresh.HeadMetaRefreshMiddleware": 580,
     # Scrapy's proxy middleware, `no_proxy` asked once per host (crawler/downloadermiddlewares/proxy.py).
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
     "crawler.downloadermiddlewares.proxy.HostCachedProxyMiddleware": 750,
