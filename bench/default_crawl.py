@@ -216,6 +216,9 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
         "loop_cpu_ms_per_page": median("loop_cpu_ms_per_page", result["runs_on"]),
         "workers_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_off"]),
         "workers_and_writer_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_on"]),
+        "writer_cpu_ms_per_page": median("writer_cpu_ms_per_page", result["runs_on"]),
+        "crawler_cpu_ms_per_page": median("crawler_cpu_ms_per_page", result["runs_on"]),
+        "crawler_cpu_ms_per_page_off": median("crawler_cpu_ms_per_page", result["runs_off"]),
         "startup_s": median("startup_s", result["runs_on"]),
         "peak_rss_mb": median("peak_rss_mb", result["runs_on"]),
     })
@@ -227,7 +230,9 @@ def describe(r: dict) -> str:
             f"= {r['pipeline_over_trafilatura']} × one-core trafilatura ({r['trafilatura_one_core_pages_per_s']}); "
             f"capture on/off {r['capture_on_over_off']}; event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
             f"extraction workers {r.get('workers_cpu_ms_per_page')} ms CPU a page (capture off; with the WARC "
-            f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}); "
+            f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}, of which the writer "
+            f"{r.get('writer_cpu_ms_per_page')}); crawler process, all threads, {r.get('crawler_cpu_ms_per_page')} "
+            f"ms CPU a page (capture off: {r.get('crawler_cpu_ms_per_page_off')}); "
             f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB")
     if "loop_breakdown_ms_per_page" in r:
         text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
