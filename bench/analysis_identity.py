@@ -9,8 +9,9 @@ profile), tests/fixtures/web/ (the target sites' pages, read both with their sit
 as a host with no profile) and 20 pages of each host of bench/default_site.py: the `repr` of
 what `archive.extract.pool._analyse` returns with the spider's default spec and the
 `topic=auto` profile (the `Article`, its dedupe `Fingerprint`, the `PageReading` with every
-measured text's vector, score and verdict), of `extract_article` alone, and of the page gate
-(`judge_page`). Speed work on these paths must leave every line equal.
+measured text's score and verdict, each anchor's vector and the page text's heaviest terms: what
+the crawl uses of each), of `extract_article` alone, and of the page gate (`judge_page`). Speed
+work on these paths must leave every line equal.
 To dump the old code, copy this file into a checkout of it (`git worktree add`) and run it there.
 """
 from __future__ import annotations
@@ -24,16 +25,28 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _shown(value) -> str:
-    """repr, with what a measured text carries beside its characters (its vector in its order:
-    the judged-pages memory keeps a page's top terms by a stable sort)."""
+HEAVIEST = 80  # the page text's terms the judged-pages memory keeps (crawler/judged_pages.py TERMS_PER_PAGE)
+
+
+def _shown(value, page_text: bool = False) -> str:
+    """repr, with what a measured text carries beside its characters that the crawl uses: an
+    anchor's vector in its order; a page text's heaviest terms (the judged-pages memory keeps
+    them, by a stable sort: before the worker sent only those, it sent the whole vector, so
+    this reads them off either)."""
     if hasattr(value, "topic_key") and isinstance(value, str):
+        if page_text:
+            carried = getattr(value, "heaviest", None)
+            vector = value.vector
+            top = list(carried[0][:HEAVIEST]) if carried else sorted(vector, key=vector.__getitem__,
+                                                                     reverse=True)[:HEAVIEST]
+            return f"Measured({str(value)!r}, {value.score!r}, {value.enough!r}, heaviest={top!r})"
         return f"Measured({str(value)!r}, {value.score!r}, {value.enough!r}, {list(value.vector.items())!r})"
     if isinstance(value, tuple):
         return "(" + ", ".join(_shown(v) for v in value) + ")"
     if is_dataclass(value) and not isinstance(value, type):
-        return f"{type(value).__name__}(" + ", ".join(f"{f.name}={_shown(getattr(value, f.name))}"
-                                                       for f in fields(value)) + ")"
+        return f"{type(value).__name__}(" + ", ".join(
+            f"{f.name}={_shown(getattr(value, f.name), f.name == 'text' and type(value).__name__ == 'PageReading')}"
+            for f in fields(value)) + ")"
     return repr(value)
 
 

@@ -50,19 +50,42 @@ def main_thread_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def children_cpu(pid: int) -> float:
+def process_cpu(pid: int) -> float:
+    """CPU seconds of `pid`, all its threads (the reactor, the pool's result thread that unpickles
+    the workers' answers, the state and corpus writers), user + system."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children_cpu(pid: int, warc_dir: Path | None = None) -> tuple[float, float]:
     """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
-    the extraction workers, the WARC writer. A process that ended takes its seconds with it."""
-    total, stack = 0.0, _children(pid)
+    the extraction workers, the WARC writer; and of those the WARC writer's alone (the process
+    holding a file of `warc_dir` open). A process that ended takes its seconds with it."""
+    total, writer, stack = 0.0, 0.0, _children(pid)
     while stack:
         current = stack.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        total += seconds
+        if warc_dir is not None and (current in _WRITERS or _holds_file_in(current, warc_dir)):
+            _WRITERS.add(current)  # (between two files it holds none)
+            writer += seconds
         stack += _children(current)
-    return total
+    return total, writer
+
+
+_WRITERS: set[int] = set()  # process ids seen writing WARC files
+
+
+def _holds_file_in(pid: int, directory: Path) -> bool:
+    prefix = str(directory.resolve()) + "/"
+    try:
+        return any(os.readlink(fd).startswith(prefix) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
@@ -86,7 +109,7 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     site.first_request, site.served = None, 0
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
-    watched = watch(proc, site, profiled=profile is not None, sample=sample)
+    watched = watch(proc, site, profiled=profile is not None, sample=sample, warc_dir=work / "warc" if warc else None)
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
@@ -98,17 +121,20 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
             "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0), **watched}
 
 
-def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None) -> dict:
+def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None,
+          warc_dir: Path | None = None) -> dict:
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
     tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
     `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
-    samples: list[tuple[int, float, float]] = []  # (article pages sent, reactor CPU s, other processes' CPU s)
+    samples: list[tuple[int, float, float, float, float]] = []  # (article pages sent, reactor CPU s, other
+    # processes' CPU s, the WARC writer's, the crawler process's)
     window: list[int] = []  # pages sent when profiling started and stopped
     spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
-                samples.append((site.served, main_thread_cpu(proc.pid), children_cpu(proc.pid)))
+                samples.append((site.served, main_thread_cpu(proc.pid), *children_cpu(proc.pid, warc_dir),
+                                process_cpu(proc.pid)))
             except OSError:
                 pass
             if (profiled or sample) and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
@@ -128,6 +154,8 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     low, high = (next(s for s in samples if s[0] >= share * site.served) for share in (0.1, 0.9))
     return {"loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
             "children_cpu_ms_per_page": round(1000 * (high[2] - low[2]) / max(1, high[0] - low[0]), 2),
+            "writer_cpu_ms_per_page": round(1000 * (high[3] - low[3]) / max(1, high[0] - low[0]), 2),
+            "crawler_cpu_ms_per_page": round(1000 * (high[4] - low[4]) / max(1, high[0] - low[0]), 2),
             "peak_rss_mb": round(rss.peak / 2**20, 1),
             **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
 
@@ -188,6 +216,9 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
         "loop_cpu_ms_per_page": median("loop_cpu_ms_per_page", result["runs_on"]),
         "workers_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_off"]),
         "workers_and_writer_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_on"]),
+        "writer_cpu_ms_per_page": median("writer_cpu_ms_per_page", result["runs_on"]),
+        "crawler_cpu_ms_per_page": median("crawler_cpu_ms_per_page", result["runs_on"]),
+        "crawler_cpu_ms_per_page_off": median("crawler_cpu_ms_per_page", result["runs_off"]),
         "startup_s": median("startup_s", result["runs_on"]),
         "peak_rss_mb": median("peak_rss_mb", result["runs_on"]),
     })
@@ -199,7 +230,9 @@ def describe(r: dict) -> str:
             f"= {r['pipeline_over_trafilatura']} × one-core trafilatura ({r['trafilatura_one_core_pages_per_s']}); "
             f"capture on/off {r['capture_on_over_off']}; event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
             f"extraction workers {r.get('workers_cpu_ms_per_page')} ms CPU a page (capture off; with the WARC "
-            f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}); "
+            f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}, of which the writer "
+            f"{r.get('writer_cpu_ms_per_page')}); crawler process, all threads, {r.get('crawler_cpu_ms_per_page')} "
+            f"ms CPU a page (capture off: {r.get('crawler_cpu_ms_per_page_off')}); "
             f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB")
     if "loop_breakdown_ms_per_page" in r:
         text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \

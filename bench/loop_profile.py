@@ -96,10 +96,18 @@ def breakdown(profile_path: str, pages: int) -> dict[str, float]:
             for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
+# A sample whose leaf is the reactor's epoll_wait is not CPU the loop spends: py-spy, sampling without
+# pausing the process, takes a thread that has just been woken but waits for a core (a loaded
+# machine) for a running one; on a shared machine a third of the samples landed there.
+EPOLL_WAIT = re.compile(r"selectors\.py:\w*Selector\.select$")
+WAITING = "(samples in epoll_wait, left out of the shares: %)"
+
+
 def sampled_breakdown(raw_path: str, loop_ms_per_page: float) -> dict[str, float]:
     """py-spy's samples of the main thread (`record -f raw --threads --full-filenames`), each charged
     to the first frame from its leaf up that belongs to a component, as shares of the measured
-    `loop_ms_per_page` (ms a page, largest first)."""
+    `loop_ms_per_page` (ms a page, largest first). Samples in epoll_wait are left out of the
+    shares (`EPOLL_WAIT`); their share of all samples is reported under `WAITING`."""
     counts: dict[str, int] = {}
     threads: dict[str, int] = {}
     stacks = []
@@ -112,8 +120,13 @@ def sampled_breakdown(raw_path: str, loop_ms_per_page: float) -> dict[str, float
         threads[thread] = threads.get(thread, 0) + int(count)
         stacks.append((thread, frames, int(count)))
     main_thread = min(threads, key=lambda t: _thread_rank(t, threads))  # the reactor: the busiest
+    waiting = 0
     for thread, frames, count in stacks:
         if thread != main_thread:
+            continue
+        function, _, where = frames[-1].partition(" (")
+        if EPOLL_WAIT.search(f"{where.rsplit(':', 1)[0]}:{function.strip()}"):
+            waiting += count
             continue
         name = "other"
         for frame in reversed(frames):
@@ -124,7 +137,8 @@ def sampled_breakdown(raw_path: str, loop_ms_per_page: float) -> dict[str, float
                 break
         counts[name] = counts.get(name, 0) + count
     total = sum(counts.values()) or 1
-    return {name: round(loop_ms_per_page * n / total, 3) for name, n in sorted(counts.items(), key=lambda kv: -kv[1])}
+    shares = {name: round(loop_ms_per_page * n / total, 3) for name, n in sorted(counts.items(), key=lambda kv: -kv[1])}
+    return {**shares, WAITING: round(100 * waiting / max(1, total + waiting), 1)}
 
 
 def _thread_rank(thread: str, threads: dict[str, int]) -> tuple:

@@ -27,11 +27,11 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 
-from archive.extract.topic import TopicProfile
+from archive.extract.topic import HEAVIEST_TERMS, TopicProfile
 
 ON, OFF, UNKNOWN = 1, -1, 0
 MAX_PAGES_PER_SIDE = 500
-TERMS_PER_PAGE = 80
+TERMS_PER_PAGE = HEAVIEST_TERMS  # what a page text measured in a worker carries (archive/extract/topic.py)
 SMOOTHING = 1.0  # pages' worth of the pooled rate each side's rate starts from
 
 
@@ -47,8 +47,7 @@ class JudgedPages:
     def remember(self, text: str, on_topic: bool, anchors=()) -> None:
         """A judged page: its heaviest terms, and every term of the anchors it was found by."""
         side = 0 if on_topic else 1
-        vector = self.topic.vector(text)
-        kept = sorted(vector, key=vector.__getitem__, reverse=True)[:TERMS_PER_PAGE]  # stable: ties keep their order
+        kept = self.topic.heaviest_terms(text, TERMS_PER_PAGE)  # stable: ties keep their order
         kept += sorted({t for anchor in anchors for t in self.topic.vector(anchor)} - set(kept))
         if not kept:
             return

@@ -30,7 +30,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY, WireCapture
 from crawler.downloadermiddlewares.warc_capture import (
+    EXCHANGE_META_KEY,
     WarcCaptureMiddleware,
+    exchange_from_capture,
     reconstructed_request_head,
     reconstructed_response_head,
 )
@@ -591,3 +593,29 @@ def test_a_capture_that_does_not_match_the_response_is_rebuilt_not_trusted(middl
     request.meta[CAPTURE_META_KEY] = capture
     middleware.process_response(request, HtmlResponse(request.url, body=b"<p>page</p>", request=request))
     assert middleware.stats.get_value("warc/reconstructed_heads") == 1
+
+
+def test_the_exchange_the_incremental_middleware_built_is_archived_not_built_again(middleware):
+    """The incremental middleware (960) builds the exchange of each response for its own use and hands
+    it over; the capture middleware archives that one when it is of this response, else builds its own."""
+    def exchange_for(url, body):
+        request = Request(url)
+        capture = WireCapture()
+        capture._sent.append(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        capture.head_complete(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+        capture.body_received(body)
+        request.meta[CAPTURE_META_KEY] = capture
+        response = HtmlResponse(url, body=body, request=request)
+        return request, response, exchange_from_capture(request, response, capture)
+
+    written = []
+    write = middleware.writer.write_exchange
+    middleware.writer.write_exchange = lambda exchange: written.append(exchange) or write(exchange)
+    request, response, built = exchange_for("http://example.com/a", b"<p>a</p>")
+    request.meta[EXCHANGE_META_KEY] = built
+    middleware.process_response(request, response)
+    assert written[-1] is built and EXCHANGE_META_KEY not in request.meta
+    other_request, other_response, other = exchange_for("http://example.com/b", b"<p>b</p>")
+    other_request.meta[EXCHANGE_META_KEY] = built  # left over from another response: not trusted
+    middleware.process_response(other_request, other_response)
+    assert written[-1] is not built and written[-1] == other

@@ -77,6 +77,28 @@ def test_judged_pages_remember_measured_text_as_plain_text(topic):
     assert plain._df == measured._df and list(plain._order[0]) == list(measured._order[0])
 
 
+def test_a_page_text_carries_only_its_heaviest_terms(topic):
+    """What a worker sends back for a page text: its score, verdict and heaviest terms, the same
+    the loop computes from the whole vector (ties in their order), and a fraction of the bytes."""
+    text = "\n".join(p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))[:6])  # a long page's worth
+    full = topic.measure(text)
+    light = pickle.loads(pickle.dumps(topic.measure(text, heaviest=80)))
+    assert len(full.vector) > 200 and light.vector is None
+    assert (light.score, light.enough) == (full.score, full.enough) == (topic.score(text), enough_text(text))
+    assert topic.heaviest_terms(light, 80) == topic.heaviest_terms(full, 80) == topic.heaviest_terms(text, 80)
+    assert topic.heaviest_terms(light, 10) == topic.heaviest_terms(text, 10)
+    assert topic.heaviest_terms(light, 200) == topic.heaviest_terms(text, 200)  # past what it carries: computed
+    assert topic.vector(light) == topic.vector(text)  # not carried: computed again
+    carried = lambda measured: len(pickle.dumps(measured)) - len(pickle.dumps(str(measured)))  # noqa: E731
+    assert carried(light) * 5 < carried(full)
+    tied = "Lào Lào hợp tác, giáo dục, y tế, đào tạo, cán bộ, biên giới, thủy điện"
+    assert topic.heaviest_terms(topic.measure(tied, heaviest=3), 3) == topic.heaviest_terms(tied, 3)
+    plain, measured = JudgedPages(topic), JudgedPages(topic)
+    plain.remember(text, False, anchors=["Lào"])
+    measured.remember(light, False, anchors=[topic.measure("Lào")])
+    assert plain._df == measured._df and list(plain._order[1]) == list(measured._order[1])
+
+
 def _note(path):
     with open(path, "a") as fh:
         fh.write(f"{os.getpid()}\n")

@@ -267,3 +267,21 @@ def test_a_frame_sends_each_body_once_out_of_band_and_reads_back_in_pieces():
     with pytest.raises(EOFError):
         warc_pipe.read_frame(read)
     os.close(read)
+
+
+def test_caller_driven_pump_sends_a_lone_record_only_after_max_wait(tmp_path):
+    """Each batch costs the event loop a pipe write and an answer: a pump sends the outbox once it
+    holds _MIN_BATCH records or its oldest has waited _MAX_WAIT, not a record at every tick."""
+    writer = writer_for(tmp_path, io_thread=False)
+    lone = writer.write_exchange(PLAIN)
+    writer.pump()
+    assert len(writer._outbox) == 1, "a record just queued waits for company"
+    time.sleep(warc_process._MAX_WAIT)
+    writer.pump()
+    assert not writer._outbox, "waited long enough: sent"
+    batch = [writer.write_exchange(exchange_n(n, 2_000)) for n in range(warc_process._MIN_BATCH)]
+    writer.pump()
+    assert not writer._outbox, "a full batch goes at once"
+    pump_until_done(writer, [lone, *batch])
+    writer.close()
+    assert writer.stats.records == 1 + 2 * (1 + warc_process._MIN_BATCH)

@@ -48,6 +48,7 @@ __all__ = [
     "specificity",
     "enough_text",
     "MeasuredText",
+    "HEAVIEST_TERMS",
 ]
 
 # Calibrated on the fixture pages and testbed/topic_site.py (see docs/topic-rules.md).
@@ -56,6 +57,9 @@ DEFAULT_ANCHOR_THRESHOLD = 0.12  # a link's anchor text / title attribute
 MIN_TOKENS_TO_JUDGE = 25
 LISTING_THRESHOLD = 0.4  # a listing whose title is mostly topic words is a topic/tag page
 MAX_TERMS = 200
+# A judged page's terms a crawl remembers (crawler/judged_pages.py), heaviest first: all of a page
+# text's vector the crawl uses, so all a page text measured in a worker carries back.
+HEAVIEST_TERMS = 80
 SHARPEN = 2  # shorter page texts are left to the extractor's verdict
 
 _WORD = re.compile(r"[^\W\d_]+(?:\d+)?|\d+[^\W\d_]+", re.UNICODE)
@@ -164,9 +168,19 @@ class TopicProfile:
 
     # ------------------------------------------------------------ scoring
     def vector(self, text: str) -> dict[str, float]:
-        if isinstance(text, MeasuredText) and text.topic_key == self.key:
+        if isinstance(text, MeasuredText) and text.topic_key == self.key and text.vector is not None:
             return text.vector
         return _vector(terms(text))
+
+    def heaviest_terms(self, text: str, n: int = HEAVIEST_TERMS) -> list[str]:
+        """The text's `n` heaviest terms, heaviest first; a stable sort, so terms of equal weight
+        keep the order they first occur in."""
+        if isinstance(text, MeasuredText) and text.topic_key == self.key and text.heaviest is not None:
+            carried, cut = text.heaviest
+            if n <= cut or len(carried) < cut:  # the carried terms are all the text's top n
+                return list(carried[:n])
+        vector = self.vector(text)
+        return sorted(vector, key=vector.__getitem__, reverse=True)[:n]
 
     def score(self, text: str) -> float:
         """Cosine similarity of the text to the topic, 0 (unrelated) … 1."""
@@ -178,15 +192,21 @@ class TopicProfile:
         weight = self.weights.get
         return round(sum([w * weight(t, 0.0) for t, w in vec.items()]), 4)
 
-    def measure(self, text: str) -> "MeasuredText":
+    def measure(self, text: str, heaviest: int | None = None) -> "MeasuredText":
         """`text` with its vector, score and `enough_text` verdict against this profile, computed
         now: where the text is read (an extraction worker), so the crawl's event loop only
         looks them up when it calls `score`, `vector` or `enough_text` on it. The text is
-        tokenised once for all three (a generic page's 140 anchors are measured in its worker)."""
+        tokenised once for all three (a generic page's 140 anchors are measured in its worker).
+        `heaviest`: carry the vector's `heaviest` heaviest terms (`heaviest_terms`) instead of
+        the vector: a page text's ~1,400-term vector was most of what a worker sent back, and
+        the crawl only keeps its top terms; `vector` of such a text is computed again."""
         segments = tokens(text)
         vec = _vector(_term_counts(segments))
-        return MeasuredText(text, self.key, vec, self._cosine(vec),
-                            sum(map(len, segments)) >= MIN_TOKENS_TO_JUDGE)
+        enough = sum(map(len, segments)) >= MIN_TOKENS_TO_JUDGE
+        if heaviest is None:
+            return MeasuredText(text, self.key, vec, self._cosine(vec), enough)
+        top = tuple(sorted(vec, key=vec.__getitem__, reverse=True)[:heaviest])
+        return MeasuredText(text, self.key, None, self._cosine(vec), enough, (top, heaviest))
 
     @cached_property
     def key(self) -> str:
@@ -206,15 +226,19 @@ class MeasuredText(str):
 
     It is the text itself (a `str`), so every caller of `score`, `vector` and `enough_text`
     works unchanged; the profile with the same `key` returns the carried values, which are
-    exactly what it would compute (the same code ran on the same text, in a worker)."""
+    exactly what it would compute (the same code ran on the same text, in a worker).
+    `vector` is None when only the heaviest terms were kept: `heaviest` is then `(terms, n)`,
+    the vector's `n` heaviest terms, heaviest first."""
 
-    def __new__(cls, text: str, topic_key: str, vector: dict[str, float], score: float, enough: bool):
+    def __new__(cls, text: str, topic_key: str, vector: dict[str, float] | None, score: float, enough: bool,
+                heaviest: tuple[tuple[str, ...], int] | None = None):
         self = super().__new__(cls, text)
         self.topic_key, self.vector, self.score, self.enough = topic_key, vector, score, enough
+        self.heaviest = heaviest
         return self
 
     def __reduce__(self):
-        return MeasuredText, (str(self), self.topic_key, self.vector, self.score, self.enough)
+        return MeasuredText, (str(self), self.topic_key, self.vector, self.score, self.enough, self.heaviest)
 
 
 @lru_cache(maxsize=200_000)

@@ -15,7 +15,8 @@ sends and settles:
 * `io_thread=False` (the crawler, from its event loop): no thread at all.
   The caller calls `pump()` every few tens of milliseconds (Scrapy: a
   LoopingCall), which settles answers and writes the outbox to the pipe
-  without blocking; a write also pumps once the outbox holds `_PUMP_BYTES`.
+  without blocking, once it is worth a batch (`_MIN_BATCH`, `_MAX_WAIT`);
+  a write also pumps once the outbox holds `_PUMP_BYTES`.
   A caller that blocks on a future's `result()`/`exception()` would wait
   for a pump that cannot come: the first such wait starts the I/O thread,
   and the writer works as with `io_thread=True` from then on.
@@ -37,7 +38,8 @@ write_metadata return `RecordFuture`s whose record id is known at once;
 * the child dies: pending futures fail and writes raise `WarcWriteError`;
 * the parent dies (even SIGKILL): the child sees end-of-file on its pipe,
   writes what it received, fsyncs and renames the file, and exits. What was
-  still in the outbox (at most `flush_delay` seconds of records) is lost;
+  still in the outbox (at most `flush_delay` seconds of records; caller-driven,
+  up to `_MAX_WAIT`) is lost;
   its futures never resolved, so nothing (crawl state, corpus) points at
   it. The child ignores SIGINT/SIGTERM sent to the whole process group (Ctrl-C, `timeout`):
   the parent's orderly close, or its death, is what ends it, so a signal can
@@ -52,6 +54,7 @@ import os
 import select
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -76,6 +79,12 @@ __all__ = ["WarcWriterProcess"]
 logger = logging.getLogger(__name__)
 
 _FLUSH_DELAY = 0.02  # seconds between pumps (I/O thread or caller): sends the outbox, settles answers
+# Caller-driven: a pump sends the outbox once it holds _MIN_BATCH records, or its oldest has waited
+# _MAX_WAIT s (or it holds _PUMP_BYTES). Each batch costs the caller's event loop a frame, a pipe
+# write that wakes the child and an answer to settle, whatever its size: sent every 20 ms, a crawl
+# of ~20 pages/s (three records a page) sent batches of one record, ~0.3 ms of loop CPU each.
+_MIN_BATCH = 4
+_MAX_WAIT = 0.1
 _PUMP_BYTES = 256 << 10  # caller-driven: a write that brings the outbox to this size pumps
 _OUTBOX_LIMIT = 8 << 20  # bytes not yet in the pipe past which a caller waits: backpressure, not memory
 _START_TIMEOUT = 60.0
@@ -129,6 +138,7 @@ class WarcWriterProcess(WriterBase):
         self._lock = threading.Lock()  # callers' lock; see the module docstring
         self._send_lock = threading.Lock()  # one writer of the pipe at a time, frames in order
         self._outbox: deque[tuple[tuple, int]] = deque()  # (job, bytes)
+        self._outbox_since = 0.0  # when the oldest job in the outbox was queued (time.monotonic)
         self._queued_bytes = 0  # written by callers only (under _lock)
         self._framed_bytes = 0  # of those, taken out of the outbox (under _send_lock)
         self._futures: dict[str, RecordFuture] = {}
@@ -191,7 +201,14 @@ class WarcWriterProcess(WriterBase):
         if not alive:
             self._end()
             return
-        self._write_out(block=False)
+        if self._sender.unsent or self._outbox_due():
+            self._write_out(block=False)
+
+    def _outbox_due(self) -> bool:
+        """Is the outbox worth a batch (`_MIN_BATCH`, `_MAX_WAIT`, `_PUMP_BYTES`)?"""
+        waiting = len(self._outbox)
+        return bool(waiting) and (waiting >= _MIN_BATCH or self._queued_bytes - self._framed_bytes >= _PUMP_BYTES
+                                  or time.monotonic() - self._outbox_since >= _MAX_WAIT)
 
     def flush(self) -> None:
         """Send the whole outbox to the child now, waiting for room in the pipe if need be."""
@@ -231,6 +248,8 @@ class WarcWriterProcess(WriterBase):
         with self._lock:
             self._refuse_if_unusable()
             self._futures[record_id] = future  # before sending: the answer may come at once
+            if not self._outbox:
+                self._outbox_since = time.monotonic()
             self._outbox.append((message, size))
             self._queued_bytes += size
             backlog = self._queued_bytes - self._framed_bytes + self._sender.unsent_bytes

@@ -43,7 +43,8 @@ from archive.urls import canonical_url
 from crawler.extensions.recovery import ResumeReconciliation
 from archive.warc.records import RecordBuilder, warc_date
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY
-from crawler.downloadermiddlewares.warc_capture import exchange_from_capture, reconstructed_exchange
+from crawler.downloadermiddlewares.warc_capture import (EXCHANGE_META_KEY, exchange_from_capture,
+                                                        reconstructed_exchange)
 from archive.sites import profile_for
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ class IncrementalDownloaderMiddleware:
         self.stats = crawler.stats
         self.state = state
         self.builder = RecordBuilder(payload_digest=crawler.settings.get("WARC_PAYLOAD_DIGEST"))
+        self.hand_over = crawler.settings.getbool("WARC_ENABLED")  # the exchange, to the capture middleware
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -182,6 +184,8 @@ class IncrementalDownloaderMiddleware:
             page = self.state.get(key)
         capture = request.meta.get(CAPTURE_META_KEY)
         exchange = exchange_from_capture(request, response, capture) or reconstructed_exchange(request, response)
+        if self.hand_over:
+            request.meta[EXCHANGE_META_KEY] = exchange  # the capture middleware archives this one
         status = response.status
         digest = None  # hashed only to compare with a stored one; the record's own comes back with its location
         if status == 304:

@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 ARCHIVED_PREFIXES = ("http://", "https://")
 # Scrapy response flags that mean the body stopped short, as WARC-Truncated reasons.
 TRUNCATION_BY_FLAG = {"dataloss": "disconnect", "download_stopped": "unspecified"}
+# Request meta: the exchange the incremental middleware (960, just outside this one) built from the
+# same capture and response; reused here, not built a second time (three responses a page).
+EXCHANGE_META_KEY = "_warc_exchange"
 
 
 class WarcCaptureMiddleware:
@@ -106,6 +109,7 @@ class WarcCaptureMiddleware:
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         capture = request.meta.pop(CAPTURE_META_KEY, None)
+        built = request.meta.pop(EXCHANGE_META_KEY, None)
         # Left over from the request this one was copied from (redirects, retries).
         request.meta.pop("warc_location", None)
         request.meta.pop("warc_record_id", None)
@@ -113,11 +117,12 @@ class WarcCaptureMiddleware:
             return response
         if not response.url.startswith(ARCHIVED_PREFIXES):
             return response
-        self._archive(request, response, capture)
+        self._archive(request, response, capture, built)
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
         capture = request.meta.pop(CAPTURE_META_KEY, None)
+        request.meta.pop(EXCHANGE_META_KEY, None)
         if isinstance(exception, IgnoreRequest):  # robots.txt, offsite: never downloaded
             return None
         if isinstance(exception, DownloadCancelledError) and request.meta.get("requisite"):
@@ -154,12 +159,15 @@ class WarcCaptureMiddleware:
         self.stats.set_value("warc/bytes", written.bytes)
         self.stats.set_value("warc/files", written.files)
 
-    def _archive(self, request: Request, response: Response, capture: WireCapture | None) -> None:
+    def _archive(self, request: Request, response: Response, capture: WireCapture | None,
+                 built: Exchange | None = None) -> None:
         if self.writer.closed:  # a straggler after spider_closed; nothing left to write to
             self.stats.inc_value("warc/after_close")
             logger.warning("Not archived, WARC writer already closed: %s", response.url)
             return
-        exchange = exchange_from_capture(request, response, capture)
+        # The exchange built from this very capture and response (the same fields), if it was exact.
+        exchange = built if built is not None and built.exact and built.payload is response.body \
+            and built.url == response.url else exchange_from_capture(request, response, capture)
         if exchange is None:
             exchange = reconstructed_exchange(request, response)
             self.stats.inc_value("warc/reconstructed_heads")
