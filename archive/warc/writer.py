@@ -26,15 +26,8 @@ from archive.warc.exchange import Exchange, RecordLocation
 from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, body_is_compressed, \
     check_exchange
 from archive.warc.warcfile import OpenWarcFile, safe_name_part
-from archive.warc.writer_base import (
-    DEFAULT_MAX_SIZE,
-    RecordFuture,
-    WarcWriteError,
-    WarcWriterConfig,
-    WriterBase,
-    WriterStats,
-    settle,
-)
+from archive.warc.writer_base import DEFAULT_MAX_SIZE, RecordFuture, WarcWriteError, WarcWriterConfig, WriterBase, \
+    WriterStats, settle
 
 logger = logging.getLogger(__name__)
 
