@@ -161,7 +161,7 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
 
 
 def py_spy() -> str:
-    """The py-spy command (`pip install py-spy`; PY_SPY=path to use another): a sampling profiler,
+    """The py-spy command (the `profile` extra in pyproject.toml; PY_SPY=path to use another): a sampling profiler,
     which, unlike cProfile, does not inflate code that makes many small calls."""
     return os.environ.get("PY_SPY") or str(Path(sys.executable).with_name("py-spy"))
 
