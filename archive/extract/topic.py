@@ -179,8 +179,7 @@ class TopicProfile:
             carried, cut = text.heaviest
             if n <= cut or len(carried) < cut:  # the carried terms are all the text's top n
                 return list(carried[:n])
-        vector = self.vector(text)
-        return sorted(vector, key=vector.__getitem__, reverse=True)[:n]
+        return _heaviest(self.vector(text), n)
 
     def score(self, text: str) -> float:
         """Cosine similarity of the text to the topic, 0 (unrelated) … 1."""
@@ -202,10 +201,10 @@ class TopicProfile:
         the crawl only keeps its top terms; `vector` of such a text is computed again."""
         segments = tokens(text)
         vec = _vector(_term_counts(segments))
-        enough = sum(map(len, segments)) >= MIN_TOKENS_TO_JUDGE
+        enough = _enough(segments)
         if heaviest is None:
             return MeasuredText(text, self.key, vec, self._cosine(vec), enough)
-        top = tuple(sorted(vec, key=vec.__getitem__, reverse=True)[:heaviest])
+        top = tuple(_heaviest(vec, heaviest))
         return MeasuredText(text, self.key, None, self._cosine(vec), enough, (top, heaviest))
 
     @cached_property
@@ -255,6 +254,12 @@ def _unit(weights: dict[str, float]) -> dict[str, float]:
     return {t: w / norm for t, w in weights.items()} if norm else {}
 
 
+def _heaviest(vector: dict[str, float], n: int) -> list[str]:
+    """The vector's `n` heaviest terms, heaviest first; stable, so equal weights keep their order.
+    One sort for a worker's carried terms and the crawl's own, so both give the same list."""
+    return sorted(vector, key=vector.__getitem__, reverse=True)[:n]
+
+
 def _vector(counts: dict[str, int]) -> dict[str, float]:
     """A text's unit vector from its term counts: log-scaled counts weighed by specificity."""
     log = math.log  # a count of 1 weighs 1 + log(1) = 1.0: the specificity itself, exactly
@@ -265,7 +270,12 @@ def enough_text(text: str) -> bool:
     """True when a text has enough words for its score to mean something."""
     if isinstance(text, MeasuredText):
         return text.enough
-    return sum(len(seg) for seg in tokens(text)) >= MIN_TOKENS_TO_JUDGE
+    return _enough(tokens(text))
+
+
+def _enough(segments: list[list[str]]) -> bool:
+    """`enough_text` of tokenised text (`measure` has the tokens already)."""
+    return sum(map(len, segments)) >= MIN_TOKENS_TO_JUDGE
 
 
 def load_topic(spec: str | None, seeds_dir: str | Path | None, **kwargs) -> TopicProfile | None:
