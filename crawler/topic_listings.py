@@ -101,14 +101,11 @@ class HeldListings:
         if name_key := listing_name(name):
             self._names.setdefault(key, name_key)
 
-    def name_of(self, url: str) -> str:
-        """The name a held listing was found by, "" when none."""
-        return self._names.get(canonical_url(url), "")
-
-    def yielded(self, url: str, new_links: int, name: str = "") -> None:
-        """A fetched listing page named `name` led to `new_links` new links with topic evidence."""
+    def yielded(self, url: str, new_links: int) -> None:
+        """A fetched listing page led to `new_links` new links with topic evidence (counted for its
+        template, and for the name it was held by, if any)."""
         records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
-        if name_key := listing_name(name):
+        if name_key := self._names.get(canonical_url(url)):
             records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
         for record in records:
             record[0] += new_links

@@ -299,8 +299,7 @@ class NewsSpider(scrapy.Spider):
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
         links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")
         if mode == "probe":
-            self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)),
-                                       self.held.listings.name_of(response.url))
+            self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)))
         for link in links:
             if link.listing:
                 self.held.listings.hold(link.url, response.url, hops, link.anchor)
