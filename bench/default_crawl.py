@@ -25,11 +25,11 @@ from pathlib import Path
 
 from bench.default_site import DefaultSite
 from bench.loop_profile import breakdown, sampled_breakdown
+from bench.proc_cpu import holds_warc, stat_cpu
 from crawler.extensions.memory import PeakRSS, _children
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 class Timed(DefaultSite):
     """Notes when the first request arrives and how many article pages were sent."""
@@ -46,31 +46,28 @@ class Timed(DefaultSite):
 
 def main_thread_cpu(pid: int) -> float:
     """CPU seconds of `pid`'s main thread (Scrapy's reactor), user + system."""
-    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return stat_cpu(f"/proc/{pid}/task/{pid}/stat")
 
 
 def process_cpu(pid: int) -> float:
     """CPU seconds of `pid`, all its threads (the reactor, the pool's result thread that unpickles
     the workers' answers, the state and corpus writers), user + system."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return stat_cpu(f"/proc/{pid}/stat")
 
 
-def children_cpu(pid: int, warc_dir: Path | None = None) -> tuple[float, float]:
+def children_cpu(pid: int, capture: bool = False) -> tuple[float, float]:
     """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
-    the extraction workers, the WARC writer; and of those the WARC writer's alone (the process
-    holding a file of `warc_dir` open). A process that ended takes its seconds with it."""
+    the extraction workers, the WARC writer; and of those, with `capture`, the WARC writer's alone
+    (the process holding a WARC file open). A process that ended takes its seconds with it."""
     total, writer, stack = 0.0, 0.0, _children(pid)
     while stack:
         current = stack.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds = stat_cpu(f"/proc/{current}/stat")
         except (OSError, IndexError):
             continue
-        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
         total += seconds
-        if warc_dir is not None and (current in _WRITERS or _holds_file_in(current, warc_dir)):
+        if capture and (current in _WRITERS or holds_warc(current)):
             _WRITERS.add(current)  # (between two files it holds none)
             writer += seconds
         stack += _children(current)
@@ -78,14 +75,6 @@ def children_cpu(pid: int, warc_dir: Path | None = None) -> tuple[float, float]:
 
 
 _WRITERS: set[int] = set()  # process ids seen writing WARC files
-
-
-def _holds_file_in(pid: int, directory: Path) -> bool:
-    prefix = str(directory.resolve()) + "/"
-    try:
-        return any(os.readlink(fd).startswith(prefix) for fd in Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return False
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
@@ -109,7 +98,7 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     site.first_request, site.served = None, 0
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
-    watched = watch(proc, site, profiled=profile is not None, sample=sample, warc_dir=work / "warc" if warc else None)
+    watched = watch(proc, site, profiled=profile is not None, sample=sample, capture=warc)
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
@@ -122,7 +111,7 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
 
 
 def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None,
-          warc_dir: Path | None = None) -> dict:
+          capture: bool = False) -> dict:
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
     tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
     `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
@@ -133,7 +122,7 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
-                samples.append((site.served, main_thread_cpu(proc.pid), *children_cpu(proc.pid, warc_dir),
+                samples.append((site.served, main_thread_cpu(proc.pid), *children_cpu(proc.pid, capture),
                                 process_cpu(proc.pid)))
             except OSError:
                 pass

@@ -39,6 +39,7 @@ import numpy as np
 
 from archive.corpus.neardup.fingerprint import least_count
 from archive.corpus.neardup.shingle_index import ShingleIndex
+from bench.proc_cpu import CLOCK_TICKS, holds_warc, stat_cpu
 from bench.scale_site import ScaleSite
 from crawler.extensions.memory import PeakRSS, _children, tree_rss
 from testbed.fixtureserver import FixtureServer
@@ -46,7 +47,6 @@ from testbed.fixtureserver import FixtureServer
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results-scale.json"
 THRESHOLD = 0.8  # Corpus's default containment threshold
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # --------------------------------------------------------------------------- lookup
 # One article's sample, as measured on bench/scale_site.py pages (~145 hashes, 3 in every
@@ -246,23 +246,13 @@ class TreeCPU:
         while stack:
             current = stack.pop()
             try:
-                fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-                self._seen[current] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+                self._seen[current] = stat_cpu(f"/proc/{current}/stat")
             except (OSError, IndexError, ValueError):
                 continue
-            if current != self.pid and current not in self._warc and _holds_warc(current):
+            if current != self.pid and current not in self._warc and holds_warc(current):
                 self._warc.add(current)
             stack += _children(current)
         return sum(self._seen.values())
-
-
-def _holds_warc(pid: int) -> bool:
-    """Does the process hold a WARC file open? Only the WARC writer does (the extraction workers,
-    the forkserver and the resource tracker never open one)."""
-    try:
-        return any(".warc" in os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return False
 
 
 PROBE_TEXT = " ".join(f"word{i % 1013} {i * 7919 % 104729}" for i in range(6000)).encode()
