@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse
-from scrapy.utils.httpobj import urlparse_cached
 from w3lib import html
 from w3lib.encoding import html_to_unicode
 
@@ -41,10 +40,9 @@ class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
     """METAREFRESH: Scrapy's middleware, reading only the head of a UTF-8 page."""
 
     def process_response(self, request: Request, response: Response, spider=None) -> Request | Response:
-        if (request.meta.get("dont_redirect", False) or request.method == "HEAD"
-                or not isinstance(response, HtmlResponse) or urlparse_cached(request).scheme not in {"http", "https"}):
-            return response
-        text = head_text(response)
+        # Scrapy's own checks (dont_redirect, HEAD, the scheme) run in super(): a page without a
+        # refresh is returned as it is whatever they say, and they are not copied here to drift.
+        text = head_text(response) if isinstance(response, HtmlResponse) else None
         if text is not None:
             base_url = html.get_base_url(text, response.url, response.encoding)
             if html.get_meta_refresh(text, base_url, response.encoding, ignore_tags=self._ignore_tags)[1] is None:
