@@ -26,6 +26,7 @@ from pathlib import Path
 from bench.default_site import DefaultSite
 from bench.loop_profile import breakdown, sampled_breakdown
 from bench.proc_cpu import holds_warc, stat_cpu
+from bench.speed_probe import SpeedProbe
 from crawler.extensions.memory import PeakRSS, _children
 from testbed.fixtureserver import FixtureServer
 
@@ -98,7 +99,8 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     site.first_request, site.served = None, 0
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
-    watched = watch(proc, site, profiled=profile is not None, sample=sample, capture=warc)
+    with SpeedProbe() as probe:
+        watched = watch(proc, site, profiled=profile is not None, sample=sample, capture=warc)
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
@@ -107,7 +109,8 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
             "pages_per_s": round(pages / stats["elapsed_time_seconds"], 1),
             "startup_s": round(site.first_request - launched, 2) if site.first_request else None,
             "written": stats.get("corpus/written", 0),
-            "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0), **watched}
+            "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0),
+            "probe_ms": probe.ms(), **watched}
 
 
 def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None,
@@ -155,18 +158,20 @@ def py_spy() -> str:
     return os.environ.get("PY_SPY") or str(Path(sys.executable).with_name("py-spy"))
 
 
-def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int = 200) -> float:
+def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int = 200) -> dict:
     """Pages/s of plain trafilatura (favor_precision, with metadata: issue #9's baseline) on one
-    core, cycling through distinct pages of the site."""
+    core, cycling through distinct pages of the site, with the speed probe's CPU ms beside it."""
     import trafilatura
 
     pages = [site.render(n).decode("utf-8") for n in range(min(distinct, site.pages))]
     trafilatura.bare_extraction(pages[0], favor_precision=True, with_metadata=True)
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        trafilatura.bare_extraction(pages[count % len(pages)], favor_precision=True, with_metadata=True)
-        count += 1
-    return round(count / (time.perf_counter() - started), 1)
+    with SpeedProbe() as probe:
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            trafilatura.bare_extraction(pages[count % len(pages)], favor_precision=True, with_metadata=True)
+            count += 1
+        rate = count / (time.perf_counter() - started)
+    return {"pages_per_s": round(rate, 1), "probe_ms": probe.ms()}
 
 
 def with_site(pages: int, host: str, body):
@@ -180,11 +185,15 @@ def with_site(pages: int, host: str, body):
 
 def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, sample: bool = False) -> dict:
     def body(site):
-        rate = one_core_trafilatura(site)
+        # The reference is measured before and after the crawls and averaged: on this machine it
+        # moved 37–50 pages/s between sessions, and the probes show whether the machine moved with it.
+        before = one_core_trafilatura(site)
         on = [crawl(site, work / f"on-{i}") for i in range(rounds)]
         off = [crawl(site, work / f"off-{i}", warc=False) for i in range(rounds)]
+        after = one_core_trafilatura(site)
         result = {"host": host, "page_bytes": round(sum(len(site.render(n)) for n in range(50)) / 50),
-                  "trafilatura_one_core_pages_per_s": rate, "runs_on": on, "runs_off": off}
+                  "trafilatura_one_core_pages_per_s": round((before["pages_per_s"] + after["pages_per_s"]) / 2, 1),
+                  "trafilatura_runs": [before, after], "runs_on": on, "runs_off": off}
         if profile:
             prof = work / "loop.prof"
             result["profiled_run"] = crawl(site, work / "profiled", profile=prof)
@@ -222,7 +231,10 @@ def describe(r: dict) -> str:
             f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}, of which the writer "
             f"{r.get('writer_cpu_ms_per_page')}); crawler process, all threads, {r.get('crawler_cpu_ms_per_page')} "
             f"ms CPU a page (capture off: {r.get('crawler_cpu_ms_per_page_off')}); "
-            f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB")
+            f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB; speed probe (constant work, CPU ms): "
+            f"reference {[t['probe_ms'] for t in r['trafilatura_runs']]} at "
+            f"{[t['pages_per_s'] for t in r['trafilatura_runs']]} pages/s, crawls "
+            f"{[run.get('probe_ms') for run in r['runs_on'] + r['runs_off']]}")
     if "loop_breakdown_ms_per_page" in r:
         text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
             ", ".join(f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())

@@ -22,16 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -41,6 +38,7 @@ from archive.corpus.neardup.fingerprint import least_count
 from archive.corpus.neardup.shingle_index import ShingleIndex
 from bench.proc_cpu import CLOCK_TICKS, holds_warc, stat_cpu
 from bench.scale_site import ScaleSite
+from bench.speed_probe import SpeedProbe
 from crawler.extensions.memory import PeakRSS, _children, tree_rss
 from testbed.fixtureserver import FixtureServer
 
@@ -253,47 +251,6 @@ class TreeCPU:
                 self._warc.add(current)
             stack += _children(current)
         return sum(self._seen.values())
-
-
-PROBE_TEXT = " ".join(f"word{i % 1013} {i * 7919 % 104729}" for i in range(6000)).encode()
-
-
-def _probe_work() -> int:
-    """A fixed piece of work like a crawl's (interpreter loops and dicts, a regex, zlib), ~5 ms."""
-    counts: dict[bytes, int] = {}
-    for token in PROBE_TEXT.split():
-        counts[token] = counts.get(token, 0) + 1
-    return len(counts) + len(re.findall(rb"word1\d+", PROBE_TEXT)) + len(zlib.compress(PROBE_TEXT, 6))
-
-
-class SpeedProbe:
-    """What the machine charges for constant work, while the crawl runs: `_probe_work` once a
-    half-second on a thread of this process, timed in that thread's CPU clock (other jobs taking turns
-    on the cores do not count, a slower core does: another tenant of the host, its clock). If a
-    window's CPU a page rises with the probe's, the crawl's work did not grow; the machine got
-    slower. ~1 % of a core."""
-
-    def __init__(self, interval: float = 0.5):
-        self.interval = interval
-        self.runs = 0
-        self.cpu_s = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="speed-probe", daemon=True)
-
-    def __enter__(self) -> "SpeedProbe":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            started = time.thread_time()
-            _probe_work()
-            self.cpu_s += time.thread_time() - started
-            self.runs += 1
 
 
 def machine_cpu() -> tuple[float, float]:

@@ -4,7 +4,8 @@ import subprocess
 import sys
 import time
 
-from bench.scale import SpeedProbe, TreeCPU
+from bench.scale import TreeCPU
+from bench.speed_probe import SpeedProbe
 
 # A child that holds a file open (as the WARC writer holds its .warc.gz.open), burns CPU, then waits.
 CHILD = """
