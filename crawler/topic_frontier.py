@@ -30,10 +30,12 @@ forgets those not yet released.
 from __future__ import annotations
 
 import heapq
+import logging
 from dataclasses import dataclass, field
 
 from archive.urls import canonical_url
 
+logger = logging.getLogger(__name__)
 
 RELEASE_ONE_PER = 100  # held links
 
@@ -86,6 +88,7 @@ class HeldLinks:
             if rank is None:
                 del self._links[key]
                 self.dropped += 1
+                logger.debug("held link dropped (anchors %s): %s", link.anchors, link.url)
             else:
                 ranked.append((rank, key))
         return [self._links.pop(key) for _, key in heapq.nlargest(n, ranked)]
