@@ -19,7 +19,9 @@ worker, from the parse that also extracts the article, or in the reactor):
   - `series`: from a kept article numbered as part k of a series ("Kỳ 2: …"),
     its links to parts k±1 (by anchor or URL slug), whatever the anchor says;
     a page so numbered, reached from its on-topic neighbour part, is kept when
-    it scores SERIES_MARGIN × the threshold;
+    it scores SERIES_MARGIN × the threshold; from a kept article or a listing,
+    a link to any part ("Kỳ 1: Chợ phiên …", a series entry), while such
+    entries led to the topic at least SERIES_ENTRY_RATE of the time;
   - `related`: from a kept article, every article link unless its anchor is
     clearly off topic — it scores under twice the anchor threshold *and* leans
     off topic by what the crawl learned from the pages it judged

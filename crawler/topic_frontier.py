@@ -24,6 +24,8 @@ Menczer et al. 2004), re-scored each time it is popped:
 
 `expected_yield` (the released links' on-topic rate so far) is what the
 spider weighs against held listings (crawler/topic_listings.py) at idle.
+Dropped links are kept in a reserve (`pop_reserve`), spent only while the
+crawl has pages to spare (crawler/topic_idle.py).
 Held links live in memory only: a crawl paused with JOBDIR and resumed
 forgets those not yet released.
 """

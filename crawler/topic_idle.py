@@ -5,6 +5,14 @@ Why its own module: the spider decides, page by page, which links to hold
 (crawler/topic_frontier.py) and the held listings (crawler/topic_listings.py)
 when the crawl is idle is a separate job with its own state. One request at a
 time, so that each fetch's verdict informs the next choice.
+
+When both frontiers are spent (nothing held is still worth a page), the crawl
+spends the pages its cost bound leaves (`TOPIC_PAGES_PER_ARTICLE`, pages
+fetched per article kept) on what they gave up, best first: the held links
+dropped because their anchors leaned off topic (the frontier's reserve) and
+the held listings expected to yield under the bound — a focused crawler's
+budget spent on exploration once exploitation runs dry (docs/topic.md, fifth
+pass). A crawl under the bound thus explores until it reaches it.
 """
 from __future__ import annotations
 
