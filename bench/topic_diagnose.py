@@ -20,6 +20,7 @@ import argparse
 import re
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,7 +61,26 @@ def web_pages(web) -> dict:
     return pages
 
 
-def diagnose(name: str, seed: int | None) -> None:
+HELD_DROPPED = re.compile(r"held link dropped \(.*\): (\S+)$", re.MULTILINE)
+
+
+@dataclass
+class Crawled:
+    """One `topic=auto` crawl of a bench web and the web read as the spider reads it."""
+
+    web: object
+    topic: object
+    result: dict
+    referer: dict  # fetched URL → the page that linked to it ("None": a start URL or a link released at idle)
+    off: set  # fetched and judged off topic
+    kept: set
+    labels: set
+    pages: dict  # url → (is an article, PageReading), every page reachable from the start URLs
+    inlinks: dict  # url → [(linking page, anchor)]
+    held_dropped: set  # held teaser links dropped when the crawl was idle
+
+
+def crawl_and_read(name: str, seed: int | None) -> Crawled:
     depth = WEBS[name][1]
     web = make_web(name, seed)
     topic = load_topic("auto", REPO / "seeds")
@@ -70,16 +90,22 @@ def diagnose(name: str, seed: int | None) -> None:
         result = crawl_topic_web(web, server, out, "auto", depth, {"LOG_LEVEL": "DEBUG"})
     finally:
         server.shutdown()
-    print({k: v for k, v in result.items() if k not in ("items", "rules")})
     log = (out / "crawl.log").read_text("utf-8")
-    referer = dict(CRAWLED.findall(log))
-    off = set(OFF_TOPIC.findall(log))
-    kept, labels = {item["url"] for item in result["items"]}, web.labels()
     pages = web_pages(web)
     inlinks: dict[str, list] = {}
     for url, (_, reading) in pages.items():
         for link, anchor, _ in reading.links:
             inlinks.setdefault(link, []).append((url, anchor))
+    return Crawled(web, topic, result, dict(CRAWLED.findall(log)), set(OFF_TOPIC.findall(log)),
+                   {item["url"] for item in result["items"]}, web.labels(), pages, inlinks,
+                   set(HELD_DROPPED.findall(log)))
+
+
+def diagnose(name: str, seed: int | None) -> None:
+    c = crawl_and_read(name, seed)
+    topic, result, referer, off, kept, labels, pages, inlinks = (
+        c.topic, c.result, c.referer, c.off, c.kept, c.labels, c.pages, c.inlinks)
+    print({k: v for k, v in result.items() if k not in ("items", "rules")})
 
     def status(url):
         return "KEPT" if url in kept else "off" if url in off else "fetched" if url in referer else "-"

@@ -19,7 +19,9 @@ worker, from the parse that also extracts the article, or in the reactor):
   - `series`: from a kept article numbered as part k of a series ("Kỳ 2: …"),
     its links to parts k±1 (by anchor or URL slug), whatever the anchor says;
     a page so numbered, reached from its on-topic neighbour part, is kept when
-    it scores SERIES_MARGIN × the threshold;
+    it scores SERIES_MARGIN × the threshold; from a kept article or a listing,
+    a link to any part ("Kỳ 1: Chợ phiên …", a series entry), while such
+    entries led to the topic at least SERIES_ENTRY_RATE of the time;
   - `related`: from a kept article, every article link unless its anchor is
     clearly off topic — it scores under twice the anchor threshold *and* leans
     off topic by what the crawl learned from the pages it judged
@@ -66,6 +68,11 @@ SERIES_PART = re.compile(r"^\W*(?:kỳ|ky|phần|bài|tập|part)\s+(\d{1,2})\b|
 # A held teaser link is dropped when every anchor it was found by is this much more like the anchors
 # read on every page than like those that led to on-topic pages (crawler/anchor_background.py).
 BACKGROUND_MARGIN = -6.0
+# A series part linked from a kept article or a listing, not as a kept part's neighbour ("Kỳ 1: Chợ
+# phiên nơi hai đất nước gặp nhau"), is fetched while such links led to on-topic pages this often
+# (from one in two): an entry kept leads on to the other parts, so it pays at a lower rate than a
+# plain teaser; two off-topic entries in a row stop them.
+SERIES_ENTRY_RATE = 0.3
 SERIES_SLUG = re.compile(r"/(?:ky|phan|bai|tap|part)-(\d{1,2})-[^/]*$", re.IGNORECASE)  # /ky-2-nhung-nguoi-…
 
 
@@ -97,6 +104,7 @@ class TopicGate:
         self.topic = topic
         self.judged = JudgedPages(topic)
         self.background = AnchorBackground(topic)
+        self.series_entries = [0, 0]  # pages reached by a series entry link: [on topic, in all]
 
     def judge_page(self, text: str, reached_by: str, anchors=(), parent_title: str | None = None) -> PageVerdict:
         """`text`: the page's title, lead and body paragraphs (archive.extract.links.page_text);
@@ -107,6 +115,9 @@ class TopicGate:
         judged = enough_text(text)
         on_topic = score >= self.topic.threshold or (
             score >= self.topic.threshold * SERIES_MARGIN and continues_series(text, parent_title))
+        if reached_by == "series" and not continues_series(text, parent_title):  # a series entry's outcome
+            self.series_entries[0] += on_topic
+            self.series_entries[1] += 1
         if judged:
             self.judged.remember(text, on_topic, anchors)
             if on_topic:
@@ -158,6 +169,13 @@ class TopicGate:
                 # whatever its anchor (a short title, a quote) leans to.
                 chosen.append(Link(url, anchor, _priority(page_score), "series", page_score))
                 continue
+            if mode in ("related", "listing") and not is_listing(url) and link_series_part(url, anchor) is not None \
+                    and self.series_entries_pay():
+                # A part of a series, found on a kept article or a listing: one fetch tells whether the
+                # series is on topic, and a kept part leads on to its neighbours (the rule above).
+                link_score = max(score, page_score) if mode == "related" else score
+                chosen.append(Link(url, anchor, _priority(link_score), "series", link_score))
+                continue
             if mode == "related":
                 evidence = self._related_evidence(url, score, is_listing)
             else:
@@ -186,6 +204,12 @@ class TopicGate:
         if anchor and self.topic.score(anchor) >= self.topic.anchor_threshold * STRONG_ANCHOR_FACTOR:
             return True  # the profile's clear evidence: what the crawl learned decides where it is weak
         return self.judged.leaning(anchor) != OFF
+
+    def series_entries_pay(self) -> bool:
+        """Series entry links are followed while the pages they led to were on topic at least
+        SERIES_ENTRY_RATE of the time (m-estimated from one in two: the first ones are tried)."""
+        on, fetched = self.series_entries
+        return (on + 1) / (fetched + 2) >= SERIES_ENTRY_RATE
 
     def _siblings_vouch(self, candidates, is_listing) -> bool:
         """A listing whose article links are mostly on topic by their anchors (a tag page named

@@ -142,6 +142,9 @@ TOPIC_ANCHOR_THRESHOLD = None  # the score a link's anchor text must reach
 # A topic link chosen by its anchor is re-judged when the scheduler hands it out, with what the
 # crawl has learned since (links without evidence are held instead: crawler/topic_frontier.py).
 TOPIC_RECHECK = True
+# Pages a topic crawl may fetch per article it keeps: under it, when both frontiers are spent, it
+# fetches what they dropped or judged not worth a page, best first (crawler/topic_idle.py); 0: never.
+TOPIC_PAGES_PER_ARTICLE = 1.4
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
 # Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.

@@ -24,16 +24,20 @@ Menczer et al. 2004), re-scored each time it is popped:
 
 `expected_yield` (the released links' on-topic rate so far) is what the
 spider weighs against held listings (crawler/topic_listings.py) at idle.
+Dropped links are kept in a reserve (`pop_reserve`), spent only while the
+crawl has pages to spare (crawler/topic_idle.py).
 Held links live in memory only: a crawl paused with JOBDIR and resumed
 forgets those not yet released.
 """
 from __future__ import annotations
 
 import heapq
+import logging
 from dataclasses import dataclass, field
 
 from archive.urls import canonical_url
 
+logger = logging.getLogger(__name__)
 
 RELEASE_ONE_PER = 100  # held links
 
@@ -54,13 +58,20 @@ class HeldLinks:
 
     def __init__(self):
         self._links: dict[str, HeldLink] = {}
+        self._reserve: dict[str, HeldLink] = {}  # dropped links, spent only within the page budget
         self.dropped = 0
         self.outcomes = [0, 0]  # released links judged [on topic, in all]
+        self.reserve_outcomes = [0, 0]  # the same, of links released from the reserve
 
-    def judged(self, on_topic: bool) -> None:
-        """A released link's page was judged."""
-        self.outcomes[0] += on_topic
-        self.outcomes[1] += 1
+    def judged(self, on_topic: bool, reserve: bool = False) -> None:
+        """A released link's page was judged (`reserve`: a dropped link released with pages to spare)."""
+        outcomes = self.reserve_outcomes if reserve else self.outcomes
+        outcomes[0] += on_topic
+        outcomes[1] += 1
+
+    def reserve_yield(self) -> float:
+        """On-topic articles a release from the reserve is expected to give, from 1 in 2."""
+        return (self.reserve_outcomes[0] + 1) / (self.reserve_outcomes[1] + 2) if self._reserve else 0.0
 
     def expected_yield(self) -> float:
         """On-topic articles a release is expected to give: the released links' rate so far, from 1 in 2."""
@@ -68,7 +79,7 @@ class HeldLinks:
 
     def hold(self, url: str, anchor: str, found_from: str, hops: int, parent_title: str | None = None) -> None:
         key = canonical_url(url)
-        link = self._links.get(key)
+        link = self._links.get(key) or self._reserve.get(key)
         if link is None:
             link = self._links[key] = HeldLink(url, found_from, hops, parent_title=parent_title)
         if anchor not in link.anchors:
@@ -84,11 +95,22 @@ class HeldLinks:
             link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
             rank = gate.held_rank(link.vectors, len(link.parents))
             if rank is None:
-                del self._links[key]
+                self._reserve[key] = self._links.pop(key)
                 self.dropped += 1
+                logger.debug("held link dropped (anchors %s): %s", link.anchors, link.url)
             else:
                 ranked.append((rank, key))
         return [self._links.pop(key) for _, key in heapq.nlargest(n, ranked)]
+
+    def pop_reserve(self, gate) -> HeldLink | None:
+        """The dropped link least against the topic now (its anchors' best log-odds by the judged pages,
+        then the kept pages linking to it), for a crawl with pages to spare (crawler/topic_idle.py)."""
+        def rank(key):
+            link = self._reserve[key]
+            link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
+            return max((odds or 0.0) for odds in map(gate.judged.log_odds, link.vectors)), len(link.parents)
+        best = max(self._reserve, key=rank, default=None)
+        return None if best is None else self._reserve.pop(best)
 
     def batch(self) -> int:
         """How many to release at once: one while few are held (each fetch informs the next

@@ -5,6 +5,14 @@ Why its own module: the spider decides, page by page, which links to hold
 (crawler/topic_frontier.py) and the held listings (crawler/topic_listings.py)
 when the crawl is idle is a separate job with its own state. One request at a
 time, so that each fetch's verdict informs the next choice.
+
+When both frontiers are spent (nothing held is still worth a page), the crawl
+spends the pages its cost bound leaves (`TOPIC_PAGES_PER_ARTICLE`, pages
+fetched per article kept) on what they gave up, best first: the held links
+dropped because their anchors leaned off topic (the frontier's reserve) and
+the held listings expected to yield under the bound — a focused crawler's
+budget spent on exploration once exploitation runs dry (docs/topic.md, fifth
+pass). A crawl under the bound thus explores until it reaches it.
 """
 from __future__ import annotations
 
@@ -13,16 +21,17 @@ import logging
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.topic_frontier import HeldLinks
-from crawler.topic_listings import HeldListings
+from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
 
-__all__ = ["IdleRelease", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
+__all__ = ["IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
 
 logger = logging.getLogger(__name__)
 
 TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
 TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
 TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
-TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle
+TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle (True, or RESERVE)
+RESERVE = "reserve"  # TOPIC_HELD of a link the held frontier had dropped, released with pages to spare
 
 
 class IdleRelease:
@@ -36,6 +45,7 @@ class IdleRelease:
         self.requests_for = requests_for
         self.links = HeldLinks()
         self.listings = HeldListings()
+        self.pages_per_article = crawler.settings.getfloat("TOPIC_PAGES_PER_ARTICLE")
 
     def on_idle(self, gate) -> None:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
@@ -46,21 +56,40 @@ class IdleRelease:
         for release in releases:
             if release(gate):
                 raise DontCloseSpider
+        if not self._pages_to_spare():
+            return
+        spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
+        if self.links.reserve_yield() < self.listings.best_yield():
+            spares.reverse()
+        if any(spare() for spare in spares):
+            raise DontCloseSpider
 
-    def _release_link(self, gate) -> bool:
+    def _pages_to_spare(self) -> bool:
+        """The crawl has fetched fewer pages than TOPIC_PAGES_PER_ARTICLE allow for what it kept: it
+        may spend one on what the frontiers dropped or judged not worth a page (a teaser link whose
+        anchor leaned off topic, a listing under the expected-yield bound), best first."""
+        pages = kept = 0
+        for key, n in self.crawler.stats.get_stats().items():
+            if key.startswith("topic/pages/"):
+                pages += n
+                kept += n if key.startswith("topic/pages/kept/") else 0
+        return pages + 1 <= self.pages_per_article * kept
+
+    def _release_link(self, gate, reserve: bool = False) -> bool:
         stats = self.crawler.stats
         try:
-            while released := self.links.pop(gate, self.links.batch()):
+            while released := ([link] if (link := self.links.pop_reserve(gate)) else []) if reserve else \
+                    self.links.pop(gate, self.links.batch()):
                 requested = False
                 for link in released:
                     request = next(self.requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
                     if request is None:
                         continue
                     request.meta[TOPIC_ANCHORS] = link.anchors
-                    request.meta[TOPIC_HELD] = True
+                    request.meta[TOPIC_HELD] = RESERVE if reserve else True
                     if link.parent_title:
                         request.meta[TOPIC_PARENT_TITLE] = link.parent_title
-                    stats.inc_value("topic/held_released")
+                    stats.inc_value("topic/reserve_released" if reserve else "topic/held_released")
                     logger.debug("held link released (%d kept pages link to it, anchors %s): %s",
                                  len(link.parents), link.anchors, link.url)
                     self.crawler.engine.crawl(request)
@@ -71,8 +100,8 @@ class IdleRelease:
         finally:
             stats.set_value("topic/held_dropped", self.links.dropped)
 
-    def _release_listing(self, gate) -> bool:
-        while held := self.listings.pop():
+    def _release_listing(self, gate, bound: float = MIN_EXPECTED_YIELD) -> bool:
+        while held := self.listings.pop(bound):
             url, found_from, hops = held
             request = next(self.requests_for(found_from, [(url, 0, "listing")], hops), None)
             if request is not None:

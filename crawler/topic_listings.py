@@ -136,11 +136,12 @@ class HeldListings:
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)
 
-    def pop(self) -> tuple[str, str, int] | None:
-        """The held listing with the highest expected yield, if it reaches the bound."""
+    def pop(self, bound: float = MIN_EXPECTED_YIELD) -> tuple[str, str, int] | None:
+        """The held listing with the highest expected yield, if it reaches `bound` (a crawl with pages
+        to spare asks for any listing expected to yield something: crawler/topic_idle.py)."""
         ranked = [(self._expected(key), key) for key in self._held]
         best = heapq.nlargest(1, ranked)
-        if not best or best[0][0] < MIN_EXPECTED_YIELD:
+        if not best or best[0][0] < bound or best[0][0] <= 0:
             return None
         return self._held.pop(best[0][1])
 

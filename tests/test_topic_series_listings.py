@@ -52,9 +52,38 @@ def test_a_kept_parts_neighbour_is_followed_whatever_its_anchor_leans_to(topic):
     far_part = (f"{ND}/ky-5-ve-dat-me-post700140.html", WEATHER_ANCHOR, False)
     chosen = gate.choose_links([next_part, far_part], "related", 0.25, _is_listing,
                                page_title="Kỳ 2: Bản kết nghĩa bên dãy Trường Sơn")
-    assert [(link.url, link.rule, link.held) for link in chosen] == [(next_part[0], "series", False)]
+    assert [(link.url, link.rule, link.held) for link in chosen] == [(next_part[0], "series", False),
+                                                                     (far_part[0], "series", False)]
+    # The far part is a series entry (next test): once entries stop paying, only the neighbour is followed.
+    gate.series_entries = [0, 2]
+    chosen = gate.choose_links([next_part, far_part], "related", 0.25, _is_listing,
+                               page_title="Kỳ 2: Bản kết nghĩa bên dãy Trường Sơn")
+    assert [(link.url, link.rule) for link in chosen] == [(next_part[0], "series")]
     # Without a series on the kept page the same link is judged by its anchor: clearly off, dropped.
     assert gate.choose_links([next_part], "related", 0.25, _is_listing) == []
+
+
+def test_a_series_part_on_a_kept_article_or_a_listing_is_fetched_while_series_entries_pay(topic):
+    """"Kỳ 1: Chợ phiên nơi hai đất nước gặp nhau" in a kept article's related box or on a section
+    listing: a teaser, but one fetch says whether the series is on topic."""
+    gate = TopicGate(topic)
+    gate.judge_page(ON_TEXT, "related")
+    gate.judge_page(WEATHER_TEXT, "related", anchors=[WEATHER_ANCHOR])  # the anchor now leans off topic
+    part = (f"{ND}/ky-1-cho-phien-post700000.html", WEATHER_ANCHOR, False)
+    numbered = (f"{ND}/a-post700001.html", "Kỳ 4: Chợ phiên nơi hai đất nước gặp nhau", False)
+    plain = (f"{ND}/cho-phien-post700002.html", WEATHER_ANCHOR, False)
+    for mode in ("related", "listing"):
+        chosen = gate.choose_links([part, numbered, plain], mode, 0.25, _is_listing)
+        assert [(link.url, link.rule, link.held, link.recheck) for link in chosen] == [
+            (part[0], "series", False, False), (numbered[0], "series", False, False)], mode
+    assert gate.choose_links([part], "tunnel", 0.05, _is_listing) == []  # not from an off-topic article
+    # Entries are counted by what they led to (a neighbour reached from its part is not an entry).
+    gate.judge_page("Kỳ 1: Chợ phiên\n" + WEATHER_TEXT, "series")
+    neighbour = gate.judge_page("Kỳ 2: Bản kết nghĩa\n" + ON_TEXT, "series", parent_title="Kỳ 1: Chợ phiên")
+    assert neighbour.keep and gate.series_entries == [0, 1] and gate.series_entries_pay()  # 1/3
+    gate.judge_page("Kỳ 3: Giá vàng\n" + WEATHER_TEXT, "series")
+    assert gate.series_entries == [0, 2] and not gate.series_entries_pay()  # 1/4
+    assert gate.choose_links([part, plain], "listing", 0.25, _is_listing) == []
 
 
 # --------------------------------------------------------------------------- listings by expected yield

@@ -32,7 +32,7 @@ from crawler.dupefilter import PAGE, TOPIC_RULE
 from crawler.items import ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
-from crawler.topic_idle import TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, IdleRelease
+from crawler.topic_idle import RESERVE, TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, IdleRelease
 from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
@@ -266,7 +266,7 @@ class NewsSpider(scrapy.Spider):
                 parent_title=response.meta.get(TOPIC_PARENT_TITLE))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if response.meta.get(TOPIC_HELD):
-                self.held.links.judged(verdict.on_topic)
+                self.held.links.judged(verdict.on_topic, reserve=response.meta[TOPIC_HELD] == RESERVE)
             if verdict.keep:
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
@@ -321,7 +321,7 @@ class NewsSpider(scrapy.Spider):
     def _spent(self, response: Response, kind: str) -> None:
         """Where a topic crawl's pages go: stat `topic/pages/<kept|off_topic|listing>/<how reached>`
         (the rule its link was followed by; `held`: released when the crawl was idle)."""
-        how = "held" if response.meta.get(TOPIC_HELD) else response.meta.get(TOPIC_RULE) or (
+        how = {RESERVE: RESERVE, True: "held"}[response.meta[TOPIC_HELD]] if response.meta.get(TOPIC_HELD) else response.meta.get(TOPIC_RULE) or (
             "start" if response.meta.get("found_from") is None else "discovered")
         self.crawler.stats.inc_value(f"topic/pages/{kind}/{how}")
 
