@@ -180,8 +180,8 @@ class TopicGate:
                 link_score = max(score, page_score) if mode == "related" else score
                 chosen.append(Link(url, anchor, _priority(link_score), "series", link_score))
                 continue
-            if mode == "related":
-                evidence = self._related_evidence(url, score, is_listing)
+            if mode == "related":  # a teaser stays held whatever its slug says: the slug keeps it from being dropped
+                evidence = self._related_evidence(url, anchor_score, is_listing)
             else:
                 evidence = True if score >= self.topic.anchor_threshold else None
             if evidence == "listing":  # a generic listing of a kept article's: worth what its members are
@@ -234,12 +234,17 @@ class TopicGate:
             self.topic.score(anchor) >= self.topic.anchor_threshold or self.judged.leaning(anchor) == ON))
         return on >= len(anchors) * SIBLING_MAJORITY
 
-    def held_rank(self, anchors: list, parents: int) -> tuple | None:
+    def held_rank(self, anchors: list, parents: int, url: str = "") -> tuple | None:
         """How a held link (crawler/topic_frontier.py) ranks now: None when every anchor it was found
         by (texts or profile vectors) leans off topic, or is much more like the anchors read on every
         page than like those that led to on-topic pages (BACKGROUND_MARGIN); else (its best anchor's
         log-odds of being on topic by the judged pages, 0 when they say nothing; the kept pages
-        linking to it)."""
+        linking to it). A link whose URL slug (`url`) scores at least the related floor is never
+        dropped."""
+        if url and self.slugs.score(url) >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR:
+            # Its URL slug names the topic (crawler/url_slug.py): the headline behind the teaser is on
+            # topic by the profile's own evidence, so it is not dropped; it ranks as its anchors do.
+            return max([odds or 0.0 for odds in map(self.judged.log_odds, anchors)] + [0.0]), parents
         odds = [odds or 0.0 for odds in map(self.judged.log_odds, anchors) if not (odds or 0.0) < 0]
         if not odds:
             return None

@@ -93,7 +93,7 @@ class HeldLinks:
         ranked = []
         for key, link in list(self._links.items()):
             link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
-            rank = gate.held_rank(link.vectors, len(link.parents))
+            rank = gate.held_rank(link.vectors, len(link.parents), link.url)
             if rank is None:
                 self._reserve[key] = self._links.pop(key)
                 self.dropped += 1
