@@ -187,7 +187,8 @@ class TopicGate:
             if evidence == "listing":  # a generic listing of a kept article's: worth what its members are
                 chosen.append(Link(url, anchor, _priority(score), "listing", score, held=True, listing=True))
                 continue
-            if evidence is None or not self.still_worth_fetching(anchor, slug_score):
+            if evidence is None or not (self.still_worth_fetching(anchor, slug_score) or (
+                    evidence is False and slug_score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR)):
                 continue
             if not evidence:  # tentative: held until nothing with evidence is left, by then more is known
                 chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
