@@ -180,18 +180,20 @@ class TopicGate:
                 link_score = max(score, page_score) if mode == "related" else score
                 chosen.append(Link(url, anchor, _priority(link_score), "series", link_score))
                 continue
-            if mode == "related":  # a teaser stays held whatever its slug says: the slug keeps it from being dropped
+            if mode == "related":  # by the anchor: a teaser is held even when its slug names the topic
                 evidence = self._related_evidence(url, anchor_score, is_listing)
             else:
                 evidence = True if score >= self.topic.anchor_threshold else None
             if evidence == "listing":  # a generic listing of a kept article's: worth what its members are
                 chosen.append(Link(url, anchor, _priority(score), "listing", score, held=True, listing=True))
                 continue
-            if evidence is None or not (self.still_worth_fetching(anchor, slug_score) or (
-                    evidence is False and slug_score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR)):
+            if evidence is None:
                 continue
             if not evidence:  # tentative: held until nothing with evidence is left, by then more is known
-                chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
+                if self.slug_names_topic(slug_score) or self.still_worth_fetching(anchor):
+                    chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
+                continue
+            if not self.still_worth_fetching(anchor, slug_score):
                 continue
             link_score = max(score, (score + page_score) / 2) if mode == "related" else score
             rule = {"related": "related", "tunnel": "tunnel"}.get(mode, "anchor")
@@ -218,6 +220,12 @@ class TopicGate:
         anchor hides. 0 for a tag, section or home link: its slug is its name, which is its anchor."""
         return 0.0 if is_listing(url) else self.slugs.score(url)
 
+    def slug_names_topic(self, slug_score: float) -> bool:
+        """A held teaser whose slug scores at least the related floor (half the anchor threshold, the
+        least evidence a kept article's link is followed on) is never dropped: the headline behind it
+        names the topic by the profile's own words, whatever the teaser's words lean to."""
+        return slug_score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR
+
     def series_entries_pay(self) -> bool:
         """Series entry links are followed while the pages they led to were on topic at least
         SERIES_ENTRY_RATE of the time (m-estimated from one in two: the first ones are tried)."""
@@ -242,7 +250,7 @@ class TopicGate:
         log-odds of being on topic by the judged pages, 0 when they say nothing; the kept pages
         linking to it). A link whose URL slug (`url`) scores at least the related floor is never
         dropped."""
-        if url and self.slugs.score(url) >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR:
+        if url and self.slug_names_topic(self.slugs.score(url)):
             # Its URL slug names the topic (crawler/url_slug.py): the headline behind the teaser is on
             # topic by the profile's own evidence, so it is not dropped; it ranks as its anchors do.
             return max([odds or 0.0 for odds in map(self.judged.log_odds, anchors)] + [0.0]), parents
