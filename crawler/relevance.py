@@ -39,6 +39,13 @@ worker, from the parse that also extracts the article, or in the reactor):
     whose anchor text (or `title` attribute) scores at least the anchor
     threshold and does not lean off topic; next-page links of a listing page
     that yielded such links.
+  A link's score is the better of its anchor's and its URL slug's
+  (crawler/url_slug.py: the target's headline, diacritics folded, which a
+  teaser anchor hides): listings, off-topic articles and the sibling vote use
+  it; in a related box a teaser is held by its anchor, but one whose slug
+  names the topic (`slug_names_topic`) is never dropped; a slug scoring twice
+  the anchor threshold overrides what the crawl learned, like such an anchor.
+  Tag, section and home links are judged by their name only.
   Priority (Scrapy request priority, higher first) is the link's score × 1000.
   Every link chosen by its anchor is judged again when its turn to be fetched
   comes (crawler/downloadermiddlewares/topic_recheck.py).
