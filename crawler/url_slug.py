@@ -52,8 +52,8 @@ def fold(text: str) -> str:
 
 def slug_text(url: str) -> str:
     """The URL slug's words, space-separated ("" when it has no slug of MIN_SLUG_WORDS words)."""
-    path = url.split("?", 1)[0].split("#", 1)[0]
-    match = _SLUG.search(path)
+    start = url.find("/", url.find("//") + 2) if "//" in url else 0  # the path: not a host's hyphens
+    match = _SLUG.search(url.split("?", 1)[0].split("#", 1)[0], start) if start >= 0 else None
     if match is None:
         return ""
     words = match.group(1).split("-")
@@ -103,20 +103,26 @@ class SlugScorer:
 
     def score_words(self, words: list[str]) -> float:
         """Cosine of folded words (one segment: bigrams run through) to the folded profile."""
-        counts: dict[str, int] = {}
-        stop = [word in self.stopwords for word in words]
-        for i, word in enumerate(words):
-            if not stop[i]:
-                counts[word] = counts.get(word, 0) + 1
-            if i + 1 < len(words) and not (stop[i] and stop[i + 1]):
-                pair = f"{word} {words[i + 1]}"
-                counts[pair] = counts.get(pair, 0) + 1
-        vector = {t: (1 + math.log(c)) * self.specificity(t) for t, c in counts.items()}
-        norm = math.sqrt(sum(w * w for w in vector.values()))
-        if not norm:
-            return 0.0
-        weight = self.weights.get
-        return round(sum(w * weight(t, 0.0) for t, w in vector.items()) / norm, 4)
+        stop, counts = self.stopwords, {}
+        get = counts.get
+        previous, previous_stop = None, True
+        for word in words:
+            is_stop = word in stop
+            if not is_stop:
+                counts[word] = get(word, 0) + 1
+            if previous is not None and not (previous_stop and is_stop):
+                pair = previous + " " + word
+                counts[pair] = get(pair, 0) + 1
+            previous, previous_stop = word, is_stop
+        specificity, weight, log = self._specificity.get, self.weights.get, math.log
+        dot = norm = 0.0
+        for term, count in counts.items():
+            w = specificity(term) or self.specificity(term)
+            if count > 1:
+                w *= 1 + log(count)
+            dot += w * weight(term, 0.0)
+            norm += w * w
+        return round(dot / math.sqrt(norm), 4) if norm else 0.0
 
     def specificity(self, term: str) -> float:
         """archive.extract.topic.specificity of a folded term: 7.5 − its Zipf frequency, at least

@@ -48,6 +48,7 @@ def _is_listing(url):
     ("https://nhandan.vn/vanhoa?page=2", ""),
     ("https://nhandan.vn/search?q=viet-nam-lao-hop-tac", ""),
     ("https://example.com/Viet-Nam-Lao-Hop-Tac.html", ""),
+    ("https://viet-nam-lao.example.com/", ""),  # a host's hyphens are no slug
 ])
 def test_slug_words_are_the_last_segments_hyphen_joined_words(url, words):
     assert slug_text(url) == words
