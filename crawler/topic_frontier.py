@@ -15,7 +15,8 @@ Menczer et al. 2004), re-scored each time it is popped:
   anchor and every kept page pointing to it;
 - when the crawl goes idle (Scrapy's `spider_idle`) the spider asks for the
   next one (`pop`): links whose anchors all lean off topic by now are dropped
-  (stat `topic/held_dropped`), and the best of the rest is released — the one
+  (stat `topic/held_dropped`) unless their URL slug names the topic
+  (crawler/url_slug.py), and the best of the rest is released — the one
   the most kept pages link to, then the one whose anchor is most like the
   pages judged on topic rather than off (`TopicGate.held_rank`);
 - one link at a time, so each fetch teaches the next choice (one per hundred
