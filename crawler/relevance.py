@@ -39,6 +39,13 @@ worker, from the parse that also extracts the article, or in the reactor):
     whose anchor text (or `title` attribute) scores at least the anchor
     threshold and does not lean off topic; next-page links of a listing page
     that yielded such links.
+  A link's score is the better of its anchor's and its URL slug's
+  (crawler/url_slug.py: the target's headline, diacritics folded, which a
+  teaser anchor hides): listings, off-topic articles and the sibling vote use
+  it; in a related box a teaser is held by its anchor, but one whose slug
+  names the topic (`slug_names_topic`) is never dropped; a slug scoring twice
+  the anchor threshold overrides what the crawl learned, like such an anchor.
+  Tag, section and home links are judged by their name only.
   Priority (Scrapy request priority, higher first) is the link's score × 1000.
   Every link chosen by its anchor is judged again when its turn to be fetched
   comes (crawler/downloadermiddlewares/topic_recheck.py).
@@ -52,6 +59,7 @@ from typing import Callable
 from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
 from crawler.anchor_background import AnchorBackground
 from crawler.judged_pages import OFF, ON, JudgedPages
+from crawler.url_slug import SlugScorer
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
 # An anchor scoring twice the anchor threshold ("Việt Nam - Lào tăng cường hợp tác nông nghiệp")
@@ -104,6 +112,7 @@ class TopicGate:
         self.topic = topic
         self.judged = JudgedPages(topic)
         self.background = AnchorBackground(topic)
+        self.slugs = SlugScorer(topic)
         self.series_entries = [0, 0]  # pages reached by a series entry link: [on topic, in all]
 
     def judge_page(self, text: str, reached_by: str, anchors=(), parent_title: str | None = None) -> PageVerdict:
@@ -159,7 +168,9 @@ class TopicGate:
             if is_next:
                 next_pages.append((url, anchor))
                 continue
-            score = self.topic.score(anchor) if anchor else 0.0
+            anchor_score = self.topic.score(anchor) if anchor else 0.0
+            slug_score = self.slug_score(url, is_listing)
+            score = max(anchor_score, slug_score)  # the slug: the target's headline a teaser anchor hides
             if mode == "topic-listing":  # a tag/topic page: all its links, its title vouches for them
                 link_score = max(score, (score + page_score) / 2)
                 chosen.append(Link(url, anchor, _priority(link_score), mode, link_score))
@@ -176,34 +187,51 @@ class TopicGate:
                 link_score = max(score, page_score) if mode == "related" else score
                 chosen.append(Link(url, anchor, _priority(link_score), "series", link_score))
                 continue
-            if mode == "related":
-                evidence = self._related_evidence(url, score, is_listing)
+            if mode == "related":  # by the anchor: a teaser is held even when its slug names the topic
+                evidence = self._related_evidence(url, anchor_score, is_listing)
             else:
                 evidence = True if score >= self.topic.anchor_threshold else None
             if evidence == "listing":  # a generic listing of a kept article's: worth what its members are
                 chosen.append(Link(url, anchor, _priority(score), "listing", score, held=True, listing=True))
                 continue
-            if evidence is None or not self.still_worth_fetching(anchor):
+            if evidence is None:
                 continue
             if not evidence:  # tentative: held until nothing with evidence is left, by then more is known
-                chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
+                if self.slug_names_topic(slug_score) or self.still_worth_fetching(anchor):
+                    chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
+                continue
+            if not self.still_worth_fetching(anchor, slug_score):
                 continue
             link_score = max(score, (score + page_score) / 2) if mode == "related" else score
             rule = {"related": "related", "tunnel": "tunnel"}.get(mode, "anchor")
-            chosen.append(Link(url, anchor, _priority(link_score), rule, link_score, recheck=True))
+            # Rechecked by its anchor when fetched (crawler/downloadermiddlewares/topic_recheck.py), unless
+            # its slug carried the choice: the recheck sees the anchor only.
+            chosen.append(Link(url, anchor, _priority(link_score), rule, link_score, recheck=slug_score <= anchor_score))
         if mode == "topic-listing" or (mode == "listing" and chosen):
             chosen.extend(Link(url, anchor, _priority(page_score), mode if mode != "listing" else "anchor",
                                page_score) for url, anchor in next_pages)
         return chosen
 
-    def still_worth_fetching(self, anchor: str) -> bool:
+    def still_worth_fetching(self, anchor: str, slug_score: float = 0.0) -> bool:
         """Not if the anchor leans off topic by what the crawl learned from the pages it judged
         (crawler/judged_pages.py), unless the profile's own evidence is clear. Asked when a link is
         found, again when its turn to be fetched comes (crawler/downloadermiddlewares/topic_recheck.py),
         and for a held link when it is released (crawler/topic_frontier.py)."""
-        if anchor and self.topic.score(anchor) >= self.topic.anchor_threshold * STRONG_ANCHOR_FACTOR:
+        strong = self.topic.anchor_threshold * STRONG_ANCHOR_FACTOR
+        if slug_score >= strong or (anchor and self.topic.score(anchor) >= strong):
             return True  # the profile's clear evidence: what the crawl learned decides where it is weak
         return self.judged.leaning(anchor) != OFF
+
+    def slug_score(self, url: str, is_listing: Callable[[str], bool]) -> float:
+        """The topic score of an article link's URL slug (crawler/url_slug.py): the headline a teaser
+        anchor hides. 0 for a tag, section or home link: its slug is its name, which is its anchor."""
+        return 0.0 if is_listing(url) else self.slugs.score(url)
+
+    def slug_names_topic(self, slug_score: float) -> bool:
+        """A held teaser whose slug scores at least the related floor (half the anchor threshold, the
+        least evidence a kept article's link is followed on) is never dropped: the headline behind it
+        names the topic by the profile's own words, whatever the teaser's words lean to."""
+        return slug_score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR
 
     def series_entries_pay(self) -> bool:
         """Series entry links are followed while the pages they led to were on topic at least
@@ -215,19 +243,24 @@ class TopicGate:
         """A listing whose article links are mostly on topic by their anchors (a tag page named
         "Tiếng Việt" that lists the topic's education news) vouches for the rest of them, teasers
         included: siblings on a listing share a subject (Aggarwal et al. 2001, sibling evidence)."""
-        anchors = [anchor for url, anchor, is_next in candidates if not is_next and not is_listing(url)]
+        anchors = [(url, anchor) for url, anchor, is_next in candidates if not is_next and not is_listing(url)]
         if len(anchors) < MIN_SIBLINGS:
             return False
-        on = sum(1 for anchor in anchors if anchor and (self.topic.score(anchor) >= self.topic.anchor_threshold
-                                                         or self.judged.leaning(anchor) == ON))
+        on = sum(1 for url, anchor in anchors if self.slugs.score(url) >= self.topic.anchor_threshold or anchor and (
+            self.topic.score(anchor) >= self.topic.anchor_threshold or self.judged.leaning(anchor) == ON))
         return on >= len(anchors) * SIBLING_MAJORITY
 
-    def held_rank(self, anchors: list, parents: int) -> tuple | None:
+    def held_rank(self, anchors: list, parents: int, url: str = "") -> tuple | None:
         """How a held link (crawler/topic_frontier.py) ranks now: None when every anchor it was found
         by (texts or profile vectors) leans off topic, or is much more like the anchors read on every
         page than like those that led to on-topic pages (BACKGROUND_MARGIN); else (its best anchor's
         log-odds of being on topic by the judged pages, 0 when they say nothing; the kept pages
-        linking to it)."""
+        linking to it). A link whose URL slug (`url`) scores at least the related floor is never
+        dropped."""
+        if url and self.slug_names_topic(self.slugs.score(url)):
+            # Its URL slug names the topic (crawler/url_slug.py): the headline behind the teaser is on
+            # topic by the profile's own evidence, so it is not dropped; it ranks as its anchors do.
+            return max([odds or 0.0 for odds in map(self.judged.log_odds, anchors)] + [0.0]), parents
         odds = [odds or 0.0 for odds in map(self.judged.log_odds, anchors) if not (odds or 0.0) < 0]
         if not odds:
             return None

@@ -15,7 +15,8 @@ Menczer et al. 2004), re-scored each time it is popped:
   anchor and every kept page pointing to it;
 - when the crawl goes idle (Scrapy's `spider_idle`) the spider asks for the
   next one (`pop`): links whose anchors all lean off topic by now are dropped
-  (stat `topic/held_dropped`), and the best of the rest is released — the one
+  (stat `topic/held_dropped`) unless their URL slug names the topic
+  (crawler/url_slug.py), and the best of the rest is released — the one
   the most kept pages link to, then the one whose anchor is most like the
   pages judged on topic rather than off (`TopicGate.held_rank`);
 - one link at a time, so each fetch teaches the next choice (one per hundred
@@ -93,7 +94,7 @@ class HeldLinks:
         ranked = []
         for key, link in list(self._links.items()):
             link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
-            rank = gate.held_rank(link.vectors, len(link.parents))
+            rank = gate.held_rank(link.vectors, len(link.parents), link.url)
             if rank is None:
                 self._reserve[key] = self._links.pop(key)
                 self.dropped += 1
