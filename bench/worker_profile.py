@@ -80,6 +80,7 @@ COMPONENTS = [
     (links_mod, "link_candidates", "links + anchor text"),
     (links_mod, "page_requisites", "requisites"),
     (TopicProfile, "measure", "topic measure (text + anchors)"),
+    (TopicProfile, "measure_all", "topic measure (text + anchors)"),
     (article_mod, "read_structured", "metadata (JSON-LD, meta)"),
     (article_mod, "fill_shown_metadata", "metadata (shown)"),
     (article_mod, "publication_date", "publication date (htmldate)"),
