@@ -86,20 +86,39 @@ def read_page(selector: Selector, base_url: str, spec: ReadSpec,
 
 
 def page_text(selector: Selector, hints: ExtractionHints) -> str:
-    """Title, lead and body paragraphs, found with the site's extraction selectors."""
+    """Title, lead and body paragraphs, found with the site's extraction selectors. The selectors
+    are parsel's own translation to XPath (`_css`), evaluated on the selector's lxml tree without
+    a parsel object for each of the page's ~50 paragraphs."""
+    root = selector.root
     parts: list[str] = []
     for group in (hints.title or ("h1",), hints.lead):
         for css in group:
-            found = selector.css(css)
+            found = _css(root, css)
             if found:
-                parts.append(" ".join(found[0].xpath(".//text()").getall()))
+                parts.append(_joined_text(found[0]))
                 break
-    body = next((found for css in hints.body if (found := selector.css(css))), None)
-    scope = body[0] if body else selector
-    parts.extend(" ".join(p.xpath(".//text()").getall()) for p in scope.css("p"))
+    body = next((found for css in hints.body if (found := _css(root, css))), None)
+    scope = body[0] if body else root
+    parts.extend(_joined_text(p) for p in _css(scope, "p"))
     if not parts[0:1] or not parts[0].strip():
-        parts.insert(0, " ".join(selector.css("title::text").getall()))
+        parts.insert(0, " ".join(_css(root, "title::text")))
     return "\n".join(p.strip() for p in parts if p.strip())
+
+
+def _css(node, css: str) -> list:
+    """What parsel's `Selector.css(css)` finds under `node`, as lxml results (elements, or strings
+    for `::text`); under a string (a `::text` result) nothing, as parsel finds there."""
+    return _css_xpath(css)(node) if isinstance(node, etree._Element) else []
+
+
+@lru_cache(maxsize=256)
+def _css_xpath(css: str) -> etree.XPath:
+    return etree.XPath(HTMLTranslator().css_to_xpath(css))
+
+
+def _joined_text(node) -> str:
+    """parsel's `" ".join(node.xpath(".//text()").getall())`: a string result has no text nodes."""
+    return " ".join(_TEXTS(node)) if isinstance(node, etree._Element) else ""
 
 
 def listing_title(selector: Selector) -> str:
