@@ -124,9 +124,9 @@ def photo_box_texts(root: etree._Element) -> set[str]:
     """The captions of photo boxes left in the page (`<figure>`, a table around an image): what
     a box shows beside its photo is its caption, when it is short enough to be one."""
     texts = set()
-    for box in root.iter(*_PICTURE_CONTAINERS):
-        if box.find(".//img") is not None:
-            caption = box.find(".//figcaption")
+    for box in root.iter(*_PICTURE_CONTAINERS):  # (lxml's iterators: `find(".//img")` walks in Python)
+        if next(box.iterdescendants("img"), None) is not None:
+            caption = next(box.iterdescendants("figcaption"), None)
             text = text_of(caption if caption is not None else box)
             if text and word_count(text) <= _CAPTION_MAX_WORDS:
                 texts.add(text)
