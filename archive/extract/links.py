@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cssselect import SelectorError, parse
+from cssselect.parser import CombinedSelector
+from cssselect.xpath import ExpressionError
 from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
@@ -168,8 +171,52 @@ def matching_elements(root: etree._Element, css: str) -> list[etree._Element]:
     selector read right to left (every `a` that has an `article` ancestor that
     has a `div.box` ancestor) is one pass over the page; ancestor tests are
     bounded by the parser's depth limit (255 for lxml.html).
+
+    The commonest form, `X Y` (`div.article-relate a[href]`), is cheaper still top down when
+    the page has a few `X`s, none inside another: every `Y` under each, container after
+    container, is the same list in the same order, and no `a` has its ancestors tested
+    (half the time of the right-to-left pass on a news page, where `X` is one box or none).
     """
+    split = _containers_and_items(css)
+    if split is not None and root.getparent() is None:  # (an `X` above `root` would count too)
+        containers = split[0](root)
+        if not containers:
+            return []
+        if len(containers) <= _FEW_CONTAINERS and not _nested(containers):
+            return [element for container in containers for element in split[1](container)]
     return _ancestor_xpath(css)(root)
+
+
+_FEW_CONTAINERS = 64  # more, and the right-to-left pass (all in C) is used: a hostile page has 100,000
+
+
+def _nested(elements: list[etree._Element]) -> bool:
+    """Whether one of `elements` is inside another (ancestors are bounded by the parser's depth limit)."""
+    kept = set(elements)
+    return any(ancestor in kept for element in elements for ancestor in element.iterancestors())
+
+
+@lru_cache(maxsize=256)
+def _containers_and_items(css: str) -> tuple[etree.XPath, etree.XPath] | None:
+    """For a selector `X Y` (one descendant combinator, simple `X` and `Y`, no pseudo-element):
+    the XPaths of the `X`s under a root and of the `Y`s under an `X`, in parsel's translation;
+    else None."""
+    try:
+        selectors = parse(css)
+    except SelectorError:
+        return None
+    if len(selectors) != 1 or selectors[0].pseudo_element:
+        return None
+    tree = selectors[0].parsed_tree
+    if not isinstance(tree, CombinedSelector) or tree.combinator != " " or isinstance(tree.selector, CombinedSelector) \
+            or isinstance(tree.subselector, CombinedSelector):
+        return None
+    translator = HTMLTranslator()
+    try:
+        return (etree.XPath(f"descendant-or-self::{translator.xpath(tree.selector)}"),
+                etree.XPath(f"descendant::{translator.xpath(tree.subselector)}"))
+    except (ExpressionError, etree.XPathError):
+        return None
 
 
 class _AncestorTranslator(HTMLTranslator):
