@@ -1,6 +1,6 @@
 """The extraction worker's CPU a page, by component, on the default crawl's pages (issue #17).
 
-    .venv/bin/python -m bench.worker_profile [--pages 60] [--host profiled|generic|both]
+    .venv/bin/python -m bench.worker_profile [--pages 60] [--host profiled|generic|both] [--bound]
 
 Runs what a worker runs for one page of `bench.default_crawl` (`archive.extract.pool._analyse`:
 parse, read the links and topic text, measure them against the `topic=auto` profile, extract
@@ -11,7 +11,9 @@ requisites of articles; a host with no profile adds the page gate's listing spec
 Each component is timed exclusively (`time.thread_time`: a component's time excludes the
 components it calls), so the rows add up to the page's total; "other" is what no wrapped
 function covers. Wrapping costs ~1 µs a call: read the rows as the split of a page's cost,
-the total as its CPU.
+the total as its CPU. `--bound` also times plain trafilatura on the same pages and prints the
+pipeline ratio (`bench.default_crawl`'s headline) that the worker's, the crawler process's and
+the WARC writer's CPU a page allow on two cores.
 """
 from __future__ import annotations
 
@@ -80,6 +82,7 @@ COMPONENTS = [
     (links_mod, "link_candidates", "links + anchor text"),
     (links_mod, "page_requisites", "requisites"),
     (TopicProfile, "measure", "topic measure (text + anchors)"),
+    (TopicProfile, "measure_all", "topic measure (text + anchors)"),
     (article_mod, "read_structured", "metadata (JSON-LD, meta)"),
     (article_mod, "fill_shown_metadata", "metadata (shown)"),
     (article_mod, "publication_date", "publication date (htmldate)"),
@@ -118,20 +121,56 @@ def profile_host(host: str, pages: int, topic: TopicProfile) -> dict:
             "ms_per_page": rows, "calls_per_page": {k: round(v / pages, 1) for k, v in timer.calls.items()}}
 
 
+def plain_trafilatura_ms(host: str, pages: int) -> float:
+    """CPU ms a page of plain trafilatura (favor_precision, with metadata: `bench.default_crawl`'s
+    one-core reference) on the same pages, measured here so that it and the worker's figure share
+    the machine's state."""
+    import trafilatura
+    from bench.default_site import GENERIC_HOST, DefaultSite
+    from testbed.bench_site import HOST
+
+    site = DefaultSite(max(pages, 50), HOST if host == "profiled" else GENERIC_HOST)
+    texts = [site.render(n).decode("utf-8") for n in range(pages)]
+    trafilatura.bare_extraction(texts[0], favor_precision=True, with_metadata=True)
+    started = time.thread_time()
+    for text in texts:
+        trafilatura.bare_extraction(text, favor_precision=True, with_metadata=True)
+    return round(1000 * (time.thread_time() - started) / pages, 2)
+
+
+def ratio_bound(plain_ms: float, worker_ms: float, crawler_ms: float, writer_ms: float, cores: int = 2) -> float:
+    """The best pipeline ÷ one-core plain trafilatura these per-page costs allow: all processes
+    share `cores` (pages/s ≤ cores / total CPU a page) and the crawler process runs on one
+    (pages/s ≤ 1 / its CPU a page); the workers' own bound, cores / worker CPU, is never lower."""
+    return round(plain_ms * min(cores / (worker_ms + crawler_ms + writer_ms), 1 / crawler_ms), 2)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=60)
     parser.add_argument("--host", choices=("profiled", "generic", "both"), default="both")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--bound", action="store_true",
+                        help="also time plain trafilatura on the pages and print the pipeline ratio the costs allow")
+    parser.add_argument("--crawler-ms", type=float, default=10.0, help="crawler process CPU a page, for --bound")
+    parser.add_argument("--writer-ms", type=float, default=1.0, help="WARC writer CPU a page, for --bound")
     args = parser.parse_args(argv)
     topic = load_topic("auto", REPO / "seeds")
-    results = [profile_host(h, args.pages, topic) for h in (("profiled", "generic") if args.host == "both"
-                                                            else (args.host,))]
+    hosts = ("profiled", "generic") if args.host == "both" else (args.host,)
+    results = [profile_host(h, args.pages, topic) for h in hosts]
+    if args.bound:
+        for host, r in zip(hosts, results):
+            r["plain_trafilatura_ms_per_page"] = plain_ms = plain_trafilatura_ms(host, args.pages)
+            r["ratio_bound"] = ratio_bound(plain_ms, r["worker_cpu_ms_per_page"], args.crawler_ms, args.writer_ms)
     for r in results:
         print(f"{r['host']}: {r['worker_cpu_ms_per_page']} ms of worker CPU a page ({r['pages']} pages, "
               f"{r['articles']} articles)")
         for row, ms in r["ms_per_page"].items():
             print(f"  {ms:8.2f}  {row}  ({r['calls_per_page'][row]} calls a page)")
+        if "ratio_bound" in r:
+            print(f"  plain trafilatura {r['plain_trafilatura_ms_per_page']} ms a page: with the crawler process at "
+                  f"{args.crawler_ms} ms and the WARC writer at {args.writer_ms} ms on 2 cores, pipeline ÷ one-core "
+                  f"trafilatura ≤ {r['ratio_bound']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -192,3 +192,19 @@ def test_a_worker_that_dies_is_replaced():
         assert pool.submit(HTML, "https://nhandan.vn/a-post1.html", None).result(timeout=60).url
     finally:
         pool.close()
+
+
+def test_matching_elements_reads_nested_or_many_containers_as_parsel_does():
+    """`X Y` is read top down only for a few `X`s, none inside another, under the page's root;
+    nested boxes and more than `_FEW_CONTAINERS` of them give what parsel's `css()` gives, and
+    under another root the right-to-left reading is kept (an `X` above that root counts)."""
+    from archive.extract.links import _FEW_CONTAINERS, _ancestor_xpath
+
+    nested = "<div class=box><a href=1>1</a><div class=box><a href=2>2</a></div><a href=3>3</a></div><a href=4>4</a>"
+    many = "".join(f"<div class=box><a href={n}>{n}</a></div>" for n in range(_FEW_CONTAINERS + 5))
+    for body in (nested, many, "<p><a href=x>x</a></p>", "<div class=box></div><a href=y>y</a>"):
+        page = Selector(text=f"<html><body>{body}</body></html>")
+        for css in ("div.box a[href]", "div a", "body a", "p a[href]"):
+            assert matching_elements(page.root, css) == [s.root for s in page.css(css)], (body[:40], css)
+            for inner in page.root.iter("div"):
+                assert matching_elements(inner, css) == _ancestor_xpath(css)(inner)

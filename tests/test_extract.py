@@ -347,3 +347,22 @@ def test_nhandan_time_text_is_parsed_when_no_iso_date_is_left():
     html = html.replace('"dateModified": "2024-09-12T09:30:00+07:00"', '"x": 1')
     article = extract_article(html, "https://nhandan.vn" + N2, NHANDAN_HINTS)
     assert article.date_line == "09:30 | 12/09/2024"  # from "Thứ Năm, 12/09/2024 - 09:30"
+
+
+def test_extraction_trees_have_lxml_html_element_classes():
+    """archive/extract/html_parser.py picks element classes in C: each node of a parsed page, and
+    of a copy of it (trafilatura works on copies), has the class lxml.html's own parser gives it."""
+    import copy
+
+    import lxml.html
+
+    from archive.extract.article import parse_page
+
+    page = ("<html><head><title>t</title></head><body><form action=x><input name=a><select><option>o</option>"
+            "</select><textarea>t</textarea><label>l</label></form><!-- c --><p>p &amp; <b>b</b></p></body></html>")
+    expected = [type(node) for node in lxml.html.document_fromstring(page).iter()]
+    tree = parse_page(page, "https://example.org/").tree
+    assert [type(node) for node in tree.iter()] == expected
+    assert [type(node) for node in copy.copy(tree).iter()] == expected
+    assert {cls.__name__ for cls in expected} >= {"FormElement", "InputElement", "SelectElement", "TextareaElement",
+                                                  "LabelElement", "HtmlComment", "HtmlElement"}

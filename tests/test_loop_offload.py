@@ -169,3 +169,23 @@ def test_a_host_without_profile_is_judged_and_extracted_in_the_worker(tmp_path):
         n = int(entry["url"].rsplit("-post", 1)[1].split(".")[0]) - 100000
         expected = render_seed_text(extract_article(site.render(n), entry["url"], profile_for(entry["url"]).extraction))
         assert (run.out / "corpus" / entry["file"]).read_text("utf-8") == expected
+
+
+def test_measure_all_measures_each_text_as_measure_does(topic):
+    """The worker measures a page's anchors as one batch: each result is what `measure` gives the
+    text alone, the same terms in the same order and the same floats (anchors of every fixture
+    page, and texts where normalising or lower-casing them together could go wrong)."""
+    from lxml import html as lxml_html
+
+    from archive.extract.links import anchor_text
+
+    texts = [anchor_text(a) for path in PAGES for a in lxml_html.fromstring(path.read_bytes()).iter("a")]
+    texts += ["", "Lào", "ΟΔΟΣ Σ", "e\u0301 Lào", "\u0301Lào", "Việt\x00Nam", "Việt Nam - Lào, bài số 1"]
+    assert len(texts) > 500
+    batch = topic.measure_all(texts)
+    assert len(batch) == len(texts)
+    for text, measured in zip(texts, batch):
+        alone = topic.measure(text)
+        assert (str(measured), list(measured.vector.items()), measured.score, measured.enough) == \
+            (str(alone), list(alone.vector.items()), alone.score, alone.enough), text
+    assert topic.measure_all([]) == []

@@ -31,6 +31,7 @@ from lxml import etree
 from archive.extract.body import TRAFILATURA_OPTIONS, photo_box_texts, raw_body, tidy_paragraphs
 from archive.extract.decoding import XML_DECLARATION, Undecodable, decode_html
 from archive.extract.hints import ExtractionHints, select_all
+from archive.extract.html_parser import HTML_PARSER
 from archive.extract.metadata import canonical_for, fill_shown_metadata, lead_from_description, looks_vietnamese, \
     read_structured
 from archive.extract.page_gate import PageVerdict
@@ -142,7 +143,7 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
         article.reason = refusal
         return ParsedPage(article, None, url, refused=refusal)
     try:
-        tree = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1))
+        tree = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         article.reason = f"unparseable HTML ({exc})"
         return ParsedPage(article, None, url)

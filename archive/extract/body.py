@@ -19,6 +19,7 @@ from lxml import etree
 
 from archive.extract.body_chunks import other_chunks
 from archive.extract.hints import ExtractionHints, select, select_all
+from archive.extract.html_parser import HTML_PARSER
 from archive.extract.inline_related import drop_inline_related
 from archive.extract.page_gate import PageVerdict, judge_page
 from archive.extract.text import clean, text_of, word_count
@@ -51,7 +52,7 @@ def raw_body(work: etree._Element, hints: ExtractionHints, url: str, *, verdict:
                     if el is not root and el.getparent() is not None:
                         el.drop_tree()
         images: list[dict[str, str | None]] = []
-        mini = lxml.html.document_fromstring("<html><body><article></article></body></html>")
+        mini = lxml.html.document_fromstring("<html><body><article></article></body></html>", parser=HTML_PARSER)
         holder = mini.find(".//article")
         for root in bodies:
             images.extend(_captions_to_paragraphs(root, hints.captions, url))
@@ -123,9 +124,9 @@ def photo_box_texts(root: etree._Element) -> set[str]:
     """The captions of photo boxes left in the page (`<figure>`, a table around an image): what
     a box shows beside its photo is its caption, when it is short enough to be one."""
     texts = set()
-    for box in root.iter(*_PICTURE_CONTAINERS):
-        if box.find(".//img") is not None:
-            caption = box.find(".//figcaption")
+    for box in root.iter(*_PICTURE_CONTAINERS):  # (lxml's iterators: `find(".//img")` walks in Python)
+        if next(box.iterdescendants("img"), None) is not None:
+            caption = next(box.iterdescendants("figcaption"), None)
             text = text_of(caption if caption is not None else box)
             if text and word_count(text) <= _CAPTION_MAX_WORDS:
                 texts.add(text)

@@ -135,8 +135,7 @@ def is_inline_related(block: etree._Element, page_url: str) -> bool:
     return _words(teaser) <= _MAX_TEASER_WORDS and sentence_ends(teaser) <= _MAX_TEASER_SENTENCES
 
 
-def _prose(el: etree._Element) -> bool:
-    return el.tag in ("p", "div") and is_prose(el.text_content())
+_PROSE_TAGS = ("p", "div")  # the elements that can be the body's paragraphs
 
 
 def drop_inline_related(root: etree._Element, page_url: str) -> int:
@@ -147,23 +146,30 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
     prose: dict[etree._Element, bool] = {}  # each element's text is read once (text_content is O(subtree))
 
     def is_prose_element(el: etree._Element) -> bool:
-        if el not in prose:
-            prose[el] = _prose(el)
-        return prose[el]
+        """Whether a `<p>` or `<div>` is prose (callers ask only of those)."""
+        known = prose.get(el)
+        if known is None:
+            known = prose[el] = is_prose(el.text_content())
+        return known
 
     def between_paragraphs(el: etree._Element) -> bool:
         parent = el.getparent()
-        if parent is None:
-            return False
-        if parent not in prose_children:
-            prose_children[parent] = sum(1 for child in parent if is_prose_element(child))
-        return prose_children[parent] - is_prose_element(el) >= _MIN_PROSE_SIBLINGS
+        if parent is None or len(parent) <= _MIN_PROSE_SIBLINGS:
+            return False  # too few children for `el` and two prose siblings (a menu's `li > a`)
+        count = prose_children.get(parent)
+        if count is None:
+            count = prose_children[parent] = sum(
+                1 for child in parent.iterchildren(*_PROSE_TAGS) if is_prose_element(child))
+        if el.tag in _PROSE_TAGS and is_prose_element(el):
+            count -= 1
+        return count >= _MIN_PROSE_SIBLINGS
 
     found: list[etree._Element] = []
     for el in root.iter(*_CANDIDATES):
         if found and any(anc in found for anc in el.iterancestors()):
             continue
-        has_link = el.tag == "a" or el.find(".//a") is not None  # cheap, and most blocks have none
+        # Cheap, and most blocks have none (an lxml iterator: `find(".//a")` walks in Python).
+        has_link = el.tag == "a" or next(el.iterdescendants("a"), None) is not None
         if has_link and between_paragraphs(el) and is_inline_related(el, page_url):
             found.append(el)
     for el in found:

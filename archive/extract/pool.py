@@ -23,7 +23,7 @@ from archive.corpus.neardup.fingerprint import Fingerprint, fingerprint_article
 from archive.extract.article import Article, ExtractionHints, article_of, extract_article, parse_page
 from archive.extract.links import PageReading, ReadSpec, read_parsed
 from archive.extract.process_pool import BudgetPool, JobTimedOut as ExtractionTimedOut, WorkerDied
-from archive.extract.topic import HEAVIEST_TERMS, MeasuredText, TopicProfile
+from archive.extract.topic import HEAVIEST_TERMS, TopicProfile
 
 __all__ = ["ExtractionPool", "ExtractionTimedOut", "WorkerDied", "DEFAULT_TIME_BUDGET", "default_workers"]
 
@@ -50,18 +50,14 @@ def _measured(reading: PageReading, topic: TopicProfile) -> PageReading:
     """The reading with its text and anchors measured against the topic (archive/extract/topic.py
     `MeasuredText`): the term extraction and cosine the spider's topic gate would do on its event
     loop, done here. A text met twice on the page (a teaser's photo and headline links) is
-    measured once; both links carry the same measurement. The page text carries its heaviest
-    terms, not its vector: all the crawl keeps of it (crawler/judged_pages.py)."""
-    measured: dict[str, MeasuredText] = {}
-
-    def measure(text: str) -> MeasuredText:
-        if text not in measured:
-            measured[text] = topic.measure(text)
-        return measured[text]
-
+    measured once; both links carry the same measurement. The anchors are measured as one batch
+    (`measure_all`: a generic page has ~140). The page text carries its heaviest terms, not its
+    vector: all the crawl keeps of it (crawler/judged_pages.py)."""
+    anchors = list(dict.fromkeys(anchor for _, anchor, _ in reading.links if anchor))
+    measured = dict(zip(anchors, topic.measure_all(anchors)))
     text = None if reading.text is None else topic.measure(reading.text, heaviest=HEAVIEST_TERMS)
     return replace(reading, text=text,
-                   links=tuple((url, measure(anchor) if anchor else anchor, is_next)
+                   links=tuple((url, measured[anchor] if anchor else anchor, is_next)
                                for url, anchor, is_next in reading.links))
 
 

@@ -22,5 +22,5 @@ def render_seed_text(article: Article) -> str:
     """
     blocks = [article.title, article.date_line, article.lead, *article.paragraphs, article.author,
               f"Nguồn: {article.canonical_url}"]
-    lines = [clean(block) for block in blocks if block and clean(block)]
+    lines = [line for block in blocks if block and (line := clean(block))]
     return nfc("\n\n".join(lines)) + "\n"
