@@ -227,7 +227,15 @@ class CrawlState:
             if self._lock:
                 self._lock.release()
             raise
-        self._writer = BatchWriter(self._write_batch) if batched else None
+        self._writer = None
+        self._reader = self._db  # `get`'s connection
+        self._read_mutex = self._mutex
+        if batched:
+            # `get` (the event loop's reads, ~3 a page) on a connection of its own: in WAL mode it reads
+            # the last commit without waiting for the writer thread's transaction to end.
+            self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._read_mutex = threading.Lock()
+            self._writer = BatchWriter(self._write_batch)
 
     def _write(self, write: Callable[[], None]) -> None:
         """Run `write` (statements on `self._db`) now, or queue it for the batch writer."""
@@ -270,8 +278,8 @@ class CrawlState:
     # Per page (issue #25 audit): one or two `get`s (a primary-key B-tree search, O(log pages), in
     # SQLite's default 2 MB page cache) and a few small writes; nothing here is held in memory.
     def get(self, url: str) -> PageState | None:
-        with self._mutex:
-            row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+        with self._read_mutex:
+            row = self._reader.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
         return self._page(row) if row else None
 
     def pages(self) -> list[PageState]:
@@ -357,6 +365,9 @@ class CrawlState:
         if self._writer is not None:
             self._writer.close()  # commits what is queued first
             self._writer = None
+        with self._read_mutex:
+            if self._reader is not self._db:
+                self._reader.close()
         with self._mutex:
             try:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
