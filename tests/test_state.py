@@ -290,3 +290,40 @@ def test_the_upserts_write_the_rows_the_three_statements_wrote(tmp_path):
     rows = lambda db: db.execute("SELECT * FROM pages ORDER BY url").fetchall()  # noqa: E731
     assert rows(state._db) == rows(old) and len(rows(old)) > 20
     state.close()
+
+
+def test_batch_writer_commits_in_queue_order_whichever_thread_flushes():
+    """flush() commits on the calling thread; batches still reach the database in queue order, and
+    flush returns only once everything queued before it is committed (also what the writer thread
+    had taken already)."""
+    import threading
+    import time
+
+    from archive.state.batch_writer import BatchWriter
+
+    committed: list[int] = []
+
+    def run_batch(batch):
+        # A transaction takes a while, the writer thread's longer: a flush that did not wait for the
+        # batch the writer holds would commit after it and land first.
+        time.sleep(0.004 if threading.current_thread().name == "crawl-state-writer" else 0.0005)
+        committed.extend(write() for write in batch)
+
+    writer = BatchWriter(run_batch)
+    writer.INTERVAL = 0.001
+    seen_after_flush = []
+
+    def producer():
+        for n in range(300):
+            writer.put(lambda n=n: n)
+            time.sleep(0.0003)  # the writer thread takes batches between the flushes
+            if n % 7 == 0:
+                writer.flush()
+                seen_after_flush.append(n in committed)
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    thread.join()
+    writer.close()
+    assert committed == list(range(300))
+    assert all(seen_after_flush)
