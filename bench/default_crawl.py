@@ -56,6 +56,17 @@ def process_cpu(pid: int) -> float:
     return stat_cpu(f"/proc/{pid}/stat")
 
 
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of `pid`, by native thread id (py-spy's samples name them)."""
+    cpu = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            cpu[int(task.name)] = stat_cpu(task / "stat")
+        except (OSError, IndexError, ValueError):
+            pass
+    return cpu
+
+
 def children_cpu(pid: int, capture: bool = False) -> tuple[float, float]:
     """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
     the extraction workers, the WARC writer; and of those, with `capture`, the WARC writer's alone
@@ -118,15 +129,15 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
     tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
     `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
-    samples: list[tuple[int, float, float, float, float]] = []  # (article pages sent, reactor CPU s, other
-    # processes' CPU s, the WARC writer's, the crawler process's)
+    samples: list[tuple[int, float, float, float, float, dict]] = []  # (article pages sent, reactor CPU s, other
+    # processes' CPU s, the WARC writer's, the crawler process's, its threads')
     window: list[int] = []  # pages sent when profiling started and stopped
     spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
         while proc.poll() is None:
             try:
                 samples.append((site.served, main_thread_cpu(proc.pid), *children_cpu(proc.pid, capture),
-                                process_cpu(proc.pid)))
+                                process_cpu(proc.pid), thread_cpu(proc.pid)))
             except OSError:
                 pass
             if (profiled or sample) and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
@@ -149,6 +160,9 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
             "writer_cpu_ms_per_page": round(1000 * (high[3] - low[3]) / max(1, high[0] - low[0]), 2),
             "crawler_cpu_ms_per_page": round(1000 * (high[4] - low[4]) / max(1, high[0] - low[0]), 2),
             "peak_rss_mb": round(rss.peak / 2**20, 1),
+            # by native thread id (name them from py-spy's samples of the same run: --sample)
+            "thread_cpu_ms_per_page": {tid: round(1000 * (high[5][tid] - low[5].get(tid, 0.0))
+                                                  / max(1, high[0] - low[0]), 2) for tid in high[5]},
             **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
 
 

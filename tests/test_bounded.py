@@ -208,3 +208,29 @@ def test_matching_elements_reads_nested_or_many_containers_as_parsel_does():
             assert matching_elements(page.root, css) == [s.root for s in page.css(css)], (body[:40], css)
             for inner in page.root.iter("div"):
                 assert matching_elements(inner, css) == _ancestor_xpath(css)(inner)
+
+
+def test_one_member_gunzip_answers_as_scrapys_gunzip():
+    """The compression middleware's one-call gunzip: the same bytes, or the same error, as Scrapy's
+    on whole, multi-member, padded, trailing-garbage, truncated, corrupted and oversized bodies."""
+    from scrapy.utils.gz import gunzip
+
+    from crawler.downloadermiddlewares.pagesize import one_member_gunzip
+
+    text = HTML * 40
+    one = gzip.compress(text, 6)
+    header_crc = gzip.compress(b"x")[:3] + b"\x02" + gzip.compress(b"x")[4:10]  # FHCRC set, no CRC16 after it
+    cases = [one, gzip.compress(b""), one + gzip.compress(b"second member"), one + b"\0" * 8, one + b"garbage",
+             one[:-4], one[:len(one) // 2], one[:5], b"", one[:-8] + b"\0\0\0\0" + one[-4:],
+             one[:30] + bytes([one[30] ^ 0xFF]) + one[31:], header_crc + one[10:]]
+    for body in cases:
+        for max_size in (0, len(text), len(text) - 1, 100):
+            try:
+                expected = ("ok", gunzip(body, max_size=max_size))
+            except Exception as exc:  # noqa: BLE001 (the error is what is compared)
+                expected = ("error", type(exc), str(exc))
+            try:
+                got = ("ok", one_member_gunzip(body, max_size))
+            except Exception as exc:  # noqa: BLE001
+                got = ("error", type(exc), str(exc))
+            assert got == expected, (body[:12], max_size)

@@ -302,3 +302,25 @@ def test_warc_dates_of_any_writer_read_as_utc(text):
 def test_a_warc_date_that_is_not_iso_is_refused(text):
     with pytest.raises(ValueError, match="not a WARC-Date"):
         parse_warc_date(text)
+
+
+def test_utc_text_is_strftime_of_the_utc_instant():
+    """warc_date and the corpus order's format_instant use isoformat for speed: the same text as
+    strftime("%Y-%m-%dT%H:%M:%S.%fZ") of the instant in UTC, whatever its zone and precision."""
+    import random
+    from datetime import timedelta
+
+    from archive.warc.records import utc_text
+
+    rng = random.Random(5)
+    zones = [timezone.utc, timezone(timedelta(hours=7)), timezone(timedelta(hours=-9, minutes=-30))]
+    for _ in range(2000):
+        moment = datetime(rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                          rng.randint(0, 59), rng.randint(0, 59), rng.choice([0, rng.randint(0, 999999)]),
+                          tzinfo=rng.choice(zones))
+        try:
+            expected = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        except OverflowError:  # year 1 in a zone east of UTC
+            continue
+        assert utc_text(moment) == expected
+        assert warc_date(moment) == expected

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from archive.state import store
 from archive.state.store import CrawlState, StateLock, StateLockedError, parse_duration
 
 CAPTURE = {"uri": "https://nhandan.vn/a-post1.html", "date": "2024-09-11T13:15:00.000000Z",
@@ -233,3 +234,96 @@ def test_merge_keeps_requisites_settled_by_any_process(tmp_path):
         assert outcome == ARCHIVED
     finally:
         merged.close()
+
+
+def _written_before_session_10(db, call: str, url: str, now: float, **kw) -> None:
+    """What record_fetch / record_extraction executed before they became one upsert each."""
+    db.execute("INSERT OR IGNORE INTO pages (url, first_seen) VALUES (?, ?)", (url, now))
+    if call == "extraction":
+        db.execute("UPDATE pages SET is_article = ?, extracted_at = ?, published = COALESCE(?, published) "
+                   "WHERE url = ?", (int(kw["is_article"]), now, kw["published"], url))
+        return
+    capture, record = kw["capture"], kw["record"]
+    db.execute(
+        """UPDATE pages SET fetch_url = ?, fetched_at = ?, status = ?, outcome = ?,
+               etag = COALESCE(?, CASE WHEN ? THEN NULL ELSE etag END),
+               last_modified = COALESCE(?, CASE WHEN ? THEN NULL ELSE last_modified END),
+               changes = changes + (? = 'changed'), lastmod = COALESCE(?, lastmod),
+               record_id = ?, record_file = ?, record_offset = ?
+           WHERE url = ?""",
+        (kw["fetch_url"], now, kw["status"], kw["outcome"], kw["etag"], capture is not None,
+         kw["last_modified"], capture is not None, kw["outcome"], kw["lastmod"], *(record or (None,) * 3), url))
+    if capture is not None:
+        db.execute("""UPDATE pages SET payload_digest = ?, capture_uri = ?, capture_date = ?,
+                          capture_record_id = ?, capture_file = ? WHERE url = ?""",
+                   (capture.get("payload_digest"), capture["uri"], capture["date"], capture.get("record_id"),
+                    kw["capture_file"], url))
+
+
+def test_the_upserts_write_the_rows_the_three_statements_wrote(tmp_path):
+    import random
+    import sqlite3
+
+    rng = random.Random(10)
+    state = CrawlState(tmp_path / "new.sqlite")
+    CrawlState(tmp_path / "old.sqlite", lock=False).close()
+    old = sqlite3.connect(tmp_path / "old.sqlite", isolation_level=None)
+    maybe = lambda value: rng.choice([None, value])  # noqa: E731
+    for step in range(600):
+        url, now = f"https://nhandan.vn/a-{rng.randint(0, 25)}", 1000.0 + step
+        if rng.random() < 0.3:
+            kw = {"is_article": rng.random() < 0.5, "published": maybe(f"2026-01-{rng.randint(1, 28):02d}")}
+            _written_before_session_10(old, "extraction", url, now, **kw)
+            state._db.execute("BEGIN")  # record_extraction stamps _now(): the same statement, with `now`
+            state._db.execute(store._RECORD_EXTRACTION, (url, now, int(kw["is_article"]), now, kw["published"]))
+            state._db.execute("COMMIT")
+            continue
+        capture = maybe({"uri": url, "date": f"d{step}", "record_id": maybe(f"r{step}"),
+                         "payload_digest": maybe(f"sha1:{step}")})
+        kw = {"fetch_url": url + "?x", "status": rng.choice([200, 304, 404, None]),
+              "outcome": rng.choice(["new", "changed", "unchanged", "not-modified", "gone"]),
+              "etag": maybe(f'"e{step}"'), "last_modified": maybe(f"lm{step}"), "capture": capture,
+              "capture_file": maybe(f"f{step}.warc.gz"), "lastmod": maybe(f"2026-02-{rng.randint(1, 28):02d}"),
+              "record": maybe((f"r{step}", f"f{step}.warc.gz", step))}
+        _written_before_session_10(old, "fetch", url, now, **kw)
+        state.record_fetch(url, fetched_at=now, **kw)
+    rows = lambda db: db.execute("SELECT * FROM pages ORDER BY url").fetchall()  # noqa: E731
+    assert rows(state._db) == rows(old) and len(rows(old)) > 20
+    state.close()
+
+
+def test_batch_writer_commits_in_queue_order_whichever_thread_flushes():
+    """flush() commits on the calling thread; batches still reach the database in queue order, and
+    flush returns only once everything queued before it is committed (also what the writer thread
+    had taken already)."""
+    import threading
+    import time
+
+    from archive.state.batch_writer import BatchWriter
+
+    committed: list[int] = []
+
+    def run_batch(batch):
+        # A transaction takes a while, the writer thread's longer: a flush that did not wait for the
+        # batch the writer holds would commit after it and land first.
+        time.sleep(0.004 if threading.current_thread().name == "crawl-state-writer" else 0.0005)
+        committed.extend(write() for write in batch)
+
+    writer = BatchWriter(run_batch)
+    writer.INTERVAL = 0.001
+    seen_after_flush = []
+
+    def producer():
+        for n in range(300):
+            writer.put(lambda n=n: n)
+            time.sleep(0.0003)  # the writer thread takes batches between the flushes
+            if n % 7 == 0:
+                writer.flush()
+                seen_after_flush.append(n in committed)
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    thread.join()
+    writer.close()
+    assert committed == list(range(300))
+    assert all(seen_after_flush)

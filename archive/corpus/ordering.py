@@ -18,13 +18,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from archive.vietnam_time import parse_iso
+from archive.warc.records import utc_text
 
 __all__ = ["order_key", "format_instant", "SortedSpill"]
 
 
 
 def format_instant(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_text(moment)
 
 
 def order_key(warc_date: str | datetime, url: str) -> tuple[str, str]:

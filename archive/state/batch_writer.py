@@ -14,19 +14,20 @@ class BatchWriter:
     Why: a crawl records two or three rows a page; one autocommitted statement at a time on the
     crawler's event loop cost it ~1 ms a page. `put` wakes nobody (every wake-up of another
     thread makes the event loop hand over the GIL): the writer looks every `INTERVAL` seconds,
-    or at once when `flush()` asks, which waits until everything queued so far is committed
+    or at once when `flush()` asks, which returns once everything queued so far is committed
     (the corpus writer calls it before it writes an article: WARC, then state, then corpus,
-    docs/crash-safety.md)."""
+    docs/crash-safety.md). `flush` commits what waits on the calling thread itself: waking the
+    writer and waiting to be woken back was two thread wake-ups a page, each of which makes the
+    crawler's event loop hand over the GIL. Batches are taken and committed under `_commit`, so
+    they reach the database in the order they were queued, whichever thread commits them."""
 
     INTERVAL = 0.05
 
     def __init__(self, run_batch: Callable[[list[Callable[[], None]]], None]):
         self._run_batch = run_batch
-        lock = threading.Lock()
-        self._cond = threading.Condition(lock)  # the writer waits on it for work
-        self._done = threading.Condition(lock)  # flush() waits on it for commits
+        self._cond = threading.Condition(threading.Lock())  # the writer waits on it for work
+        self._commit = threading.Lock()  # held from taking a batch until it is committed
         self._pending: list[Callable[[], None]] = []
-        self._queued = self._committed = 0
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="crawl-state-writer", daemon=True)
         self._thread.start()
@@ -36,15 +37,11 @@ class BatchWriter:
             if self._closing:
                 raise RuntimeError("the crawl state is closed")
             self._pending.append(write)
-            self._queued += 1
 
     def flush(self) -> None:
-        with self._cond:
-            target = self._queued
-            if self._committed < target:
-                self._cond.notify()
-            while self._committed < target and self._thread.is_alive():
-                self._done.wait(1.0)
+        # A batch the writer thread took before this call is committed once `_commit` is free.
+        with self._commit:
+            self._commit_pending()
 
     def close(self) -> None:
         with self._cond:
@@ -59,13 +56,19 @@ class BatchWriter:
                     self._cond.wait(self.INTERVAL)
                     if self._pending:
                         break
-                if not self._pending:
-                    return
-                batch, self._pending = self._pending, []
-            try:
-                self._run_batch(batch)
-            except Exception:  # the pages are fetched again next time; the crawl goes on
-                logger.exception("could not write %d crawl state rows", len(batch))
-            with self._cond:
-                self._committed += len(batch)
-                self._done.notify_all()
+                closing = self._closing
+            with self._commit:
+                self._commit_pending()
+            if closing:  # put() refuses once closing: nothing is left behind
+                return
+
+    def _commit_pending(self) -> None:
+        """Commit what is queued now, in one transaction. Called with `_commit` held."""
+        with self._cond:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            self._run_batch(batch)
+        except Exception:  # the pages are fetched again next time; the crawl goes on
+            logger.exception("could not write %d crawl state rows", len(batch))

@@ -76,6 +76,34 @@ CREATE TABLE IF NOT EXISTS requisites (  -- page requisites pending until archiv
 );
 """
 
+# One statement a write (an upsert), not an INSERT OR IGNORE and one or two UPDATEs: the same row
+# either way (a new row gets what the updates would have set on the bare one), and a third of the
+# statements on the state's writer thread, which shares the crawler's GIL with the event loop.
+# A fetch without a full capture (?19 false) keeps the reference capture and its validators.
+_RECORD_FETCH = """
+INSERT INTO pages (url, first_seen, fetch_url, fetched_at, status, outcome, etag, last_modified, changes, lastmod,
+                   record_id, record_file, record_offset,
+                   payload_digest, capture_uri, capture_date, capture_record_id, capture_file)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 = 'changed', ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+ON CONFLICT(url) DO UPDATE SET
+    fetch_url = excluded.fetch_url, fetched_at = excluded.fetched_at, status = excluded.status,
+    outcome = excluded.outcome,
+    etag = COALESCE(excluded.etag, CASE WHEN ?19 THEN NULL ELSE pages.etag END),
+    last_modified = COALESCE(excluded.last_modified, CASE WHEN ?19 THEN NULL ELSE pages.last_modified END),
+    changes = pages.changes + excluded.changes, lastmod = COALESCE(excluded.lastmod, pages.lastmod),
+    record_id = excluded.record_id, record_file = excluded.record_file, record_offset = excluded.record_offset,
+    payload_digest = CASE WHEN ?19 THEN excluded.payload_digest ELSE pages.payload_digest END,
+    capture_uri = CASE WHEN ?19 THEN excluded.capture_uri ELSE pages.capture_uri END,
+    capture_date = CASE WHEN ?19 THEN excluded.capture_date ELSE pages.capture_date END,
+    capture_record_id = CASE WHEN ?19 THEN excluded.capture_record_id ELSE pages.capture_record_id END,
+    capture_file = CASE WHEN ?19 THEN excluded.capture_file ELSE pages.capture_file END
+"""
+_RECORD_EXTRACTION = """
+INSERT INTO pages (url, first_seen, is_article, extracted_at, published) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT(url) DO UPDATE SET is_article = excluded.is_article, extracted_at = excluded.extracted_at,
+    published = COALESCE(excluded.published, pages.published)
+"""
+
 
 class StateLockedError(RuntimeError):
     """Another process holds the crawl state."""
@@ -199,7 +227,15 @@ class CrawlState:
             if self._lock:
                 self._lock.release()
             raise
-        self._writer = BatchWriter(self._write_batch) if batched else None
+        self._writer = None
+        self._reader = self._db  # `get`'s connection
+        self._read_mutex = self._mutex
+        if batched:
+            # `get` (the event loop's reads, ~3 a page) on a connection of its own: in WAL mode it reads
+            # the last commit without waiting for the writer thread's transaction to end.
+            self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._read_mutex = threading.Lock()
+            self._writer = BatchWriter(self._write_batch)
 
     def _write(self, write: Callable[[], None]) -> None:
         """Run `write` (statements on `self._db`) now, or queue it for the batch writer."""
@@ -242,8 +278,8 @@ class CrawlState:
     # Per page (issue #25 audit): one or two `get`s (a primary-key B-tree search, O(log pages), in
     # SQLite's default 2 MB page cache) and a few small writes; nothing here is held in memory.
     def get(self, url: str) -> PageState | None:
-        with self._mutex:
-            row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+        with self._read_mutex:
+            row = self._reader.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
         return self._page(row) if row else None
 
     def pages(self) -> list[PageState]:
@@ -267,36 +303,17 @@ class CrawlState:
         a listing) keeps the stored one, which still describes the content we hold.
         `record` (record id, WARC file name, offset) is this fetch's own record, full or revisit."""
         now = fetched_at if fetched_at is not None else _now()
-
-        def write() -> None:
-            self._db.execute("INSERT OR IGNORE INTO pages (url, first_seen) VALUES (?, ?)", (url, now))
-            self._db.execute(
-                """UPDATE pages SET fetch_url = ?, fetched_at = ?, status = ?, outcome = ?,
-                       etag = COALESCE(?, CASE WHEN ? THEN NULL ELSE etag END),
-                       last_modified = COALESCE(?, CASE WHEN ? THEN NULL ELSE last_modified END),
-                       changes = changes + (? = 'changed'), lastmod = COALESCE(?, lastmod),
-                       record_id = ?, record_file = ?, record_offset = ?
-                   WHERE url = ?""",
-                (fetch_url, now, status, outcome, etag, capture is not None,
-                 last_modified, capture is not None, outcome, lastmod, *(record or (None, None, None)), url))
-            if capture is not None:
-                self._db.execute(
-                    """UPDATE pages SET payload_digest = ?, capture_uri = ?, capture_date = ?,
-                           capture_record_id = ?, capture_file = ? WHERE url = ?""",
-                    (capture.get("payload_digest"), capture["uri"], capture["date"],
-                     capture.get("record_id"), capture_file, url))
-        self._write(write)
+        full = (capture.get("payload_digest"), capture["uri"], capture["date"], capture.get("record_id"),
+                capture_file) if capture is not None else (None,) * 5
+        values = (url, now, fetch_url, now, status, outcome, etag, last_modified, outcome, lastmod,
+                  *(record or (None, None, None)), *full, capture is not None)
+        self._write(lambda: self._db.execute(_RECORD_FETCH, values))
 
     def record_extraction(self, url: str, *, is_article: bool, published: str | None = None) -> None:
         """The pipeline is done with this page: whether it is an article, and when it was published."""
         now = _now()
-
-        def write() -> None:
-            self._db.execute("INSERT OR IGNORE INTO pages (url, first_seen) VALUES (?, ?)", (url, now))
-            self._db.execute(
-                "UPDATE pages SET is_article = ?, extracted_at = ?, published = COALESCE(?, published) "
-                "WHERE url = ?", (int(is_article), now, published, url))
-        self._write(write)
+        values = (url, now, int(is_article), now, published)
+        self._write(lambda: self._db.execute(_RECORD_EXTRACTION, values))
 
     def record_published_hint(self, url: str, published: str) -> None:
         """A date from a sitemap or feed, kept until extraction gives the page's own."""
@@ -348,6 +365,9 @@ class CrawlState:
         if self._writer is not None:
             self._writer.close()  # commits what is queued first
             self._writer = None
+        with self._read_mutex:
+            if self._reader is not self._db:
+                self._reader.close()
         with self._mutex:
             try:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -98,7 +98,17 @@ def warc_date(moment: datetime) -> str:
     """WARC 1.1 date with microseconds; naive datetimes are refused to keep UTC honest."""
     if moment.tzinfo is None:
         raise ValueError("WARC dates need an aware datetime (UTC)")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_text(moment)
+
+
+def utc_text(moment: datetime) -> str:
+    """`moment` (aware; naive is taken as local time) as `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC, what
+    `strftime("%Y-%m-%dT%H:%M:%S.%fZ")` gives: `isoformat` (C, no strftime, ~2 µs less; ~10 calls a
+    page on the crawler's event loop) for years from 1000, where %Y has four digits too."""
+    moment = moment.astimezone(timezone.utc)
+    if moment.year < 1000:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_warc_date(value: str) -> datetime:

@@ -306,18 +306,18 @@ class IncrementalSpiderMiddleware:
             # Dropped before the scheduler, so the dupe filter never saw it: a later link to it (a
             # sitemap entry with a newer lastmod after a listing link without one) is judged again.
             return self.is_due(element)
-        if response is not None and is_item(element):
-            outcome = response.meta.get(META)
-            if outcome in ("unchanged", "not-modified"):
-                page = self.state.get(canonical_url(response.url))
-                if outcome == "not-modified" or (page is not None and page.is_article is not None):
-                    self.stats.inc_value("incremental/items_unchanged")
-                    # Announce the drop: the corpus pipeline commits in emission order and
-                    # must not wait for an item that never comes.
-                    self.crawler.signals.send_catch_log(
-                        signals.item_dropped, item=element, response=response, spider=self.crawler.spider,
-                        exception=UnchangedPage(f"unchanged since the last crawl: {response.url}"))
-                    return False
+        # The outcome first: itemadapter's is_item walks its adapters' ABC checks (every page's item).
+        outcome = response.meta.get(META) if response is not None else None
+        if outcome in ("unchanged", "not-modified") and is_item(element):
+            page = self.state.get(canonical_url(response.url))
+            if outcome == "not-modified" or (page is not None and page.is_article is not None):
+                self.stats.inc_value("incremental/items_unchanged")
+                # Announce the drop: the corpus pipeline commits in emission order and
+                # must not wait for an item that never comes.
+                self.crawler.signals.send_catch_log(
+                    signals.item_dropped, item=element, response=response, spider=self.crawler.spider,
+                    exception=UnchangedPage(f"unchanged since the last crawl: {response.url}"))
+                return False
         return True
 
     def is_due(self, request: Request) -> bool:

@@ -19,11 +19,13 @@ here before anything decodes, parses or extracts it. Discovery documents
 from __future__ import annotations
 
 import logging
+import zlib
 from typing import Any
 
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+from scrapy.utils.gz import gunzip
 
 from crawler.refusals import PageTooLarge, stats_key
 
@@ -51,8 +53,32 @@ class BoundedCompressionMiddleware(HttpCompressionMiddleware):
                                   "bytes as sent, not downloaded", exception)
         return None
 
+    @staticmethod
+    def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
+        if encoding in (b"gzip", b"x-gzip"):
+            return one_member_gunzip(body, max_size)
+        return HttpCompressionMiddleware._decode(body, encoding, max_size)
+
     def _refuse(self, request, reason: str, cause: BaseException) -> None:
         if self.stats is not None:
             self.stats.inc_value(stats_key(PageTooLarge.kind))
         logger.warning("refused: too large: %s %s", request.url, reason)
         raise PageTooLarge(f"{request.url} {reason}") from cause
+
+
+def one_member_gunzip(data: bytes, max_size: int = 0) -> bytes:
+    """`scrapy.utils.gz.gunzip(data, max_size=max_size)`, one zlib call for the usual body: a single
+    gzip member, whole, its CRC and length right (zlib checks both, as GzipFile does), within
+    `max_size`. GzipFile's loop of 64 KiB reads and the two copies through BytesIO cost the event loop
+    ~35 µs a 100 KB page. Anything else (several members, trailing bytes, a truncated or damaged
+    stream, larger than `max_size`: its output stops one byte past it) is handed to Scrapy's gunzip,
+    whose answer or error it gets."""
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        body = decompressor.decompress(data, max_size + 1 if max_size else 0)
+    except zlib.error:
+        return gunzip(data, max_size=max_size)
+    if decompressor.eof and not decompressor.unused_data and not (max_size and len(body) > max_size):
+        return body
+    del body  # a bomb's first max_size bytes are not held while Scrapy's gunzip refuses it
+    return gunzip(data, max_size=max_size)

@@ -162,9 +162,10 @@ class CorpusPipeline:
         """Let the writer run every article whose key is below the earliest request still in flight."""
         now = datetime.now(timezone.utc)
         low, stale = format_instant(now), format_instant(now - self.order_wait)
+        waiting = self._waiting.get  # dict.get: a Counter's [] of an absent URL is a __missing__ call
         for request in engine_in_flight(self.crawler):
             reached = request.meta.get(REACHED_AT)
-            if reached is not None and stale < reached < low and not self._waiting[request.url]:
+            if reached is not None and stale < reached < low and not waiting(request.url):
                 low = reached
         self.writer.advance((low, ""))
 

@@ -18,6 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
+from twisted.python.threadable import isInIOThread
 
 from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool
 
@@ -56,7 +57,11 @@ def extraction_pool(crawler: Crawler) -> ExtractionPool | None:
 
 
 def wait_for(future):
-    """Await a `concurrent.futures.Future` from Scrapy code without blocking a thread."""
+    """Await a `concurrent.futures.Future` from Scrapy code without blocking a thread.
+
+    A future settled on the reactor thread itself (a WARC record's location, settled by the writer's
+    pump; or one already done) is handed over at once: `callFromThread` would wake the reactor
+    through its waker pipe for a call it can make now (a write, a read and a loop pass a page)."""
     from twisted.internet import reactor  # here: importing it at module load would install a reactor
 
     deferred = Deferred()
@@ -69,5 +74,5 @@ def wait_for(future):
         else:
             deferred.callback(done.result())
 
-    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))
+    future.add_done_callback(lambda done: settle(done) if isInIOThread() else reactor.callFromThread(settle, done))
     return maybe_deferred_to_future(deferred)
