@@ -53,6 +53,11 @@ class HeldLink:
     vectors: list = field(default_factory=list)  # the anchors' profile vectors, computed once
     parent_title: str | None = None  # the first linking page's title (the series rule, crawler/relevance.py)
 
+    def anchor_vectors(self, topic) -> list:
+        """The profile vectors of its anchors, those found since the last call added."""
+        self.vectors += [topic.vector(anchor) for anchor in self.anchors[len(self.vectors):]]
+        return self.vectors
+
 
 class HeldLinks:
     """The held links by canonical URL, and the choice of the next one to release."""
@@ -93,8 +98,7 @@ class HeldLinks:
         are left worth a fetch. Links whose anchors all lean off topic are dropped on the way."""
         ranked = []
         for key, link in list(self._links.items()):
-            link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
-            rank = gate.held_rank(link.vectors, len(link.parents), link.url)
+            rank = gate.held_rank(link.anchor_vectors(gate.topic), len(link.parents), link.url)
             if rank is None:
                 self._reserve[key] = self._links.pop(key)
                 self.dropped += 1
@@ -108,8 +112,8 @@ class HeldLinks:
         then the kept pages linking to it), for a crawl with pages to spare (crawler/topic_idle.py)."""
         def rank(key):
             link = self._reserve[key]
-            link.vectors += [gate.topic.vector(anchor) for anchor in link.anchors[len(link.vectors):]]
-            return max((odds or 0.0) for odds in map(gate.judged.log_odds, link.vectors)), len(link.parents)
+            odds = map(gate.judged.log_odds, link.anchor_vectors(gate.topic))
+            return max((value or 0.0) for value in odds), len(link.parents)
         best = max(self._reserve, key=rank, default=None)
         return None if best is None else self._reserve.pop(best)
 

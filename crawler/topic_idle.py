@@ -78,8 +78,7 @@ class IdleRelease:
     def _release_link(self, gate, reserve: bool = False) -> bool:
         stats = self.crawler.stats
         try:
-            while released := ([link] if (link := self.links.pop_reserve(gate)) else []) if reserve else \
-                    self.links.pop(gate, self.links.batch()):
+            while released := self._next_links(gate, reserve):
                 requested = False
                 for link in released:
                     request = next(self.requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
@@ -99,6 +98,13 @@ class IdleRelease:
             return False
         finally:
             stats.set_value("topic/held_dropped", self.links.dropped)
+
+    def _next_links(self, gate, reserve: bool) -> list:
+        """The held links to release next: a batch of the held frontier's, or the reserve's best one."""
+        if not reserve:
+            return self.links.pop(gate, self.links.batch())
+        link = self.links.pop_reserve(gate)
+        return [link] if link else []
 
     def _release_listing(self, gate, bound: float = MIN_EXPECTED_YIELD) -> bool:
         while held := self.listings.pop(bound):
