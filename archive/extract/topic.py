@@ -82,8 +82,12 @@ class TopicError(ValueError):
 
 def tokens(text: str) -> list[list[str]]:
     """Lowercase NFC syllables, grouped in segments that bigrams may not cross."""
-    text = unicodedata.normalize("NFC", text or "").lower()
-    return [found for segment in _SEGMENT_BREAK.split(text) if (found := _WORD.findall(segment))]
+    return _segments(unicodedata.normalize("NFC", text or "").lower())
+
+
+def _segments(lowered: str) -> list[list[str]]:
+    """`tokens` of text already NFC-normalised and lower-cased."""
+    return [found for segment in _SEGMENT_BREAK.split(lowered) if (found := _WORD.findall(segment))]
 
 
 def terms(text: str) -> Counter:
@@ -217,14 +221,12 @@ class TopicProfile:
         joined = "\0".join(texts)
         if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself: one at a time
             return [self.measure(text) for text in texts]
-        key, weight, split, words = self.key, self.weights.get, _SEGMENT_BREAK.split, _WORD.findall
         lowered = unicodedata.normalize("NFC", joined).lower().split("\0") if texts else []
         measured = []
         for text, low in zip(texts, lowered):
-            segments = [found for segment in split(low) if (found := words(segment))]
+            segments = _segments(low)
             vec = _vector(_term_counts(segments))
-            score = round(sum([w * weight(t, 0.0) for t, w in vec.items()]), 4)  # `_cosine`
-            measured.append(MeasuredText(text, key, vec, score, _enough(segments)))
+            measured.append(MeasuredText(text, self.key, vec, self._cosine(vec), _enough(segments)))
         return measured
 
     @cached_property
