@@ -246,4 +246,4 @@ def _ancestor_xpath(css: str) -> etree.XPath:
     try:
         return etree.XPath(_AncestorTranslator().css_to_xpath(css))
     except NotImplementedError:
-        return etree.XPath(HTMLTranslator().css_to_xpath(css))
+        return _css_xpath(css)  # parsel's own translation
