@@ -42,7 +42,7 @@ class AnchorBackground:
     def __init__(self, topic: TopicProfile, max_anchors: int = MAX_ANCHORS, max_positives: int = MAX_POSITIVES):
         self.topic = topic
         self._sides = (_Side(max_positives), _Side(max_anchors))  # positives, background
-        self._read: dict[str, None] = {}  # link URLs counted in the background, oldest first
+        self._read: dict[str, set] = {}  # link URLs counted in the background (→ their terms), oldest first
 
     def led_on_topic(self, anchors) -> None:
         """A page judged on topic was reached by links with these anchors."""
@@ -59,22 +59,25 @@ class AnchorBackground:
             terms = set(self.topic.vector(anchor))
             if not terms:
                 continue
-            self._read[url] = None
+            self._read[url] = terms
             if background.add(terms):  # the oldest anchor was forgotten: its URL may count again
                 del self._read[next(iter(self._read))]
 
-    def log_odds(self, anchor: str | dict[str, float]) -> float | None:
+    def log_odds(self, anchor: str | dict[str, float], leave_out: str = "") -> float | None:
         """Σ w × log(positive rate / background rate) over the anchor's terms either side used;
         None while fewer than MIN_POSITIVES on-topic pages were reached by a link, 0.0 when no
-        term was used. `anchor`: its text or its profile vector."""
+        term was used. `anchor`: its text or its profile vector. `leave_out`: the URL of the link
+        being judged, whose own anchor is left out of the background (a model is not tested on
+        what it was trained on: else the words only this teaser uses count against it)."""
         positives, background = self._sides
         if len(positives) < MIN_POSITIVES:
             return None
         vector = self.topic.vector(anchor) if isinstance(anchor, str) else anchor
-        n_pos, n_bg = len(positives), len(background)
+        own = self._read.get(leave_out, ()) if leave_out else ()
+        n_pos, n_bg = len(positives), len(background) - (1 if own else 0)
         total = 0.0
         for term, weight in vector.items():
-            pos, bg = positives.df.get(term, 0), background.df.get(term, 0)
+            pos, bg = positives.df.get(term, 0), background.df.get(term, 0) - (term in own)
             if not (pos or bg):
                 continue
             pooled = (pos + bg) / (n_pos + n_bg)

@@ -112,8 +112,10 @@ class HeldLinks:
         then the kept pages linking to it), for a crawl with pages to spare (crawler/topic_idle.py)."""
         def rank(key):
             link = self._reserve[key]
-            odds = map(gate.judged.log_odds, link.anchor_vectors(gate.topic))
-            return max((value or 0.0) for value in odds), len(link.parents)
+            vectors = link.anchor_vectors(gate.topic)
+            odds = map(gate.judged.log_odds, vectors)
+            background = max((gate.background.log_odds(vector, link.url) or 0.0) for vector in vectors)
+            return background, max((value or 0.0) for value in odds), len(link.parents)
         best = max(self._reserve, key=rank, default=None)
         return None if best is None else self._reserve.pop(best)
 
