@@ -26,7 +26,9 @@ Menczer et al. 2004), re-scored each time it is popped:
 `expected_yield` (the released links' on-topic rate so far) is what the
 spider weighs against held listings (crawler/topic_listings.py) at idle.
 Dropped links are kept in a reserve (`pop_reserve`), spent only while the
-crawl has pages to spare (crawler/topic_idle.py).
+crawl has pages to spare (crawler/topic_idle.py), best first by the anchor
+background model with the link's own anchor left out (docs/topic.md, seventh
+pass).
 Held links live in memory only: a crawl paused with JOBDIR and resumed
 forgets those not yet released.
 """
@@ -108,8 +110,11 @@ class HeldLinks:
         return [self._links.pop(key) for _, key in heapq.nlargest(n, ranked)]
 
     def pop_reserve(self, gate) -> HeldLink | None:
-        """The dropped link least against the topic now (its anchors' best log-odds by the judged pages,
-        then the kept pages linking to it), for a crawl with pages to spare (crawler/topic_idle.py)."""
+        """The dropped link least against the topic now, for a crawl with pages to spare
+        (crawler/topic_idle.py): its anchors' best log-odds by the anchor background with its own
+        anchor left out (crawler/anchor_background.py: words only this teaser uses say nothing, words
+        the pages' other news repeat say "background"), then by the judged pages, then the kept pages
+        linking to it."""
         def rank(key):
             link = self._reserve[key]
             vectors = link.anchor_vectors(gate.topic)

@@ -97,3 +97,41 @@ def test_the_reserve_is_spent_only_while_pages_per_kept_article_stay_under_the_b
     never.on_idle(gate)
     never.on_idle(gate)
     assert requested == []
+
+
+def _background_gate(topic) -> TopicGate:
+    """A gate whose anchor background has read a kept article's box: three topic headlines that led
+    to on-topic pages, then two teasers, one naming nothing else on the pages, one a gold-price headline
+    the pages read repeat."""
+    gate = TopicGate(topic)
+    topical = [f"Việt Nam - Lào hợp tác {word}" for word in ("giáo dục", "quốc phòng", "văn hóa")]
+    for n, anchor in enumerate(topical):
+        gate.judge_page(ON_TEXT, "related", anchors=[anchor])
+    gate.read_links([(f"{ND}/tin-{n}-post{n}.html", anchor, False) for n, anchor in enumerate(topical)]
+                    + [(f"{ND}/gia-vang-{n}-post{90 + n}.html", f"Giá vàng hôm nay tăng {n} đồng", False)
+                       for n in range(6)]
+                    + [(TEASER, "Sắc màu Bunpimay giữa lòng thủ đô", False),
+                       (OTHER, "Giá vàng hôm nay tăng 9 đồng", False)])
+    return gate
+
+
+def test_a_teasers_own_anchor_is_left_out_of_the_background_it_is_judged_by(topic):
+    gate = _background_gate(topic)
+    teaser = topic.vector("Sắc màu Bunpimay giữa lòng thủ đô")
+    # Counted in the background once (it was read), never in the positives: its own words lean it off ...
+    assert gate.background.log_odds(teaser) < -3
+    # ... and left out, words no other anchor used say nothing: no evidence either way.
+    assert gate.background.log_odds(teaser, leave_out=TEASER) == 0.0
+    # A gold-price headline stays against the topic without its own entry: its siblings are read.
+    gold = topic.vector("Giá vàng hôm nay tăng 9 đồng")
+    assert gate.background.log_odds(gold, leave_out=OTHER) < gate.background.log_odds(teaser, leave_out=TEASER)
+    assert gate.background.log_odds(teaser, leave_out=f"{ND}/never-read-post7.html") == gate.background.log_odds(teaser)
+
+
+def test_the_reserve_releases_first_the_teaser_least_like_the_background_by_the_model_without_it(topic):
+    gate, held = _background_gate(topic), HeldLinks()
+    held.hold(OTHER, "Giá vàng hôm nay tăng 9 đồng", KEPT, 0)
+    held.hold(TEASER, "Sắc màu Bunpimay giữa lòng thủ đô", KEPT, 0)
+    held._reserve.update(held._links)  # both dropped by the frontier (as `pop` does)
+    held._links.clear()
+    assert [held.pop_reserve(gate).url, held.pop_reserve(gate).url] == [TEASER, OTHER]
