@@ -100,7 +100,7 @@ class Corpus(CorpusOpening):
         self._prepare_directory()
         remove_stale_temporaries(self.directory)
         try:  # SimHash bands in memory (4 probes); the containment index on disk, its look-up bounded
-            self._near = NearDuplicateFinder(self.directory, containment_threshold)
+            self._near = NearDuplicateFinder(self.directory, containment_threshold, batched=deferred_sync)
         except sqlite3.Error as exc:
             raise CorpusError(f"cannot open the dedupe index in {self.directory}: {exc}") from exc
         try:
@@ -118,6 +118,7 @@ class Corpus(CorpusOpening):
             self._files.sync()
         except OSError as exc:
             raise CorpusError(f"cannot sync the corpus in {self.directory}: {exc}") from exc
+        self._near.commit()  # derived data: committed, not synced; batched between syncs (thread-safe)
 
     @property
     def fsyncs(self) -> int:
