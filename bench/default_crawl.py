@@ -202,6 +202,19 @@ def py_spy() -> str:
     return os.environ.get("PY_SPY") or str(Path(sys.executable).with_name("py-spy"))
 
 
+def thread_names(raw: Path) -> dict[int, str]:
+    """Native thread id -> Python thread name, from py-spy's raw samples (`thread (0x..., tid): name`
+    or `thread (tid): name` opens each stack)."""
+    names = {}
+    for line in open(raw, encoding="utf-8", errors="replace"):
+        head = line.rstrip("\n").rpartition(" ")[0].split(";", 1)[0]  # the stack without its sample count
+        if head.startswith("thread (") and "): " in head:
+            ids, name = head[len("thread ("):].split("): ", 1)
+            if ids.split(",")[-1].strip().isdigit():
+                names[int(ids.split(",")[-1])] = name
+    return names
+
+
 def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int = 200) -> dict:
     """Pages/s of plain trafilatura (favor_precision, with metadata: issue #9's baseline) on one
     core, cycling through distinct pages of the site, with the speed probe's CPU ms beside it."""
@@ -246,6 +259,9 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
             raw = work / "loop.py-spy.txt"
             result["sampled_run"] = run = crawl(site, work / "sampled", sample=raw)
             result["loop_sampled_ms_per_page"] = sampled_breakdown(str(raw), run["loop_cpu_ms_per_page"])
+            names = thread_names(raw)
+            result["sampled_threads_ms_per_page"] = {f"{names.get(int(tid), '?')} ({tid})": ms for tid, ms in sorted(
+                run["thread_cpu_ms_per_page"].items(), key=lambda item: -item[1])}
         return result
     result = with_site(pages, host, body)
     median = lambda key, runs: sorted(r[key] for r in runs)[len(runs) // 2]  # noqa: E731
@@ -288,6 +304,9 @@ def describe(r: dict) -> str:
     if "loop_breakdown_ms_per_page" in r:
         text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
             ", ".join(f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
+    if "sampled_threads_ms_per_page" in r:
+        text += "\n  the crawler's threads in the sampled run, CPU ms a page: " + ", ".join(
+            f"{k} {v}" for k, v in r["sampled_threads_ms_per_page"].items())
     if "loop_sampled_ms_per_page" in r:
         text += "\n  event loop sampled by py-spy, shares of its measured CPU, ms a page: " + ", ".join(
             f"{k} {v}" for k, v in r["loop_sampled_ms_per_page"].items())
