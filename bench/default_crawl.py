@@ -71,19 +71,23 @@ def thread_cpu(pid: int) -> dict[int, float]:
 def children_cpu(pid: int, capture: bool = False) -> tuple[float, float]:
     """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
     the extraction workers, the WARC writer; and of those, with `capture`, the WARC writer's alone
-    (the process holding a WARC file open). A process that ended takes its seconds with it."""
-    total, writer, stack = 0.0, 0.0, _children(pid)
+    (the process holding a WARC file open; its file descriptors are read only until it is found,
+    which is most of this watcher's CPU otherwise). A process that ended takes its seconds with it."""
+    tree, stack = [], _children(pid)
     while stack:
         current = stack.pop()
         try:
-            seconds = stat_cpu(f"/proc/{current}/stat")
+            tree.append((current, stat_cpu(f"/proc/{current}/stat")))
         except (OSError, IndexError):
             continue
+        stack += _children(current)
+    known = any(current in _WRITERS for current, _ in tree)
+    total, writer = 0.0, 0.0
+    for current, seconds in tree:
         total += seconds
-        if capture and (current in _WRITERS or holds_warc(current)):
+        if capture and (current in _WRITERS or (not known and holds_warc(current))):
             _WRITERS.add(current)  # (between two files it holds none)
             writer += seconds
-        stack += _children(current)
     return total, writer
 
 
