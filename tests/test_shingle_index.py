@@ -124,6 +124,8 @@ def test_batched_writes_are_seen_at_once_here_and_by_others_once_committed(tmp_p
     assert index.hits([8, 16]) == {fid: 2} and index.file_id("000_a.txt", 10, 1) == fid  # same connection
     other = ShingleIndex(path)  # another reader of the file: the last commit only
     assert other.file_id("000_a.txt", 10, 1) is None and other.hits([8]) == {}
+    index.commit(older_than=3600)  # a checkpoint: the transaction is younger than that
+    assert other.file_id("000_a.txt", 10, 1) is None
     index.commit()
     assert other.file_id("000_a.txt", 10, 1) == fid and other.hits([8, 16]) == {fid: 2}
     other.close()

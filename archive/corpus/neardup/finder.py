@@ -110,9 +110,9 @@ class NearDuplicateFinder:
     def add_postings(self, fid: int, sample: Iterable[int]) -> None:
         self.containment.add_postings(fid, sample)
 
-    def commit(self) -> None:
-        """Commit the containment index's batched writes (shingle_index.py)."""
-        self.containment.commit()
+    def commit(self, older_than: float = 0.0) -> None:
+        """Commit the containment index's batched writes if they began `older_than` s ago (shingle_index.py)."""
+        self.containment.commit(older_than)
 
     def forget_missing(self, keep: set[str]) -> None:
         """Drop indexed files not in `keep` from the on-disk index (gone from the corpus)."""

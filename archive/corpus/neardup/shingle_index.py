@@ -14,17 +14,18 @@ indexed is indexed again. Durability is traded for speed (`synchronous=OFF`):
 a killed process loses nothing (the OS has the pages), and after a power cut
 a corrupt index is simply rebuilt.
 
-Each write is committed at once, or with `batched=True` (a crawl's corpus,
-which syncs at checkpoints) when `commit()` is called, at the latest after
-`COMMIT_EVERY` writes, and at close: each file adds ~190 postings at random
-places in the B-tree, so a commit per file wrote ~170 pages to the WAL (1.4-2
-ms of CPU an article at 2,000 articles); one for 8 files shares many of those
-pages (~0.9 ms an article), one for 64 most (~0.4). Look-ups run on the same
-connection, so they see the uncommitted files: dedupe answers are the same. A
-process killed meanwhile loses those files' postings, which the next open puts
-back (a file not in `files` is indexed again), as after a power cut; another
-process opening the corpus meanwhile waits for the commit (SQLite's busy
-timeout) before it can index a file.
+Each write is committed at once, or with `batched=True` (a crawl's corpus)
+after `COMMIT_EVERY` writes, at a checkpoint (`commit(older_than=COMMIT_AGE)`,
+the corpus's `sync`) that finds the transaction that old, and at close: each
+file adds ~190 postings at random places in the B-tree, so a commit per file
+wrote ~170 pages to the WAL (1.4-2 ms of CPU an article at 2,000 articles); one
+for 8 files shares many of those pages (~0.9 ms an article), one for 64 most
+(~0.4). Look-ups run on the same connection, so they see the uncommitted files:
+dedupe answers are the same. A process killed meanwhile loses those files'
+postings, which the next open puts back (a file not in `files` is indexed
+again from its text), as after a power cut. Only the crawl writes a crawl's
+corpus; another process opening it meanwhile would wait for the commit
+(SQLite's busy timeout, 5 s) before it could index a file.
 
 A file re-indexed gets a new id (AUTOINCREMENT: ids are never reused);
 postings of the old id are left behind and ignored (only ids in `files`
@@ -52,6 +53,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Iterable
@@ -73,6 +75,7 @@ STOP_DF = 64
 # (~50 bytes each); past it the others are found on disk as before.
 STOP_MEMO = 200_000
 COMMIT_EVERY = 64  # writes in one transaction at most, batched
+COMMIT_AGE = 1.0  # seconds: a checkpoint commits a transaction this old
 # The newest holders of a stop hash (ids grow with time): candidates when stop hashes dominate a sample.
 _NEWEST = "SELECT file FROM postings WHERE h = ? ORDER BY file DESC LIMIT ?"
 
@@ -105,6 +108,7 @@ class ShingleIndex:
         self._stop_memo: set[int] = set()  # known stop hashes (STOP_MEMO at most)
         self._mutex = threading.Lock()
         self._uncommitted = 0  # writes in the open transaction
+        self._began = 0.0  # its time.monotonic() start
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
@@ -160,11 +164,11 @@ class ShingleIndex:
 
     def _write(self, write):
         """Run `write` in the open transaction (begun if none), all or nothing (a savepoint); commit
-        unless `batched` (then at `COMMIT_EVERY` writes, or at `commit()`)."""
+        unless `batched` (then at `COMMIT_EVERY` writes, or at `commit`)."""
         with self._mutex:
             if not self._db.in_transaction:
                 self._db.execute("BEGIN")
-                self._uncommitted = 0
+                self._uncommitted, self._began = 0, time.monotonic()
             self._db.execute("SAVEPOINT one_write")
             try:
                 result = write()
@@ -178,10 +182,11 @@ class ShingleIndex:
                 self._db.execute("COMMIT")
         return result
 
-    def commit(self) -> None:
-        """Commit the writes batched so far (`batched`)."""
+    def commit(self, older_than: float = 0.0) -> None:
+        """Commit the writes batched so far (`batched`) if their transaction began `older_than`
+        seconds ago or more."""
         with self._mutex:
-            if self._db.in_transaction:
+            if self._db.in_transaction and time.monotonic() - self._began >= older_than:
                 self._db.execute("COMMIT")
 
     def hits(self, sample: Iterable[int], at_least: int = 1) -> Counter[int]:
