@@ -17,14 +17,16 @@ a corrupt index is simply rebuilt.
 Each write is committed at once, or with `batched=True` (a crawl's corpus)
 after `COMMIT_EVERY` writes, at a checkpoint (`commit(older_than=COMMIT_AGE)`,
 the corpus's `sync`) that finds the transaction that old, and at close: each
-file adds ~190 postings at random places in the B-tree, so a commit per file
-wrote ~170 pages to the WAL (1.4-2 ms of CPU an article at 2,000 articles); one
-for 8 files shares many of those pages (~0.9 ms an article), one for 64 most
-(~0.4). Look-ups run on the same connection, so they see the uncommitted files:
-dedupe answers are the same. A process killed meanwhile loses those files'
-postings, which the next open puts back (a file not in `files` is indexed
-again from its text), as after a power cut. Only the crawl writes a crawl's
-corpus; another process opening it meanwhile would wait for the commit
+file adds ~190 postings at random places in the B-tree, and a commit per file
+wrote ~170 pages to the WAL. Alone (the postings of a 2,000-article crawl
+replayed with its look-ups, machine loaded), a file cost 2.8 ms committed on
+its own, 1.3 in batches of 16, 1.0 in batches of 64; in a crawl the corpus
+writer thread's CPU went down by ~0.4 ms a page (docs/performance.md,
+session 11). Look-ups run on the same connection, so they see the uncommitted
+files: dedupe answers are the same. A process killed meanwhile loses those
+files' postings, which the next open puts back (a file not in `files` is
+indexed again from its text), as after a power cut. Only the crawl writes a
+crawl's corpus; another process opening it meanwhile would wait for the commit
 (SQLite's busy timeout, 5 s) before it could index a file.
 
 A file re-indexed gets a new id (AUTOINCREMENT: ids are never reused);
@@ -75,7 +77,7 @@ STOP_DF = 64
 # (~50 bytes each); past it the others are found on disk as before.
 STOP_MEMO = 200_000
 COMMIT_EVERY = 64  # writes in one transaction at most, batched
-COMMIT_AGE = 1.0  # seconds: a checkpoint commits a transaction this old
+COMMIT_AGE = 5.0  # seconds: a checkpoint commits a transaction this old
 # The newest holders of a stop hash (ids grow with time): candidates when stop hashes dominate a sample.
 _NEWEST = "SELECT file FROM postings WHERE h = ? ORDER BY file DESC LIMIT ?"
 
