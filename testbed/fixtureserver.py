@@ -237,9 +237,9 @@ class CompressedBodies:
                 self._done[key] = done
                 self.held += len(body) + len(done)
             while self.held > self.limit:
-                (_, old), sent = next(iter(self._done.items()))
-                del self._done[(_, old)]
-                self.held -= len(old) + len(sent)
+                oldest, sent = next(iter(self._done.items()))
+                del self._done[oldest]
+                self.held -= len(oldest[1]) + len(sent)
         return done
 
 

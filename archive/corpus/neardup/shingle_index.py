@@ -21,7 +21,7 @@ file adds ~190 postings at random places in the B-tree, and a commit per file
 wrote ~170 pages to the WAL. Alone (the postings of a 2,000-article crawl
 replayed with its look-ups, machine loaded), a file cost 2.8 ms committed on
 its own, 1.3 in batches of 16, 1.0 in batches of 64; in a crawl the corpus
-writer thread's CPU went down by ~0.4 ms a page (docs/performance.md,
+writer's threads' CPU went down by ~0.35 ms a page (docs/performance.md,
 session 11). Look-ups run on the same connection, so they see the uncommitted
 files: dedupe answers are the same. A process killed meanwhile loses those
 files' postings, which the next open puts back (a file not in `files` is
@@ -175,8 +175,9 @@ class ShingleIndex:
             try:
                 result = write()
             except BaseException:
-                self._db.execute("ROLLBACK TO one_write")
-                self._db.execute("RELEASE one_write")
+                if self._db.in_transaction:  # (SQLite rolls the whole transaction back on some errors)
+                    self._db.execute("ROLLBACK TO one_write")
+                    self._db.execute("RELEASE one_write")
                 raise
             self._db.execute("RELEASE one_write")
             self._uncommitted += 1
