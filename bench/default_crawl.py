@@ -20,12 +20,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from bench.default_site import DefaultSite
 from bench.loop_profile import breakdown, sampled_breakdown
-from bench.proc_cpu import holds_warc, stat_cpu
+from bench.proc_cpu import holds_warc, machine_cpu, own_cpu, stat_cpu
 from bench.speed_probe import SpeedProbe
 from crawler.extensions.memory import PeakRSS, _children
 from testbed.fixtureserver import FixtureServer
@@ -70,19 +71,23 @@ def thread_cpu(pid: int) -> dict[int, float]:
 def children_cpu(pid: int, capture: bool = False) -> tuple[float, float]:
     """CPU seconds, user + system, of the processes below `pid` (not `pid` itself): the forkserver,
     the extraction workers, the WARC writer; and of those, with `capture`, the WARC writer's alone
-    (the process holding a WARC file open). A process that ended takes its seconds with it."""
-    total, writer, stack = 0.0, 0.0, _children(pid)
+    (the process holding a WARC file open; its file descriptors are read only until it is found,
+    which is most of this watcher's CPU otherwise). A process that ended takes its seconds with it."""
+    tree, stack = [], _children(pid)
     while stack:
         current = stack.pop()
         try:
-            seconds = stat_cpu(f"/proc/{current}/stat")
+            tree.append((current, stat_cpu(f"/proc/{current}/stat")))
         except (OSError, IndexError):
             continue
+        stack += _children(current)
+    known = any(current in _WRITERS for current, _ in tree)
+    total, writer = 0.0, 0.0
+    for current, seconds in tree:
         total += seconds
-        if capture and (current in _WRITERS or holds_warc(current)):
+        if capture and (current in _WRITERS or (not known and holds_warc(current))):
             _WRITERS.add(current)  # (between two files it holds none)
             writer += seconds
-        stack += _children(current)
     return total, writer
 
 
@@ -111,7 +116,7 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
     with SpeedProbe() as probe:
-        watched = watch(proc, site, profiled=profile is not None, sample=sample, capture=warc)
+        watched = watch(proc, site, profiled=profile is not None, sample=sample, capture=warc, probe=probe)
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
@@ -125,19 +130,28 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
 
 
 def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None,
-          capture: bool = False) -> dict:
+          capture: bool = False, probe: SpeedProbe | None = None) -> dict:
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
     tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
-    `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it)."""
-    samples: list[tuple[int, float, float, float, float, dict]] = []  # (article pages sent, reactor CPU s, other
-    # processes' CPU s, the WARC writer's, the crawler process's, its threads')
+    `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it).
+    Over the same part, where the machine's cores went (`cores_ms_per_page`): the crawler process,
+    the processes below it, this process's page server (`site.server`'s threads: this process's
+    CPU less this watcher's, the RSS sampler's and `probe`'s threads), this watcher, the rest of the
+    machine (other jobs, py-spy), idle and stolen time, in ms a page of the cores' time."""
+    samples: list[dict] = []
     window: list[int] = []  # pages sent when profiling started and stopped
     spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
+        watcher = {threading.main_thread().native_id, rss._thread.native_id}
+        not_serving = watcher | ({probe._thread.native_id} if probe else set())
         while proc.poll() is None:
             try:
-                samples.append((site.served, main_thread_cpu(proc.pid), *children_cpu(proc.pid, capture),
-                                process_cpu(proc.pid), thread_cpu(proc.pid)))
+                bench, watching = own_cpu(watcher)
+                samples.append({"served": site.served, "loop": main_thread_cpu(proc.pid),
+                                **dict(zip(("children", "writer"), children_cpu(proc.pid, capture))),
+                                "crawler": process_cpu(proc.pid), "threads": thread_cpu(proc.pid),
+                                "bench": bench, "watcher": watching, "not_serving": own_cpu(not_serving)[1],
+                                **machine_cpu()})
             except OSError:
                 pass
             if (profiled or sample) and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
@@ -154,22 +168,55 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
             time.sleep(0.1)
     if proc.returncode:
         return {}
-    low, high = (next(s for s in samples if s[0] >= share * site.served) for share in (0.1, 0.9))
-    return {"loop_cpu_ms_per_page": round(1000 * (high[1] - low[1]) / max(1, high[0] - low[0]), 2),
-            "children_cpu_ms_per_page": round(1000 * (high[2] - low[2]) / max(1, high[0] - low[0]), 2),
-            "writer_cpu_ms_per_page": round(1000 * (high[3] - low[3]) / max(1, high[0] - low[0]), 2),
-            "crawler_cpu_ms_per_page": round(1000 * (high[4] - low[4]) / max(1, high[0] - low[0]), 2),
+    low, high = (next(s for s in samples if s["served"] >= share * site.served) for share in (0.1, 0.9))
+    pages = max(1, high["served"] - low["served"])
+    per_page = lambda key: round(1000 * (high[key] - low[key]) / pages, 2)  # noqa: E731
+    return {"loop_cpu_ms_per_page": per_page("loop"),
+            "children_cpu_ms_per_page": per_page("children"),
+            "writer_cpu_ms_per_page": per_page("writer"),
+            "crawler_cpu_ms_per_page": per_page("crawler"),
+            "server_cpu_ms_per_page": round(1000 * ((high["bench"] - high["not_serving"])
+                                                    - (low["bench"] - low["not_serving"])) / pages, 2),
+            "cores_ms_per_page": cores_spent(low, high, pages),
             "peak_rss_mb": round(rss.peak / 2**20, 1),
             # by native thread id (name them from py-spy's samples of the same run: --sample)
-            "thread_cpu_ms_per_page": {tid: round(1000 * (high[5][tid] - low[5].get(tid, 0.0))
-                                                  / max(1, high[0] - low[0]), 2) for tid in high[5]},
+            "thread_cpu_ms_per_page": {tid: round(1000 * (high["threads"][tid] - low["threads"].get(tid, 0.0))
+                                                  / pages, 2) for tid in high["threads"]},
             **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
+
+
+def cores_spent(low: dict, high: dict, pages: int) -> dict:
+    """Where all the machine's cores went between two of `watch`'s samples, ms a page (they add up
+    to the window's wall time × the cores, within /proc's 10 ms ticks). `others`: every process
+    not counted here (other jobs on a shared machine; py-spy when sampling)."""
+    delta = {key: 1000 * (high[key] - low[key]) / pages for key in high if key not in ("served", "threads")}
+    server = delta["bench"] - delta["not_serving"]
+    parts = {"crawler": delta["crawler"], "below_crawler": delta["children"], "server": server,
+             "bench_watcher": delta["watcher"], "speed_probe": delta["not_serving"] - delta["watcher"]}
+    parts["others"] = delta["busy"] - sum(parts.values())
+    parts.update(idle=delta["idle"], steal=delta["steal"])
+    parts = {key: round(value, 2) for key, value in parts.items()}
+    parts["idle_share"] = round(delta["idle"] / max(1e-9, delta["busy"] + delta["idle"] + delta["steal"]), 3)
+    return parts
 
 
 def py_spy() -> str:
     """The py-spy command (the `profile` extra in pyproject.toml; PY_SPY=path to use another): a sampling profiler,
     which, unlike cProfile, does not inflate code that makes many small calls."""
     return os.environ.get("PY_SPY") or str(Path(sys.executable).with_name("py-spy"))
+
+
+def thread_names(raw: Path) -> dict[int, str]:
+    """Native thread id -> Python thread name, from py-spy's raw samples (`thread (0x..., tid): name`
+    or `thread (tid): name` opens each stack)."""
+    names = {}
+    for line in open(raw, encoding="utf-8", errors="replace"):
+        head = line.rstrip("\n").rpartition(" ")[0].split(";", 1)[0]  # the stack without its sample count
+        if head.startswith("thread (") and "): " in head:
+            ids, name = head[len("thread ("):].split("): ", 1)
+            if ids.split(",")[-1].strip().isdigit():
+                names[int(ids.split(",")[-1])] = name
+    return names
 
 
 def one_core_trafilatura(site: DefaultSite, seconds: float = 8.0, distinct: int = 200) -> dict:
@@ -216,6 +263,9 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
             raw = work / "loop.py-spy.txt"
             result["sampled_run"] = run = crawl(site, work / "sampled", sample=raw)
             result["loop_sampled_ms_per_page"] = sampled_breakdown(str(raw), run["loop_cpu_ms_per_page"])
+            names = thread_names(raw)
+            result["sampled_threads_ms_per_page"] = {f"{names.get(int(tid), '?')} ({tid})": ms for tid, ms in sorted(
+                run["thread_cpu_ms_per_page"].items(), key=lambda item: -item[1])}
         return result
     result = with_site(pages, host, body)
     median = lambda key, runs: sorted(r[key] for r in runs)[len(runs) // 2]  # noqa: E731
@@ -231,6 +281,8 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
         "writer_cpu_ms_per_page": median("writer_cpu_ms_per_page", result["runs_on"]),
         "crawler_cpu_ms_per_page": median("crawler_cpu_ms_per_page", result["runs_on"]),
         "crawler_cpu_ms_per_page_off": median("crawler_cpu_ms_per_page", result["runs_off"]),
+        "server_cpu_ms_per_page": median("server_cpu_ms_per_page", result["runs_on"]),
+        "idle_share": sorted(r["cores_ms_per_page"]["idle_share"] for r in result["runs_on"])[len(result["runs_on"]) // 2],
         "startup_s": median("startup_s", result["runs_on"]),
         "peak_rss_mb": median("peak_rss_mb", result["runs_on"]),
     })
@@ -245,13 +297,20 @@ def describe(r: dict) -> str:
             f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}, of which the writer "
             f"{r.get('writer_cpu_ms_per_page')}); crawler process, all threads, {r.get('crawler_cpu_ms_per_page')} "
             f"ms CPU a page (capture off: {r.get('crawler_cpu_ms_per_page_off')}); "
-            f"start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB; speed probe (constant work, CPU ms): "
+            f"the page server (this process, not the crawler's cost) {r['server_cpu_ms_per_page']} ms CPU a page; "
+            f"idle {r['idle_share']:.1%} of the cores; start-up {r['startup_s']} s; peak RSS {r['peak_rss_mb']} MB; speed probe (constant work, CPU ms): "
             f"reference {[t['probe_ms'] for t in r['trafilatura_runs']]} at "
             f"{[t['pages_per_s'] for t in r['trafilatura_runs']]} pages/s, crawls "
             f"{[run.get('probe_ms') for run in r['runs_on'] + r['runs_off']]}")
+    for run in r["runs_on"] + r["runs_off"]:
+        text += (f"\n  cores, ms a page ({'capture on' if run in r['runs_on'] else 'capture off'}, "
+                 f"{run['pages_per_s']} pages/s): " + ", ".join(f"{k} {v}" for k, v in run["cores_ms_per_page"].items()))
     if "loop_breakdown_ms_per_page" in r:
         text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
             ", ".join(f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
+    if "sampled_threads_ms_per_page" in r:
+        text += "\n  the crawler's threads in the sampled run, CPU ms a page: " + ", ".join(
+            f"{k} {v}" for k, v in r["sampled_threads_ms_per_page"].items())
     if "loop_sampled_ms_per_page" in r:
         text += "\n  event loop sampled by py-spy, shares of its measured CPU, ms a page: " + ", ".join(
             f"{k} {v}" for k, v in r["loop_sampled_ms_per_page"].items())

@@ -26,3 +26,28 @@ def holds_warc(pid: int) -> bool:
         return any(".warc" in os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
     except OSError:
         return False
+
+
+def machine_cpu() -> dict[str, float]:
+    """CPU seconds of the whole machine since boot, all cores, from /proc/stat's `cpu` line:
+    `busy` (user, nice, system, irq, softirq), `idle` (idle, iowait) and `steal` (a vCPU's time the
+    hypervisor gave another tenant: neither ours nor idle). Differences over a window say where
+    the cores went, other jobs on the machine included."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return {"busy": (user + nice + system + irq + softirq) / CLOCK_TICKS, "idle": (idle + iowait) / CLOCK_TICKS,
+            "steal": steal / CLOCK_TICKS}
+
+
+def own_cpu(threads: set[int]) -> tuple[float, float]:
+    """CPU seconds of this process (its ended threads included) and of those of its `threads`
+    (native ids) that still run. A bench serving its crawl from this process reads its server's
+    CPU as the first less the second, `threads` being the bench's own (the ones that do not serve)."""
+    total = stat_cpu(f"/proc/{os.getpid()}/stat")
+    own = 0.0
+    for tid in threads:
+        try:
+            own += stat_cpu(f"/proc/{os.getpid()}/task/{tid}/stat")
+        except (OSError, IndexError):
+            pass
+    return total, own

@@ -412,3 +412,23 @@ def test_a_checkpoint_makes_many_files_durable_with_one_call(tmp_path):
     files.create(tmp_path / "005_x.txt", b"text")
     files.sync()  # a single file: its own fsync and its directory's
     assert files.fsyncs - (1 if _SYNCFS is not None else 6) == 2
+
+
+def test_a_crawl_killed_before_its_dedupe_index_commit_loses_no_near_duplicate(tmp_path, monkeypatch):
+    """A crawl's corpus (`deferred_sync`) commits the dedupe index at its checkpoints; killed before
+    one, the next open indexes the numbered file again from its text."""
+    import subprocess
+    import sys
+
+    import archive.corpus.neardup.finder as finder_module
+
+    killed = ("import os, sys; from archive.corpus.store import Corpus; from tests.test_corpus import crawl, N2; "
+              "corpus = Corpus(sys.argv[1], None, deferred_sync=True); "
+              "assert crawl(corpus, 'nhandan.vn', N2).status == 'written'; os._exit(0)")
+    subprocess.run([sys.executable, "-c", killed, str(tmp_path)], check=True, cwd=REPO_SEEDS.parent)
+    rehashed = []
+    real_read = finder_module.read_text
+    monkeypatch.setattr(finder_module, "read_text", lambda path: rehashed.append(path) or real_read(path))
+    with Corpus(tmp_path, None) as reopened:
+        assert [path.name for path in rehashed] == numbered(tmp_path)  # not in the index: hashed again
+        assert crawl(reopened, "thoidai.com.vn", T3).status == "near-duplicate"

@@ -114,3 +114,47 @@ def test_a_sample_mostly_of_stop_hashes_finds_the_newest_holders(tmp_path):
     ids = [index.add_file(f"{n:03d}_x.txt", 1, 1, [8, 16, 24, 8 * (100 + n)]) for n in range(10)]
     got = index.hits([8, 16, 24], at_least=3)
     assert got == {fid: 3 for fid in ids[-3:]}
+
+
+# --------------------------------------------------------------------------- batched commits (a crawl's corpus)
+def test_batched_writes_are_seen_at_once_here_and_by_others_once_committed(tmp_path):
+    path = tmp_path / "i.sqlite"
+    index = ShingleIndex(path, batched=True)
+    fid = index.add_file("000_a.txt", 10, 1, [8, 16, 24])
+    assert index.hits([8, 16]) == {fid: 2} and index.file_id("000_a.txt", 10, 1) == fid  # same connection
+    other = ShingleIndex(path)  # another reader of the file: the last commit only
+    assert other.file_id("000_a.txt", 10, 1) is None and other.hits([8]) == {}
+    index.commit(older_than=3600)  # a checkpoint: the transaction is younger than that
+    assert other.file_id("000_a.txt", 10, 1) is None
+    index.commit()
+    assert other.file_id("000_a.txt", 10, 1) == fid and other.hits([8, 16]) == {fid: 2}
+    other.close()
+    index.close()
+
+
+def test_a_batch_is_committed_every_commit_every_writes_and_at_close(tmp_path, monkeypatch):
+    from archive.corpus.neardup import shingle_index
+
+    monkeypatch.setattr(shingle_index, "COMMIT_EVERY", 3)
+    path = tmp_path / "i.sqlite"
+    index = ShingleIndex(path, batched=True)
+    other = ShingleIndex(path)
+    fids = [index.add_file(f"00{n}_a.txt", 10, 1, [8 * (n + 1)]) for n in range(4)]
+    assert [other.file_id(f"00{n}_a.txt", 10, 1) for n in range(4)] == [*fids[:3], None]
+    index.close()
+    assert other.file_id("003_a.txt", 10, 1) == fids[3]
+    other.close()
+
+
+def test_a_failed_write_in_a_batch_undoes_itself_only(tmp_path):
+    index = ShingleIndex(tmp_path / "i.sqlite", batched=True)
+    kept = index.add_file("000_a.txt", 10, 1, [8, 16])
+    try:
+        index.add_file("001_b.txt", 10, 1, [24, "not a hash"])
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a non-integer hash was indexed")
+    assert index.file_id("001_b.txt", 10, 1) is None and index.hits([24]) == {}
+    assert index.hits([8, 16]) == {kept: 2}
+    index.close()

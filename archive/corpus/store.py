@@ -56,6 +56,7 @@ from archive.corpus.opening import CorpusOpening
 from archive.corpus.manifest import ManifestLog, article_metadata, empty_entry
 from archive.corpus.manifest_parse import ParsedManifest
 from archive.corpus.neardup.finder import NearDuplicateFinder
+from archive.corpus.neardup.shingle_index import COMMIT_AGE
 from archive.corpus.neardup.fingerprint import (
     Fingerprint,
     containment_sample,
@@ -100,7 +101,7 @@ class Corpus(CorpusOpening):
         self._prepare_directory()
         remove_stale_temporaries(self.directory)
         try:  # SimHash bands in memory (4 probes); the containment index on disk, its look-up bounded
-            self._near = NearDuplicateFinder(self.directory, containment_threshold)
+            self._near = NearDuplicateFinder(self.directory, containment_threshold, batched=deferred_sync)
         except sqlite3.Error as exc:
             raise CorpusError(f"cannot open the dedupe index in {self.directory}: {exc}") from exc
         try:
@@ -118,6 +119,8 @@ class Corpus(CorpusOpening):
             self._files.sync()
         except OSError as exc:
             raise CorpusError(f"cannot sync the corpus in {self.directory}: {exc}") from exc
+        # The dedupe index is derived data: committed in batches, never synced (shingle_index.py; thread-safe).
+        self._near.commit(older_than=COMMIT_AGE)
 
     @property
     def fsyncs(self) -> int:

@@ -38,9 +38,9 @@ __all__ = ["NearDuplicateFinder", "INDEX_NAME"]
 class NearDuplicateFinder:
     """Near-duplicate look-ups over the documents indexed so far. Not thread-safe: the corpus serialises."""
 
-    def __init__(self, directory: Path, containment_threshold: float):
+    def __init__(self, directory: Path, containment_threshold: float, *, batched: bool = False):
         self.containment_threshold = containment_threshold
-        self.containment = ShingleIndex(directory / INDEX_NAME)  # sqlite3.Error: the caller reports it
+        self.containment = ShingleIndex(directory / INDEX_NAME, batched=batched)  # sqlite3.Error: the caller reports it
         # SimHash band -> documents: 4 probes a look-up. Tuples, not lists: almost every one holds a
         # single int, and a tuple is half a list's size.
         self._bands: dict[int, tuple[int, ...]] = {}
@@ -109,6 +109,10 @@ class NearDuplicateFinder:
 
     def add_postings(self, fid: int, sample: Iterable[int]) -> None:
         self.containment.add_postings(fid, sample)
+
+    def commit(self, older_than: float = 0.0) -> None:
+        """Commit the containment index's batched writes if they began `older_than` s ago (shingle_index.py)."""
+        self.containment.commit(older_than)
 
     def forget_missing(self, keep: set[str]) -> None:
         """Drop indexed files not in `keep` from the on-disk index (gone from the corpus)."""

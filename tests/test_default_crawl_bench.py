@@ -1,0 +1,55 @@
+"""bench/default_crawl.py accounts for the machine's cores: the page server apart from the crawler."""
+import threading
+import time
+
+from bench.default_crawl import cores_spent, thread_names
+from bench.proc_cpu import machine_cpu, own_cpu
+
+
+def _burn(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_own_cpu_tells_a_serving_thread_from_the_benchs_own():
+    me = {threading.main_thread().native_id}
+    total_before, own_before = own_cpu(me)
+    server = threading.Thread(target=_burn, args=(0.3,))
+    server.start()
+    server.join()  # ended: its seconds stay in the process's total
+    _burn(0.1)
+    total_after, own_after = own_cpu(me)
+    assert 0.05 <= own_after - own_before <= 0.25
+    serving = (total_after - own_after) - (total_before - own_before)
+    assert 0.2 <= serving <= 0.45
+
+
+def test_machine_cpu_counts_the_cores_time():
+    before, start = machine_cpu(), time.monotonic()
+    _burn(0.2)
+    after, wall = machine_cpu(), time.monotonic() - start
+    spent = {key: after[key] - before[key] for key in before}
+    assert spent["busy"] >= 0.15 and min(spent.values()) >= 0
+    assert sum(spent.values()) <= wall * 64 + 0.1  # all cores' time, no more
+
+
+def test_cores_spent_splits_the_window_and_adds_up_to_the_busy_time():
+    low = {"served": 100, "threads": {}, "loop": 1.0, "children": 2.0, "writer": 0.1, "crawler": 3.0,
+           "bench": 1.0, "watcher": 0.2, "not_serving": 0.3, "busy": 10.0, "idle": 5.0, "steal": 0.0}
+    high = {**low, "served": 200, "crawler": 4.0, "children": 4.5, "bench": 1.2, "watcher": 0.25,
+            "not_serving": 0.36, "busy": 14.0, "idle": 5.5, "steal": 0.1}
+    cores = cores_spent(low, high, 100)
+    assert cores["crawler"] == 10.0 and cores["below_crawler"] == 25.0
+    assert cores["server"] == 1.4 and cores["bench_watcher"] == 0.5 and cores["speed_probe"] == 0.1
+    assert cores["others"] == 3.0  # 40 ms of busy cores a page, less everything counted
+    assert cores["idle"] == 5.0 and cores["steal"] == 1.0 and cores["idle_share"] == round(0.5 / 4.6, 3)
+
+
+def test_thread_names_from_py_spy_raw_samples(tmp_path):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("thread (7963): MainThread;run (a.py:1);f (b.py:2) 12\n"
+                   "thread (8003): corpus-writer 1\n"
+                   "thread (0x7f00aa, 8004): PoolThread-twisted.internet.reactor-0;g (c.py:3) 2\n")
+    assert thread_names(raw) == {7963: "MainThread", 8003: "corpus-writer",
+                                 8004: "PoolThread-twisted.internet.reactor-0"}
