@@ -1,0 +1,195 @@
+"""trafilatura's pruning XPaths, selected in Python: the same elements in the same order, faster.
+
+On a page of a host with no profile trafilatura reads the whole page (~900 elements), and
+before its readability comparison and its own extraction it prunes the tree with XPaths that
+test each element's `id`, `class` and `style` with EXSLT regular expressions (`re:test`).
+lxml runs every `re:test` as a call from libxml2 back into Python: ~3,000 calls a page,
+~8 ms of the worker's ~40 ms (docs/performance.md, session 11). The functions below select
+what those XPaths select, reading the same attributes with the same regular expressions
+(taken from the XPath's own text) in one walk of the tree.
+
+Only while `faster_pruning()` is active, and only for an XPath whose text is the one each
+function was written for (a trafilatura upgrade that changes one leaves it as it was). The
+equivalence is tested element by element on every fixture page and on generated attribute
+soups (tests/test_trafilatura_prune.py). trafilatura's output cannot change: it gets the
+same elements to delete, in the same order.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from lxml import etree
+from trafilatura import xpaths
+
+__all__ = ["faster_pruning", "STAND_INS"]
+
+_RE_TEST = re.compile(r"re:test\((@[\w|@-]+), '([^']*)'\)")
+
+
+def _first(el: etree._Element, a: str, b: str) -> str:
+    """XPath `string(@a|@b)`: the value of whichever attribute comes first on the element (the
+    union is in document order, attributes in their source order); '' with neither."""
+    va, vb = el.get(a), el.get(b)
+    if va is None:
+        return vb or ""
+    if vb is None:
+        return va
+    for key in el.keys():
+        if key == a:
+            return va
+        if key == b:
+            return vb
+    return va  # not reached: both are keys
+
+
+def _tests(path: str) -> list[Callable[[str], re.Match | None]]:
+    """The `search` of each `re:test` pattern of an XPath, in the order they appear (lxml
+    compiles them as `re.compile(pattern)`: str patterns are Unicode-aware by default)."""
+    return [re.compile(pattern).search for _, pattern in _RE_TEST.findall(path)]
+
+
+def _raw_tree_prune(path: str):
+    """RAW_TREE_PRUNE_XPATH[0]: infinite-scroll boxes of div/section/aside (any, unless it
+    holds an h1, when only the `mvp-post-add` ones)."""
+    any_id, any_class, box_id, box_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants("div", "section", "aside"):
+            i, c = el.get("id") or "", el.get("class") or ""
+            if (any_id(i) or any_class(c)) and (
+                    next(el.iterdescendants("h1"), None) is None or box_id(i) or box_class(c)):
+                found.append(el)
+        return found
+    return select
+
+
+def _overall_discard_blocks(path: str):
+    """OVERALL_DISCARD_XPATH[0]: div/item/list/p/section/span blocks named as navigation, ads,
+    share bars, footers, related links ..."""
+    cookie, by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants("div", "item", "list", "p", "section", "span"):
+            get = el.get
+            i, c = get("id") or "", get("class") or ""
+            if (by_class(c) or by_id(i) or ((cookie(i) or cookie(c)) and cookie(_first(el, "id", "class")))
+                    or get("data-lp-replacement-content") is not None
+                    or "nav" in (get("role") or "").replace("N", "n")
+                    or "MostPopularStories" in (get("data-component") or "")):
+                found.append(el)
+        return found
+    return select
+
+
+def _overall_discard_hidden(path: str):
+    """OVERALL_DISCARD_XPATH[1]: any element hidden, or named as comments' furniture."""
+    hidden, by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants(etree.Element):
+            get = el.get
+            cls, style = get("class"), get("style")
+            if cls is None and style is None and get("id") is None:  # the tests below all read '' then
+                if get("aria-hidden") == "true":
+                    found.append(el)
+                continue
+            i, c, style = get("id") or "", cls or "", style or ""
+            # (`_first` is asked only when one of the two attributes passes the test)
+            if (by_class(c) or by_id(i) or c == "comments-title" or "display:none" in style
+                    or "display: none" in style or get("aria-hidden") == "true"
+                    or ((i.startswith("reply-") or c.startswith("reply-")) and _first(el, "id", "class").startswith("reply-"))
+                    or ((hidden(i) or hidden(style)) and hidden(_first(el, "id", "style")))):
+                found.append(el)
+        return found
+
+    # An element with none of id, class, style is selected only by aria-hidden: every other test
+    # reads '' then, which none of the patterns matches (else no stand-in: trafilatura's XPath runs).
+    if hidden("") or by_id("") or by_class(""):
+        return None
+    return select
+
+
+def _remove_comments(path: str):
+    """REMOVE_COMMENTS_XPATH[0]: div/list/section/details blocks of reader comments."""
+    by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        return [el for el in tree.iterdescendants("div", "list", "section", "details")
+                if by_id(el.get("id") or "") or by_class(el.get("class") or "")]
+    return select
+
+
+def _remove_comments_and_lists(path: str):
+    """REMOVE_COMMENTS_AND_LISTS_XPATH[0]: the same, and ol/ul lists of comments (not by the
+    disqus ids)."""
+    by_id, by_class, list_id, list_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants("div", "list", "section", "details", "ol", "ul"):
+            i, c = el.get("id") or "", el.get("class") or ""
+            if (by_id(i) or by_class(c)) and (el.tag not in ("ol", "ul") or list_id(i) or list_class(c)):
+                found.append(el)
+        return found
+    return select
+
+
+# (list in trafilatura.xpaths, index, sha256 of the XPath's text (first 16 hex digits), maker)
+STAND_INS = (
+    ("RAW_TREE_PRUNE_XPATH", 0, "01e7c660fd6406f2", _raw_tree_prune),
+    ("OVERALL_DISCARD_XPATH", 0, "a837e58a1b1ea116", _overall_discard_blocks),
+    ("OVERALL_DISCARD_XPATH", 1, "c1d5b70b8cd03783", _overall_discard_hidden),
+    ("REMOVE_COMMENTS_XPATH", 0, "5d97216ca15d0558", _remove_comments),
+    ("REMOVE_COMMENTS_AND_LISTS_XPATH", 0, "9cc18d34e6e2d258", _remove_comments_and_lists),
+)
+
+
+class _StandIn:
+    """Called as trafilatura calls its XPath (`expression(tree)`), selecting in Python."""
+
+    def __init__(self, original: etree.XPath, select: Callable[[etree._Element], list]):
+        self.original = original
+        self.path = original.path
+        self._select = select
+
+    def __call__(self, tree: etree._Element) -> list[etree._Element]:
+        return self._select(tree)
+
+    def __str__(self) -> str:
+        return str(self.original)
+
+
+def _swaps() -> list[tuple[list, int, object, _StandIn]]:
+    swaps = []
+    for name, index, digest, make in STAND_INS:
+        holder = getattr(xpaths, name, None)
+        original = holder[index] if isinstance(holder, list) and len(holder) > index else None
+        path = getattr(original, "path", None)
+        if path is None or hashlib.sha256(path.encode()).hexdigest()[:16] != digest:
+            continue  # not the XPath the stand-in was written for: trafilatura's own runs
+        select = make(path)
+        if select is not None:
+            swaps.append((holder, index, original, _StandIn(original, select)))
+    return swaps
+
+
+_SWAPS = _swaps()
+
+
+@contextmanager
+def faster_pruning() -> Iterator[int]:
+    """trafilatura's pruning XPaths replaced by their stand-ins for the block (how many were);
+    the originals are back after it."""
+    for holder, index, _, stand_in in _SWAPS:
+        holder[index] = stand_in
+    try:
+        yield len(_SWAPS)
+    finally:
+        for holder, index, original, _ in _SWAPS:
+            holder[index] = original
