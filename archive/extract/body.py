@@ -23,7 +23,7 @@ from archive.extract.html_parser import HTML_PARSER
 from archive.extract.inline_related import drop_inline_related
 from archive.extract.page_gate import PageVerdict, judge_page
 from archive.extract.text import clean, text_of, word_count
-from archive.extract.trafilatura_prune import faster_pruning
+from archive.extract.trafilatura_fast import faster_trafilatura
 
 __all__ = ["TRAFILATURA_OPTIONS", "photo_box_texts", "raw_body", "tidy_paragraphs"]
 
@@ -146,9 +146,9 @@ def _image_src(img: etree._Element, base_url: str) -> str | None:
 def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_images: bool
                             ) -> tuple[list[str], list[dict[str, str | None]]]:
     """Run trafilatura on a (copied) tree; return paragraphs in order and any images. Its pruning
-    XPaths select in Python meanwhile (trafilatura_prune.py: the same elements, faster)."""
+    XPaths select in Python meanwhile (trafilatura_fast.py: the same elements, faster)."""
     try:
-        with faster_pruning():
+        with faster_trafilatura():
             result = trafilatura.bare_extraction(
                 doc_tree, url=url, output_format="python", with_metadata=False,
                 include_images=include_images, **TRAFILATURA_OPTIONS)

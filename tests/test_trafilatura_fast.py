@@ -1,6 +1,7 @@
-"""trafilatura's pruning XPaths selected in Python (archive/extract/trafilatura_prune.py): the very
-elements trafilatura's own XPaths select, in the same order, on real pages and on generated
-attribute soups; trafilatura's output with them equals its output without."""
+"""trafilatura made faster without changing what it does (archive/extract/trafilatura_fast.py): its
+pruning XPaths selected in Python pick the very elements its own XPaths select, in the same order,
+on real pages and on generated attribute soups; readability's scores are the same floats with each
+length measured once; trafilatura's output with both equals its output without."""
 from __future__ import annotations
 
 import copy
@@ -10,14 +11,14 @@ from pathlib import Path
 import lxml.html
 import pytest
 import trafilatura
-from trafilatura import xpaths
+from trafilatura import readability_lxml, xpaths
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.settings import Extractor
 
 from archive.eval_generic import load_pages
 from archive.extract.article import parse_page
 from archive.extract.body import TRAFILATURA_OPTIONS
-from archive.extract.trafilatura_prune import _SWAPS, STAND_INS, faster_pruning
+from archive.extract.trafilatura_fast import _MEMO, _SWAPS, STAND_INS, faster_trafilatura
 from testbed.fixture_pages import pages as fixture_pages, url_for
 
 EVAL_GENERIC = Path(__file__).resolve().parent / "fixtures" / "eval-generic"
@@ -40,12 +41,36 @@ def _trees():
 def test_every_stand_in_is_used_with_the_pinned_trafilatura():
     assert trafilatura.__version__ == "2.3.1"
     assert len(_SWAPS) == len(STAND_INS)  # each XPath's text is the one its stand-in was written for
+    assert _MEMO  # readability's code is the one the memo was written for
     originals = [holder[index] for holder, index, _, _ in _SWAPS]
-    with faster_pruning() as installed:
-        assert installed == len(STAND_INS)
+    scoring = readability_lxml.Document.score_paragraphs
+    with faster_trafilatura() as installed:
+        assert installed == len(STAND_INS) + 1
         assert all(holder[index] is stand_in for holder, index, _, stand_in in _SWAPS)
+        assert readability_lxml.Document.score_paragraphs is not scoring
     assert [holder[index] for holder, index, _, _ in _SWAPS] == originals  # put back
+    assert readability_lxml.Document.score_paragraphs is scoring
     assert all(type(x).__name__ == "XPath" for x in originals)
+
+
+def test_readability_scores_are_the_same_floats_with_lengths_measured_once():
+    compared = 0
+    for page in load_pages(EVAL_GENERIC):
+        tree = parse_page(page.html, page.url).tree
+        scores = []
+        for faster in (False, True):
+            document = readability_lxml.Document(copy.deepcopy(tree))
+            document.remove_unlikely_candidates()
+            document.transform_misused_divs_into_paragraphs()
+            if faster:
+                with faster_trafilatura():
+                    candidates = document.score_paragraphs()
+            else:
+                candidates = document.score_paragraphs()
+            scores.append([(c.elem.tag, c.elem.get("class"), c.score) for c in candidates.values()])
+        assert scores[0] == scores[1], page.id
+        compared += len(scores[0])
+    assert compared > 500
 
 
 def test_the_same_elements_in_the_same_order_on_every_fixture_and_real_page():
@@ -64,9 +89,12 @@ _VALUES = ["", "x", "reply-1", "a reply-1", "hidden", "is-hidden", "cookie-bar",
            "sharing", "social", "nav", "Nav-main", "navbar", "menu", "ad-slot", "top ad-slot", "x ad y", "dfpAd",
            "widget", "footer", "byline", "related", "meta", "slide", "message", "hide-me", "a hidden", "noprint",
            "mvp-post-add-box", "mvp-post-add-wrap", "infinite-scroll", "infinitescroll", "comments-title",
-           "display:none", "color: red; display: none", "tags", "elated", "premium", "^ad-"]
-_ATTRIBUTES = ["id", "class", "style", "aria-hidden", "role", "data-component", "data-lp-replacement-content"]
-_TAGS = ["div", "section", "aside", "p", "span", "list", "item", "details", "ol", "ul", "li", "article", "a", "h1"]
+           "display:none", "color: red; display: none", "tags", "elated", "premium", "^ad-", "post", "entry",
+           "article-content", "post-text", "articleBody", "x article__body", "articleContent"]
+_ATTRIBUTES = ["id", "class", "style", "aria-hidden", "role", "data-component", "data-lp-replacement-content",
+               "itemprop"]
+_TAGS = ["div", "section", "aside", "p", "span", "list", "item", "details", "ol", "ul", "li", "article", "a", "h1",
+         "main", "div", "div"]
 
 
 def _soup(rng: random.Random, depth: int = 0) -> str:
@@ -75,7 +103,7 @@ def _soup(rng: random.Random, depth: int = 0) -> str:
         tag = rng.choice(_TAGS)
         names = rng.sample(_ATTRIBUTES, rng.randint(0, 4))  # in a random order: @id|@class reads the first
         attributes = "".join(
-            f' {n}="{rng.choice(["true", "Navigation", "MostPopularStories-x", "false"]) if n in ("aria-hidden", "role", "data-component") else rng.choice(_VALUES)}"'
+            f' {n}="{rng.choice(["true", "Navigation", "MostPopularStories-x", "false", "articleBody"]) if n in ("aria-hidden", "role", "data-component", "itemprop") else rng.choice(_VALUES)}"'
             for n in names)
         inner = _soup(rng, depth + 1) if depth < 4 and rng.random() < 0.6 else "text"
         parts.append(f"<{tag}{attributes}>{inner}</{tag}>tail")
@@ -97,7 +125,7 @@ def test_trafilatura_gives_the_same_result_with_them():
         for faster in (False, True):
             work = copy.deepcopy(tree)
             if faster:
-                with faster_pruning():
+                with faster_trafilatura():
                     result = trafilatura.bare_extraction(work, url=page.url, with_metadata=False, include_images=True,
                                                          **TRAFILATURA_OPTIONS)
             else:

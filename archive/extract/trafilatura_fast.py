@@ -1,4 +1,5 @@
-"""trafilatura's pruning XPaths, selected in Python: the same elements in the same order, faster.
+"""trafilatura's pruning XPaths (and its first body XPath), selected in Python: the same elements
+in the same order, faster.
 
 On a page of a host with no profile trafilatura reads the whole page (~900 elements), and
 before its readability comparison and its own extraction it prunes the tree with XPaths that
@@ -8,23 +9,30 @@ lxml runs every `re:test` as a call from libxml2 back into Python: ~3,000 calls 
 what those XPaths select, reading the same attributes with the same regular expressions
 (taken from the XPath's own text) in one walk of the tree.
 
-Only while `faster_pruning()` is active, and only for an XPath whose text is the one each
+Only while `faster_trafilatura()` is active, and only for an XPath whose text is the one each
 function was written for (a trafilatura upgrade that changes one leaves it as it was). The
 equivalence is tested element by element on every fixture page and on generated attribute
-soups (tests/test_trafilatura_prune.py). trafilatura's output cannot change: it gets the
+soups (tests/test_trafilatura_fast.py). trafilatura's output cannot change: it gets the
 same elements to delete, in the same order.
+
+Its readability comparison scores candidate blocks by link density: the text length of every
+link under each candidate, and a link sits under several (its paragraph's parent and
+grandparent), ~470 lengths of ~210 elements a page. While it scores, nothing changes the tree,
+so each element's length is measured once (`_memo_lengths`), again only for the code it was
+written for.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from lxml import etree
-from trafilatura import xpaths
+from trafilatura import readability_lxml, xpaths
 
-__all__ = ["faster_pruning", "STAND_INS"]
+__all__ = ["faster_trafilatura", "STAND_INS", "READABILITY_SOURCE"]
 
 _RE_TEST = re.compile(r"re:test\((@[\w|@-]+), '([^']*)'\)")
 
@@ -140,6 +148,26 @@ def _remove_comments_and_lists(path: str):
     return select
 
 
+def _article_body(path: str):
+    """BODY_XPATH[0], where trafilatura looks for the article first: of each element's children,
+    the first article/div/main/section named as an article body (`.//*[…][1]`: first per parent)."""
+    by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found, parents = [], set()
+        for el in tree.iterdescendants("article", "div", "main", "section"):
+            get = el.get
+            c, i = get("class"), get("id")
+            if (by_class(c or "") or by_id(i or "") or c == "post" or c == "entry"
+                    or get("itemprop") == "articleBody" or i == "articleContent"):
+                parent = el.getparent()
+                if parent not in parents:  # (document order: a parent's first such child comes first)
+                    parents.add(parent)
+                    found.append(el)
+        return found
+    return select
+
+
 # (list in trafilatura.xpaths, index, sha256 of the XPath's text (first 16 hex digits), maker)
 STAND_INS = (
     ("RAW_TREE_PRUNE_XPATH", 0, "01e7c660fd6406f2", _raw_tree_prune),
@@ -147,6 +175,7 @@ STAND_INS = (
     ("OVERALL_DISCARD_XPATH", 1, "c1d5b70b8cd03783", _overall_discard_hidden),
     ("REMOVE_COMMENTS_XPATH", 0, "5d97216ca15d0558", _remove_comments),
     ("REMOVE_COMMENTS_AND_LISTS_XPATH", 0, "9cc18d34e6e2d258", _remove_comments_and_lists),
+    ("BODY_XPATH", 0, "caaa561ceca17064", _article_body),
 )
 
 
@@ -182,14 +211,53 @@ def _swaps() -> list[tuple[list, int, object, _StandIn]]:
 _SWAPS = _swaps()
 
 
+# sha256 (16 hex digits) of the readability code `_memo_lengths` relies on: `score_paragraphs`
+# changes nothing in the tree and reads lengths only through `get_link_density` → `text_length`.
+READABILITY_SOURCE = "d64a99e35156894a"
+
+
+def _readability_source() -> str:
+    document = readability_lxml.Document
+    parts = (readability_lxml.text_length, document.score_paragraphs, document.get_link_density,
+             document.score_node, document.class_weight)
+    return hashlib.sha256("".join(inspect.getsource(part) for part in parts).encode()).hexdigest()[:16]
+
+
+_SCORE_PARAGRAPHS = readability_lxml.Document.score_paragraphs
+_TEXT_LENGTH = readability_lxml.text_length
+
+
+def _memo_lengths(self) -> dict:
+    """readability's `score_paragraphs`, with each element's text length measured once."""
+    lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
+
+    def text_length(elem: etree._Element) -> int:
+        length = lengths.get(elem)
+        if length is None:
+            length = lengths[elem] = _TEXT_LENGTH(elem)
+        return length
+    readability_lxml.text_length = text_length
+    try:
+        return _SCORE_PARAGRAPHS(self)
+    finally:
+        readability_lxml.text_length = _TEXT_LENGTH
+
+
+_MEMO = _readability_source() == READABILITY_SOURCE
+
+
 @contextmanager
-def faster_pruning() -> Iterator[int]:
-    """trafilatura's pruning XPaths replaced by their stand-ins for the block (how many were);
-    the originals are back after it."""
+def faster_trafilatura() -> Iterator[int]:
+    """trafilatura's pruning XPaths replaced by their stand-ins, and readability's scoring
+    measuring each length once, for the block (yields how many of the two kinds of change were
+    made: XPaths + 1 for the scoring); trafilatura's own code is back after it."""
     for holder, index, _, stand_in in _SWAPS:
         holder[index] = stand_in
+    if _MEMO:
+        readability_lxml.Document.score_paragraphs = _memo_lengths
     try:
-        yield len(_SWAPS)
+        yield len(_SWAPS) + _MEMO
     finally:
         for holder, index, original, _ in _SWAPS:
             holder[index] = original
+        readability_lxml.Document.score_paragraphs = _SCORE_PARAGRAPHS
