@@ -83,3 +83,51 @@ def test_text_after_a_dropped_block_is_kept():
         f"<div>{P_BEFORE}{TEASERS['div-box-with-label']}Văn bản ngay sau khối liên quan vẫn thuộc bài.{P_AFTER}</div>")
     assert drop_inline_related(root, PAGE) == 1
     assert "Văn bản ngay sau khối liên quan vẫn thuộc bài." in root.text_content()
+
+
+def test_an_elements_prose_verdict_read_from_the_start_of_its_text_is_exact():
+    """`element_is_prose` stops reading a container's text once its start decides; every p/div of the
+    fixture pages, the real pages of hosts with no profile and bench pages gets `is_prose` of its
+    whole text, with and without comments in the tree (text_content and itertext skip them alike)."""
+    import copy
+    from pathlib import Path
+
+    from lxml import etree
+
+    from archive.eval_generic import load_pages
+    from archive.extract.article import parse_page
+    from archive.extract.inline_related import element_is_prose
+    from archive.extract.page_gate import LONG_TEXT, is_prose
+    from bench.default_site import GENERIC_HOST, DefaultSite
+    from testbed.fixture_pages import pages, url_for
+
+    site = DefaultSite(50, GENERIC_HOST)
+    sources = [(p.read_bytes(), url_for(p)) for p in pages()]
+    sources += [(p.html, p.url) for p in load_pages(Path(__file__).parent / "fixtures" / "eval-generic")]
+    sources += [(site.render(n), f"http://{GENERIC_HOST}/a-{n}.html") for n in range(3)]
+    long_prose = checked = 0
+    for body, url in sources:
+        tree = parse_page(body, url).tree
+        if tree is None:
+            continue
+        stripped = copy.deepcopy(tree)
+        etree.strip_tags(stripped, etree.Comment, etree.ProcessingInstruction)
+        for root in (tree, stripped):
+            for el in root.iter("p", "div"):
+                text = el.text_content()
+                assert "".join(el.itertext()) == text
+                expected = is_prose(text)
+                assert element_is_prose(el) == expected
+                checked += 1
+                long_prose += expected and len(text) > LONG_TEXT
+    assert checked > 10_000 and long_prose > 500
+
+
+def test_a_sentence_end_at_the_very_end_of_a_texts_start_does_not_decide():
+    from archive.extract.page_gate import is_prose, prose_from_start
+
+    start = "từ " * 600 + "hết."
+    assert is_prose(start) and not prose_from_start(start)  # "hết.x" would end no sentence
+    assert not is_prose(start + "x" + " từ" * 5)
+    assert prose_from_start(start + " tiếp")
+    assert not prose_from_start("từ. " * 10)  # too short to be the start of a long text
