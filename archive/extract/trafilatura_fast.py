@@ -216,11 +216,16 @@ _SWAPS = _swaps()
 READABILITY_SOURCE = "d64a99e35156894a"
 
 
-def _readability_source() -> str:
+def _readability_source() -> str | None:
+    """The digest of that code, None where its source cannot be read (an install without it)."""
     document = readability_lxml.Document
     parts = (readability_lxml.text_length, document.score_paragraphs, document.get_link_density,
              document.score_node, document.class_weight)
-    return hashlib.sha256("".join(inspect.getsource(part) for part in parts).encode()).hexdigest()[:16]
+    try:
+        source = "".join(inspect.getsource(part) for part in parts)
+    except (OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 _SCORE_PARAGRAPHS = readability_lxml.Document.score_paragraphs
