@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from archive.extract.page_gate import LONG_TEXT, is_prose, prose_from_start, sentence_ends
+from archive.extract.page_gate import is_prose, sentence_ends
 
 __all__ = ["drop_inline_related", "is_inline_related"]
 
@@ -138,21 +138,6 @@ def is_inline_related(block: etree._Element, page_url: str) -> bool:
 _PROSE_TAGS = ("p", "div")  # the elements that can be the body's paragraphs
 
 
-def element_is_prose(el: etree._Element) -> bool:
-    """`is_prose(el.text_content())`, from the start of its text when that shows it: a container's
-    text may be the whole page, and its first ~1,600 characters are a few of its text nodes
-    (`itertext` yields the pieces `text_content` joins)."""
-    pieces, size = [], 0
-    for piece in el.itertext():
-        pieces.append(piece)
-        size += len(piece)
-        if size > LONG_TEXT:
-            if prose_from_start("".join(pieces)):
-                return True
-            return is_prose(el.text_content())
-    return is_prose("".join(pieces))
-
-
 def drop_inline_related(root: etree._Element, page_url: str) -> int:
     """Remove the inline related-article blocks under `root` (tails kept); returns how many."""
     # Prose children per parent, keyed by the element itself: lxml makes element proxies on
@@ -164,7 +149,7 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
         """Whether a `<p>` or `<div>` is prose (callers ask only of those)."""
         known = prose.get(el)
         if known is None:
-            known = prose[el] = element_is_prose(el)
+            known = prose[el] = is_prose(el.text_content())
         return known
 
     def between_paragraphs(el: etree._Element) -> bool:

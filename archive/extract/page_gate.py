@@ -31,7 +31,7 @@ from lxml import etree
 
 from archive.extract.json_ld import ARTICLE_TYPES, json_ld_objects
 
-__all__ = ["PageVerdict", "judge_page", "reading_words", "sentence_ends", "is_prose", "prose_from_start", "LONG_TEXT", "MIN_SENTENCES",
+__all__ = ["PageVerdict", "judge_page", "reading_words", "sentence_ends", "is_prose", "MIN_SENTENCES",
            "MIN_WORDS"]
 
 # A main block this long makes a page an article (a news brief is three sentences, ~60 words).
@@ -115,32 +115,15 @@ def _at_least_words(text: str, n: int) -> bool:
     container's text may be the whole article). Exact: words are counted token by token, and
     a token without a Korean syllable counts the same wherever it stands (a Korean syllable
     further on adds words; only the tokens holding one count fewer)."""
-    return _head_has_words(text, n) or reading_words(text) >= n
-
-
-def _head_has_words(text: str, n: int) -> bool:
-    """True when a text longer than `LONG_TEXT` characters shows `n` words in its first
-    `_HEAD_CHARS`, so that `reading_words` of all of it is at least `n` (`_at_least_words`); the
-    text may be only the start of a longer one (`prose_from_start`)."""
-    if len(text) <= LONG_TEXT:
-        return False
-    parts = text[:_HEAD_CHARS].rsplit(None, 1)  # whole tokens only: the last may be cut
-    head = parts[0] if len(parts) == 2 else ""
-    return not _HANGUL.search(head) and reading_words(head) >= n
-
-
-def prose_from_start(start: str) -> bool:
-    """True when `start`, the first characters of a longer text (more than `LONG_TEXT` of them),
-    already shows the whole text is prose (`is_prose`); False when it cannot tell. A sentence end
-    counts only before the last character: one at the very end may need what follows."""
-    if not _head_has_words(start, _PROSE_MIN_WORDS):
-        return False
-    end = _SENTENCE_END.search(start)
-    return end is not None and end.end() < len(start)
+    if len(text) > 4 * _HEAD_CHARS:
+        parts = text[:_HEAD_CHARS].rsplit(None, 1)  # whole tokens only: the last may be cut
+        head = parts[0] if len(parts) == 2 else ""
+        if not _HANGUL.search(head) and reading_words(head) >= n:
+            return True
+    return reading_words(text) >= n
 
 
 _HEAD_CHARS = 400
-LONG_TEXT = 4 * _HEAD_CHARS
 
 
 def _sentences(text: str) -> int:
