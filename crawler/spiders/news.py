@@ -299,8 +299,8 @@ class NewsSpider(scrapy.Spider):
             return
         candidates = list(reading.links)
         gate.read_links(candidates)
-        if mode in ("related", "tunnel", "probe"):  # links already requested need no judging (a listing's
-            requested = self._requested()  # choice depends on them)
+        if mode in ("related", "tunnel", "probe"):  # links already requested need no judging
+            requested = self._requested()  # (a listing's choice depends on them)
             candidates = [c for c in candidates if not requested(c[0])]
         # The series rule (crawler/relevance.py) compares a page's title with its on-topic parent's.
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
