@@ -16,6 +16,7 @@ default fingerprint.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from scrapy.utils.request import RequestFingerprinter
@@ -50,6 +51,7 @@ def key_fingerprint(key: str) -> bytes:
     return hashlib.sha1(key.encode("utf-8")).digest()
 
 
+@lru_cache(maxsize=16384)  # asked of each of a page's links (~140 on a generic page), mostly its site's rails and menus
 def url_fingerprint(url: str) -> bytes | None:
     """The fingerprint a plain GET of `url` (not a redirect) gets; None for a URL that is not http(s)."""
     canonical = _canonical_or_none(url)

@@ -64,3 +64,22 @@ def test_url_fingerprint_is_the_fingerprinters_for_a_plain_get():
     assert url_fingerprint(url) == fingerprinter.fingerprint(Request(url))
     assert url_fingerprint("http://nhandan.vn/a-post1.html") == url_fingerprint(url)
     assert url_fingerprint("mailto:x@example.org") is None
+
+
+def test_the_spider_asks_the_dupe_filter_once_a_page_and_nothing_without_one():
+    """`NewsSpider._requested()`: the dupe filter's `url_seen`, looked up once for a page's links; a
+    scheduler without one (distributed mode) or no engine yet: nothing counts as requested."""
+    from types import SimpleNamespace
+
+    from crawler.spiders.news import NewsSpider
+
+    crawler, dupes = _filter()
+    spider = NewsSpider(urls=f"{ND}/")
+    spider.crawler = SimpleNamespace(engine=SimpleNamespace(scheduler=SimpleNamespace(df=dupes)))
+    assert not dupes.request_seen(page(f"{ND}/a-post1.html"))
+    requested = spider._requested()
+    assert requested == dupes.url_seen
+    assert requested("http://nhandan.vn/a-post1.html?utm_source=x") and not requested(f"{ND}/b-post2.html")
+    for engine in (None, SimpleNamespace(scheduler=SimpleNamespace())):
+        spider.crawler = SimpleNamespace(engine=engine)
+        assert spider._requested()(f"{ND}/a-post1.html") is False

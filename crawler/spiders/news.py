@@ -9,6 +9,7 @@ is what bounds the crawl. Which links a page passes on is crawler/relevance.py's
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
@@ -41,6 +42,10 @@ from crawler.pipelines.workers import extraction_pool, wait_for
 from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOME
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
+
+
+def _never(url: str) -> bool:
+    return False
 
 
 class NewsSpider(scrapy.Spider):
@@ -113,12 +118,13 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               priority=priority, meta={"found_from": found_from, PAGE: True})
 
-    def _requested(self, url: str) -> bool:
-        """Admitted by the scheduler's dupe filter already in this run (crawler/dupefilter.py); False
-        when the dupe filter cannot say (distributed mode) or the request is still on its way."""
+    def _requested(self) -> Callable[[str], bool]:
+        """Whether a URL was admitted by the scheduler's dupe filter already in this run
+        (crawler/dupefilter.py); always False when the dupe filter cannot say (distributed mode),
+        and for a request still on its way. Looked up once a page: a generic page has ~140 links."""
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
         url_seen = getattr(getattr(scheduler, "df", None), "url_seen", None)
-        return url_seen is not None and url_seen(url)
+        return url_seen if url_seen is not None else _never
 
     @cached_property
     def topic_gate(self) -> TopicGate | None:
@@ -293,8 +299,9 @@ class NewsSpider(scrapy.Spider):
             return
         candidates = list(reading.links)
         gate.read_links(candidates)
-        if mode in ("related", "tunnel", "probe"):  # links already requested need no judging (a listing's
-            candidates = [c for c in candidates if not self._requested(c[0])]  # choice depends on them)
+        if mode in ("related", "tunnel", "probe"):  # links already requested need no judging
+            requested = self._requested()  # (a listing's choice depends on them)
+            candidates = [c for c in candidates if not requested(c[0])]
         # The series rule (crawler/relevance.py) compares a page's title with its on-topic parent's.
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
         links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")

@@ -1,0 +1,268 @@
+"""trafilatura's pruning XPaths (and its first body XPath), selected in Python: the same elements
+in the same order, faster.
+
+On a page of a host with no profile trafilatura reads the whole page (~900 elements), and
+before its readability comparison and its own extraction it prunes the tree with XPaths that
+test each element's `id`, `class` and `style` with EXSLT regular expressions (`re:test`).
+lxml runs every `re:test` as a call from libxml2 back into Python: ~3,000 calls a page,
+~8 ms of the worker's ~40 ms (docs/performance.md, session 11). The functions below select
+what those XPaths select, reading the same attributes with the same regular expressions
+(taken from the XPath's own text) in one walk of the tree.
+
+Only while `faster_trafilatura()` is active, and only for an XPath whose text is the one each
+function was written for (a trafilatura upgrade that changes one leaves it as it was). The
+equivalence is tested element by element on every fixture page and on generated attribute
+soups (tests/test_trafilatura_fast.py). trafilatura's output cannot change: it gets the
+same elements to delete, in the same order.
+
+Its readability comparison scores candidate blocks by link density: the text length of every
+link under each candidate, and a link sits under several (its paragraph's parent and
+grandparent), ~470 lengths of ~210 elements a page. While it scores, nothing changes the tree,
+so each element's length is measured once (`_memo_lengths`), again only for the code it was
+written for.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from lxml import etree
+from trafilatura import readability_lxml, xpaths
+
+__all__ = ["faster_trafilatura", "STAND_INS", "READABILITY_SOURCE"]
+
+_RE_TEST = re.compile(r"re:test\((@[\w|@-]+), '([^']*)'\)")
+
+
+def _first(el: etree._Element, a: str, b: str) -> str:
+    """XPath `string(@a|@b)`: the value of whichever attribute comes first on the element (the
+    union is in document order, attributes in their source order); '' with neither."""
+    va, vb = el.get(a), el.get(b)
+    if va is None:
+        return vb or ""
+    if vb is None:
+        return va
+    for key in el.keys():
+        if key == a:
+            return va
+        if key == b:
+            return vb
+    return va  # not reached: both are keys
+
+
+def _tests(path: str) -> list[Callable[[str], re.Match | None]]:
+    """The `search` of each `re:test` pattern of an XPath, in the order they appear (lxml
+    compiles them as `re.compile(pattern)`: str patterns are Unicode-aware by default)."""
+    return [re.compile(pattern).search for _, pattern in _RE_TEST.findall(path)]
+
+
+def _raw_tree_prune(path: str):
+    """RAW_TREE_PRUNE_XPATH[0]: infinite-scroll boxes of div/section/aside (any, unless it
+    holds an h1, when only the `mvp-post-add` ones)."""
+    any_id, any_class, box_id, box_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants("div", "section", "aside"):
+            i, c = el.get("id") or "", el.get("class") or ""
+            if (any_id(i) or any_class(c)) and (
+                    next(el.iterdescendants("h1"), None) is None or box_id(i) or box_class(c)):
+                found.append(el)
+        return found
+    return select
+
+
+def _overall_discard_blocks(path: str):
+    """OVERALL_DISCARD_XPATH[0]: div/item/list/p/section/span blocks named as navigation, ads,
+    share bars, footers, related links ..."""
+    cookie, by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants("div", "item", "list", "p", "section", "span"):
+            get = el.get
+            i, c = get("id") or "", get("class") or ""
+            if (by_class(c) or by_id(i) or ((cookie(i) or cookie(c)) and cookie(_first(el, "id", "class")))
+                    or get("data-lp-replacement-content") is not None
+                    or "nav" in (get("role") or "").replace("N", "n")
+                    or "MostPopularStories" in (get("data-component") or "")):
+                found.append(el)
+        return found
+    return select
+
+
+def _overall_discard_hidden(path: str):
+    """OVERALL_DISCARD_XPATH[1]: any element hidden, or named as comments' furniture."""
+    hidden, by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants(etree.Element):
+            get = el.get
+            cls, style = get("class"), get("style")
+            if cls is None and style is None and get("id") is None:  # the tests below all read '' then
+                if get("aria-hidden") == "true":
+                    found.append(el)
+                continue
+            i, c, style = get("id") or "", cls or "", style or ""
+            # (`_first` is asked only when one of the two attributes passes the test)
+            if (by_class(c) or by_id(i) or c == "comments-title" or "display:none" in style
+                    or "display: none" in style or get("aria-hidden") == "true"
+                    or ((i.startswith("reply-") or c.startswith("reply-")) and _first(el, "id", "class").startswith("reply-"))
+                    or ((hidden(i) or hidden(style)) and hidden(_first(el, "id", "style")))):
+                found.append(el)
+        return found
+
+    # An element with none of id, class, style is selected only by aria-hidden: every other test
+    # reads '' then, which none of the patterns matches (else no stand-in: trafilatura's XPath runs).
+    if hidden("") or by_id("") or by_class(""):
+        return None
+    return select
+
+
+def _remove_comments(path: str):
+    """REMOVE_COMMENTS_XPATH[0]: div/list/section/details blocks of reader comments."""
+    by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        return [el for el in tree.iterdescendants("div", "list", "section", "details")
+                if by_id(el.get("id") or "") or by_class(el.get("class") or "")]
+    return select
+
+
+def _remove_comments_and_lists(path: str):
+    """REMOVE_COMMENTS_AND_LISTS_XPATH[0]: the same, and ol/ul lists of comments (not by the
+    disqus ids)."""
+    by_id, by_class, list_id, list_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants("div", "list", "section", "details", "ol", "ul"):
+            i, c = el.get("id") or "", el.get("class") or ""
+            if (by_id(i) or by_class(c)) and (el.tag not in ("ol", "ul") or list_id(i) or list_class(c)):
+                found.append(el)
+        return found
+    return select
+
+
+def _article_body(path: str):
+    """BODY_XPATH[0], where trafilatura looks for the article first: of each element's children,
+    the first article/div/main/section named as an article body (`.//*[…][1]`: first per parent)."""
+    by_id, by_class = _tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found, parents = [], set()
+        for el in tree.iterdescendants("article", "div", "main", "section"):
+            get = el.get
+            c, i = get("class"), get("id")
+            if (by_class(c or "") or by_id(i or "") or c == "post" or c == "entry"
+                    or get("itemprop") == "articleBody" or i == "articleContent"):
+                parent = el.getparent()
+                if parent not in parents:  # (document order: a parent's first such child comes first)
+                    parents.add(parent)
+                    found.append(el)
+        return found
+    return select
+
+
+# (list in trafilatura.xpaths, index, sha256 of the XPath's text (first 16 hex digits), maker)
+STAND_INS = (
+    ("RAW_TREE_PRUNE_XPATH", 0, "01e7c660fd6406f2", _raw_tree_prune),
+    ("OVERALL_DISCARD_XPATH", 0, "a837e58a1b1ea116", _overall_discard_blocks),
+    ("OVERALL_DISCARD_XPATH", 1, "c1d5b70b8cd03783", _overall_discard_hidden),
+    ("REMOVE_COMMENTS_XPATH", 0, "5d97216ca15d0558", _remove_comments),
+    ("REMOVE_COMMENTS_AND_LISTS_XPATH", 0, "9cc18d34e6e2d258", _remove_comments_and_lists),
+    ("BODY_XPATH", 0, "caaa561ceca17064", _article_body),
+)
+
+
+class _StandIn:
+    """Called as trafilatura calls its XPath (`expression(tree)`), selecting in Python."""
+
+    def __init__(self, original: etree.XPath, select: Callable[[etree._Element], list]):
+        self.original = original
+        self.path = original.path
+        self._select = select
+
+    def __call__(self, tree: etree._Element) -> list[etree._Element]:
+        return self._select(tree)
+
+    def __str__(self) -> str:
+        return str(self.original)
+
+
+def _swaps() -> list[tuple[list, int, object, _StandIn]]:
+    swaps = []
+    for name, index, digest, make in STAND_INS:
+        holder = getattr(xpaths, name, None)
+        original = holder[index] if isinstance(holder, list) and len(holder) > index else None
+        path = getattr(original, "path", None)
+        if path is None or hashlib.sha256(path.encode()).hexdigest()[:16] != digest:
+            continue  # not the XPath the stand-in was written for: trafilatura's own runs
+        select = make(path)
+        if select is not None:
+            swaps.append((holder, index, original, _StandIn(original, select)))
+    return swaps
+
+
+_SWAPS = _swaps()
+
+
+# sha256 (16 hex digits) of the readability code `_memo_lengths` relies on: `score_paragraphs`
+# changes nothing in the tree and reads lengths only through `get_link_density` → `text_length`.
+READABILITY_SOURCE = "d64a99e35156894a"
+
+
+def _readability_source() -> str | None:
+    """The digest of that code, None where its source cannot be read (an install without it)."""
+    document = readability_lxml.Document
+    parts = (readability_lxml.text_length, document.score_paragraphs, document.get_link_density,
+             document.score_node, document.class_weight)
+    try:
+        source = "".join(inspect.getsource(part) for part in parts)
+    except (OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+_SCORE_PARAGRAPHS = readability_lxml.Document.score_paragraphs
+_TEXT_LENGTH = readability_lxml.text_length
+
+
+def _memo_lengths(self) -> dict:
+    """readability's `score_paragraphs`, with each element's text length measured once."""
+    lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
+
+    def text_length(elem: etree._Element) -> int:
+        length = lengths.get(elem)
+        if length is None:
+            length = lengths[elem] = _TEXT_LENGTH(elem)
+        return length
+    readability_lxml.text_length = text_length
+    try:
+        return _SCORE_PARAGRAPHS(self)
+    finally:
+        readability_lxml.text_length = _TEXT_LENGTH
+
+
+_MEMO = _readability_source() == READABILITY_SOURCE
+
+
+@contextmanager
+def faster_trafilatura() -> Iterator[int]:
+    """trafilatura's pruning XPaths replaced by their stand-ins, and readability's scoring
+    measuring each length once, for the block (yields how many of the two kinds of change were
+    made: XPaths + 1 for the scoring); trafilatura's own code is back after it."""
+    for holder, index, _, stand_in in _SWAPS:
+        holder[index] = stand_in
+    if _MEMO:
+        readability_lxml.Document.score_paragraphs = _memo_lengths
+    try:
+        yield len(_SWAPS) + _MEMO
+    finally:
+        for holder, index, original, _ in _SWAPS:
+            holder[index] = original
+        readability_lxml.Document.score_paragraphs = _SCORE_PARAGRAPHS

@@ -1,0 +1,136 @@
+"""trafilatura made faster without changing what it does (archive/extract/trafilatura_fast.py): its
+pruning XPaths selected in Python pick the very elements its own XPaths select, in the same order,
+on real pages and on generated attribute soups; readability's scores are the same floats with each
+length measured once; trafilatura's output with both equals its output without."""
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+
+import lxml.html
+import pytest
+import trafilatura
+from trafilatura import readability_lxml, xpaths
+from trafilatura.htmlprocessing import convert_tags, tree_cleaning
+from trafilatura.settings import Extractor
+
+from archive.eval_generic import load_pages
+from archive.extract.article import parse_page
+from archive.extract.body import TRAFILATURA_OPTIONS
+from archive.extract.trafilatura_fast import _MEMO, _SWAPS, STAND_INS, faster_trafilatura
+from testbed.fixture_pages import pages as fixture_pages, url_for
+
+EVAL_GENERIC = Path(__file__).resolve().parent / "fixtures" / "eval-generic"
+
+
+def _trees():
+    """(name, tree) of every fixture page and real page of a host with no profile, as parsed, and
+    as trafilatura has cleaned and converted it (REMOVE_COMMENTS_XPATH runs on that)."""
+    sources = [(f"web/{p.name}", p.read_bytes(), url_for(p)) for p in fixture_pages()]
+    sources += [(f"eval/{p.id}", p.html, p.url) for p in load_pages(EVAL_GENERIC)]
+    options = Extractor(precision=True, tables=True, images=True)
+    for name, body, url in sources:
+        tree = parse_page(body, url).tree
+        if tree is None:
+            continue
+        yield name, tree
+        yield name + " converted", convert_tags(tree_cleaning(copy.deepcopy(tree), options), options, url)
+
+
+def test_every_stand_in_is_used_with_the_pinned_trafilatura():
+    assert trafilatura.__version__ == "2.3.1"
+    assert len(_SWAPS) == len(STAND_INS)  # each XPath's text is the one its stand-in was written for
+    assert _MEMO  # readability's code is the one the memo was written for
+    originals = [holder[index] for holder, index, _, _ in _SWAPS]
+    scoring = readability_lxml.Document.score_paragraphs
+    with faster_trafilatura() as installed:
+        assert installed == len(STAND_INS) + 1
+        assert all(holder[index] is stand_in for holder, index, _, stand_in in _SWAPS)
+        assert readability_lxml.Document.score_paragraphs is not scoring
+    assert [holder[index] for holder, index, _, _ in _SWAPS] == originals  # put back
+    assert readability_lxml.Document.score_paragraphs is scoring
+    assert all(type(x).__name__ == "XPath" for x in originals)
+
+
+def test_readability_scores_are_the_same_floats_with_lengths_measured_once():
+    compared = 0
+    for page in load_pages(EVAL_GENERIC):
+        tree = parse_page(page.html, page.url).tree
+        scores = []
+        for faster in (False, True):
+            document = readability_lxml.Document(copy.deepcopy(tree))
+            document.remove_unlikely_candidates()
+            document.transform_misused_divs_into_paragraphs()
+            if faster:
+                with faster_trafilatura():
+                    candidates = document.score_paragraphs()
+            else:
+                candidates = document.score_paragraphs()
+            scores.append([(c.elem.tag, c.elem.get("class"), c.score) for c in candidates.values()])
+        assert scores[0] == scores[1], page.id
+        compared += len(scores[0])
+    assert compared > 500
+
+
+def test_the_same_elements_in_the_same_order_on_every_fixture_and_real_page():
+    selected = 0
+    for name, tree in _trees():
+        for _, _, original, stand_in in _SWAPS:
+            expected = original(tree)
+            assert stand_in(tree) == expected, (name, original.path)
+            selected += len(expected)
+    assert selected > 1000  # the pages exercise the tests, not just their misses
+
+
+# Attribute values built from the patterns' own pieces, so that each test passes and fails.
+_VALUES = ["", "x", "reply-1", "a reply-1", "hidden", "is-hidden", "cookie-bar", "comment", "comments", "Comment-list",
+           "commentary", "comol", "disqus_thread", "dsq-comments", "post-comments", "article-comments", "share",
+           "sharing", "social", "nav", "Nav-main", "navbar", "menu", "ad-slot", "top ad-slot", "x ad y", "dfpAd",
+           "widget", "footer", "byline", "related", "meta", "slide", "message", "hide-me", "a hidden", "noprint",
+           "mvp-post-add-box", "mvp-post-add-wrap", "infinite-scroll", "infinitescroll", "comments-title",
+           "display:none", "color: red; display: none", "tags", "elated", "premium", "^ad-", "post", "entry",
+           "article-content", "post-text", "articleBody", "x article__body", "articleContent"]
+_ATTRIBUTES = ["id", "class", "style", "aria-hidden", "role", "data-component", "data-lp-replacement-content",
+               "itemprop"]
+_TAGS = ["div", "section", "aside", "p", "span", "list", "item", "details", "ol", "ul", "li", "article", "a", "h1",
+         "main", "div", "div"]
+
+
+def _soup(rng: random.Random, depth: int = 0) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        tag = rng.choice(_TAGS)
+        names = rng.sample(_ATTRIBUTES, rng.randint(0, 4))  # in a random order: @id|@class reads the first
+        attributes = "".join(
+            f' {n}="{rng.choice(["true", "Navigation", "MostPopularStories-x", "false", "articleBody"]) if n in ("aria-hidden", "role", "data-component", "itemprop") else rng.choice(_VALUES)}"'
+            for n in names)
+        inner = _soup(rng, depth + 1) if depth < 4 and rng.random() < 0.6 else "text"
+        parts.append(f"<{tag}{attributes}>{inner}</{tag}>tail")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_same_elements_on_generated_attribute_soups(seed):
+    rng = random.Random(seed)
+    tree = lxml.html.document_fromstring(f"<html><body>{''.join(_soup(rng) for _ in range(8))}</body></html>")
+    for _, _, original, stand_in in _SWAPS:
+        assert stand_in(tree) == original(tree), original.path
+
+
+def test_trafilatura_gives_the_same_result_with_them():
+    for page in load_pages(EVAL_GENERIC)[:30]:
+        tree = parse_page(page.html, page.url).tree
+        results = []
+        for faster in (False, True):
+            work = copy.deepcopy(tree)
+            if faster:
+                with faster_trafilatura():
+                    result = trafilatura.bare_extraction(work, url=page.url, with_metadata=False, include_images=True,
+                                                         **TRAFILATURA_OPTIONS)
+            else:
+                result = trafilatura.bare_extraction(work, url=page.url, with_metadata=False, include_images=True,
+                                                     **TRAFILATURA_OPTIONS)
+            results.append(None if result is None else lxml.html.tostring(result.body, encoding="unicode"))
+        assert results[0] == results[1], page.id
+    assert xpaths.OVERALL_DISCARD_XPATH[1] is _SWAPS[2][2]  # trafilatura's own XPaths outside the block
