@@ -111,8 +111,12 @@ class HeldListings:
             record[0] += new_links
             record[1] += 1
 
-    def listed(self, url: str, articles: int) -> None:
-        """A fetched listing page showed `articles` article links."""
+    def listed(self, url: str, articles: int, full: bool = True) -> None:
+        """A fetched listing page showed `articles` article links; `full`: it links to a next page (so
+        it showed as many as a page of its template holds; the last or only page of a listing may show
+        fewer, which says nothing of the page size)."""
+        if not full:
+            return
         template = template_of(url)
         self._page_sizes[template] = max(self._page_sizes.get(template, 0), articles)
 
@@ -147,3 +151,13 @@ class HeldListings:
 
     def __len__(self) -> int:
         return len(self._held)
+
+    def remaining(self) -> list[str]:
+        """The URLs of the listings still held, best first (what the crawl left unfetched)."""
+        return [self._held[key][0] for key in sorted(self._held, key=self._expected, reverse=True)]
+
+    def describe(self, url: str) -> str:
+        """What the crawl knows of a listing, for the log: its name, judged members, expected yield."""
+        key = canonical_url(url)
+        on, off = self._members.get(key, (0, 0))
+        return f"{self._names.get(key, '')!r}, members {on} on / {off} off, expected {self._expected(key):.2f}"

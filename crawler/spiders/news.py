@@ -284,7 +284,8 @@ class NewsSpider(scrapy.Spider):
                 mode = "probe"
             self._spent(response, "listing")
             self.held.listings.listed(response.url, sum(1 for url, _, is_next in reading.links
-                                                       if not is_next and not _leads_to_listing(url)))
+                                                       if not is_next and not _leads_to_listing(url)),
+                                      full=any(is_next for _, _, is_next in reading.links))
         # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
         hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
         if hops >= self.max_depth:
