@@ -73,6 +73,19 @@ def template_of(url: str) -> str:
     return f"{parts.netloc}{head}/{re.sub(r'^[^.]+', '*', last) if last else ''}"
 
 
+def site_home(url: str) -> str:
+    """The home page of `url`'s site: its root (`http://thoidai.com.vn/giao-duc` → `http://thoidai.com.vn/`)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def shape_of(template_or_url: str) -> int:
+    """A listing's shape: the number of its path's segments (0 a home page, 1 a section, 2 a tag page
+    such as `nhandan.vn/tag/*.html`), the same on every site whatever its words."""
+    path = template_or_url.split("://", 1)[-1].split("?", 1)[0]
+    return len([part for part in path.split("/")[1:] if part])
+
+
 def listing_name(name: str) -> str:
     """A listing's name as a key: "Văn hóa", " VĂN  HÓA " → "văn hóa"."""
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
@@ -94,6 +107,16 @@ class HeldListings:
         counts = self._members.setdefault(canonical_url(listing_url), [0, 0])
         counts[0 if on_topic else 1] += 1
 
+    def judged_article(self, url: str, listing_urls, on_topic: bool) -> None:
+        """A judged article at `url` links to `listing_urls` (its section, tags, home page): it is their
+        member, and its site's home page's even when it shows no link to it (every site's root lists
+        its newest articles, whatever its article pages link to). A kept article's home page is held."""
+        home = site_home(url)
+        for listing in {canonical_url(link): link for link in [*listing_urls, home]}.values():
+            self.saw_member(listing, on_topic)
+        if on_topic:
+            self.hold(home, url, 0)
+
     def hold(self, url: str, found_from: str, hops: int, name: str = "") -> None:
         """`name`: the listing's name as the link shows it ("Văn hóa"), "" when it shows none."""
         key = canonical_url(url)
@@ -111,12 +134,8 @@ class HeldListings:
             record[0] += new_links
             record[1] += 1
 
-    def listed(self, url: str, articles: int, full: bool = True) -> None:
-        """A fetched listing page showed `articles` article links; `full`: it links to a next page (so
-        it showed as many as a page of its template holds; the last or only page of a listing may show
-        fewer, which says nothing of the page size)."""
-        if not full:
-            return
+    def listed(self, url: str, articles: int) -> None:
+        """A fetched listing page showed `articles` article links."""
         template = template_of(url)
         self._page_sizes[template] = max(self._page_sizes.get(template, 0), articles)
 

@@ -274,9 +274,8 @@ class NewsSpider(scrapy.Spider):
             self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
             if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
-                for url, _, _ in reading.links:
-                    if _leads_to_listing(url):
-                        self.held.listings.saw_member(url, on_topic)
+                self.held.listings.judged_article(response.url, [url for url, _, _ in reading.links
+                                                                 if _leads_to_listing(url)], on_topic)
         else:
             topical, score = gate.listing_is_topical(reading.text)
             on_topic, mode = topical or start, "topic-listing" if topical else "listing"
@@ -284,8 +283,7 @@ class NewsSpider(scrapy.Spider):
                 mode = "probe"
             self._spent(response, "listing")
             self.held.listings.listed(response.url, sum(1 for url, _, is_next in reading.links
-                                                       if not is_next and not _leads_to_listing(url)),
-                                      full=any(is_next for _, _, is_next in reading.links))
+                                                       if not is_next and not _leads_to_listing(url)))
         # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
         hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
         if hops >= self.max_depth:
