@@ -62,8 +62,9 @@ class IdleRelease:
                 spares.reverse()
             if any(spare() for spare in spares):
                 raise DontCloseSpider
-        for url in self.listings.remaining():
-            logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
+        if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
+            for url in self.listings.remaining():
+                logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
 
     def _pages_to_spare(self) -> bool:
         """The crawl has fetched fewer pages than TOPIC_PAGES_PER_ARTICLE allow for what it kept: it
@@ -113,8 +114,9 @@ class IdleRelease:
             request = next(self.requests_for(found_from, [(url, 0, "listing")], hops), None)
             if request is not None:
                 self.crawler.stats.inc_value("topic/listings_probed")
-                logger.debug("listing fetched for its members%s (%s): %s", "" if bound >= MIN_EXPECTED_YIELD else
-                             " (spare)", self.listings.describe(url), url)
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("listing fetched for its members%s (%s): %s", "" if bound >= MIN_EXPECTED_YIELD
+                                 else " (spare)", self.listings.describe(url), url)
                 self.crawler.engine.crawl(request)
                 return True
         return False

@@ -79,13 +79,6 @@ def site_home(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
-def shape_of(template_or_url: str) -> int:
-    """A listing's shape: the number of its path's segments (0 a home page, 1 a section, 2 a tag page
-    such as `nhandan.vn/tag/*.html`), the same on every site whatever its words."""
-    path = template_or_url.split("://", 1)[-1].split("?", 1)[0]
-    return len([part for part in path.split("/")[1:] if part])
-
-
 def listing_name(name: str) -> str:
     """A listing's name as a key: "Văn hóa", " VĂN  HÓA " → "văn hóa"."""
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
@@ -101,6 +94,7 @@ class HeldListings:
         self._names: dict[str, str] = {}  # key → the listing's name (the anchor of the link to it)
         self._name_yields: dict[str, list[float]] = {}  # name → [new links, pages]
         self._page_sizes: dict[str, int] = {}  # template → the most article links a fetched page of it showed
+        self._released: set[str] = set()  # keys popped: not held again (a home page every kept article names)
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
@@ -120,6 +114,8 @@ class HeldListings:
     def hold(self, url: str, found_from: str, hops: int, name: str = "") -> None:
         """`name`: the listing's name as the link shows it ("Văn hóa"), "" when it shows none."""
         key = canonical_url(url)
+        if key in self._released:
+            return
         self._held.setdefault(key, (url, found_from, hops))
         if name_key := listing_name(name):
             self._names.setdefault(key, name_key)
@@ -166,6 +162,7 @@ class HeldListings:
         best = heapq.nlargest(1, ranked)
         if not best or best[0][0] < bound or best[0][0] <= 0:
             return None
+        self._released.add(best[0][1])
         return self._held.pop(best[0][1])
 
     def __len__(self) -> int:

@@ -27,3 +27,11 @@ def test_an_off_topic_article_counts_against_its_home_page_and_holds_nothing():
     listings.judged_article(f"{TD}/hop-tac-viet-lao-180002.html", [f"{TD}/"], on_topic=True)  # its link and
     assert listings.expected_yield(f"{TD}/") == MIN_EXPECTED_YIELD / 2  # the root count once: 1 on, 1 off
     assert listings.pop() is None
+
+
+def test_a_listing_popped_is_not_held_again_when_more_kept_articles_name_it():
+    listings = HeldListings()
+    listings.judged_article(f"{TD}/hop-tac-viet-lao-180002.html", [], on_topic=True)
+    assert listings.pop()[0] == f"{TD}/"
+    listings.judged_article(f"{TD}/hop-tac-viet-lao-180003.html", [f"{TD}/"], on_topic=True)
+    assert len(listings) == 0 and listings.pop(0.0) is None
