@@ -101,14 +101,15 @@ class HeldListings:
         counts = self._members.setdefault(canonical_url(listing_url), [0, 0])
         counts[0 if on_topic else 1] += 1
 
-    def judged_article(self, url: str, listing_urls, on_topic: bool) -> None:
+    def judged_article(self, url: str, listing_urls, on_topic: bool, follows_links: bool = True) -> None:
         """A judged article at `url` links to `listing_urls` (its section, tags, home page): it is their
         member, and its site's home page's even when it shows no link to it (every site's root lists
-        its newest articles, whatever its article pages link to). A kept article's home page is held."""
+        its newest articles, whatever its article pages link to). The home page of an on-topic article
+        whose links the crawl follows (`follows_links`: not at `-a depth=0`) is held."""
         home = site_home(url)
         for listing in {canonical_url(link): link for link in [*listing_urls, home]}.values():
             self.saw_member(listing, on_topic)
-        if on_topic:
+        if on_topic and follows_links:
             self.hold(home, url, 0)
 
     def hold(self, url: str, found_from: str, hops: int, name: str = "") -> None:

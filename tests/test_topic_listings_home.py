@@ -35,3 +35,9 @@ def test_a_listing_popped_is_not_held_again_when_more_kept_articles_name_it():
     assert listings.pop()[0] == f"{TD}/"
     listings.judged_article(f"{TD}/hop-tac-viet-lao-180003.html", [f"{TD}/"], on_topic=True)
     assert len(listings) == 0 and listings.pop(0.0) is None
+
+
+def test_an_article_whose_links_the_crawl_does_not_follow_holds_no_home_page():
+    listings = HeldListings()  # `-a depth=0`: the start pages only
+    listings.judged_article(f"{TD}/hop-tac-viet-lao-180002.html", [], on_topic=True, follows_links=False)
+    assert len(listings) == 0 and listings.expected_yield(f"{TD}/") == MIN_EXPECTED_YIELD  # a member all the same
