@@ -41,6 +41,11 @@ crawler spends pages on a listing by its expected yield instead:
   while no page of it was seen (a topic tag fetched at once shows the page
   size of its site's tags), and goes on only while its yield, or its
   listing's name's, covers the members already known;
+- **every site's home page is one of them**: its root lists the newest
+  articles of every section, so each judged article counts as a member of its
+  site's home page, and a kept article holds it, even when the article's page
+  shows no link to it (thoidai's link home only from the site menu, which its
+  profile does not read: docs/topic.md, seventh pass);
 - one page of it, the next page only when that page yielded
   (crawler/relevance.py passes a listing's next page on only then), and only
   its links whose anchor has topic words (mode `probe`).
