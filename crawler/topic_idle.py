@@ -56,13 +56,15 @@ class IdleRelease:
         for release in releases:
             if release(gate):
                 raise DontCloseSpider
-        if not self._pages_to_spare():
-            return
-        spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
-        if self.links.reserve_yield() < self.listings.best_yield():
-            spares.reverse()
-        if any(spare() for spare in spares):
-            raise DontCloseSpider
+        if self._pages_to_spare():
+            spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
+            if self.links.reserve_yield() < self.listings.best_yield():
+                spares.reverse()
+            if any(spare() for spare in spares):
+                raise DontCloseSpider
+        if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
+            for url in self.listings.remaining():
+                logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
 
     def _pages_to_spare(self) -> bool:
         """The crawl has fetched fewer pages than TOPIC_PAGES_PER_ARTICLE allow for what it kept: it
@@ -112,7 +114,9 @@ class IdleRelease:
             request = next(self.requests_for(found_from, [(url, 0, "listing")], hops), None)
             if request is not None:
                 self.crawler.stats.inc_value("topic/listings_probed")
-                logger.debug("listing fetched for its members: %s", url)
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("listing fetched for its members%s (%s): %s", "" if bound >= MIN_EXPECTED_YIELD
+                                 else " (spare)", self.listings.describe(url), url)
                 self.crawler.engine.crawl(request)
                 return True
         return False

@@ -41,6 +41,11 @@ crawler spends pages on a listing by its expected yield instead:
   while no page of it was seen (a topic tag fetched at once shows the page
   size of its site's tags), and goes on only while its yield, or its
   listing's name's, covers the members already known;
+- **every site's home page is one of them**: its root lists the newest
+  articles of every section, so each judged article counts as a member of its
+  site's home page, and a kept article holds it, even when the article's page
+  shows no link to it (thoidai's link home only from the site menu, which its
+  profile does not read: docs/topic.md, seventh pass);
 - one page of it, the next page only when that page yielded
   (crawler/relevance.py passes a listing's next page on only then), and only
   its links whose anchor has topic words (mode `probe`).
@@ -73,6 +78,12 @@ def template_of(url: str) -> str:
     return f"{parts.netloc}{head}/{re.sub(r'^[^.]+', '*', last) if last else ''}"
 
 
+def site_home(url: str) -> str:
+    """The home page of `url`'s site: its root (`http://thoidai.com.vn/giao-duc` → `http://thoidai.com.vn/`)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
 def listing_name(name: str) -> str:
     """A listing's name as a key: "Văn hóa", " VĂN  HÓA " → "văn hóa"."""
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
@@ -88,15 +99,29 @@ class HeldListings:
         self._names: dict[str, str] = {}  # key → the listing's name (the anchor of the link to it)
         self._name_yields: dict[str, list[float]] = {}  # name → [new links, pages]
         self._page_sizes: dict[str, int] = {}  # template → the most article links a fetched page of it showed
+        self._released: set[str] = set()  # keys popped: not held again (a home page every kept article names)
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
         counts = self._members.setdefault(canonical_url(listing_url), [0, 0])
         counts[0 if on_topic else 1] += 1
 
+    def judged_article(self, url: str, listing_urls, on_topic: bool, follows_links: bool = True) -> None:
+        """A judged article at `url` links to `listing_urls` (its section, tags, home page): it is their
+        member, and its site's home page's even when it shows no link to it (every site's root lists
+        its newest articles, whatever its article pages link to). The home page of an on-topic article
+        whose links the crawl follows (`follows_links`: not at `-a depth=0`) is held."""
+        home = site_home(url)
+        for listing in {canonical_url(link): link for link in [*listing_urls, home]}.values():
+            self.saw_member(listing, on_topic)
+        if on_topic and follows_links:
+            self.hold(home, url, 0)
+
     def hold(self, url: str, found_from: str, hops: int, name: str = "") -> None:
         """`name`: the listing's name as the link shows it ("Văn hóa"), "" when it shows none."""
         key = canonical_url(url)
+        if key in self._released:
+            return
         self._held.setdefault(key, (url, found_from, hops))
         if name_key := listing_name(name):
             self._names.setdefault(key, name_key)
@@ -143,7 +168,18 @@ class HeldListings:
         best = heapq.nlargest(1, ranked)
         if not best or best[0][0] < bound or best[0][0] <= 0:
             return None
+        self._released.add(best[0][1])
         return self._held.pop(best[0][1])
 
     def __len__(self) -> int:
         return len(self._held)
+
+    def remaining(self) -> list[str]:
+        """The URLs of the listings still held, best first (what the crawl left unfetched)."""
+        return [self._held[key][0] for key in sorted(self._held, key=self._expected, reverse=True)]
+
+    def describe(self, url: str) -> str:
+        """What the crawl knows of a listing, for the log: its name, judged members, expected yield."""
+        key = canonical_url(url)
+        on, off = self._members.get(key, (0, 0))
+        return f"{self._names.get(key, '')!r}, members {on} on / {off} off, expected {self._expected(key):.2f}"
