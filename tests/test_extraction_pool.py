@@ -127,3 +127,49 @@ def test_workers_exit_when_the_crawler_is_killed(tmp_path):
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "orphaned workers left running"
     finally:
         proc.kill()
+
+
+def test_start_starts_the_workers_before_any_job(monkeypatch):
+    """`start` (the crawl's extension calls it when built) brings the workers up with no job sent,
+    so a crawl's first pages do not wait for the forkserver's imports."""
+    from archive.extract.process_pool import BudgetPool
+
+    started = []
+    original = BudgetPool._start
+    monkeypatch.setattr(BudgetPool, "_start", lambda self, selector: started.append(1) or original(self, selector))
+    pool = BudgetPool(2, None)
+    try:
+        time.sleep(0.2)
+        assert started == []  # without `start` the first job starts them
+        pool.start()
+        deadline = time.monotonic() + 30
+        while len(started) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(started) == 2
+        assert pool.submit(divmod, 7, 2).result(timeout=30) == (3, 1)
+        assert len(started) == 2  # the job ran on the workers already there
+    finally:
+        pool.close()
+
+
+def test_the_crawls_extension_starts_its_pool_when_built(monkeypatch):
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines import workers
+
+    calls = []
+
+    class Pool:
+        def __init__(self, *args, **kwargs):
+            calls.append("made")
+
+        def start(self):
+            calls.append("started")
+
+        def close(self):
+            calls.append("closed")
+
+    monkeypatch.setattr(workers, "ExtractionPool", Pool)
+    crawler = get_crawler(settings_dict={"EXTRACT_ENABLED": True})
+    workers.ExtractionWorkers.from_crawler(crawler)
+    assert calls == ["made", "started"]

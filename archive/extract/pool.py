@@ -93,6 +93,11 @@ class ExtractionPool:
             self._pool = BudgetPool(self.workers, time_budget,
                                     preload=("archive.extract.article", "archive.extract.links", "archive.corpus.neardup.fingerprint"))
 
+    def start(self) -> None:
+        """Start the worker processes now rather than with the first page (process_pool.BudgetPool.start)."""
+        if self._pool is not None:
+            self._pool.start()
+
     def submit(self, body: bytes, url: str, hints: ExtractionHints | None,
                encoding: str | None = None) -> Future:
         """Future of the `Article`."""

@@ -63,6 +63,7 @@ class BudgetPool:
         self._setups: list[tuple] = []  # (function, args) every worker runs once before its jobs
         self._lock = threading.Lock()
         self._closing = False  # no more jobs: the dispatcher finishes the sent ones and stops
+        self._start_now = False  # start the workers before the first job (`start`)
         self._closed = False
         self._wake_in, self._wake_out = os.pipe()
         # A wake-up written and not yet seen by the dispatcher: jobs submitted meanwhile need no
@@ -84,6 +85,14 @@ class BudgetPool:
         if wake:
             self._wake()
         return future
+
+    def start(self) -> None:
+        """Start the workers now instead of with the first job: the forkserver's imports and the
+        workers' start (~1.2 s on an idle 2-core machine, 2.5 s loaded) then overlap whatever the
+        caller does meanwhile (a crawl's own start-up) instead of holding back its first pages."""
+        with self._lock:
+            self._start_now = True
+        self._wake()
 
     def setup(self, function, *args) -> None:
         """Every worker, running or started later (a replacement too), runs `function(*args)`
@@ -126,7 +135,7 @@ class BudgetPool:
                             if not future.cancel():  # given back by a worker that died: already running
                                 future.set_exception(RuntimeError("the pool closed before this job ran"))
                         self._jobs.clear()
-                    elif self._jobs and not workers:  # the first job starts the workers
+                    elif (self._jobs or self._start_now) and not workers:  # `start` or the first job
                         workers = [self._start(selector) for _ in range(self.workers)]
                     sends = self._assign(workers)
                 for worker, future, job in sends:
