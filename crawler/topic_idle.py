@@ -32,7 +32,8 @@ from scrapy.exceptions import DontCloseSpider
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
 
-__all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
+__all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS",
+           "TOPIC_PARENT_TITLE"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class IdleRelease:
 
     def on_idle(self, gate) -> None:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
-        give more on-topic articles a page; DontCloseSpider when one was requested."""
+        give more on-topic articles a page, then (with pages to spare) what the frontiers gave up;
+        nothing past the ceiling. DontCloseSpider when one was requested."""
         pages, kept = self._pages_and_kept()
         room = self._room(pages, kept)
         if room > 0:
@@ -78,8 +80,8 @@ class IdleRelease:
         else:
             self.crawler.stats.set_value("topic/ceiling_reached", pages)
             logger.info("topic crawl ends at its page ceiling (%d pages for %d kept articles, "
-                        "TOPIC_MAX_PAGES_PER_ARTICLE %s): %d held links and %d held listings left", pages, kept, self.max_pages_per_article,
-                        len(self.links), len(self.listings))
+                        "TOPIC_MAX_PAGES_PER_ARTICLE %s): %d held links and %d held listings left",
+                        pages, kept, self.max_pages_per_article, len(self.links), len(self.listings))
         if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
             for url in self.listings.remaining():
                 logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
