@@ -145,6 +145,9 @@ TOPIC_RECHECK = True
 # Pages a topic crawl may fetch per article it keeps: under it, when both frontiers are spent, it
 # fetches what they dropped or judged not worth a page, best first (crawler/topic_idle.py); 0: never.
 TOPIC_PAGES_PER_ARTICLE = 1.4
+# The hard ceiling on pages fetched per article kept: no held link or listing is released at idle past
+# it once the crawl has kept CEILING_MIN_KEPT (20) articles (crawler/topic_idle.py); 0: no ceiling.
+TOPIC_MAX_PAGES_PER_ARTICLE = 1.5
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
 # Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.

@@ -13,17 +13,27 @@ dropped because their anchors leaned off topic (the frontier's reserve) and
 the held listings expected to yield under the bound — a focused crawler's
 budget spent on exploration once exploitation runs dry (docs/topic.md, fifth
 pass). A crawl under the bound thus explores until it reaches it.
+
+Every idle release, worth a page or spare, stops at a hard ceiling
+(`TOPIC_MAX_PAGES_PER_ARTICLE`, 1.5: the issue #19 target) once the crawl has
+kept `CEILING_MIN_KEPT` articles: the frontiers' expected yields are guesses,
+and on a web where they guess high (hard seed 31) they would otherwise spend
+past it. Under the floor the ratio says too little to stop on — one page moves
+it by more than 1/20 — and a crawl from one start page whose links are all
+held must still explore (docs/topic.md, seventh pass: the ceiling).
 """
 from __future__ import annotations
 
 import logging
+import math
 
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
 
-__all__ = ["IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
+__all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS",
+           "TOPIC_PARENT_TITLE"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +42,7 @@ TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link w
 TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
 TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle (True, or RESERVE)
 RESERVE = "reserve"  # TOPIC_HELD of a link the held frontier had dropped, released with pages to spare
+CEILING_MIN_KEPT = 20  # kept articles before TOPIC_MAX_PAGES_PER_ARTICLE applies (one page moves the ratio ≤ 0.05)
 
 
 class IdleRelease:
@@ -46,41 +57,55 @@ class IdleRelease:
         self.links = HeldLinks()
         self.listings = HeldListings()
         self.pages_per_article = crawler.settings.getfloat("TOPIC_PAGES_PER_ARTICLE")
+        self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
 
     def on_idle(self, gate) -> None:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
-        give more on-topic articles a page; DontCloseSpider when one was requested."""
-        releases = [self._release_link, self._release_listing]
-        if self.links.expected_yield() < self.listings.best_yield():
-            releases.reverse()
-        for release in releases:
-            if release(gate):
+        give more on-topic articles a page, then (with pages to spare) what the frontiers gave up;
+        nothing past the ceiling. DontCloseSpider when one was requested."""
+        pages, kept = self._pages_and_kept()
+        room = self._room(pages, kept)
+        if room > 0:
+            releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
+            if self.links.expected_yield() < self.listings.best_yield():
+                releases.reverse()
+            if any(release() for release in releases):
                 raise DontCloseSpider
-        if self._pages_to_spare():
-            spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
-            if self.links.reserve_yield() < self.listings.best_yield():
-                spares.reverse()
-            if any(spare() for spare in spares):
-                raise DontCloseSpider
+            if pages + 1 <= self.pages_per_article * kept:  # pages to spare
+                spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
+                if self.links.reserve_yield() < self.listings.best_yield():
+                    spares.reverse()
+                if any(spare() for spare in spares):
+                    raise DontCloseSpider
+        else:
+            self.crawler.stats.set_value("topic/ceiling_reached", pages)
+            logger.info("topic crawl ends at its page ceiling (%d pages for %d kept articles, "
+                        "TOPIC_MAX_PAGES_PER_ARTICLE %s): %d held links and %d held listings left",
+                        pages, kept, self.max_pages_per_article, len(self.links), len(self.listings))
         if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
             for url in self.listings.remaining():
                 logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
 
-    def _pages_to_spare(self) -> bool:
-        """The crawl has fetched fewer pages than TOPIC_PAGES_PER_ARTICLE allow for what it kept: it
-        may spend one on what the frontiers dropped or judged not worth a page (a teaser link whose
-        anchor leaned off topic, a listing under the expected-yield bound), best first."""
+    def _pages_and_kept(self) -> tuple[int, int]:
+        """Pages the topic crawl fetched (stats `topic/pages/…`) and articles it kept."""
         pages = kept = 0
         for key, n in self.crawler.stats.get_stats().items():
             if key.startswith("topic/pages/"):
                 pages += n
                 kept += n if key.startswith("topic/pages/kept/") else 0
-        return pages + 1 <= self.pages_per_article * kept
+        return pages, kept
 
-    def _release_link(self, gate, reserve: bool = False) -> bool:
+    def _room(self, pages: int, kept: int) -> float:
+        """Pages idle releases may still fetch under TOPIC_MAX_PAGES_PER_ARTICLE: unbounded while it is 0
+        or the crawl has kept fewer than CEILING_MIN_KEPT articles (too few to judge its cost by)."""
+        if not self.max_pages_per_article or kept < CEILING_MIN_KEPT:
+            return math.inf
+        return math.floor(self.max_pages_per_article * kept + 1e-9) - pages
+
+    def _release_link(self, gate, reserve: bool = False, room: float = math.inf) -> bool:
         stats = self.crawler.stats
         try:
-            while released := self._next_links(gate, reserve):
+            while released := self._next_links(gate, reserve, room):
                 requested = False
                 for link in released:
                     request = next(self.requests_for(link.found_from, [(link.url, 0, "related")], link.hops), None)
@@ -101,10 +126,11 @@ class IdleRelease:
         finally:
             stats.set_value("topic/held_dropped", self.links.dropped)
 
-    def _next_links(self, gate, reserve: bool) -> list:
-        """The held links to release next: a batch of the held frontier's, or the reserve's best one."""
+    def _next_links(self, gate, reserve: bool, room: float) -> list:
+        """The held links to release next: a batch of the held frontier's (no more than `room`), or the
+        reserve's best one."""
         if not reserve:
-            return self.links.pop(gate, self.links.batch())
+            return self.links.pop(gate, min(self.links.batch(), room))
         link = self.links.pop_reserve(gate)
         return [link] if link else []
 
