@@ -172,4 +172,7 @@ def test_the_crawls_extension_starts_its_pool_when_built(monkeypatch):
     monkeypatch.setattr(workers, "ExtractionPool", Pool)
     crawler = get_crawler(settings_dict={"EXTRACT_ENABLED": True})
     workers.ExtractionWorkers.from_crawler(crawler)
+    assert calls == []  # a crawler not crawling (a tool reading settings): no processes
+    crawler.crawling = True
+    workers.ExtractionWorkers.from_crawler(crawler)
     assert calls == ["made", "started"]

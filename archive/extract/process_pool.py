@@ -19,6 +19,7 @@ threaded process can copy held locks), started with the first job.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -73,6 +74,10 @@ class BudgetPool:
         os.set_blocking(self._wake_out, False)
         self._thread = threading.Thread(target=self._run, name="process-pool", daemon=True)
         self._thread.start()
+        # A pool its owner never closed (a crawl that failed to start) is closed at exit, before
+        # multiprocessing's own exit handler (registered earlier, run later) kills the workers
+        # under the dispatcher.
+        atexit.register(self.close)
 
     # ------------------------------------------------------------------ caller side
     def submit(self, function, *args) -> Future:
@@ -107,6 +112,7 @@ class BudgetPool:
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self.close)
         with self._lock:
             self._closing = True
         self._wake()

@@ -42,7 +42,8 @@ class ExtractionWorkers:
         if not crawler.settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured("extraction is off (EXTRACT_ENABLED)")
         extension = cls(crawler)
-        extension.pool.start()
+        if crawler.crawling:  # (a crawler built for a crawl, not one a tool or a test builds to read settings)
+            extension.pool.start()
         return extension
 
     @property
