@@ -30,13 +30,13 @@ def holds_warc(pid: int) -> bool:
 
 def machine_cpu() -> dict[str, float]:
     """CPU seconds of the whole machine since boot, all cores, from /proc/stat's `cpu` line:
-    `busy` (user, nice, system, irq, softirq), `idle` (idle, iowait) and `steal` (a vCPU's time the
-    hypervisor gave another tenant: neither ours nor idle). Differences over a window say where
-    the cores went, other jobs on the machine included."""
+    `busy` (user, nice, system, irq, softirq), `idle` (idle, iowait), `steal` (a vCPU's time the
+    hypervisor gave another tenant: neither ours nor idle) and `iowait` (of `idle`, waiting on
+    I/O). Differences over a window say where the cores went, other jobs on the machine included."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
     return {"busy": (user + nice + system + irq + softirq) / CLOCK_TICKS, "idle": (idle + iowait) / CLOCK_TICKS,
-            "steal": steal / CLOCK_TICKS}
+            "steal": steal / CLOCK_TICKS, "iowait": iowait / CLOCK_TICKS}
 
 
 def own_cpu(threads: set[int]) -> tuple[float, float]:

@@ -36,7 +36,8 @@ import numpy as np
 
 from archive.corpus.neardup.fingerprint import least_count
 from archive.corpus.neardup.shingle_index import ShingleIndex
-from bench.proc_cpu import CLOCK_TICKS, holds_warc, stat_cpu
+from bench import proc_cpu
+from bench.proc_cpu import holds_warc, stat_cpu
 from bench.scale_site import ScaleSite
 from bench.speed_probe import SpeedProbe
 from crawler.extensions.memory import PeakRSS, _children, tree_rss
@@ -257,11 +258,10 @@ def machine_cpu() -> tuple[float, float]:
     """(busy, iowait) CPU seconds of the whole machine since boot, all cores (/proc/stat): whether a
     slower stretch of the crawl had the machine to itself or shared it with other jobs."""
     try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        cpu = proc_cpu.machine_cpu()
     except (OSError, ValueError):
         return 0.0, 0.0
-    idle, iowait = fields[3], fields[4]
-    return (sum(fields[:8]) - idle - iowait) / CLOCK_TICKS, iowait / CLOCK_TICKS
+    return cpu["busy"] + cpu["steal"], cpu["iowait"]
 
 
 class ManifestCounter:
