@@ -15,7 +15,7 @@ A worker that dies (OOM killer, crash) is replaced the same way
 SIGKILLed: their job pipe then reads end-of-file.
 
 Workers are forkserver children (the caller has threads, and forking a
-threaded process can copy held locks), started with the first job.
+threaded process can copy held locks), started by `start` or with the first job.
 """
 from __future__ import annotations
 

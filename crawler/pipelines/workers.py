@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 class ExtractionWorkers:
     """Extension (listed in EXTENSIONS): the crawl's one pool, closed with the spider.
 
-    Its workers start when the extension is built, before the engine, its components and the
-    spider are (~0.5-1 s of a crawl's start-up): started with the first page instead, a crawl
+    Its workers start when the extension is built for a crawl (`crawler.crawling`), before the
+    engine, its components and the spider are (~0.5-1 s of a crawl's start-up): started with the first page instead, a crawl
     downloaded its first pages and then waited ~1.2 s (idle machine; 2.5 s loaded) for the
     forkserver's imports and the workers before any page was analysed (issue #17)."""
 
@@ -61,7 +61,7 @@ class ExtractionWorkers:
 
 
 def extraction_pool(crawler: Crawler) -> ExtractionPool | None:
-    """The crawl's pool, started on first use; None when extraction is off (`EXTRACT_ENABLED`)."""
+    """The crawl's pool (its workers started with the crawl, or on first use elsewhere); None when extraction is off (`EXTRACT_ENABLED`)."""
     workers = crawler.get_extension(ExtractionWorkers)
     return None if workers is None else workers.pool
 
