@@ -88,3 +88,22 @@ def test_extension_follows_the_engine_and_the_setting():
     crawler.signals.send_catch_log(signals.engine_stopped)
     assert extension.policy._collected not in gc.callbacks and gc.get_freeze_count() == 0
     assert crawler.stats.get_value("gc/full_walks") == 1
+
+
+def test_young_threshold_set_for_the_crawl_and_restored():
+    from scrapy import signals
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.gc_freeze import GcFreeze
+
+    with pytest.raises(NotConfigured):
+        GcFreeze.from_crawler(get_crawler(settings_dict={"GC_FREEZE": False, "GC_YOUNG_THRESHOLD": 0}))
+    before = gc.get_threshold()
+    crawler = get_crawler(settings_dict={"GC_FREEZE": False, "GC_YOUNG_THRESHOLD": 12_345})
+    extension = GcFreeze.from_crawler(crawler)
+    crawler.signals.send_catch_log(signals.engine_started)
+    assert gc.get_threshold() == (12_345, *before[1:])
+    assert extension.policy is None and gc.get_freeze_count() == 0
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert gc.get_threshold() == before
