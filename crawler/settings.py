@@ -189,8 +189,8 @@ EXTENSIONS = {
 # Full garbage collections walk only what was promoted since the last one, the whole heap once it may
 # have doubled, so their cost a page does not grow with the crawl or the corpus (crawler/extensions/gc_freeze.py).
 GC_FREEZE = True
-# The youngest generation is collected after this many more objects were allocated than freed (Python: 700,
-# ~a page of a crawl, each collection walking every page still in flight); 0: Python's own (crawler/extensions/gc_freeze.py).
+# The youngest generation is collected once this many more objects were allocated than freed (Python's 700 was
+# passed every other page of a crawl, each collection walking every page in flight); 0: Python's own (crawler/extensions/gc_freeze.py).
 GC_YOUNG_THRESHOLD = 10_000
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a duplicate or a hub page is routine, not a warning
 # Items are logged by URL and verdict, never their contents (crawler/logformatter.py).

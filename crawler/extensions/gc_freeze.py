@@ -25,12 +25,13 @@ number of object visits per object promoted, whatever the heap's size, and
 cyclic garbage waits at most as long as the heap takes to double.
 
 `GC_YOUNG_THRESHOLD` (docs/performance.md, session 12): the youngest generation is collected
-after this many more container objects were allocated than freed, not Python's 700. A crawl
-page nets ~700 of them, and most of a page's objects live as long as its requests are in flight
-(~15-50 pages): at 700 every page paid a young collection that walked them, promoted them, and
-walked them again in the middle generation, ~0.8 ms of the event loop's CPU a page (measured).
-At 10,000 (~14 pages) a collection walks about as many live objects, 14 times less often;
-cyclic garbage waits ~14 pages instead of one.
+once container objects allocated exceed those freed by this many, not Python's 700. A page's
+objects live as long as its requests are in flight (~15-50 pages), so the crawl's count rose
+past 700 about every other page, and each collection walked every page in flight, promoted it,
+and walked it again in the middle generation: 0.71-0.72 ms of the crawler's CPU a page, nearly
+all on the event loop (measured). Past 10,000 it rose once or twice in 800 pages (0.08-0.09 ms
+a page). Cyclic garbage, which only a collection frees, is what the count then waits for: at
+most ~10,000 objects of it (and what they hold) instead of 700.
 """
 from __future__ import annotations
 
