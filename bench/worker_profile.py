@@ -27,6 +27,7 @@ from unittest import mock
 
 from archive.extract import article as article_mod, body as body_mod, links as links_mod, pool as pool_mod
 from archive.extract.links import ReadSpec
+from archive.extract.process_pool import settle_heap
 from archive.extract.topic import TopicProfile, load_topic
 from archive.sites import profile_for
 
@@ -106,6 +107,7 @@ def profile_host(host: str, pages: int, topic: TopicProfile) -> dict:
     spec = spec_for(profile, generic=host == "generic")
     pool_mod._use_topic(topic)
     pool_mod._analyse(*bodies[0][:2], profile.extraction, None, spec, True, topic.key)  # warm caches
+    settle_heap()  # as a worker does after its first jobs
     timer = ExclusiveTimer()
     with ExitStack() as stack:
         for owner, attribute, row in COMPONENTS:
