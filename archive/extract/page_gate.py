@@ -230,9 +230,9 @@ def _main_block(units: list[_Unit]) -> tuple[int, int]:
         linked = reading_words(" ".join(unit.link_text)) if unit.link_text else 0
         if not own and not linked:
             continue  # an empty wrapper: its children are the units
-        ends = _sentences(text)
-        prose = not unit.heading and own > linked and (ends or own > _TITLE_LIKE_MAX_WORDS)
-        if prose:
+        may_be_prose = not unit.heading and own > linked
+        ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
+        if may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS):
             sentences, words = sentences + max(ends, 1), words + own
             best = max(best, (sentences, words))
         elif unit.heading or own + linked > _NEUTRAL_MAX_WORDS:
