@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from lxml import etree
 
@@ -120,6 +121,8 @@ def _at_least_words(text: str, n: int) -> bool:
         head = parts[0] if len(parts) == 2 else ""
         if not _HANGUL.search(head) and reading_words(head) >= n:
             return True
+    if n > 0 and _EAST_ASIAN.search(text) is None:  # then its words are `_COUNTED_TOKEN`'s matches:
+        return next(islice(_COUNTED_TOKEN.finditer(text), n - 1, None), None) is not None  # the n-th?
     return reading_words(text) >= n
 
 
