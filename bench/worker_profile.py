@@ -4,7 +4,7 @@
 
 Runs what a worker runs for one page of `bench.default_crawl` (`archive.extract.pool._analyse`:
 parse, read the links and topic text, measure them against the `topic=auto` profile, extract
-the article, hash it), in this process, on bench/default_site.py's pages, with the spec the
+the article, hash it; then its answer pickled, as the worker sends it), in this process, on bench/default_site.py's pages, with the spec the
 spider sends (`SPEC`: NewsSpider._read_spec in the default configuration, topic gate on,
 requisites of articles; a host with no profile adds the page gate's listing spec).
 
@@ -27,6 +27,7 @@ from unittest import mock
 
 from archive.extract import article as article_mod, body as body_mod, links as links_mod, pool as pool_mod
 from archive.extract.links import ReadSpec
+from archive.extract.process_pool import _frame, settle_heap
 from archive.extract.topic import TopicProfile, load_topic
 from archive.sites import profile_for
 
@@ -96,6 +97,9 @@ COMPONENTS = [
 ]
 
 
+PICKLING = "answer pickled for the crawl"
+
+
 def profile_host(host: str, pages: int, topic: TopicProfile) -> dict:
     from bench.default_site import GENERIC_HOST, DefaultSite
     from testbed.bench_site import HOST
@@ -106,15 +110,18 @@ def profile_host(host: str, pages: int, topic: TopicProfile) -> dict:
     spec = spec_for(profile, generic=host == "generic")
     pool_mod._use_topic(topic)
     pool_mod._analyse(*bodies[0][:2], profile.extraction, None, spec, True, topic.key)  # warm caches
+    settle_heap()  # as a worker does after its first jobs
     timer = ExclusiveTimer()
     with ExitStack() as stack:
         for owner, attribute, row in COMPONENTS:
             stack.enter_context(mock.patch.object(owner, attribute, timer.wrap(row, getattr(owner, attribute))))
         analyse = timer.wrap("other", pool_mod._analyse)
+        answer = timer.wrap(PICKLING, _frame)
         kept = 0
         for body, url in bodies:
-            article, _, _ = analyse(body, url, profile.extraction, None, spec, True, topic.key)
-            kept += bool(article and article.is_article)
+            result = analyse(body, url, profile.extraction, None, spec, True, topic.key)
+            answer((True, result))
+            kept += bool(result[0] and result[0].is_article)
     total = sum(timer.spent.values())
     rows = {row: round(1000 * spent / pages, 2) for row, spent in sorted(timer.spent.items(), key=lambda kv: -kv[1])}
     return {"host": site.host, "pages": pages, "articles": kept, "worker_cpu_ms_per_page": round(1000 * total / pages, 2),

@@ -176,3 +176,20 @@ def test_the_crawls_extension_starts_its_pool_when_built(monkeypatch):
     crawler.crawling = True
     workers.ExtractionWorkers.from_crawler(crawler)
     assert calls == ["made", "started"]
+
+
+def test_a_worker_freezes_its_startup_heap_and_keeps_collecting_what_jobs_allocate():
+    """After its first jobs a worker's modules are out of the cyclic collector's reach
+    (process_pool.settle_heap), and later jobs are collected as before (the collector stays on)."""
+    import gc
+
+    from archive.extract.process_pool import BudgetPool
+
+    pool = BudgetPool(1, None)
+    try:
+        counts = [pool.submit(gc.get_freeze_count).result(timeout=60) for _ in range(5)]
+        assert counts[0] > 0  # frozen before the first job: what the forkserver imported
+        assert counts[2] >= counts[1] >= counts[0] and counts[4] == counts[3]  # settled, then left alone
+        assert pool.submit(gc.isenabled).result(timeout=60)
+    finally:
+        pool.close()

@@ -189,3 +189,14 @@ def test_measure_all_measures_each_text_as_measure_does(topic):
         assert (str(measured), list(measured.vector.items()), measured.score, measured.enough) == \
             (str(alone), list(alone.vector.items()), alone.score, alone.enough), text
     assert topic.measure_all([]) == []
+
+
+def test_measure_all_keys_every_vector_by_one_string_a_term(topic):
+    """A batch's vectors share their terms' string objects, so the worker's pickled answer
+    writes each term once (and the same anchors give the same vectors: the test above)."""
+    texts = ["Hợp tác Việt Nam - Lào", "Việt Nam và Lào hợp tác", "Lào, Việt Nam"]
+    first, second, third = topic.measure_all(texts)
+    keys = {id(term): term for measured in (first, second, third) for term in measured.vector}
+    assert sorted(keys.values()) == sorted(set(first.vector) | set(second.vector) | set(third.vector))
+    alone = pickle.dumps([topic.measure(text) for text in texts], protocol=pickle.HIGHEST_PROTOCOL)
+    assert len(pickle.dumps([first, second, third], protocol=pickle.HIGHEST_PROTOCOL)) < len(alone)

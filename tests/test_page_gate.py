@@ -179,3 +179,18 @@ def test_sentence_end_expression_matches_what_its_plain_form_matches():
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
     for text in texts:
         assert [m.span() for m in _SENTENCE_END.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_at_least_words_is_the_full_count_compared():
+    """`_at_least_words` stops at the n-th word of a text without East Asian characters."""
+    import random
+
+    from archive.extract.page_gate import _at_least_words
+
+    rnd = random.Random(17)
+    pieces = ["Một", "câu", "2024", "-", "—", "|", "a.b", "_", "x_y", " ", "  ", "\n", "\xa0", "한국", "中", "ー", "é"]
+    texts = ["".join(rnd.choice(pieces) + rnd.choice(" \n") for _ in range(rnd.randint(0, 30))) for _ in range(3000)]
+    texts += ["x" * 2000 + " a" * k for k in range(12)]
+    for text in texts:
+        for n in (0, 1, 7, 8, 9, 20):
+            assert _at_least_words(text, n) == (reading_words(text) >= n), (text, n)

@@ -38,6 +38,7 @@ from archive.extract.page_gate import PageVerdict
 from archive.extract.published import publication_date
 from archive.extract.render import DATE_LINE_FORMAT, render_seed_text
 from archive.extract.text import word_count
+from archive.extract.url_join import join
 from archive.urls import canonical_url as canonicalise
 
 __all__ = [
@@ -173,7 +174,7 @@ def followable(href: str | None, base_url: str) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith(NOT_FOLLOWED):
         return None
-    return urljoin(base_url, href)
+    return join(base_url, href)
 
 
 def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None,

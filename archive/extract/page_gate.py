@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from lxml import etree
 
@@ -120,6 +121,8 @@ def _at_least_words(text: str, n: int) -> bool:
         head = parts[0] if len(parts) == 2 else ""
         if not _HANGUL.search(head) and reading_words(head) >= n:
             return True
+    if n > 0 and _EAST_ASIAN.search(text) is None:  # then its words are `_COUNTED_TOKEN`'s matches:
+        return next(islice(_COUNTED_TOKEN.finditer(text), n - 1, None), None) is not None  # the n-th?
     return reading_words(text) >= n
 
 
@@ -230,9 +233,9 @@ def _main_block(units: list[_Unit]) -> tuple[int, int]:
         linked = reading_words(" ".join(unit.link_text)) if unit.link_text else 0
         if not own and not linked:
             continue  # an empty wrapper: its children are the units
-        ends = _sentences(text)
-        prose = not unit.heading and own > linked and (ends or own > _TITLE_LIKE_MAX_WORDS)
-        if prose:
+        may_be_prose = not unit.heading and own > linked
+        ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
+        if may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS):
             sentences, words = sentences + max(ends, 1), words + own
             best = max(best, (sentences, words))
         elif unit.heading or own + linked > _NEUTRAL_MAX_WORDS:

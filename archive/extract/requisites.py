@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from posixpath import splitext
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
+
+from archive.extract.url_join import split_joined
 
 __all__ = ["Requisite", "page_requisites", "css_requisites", "kind_by_extension", "largest_srcset"]
 
@@ -45,7 +47,7 @@ def absolute(raw: str | None, base_url: str) -> str | None:
     if not raw or raw.startswith(("data:", "blob:", "javascript:", "about:", "#")):
         return None
     try:
-        parts = urlsplit(urljoin(base_url, raw))
+        parts = split_joined(base_url, raw)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:

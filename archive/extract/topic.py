@@ -86,8 +86,20 @@ def tokens(text: str) -> list[list[str]]:
 
 
 def _segments(lowered: str) -> list[list[str]]:
-    """`tokens` of text already NFC-normalised and lower-cased."""
-    return [found for segment in _SEGMENT_BREAK.split(lowered) if (found := _WORD.findall(segment))]
+    """`tokens` of text already NFC-normalised and lower-cased. A segment whose whitespace-separated
+    tokens are all letters (most clauses of running text) is split on whitespace, in C: each such
+    token is exactly one `_WORD` match (str.isalpha implies a word character that is no digit or
+    underscore, str.isspace a non-word one: tests/test_topic_tokens.py); any other segment
+    (digits, hyphens, marks, symbols) is read by `_WORD` itself."""
+    found = []
+    isalpha, words_of = str.isalpha, _WORD.findall
+    for segment in _SEGMENT_BREAK.split(lowered):
+        words = segment.split()
+        if not all(map(isalpha, words)):
+            words = words_of(segment)
+        if words:
+            found.append(words)
+    return found
 
 
 def terms(text: str) -> Counter:
@@ -99,16 +111,17 @@ def _term_counts(segments: list[list[str]]) -> dict[str, int]:
     """`terms` of tokenised text, in the order the terms first occur (a plain dict: a `Counter`'s
     `+= 1` on a new key costs a `__missing__` call, and a page's anchors are ~3,000 terms)."""
     counts: dict[str, int] = {}
-    get = counts.get
+    get, stops = counts.get, STOPWORDS
     for segment in segments:
-        stop = [word in STOPWORDS for word in segment]
-        last = len(segment) - 1
-        for i, word in enumerate(segment):
-            if not stop[i]:
-                counts[word] = get(word, 0) + 1
-            if i < last and not (stop[i] and stop[i + 1]):
-                pair = f"{word} {segment[i + 1]}"
+        previous, previous_stop = None, True
+        for word in segment:  # (each pair is counted before its second word: their order of occurrence)
+            stop = word in stops
+            if previous is not None and not (stop and previous_stop):
+                pair = f"{previous} {word}"
                 counts[pair] = get(pair, 0) + 1
+            if not stop:
+                counts[word] = get(word, 0) + 1
+            previous, previous_stop = word, stop
     return counts
 
 
@@ -223,9 +236,10 @@ class TopicProfile:
             return [self.measure(text) for text in texts]
         lowered = unicodedata.normalize("NFC", joined).lower().split("\0") if texts else []
         measured = []
+        shared: dict[str, str] = {}  # one string object a term for all the texts' vectors
         for text, low in zip(texts, lowered):
             segments = _segments(low)
-            vec = _vector(_term_counts(segments))
+            vec = _vector(_term_counts(segments), shared.setdefault)
             measured.append(MeasuredText(text, self.key, vec, self._cosine(vec), _enough(segments)))
         return measured
 
@@ -282,11 +296,21 @@ def _heaviest(vector: dict[str, float], n: int) -> list[str]:
     return sorted(vector, key=vector.__getitem__, reverse=True)[:n]
 
 
-def _vector(counts: dict[str, int]) -> dict[str, float]:
-    """A text's unit vector from its term counts: log-scaled counts weighed by specificity."""
-    known = _specificities(counts)
+def _vector(counts: dict[str, int], share=None) -> dict[str, float]:
+    """A text's unit vector from its term counts: log-scaled counts weighed by specificity.
+    `share(term, term)`: the one object to key each term by (`measure_all`: a page's anchors
+    share their terms' strings, so pickling them for the crawl writes each term once and
+    refers to it after, and unpickling makes one string a term: ~1 ms a generic page less
+    on the two sides together; the same keys, order and values)."""
+    known = _KNOWN_SPECIFICITY
     log = math.log  # a count of 1 weighs 1 + log(1) = 1.0: the specificity itself, exactly
-    return _unit({t: known[t] if c == 1 else (1 + log(c)) * known[t] for t, c in counts.items()})
+    try:  # (asking first whether every term is known was a pass over the terms, ~0.7 ms a generic page)
+        if share is None:
+            return _unit({t: known[t] if c == 1 else (1 + log(c)) * known[t] for t, c in counts.items()})
+        return _unit({share(t, t): known[t] if c == 1 else (1 + log(c)) * known[t] for t, c in counts.items()})
+    except KeyError:  # a term met for the first time: all of them learnt, then the same again
+        _learn_specificities(counts)
+        return _vector(counts, share)
 
 
 # `specificity` of the terms met so far, as a plain dict: a page text has ~1,400 terms, and an
@@ -296,8 +320,8 @@ _KNOWN_SPECIFICITY: dict[str, float] = {}
 _KNOWN_MAX = 200_000
 
 
-def _specificities(terms: dict[str, int]) -> dict[str, float]:
-    """`_KNOWN_SPECIFICITY`, holding every one of `terms`."""
+def _learn_specificities(terms: dict[str, int]) -> None:
+    """Make `_KNOWN_SPECIFICITY` hold every one of `terms`."""
     known = _KNOWN_SPECIFICITY
     missing = [term for term in terms if term not in known]  # (`keys() - keys()` walks all it knows)
     if missing:
@@ -306,7 +330,6 @@ def _specificities(terms: dict[str, int]) -> dict[str, float]:
             missing = list(terms)
         for term in missing:
             known[term] = specificity(term)
-    return known
 
 
 def enough_text(text: str) -> bool:

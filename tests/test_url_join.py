@@ -1,0 +1,71 @@
+"""archive/extract/url_join.py: the same answers as urllib's urljoin (and urlsplit of it), faster."""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from archive.eval_generic import load_pages
+from archive.extract.url_join import join, split_joined
+from testbed.fixture_pages import pages
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+BASES = ["http://tinbai.example.vn/bai-viet-so-3-post100003.html", "https://nhandan.vn/a/b/c.html?x=1#top",
+         "http://Host.Example:8080", "https://h.vn/dir/", "http://[::1]/x", "http://[bad/x", "ftp://h.vn/x",
+         "http:/no-host", "", "/relative/base", "HTTPS://UPPER.example/x", " http://h.vn/x", "http://h.vn/x;p?q#f",
+         "http://user@h.vn/x", "mailto:a@b.vn"]
+# Pieces hrefs are built from: every character urllib treats specially, in and out of place.
+PIECES = ["http://", "https://", "HTTP://", "ftp://", "//", "/", "/", "/", "a", "b.html", "muc-1", "h.vn", "x.y",
+          "?", "?q=1", "#", "#frag", ";", ";p", ".", "..", "/./", "/../", "/.x", ":", ":80", "@", "[", "]", "%20",
+          " ", "\t", "\n", "\x00", "\x7f", "é", "Đường", "~", "&", "=", "data:", "javascript:", "mailto:", "\\"]
+
+
+def _both(function, *args):
+    try:
+        return function(*args)
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
+def _generated_hrefs(n: int, seed: int = 17) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(PIECES) for _ in range(rnd.randint(0, 7))) for _ in range(n)]
+
+
+def _fixture_hrefs() -> list[str]:
+    """The hrefs and srcs of the fixture pages and the real pages of hosts with no profile."""
+    texts = [page.read_text("utf-8", errors="replace") for page in pages()]
+    texts += [page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
+              for page in load_pages(FIXTURES / "eval-generic")]
+    return sorted({href for text in texts for href in re.findall(r'(?:href|src)="([^"]*)"', text)})
+
+
+@pytest.fixture(scope="module")
+def hrefs() -> list[str]:
+    return _generated_hrefs(3000) + _fixture_hrefs() + ["http://h.vn", "https://h.vn/", "/", "/?", "/#", "/a?b#",
+                                                         "http://h.vn/a;b", "/a/./b", "/a/../b", "/a//b", "//h2.vn/x"]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_join_is_urljoin(base, hrefs):
+    for href in hrefs:
+        assert _both(join, base, href) == _both(urljoin, base, href), (base, href)
+        assert _both(split_joined, base, href) == _both(lambda b, h: urlsplit(urljoin(b, h)), base, href), (base, href)
+
+
+def test_the_plain_forms_take_the_shortcut(monkeypatch):
+    """The common hrefs of a page are answered without urllib (else the module gains nothing)."""
+    import archive.extract.url_join as url_join
+
+    def refuse(*args):
+        raise AssertionError(f"urljoin called for {args}")
+
+    monkeypatch.setattr(url_join, "urljoin", refuse)
+    base = "http://tinbai.example.vn/bai-viet-so-3-post100003.html"
+    assert join(base, "/muc-0/chuyen-muc-1") == "http://tinbai.example.vn/muc-0/chuyen-muc-1"
+    assert join(base, "https://image.tinbai.example.vn/w800/a.jpg?v=2") == "https://image.tinbai.example.vn/w800/a.jpg?v=2"
+    assert split_joined(base, "/a.css?v=1#x") == ("http", "tinbai.example.vn", "/a.css", "v=1", "x")
