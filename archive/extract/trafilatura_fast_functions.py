@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 from collections.abc import Callable
 
 import lxml.html
 from lxml import etree
-from trafilatura import readability_lxml
+from trafilatura import readability_lxml, utils
 
 __all__ = ["FUNCTION_STAND_INS", "installable"]
 
@@ -37,24 +38,89 @@ def _text_content(self) -> str:
     return _TEXT_CONTENT(self)  # a comment, processing instruction, entity: as before (XPath refuses them)
 
 
-_SCORE_PARAGRAPHS = readability_lxml.Document.score_paragraphs
-_TEXT_LENGTH = readability_lxml.text_length
+# What `str.split()` and `str.strip()` take for whitespace: the characters for which `str.isspace()`
+# is true (tested against every code point).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# The others, in UTF-8 (a whole character: its first byte is never part of another), and what every text
+# holding one holds (a quick test, true for many texts without one: `“` is \xe2\x80\x9c).
+_WIDE_SPACE = re.compile(b"|".join(re.escape(c.encode()) for c in WHITESPACE if ord(c) >= 0x80))
+WIDE_SPACE_HINTS = (b"\xc2", b"\xe2", b"\xe3", b"\x9a\x80")
+# A UTF-8 byte's class: b" " ASCII whitespace, b"c" a continuation byte (not a character of its own), b"x" the
+# first byte of a character that is not whitespace.
+_CLASSES = bytes(b" "[0] if i < 0x80 and chr(i) in WHITESPACE else b"c"[0] if 0x80 <= i < 0xC0 else b"x"[0] for i in range(256))
 
 
-def _memo_lengths(self) -> dict:
-    """readability's `score_paragraphs`, with each element's text length measured once."""
+def trimmed_length(text: bytes) -> int:
+    """`len(trim(text.decode()))` (trafilatura.utils.trim: the words joined by one space) of UTF-8
+    text, counted in C: its characters that are not whitespace, plus one between each two words.
+    A long text (readability measures the whole text of every block holding a paragraph, ~60,000
+    characters a generic page) is not split into thousands of words to be joined and counted."""
+    if b"\xc2" in text or b"\xe2" in text or b"\xe3" in text or b"\x9a\x80" in text:  # (WIDE_SPACE_HINTS)
+        text = _WIDE_SPACE.sub(b" ", text)
+    classes = text.translate(_CLASSES)
+    words = classes.count(b" x") + (classes[:1] == b"x")
+    if not words:
+        return 0
+    return len(text) - classes.count(b"c") - classes.count(b" ") + words - 1
+
+
+_READABILITY_TEXT_LENGTH = readability_lxml.text_length
+
+
+def _text_length(elem) -> int:
+    """readability's `text_length`, `len(trim(elem.text_content()))`, from the element's UTF-8 text."""
+    if elem.tag.__class__ is str:
+        return trimmed_length(_TOSTRING(elem, method="text", encoding="utf-8", with_tail=False))
+    return _READABILITY_TEXT_LENGTH(elem)  # (raises, as `text_content` does on a comment)
+
+
+def _score_paragraphs(self) -> dict:
+    """readability's `score_paragraphs`, each paragraph's length counted on its UTF-8 text and its
+    commas counted there (`len(trim(text).split(","))` is the commas + 1: trim removes only
+    whitespace), and each element's length measured once for the link densities (nothing changes
+    the tree while it scores). The same candidates, scored with the same operations in the same
+    order: the same floats."""
+    candidates = {}
+
+    for elem in self.doc.iter("p", "pre", "td"):
+        parent_node = elem.getparent()
+        if parent_node is None:
+            continue
+        grand_parent_node = parent_node.getparent()
+
+        text = _TOSTRING(elem, method="text", encoding="utf-8", with_tail=False)
+        elem_text_len = trimmed_length(text)
+
+        # discard too short paragraphs
+        if elem_text_len < self.min_text_length:
+            continue
+
+        for node in (parent_node, grand_parent_node):
+            if node is not None and node not in candidates:
+                candidates[node] = self.score_node(node)
+
+        score = 1 + (text.count(b",") + 1) + min((elem_text_len / 100), 3)
+
+        candidates[parent_node].score += score
+        if grand_parent_node is not None:
+            candidates[grand_parent_node].score += score / 2
+
     lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
+    measure = readability_lxml.text_length
 
     def text_length(elem: etree._Element) -> int:
         length = lengths.get(elem)
         if length is None:
-            length = lengths[elem] = _TEXT_LENGTH(elem)
+            length = lengths[elem] = measure(elem)
         return length
     readability_lxml.text_length = text_length
     try:
-        return _SCORE_PARAGRAPHS(self)
+        for elem, candidate in candidates.items():
+            candidate.score *= 1 - self.get_link_density(elem)
     finally:
-        readability_lxml.text_length = _TEXT_LENGTH
+        readability_lxml.text_length = measure
+    return candidates
 
 
 def _source_digest(parts: tuple) -> str | None:
@@ -73,11 +139,13 @@ _DOCUMENT = readability_lxml.Document
 FUNCTION_STAND_INS: tuple[tuple[object, str, Callable, tuple, str], ...] = (
     (lxml.html.HtmlMixin, "text_content", _text_content,
      (_TEXT_CONTENT, lxml.html._collect_string_content.path), "645b3947ddfa2cdd"),
-    # `score_paragraphs` changes nothing in the tree and reads lengths only through
-    # `get_link_density` → `text_length`.
-    (_DOCUMENT, "score_paragraphs", _memo_lengths,
-     (readability_lxml.text_length, _DOCUMENT.score_paragraphs, _DOCUMENT.get_link_density,
-      _DOCUMENT.score_node, _DOCUMENT.class_weight), "d64a99e35156894a"),
+    (readability_lxml, "text_length", _text_length,
+     (_READABILITY_TEXT_LENGTH, utils.trim, _TEXT_CONTENT, lxml.html._collect_string_content.path), "b3bdf6726341a379"),
+    # (`get_link_density` reads lengths only through `text_length`; `score_node` and `class_weight`
+    # change nothing in the tree)
+    (_DOCUMENT, "score_paragraphs", _score_paragraphs,
+     (_READABILITY_TEXT_LENGTH, utils.trim, _DOCUMENT.score_paragraphs, _DOCUMENT.get_link_density,
+      _DOCUMENT.score_node, _DOCUMENT.class_weight), "ef1fd075a2240c9a"),
 )
 
 
