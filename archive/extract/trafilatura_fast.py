@@ -16,7 +16,7 @@ soups (tests/test_trafilatura_fast.py). trafilatura's output cannot change: it g
 same elements to delete, in the same order.
 
 Functions of trafilatura, readability and lxml.html that do more work than their result needs
-(measuring a length many times, copying a tree nobody reads again ...) have stand-ins too, with
+(an XPath's set-up for each text, a length measured many times ...) have stand-ins too, with
 the same guard: trafilatura_fast_functions.py.
 """
 from __future__ import annotations
