@@ -82,8 +82,8 @@ def _score_paragraphs(self) -> dict:
     """readability's `score_paragraphs`, each paragraph's length counted on its UTF-8 text and its
     commas counted there (`len(trim(text).split(","))` is the commas + 1: trim removes only
     whitespace), and each element's length measured once for the link densities (nothing changes
-    the tree while it scores). The same candidates, scored with the same operations in the same
-    order: the same floats."""
+    the tree while it scores; `text_length` as `_text_length` counts it). The same candidates,
+    scored with the same operations in the same order: the same floats."""
     candidates = {}
 
     for elem in self.doc.iter("p", "pre", "td"):
@@ -109,20 +109,18 @@ def _score_paragraphs(self) -> dict:
         if grand_parent_node is not None:
             candidates[grand_parent_node].score += score / 2
 
+    # The link densities (`get_link_density`, written out), each element's length measured once.
     lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
-    measure = readability_lxml.text_length
 
     def text_length(elem: etree._Element) -> int:
         length = lengths.get(elem)
         if length is None:
-            length = lengths[elem] = measure(elem)
+            length = lengths[elem] = _text_length(elem)
         return length
-    readability_lxml.text_length = text_length
-    try:
-        for elem, candidate in candidates.items():
-            candidate.score *= 1 - self.get_link_density(elem)
-    finally:
-        readability_lxml.text_length = measure
+    for elem, candidate in candidates.items():
+        total_length = text_length(elem) or 1
+        link_length = sum(text_length(link) for link in elem.findall(".//a"))
+        candidate.score *= 1 - link_length / total_length
     return candidates
 
 
@@ -144,8 +142,8 @@ FUNCTION_STAND_INS: tuple[tuple[object, str, Callable, tuple, str], ...] = (
      (_TEXT_CONTENT, lxml.html._collect_string_content.path), "645b3947ddfa2cdd"),
     (readability_lxml, "text_length", _text_length,
      (_READABILITY_TEXT_LENGTH, utils.trim, _TEXT_CONTENT, lxml.html._collect_string_content.path), "b3bdf6726341a379"),
-    # (`get_link_density` reads lengths only through `text_length`; `score_node` and `class_weight`
-    # change nothing in the tree)
+    # (`get_link_density` is written out in it, its lengths as `text_length` counts them; `score_node`
+    # and `class_weight` change nothing in the tree)
     (_DOCUMENT, "score_paragraphs", _score_paragraphs,
      (_READABILITY_TEXT_LENGTH, utils.trim, _DOCUMENT.score_paragraphs, _DOCUMENT.get_link_density,
       _DOCUMENT.score_node, _DOCUMENT.class_weight), "ef1fd075a2240c9a"),
