@@ -15,24 +15,23 @@ equivalence is tested element by element on every fixture page and on generated 
 soups (tests/test_trafilatura_fast.py). trafilatura's output cannot change: it gets the
 same elements to delete, in the same order.
 
-Its readability comparison scores candidate blocks by link density: the text length of every
-link under each candidate, and a link sits under several (its paragraph's parent and
-grandparent), ~470 lengths of ~210 elements a page. While it scores, nothing changes the tree,
-so each element's length is measured once (`_memo_lengths`), again only for the code it was
-written for.
+Functions of trafilatura, readability and lxml.html that do more work than their result needs
+(an XPath's set-up for each text, a length measured many times ...) have stand-ins too, with
+the same guard: trafilatura_fast_functions.py.
 """
 from __future__ import annotations
 
 import hashlib
-import inspect
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from lxml import etree
-from trafilatura import readability_lxml, xpaths
+from trafilatura import xpaths
 
-__all__ = ["faster_trafilatura", "STAND_INS", "READABILITY_SOURCE"]
+from archive.extract.trafilatura_fast_functions import installable
+
+__all__ = ["faster_trafilatura", "STAND_INS"]
 
 _RE_TEST = re.compile(r"re:test\((@[\w|@-]+), '([^']*)'\)")
 
@@ -53,10 +52,28 @@ def _first(el: etree._Element, a: str, b: str) -> str:
     return va  # not reached: both are keys
 
 
-def _tests(path: str) -> list[Callable[[str], re.Match | None]]:
-    """The `search` of each `re:test` pattern of an XPath, in the order they appear (lxml
-    compiles them as `re.compile(pattern)`: str patterns are Unicode-aware by default)."""
-    return [re.compile(pattern).search for _, pattern in _RE_TEST.findall(path)]
+class _Verdicts(dict):
+    """Whether a pattern is found in a value, by value: one search per distinct value (a page
+    repeats a few dozen class, id and style values over ~3,000 tests, most of them ''). Looked up
+    as `verdicts[value]`, in C; `__missing__` searches. Bounded: cleared past `LIMIT` values."""
+
+    LIMIT = 4096
+
+    def __init__(self, search: Callable[[str], re.Match | None]):
+        super().__init__()
+        self.search = search
+
+    def __missing__(self, value: str) -> bool:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        verdict = self[value] = self.search(value) is not None
+        return verdict
+
+
+def _tests(path: str) -> list[Callable[[str], bool]]:
+    """Whether each `re:test` pattern of an XPath is found in a value, in the order they appear
+    (lxml compiles them as `re.compile(pattern)`: str patterns are Unicode-aware by default)."""
+    return [_Verdicts(re.compile(pattern).search).__getitem__ for _, pattern in _RE_TEST.findall(path)]
 
 
 def _raw_tree_prune(path: str):
@@ -211,58 +228,22 @@ def _swaps() -> list[tuple[list, int, object, _StandIn]]:
 _SWAPS = _swaps()
 
 
-# sha256 (16 hex digits) of the readability code `_memo_lengths` relies on: `score_paragraphs`
-# changes nothing in the tree and reads lengths only through `get_link_density` → `text_length`.
-READABILITY_SOURCE = "d64a99e35156894a"
-
-
-def _readability_source() -> str | None:
-    """The digest of that code, None where its source cannot be read (an install without it)."""
-    document = readability_lxml.Document
-    parts = (readability_lxml.text_length, document.score_paragraphs, document.get_link_density,
-             document.score_node, document.class_weight)
-    try:
-        source = "".join(inspect.getsource(part) for part in parts)
-    except (OSError, TypeError):
-        return None
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
-_SCORE_PARAGRAPHS = readability_lxml.Document.score_paragraphs
-_TEXT_LENGTH = readability_lxml.text_length
-
-
-def _memo_lengths(self) -> dict:
-    """readability's `score_paragraphs`, with each element's text length measured once."""
-    lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
-
-    def text_length(elem: etree._Element) -> int:
-        length = lengths.get(elem)
-        if length is None:
-            length = lengths[elem] = _TEXT_LENGTH(elem)
-        return length
-    readability_lxml.text_length = text_length
-    try:
-        return _SCORE_PARAGRAPHS(self)
-    finally:
-        readability_lxml.text_length = _TEXT_LENGTH
-
-
-_MEMO = _readability_source() == READABILITY_SOURCE
+_FUNCTIONS = installable()
 
 
 @contextmanager
 def faster_trafilatura() -> Iterator[int]:
-    """trafilatura's pruning XPaths replaced by their stand-ins, and readability's scoring
-    measuring each length once, for the block (yields how many of the two kinds of change were
-    made: XPaths + 1 for the scoring); trafilatura's own code is back after it."""
+    """trafilatura's pruning XPaths and the functions of trafilatura_fast_functions.py replaced
+    by their stand-ins for the block (yields how many were: XPaths + functions); trafilatura's
+    own code is back after it."""
     for holder, index, _, stand_in in _SWAPS:
         holder[index] = stand_in
-    if _MEMO:
-        readability_lxml.Document.score_paragraphs = _memo_lengths
+    for owner, attribute, _, stand_in in _FUNCTIONS:
+        setattr(owner, attribute, stand_in)
     try:
-        yield len(_SWAPS) + _MEMO
+        yield len(_SWAPS) + len(_FUNCTIONS)
     finally:
         for holder, index, original, _ in _SWAPS:
             holder[index] = original
-        readability_lxml.Document.score_paragraphs = _SCORE_PARAGRAPHS
+        for owner, attribute, original, _ in _FUNCTIONS:
+            setattr(owner, attribute, original)

@@ -1,0 +1,158 @@
+"""Functions trafilatura (and lxml under it) runs, replaced by ones that compute the same
+result with less work, while our extraction runs (`trafilatura_fast.faster_trafilatura`).
+
+Each stand-in is used only when the source of the code it relies on is the one it was written
+for (`FUNCTION_STAND_INS`: sha256 of that source), so an upgraded trafilatura or lxml runs its
+own. What each one saves, on a page of a host with no profile (docs/performance.md, sessions
+11 and 12):
+- `text_content`: lxml.html's runs the XPath `string()`, whose per-call set-up costs ~1.3 µs
+  of its ~1.7; libxml2's text serializer gives the same string (both read the element with
+  xmlNodeGetContent's walk) in ~0.4. trafilatura and readability call it ~300 times a page.
+- readability's `text_length` (and `score_paragraphs`'s own lengths) counted on the element's
+  UTF-8 text in C (`trimmed_length`) instead of splitting it into words to join them: the
+  blocks it measures hold ~60,000 characters a page (they nest: three times the page's text).
+- readability's `score_paragraphs` measures each element's text length once (a link sits under
+  its paragraph's parent and grandparent: ~470 lengths of ~210 elements a page); nothing
+  changes the tree while it scores.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+from collections.abc import Callable
+
+import lxml.html
+from lxml import etree
+from trafilatura import readability_lxml, utils
+
+__all__ = ["FUNCTION_STAND_INS", "installable"]
+
+_TOSTRING = etree.tostring
+_TEXT_CONTENT = lxml.html.HtmlMixin.text_content
+
+
+def _text_content(self) -> str:
+    """`HtmlMixin.text_content`: the XPath `string()` of an element is what the text serializer
+    writes of it without its tail (libxml2's xmlNodeGetContent and xmlNodeBufGetContent, one
+    walk of its text nodes)."""
+    if self.tag.__class__ is str:
+        return _TOSTRING(self, method="text", encoding=str, with_tail=False)
+    return _TEXT_CONTENT(self)  # a comment, processing instruction, entity: as before (XPath refuses them)
+
+
+# What `str.split()` and `str.strip()` take for whitespace: the characters for which `str.isspace()`
+# is true (tested against every code point).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# The others, in UTF-8 (a whole character: its first byte is never part of another), and what every text
+# holding one holds (a quick test, true for many texts without one: `“` is \xe2\x80\x9c).
+_WIDE_SPACE = re.compile(b"|".join(re.escape(c.encode()) for c in WHITESPACE if ord(c) >= 0x80))
+WIDE_SPACE_HINTS = (b"\xc2", b"\xe2", b"\xe3", b"\x9a\x80")
+# A UTF-8 byte's class: b" " ASCII whitespace, b"c" a continuation byte (not a character of its own), b"x" the
+# first byte of a character that is not whitespace.
+_CLASSES = bytes(b" "[0] if i < 0x80 and chr(i) in WHITESPACE else b"c"[0] if 0x80 <= i < 0xC0 else b"x"[0] for i in range(256))
+
+
+def trimmed_length(text: bytes) -> int:
+    """`len(trim(text.decode()))` (trafilatura.utils.trim: the words joined by one space) of UTF-8
+    text, counted in C: its characters that are not whitespace, plus one between each two words.
+    A long text (readability measures the whole text of every block holding a paragraph, ~60,000
+    characters a generic page) is not split into thousands of words to be joined and counted."""
+    if b"\xc2" in text or b"\xe2" in text or b"\xe3" in text or b"\x9a\x80" in text:  # (WIDE_SPACE_HINTS)
+        text = _WIDE_SPACE.sub(b" ", text)
+    classes = text.translate(_CLASSES)
+    words = classes.count(b" x") + (classes[:1] == b"x")
+    if not words:
+        return 0
+    return len(text) - classes.count(b"c") - classes.count(b" ") + words - 1
+
+
+_READABILITY_TEXT_LENGTH = readability_lxml.text_length
+
+
+def _text_length(elem) -> int:
+    """readability's `text_length`, `len(trim(elem.text_content()))`, from the element's UTF-8 text."""
+    if elem.tag.__class__ is str:
+        return trimmed_length(_TOSTRING(elem, method="text", encoding="utf-8", with_tail=False))
+    return _READABILITY_TEXT_LENGTH(elem)  # (raises, as `text_content` does on a comment)
+
+
+def _score_paragraphs(self) -> dict:
+    """readability's `score_paragraphs`, each paragraph's length counted on its UTF-8 text and its
+    commas counted there (`len(trim(text).split(","))` is the commas + 1: trim removes only
+    whitespace), and each element's length measured once for the link densities (nothing changes
+    the tree while it scores; `text_length` as `_text_length` counts it). The same candidates,
+    scored with the same operations in the same order: the same floats."""
+    candidates = {}
+
+    for elem in self.doc.iter("p", "pre", "td"):
+        parent_node = elem.getparent()
+        if parent_node is None:
+            continue
+        grand_parent_node = parent_node.getparent()
+
+        text = _TOSTRING(elem, method="text", encoding="utf-8", with_tail=False)
+        elem_text_len = trimmed_length(text)
+
+        # discard too short paragraphs
+        if elem_text_len < self.min_text_length:
+            continue
+
+        for node in (parent_node, grand_parent_node):
+            if node is not None and node not in candidates:
+                candidates[node] = self.score_node(node)
+
+        score = 1 + (text.count(b",") + 1) + min((elem_text_len / 100), 3)
+
+        candidates[parent_node].score += score
+        if grand_parent_node is not None:
+            candidates[grand_parent_node].score += score / 2
+
+    # The link densities (`get_link_density`, written out), each element's length measured once.
+    lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
+
+    def text_length(elem: etree._Element) -> int:
+        length = lengths.get(elem)
+        if length is None:
+            length = lengths[elem] = _text_length(elem)
+        return length
+    for elem, candidate in candidates.items():
+        total_length = text_length(elem) or 1
+        link_length = sum(text_length(link) for link in elem.findall(".//a"))
+        candidate.score *= 1 - link_length / total_length
+    return candidates
+
+
+def _source_digest(parts: tuple) -> str | None:
+    """sha256 (16 hex digits) of the source of `parts` (functions, or text as it is), None where
+    it cannot be read (an install without sources)."""
+    try:
+        source = "".join(part if isinstance(part, str) else inspect.getsource(part) for part in parts)
+    except (OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+_DOCUMENT = readability_lxml.Document
+
+# (owner, attribute, stand-in, the code it relies on, sha256 of that code's source (16 hex digits))
+FUNCTION_STAND_INS: tuple[tuple[object, str, Callable, tuple, str], ...] = (
+    (lxml.html.HtmlMixin, "text_content", _text_content,
+     (_TEXT_CONTENT, lxml.html._collect_string_content.path), "645b3947ddfa2cdd"),
+    (readability_lxml, "text_length", _text_length,
+     (_READABILITY_TEXT_LENGTH, utils.trim, _TEXT_CONTENT, lxml.html._collect_string_content.path), "b3bdf6726341a379"),
+    # (`get_link_density` is written out in it, its lengths as `text_length` counts them; `score_node`
+    # and `class_weight` change nothing in the tree)
+    (_DOCUMENT, "score_paragraphs", _score_paragraphs,
+     (_READABILITY_TEXT_LENGTH, utils.trim, _DOCUMENT.score_paragraphs, _DOCUMENT.get_link_density,
+      _DOCUMENT.score_node, _DOCUMENT.class_weight), "ef1fd075a2240c9a"),
+)
+
+
+def installable() -> list[tuple[object, str, Callable, Callable]]:
+    """(owner, attribute, original, stand-in) of each stand-in whose code is the one it was
+    written for."""
+    return [(owner, attribute, getattr(owner, attribute), stand_in)
+            for owner, attribute, stand_in, relied_on, digest in FUNCTION_STAND_INS
+            if _source_digest(relied_on) == digest]
