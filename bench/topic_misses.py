@@ -16,6 +16,13 @@ one class, the first that applies:
   listings a kept article names (held, under the yield bound)`, `only via
   listings no kept article names`, `only behind off-topic articles`.
 
+Pages fetched for nothing: each fetched page that is not a kept article and
+leads, through the pages it was the first to link to (the log's referer), to no
+kept article, counted by what it is (article, listing) and what reached it (a
+kept article, a listing, an off-topic article, or `idle`: a held link or
+listing released when the crawl was idle) — the budget a better guess would
+free (docs/topic.md, eighth pass).
+
 Cost of full recall: the fewest pages not fetched on a path from a fetched page
 to each miss (breadth first over the web's links), their union over all
 misses (an oracle's extra pages; greedy, so an upper bound of the least), and
@@ -100,6 +107,33 @@ def oracle_extra(c: Crawled, misses: set) -> int:
     return len(needed)
 
 
+def wasted(c: Crawled) -> Counter:
+    """Fetched pages that are not kept articles and lead (by referer) to no kept one, by
+    "<article|listing> <- <kept|listing|off-topic|idle>" (module docstring)."""
+    children: dict[str, list] = {}
+    for url, parent in c.referer.items():
+        children.setdefault(parent, []).append(url)
+    useful: dict[str, bool] = {}
+
+    def leads_to_kept(url: str) -> bool:
+        if url not in useful:
+            useful[url] = False  # a cycle leads nowhere new
+            useful[url] = url in c.kept or any(map(leads_to_kept, children.get(url, ())))
+        return useful[url]
+
+    def kind(url: str) -> str:
+        return "article" if c.pages.get(url, (True,))[0] else "listing"
+
+    counts: Counter = Counter()
+    for url, parent in c.referer.items():
+        if url.endswith("/robots.txt") or leads_to_kept(url):
+            continue
+        came = "idle" if parent == "None" else "kept" if parent in c.kept else \
+            "listing" if kind(parent) == "listing" else "off-topic"
+        counts[f"{kind(url)} <- {came}"] += 1
+    return counts
+
+
 def summarise(label: str, c: Crawled) -> dict:
     reach = reachable(c)
     misses = reach - c.kept
@@ -109,7 +143,7 @@ def summarise(label: str, c: Crawled) -> dict:
     return {"web": label, "reachable": len(reach), "kept": len(reach & c.kept), "pages": pages,
             "precision": c.result["precision"], "misses": Counter(classes.values()),
             "roots": Counter(root_cause(c, url, classes) for url in misses),
-            "budget": int(1.5 * len(reach)), "oracle_pages": pages + extra,
+            "budget": int(1.5 * len(reach)), "oracle_pages": pages + extra, "wasted": wasted(c),
             "details": sorted((classes[url], root_cause(c, url, classes), url, [
                 (parent[-60:], anchor, round(c.topic.score(anchor), 3)) for parent, anchor in c.inlinks.get(url, [])
                 if parent in c.referer]) for url in misses)}
@@ -117,23 +151,26 @@ def summarise(label: str, c: Crawled) -> dict:
 
 def format_rows(rows: list[dict]) -> str:
     lines = ["| web | kept / reachable | recall | pages | pages per kept | " + " | ".join(
-        f"({i + 1})" for i in range(len(CLASSES))) + " | 1.5 × reachable | oracle: pages for all |",
-             "|---|---|---|---|---|" + "---|" * len(CLASSES) + "---|---|"]
+        f"({i + 1})" for i in range(len(CLASSES))) + " | 1.5 × reachable | oracle: pages for all | fetched for nothing |",
+             "|---|---|---|---|---|" + "---|" * len(CLASSES) + "---|---|---|"]
     total: Counter = Counter()
     for r in rows:
         total += r["misses"]
         lines.append(f"| {r['web']} | {r['kept']} / {r['reachable']} | {r['kept'] / r['reachable']:.2f} | "
                      f"{r['pages']} | {r['pages'] / max(r['kept'], 1):.2f} | "
                      + " | ".join(str(r["misses"].get(k, 0)) for k in CLASSES)
-                     + f" | {r['budget']} | {r['oracle_pages']} |")
+                     + f" | {r['budget']} | {r['oracle_pages']} | {sum(r['wasted'].values())} |")
     lines.append("| total | " + f"{sum(r['kept'] for r in rows)} / {sum(r['reachable'] for r in rows)} | | "
                  f"{sum(r['pages'] for r in rows)} | | " + " | ".join(str(total.get(k, 0)) for k in CLASSES)
-                 + f" | {sum(r['budget'] for r in rows)} | {sum(r['oracle_pages'] for r in rows)} |")
+                 + f" | {sum(r['budget'] for r in rows)} | {sum(r['oracle_pages'] for r in rows)} | "
+                 f"{sum(sum(r['wasted'].values()) for r in rows)} |")
     roots = sum((r["roots"] for r in rows), Counter())
     lines.append("| by the first miss up the chain | | | | | " + " | ".join(str(roots.get(k, 0)) for k in CLASSES)
-                 + " | | |")
+                 + " | | | |")
     legend = "\n".join(f"({i + 1}) {k}" for i, k in enumerate(CLASSES))
-    return "\n".join(lines) + "\n\n" + legend
+    waste = sum((r["wasted"] for r in rows), Counter())
+    spent = ", ".join(f"{key} {n}" for key, n in sorted(waste.items()))
+    return "\n".join(lines) + f"\n\nfetched for nothing: {sum(waste.values())} ({spent})\n\n" + legend
 
 
 def main(argv=None) -> int:

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 from bench.topic_diagnose import Crawled
 from bench.topic_misses import (BEHIND_MISS, DROPPED, JUDGED_OFF, SEEN_WEAK, VIA_HELD, VIA_LISTINGS,
-                                classify, oracle_extra, reachable, root_cause)
+                                classify, oracle_extra, reachable, root_cause, wasted)
 
 # start → kept article A; A's box: B (dropped teaser), C (judged off), section S (held, not fetched);
 # S lists D (on topic, never seen); D links E (on topic, behind D); listing T (no kept page names it)
@@ -40,3 +40,14 @@ def test_the_oracle_counts_each_page_not_fetched_once_on_the_shortest_paths():
     # B, G: themselves; D: S and D; E: + E; F: + T and F (through E); C was fetched: nothing.
     assert oracle_extra(c, {"B", "C", "D", "E", "F", "G"}) == 7
     assert oracle_extra(c, {"C"}) == 0
+
+
+def test_pages_fetched_for_nothing_are_those_leading_to_no_kept_article():
+    c = _crawled()
+    # C: an off-topic article A's box led to; L: a listing the start linked to, which led to nothing fetched.
+    assert wasted(c) == {"article <- kept": 1, "listing <- kept": 1}
+    c.referer["G"] = "L"  # L led to G, fetched and not kept: both for nothing
+    c.referer["S"] = "None"  # S released at idle, it led to D, kept: not counted
+    c.referer["D"] = "S"
+    c.kept.add("D")
+    assert wasted(c) == {"article <- kept": 1, "listing <- kept": 1, "article <- listing": 1}
