@@ -159,7 +159,7 @@ def stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
 
 
 class _Stop(BaseException):
-    """SIGTERM or SIGHUP to `serve`: leave the wait and stop pywb, like Ctrl-C."""
+    """SIGTERM, SIGHUP or SIGINT to `serve`: leave the wait and stop pywb."""
 
 
 def _raise_stop(signum, frame):
@@ -239,7 +239,9 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot:
         return _screenshot(args, collection, port)
     print(f"pywb: http://{BIND}:{port}/{args.collection}/  (archive {args.directory}; Ctrl-C stops)", flush=True)
-    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGINT too: a shell starts a background job with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler, so `kill -INT` (or a script's Ctrl-C) would leave serve waiting forever.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     process = None
     try:
         process = start_pywb(args.root, port)

@@ -63,10 +63,10 @@ def _wait_for(condition, timeout: float = 20) -> bool:
     return condition()
 
 
-def _start_serve(archive_dir: Path, root: Path, port: int, output=subprocess.PIPE):
+def _start_serve(archive_dir: Path, root: Path, port: int, output=subprocess.PIPE, preexec_fn=None):
     proc = subprocess.Popen([sys.executable, "-m", "archive", "serve", str(archive_dir), "--port", str(port),
                              "--root", str(root)], cwd=REPO, env=os.environ.copy(),
-                            stdout=output, stderr=output, text=True)
+                            stdout=output, stderr=output, text=True, preexec_fn=preexec_fn)
     pids_file = root / "fake-wayback.pids"
     assert _wait_for(lambda: _listening(port) and pids_file.exists()), "serve did not start"
     return proc, [int(p) for p in pids_file.read_text().split()]
@@ -82,6 +82,24 @@ def test_a_signal_stops_pywb_and_its_workers_without_a_traceback(fake_pywb, arch
     assert "Traceback" not in out + err and "pywb stopped" in err
     assert _wait_for(lambda: all(map(_gone, pids))), "pywb or its worker outlived serve"
     assert _wait_for(lambda: not _listening(port))
+
+
+def test_sigint_stops_serve_started_as_a_background_job(fake_pywb, archive_dir, tmp_path):
+    """A shell's background job starts with SIGINT ignored, so Python installs no KeyboardInterrupt
+    handler: serve must still stop on SIGINT (it hung, and failed the test above, when the suite ran
+    from a background job)."""
+    port = free_port()
+    proc, pids = _start_serve(archive_dir, tmp_path / "pywb", port,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in out + err and "pywb stopped" in err
+    assert _wait_for(lambda: all(map(_gone, pids))), "pywb or its worker outlived serve"
 
 
 def test_pywb_dies_with_a_killed_serve(fake_pywb, archive_dir, tmp_path):
