@@ -249,8 +249,13 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
         # The reference is measured before and after the crawls and averaged: on this machine it
         # moved 37–50 pages/s between sessions, and the probes show whether the machine moved with it.
         before = one_core_trafilatura(site)
-        on = [crawl(site, work / f"on-{i}") for i in range(rounds)]
-        off = [crawl(site, work / f"off-{i}", warc=False) for i in range(rounds)]
+        # Capture on and off alternate (on, off, on, off): run back to back in blocks, a machine
+        # drifting through the bench landed on their ratio (session 12: 0.865 in blocks, 0.78 and
+        # 0.94 in two alternated pairs right after).
+        on, off = [], []
+        for i in range(rounds):
+            on.append(crawl(site, work / f"on-{i}"))
+            off.append(crawl(site, work / f"off-{i}", warc=False))
         after = one_core_trafilatura(site)
         result = {"host": host, "page_bytes": round(sum(len(site.render(n)) for n in range(50)) / 50),
                   "trafilatura_one_core_pages_per_s": round((before["pages_per_s"] + after["pages_per_s"]) / 2, 1),
@@ -275,6 +280,8 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
                                            / result["trafilatura_one_core_pages_per_s"], 2),
         "capture_on_over_off": round(median("pages_per_s", result["runs_on"])
                                      / median("pages_per_s", result["runs_off"]), 3),
+        "capture_on_over_off_pairs": [round(on["pages_per_s"] / off["pages_per_s"], 3)
+                                      for on, off in zip(result["runs_on"], result["runs_off"])],
         "loop_cpu_ms_per_page": median("loop_cpu_ms_per_page", result["runs_on"]),
         "workers_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_off"]),
         "workers_and_writer_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_on"]),
@@ -292,7 +299,7 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
 def describe(r: dict) -> str:
     text = (f"default crawl, {r['host']} ({r['page_bytes']:,}-byte pages): {r['pipeline_pages_per_s']} pages/s "
             f"= {r['pipeline_over_trafilatura']} × one-core trafilatura ({r['trafilatura_one_core_pages_per_s']}); "
-            f"capture on/off {r['capture_on_over_off']}; event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
+            f"capture on/off {r['capture_on_over_off']} (pairs {r['capture_on_over_off_pairs']}); event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
             f"extraction workers {r.get('workers_cpu_ms_per_page')} ms CPU a page (capture off; with the WARC "
             f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}, of which the writer "
             f"{r.get('writer_cpu_ms_per_page')}); crawler process, all threads, {r.get('crawler_cpu_ms_per_page')} "
