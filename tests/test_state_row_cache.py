@@ -46,8 +46,6 @@ def test_get_answers_what_the_database_holds_through_every_write_path(tmp_path, 
             state.forget(rng.sample(URLS, 3))
         elif action == 5:
             merge_states(state, tmp_path / "other.sqlite")
-        elif action == 6:
-            state.prefetch(rng.sample(URLS, 4))
         else:
             hits += state._rows.lookup(url)[0] is not MISSING
             assert state.get(url) == committed(state.path, url), step

@@ -59,8 +59,6 @@ class PendingRequisites:
         rows = [(canonical_url(url), url, kind, depth, self.crawl) for url, kind, depth in found]
         if not rows:
             return
-        # Their `pages` rows in one read, for the incremental middleware's `get` when each is fetched.
-        self.state.prefetch([row[0] for row in rows])
         db = self.state._db
         self.state._write(lambda: db.executemany(
             """INSERT INTO requisites (url, fetch_url, kind, depth, crawl, outcome) VALUES (?, ?, ?, ?, ?, NULL)

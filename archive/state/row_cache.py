@@ -1,12 +1,10 @@
 """Crawl-state rows read lately, kept until a write to their URL: fewer SQLite reads on the event loop.
 
-Why: each `CrawlState.get` in a crawl costs the event loop 35–60 µs of CPU (6.5–11 alone: `sqlite3`
-hands the GIL to the crawler's other threads around every statement), ~4 a page on nhandan.vn.
-Two of them read a row the crawl had just read, or could have read in one statement with others:
-the spider middleware reads an article link's row to decide whether it is due and the downloader
-middleware reads it again when the link is fetched; a page's requisites are each read when
-fetched, though their URLs were known (and written to the state) together. With this cache the
-first read (or one `prefetch` of a page's requisites) serves the later one.
+Why: each `CrawlState.get` in a crawl costs the event loop 35–60 µs of CPU (5–7 alone, with warm
+caches), ~4 a page on nhandan.vn, and one of them reads a row the crawl has just read: the spider
+middleware reads an article link's row to decide whether it is due, and the downloader middleware
+reads it again when the link is fetched. With this cache the first read serves the second, and a
+re-crawl's known rows are not rebuilt from SQLite either.
 
 A cached row is exactly what a read of the database would give: every write path names the URL it
 writes (`writing`) before it is queued or run, which drops the URL's row, and `written` once it is
@@ -34,15 +32,10 @@ class RowCache:
         self._lock = threading.Lock()
 
     def lookup(self, url: str) -> tuple[object, int]:
-        """`(row or MISSING, epoch)`: pass the epoch to `store` with what the database gave."""
-        with self._lock:
-            return self._rows.get(url, MISSING), self._epoch
-
-    def epoch_if_missing(self, urls: Iterable[str]) -> int | None:
-        """The epoch to `store` with if some of `urls` are not cached; None: all are."""
-        with self._lock:
-            rows = self._rows
-            return None if all(url in rows for url in urls) else self._epoch
+        """`(row or MISSING, epoch)`: pass the epoch to `store` with what the database gave. No lock:
+        a row dropped by a write that is queued, not committed, is still what the database holds."""
+        epoch = self._epoch  # read first: a write that starts after this moves it, and `store` refuses
+        return self._rows.get(url, MISSING), epoch
 
     def store(self, rows: Iterable[tuple[str, object]], epoch: int) -> None:
         """Keep rows read from the database since `lookup` gave `epoch`, unless a write began or

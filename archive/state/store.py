@@ -305,22 +305,6 @@ class CrawlState:
         self._rows.store(((url, page),), epoch)
         return page
 
-    def prefetch(self, urls: list[str]) -> None:
-        """Read the rows of `urls` (canonical) in one statement, for the `get`s that will ask for them
-        soon (a page's requisites, fetched shortly after): one SQLite read instead of one each."""
-        epoch = self._rows.epoch_if_missing(urls)
-        if epoch is None:
-            return
-        found: dict[str, PageState | None] = dict.fromkeys(urls)
-        for start in range(0, len(urls), _PREFETCH_CHUNK):
-            chunk = urls[start:start + _PREFETCH_CHUNK]
-            with self._read_mutex:
-                rows = self._reader.execute(
-                    f"SELECT * FROM pages WHERE url IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
-            for row in rows:
-                found[row[0]] = self._page(row)
-        self._rows.store(found.items(), epoch)
-
     def pages(self) -> list[PageState]:
         with self._mutex:
             rows = self._db.execute("SELECT * FROM pages ORDER BY url").fetchall()
@@ -422,9 +406,6 @@ class CrawlState:
         values = list(row)
         values[14] = None if values[14] is None else bool(values[14])
         return PageState(*values)
-
-
-_PREFETCH_CHUNK = 500  # URLs a statement (SQLite's limit on parameters is far above)
 
 
 class _AnyRowWrite:
