@@ -294,7 +294,8 @@ class CrawlState:
 
     # ----------------------------------------------------------------- reads
     # Per page (issue #25 audit): one or two `get`s (a primary-key B-tree search, O(log pages), in
-    # SQLite's default 2 MB page cache) and a few small writes; nothing here is held in memory.
+    # SQLite's default 2 MB page cache) and a few small writes; in memory only the last 4,096 rows read
+    # (archive/state/row_cache.py: the spider middleware's read of a link serves the fetch's).
     def get(self, url: str) -> PageState | None:
         page, epoch = self._rows.lookup(url)
         if page is not MISSING:
