@@ -23,16 +23,16 @@ class BatchWriter:
 
     INTERVAL = 0.05
 
-    def __init__(self, run_batch: Callable[[list[Callable[[], None]]], None]):
+    def __init__(self, run_batch: Callable[[list], None]):
         self._run_batch = run_batch
         self._cond = threading.Condition(threading.Lock())  # the writer waits on it for work
         self._commit = threading.Lock()  # held from taking a batch until it is committed
-        self._pending: list[Callable[[], None]] = []
+        self._pending: list = []  # the writes, as `run_batch` takes them
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="crawl-state-writer", daemon=True)
         self._thread.start()
 
-    def put(self, write: Callable[[], None]) -> None:
+    def put(self, write) -> None:
         with self._cond:
             if self._closing:
                 raise RuntimeError("the crawl state is closed")

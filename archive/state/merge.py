@@ -51,7 +51,7 @@ def merge_states(target: CrawlState, source: str | Path) -> int:
         requisites, crawl = _requisite_rows(source_db)
     finally:
         source_db.close()
-    with target._mutex:
+    with target.rows_changing(), target._mutex:
         target._db.execute("BEGIN")
         target._db.executemany(
             f"INSERT INTO pages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "

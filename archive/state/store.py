@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from archive.state.batch_writer import BatchWriter
+from archive.state.row_cache import MISSING, RowCache
 from archive.vietnam_time import parse_iso as _parse_iso
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ __all__ = ["CrawlState", "PageState", "StateLockedError", "StateLock", "SCHEMA_V
 SCHEMA_VERSION = 4
 LOCK_SUFFIX = ".lock"
 EXIT_STATE_LOCKED = 3
+_NO_ROW = object()  # `_write`: a write that touches no row of `pages` (requisites, meta)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -228,6 +230,8 @@ class CrawlState:
                 self._lock.release()
             raise
         self._writer = None
+        # Rows the event loop read lately (archive/state/row_cache.py); every write to `pages` names its row.
+        self._rows = RowCache()
         self._reader = self._db  # `get`'s connection
         self._read_mutex = self._mutex
         if batched:
@@ -237,25 +241,39 @@ class CrawlState:
             self._read_mutex = threading.Lock()
             self._writer = BatchWriter(self._write_batch)
 
-    def _write(self, write: Callable[[], None]) -> None:
-        """Run `write` (statements on `self._db`) now, or queue it for the batch writer."""
+    def _write(self, write: Callable[[], None], url: str | None | object = _NO_ROW) -> None:
+        """Run `write` (statements on `self._db`) now, or queue it for the batch writer. `url`: the
+        `pages` row it writes (None: any row; left out: none), dropped from the rows read lately."""
+        if url is not _NO_ROW:
+            self._rows.writing(url)
         if self._writer is not None:
-            self._writer.put(write)
+            self._writer.put((write, url))
             return
-        with self._mutex:
-            write()
+        try:
+            with self._mutex:
+                write()
+        finally:
+            if url is not _NO_ROW:
+                self._rows.written((url,))
 
-    def _write_batch(self, batch: list[Callable[[], None]]) -> None:
-        with self._mutex:
-            self._db.execute("BEGIN")
-            try:
-                for write in batch:
-                    try:
-                        write()
-                    except sqlite3.Error:
-                        logger.exception("could not write a crawl state row")
-            finally:
-                self._db.execute("COMMIT")
+    def _write_batch(self, batch: list[tuple[Callable[[], None], object]]) -> None:
+        try:
+            with self._mutex:
+                self._db.execute("BEGIN")
+                try:
+                    for write, _ in batch:
+                        try:
+                            write()
+                        except sqlite3.Error:
+                            logger.exception("could not write a crawl state row")
+                finally:
+                    self._db.execute("COMMIT")
+        finally:  # committed, or not written at all: either way the database holds the truth now
+            self._rows.written([url for _, url in batch if url is not _NO_ROW])
+
+    def rows_changing(self):
+        """Context for a write to any `pages` row made outside `_write` (archive/state/merge.py)."""
+        return _AnyRowWrite(self._rows)
 
     def flush(self) -> None:
         """Wait until every write queued so far is committed (no-op unless `batched`)."""
@@ -276,11 +294,17 @@ class CrawlState:
 
     # ----------------------------------------------------------------- reads
     # Per page (issue #25 audit): one or two `get`s (a primary-key B-tree search, O(log pages), in
-    # SQLite's default 2 MB page cache) and a few small writes; nothing here is held in memory.
+    # SQLite's default 2 MB page cache) and a few small writes; in memory only the last 4,096 rows read
+    # (archive/state/row_cache.py: the spider middleware's read of a link serves the fetch's).
     def get(self, url: str) -> PageState | None:
+        page, epoch = self._rows.lookup(url)
+        if page is not MISSING:
+            return page
         with self._read_mutex:
             row = self._reader.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
-        return self._page(row) if row else None
+        page = self._page(row) if row else None
+        self._rows.store(((url, page),), epoch)
+        return page
 
     def pages(self) -> list[PageState]:
         with self._mutex:
@@ -307,18 +331,18 @@ class CrawlState:
                 capture_file) if capture is not None else (None,) * 5
         values = (url, now, fetch_url, now, status, outcome, etag, last_modified, outcome, lastmod,
                   *(record or (None, None, None)), *full, capture is not None)
-        self._write(lambda: self._db.execute(_RECORD_FETCH, values))
+        self._write(lambda: self._db.execute(_RECORD_FETCH, values), url)
 
     def record_extraction(self, url: str, *, is_article: bool, published: str | None = None) -> None:
         """The pipeline is done with this page: whether it is an article, and when it was published."""
         now = _now()
         values = (url, now, int(is_article), now, published)
-        self._write(lambda: self._db.execute(_RECORD_EXTRACTION, values))
+        self._write(lambda: self._db.execute(_RECORD_EXTRACTION, values), url)
 
     def record_published_hint(self, url: str, published: str) -> None:
         """A date from a sitemap or feed, kept until extraction gives the page's own."""
         self._write(lambda: self._db.execute("UPDATE pages SET published = ? WHERE url = ? AND published IS NULL",
-                                             (published, url)))
+                                             (published, url)), url)
 
     # ----------------------------------------------------------------- reconciliation
     def rows_fetched_since(self, moment: float) -> list[PageState]:
@@ -334,7 +358,7 @@ class CrawlState:
         if not urls:
             return 0
         self.flush()
-        with self._mutex:
+        with self.rows_changing(), self._mutex:
             self._db.execute("BEGIN")
             cursor = self._db.executemany("DELETE FROM pages WHERE url = ?", [(u,) for u in urls])
             # A requisite whose record is gone is pending again, so the resumed crawl asks for it.
@@ -383,6 +407,17 @@ class CrawlState:
         values = list(row)
         values[14] = None if values[14] is None else bool(values[14])
         return PageState(*values)
+
+
+class _AnyRowWrite:
+    def __init__(self, rows: RowCache):
+        self._rows = rows
+
+    def __enter__(self) -> None:
+        self._rows.writing(None)
+
+    def __exit__(self, *exc) -> None:
+        self._rows.written((None,))
 
 
 def _now() -> float:
