@@ -29,9 +29,9 @@ import trafilatura
 from lxml import etree
 
 from archive.extract.body import TRAFILATURA_OPTIONS, photo_box_texts, raw_body, tidy_paragraphs
-from archive.extract.decoding import XML_DECLARATION, Undecodable, decode_html
+from archive.extract.decoding import XML_DECLARATION, Undecodable, decode_html, decode_html_source
 from archive.extract.hints import ExtractionHints, select_all
-from archive.extract.html_parser import HTML_PARSER
+from archive.extract.html_parser import HTML_PARSER, UTF8_HTML_PARSER
 from archive.extract.metadata import canonical_for, fill_shown_metadata, lead_from_description, looks_vietnamese, \
     read_structured
 from archive.extract.page_gate import PageVerdict
@@ -135,7 +135,7 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
         canonical = url
     article = Article(url=url, canonical_url=canonical)
     try:
-        text, article.encoding = decode_html(html, encoding)
+        text, article.encoding, source = decode_html_source(html, encoding)
     except Undecodable as exc:
         article.reason = str(exc)
         return ParsedPage(article, None, url)
@@ -144,7 +144,10 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
         article.reason = refusal
         return ParsedPage(article, None, url, refused=refusal)
     try:
-        tree = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)
+        if source is not None and XML_DECLARATION.match(text) is None:  # the UTF-8 bytes of `text` itself
+            tree = lxml.html.document_fromstring(source, parser=UTF8_HTML_PARSER)
+        else:
+            tree = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         article.reason = f"unparseable HTML ({exc})"
         return ParsedPage(article, None, url)
