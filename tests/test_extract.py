@@ -410,3 +410,26 @@ def test_a_utf8_page_is_parsed_from_its_bytes_into_the_tree_its_text_gives():
     assert decode_html_source(b"\xef\xbb\xbf<p>x</p>")[2] is None  # a BOM
     assert decode_html_source(b"<p>caf\xe9 \xe0 la carte, d\xe9j\xe0 vu</p>")[2] is None  # not UTF-8
     assert parse_page(b"<?xml version='1.0' encoding='utf-8'?><p>x</p>", "https://example.org/").tree is not None
+
+
+def test_the_captions_are_looked_for_only_when_a_paragraph_comes_twice():
+    """tidy_paragraphs keeps a repeated caption once and a repeated paragraph that is no caption;
+    it asks for the page's captions (a whole-page walk) only once a paragraph repeats."""
+    from archive.extract.body import tidy_paragraphs
+
+    asked = []
+
+    def captions():
+        asked.append(1)
+        return {"(Ảnh: TTXVN)"}
+
+    paragraphs = ["Đoạn một của bài.", "(Ảnh: TTXVN)", "Đoạn hai.", "(Ảnh: TTXVN)", "Đoạn ba.", "Đoạn hai.",
+                  "(Ảnh: TTXVN)"]
+    tidy = dict(title="Tiêu đề", lead=None, author=None, date_texts=set(), captions=captions)
+    assert tidy_paragraphs(paragraphs, **tidy) == ["Đoạn một của bài.", "(Ảnh: TTXVN)", "Đoạn hai.", "Đoạn ba.",
+                                                   "Đoạn hai."]
+    assert asked == [1]
+    asked.clear()
+    assert tidy_paragraphs(["Đoạn một.", "Đoạn hai.", "(Ảnh: TTXVN)"], **tidy) == ["Đoạn một.", "Đoạn hai.",
+                                                                                 "(Ảnh: TTXVN)"]
+    assert asked == []

@@ -216,7 +216,10 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
         return article
     if article.lead is None:
         article.lead = lead_from_description(info.description, paragraphs, tree, article.title)
-    captions = {image["caption"] for image in article.images if image["caption"]} | photo_box_texts(work)
+
+    def captions() -> set[str]:  # asked for only when a paragraph comes twice (photo boxes: a whole-page walk)
+        return {image["caption"] for image in article.images if image["caption"]} | photo_box_texts(work)
+
     article.paragraphs = tidy_paragraphs(paragraphs, title=article.title, lead=article.lead,
                                          author=article.author, date_texts=date_texts, captions=captions)
     article.words = word_count(article.text)
