@@ -366,3 +366,70 @@ def test_extraction_trees_have_lxml_html_element_classes():
     assert [type(node) for node in copy.copy(tree).iter()] == expected
     assert {cls.__name__ for cls in expected} >= {"FormElement", "InputElement", "SelectElement", "TextareaElement",
                                                   "LabelElement", "HtmlComment", "HtmlElement"}
+
+
+_ODD_PAGES = [
+    "<html><head><meta charset='windows-1258'></head><body><p>Việt Nam ầ</p></body></html>",
+    "<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-1'></head><body>é</body></html>",
+    "<meta charset=utf-16><p>Việt</p>", "<p>\x01\x0b\x0c\x7f\x80\x9f controls</p>" + "<p>x</p>" * 300 + "<p>a\x00b</p>",
+    "<p>\ufeff mid-text BOM \ufffe \uffff \U0001F600 𝔘</p>", "<p>a\r\nb\rc</p>", "é ÿ latin-1 only", "plain <b>x",
+    "<p>&#0; &#x80; &#xD800; &nbsp; &amp;</p>", "<div>" * 300 + "deep", "<?xml-stylesheet href='a'?><p>x</p>",
+    "<!DOCTYPE html><!-- c --><html><p>x</p></html><!-- after -->", "<p>ア漢字한국어</p>",
+]
+
+
+def test_a_utf8_page_is_parsed_from_its_bytes_into_the_tree_its_text_gives():
+    """parse_page reads a UTF-8 page in NFC from its own bytes (UTF8_HTML_PARSER) instead of the
+    decoded text: the same document, node for node, on every fixture and eval page and on odd
+    markup (other declared charsets, controls, NULs, non-characters, astral characters)."""
+    from pathlib import Path
+
+    import lxml.html
+    from lxml import etree
+
+    from archive.extract.article import parse_page
+    from archive.extract.decoding import XML_DECLARATION, decode_html_source
+    from archive.extract.html_parser import HTML_PARSER
+
+    fixtures = Path(__file__).parent / "fixtures"
+    bodies = [p.read_bytes() for p in sorted((fixtures / "web").rglob("*.html"))]
+    bodies += [gzip.decompress(p.read_bytes()) for p in sorted((fixtures / "eval-generic" / "html").glob("*.gz"))]
+    bodies += [text.encode("utf-8") for text in _ODD_PAGES]
+    from_bytes = 0
+    for body in bodies:
+        text, _, source = decode_html_source(body)
+        assert source is (body if text == body.decode("utf-8") else None)  # (a few eval pages are not in NFC)
+        from_bytes += source is not None
+        tree = parse_page(body, "https://example.org/").tree
+        expected = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)  # as before
+        assert etree.tostring(tree.getroottree()) == etree.tostring(expected.getroottree())
+        assert [type(node) for node in tree.iter()] == [type(node) for node in expected.iter()]
+    assert from_bytes > 0.9 * len(bodies)
+    # Text that is not its bytes' strict UTF-8 decoding in NFC is parsed from the text, as before.
+    assert decode_html_source("e\u0301".encode())[2] is None  # NFC composes it
+    assert decode_html_source(b"\xef\xbb\xbf<p>x</p>")[2] is None  # a BOM
+    assert decode_html_source(b"<p>caf\xe9 \xe0 la carte, d\xe9j\xe0 vu</p>")[2] is None  # not UTF-8
+    assert parse_page(b"<?xml version='1.0' encoding='utf-8'?><p>x</p>", "https://example.org/").tree is not None
+
+
+def test_the_captions_are_looked_for_only_when_a_paragraph_comes_twice():
+    """tidy_paragraphs keeps a repeated caption once and a repeated paragraph that is no caption;
+    it asks for the page's captions (a whole-page walk) only once a paragraph repeats."""
+    from archive.extract.body import tidy_paragraphs
+
+    asked = []
+
+    def captions():
+        asked.append(1)
+        return {"(Ảnh: TTXVN)"}
+
+    paragraphs = ["Đoạn một của bài.", "(Ảnh: TTXVN)", "Đoạn hai.", "(Ảnh: TTXVN)", "Đoạn ba.", "Đoạn hai.",
+                  "(Ảnh: TTXVN)"]
+    tidy = dict(title="Tiêu đề", lead=None, author=None, date_texts=set(), captions=captions)
+    assert tidy_paragraphs(paragraphs, **tidy) == ["Đoạn một của bài.", "(Ảnh: TTXVN)", "Đoạn hai.", "Đoạn ba.",
+                                                   "Đoạn hai."]
+    assert asked == [1]
+    asked.clear()
+    assert tidy_paragraphs(["Đoạn một.", "Đoạn hai.", "(Ảnh: TTXVN)"], **tidy) == ["Đoạn một.", "Đoạn hai.",
+                                                                                 "(Ảnh: TTXVN)"]
+    assert asked == []

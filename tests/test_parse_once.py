@@ -3,12 +3,14 @@ anchors) equals what the spider's readers compute on Scrapy's own parse of it.""
 import re
 from pathlib import Path
 
+import lxml.html
+
 import pytest
 from scrapy.http import HtmlResponse
 from scrapy.utils.response import get_base_url
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.extract.article import extract_article
+from archive.extract.article import article_of, extract_article, parse_page
 from archive.extract.pool import ExtractionPool
 from archive.extract.links import PageReading, ReadSpec, read_page
 from testbed.topic_site import TopicWeb
@@ -82,6 +84,25 @@ def test_worker_topic_inputs_match_the_reactor_readers(path, inline_pool):
         assert (fingerprint is not None) is article.is_article
     else:
         assert article is None and fingerprint is None
+
+
+def test_an_article_read_off_the_tree_itself_is_the_one_read_off_a_copy():
+    """`article_of(..., spend_tree=True)` (the worker's: nothing reads the page after) works on the
+    parsed tree itself when neither the date nor the lead will read the untouched page again; the
+    article is the one a copy gives, on every fixture page read with its profile and without one,
+    whichever way each went."""
+    spent = tried = 0
+    for path in PAGES:
+        url, body = page_url(path), path.read_bytes()
+        for hints in (profile_for(url).extraction, None):
+            kept, given = parse_page(body, url), parse_page(body, url)
+            kept_html = lxml.html.tostring(kept.tree)
+            assert article_of(given, hints, spend_tree=True) == article_of(kept, hints), url
+            assert lxml.html.tostring(kept.tree) == kept_html, url  # without `spend_tree`: untouched
+            spent += lxml.html.tostring(given.tree) != kept_html
+            tried += 1
+    assert 0 < spent < tried  # both ways taken (most real pages of a host with no profile keep the copy:
+    # a description and no lead hint, so the lead may be looked for on the untouched page)
 
 
 def test_the_fixture_set_exercises_both_kinds_of_page_and_real_links():

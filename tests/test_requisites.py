@@ -231,3 +231,34 @@ def test_compressed_requisite_bodies_are_stored_not_deflated_again(tmp_path):
     assert members["image/jpeg"] == zlib.compress(records["image/jpeg"], 0, wbits=31)  # stored as is
     assert members["text/html"] == zlib.compress(records["text/html"], writer.config.compress_level, wbits=31)
     assert _records(tmp_path / "warc")[("response", f"{CDN}/p.jpg")] == 1
+
+
+def test_the_embeds_are_read_in_one_walk_as_the_xpath_union_finds_them():
+    """page_requisites finds what a page embeds in one walk of the document (`_embeds`), not ten
+    (the union `_EMBEDS_XPATH`): the same elements in the same order, on every fixture and eval
+    page and on markup that tests each condition, read from the root and from an element
+    inside it (`//` reads the whole document either way)."""
+    import gzip
+
+    import lxml.html
+
+    from archive.extract.html_parser import HTML_PARSER
+    from archive.extract.requisites import _EMBEDS_XPATH, _embeds
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in sorted(fixtures.rglob("*.html"))]
+    pages += [gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
+              for p in sorted((fixtures / "eval-generic" / "html").glob("*.gz"))]
+    pages.append("<html><head><link rel=x><style>a{}</style><script>x</script><script src=''></script></head><body>"
+                 "<picture><source srcset=a><img src=b></picture><video poster=p><source src=v></video>"
+                 "<audio><source src=s></audio><div><source src=no></div><source src=top>"
+                 "<input type=image src=i><input type=Image src=j><input src=k><IMG SRC=u><svg:img src=n/>"
+                 "<object><embed src=e></object><p><img src=c><video src=w></video></p></body></html>")
+    for page in pages:
+        tree = lxml.html.document_fromstring(page, parser=HTML_PARSER)
+        expected = _EMBEDS_XPATH(tree)
+        assert _embeds(tree) == expected
+        body = tree.find("body")
+        if body is not None:
+            assert _embeds(body) == _EMBEDS_XPATH(body) == expected
+    assert len(_embeds(lxml.html.document_fromstring(pages[-1], parser=HTML_PARSER))) == 13

@@ -29,13 +29,13 @@ import trafilatura
 from lxml import etree
 
 from archive.extract.body import TRAFILATURA_OPTIONS, photo_box_texts, raw_body, tidy_paragraphs
-from archive.extract.decoding import XML_DECLARATION, Undecodable, decode_html
+from archive.extract.decoding import XML_DECLARATION, Undecodable, decode_html, decode_html_source
 from archive.extract.hints import ExtractionHints, select_all
-from archive.extract.html_parser import HTML_PARSER
+from archive.extract.html_parser import HTML_PARSER, UTF8_HTML_PARSER
 from archive.extract.metadata import canonical_for, fill_shown_metadata, lead_from_description, looks_vietnamese, \
     read_structured
 from archive.extract.page_gate import PageVerdict
-from archive.extract.published import publication_date
+from archive.extract.published import guessed_date, stated_date
 from archive.extract.render import DATE_LINE_FORMAT, render_seed_text
 from archive.extract.text import word_count
 from archive.extract.url_join import join
@@ -107,7 +107,7 @@ def extract_article(html: bytes | str, url: str, hints: ExtractionHints | None =
 
     `encoding` is the charset from the HTTP Content-Type header, if any.
     """
-    return article_of(parse_page(html, url, encoding=encoding), hints)
+    return article_of(parse_page(html, url, encoding=encoding), hints, spend_tree=True)
 
 
 @dataclass
@@ -135,7 +135,7 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
         canonical = url
     article = Article(url=url, canonical_url=canonical)
     try:
-        text, article.encoding = decode_html(html, encoding)
+        text, article.encoding, source = decode_html_source(html, encoding)
     except Undecodable as exc:
         article.reason = str(exc)
         return ParsedPage(article, None, url)
@@ -144,7 +144,10 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
         article.reason = refusal
         return ParsedPage(article, None, url, refused=refusal)
     try:
-        tree = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)
+        if source is not None and XML_DECLARATION.match(text) is None:  # the UTF-8 bytes of `text` itself
+            tree = lxml.html.document_fromstring(source, parser=UTF8_HTML_PARSER)
+        else:
+            tree = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         article.reason = f"unparseable HTML ({exc})"
         return ParsedPage(article, None, url)
@@ -159,11 +162,13 @@ def markup_refusal(page: bytes | str) -> str | None:
     return f"too many tags ({tags:,} > {MAX_TAGS:,})" if tags > MAX_TAGS else None
 
 
-def article_of(page: ParsedPage, hints: ExtractionHints | None) -> Article:
-    """The parsed page's article (without a tree: the article saying why not)."""
+def article_of(page: ParsedPage, hints: ExtractionHints | None, *, spend_tree: bool = False) -> Article:
+    """The parsed page's article (without a tree: the article saying why not). `spend_tree`: the
+    caller reads nothing of `page.tree` after this, so the extraction may work on the tree itself
+    instead of a copy of it when it needs the untouched page no more (see `_extract_tree`)."""
     if page.tree is None:
         return page.article
-    return _extract_tree(page.article, page.tree, page.article.url, hints, page.verdict)
+    return _extract_tree(page.article, page.tree, page.article.url, hints, page.verdict, spend_tree)
 
 
 NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")  # hrefs that lead to no page
@@ -178,21 +183,27 @@ def followable(href: str | None, base_url: str) -> str | None:
 
 
 def _extract_tree(article: Article, tree: etree._Element, url: str, hints: ExtractionHints | None,
-                  verdict: PageVerdict | None = None) -> Article:
+                  verdict: PageVerdict | None = None, spend_tree: bool = False) -> Article:
     """`article_of`'s extraction, on the parsed page; `verdict`: the page gate's on `tree`, if known."""
     hints = hints or ExtractionHints()  # no hints: every selector tuple is empty
     info = read_structured(tree)
     article.canonical_url = canonical_for(url, info) or article.canonical_url
     fill_shown_metadata(article, tree, info, hints)
+    article.published, date_texts = stated_date(tree, info, hints)
 
-    work = copy.deepcopy(tree)  # `tree` stays intact for metadata and htmldate
+    # The body is read from a working copy of the page (`tree` stays intact for the date and the
+    # lead). When the caller gives the tree up and neither of those will read it again (the date
+    # is known already; the lead is known, or no description could be looked for on the page:
+    # `lead_from_description`), the copy is the tree itself: a whole page's deepcopy less.
+    spent = spend_tree and article.published is not None and (article.lead is not None or not info.description)
+    work = tree if spent else copy.deepcopy(tree)
     # A comment inside a paragraph (`<p>a<!-- -->b</p>`, as React renders) ends the paragraph for
     # trafilatura; stripping keeps the text around it (tails) in place.
     etree.strip_tags(work, etree.Comment, etree.ProcessingInstruction)
     for el in select_all(work, hints.drop):
         if el.getparent() is not None:
             el.drop_tree()
-    article.published, date_texts = publication_date(tree, work, info, hints, url)
+    article.published = article.published or guessed_date(tree, work, url)
     if article.published:
         article.date_line = article.published.strftime(DATE_LINE_FORMAT)
 
@@ -205,7 +216,10 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
         return article
     if article.lead is None:
         article.lead = lead_from_description(info.description, paragraphs, tree, article.title)
-    captions = {image["caption"] for image in article.images if image["caption"]} | photo_box_texts(work)
+
+    def captions() -> set[str]:  # asked for only when a paragraph comes twice (photo boxes: a whole-page walk)
+        return {image["caption"] for image in article.images if image["caption"]} | photo_box_texts(work)
+
     article.paragraphs = tidy_paragraphs(paragraphs, title=article.title, lead=article.lead,
                                          author=article.author, date_texts=date_texts, captions=captions)
     article.words = word_count(article.text)

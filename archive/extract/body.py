@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin
 
 import lxml.html
@@ -197,20 +198,28 @@ def _dom_paragraphs(root: etree._Element) -> list[str]:
 
 
 def tidy_paragraphs(paragraphs: list[str], *, title: str, lead: str | None, author: str | None,
-                    date_texts: set[str], captions: set[str]) -> list[str]:
+                    date_texts: set[str], captions: Callable[[], set[str]]) -> list[str]:
     """Remove widget lines, repeats and the headline/dateline/sapo/byline echoes at the edges.
 
     A caption shown under several photos (a gallery, "(Ảnh: TTXVN)" on each) is kept once.
+    `captions()` gives the page's captions; it is called only if a paragraph comes a second time
+    (finding the photo boxes walks the whole page, and most pages repeat no paragraph).
     """
     kept: list[str] = []
+    seen: set[str] = set()  # = set(kept) while this loop runs (nothing is removed from `kept` here)
+    shown: set[str] | None = None
     for p in paragraphs:
         if _is_boilerplate(p):
             continue
         if kept and kept[-1] == p:  # alt text or caption printed twice
             continue
-        if p in captions and p in kept:
-            continue
+        if p in seen:
+            if shown is None:
+                shown = captions()
+            if p in shown:
+                continue
         kept.append(p)
+        seen.add(p)
     echoes = {title, lead or "", *date_texts}
     while kept and (kept[0] in echoes or _DATE_ECHO.match(kept[0])):
         kept.pop(0)

@@ -13,7 +13,7 @@ import charset_normalizer
 from archive.extract.text import nfc
 from archive.warc.httpcodec import BodyTooLarge, decompress
 
-__all__ = ["Undecodable", "XML_DECLARATION", "decode_html"]
+__all__ = ["Undecodable", "XML_DECLARATION", "decode_html", "decode_html_source"]
 
 
 class Undecodable(Exception):
@@ -27,7 +27,15 @@ _UTF8_NAMES = {"utf-8", "utf8", "utf_8", "unicode-1-1-utf-8", "x-unicode20utf8"}
 
 
 def decode_html(data: bytes | str, declared: str | None = None) -> tuple[str, str]:
-    """Decode a page body to NFC text; returns (text, encoding used).
+    """Decode a page body to NFC text; returns (text, encoding used). See `decode_html_source`."""
+    return decode_html_source(data, declared)[:2]
+
+
+def decode_html_source(data: bytes | str, declared: str | None = None) -> tuple[str, str, bytes | None]:
+    """Decode a page body to NFC text; returns (text, encoding used, source): `source` is the bytes
+    the text is exactly the strict UTF-8 decoding of (the common case: a UTF-8 page already in
+    NFC), else None. The parser can read those bytes as they are instead of the text
+    (archive/extract/article.py `parse_page`).
 
     Order: BOM; strict UTF-8 (a page of UTF-8 bytes that declares
     windows-1258 is UTF-8 – valid multi-byte UTF-8 almost never happens by
@@ -40,24 +48,28 @@ def decode_html(data: bytes | str, declared: str | None = None) -> tuple[str, st
     if isinstance(data, str):
         if not data.strip():
             raise Undecodable("empty body")
-        return nfc(data), "str"
+        return nfc(data), "str", None
     data = _maybe_decompress(data)
     if not data.strip():
         raise Undecodable("empty body")
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
-            return nfc(data.decode(codec, errors="replace")), codec.removesuffix("-sig")
+            return nfc(data.decode(codec, errors="replace")), codec.removesuffix("-sig"), None
     if _looks_binary(data):
         raise Undecodable("binary body (not an HTML document)")
     try:
-        return nfc(data.decode("utf-8")), "utf-8"
+        decoded = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        text = nfc(decoded)  # (the very object when it is in NFC already: no comparison then)
+        exact = isinstance(data, bytes) and (text is decoded or text == decoded)
+        return text, "utf-8", data if exact else None
     lenient = data.decode("utf-8", errors="replace")
     if _mostly_utf8(lenient):
         # UTF-8 with a stray bad byte (a spliced or truncated page): a legacy
         # codec would turn every other Vietnamese letter into mojibake.
-        return nfc(lenient), "utf-8"
+        return nfc(lenient), "utf-8", None
     meta = _META_CHARSET.search(data[:4096])
     for label in (declared, meta.group(1).decode("ascii", "ignore") if meta else None):
         codec = _codec(label)
@@ -66,15 +78,15 @@ def decode_html(data: bytes | str, declared: str | None = None) -> tuple[str, st
         if codec in _UTF8_NAMES:
             # Declared UTF-8 with a few bad bytes (a truncated or spliced page):
             # keep UTF-8 rather than let detection guess a legacy codec.
-            return nfc(data.decode("utf-8", errors="replace")), "utf-8"
+            return nfc(data.decode("utf-8", errors="replace")), "utf-8", None
         try:
-            return nfc(data.decode(codec)), codec
+            return nfc(data.decode(codec)), codec, None
         except (UnicodeDecodeError, LookupError):
             continue
     best = charset_normalizer.from_bytes(data).best()
     if best is not None and best.encoding:
-        return nfc(str(best)), best.encoding
-    return nfc(data.decode("utf-8", errors="replace")), "utf-8"
+        return nfc(str(best)), best.encoding, None
+    return nfc(data.decode("utf-8", errors="replace")), "utf-8", None
 
 
 def _mostly_utf8(text: str) -> bool:

@@ -66,13 +66,13 @@ def read_structured(tree: etree._Element) -> Structured:
         info.keywords = _split_keywords(article_ld.get("keywords"))
         info.language = clean(_first_str(article_ld.get("inLanguage"))) or None
 
+    # Every `<meta>` with a content, read once in document order (the questions below were each
+    # a walk over the whole page): (key, cleaned content).
+    metas = [((el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower(), clean(content))
+             for el in tree.iter("meta") if (content := el.get("content"))]
+
     def meta(*keys: str) -> list[str]:
-        values = []
-        for el in tree.iter("meta"):
-            key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
-            if key in keys and el.get("content"):
-                values.append(clean(el.get("content")))
-        return [v for v in values if v]
+        return [value for key, value in metas if key in keys and value]
 
     info.og_title = next(iter(meta("og:title")), None)
     info.description = info.description or next(iter(meta("og:description", "description")), None)

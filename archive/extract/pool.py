@@ -72,7 +72,7 @@ def _analyse(body: bytes, url: str, hints: ExtractionHints | None, encoding: str
         reading = _measured(reading, _topics[topic_key])
     if not extract or reading.is_article is False:  # (False: the page gate found a listing)
         return None, None, reading
-    article = article_of(page, hints)
+    article = article_of(page, hints, spend_tree=True)  # (nothing reads the page after)
     return article, fingerprint_article(article) if article.is_article else None, reading
 
 

@@ -19,7 +19,7 @@ from archive.vietnam_time import VIETNAM_TZ, in_vietnam, parse_iso
 if TYPE_CHECKING:
     from archive.extract.metadata import Structured
 
-__all__ = ["publication_date"]
+__all__ = ["publication_date", "stated_date", "guessed_date"]
 
 
 def publication_date(tree: etree._Element, work: etree._Element, info: Structured,
@@ -29,12 +29,27 @@ def publication_date(tree: etree._Element, work: etree._Element, info: Structure
     ISO data (JSON-LD, meta) first, then the hinted date element, then a date
     line as Vietnamese sites print it, then htmldate.
     """
+    published, date_texts = stated_date(tree, info, hints)
+    return published or guessed_date(tree, work, url), date_texts
+
+
+def stated_date(tree: etree._Element, info: Structured, hints: ExtractionHints
+                ) -> tuple[datetime | None, set[str]]:
+    """`publication_date`'s first two sources, read from the untouched tree: ISO data, then the
+    hinted date element; and the page's date texts. Apart so that the extraction knows, before
+    it makes its working copy of the page, whether the date needs the page read again."""
     date_texts: set[str] = set()
     published = info.published
     for el in select(tree, hints.date):
         date_texts.add(text_of(el))
         published = published or _parse_date_element(el, hints.date_formats)
-    return published or _visible_date(work) or _htmldate_published(tree, url), date_texts
+    return published, date_texts
+
+
+def guessed_date(tree: etree._Element, work: etree._Element, url: str) -> datetime | None:
+    """`publication_date`'s last two sources: a date line in the working copy, then htmldate on
+    the untouched tree."""
+    return _visible_date(work) or _htmldate_published(tree, url)
 
 
 _WEEKDAY_PREFIX = re.compile(r"^(?:Thứ\s+(?:hai|ba|tư|năm|sáu|bảy|\d)|Chủ\s+nhật)\s*,?\s*", re.I)
