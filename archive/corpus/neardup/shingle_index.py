@@ -58,10 +58,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from itertools import repeat
 from typing import Iterable
-
-import numpy as np
 
 __all__ = ["ShingleIndex", "INDEX_NAME", "STOP_DF"]
 
@@ -93,14 +90,9 @@ CREATE TABLE IF NOT EXISTS postings (h INTEGER NOT NULL, file INTEGER NOT NULL,
 """
 
 
-_FOLD = np.uint64((1 << 63) - 1)
-
-
-def _keys(sample: Iterable[int]) -> list[int]:
-    """The sample's hashes (unsigned 64-bit) as SQLite integers (signed 64-bit), in its order: the
-    unsigned range folded into the signed one, h - 2**63 for h >= 2**63, which is h with its top
-    bit cleared. One numpy pass, not a Python call a hash (~190 an article, twice)."""
-    return (np.fromiter(sample, np.uint64) & _FOLD).tolist()
+def _key(h: int) -> int:
+    """A sample hash as a SQLite integer: signed 64-bit, so fold the unsigned range into it."""
+    return h - (1 << 63) if h >= 1 << 63 else h
 
 
 class ShingleIndex:
@@ -156,14 +148,14 @@ class ShingleIndex:
             self._db.execute("DELETE FROM files WHERE name = ?", (name,))
             fid = self._db.execute("INSERT INTO files (name, size, mtime_ns) VALUES (?, ?, ?)",
                                    (name, size, mtime_ns)).lastrowid
-            self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", zip(_keys(sample), repeat(fid)))
+            self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", ((_key(h), fid) for h in sample))
             return fid
         return self._write(write)
 
     def add_postings(self, fid: int, sample: Iterable[int]) -> None:
         """More hashes for an indexed file (e.g. the extracted text that matched a seed's raw dump)."""
         self._write(lambda: self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)",
-                                                 zip(_keys(sample), repeat(fid))))
+                                                 ((_key(h), fid) for h in sample)))
 
     def forget(self, keep: set[str]) -> None:
         """Drop files not in `keep` (gone from the corpus); their postings are then ignored."""
@@ -207,18 +199,18 @@ class ShingleIndex:
         hashes are stop hashes (see the module docstring); cost per call is bounded by the
         sample's size and `stop_df`, not by the corpus.
         """
-        keys = list(set(_keys(sample)))
+        keys = list({_key(h) for h in sample})
         at_least = max(at_least, 1)
         if len(keys) < at_least:
             return Counter()
         with self._mutex:
-            stop, held = self._stop_hashes(keys)
+            stop, present = self._stop_hashes(keys)
             counts: Counter[int] = Counter()  # from the hashes whose postings are all read
             light = [key for key in keys if key not in stop]
             for start in range(0, len(light), _QUERY_CHUNK):
-                # Only the keys with postings (`held`) are looked up again; the chunks stay those of
+                # Only the keys with postings (`present`) are looked up again; the chunks stay those of
                 # all the light keys, so the files come back in the same order as when every one was.
-                chunk = [key for key in light[start:start + _QUERY_CHUNK] if key in held]
+                chunk = [key for key in light[start:start + _QUERY_CHUNK] if key in present]
                 if chunk:
                     counts.update(fid for (fid,) in self._db.execute(
                         f"SELECT file FROM postings WHERE h IN ({_marks(chunk)})", chunk))
@@ -243,7 +235,7 @@ class ShingleIndex:
         memo = self._stop_memo
         stop = {key for key in keys if key in memo}
         unknown = [key for key in keys if key not in memo]
-        held: set[int] = set()
+        present: set[int] = set()
         for start in range(0, len(unknown), _QUERY_CHUNK):
             chunk = unknown[start:start + _QUERY_CHUNK]
             rows = self._db.execute(
@@ -255,10 +247,10 @@ class ShingleIndex:
                 if n > self.stop_df:
                     found.append(key)
                 else:
-                    held.add(key)
+                    present.add(key)
             stop.update(found)
             memo.update(found[:max(0, STOP_MEMO - len(memo))])
-        return stop, held
+        return stop, present
 
     def _held(self, keys: list[int], files: list[int]) -> Counter[int]:
         """How many of `keys` each of `files` holds: point look-ups on the (hash, file) key."""
