@@ -75,6 +75,18 @@ def test_counts_are_exact_and_complete_while_stop_hashes_cannot_reach_the_bound(
                 assert all(expected[f] == c for f, c in got.items()) and n + 1 in got
 
 
+def test_a_hash_held_by_stop_df_files_is_counted_and_by_one_more_is_a_stop_hash(tmp_path):
+    """The look-up counts a hash's postings up to `stop_df + 1`: the boundary on both sides."""
+    index = ShingleIndex(tmp_path / "i.sqlite", stop_df=3)
+    held = [index.add_file(f"{n:03d}_x.txt", 1, 1, [8, 16 * (n + 2)]) for n in range(3)]
+    assert index.hits([8, 16 * 2, 999_992]) == {held[0]: 2, held[1]: 1, held[2]: 1}  # 8 in 3 files: counted
+    fourth = index.add_file("003_x.txt", 1, 1, [8, 16 * 5])
+    # 8 in 4 files: a stop hash, which only verifies the candidates the other hashes found.
+    assert index.hits([8, 16 * 2, 999_992], at_least=2) == {held[0]: 2}
+    assert index.hits([8, 16 * 5], at_least=2) == {fourth: 2}
+    assert 8 in index._stop_memo
+
+
 def test_a_hash_in_every_file_costs_the_same_however_many_files_hold_it(tmp_path):
     """SQLite VM steps of one lookup, with 200 and with 2,000 files holding the sample's common hashes."""
     def steps(files):

@@ -204,13 +204,16 @@ class ShingleIndex:
         if len(keys) < at_least:
             return Counter()
         with self._mutex:
-            stop = self._stop_hashes(keys)
+            stop, present = self._stop_hashes(keys)
             counts: Counter[int] = Counter()  # from the hashes whose postings are all read
             light = [key for key in keys if key not in stop]
             for start in range(0, len(light), _QUERY_CHUNK):
-                chunk = light[start:start + _QUERY_CHUNK]
-                counts.update(fid for (fid,) in self._db.execute(
-                    f"SELECT file FROM postings WHERE h IN ({_marks(chunk)})", chunk))
+                # Only the keys with postings (`present`) are looked up again; the chunks stay those of
+                # all the light keys, so the files come back in the same order as when every one was.
+                chunk = [key for key in light[start:start + _QUERY_CHUNK] if key in present]
+                if chunk:
+                    counts.update(fid for (fid,) in self._db.execute(
+                        f"SELECT file FROM postings WHERE h IN ({_marks(chunk)})", chunk))
             # A file needs `at_least - len(stop)` non-stop hashes; none, only when the stop hashes
             # alone could make up `at_least`: then the newest holders of each are candidates too.
             if len(stop) >= at_least:
@@ -224,22 +227,30 @@ class ShingleIndex:
             live = self._live(found)
         return Counter({fid: counts[fid] for fid in found if fid in live})
 
-    def _stop_hashes(self, keys: list[int]) -> set[int]:
-        """Those of `keys` held by more than `stop_df` files: at most `stop_df + 1` postings read each,
-        none for a stop hash already met (`STOP_MEMO`)."""
+    def _stop_hashes(self, keys: list[int]) -> tuple[set[int], set[int]]:
+        """Those of `keys` held by more than `stop_df` files (stop hashes), and those held by 1 to
+        `stop_df` files: postings counted up to `stop_df + 1` (one seek a key), none for a stop hash
+        already met (`STOP_MEMO`). Most hashes of a new article are in no file: the keys with no
+        posting are not looked up again."""
         memo = self._stop_memo
         stop = {key for key in keys if key in memo}
         unknown = [key for key in keys if key not in memo]
+        present: set[int] = set()
         for start in range(0, len(unknown), _QUERY_CHUNK):
             chunk = unknown[start:start + _QUERY_CHUNK]
             rows = self._db.execute(
                 f"WITH k(h) AS (VALUES {','.join(['(?)'] * len(chunk))}) SELECT k.h, "
-                "(SELECT file FROM postings WHERE h = k.h ORDER BY file DESC LIMIT 1 OFFSET ?) FROM k",
-                [*chunk, self.stop_df])
-            found = [key for key, beyond in rows if beyond is not None]
+                "(SELECT count(*) FROM (SELECT 1 FROM postings WHERE h = k.h LIMIT ?)) AS n FROM k WHERE n",
+                [*chunk, self.stop_df + 1])
+            found = []
+            for key, n in rows:
+                if n > self.stop_df:
+                    found.append(key)
+                else:
+                    present.add(key)
             stop.update(found)
             memo.update(found[:max(0, STOP_MEMO - len(memo))])
-        return stop
+        return stop, present
 
     def _held(self, keys: list[int], files: list[int]) -> Counter[int]:
         """How many of `keys` each of `files` holds: point look-ups on the (hash, file) key."""
