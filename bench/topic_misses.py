@@ -178,11 +178,14 @@ def main(argv=None) -> int:
     parser.add_argument("--web", choices=sorted(WEBS), default="hard")
     parser.add_argument("--seed", type=int, action="append", help="the generator's seed (default: the bench's web)")
     parser.add_argument("--details", action="store_true", help="also list every miss with its class")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a crawler setting for these crawls (a variant), e.g. TOPIC_LEARNED_RANKING=")
     args = parser.parse_args(argv)
+    settings = dict(item.partition("=")[::2] for item in args.set)
     rows = []
     for seed in args.seed or (None,):
         label = args.web if seed is None else f"{args.web} {seed}"
-        rows.append(summarise(label, crawl_and_read(args.web, seed)))
+        rows.append(summarise(label, crawl_and_read(args.web, seed, settings)))
         if args.details:
             for cls, root, url, seen_on in rows[-1]["details"]:
                 print(f"  {label}: {cls} [root: {CLASSES.index(root) + 1}]: {url}\n      fetched pages linking: {seen_on}")
