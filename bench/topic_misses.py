@@ -151,22 +151,22 @@ def summarise(label: str, c: Crawled) -> dict:
 
 def format_rows(rows: list[dict]) -> str:
     lines = ["| web | kept / reachable | recall | pages | pages per kept | " + " | ".join(
-        f"({i + 1})" for i in range(len(CLASSES))) + " | 1.5 × reachable | oracle: pages for all | fetched for nothing |",
-             "|---|---|---|---|---|" + "---|" * len(CLASSES) + "---|---|---|"]
+        f"({i + 1})" for i in range(len(CLASSES))) + " | 1.5 × reachable | oracle: pages for all | fetched for nothing | precision |",
+             "|---|---|---|---|---|" + "---|" * len(CLASSES) + "---|---|---|---|"]
     total: Counter = Counter()
     for r in rows:
         total += r["misses"]
         lines.append(f"| {r['web']} | {r['kept']} / {r['reachable']} | {r['kept'] / r['reachable']:.2f} | "
                      f"{r['pages']} | {r['pages'] / max(r['kept'], 1):.2f} | "
                      + " | ".join(str(r["misses"].get(k, 0)) for k in CLASSES)
-                     + f" | {r['budget']} | {r['oracle_pages']} | {sum(r['wasted'].values())} |")
+                     + f" | {r['budget']} | {r['oracle_pages']} | {sum(r['wasted'].values())} | {r['precision']:.2f} |")
     lines.append("| total | " + f"{sum(r['kept'] for r in rows)} / {sum(r['reachable'] for r in rows)} | | "
                  f"{sum(r['pages'] for r in rows)} | | " + " | ".join(str(total.get(k, 0)) for k in CLASSES)
                  + f" | {sum(r['budget'] for r in rows)} | {sum(r['oracle_pages'] for r in rows)} | "
-                 f"{sum(sum(r['wasted'].values()) for r in rows)} |")
+                 f"{sum(sum(r['wasted'].values()) for r in rows)} | {min(r['precision'] for r in rows):.2f} |")
     roots = sum((r["roots"] for r in rows), Counter())
     lines.append("| by the first miss up the chain | | | | | " + " | ".join(str(roots.get(k, 0)) for k in CLASSES)
-                 + " | | | |")
+                 + " | | | | |")
     legend = "\n".join(f"({i + 1}) {k}" for i, k in enumerate(CLASSES))
     waste = sum((r["wasted"] for r in rows), Counter())
     spent = ", ".join(f"{key} {n}" for key, n in sorted(waste.items()))

@@ -149,8 +149,8 @@ TOPIC_PAGES_PER_ARTICLE = 1.4
 # it once the crawl has kept CEILING_MIN_KEPT (20) articles (crawler/topic_idle.py); 0: no ceiling.
 TOPIC_MAX_PAGES_PER_ARTICLE = 1.5
 # Rank the held links released at idle by a model learned within the crawl from the outcomes of the
-# links it fetched (crawler/topic_learner.py, docs/topic.md ninth pass); "": by their anchors' log-odds.
-TOPIC_LEARNED_RANKING = "rank"
+# links it fetched (crawler/topic_learner.py, docs/topic.md ninth pass); False: by their anchors' log-odds.
+TOPIC_LEARNED_RANKING = True
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
 # Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.

@@ -117,13 +117,8 @@ class HeldLinks:
 
     @staticmethod
     def features(gate, link: HeldLink, kind: str) -> dict:
+        """The learner's features of a held link (crawler/topic_learner.py); `kind`: "held" or "reserve"."""
         return link_features(gate, link.url, link.anchors, len(link.parents), link.hops, kind)
-
-    def best_probability(self, gate, learner, reserve: bool = False) -> float:
-        """The learner's probability that the best held (or reserve) link leads to the topic."""
-        links = self._reserve if reserve else self._links
-        kind = "reserve" if reserve else "held"
-        return max((learner.probability(self.features(gate, link, kind)) for link in links.values()), default=0.0)
 
     def pop_reserve(self, gate, learner=None) -> HeldLink | None:
         """The dropped link least against the topic now, for a crawl with pages to spare

@@ -24,6 +24,7 @@ held must still explore (docs/topic.md, seventh pass: the ceiling).
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 
@@ -60,8 +61,7 @@ class IdleRelease:
         self.listings = HeldListings()
         self.pages_per_article = crawler.settings.getfloat("TOPIC_PAGES_PER_ARTICLE")
         self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
-        self.learned = crawler.settings.get("TOPIC_LEARNED_RANKING") or ""
-        self.learner = GuessLearner() if self.learned else None
+        self.learner = GuessLearner() if crawler.settings.getbool("TOPIC_LEARNED_RANKING") else None
 
     def guess(self, gate, meta: dict, url: str) -> dict | None:
         """The features of the link an article page was fetched by, as the learner sees them: those
@@ -73,14 +73,12 @@ class IdleRelease:
             return meta[TOPIC_GUESS]
         return link_features(gate, url, meta.get(TOPIC_ANCHORS, ()), 1, meta.get(TOPIC_HOPS, 0), "followed")
 
-    def learn(self, features: dict | None, on_topic: bool) -> None:
+    def learn(self, features: dict | None, on_topic: bool, url: str = "") -> None:
+        """One judged article's outcome for the learner (`features`: `guess`'s, None: nothing to learn)."""
         if features is not None:
             self.learner.learn(features, on_topic)
-
-    def _links_yield(self, gate, reserve: bool = False) -> float:
-        if self.learned == "yield":
-            return self.links.best_probability(gate, self.learner, reserve)
-        return self.links.reserve_yield() if reserve else self.links.expected_yield()
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("learner example %d %s: %s", on_topic, json.dumps(features, sort_keys=True), url)
 
     def on_idle(self, gate) -> None:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
@@ -90,13 +88,13 @@ class IdleRelease:
         room = self._room(pages, kept)
         if room > 0:
             releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
-            if self._links_yield(gate) < self.listings.best_yield():
+            if self.links.expected_yield() < self.listings.best_yield():
                 releases.reverse()
             if any(release() for release in releases):
                 raise DontCloseSpider
             if pages + 1 <= self.pages_per_article * kept:  # pages to spare
                 spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
-                if self._links_yield(gate, reserve=True) < self.listings.best_yield():
+                if self.links.reserve_yield() < self.listings.best_yield():
                     spares.reverse()
                 if any(spare() for spare in spares):
                     raise DontCloseSpider
@@ -136,8 +134,10 @@ class IdleRelease:
                         continue
                     request.meta[TOPIC_ANCHORS] = link.anchors
                     request.meta[TOPIC_HELD] = RESERVE if reserve else True
-                    if link.features is not None:
+                    if link.features is not None:  # the learner's view of it, for the outcome to teach
                         request.meta[TOPIC_GUESS] = link.features
+                        logger.debug("learned guess released (%s, p %.3f): %s", "reserve" if reserve else "held",
+                                     self.learner.probability(link.features), link.url)
                     if link.parent_title:
                         request.meta[TOPIC_PARENT_TITLE] = link.parent_title
                     stats.inc_value("topic/reserve_released" if reserve else "topic/held_released")

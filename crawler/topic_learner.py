@@ -15,7 +15,9 @@ gradient descent: every article the crawl judges is one example — the
 features its link had when it was chosen (`link_features`), the verdict as
 outcome — and the held links are ranked by the probability it gives them.
 Pure Python, one pass per example in crawl order: the same crawl order gives
-the same weights.
+the same weights. One weight per feature over every example: weighting the
+evidence apart for held links, with the old order as a prior, separated the
+released links better but found fewer articles (docs/topic.md, ninth pass).
 """
 from __future__ import annotations
 

@@ -28,13 +28,14 @@ def topic():
 def test_the_learner_is_deterministic_and_learns_which_feature_predicts_the_outcome():
     def fitted():
         learner = GuessLearner()
-        for n in range(40):  # site a leads to the topic, site b away from it, in crawl order
-            learner.learn({"bias": 1.0, "site:a": 1.0}, True)
-            learner.learn({"bias": 1.0, "site:b": 1.0}, n % 10 == 0)
+        for n in range(40):  # site a's guesses lead to the topic, site b's away from it, in crawl order
+            learner.learn({"bias": 1.0, "kind:held": 1.0, "site:a": 1.0}, True)
+            learner.learn({"bias": 1.0, "kind:held": 1.0, "site:b": 1.0}, n % 10 == 0)
         return learner
     first, second = fitted(), fitted()
     assert first.weights == second.weights and first.examples == 80
-    on, off = first.probability({"bias": 1.0, "site:a": 1.0}), first.probability({"bias": 1.0, "site:b": 1.0})
+    on = first.probability({"bias": 1.0, "kind:held": 1.0, "site:a": 1.0})
+    off = first.probability({"bias": 1.0, "kind:held": 1.0, "site:b": 1.0})
     assert on > 0.8 and off < 0.3
     assert GuessLearner().probability({"bias": 1.0, "site:a": 1.0}) == 0.5  # untrained: no preference
     assert 0.0 < first.probability({"bias": 1.0, "site:a": 1e6}) < 1.0  # clipped, no overflow
@@ -63,8 +64,9 @@ def test_held_links_are_released_best_first_by_what_the_learner_learned_of_their
     held.hold(f"{ND}/c-post100.html", NEUTRAL, KEPT, 0)
     held.hold(f"{ND}/c-post100.html", NEUTRAL, f"{ND}/other-post7.html", 0)  # two kept pages link to it
     held.hold(f"{TV}/d-post101.html", NEUTRAL, KEPT, 0)
-    # Unlearned, the link more kept pages name comes first; learned, the site that paid.
+    # Without a learner the link more kept pages name comes first; learned, the site that paid.
     assert [link.url for link in HeldLinks.pop(_copy(held), gate, 1)] == [f"{ND}/c-post100.html"]
+    assert _copy(held).pop(gate, 1)[0].features is None
     first = held.pop(gate, 1, learner)
     assert [link.url for link in first] == [f"{TV}/d-post101.html"]
     assert first[0].features == link_features(gate, f"{TV}/d-post101.html", [NEUTRAL], 1, 0, "held")
@@ -79,7 +81,7 @@ def _copy(held: HeldLinks) -> HeldLinks:
     return twin
 
 
-def _release(learned: str):
+def _release(learned: bool):
     requested = []
     settings = Settings({"TOPIC_PAGES_PER_ARTICLE": 1.4, "TOPIC_MAX_PAGES_PER_ARTICLE": 1.5,
                          "TOPIC_LEARNED_RANKING": learned})
@@ -90,7 +92,7 @@ def _release(learned: str):
 
 def test_a_released_link_carries_its_features_and_its_verdict_teaches_the_learner(topic):
     gate = TopicGate(topic)
-    release, requested = _release("rank")
+    release, requested = _release(True)
     release.links.hold(f"{ND}/c-post100.html", NEUTRAL, KEPT, 0)
     with pytest.raises(DontCloseSpider):
         release.on_idle(gate)
@@ -107,6 +109,6 @@ def test_a_released_link_carries_its_features_and_its_verdict_teaches_the_learne
 
 
 def test_without_the_setting_there_is_no_learner_and_no_guess(topic):
-    release, _ = _release("")
+    release, _ = _release(False)
     assert release.learner is None
     assert release.guess(TopicGate(topic), {"found_from": KEPT}, f"{ND}/e-post9.html") is None

@@ -273,7 +273,7 @@ class NewsSpider(scrapy.Spider):
                 parent_title=response.meta.get(TOPIC_PARENT_TITLE))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.rule != "unjudged":
-                self.held.learn(guess, verdict.on_topic)
+                self.held.learn(guess, verdict.on_topic, response.url)
             if response.meta.get(TOPIC_HELD):
                 self.held.links.judged(verdict.on_topic, reserve=response.meta[TOPIC_HELD] == RESERVE)
             if verdict.keep:
