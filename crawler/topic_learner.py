@@ -17,7 +17,9 @@ outcome — and the held links are ranked by the probability it gives them.
 Pure Python, one pass per example in crawl order: the same crawl order gives
 the same weights. One weight per feature over every example: weighting the
 evidence apart for held links, with the old order as a prior, separated the
-released links better but found fewer articles (docs/topic.md, ninth pass).
+released links better but found fewer articles. Off by default
+(`TOPIC_LEARNED_RANKING`): it found more articles on unseen webs, fewer on
+the bench's hard web (docs/topic.md, ninth pass).
 """
 from __future__ import annotations
 
