@@ -1,5 +1,7 @@
 """Finding the whole topic, ninth pass (issue #19): held links ranked by a model learned within the crawl from
 the outcomes of the links it fetched (crawler/topic_learner.py)."""
+import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -12,9 +14,11 @@ from crawler.relevance import TopicGate
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_idle import TOPIC_ANCHORS, TOPIC_GUESS, TOPIC_HOPS, IdleRelease
 from crawler.topic_learner import GuessLearner, link_features
-from tests.conftest import REPO
+from testbed.fixtureserver import FixtureServer
+from tests.conftest import REPO, run_crawl
 from tests.test_topic_recall import ND, ON_TEXT
 from tests.test_topic_reserve import KEPT, _Stats
+from tests.topic_chain_web import ChainWeb, name_of, url
 
 TV = "https://thoidai.com.vn"
 NEUTRAL = "Những người lính tình nguyện năm ấy"  # says nothing either way by the profile or the judged pages
@@ -112,3 +116,24 @@ def test_without_the_setting_there_is_no_learner_and_no_guess(topic):
     release, _ = _release(False)
     assert release.learner is None
     assert release.guess(TopicGate(topic), {"found_from": KEPT}, f"{ND}/e-post9.html") is None
+
+
+def test_a_crawl_with_the_learner_ranks_and_learns_from_what_it_fetches(tmp_path):
+    """The spider's side (crawler/spiders/news.py): every judged article teaches the learner, a held link
+    released at idle carries its features; on the chain web the crawl is the one without it."""
+    server = FixtureServer(ChainWeb()).start_background()
+    try:
+        items = tmp_path / "items.jsonl"
+        run = run_crawl(tmp_path, f"urls={url('S')}", "depth=1", server=server, settings={
+            "CORPUS_SEEDS": "", "EXTRACT_ENABLED": False, "TOPIC_LEARNED_RANKING": True, "LOG_LEVEL": "DEBUG",
+            "FEEDS": json.dumps({str(items): {"format": "jsonlines"}}), "FEED_EXPORT_FIELDS": "url,extra"})
+        assert run.returncode == 0, run.stderr
+        with server.site.lock:
+            fetched = {name_of(u) for u in server.site.hits if not u.endswith("/robots.txt")}
+    finally:
+        server.shutdown()
+    kept = {name_of(item["url"]) for item in map(json.loads, items.read_text("utf-8").splitlines())}
+    assert fetched == {"S", "A1", "A2", "A3", "A4", "O1", None} and kept == {"S", "A1", "A2", "A3", "A4"}
+    log = run.log()
+    assert log.count("learner example 1 ") == 4 and log.count("learner example 0 ") == 1  # A1–A4; O1
+    assert re.search(rf"learned guess released \(held, p 0\.\d+\): {re.escape(url('O1'))}", log)
