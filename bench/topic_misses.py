@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, action="append", help="the generator's seed (default: the bench's web)")
     parser.add_argument("--details", action="store_true", help="also list every miss with its class")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a crawler setting for these crawls (a variant), e.g. TOPIC_LEARNED_RANKING=")
+                        help="a crawler setting for these crawls (a variant), e.g. TOPIC_LEARNED_RANKING=True")
     args = parser.parse_args(argv)
     settings = dict(item.partition("=")[::2] for item in args.set)
     rows = []

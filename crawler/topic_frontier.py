@@ -131,11 +131,11 @@ class HeldLinks:
             vectors = link.anchor_vectors(gate.topic)
             odds = map(gate.judged.log_odds, vectors)
             background = max((gate.background.log_odds(vector, link.url) or 0.0) for vector in vectors)
-            rank = background, max((value or 0.0) for value in odds), len(link.parents)
+            order = background, max((value or 0.0) for value in odds), len(link.parents)
             if learner is None:
-                return rank
+                return order
             link.features = self.features(gate, link, "reserve")
-            return learner.probability(link.features), *rank
+            return learner.probability(link.features), *order
         best = max(self._reserve, key=rank, default=None)
         return None if best is None else self._reserve.pop(best)
 
