@@ -80,14 +80,15 @@ class Crawled:
     held_dropped: set  # held teaser links dropped when the crawl was idle
 
 
-def crawl_and_read(name: str, seed: int | None) -> Crawled:
+def crawl_and_read(name: str, seed: int | None, settings: dict | None = None) -> Crawled:
+    """Crawl a bench web at DEBUG (with `settings` over the bench's) and read what it did."""
     depth = WEBS[name][1]
     web = make_web(name, seed)
     topic = load_topic("auto", REPO / "seeds")
     server = FixtureServer(web).start_background()
     out = Path(tempfile.mkdtemp(prefix="topic-diagnose-"))
     try:
-        result = crawl_topic_web(web, server, out, "auto", depth, {"LOG_LEVEL": "DEBUG"})
+        result = crawl_topic_web(web, server, out, "auto", depth, {**(settings or {}), "LOG_LEVEL": "DEBUG"})
     finally:
         server.shutdown()
     log = (out / "crawl.log").read_text("utf-8")

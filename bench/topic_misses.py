@@ -151,22 +151,22 @@ def summarise(label: str, c: Crawled) -> dict:
 
 def format_rows(rows: list[dict]) -> str:
     lines = ["| web | kept / reachable | recall | pages | pages per kept | " + " | ".join(
-        f"({i + 1})" for i in range(len(CLASSES))) + " | 1.5 × reachable | oracle: pages for all | fetched for nothing |",
-             "|---|---|---|---|---|" + "---|" * len(CLASSES) + "---|---|---|"]
+        f"({i + 1})" for i in range(len(CLASSES))) + " | 1.5 × reachable | oracle: pages for all | fetched for nothing | precision |",
+             "|---|---|---|---|---|" + "---|" * len(CLASSES) + "---|---|---|---|"]
     total: Counter = Counter()
     for r in rows:
         total += r["misses"]
         lines.append(f"| {r['web']} | {r['kept']} / {r['reachable']} | {r['kept'] / r['reachable']:.2f} | "
                      f"{r['pages']} | {r['pages'] / max(r['kept'], 1):.2f} | "
                      + " | ".join(str(r["misses"].get(k, 0)) for k in CLASSES)
-                     + f" | {r['budget']} | {r['oracle_pages']} | {sum(r['wasted'].values())} |")
+                     + f" | {r['budget']} | {r['oracle_pages']} | {sum(r['wasted'].values())} | {r['precision']:.2f} |")
     lines.append("| total | " + f"{sum(r['kept'] for r in rows)} / {sum(r['reachable'] for r in rows)} | | "
                  f"{sum(r['pages'] for r in rows)} | | " + " | ".join(str(total.get(k, 0)) for k in CLASSES)
                  + f" | {sum(r['budget'] for r in rows)} | {sum(r['oracle_pages'] for r in rows)} | "
-                 f"{sum(sum(r['wasted'].values()) for r in rows)} |")
+                 f"{sum(sum(r['wasted'].values()) for r in rows)} | {min(r['precision'] for r in rows):.2f} |")
     roots = sum((r["roots"] for r in rows), Counter())
     lines.append("| by the first miss up the chain | | | | | " + " | ".join(str(roots.get(k, 0)) for k in CLASSES)
-                 + " | | | |")
+                 + " | | | | |")
     legend = "\n".join(f"({i + 1}) {k}" for i, k in enumerate(CLASSES))
     waste = sum((r["wasted"] for r in rows), Counter())
     spent = ", ".join(f"{key} {n}" for key, n in sorted(waste.items()))
@@ -178,11 +178,14 @@ def main(argv=None) -> int:
     parser.add_argument("--web", choices=sorted(WEBS), default="hard")
     parser.add_argument("--seed", type=int, action="append", help="the generator's seed (default: the bench's web)")
     parser.add_argument("--details", action="store_true", help="also list every miss with its class")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a crawler setting for these crawls (a variant), e.g. TOPIC_LEARNED_RANKING=True")
     args = parser.parse_args(argv)
+    settings = dict(item.partition("=")[::2] for item in args.set)
     rows = []
     for seed in args.seed or (None,):
         label = args.web if seed is None else f"{args.web} {seed}"
-        rows.append(summarise(label, crawl_and_read(args.web, seed)))
+        rows.append(summarise(label, crawl_and_read(args.web, seed, settings)))
         if args.details:
             for cls, root, url, seen_on in rows[-1]["details"]:
                 print(f"  {label}: {cls} [root: {CLASSES.index(root) + 1}]: {url}\n      fetched pages linking: {seen_on}")

@@ -148,6 +148,10 @@ TOPIC_PAGES_PER_ARTICLE = 1.4
 # The hard ceiling on pages fetched per article kept: no held link or listing is released at idle past
 # it once the crawl has kept CEILING_MIN_KEPT (20) articles (crawler/topic_idle.py); 0: no ceiling.
 TOPIC_MAX_PAGES_PER_ARTICLE = 1.5
+# Rank the held links released at idle by a model learned within the crawl from the outcomes of the links
+# it fetched (crawler/topic_learner.py); off: by their anchors' log-odds (docs/topic.md ninth pass: on, it
+# found more on unseen webs but fewer on the bench's hard web).
+TOPIC_LEARNED_RANKING = False
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
 # Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.

@@ -39,6 +39,7 @@ import logging
 from dataclasses import dataclass, field
 
 from archive.urls import canonical_url
+from crawler.topic_learner import link_features
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class HeldLink:
     parents: set[str] = field(default_factory=set)  # the pages that linked to it
     vectors: list = field(default_factory=list)  # the anchors' profile vectors, computed once
     parent_title: str | None = None  # the first linking page's title (the series rule, crawler/relevance.py)
+    features: dict | None = None  # what the learner knew of it when it was released (crawler/topic_learner.py)
 
     def anchor_vectors(self, topic) -> list:
         """The profile vectors of its anchors, those found since the last call added."""
@@ -95,9 +97,10 @@ class HeldLinks:
         link.parents.add(found_from)
         link.hops = min(link.hops, hops)
 
-    def pop(self, gate, n: int = 1) -> list[HeldLink]:
+    def pop(self, gate, n: int = 1, learner=None) -> list[HeldLink]:
         """The `n` best held links by what `gate` (crawler/relevance.py) knows now, fewer when fewer
-        are left worth a fetch. Links whose anchors all lean off topic are dropped on the way."""
+        are left worth a fetch. Links whose anchors all lean off topic are dropped on the way.
+        With a `learner` (crawler/topic_learner.py), best by its probability first."""
         ranked = []
         for key, link in list(self._links.items()):
             rank = gate.held_rank(link.anchor_vectors(gate.topic), len(link.parents), link.url)
@@ -105,11 +108,19 @@ class HeldLinks:
                 self._reserve[key] = self._links.pop(key)
                 self.dropped += 1
                 logger.debug("held link dropped (anchors %s): %s", link.anchors, link.url)
+            elif learner is not None:
+                link.features = self.features(gate, link, "held")
+                ranked.append(((learner.probability(link.features), *rank), key))
             else:
                 ranked.append((rank, key))
         return [self._links.pop(key) for _, key in heapq.nlargest(n, ranked)]
 
-    def pop_reserve(self, gate) -> HeldLink | None:
+    @staticmethod
+    def features(gate, link: HeldLink, kind: str) -> dict:
+        """The learner's features of a held link (crawler/topic_learner.py); `kind`: "held" or "reserve"."""
+        return link_features(gate, link.url, link.anchors, len(link.parents), link.hops, kind)
+
+    def pop_reserve(self, gate, learner=None) -> HeldLink | None:
         """The dropped link least against the topic now, for a crawl with pages to spare
         (crawler/topic_idle.py): its anchors' best log-odds by the anchor background with its own
         anchor left out (crawler/anchor_background.py: words only this teaser uses say nothing, words
@@ -120,7 +131,11 @@ class HeldLinks:
             vectors = link.anchor_vectors(gate.topic)
             odds = map(gate.judged.log_odds, vectors)
             background = max((gate.background.log_odds(vector, link.url) or 0.0) for vector in vectors)
-            return background, max((value or 0.0) for value in odds), len(link.parents)
+            order = background, max((value or 0.0) for value in odds), len(link.parents)
+            if learner is None:
+                return order
+            link.features = self.features(gate, link, "reserve")
+            return learner.probability(link.features), *order
         best = max(self._reserve, key=rank, default=None)
         return None if best is None else self._reserve.pop(best)
 

@@ -24,22 +24,25 @@ held must still explore (docs/topic.md, seventh pass: the ceiling).
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.topic_frontier import HeldLinks
+from crawler.topic_learner import GuessLearner, link_features
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
 
-__all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_HELD", "TOPIC_HOPS",
-           "TOPIC_PARENT_TITLE"]
+__all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_GUESS", "TOPIC_HELD",
+           "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
 
 logger = logging.getLogger(__name__)
 
 TOPIC_HOPS = "topic_hops"  # request meta: off-topic pages in a row on the way to it (tunnelling)
 TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link was found by
 TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
+TOPIC_GUESS = "topic_guess"  # request meta: a released link's features when it was chosen (the learner's)
 TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle (True, or RESERVE)
 RESERVE = "reserve"  # TOPIC_HELD of a link the held frontier had dropped, released with pages to spare
 CEILING_MIN_KEPT = 20  # kept articles before TOPIC_MAX_PAGES_PER_ARTICLE applies (one page moves the ratio ≤ 0.05)
@@ -58,6 +61,24 @@ class IdleRelease:
         self.listings = HeldListings()
         self.pages_per_article = crawler.settings.getfloat("TOPIC_PAGES_PER_ARTICLE")
         self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
+        self.learner = GuessLearner() if crawler.settings.getbool("TOPIC_LEARNED_RANKING") else None
+
+    def guess(self, gate, meta: dict, url: str) -> dict | None:
+        """The features of the link an article page was fetched by, as the learner sees them: those
+        it had when released (held links), else read now, before the page's verdict teaches the gate
+        (crawler/topic_learner.py). None without a learner, or for a start URL."""
+        if self.learner is None or meta.get("found_from") is None:
+            return None
+        if TOPIC_GUESS in meta:
+            return meta[TOPIC_GUESS]
+        return link_features(gate, url, meta.get(TOPIC_ANCHORS, ()), 1, meta.get(TOPIC_HOPS, 0), "followed")
+
+    def learn(self, features: dict | None, on_topic: bool, url: str = "") -> None:
+        """One judged article's outcome for the learner (`features`: `guess`'s, None: nothing to learn)."""
+        if features is not None:
+            self.learner.learn(features, on_topic)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("learner example %d %s: %s", on_topic, json.dumps(features, sort_keys=True), url)
 
     def on_idle(self, gate) -> None:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
@@ -113,6 +134,10 @@ class IdleRelease:
                         continue
                     request.meta[TOPIC_ANCHORS] = link.anchors
                     request.meta[TOPIC_HELD] = RESERVE if reserve else True
+                    if link.features is not None:  # the learner's view of it, for the outcome to teach
+                        request.meta[TOPIC_GUESS] = link.features
+                        logger.debug("learned guess released (%s, p %.3f): %s", "reserve" if reserve else "held",
+                                     self.learner.probability(link.features), link.url)
                     if link.parent_title:
                         request.meta[TOPIC_PARENT_TITLE] = link.parent_title
                     stats.inc_value("topic/reserve_released" if reserve else "topic/held_released")
@@ -130,8 +155,8 @@ class IdleRelease:
         """The held links to release next: a batch of the held frontier's (no more than `room`), or the
         reserve's best one."""
         if not reserve:
-            return self.links.pop(gate, min(self.links.batch(), room))
-        link = self.links.pop_reserve(gate)
+            return self.links.pop(gate, min(self.links.batch(), room), self.learner)
+        link = self.links.pop_reserve(gate, self.learner)
         return [link] if link else []
 
     def _release_listing(self, gate, bound: float = MIN_EXPECTED_YIELD) -> bool:

@@ -267,10 +267,13 @@ class NewsSpider(scrapy.Spider):
         start = response.meta.get("found_from") is None
         if is_article:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
+            guess = self.held.guess(gate, response.meta, response.url)  # before the verdict teaches the gate
             verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or (
                 "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()),
                 parent_title=response.meta.get(TOPIC_PARENT_TITLE))
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
+            if verdict.rule != "unjudged":
+                self.held.learn(guess, verdict.on_topic, response.url)
             if response.meta.get(TOPIC_HELD):
                 self.held.links.judged(verdict.on_topic, reserve=response.meta[TOPIC_HELD] == RESERVE)
             if verdict.keep:
