@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -273,8 +274,16 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
                 run["thread_cpu_ms_per_page"].items(), key=lambda item: -item[1])}
         return result
     result = with_site(pages, host, body)
-    median = lambda key, runs: sorted(r[key] for r in runs)[len(runs) // 2]  # noqa: E731
-    result.update({
+    result.update(headline(result))
+    return result
+
+
+def headline(result: dict) -> dict:
+    """The headline figures of one host's runs: medians over the rounds (with two rounds, the mean
+    of the two; until session 13 the larger of the two was taken)."""
+    def median(key, runs):
+        return round(statistics.median(r[key] for r in runs), 2)
+    return {
         "pipeline_pages_per_s": median("pages_per_s", result["runs_on"]),
         "pipeline_over_trafilatura": round(median("pages_per_s", result["runs_on"])
                                            / result["trafilatura_one_core_pages_per_s"], 2),
@@ -289,11 +298,10 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
         "crawler_cpu_ms_per_page": median("crawler_cpu_ms_per_page", result["runs_on"]),
         "crawler_cpu_ms_per_page_off": median("crawler_cpu_ms_per_page", result["runs_off"]),
         "server_cpu_ms_per_page": median("server_cpu_ms_per_page", result["runs_on"]),
-        "idle_share": sorted(r["cores_ms_per_page"]["idle_share"] for r in result["runs_on"])[len(result["runs_on"]) // 2],
+        "idle_share": statistics.median(r["cores_ms_per_page"]["idle_share"] for r in result["runs_on"]),
         "startup_s": median("startup_s", result["runs_on"]),
         "peak_rss_mb": median("peak_rss_mb", result["runs_on"]),
-    })
-    return result
+    }
 
 
 def describe(r: dict) -> str:
