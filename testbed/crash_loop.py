@@ -5,7 +5,9 @@ An operator's worst day, on 127.0.0.1: one crawl of N article pages
 otherwise: crawl state on, topic filter on, extraction on, page requisites on,
 so each page's photos and teaser thumbnails on image.nhandan.vn are archived
 beside it) is SIGKILLed at
-seeded random moments, alternately the crawler alone and its whole process
+seeded random moments (timed from the run's start, or for every other pair
+of kills from its first page fetch, so kills land mid-crawl however slowly a
+loaded machine starts it), alternately the crawler alone and its whole process
 group (a power cut or an OOM kill of the cgroup), and re-run on the same
 directories each time with no operator step in between. A last run goes to
 the end. Then the archive, the crawl state and the corpus must agree
@@ -131,6 +133,13 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
             else:
                 wait = rng.uniform(*kill_after)
                 whole_group = k % 2 == 1
+                # Every other pair of kills is timed from the run's first page fetch, not from its
+                # start: on a loaded machine a crawl took over 5 s to start, and every kill timed from
+                # the start came before the first page (session 13), a loop that tested start-up only.
+                from_first_page = k % 4 >= 2
+                if from_first_page:
+                    _await_first_page(site, before, proc)
+                    wait -= kill_after[0]
                 try:
                     proc.wait(timeout=wait)
                     log(f"run {k + 1}: ended by itself (exit {proc.returncode}) before the kill at {wait:.1f} s")
@@ -148,7 +157,8 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
             result.requisite_fetches += len(fetched) - pages
             if not last and proc.returncode == -signal.SIGKILL:
                 result.kills_mid_fetch += pages > 0
-                log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s, "
+                log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s "
+                    f"{'after the first page' if from_first_page else 'into the run'}, "
                     f"after {pages} page and {len(fetched) - pages} requisite fetches")
             if not last and not whole_group:
                 pass  # the writer process lives on and finishes its file; the next run must cope with that
@@ -175,7 +185,20 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
     result.articles = report.articles
     if result.final_exit != 0:
         result.problems.append(f"the last run exited {result.final_exit}")
+    if kills and not result.kills_mid_fetch:
+        result.problems.append(f"none of the {kills} kills came after a page was fetched: the loop tested "
+                               "start-up only")
     return result
+
+
+def _await_first_page(site, before: int, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Wait until this run has fetched an article page (or ended, or `timeout` passed)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        with site.lock:
+            if any(urlsplit(h).hostname == HOST for h in site.hits[before:]):
+                return
+        time.sleep(0.02)
 
 
 def _embedded_images(site: BenchSite, pages: int) -> set[str]:
@@ -214,8 +237,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="independent loops, each with seed+i")
     parser.add_argument("--keep", action="store_true", help="keep the work directories")
     parser.add_argument("--kill-after", default="1,5", metavar="LOW,HIGH",
-                        help="seconds into a run the kill comes, uniformly between the two (default 1,5; "
-                             "raise it on a loaded machine, where a crawl takes longer to start)")
+                        help="seconds into a run the kill comes, uniformly between the two (default 1,5); "
+                             "every other pair of kills comes 0 to HIGH-LOW seconds after the run's first "
+                             "page fetch instead, so some land mid-crawl however slowly a crawl starts")
     args = parser.parse_args(argv)
     try:
         low, high = (float(x) for x in args.kill_after.split(","))
