@@ -181,6 +181,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a crawler setting for these crawls (a variant), e.g. TOPIC_LEARNED_RANKING=True")
     args = parser.parse_args(argv)
+    malformed = [item for item in args.set if not all(item.partition("=")[:2])]  # no NAME, or no "="
+    if malformed:
+        parser.error(f"--set {malformed[0]!r}: expected NAME=VALUE")
     settings = dict(item.partition("=")[::2] for item in args.set)
     rows = []
     for seed in args.seed or (None,):

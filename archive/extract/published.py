@@ -1,6 +1,6 @@
-"""When the article was published (`publication_date`): ISO data in JSON-LD/meta first (an
-exact instant), then the hinted date element, then a date line as Vietnamese sites print it,
-then htmldate's guess. Every time is read as GMT+7 when the page gives no offset
+"""When the article was published: ISO data in JSON-LD/meta first (an exact instant), then the
+hinted date element (`stated_date`), then a date line as Vietnamese sites print it, then
+htmldate's guess (`guessed_date`). Every time is read as GMT+7 when the page gives no offset
 (archive/vietnam_time.py)."""
 from __future__ import annotations
 
@@ -19,25 +19,15 @@ from archive.vietnam_time import VIETNAM_TZ, in_vietnam, parse_iso
 if TYPE_CHECKING:
     from archive.extract.metadata import Structured
 
-__all__ = ["publication_date", "stated_date", "guessed_date"]
-
-
-def publication_date(tree: etree._Element, work: etree._Element, info: Structured,
-                     hints: ExtractionHints, url: str) -> tuple[datetime | None, set[str]]:
-    """The publication instant and the page's date texts (to strip their echoes from the body).
-
-    ISO data (JSON-LD, meta) first, then the hinted date element, then a date
-    line as Vietnamese sites print it, then htmldate.
-    """
-    published, date_texts = stated_date(tree, info, hints)
-    return published or guessed_date(tree, work, url), date_texts
+__all__ = ["stated_date", "guessed_date"]
 
 
 def stated_date(tree: etree._Element, info: Structured, hints: ExtractionHints
                 ) -> tuple[datetime | None, set[str]]:
-    """`publication_date`'s first two sources, read from the untouched tree: ISO data, then the
-    hinted date element; and the page's date texts. Apart so that the extraction knows, before
-    it makes its working copy of the page, whether the date needs the page read again."""
+    """The publication instant as the page states it, read from the untouched tree: ISO data, then
+    the hinted date element; and the page's date texts (to strip their echoes from the body).
+    Apart from `guessed_date` so that the extraction knows, before it makes its working copy of
+    the page, whether the date needs the page read again."""
     date_texts: set[str] = set()
     published = info.published
     for el in select(tree, hints.date):
@@ -47,8 +37,8 @@ def stated_date(tree: etree._Element, info: Structured, hints: ExtractionHints
 
 
 def guessed_date(tree: etree._Element, work: etree._Element, url: str) -> datetime | None:
-    """`publication_date`'s last two sources: a date line in the working copy, then htmldate on
-    the untouched tree."""
+    """The publication instant when the page states none: a date line in the working copy, then
+    htmldate on the untouched tree."""
     return _visible_date(work) or _htmldate_published(tree, url)
 
 

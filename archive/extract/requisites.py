@@ -90,18 +90,16 @@ def largest_srcset(srcset: str | None) -> str | None:
 
 
 # What a page embeds, in document order: `//img | //picture/source | //link | //script[@src] | //video |
-# //audio | //video/source | //audio/source | //input[@type='image'] | //style` (`_EMBEDS_XPATH`,
-# kept for the test), read in one walk of the document by lxml's tag filter (in C) instead of ten
-# (libxml2 walks the document for each `//` of a union): `_embeds`.
-_EMBEDS_XPATH = etree.XPath("//img | //picture/source | //link | //script[@src] | //video | //audio"
-                            " | //video/source | //audio/source | //input[@type='image'] | //style")
+# //audio | //video/source | //audio/source | //input[@type='image'] | //style`, read in one walk of the
+# document by lxml's tag filter (in C) instead of ten (libxml2 walks the document for each `//` of a
+# union): `_embeds` (tests/test_requisites.py compares it with that union).
 _EMBED_TAGS = ("img", "source", "link", "script", "video", "audio", "input", "style")
 _SOURCE_PARENTS = ("picture", "video", "audio")
 _TEXTS = etree.XPath("text()")
 
 
 def _embeds(root: etree._Element) -> list[etree._Element]:
-    """`_EMBEDS_XPATH(root)`: the elements of the whole document (as `//` reads it: not only under
+    """The XPath union above, from `root`: the elements of the whole document (as `//` reads it: not only under
     `root`) that embed something, in document order."""
     found = []
     for element in root.getroottree().getroot().iter(_EMBED_TAGS):
