@@ -201,16 +201,31 @@ def _skipped(el: etree._Element) -> bool:
     holding the headline is neither: a page hidden until its scripts run, a wrapper whose
     class says "has-footer"."""
     style = el.get("style")
-    hidden = el.get("hidden") is not None or (style is not None and bool(_HIDDEN_STYLE.search(style)))
-    if not hidden:
+    if el.get("hidden") is None and (style is None or _HIDDEN_STYLE.search(style) is None):
         names = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if el.tag in ("body", "html") or not _may_name_chrome(names) or \
-                not any(_CHROME_NAME.match(name) for name in names.split()):
+        chrome = _NAMES_CHROME.get(names)
+        if chrome is None:
+            chrome = _names_chrome(names)
+        if not chrome or el.tag in ("body", "html"):
             return False
     return el.find(".//h1") is None
 
 
 _ANY_CHROME_WORD = re.compile("|".join(_CHROME_WORDS))
+# `_names_chrome` of the class-and-id strings met so far: a page repeats a few dozen of them over
+# its ~900 elements ("cms-link ", " "), and a site over its pages. Short ones only; emptied when full.
+_NAMES_CHROME: dict[str, bool] = {}
+_NAMES_CHROME_MAX, _NAMES_KEPT_CHARS = 20_000, 200
+
+
+def _names_chrome(names: str) -> bool:
+    """Whether a class or id token in `names` names page chrome (`_CHROME_NAME`), remembered."""
+    chrome = _may_name_chrome(names) and any(_CHROME_NAME.match(name) for name in names.split())
+    if len(names) <= _NAMES_KEPT_CHARS:
+        if len(_NAMES_CHROME) >= _NAMES_CHROME_MAX:
+            _NAMES_CHROME.clear()
+        _NAMES_CHROME[names] = chrome
+    return chrome
 
 
 def _may_name_chrome(names: str) -> bool:
