@@ -226,3 +226,20 @@ def test_remembered_chrome_names_give_what_the_expression_gives():
             skipped += plain(el)
     assert skipped and page_gate._NAMES_CHROME
     assert not any(len(names) > page_gate._NAMES_KEPT_CHARS for names in page_gate._NAMES_CHROME)
+
+
+def test_counted_tokens_are_the_counted_token_expression_s_matches():
+    """`_counted_tokens` (split, less the tokens without a letter or digit) counts what
+    `_COUNTED_TOKEN` matches, on the eval pages' text and on random strings of spaces, letters,
+    digits, marks, underscores and punctuation."""
+    import random
+
+    from archive.extract.page_gate import _COUNTED_TOKEN, _counted_tokens
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    texts = [lxml.html.document_fromstring(page.html).text_content() for page in load_pages(eval_dir)]
+    rng = random.Random(11)
+    alphabet = list(" \n\t\xa0\u2003_-—|.,:a9Đế\u0301\u200b¶€") + ["__", "--", " - ", "\r\n"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(30_000)]
+    for text in texts:
+        assert _counted_tokens(text) == len(_COUNTED_TOKEN.findall(text)), repr(text)

@@ -66,6 +66,9 @@ _WORD = re.compile(r"\w+")
 # A whitespace-separated token with a letter or digit, matched from its first one to its end: one
 # match per such token (`[^\W_]` is exactly str.isalnum, `\S` exactly not str.isspace), counted in C.
 _COUNTED_TOKEN = re.compile(r"[^\W_]\S*")
+# A whitespace-separated token without one (a dash, a bar), with the whitespace before it: what
+# `_counted_tokens` takes off the tokens `str.split` makes.
+_UNCOUNTED_TOKEN = re.compile(r"\s(?:[^\w\s]|_)+(?=\s|$)")
 # Chinese characters, kana: one word each (CJK text has no spaces between words).
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -87,14 +90,22 @@ def reading_words(text: str) -> int:
     and one word per two Korean syllables (a Korean word, about three syllables, says about as
     much as one and a half English words; counted by spaces, a Korean article looks half as long)."""
     if _EAST_ASIAN.search(text) is None:  # nearly all text: one scan decides both
-        return len(_COUNTED_TOKEN.findall(text))
+        return _counted_tokens(text)
     korean = 0
     if _CJK.search(text):  # rare: only CJK text pays for the substitutions
         text = _CJK.sub(" x ", text)
     if _HANGUL.search(text):
         korean = (len(_HANGUL.findall(text)) + 1) // 2
         text = _HANGUL.sub("", text)
-    return korean + len(_COUNTED_TOKEN.findall(text))
+    return korean + _counted_tokens(text)
+
+
+def _counted_tokens(text: str) -> int:
+    """How many whitespace tokens of `text` hold a letter or digit (`_COUNTED_TOKEN`'s matches):
+    all of `str.split`'s tokens but those without one (rare: a dash, a bar), which a scan for
+    whitespace finds faster than `_COUNTED_TOKEN` reads every token (~25 % of the page gate's
+    word counts)."""
+    return len(text.split()) - len(_UNCOUNTED_TOKEN.findall(" " + text))
 
 
 def sentence_ends(text: str) -> int:
