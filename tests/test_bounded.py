@@ -234,3 +234,36 @@ def test_one_member_gunzip_answers_as_scrapys_gunzip():
             except Exception as exc:  # noqa: BLE001
                 got = ("error", type(exc), str(exc))
             assert got == expected, (body[:12], max_size)
+
+
+def test_a_substring_container_is_read_from_its_attributes_as_parsel_reads_it():
+    """`[name*=value] Y` finds its containers from the attribute nodes (`_substring_container`):
+    the elements, in the order, that parsel's translation finds, on the fixture and eval pages and
+    on markup that could tell them apart (the root itself, nesting, case, quotes, empty values,
+    other attributes holding the value); other attribute selectors keep the translation."""
+    from pathlib import Path
+
+    from archive.eval_generic import load_pages
+    from archive.extract.links import _containers_and_items, _css_xpath
+    from testbed.fixture_pages import WEB as FIXTURE_WEB
+
+    selectors = ["[class*=relate] a[href]", "[class*=tag] a[href]", "[CLASS*=relate] a", "[id*='x\"y'] a",
+                 "[data-box*=\"it's\"] a", "[class*=e] a", "[title*=relate] a"]
+    for css in selectors:
+        assert "/@" in _containers_and_items(css)[0].path  # (the attribute reading is taken)
+    for css in ("[class*=''] a", "[class*=relate i] a", "div[class*=relate] a", "[class^=relate] a"):
+        assert _containers_and_items(css) is None or "/@" not in _containers_and_items(css)[0].path
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    texts = [path.read_text("utf-8", errors="replace") for path in FIXTURE_WEB.rglob("*.html")]
+    texts += [page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
+              for page in load_pages(eval_dir)]
+    texts += ["<html class='relate'><body><a href=1>1</a></body></html>",
+              "<div class='x relate'><p class=tag-list><a href=1>1</a></p><a href=2>2</a></div>"
+              "<div title=relate data-box=\"it's\"><a href=3>3</a></div><span id='x\"y'><a href=4>4</a></span>",
+              "<div class=RELATE><a href=5>5</a></div><div class=''><a href=6>6</a></div>"]
+    for text in texts:
+        page = Selector(text=text)
+        for css in selectors:
+            container = css.split(" ")[0]
+            assert _containers_and_items(css)[0](page.root) == _css_xpath(container)(page.root), (text[:60], css)
+            assert matching_elements(page.root, css) == [s.root for s in page.css(css)], (text[:60], css)

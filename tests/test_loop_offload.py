@@ -200,3 +200,70 @@ def test_measure_all_keys_every_vector_by_one_string_a_term(topic):
     assert sorted(keys.values()) == sorted(set(first.vector) | set(second.vector) | set(third.vector))
     alone = pickle.dumps([topic.measure(text) for text in texts], protocol=pickle.HIGHEST_PROTOCOL)
     assert len(pickle.dumps([first, second, third], protocol=pickle.HIGHEST_PROTOCOL)) < len(alone)
+
+
+def _as_dict_path(topic, text, heaviest):
+    """`measure`'s answer computed through the term dict (`_vector`, `_cosine`, `_heaviest`)."""
+    from archive.extract.topic import _heaviest, _term_counts, _vector, tokens
+
+    vec = _vector(_term_counts(tokens(text)))
+    return repr(topic._cosine(vec)), tuple(_heaviest(vec, heaviest))
+
+
+def _texts_to_measure():
+    from lxml import html as lxml_html
+
+    pages = [lxml_html.fromstring(path.read_bytes()).text_content() for path in PAGES]
+    seeds = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))[:20]]
+    return pages + seeds + ["", "   ", "Lào", "Lào Lào Lào lào", "và của là", "2024 - 15", "Việt\x00Nam",
+                            "Lào Lào hợp tác, giáo dục, y tế, đào tạo, cán bộ, biên giới, thủy điện"]
+
+
+def test_a_page_text_is_measured_as_its_vector_says(topic):
+    """A page text measured with `heaviest` (arrays, no term dict) has the score, its float
+    type included (an empty text scores int 0, as `sum([])`), and the heaviest terms, ties in
+    their order, that the text's vector gives."""
+    for text in _texts_to_measure():
+        for heaviest in (1, 3, 80):
+            light = topic.measure(text, heaviest=heaviest)
+            assert (repr(light.score), light.heaviest[0]) == _as_dict_path(topic, text, heaviest), text
+            assert light.heaviest[1] == heaviest and light.enough == enough_text(text)
+
+
+def test_measure_all_gives_measure_s_floats_and_types(topic):
+    """The batch's vectors and scores are `measure`'s to the bit (repr of every float, int 0 for
+    a text without terms), on the array path and on the per-text path it takes when one long
+    text would make the padded grid too large."""
+    from lxml import html as lxml_html
+
+    from archive.extract import topic as topic_mod
+    from archive.extract.links import anchor_text
+
+    texts = [anchor_text(a) for path in PAGES for a in lxml_html.fromstring(path.read_bytes()).iter("a")]
+    texts += ["", "Lào", "Lào Lào hợp tác hợp tác", "và của", "2024"]
+    long_one = " ".join(_texts_to_measure()[:8])
+    for batch_texts in (texts, texts + [long_one]):
+        shown = [(repr(m.score), [(t, repr(w)) for t, w in m.vector.items()], m.enough)
+                 for m in topic.measure_all(batch_texts)]
+        alone = [(repr(m.score), [(t, repr(w)) for t, w in m.vector.items()], m.enough)
+                 for m in map(topic.measure, batch_texts)]
+        assert shown == alone
+    counts = [topic_mod._term_counts(topic_mod.tokens(t)) for t in texts + [long_one]]
+    assert topic_mod._batch_vectors(counts, lambda t, _: t, topic._profile_weights) is None  # (the fallback ran)
+
+
+def test_the_array_sums_add_as_python_sum_does():
+    """The array paths are taken only where `sum` adds floats left to right (CPython < 3.12);
+    there, a row's cumulative sum is `sum`'s float on lists like a vector's squares."""
+    import random
+
+    import numpy as np
+
+    from archive.extract.topic import _SUM_IS_SEQUENTIAL
+
+    if not _SUM_IS_SEQUENTIAL:
+        pytest.skip("sum compensates here: the array paths are not used")
+    rng = random.Random(3)
+    for _ in range(2000):
+        values = [rng.uniform(0.0, 1.0) ** rng.randint(1, 9) for _ in range(rng.randint(1, 60))]
+        assert repr(sum(values)) == repr(float(np.cumsum(np.array(values))[-1]))

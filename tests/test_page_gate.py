@@ -194,3 +194,52 @@ def test_at_least_words_is_the_full_count_compared():
     for text in texts:
         for n in (0, 1, 7, 8, 9, 20):
             assert _at_least_words(text, n) == (reading_words(text) >= n), (text, n)
+
+
+def test_remembered_chrome_names_give_what_the_expression_gives():
+    """`_skipped` remembers each class-and-id string's verdict (`_NAMES_CHROME`): on every element
+    of the fixture and eval pages, asked twice (once computed, once remembered), it answers as the
+    plain test does; a long string is answered but not kept."""
+    from archive.extract import page_gate
+    from archive.extract.page_gate import _CHROME_NAME, _HIDDEN_STYLE, _may_name_chrome, _skipped
+
+    def plain(el) -> bool:
+        style = el.get("style")
+        hidden = el.get("hidden") is not None or (style is not None and bool(_HIDDEN_STYLE.search(style)))
+        if not hidden:
+            names = f"{el.get('class') or ''} {el.get('id') or ''}"
+            if el.tag in ("body", "html") or not _may_name_chrome(names) or \
+                    not any(_CHROME_NAME.match(name) for name in names.split()):
+                return False
+        return el.find(".//h1") is None
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    htmls = [p.html for p in load_pages(eval_dir)] + [path.read_bytes() for path in pages()]
+    htmls.append(f"<html><body><div class='{'x ' * 150}site-footer'>{paragraphs(2)}</div>{H1}</body></html>")
+    page_gate._NAMES_CHROME.clear()
+    elements = [el for html in htmls for el in lxml.html.document_fromstring(html).iter()
+                if isinstance(el.tag, str)]
+    skipped = 0
+    for _ in range(2):
+        for el in elements:
+            assert _skipped(el) == plain(el)
+            skipped += plain(el)
+    assert skipped and page_gate._NAMES_CHROME
+    assert not any(len(names) > page_gate._NAMES_KEPT_CHARS for names in page_gate._NAMES_CHROME)
+
+
+def test_counted_tokens_are_the_counted_token_expression_s_matches():
+    """`_counted_tokens` (split, less the tokens without a letter or digit) counts what
+    `_COUNTED_TOKEN` matches, on the eval pages' text and on random strings of spaces, letters,
+    digits, marks, underscores and punctuation."""
+    import random
+
+    from archive.extract.page_gate import _COUNTED_TOKEN, _counted_tokens
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    texts = [lxml.html.document_fromstring(page.html).text_content() for page in load_pages(eval_dir)]
+    rng = random.Random(11)
+    alphabet = list(" \n\t\xa0\u2003_-—|.,:a9Đế\u0301\u200b¶€") + ["__", "--", " - ", "\r\n"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(30_000)]
+    for text in texts:
+        assert _counted_tokens(text) == len(_COUNTED_TOKEN.findall(text)), repr(text)
