@@ -129,19 +129,25 @@ def _score_paragraphs(self) -> dict:
         if grand_parent_node is not None:
             candidates[grand_parent_node].score += score / 2
 
-    # The link densities (`get_link_density`, written out), each element's length measured once.
-    lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
-
-    def text_length(elem: etree._Element) -> int:
-        length = lengths.get(elem)
-        if length is None:
-            length = lengths[elem] = _text_length(elem)
-        return length
+    # The link densities (`get_link_density`, written out), each element's length measured once and
+    # looked up in C; a candidate without links is scaled by 1.0 (`1 - 0 / total`, whatever its length:
+    # an int score becomes a float, as there), its own length unmeasured. `findall(".//a")` is lxml's
+    # `iterdescendants("a")` (ElementPath's `.//a`).
+    lengths = _Lengths()
+    length_of = lengths.__getitem__
     for elem, candidate in candidates.items():
-        total_length = text_length(elem) or 1
-        link_length = sum(text_length(link) for link in elem.findall(".//a"))
-        candidate.score *= 1 - link_length / total_length
+        link_length = sum(map(length_of, elem.iterdescendants("a")))
+        candidate.score *= 1 - link_length / (length_of(elem) or 1) if link_length else 1.0
     return candidates
+
+
+class _Lengths(dict):
+    """Elements' text lengths as `_text_length` counts them, each measured once (the dict holds the
+    element, so its proxy, so its identity)."""
+
+    def __missing__(self, elem: etree._Element) -> int:
+        length = self[elem] = _text_length(elem)
+        return length
 
 
 def _remove_unlikely_candidates(self) -> None:
@@ -196,7 +202,8 @@ FUNCTION_STAND_INS: tuple[tuple[object, str, Callable, tuple, str], ...] = (
     # and `class_weight` change nothing in the tree, and read only the node's tag, class and id)
     (_DOCUMENT, "score_paragraphs", _score_paragraphs,
      (_READABILITY_TEXT_LENGTH, utils.trim, _DOCUMENT.score_paragraphs, _DOCUMENT.get_link_density,
-      _DOCUMENT.score_node, _DOCUMENT.class_weight, readability_lxml.Candidate), "66a9dee325fa89e4"),
+      _DOCUMENT.score_node, _DOCUMENT.class_weight, readability_lxml.Candidate, f"lxml {etree.LXML_VERSION}"),
+     "bd7f83ecbe3e1179"),
     # (`findall(".//*")` is lxml's ElementPath, compiled: its version stands for its source)
     (_DOCUMENT, "remove_unlikely_candidates", _remove_unlikely_candidates,
      (_DOCUMENT.remove_unlikely_candidates, f"lxml {etree.LXML_VERSION}"), "a9d8e0d20954d303"),
