@@ -4,6 +4,7 @@ left out stops the run (`CopyNeeded`) and the extraction is done again in full."
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 
 import lxml.html
@@ -92,3 +93,16 @@ def test_a_rare_path_reading_a_copy_left_out_is_done_again_in_full(short_paragra
     monkeypatch.setattr(spared, "SPARED", [])  # trafilatura's own copies
     assert body._trafilatura_paragraphs(copy.deepcopy(tree), "http://example.org/a", include_images=True) == ours
     assert ours[0]  # a text, not the "no text" of a failure
+
+
+def test_another_threads_trafilatura_makes_its_copies_while_the_stand_ins_are_in_place():
+    tree = lxml.html.document_fromstring(_page(2))  # a page whose main pass reads the backup
+    expected = _extracted(tree, "http://example.org/a", spare=False)
+    got = []
+    with spared.spared_copies():
+        worker = threading.Thread(target=lambda: got.append(_extracted(tree, "http://example.org/a", spare=False)))
+        worker.start()
+        worker.join()
+        assert core._prepare_tree is spared._prepare_tree  # in place for this thread's block
+    assert got == [expected]
+    assert core._prepare_tree is not spared._prepare_tree

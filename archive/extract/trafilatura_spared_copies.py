@@ -11,7 +11,7 @@ docs/performance.md, session 14). Three of them are read only when the extractio
   nothing reads after readability (the baseline rescue and the recall retry run only in the other
   modes).
 
-Inside `spared_copies()`, the first two are not made: a `_Unmade` stands in for each, and reading
+Inside `spared_copies()` (in the thread that entered it), the first two are not made: a `_Unmade` stands in for each, and reading
 one raises `CopyNeeded` (a BaseException: no `except Exception` of trafilatura's swallows it), after
 which the caller runs trafilatura again without this block on the same input, which trafilatura
 never changes (bare_extraction works on its own copy). readability reads the raw tree itself. The
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -62,9 +63,15 @@ def _justext_rescue(tree, options: Extractor):
     return _JUSTEXT_RESCUE(tree, options)
 
 
+_ACTIVE = threading.local()  # `.on`: this thread is inside `spared_copies()`
+
+
 def _spared(options: Extractor) -> bool:
-    """The options this module was written for (trafilatura's other paths read the copies)."""
-    return options.focus == "precision" and not options.comments and not options.fast
+    """Whether this call is to spare the copies: inside `spared_copies()` in this thread (another
+    thread's trafilatura, running while the stand-ins are in place, gets its own copies), with the
+    options this module was written for (trafilatura's other paths read the copies)."""
+    return (getattr(_ACTIVE, "on", False) and options.focus == "precision" and not options.comments
+            and not options.fast)
 
 
 def _prepare_tree(tree, options: Extractor, url):
@@ -132,14 +139,27 @@ SPARED = ([(core, "_prepare_tree", _PREPARE_TREE, _prepare_tree),
           if _source_digest(*_RELIED_ON) == _DIGEST else [])
 
 
+_USERS_LOCK = threading.Lock()
+_users = 0  # blocks running, in all threads: the stand-ins stay in place until the last one ends
+
+
 @contextmanager
 def spared_copies() -> Iterator[int]:
-    """trafilatura without the copies it reads only on rare paths, for the block (yields how many
-    stand-ins are in place); reading one raises `CopyNeeded` out of the block."""
-    for owner, attribute, _, stand_in in SPARED:
-        setattr(owner, attribute, stand_in)
+    """trafilatura without the copies it reads only on rare paths, for the block in this thread
+    (yields how many stand-ins are in place); reading one raises `CopyNeeded` out of the block."""
+    global _users
+    with _USERS_LOCK:
+        if _users == 0:
+            for owner, attribute, _, stand_in in SPARED:
+                setattr(owner, attribute, stand_in)
+        _users += 1
+    outer, _ACTIVE.on = getattr(_ACTIVE, "on", False), True
     try:
         yield len(SPARED)
     finally:
-        for owner, attribute, original, _ in SPARED:
-            setattr(owner, attribute, original)
+        _ACTIVE.on = outer
+        with _USERS_LOCK:
+            _users -= 1
+            if _users == 0:
+                for owner, attribute, original, _ in SPARED:
+                    setattr(owner, attribute, original)
