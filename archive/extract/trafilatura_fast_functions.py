@@ -29,7 +29,7 @@ import lxml.html
 from lxml import etree
 from trafilatura import readability_lxml, utils
 
-__all__ = ["FUNCTION_STAND_INS", "installable"]
+__all__ = ["FUNCTION_STAND_INS", "installable", "source_digest"]
 
 _TOSTRING = etree.tostring
 _TEXT_CONTENT = lxml.html.HtmlMixin.text_content
@@ -180,7 +180,7 @@ def _remove_unlikely_candidates(self) -> None:
             elem.drop_tree()
 
 
-def _source_digest(parts: tuple) -> str | None:
+def source_digest(parts: tuple) -> str | None:
     """sha256 (16 hex digits) of the source of `parts` (functions, or text as it is), None where
     it cannot be read (an install without sources)."""
     try:
@@ -215,4 +215,4 @@ def installable() -> list[tuple[object, str, Callable, Callable]]:
     written for."""
     return [(owner, attribute, getattr(owner, attribute), stand_in)
             for owner, attribute, stand_in, relied_on, digest in FUNCTION_STAND_INS
-            if _source_digest(relied_on) == digest]
+            if source_digest(relied_on) == digest]

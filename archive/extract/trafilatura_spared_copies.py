@@ -21,8 +21,6 @@ the code they were written for (sha256 of its source), else trafilatura's own ru
 """
 from __future__ import annotations
 
-import hashlib
-import inspect
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +28,8 @@ from contextlib import contextmanager
 from lxml.etree import strip_elements, strip_tags
 from trafilatura import core, external, main_extractor
 from trafilatura.settings import Extractor
+
+from archive.extract.trafilatura_fast_functions import source_digest
 
 __all__ = ["CopyNeeded", "spared_copies", "SPARED"]
 
@@ -117,14 +117,6 @@ def _extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options: Extra
     return core.compare_extraction(cleaned_tree_backup, tree, postbody, temp_text, options)
 
 
-def _source_digest(*parts) -> str | None:
-    try:
-        source = "".join(inspect.getsource(part) for part in parts)
-    except (OSError, TypeError):
-        return None
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
 # What the stand-ins write out or rely on: the sequence that calls them and reads the raw tree after
 # them (trafilatura_sequence, and bare_extraction, which copies the caller's tree), the functions
 # written out, and what reads the pre-conversion copy (compare_extraction: justext only).
@@ -136,7 +128,7 @@ _DIGEST = "3179ec3a119325d9"
 SPARED = ([(core, "_prepare_tree", _PREPARE_TREE, _prepare_tree),
            (core, "_extract_and_compare", _EXTRACT_AND_COMPARE, _extract_and_compare),
            (external, "justext_rescue", _JUSTEXT_RESCUE, _justext_rescue)]
-          if _source_digest(*_RELIED_ON) == _DIGEST else [])
+          if source_digest(_RELIED_ON) == _DIGEST else [])
 
 
 _USERS_LOCK = threading.Lock()
