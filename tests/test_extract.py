@@ -404,12 +404,34 @@ def test_a_utf8_page_is_parsed_from_its_bytes_into_the_tree_its_text_gives():
         expected = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)  # as before
         assert etree.tostring(tree.getroottree()) == etree.tostring(expected.getroottree())
         assert [type(node) for node in tree.iter()] == [type(node) for node in expected.iter()]
+        # and the document lxml.html's own parser gives (it keeps a table of the `id`s, which ours do not)
+        default = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1))
+        assert etree.tostring(tree.getroottree()) == etree.tostring(default.getroottree())
+        assert [type(node) for node in tree.iter()] == [type(node) for node in default.iter()]
     assert from_bytes > 0.9 * len(bodies)
     # Text that is not its bytes' strict UTF-8 decoding in NFC is parsed from the text, as before.
     assert decode_html_source("e\u0301".encode())[2] is None  # NFC composes it
     assert decode_html_source(b"\xef\xbb\xbf<p>x</p>")[2] is None  # a BOM
     assert decode_html_source(b"<p>caf\xe9 \xe0 la carte, d\xe9j\xe0 vu</p>")[2] is None  # not UTF-8
     assert parse_page(b"<?xml version='1.0' encoding='utf-8'?><p>x</p>", "https://example.org/").tree is not None
+
+
+def test_the_parsed_page_keeps_no_table_of_ids_which_only_xpath_id_reads():
+    """Our parsers do not collect the `id`s (html_parser.py): XPath's `id()` is what differs from
+    lxml.html's parser, and no XPath of trafilatura's calls it."""
+    import re
+
+    import lxml.html
+    from trafilatura import xpaths
+
+    from archive.extract.article import parse_page
+
+    page = b"<html><body><div id='main'><p id='lead'>x</p></div></body></html>"
+    assert parse_page(page, "https://example.org/").tree.xpath("id('lead')") == []
+    assert [el.tag for el in lxml.html.document_fromstring(page).xpath("id('lead')")] == ["p"]
+    paths = [x.path for name in dir(xpaths) if isinstance(getattr(xpaths, name), list)
+             for x in getattr(xpaths, name) if hasattr(x, "path")]
+    assert len(paths) > 30 and not any(re.search(r"(?<![\w@-])id\s*\(", path) for path in paths)
 
 
 def test_the_captions_are_looked_for_only_when_a_paragraph_comes_twice():

@@ -93,7 +93,12 @@ def clone(tmp_path_factory):
     if (REPO / ".venv-pywb").exists():
         (clone / ".venv-pywb").symlink_to(REPO / ".venv-pywb")
     stamp = (REPO / ".venv" / ".installed").stat().st_mtime
-    os.utime(clone / "pyproject.toml", (stamp - 60, stamp - 60))  # `make install` has nothing to do
+    # Every prerequisite of the Makefile's install stamp made older than it, so `make install` has nothing
+    # to do: a reinstall through the linked .venv would point the shared environment's scripts at this
+    # temporary clone (a worktree's files are newer than the stamp).
+    stamp_rule = re.search(r"^\$\(STAMP\):(.*)$", (REPO / "Makefile").read_text(), re.M)
+    for prerequisite in stamp_rule.group(1).split():
+        os.utime(clone / prerequisite, (stamp - 60, stamp - 60))
     return clone
 
 

@@ -5,6 +5,7 @@ give the same `text_content` strings and text lengths on every node, and readabi
 same floats; trafilatura's output with them all equals its output without."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import re
@@ -22,8 +23,9 @@ from archive.eval_generic import load_pages
 from archive.extract.article import parse_page
 from archive.extract.body import TRAFILATURA_OPTIONS
 from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, _Verdicts, faster_trafilatura
-from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS, _text_content,
-                                                        _text_length, trimmed_length)
+from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS,
+                                                        _remove_unlikely_candidates, _text_content, _text_length,
+                                                        trimmed_length)
 from testbed.fixture_pages import pages as fixture_pages, url_for
 
 EVAL_GENERIC = Path(__file__).resolve().parent / "fixtures" / "eval-generic"
@@ -80,7 +82,9 @@ def test_text_lengths_are_counted_as_trim_counts_them():
     assert all(any(hint in c.encode() for hint in WIDE_SPACE_HINTS) for c in WHITESPACE if ord(c) >= 0x80)
     # whitespace of every kind, characters whose UTF-8 holds the wide spaces' bytes (Š: c5 a0, Å: c3 85,
     # ⚀: e2 9a 80, ‐: e2 80 90), quotes that pass the quick test, Vietnamese, an emoji
-    pool = [*WHITESPACE, "a", ",", "ế", "ữ", "“", "–", "Š", "Å", "\u2680", "\u2010", "\u3080", "\U0001F600"]
+    # Ú: c3 9a, Ớ: e1 bb 9a, ᚙ: e1 9a 99 (U+1680's second byte without its third)
+    pool = [*WHITESPACE, "a", ",", "ế", "ữ", "“", "–", "Š", "Å", "\u2680", "\u2010", "\u3080", "\U0001F600", "Ú", "Ớ",
+            "\u1699"]
     rng = random.Random(17)
     for _ in range(50_000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 10)))
@@ -112,10 +116,72 @@ def test_readability_scores_are_the_same_floats_with_lengths_measured_once():
                     candidates = document.score_paragraphs()
             else:
                 candidates = document.score_paragraphs()
-            scores.append([(c.elem.tag, c.elem.get("class"), c.score) for c in candidates.values()])
+            scores.append([(c.elem.tag, c.elem.get("class"), repr(c.score)) for c in candidates.values()])
         assert scores[0] == scores[1], name
         compared += len(scores[0])
     assert compared > 1000
+
+
+def _unlikely_removed(tree, remove) -> bytes:
+    document = readability_lxml.Document(copy.deepcopy(tree))
+    remove(document)
+    return lxml.html.tostring(document.doc)
+
+
+def test_unlikely_candidates_are_the_same_elements_removed_on_every_page():
+    original = readability_lxml.Document.remove_unlikely_candidates
+    changed = 0
+    for name, tree in _trees():
+        expected = _unlikely_removed(tree, original)
+        assert _unlikely_removed(tree, _remove_unlikely_candidates) == expected, name
+        changed += expected != lxml.html.tostring(tree)
+    assert changed > 50  # the pages have candidates to remove, not only elements to pass over
+
+
+# class and id values: empty, one character, unlikely, unlikely but maybe a candidate, in any case
+_READABILITY_VALUES = [None, "", "a", "ab", "x y", "comment", "Comments", "sidebar", "sidebar main", "footer",
+                       "FOOTER", "footer-article", "menu", "menu-and", "header", "masthead", "rss", "popup", "body",
+                       "content", "pager", "combx", "ad-break", "tweet", "twitter", "remark", "agegate"]
+
+
+def _readability_soup(rng: random.Random, depth: int = 0) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        tag = rng.choice(["div", "p", "span", "ul", "li", "section", "aside", "a", "table", "td"])
+        values = {n: rng.choice(_READABILITY_VALUES) for n in rng.sample(["class", "id"], rng.randint(0, 2))}
+        attributes = "".join(f' {n}="{v}"' for n, v in values.items() if v is not None)
+        inner = _readability_soup(rng, depth + 1) if depth < 4 and rng.random() < 0.6 else "text"
+        parts.append(f"<{tag}{attributes}>{inner}</{tag}>tail<!-- a comment -->")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_unlikely_candidates_are_the_same_elements_removed_on_generated_soups(seed):
+    rng = random.Random(seed)
+    frame = [f' class="{rng.choice(_READABILITY_VALUES[1:])}"' for _ in range(2)]  # html and body named too
+    tree = lxml.html.document_fromstring(
+        f"<html{frame[0]}><body{frame[1]}>{''.join(_readability_soup(rng) for _ in range(6))}</body></html>")
+    assert (_unlikely_removed(tree, _remove_unlikely_candidates)
+            == _unlikely_removed(tree, readability_lxml.Document.remove_unlikely_candidates))
+
+
+def test_readability_scores_are_the_same_floats_on_generated_soups():
+    for seed in range(30):
+        rng = random.Random(seed)
+        # (paragraphs of 300 characters and more score an int; a candidate without links is scaled all the same)
+        paragraphs = "".join(
+            f'<div class="{rng.choice(_READABILITY_VALUES[1:])}"><p>{"word, " * rng.randint(3, 80)}'
+            f'{rng.choice(["", "<a href=/>", "<a href=/>link ", "<a>link link"])}</a></p>'
+            f'<td>{"cell " * rng.randint(5, 9)}</td></div>'
+            for _ in range(10))
+        tree = lxml.html.document_fromstring(f"<html><body>{_readability_soup(rng)}{paragraphs}</body></html>")
+        scores = []
+        for faster in (False, True):
+            document = readability_lxml.Document(copy.deepcopy(tree))
+            with faster_trafilatura() if faster else contextlib.nullcontext():
+                candidates = document.score_paragraphs()
+            scores.append([(c.elem.tag, c.elem.get("class"), repr(c.score)) for c in candidates.values()])
+        assert scores[0] == scores[1], seed
 
 
 def test_the_same_elements_in_the_same_order_on_every_fixture_and_real_page():

@@ -13,7 +13,10 @@ own. What each one saves, on a page of a host with no profile (docs/performance.
   blocks it measures hold ~60,000 characters a page (they nest: three times the page's text).
 - readability's `score_paragraphs` measures each element's text length once (a link sits under
   its paragraph's parent and grandparent: ~470 lengths of ~210 elements a page); nothing
-  changes the tree while it scores.
+  changes the tree while it scores. A node's own score (its tag and `class_weight`'s regular
+  expressions on its class and id) is computed once per distinct tag, class and id (session 14).
+- readability's `remove_unlikely_candidates` passes over an element with neither class nor id
+  without building the string it tests (~40 % of a page's elements).
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ import lxml.html
 from lxml import etree
 from trafilatura import readability_lxml, utils
 
-__all__ = ["FUNCTION_STAND_INS", "installable"]
+__all__ = ["FUNCTION_STAND_INS", "installable", "source_digest"]
 
 _TOSTRING = etree.tostring
 _TEXT_CONTENT = lxml.html.HtmlMixin.text_content
@@ -46,27 +49,32 @@ def _text_content(self) -> str:
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # The others, in UTF-8 (a whole character: its first byte is never part of another), and what every text
-# holding one holds (a quick test, true for many texts without one: `“` is \xe2\x80\x9c).
+# holding one holds: the first byte c2, e2 or e3, or U+1680's last two (a quick test, true for many texts
+# without one: `“` is \xe2\x80\x9c).
 _WIDE_SPACE = re.compile(b"|".join(re.escape(c.encode()) for c in WHITESPACE if ord(c) >= 0x80))
 WIDE_SPACE_HINTS = (b"\xc2", b"\xe2", b"\xe3", b"\x9a\x80")
-_HINT_1, _HINT_2, _HINT_3, _HINT_4 = WIDE_SPACE_HINTS  # (four `in` tests: no loop for a call ~470 times a page)
-# A UTF-8 byte's class: b" " ASCII whitespace, b"c" a continuation byte (not a character of its own), b"x" the
-# first byte of a character that is not whitespace.
-_CLASSES = bytes(b" "[0] if i < 0x80 and chr(i) in WHITESPACE else b"c"[0] if 0x80 <= i < 0xC0 else b"x"[0] for i in range(256))
+_OGHAM = WIDE_SPACE_HINTS[3]
+_OGHAM_FIRST = _OGHAM[:1]  # (one byte: `in` finds it at memchr's speed; the pair is looked for only then)
+# A UTF-8 byte's class: b" " ASCII whitespace, b"c" a continuation byte (not a character of its own), b"h" a
+# first byte of the hints, b"x" the first byte of another character (not whitespace).
+_HINT_FIRST_BYTES = {hint[0] for hint in WIDE_SPACE_HINTS if len(hint) == 1}
+_CLASSES = bytes(b" "[0] if i < 0x80 and chr(i) in WHITESPACE else b"c"[0] if 0x80 <= i < 0xC0
+                 else b"h"[0] if i in _HINT_FIRST_BYTES else b"x"[0] for i in range(256))
+_CLASSES_NO_HINT = _CLASSES.replace(b"h", b"x")  # once the wide spaces are replaced: a hint is a character
 
 
 def trimmed_length(text: bytes) -> int:
     """`len(trim(text.decode()))` (trafilatura.utils.trim: the words joined by one space) of UTF-8
     text, counted in C: its characters that are not whitespace, plus one between each two words.
-    A long text (readability measures the whole text of every block holding a paragraph, ~60,000
-    characters a generic page) is not split into thousands of words to be joined and counted."""
-    if _HINT_1 in text or _HINT_2 in text or _HINT_3 in text or _HINT_4 in text:
-        text = _WIDE_SPACE.sub(b" ", text)
+    A long text (readability measures the whole text of every block holding a paragraph, ~80,000
+    bytes a generic page) is not split into thousands of words to be joined and counted."""
     classes = text.translate(_CLASSES)
+    if b"h" in classes or (_OGHAM_FIRST in text and _OGHAM in text):  # maybe a wide space: each made " "
+        classes = _WIDE_SPACE.sub(b" ", text).translate(_CLASSES_NO_HINT)
     words = classes.count(b" x") + (classes[:1] == b"x")
     if not words:
         return 0
-    return len(text) - classes.count(b"c") - classes.count(b" ") + words - 1
+    return classes.count(b"x") + words - 1  # (the non-whitespace characters: their first bytes)
 
 
 _READABILITY_TEXT_LENGTH = readability_lxml.text_length
@@ -86,6 +94,17 @@ def _score_paragraphs(self) -> dict:
     the tree while it scores; `text_length` as `_text_length` counts it). The same candidates,
     scored with the same operations in the same order: the same floats."""
     candidates = {}
+    # A node's score before its paragraphs count (`score_node`: its tag's score and `class_weight`, which
+    # reads its class and id only) by those three values: a page repeats a few dozen of them.
+    node_scores: dict[tuple, float] = {}
+
+    def score_node(node: etree._Element) -> readability_lxml.Candidate:
+        get = node.get
+        key = (node.tag, get("class"), get("id"))
+        score = node_scores.get(key)
+        if score is None:
+            score = node_scores[key] = self.score_node(node).score
+        return readability_lxml.Candidate(score, node)
 
     for elem in self.doc.iter("p", "pre", "td"):
         parent_node = elem.getparent()
@@ -102,7 +121,7 @@ def _score_paragraphs(self) -> dict:
 
         for node in (parent_node, grand_parent_node):
             if node is not None and node not in candidates:
-                candidates[node] = self.score_node(node)
+                candidates[node] = score_node(node)
 
         score = 1 + (text.count(b",") + 1) + min((elem_text_len / 100), 3)
 
@@ -110,22 +129,58 @@ def _score_paragraphs(self) -> dict:
         if grand_parent_node is not None:
             candidates[grand_parent_node].score += score / 2
 
-    # The link densities (`get_link_density`, written out), each element's length measured once.
-    lengths: dict[etree._Element, int] = {}  # (holding the element keeps its proxy, so its identity)
-
-    def text_length(elem: etree._Element) -> int:
-        length = lengths.get(elem)
-        if length is None:
-            length = lengths[elem] = _text_length(elem)
-        return length
+    # The link densities (`get_link_density`, written out), each element's length measured once and
+    # looked up in C; a candidate without links is scaled by 1.0 (`1 - 0 / total`, whatever its length:
+    # an int score becomes a float, as there), its own length unmeasured. `findall(".//a")` is lxml's
+    # `iterdescendants("a")` (ElementPath's `.//a`).
+    lengths = _Lengths()
+    length_of = lengths.__getitem__
     for elem, candidate in candidates.items():
-        total_length = text_length(elem) or 1
-        link_length = sum(text_length(link) for link in elem.findall(".//a"))
-        candidate.score *= 1 - link_length / total_length
+        link_length = sum(map(length_of, elem.iterdescendants("a")))
+        candidate.score *= 1 - link_length / (length_of(elem) or 1) if link_length else 1.0
     return candidates
 
 
-def _source_digest(parts: tuple) -> str | None:
+class _Lengths(dict):
+    """Elements' text lengths as `_text_length` counts them, each measured once (the dict holds the
+    element, so its proxy, so its identity)."""
+
+    def __missing__(self, elem: etree._Element) -> int:
+        length = self[elem] = _text_length(elem)
+        return length
+
+
+def _remove_unlikely_candidates(self) -> None:
+    """readability's `remove_unlikely_candidates`: the same elements (every element below the root,
+    listed first) tested in the same order with the same verdicts by value, without building the
+    joined string of an element with neither class nor id (~40 % of a page's elements: `attrs` is ''
+    then, which the original passes over, as shorter than 2 characters)."""
+    regexes = readability_lxml.REGEXES
+    unlikely, maybe = regexes["unlikelyCandidatesRe"].search, regexes["okMaybeItsACandidateRe"].search
+    frame_tags = readability_lxml.FRAME_TAGS
+    verdicts: dict[str, bool] = {}
+    for elem in list(self.doc.iterdescendants("*")):  # (what `findall(".//*")` lists, without ElementPath)
+        get = elem.get
+        class_, id_ = get("class"), get("id")
+        if class_ and id_:
+            attrs = class_ + " " + id_
+        elif class_ or id_:
+            attrs = class_ or id_
+            if len(attrs) < 2:
+                continue
+        else:
+            continue
+        if elem.tag in frame_tags:
+            continue
+        verdict = verdicts.get(attrs)
+        if verdict is None:
+            low = attrs.lower()
+            verdict = verdicts[attrs] = bool(unlikely(low)) and not maybe(low)
+        if verdict:
+            elem.drop_tree()
+
+
+def source_digest(parts: tuple) -> str | None:
     """sha256 (16 hex digits) of the source of `parts` (functions, or text as it is), None where
     it cannot be read (an install without sources)."""
     try:
@@ -144,10 +199,14 @@ FUNCTION_STAND_INS: tuple[tuple[object, str, Callable, tuple, str], ...] = (
     (readability_lxml, "text_length", _text_length,
      (_READABILITY_TEXT_LENGTH, utils.trim, _TEXT_CONTENT, lxml.html._collect_string_content.path), "b3bdf6726341a379"),
     # (`get_link_density` is written out in it, its lengths as `text_length` counts them; `score_node`
-    # and `class_weight` change nothing in the tree)
+    # and `class_weight` change nothing in the tree, and read only the node's tag, class and id)
     (_DOCUMENT, "score_paragraphs", _score_paragraphs,
      (_READABILITY_TEXT_LENGTH, utils.trim, _DOCUMENT.score_paragraphs, _DOCUMENT.get_link_density,
-      _DOCUMENT.score_node, _DOCUMENT.class_weight), "ef1fd075a2240c9a"),
+      _DOCUMENT.score_node, _DOCUMENT.class_weight, readability_lxml.Candidate, f"lxml {etree.LXML_VERSION}"),
+     "bd7f83ecbe3e1179"),
+    # (`findall(".//*")` is lxml's ElementPath, compiled: its version stands for its source)
+    (_DOCUMENT, "remove_unlikely_candidates", _remove_unlikely_candidates,
+     (_DOCUMENT.remove_unlikely_candidates, f"lxml {etree.LXML_VERSION}"), "a9d8e0d20954d303"),
 )
 
 
@@ -156,4 +215,4 @@ def installable() -> list[tuple[object, str, Callable, Callable]]:
     written for."""
     return [(owner, attribute, getattr(owner, attribute), stand_in)
             for owner, attribute, stand_in, relied_on, digest in FUNCTION_STAND_INS
-            if _source_digest(relied_on) == digest]
+            if source_digest(relied_on) == digest]
