@@ -38,7 +38,9 @@ worker, from the parse that also extracts the article, or in the reactor):
   - `anchor` (from a listing) and `tunnel` (from an off-topic article): a link
     whose anchor text (or `title` attribute) scores at least the anchor
     threshold and does not lean off topic; next-page links of a listing page
-    that yielded such links.
+    that yielded such links. A link there without such evidence whose anchor
+    leans on topic by the judged pages (a teaser on a section page) is held,
+    as a kept article's teaser is (`TOPIC_HOLD_SEEN_TEASERS`).
   A link's score is the better of its anchor's and its URL slug's
   (crawler/url_slug.py: the target's headline, diacritics folded, which a
   teaser anchor hides): listings, off-topic articles and the sibling vote use
@@ -108,8 +110,9 @@ class Link:
 class TopicGate:
     """Keeps the crawl on the topic of a `TopicProfile`."""
 
-    def __init__(self, topic: TopicProfile):
+    def __init__(self, topic: TopicProfile, hold_seen_teasers: bool = False):
         self.topic = topic
+        self.hold_seen_teasers = hold_seen_teasers
         self.judged = JudgedPages(topic)
         self.background = AnchorBackground(topic)
         self.slugs = SlugScorer(topic)
@@ -195,6 +198,8 @@ class TopicGate:
                 chosen.append(Link(url, anchor, _priority(score), "listing", score, held=True, listing=True))
                 continue
             if evidence is None:
+                if self._holds_seen_teaser(url, anchor, is_listing):
+                    chosen.append(Link(url, anchor, _priority(score), "related", score, held=True))
                 continue
             if not evidence:  # tentative: held until nothing with evidence is left, by then more is known
                 if self.slug_names_topic(slug_score) or self.still_worth_fetching(anchor):
@@ -232,6 +237,15 @@ class TopicGate:
         least evidence a kept article's link is followed on) is never dropped: the headline behind it
         names the topic by the profile's own words, whatever the teaser's words lean to."""
         return slug_score >= self.topic.anchor_threshold * RELATED_FLOOR_FACTOR
+
+    def _holds_seen_teaser(self, url: str, anchor: str, is_listing) -> bool:
+        """An article link without topic evidence on a listing or an off-topic article (a teaser
+        headline: "Con đường ra biển của hàng hóa nước bạn" on a section page) is held like a kept
+        article's teaser when the pages the crawl judged say its anchor leans on topic (`ON`, not
+        merely "unknown": such pages list mostly other news), so the held frontier can weigh it
+        (docs/topic.md, session 14). Off with `hold_seen_teasers` False."""
+        return self.hold_seen_teasers and bool(anchor) and not is_listing(url) \
+            and self.judged.leaning(anchor) == ON
 
     def series_entries_pay(self) -> bool:
         """Series entry links are followed while the pages they led to were on topic at least

@@ -152,6 +152,10 @@ TOPIC_MAX_PAGES_PER_ARTICLE = 1.5
 # it fetched (crawler/topic_learner.py); off: by their anchors' log-odds (docs/topic.md ninth pass: on, it
 # found more on unseen webs but fewer on the bench's hard web).
 TOPIC_LEARNED_RANKING = False
+# Hold an article link without topic evidence found on a listing or an off-topic article (a teaser on a
+# section page) when the pages the crawl judged lean its anchor on topic, as a kept article's teaser is
+# held (crawler/relevance.py; docs/topic.md, session 14); off: such links are not followed.
+TOPIC_HOLD_SEEN_TEASERS = True
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
 # Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.

@@ -12,7 +12,9 @@ best-first frontier of a classic focused crawler (Chakrabarti et al. 1999;
 Menczer et al. 2004), re-scored each time it is popped:
 
 - the spider holds them (`hold`), one entry per URL that gathers every
-  anchor and every kept page pointing to it;
+  anchor and every page pointing to it: kept articles, and listings or
+  off-topic articles showing a teaser whose anchor the judged pages lean on
+  topic (crawler/relevance.py, `TOPIC_HOLD_SEEN_TEASERS`);
 - when the crawl goes idle (Scrapy's `spider_idle`) the spider asks for the
   next one (`pop`): links whose anchors all lean off topic by now are dropped
   (stat `topic/held_dropped`) unless their URL slug names the topic
@@ -49,7 +51,7 @@ RELEASE_ONE_PER = 100  # held links
 @dataclass
 class HeldLink:
     url: str
-    found_from: str  # the first kept page that linked to it
+    found_from: str  # the first page that linked to it (a kept article, or a listing or off-topic article)
     hops: int  # off-topic pages in a row up to the linking page (tunnelling)
     anchors: list[str] = field(default_factory=list)
     parents: set[str] = field(default_factory=set)  # the pages that linked to it

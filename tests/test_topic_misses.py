@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 from bench.topic_diagnose import Crawled
 from bench.topic_misses import (BEHIND_MISS, DROPPED, JUDGED_OFF, SEEN_WEAK, VIA_HELD, VIA_LISTINGS,
-                                classify, oracle_extra, reachable, root_cause, wasted)
+                                classify, format_rows, oracle_extra, reachable, root_cause, summarise, wasted)
 
 # start → kept article A; A's box: B (dropped teaser), C (judged off), section S (held, not fetched);
 # S lists D (on topic, never seen); D links E (on topic, behind D); listing T (no kept page names it)
@@ -51,3 +51,13 @@ def test_pages_fetched_for_nothing_are_those_leading_to_no_kept_article():
     c.referer["D"] = "S"
     c.kept.add("D")
     assert wasted(c) == {"article <- kept": 1, "listing <- kept": 1, "article <- listing": 1}
+
+
+def test_pages_per_kept_article_count_every_kept_on_topic_article_reachable_by_this_reading_or_not():
+    c = _crawled()
+    c.topic = SimpleNamespace(score=lambda anchor: 0.0)
+    c.result = {"pages_fetched": 6, "precision": 1.0}
+    c.kept.add("X")  # kept through a page the reading of the web does not reach (a site's home page)
+    row = summarise("web", c)
+    assert (row["kept"], row["kept_on_topic"]) == (2, 3)  # recall: of the reachable; the ratio: of all kept
+    assert "| web | 2 / 8 | 0.25 | 6 | 2.00 |" in format_rows([row])

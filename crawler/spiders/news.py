@@ -144,7 +144,7 @@ class NewsSpider(scrapy.Spider):
         self.logger.info("topic profile from %s (threshold %.2f, anchors %.2f): %s", topic.source,
                          topic.threshold, topic.anchor_threshold,
                          ", ".join(t for t, _ in topic.top_terms(12)))
-        return TopicGate(topic)
+        return TopicGate(topic, hold_seen_teasers=self.settings.getbool("TOPIC_HOLD_SEEN_TEASERS"))
 
     @property
     def args_seeds_dir(self) -> str | None:
@@ -309,11 +309,14 @@ class NewsSpider(scrapy.Spider):
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
         links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")
         if mode == "probe":
-            self.held.listings.yielded(response.url, sum(1 for link in links if not _leads_to_listing(link.url)))
+            # Its yield: the links it passed on to be fetched (a held teaser is not one yet).
+            self.held.listings.yielded(response.url, sum(1 for link in links
+                                                         if not link.held and not _leads_to_listing(link.url)))
+        requested = self._requested()
         for link in links:
             if link.listing:
                 self.held.listings.hold(link.url, response.url, hops, link.anchor)
-            elif link.held:
+            elif link.held and not requested(link.url):  # (a listing's links were not filtered above)
                 self.held.links.hold(link.url, link.anchor, response.url, hops, title)
         links = [link for link in links if not link.held]
         anchors = {link.url: link.anchor for link in links}
