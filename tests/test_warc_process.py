@@ -269,45 +269,6 @@ def test_a_frame_sends_each_body_once_out_of_band_and_reads_back_in_pieces():
     os.close(read)
 
 
-def test_a_frame_reader_returns_whole_messages_however_the_bytes_arrive():
-    """The answers' reader: nothing waiting is an empty list (no block), several messages in one
-    read come back in order, a message split over reads only once whole, and the end of the pipe
-    is EOFError once every whole message was returned (a torn last one dropped)."""
-    read, write = os.pipe()
-    os.set_blocking(read, False)
-    reader = warc_pipe.FrameReader(read)
-    assert reader.read() == []
-    small = [("answers", [("done", f"<id-{n}>", RecordLocation("f.warc.gz", n, 10, f"<id-{n}>"))], (n, n, 1))
-             for n in range(50)]
-    big = ("jobs", [("exchange", str(n), e) for n, e in enumerate(big_exchanges())])  # out-of-band bodies
-    data = b"".join(bytes(b) for message in [*small, big] for b in warc_pipe.frame(message))
-    cut = len(data) - 1000
-    os.write(write, data[:7])
-    assert reader.read() == []  # not even a whole head yet
-    threading.Thread(target=lambda: os.write(write, data[7:cut])).start()
-    got = []
-    while len(got) < len(small):
-        got += reader.read(wait=5)
-    assert got == small
-    os.write(write, data[cut:] + b"".join(warc_pipe.frame(small[0]))[:20])
-    [(kind, jobs)] = reader.read(wait=5)
-    assert kind == "jobs" and jobs == big[1]
-    os.close(write)
-    with pytest.raises(EOFError):
-        reader.read(wait=5)
-    os.close(read)
-
-
-def test_send_frame_writes_what_the_frame_reader_reads():
-    read, write = os.pipe()
-    os.set_blocking(read, False)
-    message = ("answers", [("done", "<id>", RecordLocation("f.warc.gz", 0, 10, "<id>", "sha1:X"))], (1, 2, 3))
-    warc_pipe.send_frame(write, message)
-    assert warc_pipe.FrameReader(read).read(wait=5) == [message]
-    os.close(write)
-    os.close(read)
-
-
 def test_caller_driven_pump_sends_a_lone_record_only_after_max_wait(tmp_path):
     """Each batch costs the event loop a pipe write and an answer: a pump sends the outbox once it
     holds _MIN_BATCH records or its oldest has waited _MAX_WAIT, not a record at every tick."""

@@ -51,6 +51,7 @@ import atexit
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import threading
 import time
@@ -60,7 +61,7 @@ from datetime import datetime
 from pathlib import Path
 
 from archive.warc.exchange import Exchange
-from archive.warc.pipe import FrameReader, FrameSender, frame, grow_pipe
+from archive.warc.pipe import FrameSender, frame, grow_pipe
 from archive.warc.process_child import child_main
 from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, check_exchange
 from archive.warc.writer_base import (
@@ -134,8 +135,6 @@ class WarcWriterProcess(WriterBase):
         self._process.start()
         jobs_out.close()
         results_in.close()
-        os.set_blocking(self._results.fileno(), False)
-        self._answers = FrameReader(self._results.fileno())  # under _answers_lock
         self._lock = threading.Lock()  # callers' lock; see the module docstring
         self._send_lock = threading.Lock()  # one writer of the pipe at a time, frames in order
         self._outbox: deque[tuple[tuple, int]] = deque()  # (job, bytes)
@@ -309,15 +308,13 @@ class WarcWriterProcess(WriterBase):
 
     def _wait_until_ready(self) -> str | None:
         """The child's first word: None when it is ready, else why it could not start."""
-        deadline = time.monotonic() + _START_TIMEOUT
         try:
-            while not (messages := self._answers.read(wait=max(0.0, deadline - time.monotonic()))):
-                if time.monotonic() >= deadline:
-                    return "the WARC writer process did not start"
+            if not self._results.poll(_START_TIMEOUT):
+                return "the WARC writer process did not start"
+            message = self._results.recv()
         except (EOFError, OSError):
             return f"the WARC writer process exited at start (exit code {self._process.exitcode})"
-        # The child's first word is its only one until it is sent jobs.
-        return messages[0][1] if messages[0][0] == "failed" else None
+        return message[1] if message[0] == "failed" else None
 
     def _finish(self) -> None:
         """Send the rest and "close", then settle answers until the child has renamed its file."""
@@ -361,15 +358,17 @@ class WarcWriterProcess(WriterBase):
         """Settle what the child has answered (all of it until it closes, if `block`).
         False once the child is done or gone. Called with _answers_lock held."""
         try:
-            while True:
-                # One non-blocking read when nothing waits (archive/warc/pipe.py: why not recv()).
-                for message in self._answers.read(wait=None if block else 0):
-                    if self._handle(message):
-                        return False
-                if not block:
-                    return True
+            while block or self._answers_waiting():
+                if self._handle(self._results.recv()):
+                    return False
         except (EOFError, OSError):
             return False
+        return True
+
+    def _answers_waiting(self) -> bool:
+        # select() on the fd, not Connection.poll(), which builds a selector each call (~10 µs):
+        # this runs on every write of a caller-driven writer.
+        return bool(select.select([self._results.fileno()], [], [], 0)[0])
 
     def _end(self) -> None:
         """The child is done or gone: fail what it never answered, and let close() return."""

@@ -14,7 +14,7 @@ import signal
 import threading
 from pathlib import Path
 
-from archive.warc.pipe import grow_pipe, read_frame, send_frame
+from archive.warc.pipe import grow_pipe, read_frame
 from archive.warc.writer import WarcWriter
 from archive.warc.writer_base import RecordFuture, WarcWriteError, WarcWriterConfig
 
@@ -34,7 +34,7 @@ def child_main(jobs, results, config: WarcWriterConfig) -> None:
     def pump_answers() -> None:
         while (message := answers_out.get()) is not None:
             try:
-                send_frame(results.fileno(), message)  # read by the parent's FrameReader
+                results.send(message)
             except OSError:  # the parent is gone; the archive is still finished properly
                 pass
 
