@@ -43,7 +43,9 @@ WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
 # gzip level of WARC records: most of the WARC writer's CPU. With the records gzipped in the crawler
 # process (before the writer process), level 1 crawled ~25 % faster than 6 on the bench site for files
 # ~4 % larger. On the fixture pages, 1 compresses identity-encoded HTML 1.3x faster than 6 for ~9 %
-# more bytes; a body that arrives gzip-encoded costs the same at either level.
+# more bytes. A response body that arrives content-encoded (gzip, br, ...) or of a compressed type
+# (JPEG, WOFF2, ...) is stored at level 0 whatever this says: level 1 took ~4 % off a gzip-6 page for
+# ~0.11 ms of the writer's CPU a page (docs/performance.md, session 14).
 WARC_COMPRESS_LEVEL = 1
 # process: records are built, gzipped and written in a child process (archive/warc/process.py); thread: in this one
 WARC_WRITER = "process"

@@ -204,8 +204,11 @@ def test_replayed_article_loads_every_archived_requisite(archived, tmp_path):
             f"{SITE}/assets/logo.png", f"{CDN}/photos/a-large.jpg", f"{CDN}/photos/a-poster.jpg"} <= served
 
 
-def test_compressed_requisite_bodies_are_stored_not_deflated_again(tmp_path):
-    """A JPEG's gzip member is stored (level 0), an HTML page's deflated as before; both read back intact."""
+def test_compressed_bodies_are_stored_not_deflated_again(tmp_path):
+    """A JPEG's gzip member is stored (level 0), and so is a page sent gzip- or br-encoded (chunked
+    or not); a plain HTML page and one with `Content-Encoding: identity` are deflated as before.
+    All read back intact."""
+    import gzip
     import random
     import zlib
     from datetime import datetime, timezone
@@ -215,22 +218,33 @@ def test_compressed_requisite_bodies_are_stored_not_deflated_again(tmp_path):
     from archive.warc.writer import WarcWriter
 
     photo, html = random.Random(1).randbytes(50_000), b"<p>" + "Hợp tác Việt Nam - Lào. ".encode() * 2000
+    packed = gzip.compress(b"<p>%s</p>" % random.Random(2).randbytes(20_000).hex().encode(), 6)  # > 4 KB
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(packed), packed)
     writer = WarcWriter(tmp_path / "warc", prefix="t", info=WarcInfo(software="t", hostname="h"))
+    cases = {  # name: (head fields, block, payload, stored at level 0)
+        "jpeg": ("Content-Type: image/jpeg", photo, photo, True),
+        "html": ("Content-Type: text/html", html, html, False),
+        "identity": ("Content-Type: text/html\r\ncontent-encoding: identity", html, html, False),
+        "gzip": ("Content-Type: text/html\r\nContent-Encoding: gzip", packed, packed, True),
+        "br chunked": ("Content-Type: text/html\r\nTransfer-Encoding: chunked\r\ncontent-encoding:  br",
+                       chunked, packed, True),
+    }
     locations = {}
-    for url, kind, body in ((f"{CDN}/p.jpg", "image/jpeg", photo), (f"{SITE}/a.html", "text/html", html)):
-        head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-        locations[kind] = writer.write_exchange(Exchange(
-            url=url, request_head=b"GET / HTTP/1.1\r\n\r\n", request_body=b"", response_head=head,
-            response_block_body=body, payload=body, ip_address="192.0.2.7",
+    for name, (fields, block, payload, _) in cases.items():
+        head = f"HTTP/1.1 200 OK\r\n{fields}\r\nContent-Length: {len(block)}\r\n\r\n".encode()
+        locations[name] = writer.write_exchange(Exchange(
+            url=f"{SITE}/{name.replace(' ', '-')}", request_head=b"GET / HTTP/1.1\r\n\r\n", request_body=b"",
+            response_head=head, response_block_body=block, payload=payload, ip_address="192.0.2.7",
             fetched_at=datetime(2025, 1, 2, tzinfo=timezone.utc))).result(timeout=10)
     writer.close()
-    data = (tmp_path / "warc" / locations["image/jpeg"].warc_file).read_bytes()
-    members = {kind: data[loc.offset:loc.offset + loc.length] for kind, loc in locations.items()}
-    records = {kind: zlib.decompress(member, wbits=31) for kind, member in members.items()}
-    assert photo in records["image/jpeg"] and html in records["text/html"]
-    assert members["image/jpeg"] == zlib.compress(records["image/jpeg"], 0, wbits=31)  # stored as is
-    assert members["text/html"] == zlib.compress(records["text/html"], writer.config.compress_level, wbits=31)
-    assert _records(tmp_path / "warc")[("response", f"{CDN}/p.jpg")] == 1
+    data = (tmp_path / "warc" / locations["jpeg"].warc_file).read_bytes()
+    for name, (_, block, _, stored) in cases.items():
+        member = data[locations[name].offset:locations[name].offset + locations[name].length]
+        record = zlib.decompress(member, wbits=31)
+        assert record.endswith(block + b"\r\n\r\n"), name
+        level = 0 if stored else writer.config.compress_level
+        assert member == zlib.compress(record, level, wbits=31), name
+    assert _records(tmp_path / "warc")[("response", f"{SITE}/jpeg")] == 1
 
 
 def test_the_embeds_are_read_in_one_walk_as_the_xpath_union_finds_them():

@@ -82,8 +82,11 @@ _FLUSH_DELAY = 0.02  # seconds between pumps (I/O thread or caller): sends the o
 # Caller-driven: a pump sends the outbox once it holds _MIN_BATCH records, or its oldest has waited
 # _MAX_WAIT s (or it holds _PUMP_BYTES). Each batch costs the caller's event loop a frame, a pipe
 # write that wakes the child and an answer to settle, whatever its size: sent every 20 ms, a crawl
-# of ~20 pages/s (three records a page) sent batches of one record, ~0.3 ms of loop CPU each.
-_MIN_BATCH = 4
+# of ~20 pages/s (three records a page) sent batches of one record, ~0.3 ms of loop CPU each. And the
+# child a wake-up of two threads and an fsync: fed at 110 pages/s, batches of 8 (every other pump)
+# cost it 0.52-0.55 ms a page against 0.61-0.66 with 4, the pumps 0.040-0.046 against 0.054-0.080
+# (docs/performance.md, session 14).
+_MIN_BATCH = 8
 _MAX_WAIT = 0.1
 _PUMP_BYTES = 256 << 10  # caller-driven: a write that brings the outbox to this size pumps
 _OUTBOX_LIMIT = 8 << 20  # bytes not yet in the pipe past which a caller waits: backpressure, not memory

@@ -385,16 +385,21 @@ class RecordBuilder:
         return notes
 
 
-# Response bodies deflate cannot shrink (JPEG, PNG, WOFF2, video, ...: page requisites): deflating
-# them cost the writer ~13 ms a MB for nothing, so the writer stores them at gzip level 0.
-_COMPRESSED_TYPE = re.compile(rb"^content-type:[ \t]*(?:image/(?:jpeg|png|gif|webp|avif)|font/woff2?|video/|audio/"
-                              rb"|application/(?:font-woff2?|zip|gzip|x-gzip)\b)", re.IGNORECASE | re.MULTILINE)
+# Response bodies deflate cannot shrink: of a type compressed already (JPEG, PNG, WOFF2, video, ...:
+# page requisites; deflating them cost the writer ~13 ms a MB for nothing), or sent content-encoded
+# (gzip, br, ...: most pages). The writer stores them at gzip level 0. Level 1 still took ~4 % off a
+# gzip-6 page (docs/performance.md, session 14) for ~0.11 ms of the writer's CPU a page.
+_COMPRESSED_BODY = re.compile(rb"^(?:content-type:[ \t]*(?:image/(?:jpeg|png|gif|webp|avif)|font/woff2?|video/|audio/"
+                              rb"|application/(?:font-woff2?|zip|gzip|x-gzip)\b)"
+                              rb"|content-encoding:[ \t]*(?:x-)?(?:gzip|br|deflate|zstd|compress)\b)",
+                              re.IGNORECASE | re.MULTILINE)
 
 
 def body_is_compressed(record: WarcRecord) -> bool:
-    """A response record whose body (4 KB or more) is of a type that is compressed already."""
+    """A response record whose body (4 KB or more) is compressed already: by its type or by a
+    content coding."""
     return (len(record.block) == 2 and len(record.block[1]) >= 4096 and record.rec_type == "response"
-            and _COMPRESSED_TYPE.search(record.block[0]) is not None)
+            and _COMPRESSED_BODY.search(record.block[0]) is not None)
 
 
 def check_exchange(exchange: Exchange) -> None:

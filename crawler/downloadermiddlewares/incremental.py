@@ -41,7 +41,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from archive.state.store import CrawlState, PageState, parse_duration, parse_iso
 from archive.urls import canonical_url
 from crawler.extensions.recovery import ResumeReconciliation
-from archive.warc.records import RecordBuilder, warc_date
+from archive.warc.records import RecordBuilder
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY
 from crawler.downloadermiddlewares.warc_capture import (EXCHANGE_META_KEY, exchange_from_capture,
                                                         reconstructed_exchange)
@@ -206,7 +206,7 @@ class IncrementalDownloaderMiddleware:
         request.meta[_PENDING] = {
             "key": key, "url": response.url, "status": status, "outcome": outcome,
             "etag": _text(header(b"ETag")), "last_modified": _text(header(b"Last-Modified")),
-            "date": warc_date(exchange.fetched_at), "digest": digest,
+            "digest": digest,
             "exchange": exchange if digest is None else None,  # to hash if the location has no digest
             # A full response record (not a revisit) becomes the new reference capture.
             "full": status == 200 and outcome in ("new", "changed"),
@@ -223,6 +223,9 @@ class IncrementalDownloaderMiddleware:
         if future is None:  # WARC capture off: nothing to wait for
             self._record(pending, None)
             return
+        # The record's WARC-Date as the capture middleware wrote it (it runs after this one's
+        # process_response): the text of the exchange's time, made once a page, not twice.
+        pending["date"] = request.meta["archived_at"]
         future.add_done_callback(lambda done: self._record_done(pending, done))
 
     def _record_done(self, pending: dict, done) -> None:
