@@ -100,14 +100,21 @@ def _overall_discard_blocks(path: str):
     def select(tree: etree._Element) -> list[etree._Element]:
         found = []
         for el in tree.iterdescendants("div", "item", "list", "p", "section", "span"):
+            names = el.keys()  # (as in `_overall_discard_hidden`: only the attributes it has are read)
+            if not names:
+                continue
             get = el.get
             i, c = get("id") or "", get("class") or ""
             if (by_class(c) or by_id(i) or ((cookie(i) or cookie(c)) and cookie(_first(el, "id", "class")))
-                    or get("data-lp-replacement-content") is not None
-                    or "nav" in (get("role") or "").replace("N", "n")
-                    or "MostPopularStories" in (get("data-component") or "")):
+                    or "data-lp-replacement-content" in names
+                    or ("role" in names and "nav" in get("role").replace("N", "n"))
+                    or ("data-component" in names and "MostPopularStories" in get("data-component"))):
                 found.append(el)
         return found
+
+    # An element without attributes: every test reads '' (no pattern matches '': else no stand-in).
+    if cookie("") or by_id("") or by_class(""):
+        return None
     return select
 
 
