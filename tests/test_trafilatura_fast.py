@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import lxml.html
+from lxml import etree
 import pytest
 import trafilatura
 from trafilatura import readability_lxml, xpaths
@@ -247,3 +248,41 @@ def test_trafilatura_gives_the_same_result_with_them():
             results.append(None if result is None else lxml.html.tostring(result.body, encoding="unicode"))
         assert results[0] == results[1], page.id
     assert xpaths.OVERALL_DISCARD_XPATH[1] is _SWAPS[2][2]  # trafilatura's own XPaths outside the block
+
+
+def test_the_same_elements_with_attributes_in_a_namespace():
+    """`@class` finds an attribute without a namespace only; the stand-ins read attributes by name
+    (OVERALL_DISCARD_XPATH[1]'s by the element's attribute names first), so `{ns}class="hidden"` selects
+    nothing in either, and beside a plain one it changes nothing."""
+    rng = random.Random(7)
+    tree = lxml.html.document_fromstring(f"<html><body>{''.join(_soup(rng) for _ in range(12))}</body></html>")
+    elements = list(tree.iter(etree.Element))
+    for n, el in enumerate(elements):
+        for name in ("class", "id", "style", "aria-hidden")[: n % 5]:
+            el.set(f"{{http://example.com/ns}}{name}", "true" if name == "aria-hidden" else rng.choice(_VALUES))
+    assert any(name.startswith("{") for el in elements for name in el.keys())
+    for _, _, original, stand_in in _SWAPS:
+        assert stand_in(tree) == original(tree), original.path
+
+
+def test_hidden_elements_are_found_by_each_route():
+    """OVERALL_DISCARD_XPATH[1]'s stand-in reads an element's attribute names first: an element with
+    none, with a class alone (its verdict remembered by value), with an id or a style, or with
+    aria-hidden alone; each selected and passed over as trafilatura's XPath does, asked twice."""
+    original, stand_in = _SWAPS[2][2], _SWAPS[2][3]
+    assert original is xpaths.OVERALL_DISCARD_XPATH[1]
+    markup = ('<div><p>none</p><p class="x">plain class</p><p class="a hidden">class hidden</p>'
+              '<p class="comments-title">title</p><p class="reply-2">reply by class</p>'
+              '<p href="h" title="t" class="reply-2">class among others</p><p aria-hidden="true">aria alone</p>'
+              '<p class="x" aria-hidden="true">aria and class</p><p aria-hidden="false" class="x">not hidden</p>'
+              '<p id="reply-1" class="x">reply by id</p><p class="reply-1" id="x">class first, id x</p>'
+              '<p id="x" class="reply-1">id first</p><p style="display:none">style</p>'
+              '<p style="visibility: hidden" id="x">style hidden, id first</p>'
+              '<p id="x" style="visibility: hidden">id x first</p><p style="color: red">style plain</p></div>')
+    tree = lxml.html.document_fromstring(f"<html><body>{markup}</body></html>")
+    expected = original(tree)
+    assert [el.text for el in expected] == [
+        "class hidden", "title", "reply by class", "class among others", "aria alone", "aria and class",
+        "reply by id", "class first, id x", "style", "style hidden, id first"]
+    assert stand_in(tree) == expected
+    assert stand_in(tree) == expected  # the verdicts remembered

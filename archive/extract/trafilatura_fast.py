@@ -59,14 +59,14 @@ class _Verdicts(dict):
 
     LIMIT = 4096
 
-    def __init__(self, search: Callable[[str], re.Match | None]):
+    def __init__(self, search: Callable[[str], object]):
         super().__init__()
-        self.search = search
+        self.search = search  # (a pattern's `search`, or any test: its result read as true or false)
 
     def __missing__(self, value: str) -> bool:
         if len(self) >= self.LIMIT:
             self.clear()
-        verdict = self[value] = self.search(value) is not None
+        verdict = self[value] = bool(self.search(value))  # (a match is true, None false)
         return verdict
 
 
@@ -100,36 +100,57 @@ def _overall_discard_blocks(path: str):
     def select(tree: etree._Element) -> list[etree._Element]:
         found = []
         for el in tree.iterdescendants("div", "item", "list", "p", "section", "span"):
+            names = el.keys()  # (as in `_overall_discard_hidden`: only the attributes it has are read)
+            if not names:
+                continue
             get = el.get
             i, c = get("id") or "", get("class") or ""
             if (by_class(c) or by_id(i) or ((cookie(i) or cookie(c)) and cookie(_first(el, "id", "class")))
-                    or get("data-lp-replacement-content") is not None
-                    or "nav" in (get("role") or "").replace("N", "n")
-                    or "MostPopularStories" in (get("data-component") or "")):
+                    or "data-lp-replacement-content" in names
+                    or ("role" in names and "nav" in get("role").replace("N", "n"))
+                    or ("data-component" in names and "MostPopularStories" in get("data-component"))):
                 found.append(el)
         return found
+
+    # An element without attributes: every test reads '' (no pattern matches '': else no stand-in).
+    if cookie("") or by_id("") or by_class(""):
+        return None
     return select
 
 
 def _overall_discard_hidden(path: str):
-    """OVERALL_DISCARD_XPATH[1]: any element hidden, or named as comments' furniture."""
+    """OVERALL_DISCARD_XPATH[1]: any element hidden, or named as comments' furniture.
+
+    Every element is visited (~470 a tree, twice a page), so each is read as little as can be:
+    its attribute names first (one call; `get` costs ~90 ns a name), and only the attributes it
+    has. Most have none of id, class, style (then only aria-hidden can select one) or a class
+    alone, whose verdict is a function of the class value, remembered by value."""
     hidden, by_id, by_class = _tests(path)
+    # With no id and no style, every test of those reads '' (no pattern matches '': checked below),
+    # and `string(@id|@class)` is the class: the element is selected by its class alone thus.
+    class_alone = _Verdicts(lambda c: by_class(c) or c == "comments-title" or c.startswith("reply-")).__getitem__
+
+    def named(el: etree._Element) -> bool:
+        """The tests of id, class and style, for an element with an id or a style."""
+        get = el.get
+        i, c, style = get("id") or "", get("class") or "", get("style") or ""
+        # (`_first` is asked only when one of the two attributes passes the test)
+        return (by_class(c) or by_id(i) or c == "comments-title" or "display:none" in style
+                or "display: none" in style
+                or ((i.startswith("reply-") or c.startswith("reply-")) and _first(el, "id", "class").startswith("reply-"))
+                or ((hidden(i) or hidden(style)) and hidden(_first(el, "id", "style"))))
 
     def select(tree: etree._Element) -> list[etree._Element]:
         found = []
         for el in tree.iterdescendants(etree.Element):
-            get = el.get
-            cls, style = get("class"), get("style")
-            if cls is None and style is None and get("id") is None:  # the tests below all read '' then
-                if get("aria-hidden") == "true":
-                    found.append(el)
+            names = el.keys()  # (attributes without a namespace by their names, as `@id` finds them)
+            if not names:
                 continue
-            i, c, style = get("id") or "", cls or "", style or ""
-            # (`_first` is asked only when one of the two attributes passes the test)
-            if (by_class(c) or by_id(i) or c == "comments-title" or "display:none" in style
-                    or "display: none" in style or get("aria-hidden") == "true"
-                    or ((i.startswith("reply-") or c.startswith("reply-")) and _first(el, "id", "class").startswith("reply-"))
-                    or ((hidden(i) or hidden(style)) and hidden(_first(el, "id", "style")))):
+            if "id" in names or "style" in names:
+                selected = named(el)
+            else:
+                selected = "class" in names and class_alone(el.get("class"))
+            if selected or ("aria-hidden" in names and el.get("aria-hidden") == "true"):
                 found.append(el)
         return found
 
