@@ -92,6 +92,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.extensions.outcomes.UrlOutcomes": 540,
 }
 SPIDER_MIDDLEWARES = {
+    # Scrapy's check that a spider did not copy internal keys (retry_times, redirect_urls, ...) from
+    # response.meta into new requests only logs a warning; it never changes a request, yet puts one more
+    # async generator layer round every element of every response's output (docs/performance.md,
+    # session 14: the loop). tests/test_loop_settings.py checks the news spider copies none of them.
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
     "crawler.downloadermiddlewares.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
 }
 

@@ -1,4 +1,6 @@
 """Scrapy components the default settings leave out because they would do nothing for this crawler."""
+import json
+
 from scrapy import Request
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.settings import Settings
@@ -25,3 +27,24 @@ def test_offsite_filter_is_left_out_and_would_have_let_every_request_through():
     offsite.spider_opened(spider)
     for url in ("https://nhandan.vn/a.html", "https://image.nhandan.vn/w390/x.jpg", "https://cdn.example.com/s.css"):
         assert offsite.process_request(Request(url)) is None  # let through: nothing is lost without it
+
+
+METACOPY = "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware"
+
+
+def test_metacopy_check_is_left_out_and_the_spider_copies_no_internal_meta(crawl):
+    """Scrapy's check only warns; re-enabled over a redirect chain (its `redirect_urls`, `redirect_times`
+    in the response's meta) whose page's links are followed, it finds nothing to warn about."""
+    settings = Settings()
+    settings.setmodule(defaults)
+    assert settings.getdict("SPIDER_MIDDLEWARES")[METACOPY] is None
+    checked = {**defaults.SPIDER_MIDDLEWARES, METACOPY: 1000}
+    run = crawl("urls=https://nhandan.vn/chuyen-huong-post900301.html", "depth=1", "max_pages=4",
+                settings={"CORPUS_SEEDS": "", "SPIDER_MIDDLEWARES": json.dumps(checked)})
+    assert run.returncode == 0, run.stderr
+    log = run.log()
+    assert "MetaCopyDetectionMiddleware" in log  # it was enabled (Scrapy lists the middlewares at start)
+    stats = json.loads((run.out / "stats.json").read_text("utf-8"))
+    assert stats["downloader/response_status_count/301"] >= 1
+    assert "internal meta keys" not in log
+    assert len(run.hits) > 3  # the page's links were followed from the redirected response
