@@ -31,6 +31,7 @@ _EXTRA_DROPPED_PARAMS = frozenset({"zarsrc", "zarsrc_id", "amp", "outputtype", "
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_SPACE = re.compile(r"\s")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\u00a1-\uffff-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
@@ -87,18 +88,22 @@ def is_valid_http_url(url: str) -> bool:
     Accepts domain names (including IDN), `localhost` and IP literals with an
     optional port; rejects whitespace, missing hosts, bad ports and other schemes.
     """
-    if not isinstance(url, str) or not url or any(ch.isspace() for ch in url.strip()):
+    if not isinstance(url, str) or not url:
+        return False
+    url = url.strip()
+    if _SPACE.search(url):  # `\s` is `str.isspace` (both Py_UNICODE_ISSPACE): a scan in C, not a generator
         return False
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port  # raises ValueError on a non-numeric or out-of-range port
     except ValueError:
         return False
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    hostname = parts.hostname  # a property that re-parses the netloc on each read
+    if parts.scheme.lower() not in ("http", "https") or not hostname:
         return False
     if port == 0:
         return False
-    host = parts.hostname.rstrip(".")
+    host = hostname.rstrip(".")
     if host == "localhost":
         return True
     try:

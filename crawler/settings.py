@@ -68,6 +68,10 @@ DOWNLOAD_HANDLERS = {
 # 950: sees responses before HttpCompressionMiddleware (590) decodes them and
 # before RedirectMiddleware (600) turns 3xx into new requests.
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's offsite filter keeps a spider to its `allowed_domains`; the news spider has none (it scopes
+    # links itself, and requisites live on CDN hosts), so it let every request through, at a middleware call
+    # and a `request_scheduled` receiver per request (docs/performance.md, session 14: the loop).
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     # 45: before robots.txt (100) and everything else; redirects and meta refreshes come back through it.
     "crawler.downloadermiddlewares.address_policy.AddressPolicyMiddleware": 45,
     # 50: drops a tentative topic link that now looks off topic (crawler/downloadermiddlewares/topic_recheck.py).
@@ -88,6 +92,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.extensions.outcomes.UrlOutcomes": 540,
 }
 SPIDER_MIDDLEWARES = {
+    # Scrapy's check that a spider did not copy internal keys (retry_times, redirect_urls, ...) from
+    # response.meta into new requests only logs a warning; it never changes a request, yet puts one more
+    # async generator layer round every element of every response's output (docs/performance.md,
+    # session 14: the loop). tests/test_loop_settings.py checks the news spider copies none of them.
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
     "crawler.downloadermiddlewares.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
 }
 

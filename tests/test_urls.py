@@ -1,5 +1,6 @@
 """Canonical URLs: the identity used for dedupe and in corpus file names."""
 import hashlib
+import sys
 
 import pytest
 
@@ -84,6 +85,16 @@ def test_valid_urls(url):
 ])
 def test_invalid_urls(url):
     assert not is_valid_http_url(url)
+
+
+def test_every_unicode_space_inside_a_url_makes_it_invalid_and_outer_ones_are_stripped():
+    # is_valid_http_url scans with a regex `\s`: it must reject exactly what `str.isspace` calls a space.
+    spaces = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    assert "\u00a0" in spaces and "\u3000" in spaces and "\x1c" in spaces
+    for space in spaces:
+        assert not is_valid_http_url(f"https://nhandan.vn/a{space}b.html"), repr(space)
+        assert is_valid_http_url(f"{space}https://nhandan.vn/ab.html{space}"), repr(space)
+    assert not is_valid_http_url(" \t\n")
 
 
 def test_amp_copies_fold_into_the_page_suffix_their_site_profile_declares():
