@@ -385,8 +385,10 @@ def test_addon_reads_redis_url_from_the_environment(monkeypatch):
     assert settings.get("CRAWL_STATE") == ""  # per-process SQLite state: off unless named for this process
 
 
-def test_scrapy_redis_is_imported_only_in_distributed_mode():
-    """Without REDIS_URL, every crawler module, the settings check and a built crawler leave it unimported."""
+def test_scrapy_redis_is_imported_only_in_distributed_mode(tmp_path):
+    """Without REDIS_URL, every crawler module, the settings check and a built crawler leave it unimported.
+    Run in a scratch directory: the built crawler opens the default crawl state (data/state.sqlite,
+    relative to the working directory), which a crawl in the checkout may hold locked."""
     script = """
 import importlib, pkgutil, sys
 import crawler
@@ -406,7 +408,8 @@ print(sorted(name for name in sys.modules if name.startswith("scrapy_redis")))
 """
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
