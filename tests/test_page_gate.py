@@ -225,7 +225,7 @@ def test_remembered_chrome_names_give_what_the_expression_gives():
             assert _skipped(el) == plain(el)
             skipped += plain(el)
     assert skipped and page_gate._NAMES_CHROME
-    assert not any(len(names) > page_gate._NAMES_KEPT_CHARS for names in page_gate._NAMES_CHROME)
+    assert not any(len(names) > page_gate._NAMES_CHROME.MAX_CHARS for names in page_gate._NAMES_CHROME)
 
 
 def test_counted_tokens_are_the_counted_token_expression_s_matches():

@@ -23,7 +23,8 @@ from trafilatura.utils import trim
 from archive.eval_generic import load_pages
 from archive.extract.article import parse_page
 from archive.extract.body import TRAFILATURA_OPTIONS
-from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, _Verdicts, faster_trafilatura
+from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, faster_trafilatura
+from archive.extract.verdict_memo import VerdictMemo
 from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS,
                                                         _remove_unlikely_candidates, _text_content, _text_length,
                                                         trimmed_length)
@@ -225,7 +226,7 @@ def _soup(rng: random.Random, depth: int = 0) -> str:
 @pytest.mark.parametrize("seed", range(40))
 def test_the_same_elements_on_generated_attribute_soups(seed, monkeypatch):
     if seed % 4 == 0:  # the patterns' verdicts by value forgotten as often as can be
-        monkeypatch.setattr(_Verdicts, "LIMIT", 2)
+        monkeypatch.setattr(VerdictMemo, "LIMIT", 2)
     rng = random.Random(seed)
     tree = lxml.html.document_fromstring(f"<html><body>{''.join(_soup(rng) for _ in range(8))}</body></html>")
     for _, _, original, stand_in in _SWAPS:

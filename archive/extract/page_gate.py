@@ -31,6 +31,7 @@ from itertools import islice
 from lxml import etree
 
 from archive.extract.json_ld import ARTICLE_TYPES, json_ld_objects
+from archive.extract.verdict_memo import VerdictMemo
 
 __all__ = ["PageVerdict", "judge_page", "reading_words", "sentence_ends", "is_prose", "MIN_SENTENCES",
            "MIN_WORDS"]
@@ -214,29 +215,27 @@ def _skipped(el: etree._Element) -> bool:
     style = el.get("style")
     if el.get("hidden") is None and (style is None or _HIDDEN_STYLE.search(style) is None):
         names = f"{el.get('class') or ''} {el.get('id') or ''}"
-        chrome = _NAMES_CHROME.get(names)
-        if chrome is None:
-            chrome = _names_chrome(names)
-        if not chrome or el.tag in ("body", "html"):
+        if not _NAMES_CHROME[names] or el.tag in ("body", "html"):
             return False
     return el.find(".//h1") is None
 
 
 _ANY_CHROME_WORD = re.compile("|".join(_CHROME_WORDS))
-# `_names_chrome` of the class-and-id strings met so far: a page repeats a few dozen of them over
-# its ~900 elements ("cms-link ", " "), and a site over its pages. Short ones only; emptied when full.
-_NAMES_CHROME: dict[str, bool] = {}
-_NAMES_CHROME_MAX, _NAMES_KEPT_CHARS = 20_000, 200
 
 
 def _names_chrome(names: str) -> bool:
-    """Whether a class or id token in `names` names page chrome (`_CHROME_NAME`), remembered."""
-    chrome = _may_name_chrome(names) and any(_CHROME_NAME.match(name) for name in names.split())
-    if len(names) <= _NAMES_KEPT_CHARS:
-        if len(_NAMES_CHROME) >= _NAMES_CHROME_MAX:
-            _NAMES_CHROME.clear()
-        _NAMES_CHROME[names] = chrome
-    return chrome
+    """Whether a class or id token in `names` names page chrome (`_CHROME_NAME`)."""
+    return _may_name_chrome(names) and any(_CHROME_NAME.match(name) for name in names.split())
+
+
+class _ChromeNames(VerdictMemo):
+    """`_names_chrome` of the class-and-id strings met so far: a page repeats a few dozen of them
+    over its ~900 elements ("cms-link ", " "), and a site over its pages. Short ones only."""
+
+    LIMIT, MAX_CHARS = 20_000, 200
+
+
+_NAMES_CHROME = _ChromeNames(_names_chrome)
 
 
 def _may_name_chrome(names: str) -> bool:

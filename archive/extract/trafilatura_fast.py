@@ -30,6 +30,7 @@ from lxml import etree
 from trafilatura import xpaths
 
 from archive.extract.trafilatura_fast_functions import installable
+from archive.extract.verdict_memo import VerdictMemo
 
 __all__ = ["faster_trafilatura", "STAND_INS"]
 
@@ -52,28 +53,10 @@ def _first(el: etree._Element, a: str, b: str) -> str:
     return va  # not reached: both are keys
 
 
-class _Verdicts(dict):
-    """Whether a pattern is found in a value, by value: one search per distinct value (a page
-    repeats a few dozen class, id and style values over ~3,000 tests, most of them ''). Looked up
-    as `verdicts[value]`, in C; `__missing__` searches. Bounded: cleared past `LIMIT` values."""
-
-    LIMIT = 4096
-
-    def __init__(self, search: Callable[[str], object]):
-        super().__init__()
-        self.search = search  # (a pattern's `search`, or any test: its result read as true or false)
-
-    def __missing__(self, value: str) -> bool:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        verdict = self[value] = bool(self.search(value))  # (a match is true, None false)
-        return verdict
-
-
 def _tests(path: str) -> list[Callable[[str], bool]]:
     """Whether each `re:test` pattern of an XPath is found in a value, in the order they appear
     (lxml compiles them as `re.compile(pattern)`: str patterns are Unicode-aware by default)."""
-    return [_Verdicts(re.compile(pattern).search).__getitem__ for _, pattern in _RE_TEST.findall(path)]
+    return [VerdictMemo(re.compile(pattern).search).__getitem__ for _, pattern in _RE_TEST.findall(path)]
 
 
 def _raw_tree_prune(path: str):
@@ -128,7 +111,7 @@ def _overall_discard_hidden(path: str):
     hidden, by_id, by_class = _tests(path)
     # With no id and no style, every test of those reads '' (no pattern matches '': checked below),
     # and `string(@id|@class)` is the class: the element is selected by its class alone thus.
-    class_alone = _Verdicts(lambda c: by_class(c) or c == "comments-title" or c.startswith("reply-")).__getitem__
+    class_alone = VerdictMemo(lambda c: by_class(c) or c == "comments-title" or c.startswith("reply-")).__getitem__
 
     def named(el: etree._Element) -> bool:
         """The tests of id, class and style, for an element with an id or a style."""
