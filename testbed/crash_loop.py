@@ -146,7 +146,7 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
                 except subprocess.TimeoutExpired:
                     if whole_group:
                         os.killpg(proc.pid, signal.SIGKILL)
-                    else:
+                    else:  # the writer process lives on and finishes its file; the next run must cope with that
                         os.kill(proc.pid, signal.SIGKILL)
                     proc.wait()
                     result.kills_landed += 1
@@ -160,8 +160,6 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
                 log(f"run {k + 1}: SIGKILL {'process group' if whole_group else 'crawler'} at {wait:.1f} s "
                     f"{'after the first page' if from_first_page else 'into the run'}, "
                     f"after {pages} page and {len(fetched) - pages} requisite fetches")
-            if not last and not whole_group:
-                pass  # the writer process lives on and finishes its file; the next run must cope with that
         result.seconds = round(time.monotonic() - started, 1)
     finally:
         server.shutdown()
