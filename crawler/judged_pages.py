@@ -87,3 +87,7 @@ class JudgedPages:
 
     def __len__(self) -> int:
         return len(self._order[0]) + len(self._order[1])
+
+    def fewest_on_a_side(self) -> int:
+        """The pages remembered on the side with fewer: how far the log-odds can be trusted."""
+        return min(len(self._order[0]), len(self._order[1]))

@@ -69,6 +69,12 @@ RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has
 # run through other countries' diplomacy, judged off topic, and would outvote the topic words.
 STRONG_ANCHOR_FACTOR = 2
 MIN_SIBLINGS, SIBLING_MAJORITY = 2, 0.5  # a listing of 2+ articles, half of them on topic by their anchors
+# The judged pages' leaning counts as a sibling's evidence only once this many pages are judged on
+# each side. Early in a crawl the few judged pages differ by more than topic (12 kept articles of one
+# site, 3 off-topic ones of others): terms of the site's template then lean every teaser of its home
+# page on topic, and the whole page was followed (a 60-article web: 22 pages fetched, or 38 when the
+# home page came back after those 15 judgements).
+MIN_JUDGED_FOR_SIBLINGS = 5
 # A page scoring within this share of the threshold is kept when it continues the series of the
 # on-topic page that linked to it ("Kỳ 3: …" reached from "Kỳ 2: …"): the editors made them one story.
 SERIES_MARGIN = 0.8
@@ -260,8 +266,9 @@ class TopicGate:
         anchors = [(url, anchor) for url, anchor, is_next in candidates if not is_next and not is_listing(url)]
         if len(anchors) < MIN_SIBLINGS:
             return False
+        learnt = self.judged.fewest_on_a_side() >= MIN_JUDGED_FOR_SIBLINGS
         on = sum(1 for url, anchor in anchors if self.slugs.score(url) >= self.topic.anchor_threshold or anchor and (
-            self.topic.score(anchor) >= self.topic.anchor_threshold or self.judged.leaning(anchor) == ON))
+            self.topic.score(anchor) >= self.topic.anchor_threshold or learnt and self.judged.leaning(anchor) == ON))
         return on >= len(anchors) * SIBLING_MAJORITY
 
     def held_rank(self, anchors: list, parents: int, url: str = "") -> tuple | None:

@@ -233,6 +233,27 @@ def test_a_listing_whose_links_are_mostly_on_topic_vouches_for_its_teasers(topic
     assert [(link.url, link.rule) for link in chosen] == [(on[0][0], "anchor")]  # a mixed listing: by anchor
 
 
+def test_a_few_judged_pages_do_not_let_a_listing_vouch_for_its_teasers(topic):
+    """Early in a crawl the judged pages differ by more than topic (one site's kept articles against
+    a few off-topic ones of other sites): their leaning alone does not make a listing a topic listing
+    until MIN_JUDGED_FOR_SIBLINGS pages are judged on each side (a 60-article web fetched a home
+    page's 17 off-topic articles when it came back after 12 + 3 judgements)."""
+    from crawler.relevance import MIN_JUDGED_FOR_SIBLINGS
+    gate = TopicGate(topic)
+    teasers = [(f"{ND}/t-post{n}.html", f"Những người lính tình nguyện năm ấy ở Hà Tĩnh, phần {n}", False) for n in range(4)]
+    for _ in range(12):
+        gate.judged.remember(ON_TEXT, on_topic=True)
+    for _ in range(MIN_JUDGED_FOR_SIBLINGS - 1):
+        gate.judged.remember(WEATHER_TEXT, on_topic=False)
+    assert all(gate.judged.leaning(anchor) == ON for _, anchor, _ in teasers)
+    chosen = gate.choose_links(teasers, "listing", 0.1, _is_listing)
+    assert "topic-listing" not in {link.rule for link in chosen}
+    gate.judged.remember(WEATHER_TEXT, on_topic=False)  # now enough on each side: the leaning counts
+    chosen = gate.choose_links(teasers, "listing", 0.1, _is_listing)
+    assert [link.url for link in chosen] == [url for url, _, _ in teasers]
+    assert {link.rule for link in chosen} == {"topic-listing"}
+
+
 def test_held_links_gather_their_anchors_and_release_the_best_first(topic):
     gate = TopicGate(topic)
     held = HeldLinks()
