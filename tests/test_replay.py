@@ -178,3 +178,21 @@ def test_replay_of_a_recrawl_resolves_its_revisit_records(crawl, tmp_path):
     assert replayed.stats["replay/revisits"] == again.stats["warc/revisits"]
     first_files = {p.name: p.read_bytes() for p in first.corpus_dir.glob("*.txt")}
     assert {p.name: p.read_bytes() for p in replayed.corpus_dir.glob("*.txt")} == first_files
+
+
+def test_replay_crawl_records_nothing_in_the_crawl_state(crawl, archive, tmp_path):
+    """A replay is not a fetch: even with a state file named, no page is recorded in it, so the next live
+    crawl's revisit policy still sees the last live fetch (and a replay never makes a page look fresh)."""
+    from archive.state.store import CrawlState
+    directory, _, _ = archive
+    state = tmp_path / "replay-state.sqlite"
+    run = crawl(f"urls={ARTICLE}", "depth=0", offline=True,
+                settings={"ARCHIVE_REPLAY": directory, "CORPUS_SEEDS": "", "CRAWL_STATE": state})
+    assert run.returncode == 0, run.stderr
+    assert run.manifest()[0]["url"] == ARTICLE  # the page was replayed and extracted
+    if state.exists():
+        rows = CrawlState(state, lock=False)
+        try:
+            assert len(rows) == 0
+        finally:
+            rows.close()
