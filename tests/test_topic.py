@@ -210,6 +210,32 @@ def _warc_responses(warc_dir: Path) -> set[str]:
     return uris
 
 
+class _LateHomePage(TopicWeb):
+    """The generated web with nhandan.vn's home page answered after 1 s: by then the crawl has judged
+    a dozen articles, mostly one site's on-topic ones (the order a loaded machine gave now and then)."""
+
+    def resolve(self, host, path_qs):
+        reply = super().resolve(host, path_qs)
+        if host == "nhandan.vn" and path_qs in ("", "/"):
+            reply.delay = 1.0
+        return reply
+
+
+def test_a_home_page_judged_late_is_not_taken_for_a_topic_listing(tmp_path):
+    """The few pages judged early do not make a home page of off-topic news a topic listing by their
+    leaning (crawler/relevance.py MIN_JUDGED_FOR_SIBLINGS): without the guard this crawl fetched all
+    17 off-topic articles the page lists (38 pages for 12 on-topic articles, 22 otherwise)."""
+    web = _LateHomePage(articles_per_site=20, seed=3)
+    server = FixtureServer(web).start_background()
+    try:
+        auto = crawl_topic_web(web, server, tmp_path / "auto", "auto", depth=8)
+    finally:
+        server.shutdown()
+    assert auto["recall"] >= 0.95 and auto["precision"] >= 0.9, auto
+    assert auto["pages_per_on_topic_article"] <= 2.5, auto
+    assert "topic-listing" not in {item["extra"]["rule"] for item in auto["items"]}
+
+
 def test_generated_web_recall_precision_and_cost(tmp_path):
     """~60 articles over three sites, a fifth on topic: the small version of `make bench-topic`.
 
