@@ -300,6 +300,10 @@ def test_at_least_words_from_the_first_tokens_on_real_text():
     texts = {el.text_content() for p in load_pages(eval_dir) for el in lxml.html.document_fromstring(p.html).iter()
              if isinstance(el.tag, str) and len(el.text_content()) < 5000}
     texts |= {"a " * 7 + "中", "한 " * 8, "a b c d e f g 한국어", "x_ " * 9, "a\xa0b c d e f g h", "1 2 3 4 5 6 7 8"}
+    # Long texts: the first tokens are read from the first 400 characters; a token the cut splits
+    # is not counted whole.
+    texts |= {"w " * 7 + "x" * 500, "w " * 7 + "x" * 393 + " " + "-" * 900, "-" * 399 + " a" * 900,
+              "w " * 199 + "中" * 10 + " -" * 500, "w " * 14 + "x" * 372 + "中 " * 600, "Một câu. " * 300}
     for text in texts:
         for n in (1, 3, 8, 15, 40):
             assert _at_least_words(text, n) == (reading_words(text) >= n), (text[:80], n)

@@ -132,10 +132,13 @@ def _at_least_words(text: str, n: int) -> bool:
     Most texts are settled by their first `n` whitespace tokens alone: when each is letters and
     digits only, without an East Asian character, each is one counted token (`_COUNTED_TOKEN`)
     whatever follows (the substitutions for East Asian text further on only add tokens), so
-    there are `n` words or more; reading them is a split, not a scan of the whole text."""
+    there are `n` words or more; reading them is a split of the start, not a scan of the whole
+    text."""
     if n > 0:
-        tokens = text.split(None, n)
-        if len(tokens) >= n:
+        head = text if len(text) <= _HEAD_CHARS else text[:_HEAD_CHARS]  # (not a copy of a long text)
+        tokens = head.split(None, n)
+        # The first n tokens are whole: followed by more of the head, or the head is the text.
+        if len(tokens) > n or (len(tokens) == n and head is text):
             first = "".join(tokens[:n])  # (no token is empty: the join is alphanumeric iff each is)
             if first.isalnum() and _EAST_ASIAN.search(first) is None:
                 return True
