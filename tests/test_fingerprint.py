@@ -208,3 +208,28 @@ def _regenerate() -> None:
 
 if __name__ == "__main__":
     _regenerate()
+
+
+def test_the_file_sample_from_the_article_s_own_is_the_rendered_file_s():
+    """`fingerprint_article` takes the rendered file's sample from the article's (plus the file's
+    other lines) when every article line is a file line; it is the sample of the file's lines
+    hashed again, on every bench, fixture and edge article, and on articles whose rendering
+    changes or drops a line (invisible characters, runs of spaces, a date-only or source-like
+    paragraph, an empty title, a repeated paragraph); the same set iterated in the same order
+    (the worker's answer is pickled and compared by its repr: bench/analysis_identity.py)."""
+    from archive.extract.render import render_seed_text
+
+    articles = [value for value in _inputs().values() if isinstance(value, Article)]
+    odd = ["Hà\u200bNội mưa to", "Hai  dấu   cách", "08:00 | 25/01/2025", "Nguồn: https://x.vn/a", " lề ", "Mưa to."]
+    for i, paragraph in enumerate(odd):
+        articles.append(Article(url=_URL.format(90 + i), canonical_url=_URL.format(90 + i), title=("", "Tin")[i % 2],
+                                lead="Mưa to." if i == 5 else None, paragraphs=[paragraph, "Đường phố ngập sâu hơn 2 m", paragraph],
+                                author="An" if i % 3 else None))
+    taken = 0
+    for article in articles:
+        rendered = render_seed_text(article)
+        again = frozenset(fingerprints.containment_sample(fingerprints._shingle_array(fingerprints.file_lines(rendered))))
+        file_sample = fingerprints.fingerprint_article(article).file_sample
+        assert file_sample == again and repr(file_sample) == repr(again), article.url  # (iterated alike too)
+        taken += set(fingerprints.article_lines(article)) <= set(fingerprints.file_lines(rendered))
+    assert 0 < taken < len(articles)  # both ways taken

@@ -83,3 +83,62 @@ def test_text_after_a_dropped_block_is_kept():
         f"<div>{P_BEFORE}{TEASERS['div-box-with-label']}Văn bản ngay sau khối liên quan vẫn thuộc bài.{P_AFTER}</div>")
     assert drop_inline_related(root, PAGE) == 1
     assert "Văn bản ngay sau khối liên quan vẫn thuộc bài." in root.text_content()
+
+
+def _drop_as_before(root, page_url: str) -> int:
+    """`drop_inline_related` as it was before session 15 (the reference the reordered one must match):
+    every candidate's link test, then the parent's size, then its prose siblings read by `text_content`."""
+    from archive.extract.inline_related import _CANDIDATES, _MIN_PROSE_SIBLINGS, _PROSE_TAGS, is_inline_related
+    from archive.extract.page_gate import is_prose
+
+    prose_children, prose = {}, {}
+
+    def is_prose_element(el):
+        if el not in prose:
+            prose[el] = is_prose(el.text_content())
+        return prose[el]
+
+    def between_paragraphs(el):
+        parent = el.getparent()
+        if parent is None or len(parent) <= _MIN_PROSE_SIBLINGS:
+            return False
+        if parent not in prose_children:
+            prose_children[parent] = sum(1 for child in parent.iterchildren(*_PROSE_TAGS) if is_prose_element(child))
+        count = prose_children[parent] - (el.tag in _PROSE_TAGS and is_prose_element(el))
+        return count >= _MIN_PROSE_SIBLINGS
+
+    found = []
+    for el in root.iter(*_CANDIDATES):
+        if found and any(anc in found for anc in el.iterancestors()):
+            continue
+        has_link = el.tag == "a" or next(el.iterdescendants("a"), None) is not None
+        if has_link and between_paragraphs(el) and is_inline_related(el, page_url):
+            found.append(el)
+    for el in found:
+        el.drop_tree()
+    return len(found)
+
+
+def test_the_same_blocks_are_dropped_as_before_on_real_and_fixture_pages():
+    """The finder asks its cheapest test first and reads a childless element's text from `text`: the
+    same blocks go, on every fixture and eval page (as a worker parses them) and on the shapes above
+    (dropped, kept, nested, a teaser with a comment inside, several in a row)."""
+    from pathlib import Path
+
+    from archive.eval_generic import load_pages
+    from archive.extract.html_parser import HTML_PARSER
+    from testbed.fixture_pages import pages, url_for
+
+    docs = [(p.read_bytes(), url_for(p)) for p in pages()]
+    docs += [(p.html, p.url) for p in load_pages(Path(__file__).parent / "fixtures" / "eval-generic")]
+    shapes = [*TEASERS.values(), *KEPT.values(), f"<div>{TEASERS['list-of-headlines']}</div>",
+              TEASERS["see-also-paragraph"].replace("</strong>", "<!-- x --></strong>")]
+    docs.append((f"<html><body><div>{P_BEFORE}{''.join(shapes)}{P_AFTER}{P_BEFORE}</div></body></html>", PAGE))
+    dropped = 0
+    for html, url in docs:
+        ours, before = (lxml.html.document_fromstring(html, parser=HTML_PARSER) for _ in range(2))
+        count = drop_inline_related(ours, url)
+        assert count == _drop_as_before(before, url), url
+        assert lxml.html.tostring(ours) == lxml.html.tostring(before), url
+        dropped += count
+    assert dropped >= 8

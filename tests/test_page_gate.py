@@ -243,3 +243,67 @@ def test_counted_tokens_are_the_counted_token_expression_s_matches():
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(30_000)]
     for text in texts:
         assert _counted_tokens(text) == len(_COUNTED_TOKEN.findall(text)), repr(text)
+
+
+def test_structured_data_and_headline_read_from_one_walk_as_from_four():
+    """`_structured` and `_has_headline` read the page's script, meta, h1 and title elements found in
+    one walk (`_declaring_elements`); they answer as the four walks before did, on every fixture and
+    eval page, on markup where order and place matter, and on a root that is itself a `title` (a
+    `find(".//title")` never returned the root)."""
+    from archive.extract.json_ld import ARTICLE_TYPES, json_ld_objects
+    from archive.extract.page_gate import _LISTING_TYPES, _declaring_elements, _has_headline, _structured
+
+    def structured_by_walks(root) -> str:
+        types = set()
+        for script in root.iter("script"):
+            if (script.get("type") or "").strip().lower() == "application/ld+json":
+                for obj in json_ld_objects(script.text or ""):
+                    kind = obj.get("@type")
+                    types.update(t.lower() for t in ([kind] if isinstance(kind, str) else (kind or [])) if isinstance(t, str))
+        for meta in root.iter("meta"):
+            if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
+                types.add((meta.get("content") or "").strip().lower())
+        return "article" if types & ARTICLE_TYPES else "listing" if types & _LISTING_TYPES else ""
+
+    def headline_by_walks(root) -> bool:
+        if any("".join(el.itertext()).strip() for el in root.iter("h1")):
+            return True
+        if any((m.get("property") or m.get("name") or "").strip().lower() in ("og:title", "twitter:title")
+               and (m.get("content") or "").strip() for m in root.iter("meta")):
+            return True
+        title = root.find(".//title")
+        return title is not None and bool("".join(title.itertext()).strip())
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    roots = [lxml.html.document_fromstring(p.read_bytes()) for p in pages()]
+    roots += [lxml.html.document_fromstring(p.html) for p in load_pages(eval_dir)]
+    roots += [page(f"<h1> </h1><h1>{H1}</h1>", OG_WEBSITE + COLLECTION + OG_ARTICLE),
+              lxml.html.document_fromstring("<html><head><title> </title></head><body><title>Tin</title></body></html>"),
+              lxml.html.document_fromstring("<html><body><p>x</p></body></html>"),
+              page("", '<meta name="twitter:title" content=" "><meta property="OG:TITLE" content="Tin">')]
+    title_root = page("").find(".//title")
+    roots += [title_root, page(H1).find(".//h1"), page("<p>x</p>").find(".//body")]
+    for root in roots:
+        found = _declaring_elements(root)
+        assert _structured(found) == structured_by_walks(root)
+        assert _has_headline(found, root) == headline_by_walks(root)
+    assert not _has_headline(_declaring_elements(title_root), title_root)
+
+
+def test_at_least_words_from_the_first_tokens_on_real_text():
+    """`_at_least_words`'s quick answer from the first n tokens is the full count's on the text of
+    every element of the eval pages (every script, with East Asian ones: the quick answer is taken
+    only without them in the first tokens), for small and large n."""
+    from archive.extract.page_gate import _at_least_words
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    texts = {el.text_content() for p in load_pages(eval_dir) for el in lxml.html.document_fromstring(p.html).iter()
+             if isinstance(el.tag, str) and len(el.text_content()) < 5000}
+    texts |= {"a " * 7 + "中", "한 " * 8, "a b c d e f g 한국어", "x_ " * 9, "a\xa0b c d e f g h", "1 2 3 4 5 6 7 8"}
+    # Long texts: the first tokens are read from the first 400 characters; a token the cut splits
+    # is not counted whole.
+    texts |= {"w " * 7 + "x" * 500, "w " * 7 + "x" * 393 + " " + "-" * 900, "-" * 399 + " a" * 900,
+              "w " * 199 + "中" * 10 + " -" * 500, "w " * 14 + "x" * 372 + "中 " * 600, "Một câu. " * 300}
+    for text in texts:
+        for n in (1, 3, 8, 15, 40):
+            assert _at_least_words(text, n) == (reading_words(text) >= n), (text[:80], n)

@@ -18,6 +18,7 @@ from collections import Counter
 from lxml import etree
 
 from archive.extract.page_gate import is_prose
+from archive.extract.text import text_content
 
 __all__ = ["other_chunks"]
 
@@ -26,7 +27,7 @@ _CHUNK_TEXT = ("p", "h2", "h3", "h4", "blockquote")
 
 
 def _text(el: etree._Element) -> str:
-    return " ".join(el.text_content().split())
+    return " ".join(text_content(el).split())
 
 
 def other_chunks(tree: etree._Element, paragraphs: list[str]) -> tuple[list[str], list[str]]:

@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from archive.extract.page_gate import is_prose, sentence_ends
+from archive.extract.text import text_content
 
 __all__ = ["drop_inline_related", "is_inline_related"]
 
@@ -95,14 +96,14 @@ def _text_events(block: etree._Element):
 def _headline(link: etree._Element, page_url: str) -> str | None:
     """The article a headline link leads to: a link of a few words to another article of the
     site, standing on its own line (nothing but a separator follows it), else None."""
-    if _words(link.text_content()) < _MIN_HEADLINE_WORDS or not _SEPARATORS.match(link.tail or ""):
+    if _words(text_content(link)) < _MIN_HEADLINE_WORDS or not _SEPARATORS.match(link.tail or ""):
         return None
     return _article_target(link.get("href"), page_url)
 
 
 def is_inline_related(block: etree._Element, page_url: str) -> bool:
     """True when `block` is a teaser box for other articles of the site (see the module docstring)."""
-    total = _words(block.text_content())
+    total = _words(text_content(block))
     if total == 0 or total > _MAX_BLOCK_WORDS:
         return False
     headlines: dict[etree._Element, str] = {}
@@ -110,7 +111,7 @@ def is_inline_related(block: etree._Element, page_url: str) -> bool:
         target = _headline(link, page_url)
         if target is not None:
             headlines[link] = target
-        elif _words(link.text_content()):
+        elif _words(text_content(link)):
             return False  # a link elsewhere, or one inside a sentence: not a teaser box
     if not headlines or len(set(headlines.values())) > _MAX_TARGETS:
         return False
@@ -149,13 +150,11 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
         """Whether a `<p>` or `<div>` is prose (callers ask only of those)."""
         known = prose.get(el)
         if known is None:
-            known = prose[el] = is_prose(el.text_content())
+            known = prose[el] = is_prose(text_content(el))
         return known
 
-    def between_paragraphs(el: etree._Element) -> bool:
-        parent = el.getparent()
-        if parent is None or len(parent) <= _MIN_PROSE_SIBLINGS:
-            return False  # too few children for `el` and two prose siblings (a menu's `li > a`)
+    def between_paragraphs(el: etree._Element, parent: etree._Element) -> bool:
+        """Whether `el` has two prose siblings (`parent`: its parent, with more than two children)."""
         count = prose_children.get(parent)
         if count is None:
             count = prose_children[parent] = sum(
@@ -166,11 +165,17 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
 
     found: list[etree._Element] = []
     for el in root.iter(*_CANDIDATES):
+        # The tests cheapest first (each is a pure test of the untouched tree, so their order changes
+        # nothing found): a parent with too few children for `el` and two prose siblings (a menu's
+        # `li > a`, a heading's link: most candidates) ends it at once.
+        parent = el.getparent()
+        if parent is None or len(parent) <= _MIN_PROSE_SIBLINGS:
+            continue
         if found and any(anc in found for anc in el.iterancestors()):
             continue
         # Cheap, and most blocks have none (an lxml iterator: `find(".//a")` walks in Python).
         has_link = el.tag == "a" or next(el.iterdescendants("a"), None) is not None
-        if has_link and between_paragraphs(el) and is_inline_related(el, page_url):
+        if has_link and between_paragraphs(el, parent) and is_inline_related(el, page_url):
             found.append(el)
     for el in found:
         el.drop_tree()

@@ -127,7 +127,21 @@ def _at_least_words(text: str, n: int) -> bool:
     """`reading_words(text) >= n`, read from the start of a long text when that is enough (a
     container's text may be the whole article). Exact: words are counted token by token, and
     a token without a Korean syllable counts the same wherever it stands (a Korean syllable
-    further on adds words; only the tokens holding one count fewer)."""
+    further on adds words; only the tokens holding one count fewer).
+
+    Most texts are settled by their first `n` whitespace tokens alone: when each is letters and
+    digits only, without an East Asian character, each is one counted token (`_COUNTED_TOKEN`)
+    whatever follows (the substitutions for East Asian text further on only add tokens), so
+    there are `n` words or more; reading them is a split of the start, not a scan of the whole
+    text."""
+    if n > 0:
+        head = text if len(text) <= _HEAD_CHARS else text[:_HEAD_CHARS]  # (not a copy of a long text)
+        tokens = head.split(None, n)
+        # The first n tokens are whole: followed by more of the head, or the head is the text.
+        if len(tokens) > n or (len(tokens) == n and head is text):
+            first = "".join(tokens[:n])  # (no token is empty: the join is alphanumeric iff each is)
+            if first.isalnum() and _EAST_ASIAN.search(first) is None:
+                return True
     if len(text) > 4 * _HEAD_CHARS:
         parts = text[:_HEAD_CHARS].rsplit(None, 1)  # whole tokens only: the last may be cut
         head = parts[0] if len(parts) == 2 else ""
@@ -166,11 +180,10 @@ class PageVerdict:
     structured: str = ""  # "article", "listing" or "" (none / not telling)
 
 
-@dataclass
-class _Unit:
-    heading: bool
-    text: list[str]
-    link_text: list[str]
+# A text unit: (is it a heading?, its own text pieces, its link text pieces). A plain tuple: a
+# page makes ~300 (a dataclass's `__init__` cost the walk ~10 %).
+_Unit = tuple[bool, list[str], list[str]]
+_TEXT, _LINK_TEXT = 1, 2
 
 
 def _units(root: etree._Element) -> list[_Unit]:
@@ -187,7 +200,7 @@ def _units(root: etree._Element) -> list[_Unit]:
     while stack:
         el, owner, in_link, tail = pop()
         if el is None:  # a pending tail, placed after the element's subtree
-            (owner.link_text if in_link else owner.text).append(tail)
+            owner[_LINK_TEXT if in_link else _TEXT].append(tail)
             continue
         if owner is not None and (tail := el.tail):
             push((None, owner, in_link, tail))  # the tail belongs to the enclosing unit
@@ -195,15 +208,16 @@ def _units(root: etree._Element) -> list[_Unit]:
         if tag.__class__ is not str or tag in chrome or skipped(el):
             continue
         if tag in blocks:
-            owner = _Unit(tag in headings, [], [])
+            owner = (tag in headings, [], [])
             units.append(owner)
         elif tag == "a" and el.get("href"):
             in_link = True
         elif tag == "br" and owner is not None:
-            owner.text.append("\n")
+            owner[_TEXT].append("\n")
         if owner is not None and (text := el.text):
-            (owner.link_text if in_link else owner.text).append(text)
-        extend([(child, owner, in_link, None) for child in reversed(el)])
+            owner[_LINK_TEXT if in_link else _TEXT].append(text)
+        if len(el):  # (most elements of a page are leaves: no list to make)
+            extend([(child, owner, in_link, None) for child in reversed(el)])
     return units
 
 
@@ -252,33 +266,46 @@ def _main_block(units: list[_Unit]) -> tuple[int, int]:
     `_sentences`), so it is not collapsed first."""
     best = (0, 0)
     sentences = words = 0
-    for unit in units:
-        text = "".join(unit.text)
+    for heading, text_pieces, link_pieces in units:
+        text = "".join(text_pieces)
         own = reading_words(text) if text else 0
-        linked = reading_words(" ".join(unit.link_text)) if unit.link_text else 0
+        linked = reading_words(" ".join(link_pieces)) if link_pieces else 0
         if not own and not linked:
             continue  # an empty wrapper: its children are the units
-        may_be_prose = not unit.heading and own > linked
+        may_be_prose = not heading and own > linked
         ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
         if may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS):
             sentences, words = sentences + max(ends, 1), words + own
             best = max(best, (sentences, words))
-        elif unit.heading or own + linked > _NEUTRAL_MAX_WORDS:
+        elif heading or own + linked > _NEUTRAL_MAX_WORDS:
             sentences = words = 0  # a heading, a teaser title, a menu: the run ends
     return best
 
 
-def _structured(root: etree._Element) -> str:
-    """"article" when JSON-LD/OpenGraph types the page as an article, "listing" for a listing type only."""
+_DECLARING = ("script", "meta", "h1", "title")
+
+
+def _declaring_elements(root: etree._Element) -> dict[str, list[etree._Element]]:
+    """The page's `script`, `meta`, `h1` and `title` elements by tag, in document order: what
+    `_structured` and `_has_headline` read, found in one walk (lxml's tag filter, in C), not four."""
+    found: dict[str, list[etree._Element]] = {tag: [] for tag in _DECLARING}
+    for el in root.iter(_DECLARING):
+        found[el.tag].append(el)
+    return found
+
+
+def _structured(found: dict[str, list[etree._Element]]) -> str:
+    """"article" when JSON-LD/OpenGraph types the page as an article, "listing" for a listing type
+    only. `found`: `_declaring_elements` of the page."""
     types: set[str] = set()
-    for script in root.iter("script"):
+    for script in found["script"]:
         if (script.get("type") or "").strip().lower() == "application/ld+json":
             for obj in json_ld_objects(script.text or ""):
                 kind = obj.get("@type")
                 for t in [kind] if isinstance(kind, str) else (kind or []):
                     if isinstance(t, str):
                         types.add(t.lower())
-    for meta in root.iter("meta"):
+    for meta in found["meta"]:
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
             types.add((meta.get("content") or "").strip().lower())
     if types & ARTICLE_TYPES:
@@ -288,24 +315,26 @@ def _structured(root: etree._Element) -> str:
     return ""  # og:type "website" says nothing: news sites put it on stories too
 
 
-def _has_headline(root: etree._Element) -> bool:
-    """A headline a reader sees (`<h1>`), or one the page declares (og:title, `<title>`)."""
-    for el in root.iter("h1"):
+def _has_headline(found: dict[str, list[etree._Element]], root: etree._Element) -> bool:
+    """A headline a reader sees (`<h1>`), or one the page declares (og:title, `<title>`).
+    `found`: `_declaring_elements` of the page `root`."""
+    for el in found["h1"]:
         if "".join(el.itertext()).strip():
             return True
-    for meta in root.iter("meta"):
+    for meta in found["meta"]:
         key = (meta.get("property") or meta.get("name") or "").strip().lower()
         if key in ("og:title", "twitter:title") and (meta.get("content") or "").strip():
             return True
-    title = root.find(".//title")
+    title = next((el for el in found["title"] if el is not root), None)  # the first under `root`
     return title is not None and bool("".join(title.itertext()).strip())
 
 
 def judge_page(root: etree._Element) -> PageVerdict:
     """Article or not, from the parsed page (an lxml HTML tree or element)."""
     sentences, words = _main_block(_units(root))
-    structured = _structured(root)
-    headline = _has_headline(root)
+    found = _declaring_elements(root)
+    structured = _structured(found)
+    headline = _has_headline(found, root)
     need_sentences, need_words = {
         "article": (TYPED_MIN_SENTENCES, TYPED_MIN_WORDS),
         "listing": (LISTING_MIN_SENTENCES, LISTING_MIN_WORDS),

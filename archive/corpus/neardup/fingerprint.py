@@ -152,10 +152,26 @@ class Fingerprint:
 
 
 def fingerprint_article(article: Article) -> Fingerprint:
-    hashes = _shingle_array(article_lines(article))
+    lines = article_lines(article)
+    hashes = _shingle_array(lines)
+    sample = containment_sample(hashes)
     rendered = render_seed_text(article)
-    return Fingerprint(sha256_hex(article.text), frozenset(containment_sample(hashes)), simhash(hashes),
-                       rendered, frozenset(containment_sample(_shingle_array(file_lines(rendered)))))
+    return Fingerprint(sha256_hex(article.text), frozenset(sample), simhash(hashes), rendered,
+                       frozenset(_file_sample(file_lines(rendered), lines, sample)))
+
+
+def _file_sample(rendered_lines: list[str], lines: list[str], sample: set[int]) -> set[int]:
+    """`containment_sample(shingles(rendered_lines))`: the rendered file's sample, from the
+    article's own (`sample`, of `lines`) when each article line is a line of the file too, as
+    it nearly always is (the file adds the author line). A text's shingles are the union of its
+    lines' (no window spans two lines), so the file's are the article's and its other lines';
+    only those are hashed, not the whole article again. The hashes are added in ascending order,
+    as `containment_sample` adds them: the same set, iterated in the same order."""
+    known = set(lines)
+    if not known <= set(rendered_lines):  # (a line the rendering changed or left out)
+        return containment_sample(_shingle_array(rendered_lines))
+    other = [line for line in rendered_lines if line not in known]
+    return set(sorted(sample | containment_sample(_shingle_array(other)) if other else sample))
 
 
 def containment_sample(shingles: Iterable[int] | np.ndarray) -> set[int]:
