@@ -33,6 +33,7 @@ from scrapy.exceptions import DontCloseSpider
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_learner import GuessLearner, link_features
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
+from crawler.topic_sections import SectionSpelling
 
 __all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_GUESS", "TOPIC_HELD",
            "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
@@ -62,6 +63,23 @@ class IdleRelease:
         self.pages_per_article = crawler.settings.getfloat("TOPIC_PAGES_PER_ARTICLE")
         self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
         self.learner = GuessLearner() if crawler.settings.getbool("TOPIC_LEARNED_RANKING") else None
+        self.sections = SectionSpelling() if crawler.settings.getbool("TOPIC_GUESS_SECTIONS") else None
+
+    def saw_listing_links(self, links) -> None:
+        """`(url, anchor)` of the tag, section and home links of a judged article: how its site spells
+        a section's URL, and which sections it shows (crawler/topic_sections.py)."""
+        if self.sections is not None:
+            for url, anchor in links:
+                self.sections.saw(url, anchor)
+
+    def _guess_sections(self) -> None:
+        """Hold each section the topic was found under on one site that another site never showed."""
+        if self.sections is None:
+            return
+        for url, name, example in self.sections.guesses(self.listings.topic_names()):
+            self.listings.hold_guess(url, example, name)
+            self.crawler.stats.inc_value("topic/sections_guessed")
+            logger.debug("section guessed (%s, as on %s): %s", name, example, url)
 
     def guess(self, gate, meta: dict, url: str) -> dict | None:
         """The features of the link an article page was fetched by, as the learner sees them: those
@@ -87,6 +105,7 @@ class IdleRelease:
         pages, kept = self._pages_and_kept()
         room = self._room(pages, kept)
         if room > 0:
+            self._guess_sections()
             releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
             if self.links.expected_yield() < self.listings.best_yield():
                 releases.reverse()

@@ -100,6 +100,7 @@ class HeldListings:
         self._name_yields: dict[str, list[float]] = {}  # name → [new links, pages]
         self._page_sizes: dict[str, int] = {}  # template → the most article links a fetched page of it showed
         self._released: set[str] = set()  # keys popped: not held again (a home page every kept article names)
+        self._guessed: set[str] = set()  # keys of sections guessed on a site that never showed them
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
@@ -126,6 +127,38 @@ class HeldListings:
         if name_key := listing_name(name):
             self._names.setdefault(key, name_key)
 
+    def hold_guess(self, url: str, found_from: str, name: str) -> None:
+        """A section the site at `url` never showed, named `name` after sections of other sites with
+        on-topic members (crawler/topic_sections.py): worth what their members say until its own
+        judged members say more."""
+        key = canonical_url(url)
+        if key in self._released or key in self._held:
+            return
+        self._guessed.add(key)
+        self.hold(url, found_from, 0, name)
+
+    def topic_names(self) -> dict[str, str]:
+        """Name → a listing so named: the names of the listings held by name whose members, summed
+        over every listing of the name, are mostly on topic (the sections and tags the topic is filed
+        under)."""
+        return {name: key for key, name in self._names.items()
+                if key not in self._guessed and self._share(self._name_members(name)) > 0}
+
+    def _name_members(self, name: str) -> tuple[int, int]:
+        """[on-topic, off-topic] judged members of every listing named `name` but the guessed ones."""
+        on = off = 0
+        for key, other in self._names.items():
+            if other == name and key not in self._guessed:
+                counts = self._members.get(key, (0, 0))
+                on, off = on + counts[0], off + counts[1]
+        return on, off
+
+    @staticmethod
+    def _share(members) -> float:
+        """The on-topic share of judged members, 0 when none is on topic or fewer than half are."""
+        on, off = members
+        return 0.0 if not on or on < (on + off) * MIN_MEMBER_SHARE else on / (on + off)
+
     def yielded(self, url: str, new_links: int) -> None:
         """A fetched listing page led to `new_links` new links with topic evidence (counted for its
         template, and for the name it was held by, if any)."""
@@ -147,7 +180,10 @@ class HeldListings:
 
     def _expected(self, key: str) -> float:
         on, off = self._members.get(key, (0, 0))
-        if not on or on < (on + off) * MIN_MEMBER_SHARE:
+        # A guessed section: its namesakes' members say what it is worth until its own say more.
+        share = self._share(self._name_members(self._names[key]) if key in self._guessed and not on + off
+                            else (on, off))
+        if not share:
             return 0.0
         links, pages = self._yields.get(template_of(key), (0.0, 0.0))
         rate = (links + PRIOR_LINKS) / (pages + PRIOR_PAGES)
@@ -156,7 +192,7 @@ class HeldListings:
             rate = (name_links + rate * NAME_PRIOR_PAGES) / (name_pages + NAME_PRIOR_PAGES)
         size = self._page_sizes.get(template_of(key))
         unknown = max(0, size - on - off) / size if size else 1.0
-        return on / (on + off) * rate * unknown
+        return share * rate * unknown
 
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)

@@ -283,9 +283,10 @@ class NewsSpider(scrapy.Spider):
             self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
             if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
-                self.held.listings.judged_article(response.url, [url for url, _, _ in reading.links
-                                                                 if _leads_to_listing(url)], on_topic,
+                listings = [(url, anchor) for url, anchor, _ in reading.links if _leads_to_listing(url)]
+                self.held.listings.judged_article(response.url, [url for url, _ in listings], on_topic,
                                                   follows_links=self.max_depth > 0)
+                self.held.saw_listing_links(listings)
         else:
             topical, score = gate.listing_is_topical(reading.text)
             on_topic, mode = topical or start, "topic-listing" if topical else "listing"
