@@ -91,7 +91,8 @@ class SectionSpelling:
             for name, example in sorted(sections.items()):
                 words = section_words(name)
                 url = root + separator.join(words)
-                if words and listing_name(name) not in self._shown.get(root, ()) and url not in self._guessed:
+                if words and listing_name(name) not in self._shown.get(root, ()) and url not in self._guessed \
+                        and urlsplit(example).netloc != urlsplit(root).netloc:
                     self._guessed.add(url)
                     found.append((url, name, example))
         return found
