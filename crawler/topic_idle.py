@@ -30,6 +30,7 @@ import math
 
 from scrapy.exceptions import DontCloseSpider
 
+from crawler.engine_state import engine_in_flight
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_learner import GuessLearner, link_features
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
@@ -125,6 +126,16 @@ class IdleRelease:
         if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
             for url in self.listings.remaining():
                 logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
+
+    def room_to_follow(self, request) -> float:
+        """Pages the links of an off-topic page or listing may still take under the ceiling: its room
+        (`_room`) less the topic requests in flight besides `request`'s own (each one a page to come).
+        Unbounded under CEILING_MIN_KEPT kept articles or with no ceiling."""
+        room = self._room(*self._pages_and_kept())
+        if room == math.inf:
+            return room
+        return room - sum(1 for other in engine_in_flight(self.crawler)
+                          if other is not request and TOPIC_HOPS in other.meta)
 
     def _pages_and_kept(self) -> tuple[int, int]:
         """Pages the topic crawl fetched (stats `topic/pages/…`) and articles it kept."""
