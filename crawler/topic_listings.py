@@ -68,6 +68,7 @@ MIN_EXPECTED_YIELD = 0.5  # new links with topic evidence a listing page is expe
 MIN_MEMBER_SHARE = 0.5  # the on-topic share of a listing's judged members below which it is never fetched
 PRIOR_LINKS, PRIOR_PAGES = 0.5, 1.0  # a template starts at half a new link a page: tried once, kept on if it yields
 NAME_PRIOR_PAGES = 1.0  # a listing name's rate starts at its template's, worth this many pages of the name's own
+GUESS_PRIOR_PAGES = 1.0  # a guessed section's prior (its namesakes' on-topic members each) against the guesses' yield
 
 
 def template_of(url: str) -> str:
@@ -101,6 +102,7 @@ class HeldListings:
         self._page_sizes: dict[str, int] = {}  # template → the most article links a fetched page of it showed
         self._released: set[str] = set()  # keys popped: not held again (a home page every kept article names)
         self._guessed: set[str] = set()  # keys of sections guessed on a site that never showed them
+        self._guess_yields = [0.0, 0.0]  # what the guesses fetched led to: [new links, pages]
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
@@ -142,16 +144,16 @@ class HeldListings:
         over every listing of the name, are mostly on topic (the sections and tags the topic is filed
         under)."""
         return {name: key for key, name in self._names.items()
-                if key not in self._guessed and self._share(self._name_members(name)) > 0}
+                if key not in self._guessed and self._share(self._name_members(name)[:2]) > 0}
 
-    def _name_members(self, name: str) -> tuple[int, int]:
-        """[on-topic, off-topic] judged members of every listing named `name` but the guessed ones."""
-        on = off = 0
+    def _name_members(self, name: str) -> tuple[int, int, int]:
+        """[on-topic, off-topic] judged members of every listing named `name` but the guessed ones, and
+        how many such listings have members."""
+        on = off = listings = 0
         for key, other in self._names.items():
-            if other == name and key not in self._guessed:
-                counts = self._members.get(key, (0, 0))
-                on, off = on + counts[0], off + counts[1]
-        return on, off
+            if other == name and key not in self._guessed and (counts := self._members.get(key)):
+                on, off, listings = on + counts[0], off + counts[1], listings + 1
+        return on, off, listings
 
     @staticmethod
     def _share(members) -> float:
@@ -163,6 +165,8 @@ class HeldListings:
         """A fetched listing page led to `new_links` new links with topic evidence (counted for its
         template, and for the name it was held by, if any)."""
         records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
+        if canonical_url(url) in self._guessed:
+            records.append(self._guess_yields)
         if name_key := self._names.get(canonical_url(url)):
             records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
         for record in records:
@@ -180,9 +184,9 @@ class HeldListings:
 
     def _expected(self, key: str) -> float:
         on, off = self._members.get(key, (0, 0))
-        # A guessed section: its namesakes' members say what it is worth until its own say more.
-        share = self._share(self._name_members(self._names[key]) if key in self._guessed and not on + off
-                            else (on, off))
+        if key in self._guessed and not on + off:
+            return self._guess_expected(key)
+        share = self._share((on, off))
         if not share:
             return 0.0
         links, pages = self._yields.get(template_of(key), (0.0, 0.0))
@@ -193,6 +197,19 @@ class HeldListings:
         size = self._page_sizes.get(template_of(key))
         unknown = max(0, size - on - off) / size if size else 1.0
         return share * rate * unknown
+
+    def _guess_expected(self, key: str) -> float:
+        """A guessed section none of whose members the crawl knows (crawler/topic_sections.py): its
+        namesakes on the other sites held `on / listings` on-topic articles each, all of them unknown
+        here, so that many new links is its prior (not its template's or name's rate: those were
+        learned on listings whose members the crawl had mostly found already); the guesses' own
+        yield so far, worth GUESS_PRIOR_PAGES of it, moves it."""
+        on, off, listings = self._name_members(self._names[key])
+        share = self._share((on, off))
+        if not share:
+            return 0.0
+        links, pages = self._guess_yields
+        return share * (links + on / listings * GUESS_PRIOR_PAGES) / (pages + GUESS_PRIOR_PAGES)
 
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)
