@@ -13,22 +13,24 @@ What the crawl does know: the sections of the *other* sites that its kept
 articles are filed under ("Văn hóa" on nhandan.vn, a held listing whose
 members are on topic), and how each site spells a section's URL from its
 name, read off the section links its fetched articles show in their
-breadcrumbs (`nhandan.vn/kinhte` for "Kinh tế", `thoidai.com.vn/kinh-te`:
-the name folded, its words joined by "" or by "-", one path segment under
-the root). A section name that named on-topic members on one site and that a
+breadcrumbs (`nhandan.vn/kinhte` for "Kinh tế", `thoidai.com.vn/kinh-te`,
+`nhandan.vn/khoahoc-congnghe` for "Khoa học - Công nghệ": the name folded,
+its words joined by "" or by "-", the parts a " - " divides by "-" or not,
+one path segment under the root; a site is guessed on only while every
+section link read from it fits one spelling that spells the name one way). A section name that named on-topic members on one site and that a
 site whose spelling is known has never shown is a guess worth a page there:
 `www.vietnamplus.vn/vanhoa`. The guess is held as a listing
 (crawler/topic_listings.py), its members those of the sections of that name
 on the other sites, and fetched for its members when it ranks.
 
 `SectionSpelling.saw(url, name)` reads one listing link of a fetched
-article; `guesses(names)` gives the unseen sections' URLs. No network, no
+article; `spell_on(root, name)` spells a name on a site; `guesses(names)`
+gives the unseen sections' URLs. No network, no
 Scrapy.
 """
 from __future__ import annotations
 
 import re
-from collections import Counter
 from urllib.parse import urlsplit
 
 from crawler.topic_listings import listing_name
@@ -36,13 +38,23 @@ from crawler.url_slug import fold
 
 __all__ = ["SectionSpelling", "section_words"]
 
-SEPARATORS = ("", "-")  # how a site joins a section name's folded words in its URL: "vanhoa", "van-hoa"
+# How a site joins a section name's folded words in its URL, within a part of the name and between the
+# parts a " - " divides: "vanhoa", "khoahoccongnghe"; "khoahoc-congnghe"; "van-hoa", "khoa-hoc-cong-nghe".
+SPELLINGS = (("", ""), ("", "-"), ("-", "-"))
 _SEGMENT = re.compile(r"^/([a-z0-9-]+)/?$")  # one path segment under the root, no extension: a section
 
 
-def section_words(name: str) -> list[str]:
-    """A section name's words, folded ("Khoa học - Công nghệ" → ["khoa", "hoc", "cong", "nghe"])."""
-    return re.findall(r"[a-z0-9]+", fold(name))
+def section_words(name: str) -> list[list[str]]:
+    """A section name's parts (divided by " - ") and their words, folded ("Khoa học - Công nghệ" →
+    [["khoa", "hoc"], ["cong", "nghe"]])."""
+    parts = [re.findall(r"[a-z0-9]+", part) for part in re.split(r"\s[-–]\s", fold(name))]
+    return [words for words in parts if words]
+
+
+def spell(parts: list[list[str]], spelling: tuple[str, str]) -> str:
+    """A section name's parts (`section_words`) as a URL segment spelled so."""
+    within, between = spelling
+    return between.join(within.join(words) for words in parts)
 
 
 def section_segment(url: str) -> str | None:
@@ -55,28 +67,27 @@ class SectionSpelling:
     """Per site: how it spells a section's URL, and the section names it has shown."""
 
     def __init__(self):
-        self._spelling: dict[str, Counter] = {}  # site root → separator → links spelled so
+        self._spelling: dict[str, set[tuple[str, str]]] = {}  # site root → the spellings all its links fit
         self._shown: dict[str, set[str]] = {}  # site root → names of the sections its pages linked
         self._guessed: set[str] = set()  # URLs given out once
 
     def saw(self, url: str, name: str) -> None:
-        """A fetched page links to the listing at `url`, named `name` (its anchor)."""
-        segment, words = section_segment(url), section_words(name)
-        if not segment or not words:
+        """A fetched page links to the listing at `url`, named `name` (its anchor). A link spelled
+        none of the ways (a section named apart from its URL) says nothing of the site's spelling."""
+        segment, parts = section_segment(url), section_words(name)
+        if not segment or not parts:
             return
-        parts = urlsplit(url)
-        root = f"{parts.scheme}://{parts.netloc}/"
+        root = "{0.scheme}://{0.netloc}/".format(urlsplit(url))
         self._shown.setdefault(root, set()).add(listing_name(name))
-        spelled = [sep for sep in SEPARATORS if sep.join(words) == segment]
-        if len(spelled) == 1:  # a one-word name spells alike either way: it says nothing
-            self._spelling.setdefault(root, Counter())[spelled[0]] += 1
+        fits = {spelling for spelling in SPELLINGS if spell(parts, spelling) == segment}
+        if fits:
+            self._spelling[root] = self._spelling.get(root, fits) & fits
 
-    def spelling(self, root: str) -> str | None:
-        """The separator the site at `root` joins a section name's words with, when its links agree."""
-        counts = self._spelling.get(root)
-        if not counts or len(counts) > 1:
-            return None
-        return next(iter(counts))
+    def spell_on(self, root: str, name: str) -> str | None:
+        """The URL of the section `name` on the site at `root`, when every spelling its links fit
+        (a one-word name fits several) spells it alike; None when they differ or disagree."""
+        urls = {root + spell(section_words(name), spelling) for spelling in self._spelling.get(root, ())}
+        return urls.pop() if len(urls) == 1 else None
 
     def guesses(self, names: dict[str, str]) -> list[tuple[str, str, str]]:
         """(URL, name, the listing so named) of each section named in `names` (name → a listing so
@@ -85,13 +96,9 @@ class SectionSpelling:
         found = []
         sections = {name: url for name, url in names.items() if section_segment(url)}
         for root in sorted(self._spelling):
-            separator = self.spelling(root)
-            if separator is None:
-                continue
             for name, example in sorted(sections.items()):
-                words = section_words(name)
-                url = root + separator.join(words)
-                if words and listing_name(name) not in self._shown.get(root, ()) and url not in self._guessed \
+                url = self.spell_on(root, name)
+                if url and listing_name(name) not in self._shown.get(root, ()) and url not in self._guessed \
                         and urlsplit(example).netloc != urlsplit(root).netloc:
                     self._guessed.add(url)
                     found.append((url, name, example))

@@ -14,25 +14,32 @@ from tests.test_topic_recall import ON_TEXT, WEATHER_TEXT
 ND, VP, TD = "http://nhandan.vn", "http://www.vietnamplus.vn", "http://thoidai.com.vn"
 
 
-def test_a_section_name_is_folded_into_its_words_and_a_section_url_is_one_segment_under_the_root():
-    assert section_words("Khoa học - Công nghệ") == ["khoa", "hoc", "cong", "nghe"]
-    assert section_words("Địa phương") == ["dia", "phuong"]
+def test_a_section_name_is_folded_into_its_parts_words_and_a_section_url_is_one_segment_under_the_root():
+    assert section_words("Khoa học - Công nghệ") == [["khoa", "hoc"], ["cong", "nghe"]]
+    assert section_words("Địa phương") == [["dia", "phuong"]]
     assert section_segment(f"{ND}/vanhoa") == "vanhoa" and section_segment(f"{TD}/van-hoa?page=2") == "van-hoa"
     assert section_segment(f"{ND}/tag/viet-nam-lao.html") is None  # a tag, not a section
     assert section_segment(f"{ND}/") is None  # the home page
 
 
-def test_a_site_spells_its_sections_as_its_links_show_and_a_one_word_name_says_nothing():
+def test_a_site_spells_its_sections_as_its_links_show_and_a_one_word_name_says_little():
     spelling = SectionSpelling()
-    spelling.saw(f"{ND}/the", "Thể")  # "the" either way
-    assert spelling.spelling(f"{ND}/") is None
+    spelling.saw(f"{ND}/the", "Thể")  # "the" every way: a one-word name is spelled alike by them all
+    assert spelling.spell_on(f"{ND}/", "Kinh tế") is None and spelling.spell_on(f"{ND}/", "Tin") == f"{ND}/tin"
     spelling.saw(f"{ND}/kinhte", "Kinh tế")
     spelling.saw(f"{TD}/kinh-te", "Kinh tế")
     spelling.saw(f"{VP}/tag/giao-luu-van-hoa.vnp", "Giao lưu văn hóa")  # a tag teaches no section spelling
-    assert spelling.spelling(f"{ND}/") == "" and spelling.spelling(f"{TD}/") == "-"
-    assert spelling.spelling(f"{VP}/") is None
+    assert spelling.spell_on(f"{ND}/", "Văn hóa") == f"{ND}/vanhoa"
+    assert spelling.spell_on(f"{TD}/", "Văn hóa") == f"{TD}/van-hoa"
+    assert spelling.spell_on(f"{TD}/", "Khoa học - Công nghệ") == f"{TD}/khoa-hoc-cong-nghe"
+    assert spelling.spell_on(f"{ND}/", "Khoa học - Công nghệ") is None  # "khoahoccongnghe" or "khoahoc-congnghe"
+    spelling.saw(f"{ND}/khoahoc-congnghe", "Khoa học - Công nghệ")  # the parts of a name joined by "-"
+    assert spelling.spell_on(f"{ND}/", "Thể thao - Văn hóa") == f"{ND}/thethao-vanhoa"
+    assert spelling.spell_on(f"{VP}/", "Văn hóa") is None  # none of its sections seen
     spelling.saw(f"{ND}/giao-duc", "Giáo dục")  # links that disagree: no spelling to trust
-    assert spelling.spelling(f"{ND}/") is None
+    assert spelling.spell_on(f"{ND}/", "Văn hóa") is None
+    spelling.saw(f"{TD}/thoi-su-24h", "Thời sự")  # a section named apart from its URL says nothing
+    assert spelling.spell_on(f"{TD}/", "Văn hóa") == f"{TD}/van-hoa"
 
 
 def test_a_topic_section_of_one_site_is_guessed_on_each_site_that_never_showed_it_once():
