@@ -20,7 +20,14 @@ kept `CEILING_MIN_KEPT` articles: the frontiers' expected yields are guesses,
 and on a web where they guess high (hard seed 31) they would otherwise spend
 past it. Under the floor the ratio says too little to stop on — one page moves
 it by more than 1/20 — and a crawl from one start page whose links are all
-held must still explore (docs/topic.md, seventh pass: the ceiling).
+held must still explore (docs/topic.md, seventh pass: the ceiling). Past it, the
+links an off-topic article or a listing passes on are cut to the room left
+(`room_to_follow`; session 15): a tunnel through other countries' diplomacy
+used to fetch a tag's six siblings past it.
+
+Before it releases anything, the crawl guesses the section pages of sites that
+never showed a section its topic was found under elsewhere
+(crawler/topic_sections.py, `TOPIC_GUESS_SECTIONS`) and holds them as listings.
 """
 from __future__ import annotations
 
