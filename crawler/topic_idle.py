@@ -38,6 +38,7 @@ import math
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.engine_state import engine_in_flight
+from crawler.extensions.outcomes import GUESSED
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_learner import GuessLearner, link_features
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
@@ -201,6 +202,8 @@ class IdleRelease:
             url, found_from, hops = held
             request = next(self.requests_for(found_from, [(url, 0, "listing")], hops), None)
             if request is not None:
+                if self.listings.is_guess(url):  # a 404 is the guess missing (crawler/extensions/outcomes.py)
+                    request.meta[GUESSED] = True
                 self.crawler.stats.inc_value("topic/listings_probed")
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("listing fetched for its members%s (%s): %s", "" if bound >= MIN_EXPECTED_YIELD

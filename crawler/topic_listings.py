@@ -139,6 +139,10 @@ class HeldListings:
         self._guessed.add(key)
         self.hold(url, found_from, 0, name)
 
+    def is_guess(self, url: str) -> bool:
+        """The listing at `url` is a guessed section (`hold_guess`), not one a page linked to."""
+        return canonical_url(url) in self._guessed
+
     def topic_names(self) -> dict[str, str]:
         """Name → a listing so named: the names of the listings held by name whose members, summed
         over every listing of the name, are mostly on topic (the sections and tags the topic is filed
