@@ -167,6 +167,10 @@ TOPIC_LEARNED_RANKING = False
 # section page) when the pages the crawl judged lean its anchor on topic, as a kept article's teaser is
 # held (crawler/relevance.py; docs/topic.md, session 14); off: such links are not followed.
 TOPIC_HOLD_SEEN_TEASERS = True
+# Guess a site's section page the crawl never saw, named as a section of another site whose judged articles
+# were mostly on topic, spelled as the site spells its sections' URLs (crawler/topic_sections.py; docs/topic.md,
+# session 15); it is held as a listing worth what its namesakes' members say. Off: only sections seen are held.
+TOPIC_GUESS_SECTIONS = True
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
 # Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.

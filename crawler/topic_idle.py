@@ -20,7 +20,14 @@ kept `CEILING_MIN_KEPT` articles: the frontiers' expected yields are guesses,
 and on a web where they guess high (hard seed 31) they would otherwise spend
 past it. Under the floor the ratio says too little to stop on — one page moves
 it by more than 1/20 — and a crawl from one start page whose links are all
-held must still explore (docs/topic.md, seventh pass: the ceiling).
+held must still explore (docs/topic.md, seventh pass: the ceiling). Past it, the
+links an off-topic article or a listing passes on are cut to the room left
+(`room_to_follow`; session 15): a tunnel through other countries' diplomacy
+used to fetch a tag's six siblings past it.
+
+Before it releases anything, the crawl guesses the section pages of sites that
+never showed a section its topic was found under elsewhere
+(crawler/topic_sections.py, `TOPIC_GUESS_SECTIONS`) and holds them as listings.
 """
 from __future__ import annotations
 
@@ -30,9 +37,12 @@ import math
 
 from scrapy.exceptions import DontCloseSpider
 
+from crawler.engine_state import engine_in_flight
+from crawler.extensions.outcomes import GUESSED
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_learner import GuessLearner, link_features
 from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
+from crawler.topic_sections import SectionSpelling
 
 __all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_GUESS", "TOPIC_HELD",
            "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
@@ -62,6 +72,23 @@ class IdleRelease:
         self.pages_per_article = crawler.settings.getfloat("TOPIC_PAGES_PER_ARTICLE")
         self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
         self.learner = GuessLearner() if crawler.settings.getbool("TOPIC_LEARNED_RANKING") else None
+        self.sections = SectionSpelling() if crawler.settings.getbool("TOPIC_GUESS_SECTIONS") else None
+
+    def saw_listing_links(self, links) -> None:
+        """`(url, anchor)` of the tag, section and home links of a judged article: how its site spells
+        a section's URL, and which sections it shows (crawler/topic_sections.py)."""
+        if self.sections is not None:
+            for url, anchor in links:
+                self.sections.saw(url, anchor)
+
+    def _guess_sections(self) -> None:
+        """Hold each section the topic was found under on one site that another site never showed."""
+        if self.sections is None:
+            return
+        for url, name, example in self.sections.guesses(self.listings.topic_names()):
+            self.listings.hold_guess(url, example, name)
+            self.crawler.stats.inc_value("topic/sections_guessed")
+            logger.debug("section guessed (%s, as on %s): %s", name, example, url)
 
     def guess(self, gate, meta: dict, url: str) -> dict | None:
         """The features of the link an article page was fetched by, as the learner sees them: those
@@ -87,6 +114,7 @@ class IdleRelease:
         pages, kept = self._pages_and_kept()
         room = self._room(pages, kept)
         if room > 0:
+            self._guess_sections()
             releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
             if self.links.expected_yield() < self.listings.best_yield():
                 releases.reverse()
@@ -106,6 +134,16 @@ class IdleRelease:
         if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
             for url in self.listings.remaining():
                 logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
+
+    def room_to_follow(self, request) -> float:
+        """Pages the links of an off-topic page or listing may still take under the ceiling: its room
+        (`_room`) less the topic requests in flight besides `request`'s own (each one a page to come).
+        Unbounded under CEILING_MIN_KEPT kept articles or with no ceiling."""
+        room = self._room(*self._pages_and_kept())
+        if room == math.inf:
+            return room
+        return room - sum(1 for other in engine_in_flight(self.crawler)
+                          if other is not request and TOPIC_HOPS in other.meta)
 
     def _pages_and_kept(self) -> tuple[int, int]:
         """Pages the topic crawl fetched (stats `topic/pages/…`) and articles it kept."""
@@ -164,6 +202,8 @@ class IdleRelease:
             url, found_from, hops = held
             request = next(self.requests_for(found_from, [(url, 0, "listing")], hops), None)
             if request is not None:
+                if self.listings.is_guess(url):  # a 404 is the guess missing (crawler/extensions/outcomes.py)
+                    request.meta[GUESSED] = True
                 self.crawler.stats.inc_value("topic/listings_probed")
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("listing fetched for its members%s (%s): %s", "" if bound >= MIN_EXPECTED_YIELD

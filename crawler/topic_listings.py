@@ -68,6 +68,7 @@ MIN_EXPECTED_YIELD = 0.5  # new links with topic evidence a listing page is expe
 MIN_MEMBER_SHARE = 0.5  # the on-topic share of a listing's judged members below which it is never fetched
 PRIOR_LINKS, PRIOR_PAGES = 0.5, 1.0  # a template starts at half a new link a page: tried once, kept on if it yields
 NAME_PRIOR_PAGES = 1.0  # a listing name's rate starts at its template's, worth this many pages of the name's own
+GUESS_PRIOR_PAGES = 1.0  # a guessed section's prior (its namesakes' on-topic members each) against the guesses' yield
 
 
 def template_of(url: str) -> str:
@@ -100,6 +101,8 @@ class HeldListings:
         self._name_yields: dict[str, list[float]] = {}  # name → [new links, pages]
         self._page_sizes: dict[str, int] = {}  # template → the most article links a fetched page of it showed
         self._released: set[str] = set()  # keys popped: not held again (a home page every kept article names)
+        self._guessed: set[str] = set()  # keys of sections guessed on a site that never showed them
+        self._guess_yields = [0.0, 0.0]  # what the guesses fetched led to: [new links, pages]
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
@@ -126,10 +129,48 @@ class HeldListings:
         if name_key := listing_name(name):
             self._names.setdefault(key, name_key)
 
+    def hold_guess(self, url: str, found_from: str, name: str) -> None:
+        """A section the site at `url` never showed, named `name` after sections of other sites with
+        on-topic members (crawler/topic_sections.py): worth what their members say until its own
+        judged members say more."""
+        key = canonical_url(url)
+        if key in self._released or key in self._held:
+            return
+        self._guessed.add(key)
+        self.hold(url, found_from, 0, name)
+
+    def is_guess(self, url: str) -> bool:
+        """The listing at `url` is a guessed section (`hold_guess`), not one a page linked to."""
+        return canonical_url(url) in self._guessed
+
+    def topic_names(self) -> dict[str, str]:
+        """Name → a listing so named: the names of the listings held by name whose members, summed
+        over every listing of the name, are mostly on topic (the sections and tags the topic is filed
+        under)."""
+        return {name: key for key, name in self._names.items()
+                if key not in self._guessed and self._share(self._name_members(name)[:2]) > 0}
+
+    def _name_members(self, name: str) -> tuple[int, int, int]:
+        """[on-topic, off-topic] judged members of every listing named `name` but the guessed ones, and
+        how many such listings have members."""
+        on = off = listings = 0
+        for key, other in self._names.items():
+            if other == name and key not in self._guessed and (counts := self._members.get(key)):
+                on, off, listings = on + counts[0], off + counts[1], listings + 1
+        return on, off, listings
+
+    @staticmethod
+    def _share(members) -> float:
+        """The on-topic share of judged members, 0 when none is on topic or fewer than half are."""
+        on, off = members
+        return 0.0 if not on or on < (on + off) * MIN_MEMBER_SHARE else on / (on + off)
+
     def yielded(self, url: str, new_links: int) -> None:
         """A fetched listing page led to `new_links` new links with topic evidence (counted for its
         template, and for the name it was held by, if any)."""
         records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
+        if canonical_url(url) in self._guessed:
+            records.append(self._guess_yields)
         if name_key := self._names.get(canonical_url(url)):
             records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
         for record in records:
@@ -147,7 +188,10 @@ class HeldListings:
 
     def _expected(self, key: str) -> float:
         on, off = self._members.get(key, (0, 0))
-        if not on or on < (on + off) * MIN_MEMBER_SHARE:
+        if key in self._guessed and not on + off:
+            return self._guess_expected(key)
+        share = self._share((on, off))
+        if not share:
             return 0.0
         links, pages = self._yields.get(template_of(key), (0.0, 0.0))
         rate = (links + PRIOR_LINKS) / (pages + PRIOR_PAGES)
@@ -156,7 +200,20 @@ class HeldListings:
             rate = (name_links + rate * NAME_PRIOR_PAGES) / (name_pages + NAME_PRIOR_PAGES)
         size = self._page_sizes.get(template_of(key))
         unknown = max(0, size - on - off) / size if size else 1.0
-        return on / (on + off) * rate * unknown
+        return share * rate * unknown
+
+    def _guess_expected(self, key: str) -> float:
+        """A guessed section none of whose members the crawl knows (crawler/topic_sections.py): its
+        namesakes on the other sites held `on / listings` on-topic articles each, all of them unknown
+        here, so that many new links is its prior (not its template's or name's rate: those were
+        learned on listings whose members the crawl had mostly found already); the guesses' own
+        yield so far, worth GUESS_PRIOR_PAGES of it, moves it."""
+        on, off, listings = self._name_members(self._names[key])
+        share = self._share((on, off))
+        if not share:
+            return 0.0
+        links, pages = self._guess_yields
+        return share * (links + on / listings * GUESS_PRIOR_PAGES) / (pages + GUESS_PRIOR_PAGES)
 
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)

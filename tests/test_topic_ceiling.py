@@ -81,3 +81,26 @@ def test_a_batch_of_held_links_is_cut_to_the_room_under_the_ceiling(topic):
     with pytest.raises(DontCloseSpider):
         release.on_idle(_gate(topic))
     assert len(requested) == 1
+
+
+# --------------------------------------------------------------------------- links followed at once (session 15)
+def test_an_off_topic_pages_links_have_the_room_under_the_ceiling_less_the_topic_requests_in_flight():
+    release, _, _ = _release(40, 55)  # 60 pages allowed: room for 5
+    this, other, requisite = Request(f"{ND}/a-post1.html"), Request(f"{ND}/b-post2.html"), Request(f"{ND}/i.jpg")
+    for request in (this, other):
+        request.meta["topic_hops"] = 1  # topic requests (crawler/topic_idle.py, TOPIC_HOPS)
+    release.crawler.engine._slot = SimpleNamespace(inprogress={this, other, requisite})
+    assert release.room_to_follow(this) == 4  # its own request and a requisite are no page to come
+    assert _release(CEILING_MIN_KEPT - 1, 100)[0].room_to_follow(this) == float("inf")  # under the floor
+    assert _release(40, 100, ceiling=0)[0].room_to_follow(this) == float("inf")
+
+
+def test_past_the_ceiling_the_spider_follows_the_best_links_the_room_leaves():
+    from crawler.relevance import Link
+    from crawler.spiders.news import NewsSpider
+    release, stats, _ = _release(40, 58)  # room for 2
+    spider = SimpleNamespace(held=release, crawler=release.crawler)
+    links = [Link(f"{ND}/tin-{n}-post{n}.html", "", priority, "tunnel", 0.0) for n, priority in enumerate((120, 300, 200))]
+    assert [link.priority for link in NewsSpider._within_ceiling(spider, links, Request(f"{ND}/x-post9.html"))] == [300, 200]
+    assert stats["topic/ceiling_cut"] == 1
+    assert NewsSpider._within_ceiling(spider, links[:2], Request(f"{ND}/x-post9.html")) == links[:2]

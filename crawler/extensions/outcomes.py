@@ -58,6 +58,9 @@ def failure_group(exception: BaseException) -> str:
 
 
 DEAD_LINK = (404, 410)
+# Request meta: a URL the crawl guessed rather than read on a page (a site's section page spelled from its
+# name, crawler/topic_sections.py): a 404 is the guess missing, not a URL the crawl failed to fetch.
+GUESSED = "guessed"
 
 
 def is_robots_request(request) -> bool:
@@ -92,6 +95,9 @@ class UrlOutcomes:
             return response  # requisites are counted apart (crawler/requisites.py)
         if response.status < 400:
             self.stats.inc_value("urls/ok")
+        elif response.status in DEAD_LINK and request.meta.get(GUESSED):
+            self.stats.inc_value("urls/ok")  # the site answered: there is no such page, as may be
+            self.stats.inc_value("urls/guesses_missed")
         elif response.status in DEAD_LINK and request.meta.get("depth", 0) > 0:
             # A link a page carried to something gone: the site answered, the crawl did what was asked.
             # Real news pages carry dead links; a start URL that is gone still counts as failed.

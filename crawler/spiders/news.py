@@ -283,9 +283,10 @@ class NewsSpider(scrapy.Spider):
             self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
             if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
-                self.held.listings.judged_article(response.url, [url for url, _, _ in reading.links
-                                                                 if _leads_to_listing(url)], on_topic,
+                listings = [(url, anchor) for url, anchor, _ in reading.links if _leads_to_listing(url)]
+                self.held.listings.judged_article(response.url, [url for url, _ in listings], on_topic,
                                                   follows_links=self.max_depth > 0)
+                self.held.saw_listing_links(listings)
         else:
             topical, score = gate.listing_is_topical(reading.text)
             on_topic, mode = topical or start, "topic-listing" if topical else "listing"
@@ -319,6 +320,8 @@ class NewsSpider(scrapy.Spider):
             elif link.held and not requested(link.url):  # (a listing's links were not filtered above)
                 self.held.links.hold(link.url, link.anchor, response.url, hops, title)
         links = [link for link in links if not link.held]
+        if not on_topic and links:  # past the ceiling, an off-topic page's links wait like idle releases do
+            links = self._within_ceiling(links, response.request)
         anchors = {link.url: link.anchor for link in links}
         rechecked = {link.url for link in links if link.recheck}
         for request in self._requests_for(response.url, ((link.url, link.priority, link.rule) for link in links),
@@ -330,6 +333,17 @@ class NewsSpider(scrapy.Spider):
             if title:
                 request.meta[TOPIC_PARENT_TITLE] = title
             yield request
+
+    def _within_ceiling(self, links: list, request) -> list:
+        """The best of an off-topic page's or listing's links that the page ceiling leaves room for
+        (crawler/topic_idle.py, `room_to_follow`); stat `topic/ceiling_cut` counts the others. A kept
+        article's links are all followed: each kept article adds to the room."""
+        room = self.held.room_to_follow(request)
+        if len(links) <= room:
+            return links
+        kept = sorted(links, key=lambda link: -link.priority)[:max(0, int(room))]
+        self.crawler.stats.inc_value("topic/ceiling_cut", len(links) - len(kept))
+        return kept
 
     def _spent(self, response: Response, kind: str) -> None:
         """Where a topic crawl's pages go: stat `topic/pages/<kept|off_topic|listing>/<how reached>`
