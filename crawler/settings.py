@@ -85,6 +85,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's proxy middleware, `no_proxy` asked once per host (crawler/downloadermiddlewares/proxy.py).
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
     "crawler.downloadermiddlewares.proxy.HostCachedProxyMiddleware": 750,
+    # Scrapy's downloader stats, each request's bytes summed rather than built as bytes to take their length
+    # (crawler/downloadermiddlewares/downloader_stats.py): the same stats, at Scrapy's place.
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    "crawler.downloadermiddlewares.downloader_stats.SummedDownloaderStats": 850,
     "crawler.downloadermiddlewares.warc_capture.WarcCaptureMiddleware": 950,
     # 960: outside capture, so it classifies each response (and sets warc_revisit_of) first.
     "crawler.downloadermiddlewares.incremental.IncrementalDownloaderMiddleware": 960,

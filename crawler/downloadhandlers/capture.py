@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 import twisted
+from scrapy import signals
 from scrapy.core.downloader.handlers.http11 import (
     HTTP11DownloadHandler,
     _LenientHTTP11ClientFactory,
@@ -29,10 +30,13 @@ from scrapy.core.downloader.handlers.http11 import (
     _ScrapyAgent,
 )
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
+from scrapy.http import Headers
 from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.web._newclient import BODY
 from twisted.web._newclient import Request as TxRequest
+
+from crawler.downloadhandlers.heard_signals import AgentCrawler
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -194,11 +198,28 @@ class _CapturingHTTP11ClientFactory(_LenientHTTP11ClientFactory):
 
 
 class _CapturingScrapyAgent(_ScrapyAgent):
-    """Hands the capture to the Scrapy request: the first point where both are at hand."""
+    """Hands the capture to the Scrapy request: the first point where both are at hand.
+
+    Given an `AgentCrawler` (crawler/downloadhandlers/heard_signals.py), it sends `headers_received`
+    and `bytes_received` only while a receiver listens, and then skips building the `Headers` that
+    only `headers_received` carries."""
+
+    _unheard_headers = False  # set for one call: the next headers built are for a send that is skipped
 
     def _cb_bodyready(self, txresponse: Any, request: Request) -> Any:
         request.meta[CAPTURE_META_KEY] = getattr(txresponse, "_warc_capture", None)
-        return super()._cb_bodyready(txresponse, request)
+        # Scrapy's method builds the headers first thing, as `check_stop_download`'s argument.
+        self._unheard_headers = not self._crawler.signals.heard(signals.headers_received)
+        try:
+            return super()._cb_bodyready(txresponse, request)
+        finally:
+            self._unheard_headers = False
+
+    def _headers_from_twisted_response(self, response: Any) -> Headers | None:  # a static method in Scrapy
+        if self._unheard_headers:
+            self._unheard_headers = False
+            return None  # the argument of a send that is skipped: nobody reads it
+        return _ScrapyAgent._headers_from_twisted_response(response)
 
 
 class CapturingHTTP11DownloadHandler(HTTP11DownloadHandler):
@@ -211,6 +232,7 @@ class CapturingHTTP11DownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self._pool._factory = _CapturingHTTP11ClientFactory
+        self._agent_crawler = AgentCrawler(crawler)
         running = {"Scrapy": scrapy.__version__, "Twisted": twisted.__version__}
         if running != TESTED_VERSIONS:
             logger.warning(
@@ -230,7 +252,7 @@ class CapturingHTTP11DownloadHandler(HTTP11DownloadHandler):
             maxsize=getattr(self._crawler.spider, "download_maxsize", self._default_maxsize),
             warnsize=getattr(self._crawler.spider, "download_warnsize", self._default_warnsize),
             fail_on_dataloss=self._fail_on_dataloss,
-            crawler=self._crawler,
+            crawler=self._agent_crawler,
             tls_verbose_logging=self._tls_verbose_logging,
         )
         try:
