@@ -104,6 +104,10 @@ SPIDER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.incremental.IncrementalSpiderMiddleware": 920,  # drops not-due articles and unchanged items
 }
 
+# Scrapy's default referrer policy ("scrapy-default"), each page's stripped URL worked out once for all the
+# requests it yields, not parsed again for each (crawler/referrer_policy.py): the same Referer headers.
+REFERRER_POLICY = "crawler.referrer_policy.MemoDefaultReferrerPolicy"
+
 # URL dedupe in every mode: the scheduler's dupe filter keyed by canonical URL, which also applies
 # `-a max_pages` to the new pages it admits (crawler/dupefilter.py, crawler/fingerprint.py).
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalURLFingerprinter"

@@ -2,6 +2,7 @@
 import json
 
 from scrapy import Request
+from scrapy.http import HtmlResponse
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
@@ -149,3 +150,52 @@ def test_download_handler_signals_reach_receivers_connected_mid_crawl(crawl):
         assert head["body_length"] == int(head["length_header"]), url
         if head["body_length"] > 0:
             assert seen["received"][url] == head["body_length"], url
+
+
+# --- the referrer policy: Scrapy's default, each page's stripped URL worked out once ------------
+
+def test_memo_referrer_policy_gives_scrapys_default_referrers_on_random_url_pairs():
+    import random
+
+    from scrapy.spidermiddlewares.referer import DefaultReferrerPolicy, RefererMiddleware
+
+    from crawler import referrer_policy
+    from crawler.referrer_policy import MemoDefaultReferrerPolicy
+
+    settings = Settings()
+    settings.setmodule(defaults)
+    assert settings["REFERRER_POLICY"] == "crawler.referrer_policy.MemoDefaultReferrerPolicy"
+    schemes = ["http", "https", "HTTPS", "ftp", "ftps", "file", "s3", "data", "about", " https", "ht\ttps"]
+    hosts = ["nhandan.vn", "user:pw@nhandan.vn", "nhandan.vn:443", "nhandan.vn:80", "[::1]:8080", ""]
+    tails = ["", "/", "/a.html", "/a.html?q=1#frag", "/p;x?y#", "#only"]
+    rng = random.Random(1717)
+    urls = [f"{rng.choice(schemes)}://{rng.choice(hosts)}{rng.choice(tails)}" for _ in range(300)]
+    urls += ["data:text/plain,hi", "https:no-slashes", "http:/one-slash", "mailto:x@y.z", ""]
+    scrapy_policy, memo_policy = DefaultReferrerPolicy(), MemoDefaultReferrerPolicy()
+    for _ in range(3000):
+        page, link = rng.choice(urls), rng.choice(urls)
+        assert memo_policy.referrer(page, link) == scrapy_policy.referrer(page, link), (page, link)
+        assert memo_policy.tls_protected(link) == scrapy_policy.tls_protected(link), link
+    assert 0 < len(MemoDefaultReferrerPolicy._stripped) <= referrer_policy._MEMO_SIZE
+
+    # Through the middleware, as a page's links get their Referer header.
+    theirs = RefererMiddleware(Settings({"REFERRER_POLICY": "scrapy-default"}))
+    ours = RefererMiddleware(settings)
+    page = HtmlResponse("https://user:pw@nhandan.vn/a-post1.html#top", body=b"",
+                        headers={"Content-Type": "text/html"})
+    for link in ("https://nhandan.vn/b.html", "http://cdn.example.com/x.jpg", "https://image.nhandan.vn/y.jpg"):
+        expected, got = Request(link), Request(link)
+        theirs.get_processed_request(expected, page)
+        ours.get_processed_request(got, page)
+        assert got.headers.get("Referer") == expected.headers.get("Referer")
+    assert got.headers.get("Referer") == b"https://nhandan.vn/a-post1.html"
+
+
+def test_memo_referrer_policy_memo_is_bounded():
+    from crawler import referrer_policy
+    from crawler.referrer_policy import MemoDefaultReferrerPolicy
+
+    policy = MemoDefaultReferrerPolicy()
+    for n in range(referrer_policy._MEMO_SIZE + 10):
+        assert policy.stripped_referrer(f"https://nhandan.vn/{n}.html#f") == f"https://nhandan.vn/{n}.html"
+    assert len(MemoDefaultReferrerPolicy._stripped) <= referrer_policy._MEMO_SIZE
