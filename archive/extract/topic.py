@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from wordfreq import zipf_frequency
+
+from archive.extract.phrase_frequency import vietnamese_zipf
 
 __all__ = [
     "TopicProfile",
@@ -304,9 +305,10 @@ class MeasuredText(str):
 def specificity(term: str) -> float:
     """How rare a term is in general Vietnamese: 7.5 − its Zipf frequency (wordfreq), at least 0.2.
 
-    "và" 0.3, "việt" 1.3, "lào" 2.6, an unknown name 7.5. Bigrams use wordfreq's phrase estimate.
+    "và" 0.3, "việt" 1.3, "lào" 2.6, an unknown name 7.5. Bigrams use wordfreq's phrase estimate
+    (archive/extract/phrase_frequency.py: the same float, from the syllables' look-ups).
     """
-    return max(0.2, 7.5 - zipf_frequency(term, "vi"))
+    return max(0.2, 7.5 - vietnamese_zipf(term))
 
 
 def _unit(weights: dict[str, float]) -> dict[str, float]:
