@@ -94,3 +94,42 @@ def test_a_page_s_anchors_and_text_share_their_terms_strings(topic):
                                                                    m.vector.values())), m.score, m.enough)
              for m in anchors]
     assert len(pickle.dumps((anchors, text), protocol=5)) < len(pickle.dumps((fresh, text), protocol=5))
+
+
+def test_anchors_met_on_an_earlier_page_are_its_measurements(topic, monkeypatch):
+    """`measure_all` remembers the anchors it measured: asked again, alone or among new ones, it
+    gives the very measurement, which is what measuring the text gives; the new ones' vectors
+    share their terms' strings with the remembered ones'."""
+    monkeypatch.setattr(topic_mod, "_ANCHOR_MEMOS", {})
+    anchors = list(dict.fromkeys(_fixture_anchors()))
+    first = topic.measure_all(anchors[:200])
+    mixed = anchors[100:300]
+    second = topic.measure_all(mixed)
+    assert all(a is b for a, b in zip(first[100:], second[:100]))
+    for text, measured in zip(mixed, second):
+        alone = topic.measure(text)
+        assert (str(measured), [(t, repr(w)) for t, w in measured.vector.items()], repr(measured.score),
+                measured.enough) == (str(alone), [(t, repr(w)) for t, w in alone.vector.items()],
+                                     repr(alone.score), alone.enough)
+    strings = {}
+    for measured in second:
+        for term in measured.vector:
+            assert strings.setdefault(term, term) is term
+    assert topic.measure_all([]) == []
+
+
+def test_the_remembered_anchors_are_bounded(topic, monkeypatch):
+    from archive.extract.measured_memo import MeasuredMemo
+
+    monkeypatch.setattr(topic_mod, "_ANCHOR_MEMOS", {})
+    monkeypatch.setattr(MeasuredMemo, "LIMIT", 50)
+    anchors = [f"Hợp tác Việt Nam - Lào, bài số {n}" for n in range(400)]
+    for start in range(0, 400, 30):
+        topic.measure_all(anchors[start:start + 30])
+        assert len(topic_mod._anchor_memo(topic.key)) <= 50
+    huge = "Lào " * 1000
+    topic.measure_all([huge, "Lào"])
+    memo = topic_mod._anchor_memo(topic.key)
+    assert memo.known([huge, "Lào"])[0] is None and memo.known(["Lào"])[0] is not None
+    topic_mod._TERM_ROWS.clear()  # the rows emptied: what was kept is let go with them
+    assert memo.known(["Lào"]) == [None] and len(memo) == 0

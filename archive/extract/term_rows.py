@@ -29,9 +29,11 @@ class TermRows:
 
     def __init__(self, specificity: Callable[[str], float]):
         self.specificity = specificity
+        self.generation = -1
         self.clear()
 
     def clear(self) -> None:
+        self.generation += 1  # (what keeps the rows' strings knows them gone)
         self._row: dict[str, int] = {}
         self._strings = np.empty(1024, object)
         self._specificities = np.empty(1024)

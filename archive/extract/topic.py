@@ -37,6 +37,7 @@ from typing import Iterable
 
 import numpy as np
 
+from archive.extract.measured_memo import MeasuredMemo
 from archive.extract.phrase_frequency import vietnamese_zipf
 from archive.extract.term_rows import TermRows
 
@@ -246,8 +247,23 @@ class TopicProfile:
         them: it is a starter no mark composes with, neither cased nor case-ignorable), then each
         is measured exactly as `measure` does (same terms in the same order, same arithmetic):
         the weights, norms and scores of all the texts are computed as arrays (`_batch_vectors`),
-        each text's sums still added left to right."""
+        each text's sums still added left to right. A text measured in an earlier batch is not
+        measured again (`_anchor_memo`: a site's menus and teasers come back on every page)."""
         texts = list(texts)
+        memo = _anchor_memo(self.key)
+        known = memo.known(texts)
+        new = [text for text, measured in zip(texts, known) if measured is None]
+        if not new:
+            return known
+        measured = self._measure_batch(new)
+        memo.keep(new, measured)
+        if len(new) == len(texts):
+            return measured
+        fresh = iter(measured)
+        return [next(fresh) if kept is None else kept for kept in known]
+
+    def _measure_batch(self, texts: list[str]) -> list["MeasuredText"]:
+        """`measure_all` of texts not remembered."""
         joined = "\0".join(texts)
         if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself: one at a time
             return [self.measure(text) for text in texts]
@@ -404,6 +420,21 @@ _KNOWN_MAX = 200_000
 
 # The terms the array paths measure, one row each (archive/extract/term_rows.py).
 _TERM_ROWS = TermRows(specificity)
+
+
+_ANCHOR_MEMOS: dict[str, MeasuredMemo] = {}  # a profile's key: its anchors measured on earlier pages
+_ANCHOR_MEMO_PROFILES = 8  # (a worker is sent one or two profiles; more is a test's or a hostile caller's)
+
+
+def _anchor_memo(key: str) -> MeasuredMemo:
+    """The bounded memory of texts `measure_all` measured against the profile `key` names
+    (archive/extract/measured_memo.py), emptied with the term rows their vectors' strings are."""
+    memo = _ANCHOR_MEMOS.get(key)
+    if memo is None:
+        if len(_ANCHOR_MEMOS) >= _ANCHOR_MEMO_PROFILES:
+            _ANCHOR_MEMOS.clear()
+        memo = _ANCHOR_MEMOS[key] = MeasuredMemo(lambda: _TERM_ROWS.generation)
+    return memo
 
 
 def _learn_specificities(terms: dict[str, int]) -> None:
