@@ -9,7 +9,9 @@ as: vectors keyed by it share it, so pickling a worker's answer writes each term
 anchors and the page text's heaviest terms alike). The values are the same floats the dicts
 held (`specificity` of the term, the profile's weight or 0.0). Bounded: emptied before a batch
 that would take it past `MAX_ROWS` rows or `MAX_CHARS` characters of terms, so a crawl's
-vocabulary, or a hostile page's huge words, are not held for long. No Scrapy here.
+vocabulary, or a hostile page's huge words, are not held for long. One thread's: a row is read
+after it is asked for, so the rows must not be emptied in between (the measures run in a worker
+process, or inline in the crawl's reactor thread). No Scrapy here.
 """
 from __future__ import annotations
 
