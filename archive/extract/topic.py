@@ -31,12 +31,15 @@ from collections import Counter
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from wordfreq import zipf_frequency
+
+from archive.extract.measured_memo import MeasuredMemo
+from archive.extract.phrase_frequency import vietnamese_zipf
+from archive.extract.term_rows import TermRows
 
 __all__ = [
     "TopicProfile",
@@ -225,13 +228,13 @@ class TopicProfile:
             vec = _vector(counts)
             return MeasuredText(text, self.key, vec, self._cosine(vec), enough)
         if _SUM_IS_SEQUENTIAL:  # the vector's values, score and top terms, without the dict
-            terms = list(counts)
-            if not terms:
+            if not counts:
                 return MeasuredText(text, self.key, None, 0, enough, ((), heaviest))
-            unit = _weights([counts], terms)
+            rows = _TERM_ROWS.rows(list(counts))
+            unit = _weights([counts], rows)
             unit /= math.sqrt(np.cumsum(unit * unit)[-1])
-            score = float(np.cumsum(unit * self._profile_weights(terms))[-1])
-            top = tuple([terms[i] for i in np.argsort(-unit, kind="stable")[:heaviest].tolist()])
+            score = float(np.cumsum(unit * self._profile_weights(rows))[-1])
+            top = tuple(_TERM_ROWS.strings(rows[np.argsort(-unit, kind="stable")[:heaviest]]))
             return MeasuredText(text, self.key, None, round(score, 4), enough, (top, heaviest))
         vec = _vector(counts)
         top = tuple(_heaviest(vec, heaviest))
@@ -244,17 +247,32 @@ class TopicProfile:
         them: it is a starter no mark composes with, neither cased nor case-ignorable), then each
         is measured exactly as `measure` does (same terms in the same order, same arithmetic):
         the weights, norms and scores of all the texts are computed as arrays (`_batch_vectors`),
-        each text's sums still added left to right."""
+        each text's sums still added left to right. A text measured in an earlier batch is not
+        measured again (`_anchor_memo`: a site's menus and teasers come back on every page)."""
         texts = list(texts)
+        memo = _anchor_memo(self.key)
+        known = memo.known(texts)
+        new = [text for text, measured in zip(texts, known) if measured is None]
+        if not new:
+            return known
+        measured = self._measure_batch(new)
+        memo.keep(new, measured)
+        if len(new) == len(texts):
+            return measured
+        fresh = iter(measured)
+        return [next(fresh) if kept is None else kept for kept in known]
+
+    def _measure_batch(self, texts: list[str]) -> list["MeasuredText"]:
+        """`measure_all` of texts not remembered."""
         joined = "\0".join(texts)
         if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself: one at a time
             return [self.measure(text) for text in texts]
         lowered = unicodedata.normalize("NFC", joined).lower().split("\0") if texts else []
         segments = list(map(_segments, lowered))
         counts = list(map(_term_counts, segments))
-        shared: dict[str, str] = {}  # one string object a term for all the texts' vectors
-        batch = _batch_vectors(counts, shared.setdefault, self._profile_weights)
+        batch = _batch_vectors(counts, self._profile_weights)
         if batch is None:
+            shared: dict[str, str] = {}  # one string object a term for all the texts' vectors
             vectors = [_vector(c, shared.setdefault) for c in counts]
             scores = list(map(self._cosine, vectors))
         else:
@@ -263,9 +281,9 @@ class TopicProfile:
         return [MeasuredText(text, key, vec, score, _enough(segs))
                 for text, vec, score, segs in zip(texts, vectors, scores, segments)]
 
-    def _profile_weights(self, terms: list[str]) -> np.ndarray:
-        """The profile's weight of each term (0.0 off the profile), as an array."""
-        return np.fromiter(map(self.weights.get, terms, repeat(0.0)), float, len(terms))
+    def _profile_weights(self, rows: np.ndarray) -> np.ndarray:
+        """The profile's weight of each row's term (`_TERM_ROWS`; 0.0 off the profile), as an array."""
+        return _TERM_ROWS.profile_weights(self.weights, self.key, rows)
 
     @cached_property
     def key(self) -> str:
@@ -304,9 +322,10 @@ class MeasuredText(str):
 def specificity(term: str) -> float:
     """How rare a term is in general Vietnamese: 7.5 − its Zipf frequency (wordfreq), at least 0.2.
 
-    "và" 0.3, "việt" 1.3, "lào" 2.6, an unknown name 7.5. Bigrams use wordfreq's phrase estimate.
+    "và" 0.3, "việt" 1.3, "lào" 2.6, an unknown name 7.5. Bigrams use wordfreq's phrase estimate
+    (archive/extract/phrase_frequency.py: the same float, from the syllables' look-ups).
     """
-    return max(0.2, 7.5 - zipf_frequency(term, "vi"))
+    return max(0.2, 7.5 - vietnamese_zipf(term))
 
 
 def _unit(weights: dict[str, float]) -> dict[str, float]:
@@ -343,18 +362,12 @@ def _vector(counts: dict[str, int], share=None) -> dict[str, float]:
 _SUM_IS_SEQUENTIAL = sum([1.0, 2.0 ** -53, 2.0 ** -53]) == 1.0
 
 
-def _weights(counts: list[dict[str, int]], terms: list[str]) -> np.ndarray:
-    """`_vector`'s weights before the norm, of `terms` (the keys of each of `counts`, in order),
-    as an array: the specificity, times 1 + log(count) for a term met more than once in its
-    text (`math.log`, as `_vector`: numpy's log may differ in the last bit)."""
-    known = _KNOWN_SPECIFICITY
-    try:
-        weights = np.fromiter(map(known.__getitem__, terms), float, len(terms))
-    except KeyError:  # a term met for the first time: learnt (the look-up may be emptied meanwhile)
-        for text_counts in counts:
-            _learn_specificities(text_counts)
-        weights = np.fromiter([known[t] if t in known else specificity(t) for t in terms], float, len(terms))
-    many = np.fromiter(chain.from_iterable(map(dict.values, counts)), np.intp, len(terms))
+def _weights(counts: list[dict[str, int]], rows: np.ndarray) -> np.ndarray:
+    """`_vector`'s weights before the norm, of the terms of `rows` (`_TERM_ROWS`: the keys of each
+    of `counts`, in order), as an array: the specificity, times 1 + log(count) for a term met
+    more than once in its text (`math.log`, as `_vector`: numpy's log may differ in the last bit)."""
+    weights = _TERM_ROWS.specificities(rows)
+    many = np.fromiter(chain.from_iterable(map(dict.values, counts)), np.intp, len(rows))
     again = np.flatnonzero(many != 1)
     if len(again):
         log = math.log
@@ -365,10 +378,11 @@ def _weights(counts: list[dict[str, int]], terms: list[str]) -> np.ndarray:
 _GRID_SLACK = 4  # `_batch_vectors` pads each text's terms to the longest's: at most ~4x the cells
 
 
-def _batch_vectors(counts: list[dict[str, int]], share, profile_weights
+def _batch_vectors(counts: list[dict[str, int]], profile_weights
                    ) -> tuple[list[dict[str, float]], list[float]] | None:
-    """`_vector(c, share)` and the profile's `_cosine` of each of `counts`, computed as arrays
-    for all the texts at once (a page's ~140 anchors, ~2,600 terms): the same floats, each
+    """`_vector(c)` and the profile's `_cosine` of each of `counts`, computed as arrays for all
+    the texts at once (a page's ~140 anchors, ~2,600 terms), keyed by the terms' one strings
+    (`_TERM_ROWS.strings`: the texts' vectors share them): the same floats, each
     text's squares and products added left to right as `sum` adds them, in one row of a
     zero-padded grid (`np.cumsum` adds in order; + 0.0 changes no sum). None where that does
     not apply: `sum` is not sequential here, or one long text among short ones would make the
@@ -378,8 +392,8 @@ def _batch_vectors(counts: list[dict[str, int]], share, profile_weights
     width = int(lengths.max()) if len(counts) else 0
     if not _SUM_IS_SEQUENTIAL or len(counts) * width > _GRID_SLACK * total + 1024:
         return None
-    terms = list(chain.from_iterable(counts))
-    weights = _weights(counts, terms)
+    rows = _TERM_ROWS.rows(list(chain.from_iterable(counts)))
+    weights = _weights(counts, rows)
     filled = np.arange(width) < lengths[:, None]
 
     def row_sums(values: np.ndarray) -> np.ndarray:
@@ -388,8 +402,8 @@ def _batch_vectors(counts: list[dict[str, int]], share, profile_weights
         return np.cumsum(grid, axis=1)[:, -1] if width else np.zeros(len(counts))
 
     units = weights / np.repeat(np.sqrt(row_sums(weights * weights)), lengths)
-    scores = row_sums(units * profile_weights(terms)).tolist()
-    keys, values = list(map(share, terms, terms)), units.tolist()
+    scores = row_sums(units * profile_weights(rows)).tolist()
+    keys, values = _TERM_ROWS.strings(rows), units.tolist()
     vectors, start = [], 0
     for n in lengths.tolist():
         vectors.append(dict(zip(keys[start:start + n], values[start:start + n])))
@@ -402,6 +416,25 @@ def _batch_vectors(counts: list[dict[str, int]], share, profile_weights
 # size `specificity`'s own cache keeps.
 _KNOWN_SPECIFICITY: dict[str, float] = {}
 _KNOWN_MAX = 200_000
+
+
+# The terms the array paths measure, one row each (archive/extract/term_rows.py).
+_TERM_ROWS = TermRows(specificity)
+
+
+_ANCHOR_MEMOS: dict[str, MeasuredMemo] = {}  # a profile's key: its anchors measured on earlier pages
+_ANCHOR_MEMO_PROFILES = 8  # (a worker is sent one or two profiles; more is a test's or a hostile caller's)
+
+
+def _anchor_memo(key: str) -> MeasuredMemo:
+    """The bounded memory of texts `measure_all` measured against the profile `key` names
+    (archive/extract/measured_memo.py), emptied with the term rows their vectors' strings are."""
+    memo = _ANCHOR_MEMOS.get(key)
+    if memo is None:
+        if len(_ANCHOR_MEMOS) >= _ANCHOR_MEMO_PROFILES:
+            _ANCHOR_MEMOS.clear()
+        memo = _ANCHOR_MEMOS[key] = MeasuredMemo(lambda: _TERM_ROWS.generation)
+    return memo
 
 
 def _learn_specificities(terms: dict[str, int]) -> None:

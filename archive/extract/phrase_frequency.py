@@ -1,0 +1,93 @@
+"""wordfreq's Zipf frequency of a syllable ("lào") or two-syllable term ("hợp tác"), from the
+syllables' look-ups, each syllable tokenized once.
+
+`wordfreq.zipf_frequency` runs its tokenizer (a Unicode word-break expression over graphemes,
+~8 µs) on every new term, and a crawl keeps meeting new bigrams (names, numbers, teaser
+headlines): ~70 a page in `bench.worker_profile`'s first 40 pages. For a run of letters and
+digits, the frequency is wordfreq's combination of the run's tokens; for a phrase of two such
+runs joined by one space, wordfreq's tokens are the first run's tokens followed
+by the second's: its preprocessing (NFC, case folding) and tokenizing act on each side of an
+ASCII space alone (a space composes with nothing, folds to itself, starts no token, and is a
+word break between two alphanumeric characters). So the phrase's frequency is wordfreq's
+combination (1/f = 1/f₁ + 1/f₂ + ..., in token order, then its rounding) of the two syllables'
+token reciprocals, each syllable tokenized once. The combination below is `wordfreq.
+_word_frequency`'s and `zipf_frequency`'s own arithmetic, step for step, for the version it
+was written against and tested on (`CHECKED_VERSION`); any other version, or any other term, asks wordfreq itself.
+Tested against `zipf_frequency` on every term of the fixture and bench pages and on random
+phrases (tests/test_phrase_frequency.py). No Scrapy here.
+"""
+from __future__ import annotations
+
+import math
+from importlib.metadata import version
+
+import wordfreq
+from wordfreq import zipf_frequency
+from wordfreq.numbers import digit_freq, smash_numbers
+from wordfreq.tokens import lossy_tokenize
+
+__all__ = ["vietnamese_zipf"]
+
+LANG = "vi"
+CHECKED_VERSION = "3.1.1"  # the wordfreq whose `_word_frequency` arithmetic the combination repeats
+_APPLIES = version("wordfreq") == CHECKED_VERSION and wordfreq.get_language_info(LANG)["tokenizer"] == "regex"
+_MINIMUM = wordfreq.zipf_to_freq(0.0)  # `zipf_frequency`'s default minimum, as a frequency
+
+# A syllable's tokens' reciprocal frequencies (1.0 / f, as wordfreq computes each), or None when
+# one of its tokens is not in the wordlist. Emptied when full: a bounded memory over a crawl.
+_SYLLABLES: dict[str, tuple[float, ...] | None] = {}
+_SYLLABLES_MAX = 50_000
+_SYLLABLE_MAX_CHARS = 64  # a longer run (a hostile page's) is looked up, not kept
+
+
+def vietnamese_zipf(term: str) -> float:
+    """`zipf_frequency(term, "vi")`, the same float: from the syllables' cached token look-ups when
+    `term` is one alphanumeric run or two joined by one space, from wordfreq otherwise."""
+    first, space, second = term.partition(" ")
+    if not (_APPLIES and first.isalnum() and (second.isalnum() or not space)):
+        return zipf_frequency(term, LANG)
+    first_reciprocals = _reciprocals(first)
+    second_reciprocals = _reciprocals(second) if space else ()
+    if first_reciprocals is None or second_reciprocals is None:  # a token off the wordlist
+        return _zipf(_MINIMUM)
+    one_over_result = 0.0
+    for reciprocal in first_reciprocals + second_reciprocals:
+        one_over_result += reciprocal
+    if not one_over_result:  # no token at all
+        return _zipf(_MINIMUM)
+    return _zipf(_rounded(max(1.0 / one_over_result, _MINIMUM)))
+
+
+def _reciprocals(syllable: str) -> tuple[float, ...] | None:
+    """1.0 / frequency of each of the syllable's wordfreq tokens, as `_word_frequency` computes it."""
+    try:
+        return _SYLLABLES[syllable]
+    except KeyError:
+        pass
+    freqs = wordfreq.get_frequency_dict(LANG, "best")
+    found: tuple[float, ...] | None = ()
+    for token in lossy_tokenize(syllable, LANG):
+        smashed = smash_numbers(token)
+        if smashed not in freqs:
+            found = None
+            break
+        freq = freqs[smashed]
+        if smashed != token:
+            freq *= digit_freq(token)
+        found += (1.0 / freq,)
+    if len(syllable) <= _SYLLABLE_MAX_CHARS:
+        if len(_SYLLABLES) >= _SYLLABLES_MAX:
+            _SYLLABLES.clear()
+        _SYLLABLES[syllable] = found
+    return found
+
+
+def _rounded(unrounded: float) -> float:
+    """wordfreq's rounding of a frequency to 3 significant digits (`_word_frequency`)."""
+    leading_zeroes = math.floor(-math.log(unrounded, 10))
+    return round(unrounded, leading_zeroes + 3)
+
+
+def _zipf(freq: float) -> float:
+    """`zipf_frequency`'s last step: the frequency on the Zipf scale, to the hundredth."""
+    return round(wordfreq.freq_to_zipf(freq), 2)

@@ -1,0 +1,88 @@
+"""The terms a process has measured, one row each: the term's one string, its specificity and each
+topic profile's weight of it, so a batch of terms is looked up once and read as arrays.
+
+A page's anchors and text are ~4,000 terms; measuring them asked three dicts per term (the
+specificity, the profile's weight, the string the page's vectors share). A term's row is asked
+once (`rows`, in C), and the rest is numpy's indexing: `specificities(rows)`,
+`profile_weights(weights, key, rows)`, `strings(rows)` (the one string object a term is kept
+as: vectors keyed by it share it, so pickling a worker's answer writes each term once, across
+anchors and the page text's heaviest terms alike). The values are the same floats the dicts
+held (`specificity` of the term, the profile's weight or 0.0). Bounded: emptied before a batch
+that would take it past `MAX_ROWS` rows or `MAX_CHARS` characters of terms, so a crawl's
+vocabulary, or a hostile page's huge words, are not held for long. One thread's: a row is read
+after it is asked for, so the rows must not be emptied in between (the measures run in a worker
+process, or inline in the crawl's reactor thread). No Scrapy here.
+"""
+from __future__ import annotations
+
+from itertools import repeat
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["TermRows"]
+
+
+class TermRows:
+    """Rows of terms, learnt with `specificity` (topic.py's), looked up as arrays."""
+
+    MAX_ROWS = 200_000
+    MAX_CHARS = 8_000_000
+
+    def __init__(self, specificity: Callable[[str], float]):
+        self.specificity = specificity
+        self.generation = -1
+        self.clear()
+
+    def clear(self) -> None:
+        self.generation += 1  # (what keeps the rows' strings knows them gone)
+        self._row: dict[str, int] = {}
+        self._strings = np.empty(1024, object)
+        self._specificities = np.empty(1024)
+        self._profiles: dict[str, np.ndarray] = {}  # a profile's key: its weight of each row learnt so far
+        self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def rows(self, terms: list[str]) -> np.ndarray:
+        """Each term's row, learning the terms met for the first time."""
+        try:
+            return np.fromiter(map(self._row.__getitem__, terms), np.intp, len(terms))
+        except KeyError:
+            self._learn(terms)  # (which may empty the rows first: a new dict)
+            return np.fromiter(map(self._row.__getitem__, terms), np.intp, len(terms))
+
+    def specificities(self, rows: np.ndarray) -> np.ndarray:
+        return self._specificities[rows]
+
+    def strings(self, rows: np.ndarray) -> list[str]:
+        """The rows' terms, each the one string object its row keeps."""
+        return self._strings[rows].tolist()
+
+    def profile_weights(self, weights: dict[str, float], key: str, rows: np.ndarray) -> np.ndarray:
+        """The profile's weight of each row's term (0.0 off the profile); `key` names the weights."""
+        column = self._profiles.get(key)
+        learnt = len(self._row)
+        if column is None or len(column) < learnt:
+            done = 0 if column is None else len(column)
+            added = np.fromiter(map(weights.get, self._strings[done:learnt].tolist(), repeat(0.0)), float, learnt - done)
+            column = self._profiles[key] = added if column is None else np.concatenate([column, added])
+        return column[rows]
+
+    def _learn(self, terms: list[str]) -> None:
+        missing = list(dict.fromkeys(term for term in terms if term not in self._row))
+        chars = sum(map(len, missing))
+        if len(self._row) + len(missing) > self.MAX_ROWS or self._chars + chars > self.MAX_CHARS:
+            self.clear()
+            missing = list(dict.fromkeys(terms))
+            chars = sum(map(len, missing))
+        start, end = len(self._row), len(self._row) + len(missing)
+        if end > len(self._strings):
+            size = max(end, 2 * len(self._strings))
+            self._strings = np.concatenate([self._strings[:start], np.empty(size - start, object)])
+            self._specificities = np.concatenate([self._specificities[:start], np.empty(size - start)])
+        self._strings[start:end] = missing
+        self._specificities[start:end] = list(map(self.specificity, missing))
+        self._row.update(zip(missing, range(start, end)))
+        self._chars += chars
