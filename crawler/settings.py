@@ -49,11 +49,6 @@ WARC_CRAWL_ID = ""  # empty: "<bot>-<UTC time>-<pid>"
 WARC_COMPRESS_LEVEL = 1
 # process: records are built, gzipped and written in a child process (archive/warc/process.py); thread: in this one
 WARC_WRITER = "process"
-# The writer process as a background task (SCHED_BATCH, nice +5): a batch arriving never preempts the
-# event loop or an extraction worker, and when the crawl wants both cores the writer waits for their
-# idle moments; its answers gate only the crawl state and the corpus, which wait tens of ms anyway.
-# False: the writer runs at the crawler's priority (docs/performance.md, session 15).
-WARC_WRITER_BACKGROUND = True
 # Which bytes WARC-Payload-Digest covers for a chunked response. "stored" (the
 # body as stored, still chunked) is what warcio check and pywb expect, so every
 # file passes the standard tools; "entity" is the de-chunked entity the WARC

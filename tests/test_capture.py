@@ -500,18 +500,6 @@ def middleware(tmp_path):
     mw.writer.close()
 
 
-@pytest.mark.parametrize("value", [None, "False"])
-def test_the_writer_process_runs_in_the_background_unless_told_not_to(tmp_path, value):
-    settings = {} if value is None else {"WARC_WRITER_BACKGROUND": value}
-    crawler = project_crawler(WARC_DIR=str(tmp_path / "warc"), ROBOTSTXT_OBEY=False, **settings)
-    crawler.stats.open_spider()
-    mw = WarcCaptureMiddleware.from_crawler(crawler)
-    try:
-        assert mw.writer.config.background is (value is None)  # archive/warc/process_child.py acts on it
-    finally:
-        mw.writer.close()
-
-
 def test_warc_disabled_raises_not_configured(tmp_path):
     crawler = project_crawler(WARC_ENABLED=False, WARC_DIR=str(tmp_path))
     with pytest.raises(NotConfigured):

@@ -64,27 +64,6 @@ def test_batches_arrive_in_write_order_and_futures_resolve_without_close(tmp_pat
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policies")
-@pytest.mark.parametrize("background", [True, False])
-def test_a_background_child_and_its_threads_yield_to_the_crawl(tmp_path, background):
-    from archive.warc.process_child import BACKGROUND_NICE
-    from archive.warc.writer_base import WarcWriterConfig
-
-    config = WarcWriterConfig(tmp_path / "warc", INFO, prefix="proc", background=background)
-    writer = WarcWriterProcess.from_config(config)
-    try:
-        writer.write_exchange(exchange_n(0, 100)).result(timeout=30)  # its writer and answer threads run
-        child = writer._process.pid
-        threads = [int(tid) for tid in os.listdir(f"/proc/{child}/task")]
-        assert len(threads) >= 3  # main, writer, answers
-        ours = os.getpriority(os.PRIO_PROCESS, 0)
-        for tid in threads:
-            assert os.sched_getscheduler(tid) == (os.SCHED_BATCH if background else os.SCHED_OTHER)
-            assert os.getpriority(os.PRIO_PROCESS, tid) == (min(19, ours + BACKGROUND_NICE) if background else ours)
-    finally:
-        writer.close()
-
-
 def test_close_sends_what_is_still_in_the_outbox(tmp_path):
     writer = writer_for(tmp_path, flush_delay=NEVER)
     futures = [writer.write_exchange(exchange_n(n)) for n in range(3)]

@@ -9,7 +9,6 @@ written, fsynced and renamed before this process exits.
 """
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import threading
@@ -19,35 +18,13 @@ from archive.warc.pipe import grow_pipe, read_frame
 from archive.warc.writer import WarcWriter
 from archive.warc.writer_base import RecordFuture, WarcWriteError, WarcWriterConfig
 
-__all__ = ["child_main", "run_in_background"]
-
-# Nice +5: weight 335 against a nice-0 task's 1024. The writer needs ~0.5 ms of CPU a page (~5 % of
-# a core at 100 pages/s); beside ten busy nice-0 tasks it would still get ~6 % of a core.
-BACKGROUND_NICE = 5
-
-
-def run_in_background(nice: int = BACKGROUND_NICE) -> None:
-    """This thread, and the threads it starts from now on, as a background task: SCHED_BATCH (the
-    same share of the CPU, but a waking writer never preempts the crawl's event loop or a worker)
-    at `nice` more than now (the crawl's processes take the cores first when they all want them).
-    A batch's answer gates only the crawl state and the corpus (docs/crash-safety.md): a few ms
-    later costs them nothing. Where the platform refuses, the writer runs as it is."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except (AttributeError, OSError):  # not Linux
-        pass
-    try:
-        os.nice(nice)
-    except OSError:
-        pass
+__all__ = ["child_main"]
 
 
 def child_main(jobs, results, config: WarcWriterConfig) -> None:
     """The writer process: receive jobs until told to close or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if config.background:
-        run_in_background()  # before any thread starts: they inherit it
     grow_pipe(results)
     # Answers go out from a thread of their own: the parent reads them only when its I/O thread
     # wakes, and a child blocked on a full answer pipe would stop reading jobs, which would block

@@ -36,8 +36,6 @@ class WarcWriterConfig:
     durable: bool = True
     # Each closed file gets its CDXJ index beside it, in a thread of its own (archive/warc/cdxj.py).
     index_closed_files: bool = False
-    # The writer process (not the thread writer) as a background task: archive/warc/process_child.py.
-    background: bool = False
 
     def check_directory(self) -> None:
         """`WarcWriteError` unless the directory exists (or can be made) and is writable."""

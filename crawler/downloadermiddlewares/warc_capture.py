@@ -93,7 +93,6 @@ class WarcCaptureMiddleware:
             durable=settings.getbool("WARC_FSYNC"),
             # Each closed file gets its CDXJ index beside it, off the writer's path.
             index_closed_files=settings.getbool("WARC_INDEX"),
-            background=settings.getbool("WARC_WRITER_BACKGROUND"),
         )
         writer: WarcWriter | WarcWriterProcess
         if warc_writer_mode(settings) == "process":  # archive/warc/process.py: why a process, and why no I/O thread
