@@ -143,7 +143,9 @@ def test_unlikely_candidates_are_the_same_elements_removed_on_every_page():
 # class and id values: empty, one character, unlikely, unlikely but maybe a candidate, in any case
 _READABILITY_VALUES = [None, "", "a", "ab", "x y", "comment", "Comments", "sidebar", "sidebar main", "footer",
                        "FOOTER", "footer-article", "menu", "menu-and", "header", "masthead", "rss", "popup", "body",
-                       "content", "pager", "combx", "ad-break", "tweet", "twitter", "remark", "agegate"]
+                       "content", "pager", "combx", "ad-break", "tweet", "twitter", "remark", "agegate",
+                       # (lowercased to an unlikely word only by `str.lower`: the Kelvin sign is "k"; "İ" is "i̇" (session 15))
+                       "REMAR\u212a", "AD-BREA\u212a body", "S\u0130DEBAR", "Sidebar", " foot ", "ΟΔΟΣ footer"]
 
 
 def _readability_soup(rng: random.Random, depth: int = 0) -> str:
@@ -167,13 +169,19 @@ def test_unlikely_candidates_are_the_same_elements_removed_on_generated_soups(se
             == _unlikely_removed(tree, readability_lxml.Document.remove_unlikely_candidates))
 
 
+# links of every kind of text: none, words, Unicode spaces only or between words (`trim` splits on them),
+# text around a comment or a child element (session 15)
+_LINK_OPENINGS = ["", "<a href=/>", "<a href=/>link ", "<a>link link", "<a> \u00a0 \u3000", "<a>x\u2003y\x1cz\x85 w ",
+                  "<a>one<!-- c -->two", "<a><b>bold</b> tail", "<a>\u1680lead and trail\u202f"]
+
+
 def test_readability_scores_are_the_same_floats_on_generated_soups():
     for seed in range(30):
         rng = random.Random(seed)
         # (paragraphs of 300 characters and more score an int; a candidate without links is scaled all the same)
         paragraphs = "".join(
             f'<div class="{rng.choice(_READABILITY_VALUES[1:])}"><p>{"word, " * rng.randint(3, 80)}'
-            f'{rng.choice(["", "<a href=/>", "<a href=/>link ", "<a>link link"])}</a></p>'
+            f'{rng.choice(_LINK_OPENINGS)}</a></p>'
             f'<td>{"cell " * rng.randint(5, 9)}</td></div>'
             for _ in range(10))
         tree = lxml.html.document_fromstring(f"<html><body>{_readability_soup(rng)}{paragraphs}</body></html>")
