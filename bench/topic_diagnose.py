@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -88,10 +89,13 @@ def crawl_and_read(name: str, seed: int | None, settings: dict | None = None) ->
     server = FixtureServer(web).start_background()
     out = Path(tempfile.mkdtemp(prefix="topic-diagnose-"))
     try:
-        result = crawl_topic_web(web, server, out, "auto", depth, {**(settings or {}), "LOG_LEVEL": "DEBUG"})
-    finally:
-        server.shutdown()
-    log = (out / "crawl.log").read_text("utf-8")
+        try:
+            result = crawl_topic_web(web, server, out, "auto", depth, {**(settings or {}), "LOG_LEVEL": "DEBUG"})
+        finally:
+            server.shutdown()
+        log = (out / "crawl.log").read_text("utf-8")
+    finally:  # what the crawl wrote (its WARC, corpus, log) is read into `result` and `log`: ~10 MB a web left in /tmp otherwise
+        shutil.rmtree(out, ignore_errors=True)
     pages = web_pages(web)
     inlinks: dict[str, list] = {}
     for url, (_, reading) in pages.items():

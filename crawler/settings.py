@@ -33,6 +33,12 @@ CONCURRENT_ITEMS = 2
 RETRY_TIMES = 2
 COOKIES_ENABLED = False  # news pages need no session; also avoids tldextract's online suffix fetch
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control: an HTTP server on localhost that runs Python code sent to it inside
+# the crawler, its port and bearer token written to a job file in the user's state directory
+# (~/.local/state/scrapy/job_files) and left there by every crawl that is killed (572 such files
+# after this project's crash loops). A scheduled archiving crawl needs no live code execution: off,
+# as the Telnet console is.
+REMOTE_CONTROL_ENABLED = False
 
 # --- archive: WARC capture ---------------------------------------------------
 WARC_ENABLED = True  # capture every exchange into WARC files; False: crawl and extract only

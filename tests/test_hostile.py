@@ -195,3 +195,13 @@ def test_a_body_too_large_on_the_wire_is_refused_whether_announced_or_not(tmp_pa
     assert run.returncode == 0, run.stderr
     assert run.stats["refused/too_large"] == 2
     assert f"refused: too large: {streamed} larger than 1,000,000 bytes as sent" in run.log()
+
+
+def test_a_crawl_runs_no_remote_code_server_and_leaves_no_job_file(crawl, tmp_path):
+    """Scrapy's remote control (an HTTP server running Python sent to it, its token in a job file in
+    the user's state directory, left behind by every killed crawl) is off by the project's settings."""
+    jobs = tmp_path / "job_files"
+    run = crawl("urls=https://nhandan.vn/tin-moi.html", "depth=0", settings={"REMOTE_CONTROL_JOBS_DIR": jobs})
+    assert run.returncode == 0, run.stderr
+    assert "Remote control HTTP server" not in run.log()
+    assert not jobs.exists() or not any(jobs.iterdir())
