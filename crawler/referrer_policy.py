@@ -12,13 +12,21 @@ from __future__ import annotations
 
 from scrapy.spidermiddlewares.referer import DefaultReferrerPolicy
 
+from archive.extract.bounded_memo import BoundedMemo
+
 _MEMO_SIZE = 4096  # page URLs remembered; the memo starts again when full (nothing grows with the crawl)
+
+
+class _StrippedReferrers(BoundedMemo):
+    LIMIT = _MEMO_SIZE
 
 
 class MemoDefaultReferrerPolicy(DefaultReferrerPolicy):
     """"scrapy-default" (`DefaultReferrerPolicy`), same referrers, fewer URL parses."""
 
-    _stripped: dict[str, str | None] = {}  # page URL -> its stripped referrer, shared by every instance
+    # Page URL -> its stripped referrer, shared by every instance (Scrapy makes a policy a request).
+    # Scrapy's `stripped_referrer` reads nothing of its instance but the class's no-referrer schemes.
+    _stripped = _StrippedReferrers(DefaultReferrerPolicy().stripped_referrer)
 
     def tls_protected(self, url: str) -> bool:
         if url.startswith("https://"):
@@ -28,12 +36,4 @@ class MemoDefaultReferrerPolicy(DefaultReferrerPolicy):
         return super().tls_protected(url)
 
     def stripped_referrer(self, url: str) -> str | None:
-        memo = MemoDefaultReferrerPolicy._stripped
-        try:
-            return memo[url]
-        except KeyError:
-            pass
-        if len(memo) >= _MEMO_SIZE:
-            memo.clear()
-        stripped = memo[url] = super().stripped_referrer(url)
-        return stripped
+        return self._stripped[url]

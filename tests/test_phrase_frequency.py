@@ -68,7 +68,7 @@ def test_odd_phrases_have_wordfreq_s_frequency():
 
 def test_the_syllables_kept_are_bounded(monkeypatch):
     """The kept look-ups are emptied when full, and a hostile page's huge syllable is not kept."""
-    monkeypatch.setattr(phrase_frequency, "_SYLLABLES_MAX", 10)
+    monkeypatch.setattr(phrase_frequency._SyllableMemo, "LIMIT", 10)
     phrase_frequency._SYLLABLES.clear()
     words = [f"từ{n}" for n in range(40)]
     for a, b in zip(words, words[1:]):

@@ -24,7 +24,7 @@ from archive.eval_generic import load_pages
 from archive.extract.article import parse_page
 from archive.extract.body import TRAFILATURA_OPTIONS
 from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, faster_trafilatura
-from archive.extract.verdict_memo import VerdictMemo
+from archive.extract.bounded_memo import VerdictMemo
 from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS,
                                                         _remove_unlikely_candidates, _text_content, _text_length,
                                                         trimmed_length)

@@ -31,7 +31,7 @@ from itertools import islice
 from lxml import etree
 
 from archive.extract.json_ld import ARTICLE_TYPES, json_ld_objects
-from archive.extract.verdict_memo import VerdictMemo
+from archive.extract.bounded_memo import VerdictMemo
 
 __all__ = ["PageVerdict", "judge_page", "reading_words", "sentence_ends", "is_prose", "MIN_SENTENCES",
            "MIN_WORDS"]

@@ -26,6 +26,8 @@ from wordfreq import zipf_frequency
 from wordfreq.numbers import digit_freq, smash_numbers
 from wordfreq.tokens import lossy_tokenize
 
+from archive.extract.bounded_memo import BoundedMemo
+
 __all__ = ["vietnamese_zipf"]
 
 LANG = "vi"
@@ -33,11 +35,13 @@ CHECKED_VERSION = "3.1.1"  # the wordfreq whose `_word_frequency` arithmetic the
 _APPLIES = version("wordfreq") == CHECKED_VERSION and wordfreq.get_language_info(LANG)["tokenizer"] == "regex"
 _MINIMUM = wordfreq.zipf_to_freq(0.0)  # `zipf_frequency`'s default minimum, as a frequency
 
-# A syllable's tokens' reciprocal frequencies (1.0 / f, as wordfreq computes each), or None when
-# one of its tokens is not in the wordlist. Emptied when full: a bounded memory over a crawl.
-_SYLLABLES: dict[str, tuple[float, ...] | None] = {}
-_SYLLABLES_MAX = 50_000
-_SYLLABLE_MAX_CHARS = 64  # a longer run (a hostile page's) is looked up, not kept
+
+class _SyllableMemo(BoundedMemo):
+    """A syllable's tokens' reciprocal frequencies (1.0 / f, as wordfreq computes each), or None when
+    one of its tokens is not in the wordlist (`_lookup`). Emptied when full: a bounded memory over
+    a crawl; a longer run (a hostile page's) is looked up, not kept."""
+
+    LIMIT, MAX_CHARS = 50_000, 64
 
 
 def vietnamese_zipf(term: str) -> float:
@@ -58,28 +62,23 @@ def vietnamese_zipf(term: str) -> float:
     return _zipf(_rounded(max(1.0 / one_over_result, _MINIMUM)))
 
 
-def _reciprocals(syllable: str) -> tuple[float, ...] | None:
+def _lookup(syllable: str) -> tuple[float, ...] | None:
     """1.0 / frequency of each of the syllable's wordfreq tokens, as `_word_frequency` computes it."""
-    try:
-        return _SYLLABLES[syllable]
-    except KeyError:
-        pass
     freqs = wordfreq.get_frequency_dict(LANG, "best")
-    found: tuple[float, ...] | None = ()
+    found: tuple[float, ...] = ()
     for token in lossy_tokenize(syllable, LANG):
         smashed = smash_numbers(token)
         if smashed not in freqs:
-            found = None
-            break
+            return None
         freq = freqs[smashed]
         if smashed != token:
             freq *= digit_freq(token)
         found += (1.0 / freq,)
-    if len(syllable) <= _SYLLABLE_MAX_CHARS:
-        if len(_SYLLABLES) >= _SYLLABLES_MAX:
-            _SYLLABLES.clear()
-        _SYLLABLES[syllable] = found
     return found
+
+
+_SYLLABLES = _SyllableMemo(_lookup)
+_reciprocals = _SYLLABLES.__getitem__
 
 
 def _rounded(unrounded: float) -> float:

@@ -30,7 +30,7 @@ from lxml import etree
 from trafilatura import xpaths
 
 from archive.extract.trafilatura_fast_functions import installable
-from archive.extract.verdict_memo import VerdictMemo
+from archive.extract.bounded_memo import VerdictMemo
 
 __all__ = ["faster_trafilatura", "STAND_INS"]
 
