@@ -147,17 +147,20 @@ class HeldListings:
         """Name → a listing so named: the names of the listings held by name whose members, summed
         over every listing of the name, are mostly on topic (the sections and tags the topic is filed
         under)."""
+        totals = self._members_by_name()
         return {name: key for key, name in self._names.items()
-                if key not in self._guessed and self._share(self._name_members(name)[:2]) > 0}
+                if key not in self._guessed and self._share(totals.get(name, (0, 0, 0))[:2]) > 0}
 
-    def _name_members(self, name: str) -> tuple[int, int, int]:
-        """[on-topic, off-topic] judged members of every listing named `name` but the guessed ones, and
-        how many such listings have members."""
-        on = off = listings = 0
-        for key, other in self._names.items():
-            if other == name and key not in self._guessed and (counts := self._members.get(key)):
-                on, off, listings = on + counts[0], off + counts[1], listings + 1
-        return on, off, listings
+    def _members_by_name(self) -> dict[str, tuple[int, int, int]]:
+        """Name → [on-topic, off-topic] judged members of every listing so named but the guessed ones,
+        and how many such listings have members: one pass over the names (asked at every idle
+        release, so not one pass a name)."""
+        totals: dict[str, tuple[int, int, int]] = {}
+        for key, name in self._names.items():
+            if key not in self._guessed and (counts := self._members.get(key)):
+                on, off, listings = totals.get(name, (0, 0, 0))
+                totals[name] = (on + counts[0], off + counts[1], listings + 1)
+        return totals
 
     @staticmethod
     def _share(members) -> float:
@@ -208,7 +211,7 @@ class HeldListings:
         here, so that many new links is its prior (not its template's or name's rate: those were
         learned on listings whose members the crawl had mostly found already); the guesses' own
         yield so far, worth GUESS_PRIOR_PAGES of it, moves it."""
-        on, off, listings = self._name_members(self._names[key])
+        on, off, listings = self._members_by_name().get(self._names[key], (0, 0, 0))
         share = self._share((on, off))
         if not share:
             return 0.0
