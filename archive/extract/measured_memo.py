@@ -25,21 +25,22 @@ class MeasuredMemo:
 
     def known(self, texts: list[str]) -> list:
         """The kept measurement of each text, None for a text not kept."""
-        if self._generation() != self._seen:
-            self._kept.clear()
-            self._seen = self._generation()
-        return list(map(self._kept.get, texts))
+        return list(map(self._current().get, texts))
 
     def keep(self, texts: list[str], measured: list) -> None:
-        if self._generation() != self._seen:  # (measuring them emptied the rows)
-            self._kept.clear()
-            self._seen = self._generation()
-        kept, limit, longest = self._kept, self.LIMIT, self.MAX_CHARS
+        kept, limit, longest = self._current(), self.LIMIT, self.MAX_CHARS  # (measuring them may have emptied the rows)
         for text, measurement in zip(texts, measured):
             if len(text) <= longest:
                 if len(kept) >= limit:
                     kept.clear()
                 kept[text] = measurement
+
+    def _current(self) -> dict:
+        """The kept measurements, emptied first if the term rows were emptied since."""
+        if self._generation() != self._seen:
+            self._kept.clear()
+            self._seen = self._generation()
+        return self._kept
 
     def __len__(self) -> int:
         return len(self._kept)
