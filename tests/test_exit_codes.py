@@ -131,3 +131,30 @@ def test_failures_are_grouped_by_cause():
     assert failure_breakdown(stats) == {"dns": 1, "HTTP 404": 1, "HTTP 503": 1, "other (SSLError)": 1}
     assert network_hint(stats, {"DOWNLOAD_TIMEOUT": 30}) is None  # some URLs were fetched
     assert "resolved" in network_hint({"urls/failed": 2, "urls/failed/dns": 2}, {"DOWNLOAD_TIMEOUT": 30})
+
+
+def _outcome_of_404(meta: dict) -> dict:
+    """The stats UrlOutcomes keeps for one request with `meta` answered 404."""
+    from scrapy import Request
+    from scrapy.http import Response
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.outcomes import UrlOutcomes
+
+    crawler = get_crawler()
+    crawler.stats = MemoryStatsCollector(crawler)
+    outcomes = UrlOutcomes(crawler)
+    request = Request("https://nhandan.vn/", meta=meta)
+    outcomes.process_response(request, Response(request.url, status=404, request=request))
+    return {key: value for key, value in crawler.stats.get_stats().items() if key.startswith("urls/")}
+
+
+def test_a_gone_link_is_a_dead_link_even_without_depth_and_a_gone_start_url_fails():
+    # A page released at idle by the topic crawl reaches the engine without DepthMiddleware's depth.
+    assert _outcome_of_404({"found_from": "https://nhandan.vn/a-1.html"}) == {"urls/ok": 1, "urls/dead_links": 1}
+    assert _outcome_of_404({"found_from": None, "depth": 2}) == {"urls/ok": 1, "urls/dead_links": 1}
+    assert _outcome_of_404({"found_from": None}) == {"urls/failed": 1, "urls/failed/http": 1,
+                                                     "urls/failed/http/404": 1}
+    assert _outcome_of_404({"found_from": "https://nhandan.vn/a-1.html", "guessed": True}) == {
+        "urls/ok": 1, "urls/guesses_missed": 1}

@@ -68,6 +68,16 @@ def is_robots_request(request) -> bool:
     return request.meta.get("dont_obey_robotstxt") and urlparse_cached(request).path == "/robots.txt"
 
 
+def is_read_on_a_page(request) -> bool:
+    """A URL the crawl read on a page rather than one it was given (a start URL, a discovery entry point).
+
+    `depth` alone does not say so: Scrapy's DepthMiddleware sets it on a spider callback's requests
+    only, and the topic crawl's idle releases (crawler/topic_idle.py) go straight to the engine, so a
+    held home page that 404s read as a failed start URL. Every link request names the page it was
+    found on (`found_from`, None for the URLs a crawl starts from)."""
+    return bool(request.meta.get("found_from")) or request.meta.get("depth", 0) > 0
+
+
 class UrlOutcomes:
     """Downloader middleware (priority 540): final outcome of every URL; skips unreachable hosts."""
 
@@ -98,7 +108,7 @@ class UrlOutcomes:
         elif response.status in DEAD_LINK and request.meta.get(GUESSED):
             self.stats.inc_value("urls/ok")  # the site answered: there is no such page, as may be
             self.stats.inc_value("urls/guesses_missed")
-        elif response.status in DEAD_LINK and request.meta.get("depth", 0) > 0:
+        elif response.status in DEAD_LINK and is_read_on_a_page(request):
             # A link a page carried to something gone: the site answered, the crawl did what was asked.
             # Real news pages carry dead links; a start URL that is gone still counts as failed.
             self.stats.inc_value("urls/ok")
