@@ -58,3 +58,13 @@ def test_a_clean_text_is_in_nfc_with_single_spaces():
     for text in ("a b", "Một câu.", "中文", "a\u0301", "e\u0301 b", "a  b", " a", "a ", "a\tb", "a\u200bb"):
         assert _is_clean(text) == (text == " ".join(text.split()) and unicodedata.is_normalized("NFC", text)
                                    and _INVISIBLE.search(text) is None)
+
+
+def test_clean_unescapes_first_then_tells_a_clean_text():
+    """JSON-LD strings are unescaped before the test: an entity of an invalid code point unescapes to
+    nothing (an empty text is clean), others to spaces, controls or invisible characters."""
+    import html
+
+    for text in ("&#1;", "a&#1;", "&#1; a", "&nbsp;a", "a&#32;&#32;b", "&#x200b;", "&amp;amp;", "&#xD800;", "&lt;b&gt;",
+                 "Tin&#8203; m&#7899;i", "&#9;x&#10;"):
+        assert clean(text, unescape=True) == _cleaned_in_full(html.unescape(text)), text

@@ -39,7 +39,7 @@ def _is_clean(text: str) -> bool:
     """Whether `clean` leaves `text` as it is, told without splitting it: printable (no whitespace
     but the space, and no invisible character: `str.isprintable` excludes every other whitespace
     and format character), single spaces inside only, and NFC."""
-    return (text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " "
+    return (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
             and unicodedata.is_normalized("NFC", text))
 
 
