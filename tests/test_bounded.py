@@ -163,6 +163,11 @@ def test_a_page_of_too_many_tags_is_not_parsed():
     page = parse_page(flood.encode(), "https://nhandan.vn/x-post1.html")
     assert page.tree is None and page.refused and "too many tags" in page.article.reason
     assert markup_refusal(HTML) is None
+    # Counted on the UTF-8 bytes when the page is parsed from them: the same count and message as on its
+    # text, one tag over the bound, with Vietnamese text and `<` inside multi-byte neighbours.
+    vietnamese = ("<p>Người dân ở Hà Nội ≤ 3 ≥ 2 «x»</p>" * (MAX_TAGS // 2) + "<b>").encode()
+    page = parse_page(vietnamese, "https://example.vn/x-1.html")
+    assert page.refused == markup_refusal(vietnamese.decode()) == f"too many tags ({MAX_TAGS + 1:,} > {MAX_TAGS:,})"
 
 
 def test_a_page_that_overruns_the_budget_loses_its_worker_not_the_pool():

@@ -127,3 +127,42 @@ def test_the_next_story_loaded_below_is_not_a_chunk():
         tree = lxml.html.document_fromstring(
             f"<html><body><article><h1>{TITLE}</h1>{chunk.format(paragraphs(P))}</article>{second}</body></html>")
         assert other_chunks(tree, P) == ([], [])
+
+
+def test_chunks_are_looked_for_only_where_a_container_s_class_comes_twice(monkeypatch):
+    """`other_chunks` reads the paragraphs only when an element holding two `<p>`s or more shares its
+    class with another element of its tag, neither inside nor around it (`_may_be_chunked`): the same
+    chunks as reading them always, on every fixture and eval page as body.py hands it them (after
+    trafilatura, with its paragraphs) and on containers whose twin is nested, of another tag, without
+    a class, or holding one `<p>`."""
+    from pathlib import Path
+
+    from archive.eval_generic import load_pages
+    from archive.extract import body as body_mod, body_chunks
+    from archive.extract.html_parser import HTML_PARSER
+    from testbed.fixture_pages import pages, url_for
+
+    seen = []
+    monkeypatch.setattr(body_mod, "other_chunks", lambda tree, paragraphs: (
+        seen.append((tree, list(paragraphs))), body_chunks.other_chunks(tree, paragraphs))[1])
+    docs = [(p.read_bytes(), url_for(p)) for p in pages()]
+    docs += [(p.html, p.url) for p in load_pages(Path(__file__).parent / "fixtures" / "eval-generic")]
+    for html, url in docs:
+        extract_article(html, url)
+    chunk = '<div class="article__body">{}</div>'
+    shapes = [chunk.format(paragraphs(P) + chunk.format(paragraphs(MORE))),  # the twin inside
+              chunk.format(paragraphs(P)) + f'<section class="article__body">{paragraphs(MORE)}</section>',
+              chunk.format(paragraphs(P)) + f"<div>{paragraphs(MORE)}</div>",
+              chunk.format(paragraphs(P)) + chunk.format(paragraphs(MORE[:1])),
+              chunk.format(paragraphs(P[:1])) + chunk.format(paragraphs(MORE)),
+              chunk.format(paragraphs(P)) + chunk.format(paragraphs(MORE))]
+    seen += [(lxml.html.document_fromstring(f"<html><body>{shape}</body></html>", parser=HTML_PARSER), P)
+             for shape in shapes]
+    found = 0
+    for tree, paragraphs_ in seen:
+        chunks = body_chunks.other_chunks(tree, paragraphs_)
+        with monkeypatch.context() as always:
+            always.setattr(body_chunks, "_may_be_chunked", lambda tree: True)
+            assert chunks == body_chunks.other_chunks(tree, paragraphs_)
+        found += chunks != ([], [])
+    assert len(seen) > 100 and found >= 2

@@ -183,7 +183,7 @@ def test_a_worker_freezes_its_startup_heap_and_keeps_collecting_what_jobs_alloca
     (process_pool.settle_heap), and later jobs are collected as before (the collector stays on)."""
     import gc
 
-    from archive.extract.process_pool import BudgetPool
+    from archive.extract.process_pool import WORKER_YOUNG_THRESHOLD, BudgetPool
 
     pool = BudgetPool(1, None)
     try:
@@ -191,5 +191,7 @@ def test_a_worker_freezes_its_startup_heap_and_keeps_collecting_what_jobs_alloca
         assert counts[0] > 0  # frozen before the first job: what the forkserver imported
         assert counts[2] >= counts[1] >= counts[0] and counts[4] == counts[3]  # settled, then left alone
         assert pool.submit(gc.isenabled).result(timeout=60)
+        # The youngest generation is collected past WORKER_YOUNG_THRESHOLD, the older ones as Python's default.
+        assert pool.submit(gc.get_threshold).result(timeout=60) == (WORKER_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     finally:
         pool.close()

@@ -142,3 +142,18 @@ def test_the_same_blocks_are_dropped_as_before_on_real_and_fixture_pages():
         assert lxml.html.tostring(ours) == lxml.html.tostring(before), url
         dropped += count
     assert dropped >= 8
+
+
+def test_box_size_is_the_split_word_count_in_range():
+    """`_box_sized` stops splitting after `_MAX_BLOCK_WORDS` words: the same answer as counting every
+    word, around the bound and with every kind of whitespace between and around the words."""
+    from archive.extract.inline_related import _MAX_BLOCK_WORDS, _box_sized
+
+    spaces = (" ", "  ", "\n", "\t", "\xa0", "\u2003", "\u3000", "\x1c")
+    texts = ["", " ", "\n\xa0", "x"]
+    for n in (1, 2, _MAX_BLOCK_WORDS - 1, _MAX_BLOCK_WORDS, _MAX_BLOCK_WORDS + 1, _MAX_BLOCK_WORDS + 2, 500):
+        for i, space in enumerate(spaces):
+            words = space.join(f"từ{k}" for k in range(n))
+            texts += [words, space + words, words + space, space + words + spaces[i - 1] * 3]
+    for text in texts:
+        assert _box_sized(text) == (0 < len(text.split()) <= _MAX_BLOCK_WORDS), repr(text[:40])

@@ -307,3 +307,49 @@ def test_at_least_words_from_the_first_tokens_on_real_text():
     for text in texts:
         for n in (1, 3, 8, 15, 40):
             assert _at_least_words(text, n) == (reading_words(text) >= n), (text[:80], n)
+
+
+def _main_block_counting_every_unit(units) -> tuple[int, int]:
+    """`_main_block` as it was before session 16 (the reference): every unit's own and link words counted in full."""
+    from archive.extract.page_gate import _NEUTRAL_MAX_WORDS, _TITLE_LIKE_MAX_WORDS, _sentences
+
+    best, sentences, words = (0, 0), 0, 0
+    for heading, text_pieces, link_pieces in units:
+        text = "".join(text_pieces)
+        own = reading_words(text) if text else 0
+        linked = reading_words(" ".join(link_pieces)) if link_pieces else 0
+        if not own and not linked:
+            continue
+        may_be_prose = not heading and own > linked
+        ends = _sentences(text) if may_be_prose else 0
+        if may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS):
+            sentences, words = sentences + max(ends, 1), words + own
+            best = max(best, (sentences, words))
+        elif heading or own + linked > _NEUTRAL_MAX_WORDS:
+            sentences = words = 0
+    return best
+
+
+def test_main_block_counts_only_what_decides_as_the_full_counts_did():
+    """`_main_block` reads a heading only for whether it has a word, a blank text as none and a unit
+    without own words only for whether its links say five: the same main block as counting every
+    unit in full, on the units of every fixture and eval page and on generated runs (blank texts of
+    every kind of space, headings and link lines of 0 to 6 words, dashes, East Asian text)."""
+    import random
+
+    from archive.extract.page_gate import _main_block, _units
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    roots = [lxml.html.document_fromstring(p.read_bytes()) for p in pages()]
+    roots += [lxml.html.document_fromstring(p.html) for p in load_pages(eval_dir)]
+    runs = [_units(root) for root in roots]
+    rnd = random.Random(16)
+    pieces = ["Một", "câu", "dài.", "2024", "-", "—", "|", "_", " ", "\n", "\xa0", "\u2003", "\x1c", "\u3000",
+              "한국", "中文。", "end!", "x"]
+    def text() -> list[str]:
+        return ["".join(rnd.choice(pieces) + rnd.choice(" \n\t") for _ in range(rnd.choice((0, 1, 3, 4, 5, 6, 12, 30))))
+                for _ in range(rnd.randint(0, 2))]
+    for _ in range(400):
+        runs.append([(rnd.random() < 0.2, text(), text() if rnd.random() < 0.5 else []) for _ in range(rnd.randint(1, 25))])
+    for units in runs:
+        assert _main_block(units) == _main_block_counting_every_unit(units)

@@ -139,7 +139,7 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
     except Undecodable as exc:
         article.reason = str(exc)
         return ParsedPage(article, None, url)
-    refusal = markup_refusal(text)
+    refusal = markup_refusal(text if source is None else source)  # (the same count: `<` is one byte in UTF-8)
     if refusal is not None:
         article.reason = refusal
         return ParsedPage(article, None, url, refused=refusal)

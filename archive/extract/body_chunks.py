@@ -32,6 +32,8 @@ def _text(el: etree._Element) -> str:
 
 def other_chunks(tree: etree._Element, paragraphs: list[str]) -> tuple[list[str], list[str]]:
     """Paragraphs of the body's other chunks: (those before the extracted one, those after)."""
+    if not _may_be_chunked(tree):
+        return [], []
     known = set(paragraphs)
     holders: Counter = Counter()
     for p in tree.iter("p"):
@@ -68,6 +70,20 @@ def other_chunks(tree: etree._Element, paragraphs: list[str]) -> tuple[list[str]
         if sum(is_prose(t) for t in texts) >= _MIN_PROSE:
             found.extend(texts)
     return before, after
+
+
+def _may_be_chunked(tree: etree._Element) -> bool:
+    """Whether an element holding `_MIN_PROSE` `<p>`s or more has a class that another element of
+    its tag, neither inside nor around it, has too. The body's container (the one holding most of
+    the extracted paragraphs) has other chunks only then, so without one the page's paragraphs
+    need not be read (most pages: an article's body is one container)."""
+    held = Counter(parent for p in tree.iter("p") if (parent := p.getparent()) is not None)
+    for parent, count in held.items():
+        template = parent.get("class") if count >= _MIN_PROSE else None
+        if template and any(el is not parent and el.get("class") == template and not _nested(el, parent)
+                            for el in tree.iter(parent.tag)):
+            return True
+    return False
 
 
 def _nested(a: etree._Element, b: etree._Element) -> bool:

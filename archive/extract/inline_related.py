@@ -103,9 +103,17 @@ def _headline(link: etree._Element, page_url: str) -> str | None:
 
 def is_inline_related(block: etree._Element, page_url: str) -> bool:
     """True when `block` is a teaser box for other articles of the site (see the module docstring)."""
-    total = _words(text_content(block))
-    if total == 0 or total > _MAX_BLOCK_WORDS:
-        return False
+    return _box_sized(text_content(block)) and _teaser_box(block, page_url)
+
+
+def _box_sized(text: str) -> bool:
+    """Whether a block of this text has a teaser box's size: some words, at most `_MAX_BLOCK_WORDS`
+    (`str.split` stops after that many: an article's container need not be split whole)."""
+    return 0 < len(text.split(None, _MAX_BLOCK_WORDS)) <= _MAX_BLOCK_WORDS
+
+
+def _teaser_box(block: etree._Element, page_url: str) -> bool:
+    """`is_inline_related` of a block of a teaser box's size (`_box_sized`)."""
     headlines: dict[etree._Element, str] = {}
     for link in block.iter("a"):
         target = _headline(link, page_url)
@@ -144,13 +152,20 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
     # Prose children per parent, keyed by the element itself: lxml makes element proxies on
     # demand, so an id() can be reused.
     prose_children: dict[etree._Element, int] = {}
-    prose: dict[etree._Element, bool] = {}  # each element's text is read once (text_content is O(subtree))
+    prose: dict[etree._Element, bool] = {}
+    texts: dict[etree._Element, str] = {}  # each element's text is read once (text_content is O(subtree))
+
+    def text_in(el: etree._Element) -> str:
+        text = texts.get(el)
+        if text is None:
+            text = texts[el] = text_content(el)
+        return text
 
     def is_prose_element(el: etree._Element) -> bool:
         """Whether a `<p>` or `<div>` is prose (callers ask only of those)."""
         known = prose.get(el)
         if known is None:
-            known = prose[el] = is_prose(text_content(el))
+            known = prose[el] = is_prose(text_in(el))
         return known
 
     def between_paragraphs(el: etree._Element, parent: etree._Element) -> bool:
@@ -174,8 +189,11 @@ def drop_inline_related(root: etree._Element, page_url: str) -> int:
         if found and any(anc in found for anc in el.iterancestors()):
             continue
         # Cheap, and most blocks have none (an lxml iterator: `find(".//a")` walks in Python).
-        has_link = el.tag == "a" or next(el.iterdescendants("a"), None) is not None
-        if has_link and between_paragraphs(el, parent) and is_inline_related(el, page_url):
+        if el.tag != "a" and next(el.iterdescendants("a"), None) is None:
+            continue
+        # Then `is_inline_related`'s size test before the prose siblings: a linked image (a `figure`,
+        # most of what is left) has no words, and its siblings need not be read.
+        if _box_sized(text_in(el)) and between_paragraphs(el, parent) and _teaser_box(el, page_url):
             found.append(el)
     for el in found:
         el.drop_tree()

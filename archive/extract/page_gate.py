@@ -268,17 +268,23 @@ def _main_block(units: list[_Unit]) -> tuple[int, int]:
     sentences = words = 0
     for heading, text_pieces, link_pieces in units:
         text = "".join(text_pieces)
-        own = reading_words(text) if text else 0
+        if heading:  # a heading with any word ends the run; how many words does not matter
+            if (text and _at_least_words(text, 1)) or (link_pieces and _at_least_words(" ".join(link_pieces), 1)):
+                sentences = words = 0
+            continue
+        own = reading_words(text) if text and not text.isspace() else 0  # (a wrapper's text is often blank)
+        if not own:  # no prose: a line of five link words or more (a teaser title, a menu) ends the run
+            if link_pieces and _at_least_words(" ".join(link_pieces), _NEUTRAL_MAX_WORDS + 1):
+                sentences = words = 0
+            continue  # (else an empty wrapper, whose children are the units, or a short credit)
         linked = reading_words(" ".join(link_pieces)) if link_pieces else 0
-        if not own and not linked:
-            continue  # an empty wrapper: its children are the units
-        may_be_prose = not heading and own > linked
+        may_be_prose = own > linked
         ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
         if may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS):
             sentences, words = sentences + max(ends, 1), words + own
             best = max(best, (sentences, words))
-        elif heading or own + linked > _NEUTRAL_MAX_WORDS:
-            sentences = words = 0  # a heading, a teaser title, a menu: the run ends
+        elif own + linked > _NEUTRAL_MAX_WORDS:
+            sentences = words = 0  # a teaser title, a menu: the run ends
     return best
 
 

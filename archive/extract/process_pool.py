@@ -367,10 +367,21 @@ def settle_heap(collect: bool = True) -> None:
     reach (`gc.freeze()`, after a collection so no garbage is kept): its full collections then
     walk what the jobs allocate, not the ~50,000 objects of the imported libraries again (~0.7 ms
     of a generic page's worker CPU; freed objects still go by reference counting). `collect`
-    False: a worker that has run nothing yet holds no garbage worth a collection's time."""
+    False: a worker that has run nothing yet holds no garbage worth a collection's time.
+
+    The youngest generation is then collected once container objects allocated exceed those freed
+    by `WORKER_YOUNG_THRESHOLD`, not Python's 700: a page's analysis holds a few thousand at once
+    (the gate's text units, the anchors' vectors), so at 700 a collection came about once a page and
+    walked them all (~0.1 ms of a generic page). Cyclic garbage, which only a collection frees, then
+    waits for at most that many allocations; the crawler's process does the same
+    (crawler/extensions/gc_freeze.py, `GC_YOUNG_THRESHOLD`)."""
     if collect:
         gc.collect()
     gc.freeze()
+    gc.set_threshold(WORKER_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+
+
+WORKER_YOUNG_THRESHOLD = 10_000
 
 
 def _serve(jobs, answers) -> None:

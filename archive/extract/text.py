@@ -30,7 +30,17 @@ def clean(text: str | None, *, unescape: bool = False) -> str:
         return ""
     if unescape and "&" in text:
         text = htmlmod.unescape(text)
+    if _is_clean(text):  # (a line cleaned before: the rendering cleans the article's lines again)
+        return text
     return " ".join(nfc(_INVISIBLE.sub("", text)).split())  # split() = \s+, in C
+
+
+def _is_clean(text: str) -> bool:
+    """Whether `clean` leaves `text` as it is, told without splitting it: printable (no whitespace
+    but the space, and no invisible character: `str.isprintable` excludes every other whitespace
+    and format character), single spaces inside only, and NFC."""
+    return (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+            and unicodedata.is_normalized("NFC", text))
 
 
 def text_content(el: etree._Element) -> str:
