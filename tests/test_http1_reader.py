@@ -78,7 +78,9 @@ def twisted_read(wire: bytes, method: bytes, close: bool) -> dict:
     [response] = responses
     body = _Collect()
     response.deliverBody(body)
-    return {"status": response.code, "headers": dict(_ScrapyAgent._headers_from_twisted_response(response)),
+    proto, major, minor = response.version
+    return {"status": response.code, "protocol": f"{proto.decode()}/{major}.{minor}",
+            "headers": dict(_ScrapyAgent._headers_from_twisted_response(response)),
             "body": b"".join(body.data), "end": body.end}
 
 
@@ -98,7 +100,7 @@ def as_scrapy(reader: ResponseReader) -> dict:
         headers[b"Content-Length"] = str(reader.length).encode()
     headers.update(reader.entity_headers)
     end = "partial" if reader.length is None and not reader.chunked else "done"
-    return {"status": reader.status, "headers": dict(headers), "body": b"".join(reader.body), "end": end}
+    return {"status": reader.status, "protocol": reader.version, "headers": dict(headers), "body": b"".join(reader.body), "end": end}
 
 
 def splits(wire: bytes):

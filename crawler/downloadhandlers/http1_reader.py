@@ -44,7 +44,7 @@ class ResponseReader:
     the response is complete. `capture` (a `WireCapture`, or None) gets the heads and the raw body
     bytes as they are read; `body` holds the body without its transfer coding."""
 
-    __slots__ = ("state", "head_only", "capture", "_buffer", "_scanned", "version", "status", "reason",
+    __slots__ = ("state", "head_only", "capture", "_buffer", "_scanned", "_fed", "version", "status", "reason",
                  "entity_headers", "length", "chunked", "keep_alive", "body", "body_length", "excess",
                  "_remaining", "_chunks", "_trailer_bytes")
 
@@ -54,7 +54,8 @@ class ResponseReader:
         self.capture = capture
         self._buffer = b""
         self._scanned = 0  # where the search for the head's end resumes
-        self.version = b"HTTP/1.1"
+        self._fed = False
+        self.version = "HTTP/1.1"  # as Scrapy's response.protocol: "<protocol>/<major>.<minor>"
         self.status = 0
         self.reason = b""
         self.entity_headers: list[tuple[bytes, bytes]] = []
@@ -70,6 +71,7 @@ class ResponseReader:
 
     def feed(self, data: bytes) -> None:
         """Read `data`; raises ParseError (head) or DataLoss (chunked body)."""
+        self._fed = True
         state = self.state
         if state == LENGTH:
             self._feed_length(data)
@@ -95,7 +97,7 @@ class ResponseReader:
     @property
     def nothing_received(self) -> bool:
         """No byte of a response arrived (a kept-alive connection the server had closed)."""
-        return self.state == HEAD and not self._buffer and self.status == 0
+        return not self._fed
 
     # --- the head -------------------------------------------------------------------------------
 
@@ -155,7 +157,9 @@ class ResponseReader:
             partial = [line]
         if partial is not None:
             _header(b"".join(partial), entity, control, self.head_only)
-        self.version, self.status, self.reason, self.entity_headers = version, status, reason, entity
+        self.status, self.reason, self.entity_headers = status, reason, entity
+        if version != b"HTTP/1.1":
+            self.version = f"{version.split(b'/')[0].decode('latin-1')}/{major}.{minor}"
         connection = b",".join(control.get(b"connection", ())).lower()
         self.keep_alive = (major, minor) >= (1, 1) and b"close" not in connection
         if capture is not None:

@@ -79,7 +79,6 @@ class WireHTTP11DownloadHandler(BaseHttpDownloadHandler):
             raise NotConfigured("WireHTTP11DownloadHandler needs the asyncio reactor (TWISTED_REACTOR)")
         super().__init__(crawler)
         settings = crawler.settings
-        self._crawler = crawler
         self._signals = HeardSignals(crawler.signals)
         self._capture = settings.getbool("WARC_ENABLED", True)
         self._timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
@@ -259,7 +258,7 @@ class _Exchange:
         if self.capture is not None:
             request.meta[CAPTURE_META_KEY] = self.capture
         if self.handler._signals.heard(signals.headers_received):
-            self.stopped = check_stop_download(signals.headers_received, self.handler._crawler, request,
+            self.stopped = check_stop_download(signals.headers_received, self.handler.crawler, request,
                                                headers=self._headers(reader),
                                                body_length=UNKNOWN_LENGTH if reader.length is None
                                                else reader.length)
@@ -280,7 +279,7 @@ class _Exchange:
         parts = reader.body[self.parts_heard:]
         self.parts_heard = len(reader.body)
         if parts:
-            self.stopped = check_stop_download(signals.bytes_received, self.handler._crawler, self.request,
+            self.stopped = check_stop_download(signals.bytes_received, self.handler.crawler, self.request,
                                                data=parts[0] if len(parts) == 1 else b"".join(parts))
             if self.stopped is not None:
                 raise _Stopped()
@@ -304,14 +303,14 @@ class _Exchange:
             flags=flags if flags is not None else (["partial"] if reader.length is None and not reader.chunked
                                                     else None),
             certificate=connection.certificate,
-            ip_address=connection.peer, protocol=reader.version.decode("latin-1"))
+            ip_address=connection.peer, protocol=reader.version)
 
     def stopped_response(self, reader: ResponseReader, connection: Any) -> Response:
         """What arrived before a receiver stopped the download (StopDownload raised again if `fail`)."""
         return make_response(
             url=self.request.url.split("#", 1)[0], status=reader.status, headers=self._headers(reader),
             body=b"".join(reader.body), certificate=connection.certificate, ip_address=connection.peer,
-            protocol=reader.version.decode("latin-1"), stop_download=self.stopped)
+            protocol=reader.version, stop_download=self.stopped)
 
     def data_loss(self, reader: ResponseReader, connection: Any, exc: DataLoss) -> Response:
         fail = self.request.meta.get("download_fail_on_dataloss", self.handler._fail_on_dataloss)
