@@ -182,3 +182,16 @@ def test_unreadable_heads_fail_the_response(wire):
     with pytest.raises(ParseError):
         reader.feed(wire)
         reader.connection_lost()
+
+
+def test_a_head_that_never_ends_fails_once_past_its_bound_not_at_the_timeout():
+    reader = ResponseReader()
+    reader.feed(b"HTTP/1.1 200 OK\r\n")
+    with pytest.raises(ParseError, match="line too long"):
+        for _ in range(20):
+            reader.feed(b"X-Endless: " + b"a" * 1000)
+    reader = ResponseReader()
+    reader.feed(b"HTTP/1.1 200 OK\r\n")
+    with pytest.raises(ParseError, match="head too long"):
+        for _ in range(200):
+            reader.feed(b"X-Many: " + b"a" * 8000 + b"\r\n")

@@ -24,6 +24,7 @@ NO_BODY_CODES = frozenset((204, 304))
 CONNECTION_CONTROL = frozenset((b"content-length", b"connection", b"keep-alive", b"te", b"trailers",
                                 b"transfer-encoding", b"upgrade", b"proxy-connection"))
 MAX_LINE = 16384  # Twisted's LineReceiver.MAX_LENGTH: a longer head line fails the response
+MAX_HEAD = 2**20  # a head that never ends (Twisted has no bound but the timeout; this one bounds memory)
 MAX_CHUNK_LINE = 1024  # Twisted's maxChunkSizeLineLength
 MAX_TRAILERS = 2**16
 _HEX = frozenset(b"0123456789abcdefABCDEF")
@@ -107,8 +108,10 @@ class ResponseReader:
             end = _head_end(buffer, self._scanned)
             if end < 0:
                 self._scanned = max(0, len(buffer) - 2)
-                if len(buffer) > 4 * MAX_LINE and buffer.find(b"\n", len(buffer) - MAX_LINE) < 0:
+                if len(buffer) > MAX_LINE and buffer.rfind(b"\n") < len(buffer) - MAX_LINE:
                     raise ParseError("response head line too long")
+                if len(buffer) > MAX_HEAD:
+                    raise ParseError("response head too long")
                 self._buffer = buffer
                 return
             head, rest = buffer[:end], buffer[end:]
