@@ -202,3 +202,54 @@ def test_a_name_resolving_to_an_internal_address_is_refused_before_connecting(tm
     assert "refused" in run.log() and "127.0.0.1" in run.log()
     with server.lock:
         assert server.received == [] and server.connections == 0
+
+
+# --- the pool ------------------------------------------------------------------------------
+
+
+class _Transport:
+    """Enough of an asyncio transport for the pool: closing it ends the connection."""
+
+    def __init__(self):
+        self.connection, self.closing = None, False
+
+    def is_closing(self):
+        return self.closing
+
+    def close(self):
+        self.closing = True
+        self.connection.connection_lost(None)
+
+
+def test_idle_connections_are_kept_per_key_and_closed_once_idle_too_long(monkeypatch):
+    from crawler.downloadhandlers import http1_connection
+    from crawler.downloadhandlers.http1_connection import IDLE_TIMEOUT, Connection, ConnectionKey, ConnectionPool
+    from crawler.downloadhandlers.http1_reader import ResponseReader
+
+    clock = [1000.0]
+    monkeypatch.setattr(http1_connection.time, "monotonic", lambda: clock[0])
+    pool = ConnectionPool(resolve=None, ssl_context=None, per_key=2)
+    key = ConnectionKey("http", "example.org", 80, None, None)
+
+    def answered(head=b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"):
+        connection = Connection(key, pool._lost)
+        connection.transport = _Transport()
+        connection.transport.connection = connection
+        connection.reader = ResponseReader()
+        connection.reader.feed(head)
+        return connection
+
+    first, second, third = answered(), answered(), answered()
+    pool.release(first)
+    clock[0] += IDLE_TIMEOUT / 2
+    pool.release(second)
+    pool.release(third)  # over the two a key: closed
+    assert pool._idle[key] == [first, second] and third.transport.closing
+    closing = answered(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+    pool.release(closing)
+    assert closing.transport.closing and pool._idle[key] == [first, second]
+    clock[0] += IDLE_TIMEOUT / 2 + 1  # first idle past the timeout, second not
+    again = pool._idle[key].pop()  # taken for another exchange, which went well
+    again.reader = answered().reader
+    pool.release(again)  # a release sweeps (at most every SWEEP_EVERY seconds)
+    assert first.transport.closing and pool._idle[key] == [second] and again is second

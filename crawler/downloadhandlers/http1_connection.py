@@ -14,10 +14,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl
-from collections import defaultdict
+import time
 from typing import Any, Callable, NamedTuple
 
 from crawler.downloadhandlers.http1_reader import DONE, DataLoss, ParseError, ResponseReader
+
+
+IDLE_TIMEOUT = 240.0  # seconds an idle kept-alive connection is kept (Twisted's pool: the same)
+SWEEP_EVERY = 30.0  # seconds between looks for connections idle too long (made on a release)
 
 
 class TunnelRefused(Exception):
@@ -43,6 +47,7 @@ class Connection(asyncio.Protocol):
         self.watch: Callable[[ResponseReader], None] | None = None  # called after each read of an exchange
         self.lost = False
         self.used = 0  # exchanges begun on this connection
+        self.idle_since = 0.0  # time.monotonic() when it went back to the pool
         self.peer: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None  # Scrapy's response.ip_address
         self.certificate: bytes | None = None
         self._on_lost = on_lost
@@ -153,12 +158,15 @@ class ConnectionPool:
         self._resolve = resolve  # host name -> awaitable of an address
         self._ssl = ssl_context
         self._per_key = per_key
-        self._idle: defaultdict[ConnectionKey, list[Connection]] = defaultdict(list)
+        self._idle: dict[ConnectionKey, list[Connection]] = {}  # no empty lists: one entry a key with idle ones
+        self._swept = time.monotonic()
 
     async def acquire(self, key: ConnectionKey) -> Connection:
         idle = self._idle.get(key)
         while idle:
             connection = idle.pop()
+            if not idle:
+                del self._idle[key]
             if not connection.lost and not connection.transport.is_closing():
                 return connection
         return await self._open(key)
@@ -171,16 +179,29 @@ class ConnectionPool:
             if not connection.lost:
                 connection.transport.close()
             return
-        idle = self._idle[connection.key]
+        idle = self._idle.setdefault(connection.key, [])
         if len(idle) < self._per_key:
+            connection.idle_since = now = time.monotonic()
             idle.append(connection)
+            if now - self._swept > SWEEP_EVERY:
+                self._sweep(now)
         else:
             connection.transport.close()
+
+    def _sweep(self, now: float) -> None:
+        """Closes connections idle longer than IDLE_TIMEOUT (Twisted's pool: `cachedConnectionTimeout`),
+        so a crawl of many hosts does not hold a socket open to each one it met."""
+        self._swept = now
+        for idle in list(self._idle.values()):
+            for connection in [c for c in idle if now - c.idle_since > IDLE_TIMEOUT]:
+                connection.transport.close()  # connection_lost takes it off the list
 
     def _lost(self, connection: Connection) -> None:
         idle = self._idle.get(connection.key)
         if idle and connection in idle:
             idle.remove(connection)
+            if not idle:
+                del self._idle[connection.key]
 
     async def _open(self, key: ConnectionKey) -> Connection:
         loop = asyncio.get_running_loop()

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_REMEMBERED = 4096  # origins (and proxies) whose host, port and Host value are kept: a bound, cleared when full
 IDEMPOTENT = frozenset((b"GET", b"HEAD", b"OPTIONS", b"DELETE", b"TRACE"))  # Twisted retries these once
 
 
@@ -154,6 +155,8 @@ class WireHTTP11DownloadHandler(BaseHttpDownloadHandler):
             raise UnsupportedURLSchemeError(f"Unsupported URL scheme '{scheme}': {request.url}")
         origin = self._origins.get((scheme, parts.netloc))
         if origin is None:
+            if len(self._origins) >= MAX_REMEMBERED:
+                self._origins.clear()
             origin = self._origins[scheme, parts.netloc] = _origin(scheme, parts.netloc)
         host, port, host_value = origin
         headers = request.headers
@@ -198,7 +201,7 @@ class WireHTTP11DownloadHandler(BaseHttpDownloadHandler):
         if known is None:
             parts = urlsplit(add_http_if_no_scheme(proxy))
             known = (parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
-            if len(self._proxies) < 64:
+            if len(self._proxies) < MAX_REMEMBERED:
                 self._proxies[proxy] = known
         return known
 
