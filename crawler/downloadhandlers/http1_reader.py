@@ -2,9 +2,9 @@
 
 Our own reader rather than h11 (installed): the WARC record needs the head and the body exactly as
 sent (bare-LF line ends, odd case and padding, folded lines, chunk extensions and trailers) and
-where the message ends in the byte stream, which h11 does not hand back (it normalises the head and
-yields events), and its strict grammar refuses heads Twisted's lenient parser, and so this crawler,
-has always read. The rules are Twisted 26.10's `HTTPClientParser` with Scrapy's lenient header
+where the message ends in the byte stream, which h11 does not hand back (it yields events with
+names lowercased and folded lines joined by a space), and it refuses heads Twisted's lenient
+parser, and so this crawler, has always read (a header line without a colon). The rules are Twisted 26.10's `HTTPClientParser` with Scrapy's lenient header
 lines (a line without a colon is skipped), so the Scrapy response (status, headers, body, flags)
 is the one the Twisted handler gave:
 - head lines end at b"\\n", a trailing b"\\r" is dropped; a line starting with a space or tab
