@@ -28,6 +28,7 @@ import time
 COMPONENTS = (
     ("WARC capture hand-off", r"crawler/downloadermiddlewares/warc_capture\.py|crawler/downloadhandlers/capture\.py"
                               r"|archive/warc/"),
+    ("our HTTP/1.1 client (wire handler)", r"crawler/downloadhandlers/(wire|http1_reader|http1_connection)\.py"),
     ("crawl state (SQLite)", r"archive/state/"),
     ("spider mw: incremental", r"crawler/downloadermiddlewares/incremental\.py:(_keep|is_due|process_spider_output"
                                r"|process_start|_count)"),

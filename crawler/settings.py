@@ -65,11 +65,14 @@ WARC_INDEX = True  # write NAME.cdxj beside each closed WARC file
 # fsync each batch of records before the crawl state or the corpus may point at them (the
 # crash-safety invariant, docs/crash-safety.md). False only to measure what it costs.
 WARC_FSYNC = True
-# The capturing handler tees the bytes off the wire (exact status line and
-# headers, body still chunked/compressed as sent); see crawler/downloadhandlers/capture.py.
+# Our own HTTP/1.1 client keeps the bytes as it reads them off the wire (exact status line and
+# headers, body still chunked/compressed as sent) and costs the event loop less than Scrapy's
+# Twisted client (crawler/downloadhandlers/wire.py; docs/performance.md, session 16).
+# "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler" is the tee of Scrapy's Twisted
+# handler it replaced, with the same records.
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
-    "https": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
+    "http": "crawler.downloadhandlers.wire.WireHTTP11DownloadHandler",
+    "https": "crawler.downloadhandlers.wire.WireHTTP11DownloadHandler",
 }
 # 950: sees responses before HttpCompressionMiddleware (590) decodes them and
 # before RedirectMiddleware (600) turns 3xx into new requests.

@@ -195,14 +195,19 @@ class CrawlOutput:
         return (self.out / "crawl.log").read_text()
 
 
-def crawl_settings(out: Path, **overrides) -> dict:
-    # The WARC settings as a real crawl declares them (crawler/settings.py), then this test's own.
-    settings = {name: value for name, value in project_settings_dict().items() if name.startswith("WARC_")}
+# The two capturing download handlers: the tee of Scrapy's Twisted one, and our own HTTP/1.1 client.
+HANDLERS = {"twisted": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
+            "wire": "crawler.downloadhandlers.wire.WireHTTP11DownloadHandler"}
+
+
+def crawl_settings(out: Path, handler: str | None = None, **overrides) -> dict:
+    # The WARC settings as a real crawl declares them (crawler/settings.py), then this test's own;
+    # the project's download handler unless `handler` names one.
+    project = project_settings_dict()
+    settings = {name: value for name, value in project.items() if name.startswith("WARC_")}
+    handler = handler or project["DOWNLOAD_HANDLERS"]["http"]
     settings |= {
-        "DOWNLOAD_HANDLERS": {
-            "http": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
-            "https": "crawler.downloadhandlers.capture.CapturingHTTP11DownloadHandler",
-        },
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         "DOWNLOADER_MIDDLEWARES": {"crawler.downloadermiddlewares.warc_capture.WarcCaptureMiddleware": 950},
         "WARC_ENABLED": True,
         "WARC_DIR": str(out / "warc"),
@@ -260,8 +265,8 @@ class Capture:
         return {m.get("WARC-Record-ID"): m for _, m in self.run.members()}
 
 
-@pytest.fixture(scope="module")
-def capture(tmp_path_factory) -> Capture:
+@pytest.fixture(scope="module", params=sorted(HANDLERS))
+def capture(tmp_path_factory, request) -> Capture:
     plain = RawServer(route).start()
     tls = RawServer(route, tls=True).start()
     proxy = f"http://127.0.0.1:{plain.port}"
@@ -279,7 +284,7 @@ def capture(tmp_path_factory) -> Capture:
     ]
     requests += [{"url": plain.url(f"/page/{n}")} for n in range(PAGES)]
     run = CrawlOutput(tmp_path_factory.mktemp("capture"))
-    proc = start_crawl(run.out, requests, crawl_settings(run.out, WARC_MAX_SIZE=4096))
+    proc = start_crawl(run.out, requests, crawl_settings(run.out, HANDLERS[request.param], WARC_MAX_SIZE=4096))
     output, _ = proc.communicate(timeout=60)
     run.returncode = proc.returncode
     plain.stop()

@@ -68,6 +68,10 @@ class WireCapture:
         self.response_head: bytes | None = None  # set once the final head is complete
         self.interim_heads: list[bytes] = []
 
+    def request_sent(self, data: bytes) -> None:
+        """Bytes of the request as written to the connection (crawler/downloadhandlers/wire.py)."""
+        self._sent.append(data)
+
     @property
     def request_bytes(self) -> bytes:
         return b"".join(self._sent)
