@@ -4,7 +4,8 @@
 paths, `CONCURRENT_REQUESTS=16` and AutoThrottle off are set, on bench/default_site.py's
 80–150 KB pages, under nhandan.vn (profiled) and under a host with no profile. Measured:
 - article pages/s of the crawl ÷ plain trafilatura on one core on the same pages;
-- the same crawl with WARC capture off (stock download handler, no state: capture's cost);
+- the same crawl with WARC capture off (`WARC_ENABLED=False`: the same download handler keeping no
+  copy of the wire, no WARC middleware, no state: capture's cost);
 - event-loop CPU ms a page: the crawler's main thread (the reactor), read from /proc over
   the middle 80 % of the crawl; with `--profile`, cProfile of that thread grouped by part;
 - the CPU ms a page of the crawler's other processes over the same part (/proc, the whole
@@ -33,7 +34,6 @@ from crawler.extensions.memory import PeakRSS, _children
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
-STOCK_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 class Timed(DefaultSite):
     """Notes when the first request arrives and how many article pages were sent."""
 
@@ -97,7 +97,7 @@ _WRITERS: set[int] = set()  # process ids seen writing WARC files
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
           sample: Path | None = None, settings: dict | None = None) -> dict:
-    """One default crawl of `site` (capture off: stock handler, no WARC, no state); `settings`:
+    """One default crawl of `site` (capture off: no WARC, no state); `settings`:
     more `-s` pairs (e.g. a longer `EXTRACT_TIME_BUDGET` on a machine too loaded to start
     workers within the default 5 s)."""
     stats_file = work / "stats.json"
@@ -106,9 +106,8 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=16",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=INFO", "-s", f"LOG_FILE={work / 'crawl.log'}",
             "-s", f"CRAWL_STATS_FILE={stats_file}"]
-    if not warc:
-        args += ["-s", "WARC_ENABLED=False",
-                 "-s", "DOWNLOAD_HANDLERS=" + json.dumps({"http": STOCK_HANDLER, "https": STOCK_HANDLER})]
+    if not warc:  # the default handler captures nothing then (see bench/run.py's crawl_once)
+        args += ["-s", "WARC_ENABLED=False"]
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]
     runner = ["-m", "bench.loop_profile", str(profile)] if profile else []
