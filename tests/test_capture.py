@@ -135,7 +135,7 @@ import json, sys
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
-config = json.loads(open(sys.argv[1]).read())
+config = json.loads(open(sys.argv[1]).read()) if __name__ == "__main__" else {}
 
 class CaptureTestSpider(scrapy.Spider):
     name = "capture-test"
@@ -160,12 +160,13 @@ class CaptureTestSpider(scrapy.Spider):
             "location_record_id": resolved and resolved.record_id,
         }
 
-process = CrawlerProcess(settings=config["settings"])
-crawler = process.create_crawler(CaptureTestSpider)
-process.crawl(crawler)
-process.start()
-with open(config["stats_file"], "w") as f:
-    json.dump(crawler.stats.get_stats(), f, default=str)
+if __name__ == "__main__":  # the WARC writer's child process imports this script again: it must not crawl
+    process = CrawlerProcess(settings=config["settings"])
+    crawler = process.create_crawler(CaptureTestSpider)
+    process.crawl(crawler)
+    process.start()
+    with open(config["stats_file"], "w") as f:
+        json.dump(crawler.stats.get_stats(), f, default=str)
 '''
 
 
