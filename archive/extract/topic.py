@@ -330,22 +330,37 @@ class MeasuredText(str):
         vector = self.vector = _unpacked(packed)
         return vector
 
+    def carried_vector(self) -> "dict[str, float] | PackedVector | None":
+        """The vector as it was given: packed while it is, so pickling does not unpack it."""
+        packed = self.__dict__.get("_packed")
+        return self.vector if packed is None else packed
+
     def __reduce__(self):
-        vector = self.__dict__["_packed"] if "_packed" in self.__dict__ else self.vector
-        return MeasuredText, (str(self), self.topic_key, vector, self.score, self.enough, self.heaviest)
+        return MeasuredText, (str(self), self.topic_key, self.carried_vector(), self.score, self.enough, self.heaviest)
 
 
 # A vector as `measure_all` packs it (`MeasuredText`): its terms joined by newlines (a term never
-# holds one: `_segments` splits on them and on all whitespace) and its weights as little-endian
-# doubles. Two objects to pickle and unpickle instead of a dict of a string and a float a term; a
-# plain tuple, so unpickling it calls no Python code. `_unpacked` gives the dict back: the same
-# terms in the same order, the same floats to the bit.
-PackedVector = tuple[str, bytes]
+# holds one: `_segments` splits on them and on all whitespace), UTF-8 encoded, and its weights as
+# little-endian doubles. Two bytes objects to pickle and unpickle (a copy each) instead of a dict of
+# a string and a float a term; a plain tuple, so unpickling it calls no Python code. `_unpacked`
+# gives the dict back: the same terms in the same order, the same floats to the bit.
+PackedVector = tuple[bytes, bytes]
+_UTF8 = ("utf-8", "surrogatepass")  # (what pickle does with a str: any str goes there and back)
 
 
 def _unpacked(packed: PackedVector) -> dict[str, float]:
     terms, weights = packed
-    return dict(zip(terms.split("\n"), np.frombuffer(weights, "<f8").tolist()))
+    return dict(zip(terms.decode(*_UTF8).split("\n"), np.frombuffer(weights, "<f8").tolist()))
+
+
+def _packed_terms(terms: list[str], lengths: list[int]) -> list[bytes]:
+    """`terms` cut into runs of `lengths` (none 0), each run joined by newlines and encoded: all of
+    them encoded at once, then cut at NULs (a term never holds one: `_segments`)."""
+    joined, join, start = [], "\n".join, 0
+    for n in lengths:
+        joined.append(join(terms[start:start + n]))
+        start += n
+    return "\0".join(joined).encode(*_UTF8).split(b"\0") if joined else []
 
 
 @lru_cache(maxsize=200_000)
@@ -433,13 +448,15 @@ def _batch_vectors(counts: list[dict[str, int]], profile_weights
 
     units = weights / np.repeat(np.sqrt(row_sums(weights * weights)), lengths)
     scores = row_sums(units * profile_weights(rows)).tolist()
-    keys, values, join = _TERM_ROWS.strings(rows), units.astype("<f8", copy=False).tobytes(), "\n".join
+    sizes = lengths.tolist()
+    terms = iter(_packed_terms(_TERM_ROWS.strings(rows), [n for n in sizes if n]))
+    values = units.astype("<f8", copy=False).tobytes()
     vectors, start = [], 0
-    for n in lengths.tolist():
+    for n in sizes:
         end = start + n
-        vectors.append((join(keys[start:end]), values[8 * start:8 * end]) if n else {})
+        vectors.append((next(terms), values[8 * start:8 * end]) if n else {})
         start = end
-    return vectors, [round(score, 4) if n else 0 for score, n in zip(scores, lengths.tolist())]
+    return vectors, [round(score, 4) if n else 0 for score, n in zip(scores, sizes)]
 
 
 # `specificity` of the terms met so far, as a plain dict: a page text has ~1,400 terms, and an
