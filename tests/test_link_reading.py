@@ -72,11 +72,13 @@ def test_anchor_text_reads_the_text_nodes_xpath_reads():
     markup = ("<div><a id=a href=/1>Việt <!-- không --> Nam<?pi bỏ qua?> - <b>Lào</b>&nbsp;<i>hợp\n tác</i></a>"
               "<a id=b href=/2><script>var x = 1;</script>  <span> </span></a>"
               "<a id=c href=/3 title=' Tiêu đề '><img alt='Ảnh'></a><a id=d href=/4><img alt='Một'><img alt='Hai'></a>"
-              "<a id=e href=/5><![CDATA[x]]>y</a></div>")
+              "<a id=e href=/5><![CDATA[x]]>y</a><a id=f href=/6>Lào<!-- c --></a><a id=g href=/7></a>"
+              "<a id=h href=/8>  Việt \n  Nam </a><a id=i href=/9><?pi x?></a></div>")
     root = lxml_html.fromstring(markup)
     for element in root.iter("a"):
         assert anchor_text(element) == _xpath_anchor_text(element)
     assert anchor_text(root.get_element_by_id("a")) == "Việt Nam - Lào hợp tác"  # (NBSP is whitespace to split)
+    assert [anchor_text(root.get_element_by_id(i)) for i in "fghi"] == ["Lào", "", "Việt Nam", ""]
     checked = 0
     for body in _bodies():
         tree = parse_page(body, "https://example.vn/a").tree
