@@ -23,6 +23,14 @@ def topic():
     return topic
 
 
+@pytest.fixture(autouse=True)
+def own_anchor_memory(monkeypatch):
+    """The anchors these tests measure are not left remembered for other tests."""
+    from archive.extract import topic as topic_mod
+
+    monkeypatch.setattr(topic_mod, "_ANCHOR_MEMOS", {})
+
+
 class Other(str):
     """An anchor of a type the columns do not carry."""
 
@@ -71,23 +79,34 @@ def test_the_crawl_receives_the_links_the_worker_read(topic):
     assert pages > 10
 
 
-def test_empty_anchors_and_repeated_links_come_back_as_sent(topic):
+def test_empty_anchors_and_repeated_links_come_back_as_sent(topic, monkeypatch):
+    from archive.extract import sent_links
+
+    monkeypatch.setattr(sent_links, "_MIN_LINKS", 1)
     measured = topic.measure_all(["Hợp tác Việt Nam - Lào", "Giá vàng hôm nay", "Việt\x00Nam"])
     links = SentLinks([("http://a/1", measured[0], False), ("http://a/2", "", False), ("http://a/1", measured[0], False),
                        ("http://a/3", measured[1], True), ("http://a/4", measured[2], False), ("http://a/5", "", True)])
     received = _sent(links)
     assert _shown(received) == _shown(links)
     assert received[0][1] is received[2][1] and type(received[1][1]) is str
+    assert sent_links._columns(links) is not None
     assert _sent(SentLinks()) == ()
+    monkeypatch.setattr(sent_links, "_MIN_LINKS", 16)  # a page of a few links goes as it is
+    assert sent_links._columns(links) is None and _shown(_sent(links)) == _shown(links)
 
 
-def test_links_the_columns_would_not_rebuild_are_sent_as_they_are(topic):
+def test_links_the_columns_would_not_rebuild_are_sent_as_they_are(topic, monkeypatch):
     """Equal anchors that are two objects, or an anchor of another type, go as the plain tuple."""
+    from archive.extract import sent_links
+
+    monkeypatch.setattr(sent_links, "_MIN_LINKS", 1)
     one, two = topic.measure_all(["Lào"]), [topic.measure("Lào")]
     twice = SentLinks([("http://a/1", one[0], False), ("http://a/2", two[0], False)])
     received = _sent(twice)
     assert _shown(received) == _shown(twice) and received[0][1] is not received[1][1]
     odd = SentLinks([("http://a/1", Other("Lào"), False), ("http://a/2", one[0], False)])
     assert type(_sent(odd)[0][1]) is Other
+    assert sent_links._columns(twice) is None and sent_links._columns(odd) is None
     mixed = SentLinks([("http://a/1", "Lào", False), ("http://a/2", one[0], False)])
     assert [type(anchor) for _, anchor, _ in _sent(mixed)] == [str, MeasuredText]
+    assert sent_links._columns(mixed) is None

@@ -298,6 +298,9 @@ class TopicProfile:
         return sorted(self.weights.items(), key=lambda kv: -kv[1])[:n]
 
 
+_new_str = str.__new__
+
+
 class MeasuredText(str):
     """A text that carries its measurements against one topic profile (`TopicProfile.measure`).
 
@@ -314,12 +317,10 @@ class MeasuredText(str):
 
     def __new__(cls, text: str, topic_key: str, vector: "dict[str, float] | PackedVector | None", score: float,
                 enough: bool, heaviest: tuple[tuple[str, ...], int] | None = None):
-        self = super().__new__(cls, text)
-        self.topic_key, self.score, self.enough, self.heaviest = topic_key, score, enough, heaviest
-        if type(vector) is tuple:  # (a `PackedVector`)
-            self._packed = vector
-        else:
-            self.vector = vector
+        self = _new_str(cls, text)
+        state = self.__dict__  # (stores into it directly: a generic page's answer rebuilds ~133)
+        state["topic_key"], state["score"], state["enough"], state["heaviest"] = topic_key, score, enough, heaviest
+        state["_packed" if type(vector) is tuple else "vector"] = vector  # (a tuple: a `PackedVector`)
         return self
 
     def __getattr__(self, name: str):
