@@ -13,6 +13,8 @@ measured text's score and verdict, each anchor's vector and the page text's heav
 the crawl uses of each), of `extract_article` alone, and of the page gate (`judge_page`). Speed
 work on these paths must leave every line equal.
 To dump the old code, copy this file into a checkout of it (`git worktree add`) and run it there.
+`dump --sent` compares what the crawl receives instead: each `_analyse` answer pickled and
+unpickled as a worker's answer travels (archive/extract/process_pool.py `_frame`).
 """
 from __future__ import annotations
 
@@ -72,7 +74,9 @@ def pages(repo: Path):
             yield f"bench/{host}/{n}", site.render(n), f"http://{host}/bai-viet-so-{n}-post{100000 + n}.html", False
 
 
-def dump(out: Path) -> int:
+def dump(out: Path, sent: bool = False) -> int:
+    import pickle
+
     from archive.extract import pool
     from archive.extract.article import extract_article, parse_page
     from archive.extract.page_gate import judge_page
@@ -88,6 +92,8 @@ def dump(out: Path) -> int:
         profile = generic_profile(url) if generic else profile_for(url)
         spec = spec_for(profile, generic=generic or profile.name.startswith("generic"))
         analysed = pool._analyse(body, url, profile.extraction, None, spec, True, topic.key)
+        if sent:
+            analysed = pickle.loads(pickle.dumps(analysed, protocol=pickle.HIGHEST_PROTOCOL))
         lines[key + " analyse"] = _shown(analysed)
         lines[key + " extract"] = _shown(extract_article(body, url, profile.extraction))
         tree = parse_page(body, url).tree
@@ -109,12 +115,14 @@ def compare(before: Path, after: Path) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("dump").add_argument("out", type=Path)
+    dumped = sub.add_parser("dump")
+    dumped.add_argument("out", type=Path)
+    dumped.add_argument("--sent", action="store_true", help="the answers as the crawl receives them (pickled)")
     both = sub.add_parser("compare")
     both.add_argument("before", type=Path)
     both.add_argument("after", type=Path)
     args = parser.parse_args(argv)
-    return dump(args.out) if args.command == "dump" else compare(args.before, args.after)
+    return dump(args.out, args.sent) if args.command == "dump" else compare(args.before, args.after)
 
 
 if __name__ == "__main__":

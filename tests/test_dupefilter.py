@@ -83,3 +83,25 @@ def test_the_spider_asks_the_dupe_filter_once_a_page_and_nothing_without_one():
     for engine in (None, SimpleNamespace(scheduler=SimpleNamespace())):
         spider.crawler = SimpleNamespace(engine=engine)
         assert spider._requested()(f"{ND}/a-post1.html") is False
+
+
+def test_a_page_s_links_are_filtered_by_asking_once_a_url():
+    """`_unrequested`: the links a per-link filter keeps, in order, repeats included, with the dupe
+    filter asked once for each URL the page names."""
+    from crawler.spiders.news import _unrequested
+
+    crawler, dupes = _filter()
+    for path in ("a-post1.html", "c-post3.html"):
+        assert not dupes.request_seen(page(f"{ND}/{path}"))
+    urls = [f"{ND}/{path}" for path in ("a-post1.html", "b-post2.html", "a-post1.html", "c-post3.html",
+                                        "b-post2.html", "d-post4.html", "b-post2.html")] + ["mailto:x@example.org"]
+    links = [(url, f"anchor {n}", n == 5) for n, url in enumerate(urls)]
+    asked = []
+
+    def requested(url):
+        asked.append(url)
+        return dupes.url_seen(url)
+
+    assert _unrequested(links, requested) == [link for link in links if not dupes.url_seen(link[0])]
+    assert sorted(asked) == sorted(set(urls))
+    assert _unrequested([], requested) == []

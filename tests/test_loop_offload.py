@@ -10,6 +10,7 @@ from scrapy.http import HtmlResponse
 
 from archive.extract.pool import ExtractionPool
 from archive.extract.process_pool import BudgetPool
+from archive.extract import topic as topic_mod
 from archive.extract.topic import MeasuredText, enough_text, load_topic
 from archive.sites import profile_for
 from archive.state.store import CrawlState
@@ -199,15 +200,28 @@ def test_measure_all_measures_each_text_as_measure_does(topic):
     assert topic.measure_all([]) == []
 
 
-def test_measure_all_keys_every_vector_by_one_string_a_term(topic):
-    """A batch's vectors share their terms' string objects, so the worker's pickled answer
-    writes each term once (and the same anchors give the same vectors: the test above)."""
-    texts = ["Hợp tác Việt Nam - Lào", "Việt Nam và Lào hợp tác", "Lào, Việt Nam"]
-    first, second, third = topic.measure_all(texts)
-    keys = {id(term): term for measured in (first, second, third) for term in measured.vector}
-    assert sorted(keys.values()) == sorted(set(first.vector) | set(second.vector) | set(third.vector))
-    alone = pickle.dumps([topic.measure(text) for text in texts], protocol=pickle.HIGHEST_PROTOCOL)
-    assert len(pickle.dumps([first, second, third], protocol=pickle.HIGHEST_PROTOCOL)) < len(alone)
+def test_measure_all_sends_each_vector_packed_until_it_is_read(topic):
+    """A batch's vectors are packed (their terms in one string, their weights in one bytes object):
+    pickled as they come back from a worker, they hold no dict, and each is made the dict path's
+    vector (the same terms in the same order, the same floats) only when read; pickled again,
+    read or not, it is the same."""
+    import pickletools
+
+    texts = ["Hợp tác Việt Nam - Lào", "Việt Nam và Lào hợp tác, Lào", "Lào, Việt Nam", "", "2024 Việt-Lào"]
+    sent = pickle.dumps(topic.measure_all(texts), protocol=pickle.HIGHEST_PROTOCOL)
+    opcodes = {op.name for op, _, _ in pickletools.genops(sent)}
+    assert "SETITEMS" not in opcodes and "SETITEM" not in opcodes  # (the empty text's vector: {})
+    received = pickle.loads(sent)
+    assert all("vector" not in measured.__dict__ for measured in received[:3])
+    again = pickle.loads(pickle.dumps(received, protocol=pickle.HIGHEST_PROTOCOL))
+    for text, measured, resent in zip(texts, received, again):
+        want = topic_mod._vector(topic_mod.terms(text))
+        assert [(t, repr(w)) for t, w in measured.vector.items()] == [(t, repr(w)) for t, w in want.items()]
+        assert topic.vector(measured) is measured.vector  # made once, then kept
+        assert list(pickle.loads(pickle.dumps(measured)).vector.items()) == list(want.items())
+        assert list(topic.vector(resent).items()) == list(want.items())
+    with pytest.raises(AttributeError):
+        received[0].not_carried
 
 
 def _as_dict_path(topic, text, heaviest):

@@ -1,6 +1,5 @@
 """The measured terms' rows (archive/extract/term_rows.py): the values the dicts held, one string a
 term, bounded; and the topic measure through them equal to the dict path to the bit."""
-import pickle
 from pathlib import Path
 
 import pytest
@@ -61,6 +60,7 @@ def test_rows_are_emptied_before_a_batch_would_pass_the_bounds():
 def test_measures_are_the_dict_path_s_when_the_rows_are_emptied_midway(topic, monkeypatch):
     """A crawl's rows are emptied now and then: each batch is measured as the dict path measures
     it whatever was learnt before."""
+    monkeypatch.setattr(topic_mod, "_ANCHOR_MEMOS", {})  # (anchors an earlier test measured are not measured again)
     table = TermRows(specificity)
     table.MAX_ROWS = 200
     emptied = []
@@ -82,24 +82,9 @@ def test_measures_are_the_dict_path_s_when_the_rows_are_emptied_midway(topic, mo
     assert len(emptied) > 20  # (a page text's ~2,000 terms: held until the next batch, as one batch is)
 
 
-def test_a_page_s_anchors_and_text_share_their_terms_strings(topic):
-    """The page text's heaviest terms are the anchors' vectors' own strings: the pickled answer
-    writes each term once."""
-    anchors = topic.measure_all(["Hợp tác Việt Nam - Lào", "Lào và Việt Nam"])
-    text = topic.measure("Việt Nam và Lào hợp tác về giáo dục, y tế; Lào Việt Nam", heaviest=5)
-    keys = {term: term for anchor in anchors for term in anchor.vector}
-    shared = [term for term in text.heaviest[0] if term in keys]
-    assert shared and all(term is keys[term] for term in shared)
-    fresh = [topic_mod.MeasuredText(str(m), m.topic_key, dict(zip(map("".join, map(list, m.vector)),
-                                                                   m.vector.values())), m.score, m.enough)
-             for m in anchors]
-    assert len(pickle.dumps((anchors, text), protocol=5)) < len(pickle.dumps((fresh, text), protocol=5))
-
-
 def test_anchors_met_on_an_earlier_page_are_its_measurements(topic, monkeypatch):
     """`measure_all` remembers the anchors it measured: asked again, alone or among new ones, it
-    gives the very measurement, which is what measuring the text gives; the new ones' vectors
-    share their terms' strings with the remembered ones'."""
+    gives the very measurement, which is what measuring the text gives."""
     monkeypatch.setattr(topic_mod, "_ANCHOR_MEMOS", {})
     anchors = list(dict.fromkeys(_fixture_anchors()))
     first = topic.measure_all(anchors[:200])
@@ -111,10 +96,6 @@ def test_anchors_met_on_an_earlier_page_are_its_measurements(topic, monkeypatch)
         assert (str(measured), [(t, repr(w)) for t, w in measured.vector.items()], repr(measured.score),
                 measured.enough) == (str(alone), [(t, repr(w)) for t, w in alone.vector.items()],
                                      repr(alone.score), alone.enough)
-    strings = {}
-    for measured in second:
-        for term in measured.vector:
-            assert strings.setdefault(term, term) is term
     assert topic.measure_all([]) == []
 
 

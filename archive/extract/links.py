@@ -132,9 +132,12 @@ def listing_title(selector: Selector) -> str:
 
 
 def anchor_text(link: etree._Element | Selector) -> str:
-    """What a link says about its target: its text, else its title attribute or image alt."""
+    """What a link says about its target: its text, else its title attribute or image alt. Its
+    text nodes by `itertext()`: those of `.//text()` (comments' and processing instructions' own
+    text left out, their tails kept), without an XPath evaluation (~0.4 µs a link less); of a link
+    without children (`len` counts comments and processing instructions too), its `text`."""
     element = link.root if isinstance(link, Selector) else link
-    text = " ".join(" ".join(_TEXTS(element)).split())
+    text = " ".join((element.text or "").split() if not len(element) else " ".join(element.itertext()).split())
     return text or (element.get("title") or "").strip() or " ".join(_IMAGE_ALTS(element))
 
 
@@ -150,13 +153,22 @@ def link_candidates(selector: Selector, base_url: str, groups, *, anchors: bool,
     out. At most `limit` of them (0: all)."""
     found: list[LinkCandidate] = []
     root = selector.root
+    # A page's hrefs repeat (a generic bench page: 138 links, 46 hrefs) and two selectors may match
+    # one element: each href is resolved once, each element read once (the same answers: both are
+    # pure functions of what they read; held elements keep their Python objects, so they match).
+    urls: dict[str | None, str | None] = {}
+    read: dict[etree._Element, tuple[str | None, str]] = {}
     for selectors, is_next in groups:
         for css in selectors:
             for link in matching_elements(root, css):
-                url = followable(link.get("href"), base_url)
-                if url is None:
+                known = read.get(link)
+                if known is None:
+                    href = link.get("href")
+                    url = urls[href] if href in urls else urls.setdefault(href, followable(href, base_url))
+                    known = read[link] = (url, anchor_text(link) if anchors and url is not None else "")
+                if known[0] is None:
                     continue
-                found.append((url, anchor_text(link) if anchors else "", is_next))
+                found.append((known[0], known[1], is_next))
                 if len(found) == limit:
                     return found
     return found

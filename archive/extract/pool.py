@@ -22,6 +22,7 @@ from dataclasses import replace
 from archive.corpus.neardup.fingerprint import Fingerprint, fingerprint_article
 from archive.extract.article import Article, ExtractionHints, article_of, extract_article, parse_page
 from archive.extract.links import PageReading, ReadSpec, read_parsed
+from archive.extract.sent_links import SentLinks
 from archive.extract.process_pool import BudgetPool, JobTimedOut as ExtractionTimedOut, WorkerDied
 from archive.extract.topic import HEAVIEST_TERMS, TopicProfile
 
@@ -52,13 +53,14 @@ def _measured(reading: PageReading, topic: TopicProfile) -> PageReading:
     loop, done here. A text met twice on the page (a teaser's photo and headline links) is
     measured once; both links carry the same measurement. The anchors are measured as one batch
     (`measure_all`: a generic page has ~140). The page text carries its heaviest terms, not its
-    vector: all the crawl keeps of it (crawler/judged_pages.py)."""
+    vector: all the crawl keeps of it (crawler/judged_pages.py). The links go back in columns
+    (archive/extract/sent_links.py)."""
     anchors = list(dict.fromkeys(anchor for _, anchor, _ in reading.links if anchor))
     measured = dict(zip(anchors, topic.measure_all(anchors)))
     text = None if reading.text is None else topic.measure(reading.text, heaviest=HEAVIEST_TERMS)
     return replace(reading, text=text,
-                   links=tuple((url, measured[anchor] if anchor else anchor, is_next)
-                               for url, anchor, is_next in reading.links))
+                   links=SentLinks((url, measured[anchor] if anchor else anchor, is_next)
+                                   for url, anchor, is_next in reading.links))
 
 
 def _analyse(body: bytes, url: str, hints: ExtractionHints | None, encoding: str | None,

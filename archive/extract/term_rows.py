@@ -5,11 +5,10 @@ A page's anchors and text are ~4,000 terms; measuring them asked three dicts per
 specificity, the profile's weight, the string the page's vectors share). A term's row is asked
 once (`rows`, in C), and the rest is numpy's indexing: `specificities(rows)`,
 `profile_weights(weights, key, rows)`, `strings(rows)` (the one string object a term is kept
-as: vectors keyed by it share it, so pickling a worker's answer writes each term once, across
-anchors and the page text's heaviest terms alike). The values are the same floats the dicts
-held (`specificity` of the term, the profile's weight or 0.0). Bounded: emptied before a batch
-that would take it past `MAX_ROWS` rows or `MAX_CHARS` characters of terms, so a crawl's
-vocabulary, or a hostile page's huge words, are not held for long. One thread's: a row is read
+as: a page text's heaviest terms and the anchors' packed vectors are made of them). The values
+are the same floats the dicts held (`specificity` of the term, the profile's weight or 0.0).
+Bounded: emptied before a batch that would take it past `MAX_ROWS` rows or `MAX_CHARS` characters
+of terms, so a crawl's vocabulary, or a hostile page's huge words, are not held for long. One thread's: a row is read
 after it is asked for, so the rows must not be emptied in between (the measures run in a worker
 process, or inline in the crawl's reactor thread). No Scrapy here.
 """

@@ -298,6 +298,9 @@ class TopicProfile:
         return sorted(self.weights.items(), key=lambda kv: -kv[1])[:n]
 
 
+_new_str = str.__new__
+
+
 class MeasuredText(str):
     """A text that carries its measurements against one topic profile (`TopicProfile.measure`).
 
@@ -305,17 +308,60 @@ class MeasuredText(str):
     works unchanged; the profile with the same `key` returns the carried values, which are
     exactly what it would compute (the same code ran on the same text, in a worker).
     `vector` is None when only the heaviest terms were kept: `heaviest` is then `(terms, n)`,
-    the vector's `n` heaviest terms, heaviest first."""
+    the vector's `n` heaviest terms, heaviest first.
 
-    def __new__(cls, text: str, topic_key: str, vector: dict[str, float] | None, score: float, enough: bool,
-                heaviest: tuple[tuple[str, ...], int] | None = None):
-        self = super().__new__(cls, text)
-        self.topic_key, self.vector, self.score, self.enough = topic_key, vector, score, enough
-        self.heaviest = heaviest
+    `vector` may be given packed (`PackedVector`: `measure_all`'s anchors): it is then made a
+    dict the first time it is read, and pickled packed until then. A crawl reads the vectors of
+    ~2 % of a generic page's ~133 anchors (a link's first sighting, the few links not requested
+    yet); unpickling the other dicts was most of the crawl's cost of a worker's answer."""
+
+    def __new__(cls, text: str, topic_key: str, vector: "dict[str, float] | PackedVector | None", score: float,
+                enough: bool, heaviest: tuple[tuple[str, ...], int] | None = None):
+        self = _new_str(cls, text)
+        state = self.__dict__  # (stores into it directly: a generic page's answer rebuilds ~133)
+        state["topic_key"], state["score"], state["enough"], state["heaviest"] = topic_key, score, enough, heaviest
+        state["_packed" if type(vector) is tuple else "vector"] = vector  # (a tuple: a `PackedVector`)
         return self
 
+    def __getattr__(self, name: str):
+        """`vector` given packed, made a dict on its first reading (then an attribute like any)."""
+        packed = self.__dict__.get("_packed") if name == "vector" else None
+        if packed is None:
+            raise AttributeError(name)
+        vector = self.vector = _unpacked(packed)
+        return vector
+
+    def carried_vector(self) -> "dict[str, float] | PackedVector | None":
+        """The vector as it was given: packed while it is, so pickling does not unpack it."""
+        packed = self.__dict__.get("_packed")
+        return self.vector if packed is None else packed
+
     def __reduce__(self):
-        return MeasuredText, (str(self), self.topic_key, self.vector, self.score, self.enough, self.heaviest)
+        return MeasuredText, (str(self), self.topic_key, self.carried_vector(), self.score, self.enough, self.heaviest)
+
+
+# A vector as `measure_all` packs it (`MeasuredText`): its terms joined by newlines (a term never
+# holds one: `_segments` splits on them and on all whitespace), UTF-8 encoded, and its weights as
+# little-endian doubles. Two bytes objects to pickle and unpickle (a copy each) instead of a dict of
+# a string and a float a term; a plain tuple, so unpickling it calls no Python code. `_unpacked`
+# gives the dict back: the same terms in the same order, the same floats to the bit.
+PackedVector = tuple[bytes, bytes]
+_UTF8 = ("utf-8", "surrogatepass")  # (what pickle does with a str: any str goes there and back)
+
+
+def _unpacked(packed: PackedVector) -> dict[str, float]:
+    terms, weights = packed
+    return dict(zip(terms.decode(*_UTF8).split("\n"), np.frombuffer(weights, "<f8").tolist()))
+
+
+def _packed_terms(terms: list[str], lengths: list[int]) -> list[bytes]:
+    """`terms` cut into runs of `lengths` (none 0), each run joined by newlines and encoded: all of
+    them encoded at once, then cut at NULs (a term never holds one: `_segments`)."""
+    joined, join, start = [], "\n".join, 0
+    for n in lengths:
+        joined.append(join(terms[start:start + n]))
+        start += n
+    return "\0".join(joined).encode(*_UTF8).split(b"\0") if joined else []
 
 
 @lru_cache(maxsize=200_000)
@@ -379,10 +425,10 @@ _GRID_SLACK = 4  # `_batch_vectors` pads each text's terms to the longest's: at 
 
 
 def _batch_vectors(counts: list[dict[str, int]], profile_weights
-                   ) -> tuple[list[dict[str, float]], list[float]] | None:
+                   ) -> tuple[list["PackedVector | dict[str, float]"], list[float]] | None:
     """`_vector(c)` and the profile's `_cosine` of each of `counts`, computed as arrays for all
-    the texts at once (a page's ~140 anchors, ~2,600 terms), keyed by the terms' one strings
-    (`_TERM_ROWS.strings`: the texts' vectors share them): the same floats, each
+    the texts at once (a page's ~140 anchors, ~2,600 terms), each vector packed (`PackedVector`:
+    its terms' strings joined, its floats' bytes; an empty one a dict): the same floats, each
     text's squares and products added left to right as `sum` adds them, in one row of a
     zero-padded grid (`np.cumsum` adds in order; + 0.0 changes no sum). None where that does
     not apply: `sum` is not sequential here, or one long text among short ones would make the
@@ -403,12 +449,15 @@ def _batch_vectors(counts: list[dict[str, int]], profile_weights
 
     units = weights / np.repeat(np.sqrt(row_sums(weights * weights)), lengths)
     scores = row_sums(units * profile_weights(rows)).tolist()
-    keys, values = _TERM_ROWS.strings(rows), units.tolist()
+    sizes = lengths.tolist()
+    terms = iter(_packed_terms(_TERM_ROWS.strings(rows), [n for n in sizes if n]))
+    values = units.astype("<f8", copy=False).tobytes()
     vectors, start = [], 0
-    for n in lengths.tolist():
-        vectors.append(dict(zip(keys[start:start + n], values[start:start + n])))
-        start += n
-    return vectors, [round(score, 4) if n else 0 for score, n in zip(scores, lengths.tolist())]
+    for n in sizes:
+        end = start + n
+        vectors.append((next(terms), values[8 * start:8 * end]) if n else {})
+        start = end
+    return vectors, [round(score, 4) if n else 0 for score, n in zip(scores, sizes)]
 
 
 # `specificity` of the terms met so far, as a plain dict: a page text has ~1,400 terms, and an
