@@ -45,7 +45,7 @@ from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
 from crawler.topic_sections import SectionSpelling
 
 __all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_GUESS", "TOPIC_HELD",
-           "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
+           "TOPIC_HOPS", "TOPIC_PARENT_TITLE", "TOPIC_PROBED"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link w
 TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
 TOPIC_GUESS = "topic_guess"  # request meta: a released link's features when it was chosen (the learner's)
 TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle (True, or RESERVE)
+TOPIC_PROBED = "topic_probed"  # request meta: passed on by a listing fetched for its members (its outcome counts)
 RESERVE = "reserve"  # TOPIC_HELD of a link the held frontier had dropped, released with pages to spare
 CEILING_MIN_KEPT = 20  # kept articles before TOPIC_MAX_PAGES_PER_ARTICLE applies (one page moves the ratio ≤ 0.05)
 
@@ -116,13 +117,13 @@ class IdleRelease:
         if room > 0:
             self._guess_sections()
             releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
-            if self.links.expected_yield() < self.listings.best_yield():
+            if self.links.expected_yield() < self.listings.articles_per_page(self.listings.best_yield()):
                 releases.reverse()
             if any(release() for release in releases):
                 raise DontCloseSpider
             if pages + 1 <= self.pages_per_article * kept:  # pages to spare
                 spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
-                if self.links.reserve_yield() < self.listings.best_yield():
+                if self.links.reserve_yield() < self.listings.articles_per_page(self.listings.best_yield()):
                     spares.reverse()
                 if any(spare() for spare in spares):
                     raise DontCloseSpider

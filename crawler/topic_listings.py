@@ -103,6 +103,7 @@ class HeldListings:
         self._released: set[str] = set()  # keys popped: not held again (a home page every kept article names)
         self._guessed: set[str] = set()  # keys of sections guessed on a site that never showed them
         self._guess_yields = [0.0, 0.0]  # what the guesses fetched led to: [new links, pages]
+        self.member_outcomes = [0, 0]  # articles a listing fetched for its members passed on: [on topic, judged]
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
@@ -170,12 +171,16 @@ class HeldListings:
 
     def yielded(self, url: str, new_links: int) -> None:
         """A fetched listing page led to `new_links` new links with topic evidence (counted for its
-        template, and for the name it was held by, if any)."""
-        records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
+        template, and for the name it was held by, if any). A guessed section's count goes to the
+        guesses' own record only: all of its members were unknown, while a section or tag some
+        judged article names has mostly been found already, so what a guess gave says nothing of
+        what its template's or its name's known listings will (docs/topic.md, session 16)."""
         if canonical_url(url) in self._guessed:
-            records.append(self._guess_yields)
-        if name_key := self._names.get(canonical_url(url)):
-            records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
+            records = [self._guess_yields]
+        else:
+            records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
+            if name_key := self._names.get(canonical_url(url)):
+                records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
         for record in records:
             record[0] += new_links
             record[1] += 1
@@ -220,6 +225,20 @@ class HeldListings:
 
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)
+
+    def member_judged(self, on_topic: bool) -> None:
+        """An article a listing fetched for its members passed on was judged."""
+        self.member_outcomes[0] += on_topic
+        self.member_outcomes[1] += 1
+
+    def articles_per_page(self, expected: float) -> float:
+        """On-topic articles per page fetched that a listing expected to lead to `expected` new links
+        gives: its page and each link it passes on are a fetch, and a link is on topic at the rate the
+        links such listings passed on were so far (from one in two). On the held links' scale
+        (crawler/topic_frontier.py, `expected_yield`: on-topic articles a released link gives), which
+        the idle release weighs it against (crawler/topic_idle.py)."""
+        on, judged = self.member_outcomes
+        return expected * (on + 1) / (judged + 2) / (1 + expected)
 
     def pop(self, bound: float = MIN_EXPECTED_YIELD) -> tuple[str, str, int] | None:
         """The held listing with the highest expected yield, if it reaches `bound` (a crawl with pages

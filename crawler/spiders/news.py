@@ -33,7 +33,8 @@ from crawler.dupefilter import PAGE, TOPIC_RULE
 from crawler.items import ArticlePage
 from crawler.refusals import Refused
 from crawler.relevance import TopicGate
-from crawler.topic_idle import RESERVE, TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, IdleRelease
+from crawler.topic_idle import (RESERVE, TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, TOPIC_PROBED,
+                                IdleRelease)
 from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
@@ -276,6 +277,8 @@ class NewsSpider(scrapy.Spider):
                 self.held.learn(guess, verdict.on_topic, response.url)
             if response.meta.get(TOPIC_HELD):
                 self.held.links.judged(verdict.on_topic, reserve=response.meta[TOPIC_HELD] == RESERVE)
+            if response.meta.get(TOPIC_PROBED) and verdict.rule != "unjudged":
+                self.held.listings.member_judged(verdict.on_topic)
             if verdict.keep:
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
             else:
@@ -332,6 +335,8 @@ class NewsSpider(scrapy.Spider):
                 request.meta[RECHECK_ANCHOR] = anchors[request.url]
             if title:
                 request.meta[TOPIC_PARENT_TITLE] = title
+            if mode == "probe":
+                request.meta[TOPIC_PROBED] = True
             yield request
 
     def _within_ceiling(self, links: list, request) -> list:
