@@ -68,6 +68,8 @@ def test_a_start_urls_section_is_fetched_for_its_members_and_the_pages_are_accou
     spent = {key: n for key, n in run.stats.items() if key.startswith("topic/pages/")}
     assert spent == {"topic/pages/kept/start": 1, "topic/pages/off_topic/held": 1,
                      "topic/pages/listing/listing": 1, "topic/pages/kept/anchor": 1}
+    # The article the section passed on is counted as what such a listing's links are worth (session 16)
+    assert run.stats["topic/probed_links/on_topic"] == 1 and "topic/probed_links/off_topic" not in run.stats
 
 
 # --------------------------------------------------------------------------- anchors against the background
