@@ -171,16 +171,12 @@ class HeldListings:
 
     def yielded(self, url: str, new_links: int) -> None:
         """A fetched listing page led to `new_links` new links with topic evidence (counted for its
-        template, and for the name it was held by, if any). A guessed section's count goes to the
-        guesses' own record only: all of its members were unknown, while a section or tag some
-        judged article names has mostly been found already, so what a guess gave says nothing of
-        what its template's or its name's known listings will (docs/topic.md, session 16)."""
+        template, and for the name it was held by, if any)."""
+        records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
         if canonical_url(url) in self._guessed:
-            records = [self._guess_yields]
-        else:
-            records = [self._yields.setdefault(template_of(url), [0.0, 0.0])]
-            if name_key := self._names.get(canonical_url(url)):
-                records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
+            records.append(self._guess_yields)
+        if name_key := self._names.get(canonical_url(url)):
+            records.append(self._name_yields.setdefault(name_key, [0.0, 0.0]))
         for record in records:
             record[0] += new_links
             record[1] += 1
