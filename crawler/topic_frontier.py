@@ -46,7 +46,6 @@ from crawler.topic_learner import link_features
 logger = logging.getLogger(__name__)
 
 RELEASE_ONE_PER = 100  # held links
-RESERVE_PRIOR_TRIES = 4  # a reserve release's on-topic rate starts at one in four (`reserve_yield`)
 
 
 @dataclass
@@ -83,12 +82,8 @@ class HeldLinks:
         outcomes[1] += 1
 
     def reserve_yield(self) -> float:
-        """On-topic articles a release from the reserve is expected to give, from 1 in RESERVE_PRIOR_TRIES:
-        its links were dropped because the judged pages lean them off topic, under even odds, so
-        the prior is the mean of even chances below one in two (1/4), not one in two (session 16:
-        reserve releases were on topic 9 times in 67 and went first at idle for their first five)."""
-        on, fetched = self.reserve_outcomes
-        return (on + 1) / (fetched + RESERVE_PRIOR_TRIES) if self._reserve else 0.0
+        """On-topic articles a release from the reserve is expected to give, from 1 in 2."""
+        return (self.reserve_outcomes[0] + 1) / (self.reserve_outcomes[1] + 2) if self._reserve else 0.0
 
     def expected_yield(self) -> float:
         """On-topic articles a release is expected to give: the released links' rate so far, from 1 in 2."""
