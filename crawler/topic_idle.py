@@ -110,7 +110,8 @@ class IdleRelease:
 
     def on_idle(self, gate) -> None:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
-        give more on-topic articles a page, then (with pages to spare) what the frontiers gave up;
+        give more on-topic articles a page (a listing's new links cost pages too:
+        `HeldListings.articles_per_page`), then (with pages to spare) what the frontiers gave up;
         nothing past the ceiling. DontCloseSpider when one was requested."""
         pages, kept = self._pages_and_kept()
         room = self._room(pages, kept)

@@ -52,7 +52,9 @@ crawler spends pages on a listing by its expected yield instead:
 
 The spider holds these listings (`hold`) and, when the crawl is idle, asks
 for one (`pop`) when they promise more than the held article links
-(crawler/topic_frontier.py, `HeldLinks.expected_yield`). Held in memory only,
+(crawler/topic_frontier.py, `HeldLinks.expected_yield`), both as on-topic
+articles a page fetched (`articles_per_page`: a listing's new links are pages
+too, on topic at the rate such listings' links were). Held in memory only,
 like held links.
 """
 from __future__ import annotations
