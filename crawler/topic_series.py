@@ -13,12 +13,23 @@ shows that part 3 continues a kept part:
 - part 3 first, judged off at the margin: its item waits (`wait`); when part 2 is kept and links to
   it as part 3, `released_by` gives it back, to be emitted then (its page was fetched once).
 
-No Scrapy here: the items are the spider's, kept as they are.
+No Scrapy here: the items are the spider's, kept as they are. Both memories are bounded (the
+oldest forgotten first): a waiting item may hold its page's body.
 """
 from __future__ import annotations
 
 from archive.urls import canonical_url
 from crawler.relevance import continues_series, link_series_part, series_part
+
+
+MAX_KEPT, MAX_WAITING = 10_000, 500  # parts remembered: titles, and waiting items
+
+
+def _remember(memory: dict, key: str, value, bound: int) -> None:
+    memory.pop(key, None)
+    memory[key] = value
+    if len(memory) > bound:
+        del memory[next(iter(memory))]  # the oldest
 
 
 def _title(text: str) -> str:
@@ -35,12 +46,12 @@ class SeriesParts:
     def kept(self, url: str, text: str) -> None:
         """An on-topic page (`text`: its title, then its body); remembered if numbered as a part."""
         if series_part(_title(text)) is not None:
-            self._kept[canonical_url(url)] = _title(text)
+            _remember(self._kept, canonical_url(url), _title(text), MAX_KEPT)
 
     def wait(self, url: str, text: str, item) -> None:
         """A part judged off topic at the series margin: `item` is emitted if a kept neighbour links to it."""
         if series_part(_title(text)) is not None:
-            self._waiting[canonical_url(url)] = (_title(text), item)
+            _remember(self._waiting, canonical_url(url), (_title(text), item), MAX_WAITING)
 
     def neighbour_title(self, text: str, links) -> str | None:
         """The title of a kept part k±1 the page (numbered part k) links to as such, if any.

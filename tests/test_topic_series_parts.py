@@ -78,3 +78,12 @@ def test_a_part_judged_just_off_topic_is_kept_when_its_kept_neighbour_links_to_i
     assert run.stats["topic/series_rejoined"] == 1 and run.stats["topic/kept"] == 3
     # Part 3's page, first counted off topic, counts as kept: the page ceiling weighs what was kept.
     assert run.stats["topic/pages/kept/series"] == 1 and not run.stats.get("topic/pages/off_topic/series")
+
+
+def test_the_waiting_parts_are_bounded_the_oldest_forgotten_first(monkeypatch):
+    monkeypatch.setattr("crawler.topic_series.MAX_WAITING", 2)
+    parts = SeriesParts()
+    for n in (1, 2, 3):
+        parts.wait(f"{TD}/ky-3-phan-{n}-18000{n}.html", TITLE3 + BODY, n)
+    links = [(f"{TD}/ky-3-phan-{n}-18000{n}.html", TITLE3, False) for n in (1, 2, 3)]
+    assert parts.released_by(TITLE2 + BODY, links) == [2, 3]
