@@ -1,13 +1,10 @@
 """Issue #19, session 16: a series part reached from a listing rejoins its series when a kept
 neighbour part links to it, whichever of the two the crawl fetched first (crawler/topic_series.py)."""
-import json
-
 from crawler.topic_series import SeriesParts
-from testbed.fixtureserver import FixtureServer, FixtureSite, Reply
+from testbed.fixtureserver import FixtureSite, Reply
 from testbed.topic_site import _html, _not_found
-from tests.conftest import run_crawl
 from tests.test_topic_recall import ON_TEXT
-from tests.test_topic_spending import _article
+from tests.test_topic_spending import _article, crawl_from
 
 TD = "http://thoidai.com.vn"
 PART2, PART3, PART4 = (f"{TD}/ky-2-cho-phien-noi-hai-dat-nuoc-gap-nhau-180040.html",
@@ -64,16 +61,7 @@ class ReverseSeriesWeb(FixtureSite):
 
 
 def test_a_part_judged_just_off_topic_is_kept_when_its_kept_neighbour_links_to_it(tmp_path):
-    server = FixtureServer(ReverseSeriesWeb()).start_background()
-    items = tmp_path / "items.jsonl"
-    try:
-        run = run_crawl(tmp_path, f"urls={START}", "depth=2", server=server, settings={
-            "CORPUS_SEEDS": "", "EXTRACT_ENABLED": False,
-            "FEEDS": json.dumps({str(items): {"format": "jsonlines"}}), "FEED_EXPORT_FIELDS": "url,extra"})
-    finally:
-        server.shutdown()
-    assert run.returncode == 0, run.stderr
-    kept = {item["url"]: item["extra"]["rule"] for item in map(json.loads, items.read_text("utf-8").splitlines())}
+    run, kept = crawl_from(tmp_path, ReverseSeriesWeb(), START)
     assert kept == {START: "start", SERIES[2]: "tunnel", SERIES[3]: "series"}
     assert run.stats["topic/series_rejoined"] == 1 and run.stats["topic/kept"] == 3
     # Part 3's page, first counted off topic, counts as kept: the page ceiling weighs what was kept.
