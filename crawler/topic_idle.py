@@ -74,6 +74,7 @@ class IdleRelease:
         self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
         self.learner = GuessLearner() if crawler.settings.getbool("TOPIC_LEARNED_RANKING") else None
         self.sections = SectionSpelling() if crawler.settings.getbool("TOPIC_GUESS_SECTIONS") else None
+        self.one_scale = crawler.settings.getbool("TOPIC_IDLE_ONE_SCALE", True)
 
     def saw_listing_links(self, links) -> None:
         """`(url, anchor)` of the tag, section and home links of a judged article: how its site spells
@@ -118,13 +119,13 @@ class IdleRelease:
         if room > 0:
             self._guess_sections()
             releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
-            if self.links.expected_yield() < self.listings.articles_per_page(self.listings.best_yield()):
+            if self.links.expected_yield() < self._listings_worth():
                 releases.reverse()
             if any(release() for release in releases):
                 raise DontCloseSpider
             if pages + 1 <= self.pages_per_article * kept:  # pages to spare
                 spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
-                if self.links.reserve_yield() < self.listings.articles_per_page(self.listings.best_yield()):
+                if self.links.reserve_yield() < self._listings_worth():
                     spares.reverse()
                 if any(spare() for spare in spares):
                     raise DontCloseSpider
@@ -136,6 +137,12 @@ class IdleRelease:
         if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
             for url in self.listings.remaining():
                 logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
+
+    def _listings_worth(self) -> float:
+        """What the best held listing is worth against a held link: on-topic articles a page fetched
+        (`TOPIC_IDLE_ONE_SCALE`), else its expected new links a page (sessions 5–15)."""
+        best = self.listings.best_yield()
+        return self.listings.articles_per_page(best) if self.one_scale else best
 
     def room_to_follow(self, request) -> float:
         """Pages the links of an off-topic page or listing may still take under the ceiling: its room

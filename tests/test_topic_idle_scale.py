@@ -37,8 +37,9 @@ def test_a_listing_is_worth_its_links_on_topic_rate_over_its_page_and_theirs():
     assert listings.articles_per_page(3.0) < 1.0  # never more than one article a page fetched
 
 
-def _idle_release(requested: list) -> IdleRelease:
-    crawler = SimpleNamespace(stats=_Stats(), settings=Settings({"TOPIC_PAGES_PER_ARTICLE": 1.4}),
+def _idle_release(requested: list, one_scale: bool = True) -> IdleRelease:
+    crawler = SimpleNamespace(stats=_Stats(), settings=Settings({"TOPIC_PAGES_PER_ARTICLE": 1.4,
+                                                                 "TOPIC_IDLE_ONE_SCALE": one_scale}),
                               engine=SimpleNamespace(crawl=requested.append))
     return IdleRelease(crawler, lambda found_from, links, hops: (Request(url) for url, _, _ in links))
 
@@ -52,18 +53,20 @@ def _hold_both(release: IdleRelease, listing_links: float) -> None:
     release.listings.yielded(f"{ND}/kinhte", listing_links)  # the same template, `nhandan.vn/*`
 
 
-def test_a_held_teaser_goes_before_a_listing_expected_to_lead_to_more_links_than_it_gives_articles(topic):
+@pytest.mark.parametrize("one_scale, first", [(True, TEASER), (False, SECTION)])
+def test_a_held_teaser_goes_before_a_listing_expected_to_lead_to_more_links_than_it_gives_articles(
+        topic, one_scale, first):
     """The section expects ~1.2 new links a page (over the teaser's one in two), but those are
-    2.2 fetches for 0.6 articles: the teaser, half an article a page, is released first."""
+    2.2 fetches for 0.6 articles: the teaser, half an article a page, is released first; with
+    TOPIC_IDLE_ONE_SCALE off, 1.2 links against one in two, the section."""
     gate = TopicGate(topic)
     gate.judge_page(ON_TEXT, "related", anchors=["Những người lính tình nguyện năm ấy"])
     requested: list = []
-    release = _idle_release(requested)
+    release = _idle_release(requested, one_scale)
     _hold_both(release, 1.9)
-    assert release.listings.best_yield() > release.links.expected_yield()  # the old comparison: the listing
     with pytest.raises(DontCloseSpider):
         release.on_idle(gate)
-    assert [request.url for request in requested] == [TEASER]
+    assert [request.url for request in requested] == [first]
 
 
 def test_a_listing_whose_links_pay_goes_first_once_the_teasers_do_not(topic):
