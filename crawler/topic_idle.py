@@ -45,7 +45,7 @@ from crawler.topic_listings import MIN_EXPECTED_YIELD, HeldListings
 from crawler.topic_sections import SectionSpelling
 
 __all__ = ["CEILING_MIN_KEPT", "IdleRelease", "RESERVE", "TOPIC_ANCHORS", "TOPIC_GUESS", "TOPIC_HELD",
-           "TOPIC_HOPS", "TOPIC_PARENT_TITLE"]
+           "TOPIC_HOPS", "TOPIC_PARENT_TITLE", "TOPIC_PROBED"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ TOPIC_ANCHORS = "topic_anchors"  # request meta: the anchor texts a topic link w
 TOPIC_PARENT_TITLE = "topic_parent_title"  # request meta: the title of the on-topic article linking to it
 TOPIC_GUESS = "topic_guess"  # request meta: a released link's features when it was chosen (the learner's)
 TOPIC_HELD = "topic_held"  # request meta: a held link released when the crawl was idle (True, or RESERVE)
+TOPIC_PROBED = "topic_probed"  # request meta: passed on by a listing fetched for its members (its outcome counts)
 RESERVE = "reserve"  # TOPIC_HELD of a link the held frontier had dropped, released with pages to spare
 CEILING_MIN_KEPT = 20  # kept articles before TOPIC_MAX_PAGES_PER_ARTICLE applies (one page moves the ratio ≤ 0.05)
 
@@ -73,6 +74,7 @@ class IdleRelease:
         self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
         self.learner = GuessLearner() if crawler.settings.getbool("TOPIC_LEARNED_RANKING") else None
         self.sections = SectionSpelling() if crawler.settings.getbool("TOPIC_GUESS_SECTIONS") else None
+        self.one_scale = crawler.settings.getbool("TOPIC_IDLE_ONE_SCALE", True)
 
     def saw_listing_links(self, links) -> None:
         """`(url, anchor)` of the tag, section and home links of a judged article: how its site spells
@@ -109,20 +111,21 @@ class IdleRelease:
 
     def on_idle(self, gate) -> None:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
-        give more on-topic articles a page, then (with pages to spare) what the frontiers gave up;
+        give more on-topic articles a page (a listing's new links cost pages too:
+        `HeldListings.articles_per_page`), then (with pages to spare) what the frontiers gave up;
         nothing past the ceiling. DontCloseSpider when one was requested."""
         pages, kept = self._pages_and_kept()
         room = self._room(pages, kept)
         if room > 0:
             self._guess_sections()
             releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
-            if self.links.expected_yield() < self.listings.best_yield():
+            if self.links.expected_yield() < self._listings_worth():
                 releases.reverse()
             if any(release() for release in releases):
                 raise DontCloseSpider
             if pages + 1 <= self.pages_per_article * kept:  # pages to spare
                 spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
-                if self.links.reserve_yield() < self.listings.best_yield():
+                if self.links.reserve_yield() < self._listings_worth():
                     spares.reverse()
                 if any(spare() for spare in spares):
                     raise DontCloseSpider
@@ -134,6 +137,12 @@ class IdleRelease:
         if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
             for url in self.listings.remaining():
                 logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
+
+    def _listings_worth(self) -> float:
+        """What the best held listing is worth against a held link: on-topic articles a page fetched
+        (`TOPIC_IDLE_ONE_SCALE`), else its expected new links a page (sessions 5–15)."""
+        best = self.listings.best_yield()
+        return self.listings.articles_per_page(best) if self.one_scale else best
 
     def room_to_follow(self, request) -> float:
         """Pages the links of an off-topic page or listing may still take under the ceiling: its room

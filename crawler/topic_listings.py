@@ -52,7 +52,9 @@ crawler spends pages on a listing by its expected yield instead:
 
 The spider holds these listings (`hold`) and, when the crawl is idle, asks
 for one (`pop`) when they promise more than the held article links
-(crawler/topic_frontier.py, `HeldLinks.expected_yield`). Held in memory only,
+(crawler/topic_frontier.py, `HeldLinks.expected_yield`), both as on-topic
+articles a page fetched (`articles_per_page`: a listing's new links are pages
+too, on topic at the rate such listings' links were). Held in memory only,
 like held links.
 """
 from __future__ import annotations
@@ -103,6 +105,7 @@ class HeldListings:
         self._released: set[str] = set()  # keys popped: not held again (a home page every kept article names)
         self._guessed: set[str] = set()  # keys of sections guessed on a site that never showed them
         self._guess_yields = [0.0, 0.0]  # what the guesses fetched led to: [new links, pages]
+        self.member_outcomes = [0, 0]  # articles a listing fetched for its members passed on: [on topic, judged]
 
     def saw_member(self, listing_url: str, on_topic: bool) -> None:
         """A judged article links to `listing_url` (its section, a tag, its home page)."""
@@ -220,6 +223,20 @@ class HeldListings:
 
     def best_yield(self) -> float:
         return max(map(self._expected, self._held), default=0.0)
+
+    def member_judged(self, on_topic: bool) -> None:
+        """An article a listing fetched for its members passed on was judged."""
+        self.member_outcomes[0] += on_topic
+        self.member_outcomes[1] += 1
+
+    def articles_per_page(self, expected: float) -> float:
+        """On-topic articles per page fetched that a listing expected to lead to `expected` new links
+        gives: its page and each link it passes on are a fetch, and a link is on topic at the rate the
+        links such listings passed on were so far (from one in two). On the held links' scale
+        (crawler/topic_frontier.py, `expected_yield`: on-topic articles a released link gives), which
+        the idle release weighs it against (crawler/topic_idle.py)."""
+        on, judged = self.member_outcomes
+        return expected * (on + 1) / (judged + 2) / (1 + expected)
 
     def pop(self, bound: float = MIN_EXPECTED_YIELD) -> tuple[str, str, int] | None:
         """The held listing with the highest expected yield, if it reaches `bound` (a crawl with pages

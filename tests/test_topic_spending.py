@@ -50,24 +50,31 @@ class StartOnlyWeb(FixtureSite):
         return _not_found() if page is None else _html(page)
 
 
-def test_a_start_urls_section_is_fetched_for_its_members_and_the_pages_are_accounted(tmp_path):
-    """The start URL is on topic by the user's word: its section counts it as an on-topic member
-    (crawler/topic_listings.py), so the section is fetched when the crawl is idle and finds the
-    article nothing else leads to; each fetch is counted by what it was and how it was reached."""
-    server = FixtureServer(StartOnlyWeb()).start_background()
+def crawl_from(tmp_path, site: FixtureSite, start: str):
+    """A topic crawl of `site` from `start` at depth 2: the run, and the kept articles' rules by URL."""
+    server = FixtureServer(site).start_background()
     items = tmp_path / "items.jsonl"
     try:
-        run = run_crawl(tmp_path, f"urls={START}", "depth=2", server=server, settings={
+        run = run_crawl(tmp_path, f"urls={start}", "depth=2", server=server, settings={
             "CORPUS_SEEDS": "", "EXTRACT_ENABLED": False,
             "FEEDS": json.dumps({str(items): {"format": "jsonlines"}}), "FEED_EXPORT_FIELDS": "url,extra"})
     finally:
         server.shutdown()
     assert run.returncode == 0, run.stderr
-    kept = {item["url"]: item["extra"]["rule"] for item in map(json.loads, items.read_text("utf-8").splitlines())}
+    return run, {item["url"]: item["extra"]["rule"] for item in map(json.loads, items.read_text("utf-8").splitlines())}
+
+
+def test_a_start_urls_section_is_fetched_for_its_members_and_the_pages_are_accounted(tmp_path):
+    """The start URL is on topic by the user's word: its section counts it as an on-topic member
+    (crawler/topic_listings.py), so the section is fetched when the crawl is idle and finds the
+    article nothing else leads to; each fetch is counted by what it was and how it was reached."""
+    run, kept = crawl_from(tmp_path, StartOnlyWeb(), START)
     assert kept == {START: "start", ORPHAN: "anchor"}
     spent = {key: n for key, n in run.stats.items() if key.startswith("topic/pages/")}
     assert spent == {"topic/pages/kept/start": 1, "topic/pages/off_topic/held": 1,
                      "topic/pages/listing/listing": 1, "topic/pages/kept/anchor": 1}
+    # The article the section passed on is counted as what such a listing's links are worth (session 16)
+    assert run.stats["topic/probed_links/on_topic"] == 1 and "topic/probed_links/off_topic" not in run.stats
 
 
 # --------------------------------------------------------------------------- anchors against the background

@@ -34,8 +34,10 @@ from crawler.discovery import Discovery
 from crawler.dupefilter import PAGE, TOPIC_RULE
 from crawler.items import ArticlePage
 from crawler.refusals import Refused
-from crawler.relevance import TopicGate
-from crawler.topic_idle import RESERVE, TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, IdleRelease
+from crawler.relevance import SERIES_MARGIN, TopicGate, continues_series
+from crawler.topic_series import SeriesParts
+from crawler.topic_idle import (RESERVE, TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, TOPIC_PROBED,
+                                IdleRelease)
 from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
@@ -270,18 +272,31 @@ class NewsSpider(scrapy.Spider):
         if is_article:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
             guess = self.held.guess(gate, response.meta, response.url)  # before the verdict teaches the gate
+            parent_title = response.meta.get(TOPIC_PARENT_TITLE)
+            if not continues_series(reading.text, parent_title):  # a kept part it links to as its neighbour
+                parent_title = self.series_parts.neighbour_title(reading.text, reading.links) or parent_title
             verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or (
                 "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()),
-                parent_title=response.meta.get(TOPIC_PARENT_TITLE))
+                parent_title=parent_title)
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.rule != "unjudged":
                 self.held.learn(guess, verdict.on_topic, response.url)
             if response.meta.get(TOPIC_HELD):
                 self.held.links.judged(verdict.on_topic, reserve=response.meta[TOPIC_HELD] == RESERVE)
+            if response.meta.get(TOPIC_PROBED) and verdict.rule != "unjudged":  # what such listings' links are worth
+                self.held.listings.member_judged(verdict.on_topic)
+                self.crawler.stats.inc_value(f"topic/probed_links/{'on' if verdict.on_topic else 'off'}_topic")
             if verdict.keep:
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
+                if verdict.on_topic:
+                    self.series_parts.kept(response.url, reading.text)
+                    yield from self._rejoined_parts(reading)
             else:
                 self.logger.info("%s, archived only: %s", verdict.reason, response.url)
+                if verdict.rule != "unjudged" and verdict.score >= gate.topic.threshold * SERIES_MARGIN:
+                    as_part = replace(verdict, keep=True, on_topic=True, rule="series")
+                    self.series_parts.wait(response.url, reading.text, (self._article_page(
+                        response, profile, depth, as_part, article, fingerprint), self._how(response)))
             self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
             if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
@@ -334,6 +349,8 @@ class NewsSpider(scrapy.Spider):
                 request.meta[RECHECK_ANCHOR] = anchors[request.url]
             if title:
                 request.meta[TOPIC_PARENT_TITLE] = title
+            if mode == "probe":
+                request.meta[TOPIC_PROBED] = True
             yield request
 
     def _within_ceiling(self, links: list, request) -> list:
@@ -350,10 +367,31 @@ class NewsSpider(scrapy.Spider):
     def _spent(self, response: Response, kind: str) -> None:
         """Where a topic crawl's pages go: stat `topic/pages/<kept|off_topic|listing>/<how reached>`
         (the rule its link was followed by; `held`: released when the crawl was idle)."""
+        self.crawler.stats.inc_value(f"topic/pages/{kind}/{self._how(response)}")
+
+    @staticmethod
+    def _how(response: Response) -> str:
         held = response.meta.get(TOPIC_HELD)
-        how = (RESERVE if held == RESERVE else "held") if held else response.meta.get(TOPIC_RULE) or (
+        return (RESERVE if held == RESERVE else "held") if held else response.meta.get(TOPIC_RULE) or (
             "start" if response.meta.get("found_from") is None else "discovered")
-        self.crawler.stats.inc_value(f"topic/pages/{kind}/{how}")
+
+    def _rejoined_parts(self, reading: PageReading):
+        """The items of the parts judged off at the series margin that this kept part links to as its
+        neighbours: kept now, their pages counted as kept (crawler/topic_series.py; stat
+        `topic/series_rejoined`)."""
+        stats = self.crawler.stats
+        for item, how in self.series_parts.released_by(reading.text, reading.links):
+            for kind, n in (("off_topic", -1), ("kept", 1)):
+                stats.inc_value(f"topic/{kind}", n)
+                stats.inc_value(f"topic/pages/{kind}/{how}", n)
+            stats.inc_value("topic/series_rejoined")
+            self.logger.info("series part kept with its neighbour part: %s", item.url)
+            yield item
+
+    @cached_property
+    def series_parts(self) -> SeriesParts:
+        """The series parts a topic crawl kept, and those waiting at the series margin for a kept neighbour."""
+        return SeriesParts()
 
     @cached_property
     def held(self) -> IdleRelease:
