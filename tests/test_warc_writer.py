@@ -526,6 +526,52 @@ def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
     assert [p.suffix for p in (tmp_path / "warc").iterdir()] == [".open"]
 
 
+
+def test_a_batch_of_jobs_is_answered_in_order_by_one_future_after_one_fsync(tmp_path, monkeypatch):
+    """`write_jobs` (the writer process's way): each job's location, or the error of a record that would
+    not build, in the jobs' order; the batch's one future resolves once its records are synced."""
+    import archive.warc.warcfile as warcfile
+
+    syncs = []
+    real_sync = warcfile.OpenWarcFile.sync
+    monkeypatch.setattr(warcfile.OpenWarcFile, "sync", lambda self: (syncs.append(self.size), real_sync(self)))
+    writer = writer_for(tmp_path)
+    jobs = [writer.exchange_job(exchange_n(1)),
+            writer.metadata_job(PLAIN.url, {"note": "line\nbreak"}),  # refused when built, in the writer thread
+            writer.exchange_job(exchange_n(2), record_id="<urn:uuid:00000000-0000-4000-8000-000000000002>")]
+    outcomes = writer.write_jobs(jobs).result(timeout=10)
+    assert [type(outcome) for outcome in outcomes] == [RecordLocation, ValueError, RecordLocation]
+    assert [outcomes[0].record_id, outcomes[2].record_id] == [jobs[0][0], jobs[2][0]]
+    assert len(syncs) == 1 and syncs[0] == outcomes[2].offset + outcomes[2].length  # the batch, once, all of it
+    assert writer.write_exchange(PLAIN).result(timeout=10)  # a bad record fails its job, not the archive
+    writer.close()
+    members = read_members(next((tmp_path / "warc").glob("*.warc.gz")))
+    assert [(m.type, m.offset) for m in members if m.type == "response"][:2] == \
+        [("response", outcomes[0].offset), ("response", outcomes[2].offset)]
+
+
+def test_a_batch_after_a_write_error_fails_every_job_with_it(tmp_path, monkeypatch):
+    import archive.warc.warcfile as warcfile
+
+    real_init = warcfile.OpenWarcFile.__init__
+
+    def small_disk(self, directory, name):
+        real_init(self, directory, name)
+        self.handle = _FullDisk(self.handle, room=1500)
+
+    monkeypatch.setattr(warcfile.OpenWarcFile, "__init__", small_disk)
+    writer = writer_for(tmp_path)
+    outcomes = writer.write_jobs([writer.exchange_job(exchange_n(1, 100)),
+                                  writer.exchange_job(exchange_n(2, 3000))]).result(timeout=10)
+    # The first was written but never synced: it is lost with the archive, as the second.
+    assert [type(outcome) for outcome in outcomes] == [WarcWriteError, WarcWriteError]
+    assert "No space left" in str(outcomes[1])
+    with pytest.raises(WarcWriteError, match="failed earlier"):
+        writer.write_jobs([writer.exchange_job(PLAIN)])
+    with pytest.raises(WarcWriteError):
+        writer.close()
+
+
 @WRITER_KINDS
 def test_bad_input_is_refused_in_the_callers_thread(tmp_path, kind):
     writer = both_writers(tmp_path, kind)
