@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -667,3 +668,59 @@ def test_one_config_drives_either_writer(tmp_path, kind):
     assert location.payload_digest == sha1_b32(CHUNKED_BODY)  # "stored": the body as sent, still chunked
     assert [m.type for m in read_members(path)] == ["warcinfo", "request", "response"]
     assert warc_index_path(path).is_file()
+
+
+def test_record_future_keeps_the_future_contract_its_consumers_use(caplog):
+    """RecordFuture (no Condition, archive/warc/writer_base.py) against what concurrent.futures.Future
+    does: callbacks in order, at once when settled, a raising callback logged; result and exception;
+    timeouts; cancel; a second settling refused."""
+    from concurrent.futures import CancelledError, InvalidStateError
+
+    from archive.warc.writer_base import RecordFuture, settle
+
+    future, seen = RecordFuture("<urn:uuid:a>"), []
+    future.add_done_callback(lambda done: seen.append(("first", done.result())))
+    future.add_done_callback(lambda done: 1 / 0)
+    future.add_done_callback(lambda done: seen.append(("third", done.done())))
+    assert not future.done() and not future.cancelled()
+    with pytest.raises(TimeoutError):
+        future.result(timeout=0.01)
+    future.set_result("here")
+    assert seen == [("first", "here"), ("third", True)]
+    assert "exception calling callback" in caplog.text
+    future.add_done_callback(lambda done: seen.append(("late", done.exception())))
+    assert seen[-1] == ("late", None) and future.result() == "here"
+    with pytest.raises(InvalidStateError):
+        future.set_exception(ValueError("twice"))
+    assert not future.cancel()
+
+    failed = RecordFuture("<urn:uuid:b>")
+    settle(failed, error=WarcWriteError("disk"))
+    assert isinstance(failed.exception(timeout=0), WarcWriteError)
+    with pytest.raises(WarcWriteError, match="disk"):
+        failed.result()
+
+    cancelled, called = RecordFuture("<urn:uuid:c>"), []
+    cancelled.add_done_callback(lambda done: called.append(done.cancelled()))
+    assert cancelled.cancel() and cancelled.cancel() and cancelled.done() and called == [True]
+    settle(cancelled, result="written anyway")  # the writer settles it regardless: ignored
+    with pytest.raises(CancelledError):
+        cancelled.result()
+    with pytest.raises(CancelledError):
+        cancelled.exception()
+
+
+def test_record_future_wakes_every_thread_blocked_on_it():
+    from archive.warc.writer_base import RecordFuture
+
+    future, got = RecordFuture("<urn:uuid:d>"), []
+    waiters = [threading.Thread(target=lambda: got.append(future.result(timeout=30))) for _ in range(4)]
+    for waiter in waiters:
+        waiter.start()
+    deadline = time.monotonic() + 10
+    while future._done_event is None and time.monotonic() < deadline:  # a waiter is blocked
+        time.sleep(0.001)
+    future.set_result(7)
+    for waiter in waiters:
+        waiter.join(30)
+    assert got == [7, 7, 7, 7]
