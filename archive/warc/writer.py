@@ -16,7 +16,6 @@ import logging
 import os
 import queue
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from archive.warc.exchange import Exchange, RecordLocation
+from archive.warc.gzip_member import GzipMembers
 from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, body_is_compressed, \
     check_exchange
 from archive.warc.warcfile import OpenWarcFile, safe_name_part
@@ -103,6 +103,7 @@ class WarcWriter(WriterBase):
         # Called with each finished file's final path (e.g. to index it); never for abandoned files.
         self.on_file_closed = on_file_closed
         self.builder = builder
+        self._members = GzipMembers()  # the writer thread's own
         self._host = safe_name_part(config.info.hostname)
         self._pid = os.getpid()
         self._serial = 0
@@ -233,6 +234,12 @@ class WarcWriter(WriterBase):
     # --- writer thread ---
 
     def _run(self) -> None:
+        try:
+            self._write_until_stopped()
+        finally:
+            self._members.close()
+
+    def _write_until_stopped(self) -> None:
         while True:
             batch = [self._queue.get()]
             # Whatever else is waiting is handled in the same wake-up: fewer GIL hand-offs.
@@ -373,8 +380,8 @@ class WarcWriter(WriterBase):
 
     def _gzip_member(self, record: WarcRecord) -> bytes:
         # One gzip member per record, so any record can be read from its offset alone;
-        # one zlib call, because each call releases and re-takes the GIL.
+        # one call, because each call releases and re-takes the GIL (archive/warc/gzip_member.py).
         # A body deflate cannot shrink (a JPEG, a font: page requisites) is stored as it is (level 0).
         level = 0 if body_is_compressed(record) else self.config.compress_level
-        return zlib.compress(record.to_bytes(), level, wbits=31)
+        return self._members.member(record.to_bytes(), level)
 
