@@ -84,7 +84,7 @@ class WarcRecord:
         return self.header("WARC-Type") or ""
 
     def to_bytes(self) -> bytes:
-        lines = "".join(f"{name}: {value}\r\n" for name, value in self.headers)
+        lines = "".join([f"{name}: {value}\r\n" for name, value in self.headers])
         return b"".join((f"WARC/1.1\r\n{lines}\r\n".encode("utf-8"), *self.block, b"\r\n\r\n"))
 
 
