@@ -502,16 +502,21 @@ class _FullDisk:
         return getattr(self._handle, name)
 
 
-def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
+def _small_disk(monkeypatch, room: int = 1500) -> None:
+    """Every WARC file opened from now on takes `room` bytes, then fails as a full disk does."""
     import archive.warc.warcfile as warcfile
 
     real_init = warcfile.OpenWarcFile.__init__
 
     def small_disk(self, directory, name):
         real_init(self, directory, name)
-        self.handle = _FullDisk(self.handle, room=1500)
+        self.handle = _FullDisk(self.handle, room=room)
 
     monkeypatch.setattr(warcfile.OpenWarcFile, "__init__", small_disk)
+
+
+def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
+    _small_disk(monkeypatch)
     writer = writer_for(tmp_path)
     first = writer.write_exchange(exchange_n(1, 100))
     assert isinstance(first.result(timeout=10), RecordLocation)
@@ -552,15 +557,7 @@ def test_a_batch_of_jobs_is_answered_in_order_by_one_future_after_one_fsync(tmp_
 
 
 def test_a_batch_after_a_write_error_fails_every_job_with_it(tmp_path, monkeypatch):
-    import archive.warc.warcfile as warcfile
-
-    real_init = warcfile.OpenWarcFile.__init__
-
-    def small_disk(self, directory, name):
-        real_init(self, directory, name)
-        self.handle = _FullDisk(self.handle, room=1500)
-
-    monkeypatch.setattr(warcfile.OpenWarcFile, "__init__", small_disk)
+    _small_disk(monkeypatch)
     writer = writer_for(tmp_path)
     outcomes = writer.write_jobs([writer.exchange_job(exchange_n(1, 100)),
                                   writer.exchange_job(exchange_n(2, 3000))]).result(timeout=10)
