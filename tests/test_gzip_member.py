@@ -40,3 +40,20 @@ def test_libdeflate_shrinks_as_zlib_does_and_after_close_zlib_takes_over():
     with_libdeflate.close()
     with_libdeflate.close()
     assert with_libdeflate.member(text, 1) == theirs
+
+
+def test_without_the_library_zlib_makes_the_members(monkeypatch):
+    import ctypes
+
+    import archive.warc.gzip_member as gzip_member
+
+    def no_library(name, *args, **kwargs):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_library)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert gzip_member._load_libdeflate() is None
+    monkeypatch.setattr(gzip_member, "LIBDEFLATE", None)
+    members = GzipMembers()
+    assert not members.uses_libdeflate
+    assert members.member(SAMPLES[3], 1) == zlib.compress(SAMPLES[3], 1, wbits=31)

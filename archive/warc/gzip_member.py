@@ -23,11 +23,18 @@ __all__ = ["GzipMembers", "LIBDEFLATE"]
 
 def _load_libdeflate():
     """libdeflate's functions with their C types, or None without the library."""
-    name = ctypes.util.find_library("deflate")
-    if name is None:
-        return None
     try:
-        lib = ctypes.CDLL(name)  # a CDLL call releases the GIL, as zlib's calls do
+        # By its soname first (every libdeflate 1.x): find_library runs `ldconfig -p` in a subprocess.
+        lib = ctypes.CDLL("libdeflate.so.0")  # a CDLL call releases the GIL, as zlib's calls do
+    except OSError:
+        name = ctypes.util.find_library("deflate")  # elsewhere (macOS: libdeflate.dylib)
+        if name is None:
+            return None
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            return None
+    try:
         lib.libdeflate_alloc_compressor.restype = ctypes.c_void_p
         lib.libdeflate_alloc_compressor.argtypes = [ctypes.c_int]
         lib.libdeflate_free_compressor.restype = None
@@ -37,7 +44,7 @@ def _load_libdeflate():
         lib.libdeflate_gzip_compress.restype = ctypes.c_size_t
         lib.libdeflate_gzip_compress.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
                                                  ctypes.c_void_p, ctypes.c_size_t]
-    except (OSError, AttributeError):  # not loadable, or too old to have these
+    except AttributeError:  # too old to have these
         return None
     return lib
 
