@@ -115,6 +115,27 @@ def test_revisit_and_metadata_go_through_the_child(tmp_path):
     assert members[5].get("WARC-Concurrent-To") == original.record_id
 
 
+
+def test_a_record_that_will_not_build_fails_alone_in_its_batch(tmp_path):
+    """The child writes a batch as one job; a record refused there fails its own future only."""
+    writer = writer_for(tmp_path, io_thread=False)
+    first = writer.write_exchange(exchange_n(1))
+    bad = writer.write_metadata(PLAIN.url, {"note": "line\nbreak"})
+    last = writer.write_exchange(exchange_n(2))
+    writer.flush()  # the three go as one batch
+    deadline = time.monotonic() + 30
+    while not last.done() and time.monotonic() < deadline:
+        writer.pump()
+        time.sleep(0.01)
+    assert first.result(timeout=30).record_id == first.record_id
+    with pytest.raises(ValueError, match="line break"):
+        bad.result(timeout=30)
+    assert last.result(timeout=30).record_id == last.record_id
+    writer.close()
+    assert [m.type for m in read_members(only_file(tmp_path))] == ["warcinfo", "request", "response", "request",
+                                                                    "response"]
+
+
 def test_a_dead_child_fails_what_it_never_wrote_and_close_says_so(tmp_path):
     writer = writer_for(tmp_path, flush_delay=NEVER)
     pending = writer.write_exchange(PLAIN)  # still in the outbox

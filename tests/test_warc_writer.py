@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -501,16 +502,21 @@ class _FullDisk:
         return getattr(self._handle, name)
 
 
-def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
+def _small_disk(monkeypatch, room: int = 1500) -> None:
+    """Every WARC file opened from now on takes `room` bytes, then fails as a full disk does."""
     import archive.warc.warcfile as warcfile
 
     real_init = warcfile.OpenWarcFile.__init__
 
     def small_disk(self, directory, name):
         real_init(self, directory, name)
-        self.handle = _FullDisk(self.handle, room=1500)
+        self.handle = _FullDisk(self.handle, room=room)
 
     monkeypatch.setattr(warcfile.OpenWarcFile, "__init__", small_disk)
+
+
+def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
+    _small_disk(monkeypatch)
     writer = writer_for(tmp_path)
     first = writer.write_exchange(exchange_n(1, 100))
     assert isinstance(first.result(timeout=10), RecordLocation)
@@ -524,6 +530,44 @@ def test_write_errors_fail_futures_then_writes_and_close(tmp_path, monkeypatch):
     writer.close()  # reported once; later closes are quiet
     # The damaged file keeps `.open`: it must never look complete.
     assert [p.suffix for p in (tmp_path / "warc").iterdir()] == [".open"]
+
+
+
+def test_a_batch_of_jobs_is_answered_in_order_by_one_future_after_one_fsync(tmp_path, monkeypatch):
+    """`write_jobs` (the writer process's way): each job's location, or the error of a record that would
+    not build, in the jobs' order; the batch's one future resolves once its records are synced."""
+    import archive.warc.warcfile as warcfile
+
+    syncs = []
+    real_sync = warcfile.OpenWarcFile.sync
+    monkeypatch.setattr(warcfile.OpenWarcFile, "sync", lambda self: (syncs.append(self.size), real_sync(self)))
+    writer = writer_for(tmp_path)
+    jobs = [writer.exchange_job(exchange_n(1)),
+            writer.metadata_job(PLAIN.url, {"note": "line\nbreak"}),  # refused when built, in the writer thread
+            writer.exchange_job(exchange_n(2), record_id="<urn:uuid:00000000-0000-4000-8000-000000000002>")]
+    outcomes = writer.write_jobs(jobs).result(timeout=10)
+    assert [type(outcome) for outcome in outcomes] == [RecordLocation, ValueError, RecordLocation]
+    assert [outcomes[0].record_id, outcomes[2].record_id] == [jobs[0][0], jobs[2][0]]
+    assert len(syncs) == 1 and syncs[0] == outcomes[2].offset + outcomes[2].length  # the batch, once, all of it
+    assert writer.write_exchange(PLAIN).result(timeout=10)  # a bad record fails its job, not the archive
+    writer.close()
+    members = read_members(next((tmp_path / "warc").glob("*.warc.gz")))
+    assert [(m.type, m.offset) for m in members if m.type == "response"][:2] == \
+        [("response", outcomes[0].offset), ("response", outcomes[2].offset)]
+
+
+def test_a_batch_after_a_write_error_fails_every_job_with_it(tmp_path, monkeypatch):
+    _small_disk(monkeypatch)
+    writer = writer_for(tmp_path)
+    outcomes = writer.write_jobs([writer.exchange_job(exchange_n(1, 100)),
+                                  writer.exchange_job(exchange_n(2, 3000))]).result(timeout=10)
+    # The first was written but never synced: it is lost with the archive, as the second.
+    assert [type(outcome) for outcome in outcomes] == [WarcWriteError, WarcWriteError]
+    assert "No space left" in str(outcomes[1])
+    with pytest.raises(WarcWriteError, match="failed earlier"):
+        writer.write_jobs([writer.exchange_job(PLAIN)])
+    with pytest.raises(WarcWriteError):
+        writer.close()
 
 
 @WRITER_KINDS
@@ -621,3 +665,59 @@ def test_one_config_drives_either_writer(tmp_path, kind):
     assert location.payload_digest == sha1_b32(CHUNKED_BODY)  # "stored": the body as sent, still chunked
     assert [m.type for m in read_members(path)] == ["warcinfo", "request", "response"]
     assert warc_index_path(path).is_file()
+
+
+def test_record_future_keeps_the_future_contract_its_consumers_use(caplog):
+    """RecordFuture (no Condition, archive/warc/writer_base.py) against what concurrent.futures.Future
+    does: callbacks in order, at once when settled, a raising callback logged; result and exception;
+    timeouts; cancel; a second settling refused."""
+    from concurrent.futures import CancelledError, InvalidStateError
+
+    from archive.warc.writer_base import RecordFuture, settle
+
+    future, seen = RecordFuture("<urn:uuid:a>"), []
+    future.add_done_callback(lambda done: seen.append(("first", done.result())))
+    future.add_done_callback(lambda done: 1 / 0)
+    future.add_done_callback(lambda done: seen.append(("third", done.done())))
+    assert not future.done() and not future.cancelled()
+    with pytest.raises(TimeoutError):
+        future.result(timeout=0.01)
+    future.set_result("here")
+    assert seen == [("first", "here"), ("third", True)]
+    assert "exception calling callback" in caplog.text
+    future.add_done_callback(lambda done: seen.append(("late", done.exception())))
+    assert seen[-1] == ("late", None) and future.result() == "here"
+    with pytest.raises(InvalidStateError):
+        future.set_exception(ValueError("twice"))
+    assert not future.cancel()
+
+    failed = RecordFuture("<urn:uuid:b>")
+    settle(failed, error=WarcWriteError("disk"))
+    assert isinstance(failed.exception(timeout=0), WarcWriteError)
+    with pytest.raises(WarcWriteError, match="disk"):
+        failed.result()
+
+    cancelled, called = RecordFuture("<urn:uuid:c>"), []
+    cancelled.add_done_callback(lambda done: called.append(done.cancelled()))
+    assert cancelled.cancel() and cancelled.cancel() and cancelled.done() and called == [True]
+    settle(cancelled, result="written anyway")  # the writer settles it regardless: ignored
+    with pytest.raises(CancelledError):
+        cancelled.result()
+    with pytest.raises(CancelledError):
+        cancelled.exception()
+
+
+def test_record_future_wakes_every_thread_blocked_on_it():
+    from archive.warc.writer_base import RecordFuture
+
+    future, got = RecordFuture("<urn:uuid:d>"), []
+    waiters = [threading.Thread(target=lambda: got.append(future.result(timeout=30))) for _ in range(4)]
+    for waiter in waiters:
+        waiter.start()
+    deadline = time.monotonic() + 10
+    while future._done_event is None and time.monotonic() < deadline:  # a waiter is blocked
+        time.sleep(0.001)
+    future.set_result(7)
+    for waiter in waiters:
+        waiter.join(30)
+    assert got == [7, 7, 7, 7]

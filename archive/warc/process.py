@@ -427,6 +427,8 @@ class _PumpedFuture(RecordFuture):
     """A future of a caller-driven writer: a blocking wait on it starts the writer's I/O thread,
     since the caller's loop, which would pump, is the one waiting."""
 
+    __slots__ = ("_writer",)
+
     def __init__(self, record_id: str, writer: WarcWriterProcess):
         super().__init__(record_id)
         self._writer = writer

@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 
 from archive.warc.pipe import grow_pipe, read_frame
-from archive.warc.writer import WarcWriter
-from archive.warc.writer_base import RecordFuture, WarcWriteError, WarcWriterConfig
+from archive.warc.writer import PreparedJob, WarcWriter
+from archive.warc.writer_base import WarcWriteError, WarcWriterConfig
 
 __all__ = ["child_main"]
 
@@ -58,27 +58,38 @@ def child_main(jobs, results, config: WarcWriterConfig) -> None:
         return
     send(("ready",))
 
-    def start(message: tuple) -> RecordFuture | tuple:
-        """Queue one job with the writer: its future, or at once the error that refused it."""
+    def prepare(message: tuple) -> PreparedJob:
+        """One job off the pipe, ready for the writer (bad input raises here)."""
         kind, record_id = message[0], message[1]
-        try:
-            if kind == "exchange":
-                return writer.write_exchange(message[2], record_id=record_id)
-            if kind == "revisit":
-                return writer.write_revisit(message[2], record_id=record_id, **message[3])
-            if kind == "metadata":
-                return writer.write_metadata(message[2], message[3], record_id=record_id, **message[4])
-            raise ValueError(f"unknown job {kind!r}")
-        except Exception as exc:
-            return ("error", record_id, isinstance(exc, WarcWriteError), str(exc))
+        if kind == "exchange":
+            return writer.exchange_job(message[2], record_id=record_id)
+        if kind == "revisit":
+            return writer.revisit_job(message[2], record_id=record_id, **message[3])
+        if kind == "metadata":
+            return writer.metadata_job(message[2], message[3], record_id=record_id, **message[4])
+        raise ValueError(f"unknown job {kind!r}")
 
-    def answer(started: RecordFuture | tuple) -> tuple:
-        if isinstance(started, tuple):
-            return started
-        error = started.exception()  # waits for the writer thread
-        if error is None:
-            return ("done", started.record_id, started.result())
-        return ("error", started.record_id, isinstance(error, WarcWriteError), str(error))
+    def answers(messages: list[tuple]) -> list[tuple]:
+        """Write a batch and wait until it is on disk: ("done", record id, location) or
+        ("error", record id, fatal, text) for each job, in order."""
+        answered: list[tuple | None] = [None] * len(messages)
+        jobs, places = [], []
+        for place, message in enumerate(messages):
+            try:
+                jobs.append(prepare(message))
+            except Exception as exc:
+                answered[place] = _error(message[1], exc)
+            else:
+                places.append(place)
+        if jobs:
+            try:
+                outcomes = writer.write_jobs(jobs).result()  # waits for the writer thread's fsync
+            except WarcWriteError as exc:  # the writer had failed already
+                outcomes = [exc] * len(jobs)
+            for place, (record_id, _), outcome in zip(places, jobs, outcomes):
+                answered[place] = _error(record_id, outcome) if isinstance(outcome, Exception) \
+                    else ("done", record_id, outcome)
+        return answered
 
     try:
         while True:
@@ -88,10 +99,10 @@ def child_main(jobs, results, config: WarcWriterConfig) -> None:
                 break  # the parent died: write what arrived, then close below
             if message[0] == "close":
                 break
-            # The whole batch goes to the writer thread first, then one message answers it.
-            answers = [answer(started) for started in [start(job) for job in message[1]]]
+            # The whole batch goes to the writer thread as one job, then one message answers it.
+            batch_answers = answers(message[1])
             stats = writer.stats
-            send(("answers", answers, (stats.records, stats.bytes, stats.files)))
+            send(("answers", batch_answers, (stats.records, stats.bytes, stats.files)))
     finally:
         text = None
         try:
@@ -106,3 +117,8 @@ def child_main(jobs, results, config: WarcWriterConfig) -> None:
         # A forkserver child ends with os._exit, which would not wait for these threads.
         for thread in indexing:
             thread.join()
+
+
+def _error(record_id: str, exc: Exception) -> tuple:
+    """The answer of a job that failed: fatal when the archive itself failed (`WarcWriteError`)."""
+    return ("error", record_id, isinstance(exc, WarcWriteError), str(exc))

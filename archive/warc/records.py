@@ -72,14 +72,19 @@ class WarcRecord:
 
     @property
     def record_id(self) -> str:
+        # RecordBuilder puts it second: read there first (the writer asks for each record it writes).
+        if len(self.headers) > 1 and self.headers[1][0] == "WARC-Record-ID":
+            return self.headers[1][1]
         return self.header("WARC-Record-ID") or ""
 
     @property
     def rec_type(self) -> str:
+        if self.headers and self.headers[0][0] == "WARC-Type":  # first, from RecordBuilder
+            return self.headers[0][1]
         return self.header("WARC-Type") or ""
 
     def to_bytes(self) -> bytes:
-        lines = "".join(f"{name}: {value}\r\n" for name, value in self.headers)
+        lines = "".join([f"{name}: {value}\r\n" for name, value in self.headers])
         return b"".join((f"WARC/1.1\r\n{lines}\r\n".encode("utf-8"), *self.block, b"\r\n\r\n"))
 
 
@@ -91,7 +96,25 @@ def warc_digest(*parts: bytes) -> str:
     digest = hashlib.sha1()
     for part in parts:
         digest.update(part)
-    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+    return "sha1:" + _base32_of_sha1(digest.digest())
+
+
+# base64.b32encode is Python code in 3.11 (a loop over 5-byte groups): 1.7 µs a digest against 1.1 for
+# the 160 bits cut into sixteen 10-bit pairs of letters, and the WARC writer makes four a page's exchange.
+_BASE32_PAIRS = [first + second for first in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+                 for second in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"]
+_PAIR_SHIFTS = tuple(range(150, -1, -10))
+
+
+def _base32_of_sha1(digest: bytes) -> str:
+    """`base64.b32encode(digest)` of a 20-byte digest (160 bits: 32 letters, no padding)."""
+    if len(digest) != 20:
+        return base64.b32encode(digest).decode("ascii")
+    bits = int.from_bytes(digest, "big")
+    return "".join([_BASE32_PAIRS[(bits >> shift) & 0x3FF] for shift in _PAIR_SHIFTS])
+
+
+_EMPTY_DIGEST = warc_digest()  # the payload digest of every request without a body (GETs)
 
 
 def warc_date(moment: datetime) -> str:
@@ -243,7 +266,7 @@ class RecordBuilder:
             ],
             HTTP_REQUEST_TYPE,
             (exchange.request_head, exchange.request_body),
-            payload_digest=warc_digest(exchange.request_body),
+            payload_digest=warc_digest(exchange.request_body) if exchange.request_body else _EMPTY_DIGEST,
             warcinfo_id=warcinfo_id,
         )
 

@@ -16,13 +16,14 @@ import logging
 import os
 import queue
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from archive.warc.exchange import Exchange, RecordLocation
+from archive.warc.gzip_member import GzipMembers
 from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, body_is_compressed, \
     check_exchange
 from archive.warc.warcfile import OpenWarcFile, safe_name_part
@@ -31,10 +32,25 @@ from archive.warc.writer_base import DEFAULT_MAX_SIZE, RecordFuture, WarcWriteEr
 
 logger = logging.getLogger(__name__)
 
+Build = Callable[[str | None], list[WarcRecord]]  # warcinfo id -> records
+# A job not yet queued: the id of the record whose location it answers, and how to build its records.
+PreparedJob = tuple[str, Build]
+
+
 @dataclass(slots=True)
 class _Job:
-    build: Callable[[str | None], list[WarcRecord]]  # warcinfo id -> records
+    build: Build
     future: RecordFuture
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Jobs answered together once all are on disk, by one future (`write_jobs`): the writer process
+    hands over each batch it reads off its pipe so, one queue slot and one future a batch instead of a
+    future, a queue hand-off and a wait for each record."""
+
+    jobs: list[PreparedJob]
+    future: Future  # a list of RecordLocation or Exception, in the jobs' order
 
 
 _STOP = object()
@@ -87,6 +103,7 @@ class WarcWriter(WriterBase):
         # Called with each finished file's final path (e.g. to index it); never for abandoned files.
         self.on_file_closed = on_file_closed
         self.builder = builder
+        self._members = GzipMembers()  # the writer thread's own
         self._host = safe_name_part(config.info.hostname)
         self._pid = os.getpid()
         self._serial = 0
@@ -109,16 +126,39 @@ class WarcWriter(WriterBase):
 
         `record_id` (of the response record) is for callers that name records themselves,
         e.g. a writer in another process whose caller must know the id at once."""
+        return self._submit(*self.exchange_job(exchange, record_id=record_id))
+
+    def write_revisit(self, exchange: Exchange, *, record_id: str | None = None, **refers_to) -> RecordFuture:
+        """Queue request + revisit records (`refers_to`: `revisit_job`'s); the future gives the revisit's
+        location."""
+        return self._submit(*self.revisit_job(exchange, record_id=record_id, **refers_to))
+
+    def write_metadata(self, target_uri: str, fields: Mapping[str, str] | Iterable[tuple[str, str]], *,
+                       record_id: str | None = None, **options) -> RecordFuture:
+        """Queue a warc-fields metadata record (outlinks, capture notes) about `target_uri` (`options`:
+        `metadata_job`'s)."""
+        return self._submit(*self.metadata_job(target_uri, fields, record_id=record_id, **options))
+
+    def write_jobs(self, jobs: list[PreparedJob]) -> Future:
+        """Queue prepared jobs (`exchange_job`, ...) as one batch; its one future gives, in order,
+        each job's location or the exception that failed it, once all of them are on disk."""
+        future: Future = Future()
+        with self._lock:
+            self._refuse_if_unusable()
+            self._queue.put(_Batch(jobs, future))
+        return future
+
+    # --- jobs, prepared in the caller's thread (bad input is refused there) ---
+
+    def exchange_job(self, exchange: Exchange, *, record_id: str | None = None) -> PreparedJob:
+        """Request + response records; the job answers with the response's location."""
         check_exchange(exchange)
         response_id = record_id or self.builder.make_record_id()
-        return self._submit(
-            response_id,
-            lambda warcinfo_id: self.builder.exchange_records(
-                exchange, response_id=response_id, warcinfo_id=warcinfo_id
-            ),
+        return response_id, lambda warcinfo_id: self.builder.exchange_records(
+            exchange, response_id=response_id, warcinfo_id=warcinfo_id
         )
 
-    def write_revisit(
+    def revisit_job(
         self,
         exchange: Exchange,
         *,
@@ -127,24 +167,21 @@ class WarcWriter(WriterBase):
         refers_to_date: datetime | str,
         refers_to_record_id: str | None = None,
         record_id: str | None = None,
-    ) -> RecordFuture:
-        """Queue request + revisit records; the future gives the revisit's location."""
+    ) -> PreparedJob:
+        """Request + revisit records; the job answers with the revisit's location."""
         check_exchange(exchange)
         revisit_id = record_id or self.builder.make_record_id()
-        return self._submit(
-            revisit_id,
-            lambda warcinfo_id: self.builder.revisit_records(
-                exchange,
-                revisit_id=revisit_id,
-                warcinfo_id=warcinfo_id,
-                profile=profile,
-                refers_to_uri=refers_to_uri,
-                refers_to_date=refers_to_date,
-                refers_to_record_id=refers_to_record_id,
-            ),
+        return revisit_id, lambda warcinfo_id: self.builder.revisit_records(
+            exchange,
+            revisit_id=revisit_id,
+            warcinfo_id=warcinfo_id,
+            profile=profile,
+            refers_to_uri=refers_to_uri,
+            refers_to_date=refers_to_date,
+            refers_to_record_id=refers_to_record_id,
         )
 
-    def write_metadata(
+    def metadata_job(
         self,
         target_uri: str,
         fields: Mapping[str, str] | Iterable[tuple[str, str]],
@@ -152,24 +189,21 @@ class WarcWriter(WriterBase):
         concurrent_to: str | None = None,
         date: datetime | None = None,
         record_id: str | None = None,
-    ) -> RecordFuture:
-        """Queue a warc-fields metadata record (outlinks, capture notes) about `target_uri`."""
+    ) -> PreparedJob:
+        """A warc-fields metadata record about `target_uri`."""
         record_id = record_id or self.builder.make_record_id()
         fields = list(fields.items() if isinstance(fields, Mapping) else fields)
         date = date or self.builder.clock()
-        return self._submit(
-            record_id,
-            lambda warcinfo_id: [
-                self.builder.metadata(
-                    target_uri,
-                    record_id=record_id,
-                    date=date,
-                    fields=fields,
-                    concurrent_to=concurrent_to,
-                    warcinfo_id=warcinfo_id,
-                )
-            ],
-        )
+        return record_id, lambda warcinfo_id: [
+            self.builder.metadata(
+                target_uri,
+                record_id=record_id,
+                date=date,
+                fields=fields,
+                concurrent_to=concurrent_to,
+                warcinfo_id=warcinfo_id,
+            )
+        ]
 
     def close(self) -> None:
         """Drain the queue, fsync and rename the open file. Idempotent.
@@ -189,7 +223,7 @@ class WarcWriter(WriterBase):
         if self._error is not None:
             raise WarcWriteError(f"WARC writer failed: {self._error}") from self._error
 
-    def _submit(self, record_id: str, build: Callable[[str | None], list[WarcRecord]]) -> RecordFuture:
+    def _submit(self, record_id: str, build: Build) -> RecordFuture:
         future = RecordFuture(record_id)
         with self._lock:
             self._refuse_if_unusable()
@@ -200,6 +234,12 @@ class WarcWriter(WriterBase):
     # --- writer thread ---
 
     def _run(self) -> None:
+        try:
+            self._write_until_stopped()
+        finally:
+            self._members.close()
+
+    def _write_until_stopped(self) -> None:
         while True:
             batch = [self._queue.get()]
             # Whatever else is waiting is handled in the same wake-up: fewer GIL hand-offs.
@@ -208,16 +248,24 @@ class WarcWriter(WriterBase):
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            written: list[tuple[RecordFuture, RecordLocation]] = []
+            # (future, location) of a job; (future, [location or exception, ...]) of a batch
+            written: list[tuple[Future, RecordLocation | list]] = []
             for job in batch:
                 if job is _STOP:
                     self._settle_durably(written)
                     self._finish_current()
                     return
-                self._handle(job, written)
+                if isinstance(job, _Batch):
+                    written.append((job.future, [self._outcome(record_id, build) for record_id, build in job.jobs]))
+                    continue
+                outcome = self._outcome(job.future.record_id, job.build)
+                if isinstance(outcome, Exception):  # fails at once; a location waits for the fsync
+                    settle(job.future, error=outcome)
+                else:
+                    written.append((job.future, outcome))
             self._settle_durably(written)
 
-    def _settle_durably(self, written: list[tuple[RecordFuture, RecordLocation]]) -> None:
+    def _settle_durably(self, written: list[tuple[Future, RecordLocation | list]]) -> None:
         """Resolve the batch's futures once its bytes are on disk (fsync): the crash-safety invariant.
 
         Crawl state and corpus record a page only when its future resolves, so they can never
@@ -228,41 +276,41 @@ class WarcWriter(WriterBase):
             try:
                 self._current.sync()
             except OSError as exc:
-                self._fail(exc, None)
-        for future, location in written:
-            if self._error is not None:
-                settle(future, error=self._error)
+                self._fail(exc)
+        error = self._error
+        for future, outcome in written:
+            if isinstance(outcome, list):  # a batch: what was written is lost with the archive
+                settle(future, result=outcome if error is None else
+                       [each if isinstance(each, Exception) else error for each in outcome])
+            elif error is not None:
+                settle(future, error=error)
             else:
-                settle(future, result=location)
+                settle(future, result=outcome)
         written.clear()
 
-    def _handle(self, job: _Job, written: list[tuple[RecordFuture, RecordLocation]]) -> None:
+    def _outcome(self, record_id: str, build: Build) -> RecordLocation | Exception:
+        """Build and write one job's records: where the wanted one landed, or what failed it (a
+        bad record fails its own job; an I/O error fails the archive: `_fail`)."""
         if self._error is not None:
-            settle(job.future, error=self._error)
-            return
+            return self._error
         try:
             current = self._current or self._start_file()
-            records = job.build(current.warcinfo_id)
+            records = build(current.warcinfo_id)
         except OSError as exc:
-            self._fail(exc, job)
-            return
+            return self._fail(exc)
         except Exception as exc:  # a bad record fails its own future, not the archive
-            settle(job.future, error=exc)
-            return
+            return exc
         try:
-            location = self._write_records(current, records, job.future.record_id)
+            return self._write_records(current, records, record_id)
         except Exception as exc:  # disk full, I/O error: the file is now suspect
-            self._fail(exc, job)
-        else:
-            written.append((job.future, location))
+            return self._fail(exc)
 
-    def _fail(self, exc: Exception, job: _Job | None) -> None:
+    def _fail(self, exc: Exception) -> WarcWriteError:
         where = self._current.open_path if self._current else self.directory
         self._error = WarcWriteError(f"writing to {where} failed: {exc!r}")
         self._error.__cause__ = exc
         logger.error("WARC write failed; archiving stops: %s", self._error)
-        if job is not None:
-            settle(job.future, error=self._error)
+        return self._error
 
     def _write_records(self, current: OpenWarcFile, records: list[WarcRecord], wanted_id: str) -> RecordLocation:
         members = [self._gzip_member(record) for record in records]
@@ -332,8 +380,8 @@ class WarcWriter(WriterBase):
 
     def _gzip_member(self, record: WarcRecord) -> bytes:
         # One gzip member per record, so any record can be read from its offset alone;
-        # one zlib call, because each call releases and re-takes the GIL.
+        # one call, because each call releases and re-takes the GIL (archive/warc/gzip_member.py).
         # A body deflate cannot shrink (a JPEG, a font: page requisites) is stored as it is (level 0).
         level = 0 if body_is_compressed(record) else self.config.compress_level
-        return zlib.compress(record.to_bytes(), level, wbits=31)
+        return self._members.member(record.to_bytes(), level)
 

@@ -6,12 +6,17 @@ kept here so neither imports the other for them.
 """
 from __future__ import annotations
 
-from concurrent.futures import Future, InvalidStateError
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.warc.records import WarcInfo
 from archive.writable import ensure_writable_dir
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_SIZE = 1_000_000_000
 
@@ -45,12 +50,100 @@ class WarcWriterConfig:
             raise WarcWriteError(f"WARC directory {self.directory} is not writable: {exc}") from exc
 
 
-class RecordFuture(Future):
-    """Future of a `RecordLocation` whose record id is known before it is written."""
+class RecordFuture:
+    """Future of a `RecordLocation` whose record id is known before it is written.
+
+    The interface of `concurrent.futures.Future` that record futures are used through (`done`,
+    `cancelled`, `result`, `exception`, `add_done_callback`, `cancel`; `set_result` and
+    `set_exception` for the writer), without its `Condition`: that is built in Python for each future
+    (~3 µs) and taken again by every call, and the crawler's event loop makes three record futures a
+    page and settles them. Here one C lock guards the state, and an `Event` is made only for a
+    blocking wait on a future not yet done (rare: the crawler's consumers add callbacks). Not
+    usable with `concurrent.futures.wait` or `asyncio.wrap_future`."""
+
+    __slots__ = ("record_id", "_lock", "_state", "_result", "_exception", "_callbacks", "_done_event")
 
     def __init__(self, record_id: str):
-        super().__init__()
         self.record_id = record_id
+        self._lock = threading.Lock()
+        self._state = _PENDING
+        self._result = None
+        self._exception: BaseException | None = None
+        self._callbacks: list = []
+        self._done_event: threading.Event | None = None
+
+    def __repr__(self) -> str:
+        return f"<RecordFuture {self.record_id} {self._state}>"
+
+    def done(self) -> bool:
+        return self._state is not _PENDING
+
+    def cancelled(self) -> bool:
+        return self._state is _CANCELLED
+
+    def cancel(self) -> bool:
+        """Cancel a future not settled yet (the record is written regardless); True once cancelled."""
+        return self._finish(_CANCELLED, None, None) or self._state is _CANCELLED
+
+    def set_result(self, result) -> None:
+        if not self._finish(_FINISHED, result, None):
+            raise InvalidStateError(f"{self!r} is already settled")
+
+    def set_exception(self, exception: BaseException) -> None:
+        if not self._finish(_FINISHED, None, exception):
+            raise InvalidStateError(f"{self!r} is already settled")
+
+    def add_done_callback(self, fn: Callable[[RecordFuture], object]) -> None:
+        """Call `fn(self)` once settled (at once if it is), in the thread that settles it."""
+        with self._lock:
+            if self._state is _PENDING:
+                self._callbacks.append(fn)
+                return
+        self._call(fn)
+
+    def result(self, timeout: float | None = None):
+        self._wait(timeout)
+        if self._exception is not None:
+            raise self._exception
+        return self._result
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._wait(timeout)
+        return self._exception
+
+    def _wait(self, timeout: float | None) -> None:
+        """Until settled (TimeoutError past `timeout`); CancelledError if cancelled."""
+        if self._state is _PENDING:
+            with self._lock:
+                if self._state is _PENDING and self._done_event is None:
+                    self._done_event = threading.Event()
+                event = self._done_event
+            if event is not None and not event.wait(timeout):
+                raise TimeoutError(f"{self!r} not settled within {timeout} s")
+        if self._state is _CANCELLED:
+            raise CancelledError(self.record_id)
+
+    def _finish(self, state: str, result, exception: BaseException | None) -> bool:
+        with self._lock:
+            if self._state is not _PENDING:
+                return False
+            self._result, self._exception, self._state = result, exception, state
+            callbacks, self._callbacks = self._callbacks, []
+            event = self._done_event
+        if event is not None:
+            event.set()
+        for fn in callbacks:
+            self._call(fn)
+        return True
+
+    def _call(self, fn: Callable[[RecordFuture], object]) -> None:
+        try:
+            fn(self)
+        except Exception:  # as concurrent.futures does: one consumer's bug must not stop the settling
+            logger.exception("exception calling callback for %r", self)
+
+
+_PENDING, _CANCELLED, _FINISHED = "pending", "cancelled", "finished"
 
 
 @dataclass(slots=True)
@@ -84,7 +177,7 @@ class WriterBase:
             raise WarcWriteError("WARC writer is closed")
 
 
-def settle(future: Future, *, result=None, error: BaseException | None = None) -> None:
+def settle(future: Future | RecordFuture, *, result=None, error: BaseException | None = None) -> None:
     try:
         if error is not None:
             future.set_exception(error)
