@@ -214,18 +214,19 @@ def test_compressed_bodies_are_stored_not_deflated_again(tmp_path, monkeypatch):
     from datetime import datetime, timezone
 
     from archive.warc.exchange import Exchange
-    from archive.warc.gzip_member import GzipMembers
     from archive.warc.records import WarcInfo
     from archive.warc.writer import WarcWriter
 
+    import archive.warc.writer as writer_module
+
     levels = {}  # record bytes -> the level its member was made at
-    real_member = GzipMembers.member
+    real_member = writer_module.gzip_member
 
-    def member(self, data, level):
+    def member(data, level):
         levels[data] = level
-        return real_member(self, data, level)
+        return real_member(data, level)
 
-    monkeypatch.setattr(GzipMembers, "member", member)
+    monkeypatch.setattr(writer_module, "gzip_member", member)
 
     photo, html = random.Random(1).randbytes(50_000), b"<p>" + "Hợp tác Việt Nam - Lào. ".encode() * 2000
     packed = gzip.compress(b"<p>%s</p>" % random.Random(2).randbytes(20_000).hex().encode(), 6)  # > 4 KB

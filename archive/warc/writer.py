@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from archive.warc.exchange import Exchange, RecordLocation
-from archive.warc.gzip_member import GzipMembers
+from archive.warc.gzip_member import gzip_member
 from archive.warc.records import RecordBuilder, RevisitProfile, WarcInfo, WarcRecord, body_is_compressed, \
     check_exchange
 from archive.warc.warcfile import OpenWarcFile, safe_name_part
@@ -103,7 +103,6 @@ class WarcWriter(WriterBase):
         # Called with each finished file's final path (e.g. to index it); never for abandoned files.
         self.on_file_closed = on_file_closed
         self.builder = builder
-        self._members = GzipMembers()  # the writer thread's own
         self._host = safe_name_part(config.info.hostname)
         self._pid = os.getpid()
         self._serial = 0
@@ -234,12 +233,6 @@ class WarcWriter(WriterBase):
     # --- writer thread ---
 
     def _run(self) -> None:
-        try:
-            self._write_until_stopped()
-        finally:
-            self._members.close()
-
-    def _write_until_stopped(self) -> None:
         while True:
             batch = [self._queue.get()]
             # Whatever else is waiting is handled in the same wake-up: fewer GIL hand-offs.
@@ -383,5 +376,5 @@ class WarcWriter(WriterBase):
         # one call, because each call releases and re-takes the GIL (archive/warc/gzip_member.py).
         # A body deflate cannot shrink (a JPEG, a font: page requisites) is stored as it is (level 0).
         level = 0 if body_is_compressed(record) else self.config.compress_level
-        return self._members.member(record.to_bytes(), level)
+        return gzip_member(record.to_bytes(), level)
 
