@@ -191,9 +191,10 @@ TOPIC_GUESS_SECTIONS = True
 # At idle, weigh a held listing against the held teaser links by the on-topic articles a page fetched its
 # expected new links make (its page and theirs, at the rate such listings' links were on topic), as the
 # links' own rate is (crawler/topic_listings.py; docs/topic.md, session 16). Off: by its expected new links
-# a page, as before (the bench's hard web keeps 63 of 65 that way, 60 with it; 40 unseen webs 0.941–0.943
-# that way, 0.947–0.950 with it).
-TOPIC_IDLE_ONE_SCALE = True
+# a page, as before. Off by default: the bench's hard web keeps 63 of 65 without it and 60 with it (below
+# issue #19's 0.95), its development webs 8100–8139 gained 0.941 -> 0.947–0.950, and sixteen webs nobody had
+# tuned on (8600–8615) read 847/913 with it against 849/913 without (docs/topic.md, session 16).
+TOPIC_IDLE_ONE_SCALE = False
 
 # --- page requisites (crawler/requisites.py, docs/requisites.md; `-a requisites=article|all|none`) ---
 # Size cap per resource by kind (bytes, Scrapy's download_maxsize per request); a larger one is refused.

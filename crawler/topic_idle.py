@@ -74,7 +74,7 @@ class IdleRelease:
         self.max_pages_per_article = crawler.settings.getfloat("TOPIC_MAX_PAGES_PER_ARTICLE")
         self.learner = GuessLearner() if crawler.settings.getbool("TOPIC_LEARNED_RANKING") else None
         self.sections = SectionSpelling() if crawler.settings.getbool("TOPIC_GUESS_SECTIONS") else None
-        self.one_scale = crawler.settings.getbool("TOPIC_IDLE_ONE_SCALE", True)
+        self.one_scale = crawler.settings.getbool("TOPIC_IDLE_ONE_SCALE", False)
 
     def saw_listing_links(self, links) -> None:
         """`(url, anchor)` of the tag, section and home links of a judged article: how its site spells
