@@ -34,7 +34,7 @@ from crawler.discovery import Discovery
 from crawler.dupefilter import PAGE, TOPIC_RULE
 from crawler.items import ArticlePage
 from crawler.refusals import Refused
-from crawler.relevance import SERIES_MARGIN, TopicGate, continues_series
+from crawler.relevance import TopicGate, continues_series
 from crawler.topic_series import SeriesParts
 from crawler.topic_idle import (RESERVE, TOPIC_ANCHORS, TOPIC_HELD, TOPIC_HOPS, TOPIC_PARENT_TITLE, TOPIC_PROBED,
                                 IdleRelease)
@@ -290,13 +290,8 @@ class NewsSpider(scrapy.Spider):
                 yield self._article_page(response, profile, depth, verdict, article, fingerprint)
                 if verdict.on_topic:
                     self.series_parts.kept(response.url, reading.text)
-                    yield from self._rejoined_parts(reading)
             else:
                 self.logger.info("%s, archived only: %s", verdict.reason, response.url)
-                if verdict.rule != "unjudged" and verdict.score >= gate.topic.threshold * SERIES_MARGIN:
-                    as_part = replace(verdict, keep=True, on_topic=True, rule="series")
-                    self.series_parts.wait(response.url, reading.text, (self._article_page(
-                        response, profile, depth, as_part, article, fingerprint), self._how(response)))
             self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
             if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
@@ -375,22 +370,9 @@ class NewsSpider(scrapy.Spider):
         return (RESERVE if held == RESERVE else "held") if held else response.meta.get(TOPIC_RULE) or (
             "start" if response.meta.get("found_from") is None else "discovered")
 
-    def _rejoined_parts(self, reading: PageReading):
-        """The items of the parts judged off at the series margin that this kept part links to as its
-        neighbours: kept now, their pages counted as kept (crawler/topic_series.py; stat
-        `topic/series_rejoined`)."""
-        stats = self.crawler.stats
-        for item, how in self.series_parts.released_by(reading.text, reading.links):
-            for kind, n in (("off_topic", -1), ("kept", 1)):
-                stats.inc_value(f"topic/{kind}", n)
-                stats.inc_value(f"topic/pages/{kind}/{how}", n)
-            stats.inc_value("topic/series_rejoined")
-            self.logger.info("series part kept with its neighbour part: %s", item.url)
-            yield item
-
     @cached_property
     def series_parts(self) -> SeriesParts:
-        """The series parts a topic crawl kept, and those waiting at the series margin for a kept neighbour."""
+        """The series parts a topic crawl kept (crawler/topic_series.py)."""
         return SeriesParts()
 
     @cached_property
