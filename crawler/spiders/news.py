@@ -362,13 +362,10 @@ class NewsSpider(scrapy.Spider):
     def _spent(self, response: Response, kind: str) -> None:
         """Where a topic crawl's pages go: stat `topic/pages/<kept|off_topic|listing>/<how reached>`
         (the rule its link was followed by; `held`: released when the crawl was idle)."""
-        self.crawler.stats.inc_value(f"topic/pages/{kind}/{self._how(response)}")
-
-    @staticmethod
-    def _how(response: Response) -> str:
         held = response.meta.get(TOPIC_HELD)
-        return (RESERVE if held == RESERVE else "held") if held else response.meta.get(TOPIC_RULE) or (
+        how = (RESERVE if held == RESERVE else "held") if held else response.meta.get(TOPIC_RULE) or (
             "start" if response.meta.get("found_from") is None else "discovered")
+        self.crawler.stats.inc_value(f"topic/pages/{kind}/{how}")
 
     @cached_property
     def series_parts(self) -> SeriesParts:
