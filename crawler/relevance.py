@@ -7,7 +7,11 @@ worker, from the parse that also extracts the article, or in the reactor):
 
 * `judge_page`: is this article page on topic (its title, lead and body
   paragraphs score at least the threshold)? Off-topic pages stay in the WARC
-  but are not emitted. Start URLs are always kept (the user named them);
+  but are not emitted. A page scoring at least SERIES_MARGIN × the
+  threshold is kept too when the topic's core terms (crawler/topic_core.py:
+  the few profile terms carrying half its weight) are among its heaviest
+  terms (rule `core`): other countries' diplomacy reaches that band on
+  shared relation words alone. Start URLs are always kept (the user named them);
   pages found by discovery (sitemaps, feeds) are judged by their text alone;
   pages with too little text to judge are left to the extractor's verdict.
   Each judged page is remembered (crawler/judged_pages.py), so the crawl
@@ -60,7 +64,8 @@ from typing import Callable
 
 from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
 from crawler.anchor_background import AnchorBackground
-from crawler.judged_pages import OFF, ON, JudgedPages
+from crawler.judged_pages import OFF, ON, TERMS_PER_PAGE, JudgedPages
+from crawler.topic_core import core_terms, names_core
 from crawler.url_slug import SlugScorer
 
 RELATED_FLOOR_FACTOR = 0.5  # a related link under half the anchor threshold has no topic evidence
@@ -76,7 +81,9 @@ MIN_SIBLINGS, SIBLING_MAJORITY = 2, 0.5  # a listing of 2+ articles, half of the
 # home page came back after those 15 judgements).
 MIN_JUDGED_FOR_SIBLINGS = 5
 # A page scoring within this share of the threshold is kept when it continues the series of the
-# on-topic page that linked to it ("Kỳ 3: …" reached from "Kỳ 2: …"): the editors made them one story.
+# on-topic page that linked to it ("Kỳ 3: …" reached from "Kỳ 2: …"): the editors made them one story;
+# or when the topic's core terms are among its heaviest (crawler/topic_core.py): other countries'
+# diplomacy scores in this band on the relation words alone.
 SERIES_MARGIN = 0.8
 # "Kỳ 2:", "Phần 3 -", "Bài 4.", "(Kỳ 2)", "Part 2": a part number at either end of a title.
 SERIES_PART = re.compile(r"^\W*(?:kỳ|ky|phần|bài|tập|part)\s+(\d{1,2})\b|\(\s*(?:kỳ|phần|bài|tập|part)\s+(\d{1,2})\s*\)\W*$",
@@ -122,6 +129,7 @@ class TopicGate:
         self.judged = JudgedPages(topic)
         self.background = AnchorBackground(topic)
         self.slugs = SlugScorer(topic)
+        self.core = core_terms(topic)
         self.series_entries = [0, 0]  # pages reached by a series entry link: [on topic, in all]
 
     def judge_page(self, text: str, reached_by: str, anchors=(), parent_title: str | None = None) -> PageVerdict:
@@ -131,8 +139,10 @@ class TopicGate:
         the on-topic page that linked to it, if any (the series rule)."""
         score = self.topic.score(text)
         judged = enough_text(text)
-        on_topic = score >= self.topic.threshold or (
-            score >= self.topic.threshold * SERIES_MARGIN and continues_series(text, parent_title))
+        margin = self.topic.threshold * SERIES_MARGIN <= score < self.topic.threshold
+        series = margin and continues_series(text, parent_title)
+        core = margin and not series and names_core(self.topic.heaviest_terms(text, TERMS_PER_PAGE), self.core)
+        on_topic = score >= self.topic.threshold or series or core
         if reached_by == "series" and not continues_series(text, parent_title):  # a series entry's outcome
             self.series_entries[0] += on_topic
             self.series_entries[1] += 1
@@ -147,7 +157,7 @@ class TopicGate:
         if score >= self.topic.threshold:
             return PageVerdict(True, True, score, reached_by)
         if on_topic:
-            return PageVerdict(True, True, score, "series")
+            return PageVerdict(True, True, score, "series" if series else "core")
         return PageVerdict(False, False, score, reached_by,
                            f"off topic (score {score:.3f} < {self.topic.threshold})")
 

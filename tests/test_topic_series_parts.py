@@ -39,8 +39,10 @@ def test_the_kept_parts_are_bounded_the_oldest_forgotten_first(monkeypatch):
 ND = "http://nhandan.vn"
 START = f"{ND}/viet-nam-lao-tang-cuong-hop-tac-post1.html"
 SERIES = {n: f"{ND}/ky-{n}-bien-gioi-post{n + 10}.html" for n in (2, 3)}
-# Part 3 scores 0.154 (threshold 0.18, the series margin 0.144); part 2 is plainly on topic.
-MARGIN_TEXT = ("Hai tỉnh kết nghĩa cùng xây dựng bản văn hóa, trạm y tế và trường học dọc biên giới Việt - Lào. "
+# Part 3 scores 0.173 (threshold 0.18, the series margin 0.144) without naming Laos among its heaviest
+# terms (a page that does is kept by the core rule: tests/test_topic_core.py); part 2 is plainly on topic.
+MARGIN_TEXT = ("Hai tỉnh kết nghĩa cùng xây dựng bản văn hóa, trạm y tế và trường học dọc biên giới Việt Nam. "
+               "Hai nước thúc đẩy hợp tác hữu nghị. Hai Đảng, hai nước tăng cường hợp tác. "
                "Tỉnh đầu tư hàng trăm tỷ đồng xây dựng đường giao thông nông thôn.")
 
 
