@@ -43,8 +43,9 @@ worker, from the parse that also extracts the article, or in the reactor):
     whose anchor text (or `title` attribute) scores at least the anchor
     threshold and does not lean off topic; next-page links of a listing page
     that yielded such links. A link there without such evidence whose anchor
-    leans on topic by the judged pages (a teaser on a section page) is held,
-    as a kept article's teaser is (`TOPIC_HOLD_SEEN_TEASERS`).
+    leans on topic by the judged pages (a teaser on a section page) — or, when
+    they say nothing of it, by the anchor background — is held, as a kept
+    article's teaser is (`TOPIC_HOLD_SEEN_TEASERS`).
   A link's score is the better of its anchor's and its URL slug's
   (crawler/url_slug.py: the target's headline, diacritics folded, which a
   teaser anchor hides): listings, off-topic articles and the sibling vote use
@@ -64,7 +65,7 @@ from typing import Callable
 
 from archive.extract.topic import LISTING_THRESHOLD, TopicProfile, enough_text
 from crawler.anchor_background import AnchorBackground
-from crawler.judged_pages import OFF, ON, TERMS_PER_PAGE, JudgedPages
+from crawler.judged_pages import OFF, ON, TERMS_PER_PAGE, UNKNOWN, JudgedPages
 from crawler.topic_core import core_terms, names_core
 from crawler.url_slug import SlugScorer
 
@@ -259,9 +260,17 @@ class TopicGate:
         headline: "Con đường ra biển của hàng hóa nước bạn" on a section page) is held like a kept
         article's teaser when the pages the crawl judged say its anchor leans on topic (`ON`, not
         merely "unknown": such pages list mostly other news), so the held frontier can weigh it
-        (docs/topic.md, session 14). Off with `hold_seen_teasers` False."""
-        return self.hold_seen_teasers and bool(anchor) and not is_listing(url) \
-            and self.judged.leaning(anchor) == ON
+        (docs/topic.md, session 14). When they say nothing (no page judged off topic uses its
+        words, or none at all: then every anchor is "unknown"), when its anchor is more like those
+        that led to on-topic pages than like every anchor read, its own left out
+        (crawler/anchor_background.py; session 17). Off with `hold_seen_teasers` False."""
+        if not (self.hold_seen_teasers and anchor and not is_listing(url)):
+            return False
+        leaning = self.judged.leaning(anchor)
+        if leaning != UNKNOWN:
+            return leaning == ON
+        odds = self.background.log_odds(anchor, leave_out=url)
+        return odds is not None and odds > 0
 
     def series_entries_pay(self) -> bool:
         """Series entry links are followed while the pages they led to were on topic at least

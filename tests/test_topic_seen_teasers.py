@@ -53,3 +53,35 @@ def test_a_held_teaser_from_a_listing_joins_the_held_frontier_and_is_released_by
     held.hold(link.url, link.anchor, f"{ND}/vanhoa", 1)
     held.hold(WEATHER[0], WEATHER[1], f"{ND}/a-post9.html", 0)  # a kept article's teaser leaning off
     assert [released.url for released in held.pop(gate, 2)] == [LISTED_TEASER[0]] and held.dropped == 1
+
+
+# Session 17: with no page judged off topic the judged pages lean every anchor neither way (UNKNOWN); the
+# anchors that led to on-topic pages against every anchor read (crawler/anchor_background.py) decide.
+LED_ON_TOPIC = ("Những người lính tình nguyện trở lại chiến trường xưa", "Người lính tình nguyện và mùa khô",
+                "Ký ức của người lính tình nguyện")
+PAGE_NEWS = tuple((f"{ND}/tin-{n}-post{100 + n}.html", f"Giá vàng hôm nay {move}", False)
+                  for n, move in enumerate(("tăng mạnh", "giảm nhẹ", "đi ngang", "đảo chiều", "tăng nhẹ")))
+SOLDIERS = (f"{ND}/nhung-nguoi-linh-nam-xua-post200.html", "Những người lính tình nguyện năm xưa", False)
+GOLD = (f"{ND}/gia-vang-post201.html", "Giá vàng hôm nay giảm mạnh", False)
+
+
+def _gate_with_nothing_judged_off(topic) -> TopicGate:
+    gate = TopicGate(topic, hold_seen_teasers=True)
+    for anchor in LED_ON_TOPIC:  # three on-topic pages reached by link: the background model speaks
+        assert gate.judge_page(ON_TEXT, "related", anchors=[anchor]).on_topic
+    gate.read_links([*PAGE_NEWS, SOLDIERS, GOLD])  # a section page's links, the two teasers among them
+    return gate
+
+
+def test_a_teaser_the_judged_pages_say_nothing_of_is_held_when_it_looks_like_the_links_to_the_topic(topic):
+    gate = _gate_with_nothing_judged_off(topic)
+    assert gate.judged.leaning(SOLDIERS[1]) == gate.judged.leaning(GOLD[1]) == 0  # UNKNOWN: nothing judged off
+    links = gate.choose_links([SOLDIERS, GOLD], "probe", 0.0, _is_listing)
+    assert [(link.url, link.held) for link in links] == [(SOLDIERS[0], True)]
+
+
+def test_a_teaser_leaning_off_by_the_judged_pages_is_not_held_whatever_the_background_says(topic):
+    gate = _gate_with_nothing_judged_off(topic)
+    gate.judge_page(WEATHER_TEXT, "related", anchors=[SOLDIERS[1]])  # a page reached by its words was off
+    assert gate.judged.leaning(SOLDIERS[1]) == -1  # OFF
+    assert gate.choose_links([SOLDIERS, GOLD], "probe", 0.0, _is_listing) == []
