@@ -1,14 +1,13 @@
 """What a topic is about at its core: the profile terms a page near the threshold must give weight to.
 
 A topic profile (archive/extract/topic.py) spreads its weight over hundreds of
-terms, but most of it sits on a few: with the shipped seeds "lào" alone
-carries 0.59 of the squared norm, "việt nam", "hợp tác", "đảng" the rest with
-many others. A page can come close to the threshold on the many (relation
+terms, but much of it sits on a few: with the shipped seeds "lào" alone
+carries 0.59 of the squared norm ("việt nam" 0.11, "đảng" 0.02, …). A page can come close to the threshold on the many (relation
 words every diplomatic story uses: "hợp tác", "thúc đẩy", "việt nam") without
-the few: Vietnam's relations with *another* country score 0.13–0.18, just
+the few: Vietnam's relations with *another* country score up to just
 under the 0.18 threshold, and never name the topic's own subject among their
-heaviest terms. An on-topic page that falls just under the threshold (a
-teaser headline, a lead padded with the section's domestic news) still does:
+heaviest terms. An on-topic page that falls just under the threshold (Laos
+named fewer times in a shorter text, the rest its section's own news) still does:
 on the development webs every on-topic page scoring 0.8–1 × the threshold had
 "lào" among its 80 heaviest terms, and none of ~570 off-topic ones in that
 band did (docs/topic.md, session 17).
