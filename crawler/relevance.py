@@ -261,9 +261,9 @@ class TopicGate:
         article's teaser when the pages the crawl judged say its anchor leans on topic (`ON`, not
         merely "unknown": such pages list mostly other news), so the held frontier can weigh it
         (docs/topic.md, session 14). When they say nothing (no page judged off topic uses its
-        words, or none at all: then every anchor is "unknown"), when its anchor is more like those
-        that led to on-topic pages than like every anchor read, its own left out
-        (crawler/anchor_background.py; session 17). Off with `hold_seen_teasers` False."""
+        words, or no page was judged off at all: then every anchor is "unknown"), it is held when
+        its anchor is more like those that led to on-topic pages than like every anchor read, its
+        own left out (crawler/anchor_background.py; session 17). Off with `hold_seen_teasers` False."""
         if not (self.hold_seen_teasers and anchor and not is_listing(url)):
             return False
         leaning = self.judged.leaning(anchor)

@@ -2,9 +2,9 @@
 
 A topic profile (archive/extract/topic.py) spreads its weight over hundreds of
 terms, but much of it sits on a few: with the shipped seeds "lào" alone
-carries 0.59 of the squared norm ("việt nam" 0.11, "đảng" 0.02, …). A page can come close to the threshold on the many (relation
-words every diplomatic story uses: "hợp tác", "thúc đẩy", "việt nam") without
-the few: Vietnam's relations with *another* country score up to just
+carries 0.59 of the squared norm ("việt nam" 0.11, "đảng" 0.02, …). A page
+can come close to the threshold on the many (relation words every diplomatic
+story uses: "hợp tác", "thúc đẩy", "việt nam") without the few: Vietnam's relations with *another* country score up to just
 under the 0.18 threshold, and never name the topic's own subject among their
 heaviest terms. An on-topic page that falls just under the threshold (Laos
 named fewer times in a shorter text, the rest its section's own news) still does:
