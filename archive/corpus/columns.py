@@ -51,7 +51,7 @@ _PROVENANCE = (
     Column("fetched_at", "time_utc", "when it was fetched"),
     Column("found_from", "string", "the page that linked to it"),
     Column("score", "float", "topic score when it was kept (topic-filtered crawls)"),
-    Column("rule", "string", "why a topic crawl kept it: start, related, topic-listing, anchor, discovered, unjudged"),
+    Column("rule", "string", "why a topic crawl kept it: start, related, series, core, topic-listing, anchor, tunnel, discovered, unjudged (docs/topic-rules.md)"),
 )
 
 COLUMNS: tuple[Column, ...] = (
