@@ -166,3 +166,37 @@ def test_chunks_are_looked_for_only_where_a_container_s_class_comes_twice(monkey
             assert chunks == body_chunks.other_chunks(tree, paragraphs_)
         found += chunks != ([], [])
     assert len(seen) > 100 and found >= 2
+
+
+def test_json_ld_is_parsed_once_for_the_gate_and_the_metadata(monkeypatch):
+    """A page's JSON-LD scripts are parsed once (`json_ld._PARSED`): the page gate and the metadata
+    get the same objects, equal to a fresh parse (lists and @graph flattened, trailing commas and
+    comment wrappers tolerated); the memo stays bounded, and a script longer than its bound is
+    answered without being kept."""
+    from archive.extract import json_ld
+    from archive.extract.article import parse_page
+    from archive.extract.metadata import read_structured
+    from archive.extract.page_gate import judge_page
+
+    monkeypatch.setattr(json_ld._PARSED, "LIMIT", 3)
+    json_ld._PARSED.clear()
+    parsed: list[str] = []
+    parse = json_ld._PARSED.compute
+    monkeypatch.setattr(json_ld._PARSED, "compute", lambda raw: parsed.append(raw) or parse(raw))
+    script = ('<!-- {"@graph": [{"@type": "NewsArticle", "headline": "Tin a", "datePublished": '
+              '"2024-05-01T08:00:00+07:00",}, {"@type": "Organization", "name": "Báo"}]} -->')
+    page = parse_page(f"<html><head><script type='application/ld+json'>{script}</script></head><body><h1>Tin a</h1>"
+                      + "<p>Một câu dài đủ để đọc như một đoạn văn của bài báo này. Câu thứ hai tiếp theo ở đây.</p>" * 4
+                      + "</body></html>", "https://example.vn/tin-a-1.html")
+    assert judge_page(page.tree).structured == "article"
+    assert read_structured(page.tree).headline == "Tin a"
+    assert parsed == [script]  # the gate's parse served the metadata too
+    objects = json_ld.json_ld_objects(script)
+    assert objects is json_ld.json_ld_objects(script) and objects == json_ld._objects(script)
+    assert [o.get("@type") for o in objects] == [None, "NewsArticle", "Organization"]
+    for n in range(5):
+        json_ld.json_ld_objects(f'{{"@type": "WebPage", "n": {n}}}')
+        assert len(json_ld._PARSED) <= 3
+    long = '{"@type": "WebSite", "x": "' + "a" * json_ld._Parsed.MAX_CHARS + '"}'
+    assert json_ld.json_ld_objects(long)[0]["@type"] == "WebSite" and long not in json_ld._PARSED
+    json_ld._PARSED.clear()

@@ -191,6 +191,23 @@ def test_random_text_matches_the_reference_implementation():
         assert fingerprints.containment_sample(shingles) == {h for h in shingles if h % 8 == 0}
 
 
+def test_word_hashes_are_remembered_within_a_bound(monkeypatch):
+    """The word hashes are a bounded memo of blake2b (emptied when full): the same shingles, and
+    the memo never past its bound, however many words come."""
+    memo = fingerprints._WORD_HASHES
+    monkeypatch.setattr(memo, "LIMIT", 5)
+    memo.clear()
+    fingerprints._line_words.cache_clear()
+    rng = random.Random(11)
+    vocabulary = [*WORDS, "ĐẢNG", "Hà", "2024", "Straße"]
+    for _ in range(50):
+        lines = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 12))) for _ in range(3)]
+        assert fingerprints.shingles(lines) == _reference_shingles(lines), lines
+        assert len(memo) <= 5
+    fingerprints._line_words.cache_clear()
+    memo.clear()
+
+
 def test_simhash_votes_are_strict_majorities():
     top, low = 1 << 63, 1
     assert fingerprints.simhash({top | low, top, 0}) == top  # 2 of 3 have bit 63; 1 of 3 has bit 0

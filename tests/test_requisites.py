@@ -292,3 +292,36 @@ def test_the_embeds_are_read_in_one_walk_as_the_xpath_union_finds_them():
         if body is not None:
             assert _embeds(body) == union(body) == expected
     assert len(_embeds(lxml.html.document_fromstring(pages[-1], parser=HTML_PARSER))) == 13
+
+
+def test_each_attribute_value_is_resolved_once_with_the_same_answers(monkeypatch):
+    """page_requisites resolves each distinct attribute value once a page (a site repeats its
+    teasers' images) and skips the attributes an element lacks; the answers, their order and their
+    kinds are those of resolving every attribute as it comes."""
+    from archive.extract import requisites
+
+    html = ("<html><head><link rel=stylesheet href=/s.css><link rel=icon href=/s.css>"
+            "<script src=/a.js></script><script src=/a.js></script></head><body>"
+            "<img src=/p/1.jpg data-src=/p/1.jpg srcset=''>"
+            "<img src='data:image/gif;base64,R0l=' data-src=/p/2.jpg class=lazy>"
+            "<img src=https://nhandan.vn/p/2.jpg data-srcset='/p/3.webp 1x, /p/4.webp 2x'>"
+            "<img src=/p/2.jpg data-original='javascript:void(0)' data-lazy-src=''>"
+            "<img srcset='/p/5.png 300w, /p/6.png 600w' src=/p/6.png>"
+            "<video poster=/p/1.jpg src=/v.mp4></video><img></body></html>")
+    calls: list[str] = []
+    resolve = requisites.absolute
+
+    def counted(raw, base_url):
+        calls.append(raw)
+        return resolve(raw, base_url)
+
+    monkeypatch.setattr(requisites, "absolute", counted)
+    found = page_requisites(Selector(text=html), PAGE_A)
+    assert found == (
+        (f"{SITE}/s.css", "style"), (f"{SITE}/a.js", "script"), (f"{SITE}/p/1.jpg", "image"),
+        (f"{SITE}/p/2.jpg", "image"), (f"{SITE}/p/4.webp", "image"), (f"{SITE}/p/6.png", "image"),
+        (f"{SITE}/v.mp4", "media"))
+    assert sorted(calls) == sorted(set(calls))  # each value once
+    assert set(calls) == {"/s.css", "/a.js", "/p/1.jpg", "data:image/gif;base64,R0l=", "/p/2.jpg",
+                          "https://nhandan.vn/p/2.jpg", "/p/4.webp", "javascript:void(0)", "/p/6.png",
+                          "/v.mp4"}

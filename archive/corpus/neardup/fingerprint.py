@@ -22,6 +22,7 @@ from typing import Iterable
 import numpy as np
 
 from archive.extract.article import Article, render_seed_text
+from archive.extract.bounded_memo import BoundedMemo
 
 __all__ = ["Fingerprint", "fingerprint_article", "shingles", "containment_sample", "simhash", "band_keys",
            "least_count", "article_lines", "file_lines", "read_text", "sha256_hex", "hex64",
@@ -87,9 +88,18 @@ _SHIFT1, _SHIFT2, _SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
 _PAD = (0,) * (SHINGLE_WORDS - 1)
 
 
-@lru_cache(maxsize=200_000)
 def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+class _WordHashes(BoundedMemo):
+    """`_word_hash` of the words met so far (the vocabulary is small): a dict look-up in C a word,
+    where `lru_cache` also kept its recency order (~1,600 words an article)."""
+
+    LIMIT = 200_000
+
+
+_WORD_HASHES = _WordHashes(_word_hash)
 
 
 @lru_cache(maxsize=8192)  # an article's lines come back when its rendered file is fingerprinted
@@ -99,7 +109,7 @@ def _line_words(line: str) -> bytes:
     Bytes: immutable in the cache, and an article's lines join by plain copies.
     """
     words = _WORD.findall(unicodedata.normalize("NFC", line).casefold())
-    return array("Q", [*_PAD, *map(_word_hash, words)]).tobytes() if words else b""
+    return array("Q", [*_PAD, *map(_WORD_HASHES.__getitem__, words)]).tobytes() if words else b""
 
 
 def _shingle_array(lines: Iterable[str]) -> np.ndarray:
