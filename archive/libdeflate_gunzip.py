@@ -1,0 +1,67 @@
+"""A body that is exactly one whole gzip member, inflated by libdeflate, or None.
+
+Why: the crawl's compression middleware inflates every gzip-encoded page on the
+event loop, and zlib took ~127 µs of it for a bench page (15 KB → 104 KB);
+libdeflate, a whole-buffer inflater, ~35 µs (docs/performance.md, session 17).
+
+Why ctypes: the pinned `deflate` wheel (archive/warc/gzip_member.py) bundles
+libdeflate, but its `gzip_decompress` stops after the first member and says
+nothing of what follows it (a second member, trailing bytes), so it cannot tell
+a one-member body from one that Scrapy's gunzip would read further. The same
+library's `libdeflate_gzip_decompress_ex`, exported by the wheel's extension
+module, reports the bytes it read: a body it reads whole, with its CRC-32 and
+length checked (libdeflate checks both), within the size bound, is one member,
+and its bytes are what zlib gives. Anything else is None, for the caller's zlib
+path. Plain library, no I/O; a missing symbol (another wheel build) makes every
+call None, never a wrong answer.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import deflate._deflate
+
+__all__ = ["gunzip_one_member"]
+
+_SUCCESS = 0  # enum libdeflate_result
+
+
+def _bind():
+    try:
+        library = ctypes.CDLL(deflate._deflate.__file__)
+        alloc = library.libdeflate_alloc_decompressor
+        inflate = library.libdeflate_gzip_decompress_ex
+    except (OSError, AttributeError):
+        return None, None
+    alloc.restype = ctypes.c_void_p
+    alloc.argtypes = []
+    inflate.restype = ctypes.c_int
+    inflate.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+                        ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)]
+    return alloc, inflate
+
+
+_ALLOC, _INFLATE = _bind()
+_local = threading.local()  # one decompressor a thread (a decompressor is not to be shared by threads)
+
+
+def gunzip_one_member(data: bytes, max_size: int = 0) -> bytes | None:
+    """`data` inflated when it is one whole gzip member (header, deflate stream, CRC-32 and length all
+    right, nothing after it) of at most `max_size` bytes (0: no bound); else None."""
+    if _INFLATE is None or len(data) < 18:  # header 10 + empty stream 2 + trailer 8, at the least
+        return None
+    size = int.from_bytes(data[-4:], "little")  # ISIZE: the length mod 2**32 if this is one member
+    if max_size and size > max_size:
+        return None
+    decompressor = getattr(_local, "decompressor", None)
+    if decompressor is None:
+        decompressor = _local.decompressor = _ALLOC()
+        if not decompressor:
+            return None
+    out = ctypes.create_string_buffer(size or 1)
+    read, written = ctypes.c_size_t(), ctypes.c_size_t()
+    result = _INFLATE(decompressor, data, len(data), out, size, ctypes.byref(read), ctypes.byref(written))
+    if result != _SUCCESS or read.value != len(data) or written.value != size:
+        return None  # not one member, damaged, or longer than its ISIZE says (a wrapped or lying length)
+    return out.raw[:size] if size else b""
