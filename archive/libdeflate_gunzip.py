@@ -25,6 +25,10 @@ import deflate._deflate
 __all__ = ["gunzip_one_member"]
 
 _SUCCESS = 0  # enum libdeflate_result
+# Deflate inflates at most 1032 bytes from one (zlib's FAQ): a member whose ISIZE claims more than that
+# of the whole body is not one whole member (or its length wrapped past 4 GiB), and no buffer that
+# large is allocated for it.
+_MAX_RATIO = 1032
 
 
 def _bind():
@@ -52,7 +56,7 @@ def gunzip_one_member(data: bytes, max_size: int = 0) -> bytes | None:
     if _INFLATE is None or len(data) < 18:  # header 10 + empty stream 2 + trailer 8, at the least
         return None
     size = int.from_bytes(data[-4:], "little")  # ISIZE: the length mod 2**32 if this is one member
-    if max_size and size > max_size:
+    if (max_size and size > max_size) or size > _MAX_RATIO * len(data):
         return None
     decompressor = getattr(_local, "decompressor", None)
     if decompressor is None:

@@ -280,6 +280,11 @@ def test_libdeflate_reads_one_whole_member_and_nothing_else():
     assert gunzip_one_member(gzip.compress(b"")) == b""
     for body in (one + one, one + b"\0", one[:-1], one[:-8] + b"\0" * 8, b"", one[:17]):
         assert gunzip_one_member(body) is None
+    # A length no deflate stream of this size can reach (a hostile ISIZE): refused before any buffer is made.
+    bomb_claim = gzip.compress(b"x")[:-4] + (2**32 - 1).to_bytes(4, "little")
+    assert gunzip_one_member(bomb_claim) is None and gunzip_one_member(bomb_claim, 0) is None
+    zeros = bytes(10_000_000)
+    assert gunzip_one_member(gzip.compress(zeros, 9)) == zeros  # ~1,000:1, within deflate's 1,032:1
     for body in _gzip_variants(text):
         got = gunzip_one_member(body)
         if got is not None:
