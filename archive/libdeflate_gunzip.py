@@ -29,6 +29,9 @@ _SUCCESS = 0  # enum libdeflate_result
 # of the whole body is not one whole member (or its length wrapped past 4 GiB), and no buffer that
 # large is allocated for it.
 _MAX_RATIO = 1032
+# The output buffer a thread keeps between calls, up to this size (a larger body gets one of its own):
+# a page inflated into warm memory, not into a fresh zeroed buffer each time, then copied out once.
+_KEPT_BUFFER = 4 << 20
 
 
 def _bind():
@@ -61,11 +64,16 @@ def gunzip_one_member(data: bytes, max_size: int = 0) -> bytes | None:
     decompressor = getattr(_local, "decompressor", None)
     if decompressor is None:
         decompressor = _local.decompressor = _ALLOC()
+        _local.buffer = ctypes.create_string_buffer(64 << 10)
         if not decompressor:
             return None
-    out = ctypes.create_string_buffer(size or 1)
+    out = _local.buffer
+    if size > len(out):
+        out = ctypes.create_string_buffer(size)
+        if size <= _KEPT_BUFFER:
+            _local.buffer = out
     read, written = ctypes.c_size_t(), ctypes.c_size_t()
     result = _INFLATE(decompressor, data, len(data), out, size, ctypes.byref(read), ctypes.byref(written))
     if result != _SUCCESS or read.value != len(data) or written.value != size:
         return None  # not one member, damaged, or longer than its ISIZE says (a wrapped or lying length)
-    return out.raw[:size] if size else b""
+    return ctypes.string_at(out, size)
