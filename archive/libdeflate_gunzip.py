@@ -58,6 +58,8 @@ def gunzip_one_member(data: bytes, max_size: int = 0) -> bytes | None:
     right, nothing after it) of at most `max_size` bytes (0: no bound); else None."""
     if _INFLATE is None or len(data) < 18:  # header 10 + empty stream 2 + trailer 8, at the least
         return None
+    if not data.startswith(b"\x1f\x8b\x08"):  # not gzip's magic and deflate method: libdeflate refuses
+        return None  # it too, but only after this function made the buffer its last 4 bytes ask for
     size = int.from_bytes(data[-4:], "little")  # ISIZE: the length mod 2**32 if this is one member
     if (max_size and size > max_size) or size > _MAX_RATIO * len(data):
         return None

@@ -283,6 +283,7 @@ def test_libdeflate_reads_one_whole_member_and_nothing_else():
     # A length no deflate stream of this size can reach (a hostile ISIZE): refused before any buffer is made.
     bomb_claim = gzip.compress(b"x")[:-4] + (2**32 - 1).to_bytes(4, "little")
     assert gunzip_one_member(bomb_claim) is None and gunzip_one_member(bomb_claim, 0) is None
+    assert gunzip_one_member(HTML * 40) is None  # plain HTML sent as gzip (its last 4 bytes are no length)
     zeros = bytes(10_000_000)
     assert gunzip_one_member(gzip.compress(zeros, 9)) == zeros  # ~1,000:1, within deflate's 1,032:1
     for body in _gzip_variants(text):
