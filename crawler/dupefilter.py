@@ -19,6 +19,8 @@ a later link to that page can still request it.
 """
 from __future__ import annotations
 
+from itertools import compress
+from operator import not_
 from typing import TYPE_CHECKING
 
 from scrapy.dupefilters import RFPDupeFilter
@@ -26,6 +28,8 @@ from scrapy.dupefilters import RFPDupeFilter
 from crawler.fingerprint import url_fingerprint
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from scrapy import Request
     from scrapy.crawler import Crawler
 
@@ -94,6 +98,12 @@ class CanonicalDupeFilter(RFPDupeFilter):
         """Whether a GET of `url` (its canonical URL) was admitted already; records nothing."""
         fingerprint = url_fingerprint(url)
         return fingerprint is not None and fingerprint in self._fingerprints
+
+    def unseen(self, urls: Collection[str]) -> set[str]:
+        """The URLs of `urls` that `url_seen` says were not admitted, asked without a Python call a URL
+        (the cached fingerprints and the set's look-up mapped in C: a generic page names ~130 URLs).
+        A URL with no fingerprint (not http(s)) is in no set of fingerprints: unseen, as `url_seen` says."""
+        return set(compress(urls, map(not_, map(self._fingerprints.__contains__, map(url_fingerprint, urls)))))
 
     def release(self, request: Request) -> None:
         """Forget an admitted request that was never downloaded (JOBDIR's file keeps it)."""

@@ -83,36 +83,51 @@ class PagesFirstPriorityQueue:
         self.backlog = max(0, crawler.settings.getint("REQUISITES_BACKLOG"))
         self._seen: dict[Request, float] = {}  # requisites in flight: when a full budget first saw them
         self.clock = time.monotonic
+        # Requests waiting in each part. Scrapy's queue counts itself by summing the lengths of its
+        # queues, one a priority: a topic crawl's pages have hundreds (a link's score x 1000), and
+        # every pop asks both parts whether they are empty (docs/performance.md, session 17).
+        self.waiting = {part: len(queue) for part, queue in self.queues.items()}
 
     def push(self, request: Request) -> None:
-        if not is_requisite(request):
-            self.queues["pages"].push(request)
-            return
-        self.queues["requisites"].push(request)
-        # The most that waited at once: the backlog's bound at work (or a host that held its requisites back).
-        self.stats.max_value("requisites/waiting_max", len(self.queues["requisites"]))
+        part = "requisites" if is_requisite(request) else "pages"
+        self.queues[part].push(request)  # (may raise: a request a disk queue cannot store is not counted)
+        self.waiting[part] += 1
+        if part == "requisites":
+            # The most that waited at once: the backlog's bound at work (or a host that held its requisites back).
+            self.stats.max_value("requisites/waiting_max", self.waiting[part])
 
     def pop(self) -> Request | None:
-        pages, requisites = self.queues["pages"], self.queues["requisites"]
+        pages, requisites = self.waiting["pages"], self.waiting["requisites"]
         if not requisites:
-            return pages.pop()
+            return self._pop("pages") if pages else None
         in_flight = [request for request in self.downloader.active if is_requisite(request)]
-        if self.budget and len(requisites) > self.backlog:
+        if self.budget and requisites > self.backlog:
             # Catching up: requisites first, up to their budget; past it, pages wait for a place to free
             # up unless a host holds a requisite back (its politeness, not the budget, is the limit).
             if len(in_flight) < self.budget:
-                return requisites.pop()
+                return self._pop("requisites")
             if len(self._seen) > 4 * self.budget:  # keep only the requisites still in flight
                 self._seen = {r: self._seen[r] for r in in_flight if r in self._seen}
             now = self.clock()
             # A list, not a generator: every requisite in flight gets its first-seen time.
-            return pages.pop() if pages and any([self._held_by_host(r, now) for r in in_flight]) else None
+            return self._pop("pages") if pages and any([self._held_by_host(r, now) for r in in_flight]) else None
         if pages and (len(self.downloader.active) - len(in_flight) < self.pages_reserved
                       or len(in_flight) >= self.budget):
-            return pages.pop()
+            return self._pop("pages")
         if len(in_flight) < max(self.budget, 1):
-            return requisites.pop()
+            return self._pop("requisites")
         return None  # no page waits, and the requisites' places are taken
+
+    def _pop(self, part: str) -> Request | None:
+        queue = self.queues[part]
+        try:
+            request = queue.pop()
+        except BaseException:  # a disk queue's request that would not load: count what is left
+            self.waiting[part] = len(queue)
+            raise
+        if request is not None:
+            self.waiting[part] -= 1
+        return request
 
     def _held_by_host(self, request: Request, now: float) -> bool:
         """Whether `request` waits for its host rather than for a place: its download slot does not exist
@@ -124,4 +139,4 @@ class PagesFirstPriorityQueue:
         return {part: queue.close() for part, queue in self.queues.items()}
 
     def __len__(self) -> int:
-        return sum(len(queue) for queue in self.queues.values())
+        return self.waiting["pages"] + self.waiting["requisites"]

@@ -227,7 +227,8 @@ def test_one_member_gunzip_answers_as_scrapys_gunzip():
     header_crc = gzip.compress(b"x")[:3] + b"\x02" + gzip.compress(b"x")[4:10]  # FHCRC set, no CRC16 after it
     cases = [one, gzip.compress(b""), one + gzip.compress(b"second member"), one + b"\0" * 8, one + b"garbage",
              one[:-4], one[:len(one) // 2], one[:5], b"", one[:-8] + b"\0\0\0\0" + one[-4:],
-             one[:30] + bytes([one[30] ^ 0xFF]) + one[31:], header_crc + one[10:]]
+             one[:30] + bytes([one[30] ^ 0xFF]) + one[31:], header_crc + one[10:], one + one,
+             *_gzip_variants(text)]
     for body in cases:
         for max_size in (0, len(text), len(text) - 1, 100):
             try:
@@ -239,6 +240,61 @@ def test_one_member_gunzip_answers_as_scrapys_gunzip():
             except Exception as exc:  # noqa: BLE001
                 got = ("error", type(exc), str(exc))
             assert got == expected, (body[:12], max_size)
+
+
+def _gzip_variants(text: bytes) -> list[bytes]:
+    """One text gzipped with each optional header field, and with its ISIZE or CRC-32 made to lie."""
+    import struct
+    import zlib
+
+    deflated = zlib.compress(text, 6, wbits=-15)
+    trailer = struct.pack("<II", zlib.crc32(text), len(text))
+
+    def member(flags: int, extra: bytes = b"") -> bytes:
+        head = b"\x1f\x8b\x08" + bytes([flags]) + b"\0\0\0\0\0\xff" + extra
+        if flags & 0x02:  # FHCRC: the low 16 bits of the header's CRC-32
+            head += struct.pack("<H", zlib.crc32(head) & 0xFFFF)
+        return head + deflated + trailer
+
+    plain = member(0)
+    return [member(0x04, b"\x04\0abcd"), member(0x08, b"name.html\0"), member(0x10, b"a comment\0"), member(0x02),
+            member(0x1E, b"\x02\0xyname\0comment\0"), member(0x20),  # a reserved flag: zlib refuses it
+            plain[:-4] + struct.pack("<I", len(text) + 1), plain[:-4] + struct.pack("<I", len(text) - 1),
+            plain[:-4] + struct.pack("<I", 0), plain[:-8] + struct.pack("<I", zlib.crc32(text) ^ 1) + plain[-4:],
+            plain + gzip.compress(b""), gzip.compress(b"") + plain]
+
+
+def test_libdeflate_reads_one_whole_member_and_nothing_else():
+    """archive/libdeflate_gunzip.py answers only for one whole, right member within the bound, with
+    zlib's bytes; for anything else (a second member, trailing bytes, a damaged or lying member, over
+    the bound) it says None, and the zlib path decides. The bench's pages take it."""
+    import zlib
+
+    from archive.libdeflate_gunzip import gunzip_one_member
+    from bench.default_site import DefaultSite
+
+    text = HTML * 40
+    one = gzip.compress(text, 6)
+    assert gunzip_one_member(one) == text and gunzip_one_member(one, len(text)) == text
+    assert gunzip_one_member(one, len(text) - 1) is None
+    assert gunzip_one_member(gzip.compress(b"")) == b""
+    for body in (one + one, one + b"\0", one[:-1], one[:-8] + b"\0" * 8, b"", one[:17]):
+        assert gunzip_one_member(body) is None
+    # A length no deflate stream of this size can reach (a hostile ISIZE): refused before any buffer is made.
+    bomb_claim = gzip.compress(b"x")[:-4] + (2**32 - 1).to_bytes(4, "little")
+    assert gunzip_one_member(bomb_claim) is None and gunzip_one_member(bomb_claim, 0) is None
+    assert gunzip_one_member(HTML * 40) is None  # plain HTML sent as gzip (its last 4 bytes are no length)
+    zeros = bytes(10_000_000)
+    assert gunzip_one_member(gzip.compress(zeros, 9)) == zeros  # ~1,000:1, within deflate's 1,032:1
+    for body in _gzip_variants(text):
+        got = gunzip_one_member(body)
+        if got is not None:
+            decompressor = zlib.decompressobj(wbits=31)
+            assert got == decompressor.decompress(body) and decompressor.eof and not decompressor.unused_data
+    site = DefaultSite(5)
+    for n in range(1, 6):
+        page = site.render(n)
+        assert gunzip_one_member(gzip.compress(page, 9, mtime=0), 32 << 20) == page
 
 
 def test_a_substring_container_is_read_from_its_attributes_as_parsel_reads_it():

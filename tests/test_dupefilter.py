@@ -80,9 +80,11 @@ def test_the_spider_asks_the_dupe_filter_once_a_page_and_nothing_without_one():
     requested = spider._requested()
     assert requested == dupes.url_seen
     assert requested("http://nhandan.vn/a-post1.html?utm_source=x") and not requested(f"{ND}/b-post2.html")
+    assert spider._unseen() == dupes.unseen
     for engine in (None, SimpleNamespace(scheduler=SimpleNamespace())):
         spider.crawler = SimpleNamespace(engine=engine)
         assert spider._requested()(f"{ND}/a-post1.html") is False
+        assert spider._unseen()([f"{ND}/a-post1.html"]) == {f"{ND}/a-post1.html"}
 
 
 def test_a_page_s_links_are_filtered_by_asking_once_a_url():
@@ -98,10 +100,33 @@ def test_a_page_s_links_are_filtered_by_asking_once_a_url():
     links = [(url, f"anchor {n}", n == 5) for n, url in enumerate(urls)]
     asked = []
 
-    def requested(url):
-        asked.append(url)
-        return dupes.url_seen(url)
+    def unseen(named):
+        asked.append(list(named))
+        return dupes.unseen(named)
 
-    assert _unrequested(links, requested) == [link for link in links if not dupes.url_seen(link[0])]
-    assert sorted(asked) == sorted(set(urls))
-    assert _unrequested([], requested) == []
+    assert _unrequested(links, unseen) == [link for link in links if not dupes.url_seen(link[0])]
+    assert len(asked) == 1 and sorted(asked[0]) == sorted(set(urls))
+    assert _unrequested([], unseen) == []
+
+
+def test_unseen_is_url_seen_of_each_url():
+    """`CanonicalDupeFilter.unseen`, the batch look-up the spider asks of a page's URLs: exactly the
+    URLs `url_seen` says were not admitted (canonical forms, http/https, tracking parameters, URLs
+    that are not http(s), released requests)."""
+    import random
+
+    crawler, dupes = _filter()
+    rng = random.Random(17)
+    forms = ["{}/p{}.html", "http://nhandan.vn/p{1}.html", "{}/p{}.html?utm_source=x", "{}/p{}.html#top",
+             "mailto:p{1}@example.org", "javascript:void({1})", "{}/p{}.html/", "HTTPS://NHANDAN.VN/p{1}.html"]
+    admitted = []
+    for n in range(400):
+        if rng.random() < 0.4:
+            request = page(f"{ND}/p{rng.randrange(200)}.html")
+            if not dupes.request_seen(request):
+                admitted.append(request)
+        if admitted and rng.random() < 0.05:
+            dupes.release(admitted.pop(rng.randrange(len(admitted))))
+        urls = [rng.choice(forms).format(ND, rng.randrange(200)) for _ in range(rng.randrange(1, 30))]
+        assert dupes.unseen(urls) == {url for url in urls if not dupes.url_seen(url)}
+        assert dupes.unseen(dict.fromkeys(urls)) == dupes.unseen(urls)

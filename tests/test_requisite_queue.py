@@ -235,3 +235,59 @@ def test_a_throttled_host_never_takes_more_than_its_budget_nor_slows_the_pages()
     assert throttled["requisites_per_page"][-1] < 1 and throttled["waiting"][-1] > 400, throttled
     assert throttled["pages_done_at"] == before["pages_done_at"]
     assert throttled["steps"] > 2 * throttled["pages_done_at"]  # the requisites are fetched after the pages
+
+
+def test_the_waiting_counts_are_the_queues_lengths_through_a_crawl_of_many_priorities():
+    """The queue counts each part's waiting requests instead of asking Scrapy's queue, which sums one
+    queue a priority (a topic crawl's pages have hundreds): the counts stay the parts' lengths through
+    random pushes and pops, and the choices are those the lengths give."""
+    import random
+
+    rng = random.Random(17)
+    active: set = set()
+    queue = PagesFirstPriorityQueue(_crawler(active, total=16, budget=8, backlog=5), FifoMemoryQueue, "")
+    taken = []
+    for step in range(3000):
+        for _ in range(rng.randrange(3)):
+            if rng.random() < 0.5:
+                queue.push(page(step, priority=rng.randrange(-500, 1000)))
+            else:
+                queue.push(requisite(step))
+        for _ in range(rng.randrange(4)):
+            request = queue.pop()
+            if request is not None:
+                active.add(request)
+                taken.append(request)
+        for request in rng.sample(sorted(active, key=id), k=min(len(active), rng.randrange(3))):
+            active.discard(request)
+        assert queue.waiting == {part: len(q) for part, q in queue.queues.items()}
+        assert len(queue) == sum(len(q) for q in queue.queues.values())
+    assert len(taken) > 1000 and any(map(is_requisite, taken)) and not all(map(is_requisite, taken))
+    while active or len(queue):
+        active.clear()
+        while (request := queue.pop()) is not None:
+            active.add(request)
+    assert queue.waiting == {"pages": 0, "requisites": 0}
+
+
+def test_a_request_a_disk_queue_cannot_store_or_load_leaves_the_counts_right(tmp_path):
+    queue = PagesFirstPriorityQueue(_crawler(set()), PickleFifoDiskQueue, str(tmp_path))
+    unpicklable = scrapy.Request("https://nhandan.vn/bai-9.html", meta={"x": lambda: None})
+    with pytest.raises(ValueError):
+        queue.push(unpicklable)
+    queue.push(page(1))
+    queue.push(page(2))
+    assert queue.waiting == {"pages": 2, "requisites": 0}
+    pages = queue.queues["pages"]
+    real_pop = pages.pop
+
+    def failing_pop():
+        real_pop()  # taken off the disk, then fails to load
+        raise ValueError("cannot load")
+
+    pages.pop = failing_pop
+    with pytest.raises(ValueError):
+        queue.pop()
+    pages.pop = real_pop
+    assert queue.waiting == {"pages": 1, "requisites": 0} and len(queue) == 1
+    assert queue.pop().url.endswith("bai-2.html") and queue.pop() is None

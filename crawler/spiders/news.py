@@ -9,11 +9,11 @@ is what bounds the crawl. Which links a page passes on is crawler/relevance.py's
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
-from itertools import compress, filterfalse
+from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 
@@ -129,6 +129,13 @@ class NewsSpider(scrapy.Spider):
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
         url_seen = getattr(getattr(scheduler, "df", None), "url_seen", None)
         return url_seen if url_seen is not None else _never
+
+    def _unseen(self) -> Callable[[Collection[str]], set[str]]:
+        """The URLs not admitted by the scheduler's dupe filter yet, of those given: all of them when it
+        cannot say (distributed mode, no engine), as `_requested` says."""
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        unseen = getattr(getattr(scheduler, "df", None), "unseen", None)
+        return unseen if unseen is not None else set
 
     @cached_property
     def topic_gate(self) -> TopicGate | None:
@@ -317,7 +324,7 @@ class NewsSpider(scrapy.Spider):
         candidates = list(reading.links)
         gate.read_links(candidates)
         if mode in ("related", "tunnel", "probe"):  # links already requested need no judging
-            candidates = _unrequested(candidates, self._requested())  # (a listing's choice depends on them)
+            candidates = _unrequested(candidates, self._unseen())  # (a listing's choice depends on them)
         # The series rule (crawler/relevance.py) compares a page's title with its on-topic parent's.
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
         links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")
@@ -456,10 +463,10 @@ class NewsSpider(scrapy.Spider):
 _URL = itemgetter(0)  # a link's URL: (url, anchor, is_next)
 
 
-def _unrequested(links: list, requested: Callable[[str], bool]) -> list:
-    """The links whose URL was not requested, in order. `requested` (the dupe filter's `url_seen`,
-    which changes nothing) is asked once a URL: a generic page's ~138 links name ~46 URLs."""
-    fresh = set(filterfalse(requested, dict.fromkeys(map(_URL, links))))
+def _unrequested(links: list, unseen: Callable[[Collection[str]], set[str]]) -> list:
+    """The links whose URL was not requested, in order. `unseen` (the dupe filter's, which changes
+    nothing) is asked once, of the URLs the links name, each once."""
+    fresh = unseen(dict.fromkeys(map(_URL, links)))
     return [link for link in links if link[0] in fresh]
 
 
