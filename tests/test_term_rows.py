@@ -66,6 +66,8 @@ def test_measures_are_the_dict_path_s_when_the_rows_are_emptied_midway(topic, mo
     emptied = []
     table.clear = lambda: (emptied.append(len(table)), TermRows.clear(table))
     monkeypatch.setattr(topic_mod, "_TERM_ROWS", table)
+    monkeypatch.setattr(topic_mod, "_COUNTER", topic_mod.TermCounter(table, topic_mod.STOPWORDS,
+                                                                     topic_mod.SEGMENT_BREAKS, topic_mod._WORD))
     anchors = _fixture_anchors()
     for start in range(0, len(anchors), 40):
         batch = anchors[start:start + 40]

@@ -52,6 +52,17 @@ class TermRows:
             self._learn(terms)  # (which may empty the rows first: a new dict)
             return np.fromiter(map(self._row.__getitem__, terms), np.intp, len(terms))
 
+    def reserve(self, rows: int, chars: int) -> bool:
+        """Make room for up to `rows` new rows of up to `chars` characters in all, emptying the rows
+        first if they would pass the bounds, so that learning them will not empty the rows in the
+        middle of a batch (archive/extract/counted_terms.py holds rows between its look-ups);
+        False when even empty rows could not take that many."""
+        if rows > self.MAX_ROWS or chars > self.MAX_CHARS:
+            return False
+        if len(self._row) + rows > self.MAX_ROWS or self._chars + chars > self.MAX_CHARS:
+            self.clear()
+        return True
+
     def specificities(self, rows: np.ndarray) -> np.ndarray:
         return self._specificities[rows]
 
