@@ -19,16 +19,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from archive.extract.int_table import IntTable
 from archive.extract.term_rows import TermRows
 
 __all__ = ["CountedTerms", "TermCounter", "SEGMENT", "TEXT"]
 
 SEGMENT, TEXT = "\ua66e", "\ua66d"  # (letters, so `str.isalpha` keeps passing the tokens they sit among)
-# A pair's key: first word's id × `_PAIR` + second's (word ids stay below `_MAX_WORDS`). A dict finds an
-# int key's slot from its low bits: the multiplier spreads the first word over them, so pairs with the
-# same second word do not all start at one slot (`first << 20 | second` did: long probe chains).
-_MAX_WORDS = 1 << 18  # (tokens known; more than the rows' terms, `TermRows.MAX_ROWS`)
-_PAIR = 0x9E3779B1  # (odd, > _MAX_WORDS: keys are distinct; < 2 ** 32: keys stay below 2 ** 52)
+_SHIFT = 18  # a pair's key: its first word's id << _SHIFT | its second's
+_MAX_WORDS = 1 << _SHIFT  # (tokens known, at most: more than the rows' terms, `TermRows.MAX_ROWS`)
 
 
 class CountedTerms(NamedTuple):
@@ -110,7 +108,7 @@ class TermCounter:
         pair_ok = ~(mark[:-1] | mark[1:]) & ~(stop[:-1] & stop[1:])
         if pair_ok.any():
             pair_rows = np.full(n - 1, -1, np.intp)
-            pair_rows[pair_ok] = self._pair_rows(ids[:-1][pair_ok] * _PAIR + ids[1:][pair_ok])
+            pair_rows[pair_ok] = self._pair_rows((ids[:-1][pair_ok] << _SHIFT) | ids[1:][pair_ok])
             sequence[2::2] = pair_rows
         kept = sequence >= 0
         rows = sequence[kept]
@@ -133,7 +131,7 @@ class TermCounter:
         self._expansions: list[np.ndarray] = []  # a token that is not one word: its words' ids
         self._stop = np.ones(1024, bool)  # (the marks are "stop words": no unigram, no pair of two)
         self._word_row = np.full(1024, -1, np.intp)  # a word's row, once asked for
-        self._pair: dict[int, int] = {}
+        self._pair = IntTable()
 
     def _ids(self, tokens: list[str]) -> np.ndarray:
         """The word ids of the tokens' words, learning the tokens met for the first time."""
@@ -196,14 +194,12 @@ class TermCounter:
         return rows
 
     def _pair_rows(self, keys: np.ndarray) -> np.ndarray:
-        """The row of each pair of word ids (`first * _PAIR + second`), learning the pairs met for
+        """The row of each pair of word ids (`first << _SHIFT | second`), learning the pairs met for
         the first time (their strings: "first second")."""
-        keys = keys.tolist()
-        ask = itemgetter(*keys) if len(keys) > 1 else (lambda known: (known[keys[0]],))
-        try:
-            return np.fromiter(ask(self._pair), np.intp, len(keys))
-        except KeyError:
-            known, words = self._pair, self._words
-            new = list(filterfalse(known.__contains__, dict.fromkeys(keys)))
-            known.update(zip(new, self._rows.rows([f"{words[key // _PAIR]} {words[key % _PAIR]}" for key in new])))
-            return np.fromiter(ask(known), np.intp, len(keys))
+        rows = self._pair.get(keys)
+        missing = rows < 0
+        if missing.any():
+            new, words, low = np.unique(keys[missing]), self._words, _MAX_WORDS - 1
+            self._pair.put(new, self._rows.rows([f"{words[key >> _SHIFT]} {words[key & low]}" for key in new.tolist()]))
+            rows[missing] = self._pair.get(keys[missing])
+        return rows

@@ -27,6 +27,7 @@ from wordfreq.numbers import digit_freq, smash_numbers
 from wordfreq.tokens import lossy_tokenize
 
 from archive.extract.bounded_memo import BoundedMemo
+from archive.extract.decimal_round import rounded
 
 __all__ = ["vietnamese_zipf"]
 
@@ -84,9 +85,9 @@ _reciprocals = _SYLLABLES.__getitem__
 def _rounded(unrounded: float) -> float:
     """wordfreq's rounding of a frequency to 3 significant digits (`_word_frequency`)."""
     leading_zeroes = math.floor(-math.log(unrounded, 10))
-    return round(unrounded, leading_zeroes + 3)
+    return rounded(unrounded, leading_zeroes + 3)
 
 
 def _zipf(freq: float) -> float:
     """`zipf_frequency`'s last step: the frequency on the Zipf scale, to the hundredth."""
-    return round(wordfreq.freq_to_zipf(freq), 2)
+    return rounded(wordfreq.freq_to_zipf(freq), 2)

@@ -38,6 +38,7 @@ from typing import Iterable
 import numpy as np
 
 from archive.extract.counted_terms import TermCounter
+from archive.extract.decimal_round import rounded, rounded_all
 from archive.extract.measured_memo import MeasuredMemo
 from archive.extract.phrase_frequency import vietnamese_zipf
 from archive.extract.term_rows import TermRows
@@ -253,7 +254,7 @@ class TopicProfile:
         unit /= math.sqrt(np.cumsum(unit * unit)[-1])
         score = float(np.cumsum(unit * self._profile_weights(rows))[-1])
         top = tuple(_TERM_ROWS.strings(rows[np.argsort(-unit, kind="stable")[:heaviest]]))
-        return MeasuredText(text, self.key, None, round(score, 4), enough, (top, heaviest))
+        return MeasuredText(text, self.key, None, rounded(score, 4), enough, (top, heaviest))
 
     def measure_all(self, texts: Iterable[str]) -> list["MeasuredText"]:
         """`measure` of each text, in order, as one batch: a generic page's ~140 anchors were 140
@@ -477,7 +478,7 @@ def _batch_vectors(rows: np.ndarray, many: np.ndarray, lengths: np.ndarray, prof
         return np.cumsum(grid, axis=1)[:, -1] if width else np.zeros(texts)
 
     units = weights / np.repeat(np.sqrt(row_sums(weights * weights)), lengths)
-    scores = row_sums(units * profile_weights(rows)).tolist()
+    scores = row_sums(units * profile_weights(rows))
     sizes = lengths.tolist()
     terms = iter(_packed_terms(_TERM_ROWS.strings(rows), [n for n in sizes if n]))
     values = units.astype("<f8", copy=False).tobytes()
@@ -486,7 +487,7 @@ def _batch_vectors(rows: np.ndarray, many: np.ndarray, lengths: np.ndarray, prof
         end = start + n
         vectors.append((next(terms), values[8 * start:8 * end]) if n else {})
         start = end
-    return vectors, [round(score, 4) if n else 0 for score, n in zip(scores, sizes)]
+    return vectors, [score if n else 0 for score, n in zip(rounded_all(scores, 4), sizes)]
 
 
 # `specificity` of the terms met so far, as a plain dict: a page text has ~1,400 terms, and an
