@@ -20,6 +20,7 @@ import numpy as np
 __all__ = ["rounded", "rounded_all"]
 
 _POWERS = [10.0 ** digits for digits in range(23)]  # (each exact)
+_POWER_ARRAY = np.array(_POWERS)
 _LIMIT = 2.0 ** 52  # below it, every integer-valued double is exact and x × 10^d errs by < 2^-53 of it
 _SAFETY = 2.0 ** -51  # how far from a half-integer x × 10^d must be, relative to it (twice its error bound)
 
@@ -36,18 +37,19 @@ def rounded(x: float, digits: int) -> float:
     return round(x, digits)
 
 
-def rounded_all(values: np.ndarray, digits: int) -> list[float]:
-    """`round(v, digits)` of each value, the same floats, as a list."""
-    if not 0 <= digits <= 22:
-        return [round(value, digits) for value in values.tolist()]
-    scale = _POWERS[digits]
+def rounded_all(values: np.ndarray, digits: "int | np.ndarray") -> list[float]:
+    """`round(v, digits)` of each value (`digits`: one for all, or each value's), the same floats."""
+    digits = np.broadcast_to(np.asarray(digits, np.intp), values.shape)
+    exact = (digits >= 0) & (digits < len(_POWERS))
+    scale = _POWER_ARRAY[np.where(exact, digits, 0)]
     with np.errstate(all="ignore"):  # (an overflow or a NaN is unsure, and left to `round`)
         scaled = values * scale
         nearest = np.rint(scaled)  # (half to even, as `round`; keeps the sign of zero)
         result = (nearest / scale).tolist()
-        unsure = ~((np.abs(np.abs(scaled - nearest) - 0.5) > np.abs(scaled) * _SAFETY) & (np.abs(scaled) < _LIMIT))
+        unsure = ~((np.abs(np.abs(scaled - nearest) - 0.5) > np.abs(scaled) * _SAFETY) & (np.abs(scaled) < _LIMIT)
+                   & exact)
     if unsure.any():
-        plain = values.tolist()
+        plain, places = values.tolist(), digits.tolist()
         for at in np.flatnonzero(unsure).tolist():
-            result[at] = round(plain[at], digits)
+            result[at] = round(plain[at], places[at])
     return result

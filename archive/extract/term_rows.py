@@ -23,13 +23,14 @@ __all__ = ["TermRows"]
 
 
 class TermRows:
-    """Rows of terms, learnt with `specificity` (topic.py's), looked up as arrays."""
+    """Rows of terms, learnt with `specificities` (topic.py's: each term's `specificity`, computed
+    together), looked up as arrays."""
 
     MAX_ROWS = 200_000
     MAX_CHARS = 8_000_000
 
-    def __init__(self, specificity: Callable[[str], float]):
-        self.specificity = specificity
+    def __init__(self, specificities: Callable[[list[str]], list[float]]):
+        self.specificities_of = specificities
         self.generation = -1
         self.clear()
 
@@ -93,6 +94,6 @@ class TermRows:
             self._strings = np.concatenate([self._strings[:start], np.empty(size - start, object)])
             self._specificities = np.concatenate([self._specificities[:start], np.empty(size - start)])
         self._strings[start:end] = missing
-        self._specificities[start:end] = list(map(self.specificity, missing))
+        self._specificities[start:end] = self.specificities_of(missing) if missing else []
         self._row.update(zip(missing, range(start, end)))
         self._chars += chars

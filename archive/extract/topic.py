@@ -40,7 +40,7 @@ import numpy as np
 from archive.extract.counted_terms import TermCounter
 from archive.extract.decimal_round import rounded, rounded_all
 from archive.extract.measured_memo import MeasuredMemo
-from archive.extract.phrase_frequency import vietnamese_zipf
+from archive.extract.phrase_frequency import vietnamese_zipf, vietnamese_zipfs
 from archive.extract.term_rows import TermRows
 
 __all__ = [
@@ -397,6 +397,12 @@ def specificity(term: str) -> float:
     return max(0.2, 7.5 - vietnamese_zipf(term))
 
 
+def specificities(terms: list[str]) -> list[float]:
+    """`specificity` of each term, the same floats, computed together (archive/extract/
+    phrase_frequency.py `vietnamese_zipfs`): a page brings tens of terms met for the first time."""
+    return np.maximum(0.2, 7.5 - np.array(vietnamese_zipfs(terms), float)).tolist()
+
+
 def _unit(weights: dict[str, float]) -> dict[str, float]:
     norm = math.sqrt(sum([w * w for w in weights.values()]))
     return {t: w / norm for t, w in weights.items()} if norm else {}
@@ -498,7 +504,7 @@ _KNOWN_MAX = 200_000
 
 
 # The terms the array paths measure, one row each (archive/extract/term_rows.py), and their counter.
-_TERM_ROWS = TermRows(specificity)
+_TERM_ROWS = TermRows(specificities)
 _COUNTER = TermCounter(_TERM_ROWS, STOPWORDS, SEGMENT_BREAKS, _WORD)
 
 
