@@ -38,15 +38,17 @@ class CountedTerms(NamedTuple):
 
 def _first_occurrences(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each distinct key first occurs (a boolean mask over `keys`) and how often each occurs,
-    in the order they first occur. One sort of key × len + position (distinct values, so any sort
-    gives the stable order; numpy's plain sort of integers is several times its stable argsort)."""
+    in the order they first occur. One sort of each key with its position in its low bits (distinct
+    values, so any sort gives the stable order; numpy's plain sort of integers is several times
+    its stable argsort)."""
     size = len(keys)
     first = np.zeros(size, bool)
     if not size:
         return first, np.zeros(0, np.intp)
-    if int(keys.max()) < _SORTABLE // size:
-        ordered = np.sort(keys * size + np.arange(size))
-        sorted_keys, positions = np.divmod(ordered, size)
+    shift = size.bit_length()
+    if int(keys.max()) < _SORTABLE >> shift:
+        ordered = np.sort((keys << shift) | np.arange(size))
+        sorted_keys, positions = ordered >> shift, ordered & ((1 << shift) - 1)
     else:  # (keys too large to carry their positions: a stable sort of the keys themselves)
         positions = np.argsort(keys, kind="stable")
         sorted_keys = keys[positions]

@@ -39,7 +39,7 @@ class TermRows:
         self._row: dict[str, int] = {}
         self._strings = np.empty(1024, object)
         self._specificities = np.empty(1024)
-        self._profiles: dict[str, np.ndarray] = {}  # a profile's key: its weight of each row learnt so far
+        self._profiles: dict[str, tuple[np.ndarray, int]] = {}  # a profile's key: its weight of each row, how many rows are filled
         self._chars = 0
 
     def __len__(self) -> int:
@@ -71,14 +71,19 @@ class TermRows:
         """The rows' terms, each the one string object its row keeps."""
         return self._strings[rows].tolist()
 
+    def string_array(self, rows: np.ndarray) -> np.ndarray:
+        """`strings` as an object array."""
+        return self._strings[rows]
+
     def profile_weights(self, weights: dict[str, float], key: str, rows: np.ndarray) -> np.ndarray:
         """The profile's weight of each row's term (0.0 off the profile); `key` names the weights."""
-        column = self._profiles.get(key)
+        column, done = self._profiles.get(key, (None, 0))
         learnt = len(self._row)
-        if column is None or len(column) < learnt:
-            done = 0 if column is None else len(column)
-            added = np.fromiter(map(weights.get, self._strings[done:learnt].tolist(), repeat(0.0)), float, learnt - done)
-            column = self._profiles[key] = added if column is None else np.concatenate([column, added])
+        if done < learnt:
+            if column is None or len(column) < learnt:  # (grown as the rows' own arrays are: not at every batch)
+                column = np.concatenate([column[:done] if column is not None else np.empty(0), np.empty(len(self._strings) - done)])
+            column[done:learnt] = np.fromiter(map(weights.get, self._strings[done:learnt].tolist(), repeat(0.0)), float, learnt - done)
+            self._profiles[key] = column, learnt
         return column[rows]
 
     def _learn(self, terms: list[str]) -> None:
