@@ -201,7 +201,7 @@ class TermCounter:
         rows = self._pair.get(keys)
         missing = rows < 0
         if missing.any():
-            new, words, low = np.unique(keys[missing]), self._words, _MAX_WORDS - 1
+            new, words, low = np.unique(keys[missing]), self._words, (1 << _SHIFT) - 1
             self._pair.put(new, self._rows.rows([f"{words[key >> _SHIFT]} {words[key & low]}" for key in new.tolist()]))
             rows[missing] = self._pair.get(keys[missing])
         return rows
