@@ -220,7 +220,8 @@ class TopicProfile:
         """`text` with its vector, score and `enough_text` verdict against this profile, computed
         now: where the text is read (an extraction worker), so the crawl's event loop only
         looks them up when it calls `score`, `vector` or `enough_text` on it. The text is
-        tokenised once for all three (a generic page's 140 anchors are measured in its worker).
+        tokenised once for all three (a generic page's 140 anchors are measured in its worker;
+        with `heaviest`, its terms are counted as arrays: archive/extract/counted_terms.py).
         `heaviest`: carry the vector's `heaviest` heaviest terms (`heaviest_terms`) instead of
         the vector: a page text's ~1,400-term vector was most of what a worker sent back, and
         the crawl only keeps its top terms; `vector` of such a text is computed again."""
@@ -260,10 +261,11 @@ class TopicProfile:
         """`measure` of each text, in order, as one batch: a generic page's ~140 anchors were 140
         calls, each paying for its own normalisation, lower-casing and lookups. The texts are
         normalised and lower-cased together (NFC and `lower` never act across the NUL joining
-        them: it is a starter no mark composes with, neither cased nor case-ignorable), then each
-        is measured exactly as `measure` does (same terms in the same order, same arithmetic):
-        the weights, norms and scores of all the texts are computed as arrays (`_batch_vectors`),
-        each text's sums still added left to right. A text measured in an earlier batch is not
+        them: it is a starter no mark composes with, neither cased nor case-ignorable), their
+        terms counted together (archive/extract/counted_terms.py), then each is measured exactly
+        as `measure` does (same terms in the same order, same arithmetic): the weights, norms and
+        scores of all the texts are computed as arrays (`_batch_vectors`), each text's sums
+        still added left to right. A text measured in an earlier batch is not
         measured again (`_anchor_memo`: a site's menus and teasers come back on every page)."""
         texts = list(texts)
         memo = _anchor_memo(self.key)
@@ -379,12 +381,11 @@ def _unpacked(packed: PackedVector) -> dict[str, float]:
 
 def _packed_terms(terms: np.ndarray, lengths: np.ndarray) -> list[bytes]:
     """`terms` (strings, an object array) cut into runs of `lengths` (none 0), each run joined by
-    newlines and encoded: all of them joined and encoded at once, a NUL between two runs, then cut
-    at the NULs (a term never holds one, nor a newline: `_segments`)."""
-    if not len(lengths):
-        return []
-    joined = "\n".join(np.insert(terms, np.cumsum(lengths[:-1]), "\0").tolist())
-    return joined.encode(*_UTF8).split(b"\n\0\n")
+    newlines and encoded: all of them encoded at once, a NUL between two runs, then cut at the
+    NULs (a term never holds one, nor a newline: `_segments`)."""
+    terms, ends = terms.tolist(), np.cumsum(lengths).tolist()
+    runs = map(terms.__getitem__, map(slice, [0] + ends[:-1], ends))
+    return "\0".join(map("\n".join, runs)).encode(*_UTF8).split(b"\0") if ends else []
 
 
 @lru_cache(maxsize=200_000)
@@ -463,9 +464,16 @@ def _weights(rows: np.ndarray, many: np.ndarray) -> np.ndarray:
     weights = _TERM_ROWS.specificities(rows)
     again = np.flatnonzero(many != 1)
     if len(again):
-        log = math.log
-        weights[again] *= np.fromiter([1 + log(c) for c in many[again].tolist()], float, len(again))
+        counts = many[again]
+        if counts.max() < len(_ONE_PLUS_LOG):
+            weights[again] *= _ONE_PLUS_LOG[counts]
+        else:
+            weights[again] *= np.fromiter([1 + math.log(c) for c in counts.tolist()], float, len(again))
     return weights
+
+
+# 1 + math.log(count) of the counts a text's terms mostly have (a page text repeats ~300 of its terms)
+_ONE_PLUS_LOG = np.array([0.0] + [1 + math.log(count) for count in range(1, 4096)])
 
 
 _GRID_SLACK = 4  # `_batch_vectors` pads each text's terms to the longest's: at most ~4x the cells
