@@ -272,7 +272,7 @@ def test_measure_all_gives_measure_s_floats_and_types(topic):
                  for m in map(topic.measure, batch_texts)]
         assert shown == alone
     counts = [topic_mod._term_counts(topic_mod.tokens(t)) for t in texts + [long_one]]
-    assert topic_mod._batch_vectors(counts, topic._profile_weights) is None  # (the fallback ran)
+    assert topic_mod._batch_vectors(*topic_mod._counted_rows(counts), topic._profile_weights) is None  # (the fallback ran)
 
 
 def test_the_array_sums_add_as_python_sum_does():

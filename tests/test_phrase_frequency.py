@@ -7,8 +7,8 @@ from pathlib import Path
 from wordfreq import zipf_frequency
 
 from archive.extract import phrase_frequency
-from archive.extract.phrase_frequency import vietnamese_zipf
-from archive.extract.topic import terms
+from archive.extract.phrase_frequency import vietnamese_zipf, vietnamese_zipfs
+from archive.extract.topic import specificities, specificity, terms
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -50,6 +50,11 @@ def test_every_term_of_the_fixture_pages_has_wordfreq_s_frequency():
     for term in sorted(found):
         assert repr(vietnamese_zipf(term)) == repr(zipf_frequency(term, "vi")), term
     assert len(phrase_frequency._SYLLABLES) > 1000  # (the syllables' path ran, not wordfreq's alone)
+    ordered = sorted(found)
+    for start in range(0, len(ordered), 997):  # batches, as a page's new terms come
+        batch = ordered[start:start + 997]
+        assert [repr(z) for z in vietnamese_zipfs(batch)] == [repr(zipf_frequency(t, "vi")) for t in batch]
+        assert [repr(s) for s in specificities(batch)] == [repr(specificity(t)) for t in batch]
 
 
 def test_odd_phrases_have_wordfreq_s_frequency():
@@ -64,6 +69,8 @@ def test_odd_phrases_have_wordfreq_s_frequency():
               "l'arc de", "việt ǀnam", "e\u0301 lào"]
     for term in pairs + pairs:
         assert repr(vietnamese_zipf(term)) == repr(zipf_frequency(term, "vi")), term
+    assert [repr(z) for z in vietnamese_zipfs(pairs)] == [repr(zipf_frequency(t, "vi")) for t in pairs]
+    assert vietnamese_zipfs([]) == [] and specificities([]) == []
 
 
 def test_the_syllables_kept_are_bounded(monkeypatch):

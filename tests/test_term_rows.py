@@ -27,7 +27,7 @@ def _fixture_anchors() -> list[str]:
 
 
 def test_rows_give_each_term_s_specificity_weight_and_one_string(topic):
-    table = TermRows(specificity)
+    table = TermRows(topic_mod.specificities)
     first = ["lào", "hợp tác", "xyzzy", "lào"]
     rows = table.rows(first)
     assert rows.tolist()[0] == rows.tolist()[3] and len(table) == 3
@@ -44,7 +44,7 @@ def test_rows_give_each_term_s_specificity_weight_and_one_string(topic):
 
 
 def test_rows_are_emptied_before_a_batch_would_pass_the_bounds():
-    table = TermRows(specificity)
+    table = TermRows(topic_mod.specificities)
     table.MAX_ROWS = 50
     for n in range(20):
         batch = [f"từ{n}x{k}" for k in range(10)]
@@ -61,11 +61,13 @@ def test_measures_are_the_dict_path_s_when_the_rows_are_emptied_midway(topic, mo
     """A crawl's rows are emptied now and then: each batch is measured as the dict path measures
     it whatever was learnt before."""
     monkeypatch.setattr(topic_mod, "_ANCHOR_MEMOS", {})  # (anchors an earlier test measured are not measured again)
-    table = TermRows(specificity)
+    table = TermRows(topic_mod.specificities)
     table.MAX_ROWS = 200
     emptied = []
     table.clear = lambda: (emptied.append(len(table)), TermRows.clear(table))
     monkeypatch.setattr(topic_mod, "_TERM_ROWS", table)
+    monkeypatch.setattr(topic_mod, "_COUNTER", topic_mod.TermCounter(table, topic_mod.STOPWORDS,
+                                                                     topic_mod.SEGMENT_BREAKS, topic_mod._WORD))
     anchors = _fixture_anchors()
     for start in range(0, len(anchors), 40):
         batch = anchors[start:start + 40]

@@ -29,6 +29,9 @@ class MeasuredMemo:
 
     def keep(self, texts: list[str], measured: list) -> None:
         kept, limit, longest = self._current(), self.LIMIT, self.MAX_CHARS  # (measuring them may have emptied the rows)
+        if len(kept) + len(texts) < limit and max(map(len, texts), default=0) <= longest:
+            kept.update(zip(texts, measured))  # (a page's anchors, all kept at once)
+            return
         for text, measurement in zip(texts, measured):
             if len(text) <= longest:
                 if len(kept) >= limit:

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import math
 from importlib.metadata import version
+from itertools import repeat
+
+import numpy as np
 
 import wordfreq
 from wordfreq import zipf_frequency
@@ -27,8 +30,9 @@ from wordfreq.numbers import digit_freq, smash_numbers
 from wordfreq.tokens import lossy_tokenize
 
 from archive.extract.bounded_memo import BoundedMemo
+from archive.extract.decimal_round import rounded, rounded_all
 
-__all__ = ["vietnamese_zipf"]
+__all__ = ["vietnamese_zipf", "vietnamese_zipfs"]
 
 LANG = "vi"
 CHECKED_VERSION = "3.1.1"  # the wordfreq whose `_word_frequency` arithmetic the combination repeats
@@ -62,6 +66,38 @@ def vietnamese_zipf(term: str) -> float:
     return _zipf(_rounded(max(1.0 / one_over_result, _MINIMUM)))
 
 
+def vietnamese_zipfs(terms: list[str]) -> list[float]:
+    """`vietnamese_zipf` of each term, the same floats: those of one or two syllables of one
+    wordlist token each (most new terms a page brings) computed together, as arrays (1/f₁ + 1/f₂,
+    its reciprocal, the roundings, `math.log` itself through `map`: each step the float the
+    one-term path makes), any other one by one."""
+    zipfs: list[float | None] = [None] * len(terms)
+    together, firsts, seconds = [], [], []
+    reciprocals = _reciprocals
+    for at, term in enumerate(terms):
+        first, space, second = term.partition(" ")
+        if _APPLIES and first.isalnum() and (second.isalnum() or not space):
+            one, other = reciprocals(first), reciprocals(second) if space else (0.0,)
+            if one is not None and other is not None and len(one) == 1 and len(other) == 1:
+                together.append(at)
+                firsts += one
+                seconds += other  # (a single syllable: 1/f₁ + 0.0, the same float as 1/f₁)
+                continue
+        zipfs[at] = vietnamese_zipf(term)
+    if together:
+        freqs = np.maximum(1.0 / (np.array(firsts) + np.array(seconds)), _MINIMUM)
+        leading_zeroes = np.floor(-_logs(freqs))
+        freqs = np.array(rounded_all(freqs, leading_zeroes.astype(np.intp) + 3))
+        for at, zipf in zip(together, rounded_all(_logs(freqs) + 9, 2)):
+            zipfs[at] = zipf
+    return zipfs
+
+
+def _logs(values: np.ndarray) -> np.ndarray:
+    """`math.log(v, 10)` of each value (wordfreq's; numpy's log may differ in the last bit)."""
+    return np.fromiter(map(math.log, values.tolist(), repeat(10)), float, len(values))
+
+
 def _lookup(syllable: str) -> tuple[float, ...] | None:
     """1.0 / frequency of each of the syllable's wordfreq tokens, as `_word_frequency` computes it."""
     freqs = wordfreq.get_frequency_dict(LANG, "best")
@@ -84,9 +120,9 @@ _reciprocals = _SYLLABLES.__getitem__
 def _rounded(unrounded: float) -> float:
     """wordfreq's rounding of a frequency to 3 significant digits (`_word_frequency`)."""
     leading_zeroes = math.floor(-math.log(unrounded, 10))
-    return round(unrounded, leading_zeroes + 3)
+    return rounded(unrounded, leading_zeroes + 3)
 
 
 def _zipf(freq: float) -> float:
     """`zipf_frequency`'s last step: the frequency on the Zipf scale, to the hundredth."""
-    return round(wordfreq.freq_to_zipf(freq), 2)
+    return rounded(wordfreq.freq_to_zipf(freq), 2)

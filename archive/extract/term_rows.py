@@ -23,13 +23,14 @@ __all__ = ["TermRows"]
 
 
 class TermRows:
-    """Rows of terms, learnt with `specificity` (topic.py's), looked up as arrays."""
+    """Rows of terms, learnt with `specificities` (topic.py's: each term's `specificity`, computed
+    together), looked up as arrays."""
 
     MAX_ROWS = 200_000
     MAX_CHARS = 8_000_000
 
-    def __init__(self, specificity: Callable[[str], float]):
-        self.specificity = specificity
+    def __init__(self, specificities: Callable[[list[str]], list[float]]):
+        self.specificities_of = specificities
         self.generation = -1
         self.clear()
 
@@ -38,7 +39,7 @@ class TermRows:
         self._row: dict[str, int] = {}
         self._strings = np.empty(1024, object)
         self._specificities = np.empty(1024)
-        self._profiles: dict[str, np.ndarray] = {}  # a profile's key: its weight of each row learnt so far
+        self._profiles: dict[str, tuple[np.ndarray, int]] = {}  # a profile's key: its weight of each row, how many rows are filled
         self._chars = 0
 
     def __len__(self) -> int:
@@ -52,6 +53,17 @@ class TermRows:
             self._learn(terms)  # (which may empty the rows first: a new dict)
             return np.fromiter(map(self._row.__getitem__, terms), np.intp, len(terms))
 
+    def reserve(self, rows: int, chars: int) -> bool:
+        """Make room for up to `rows` new rows of up to `chars` characters in all, emptying the rows
+        first if they would pass the bounds, so that learning them will not empty the rows in the
+        middle of a batch (archive/extract/counted_terms.py holds rows between its look-ups);
+        False when even empty rows could not take that many."""
+        if rows > self.MAX_ROWS or chars > self.MAX_CHARS:
+            return False
+        if len(self._row) + rows > self.MAX_ROWS or self._chars + chars > self.MAX_CHARS:
+            self.clear()
+        return True
+
     def specificities(self, rows: np.ndarray) -> np.ndarray:
         return self._specificities[rows]
 
@@ -59,14 +71,19 @@ class TermRows:
         """The rows' terms, each the one string object its row keeps."""
         return self._strings[rows].tolist()
 
+    def string_array(self, rows: np.ndarray) -> np.ndarray:
+        """`strings` as an object array."""
+        return self._strings[rows]
+
     def profile_weights(self, weights: dict[str, float], key: str, rows: np.ndarray) -> np.ndarray:
         """The profile's weight of each row's term (0.0 off the profile); `key` names the weights."""
-        column = self._profiles.get(key)
+        column, done = self._profiles.get(key, (None, 0))
         learnt = len(self._row)
-        if column is None or len(column) < learnt:
-            done = 0 if column is None else len(column)
-            added = np.fromiter(map(weights.get, self._strings[done:learnt].tolist(), repeat(0.0)), float, learnt - done)
-            column = self._profiles[key] = added if column is None else np.concatenate([column, added])
+        if done < learnt:
+            if column is None or len(column) < learnt:  # (grown as the rows' own arrays are: not at every batch)
+                column = np.concatenate([column[:done] if column is not None else np.empty(0), np.empty(len(self._strings) - done)])
+            column[done:learnt] = np.fromiter(map(weights.get, self._strings[done:learnt].tolist(), repeat(0.0)), float, learnt - done)
+            self._profiles[key] = column, learnt
         return column[rows]
 
     def _learn(self, terms: list[str]) -> None:
@@ -82,6 +99,6 @@ class TermRows:
             self._strings = np.concatenate([self._strings[:start], np.empty(size - start, object)])
             self._specificities = np.concatenate([self._specificities[:start], np.empty(size - start)])
         self._strings[start:end] = missing
-        self._specificities[start:end] = list(map(self.specificity, missing))
+        self._specificities[start:end] = self.specificities_of(missing) if missing else []
         self._row.update(zip(missing, range(start, end)))
         self._chars += chars

@@ -31,14 +31,16 @@ from collections import Counter
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from archive.extract.counted_terms import TermCounter
+from archive.extract.decimal_round import rounded, rounded_all
 from archive.extract.measured_memo import MeasuredMemo
-from archive.extract.phrase_frequency import vietnamese_zipf
+from archive.extract.phrase_frequency import vietnamese_zipf, vietnamese_zipfs
 from archive.extract.term_rows import TermRows
 
 __all__ = [
@@ -69,7 +71,8 @@ SHARPEN = 2  # shorter page texts are left to the extractor's verdict
 
 _WORD = re.compile(r"[^\W\d_]+(?:\d+)?|\d+[^\W\d_]+", re.UNICODE)
 # Bigrams may cross a hyphen ("Việt Nam - Lào") but not sentence or clause punctuation.
-_SEGMENT_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”‘’«»…|/\n\r\t]+")
+SEGMENT_BREAKS = ".,;:!?()[]{}\"“”‘’«»…|/\n\r\t"
+_SEGMENT_BREAK = re.compile(f"[{re.escape(SEGMENT_BREAKS)}]+")
 
 # Generic Vietnamese function syllables (not topic words): they carry no topic signal.
 STOPWORDS = frozenset("""
@@ -217,37 +220,52 @@ class TopicProfile:
         """`text` with its vector, score and `enough_text` verdict against this profile, computed
         now: where the text is read (an extraction worker), so the crawl's event loop only
         looks them up when it calls `score`, `vector` or `enough_text` on it. The text is
-        tokenised once for all three (a generic page's 140 anchors are measured in its worker).
+        tokenised once for all three (a generic page's 140 anchors are measured in its worker;
+        with `heaviest`, its terms are counted as arrays: archive/extract/counted_terms.py).
         `heaviest`: carry the vector's `heaviest` heaviest terms (`heaviest_terms`) instead of
         the vector: a page text's ~1,400-term vector was most of what a worker sent back, and
         the crawl only keeps its top terms; `vector` of such a text is computed again."""
-        segments = tokens(text)
+        lowered = unicodedata.normalize("NFC", text or "").lower()
+        if heaviest is not None and _SUM_IS_SEQUENTIAL:
+            counted = _COUNTER.count(lowered)
+            if counted is not None:  # the vector's values, score and top terms, without the dict
+                return self._measured_heaviest(text, counted.rows, counted.counts,
+                                               int(counted.words[0]) >= MIN_TOKENS_TO_JUDGE, heaviest)
+        segments = _segments(lowered)
         counts = _term_counts(segments)
         enough = _enough(segments)
         if heaviest is None:
             vec = _vector(counts)
             return MeasuredText(text, self.key, vec, self._cosine(vec), enough)
-        if _SUM_IS_SEQUENTIAL:  # the vector's values, score and top terms, without the dict
-            if not counts:
-                return MeasuredText(text, self.key, None, 0, enough, ((), heaviest))
+        if _SUM_IS_SEQUENTIAL:
             rows = _TERM_ROWS.rows(list(counts))
-            unit = _weights([counts], rows)
-            unit /= math.sqrt(np.cumsum(unit * unit)[-1])
-            score = float(np.cumsum(unit * self._profile_weights(rows))[-1])
-            top = tuple(_TERM_ROWS.strings(rows[np.argsort(-unit, kind="stable")[:heaviest]]))
-            return MeasuredText(text, self.key, None, round(score, 4), enough, (top, heaviest))
+            many = np.fromiter(counts.values(), np.intp, len(counts))
+            return self._measured_heaviest(text, rows, many, enough, heaviest)
         vec = _vector(counts)
         top = tuple(_heaviest(vec, heaviest))
         return MeasuredText(text, self.key, None, self._cosine(vec), enough, (top, heaviest))
+
+    def _measured_heaviest(self, text: str, rows: np.ndarray, many: np.ndarray, enough: bool,
+                           heaviest: int) -> "MeasuredText":
+        """`measure(text, heaviest)` from the text's terms' rows (`_TERM_ROWS`) in the order they
+        first occur and their counts: the vector's values as arrays, its sums added in order."""
+        if not len(rows):
+            return MeasuredText(text, self.key, None, 0, enough, ((), heaviest))
+        unit = _weights(rows, many)
+        unit /= math.sqrt(np.cumsum(unit * unit)[-1])
+        score = float(np.cumsum(unit * self._profile_weights(rows))[-1])
+        top = tuple(_TERM_ROWS.strings(rows[_heaviest_at(unit, heaviest)]))
+        return MeasuredText(text, self.key, None, rounded(score, 4), enough, (top, heaviest))
 
     def measure_all(self, texts: Iterable[str]) -> list["MeasuredText"]:
         """`measure` of each text, in order, as one batch: a generic page's ~140 anchors were 140
         calls, each paying for its own normalisation, lower-casing and lookups. The texts are
         normalised and lower-cased together (NFC and `lower` never act across the NUL joining
-        them: it is a starter no mark composes with, neither cased nor case-ignorable), then each
-        is measured exactly as `measure` does (same terms in the same order, same arithmetic):
-        the weights, norms and scores of all the texts are computed as arrays (`_batch_vectors`),
-        each text's sums still added left to right. A text measured in an earlier batch is not
+        them: it is a starter no mark composes with, neither cased nor case-ignorable), their
+        terms counted together (archive/extract/counted_terms.py), then each is measured exactly
+        as `measure` does (same terms in the same order, same arithmetic): the weights, norms and
+        scores of all the texts are computed as arrays (`_batch_vectors`), each text's sums
+        still added left to right. A text measured in an earlier batch is not
         measured again (`_anchor_memo`: a site's menus and teasers come back on every page)."""
         texts = list(texts)
         memo = _anchor_memo(self.key)
@@ -267,10 +285,17 @@ class TopicProfile:
         joined = "\0".join(texts)
         if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself: one at a time
             return [self.measure(text) for text in texts]
-        lowered = unicodedata.normalize("NFC", joined).lower().split("\0") if texts else []
-        segments = list(map(_segments, lowered))
+        lowered = unicodedata.normalize("NFC", joined).lower() if texts else ""
+        counted = _COUNTER.count(lowered, len(texts)) if _SUM_IS_SEQUENTIAL and texts else None
+        if counted is not None:
+            batch = _batch_vectors(counted.rows, counted.counts, counted.lengths, self._profile_weights)
+            if batch is not None:
+                key = self.key
+                return list(map(MeasuredText, texts, repeat(key), *batch,
+                                (counted.words >= MIN_TOKENS_TO_JUDGE).tolist()))
+        segments = list(map(_segments, lowered.split("\0") if texts else []))
         counts = list(map(_term_counts, segments))
-        batch = _batch_vectors(counts, self._profile_weights)
+        batch = _batch_vectors(*_counted_rows(counts), self._profile_weights) if _SUM_IS_SEQUENTIAL else None
         if batch is None:
             shared: dict[str, str] = {}  # one string object a term for all the texts' vectors
             vectors = [_vector(c, shared.setdefault) for c in counts]
@@ -354,14 +379,13 @@ def _unpacked(packed: PackedVector) -> dict[str, float]:
     return dict(zip(terms.decode(*_UTF8).split("\n"), np.frombuffer(weights, "<f8").tolist()))
 
 
-def _packed_terms(terms: list[str], lengths: list[int]) -> list[bytes]:
-    """`terms` cut into runs of `lengths` (none 0), each run joined by newlines and encoded: all of
-    them encoded at once, then cut at NULs (a term never holds one: `_segments`)."""
-    joined, join, start = [], "\n".join, 0
-    for n in lengths:
-        joined.append(join(terms[start:start + n]))
-        start += n
-    return "\0".join(joined).encode(*_UTF8).split(b"\0") if joined else []
+def _packed_terms(terms: np.ndarray, lengths: np.ndarray) -> list[bytes]:
+    """`terms` (strings, an object array) cut into runs of `lengths` (none 0), each run joined by
+    newlines and encoded: all of them encoded at once, a NUL between two runs, then cut at the
+    NULs (a term never holds one, nor a newline: `_segments`)."""
+    terms, ends = terms.tolist(), np.cumsum(lengths).tolist()
+    runs = map(terms.__getitem__, map(slice, [0] + ends[:-1], ends))
+    return "\0".join(map("\n".join, runs)).encode(*_UTF8).split(b"\0") if ends else []
 
 
 @lru_cache(maxsize=200_000)
@@ -374,9 +398,26 @@ def specificity(term: str) -> float:
     return max(0.2, 7.5 - vietnamese_zipf(term))
 
 
+def specificities(terms: list[str]) -> list[float]:
+    """`specificity` of each term, the same floats, computed together (archive/extract/
+    phrase_frequency.py `vietnamese_zipfs`): a page brings tens of terms met for the first time."""
+    return np.maximum(0.2, 7.5 - np.array(vietnamese_zipfs(terms), float)).tolist()
+
+
 def _unit(weights: dict[str, float]) -> dict[str, float]:
     norm = math.sqrt(sum([w * w for w in weights.values()]))
     return {t: w / norm for t, w in weights.items()} if norm else {}
+
+
+def _heaviest_at(weights: np.ndarray, n: int) -> np.ndarray:
+    """Where the `n` heaviest of `weights` are, heaviest first, equal weights in their order (the
+    first `n` of a stable sort by descending weight, `_heaviest`'s order): only the weights at
+    least the nth heaviest are sorted (a page text's ~1,300 terms, 80 kept)."""
+    if len(weights) <= 2 * n:
+        return np.argsort(-weights, kind="stable")[:n]
+    nth = np.partition(weights, len(weights) - n)[len(weights) - n]
+    candidates = np.flatnonzero(weights >= nth)  # (at least n; in their order, as the sort keeps ties)
+    return candidates[np.argsort(-weights[candidates], kind="stable")[:n]]
 
 
 def _heaviest(vector: dict[str, float], n: int) -> list[str]:
@@ -408,56 +449,71 @@ def _vector(counts: dict[str, int], share=None) -> dict[str, float]:
 _SUM_IS_SEQUENTIAL = sum([1.0, 2.0 ** -53, 2.0 ** -53]) == 1.0
 
 
-def _weights(counts: list[dict[str, int]], rows: np.ndarray) -> np.ndarray:
-    """`_vector`'s weights before the norm, of the terms of `rows` (`_TERM_ROWS`: the keys of each
-    of `counts`, in order), as an array: the specificity, times 1 + log(count) for a term met
+def _counted_rows(counts: list[dict[str, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows (`_TERM_ROWS`) of the terms of `counts`, text after text, their counts and how many
+    terms each text has: what archive/extract/counted_terms.py gives, from `_term_counts`'s dicts."""
+    rows = _TERM_ROWS.rows(list(chain.from_iterable(counts)))
+    many = np.fromiter(chain.from_iterable(map(dict.values, counts)), np.intp, len(rows))
+    return rows, many, np.fromiter(map(len, counts), np.intp, len(counts))
+
+
+def _weights(rows: np.ndarray, many: np.ndarray) -> np.ndarray:
+    """`_vector`'s weights before the norm, of the terms of `rows` (`_TERM_ROWS`) counted `many`
+    times in their texts, as an array: the specificity, times 1 + log(count) for a term met
     more than once in its text (`math.log`, as `_vector`: numpy's log may differ in the last bit)."""
     weights = _TERM_ROWS.specificities(rows)
-    many = np.fromiter(chain.from_iterable(map(dict.values, counts)), np.intp, len(rows))
     again = np.flatnonzero(many != 1)
     if len(again):
-        log = math.log
-        weights[again] *= np.fromiter([1 + log(c) for c in many[again].tolist()], float, len(again))
+        counts = many[again]
+        if counts.max() < len(_ONE_PLUS_LOG):
+            weights[again] *= _ONE_PLUS_LOG[counts]
+        else:
+            weights[again] *= np.fromiter([1 + math.log(c) for c in counts.tolist()], float, len(again))
     return weights
+
+
+# 1 + math.log(count) of the counts a text's terms mostly have (a page text repeats ~300 of its terms)
+_ONE_PLUS_LOG = np.array([0.0] + [1 + math.log(count) for count in range(1, 4096)])
 
 
 _GRID_SLACK = 4  # `_batch_vectors` pads each text's terms to the longest's: at most ~4x the cells
 
 
-def _batch_vectors(counts: list[dict[str, int]], profile_weights
+def _batch_vectors(rows: np.ndarray, many: np.ndarray, lengths: np.ndarray, profile_weights
                    ) -> tuple[list["PackedVector | dict[str, float]"], list[float]] | None:
-    """`_vector(c)` and the profile's `_cosine` of each of `counts`, computed as arrays for all
-    the texts at once (a page's ~140 anchors, ~2,600 terms), each vector packed (`PackedVector`:
+    """`_vector` and the profile's `_cosine` of each text's term counts (its terms' rows, text after
+    text, in the order they first occur, their counts `many`, and each text's number of terms,
+    `lengths`), computed as arrays for all the texts at once (a page's ~140 anchors, ~2,600 terms), each vector packed (`PackedVector`:
     its terms' strings joined, its floats' bytes; an empty one a dict): the same floats, each
     text's squares and products added left to right as `sum` adds them, in one row of a
     zero-padded grid (`np.cumsum` adds in order; + 0.0 changes no sum). None where that does
     not apply: `sum` is not sequential here, or one long text among short ones would make the
     grid far larger than the terms (a hostile page's one huge link): `_vector` and `_cosine` then."""
-    lengths = np.fromiter(map(len, counts), np.intp, len(counts))
+    texts = len(lengths)
     total = int(lengths.sum())
-    width = int(lengths.max()) if len(counts) else 0
-    if not _SUM_IS_SEQUENTIAL or len(counts) * width > _GRID_SLACK * total + 1024:
+    width = int(lengths.max()) if texts else 0
+    if not _SUM_IS_SEQUENTIAL or texts * width > _GRID_SLACK * total + 1024:
         return None
-    rows = _TERM_ROWS.rows(list(chain.from_iterable(counts)))
-    weights = _weights(counts, rows)
+    weights = _weights(rows, many)
     filled = np.arange(width) < lengths[:, None]
 
     def row_sums(values: np.ndarray) -> np.ndarray:
-        grid = np.zeros((len(counts), width))
+        grid = np.zeros((texts, width))
         grid[filled] = values
-        return np.cumsum(grid, axis=1)[:, -1] if width else np.zeros(len(counts))
+        return np.cumsum(grid, axis=1)[:, -1] if width else np.zeros(texts)
 
     units = weights / np.repeat(np.sqrt(row_sums(weights * weights)), lengths)
-    scores = row_sums(units * profile_weights(rows)).tolist()
-    sizes = lengths.tolist()
-    terms = iter(_packed_terms(_TERM_ROWS.strings(rows), [n for n in sizes if n]))
+    scores = row_sums(units * profile_weights(rows))
+    terms = _packed_terms(_TERM_ROWS.string_array(rows), lengths[lengths > 0])
     values = units.astype("<f8", copy=False).tobytes()
-    vectors, start = [], 0
-    for n in sizes:
-        end = start + n
-        vectors.append((next(terms), values[8 * start:8 * end]) if n else {})
-        start = end
-    return vectors, [round(score, 4) if n else 0 for score, n in zip(scores, sizes)]
+    ends = 8 * np.cumsum(lengths)
+    floats = map(values.__getitem__, map(slice, (ends - 8 * lengths).tolist(), ends.tolist()))
+    scores = rounded_all(scores, 4)
+    if len(terms) == texts:  # (no text without terms)
+        return list(zip(terms, floats)), scores
+    terms, sizes = iter(terms), lengths.tolist()
+    vectors = [(next(terms), packed) if n else {} for n, packed in zip(sizes, floats)]
+    return vectors, [score if n else 0 for score, n in zip(scores, sizes)]
 
 
 # `specificity` of the terms met so far, as a plain dict: a page text has ~1,400 terms, and an
@@ -467,8 +523,9 @@ _KNOWN_SPECIFICITY: dict[str, float] = {}
 _KNOWN_MAX = 200_000
 
 
-# The terms the array paths measure, one row each (archive/extract/term_rows.py).
-_TERM_ROWS = TermRows(specificity)
+# The terms the array paths measure, one row each (archive/extract/term_rows.py), and their counter.
+_TERM_ROWS = TermRows(specificities)
+_COUNTER = TermCounter(_TERM_ROWS, STOPWORDS, SEGMENT_BREAKS, _WORD)
 
 
 _ANCHOR_MEMOS: dict[str, MeasuredMemo] = {}  # a profile's key: its anchors measured on earlier pages
