@@ -68,7 +68,8 @@ INDEX_NAME = ".dedupe-index.sqlite"
 SCHEMA_VERSION = "1"
 # SQLite page cache: bounded, whatever the corpus size. 8 MB, not 16: the index outgrows either past
 # ~2,500 articles (66 MB at 20,000), the pages it misses come from the OS's file cache, and a look-up
-# plus an add cost the same thread CPU with 8 MB as with 16 (and 64: docs/performance.md, session 17).
+# plus an add cost the same thread CPU with 8 MB as with 16; 64 gained nothing (docs/performance.md,
+# sessions 13 and 17).
 _CACHE_KIB = 8 * 1024
 _QUERY_CHUNK = 900  # bound parameters per statement (SQLite's limit is higher; stay well inside it)
 # A hash held by more corpus files than this is a stop hash (see the module docstring). Near-duplicate
