@@ -42,6 +42,7 @@ MIN_SLUG_WORDS = 3
 _SLUG = re.compile(r"/([a-z0-9]+(?:-[a-z0-9]+)+?)(?:-(?:post|p|id|a)?\d{4,})?(?:\.[a-z]{2,5})?/?$")
 _FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 CACHE_URLS = 20_000  # slug scores remembered (links repeat across a site's related boxes and listings)
+CACHE_TERMS = 20_000  # slug words and word pairs whose specificity is remembered (ids and names keep coming)
 
 
 def fold(text: str) -> str:
@@ -132,5 +133,7 @@ class SlugScorer:
             freqs = [self._frequencies.get(word, 0.0) for word in term.split(" ")]
             freq = 0.0 if 0.0 in freqs else 1.0 / sum(1.0 / f for f in freqs)
             zipf = math.log10(freq * 1e9) if freq else 0.0
+            if len(self._specificity) >= CACHE_TERMS:  # bounded like `_scores`: ~130 bytes a term
+                self._specificity.clear()
             value = self._specificity[term] = max(0.2, 7.5 - zipf)
         return value

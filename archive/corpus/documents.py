@@ -43,11 +43,23 @@ class Doc:
     aliases: list[dict[str, Any]]
     has_url: bool = False  # the file names its own URL: only that URL can make it a seed match
     url: str | None = None  # its own canonical URL: only that URL gets new versions
-    text_shas: set[str] = field(default_factory=set)  # extracted texts seen at that URL (all versions)
+    # Extracted texts seen at that URL (all versions): a tuple, almost always of one, not a set (216
+    # bytes); `add_text_sha`. Memory held a document: docs/performance.md, session 17.
+    text_shas: tuple[str, ...] = ()
     versions: list[dict[str, Any]] = field(default_factory=list)  # version 2, 3, ... (the file is 1)
     fid: int | None = None  # its id in the containment index (None: its file is missing)
     claim: Claim | None = None  # a crawled article's: is a later copy the original? (syndication.py)
-    provenance: dict[str, Any] | None = None  # a crawled article's URL and WARC pointer (for supersede)
+    # A crawled article's URL and WARC pointer (for supersede): the values of PROVENANCE in its order,
+    # a tuple rather than a dict (160 bytes less a document); `provenance_entry` gives the dict.
+    provenance: tuple[Any, ...] | None = None
+
+    def add_text_sha(self, text_sha: str) -> None:
+        if text_sha not in self.text_shas:
+            self.text_shas = (*self.text_shas, text_sha)
+
+    def provenance_entry(self) -> dict[str, Any]:
+        """Its provenance by PROVENANCE key (empty for a seed or a document with none)."""
+        return dict(zip(PROVENANCE, self.provenance)) if self.provenance is not None else {}
 
     def awaits_match(self, how: str) -> bool:
         """True when reaching this document by `how` makes it a seed match (not an alias)."""

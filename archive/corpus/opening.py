@@ -101,10 +101,10 @@ class CorpusOpening:
             doc.versions = list(entry.get("versions") or [])
             if not doc.seed:
                 doc.claim = claim_from_entry(entry)
-                doc.provenance = {k: entry.get(k) for k in PROVENANCE}
+                doc.provenance = tuple(entry.get(k) for k in PROVENANCE)
             own = ("extracted_text_sha256",) if doc.seed else ("text_sha256", "extracted_text_sha256")
-            doc.text_shas = {entry[k] for k in own if entry.get(k)} | {
-                v["text_sha256"] for v in doc.versions if v.get("text_sha256")}
+            doc.text_shas = tuple({entry[k] for k in own if entry.get(k)} | {
+                v["text_sha256"] for v in doc.versions if v.get("text_sha256")})
             for url in [entry.get("canonical_url"), *(a.get("canonical_url") for a in doc.aliases)]:
                 if url:
                     self._by_url.setdefault(url, index)

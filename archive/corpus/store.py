@@ -254,9 +254,9 @@ class Corpus(CorpusOpening):
         """Document `index` now holds `article` (just written): index its URLs, text and fingerprints."""
         doc = self._docs[index]
         doc.url = provenance["canonical_url"]
-        doc.text_shas.add(fp.text_sha)
+        doc.add_text_sha(fp.text_sha)
         doc.claim = claim_of(article, provenance["canonical_url"])
-        doc.provenance = {k: provenance.get(k) for k in PROVENANCE}
+        doc.provenance = tuple(provenance.get(k) for k in PROVENANCE)
         for url in urls:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(fp.text_sha, index)
@@ -277,7 +277,7 @@ class Corpus(CorpusOpening):
         if not self._write_file_atomically(path, fp.rendered.encode("utf-8")):
             LOG.warning("%s exists already; %s stays the corpus's copy", path, doc.file)
             return self._record_alias(doc, provenance, urls, "near-duplicate", how, score)
-        copy = {**(doc.provenance or {}), "status": "superseded", "matched_by": how, "similarity": round(score, 4)}
+        copy = {**doc.provenance_entry(), "status": "superseded", "matched_by": how, "similarity": round(score, 4)}
         entry = {**self._article_entry(path.name, doc.number, article, provenance, fp),
                  "aliases": [*doc.aliases, copy], "supersedes": doc.file}
         pointer = {k: provenance.get(k) for k in ("url", "warc_file", "warc_offset", "warc_record_id",
@@ -294,7 +294,7 @@ class Corpus(CorpusOpening):
         self._doc_by_file[path.name] = index
         # The same index: every URL, text and SimHash that led to the copy now leads to the original.
         self._docs[index] = Doc(file=path.name, number=doc.number, seed=False, matched=False,
-                                 aliases=entry["aliases"], text_shas=set(doc.text_shas))
+                                 aliases=entry["aliases"], text_shas=doc.text_shas)
         self._take_article(index, article, provenance, urls, fp)
         return AddResult("supersedes", path, doc.number, f"original of {doc.file} ({how}), which becomes its alias")
 
@@ -310,7 +310,7 @@ class Corpus(CorpusOpening):
         self._append_manifest(update)
         doc.matched = doc.has_url = True
         doc.url = doc.url or provenance["canonical_url"]
-        doc.text_shas.add(text_sha)
+        doc.add_text_sha(text_sha)
         for url in {provenance["canonical_url"], canonical_or_none(article.url)} - {None}:
             self._by_url.setdefault(url, index)
         self._by_text.setdefault(text_sha, index)
@@ -351,7 +351,7 @@ class Corpus(CorpusOpening):
         version = {"version": number, "file": rel, **provenance, **article_metadata(article),
                    "text_sha256": text_sha, "simhash": hex64(simhash)}
         doc.versions.append(version)
-        doc.text_shas.add(text_sha)
+        doc.add_text_sha(text_sha)
         self._append_manifest({"file": doc.file, "update": "version", "version": number,
                                "version_file": rel, "version_entry": version})
         self._by_text.setdefault(text_sha, index)

@@ -41,18 +41,19 @@ class NearDuplicateFinder:
     def __init__(self, directory: Path, containment_threshold: float, *, batched: bool = False):
         self.containment_threshold = containment_threshold
         self.containment = ShingleIndex(directory / INDEX_NAME, batched=batched)  # sqlite3.Error: the caller reports it
-        # SimHash band -> documents: 4 probes a look-up. Tuples, not lists: almost every one holds a
-        # single int, and a tuple is half a list's size.
-        self._bands: dict[int, tuple[int, ...]] = {}
-        self._simhashes: dict[int, tuple[int, ...]] = {}
+        # SimHash band -> documents: 4 probes a look-up; document -> its SimHashes. Almost every
+        # bucket holds one value: it is then that int itself, not a 1-tuple (`_members`): 56 bytes
+        # less a band, 5 a document, ~5 MB over 20,000 articles (docs/performance.md, session 17).
+        self._bands: dict[int, int | tuple[int, ...]] = {}
+        self._simhashes: dict[int, int | tuple[int, ...]] = {}
         self._doc_by_fid: dict[int, int] = {}  # containment-index file id -> document index
 
     def find(self, sample: Iterable[int], simhash: int) -> tuple[int, str, float] | None:
         """`(document index, how, score)` of the closest earlier document, or None."""
         best: tuple[float, int, str] | None = None
         for key in band_keys(simhash):
-            for index in self._bands.get(key, ()):
-                for other in self._simhashes.get(index, ()):
+            for index in _members(self._bands.get(key)):
+                for other in _members(self._simhashes.get(index)):
                     distance = (simhash ^ other).bit_count()
                     if distance <= SIMHASH_MAX_DISTANCE:
                         score = 1 - distance / SIMHASH_BITS
@@ -74,22 +75,22 @@ class NearDuplicateFinder:
         return index, how, score
 
     def add_simhash(self, simhash: int, index: int) -> None:
-        known = self._simhashes.get(index, ())
+        known = _members(self._simhashes.get(index))
         if simhash in known:
             return
-        self._simhashes[index] = (*known, simhash)
+        self._simhashes[index] = _bucket((*known, simhash))
         for key in band_keys(simhash):
-            bucket = self._bands.get(key, ())
+            bucket = _members(self._bands.get(key))
             if index not in bucket:
-                self._bands[key] = (*bucket, index)
+                self._bands[key] = _bucket((*bucket, index))
 
     def remove(self, index: int, fid: int | None) -> None:
         """Document `index` (containment id `fid`) no longer takes part (it became an alias of another)."""
-        for simhash in self._simhashes.pop(index, ()):
+        for simhash in _members(self._simhashes.pop(index, None)):
             for key in band_keys(simhash):
-                bucket = tuple(i for i in self._bands.get(key, ()) if i != index)
+                bucket = tuple(i for i in _members(self._bands.get(key)) if i != index)
                 if bucket:
-                    self._bands[key] = bucket
+                    self._bands[key] = _bucket(bucket)
                 else:
                     self._bands.pop(key, None)
         if fid is not None and self._doc_by_fid.get(fid) == index:
@@ -123,3 +124,15 @@ class NearDuplicateFinder:
 
     def close(self) -> None:
         self.containment.close()
+
+
+def _members(bucket: int | tuple[int, ...] | None) -> tuple[int, ...]:
+    """The values of a bucket as stored: none, one int, or a tuple of several."""
+    if bucket is None:
+        return ()
+    return (bucket,) if type(bucket) is int else bucket
+
+
+def _bucket(values: tuple[int, ...]) -> int | tuple[int, ...]:
+    """How a non-empty bucket is stored: its one int alone, else the tuple."""
+    return values[0] if len(values) == 1 else values

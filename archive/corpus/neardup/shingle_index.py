@@ -66,7 +66,11 @@ LOG = logging.getLogger(__name__)
 
 INDEX_NAME = ".dedupe-index.sqlite"
 SCHEMA_VERSION = "1"
-_CACHE_KIB = 16 * 1024  # SQLite page cache: bounded, whatever the corpus size
+# SQLite page cache: bounded, whatever the corpus size. 8 MB, not 16: the index outgrows either past
+# ~2,500 articles (66 MB at 20,000), the pages it misses come from the OS's file cache, and a look-up
+# plus an add cost the same thread CPU with 8 MB as with 16; 64 gained nothing (docs/performance.md,
+# sessions 13 and 17).
+_CACHE_KIB = 8 * 1024
 _QUERY_CHUNK = 900  # bound parameters per statement (SQLite's limit is higher; stay well inside it)
 # A hash held by more corpus files than this is a stop hash (see the module docstring). Near-duplicate
 # copies are not indexed (they become aliases), so a hash of an article's own text is in one file or
