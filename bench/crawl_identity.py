@@ -2,8 +2,9 @@
 
     python -m bench.crawl_identity RUN_A RUN_B
 
-RUN_A and RUN_B are work directories of bench/default_crawl.py crawls (`--keep`), each holding
-`warc/` and `corpus/`. Compared:
+RUN_A and RUN_B are single crawls' directories, each holding `warc/` and `corpus/`: under
+bench/default_crawl.py's `--keep DIR` they are `DIR/<host>/on-0` (capture on, first round) or
+`off-0`, not DIR itself. Compared:
 - corpus files by name without their number (`NNN_<url hash>.txt`: the number follows the fetch
   times), byte for byte;
 - manifest rows by canonical URL, without what each run stamps itself (file name and number,
@@ -81,6 +82,11 @@ def main(argv=None) -> int:
     parser.add_argument("run_a", type=Path)
     parser.add_argument("run_b", type=Path)
     args = parser.parse_args(argv)
+    for run in (args.run_a, args.run_b):
+        if not (run / "corpus" / "manifest.jsonl").is_file():
+            crawls = sorted(str(path.parent.parent) for path in run.glob("*/*/corpus/manifest.jsonl"))
+            hint = f"; the crawls under it: {', '.join(crawls)}" if crawls else ""
+            parser.error(f"{run} is not one crawl's directory (no corpus/manifest.jsonl){hint}")
     result = compare(args.run_a, args.run_b)
     print(json.dumps(result, indent=1))
     same = not (result["corpus_files_differing"] or result["warc_records_only_in_a"]
