@@ -35,8 +35,8 @@ def crafted_pages():
 
 
 @pytest.fixture(scope="module")
-def middlewares():
-    crawler = project_crawler()
+def middlewares(tmp_path_factory):
+    crawler = project_crawler(WARC_DIR=str(tmp_path_factory.mktemp("meta-refresh") / "warc"))
     return HeadMetaRefreshMiddleware.from_crawler(crawler), MetaRefreshMiddleware.from_crawler(crawler)
 
 
@@ -48,8 +48,10 @@ def decisions(middleware, body: bytes, encoding: str | None):
     return ("response", None) if result is response else (type(result).__name__, result.url), response
 
 
-def test_the_project_uses_the_head_reading_middleware():
-    middlewares = project_crawler().settings.getdict("DOWNLOADER_MIDDLEWARES")
+def test_the_project_uses_the_head_reading_middleware(tmp_path):
+    # (a WARC_DIR of its own: the crawler's state would otherwise open the checkout's data/state.sqlite,
+    # whose lock a second test run in the same checkout holds)
+    middlewares = project_crawler(WARC_DIR=str(tmp_path / "warc")).settings.getdict("DOWNLOADER_MIDDLEWARES")
     assert middlewares["scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"] is None
     assert middlewares["crawler.downloadermiddlewares.meta_refresh.HeadMetaRefreshMiddleware"] == 580
 

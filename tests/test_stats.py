@@ -5,8 +5,8 @@ from testbed.crawlers import project_crawler
 from crawler.stats import DirectStatsCollector
 
 
-def test_the_project_crawler_counts_with_the_direct_collector_as_scrapy_does():
-    crawler = project_crawler()
+def test_the_project_crawler_counts_with_the_direct_collector_as_scrapy_does(tmp_path):
+    crawler = project_crawler(WARC_DIR=str(tmp_path / "warc"))  # (not the checkout's data/state.sqlite)
     assert type(crawler.stats) is DirectStatsCollector
     direct, stock = DirectStatsCollector(crawler), MemoryStatsCollector(crawler)
     for stats in (direct, stock):
