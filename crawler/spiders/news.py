@@ -122,20 +122,22 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               priority=priority, meta={"found_from": found_from, PAGE: True})
 
-    def _requested(self) -> Callable[[str], bool]:
-        """Whether a URL was admitted by the scheduler's dupe filter already in this run
-        (crawler/dupefilter.py); always False when the dupe filter cannot say (distributed mode),
-        and for a request still on its way. Looked up once a page: a generic page has ~140 links."""
+    def _dupe_filter_asks(self, name: str):
+        """The scheduler's dupe filter's method `name` (crawler/dupefilter.py), None when there is
+        none to ask (no engine; distributed mode's filter has neither)."""
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        url_seen = getattr(getattr(scheduler, "df", None), "url_seen", None)
-        return url_seen if url_seen is not None else _never
+        return getattr(getattr(scheduler, "df", None), name, None)
+
+    def _requested(self) -> Callable[[str], bool]:
+        """Whether a URL was admitted by the scheduler's dupe filter already in this run; always
+        False when the dupe filter cannot say, and for a request still on its way. Looked up once a
+        page: a generic page has ~140 links."""
+        return self._dupe_filter_asks("url_seen") or _never
 
     def _unseen(self) -> Callable[[Collection[str]], set[str]]:
         """The URLs not admitted by the scheduler's dupe filter yet, of those given: all of them when it
-        cannot say (distributed mode, no engine), as `_requested` says."""
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        unseen = getattr(getattr(scheduler, "df", None), "unseen", None)
-        return unseen if unseen is not None else set
+        cannot say, as `_requested` says."""
+        return self._dupe_filter_asks("unseen") or set
 
     @cached_property
     def topic_gate(self) -> TopicGate | None:
