@@ -20,7 +20,10 @@ positives: strongly negative; a teaser of the topic's ("Sắc màu Bunpimay …"
 shares terms with anchors that led to the topic.
 
 Bounded like JudgedPages: at most `MAX_ANCHORS` background anchors (the oldest
-forgotten) and `MAX_POSITIVES` positive ones.
+forgotten) and `MAX_POSITIVES` positive ones. Like JudgedPages, each term's log
+ratio is kept until an anchor counted changes it, and `version` counts the
+changes (the held frontier's ranks are cached on it: docs/performance.md,
+session 18).
 """
 from __future__ import annotations
 
@@ -28,11 +31,13 @@ import math
 from collections import Counter, deque
 
 from archive.extract.topic import TopicProfile
+from crawler.judged_pages import MAX_KEPT_RATIOS
 
 MAX_ANCHORS = 5000  # background anchors remembered (one per link URL)
 MAX_POSITIVES = 500  # on-topic pages' anchors remembered
 MIN_POSITIVES = 3  # on-topic pages reached by a link before the model says anything
 SMOOTHING = 1.0  # anchors' worth of the pooled rate each side's rate starts from
+_UNKNOWN = object()  # a term's log ratio not computed at the current counts
 
 
 class AnchorBackground:
@@ -43,12 +48,15 @@ class AnchorBackground:
         self.topic = topic
         self._sides = (_Side(max_positives), _Side(max_anchors))  # positives, background
         self._read: dict[str, set] = {}  # link URLs counted in the background (→ their terms), oldest first
+        # term → its log ratio at the current counts (None: unused), with no anchor left out and with one
+        self._ratios: tuple[dict, dict] = ({}, {})
+        self.version = 0  # anchors counted: what a held link's rank was computed at (crawler/topic_frontier.py)
 
     def led_on_topic(self, anchors) -> None:
         """A page judged on topic was reached by links with these anchors."""
         terms = {term for anchor in anchors if anchor for term in self.topic.vector(anchor)}
         if terms:
-            self._sides[0].add(terms)
+            self._count(self._sides[0], terms)
 
     def read(self, links) -> None:
         """`(url, anchor, is a next-page link)` of a page read: each link URL counted once."""
@@ -60,8 +68,21 @@ class AnchorBackground:
             if not terms:
                 continue
             self._read[url] = terms
-            if background.add(terms):  # the oldest anchor was forgotten: its URL may count again
+            if self._count(background, terms):  # the oldest anchor was forgotten: its URL may count again
                 del self._read[next(iter(self._read))]
+
+    def _count(self, side: _Side, terms: set) -> bool:
+        """`side.add(terms)`, forgetting the log ratios it changed: those of `terms` and of the set it
+        forgot, or all of them when a side's count grew. True when the oldest set was forgotten."""
+        forgotten = side.add(terms)
+        self.version += 1
+        for ratios in self._ratios:
+            if forgotten is None:
+                ratios.clear()
+            else:
+                for term in (*terms, *forgotten):
+                    ratios.pop(term, None)
+        return forgotten is not None
 
     def log_odds(self, anchor: str | dict[str, float], leave_out: str = "") -> float | None:
         """Σ w × log(positive rate / background rate) over the anchor's terms either side used;
@@ -74,16 +95,32 @@ class AnchorBackground:
             return None
         vector = self.topic.vector(anchor) if isinstance(anchor, str) else anchor
         own = self._read.get(leave_out, ()) if leave_out else ()
-        n_pos, n_bg = len(positives), len(background) - (1 if own else 0)
+        ratios = self._ratios[1 if own else 0]
         total = 0.0
         for term, weight in vector.items():
-            pos, bg = positives.df.get(term, 0), background.df.get(term, 0) - (term in own)
-            if not (pos or bg):
-                continue
-            pooled = (pos + bg) / (n_pos + n_bg)
-            total += weight * (math.log((pos + SMOOTHING * pooled) / (n_pos + SMOOTHING))
-                               - math.log((bg + SMOOTHING * pooled) / (n_bg + SMOOTHING)))
+            if term in own:  # its count less this anchor's: not kept, it holds for this link alone
+                ratio = self._ratio(term, own)
+            else:
+                ratio = ratios.get(term, _UNKNOWN)
+                if ratio is _UNKNOWN:
+                    ratio = ratios[term] = self._ratio(term, own)
+                    if len(ratios) > MAX_KEPT_RATIOS:
+                        ratios.clear()
+            if ratio is not None:
+                total += weight * ratio
         return round(total, 6)
+
+    def _ratio(self, term: str, own) -> float | None:
+        """log(positive rate / background rate) of `term` at the current counts, the anchor `own`
+        (its terms) left out of the background; None when neither side used it."""
+        positives, background = self._sides
+        pos, bg = positives.df.get(term, 0), background.df.get(term, 0) - (term in own)
+        if not (pos or bg):
+            return None
+        n_pos, n_bg = len(positives), len(background) - (1 if own else 0)
+        pooled = (pos + bg) / (n_pos + n_bg)
+        return (math.log((pos + SMOOTHING * pooled) / (n_pos + SMOOTHING))
+                - math.log((bg + SMOOTHING * pooled) / (n_bg + SMOOTHING)))
 
 
 class _Side:
@@ -94,17 +131,18 @@ class _Side:
         self.df: Counter = Counter()
         self._order: deque = deque()
 
-    def add(self, terms: set) -> bool:
-        """Count `terms`; True when the oldest set was forgotten to stay within the bound."""
+    def add(self, terms: set) -> set | None:
+        """Count `terms`; the oldest set when it was forgotten to stay within the bound, else None."""
         self.df.update(terms)
         self._order.append(terms)
         if len(self._order) <= self.bound:
-            return False
-        for term in self._order.popleft():
+            return None
+        forgotten = self._order.popleft()
+        for term in forgotten:
             self.df[term] -= 1
             if not self.df[term]:
                 del self.df[term]
-        return True
+        return forgotten
 
     def __len__(self) -> int:
         return len(self._order)

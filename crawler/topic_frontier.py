@@ -23,7 +23,12 @@ Menczer et al. 2004), re-scored each time it is popped:
   pages judged on topic rather than off (`TopicGate.held_rank`);
 - one link at a time, so each fetch teaches the next choice (one per hundred
   held in a large crawl, whose tail would otherwise re-rank thousands of
-  links per fetch).
+  links per fetch). A link's rank is computed again only when it may have
+  changed: when the gate learned from a page judged or read (the versions of
+  crawler/judged_pages.py and crawler/anchor_background.py), or the link
+  gained an anchor or a page linking to it. A release the scheduler refuses
+  (a URL requested by then through another link) changes none of these, and
+  the crawl goes idle again at once (docs/performance.md, session 18).
 
 `expected_yield` (the released links' on-topic rate so far) is what the
 spider weighs against held listings (crawler/topic_listings.py) at idle.
@@ -39,6 +44,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from archive.urls import canonical_url
 from crawler.topic_learner import link_features
@@ -58,11 +64,23 @@ class HeldLink:
     vectors: list = field(default_factory=list)  # the anchors' profile vectors, computed once
     parent_title: str | None = None  # the first linking page's title (the series rule, crawler/relevance.py)
     features: dict | None = None  # what the learner knew of it when it was released (crawler/topic_learner.py)
+    ranks: dict = field(default_factory=dict, repr=False, compare=False)  # how → (its inputs, the rank)
 
     def anchor_vectors(self, topic) -> list:
         """The profile vectors of its anchors, those found since the last call added."""
         self.vectors += [topic.vector(anchor) for anchor in self.anchors[len(self.vectors):]]
         return self.vectors
+
+    def ranked(self, gate, how: str, rank: Callable):
+        """`rank(gate, self)`, kept under `how` until what it is computed from changes: what `gate` learned
+        (crawler/relevance.py: its judged pages' and anchor background's versions), this link's anchors
+        and the pages linking to it."""
+        judged, background = gate.judged, gate.background
+        inputs = (gate, judged, judged.version, background, background.version, len(self.anchors), len(self.parents))
+        kept = self.ranks.get(how)
+        if kept is None or kept[0] != inputs:
+            kept = self.ranks[how] = inputs, rank(gate, self)
+        return kept[1]
 
 
 class HeldLinks:
@@ -105,7 +123,7 @@ class HeldLinks:
         With a `learner` (crawler/topic_learner.py), best by its probability first."""
         ranked = []
         for key, link in list(self._links.items()):
-            rank = gate.held_rank(link.anchor_vectors(gate.topic), len(link.parents), link.url)
+            rank = link.ranked(gate, "held", _held_rank)
             if rank is None:
                 self._reserve[key] = self._links.pop(key)
                 self.dropped += 1
@@ -130,10 +148,7 @@ class HeldLinks:
         linking to it."""
         def rank(key):
             link = self._reserve[key]
-            vectors = link.anchor_vectors(gate.topic)
-            odds = map(gate.judged.log_odds, vectors)
-            background = max((gate.background.log_odds(vector, link.url) or 0.0) for vector in vectors)
-            order = background, max((value or 0.0) for value in odds), len(link.parents)
+            order = link.ranked(gate, "reserve", _reserve_rank)
             if learner is None:
                 return order
             link.features = self.features(gate, link, "reserve")
@@ -148,3 +163,17 @@ class HeldLinks:
 
     def __len__(self) -> int:
         return len(self._links)
+
+
+def _held_rank(gate, link: HeldLink) -> tuple | None:
+    """A held link's rank now (`TopicGate.held_rank`): None when it is to be dropped."""
+    return gate.held_rank(link.anchor_vectors(gate.topic), len(link.parents), link.url)
+
+
+def _reserve_rank(gate, link: HeldLink) -> tuple:
+    """A dropped link's rank now (`HeldLinks.pop_reserve`): its anchors' best log-odds by the anchor
+    background with its own anchor left out, by the judged pages, the kept pages linking to it."""
+    vectors = link.anchor_vectors(gate.topic)
+    odds = map(gate.judged.log_odds, vectors)
+    background = max((gate.background.log_odds(vector, link.url) or 0.0) for vector in vectors)
+    return background, max((value or 0.0) for value in odds), len(link.parents)
