@@ -8,6 +8,8 @@ paths, `CONCURRENT_REQUESTS=16` and AutoThrottle off are set, on bench/default_s
   copy of the wire, no WARC middleware, no state: capture's cost);
 - event-loop CPU ms a page: the crawler's main thread (the reactor), read from /proc over
   the middle 80 % of the crawl; with `--profile`, cProfile of that thread grouped by part;
+  beside it, over the whole crawl (from its first page to its end: what a topic crawl does
+  when idle at its end included, start-up left out), and the loop's CPU by phase;
 - the CPU ms a page of the crawler's other processes over the same part (/proc, the whole
   tree below it): the extraction workers (and the idle forkserver) with capture off, the
   workers and the WARC writer with it on (bench/worker_profile.py splits a worker's by part);
@@ -172,6 +174,7 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
     pages = max(1, high["served"] - low["served"])
     per_page = lambda key: round(1000 * (high[key] - low[key]) / pages, 2)  # noqa: E731
     return {"loop_cpu_ms_per_page": per_page("loop"),
+            **loop_phases(samples, site.served),
             "children_cpu_ms_per_page": per_page("children"),
             "writer_cpu_ms_per_page": per_page("writer"),
             "crawler_cpu_ms_per_page": per_page("crawler"),
@@ -183,6 +186,22 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
             "thread_cpu_ms_per_page": {tid: round(1000 * (high["threads"][tid] - low["threads"].get(tid, 0.0))
                                                   / pages, 2) for tid in high["threads"]},
             **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
+
+
+def loop_phases(samples: list[dict], served: int) -> dict:
+    """The reactor's CPU over the whole crawl of `served` pages, from the first sample with a page
+    served to the last (≤ 0.1 s before the crawl exits: its idle releases and closing included), ms
+    a page; and by phase, CPU ms in all: until 10 % of the pages, to 90 % (the headline's window),
+    to the last page, and after it. The middle 80 % leaves out what a topic crawl does once its
+    scheduler runs dry (docs/performance.md, session 18)."""
+    first = next(s for s in samples if s["served"] >= 1)
+    last_page = next(s for s in samples if s["served"] >= samples[-1]["served"])
+    marks = [first, *(next(s for s in samples if s["served"] >= share * served) for share in (0.1, 0.9)),
+             last_page, samples[-1]]
+    names = ("first_10pct", "middle_80pct", "last_10pct", "after_last_page")
+    return {"loop_cpu_ms_per_page_whole": round(1000 * (samples[-1]["loop"] - first["loop"]) / max(1, served), 2),
+            "loop_cpu_ms_by_phase": {name: round(1000 * (high["loop"] - low["loop"]), 1)
+                                     for name, low, high in zip(names, marks, marks[1:])}}
 
 
 def cores_spent(low: dict, high: dict, pages: int) -> dict:
@@ -291,6 +310,7 @@ def headline(result: dict) -> dict:
         "capture_on_over_off_pairs": [round(on["pages_per_s"] / off["pages_per_s"], 3)
                                       for on, off in zip(result["runs_on"], result["runs_off"])],
         "loop_cpu_ms_per_page": median("loop_cpu_ms_per_page", result["runs_on"]),
+        "loop_cpu_ms_per_page_whole": median("loop_cpu_ms_per_page_whole", result["runs_on"]),
         "workers_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_off"]),
         "workers_and_writer_cpu_ms_per_page": median("children_cpu_ms_per_page", result["runs_on"]),
         "writer_cpu_ms_per_page": median("writer_cpu_ms_per_page", result["runs_on"]),
@@ -306,7 +326,8 @@ def headline(result: dict) -> dict:
 def describe(r: dict) -> str:
     text = (f"default crawl, {r['host']} ({r['page_bytes']:,}-byte pages): {r['pipeline_pages_per_s']} pages/s "
             f"= {r['pipeline_over_trafilatura']} × one-core trafilatura ({r['trafilatura_one_core_pages_per_s']}); "
-            f"capture on/off {r['capture_on_over_off']} (pairs {r['capture_on_over_off_pairs']}); event loop {r['loop_cpu_ms_per_page']} ms CPU a page; "
+            f"capture on/off {r['capture_on_over_off']} (pairs {r['capture_on_over_off_pairs']}); event loop {r['loop_cpu_ms_per_page']} ms CPU a page "
+            f"(the whole crawl: {r.get('loop_cpu_ms_per_page_whole')}); "
             f"extraction workers {r.get('workers_cpu_ms_per_page')} ms CPU a page (capture off; with the WARC "
             f"writer, capture on: {r.get('workers_and_writer_cpu_ms_per_page')}, of which the writer "
             f"{r.get('writer_cpu_ms_per_page')}); crawler process, all threads, {r.get('crawler_cpu_ms_per_page')} "
@@ -319,6 +340,9 @@ def describe(r: dict) -> str:
     for run in r["runs_on"] + r["runs_off"]:
         text += (f"\n  cores, ms a page ({'capture on' if run in r['runs_on'] else 'capture off'}, "
                  f"{run['pages_per_s']} pages/s): " + ", ".join(f"{k} {v}" for k, v in run["cores_ms_per_page"].items()))
+        if "loop_cpu_ms_by_phase" in run:
+            text += "\n    event loop by phase, CPU ms: " + ", ".join(
+                f"{k} {v}" for k, v in run["loop_cpu_ms_by_phase"].items())
     if "loop_breakdown_ms_per_page" in r:
         text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
             ", ".join(f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())

@@ -2,7 +2,7 @@
 import threading
 import time
 
-from bench.default_crawl import cores_spent, thread_names
+from bench.default_crawl import cores_spent, loop_phases, thread_names
 from bench.proc_cpu import machine_cpu, own_cpu
 
 
@@ -53,3 +53,13 @@ def test_thread_names_from_py_spy_raw_samples(tmp_path):
                    "thread (0x7f00aa, 8004): PoolThread-twisted.internet.reactor-0;g (c.py:3) 2\n")
     assert thread_names(raw) == {7963: "MainThread", 8003: "corpus-writer",
                                  8004: "PoolThread-twisted.internet.reactor-0"}
+
+
+def test_loop_phases_cover_the_whole_crawl_from_its_first_page():
+    loop = {0: 1.0, 1: 1.5, 10: 1.6, 50: 1.8, 90: 2.0, 100: 2.1}  # pages served → the reactor's CPU seconds
+    samples = [{"served": served, "loop": cpu} for served, cpu in loop.items()]
+    samples.append({"served": 100, "loop": 2.6})  # idle at the end: nothing more served, the loop still busy
+    phases = loop_phases(samples, 100)
+    assert phases["loop_cpu_ms_by_phase"] == {"first_10pct": 100.0, "middle_80pct": 400.0, "last_10pct": 100.0,
+                                              "after_last_page": 500.0}
+    assert phases["loop_cpu_ms_per_page_whole"] == 11.0  # 1.1 s from the first page on (start-up left out)
