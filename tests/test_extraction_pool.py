@@ -195,3 +195,43 @@ def test_a_worker_freezes_its_startup_heap_and_keeps_collecting_what_jobs_alloca
         assert pool.submit(gc.get_threshold).result(timeout=60) == (WORKER_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     finally:
         pool.close()
+
+
+def test_a_job_and_an_answer_larger_than_a_default_pipe_each_cross_it_at_once(monkeypatch):
+    """Both pipes of a worker hold a whole page (a job ~100 KB, a generic page's answer ~105 KB):
+    with Linux's default 64 KB the dispatcher wrote each job in two goes and woke twice an answer
+    (docs/performance.md, session 18). Each answer is now read by one wake-up, and arrives whole."""
+    import fcntl
+
+    import pytest
+
+    from archive.extract.process_pool import BudgetPool, _Worker
+
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
+        pytest.skip("this system caps pipes below the 1 MB grow_pipe asks for")
+
+    sizes, receives = [], []
+    original_start, original_receive = BudgetPool._start, _Worker.receive
+
+    def start(self, selector):
+        worker = original_start(self, selector)
+        sizes.extend(fcntl.fcntl(fd, 1032) for fd in (worker.jobs_fd, worker.answers_fd))  # F_GETPIPE_SZ
+        return worker
+
+    def receive(self):
+        settled = len(self.inflight)
+        alive = original_receive(self)
+        receives.append(settled - len(self.inflight))  # answers this wake-up settled
+        return alive
+
+    monkeypatch.setattr(BudgetPool, "_start", start)
+    monkeypatch.setattr(_Worker, "receive", receive)
+    pool = BudgetPool(1, None)
+    try:
+        page = os.urandom(150_000)
+        for n in range(5):
+            assert pool.submit(bytes.__mul__, page[n:], 1).result(timeout=60) == page[n:]
+    finally:
+        pool.close()
+    assert sizes and all(size >= 256 << 10 for size in sizes)
+    assert receives[:5] == [1] * 5  # (the last wake-up reads the worker's end when the pool closes)

@@ -32,6 +32,8 @@ import time
 from collections import deque
 from concurrent.futures import Future
 
+from archive.warc.pipe import grow_pipe
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["BudgetPool", "JobTimedOut", "WorkerDied"]
@@ -206,6 +208,10 @@ class BudgetPool:
     def _start(self, selector) -> _Worker:
         jobs_in, jobs_out = self._context.Pipe(duplex=False)
         answers_in, answers_out = self._context.Pipe(duplex=False)
+        # Room for a whole job (a page, ~100 KB) and a whole answer (a generic page's ~105 KB) in each
+        # pipe: with Linux's default 64 KB, each took two writes and this thread two wake-ups.
+        grow_pipe(jobs_out)
+        grow_pipe(answers_in)
         process = self._context.Process(target=_serve, args=(jobs_in, answers_out), name="pool-worker", daemon=True)
         process.start()
         jobs_in.close()
