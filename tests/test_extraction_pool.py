@@ -195,3 +195,32 @@ def test_a_worker_freezes_its_startup_heap_and_keeps_collecting_what_jobs_alloca
         assert pool.submit(gc.get_threshold).result(timeout=60) == (WORKER_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     finally:
         pool.close()
+
+
+def test_a_workers_pipes_hold_a_whole_page_and_its_answer():
+    """A job (a ~100 KB page) and its answer go through in one write each: the pool widens both
+    pipes of a worker past Linux's 64 KB default where the system allows it (process_pool._widen)."""
+    import fcntl
+
+    from archive.extract.process_pool import _PIPE_BYTES, BudgetPool
+
+    pool = BudgetPool(1, None)
+    widened = []
+    original = pool._start
+
+    def start(selector):
+        worker = original(selector)
+        widened.extend(fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) for fd in (worker.jobs_fd, worker.answers_fd))
+        return worker
+
+    pool._start = start
+    try:
+        page = os.urandom(300_000)
+        assert pool.submit(bytes.upper, page).result(timeout=60) == page.upper()  # more than one default pipe each way
+    finally:
+        pool.close()
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    if limit >= _PIPE_BYTES:
+        assert widened == [_PIPE_BYTES, _PIPE_BYTES]
+    else:  # (a system that refuses keeps its pipes as they were, and the pool works the same)
+        assert len(widened) == 2

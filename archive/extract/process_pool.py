@@ -20,6 +20,7 @@ threaded process can copy held locks), started by `start` or with the first job.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import gc
 import logging
 import multiprocessing
@@ -39,6 +40,10 @@ __all__ = ["BudgetPool", "JobTimedOut", "WorkerDied"]
 _HEADER = struct.Struct("!Q")
 _READ = 1 << 20
 _QUEUED_PER_WORKER = 2  # the running job and the next one, waiting in the pipe
+# A job (a page, ~100 KB) and an answer (~100 KB) pass in one write each when a pipe holds more than
+# Linux's default 64 KB: with 64 KB the dispatcher wrote a job in two or more parts, waking for each
+# (and taking the crawler's GIL), and a worker blocked mid-answer until the dispatcher read it.
+_PIPE_BYTES = 1 << 20  # Linux's /proc/sys/fs/pipe-max-size default; a pipe's pages are taken only as it fills
 
 
 class JobTimedOut(TimeoutError):
@@ -206,6 +211,8 @@ class BudgetPool:
     def _start(self, selector) -> _Worker:
         jobs_in, jobs_out = self._context.Pipe(duplex=False)
         answers_in, answers_out = self._context.Pipe(duplex=False)
+        for end in (jobs_out, answers_in):
+            _widen(end.fileno())
         process = self._context.Process(target=_serve, args=(jobs_in, answers_out), name="pool-worker", daemon=True)
         process.start()
         jobs_in.close()
@@ -325,6 +332,15 @@ class _Worker:
             self.process.kill()
             self.process.join(1)
         self.answers.close()
+
+
+def _widen(fd: int) -> None:
+    """Let the pipe behind `fd` hold `_PIPE_BYTES` (or keep its size where the system refuses:
+    another OS, a lower pipe-max-size, the user's pipe pages spent)."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (AttributeError, OSError):
+        pass
 
 
 def _registered(selector, fd: int) -> bool:
