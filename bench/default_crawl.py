@@ -98,10 +98,11 @@ _WRITERS: set[int] = set()  # process ids seen writing WARC files
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
-          sample: Path | None = None, settings: dict | None = None) -> dict:
+          sample: Path | None = None, settings: dict | None = None, runner: list[str] | None = None) -> dict:
     """One default crawl of `site` (capture off: no WARC, no state); `settings`:
     more `-s` pairs (e.g. a longer `EXTRACT_TIME_BUDGET` on a machine too loaded to start
-    workers within the default 5 s)."""
+    workers within the default 5 s); `runner`: a module running `-m scrapy …` in the crawler
+    process (`["-m", "bench.worker_jobs", "--record", DIR]`; `profile` sets bench/loop_profile.py's)."""
     stats_file = work / "stats.json"
     args = ["-a", f"urls={site.start_url()}", "-a", "depth=100000", "-a", f"max_pages={site.pages + 1}",
             "-s", f"WARC_DIR={work / 'warc'}", "-s", f"CORPUS_DIR={work / 'corpus'}",
@@ -112,7 +113,7 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
         args += ["-s", "WARC_ENABLED=False"]
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]
-    runner = ["-m", "bench.loop_profile", str(profile)] if profile else []
+    runner = runner or (["-m", "bench.loop_profile", str(profile)] if profile else [])
     cmd = [sys.executable, *runner, "-m", "scrapy", "crawl", "news", *args]
     site.first_request, site.served = None, 0
     launched = time.perf_counter()
