@@ -133,6 +133,15 @@ def summary(samples: list[dict], at: list[int]) -> dict:
     return found
 
 
+def crawl_process(parent: int) -> int | None:
+    """The `scrapy crawl` child of `parent`, once it runs scrapy: a child sampled between its fork
+    and its exec is a copy of the bench process (its 20,000 pages rendered: ~850 MB)."""
+    for child in _children(parent):
+        if b"scrapy" in _read(f"/proc/{child}/cmdline"):
+            return child
+    return None
+
+
 def crawl_sampled(pages: int, host: str, interval: float) -> tuple[dict, list[dict]]:
     """One default crawl of `pages` pages (bench.default_crawl.crawl), sampled."""
     from bench import default_crawl
@@ -141,8 +150,7 @@ def crawl_sampled(pages: int, host: str, interval: float) -> tuple[dict, list[di
         work = Path(tempfile.mkdtemp(prefix="rss-by-process-"))
         own = os.getpid()
         try:
-            crawler = lambda: next(iter(_children(own)), None)  # (the one child: the scrapy process)
-            with ProcessSampler(crawler, lambda: site.served, interval) as sampler:
+            with ProcessSampler(lambda: crawl_process(own), lambda: site.served, interval) as sampler:
                 result = default_crawl.crawl(site, work / "m")
             return result, sampler.samples
         finally:

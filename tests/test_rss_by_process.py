@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-from bench.rss_by_process import ProcessSampler, role_of, status_mb, summary
+from bench.rss_by_process import ProcessSampler, crawl_process, role_of, status_mb, summary
 
 FORKSERVER = "python -c from multiprocessing.forkserver import main; main(12, 13, ['__main__'])"
 TRACKER = "python -c from multiprocessing.resource_tracker import main;main(9)"
@@ -51,3 +51,19 @@ def test_the_sampler_sees_a_grandchild_grow_and_the_summary_finds_it():
     grandchild = [p for p in found["peak"]["processes"] if p["role"] == "other"]
     assert len(grandchild) == 1 and grandchild[0]["RssAnon"] >= 55
     assert found["peak"]["tree"] >= found[f"{first['served']} pages"]["tree"] + 50
+
+
+def test_the_crawl_is_the_child_running_scrapy_not_one_still_a_copy_of_the_bench():
+    # (the child's own command line must not name it: only the grandchild's arguments do)
+    code = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; time.sleep(30)', 'scr' + 'apy'])"
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 20
+        while (found := crawl_process(child.pid)) is None:  # (its child names scrapy in its arguments)
+            assert time.monotonic() < deadline, "the scrapy child never showed up"
+            time.sleep(0.05)
+        assert found != child.pid and crawl_process(os.getpid()) is None
+    finally:
+        subprocess.run(["pkill", "-P", str(child.pid)])
+        child.kill()
+        child.wait()
