@@ -20,12 +20,11 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Callable
 
 from bench.proc_cpu import holds_warc
-from crawler.extensions.memory import _children, _read
+from crawler.extensions.memory import PeakRSS, _children, _read
 
 FIELDS = ("VmRSS", "RssAnon", "RssFile")
 
@@ -55,29 +54,15 @@ def role_of(cmdline: str, parent_role: str | None, writes_warc: bool) -> str:
     return "other"
 
 
-class ProcessSampler:
-    """Samples the memory of `root`'s process tree every `interval` seconds in a daemon thread,
-    each sample tagged with `served()` (the pages served so far)."""
+class ProcessSampler(PeakRSS):
+    """Samples the memory of `root`'s process tree every `interval` seconds in a daemon thread
+    (`PeakRSS`'s, in its `with` block), each sample tagged with `served()` (the pages served so far)."""
 
     def __init__(self, root: Callable[[], int | None], served: Callable[[], int], interval: float = 0.2):
-        self._root, self._served, self.interval = root, served, interval
+        super().__init__(interval=interval)
+        self._root, self._served = root, served
         self.samples: list[dict] = []  # {"served": n, "processes": {pid: {"role", FIELDS...}}}
         self._writers: set[int] = set()  # (a writer holds no file between two: its role sticks)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-by-process", daemon=True)
-
-    def __enter__(self) -> "ProcessSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.interval)
 
     def sample(self) -> dict | None:
         """One sample of the tree now (None while there is no root yet)."""
