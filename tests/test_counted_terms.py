@@ -104,7 +104,7 @@ def test_tokens_that_are_not_one_word_are_forgotten_past_their_bound_and_the_wor
     words = ["lào", "việt", "nam", "và", "hợp", "tác", "bài", "số", "x1", "covid-19"]
     held, forgotten = [], []
     forget = counter._forget_tokens
-    counter._forget_tokens = lambda: (forgotten.append(len(counter._id) - len(counter._words)), forget())
+    counter._forget_tokens = lambda: (forgotten.append(len(counter._tokens)), forget())
     for page in range(300):
         text = " ".join(rnd.choice(words) if rnd.random() < 0.7 else str(rnd.randrange(10**6)) for _ in range(20))
         text += f" bài số {page} - {page}/{page + 1}, 2024."
@@ -113,6 +113,7 @@ def test_tokens_that_are_not_one_word_are_forgotten_past_their_bound_and_the_wor
         assert _by_arrays(rows, counted, 1) == [_by_dict(_lowered(text))], text
         assert all(counter._id[word] == at for word, at in before.items())  # (the words' ids never move)
         held.append(len(counter._id) - len(counter._words))
+        assert len(counter._tokens) == held[-1]  # (every token that is not a word, once)
     assert len(forgotten) > 3 and min(forgotten) > 50 and max(held) <= 50 + 2 * 27  # (the bound, and at most one text's new tokens past it)
     assert counter._expansions[0].size == 0  # (shared by every token holding no word)
     assert len(counter._expansions) < 10  # ("covid-19", "x1" are read into words; numbers hold none)

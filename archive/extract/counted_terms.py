@@ -99,7 +99,7 @@ class TermCounter:
         tokens = marked.split()
         if len(self._id) + len(self._expansions) + len(marked) > _MAX_WORDS:
             self._forget()  # (the ids would pass their bound: a token brings at most a word a character)
-        elif len(self._id) - len(self._words) > MAX_TOKENS:
+        elif len(self._tokens) > MAX_TOKENS:
             self._forget_tokens()
         ids = self._ids(tokens)
         n = len(ids)
@@ -139,15 +139,19 @@ class TermCounter:
         self._generation = self._rows.generation
         self._id = {SEGMENT: 0, TEXT: 1}  # a token: its word's id, or -1 - its `_expansions` index
         self._words = [SEGMENT, TEXT]
+        self._tokens: list[str] = []  # the tokens in `_id` that are not one word
         self._forget_tokens()
         self._stop = np.ones(1024, bool)  # (the marks are "stop words": no unigram, no pair of two)
         self._word_row = np.full(1024, -1, np.intp)  # a word's row, once asked for
         self._pair = IntTable()
 
     def _forget_tokens(self) -> None:
-        """Forget the tokens that are not one word; the words keep their ids."""
-        if len(self._id) > len(self._words):
-            self._id = dict(zip(self._words, range(len(self._words))))
+        """Forget the tokens that are not one word (deleted one by one: a few thousand, where a real
+        site's words are tens of thousands); the words keep their ids."""
+        known = self._id
+        for token in self._tokens:
+            del known[token]
+        self._tokens = []
         self._expansions: list[np.ndarray] = [np.zeros(0, np.intp)]  # a token that is not one word: its words' ids
 
     def _ids(self, tokens: list[str]) -> np.ndarray:
@@ -184,6 +188,7 @@ class TermCounter:
             if found == [token]:
                 words.append(token)
                 continue
+            self._tokens.append(token)
             if not found:
                 known[token] = _NO_WORDS
                 continue
