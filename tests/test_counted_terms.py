@@ -94,6 +94,31 @@ def test_a_batch_gives_each_text_s_terms_through_emptied_rows_and_forgotten_ids(
     assert len(emptied) > 3 and len(counted_batches) > 200
 
 
+def test_tokens_that_are_not_one_word_are_forgotten_past_their_bound_and_the_words_keep_their_ids(monkeypatch):
+    """A crawl's numbers (a page's own, article ids) are remembered up to `MAX_TOKENS`, then
+    forgotten alone: the words' ids, and so the pairs' rows, stay; the counts stay the dict path's."""
+    monkeypatch.setattr(counted_terms, "MAX_TOKENS", 50)
+    rows = TermRows(specificities)
+    counter = _counter(rows)
+    rnd = random.Random(7)
+    words = ["lào", "việt", "nam", "và", "hợp", "tác", "bài", "số", "x1", "covid-19"]
+    held, forgotten = [], []
+    forget = counter._forget_tokens
+    counter._forget_tokens = lambda: (forgotten.append(len(counter._tokens)), forget())
+    for page in range(300):
+        text = " ".join(rnd.choice(words) if rnd.random() < 0.7 else str(rnd.randrange(10**6)) for _ in range(20))
+        text += f" bài số {page} - {page}/{page + 1}, 2024."
+        before = dict(zip(counter._words, range(len(counter._words))))
+        counted = counter.count(_lowered(text))
+        assert _by_arrays(rows, counted, 1) == [_by_dict(_lowered(text))], text
+        assert all(counter._id[word] == at for word, at in before.items())  # (the words' ids never move)
+        held.append(len(counter._id) - len(counter._words))
+        assert len(counter._tokens) == held[-1]  # (every token that is not a word, once)
+    assert len(forgotten) > 3 and min(forgotten) > 50 and max(held) <= 50 + 2 * 27  # (the bound, and at most one text's new tokens past it)
+    assert counter._expansions[0].size == 0  # (shared by every token holding no word)
+    assert len(counter._expansions) < 10  # ("covid-19", "x1" are read into words; numbers hold none)
+
+
 def test_texts_holding_the_marks_or_too_many_terms_are_left_to_the_dict_path():
     rows = TermRows(specificities)
     counter = _counter(rows)

@@ -9,7 +9,8 @@ import crawler.url_slug as url_slug
 from archive.corpus.documents import PROVENANCE, Doc
 from archive.corpus.neardup.finder import NearDuplicateFinder
 from archive.extract.topic import TopicProfile
-from archive.urls import canonical_url
+from archive.extract.article import extract_article
+from archive.urls import canonical_url, page_canonical_url
 from crawler.url_slug import SlugScorer
 from tests.conftest import REPO
 
@@ -64,6 +65,21 @@ def test_an_already_canonical_url_is_answered_with_itself():
     marked = Marked("https://nhandan.vn/thoi-su-post100018.html")
     assert type(compute(marked)) is str  # a str subclass is never handed back as the canonical URL
     assert compute(marked) == marked
+
+
+def test_reading_pages_leaves_the_crawl_s_url_cache_alone_with_the_same_canonical_urls():
+    """A page's own URL (and its rel=canonical) is met once a crawl: canonicalised apart from
+    `canonical_url`'s cache, which it filled with one entry a page in every extraction worker."""
+    from testbed.bench_site import article_html, article_url
+
+    canonical_url.cache_clear()
+    for n in range(80):
+        url = article_url(n)
+        article = extract_article(article_html(n, 200), url, None)
+        assert article.canonical_url == page_canonical_url(url) == canonical_url.__wrapped__(url)
+        assert article.canonical_url == f"https://nhandan.vn/bai-viet-so-{n}-post{100000 + n}.html"
+    assert canonical_url.cache_info().currsize == 0
+    assert page_canonical_url.cache_info().currsize <= page_canonical_url.cache_info().maxsize < 100
 
 
 @pytest.fixture(scope="module")

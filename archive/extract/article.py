@@ -39,7 +39,7 @@ from archive.extract.published import guessed_date, stated_date
 from archive.extract.render import DATE_LINE_FORMAT, render_seed_text
 from archive.extract.text import word_count
 from archive.extract.url_join import join
-from archive.urls import canonical_url as canonicalise
+from archive.urls import page_canonical_url as canonicalise
 
 __all__ = [
     "ExtractionHints",

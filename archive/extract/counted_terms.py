@@ -27,6 +27,12 @@ __all__ = ["CountedTerms", "TermCounter", "SEGMENT", "TEXT"]
 SEGMENT, TEXT = "\ua66e", "\ua66d"  # (letters, so `str.isalpha` keeps passing the tokens they sit among)
 _SHIFT = 18  # a pair's key: its first word's id << _SHIFT | its second's
 _MAX_WORDS = 1 << _SHIFT  # (tokens known, at most: more than the rows' terms, `TermRows.MAX_ROWS`)
+# Tokens that are not one word ("2024", "19/5", "-") remembered at most: most are numbers a crawl
+# meets once or twice (a page's own number, an article id), so they were most of what a worker's
+# counter held after 10,000 pages (docs/performance.md, session 18); forgotten alone when past it,
+# the words' ids (and so the pairs' rows) kept.
+MAX_TOKENS = 4096
+_NO_WORDS = -1  # the id of a token holding no word: `_expansions[0]`, one empty array they all share
 
 
 class CountedTerms(NamedTuple):
@@ -68,7 +74,8 @@ class TermCounter:
 
     What it learns: each token met (a word id, or for a token that is not one word, e.g. "2024",
     "covid-19" or "-", the ids of the words the word expression finds in it), each word's row,
-    each pair's row; bounded (`_MAX_WORDS` tokens), and forgotten with the rows."""
+    each pair's row; bounded (`_MAX_WORDS` tokens, of which `MAX_TOKENS` not one word), and
+    forgotten with the rows."""
 
     def __init__(self, rows: TermRows, stopwords: frozenset[str], breaks: str, word):
         self._rows = rows
@@ -92,6 +99,8 @@ class TermCounter:
         tokens = marked.split()
         if len(self._id) + len(self._expansions) + len(marked) > _MAX_WORDS:
             self._forget()  # (the ids would pass their bound: a token brings at most a word a character)
+        elif len(self._tokens) > MAX_TOKENS:
+            self._forget_tokens()
         ids = self._ids(tokens)
         n = len(ids)
         if not self._rows.reserve(2 * n, 3 * len(marked) + n):
@@ -130,10 +139,20 @@ class TermCounter:
         self._generation = self._rows.generation
         self._id = {SEGMENT: 0, TEXT: 1}  # a token: its word's id, or -1 - its `_expansions` index
         self._words = [SEGMENT, TEXT]
-        self._expansions: list[np.ndarray] = []  # a token that is not one word: its words' ids
+        self._tokens: list[str] = []  # the tokens in `_id` that are not one word
+        self._forget_tokens()
         self._stop = np.ones(1024, bool)  # (the marks are "stop words": no unigram, no pair of two)
         self._word_row = np.full(1024, -1, np.intp)  # a word's row, once asked for
         self._pair = IntTable()
+
+    def _forget_tokens(self) -> None:
+        """Forget the tokens that are not one word (deleted one by one: a few thousand, where a real
+        site's words are tens of thousands); the words keep their ids."""
+        known = self._id
+        for token in self._tokens:
+            del known[token]
+        self._tokens = []
+        self._expansions: list[np.ndarray] = [np.zeros(0, np.intp)]  # a token that is not one word: its words' ids
 
     def _ids(self, tokens: list[str]) -> np.ndarray:
         """The word ids of the tokens' words, learning the tokens met for the first time."""
@@ -168,6 +187,10 @@ class TermCounter:
             found = words_of(token)
             if found == [token]:
                 words.append(token)
+                continue
+            self._tokens.append(token)
+            if not found:
+                known[token] = _NO_WORDS
                 continue
             self._add_words(list(filterfalse(known.__contains__, dict.fromkeys(found))))
             known[token] = -1 - len(self._expansions)

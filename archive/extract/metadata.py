@@ -17,7 +17,7 @@ from lxml import etree
 from archive.extract.hints import ExtractionHints, select, select_all
 from archive.extract.json_ld import ARTICLE_TYPES, json_ld_objects
 from archive.extract.text import WORD, clean, text_of
-from archive.urls import canonical_url as canonicalise
+from archive.urls import page_canonical_url as canonicalise
 from archive.vietnam_time import in_vietnam, parse_iso
 
 if TYPE_CHECKING:
