@@ -264,7 +264,7 @@ def main(argv=None) -> int:
               f"{r['written']} written; start-up included)", flush=True)
     if "memory" in parts and args.large:
         results["memory"] = m = bench_memory(args.pages, args.large)
-        print(f"peak RSS (crawler + workers; {PAGES_ONLY}): " + ", ".join(
+        print("peak RSS (every process of the crawl; default configuration, requisites on): " + ", ".join(
             f"{n} pages {r['peak_rss_mb']} MB" for n, r in m["pages"].items())
             + f" → ratio {m['peak_rss_ratio']}", flush=True)
     if "requisites" in parts:
