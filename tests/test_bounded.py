@@ -1,6 +1,7 @@
 """Bounded pages and extraction without a crawl: decoding bombs in every reader of archive/, the
 link cap and the tag bound, the extraction workers' time budget."""
 import gzip
+import os
 import time
 import tracemalloc
 import zlib
@@ -188,8 +189,6 @@ def test_a_page_that_overruns_the_budget_loses_its_worker_not_the_pool():
 
 
 def test_a_worker_that_dies_is_replaced():
-    import os
-
     pool = ExtractionPool(1, time_budget=None)
     try:
         with pytest.raises(WorkerDied, match=r"exited \(3\)"):
@@ -328,3 +327,22 @@ def test_a_substring_container_is_read_from_its_attributes_as_parsel_reads_it():
             container = css.split(" ")[0]
             assert _containers_and_items(css)[0](page.root) == _css_xpath(container)(page.root), (text[:60], css)
             assert matching_elements(page.root, css) == [s.root for s in page.css(css)], (text[:60], css)
+
+
+class _FailsToLoad:
+    """Pickles in the crawler, raises while the worker loads it (`int("not a number")` on load)."""
+
+    def __reduce__(self):
+        return int, ("not a number",)
+
+
+def test_a_job_the_worker_cannot_load_is_answered_with_its_error_by_the_same_worker():
+    pool = ExtractionPool(1, time_budget=None)
+    try:
+        pid = pool._run(os.getpid).result(timeout=60)
+        with pytest.raises(ValueError, match="not a number"):
+            pool._run(len, _FailsToLoad()).result(timeout=60)
+        assert pool._run(os.getpid).result(timeout=60) == pid  # not replaced: no fresh worker a bad job
+        assert pool.submit(HTML, "https://nhandan.vn/a-post1.html", None).result(timeout=60).url
+    finally:
+        pool.close()

@@ -404,8 +404,12 @@ def _serve(jobs, answers) -> None:
         data = _read_exactly(jobs_fd, _HEADER.unpack(header)[0])
         if data is None:
             return
-        function, args = pickle.loads(data)
         try:
+            # Loaded inside the try: a job the worker cannot load (its function or an argument's class
+            # not importable here, a value whose loading raises) is answered with that error, as a
+            # job that raises is. Outside it, the worker died on each such job and the pool started
+            # a fresh one (~1 s) a job: a crawl sending only such jobs crawled for minutes, all failed.
+            function, args = pickle.loads(data)
             answer = _frame((True, function(*args)))
         except BaseException as exc:  # surfaced to the waiter
             try:
