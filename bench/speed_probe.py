@@ -7,6 +7,7 @@ stayed flat. bench/scale.py and bench/default_crawl.py run one beside their craw
 from __future__ import annotations
 
 import re
+import statistics
 import threading
 import time
 import zlib
@@ -20,6 +21,17 @@ def _probe_work() -> int:
     for token in PROBE_TEXT.split():
         counts[token] = counts.get(token, 0) + 1
     return len(counts) + len(re.findall(rb"word1\d+", PROBE_TEXT)) + len(zlib.compress(PROBE_TEXT, 6))
+
+
+def probe_ms(runs: int = 7) -> float:
+    """The constant work's median CPU ms of `runs`, here and now: the probe beside a measurement
+    taken in this process (bench/worker_jobs.py), where `SpeedProbe` watches a crawl."""
+    spent = []
+    for _ in range(runs):
+        started = time.thread_time()
+        _probe_work()
+        spent.append(1000 * (time.thread_time() - started))
+    return round(statistics.median(spent), 3)
 
 
 class SpeedProbe:

@@ -24,7 +24,6 @@ import json
 import os
 import pickle
 import runpy
-import statistics
 import sys
 import threading
 import time
@@ -32,6 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from archive.extract.process_pool import _SETTLE_AFTER, BudgetPool, _frame, settle_heap
+from bench.speed_probe import probe_ms
+
 
 def timed_call(directory: str, sequence: int, function, *args):
     """In a worker: `function(*args)`, its thread CPU appended to this worker's log in `directory`
@@ -114,31 +115,12 @@ def replay(setups: list[tuple], jobs: list[tuple]) -> list[float]:
     return spent
 
 
-def probe_ms(runs: int = 7) -> float:
-    """The speed probe's constant work, median CPU ms of `runs`, here and now."""
-    from bench.speed_probe import _probe_work
-
-    spent = []
-    for _ in range(runs):
-        started = time.thread_time()
-        _probe_work()
-        spent.append(1000 * (time.thread_time() - started))
-    return round(statistics.median(spent), 3)
-
-
 def crawl_recorded(pages: int, host: str, work: Path) -> dict:
     """One capture-off default crawl of `pages` under `host`, its workers' jobs recorded in `work/jobs`."""
     from bench import default_crawl
-    from testbed.fixtureserver import FixtureServer
 
-    site = default_crawl.Timed(pages, host)
-    site.server = FixtureServer(site).start_background()
-    try:
-        run = default_crawl.crawl(site, work / "crawl", warc=False,
-                                  runner=["-m", "bench.worker_jobs", "--record", str(work / "jobs")])
-    finally:
-        site.server.shutdown()
-    return run
+    return default_crawl.with_site(pages, host, lambda site: default_crawl.crawl(
+        site, work / "crawl", warc=False, runner=["-m", "bench.worker_jobs", "--record", str(work / "jobs")]))
 
 
 def ms(seconds: list[float]) -> float:
