@@ -30,7 +30,7 @@ from pathlib import Path
 
 from bench.default_site import DefaultSite
 from bench.loop_profile import breakdown, sampled_breakdown
-from bench.proc_cpu import holds_warc, machine_cpu, own_cpu, stat_cpu
+from bench.proc_cpu import WarcWriterPids, machine_cpu, own_cpu, stat_cpu
 from bench.speed_probe import SpeedProbe
 from crawler.extensions.memory import PeakRSS, _children
 from testbed.fixtureserver import FixtureServer
@@ -88,13 +88,12 @@ def children_cpu(pid: int, capture: bool = False) -> tuple[float, float]:
     total, writer = 0.0, 0.0
     for current, seconds in tree:
         total += seconds
-        if capture and (current in _WRITERS or (not known and holds_warc(current))):
-            _WRITERS.add(current)  # (between two files it holds none)
+        if capture and (current in _WRITERS if known else _WRITERS.check(current)):
             writer += seconds
     return total, writer
 
 
-_WRITERS: set[int] = set()  # process ids seen writing WARC files
+_WRITERS = WarcWriterPids()
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,

@@ -28,6 +28,27 @@ def holds_warc(pid: int) -> bool:
         return False
 
 
+class WarcWriterPids:
+    """Process ids seen holding a WARC file. The writer holds none between two files, so a process
+    seen holding one keeps the role: each bench that splits a crawl's CPU or memory by process
+    (default_crawl, scale, rss_by_process) asks through one of these."""
+
+    def __init__(self):
+        self._pids: set[int] = set()
+
+    def __contains__(self, pid: int) -> bool:
+        return pid in self._pids
+
+    def __iter__(self):
+        return iter(self._pids)
+
+    def check(self, pid: int) -> bool:
+        """Is `pid` the writer: seen as it before, or holding a WARC file now (then remembered)."""
+        if pid not in self._pids and holds_warc(pid):
+            self._pids.add(pid)
+        return pid in self._pids
+
+
 def machine_cpu() -> dict[str, float]:
     """CPU seconds of the whole machine since boot, all cores, from /proc/stat's `cpu` line:
     `busy` (user, nice, system, irq, softirq), `idle` (idle, iowait), `steal` (a vCPU's time the

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from bench.proc_cpu import holds_warc
+from bench.proc_cpu import WarcWriterPids
 from crawler.extensions.memory import PeakRSS, _children, _read
 
 FIELDS = ("VmRSS", "RssAnon", "RssFile")
@@ -62,7 +62,7 @@ class ProcessSampler(PeakRSS):
         super().__init__(interval=interval)
         self._root, self._served = root, served
         self.samples: list[dict] = []  # {"served": n, "processes": {pid: {"role", FIELDS...}}}
-        self._writers: set[int] = set()  # (a writer holds no file between two: its role sticks)
+        self._writers = WarcWriterPids()
 
     def sample(self) -> dict | None:
         """One sample of the tree now (None while there is no root yet)."""
@@ -87,10 +87,7 @@ class ProcessSampler(PeakRSS):
             return "writer"
         cmdline = _read(f"/proc/{pid}/cmdline").replace(b"\0", b" ").decode(errors="replace")
         below_forkserver = parent_role == "forkserver"
-        role = role_of(cmdline, parent_role, below_forkserver and holds_warc(pid))
-        if role == "writer":
-            self._writers.add(pid)
-        return role
+        return role_of(cmdline, parent_role, below_forkserver and self._writers.check(pid))
 
 
 def tree_mb(sample: dict) -> float:

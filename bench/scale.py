@@ -37,7 +37,7 @@ import numpy as np
 from archive.corpus.neardup.fingerprint import least_count
 from archive.corpus.neardup.shingle_index import ShingleIndex
 from bench import proc_cpu
-from bench.proc_cpu import holds_warc, stat_cpu
+from bench.proc_cpu import WarcWriterPids, stat_cpu
 from bench.scale_site import ScaleSite
 from bench.speed_probe import SpeedProbe
 from crawler.extensions.memory import PeakRSS, _children, tree_rss
@@ -230,7 +230,7 @@ class TreeCPU:
     def __init__(self, pid: int):
         self.pid = pid
         self._seen: dict[int, float] = {}
-        self._warc: set[int] = set()  # the WARC writer's process (archive/warc/process.py), once seen
+        self._warc = WarcWriterPids()  # the WARC writer's process (archive/warc/process.py)
 
     def own(self) -> float:
         """The crawler process's own share of the last `seconds()` (the rest: workers, WARC writer)."""
@@ -248,8 +248,8 @@ class TreeCPU:
                 self._seen[current] = stat_cpu(f"/proc/{current}/stat")
             except (OSError, IndexError, ValueError):
                 continue
-            if current != self.pid and current not in self._warc and holds_warc(current):
-                self._warc.add(current)
+            if current != self.pid:
+                self._warc.check(current)
             stack += _children(current)
         return sum(self._seen.values())
 

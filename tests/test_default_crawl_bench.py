@@ -63,3 +63,16 @@ def test_loop_phases_cover_the_whole_crawl_from_its_first_page():
     assert phases["loop_cpu_ms_by_phase"] == {"first_10pct": 100.0, "middle_80pct": 400.0, "last_10pct": 100.0,
                                               "after_last_page": 500.0}
     assert phases["loop_cpu_ms_per_page_whole"] == 11.0  # 1.1 s from the first page on (start-up left out)
+
+
+def test_a_warc_writer_keeps_its_role_between_two_files(tmp_path):
+    """The benches' split of CPU and memory by process: the writer holds no WARC file between two."""
+    import os
+
+    from bench.proc_cpu import WarcWriterPids
+
+    writers, me = WarcWriterPids(), os.getpid()
+    assert not writers.check(me) and me not in writers
+    with open(tmp_path / "a.warc.gz", "wb"):
+        assert writers.check(me)
+    assert writers.check(me) and me in writers and list(writers) == [me]  # the file closed: still the writer
