@@ -1,6 +1,10 @@
 """The on-disk containment index: postings, re-indexing, forgetting, hashes over the full 64-bit range."""
+import os
 import random
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from archive.corpus.neardup.shingle_index import ShingleIndex, _key as ShingleIndex_key
 
@@ -170,3 +174,71 @@ def test_a_failed_write_in_a_batch_undoes_itself_only(tmp_path):
     assert index.file_id("001_b.txt", 10, 1) is None and index.hits([24]) == {}
     assert index.hits([8, 16]) == {kept: 2}
     index.close()
+
+
+def _spread_index(path, files=300, per_file=190, seed=3):
+    """An index whose next write touches ~`per_file` different B-tree pages (random hashes)."""
+    rng = random.Random(seed)
+    index = ShingleIndex(path, batched=True)
+    for n in range(files):
+        index.add_file(f"{n:03d}_x.txt", 1, 1, [rng.getrandbits(64) for _ in range(per_file)])
+    return index, rng
+
+
+def _all_postings(index):
+    return index._db.execute("SELECT h, file FROM postings ORDER BY h, file").fetchall()
+
+
+def test_a_write_keeps_its_undo_journal_in_memory(tmp_path):
+    """Each write is a savepoint; the pages it touches are copied to a sub-journal first, which SQLite
+    spilled to a temporary file (opened, written page by page, deleted) past 64 KiB: most of a write's
+    CPU in a crawl (docs/performance.md, session 19). It stays in memory now: no such file is open
+    while the postings go in."""
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        pytest.skip("needs /proc/self/fd")
+    index, rng = _spread_index(tmp_path / "i.sqlite")
+    open_during_write = set()
+
+    def look(statement):
+        if "INSERT OR IGNORE INTO postings" in statement:
+            for fd in fd_dir.iterdir():
+                try:
+                    open_during_write.add(os.readlink(fd))
+                except OSError:
+                    pass
+
+    index._db.set_trace_callback(look)
+    index.add_file("300_x.txt", 1, 1, [rng.getrandbits(64) for _ in range(190)])
+    index._db.set_trace_callback(None)
+    assert open_during_write  # the callback ran while the write did
+    assert not [name for name in open_during_write if "etilqs" in name]  # SQLite's temporary file names
+    index.close()
+
+
+def test_a_write_failing_half_way_through_many_pages_undoes_itself_only(tmp_path):
+    """The in-memory sub-journal undoes a write that fails after some of its postings went in (a hash
+    SQLite cannot hold: the 191st row), and the batch's earlier writes stay."""
+    index, rng = _spread_index(tmp_path / "i.sqlite")
+    before = _all_postings(index)
+    files_before = index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall()
+    try:
+        index.add_file("300_x.txt", 1, 1, [*(rng.getrandbits(64) for _ in range(190)), 1 << 65])
+    except OverflowError:
+        pass
+    else:
+        raise AssertionError("a hash above 64 bits was indexed")
+    assert _all_postings(index) == before
+    assert index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall() == files_before
+    assert index._db.in_transaction  # the batch is still open, not rolled back
+    index.close()
+    reopened = ShingleIndex(tmp_path / "i.sqlite")
+    assert _all_postings(reopened) == before
+    reopened.close()
+
+
+def test_the_fold_into_sqlite_keys_is_the_one_indexes_were_written_with():
+    """`_key` names the on-disk key of a hash: an index written by an earlier release must still be
+    read the same way (hashes at or above 2^63 lose their top bit)."""
+    assert [ShingleIndex_key(h) for h in (0, 8, (1 << 63) - 8, 1 << 63, BIG)] == [
+        0, 8, (1 << 63) - 8, 0, (1 << 63) - 8]
