@@ -25,7 +25,7 @@ import threading
 from typing import NamedTuple
 from pathlib import Path
 
-from archive.writable import fsync_directory, fsync_file
+from archive.writable import fsync_directory, fsync_file, write_all
 
 __all__ = ["DurableFiles"]
 
@@ -73,9 +73,7 @@ class DurableFiles:
         try:
             try:
                 os.fchmod(tmp.fd, 0o644)  # made 0600; corpus files are for sharing, whatever the umask
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(tmp.fd, view):]
+                write_all(tmp.fd, data)
                 if sync or not self.deferred:
                     os.fsync(tmp.fd)
             finally:
