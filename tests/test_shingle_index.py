@@ -242,3 +242,57 @@ def test_the_fold_into_sqlite_keys_is_the_one_indexes_were_written_with():
     read the same way (hashes at or above 2^63 lose their top bit)."""
     assert [ShingleIndex_key(h) for h in (0, 8, (1 << 63) - 8, 1 << 63, BIG)] == [
         0, 8, (1 << 63) - 8, 0, (1 << 63) - 8]
+
+
+def test_the_key_filter_changes_no_answer(tmp_path, monkeypatch):
+    """The look-up asks SQLite only about hashes the key filter may hold: on a workload of near-copies,
+    shared boilerplate (stop hashes), re-indexed and forgotten files, added postings and hashes above
+    2^63, every answer is the one an index asking about every hash gives, item for item and in order."""
+    from archive.corpus.neardup import key_filter
+
+    class EveryKey(key_filter.KeyFilter):
+        def maybe_held(self, keys):
+            return list(keys)
+
+    filtered = ShingleIndex(tmp_path / "a.sqlite", stop_df=8, batched=True)
+    monkeypatch.setattr("archive.corpus.neardup.shingle_index.KeyFilter", EveryKey)
+    unfiltered = ShingleIndex(tmp_path / "b.sqlite", stop_df=8, batched=True)
+    rng = random.Random(11)
+    boiler = [rng.getrandbits(61) * 8 for _ in range(30)] + [BIG - 8 * k for k in range(4)]
+    kept, nonempty = [], 0
+    for n in range(250):
+        if kept and rng.random() < 0.4:  # a near-copy of an earlier file
+            sample = [h for h in rng.choice(kept) if rng.random() < 0.9] + [rng.getrandbits(61) * 8 for _ in range(5)]
+        else:
+            sample = [rng.getrandbits(61) * 8 for _ in range(rng.randint(20, 200))]
+        sample += rng.sample(boiler, rng.randint(0, 20)) + [(1 << 63) + 8 * rng.getrandbits(56)]
+        for at_least in (1, max(1, int(0.8 * len(set(sample)))), rng.randint(1, len(sample))):
+            answer = filtered.hits(sample, at_least=at_least)
+            assert list(answer.items()) == list(unfiltered.hits(sample, at_least=at_least).items())
+            nonempty += bool(answer)
+        name = f"{n:03d}_x.txt" if n < 10 or rng.random() > 0.05 else f"{rng.randrange(n):03d}_x.txt"
+        fid = filtered.add_file(name, n, n, sample)
+        assert unfiltered.add_file(name, n, n, sample) == fid
+        kept.append(sample)
+        if rng.random() < 0.05:
+            more = [rng.getrandbits(61) * 8 for _ in range(8)] + rng.sample(boiler, 2)
+            filtered.add_postings(fid, more), unfiltered.add_postings(fid, more)
+        if rng.random() < 0.02:
+            keep = {f"{k:03d}_x.txt" for k in range(n + 1) if rng.random() < 0.9}
+            filtered.forget(keep), unfiltered.forget(keep)
+    assert nonempty > 200
+    filtered.close(), unfiltered.close()
+
+
+def test_postings_another_connection_committed_are_found(tmp_path):
+    """The filter is filled at open; hashes another connection indexed later are looked up too."""
+    path = tmp_path / "i.sqlite"
+    reader = ShingleIndex(path)
+    assert reader.hits([8, 16]) == {}
+    writer = ShingleIndex(path)
+    fid = writer.add_file("000_a.txt", 10, 1, [8, 16, BIG])
+    writer.close()
+    assert reader.hits([8, 16, BIG]) == {fid: 3}
+    reopened = ShingleIndex(path)  # and one opened afterwards fills it from disk
+    assert reopened.hits([16, BIG, 24], at_least=2) == {fid: 2}
+    reader.close(), reopened.close()

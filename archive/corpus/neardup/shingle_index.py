@@ -57,8 +57,11 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable
+
+from archive.corpus.neardup.key_filter import KeyFilter
 
 __all__ = ["ShingleIndex", "INDEX_NAME", "STOP_DF"]
 
@@ -80,6 +83,7 @@ STOP_DF = 64
 # one): a look-up then skips reading their `stop_df + 1` postings. Bounded: at most this many hashes
 # (~50 bytes each); past it the others are found on disk as before.
 STOP_MEMO = 200_000
+_LOAD_BATCH = 65536  # rows read at a time when the key filter is filled from disk
 COMMIT_EVERY = 64  # writes in one transaction at most, batched
 COMMIT_AGE = 5.0  # seconds: a checkpoint commits a transaction this old
 # The newest holders of a stop hash (ids grow with time): candidates when stop hashes dominate a sample.
@@ -102,9 +106,9 @@ def _key(h: int) -> int:
     return h - _SIGNED_END if h >= _SIGNED_END else h
 
 
-def _rows(sample: Iterable[int], fid: int) -> list[tuple[int, int]]:
-    """`(_key(h), fid)` of each hash, in `sample`'s order: the fold written out, not called ~190 times a file."""
-    return [(h - _SIGNED_END if h >= _SIGNED_END else h, fid) for h in sample]
+def _keys(sample: Iterable[int]) -> list[int]:
+    """`_key` of each hash, in `sample`'s order: the fold written out, not called ~190 times a file."""
+    return [h - _SIGNED_END if h >= _SIGNED_END else h for h in sample]
 
 
 class ShingleIndex:
@@ -129,6 +133,11 @@ class ShingleIndex:
             LOG.warning("dedupe index %s is unreadable (%s); rebuilding it from the corpus files", self.path, exc)
             self.path.unlink(missing_ok=True)
             self._db = self._open()
+        # Every hash with a posting, so a look-up asks SQLite only about those (key_filter.py).
+        self._held_keys = KeyFilter()
+        self._data_version = None
+        with self._mutex:
+            self._load_held_keys()
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -152,6 +161,20 @@ class ShingleIndex:
             raise
         return db
 
+    def _load_held_keys(self) -> None:
+        """Fill the filter from the postings on disk (at open, and when another connection has
+        committed since: `PRAGMA data_version`). Called with the lock held."""
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        self._held_keys.clear()
+        rows = self._db.execute("SELECT DISTINCT h FROM postings")
+        while batch := rows.fetchmany(_LOAD_BATCH):
+            self._held_keys.add(h for (h,) in batch)
+
+    def _insert_postings(self, fid: int, sample: Iterable[int]) -> None:
+        keys = _keys(sample)
+        self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", zip(keys, repeat(fid)))
+        self._held_keys.add(keys)
+
     def file_id(self, name: str, size: int, mtime_ns: int) -> int | None:
         """The id under which `name` is indexed, if it was indexed with this size and mtime."""
         with self._mutex:
@@ -165,13 +188,13 @@ class ShingleIndex:
             self._db.execute("DELETE FROM files WHERE name = ?", (name,))
             fid = self._db.execute("INSERT INTO files (name, size, mtime_ns) VALUES (?, ?, ?)",
                                    (name, size, mtime_ns)).lastrowid
-            self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", _rows(sample, fid))
+            self._insert_postings(fid, sample)
             return fid
         return self._write(write)
 
     def add_postings(self, fid: int, sample: Iterable[int]) -> None:
         """More hashes for an indexed file (e.g. the extracted text that matched a seed's raw dump)."""
-        self._write(lambda: self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", _rows(sample, fid)))
+        self._write(lambda: self._insert_postings(fid, sample))
 
     def forget(self, keep: set[str]) -> None:
         """Drop files not in `keep` (gone from the corpus); their postings are then ignored."""
@@ -220,6 +243,8 @@ class ShingleIndex:
         if len(keys) < at_least:
             return Counter()
         with self._mutex:
+            if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+                self._load_held_keys()  # another connection wrote postings this one's filter lacks
             stop, present = self._stop_hashes(keys)
             counts: Counter[int] = Counter()  # from the hashes whose postings are all read
             light = [key for key in keys if key not in stop]
@@ -246,11 +271,12 @@ class ShingleIndex:
     def _stop_hashes(self, keys: list[int]) -> tuple[set[int], set[int]]:
         """Those of `keys` held by more than `stop_df` files (stop hashes), and those held by 1 to
         `stop_df` files: postings counted up to `stop_df + 1` (one seek a key), none for a stop hash
-        already met (`STOP_MEMO`). Most hashes of a new article are in no file: the keys with no
-        posting are not looked up again."""
+        already met (`STOP_MEMO`). Most hashes of a new article are in no file: only those the filter
+        says may have a posting are asked about (the others have none: neither stop nor present), and
+        the keys with no posting are not looked up again."""
         memo = self._stop_memo
         stop = {key for key in keys if key in memo}
-        unknown = [key for key in keys if key not in memo]
+        unknown = self._held_keys.maybe_held([key for key in keys if key not in memo])
         present: set[int] = set()
         for start in range(0, len(unknown), _QUERY_CHUNK):
             chunk = unknown[start:start + _QUERY_CHUNK]
