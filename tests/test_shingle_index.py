@@ -217,17 +217,22 @@ def test_a_write_keeps_its_undo_journal_in_memory(tmp_path):
 
 
 def test_a_write_failing_half_way_through_many_pages_undoes_itself_only(tmp_path):
-    """The in-memory sub-journal undoes a write that fails after some of its postings went in (a hash
-    SQLite cannot hold: the 191st row), and the batch's earlier writes stay."""
+    """The in-memory journals undo a write that fails after some of its postings went in (here a
+    trigger aborts at the 150th), and the batch's earlier writes stay; a hash SQLite cannot hold is
+    refused before anything is written."""
+    import sqlite3
+
     index, rng = _spread_index(tmp_path / "i.sqlite")
     before = _all_postings(index)
     files_before = index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall()
-    try:
-        index.add_file("300_x.txt", 1, 1, [*(rng.getrandbits(64) for _ in range(190)), 1 << 65])
-    except OverflowError:
-        pass
-    else:
-        raise AssertionError("a hash above 64 bits was indexed")
+    sample = [rng.getrandbits(60) * 8 for _ in range(190)]
+    index._db.execute(f"CREATE TEMP TRIGGER trouble AFTER INSERT ON postings WHEN NEW.h = {sample[149]} "
+                      "BEGIN SELECT RAISE(ABORT, 'trouble'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="trouble"):
+        index.add_file("300_x.txt", 1, 1, sample)
+    index._db.execute("DROP TRIGGER trouble")
+    with pytest.raises(OverflowError):
+        index.add_file("300_x.txt", 1, 1, [*sample, 1 << 65])
     assert _all_postings(index) == before
     assert index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall() == files_before
     assert index._db.in_transaction  # the batch is still open, not rolled back
@@ -244,10 +249,12 @@ def test_the_fold_into_sqlite_keys_is_the_one_indexes_were_written_with():
         0, 8, (1 << 63) - 8, 0, (1 << 63) - 8]
 
 
-def test_the_key_filter_changes_no_answer(tmp_path, monkeypatch):
-    """The look-up asks SQLite only about hashes the key filter may hold: on a workload of near-copies,
-    shared boilerplate (stop hashes), re-indexed and forgotten files, added postings and hashes above
-    2^63, every answer is the one an index asking about every hash gives, item for item and in order."""
+def test_the_key_filter_and_one_statement_a_file_change_no_answer(tmp_path, monkeypatch):
+    """The look-up asks SQLite only about hashes the key filter may hold, and a file's postings go in as
+    one statement: on a workload of near-copies, shared boilerplate (stop hashes), re-indexed and
+    forgotten files, added postings and hashes above 2^63, every answer is the one an index asking
+    about every hash and binding postings row by row gives, item for item and in order, and both
+    indexes hold the same postings."""
     from archive.corpus.neardup import key_filter
 
     class EveryKey(key_filter.KeyFilter):
@@ -256,7 +263,8 @@ def test_the_key_filter_changes_no_answer(tmp_path, monkeypatch):
 
     filtered = ShingleIndex(tmp_path / "a.sqlite", stop_df=8, batched=True)
     monkeypatch.setattr("archive.corpus.neardup.shingle_index.KeyFilter", EveryKey)
-    unfiltered = ShingleIndex(tmp_path / "b.sqlite", stop_df=8, batched=True)
+    monkeypatch.setattr("archive.corpus.neardup.shingle_index._has_json_each", lambda db: False)
+    unfiltered = ShingleIndex(tmp_path / "b.sqlite", stop_df=8, batched=True)  # and postings bound row by row
     rng = random.Random(11)
     boiler = [rng.getrandbits(61) * 8 for _ in range(30)] + [BIG - 8 * k for k in range(4)]
     kept, nonempty = [], 0
@@ -281,6 +289,7 @@ def test_the_key_filter_changes_no_answer(tmp_path, monkeypatch):
             keep = {f"{k:03d}_x.txt" for k in range(n + 1) if rng.random() < 0.9}
             filtered.forget(keep), unfiltered.forget(keep)
     assert nonempty > 200
+    assert _all_postings(filtered) == _all_postings(unfiltered)
     filtered.close(), unfiltered.close()
 
 
