@@ -28,3 +28,15 @@ def test_keys_sharing_a_byte_of_the_filter_are_all_kept():
     assert keys.maybe_held(same_byte) == same_byte
     keys.clear()
     assert keys.maybe_held(same_byte) == [] and keys.maybe_held([]) == []
+
+
+def test_a_key_without_a_64_bit_value_makes_every_key_a_maybe():
+    """The index is given 64-bit hashes; anything else must not turn into a false "no"."""
+    keys = KeyFilter()
+    keys.add([8, 16])
+    assert keys.maybe_held([24, 1 << 70]) == [24, 1 << 70] and keys.maybe_held([24]) == []
+    assert keys.maybe_held([1 << 70]) == [1 << 70]
+    keys.add([1 << 70])
+    assert keys.maybe_held([24, 32]) == [24, 32]
+    keys.clear()
+    assert keys.maybe_held([8]) == []

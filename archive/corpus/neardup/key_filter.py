@@ -39,9 +39,14 @@ class KeyFilter:
 
     def __init__(self) -> None:
         self._bits = np.zeros(1 << (_SLOT_BITS - 3), dtype=np.uint8)
+        self._every_key = False  # a key was added that has no 64-bit integer value: "maybe" to all
 
     def add(self, keys: Iterable[int]) -> None:
-        first, second = _slots(keys)
+        try:
+            first, second = _slots(keys)
+        except (TypeError, ValueError, OverflowError):  # not what the index is given, but it must not lie
+            self._every_key = True
+            return
         slots = np.concatenate((first, second))
         # `bitwise_or.at`, not `bits[i] |= m`: two slots in one byte must both be set.
         np.bitwise_or.at(self._bits, slots >> 3, np.left_shift(np.uint8(1), (slots & 7).astype(np.uint8)))
@@ -50,10 +55,16 @@ class KeyFilter:
         """Those of `keys` that may have been added, in their order."""
         if not keys:
             return []
-        first, second = _slots(keys, len(keys))
+        if self._every_key:
+            return list(keys)
+        try:
+            first, second = _slots(keys, len(keys))
+        except (TypeError, ValueError, OverflowError):
+            return list(keys)
         bits = self._bits
         held = (bits[first >> 3] >> (first & 7)) & (bits[second >> 3] >> (second & 7)) & 1
         return [keys[i] for i in np.flatnonzero(held).tolist()]
 
     def clear(self) -> None:
         self._bits.fill(0)
+        self._every_key = False

@@ -48,6 +48,11 @@ hashes alone could reach `at_least` (a text mostly made of boilerplate), a
 file sharing only stop hashes is found only among the newest `stop_df`
 holders of each: the one case that is not exhaustive, and bounded like the rest.
 
+Most hashes of a new article's sample have no posting at all; a Bloom filter of the hashes that
+do (archive/corpus/neardup/key_filter.py, filled at open and kept in step with every insert) spares
+the look-up a B-tree seek for each of the others. It never says "no" for a hash with a posting, so
+the answers are the same (docs/performance.md, session 19).
+
 No Scrapy here: the archive library must not depend on the crawler.
 """
 from __future__ import annotations
