@@ -36,6 +36,13 @@ def fsync_directory(directory: str | os.PathLike) -> None:
         os.close(fd)
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to the descriptor `fd` (os.write may take only part of it); raises OSError."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def fsync_file(path: str | os.PathLike) -> None:
     """Flush a file written earlier (and closed) to disk; raises OSError."""
     fd = os.open(path, os.O_RDONLY)

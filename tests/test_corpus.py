@@ -414,6 +414,49 @@ def test_a_checkpoint_makes_many_files_durable_with_one_call(tmp_path):
     assert files.fsyncs - (1 if _SYNCFS is not None else 6) == 2
 
 
+def test_a_file_is_created_whole_shared_and_never_over_an_existing_one(tmp_path):
+    """`DurableFiles.create`: the bytes given, mode 0644 whatever the umask, no temporary left behind,
+    an existing file never replaced, and a temporary name already taken (a stale one of an earlier
+    process with the same id) skipped, not reused."""
+    import os
+
+    from archive.corpus.durable import DurableFiles
+
+    files = DurableFiles(tmp_path, deferred=True)
+    stale = tmp_path / f".tmp-{os.getpid()}-0.txt"
+    stale.write_bytes(b"left by a crash")
+    old_umask = os.umask(0o077)
+    try:
+        assert files.create(tmp_path / "000_a.txt", "Tiêu đề\n".encode() * 5000)
+    finally:
+        os.umask(old_umask)
+    assert (tmp_path / "000_a.txt").read_bytes() == "Tiêu đề\n".encode() * 5000
+    assert (tmp_path / "000_a.txt").stat().st_mode & 0o777 == 0o644
+    assert not files.create(tmp_path / "000_a.txt", b"other")
+    assert (tmp_path / "000_a.txt").read_bytes() == "Tiêu đề\n".encode() * 5000
+    assert stale.read_bytes() == b"left by a crash"  # not ours to touch (the next open removes it)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-%d-0.txt" % os.getpid(), "000_a.txt"]
+
+
+def test_manifest_rows_are_appended_as_utf8_json_lines_and_noted_for_the_sync(tmp_path):
+    """`ManifestLog.append` writes the rows' bytes at the end (several rows in one write), leaves what
+    is there alone, and hands the path to the deferred sync."""
+    from archive.corpus.manifest import ManifestLog
+
+    path = tmp_path / "manifest.jsonl"
+    path.write_bytes(b'{"file": "000_a.txt"}\n')
+    noted = []
+    log = ManifestLog(path, deferred_sync=True, on_unsynced=noted.append)
+    rows = [{"file": "001_b.txt", "title": "Tiêu đề", "words": 3}, {"file": "001_b.txt", "update": "alias"}]
+    log.append(*rows)
+    log.append({"file": "002_c.txt", "images": [{"src": "https://x/ảnh.jpg", "caption": None}]})
+    assert path.read_bytes() == (
+        '{"file": "000_a.txt"}\n'
+        '{"file": "001_b.txt", "title": "Tiêu đề", "words": 3}\n{"file": "001_b.txt", "update": "alias"}\n'
+        '{"file": "002_c.txt", "images": [{"src": "https://x/ảnh.jpg", "caption": null}]}\n').encode("utf-8")
+    assert noted == [path, path]
+
+
 def test_a_crawl_killed_before_its_dedupe_index_commit_loses_no_near_duplicate(tmp_path, monkeypatch):
     """A crawl's corpus (`deferred_sync`) commits the dedupe index at its checkpoints; killed before
     one, the next open indexes the numbered file again from its text."""

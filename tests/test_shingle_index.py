@@ -1,6 +1,10 @@
 """The on-disk containment index: postings, re-indexing, forgetting, hashes over the full 64-bit range."""
+import os
 import random
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from archive.corpus.neardup.shingle_index import ShingleIndex, _key as ShingleIndex_key
 
@@ -170,3 +174,134 @@ def test_a_failed_write_in_a_batch_undoes_itself_only(tmp_path):
     assert index.file_id("001_b.txt", 10, 1) is None and index.hits([24]) == {}
     assert index.hits([8, 16]) == {kept: 2}
     index.close()
+
+
+def _spread_index(path, files=300, per_file=190, seed=3):
+    """An index whose next write touches ~`per_file` different B-tree pages (random hashes)."""
+    rng = random.Random(seed)
+    index = ShingleIndex(path, batched=True)
+    for n in range(files):
+        index.add_file(f"{n:03d}_x.txt", 1, 1, [rng.getrandbits(64) for _ in range(per_file)])
+    return index, rng
+
+
+def _all_postings(index):
+    return index._db.execute("SELECT h, file FROM postings ORDER BY h, file").fetchall()
+
+
+def test_a_write_keeps_its_undo_journal_in_memory(tmp_path):
+    """Each write is a savepoint; the pages it touches are copied to a sub-journal first, which SQLite
+    spilled to a temporary file (opened, written page by page, deleted) past 64 KiB: most of a write's
+    CPU in a crawl (docs/performance.md, session 19). It stays in memory now: no such file is open
+    while the postings go in."""
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        pytest.skip("needs /proc/self/fd")
+    index, rng = _spread_index(tmp_path / "i.sqlite")
+    open_during_write = set()
+
+    def look(statement):
+        if "INSERT OR IGNORE INTO postings" in statement:
+            for fd in fd_dir.iterdir():
+                try:
+                    open_during_write.add(os.readlink(fd))
+                except OSError:
+                    pass
+
+    index._db.set_trace_callback(look)
+    index.add_file("300_x.txt", 1, 1, [rng.getrandbits(64) for _ in range(190)])
+    index._db.set_trace_callback(None)
+    assert open_during_write  # the callback ran while the write did
+    assert not [name for name in open_during_write if "etilqs" in name]  # SQLite's temporary file names
+    index.close()
+
+
+def test_a_write_failing_half_way_through_many_pages_undoes_itself_only(tmp_path):
+    """The in-memory journals undo a write that fails after some of its postings went in (here a
+    trigger aborts at the 150th), and the batch's earlier writes stay; a hash SQLite cannot hold is
+    refused before anything is written."""
+    import sqlite3
+
+    index, rng = _spread_index(tmp_path / "i.sqlite")
+    before = _all_postings(index)
+    files_before = index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall()
+    sample = [rng.getrandbits(60) * 8 for _ in range(190)]
+    index._db.execute(f"CREATE TEMP TRIGGER trouble AFTER INSERT ON postings WHEN NEW.h = {sample[149]} "
+                      "BEGIN SELECT RAISE(ABORT, 'trouble'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="trouble"):
+        index.add_file("300_x.txt", 1, 1, sample)
+    index._db.execute("DROP TRIGGER trouble")
+    with pytest.raises(OverflowError):
+        index.add_file("300_x.txt", 1, 1, [*sample, 1 << 65])
+    assert _all_postings(index) == before
+    assert index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall() == files_before
+    assert index._db.in_transaction  # the batch is still open, not rolled back
+    index.close()
+    reopened = ShingleIndex(tmp_path / "i.sqlite")
+    assert _all_postings(reopened) == before
+    reopened.close()
+
+
+def test_the_fold_into_sqlite_keys_is_the_one_indexes_were_written_with():
+    """`_key` names the on-disk key of a hash: an index written by an earlier release must still be
+    read the same way (hashes at or above 2^63 lose their top bit)."""
+    assert [ShingleIndex_key(h) for h in (0, 8, (1 << 63) - 8, 1 << 63, BIG)] == [
+        0, 8, (1 << 63) - 8, 0, (1 << 63) - 8]
+
+
+def test_the_key_filter_and_one_statement_a_file_change_no_answer(tmp_path, monkeypatch):
+    """The look-up asks SQLite only about hashes the key filter may hold, and a file's postings go in as
+    one statement: on a workload of near-copies, shared boilerplate (stop hashes), re-indexed and
+    forgotten files, added postings and hashes above 2^63, every answer is the one an index asking
+    about every hash and binding postings row by row gives, item for item and in order, and both
+    indexes hold the same postings."""
+    from archive.corpus.neardup import key_filter
+
+    class EveryKey(key_filter.KeyFilter):
+        def maybe_held(self, keys):
+            return list(keys)
+
+    filtered = ShingleIndex(tmp_path / "a.sqlite", stop_df=8, batched=True)
+    monkeypatch.setattr("archive.corpus.neardup.shingle_index.KeyFilter", EveryKey)
+    monkeypatch.setattr("archive.corpus.neardup.shingle_index._has_json_each", lambda db: False)
+    unfiltered = ShingleIndex(tmp_path / "b.sqlite", stop_df=8, batched=True)  # and postings bound row by row
+    rng = random.Random(11)
+    boiler = [rng.getrandbits(61) * 8 for _ in range(30)] + [BIG - 8 * k for k in range(4)]
+    kept, nonempty = [], 0
+    for n in range(250):
+        if kept and rng.random() < 0.4:  # a near-copy of an earlier file
+            sample = [h for h in rng.choice(kept) if rng.random() < 0.9] + [rng.getrandbits(61) * 8 for _ in range(5)]
+        else:
+            sample = [rng.getrandbits(61) * 8 for _ in range(rng.randint(20, 200))]
+        sample += rng.sample(boiler, rng.randint(0, 20)) + [(1 << 63) + 8 * rng.getrandbits(56)]
+        for at_least in (1, max(1, int(0.8 * len(set(sample)))), rng.randint(1, len(sample))):
+            answer = filtered.hits(sample, at_least=at_least)
+            assert list(answer.items()) == list(unfiltered.hits(sample, at_least=at_least).items())
+            nonempty += bool(answer)
+        name = f"{n:03d}_x.txt" if n < 10 or rng.random() > 0.05 else f"{rng.randrange(n):03d}_x.txt"
+        fid = filtered.add_file(name, n, n, sample)
+        assert unfiltered.add_file(name, n, n, sample) == fid
+        kept.append(sample)
+        if rng.random() < 0.05:
+            more = [rng.getrandbits(61) * 8 for _ in range(8)] + rng.sample(boiler, 2)
+            filtered.add_postings(fid, more), unfiltered.add_postings(fid, more)
+        if rng.random() < 0.02:
+            keep = {f"{k:03d}_x.txt" for k in range(n + 1) if rng.random() < 0.9}
+            filtered.forget(keep), unfiltered.forget(keep)
+    assert nonempty > 200
+    assert _all_postings(filtered) == _all_postings(unfiltered)
+    filtered.close(), unfiltered.close()
+
+
+def test_postings_another_connection_committed_are_found(tmp_path):
+    """The filter is filled at open; hashes another connection indexed later are looked up too."""
+    path = tmp_path / "i.sqlite"
+    reader = ShingleIndex(path)
+    assert reader.hits([8, 16]) == {}
+    writer = ShingleIndex(path)
+    fid = writer.add_file("000_a.txt", 10, 1, [8, 16, BIG])
+    writer.close()
+    assert reader.hits([8, 16, BIG]) == {fid: 3}
+    reopened = ShingleIndex(path)  # and one opened afterwards fills it from disk
+    assert reopened.hits([16, BIG, 24], at_least=2) == {fid: 2}
+    reader.close(), reopened.close()

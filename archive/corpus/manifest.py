@@ -30,6 +30,7 @@ from typing import Any
 
 from archive.corpus.consistency import fold
 from archive.extract.article import EXTRACTOR, Article
+from archive.writable import write_all
 
 __all__ = ["ManifestLog", "read_manifest_lines", "empty_entry", "article_metadata", "LOAD_KEYS"]
 
@@ -67,13 +68,18 @@ class ManifestLog:
         if self._batch is not None:
             self._batch.append(line)
             return
-        with self.path.open("a", encoding="utf-8", newline="\n") as fh:
-            fh.write(line)
-            fh.flush()
+        data = line.encode("utf-8")
+        # The bytes themselves, appended by the descriptor: a text file object (its codec and buffer built
+        # for one write) cost a crawl's corpus writer a third of this call (docs/performance.md, session 19).
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            write_all(fd, data)
             if self.deferred_sync:
                 self._on_unsynced(self.path)
             else:
-                os.fsync(fh.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def entries(self) -> dict[str, dict[str, Any]]:
         """The manifest with each file's lines merged (later keys win), in manifest order."""

@@ -48,17 +48,26 @@ hashes alone could reach `at_least` (a text mostly made of boilerplate), a
 file sharing only stop hashes is found only among the newest `stop_df`
 holders of each: the one case that is not exhaustive, and bounded like the rest.
 
+Most hashes of a new article's sample have no posting at all; a Bloom filter of the hashes that
+do (archive/corpus/neardup/key_filter.py, filled at open and kept in step with every insert) spares
+the look-up a B-tree seek for each of the others. It never says "no" for a hash with a posting, so
+the answers are the same (docs/performance.md, session 19).
+
 No Scrapy here: the archive library must not depend on the crawler.
 """
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 import time
 from collections import Counter
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable
+
+from archive.corpus.neardup.key_filter import KeyFilter
 
 __all__ = ["ShingleIndex", "INDEX_NAME", "STOP_DF"]
 
@@ -80,6 +89,7 @@ STOP_DF = 64
 # one): a look-up then skips reading their `stop_df + 1` postings. Bounded: at most this many hashes
 # (~50 bytes each); past it the others are found on disk as before.
 STOP_MEMO = 200_000
+_LOAD_BATCH = 65536  # rows read at a time when the key filter is filled from disk
 COMMIT_EVERY = 64  # writes in one transaction at most, batched
 COMMIT_AGE = 5.0  # seconds: a checkpoint commits a transaction this old
 # The newest holders of a stop hash (ids grow with time): candidates when stop hashes dominate a sample.
@@ -94,9 +104,17 @@ CREATE TABLE IF NOT EXISTS postings (h INTEGER NOT NULL, file INTEGER NOT NULL,
 """
 
 
+_SIGNED_END = 1 << 63
+
+
 def _key(h: int) -> int:
     """A sample hash as a SQLite integer: signed 64-bit, so fold the unsigned range into it."""
-    return h - (1 << 63) if h >= 1 << 63 else h
+    return h - _SIGNED_END if h >= _SIGNED_END else h
+
+
+def _keys(sample: Iterable[int]) -> list[int]:
+    """`_key` of each hash, in `sample`'s order: the fold written out, not called ~190 times a file."""
+    return [h - _SIGNED_END if h >= _SIGNED_END else h for h in sample]
 
 
 class ShingleIndex:
@@ -121,6 +139,12 @@ class ShingleIndex:
             LOG.warning("dedupe index %s is unreadable (%s); rebuilding it from the corpus files", self.path, exc)
             self.path.unlink(missing_ok=True)
             self._db = self._open()
+        self._json_each = _has_json_each(self._db)
+        # Every hash with a posting, so a look-up asks SQLite only about those (key_filter.py).
+        self._held_keys = KeyFilter()
+        self._data_version = None
+        with self._mutex:
+            self._load_held_keys()
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -128,6 +152,11 @@ class ShingleIndex:
             db.execute("PRAGMA journal_mode=WAL")  # a commit appends to the log: no journal file per add
             db.execute("PRAGMA synchronous=OFF")
             db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+            # Each write's savepoint copies every page it touches (~190 leaves a file) to a sub-journal,
+            # which SQLite keeps in memory only up to 64 KiB and otherwise spills to a temporary file:
+            # one created, written page by page and deleted each file. In memory it is ~800 KB for the
+            # length of one write (docs/performance.md, session 19).
+            db.execute("PRAGMA temp_store=MEMORY")
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
@@ -138,6 +167,29 @@ class ShingleIndex:
             db.close()
             raise
         return db
+
+    def _load_held_keys(self) -> None:
+        """Fill the filter from the postings on disk (at open, and when another connection has
+        committed since: `PRAGMA data_version`). Called with the lock held."""
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        self._held_keys.clear()
+        rows = self._db.execute("SELECT DISTINCT h FROM postings")
+        while batch := rows.fetchmany(_LOAD_BATCH):
+            self._held_keys.add(h for (h,) in batch)
+
+    def _insert_postings(self, fid: int, sample: Iterable[int]) -> None:
+        keys = _keys(sample)
+        if keys and self._json_each and set(map(type, keys)) == {int}:
+            if max(keys) >= _SIGNED_END or min(keys) < -_SIGNED_END:  # as binding it would
+                raise OverflowError("Python int too large to convert to SQLite INTEGER")
+            # One statement reading the keys from one JSON array, in its order: bound row by row
+            # through `executemany`, the ~190 rows of a file cost a third more (docs/performance.md,
+            # session 19). The same rows: JSON integers in range are SQLite integers.
+            self._db.execute("INSERT OR IGNORE INTO postings SELECT value, ? FROM json_each(?)",
+                             (fid, json.dumps(keys)))
+        else:  # (not integers: bound as they are, as before; or an SQLite without JSON functions)
+            self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", zip(keys, repeat(fid)))
+        self._held_keys.add(keys)
 
     def file_id(self, name: str, size: int, mtime_ns: int) -> int | None:
         """The id under which `name` is indexed, if it was indexed with this size and mtime."""
@@ -152,14 +204,13 @@ class ShingleIndex:
             self._db.execute("DELETE FROM files WHERE name = ?", (name,))
             fid = self._db.execute("INSERT INTO files (name, size, mtime_ns) VALUES (?, ?, ?)",
                                    (name, size, mtime_ns)).lastrowid
-            self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", ((_key(h), fid) for h in sample))
+            self._insert_postings(fid, sample)
             return fid
         return self._write(write)
 
     def add_postings(self, fid: int, sample: Iterable[int]) -> None:
         """More hashes for an indexed file (e.g. the extracted text that matched a seed's raw dump)."""
-        self._write(lambda: self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)",
-                                                 ((_key(h), fid) for h in sample)))
+        self._write(lambda: self._insert_postings(fid, sample))
 
     def forget(self, keep: set[str]) -> None:
         """Drop files not in `keep` (gone from the corpus); their postings are then ignored."""
@@ -203,11 +254,13 @@ class ShingleIndex:
         hashes are stop hashes (see the module docstring); cost per call is bounded by the
         sample's size and `stop_df`, not by the corpus.
         """
-        keys = list({_key(h) for h in sample})
+        keys = list({h - _SIGNED_END if h >= _SIGNED_END else h for h in sample})  # `_key` of each, inline
         at_least = max(at_least, 1)
         if len(keys) < at_least:
             return Counter()
         with self._mutex:
+            if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+                self._load_held_keys()  # another connection wrote postings this one's filter lacks
             stop, present = self._stop_hashes(keys)
             counts: Counter[int] = Counter()  # from the hashes whose postings are all read
             light = [key for key in keys if key not in stop]
@@ -234,11 +287,12 @@ class ShingleIndex:
     def _stop_hashes(self, keys: list[int]) -> tuple[set[int], set[int]]:
         """Those of `keys` held by more than `stop_df` files (stop hashes), and those held by 1 to
         `stop_df` files: postings counted up to `stop_df + 1` (one seek a key), none for a stop hash
-        already met (`STOP_MEMO`). Most hashes of a new article are in no file: the keys with no
-        posting are not looked up again."""
+        already met (`STOP_MEMO`). Most hashes of a new article are in no file: only those the filter
+        says may have a posting are asked about (the others have none: neither stop nor present), and
+        the keys with no posting are not looked up again."""
         memo = self._stop_memo
         stop = {key for key in keys if key in memo}
-        unknown = [key for key in keys if key not in memo]
+        unknown = self._held_keys.maybe_held([key for key in keys if key not in memo])
         present: set[int] = set()
         for start in range(0, len(unknown), _QUERY_CHUNK):
             chunk = unknown[start:start + _QUERY_CHUNK]
@@ -282,6 +336,15 @@ class ShingleIndex:
         self.commit()
         with self._mutex:
             self._db.close()
+
+
+def _has_json_each(db: sqlite3.Connection) -> bool:
+    """SQLite's JSON functions are built in since 3.38; before, only when compiled with them."""
+    try:
+        db.execute("SELECT value FROM json_each('[1]')").fetchall()
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def _marks(values: list) -> str:
