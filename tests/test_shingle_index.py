@@ -98,6 +98,7 @@ def test_a_hash_in_every_file_costs_the_same_however_many_files_hold_it(tmp_path
         for n in range(files):
             index.add_file(f"{n:05d}_x.txt", 1, 1, [8, 16, 24] + [8 * (1000 + 50 * n + k) for k in range(40)])
         sample = [8, 16, 24] + [8 * (1000 + 50 * 77 + k) for k in range(40)]  # file 77's text again
+        index.hits([999_992])  # (the first look-up fills the key filter: its cost grows with the index)
         counter = [0]
         index._db.set_progress_handler(lambda: counter.__setitem__(0, counter[0] + 1) or 0, 10)
         assert index.hits(sample, at_least=35) == {78: 43}
@@ -305,3 +306,17 @@ def test_postings_another_connection_committed_are_found(tmp_path):
     reopened = ShingleIndex(path)  # and one opened afterwards fills it from disk
     assert reopened.hits([16, BIG, 24], at_least=2) == {fid: 2}
     reader.close(), reopened.close()
+
+
+def test_opening_an_index_reads_no_postings_until_the_first_look_up(tmp_path):
+    """The key filter is filled by the first look-up (on the corpus writer's thread), not at open: a large
+    corpus's index would otherwise hold back the crawl's start."""
+    path = tmp_path / "i.sqlite"
+    first = ShingleIndex(path)
+    held = first.add_file("000_x.txt", 1, 1, [8, 16, 24])
+    first.close()
+    index = ShingleIndex(path)
+    assert index._data_version is None  # nothing read yet
+    later = index.add_file("001_x.txt", 1, 1, [32, 40, 48])  # before any look-up: read by its fill
+    assert index.hits([8, 16, 24, 32, 40, 48], at_least=3) == {held: 3, later: 3}
+    assert index._data_version is not None

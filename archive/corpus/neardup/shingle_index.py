@@ -49,7 +49,7 @@ file sharing only stop hashes is found only among the newest `stop_df`
 holders of each: the one case that is not exhaustive, and bounded like the rest.
 
 Most hashes of a new article's sample have no posting at all; a Bloom filter of the hashes that
-do (archive/corpus/neardup/key_filter.py, filled at open and kept in step with every insert) spares
+do (archive/corpus/neardup/key_filter.py, filled by the first look-up and kept in step with every insert) spares
 the look-up a B-tree seek for each of the others. It never says "no" for a hash with a posting, so
 the answers are the same (docs/performance.md, session 19).
 
@@ -140,11 +140,12 @@ class ShingleIndex:
             self.path.unlink(missing_ok=True)
             self._db = self._open()
         self._json_each = _has_json_each(self._db)
-        # Every hash with a posting, so a look-up asks SQLite only about those (key_filter.py).
+        # Every hash with a posting, so a look-up asks SQLite only about those (key_filter.py). Filled
+        # by the first look-up, not here: reading a 20,000-article index's postings takes ~1 s, which
+        # would hold back a crawl's start (the corpus opens before the first request); the first
+        # look-up runs on the corpus writer's thread, beside the fetches.
         self._held_keys = KeyFilter()
-        self._data_version = None
-        with self._mutex:
-            self._load_held_keys()
+        self._data_version = None  # PRAGMA data_version when the filter was filled; None: not yet
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -169,8 +170,9 @@ class ShingleIndex:
         return db
 
     def _load_held_keys(self) -> None:
-        """Fill the filter from the postings on disk (at open, and when another connection has
-        committed since: `PRAGMA data_version`). Called with the lock held."""
+        """Fill the filter from the postings (at the first look-up, and again when another connection
+        has committed since: `PRAGMA data_version`; this connection's own uncommitted rows are read
+        too). Called with the lock held."""
         self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         self._held_keys.clear()
         rows = self._db.execute("SELECT DISTINCT h FROM postings")
@@ -189,7 +191,8 @@ class ShingleIndex:
                              (fid, json.dumps(keys)))
         else:  # (not integers: bound as they are, as before; or an SQLite without JSON functions)
             self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", zip(keys, repeat(fid)))
-        self._held_keys.add(keys)
+        if self._data_version is not None:  # (else the first look-up's fill reads these rows too)
+            self._held_keys.add(keys)
 
     def file_id(self, name: str, size: int, mtime_ns: int) -> int | None:
         """The id under which `name` is indexed, if it was indexed with this size and mtime."""
@@ -260,7 +263,7 @@ class ShingleIndex:
             return Counter()
         with self._mutex:
             if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
-                self._load_held_keys()  # another connection wrote postings this one's filter lacks
+                self._load_held_keys()  # the first look-up, or another connection wrote postings since
             stop, present = self._stop_hashes(keys)
             counts: Counter[int] = Counter()  # from the hashes whose postings are all read
             light = [key for key in keys if key not in stop]
