@@ -124,11 +124,11 @@ class ExtractionPool:
         """Send the topic profile to every worker, once (a replaced worker gets it again)."""
         if topic.key in self._topic_keys:
             return
-        self._topic_keys.add(topic.key)
         if self._pool is None:
             _use_topic(topic)
         else:
-            self._pool.setup(_use_topic, topic)
+            self._pool.setup(_use_topic, topic)  # (raises if it cannot be sent: then tried again next page)
+        self._topic_keys.add(topic.key)
 
     @property
     def timed_out(self) -> int:
