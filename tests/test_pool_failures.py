@@ -43,6 +43,37 @@ def test_a_job_that_cannot_be_pickled_fails_alone(pool):
     assert pool.submit(os.getpid).result(timeout=SETTLE) == worker
 
 
+class _SlowToRefuse:
+    """Takes the dispatcher 0.1 s to find it cannot be pickled: jobs submitted meanwhile wait."""
+
+    def __reduce__(self):
+        import time
+
+        time.sleep(0.1)
+        raise TypeError("cannot pickle this one")
+
+
+def test_jobs_behind_jobs_that_cannot_be_pickled_are_sent(pool):
+    """Before: the jobs refused took their worker's places for that round, and with no other job
+    in flight nothing woke the dispatcher again: the jobs behind them waited for ever (a crawl
+    at its end, with nothing more to submit, never ended)."""
+    pool.submit(os.getpid).result(timeout=SETTLE)  # the worker is up and idle
+    refused = [pool.submit(len, _SlowToRefuse()) for _ in range(4)]
+    behind = pool.submit(os.getpid)
+    assert behind.result(timeout=SETTLE)
+    assert all(isinstance(f.exception(timeout=SETTLE), TypeError) for f in refused)
+
+
+def test_jobs_behind_cancelled_jobs_are_sent(pool):
+    """A cancelled job took its place in the round that met it, as a job that cannot be pickled."""
+    pool.submit(os.getpid).result(timeout=SETTLE)
+    busy = [pool.submit(_sleep_then_pid, 0.3) for _ in range(2)]  # running, and waiting in the pipe
+    cancelled = [pool.submit(os.getpid) for _ in range(3)]
+    behind = pool.submit(os.getpid)
+    assert all(f.cancel() for f in cancelled)
+    assert behind.result(timeout=SETTLE) and all(f.result(timeout=SETTLE) for f in busy)
+
+
 def test_an_answer_that_cannot_be_pickled_fails_alone(pool):
     worker = pool.submit(os.getpid).result(timeout=SETTLE)
     with pytest.raises(TypeError, match="cannot pickle"):

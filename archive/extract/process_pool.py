@@ -187,14 +187,20 @@ class BudgetPool:
                     elif (self._jobs or self._start_now) and not workers:  # `start` or the first job
                         workers = [self._start(selector) for _ in range(self.workers)]
                     sends = self._assign(workers)
+                refused = False  # a job taken and not sent (cancelled, or it cannot be pickled)
                 for worker, future, job in sends:
-                    if future.running() or future.set_running_or_notify_cancel():
-                        try:
-                            framed = _frame(job)  # pickled here, not on the caller's (reactor) thread
-                        except Exception as exc:  # a job that cannot be pickled
-                            future.set_exception(exc)
-                            continue
-                        worker.send(future, job, framed, selector)
+                    if not (future.running() or future.set_running_or_notify_cancel()):
+                        refused = True
+                        continue
+                    try:
+                        framed = _frame(job)  # pickled here, not on the caller's (reactor) thread
+                    except Exception as exc:
+                        future.set_exception(exc)
+                        refused = True
+                        continue
+                    worker.send(future, job, framed, selector)
+                if refused:  # the places the refused jobs took are free: fill them before waiting (nothing
+                    continue  # else may wake this thread: a crawl's last jobs then waited for ever)
                 if closing and not any(w.inflight for w in workers):
                     return
                 for key, events in selector.select(self._timeout(workers)):
