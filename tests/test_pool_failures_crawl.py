@@ -76,6 +76,8 @@ def test_pages_whose_jobs_fail_are_counted_and_the_crawl_goes_on(tmp_path, bench
     assert len(state) == PAGES and 5 <= len(failed) < PAGES // 2
     assert run.stats["pages/extraction_failed"] == run.stats[f"pages/extraction_failed/{error}"] == len(failed)
     assert "extraction/pool_failed" not in run.stats
+    assert f"extraction failed (archived only) {len(failed)}" in run.stdout  # the summary
+    assert json.loads((run.out / "runs.jsonl").read_text("utf-8").splitlines()[-1])["extraction_failed"] == len(failed)
     for url in failed:
         assert f"extraction failed ({error}: " in run.log() and f"archived only: {url}" in run.log()
         assert state[url] is None  # not extracted: due again
