@@ -4,9 +4,10 @@ tests/test_pool_failures_crawl.py:
     python -m tests.pool_faults FAULT -m scrapy crawl news ARGS…
 
 FAULT is `unpicklable` (the jobs of the pages `chosen` picks carry an argument the crawler cannot
-pickle), `unreadable` (those pages' answers cannot be loaded by the crawler) or `broken:N` (the
-pool's dispatcher thread raises at its Nth job sent). Nothing in the crawler or the pool knows
-about it: the runner replaces `ExtractionPool._run` or `_Worker.send` of the process it runs in.
+pickle), `unreadable` (those pages' answers cannot be loaded by the crawler), `broken:N` (the
+pool's dispatcher thread raises at its Nth job sent) or `broken:start` (it raises as it starts the
+workers, before the crawl's engine runs). Nothing in the crawler or the pool knows about it: the
+runner replaces `ExtractionPool._run`, `_Worker.send` or `BudgetPool._start` of the process it runs in.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def unreadable_answer(function, *args):
 
 def inject(fault: str) -> None:
     from archive.extract.pool import ExtractionPool
-    from archive.extract.process_pool import _Worker
+    from archive.extract.process_pool import BudgetPool, _Worker
     from tests import pool_faults  # by its name: run as `-m`, this module is `__main__`, which a worker cannot import
 
     if fault in ("unpicklable", "unreadable"):
@@ -54,6 +55,12 @@ def inject(fault: str) -> None:
             return run(pool, pool_faults.unreadable_answer, function, *args)
 
         ExtractionPool._run = faulty_run
+    elif fault == "broken:start":
+
+        def failing_start(pool, selector):
+            raise RuntimeError("injected dispatcher failure")
+
+        BudgetPool._start = failing_start
     elif fault.startswith("broken:"):
         after, sends, send = int(fault.split(":")[1]), itertools.count(1), _Worker.send
 

@@ -81,6 +81,16 @@ class ExtractionWorkers:
     def _stop_crawl(self, exc: BaseException) -> None:
         logger.error("Stopping the crawl, the extraction workers failed: %s", exc)
         self.crawler.stats.set_value("extraction/pool_failed", str(exc))
+        try:
+            running = self.crawler.engine.running
+        except RuntimeError:  # no engine yet: the workers failed as the crawl started
+            running = False
+        if running:
+            self._close_spider()
+        else:  # (an engine that already stopped never starts again: nothing happens then)
+            self.crawler.signals.connect(self._close_spider, signal=signals.engine_started, weak=False)
+
+    def _close_spider(self) -> None:
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="extraction_pool_failed"))
 
 
