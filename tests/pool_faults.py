@@ -4,7 +4,8 @@ tests/test_pool_failures_crawl.py:
     python -m tests.pool_faults FAULT -m scrapy crawl news ARGS…
 
 FAULT is `unpicklable` (the jobs of the pages `chosen` picks carry an argument the crawler cannot
-pickle), `unreadable` (those pages' answers cannot be loaded by the crawler), `broken:N` (the
+pickle; `unpicklable:all`: every page's jobs, as the tool that opened docs/crash-safety.md's
+session 19 sent them), `unreadable` (those pages' answers cannot be loaded by the crawler), `broken:N` (the
 pool's dispatcher thread raises at its Nth job sent) or `broken:start` (it raises as it starts the
 workers, before the crawl's engine runs). Nothing in the crawler or the pool knows about it: the
 runner replaces `ExtractionPool._run`, `_Worker.send` or `BudgetPool._start` of the process it runs in.
@@ -44,13 +45,13 @@ def inject(fault: str) -> None:
     from archive.extract.process_pool import BudgetPool, _Worker
     from tests import pool_faults  # by its name: run as `-m`, this module is `__main__`, which a worker cannot import
 
-    if fault in ("unpicklable", "unreadable"):
+    if fault in ("unpicklable", "unpicklable:all", "unreadable"):
         run = ExtractionPool._run
 
         def faulty_run(pool, function, *args):  # every job's args start (body, url, …)
-            if not chosen(args[1]):
+            if fault != "unpicklable:all" and not chosen(args[1]):
                 return run(pool, function, *args)
-            if fault == "unpicklable":
+            if fault.startswith("unpicklable"):
                 return run(pool, function, threading.Lock(), *args[1:])
             return run(pool, pool_faults.unreadable_answer, function, *args)
 

@@ -87,6 +87,18 @@ def test_pages_whose_jobs_fail_are_counted_and_the_crawl_goes_on(tmp_path, bench
     _check_archive(run)
 
 
+def test_a_crawl_none_of_whose_jobs_can_be_pickled_ends(tmp_path, bench_server):
+    """Session 18's incident: a tool sent every job through a wrapper that could not be pickled, and
+    the crawl stopped making progress with 0 items. On main this crawl stops at 62 pages, 0 items,
+    and never ends (the dispatcher left the jobs behind the refused ones unsent)."""
+    run = _crawl(tmp_path / "none", bench_server, "unpicklable:all")
+    assert run.returncode == EXIT_OK, run.stderr[-3000:]  # every URL was fetched and archived
+    assert run.stats["pages/extraction_failed/TypeError"] == PAGES
+    assert not _corpus_urls(run) and all(is_article is None for is_article in _state(run).values())
+    assert f"extraction failed (archived only) {PAGES}" in run.stdout
+    _check_archive(run)
+
+
 def test_a_rerun_extracts_the_pages_whose_extraction_failed(tmp_path, bench_server):
     """Their state rows say "not extracted", so they are due whatever the revisit policy says: a
     later run that meets them fetches and extracts them; the extracted ones are not due."""
