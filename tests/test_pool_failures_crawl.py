@@ -165,3 +165,31 @@ def test_ctrl_c_to_the_process_group_shuts_the_crawl_down(tmp_path):
     log = (out / "crawl.log").read_text("utf-8")
     assert "worker died" not in log and not re.search(r"JobInterrupted|KeyboardInterrupt", log)
     assert not list(out.rglob("*.open"))
+
+
+def test_a_request_whose_answer_never_comes_holds_later_articles_back_for_order_wait_only(tmp_path):
+    """The corpus order (crawler/pipelines/corpus.py): articles wait on the writer while an earlier
+    request is in flight; one in flight longer than CORPUS_ORDER_WAIT no longer holds them back,
+    so a page whose extraction never answered could delay the corpus, not stop it (the crawl's
+    end is another matter: the engine waits for the request; every pool future now settles)."""
+    from datetime import datetime, timedelta, timezone
+    from types import SimpleNamespace
+
+    from archive.corpus.ordering import format_instant
+    from archive.corpus.store import Corpus
+    from crawler.pipelines.corpus import REACHED_AT, CorpusPipeline
+
+    now = datetime.now(timezone.utc)
+    stuck = SimpleNamespace(url="http://nhandan.vn/stuck-post1.html", meta={})
+    crawler = SimpleNamespace(stats=None, engine=SimpleNamespace(_slot=SimpleNamespace(inprogress=[stuck])))
+    pipeline = CorpusPipeline(Corpus(tmp_path / "corpus", None), crawler, until_close=False, order_wait=60)
+    try:
+        stuck.meta[REACHED_AT] = format_instant(now - timedelta(seconds=5))
+        pipeline._advance()
+        assert pipeline.writer._bound[0] == stuck.meta[REACHED_AT]  # later articles wait for it
+        stuck.meta[REACHED_AT] = format_instant(now - timedelta(seconds=61))
+        pipeline._advance()
+        assert pipeline.writer._bound[0] >= format_instant(now)  # stale: it holds nothing back
+    finally:
+        pipeline.writer.close()
+        pipeline.corpus.close()
