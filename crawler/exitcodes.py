@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from archive.state.store import EXIT_STATE_LOCKED  # 3: another crawl holds the crawl state
 
 EXIT_OK = 0
-EXIT_ERROR = 1  # the archive or corpus could not be written, or Scrapy could not start
+EXIT_ERROR = 1  # the archive or corpus could not be written, the extraction workers failed, or Scrapy could not start
 EXIT_USAGE = 2  # bad input, refused before the crawl starts
 EXIT_CRAWL_FAILED = 4  # nothing fetched, or more than CRAWL_FAIL_RATIO of the URLs failed
 EXIT_INTERRUPTED = 130  # Ctrl-C / SIGTERM: Scrapy's graceful shutdown, as `python -m archive`
 
 EXIT_CODES = {
     EXIT_OK: "the crawl did what was asked (no URL due counts as done)",
-    EXIT_ERROR: "the archive or corpus could not be written, or the crawler could not start",
+    EXIT_ERROR: "the archive or corpus could not be written, the extraction workers failed, or the crawler could not start",
     EXIT_USAGE: "bad input (argument, setting, seeds, output directory), refused before the crawl",
     EXIT_STATE_LOCKED: "another crawl is using the same crawl state",
     EXIT_CRAWL_FAILED: "nothing fetched, or more than CRAWL_FAIL_RATIO of the URLs failed",
@@ -28,7 +28,8 @@ EXIT_CODES = {
 DEFAULT_FAIL_RATIO = 0.5
 # Finish reasons after which the archive or corpus is not what the crawl fetched.
 _BROKEN = {"warc_write_error": "the WARC archive could not be written",
-           "memusage_exceeded": "memory limit (MEMUSAGE_LIMIT_MB) exceeded"}
+           "memusage_exceeded": "memory limit (MEMUSAGE_LIMIT_MB) exceeded",
+           "extraction_pool_failed": "the extraction workers failed (the log says why)"}
 
 
 @dataclass(frozen=True)

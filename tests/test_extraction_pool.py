@@ -153,6 +153,8 @@ def test_start_starts_the_workers_before_any_job(monkeypatch):
 
 
 def test_the_crawls_extension_starts_its_pool_when_built(monkeypatch):
+    from concurrent.futures import Future
+
     from scrapy.utils.test import get_crawler
 
     from crawler.pipelines import workers
@@ -162,6 +164,7 @@ def test_the_crawls_extension_starts_its_pool_when_built(monkeypatch):
     class Pool:
         def __init__(self, *args, **kwargs):
             calls.append("made")
+            self.failed = Future()  # (settled if the pool breaks: the extension then stops the crawl)
 
         def start(self):
             calls.append("started")

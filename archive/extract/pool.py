@@ -23,10 +23,10 @@ from archive.corpus.neardup.fingerprint import Fingerprint, fingerprint_article
 from archive.extract.article import Article, ExtractionHints, article_of, extract_article, parse_page
 from archive.extract.links import PageReading, ReadSpec, read_parsed
 from archive.extract.sent_links import SentLinks
-from archive.extract.process_pool import BudgetPool, JobTimedOut as ExtractionTimedOut, WorkerDied
+from archive.extract.process_pool import BudgetPool, JobTimedOut as ExtractionTimedOut, PoolBroken, WorkerDied
 from archive.extract.topic import HEAVIEST_TERMS, TopicProfile
 
-__all__ = ["ExtractionPool", "ExtractionTimedOut", "WorkerDied", "DEFAULT_TIME_BUDGET", "default_workers"]
+__all__ = ["ExtractionPool", "ExtractionTimedOut", "PoolBroken", "WorkerDied", "DEFAULT_TIME_BUDGET", "default_workers"]
 
 DEFAULT_TIME_BUDGET = 5.0  # seconds; a news page takes ~10 ms
 
@@ -124,11 +124,17 @@ class ExtractionPool:
         """Send the topic profile to every worker, once (a replaced worker gets it again)."""
         if topic.key in self._topic_keys:
             return
-        self._topic_keys.add(topic.key)
         if self._pool is None:
             _use_topic(topic)
         else:
-            self._pool.setup(_use_topic, topic)
+            self._pool.setup(_use_topic, topic)  # (raises if it cannot be sent: then tried again next page)
+        self._topic_keys.add(topic.key)
+
+    @property
+    def failed(self) -> Future:
+        """Settled with `PoolBroken` if the pool stops working (process_pool.BudgetPool.failed); never
+        without workers."""
+        return self._pool.failed if self._pool is not None else Future()
 
     @property
     def timed_out(self) -> int:

@@ -14,6 +14,18 @@ A worker that dies (OOM killer, crash) is replaced the same way
 (`WorkerDied`). Workers exit when the pool's process is gone, even
 SIGKILLed: their job pipe then reads end-of-file.
 
+Every future settles, whatever fails: a job that cannot be pickled here, or
+loaded there, fails with that error; an answer that cannot be pickled there,
+or loaded here, fails its job alone (`AnswerUnreadable`); a job that raises
+KeyboardInterrupt or SystemExit in a worker fails with `JobInterrupted`, never
+with the exception itself (raised in the caller, a worker's KeyboardInterrupt
+stopped a crawl's event loop: the process then hung at exit). Workers ignore
+SIGINT, which a terminal's Ctrl-C sends the whole process group: stopping is
+the caller's to decide (it closes the pool; the sent jobs finish).
+A failure of the dispatcher thread itself (a bug, the forkserver gone) fails
+every job not answered yet and every later `submit` with `PoolBroken`, and
+settles `failed`, so the owner can stop instead of waiting.
+
 Workers are forkserver children (the caller has threads, and forking a
 threaded process can copy held locks), started by `start` or with the first job.
 """
@@ -26,6 +38,7 @@ import multiprocessing
 import os
 import pickle
 import selectors
+import signal
 import struct
 import threading
 import time
@@ -36,7 +49,7 @@ from archive.warc.pipe import grow_pipe
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BudgetPool", "JobTimedOut", "WorkerDied"]
+__all__ = ["AnswerUnreadable", "BudgetPool", "JobInterrupted", "JobTimedOut", "PoolBroken", "WorkerDied"]
 
 _HEADER = struct.Struct("!Q")
 _READ = 1 << 20
@@ -51,6 +64,19 @@ class WorkerDied(RuntimeError):
     """The worker running a job exited (killed, out of memory); it was replaced."""
 
 
+class AnswerUnreadable(RuntimeError):
+    """The worker's answer to a job could not be loaded in the pool's process; the job alone failed."""
+
+
+class JobInterrupted(RuntimeError):
+    """The job raised KeyboardInterrupt or SystemExit in its worker: the caller gets this instead,
+    which its own loop does not take for a request to stop."""
+
+
+class PoolBroken(RuntimeError):
+    """The pool's dispatcher thread failed: no job can run any more (the cause is chained)."""
+
+
 class BudgetPool:
     """`submit(function, *args)` → Future, run in one of `workers` processes within `time_budget`
     seconds (None: no budget). `preload`: modules the forkserver imports once for all workers."""
@@ -60,6 +86,8 @@ class BudgetPool:
         self.time_budget = time_budget if time_budget and time_budget > 0 else None
         self.timed_out = 0  # jobs stopped by the budget
         self.replaced = 0  # workers replaced (timed out or died)
+        # Settled with `PoolBroken` if the dispatcher fails (never on a clean close): the owner's signal to stop.
+        self.failed: Future = Future()
         self._context = multiprocessing.get_context("forkserver")
         if preload:
             self._context.set_forkserver_preload(list(preload))
@@ -87,7 +115,7 @@ class BudgetPool:
         future: Future = Future()
         with self._lock:
             if self._closing:
-                raise RuntimeError("the pool is closed")
+                raise self._refusal()
             self._jobs.append((future, (function, args)))
             wake, self._wake_pending = not self._wake_pending, True
         if wake:
@@ -104,10 +132,21 @@ class BudgetPool:
 
     def setup(self, function, *args) -> None:
         """Every worker, running or started later (a replacement too), runs `function(*args)`
-        once before its next job: per-worker state sent once, not with every job."""
+        once before its next job: per-worker state sent once, not with every job. Pickled here
+        once, so a call that cannot be raises to the caller (on the dispatcher, nobody saw it
+        fail and the jobs ran without it); one that raises in a worker is logged."""
+        _frame((function, args))
         with self._lock:
+            if self._closing:
+                raise self._refusal()
             self._setups.append((function, args))
         self._wake()
+
+    def _refusal(self) -> RuntimeError:
+        """Why a job is refused (called with the lock held)."""
+        if self.failed.done():
+            return PoolBroken(f"the pool failed earlier: {self.failed.exception().__cause__!r}")
+        return RuntimeError("the pool is closed")
 
     def close(self) -> None:
         """Cancel the jobs not sent yet, let the sent ones finish (each within the budget), then
@@ -134,6 +173,7 @@ class BudgetPool:
         selector = selectors.DefaultSelector()
         selector.register(self._wake_in, selectors.EVENT_READ, None)
         workers: list[_Worker] = []
+        sends: list = []
         try:
             while True:
                 with self._lock:
@@ -147,14 +187,20 @@ class BudgetPool:
                     elif (self._jobs or self._start_now) and not workers:  # `start` or the first job
                         workers = [self._start(selector) for _ in range(self.workers)]
                     sends = self._assign(workers)
+                refused = False  # a job taken and not sent (cancelled, or it cannot be pickled)
                 for worker, future, job in sends:
-                    if future.running() or future.set_running_or_notify_cancel():
-                        try:
-                            framed = _frame(job)  # pickled here, not on the caller's (reactor) thread
-                        except Exception as exc:  # a job that cannot be pickled
-                            future.set_exception(exc)
-                            continue
-                        worker.send(future, job, framed, selector)
+                    if not (future.running() or future.set_running_or_notify_cancel()):
+                        refused = True
+                        continue
+                    try:
+                        framed = _frame(job)  # pickled here, not on the caller's (reactor) thread
+                    except Exception as exc:
+                        future.set_exception(exc)
+                        refused = True
+                        continue
+                    worker.send(future, job, framed, selector)
+                if refused:  # the places the refused jobs took are free: fill them before waiting (nothing
+                    continue  # else may wake this thread: a crawl's last jobs then waited for ever)
                 if closing and not any(w.inflight for w in workers):
                     return
                 for key, events in selector.select(self._timeout(workers)):
@@ -177,13 +223,18 @@ class BudgetPool:
                         "worker replaced"))
         except BaseException as exc:  # a bug here must not leave callers waiting forever
             logger.exception("process pool dispatcher failed")
+            broken = PoolBroken(f"the process pool failed: {exc!r}")
+            broken.__cause__ = exc
             with self._lock:
                 self._closing = True
-                pending = [f for f, _ in self._jobs] + [f for w in workers for f, _ in w.inflight]
+                # Queued, taken for sending this round (not sent yet: in no worker's inflight), sent.
+                pending = ([f for f, _ in self._jobs] + [f for _, f, _ in sends]
+                           + [f for w in workers for f, _ in w.inflight])
                 self._jobs.clear()
+                self.failed.set_exception(broken)
             for future in pending:
                 if not future.done():
-                    future.set_exception(RuntimeError(f"process pool failed: {exc!r}"))
+                    future.set_exception(broken)
         finally:
             for worker in workers:
                 worker.stop()
@@ -195,7 +246,7 @@ class BudgetPool:
         for worker in sorted(workers, key=lambda w: len(w.inflight)):
             if self._jobs and worker.setups < len(self._setups):
                 for job in self._setups[worker.setups:]:
-                    sends.append((worker, Future(), job))  # nobody waits for its answer
+                    sends.append((worker, _setup_future(job), job))  # nobody waits for its answer
                 worker.setups = len(self._setups)
             while self._jobs and len(worker.inflight) + sum(s[0] is worker for s in sends) < _QUEUED_PER_WORKER:
                 sends.append((worker, *self._jobs.popleft()))
@@ -288,7 +339,10 @@ class _Worker:
             (size,) = _HEADER.unpack_from(self.inbox)
             if len(self.inbox) < _HEADER.size + size:
                 break
-            ok, value = pickle.loads(memoryview(self.inbox)[_HEADER.size:_HEADER.size + size])
+            try:
+                ok, value = pickle.loads(memoryview(self.inbox)[_HEADER.size:_HEADER.size + size])
+            except Exception as exc:  # (a class not importable here, a value whose loading raises)
+                ok, value = False, AnswerUnreadable(f"the worker's answer could not be loaded: {exc!r}")
             del self.inbox[:_HEADER.size + size]
             future, _ = self.inflight.popleft()
             if self.inflight:  # the next job started as this answer was sent
@@ -331,6 +385,19 @@ class _Worker:
             self.process.kill()
             self.process.join(1)
         self.answers.close()
+
+
+def _setup_future(job: tuple) -> Future:
+    """A setup call's future: nobody waits for it, so a failure is logged here."""
+
+    def log_failure(done: Future) -> None:
+        if not done.cancelled() and not isinstance(done.exception(), (type(None), PoolBroken)):
+            logger.error("a worker's setup call %s failed: %r", getattr(job[0], "__qualname__", job[0]),
+                         done.exception())
+
+    future: Future = Future()
+    future.add_done_callback(log_failure)
+    return future
 
 
 def _registered(selector, fd: int) -> bool:
@@ -392,6 +459,9 @@ WORKER_YOUNG_THRESHOLD = 10_000
 
 def _serve(jobs, answers) -> None:
     """A worker: run jobs one at a time until the job pipe ends (the pool closed or is gone)."""
+    # Ctrl-C reaches the whole process group: the pool's owner decides what stops (it closes the pool,
+    # the sent jobs finish). Not SIGTERM: multiprocessing's exit handler stops stray workers with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     jobs_fd, answers_fd = jobs.fileno(), answers.fileno()
     served = 0
     while True:
@@ -412,6 +482,8 @@ def _serve(jobs, answers) -> None:
             function, args = pickle.loads(data)
             answer = _frame((True, function(*args)))
         except BaseException as exc:  # surfaced to the waiter
+            if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not the caller's to raise
+                exc = JobInterrupted(f"the job raised {exc!r} in the worker")
             try:
                 answer = _frame((False, exc))
             except Exception as unpicklable:

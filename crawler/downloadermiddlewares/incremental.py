@@ -43,6 +43,7 @@ from archive.urls import canonical_url
 from crawler.extensions.recovery import ResumeReconciliation
 from archive.warc.records import RecordBuilder
 from crawler.downloadhandlers.capture import CAPTURE_META_KEY
+from crawler.pipelines.workers import ExtractionFailed
 from crawler.downloadermiddlewares.warc_capture import (EXCHANGE_META_KEY, exchange_from_capture,
                                                         reconstructed_exchange)
 from archive.sites import profile_for
@@ -252,8 +253,9 @@ class IncrementalDownloaderMiddleware:
             logger.exception("could not record crawl state for %s", pending["url"])
 
     def item_done(self, item, response=None, spider=None, exception=None, **kwargs) -> None:
-        """Extraction finished (written, duplicate, version or not an article)."""
-        if isinstance(exception, UnchangedPage) or not is_item(item):
+        """Extraction finished (written, duplicate, version or not an article). A page the pool failed
+        (`ExtractionFailed`) is not recorded: it stays due, and the next run extracts it."""
+        if isinstance(exception, (UnchangedPage, ExtractionFailed)) or not is_item(item):
             return
         adapter = ItemAdapter(item)
         url = adapter.get("url")

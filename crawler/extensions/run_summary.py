@@ -59,6 +59,8 @@ def run_summary(stats: Mapping[str, Any], settings) -> dict[str, Any]:
         "refused": refusal_counts(stats),
         "not_parsed": get("pages/not_parsed"),
         "extraction_timed_out": get("pages/extraction_timed_out"),
+        # Pages the extraction pool failed otherwise (a job not sent or not answered; docs/crash-safety.md).
+        "extraction_failed": get("pages/extraction_failed"),
         # Printed by the log summary only.
         "exit_reason": verdict.reason,
         "urls_total": urls_total,

@@ -45,12 +45,14 @@ class CrawlSummary:
             f"  finish reason     {run['finish_reason'] or '?'}",
         ]
         refused = run["refused"]
-        if refused or run["not_parsed"]:
+        if refused or run["not_parsed"] or run["extraction_failed"]:
             # What a hostile page cost nothing but a log line and this count (docs/security.md).
             lines.append("  refused           " + (", ".join(f"{kind} {n}" for kind, n in refused.items()) or "none")
                          + f"; not parsed (archived only) {run['not_parsed']}"
                          + (f", of which extraction timed out {run['extraction_timed_out']}"
-                            if run["extraction_timed_out"] else ""))
+                            if run["extraction_timed_out"] else "")
+                         + (f"; extraction failed (archived only) {run['extraction_failed']}"
+                            if run["extraction_failed"] else ""))
         if run["recrawl"]:
             lines.append(
                 f"  re-crawl          new {run['new_pages']}, changed {run['changed_pages']}, "

@@ -13,6 +13,7 @@ pages and extractions finish in, so the corpus is the same for the same archive
 """
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from functools import partial
@@ -35,7 +36,9 @@ from crawler.engine_state import engine_in_flight
 from crawler.extensions.recovery import ResumeReconciliation
 from archive.sites import profile_for
 from crawler.pipelines.ordered import KeyOrderedWriter
-from crawler.pipelines.workers import extraction_pool, wait_for
+from crawler.pipelines.workers import ExtractionFailed, extraction_pool, wait_for
+
+logger = logging.getLogger(__name__)
 
 
 class ExtractionPipeline:
@@ -62,7 +65,12 @@ class ExtractionPipeline:
                     adapter["body"], url, profile_for(url).extraction, adapter.get("encoding")))
             except (ExtractionTimedOut, WorkerDied) as exc:  # the worker was replaced; the page stays archived
                 self.stats.inc_value("pages/not_parsed")
-                raise DropItem(f"not parsed ({exc}), archived only: {url}") from None
+                raise ExtractionFailed(f"not parsed ({exc}), archived only: {url}") from None
+            except Exception as exc:  # the job could not be sent or answered, or the pool failed: this page alone
+                self.stats.inc_value("pages/extraction_failed")
+                self.stats.inc_value(f"pages/extraction_failed/{type(exc).__name__}")
+                logger.warning("extraction failed (%s: %s), archived only: %s", type(exc).__name__, exc, url)
+                raise ExtractionFailed(f"extraction failed ({type(exc).__name__}), archived only: {url}") from None
             adapter["extra"]["fingerprint"] = fingerprint
         adapter["body"] = b""  # the page is in the WARC; don't hold it while waiting for our turn
         if not article.is_article:

@@ -11,12 +11,13 @@ spider could not analyse, or read itself: generic sites).
 """
 from __future__ import annotations
 
+import logging
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.threadable import isInIOThread
 
@@ -24,6 +25,15 @@ from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractionFailed(DropItem):
+    """The page is archived but was not extracted: the pool failed its job (timed out, worker died,
+    could not be sent or answered, the pool broke). Not a verdict on the page: the crawl state keeps
+    it due, so the next run extracts it (crawler/downloadermiddlewares/incremental.py, `item_done`)."""
+
 
 class ExtractionWorkers:
     """Extension (listed in EXTENSIONS): the crawl's one pool, closed with the spider.
@@ -57,7 +67,31 @@ class ExtractionWorkers:
             self.crawler.signals.connect(self._pool.close, signal=signals.spider_closed, weak=False)
             # (and when the engine stops without a spider opened: a crawl that failed to start)
             self.crawler.signals.connect(self._pool.close, signal=signals.engine_stopped, weak=False)
+            self._pool.failed.add_done_callback(self._pool_failed)
         return self._pool
+
+    def _pool_failed(self, failed) -> None:
+        """The pool broke (process_pool.PoolBroken; on its dispatcher thread): no page can be
+        extracted any more, so the crawl stops, exit code 1, instead of fetching pages it can only
+        archive (each one counted `pages/extraction_failed` meanwhile)."""
+        from twisted.internet import reactor  # here: importing it at module load would install a reactor
+
+        reactor.callFromThread(self._stop_crawl, failed.exception())
+
+    def _stop_crawl(self, exc: BaseException) -> None:
+        logger.error("Stopping the crawl, the extraction workers failed: %s", exc)
+        self.crawler.stats.set_value("extraction/pool_failed", str(exc))
+        try:
+            running = self.crawler.engine.running
+        except RuntimeError:  # no engine yet: the workers failed as the crawl started
+            running = False
+        if running:
+            self._close_spider()
+        else:  # (an engine that already stopped never starts again: nothing happens then)
+            self.crawler.signals.connect(self._close_spider, signal=signals.engine_started, weak=False)
+
+    def _close_spider(self) -> None:
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="extraction_pool_failed"))
 
 
 def extraction_pool(crawler: Crawler) -> ExtractionPool | None:
