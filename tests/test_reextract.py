@@ -143,3 +143,44 @@ def test_pages_on_hosts_without_a_profile_are_judged_by_content_as_the_crawl_doe
     assert stats.pages == 1 and stats.outcomes["written"] == 1
     (entry,) = corpus.entries().values()
     assert entry["url"] == "https://example.org/tin-tuc/ky-niem-quan-he" and entry["site"] == "example.org"
+
+
+def test_a_page_whose_extraction_fails_is_skipped_alone_and_named(crawled, tmp_path, monkeypatch, capsys):
+    """As the crawl does (pages/extraction_failed): any error of one page's extraction skips that page."""
+    import archive.extract.pool as pool_module
+
+    real = pool_module._extract_with_fingerprint
+    warcs = sorted(crawled.warc_dir.glob("*.warc.gz"))
+    with Corpus(tmp_path / "all", None) as corpus:
+        every = reextract(warcs, corpus, rules=SiteRules.from_site_profiles(), workers=0)
+    victim = sorted(Corpus(tmp_path / "all", None).entries().values(), key=lambda e: e["url"])[0]["url"]
+
+    def failing(body, url, *args):
+        if url == victim:
+            raise ValueError("a parser bug on this page")
+        return real(body, url, *args)
+
+    monkeypatch.setattr(pool_module, "_extract_with_fingerprint", failing)
+    with Corpus(tmp_path / "rebuilt", None) as corpus:
+        stats = reextract(warcs, corpus, rules=SiteRules.from_site_profiles(), workers=0)
+    assert stats.failed == 1 and stats.timed_out == 0 and stats.pages == every.pages - 1
+    warning = [line for line in capsys.readouterr().err.splitlines() if victim in line]
+    assert len(warning) == 1 and "a parser bug on this page" in warning[0]
+    assert victim not in {e["url"] for e in Corpus(tmp_path / "rebuilt", None).entries().values()}
+
+
+def test_extract_stops_with_an_error_when_the_workers_break(crawled, tmp_path, monkeypatch, capsys):
+    """A broken pool can extract nothing more: exit 1, one line, no traceback, nothing half-added."""
+    import archive.extract.pool as pool_module
+    from archive.cli import main as archive_main
+    from archive.extract.process_pool import PoolBroken
+
+    def broken(*args):
+        raise PoolBroken("the extraction pool's dispatcher failed")
+
+    monkeypatch.setattr(pool_module, "_extract_with_fingerprint", broken)
+    out = tmp_path / "rebuilt"
+    assert archive_main(["extract", str(crawled.warc_dir), "--out", str(out), "--workers", "0", "--no-seeds"]) == 1
+    err = capsys.readouterr().err
+    assert "error: the extraction workers failed" in err and "Traceback" not in err
+    assert Corpus(out, None).entries() == {}

@@ -33,7 +33,8 @@ from archive.corpus.neardup.fingerprint import Fingerprint
 from archive.corpus.ordering import SortedSpill, order_key
 from archive.corpus.store import Corpus, CorpusError
 from archive.extract.article import Article, ExtractionHints
-from archive.extract.pool import DEFAULT_TIME_BUDGET, ExtractionPool, ExtractionTimedOut, WorkerDied, default_workers
+from archive.extract.pool import (DEFAULT_TIME_BUDGET, ExtractionPool, ExtractionTimedOut, PoolBroken, WorkerDied,
+                                  default_workers)
 from archive.warc.httpcodec import DEFAULT_MAX_BODY
 from archive.warc.reader import CapturedResponse, ReadReport, WarcFormatError, check_warc_file, find_warc_files, iter_responses
 from archive.urls import site_of
@@ -94,6 +95,7 @@ class ReextractStats:
     skipped_truncated: int = 0
     skipped_too_large: int = 0  # body over the reader's bound, as stored or decoded (a bomb)
     timed_out: int = 0  # extraction stopped by the time budget (or its worker died)
+    failed: int = 0  # extraction raised, or its answer could not be loaded (the page alone is skipped)
     outcomes: Counter = field(default_factory=Counter)  # Corpus.add status -> count
     seconds: float = 0.0
     report: ReadReport = field(default_factory=ReadReport)
@@ -142,7 +144,10 @@ def reextract(
     try:
         for response, outcome in _ordered_map(jobs(), workers):
             if isinstance(outcome, Exception):
-                stats.timed_out += 1
+                if isinstance(outcome, (ExtractionTimedOut, WorkerDied)):
+                    stats.timed_out += 1
+                else:
+                    stats.failed += 1
                 print(f"warning: {response.url} ({response.warc_file}@{response.offset}): {outcome}",
                       file=sys.stderr)
                 continue
@@ -171,7 +176,9 @@ def reextract(
 def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int,
                  time_budget: float | None = DEFAULT_TIME_BUDGET) -> Iterator[tuple[CapturedResponse, tuple[Article, Fingerprint | None] | Exception]]:
     """`(response, (article, fingerprint))` for each `(response, extract_article arguments)`, in input order;
-    `(response, exception)` for a page whose extraction overran the time budget or killed its worker.
+    `(response, exception)` for a page whose extraction failed alone (it overran the time budget, killed
+    its worker, raised, or answered what cannot be loaded). `PoolBroken` (no page can be extracted any
+    more) is raised.
 
     Extraction runs in an `ExtractionPool` of `workers` processes (inline for
     0). At most `workers * _WINDOW_PER_WORKER` pages are in flight, so a
@@ -195,7 +202,9 @@ def _ordered_map(items: Iterable[tuple[CapturedResponse, tuple]], workers: int,
 def _settled(response: CapturedResponse, future: Future):
     try:
         return response, future.result()
-    except (ExtractionTimedOut, WorkerDied) as exc:
+    except PoolBroken:
+        raise
+    except Exception as exc:  # this page alone: reported and skipped, as the crawl does (pages/extraction_failed)
         return response, exc
 
 
@@ -243,8 +252,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
 
     rules = SiteRules.from_site_profiles()
-    with corpus, _progress_bar(files) as on_page:
-        stats = reextract(files, corpus, rules=rules, workers=args.workers, on_page=on_page)
+    try:
+        with corpus, _progress_bar(files) as on_page:
+            stats = reextract(files, corpus, rules=rules, workers=args.workers, on_page=on_page)
+    except PoolBroken as exc:  # (the corpus is written after every page is extracted: nothing was added)
+        print(f"error: the extraction workers failed ({exc.__cause__ or exc}); nothing was added to {args.out}",
+              file=sys.stderr)
+        return 1
     _print_summary(stats, len(files), args.out)
     return 0
 
@@ -303,6 +317,8 @@ def _print_summary(stats: ReextractStats, files: int, out: Path) -> None:
         print(f"skipped {stats.skipped_too_large} response(s) too large to decode (over {DEFAULT_MAX_BODY:,} bytes)")
     if stats.timed_out:
         print(f"skipped {stats.timed_out} page(s) whose extraction timed out (over {DEFAULT_TIME_BUDGET:g} s)")
+    if stats.failed:
+        print(f"skipped {stats.failed} page(s) whose extraction failed (each named in a warning above)")
     for problem in report.problems:
         where = f"@{problem.offset}" if problem.offset is not None else ""
         print(f"warning: {problem.warc_file}{where}: {problem.message}", file=sys.stderr)
