@@ -35,6 +35,20 @@ def engine_in_flight(crawler: Crawler | None) -> tuple[Any, ...]:
     return tuple(getattr(_engine_slot(crawler), "inprogress", ()))
 
 
+def engine_idle(crawler: Crawler | None) -> bool:
+    """Whether the engine still has nothing to do (Scrapy's own test before it sends `spider_idle`:
+    no request scheduled, downloading or being scraped); False when it cannot tell."""
+    try:
+        engine = crawler.engine if crawler is not None else None
+    except RuntimeError:
+        return False
+    is_idle = getattr(engine, "spider_is_idle", None)
+    try:
+        return bool(is_idle()) if is_idle is not None else False
+    except RuntimeError:  # no engine slot: the spider is not open
+        return False
+
+
 def wake_engine(crawler: Crawler | None) -> None:
     """Make the engine ask the scheduler for requests now, not at its next 5 s heartbeat."""
     slot = _engine_slot(crawler)
