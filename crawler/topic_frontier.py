@@ -93,9 +93,9 @@ class HeldLinks:
         self.outcomes = [0, 0]  # released links judged [on topic, in all]
         self.reserve_outcomes = [0, 0]  # the same, of links released from the reserve
         self._holds = 0  # calls of `hold`: a link held, or one given an anchor or a page linking to it
-        # The (rank, key) of the links left by the last `pop`, in the frontier's order, and what they were
-        # ranked by: while that stays the same, the next pop ranks the same links the same way.
-        self._left: tuple[tuple, list] | None = None
+        # What the links left by the last `pop` were ranked by, their (rank, key), and whether these are
+        # sorted yet: while what they were ranked by stays the same, so do their ranks.
+        self._left: list | None = None
 
     def judged(self, on_topic: bool, reserve: bool = False) -> None:
         """A released link's page was judged (`reserve`: a dropped link released with pages to spare)."""
@@ -128,17 +128,23 @@ class HeldLinks:
         With a `learner` (crawler/topic_learner.py), best by its probability first.
 
         Pops in a row with nothing learned or held in between (releases the scheduler refused: their
-        URLs were requested through other links by then) rank the links left as the pop before them
-        did, from the ranks it read (docs/performance.md, session 19)."""
+        URLs were requested through other links by then) take the links left in the order the pop
+        before them ranked them (docs/performance.md, session 19): `nlargest` is `sorted(reverse=True)`
+        cut short, and `(rank, key)` pairs, finite numbers and distinct keys, never tie."""
         judged, background = gate.judged, gate.background
         inputs = (gate, judged, judged.version, background, background.version, self._holds)
         if learner is None and self._left is not None and self._left[0] == inputs:
-            ranked = self._left[1]  # none dropped now: those that were are in the reserve
+            left = self._left[1]  # none is dropped now: those that were went to the reserve
+            if not self._left[2]:
+                left.sort()  # once: the best last
+                self._left[2] = True
+            best = [left.pop() for _ in range(min(n, len(left)))]
         else:
             ranked = self._rank(gate, learner)
-        best = heapq.nlargest(n, ranked)
-        chosen = {key for _, key in best}
-        self._left = (inputs, [entry for entry in ranked if entry[1] not in chosen]) if learner is None else None
+            best = heapq.nlargest(n, ranked)
+            chosen = {key for _, key in best}
+            self._left = [inputs, [entry for entry in ranked if entry[1] not in chosen], False] if learner is None \
+                else None
         return [self._links.pop(key) for _, key in best]
 
     def _rank(self, gate, learner) -> list[tuple]:
