@@ -8,7 +8,9 @@ leaves the in-flight hash once it is done). Its downloader keeps a download slot
 whose `queue` and `latercall` say whether the host (its concurrency, its delay) holds a
 request back; the requisite queue needs that (crawler/requisite_queue.py). Keeping the
 private access here means one place to change on a Scrapy upgrade, and
-tests/test_engine_state.py fails loudly if an attribute disappears.
+tests/test_engine_state.py fails loudly if an attribute disappears. Whether the engine is
+still idle (its public `spider_is_idle`) is read here too, by the topic crawl's idle releases,
+answered False where there is no engine to ask.
 """
 from __future__ import annotations
 
