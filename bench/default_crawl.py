@@ -7,7 +7,8 @@ paths, `CONCURRENT_REQUESTS=16` and AutoThrottle off are set, on bench/default_s
 - the same crawl with WARC capture off (`WARC_ENABLED=False`: the same download handler keeping no
   copy of the wire, no WARC middleware, no state: capture's cost);
 - event-loop CPU ms a page: the crawler's main thread (the reactor), read from /proc over
-  the middle 80 % of the crawl; with `--profile`, cProfile of that thread grouped by part;
+  the middle 80 % of the crawl; with `--profile`, cProfile of that thread grouped by part (over
+  the middle 80 %, or with `--profile-window first|end` over the first 10 % or from 90 % to the exit);
   beside it, over the whole crawl (from its first page to its end: what a topic crawl does
   when idle at its end included, start-up left out), and the loop's CPU by phase;
 - the CPU ms a page of the crawler's other processes over the same part (/proc, the whole
@@ -36,6 +37,21 @@ from crawler.extensions.memory import PeakRSS, _children
 from testbed.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
+# What a cProfile (`--profile`) or py-spy (`--sample`) run covers: from and to which share of the pages
+# served (None: to the crawler's exit, its idle releases and closing included). The middle is the
+# headline's window; the first tenth schedules the links and requisites of the first pages, the end
+# spends what the crawl held back and closes (docs/performance.md, session 19).
+PROFILE_WINDOWS = {"first": (0.0, 0.1), "middle": (0.1, 0.9), "end": (0.9, None)}
+
+
+def window_mark_due(window: tuple[float, float | None], marked: int, served: int, pages: int) -> bool:
+    """Whether the profiler's next mark (`marked` of its start and stop sent so far) is due with
+    `served` of `pages` pages served: never before the first page (start-up is left out), never for
+    a stop at the exit (None)."""
+    share = window[marked] if marked < len(window) else None
+    return share is not None and served >= max(1.0, share * pages)
+
+
 class Timed(DefaultSite):
     """Notes when the first request arrives and how many article pages were sent."""
 
@@ -97,8 +113,10 @@ _WRITERS = WarcWriterPids()
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
-          sample: Path | None = None, settings: dict | None = None, runner: list[str] | None = None) -> dict:
-    """One default crawl of `site` (capture off: no WARC, no state); `settings`:
+          sample: Path | None = None, settings: dict | None = None, runner: list[str] | None = None,
+          window: str = "middle") -> dict:
+    """One default crawl of `site` (capture off: no WARC, no state); `profile`, `sample`: over
+    `window` (`PROFILE_WINDOWS`); `settings`:
     more `-s` pairs (e.g. a longer `EXTRACT_TIME_BUDGET` on a machine too loaded to start
     workers within the default 5 s); `runner`: a module running `-m scrapy …` in the crawler
     process (`["-m", "bench.worker_jobs", "--record", DIR]`; `profile` sets bench/loop_profile.py's)."""
@@ -118,7 +136,8 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     launched = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **site.server.proxy_env()}, stdout=subprocess.DEVNULL)
     with SpeedProbe() as probe:
-        watched = watch(proc, site, profiled=profile is not None, sample=sample, capture=warc, probe=probe)
+        watched = watch(proc, site, profiled=profile is not None, sample=sample, capture=warc, probe=probe,
+                        window=PROFILE_WINDOWS[window])
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
@@ -132,16 +151,18 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
 
 
 def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None,
-          capture: bool = False, probe: SpeedProbe | None = None) -> dict:
+          capture: bool = False, probe: SpeedProbe | None = None,
+          window: tuple[float, float | None] = PROFILE_WINDOWS["middle"]) -> dict:
     """Until `proc` ends: its reactor's CPU ms a page over the middle 80 % of `site.pages` and its
-    tree's peak RSS. Over that middle part, `profiled`: bench/loop_profile.py's cProfile runs;
-    `sample`: py-spy samples the process's stacks into that file (bench/loop_profile.py reads it).
+    tree's peak RSS. Over `window` (shares of `site.pages`, `PROFILE_WINDOWS`), `profiled`:
+    bench/loop_profile.py's cProfile runs; `sample`: py-spy samples the process's stacks into that
+    file (bench/loop_profile.py reads it).
     Over the same part, where the machine's cores went (`cores_ms_per_page`): the crawler process,
     the processes below it, this process's page server (`site.server`'s threads: this process's
     CPU less this watcher's, the RSS sampler's and `probe`'s threads), this watcher, the rest of the
     machine (other jobs, py-spy), idle and stolen time, in ms a page of the cores' time."""
     samples: list[dict] = []
-    window: list[int] = []  # pages sent when profiling started and stopped
+    marks: list[int] = []  # pages sent when profiling started and stopped
     spy = None
     with PeakRSS(proc.pid, interval=0.1) as rss:
         watcher = {threading.main_thread().native_id, rss._thread.native_id}
@@ -156,18 +177,22 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
                                 **machine_cpu()})
             except OSError:
                 pass
-            if (profiled or sample) and len(window) < 2 and site.served >= (0.1, 0.9)[len(window)] * site.pages:
+            if (profiled or sample) and window_mark_due(window, len(marks), site.served, site.pages):
                 if profiled:
-                    proc.send_signal((signal.SIGUSR1, signal.SIGUSR2)[len(window)])  # bench/loop_profile.py
-                elif not window:
+                    proc.send_signal((signal.SIGUSR1, signal.SIGUSR2)[len(marks)])  # bench/loop_profile.py
+                elif not marks:
                     spy = subprocess.Popen([py_spy(), "record", "-p", str(proc.pid), "-r", "200", "-f", "raw",
                                             "--threads", "--full-filenames", "--nonblocking", "-o", str(sample)],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 else:
                     spy.send_signal(signal.SIGINT)
                     spy.wait()
-                window.append(site.served)
+                marks.append(site.served)
             time.sleep(0.1)
+    if spy is not None and spy.poll() is None:  # a window to the exit: py-spy stops with its process
+        spy.wait()
+    if len(marks) == 1:  # a window to the exit (bench/loop_profile.py dumps its profile then)
+        marks.append(site.served)
     if proc.returncode:
         return {}
     low, high = (next(s for s in samples if s["served"] >= share * site.served) for share in (0.1, 0.9))
@@ -185,7 +210,7 @@ def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample
             # by native thread id (name them from py-spy's samples of the same run: --sample)
             "thread_cpu_ms_per_page": {tid: round(1000 * (high["threads"][tid] - low["threads"].get(tid, 0.0))
                                                   / pages, 2) for tid in high["threads"]},
-            **({"profiled_pages": window[1] - window[0]} if len(window) == 2 else {})}
+            **({"profiled_pages": marks[1] - marks[0]} if len(marks) == 2 else {})}
 
 
 def loop_phases(samples: list[dict], served: int) -> dict:
@@ -263,7 +288,8 @@ def with_site(pages: int, host: str, body):
         site.server.shutdown()
 
 
-def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, sample: bool = False) -> dict:
+def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, sample: bool = False,
+             window: str = "middle") -> dict:
     def body(site):
         # The reference is measured before and after the crawls and averaged: on this machine it
         # moved 37–50 pages/s between sessions, and the probes show whether the machine moved with it.
@@ -281,11 +307,12 @@ def run_host(pages: int, host: str, work: Path, *, rounds: int, profile: bool, s
                   "trafilatura_runs": [before, after], "runs_on": on, "runs_off": off}
         if profile:
             prof = work / "loop.prof"
-            result["profiled_run"] = crawl(site, work / "profiled", profile=prof)
+            result["profiled_run"] = crawl(site, work / "profiled", profile=prof, window=window)
+            result["profile_window"] = window
             result["loop_breakdown_ms_per_page"] = breakdown(str(prof), result["profiled_run"]["profiled_pages"])
         if sample:
             raw = work / "loop.py-spy.txt"
-            result["sampled_run"] = run = crawl(site, work / "sampled", sample=raw)
+            result["sampled_run"] = run = crawl(site, work / "sampled", sample=raw, window=window)
             result["loop_sampled_ms_per_page"] = sampled_breakdown(str(raw), run["loop_cpu_ms_per_page"])
             names = thread_names(raw)
             result["sampled_threads_ms_per_page"] = {f"{names.get(int(tid), '?')} ({tid})": ms for tid, ms in sorted(
@@ -344,7 +371,9 @@ def describe(r: dict) -> str:
             text += "\n    event loop by phase, CPU ms: " + ", ".join(
                 f"{k} {v}" for k, v in run["loop_cpu_ms_by_phase"].items())
     if "loop_breakdown_ms_per_page" in r:
-        text += "\n  event loop under cProfile (CPU clock; inflates code of many small calls), ms a page: " + \
+        text += (f"\n  event loop under cProfile ({r.get('profile_window', 'middle')} of the crawl, "
+                 f"{r['profiled_run'].get('profiled_pages')} pages; CPU clock; inflates code of many small calls), "
+                 "ms a page: ") + \
             ", ".join(f"{k} {v}" for k, v in r["loop_breakdown_ms_per_page"].items())
     if "sampled_threads_ms_per_page" in r:
         text += "\n  the crawler's threads in the sampled run, CPU ms a page: " + ", ".join(
@@ -368,6 +397,9 @@ if __name__ == "__main__":
     parser.add_argument("--host", choices=("profiled", "generic", "both"), default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile run: calls and ms a page by component")
     parser.add_argument("--sample", action="store_true", help="py-spy run: shares of the reactor's CPU by component")
+    parser.add_argument("--profile-window", choices=tuple(PROFILE_WINDOWS), default="middle",
+                        help="the part of the crawl --profile and --sample cover: the first 10 %% of the pages, "
+                             "the middle 80 %% (default), or from 90 %% to the exit")
     parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-default-"))
@@ -375,7 +407,7 @@ if __name__ == "__main__":
     results = {}
     for host in hosts:
         results[host] = run_host(args.pages, host, work / host, rounds=args.rounds, profile=args.profile,
-                                 sample=args.sample)
+                                 sample=args.sample, window=args.profile_window)
         print(describe(results[host]), flush=True)
     results["load_average_at_end"] = os.getloadavg()  # a shared machine: what else ran
     (work / "results.json").write_text(json.dumps(results, indent=1) + "\n")

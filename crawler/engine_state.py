@@ -8,7 +8,9 @@ leaves the in-flight hash once it is done). Its downloader keeps a download slot
 whose `queue` and `latercall` say whether the host (its concurrency, its delay) holds a
 request back; the requisite queue needs that (crawler/requisite_queue.py). Keeping the
 private access here means one place to change on a Scrapy upgrade, and
-tests/test_engine_state.py fails loudly if an attribute disappears.
+tests/test_engine_state.py fails loudly if an attribute disappears. Whether the engine is
+still idle (its public `spider_is_idle`) is read here too, by the topic crawl's idle releases,
+answered False where there is no engine to ask.
 """
 from __future__ import annotations
 
@@ -33,6 +35,20 @@ def _engine_slot(crawler: Crawler | None) -> Any:
 def engine_in_flight(crawler: Crawler | None) -> tuple[Any, ...]:
     """The engine's in-flight requests (a snapshot); empty before the engine starts or after it stops."""
     return tuple(getattr(_engine_slot(crawler), "inprogress", ()))
+
+
+def engine_idle(crawler: Crawler | None) -> bool:
+    """Whether the engine still has nothing to do (Scrapy's own test before it sends `spider_idle`:
+    no request scheduled, downloading or being scraped); False when it cannot tell."""
+    try:
+        engine = crawler.engine if crawler is not None else None
+    except RuntimeError:
+        return False
+    is_idle = getattr(engine, "spider_is_idle", None)
+    try:
+        return bool(is_idle()) if is_idle is not None else False
+    except RuntimeError:  # no engine slot: the spider is not open
+        return False
 
 
 def wake_engine(crawler: Crawler | None) -> None:

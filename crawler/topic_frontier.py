@@ -92,6 +92,10 @@ class HeldLinks:
         self.dropped = 0
         self.outcomes = [0, 0]  # released links judged [on topic, in all]
         self.reserve_outcomes = [0, 0]  # the same, of links released from the reserve
+        self._holds = 0  # calls of `hold`: a link held, or one given an anchor or a page linking to it
+        # What the links left by the last `pop` were ranked by, their (rank, key), and whether these are
+        # sorted yet: while what they were ranked by stays the same, so do their ranks.
+        self._left: list | None = None
 
     def judged(self, on_topic: bool, reserve: bool = False) -> None:
         """A released link's page was judged (`reserve`: a dropped link released with pages to spare)."""
@@ -108,6 +112,7 @@ class HeldLinks:
         return (self.outcomes[0] + 1) / (self.outcomes[1] + 2) if self._links else 0.0
 
     def hold(self, url: str, anchor: str, found_from: str, hops: int, parent_title: str | None = None) -> None:
+        self._holds += 1
         key = canonical_url(url)
         link = self._links.get(key) or self._reserve.get(key)
         if link is None:
@@ -120,7 +125,30 @@ class HeldLinks:
     def pop(self, gate, n: int = 1, learner=None) -> list[HeldLink]:
         """The `n` best held links by what `gate` (crawler/relevance.py) knows now, fewer when fewer
         are left worth a fetch. Links whose anchors all lean off topic are dropped on the way.
-        With a `learner` (crawler/topic_learner.py), best by its probability first."""
+        With a `learner` (crawler/topic_learner.py), best by its probability first.
+
+        Pops in a row with nothing learned or held in between (releases the scheduler refused: their
+        URLs were requested through other links by then) take the links left in the order the pop
+        before them ranked them (docs/performance.md, session 19): `nlargest` is `sorted(reverse=True)`
+        cut short, and `(rank, key)` pairs, finite numbers and distinct keys, never tie."""
+        judged, background = gate.judged, gate.background
+        inputs = (gate, judged, judged.version, background, background.version, self._holds)
+        if learner is None and self._left is not None and self._left[0] == inputs:
+            left = self._left[1]  # none is dropped now: those that were went to the reserve
+            if not self._left[2]:
+                left.sort()  # once: the best last
+                self._left[2] = True
+            best = [left.pop() for _ in range(min(n, len(left)))]
+        else:
+            ranked = self._rank(gate, learner)
+            best = heapq.nlargest(n, ranked)
+            chosen = {key for _, key in best}
+            self._left = [inputs, [entry for entry in ranked if entry[1] not in chosen], False] if learner is None \
+                else None
+        return [self._links.pop(key) for _, key in best]
+
+    def _rank(self, gate, learner) -> list[tuple]:
+        """`(rank, key)` of every held link in the frontier's order; those to drop go to the reserve."""
         ranked = []
         for key, link in list(self._links.items()):
             rank = link.ranked(gate, "held", _held_rank)
@@ -133,7 +161,7 @@ class HeldLinks:
                 ranked.append(((learner.probability(link.features), *rank), key))
             else:
                 ranked.append((rank, key))
-        return [self._links.pop(key) for _, key in heapq.nlargest(n, ranked)]
+        return ranked
 
     @staticmethod
     def features(gate, link: HeldLink, kind: str) -> dict:

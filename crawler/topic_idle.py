@@ -37,7 +37,7 @@ import math
 
 from scrapy.exceptions import DontCloseSpider
 
-from crawler.engine_state import engine_in_flight
+from crawler.engine_state import engine_idle, engine_in_flight
 from crawler.extensions.outcomes import GUESSED
 from crawler.topic_frontier import HeldLinks
 from crawler.topic_learner import GuessLearner, link_features
@@ -113,30 +113,41 @@ class IdleRelease:
         """Request the best held link or held listing still worth a fetch, whichever is expected to
         give more on-topic articles a page (a listing's new links cost pages too:
         `HeldListings.articles_per_page`), then (with pages to spare) what the frontiers gave up;
-        nothing past the ceiling. DontCloseSpider when one was requested."""
+        nothing past the ceiling. DontCloseSpider when one was requested.
+
+        A release the scheduler refused (its URL requested by then through another link, or past
+        `max_pages`) leaves the crawl as idle as it was, and nothing the choice reads has changed but
+        the frontiers themselves: the next choice is made here at once, as the engine's next pass
+        would make it, without the round trip through the engine (docs/performance.md, session 19)."""
+        while self._release(gate):
+            if not engine_idle(self.crawler):
+                raise DontCloseSpider
+        if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
+            for url in self.listings.remaining():
+                logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
+
+    def _release(self, gate) -> bool:
+        """One idle choice (`on_idle`): whether a request was handed to the engine."""
         pages, kept = self._pages_and_kept()
         room = self._room(pages, kept)
-        if room > 0:
-            self._guess_sections()
-            releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
-            if self.links.expected_yield() < self._listings_worth():
-                releases.reverse()
-            if any(release() for release in releases):
-                raise DontCloseSpider
-            if pages + 1 <= self.pages_per_article * kept:  # pages to spare
-                spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
-                if self.links.reserve_yield() < self._listings_worth():
-                    spares.reverse()
-                if any(spare() for spare in spares):
-                    raise DontCloseSpider
-        else:
+        if room <= 0:
             self.crawler.stats.set_value("topic/ceiling_reached", pages)
             logger.info("topic crawl ends at its page ceiling (%d pages for %d kept articles, "
                         "TOPIC_MAX_PAGES_PER_ARTICLE %s): %d held links and %d held listings left",
                         pages, kept, self.max_pages_per_article, len(self.links), len(self.listings))
-        if logger.isEnabledFor(logging.DEBUG):  # the crawl ends: what it left unfetched (bench/topic_misses.py)
-            for url in self.listings.remaining():
-                logger.debug("listing left held (%s): %s", self.listings.describe(url), url)
+            return False
+        self._guess_sections()
+        releases = [lambda: self._release_link(gate, room=room), lambda: self._release_listing(gate)]
+        if self.links.expected_yield() < self._listings_worth():
+            releases.reverse()
+        if any(release() for release in releases):
+            return True
+        if pages + 1 <= self.pages_per_article * kept:  # pages to spare
+            spares = [lambda: self._release_link(gate, reserve=True), lambda: self._release_listing(gate, 0.0)]
+            if self.links.reserve_yield() < self._listings_worth():
+                spares.reverse()
+            return any(spare() for spare in spares)
+        return False
 
     def _listings_worth(self) -> float:
         """What the best held listing is worth against a held link: on-topic articles a page fetched

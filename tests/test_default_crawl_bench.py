@@ -2,7 +2,7 @@
 import threading
 import time
 
-from bench.default_crawl import cores_spent, loop_phases, thread_names
+from bench.default_crawl import PROFILE_WINDOWS, cores_spent, loop_phases, thread_names, window_mark_due
 from bench.proc_cpu import machine_cpu, own_cpu
 
 
@@ -76,3 +76,20 @@ def test_a_warc_writer_keeps_its_role_between_two_files(tmp_path):
     with open(tmp_path / "a.warc.gz", "wb"):
         assert writers.check(me)
     assert writers.check(me) and me in writers and list(writers) == [me]  # the file closed: still the writer
+
+
+def _marks(window, served_by_sample, pages):
+    """The pages served at each mark `watch` sends, sampling `served_by_sample` in turn."""
+    marks = []
+    for served in served_by_sample:
+        if window_mark_due(PROFILE_WINDOWS[window], len(marks), served, pages):
+            marks.append(served)
+    return marks
+
+
+def test_profile_windows_start_and_stop_where_they_say():
+    served = [0, 0, 1, 5, 9, 10, 11, 50, 89, 90, 95, 100, 100]  # a crawl of 100 pages, sampled
+    assert _marks("middle", served, 100) == [10, 90]  # the headline's window, as before
+    assert _marks("first", served, 100) == [1, 10]  # from the first page served, start-up left out
+    assert _marks("end", served, 100) == [90]  # no stop: bench/loop_profile.py dumps at the exit
+    assert not window_mark_due(PROFILE_WINDOWS["first"], 0, 0, 5)  # never before a page, however few

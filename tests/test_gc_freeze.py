@@ -107,3 +107,45 @@ def test_young_threshold_set_for_the_crawl_and_restored():
     assert extension.policy is None and gc.get_freeze_count() == 0
     crawler.signals.send_catch_log(signals.engine_stopped)
     assert gc.get_threshold() == before
+
+
+def test_what_the_process_holds_is_frozen_at_exit_once_registered():
+    """Session 19: after a crawl the command has the interpreter's exit leave its heap out of the
+    finalizing collections; the handlers registered before it still run, after it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import atexit, gc\n"
+            "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0, flush=True))\n"
+            "from crawler.extensions.gc_freeze import freeze_at_exit\n"
+            "before = atexit._ncallbacks()\n"
+            "freeze_at_exit(); freeze_at_exit()\n"
+            "print('registered:', atexit._ncallbacks() - before, 'frozen now:', gc.get_freeze_count() > 0, flush=True)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["registered: 1 frozen now: False", "frozen at exit: True"]
+
+
+def test_the_crawl_command_freezes_at_exit_after_a_crawl_only(monkeypatch, tmp_path):
+    """Once a crawl of the news spider ran; not after `-a help=1` or a refused argument."""
+    from types import SimpleNamespace
+
+    from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+    from scrapy.utils.project import get_project_settings
+
+    import crawler.commands.crawl as crawl_command
+
+    calls = []
+    monkeypatch.setattr(crawl_command, "freeze_at_exit", lambda: calls.append(True))
+    monkeypatch.setattr(ScrapyCrawlCommand, "run", lambda self, args, opts: None)  # the crawl itself
+    command = crawl_command.Command()
+    command.settings = get_project_settings()
+    command.settings.setdict({"WARC_DIR": str(tmp_path / "warc"), "CORPUS_DIR": str(tmp_path / "corpus")})
+    for spargs in ({"help": "1"}, {"depth": "many"}):
+        command.exitcode = 0
+        command.run(["news"], SimpleNamespace(spargs=spargs))
+        assert calls == []
+    command.exitcode = 0
+    command.run(["news"], SimpleNamespace(spargs={"urls": "https://nhandan.vn/"}))
+    assert calls == [True]

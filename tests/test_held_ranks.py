@@ -65,6 +65,23 @@ def _afresh(topic, history: list) -> TopicGate:
     return gate
 
 
+def _learn_something(rng: random.Random, gate: TopicGate, history: list) -> None:
+    """A page judged (mostly) or a page's links read, taught to `gate` and added to `history`."""
+    text, on_topic = _page(rng)
+    step = ("page", text, on_topic, [rng.choice(TEASERS)]) if rng.random() < 0.7 else ("read", _links(rng, 6))
+    _learn(gate, step)
+    history.append(step)
+
+
+def _pop_both(rng: random.Random, topic, gate: TopicGate, history: list, kept: HeldLinks, fresh: HeldLinks) -> list:
+    """Pop 1 or 2 from `kept` with `gate` and from `fresh` with a gate taught `history` afresh: the same."""
+    n = rng.choice((1, 1, 2))
+    got = [link.url for link in kept.pop(gate, n)]
+    assert got == [link.url for link in fresh.pop(_afresh(topic, history), n)]
+    assert kept.dropped == fresh.dropped and list(kept._reserve) == list(fresh._reserve)
+    return got
+
+
 def test_kept_log_ratios_equal_fresh_ones_as_pages_are_remembered_and_forgotten(topic):
     rng = random.Random(18)
     kept, history = _small_gate(topic), []
@@ -103,20 +120,48 @@ def test_a_judged_page_between_two_pops_changes_the_ranks_as_without_the_kept_on
             for held in (kept, fresh):
                 held.hold(url, anchor, parent, 0)
         if round_ % 3:  # the crawl learns between most pops, not all (a refused release teaches nothing)
-            text, on_topic = _page(rng)
-            step = ("page", text, on_topic, [rng.choice(TEASERS)]) if rng.random() < 0.7 else ("read", _links(rng, 6))
-            _learn(kept_gate, step)
-            history.append(step)
-        n = rng.choice((1, 1, 2))
-        got = [link.url for link in kept.pop(kept_gate, n)]
-        assert got == [link.url for link in fresh.pop(_afresh(topic, history), n)]
-        assert kept.dropped == fresh.dropped and list(kept._reserve) == list(fresh._reserve)
+            _learn_something(rng, kept_gate, history)
+        got = _pop_both(rng, topic, kept_gate, history, kept, fresh)
         if rng.random() < 0.3:
             spare, again = kept.pop_reserve(kept_gate), fresh.pop_reserve(_afresh(topic, history))
             assert (spare and spare.url) == (again and again.url)
         released += len(got)
         dropped = kept.dropped
     assert released > 10 and dropped > 3  # the test went through both releases and drops
+
+
+def test_pops_in_a_row_with_nothing_learned_or_held_release_what_ranking_afresh_releases(topic):
+    """Session 19: a pop after a pop, with no page judged or read and no link held in between (a release
+    the scheduler refused), takes the links left as the last pop ranked them; any change ranks anew."""
+    rng = random.Random(19)
+    gate, history = _small_gate(topic), []
+    for step in [("page", ON[0] + " " + ON[1], True, [TEASERS[0]]), ("page", OFF[0] + " " + OFF[1], False, []),
+                 ("read", _links(rng, 20))]:
+        _learn(gate, step)
+        history.append(step)
+    kept, fresh = HeldLinks(), HeldLinks()
+
+    def hold(count: int) -> None:  # mostly teasers that say nothing either way, some more than once
+        for _ in range(count):
+            url, anchor = f"{ND}/tin-{rng.randrange(150)}-post.html", rng.choice(TEASERS * 3 + OFF)
+            parent = f"{ND}/kept-{rng.randrange(5)}.html"
+            for held in (kept, fresh):
+                held.hold(url, anchor, parent, 0)
+    hold(120)
+    ranked_anew = []
+    rank = kept._rank
+    kept._rank = lambda *args: ranked_anew.append(1) or rank(*args)
+    pops = released = 0
+    while len(fresh):
+        if rng.random() < 0.1:
+            hold(rng.randrange(1, 4))
+        if rng.random() < 0.1:
+            _learn_something(rng, gate, history)
+        got = _pop_both(rng, topic, gate, history, kept, fresh)
+        assert list(kept._links) == list(fresh._links)
+        pops, released = pops + 1, released + len(got)
+    assert released > 20 and kept.dropped > 3
+    assert 3 < len(ranked_anew) < pops / 2  # most pops ranked nothing again; those after a change did
 
 
 def test_a_held_rank_is_kept_until_the_gate_learns_or_the_link_gains_an_anchor_or_a_parent(topic):

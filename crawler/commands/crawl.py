@@ -17,6 +17,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from archive.state.store import StateLock, StateLockedError
 from crawler.arguments import SPIDER_ARGUMENTS, ArgumentError, NoStartURL, arguments_help, parse_crawl_arguments
 from crawler.arguments import seed_warnings
+from crawler.extensions.gc_freeze import freeze_at_exit
 from crawler.exitcodes import EXIT_ERROR, EXIT_STATE_LOCKED, EXIT_USAGE, crawl_verdict, fail_ratio
 from crawler.runpaths import state_path
 from crawler.logfile import prepare_log_file
@@ -83,6 +84,8 @@ class Command(ScrapyCrawlCommand):
         if self.exitcode == 0 and news:
             codes = [crawl_verdict(c.stats.get_stats(), fail_ratio(c.settings)).code for c in self.crawlers]
             self.exitcode = max(codes, default=EXIT_ERROR)
+        if news:  # the process exits next: its heap is not walked again (crawler/extensions/gc_freeze.py)
+            freeze_at_exit()
 
     def _refuse(self, exc: Exception) -> None:
         print(f"error: {exc}", file=sys.stderr)
