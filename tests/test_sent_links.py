@@ -125,7 +125,7 @@ def test_empty_anchors_and_repeated_links_come_back_as_sent(topic, monkeypatch):
     from archive.extract import sent_links
 
     monkeypatch.setattr(sent_links, "_MIN_LINKS", 1)
-    measured = topic.measure_all(["Hợp tác Việt Nam - Lào", "Giá vàng hôm nay", "Việt\x00Nam", "và"])
+    measured = topic.measure_all(["Hợp tác Việt Nam - Lào", "Giá vàng hôm nay", "Việt\ud800Nam", "và"])
     unpacked = measured[1].vector  # a vector made a dict in the worker still goes packed
     links = SentLinks([("http://a/1", measured[0], False), ("http://a/2", "", False), ("http://a/1", measured[0], False),
                        ("http://a/3", measured[1], True), ("http://a/4", measured[2], False), ("http://a/5", "", True),
@@ -137,6 +137,8 @@ def test_empty_anchors_and_repeated_links_come_back_as_sent(topic, monkeypatch):
     assert received[3][1].vector == unpacked
     assert sent_links._columns(links) is not None
     assert _sent(SentLinks()) == ()
+    nul = SentLinks([*links, ("http://a/8", topic.measure("Việt\x00Nam"), False)])  # (a NUL cuts the texts)
+    assert sent_links._columns(nul) is None and _shown(_sent(nul)) == _shown(nul) and type(_sent(nul)) is tuple
     monkeypatch.setattr(sent_links, "_MIN_LINKS", 16)  # a page of a few links goes as it is
     assert sent_links._columns(links) is None and _shown(_sent(links)) == _shown(links)
     assert type(_sent(links)) is tuple

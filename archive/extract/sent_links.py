@@ -4,7 +4,7 @@ link by link only where the crawl reads them.
 A generic page's reading holds ~138 `(url, anchor, is_next)` links with ~133 distinct anchors,
 each a `MeasuredText` (archive/extract/topic.py). `SentLinks` is that tuple in the worker; pickled,
 it is its columns: the URLs, each link's anchor by its place among the page's distinct anchors,
-the next-page flags, and of the distinct anchors their texts as one string, their packed
+the next-page flags, and of the distinct anchors their texts as one UTF-8 bytes object, their packed
 vectors' terms and weights as two bytes objects (each cut by its ends) and each measurement
 field. A handful of objects to pickle and unpickle instead of ~800 (a string, two bytes and a
 tuple an anchor, a Python call each to rebuild).
@@ -17,8 +17,8 @@ has not requested or not counted in its anchor background, ~2 % of a bench page'
 middle of a crawl (docs/performance.md, session 19).
 
 A tuple of fewer than `_MIN_LINKS` links, or whose anchors are not all measured texts or plain
-strings, or whose equal anchors are not one object, is pickled as the plain tuple it is. No Scrapy
-here.
+strings, or whose equal anchors are not one object, or with an anchor holding a NUL (what cuts
+the texts apart), is pickled as the plain tuple it is. No Scrapy here.
 """
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ def _columns(links: tuple) -> tuple | None:
     types = set(map(type, table))
     if not types <= {MeasuredText, str}:
         return None
-    texts, text_ends = "".join(table), tuple(accumulate(map(len, table)))
+    texts = "\0".join(table)
+    if texts.count("\0") != len(table) - 1:  # (an anchor holding a NUL: the texts could not be cut apart)
+        return None
     plain = tuple(i for i, anchor in enumerate(table) if type(anchor) is str) if str in types else ()
     for i in plain:  # ("": no anchor) read as a measured text without measurements, put back by `_anchor`
         table[i] = _UNMEASURED
@@ -70,7 +72,7 @@ def _columns(links: tuple) -> tuple | None:
         if vector is None:
             given[i], packed[i] = table[i].vector, _NO_VECTOR
     terms, weights = zip(*packed)
-    return (urls, index, nexts, texts, text_ends, plain, keys, b"".join(terms), tuple(accumulate(map(len, terms))),
+    return (urls, index, nexts, texts.encode(*_UTF8), plain, keys, b"".join(terms), tuple(accumulate(map(len, terms))),
             b"".join(weights), tuple(accumulate(map(len, weights))), given, scores, enough, heaviest)
 
 
@@ -80,6 +82,7 @@ _MIN_LINKS = 16
 _STATE = attrgetter("__dict__")
 _UNMEASURED = MeasuredText("", None, None, 0, False)
 _NO_VECTOR = (b"", b"")
+_UTF8 = ("utf-8", "surrogatepass")  # (what pickle does with a str: any str goes there and back)
 
 
 class ReceivedLinks(Sequence):
@@ -87,21 +90,21 @@ class ReceivedLinks(Sequence):
     is_next)` equal to the `SentLinks` sent, each anchor made a `MeasuredText` the first time a
     link that carries it is read (one object an anchor, as sent)."""
 
-    __slots__ = ("urls", "_index", "_nexts", "_texts", "_text_ends", "_plain", "_keys", "_terms", "_term_ends",
+    __slots__ = ("urls", "_index", "_nexts", "_texts", "_plain", "_keys", "_terms", "_term_ends",
                  "_weights", "_weight_ends", "_given", "_scores", "_enough", "_heaviest", "_anchors", "_all")
 
-    def __init__(self, urls, index, nexts, texts, text_ends, plain, keys, terms, term_ends, weights, weight_ends,
+    def __init__(self, urls, index, nexts, texts, plain, keys, terms, term_ends, weights, weight_ends,
                  given, scores, enough, heaviest):
         self.urls: tuple[str, ...] = urls  # every link's URL, in order: what the crawl asks of all of them
         self._index, self._nexts, self._plain, self._given = index, nexts, plain, given
-        self._texts, self._text_ends, self._keys = texts, text_ends, keys
+        self._texts, self._keys = texts, keys  # (the texts: UTF-8, a NUL between two; cut when first read)
         self._terms, self._term_ends, self._weights, self._weight_ends = terms, term_ends, weights, weight_ends
         self._scores, self._enough, self._heaviest = scores, enough, heaviest
-        self._anchors: list = [None] * len(text_ends)  # the anchors made so far, by their place
+        self._anchors: list = [None] * len(keys)  # the anchors made so far, by their place
         self._all: tuple | None = None
 
     def __reduce__(self):
-        return ReceivedLinks, (self.urls, self._index, self._nexts, self._texts, self._text_ends, self._plain,
+        return ReceivedLinks, (self.urls, self._index, self._nexts, self._texts, self._plain,
                                self._keys, self._terms, self._term_ends, self._weights, self._weight_ends,
                                self._given, self._scores, self._enough, self._heaviest)
 
@@ -109,8 +112,9 @@ class ReceivedLinks(Sequence):
         """The page's `i`-th distinct anchor, made on its first reading."""
         anchor = self._anchors[i]
         if anchor is None:
-            start = self._text_ends[i - 1] if i else 0
-            text = self._texts[start:self._text_ends[i]]
+            if type(self._texts) is bytes:
+                self._texts = self._texts.split(b"\0")
+            text = self._texts[i].decode(*_UTF8)
             if i in self._plain:
                 anchor = text
             else:
