@@ -68,9 +68,10 @@ class AnchorBackground:
         counts again further on the page, as when every link was looked at in turn."""
         background, urls = self._sides[1], link_urls(links)
         todo = deque(compress(count(), map(not_, map(self._read.__contains__, urls))))
+        made = dict(zip(todo, links_at(links, todo)))
         while todo:
             at = todo.popleft()
-            (url, anchor, is_next), = links_at(links, (at,))
+            url, anchor, is_next = made[at]
             if is_next or not anchor or url in self._read:
                 continue
             terms = set(self.topic.vector(anchor))
@@ -82,6 +83,7 @@ class AnchorBackground:
                 del self._read[forgotten]
                 again = [later for later in range(at + 1, len(urls)) if urls[later] == forgotten]
                 if again:
+                    made.update(zip(again, links_at(links, again)))
                     todo = deque(sorted({*todo, *again}))
 
     def _count(self, side: _Side, terms: set) -> bool:

@@ -90,17 +90,19 @@ class ReceivedLinks(Sequence):
     is_next)` equal to the `SentLinks` sent, each anchor made a `MeasuredText` the first time a
     link that carries it is read (one object an anchor, as sent)."""
 
-    __slots__ = ("urls", "_index", "_nexts", "_texts", "_plain", "_keys", "_terms", "_term_ends",
-                 "_weights", "_weight_ends", "_given", "_scores", "_enough", "_heaviest", "_anchors", "_all")
+    __slots__ = ("urls", "_index", "_nexts", "_texts", "_plain", "_keys", "_terms", "_term_ends", "_weights",
+                 "_weight_ends", "_given", "_scores", "_enough", "_heaviest", "_anchors", "_pieces", "_unmade", "_all")
 
     def __init__(self, urls, index, nexts, texts, plain, keys, terms, term_ends, weights, weight_ends,
                  given, scores, enough, heaviest):
         self.urls: tuple[str, ...] = urls  # every link's URL, in order: what the crawl asks of all of them
         self._index, self._nexts, self._plain, self._given = index, nexts, plain, given
-        self._texts, self._keys = texts, keys  # (the texts: UTF-8, a NUL between two; cut when first read)
+        self._texts, self._keys = texts, keys  # (the texts: UTF-8, a NUL between two)
         self._terms, self._term_ends, self._weights, self._weight_ends = terms, term_ends, weights, weight_ends
         self._scores, self._enough, self._heaviest = scores, enough, heaviest
         self._anchors: list = [None] * len(keys)  # the anchors made so far, by their place
+        self._pieces: list[bytes] | None = None  # the texts cut apart, once one anchor is made alone
+        self._unmade = len(keys)
         self._all: tuple | None = None
 
     def __reduce__(self):
@@ -112,9 +114,9 @@ class ReceivedLinks(Sequence):
         """The page's `i`-th distinct anchor, made on its first reading."""
         anchor = self._anchors[i]
         if anchor is None:
-            if type(self._texts) is bytes:
-                self._texts = self._texts.split(b"\0")
-            text = self._texts[i].decode(*_UTF8)
+            if self._pieces is None:
+                self._pieces = self._texts.split(b"\0")
+            text = self._pieces[i].decode(*_UTF8)
             if i in self._plain:
                 anchor = text
             else:
@@ -124,11 +126,35 @@ class ReceivedLinks(Sequence):
                 anchor = MeasuredText(text, self._keys[i], vector, self._scores[i], self._enough[i],
                                       self._heaviest[i])
             self._anchors[i] = anchor
+            self._unmade -= 1
         return anchor
 
+    def _make_all(self) -> None:
+        """Every anchor not made yet, in a few passes in C (a page whose links the crawl mostly
+        reads: its first sight of a web, a listing): as `_anchor` makes each, for less."""
+        texts = self._texts.decode(*_UTF8).split("\0")  # (no UTF-8 sequence but NUL's holds a 0 byte)
+        terms, weights = self._terms, self._weights
+        vectors = list(zip(map(terms.__getitem__, map(slice, (0, *self._term_ends[:-1]), self._term_ends)),
+                           map(weights.__getitem__, map(slice, (0, *self._weight_ends[:-1]), self._weight_ends))))
+        for i, vector in self._given.items():
+            vectors[i] = vector
+        made = list(map(MeasuredText, texts, self._keys, vectors, self._scores, self._enough, self._heaviest))
+        for i in self._plain:
+            made[i] = texts[i]
+        self._anchors = [anchor if anchor is not None else new for anchor, new in zip(self._anchors, made)]
+        self._unmade = 0
+
     def at(self, positions: Iterable[int]) -> list[tuple]:
-        """The links at these places, in the order given."""
-        urls, index, nexts, anchor = self.urls, self._index, self._nexts, self._anchor
+        """The links at these places, in the order given; when they are many, every anchor is made at once."""
+        positions = positions if isinstance(positions, (list, tuple, range)) else list(positions)
+        if self._unmade and 2 * len(positions) >= len(self._anchors):
+            self._make_all()
+        urls, index, nexts = self.urls, self._index, self._nexts
+        if not self._unmade:  # (in C)
+            return list(zip(map(urls.__getitem__, positions),
+                            map(self._anchors.__getitem__, map(index.__getitem__, positions)),
+                            map(nexts.__getitem__, positions)))
+        anchor = self._anchor
         return [(urls[i], anchor(index[i]), nexts[i]) for i in positions]
 
     def __len__(self) -> int:
@@ -141,7 +167,9 @@ class ReceivedLinks(Sequence):
 
     def __iter__(self):
         if self._all is None:
-            self._all = tuple(self.at(range(len(self.urls))))
+            if self._unmade:
+                self._make_all()
+            self._all = tuple(zip(self.urls, map(self._anchors.__getitem__, self._index), self._nexts))
         return iter(self._all)
 
     def __eq__(self, other) -> bool:
