@@ -24,6 +24,8 @@ import json
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 
+from archive.extract.sent_links import ReceivedLinks
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -43,7 +45,7 @@ def _shown(value, page_text: bool = False) -> str:
                                                                      reverse=True)[:HEAVIEST]
             return f"Measured({str(value)!r}, {value.score!r}, {value.enough!r}, heaviest={top!r})"
         return f"Measured({str(value)!r}, {value.score!r}, {value.enough!r}, {list(value.vector.items())!r})"
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, ReceivedLinks)):  # (the links a worker sends, as the crawl receives them)
         return "(" + ", ".join(_shown(v) for v in value) + ")"
     if is_dataclass(value) and not isinstance(value, type):
         return f"{type(value).__name__}(" + ", ".join(

@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
+from itertools import compress, count
+from operator import not_
 
+from archive.extract.sent_links import link_urls, links_at
 from archive.extract.topic import TopicProfile
 from crawler.judged_pages import MAX_KEPT_RATIOS
 
@@ -59,9 +62,16 @@ class AnchorBackground:
             self._count(self._sides[0], terms)
 
     def read(self, links) -> None:
-        """`(url, anchor, is a next-page link)` of a page read: each link URL counted once."""
-        background = self._sides[1]
-        for url, anchor, is_next in links:
+        """`(url, anchor, is a next-page link)` of a page read: each link URL counted once. Only the
+        links whose URL is not counted yet are built (archive/extract/sent_links.py `links_at`: a
+        page from a worker makes its anchors when read), and a URL forgotten while the page is read
+        counts again further on the page, as when every link was looked at in turn."""
+        background, urls = self._sides[1], link_urls(links)
+        todo = deque(compress(count(), map(not_, map(self._read.__contains__, urls))))
+        made = dict(zip(todo, links_at(links, todo)))
+        while todo:
+            at = todo.popleft()
+            url, anchor, is_next = made[at]
             if is_next or not anchor or url in self._read:
                 continue
             terms = set(self.topic.vector(anchor))
@@ -69,7 +79,12 @@ class AnchorBackground:
                 continue
             self._read[url] = terms
             if self._count(background, terms):  # the oldest anchor was forgotten: its URL may count again
-                del self._read[next(iter(self._read))]
+                forgotten = next(iter(self._read))
+                del self._read[forgotten]
+                again = [later for later in range(at + 1, len(urls)) if urls[later] == forgotten]
+                if again:
+                    made.update(zip(again, links_at(links, again)))
+                    todo = deque(sorted({*todo, *again}))
 
     def _count(self, side: _Side, terms: set) -> bool:
         """`side.add(terms)`, forgetting the log ratios it changed: those of `terms` and of the set it

@@ -13,8 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, count
 from pathlib import Path
 
 import scrapy
@@ -25,6 +24,7 @@ from scrapy.utils.response import get_base_url
 from archive.extract.article import markup_refusal
 from archive.extract.pool import ExtractionTimedOut, WorkerDied
 from archive.extract.links import PageReading, ReadSpec, read_page
+from archive.extract.sent_links import link_urls, links_at
 from archive.urls import site_of
 from archive.extract.topic import TopicError, load_topic
 from crawler.downloadermiddlewares.address_policy import URL_NAMED
@@ -275,7 +275,7 @@ class NewsSpider(scrapy.Spider):
                 yield self._article_page(response, profile, depth, None, article, fingerprint)
             if depth < self.max_depth:
                 yield from self._requests_for(response.url, (
-                    (url, 1 if profile_for(url).is_article_url(url) else 0, None) for url, _, _ in reading.links))
+                    (url, 1 if profile_for(url).is_article_url(url) else 0, None) for url in link_urls(reading.links)))
             return
         start = response.meta.get("found_from") is None
         if is_article:
@@ -304,8 +304,8 @@ class NewsSpider(scrapy.Spider):
             self._spent(response, "kept" if verdict.keep else "off_topic")
             on_topic, score, mode = verdict.on_topic, verdict.score, "related" if verdict.on_topic else "tunnel"
             if verdict.rule != "unjudged":  # a start URL too: on topic by the user's word, its listings count it
-                listings = [(url, anchor) for url, anchor, _ in
-                            compress(reading.links, map(_leads_to_listing, map(_URL, reading.links)))]
+                listings = [(url, anchor) for url, anchor, _ in links_at(reading.links, compress(
+                    count(), map(_leads_to_listing, link_urls(reading.links))))]
                 self.held.listings.judged_article(response.url, [url for url, _ in listings], on_topic,
                                                   follows_links=self.max_depth > 0)
                 self.held.saw_listing_links(listings)
@@ -323,10 +323,11 @@ class NewsSpider(scrapy.Spider):
             if self.max_depth:
                 self.crawler.stats.inc_value("topic/tunnel_ends")
             return
-        candidates = list(reading.links)
-        gate.read_links(candidates)
+        gate.read_links(reading.links)
         if mode in ("related", "tunnel", "probe"):  # links already requested need no judging
-            candidates = _unrequested(candidates, self._unseen())  # (a listing's choice depends on them)
+            candidates = _unrequested(reading.links, self._unseen())  # (a listing's choice depends on them)
+        else:
+            candidates = list(reading.links)
         # The series rule (crawler/relevance.py) compares a page's title with its on-topic parent's.
         title = reading.text.split("\n", 1)[0] if is_article and on_topic and reading.text else None
         links = gate.choose_links(candidates, mode, score, is_listing=_leads_to_listing, page_title=title or "")
@@ -462,14 +463,13 @@ class NewsSpider(scrapy.Spider):
                             failure.type.__name__, failure.getErrorMessage())
 
 
-_URL = itemgetter(0)  # a link's URL: (url, anchor, is_next)
-
-
-def _unrequested(links: list, unseen: Callable[[Collection[str]], set[str]]) -> list:
+def _unrequested(links, unseen: Callable[[Collection[str]], set[str]]) -> list:
     """The links whose URL was not requested, in order. `unseen` (the dupe filter's, which changes
-    nothing) is asked once, of the URLs the links name, each once."""
-    fresh = unseen(dict.fromkeys(map(_URL, links)))
-    return [link for link in links if link[0] in fresh]
+    nothing) is asked once, of the URLs the links name, each once; only the links returned are
+    built (archive/extract/sent_links.py `links_at`: a page from a worker makes its anchors when read)."""
+    urls = link_urls(links)
+    fresh = unseen(dict.fromkeys(urls))
+    return links_at(links, compress(count(), map(fresh.__contains__, urls)))
 
 
 @lru_cache(maxsize=1 << 16)
