@@ -110,6 +110,10 @@ def children_cpu(pid: int, capture: bool = False) -> tuple[float, float]:
 
 
 _WRITERS = WarcWriterPids()
+# Stats of pages the extraction workers did not analyse (crawler/spiders/news.py, crawler/pipelines/corpus.py):
+# a crawl with any measured a fallback, not the default configuration (a harness that broke pickling once
+# made every page fall back to the event loop, and the bench reported figures anyway).
+_FAILED_EXTRACTION = ("news/analyse_failed", "pages/extraction_failed", "pages/not_parsed")
 
 
 def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = None,
@@ -141,6 +145,7 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
     if proc.returncode:
         raise SystemExit(f"benchmark crawl failed (exit {proc.returncode}); log: {work / 'crawl.log'}")
     stats = json.loads(stats_file.read_text())
+    refuse_fallback(stats, work / "crawl.log")
     pages = site.served
     return {"pages": pages, "elapsed_s": round(stats["elapsed_time_seconds"], 2),
             "pages_per_s": round(pages / stats["elapsed_time_seconds"], 1),
@@ -148,6 +153,14 @@ def crawl(site: Timed, work: Path, *, warc: bool = True, profile: Path | None = 
             "written": stats.get("corpus/written", 0),
             "kept": stats.get("topic/kept", 0), "requisites": stats.get("requisites/fetched", 0),
             "probe_ms": probe.ms(), **watched}
+
+
+def refuse_fallback(stats: dict, log: Path) -> None:
+    """Stop the bench if the workers failed to analyse any page: the spider then read it on its event
+    loop, so the run measured a fallback, not the default configuration."""
+    failed = {key: value for key, value in stats.items() if key in _FAILED_EXTRACTION and value}
+    if failed:
+        raise SystemExit(f"benchmark crawl's extraction failed on some pages ({failed}); log: {log}")
 
 
 def watch(proc: subprocess.Popen, site: Timed, *, profiled: bool = False, sample: Path | None = None,

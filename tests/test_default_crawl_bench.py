@@ -93,3 +93,16 @@ def test_profile_windows_start_and_stop_where_they_say():
     assert _marks("first", served, 100) == [1, 10]  # from the first page served, start-up left out
     assert _marks("end", served, 100) == [90]  # no stop: bench/loop_profile.py dumps at the exit
     assert not window_mark_due(PROFILE_WINDOWS["first"], 0, 0, 5)  # never before a page, however few
+
+
+def test_a_crawl_whose_workers_failed_any_page_is_not_reported(tmp_path):
+    """A harness that broke the workers' pickling once made every page fall back to the event loop,
+    and the bench reported its figures as the default configuration's."""
+    import pytest
+
+    from bench.default_crawl import refuse_fallback
+
+    refuse_fallback({"corpus/written": 100, "news/analyse_failed": 0}, tmp_path / "crawl.log")  # fine
+    for key in ("news/analyse_failed", "pages/extraction_failed", "pages/not_parsed"):
+        with pytest.raises(SystemExit, match=key):
+            refuse_fallback({"corpus/written": 99, key: 1}, tmp_path / "crawl.log")
