@@ -46,6 +46,7 @@ from collections import deque
 from concurrent.futures import Future
 
 from archive.warc.pipe import grow_pipe
+from archive.writable import write_all
 
 logger = logging.getLogger(__name__)
 
@@ -489,8 +490,6 @@ def _serve(jobs, answers) -> None:
             except Exception as unpicklable:
                 answer = _frame((False, RuntimeError(f"{type(exc).__name__}: {exc} ({unpicklable})")))
         try:
-            view = memoryview(answer)
-            while view:
-                view = view[os.write(answers_fd, view):]
+            write_all(answers_fd, answer)
         except OSError:
             return
