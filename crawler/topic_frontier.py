@@ -75,8 +75,7 @@ class HeldLink:
         """`rank(gate, self)`, kept under `how` until what it is computed from changes: what `gate` learned
         (crawler/relevance.py: its judged pages' and anchor background's versions), this link's anchors
         and the pages linking to it."""
-        judged, background = gate.judged, gate.background
-        inputs = (gate, judged, judged.version, background, background.version, len(self.anchors), len(self.parents))
+        inputs = (*_learned(gate), len(self.anchors), len(self.parents))
         kept = self.ranks.get(how)
         if kept is None or kept[0] != inputs:
             kept = self.ranks[how] = inputs, rank(gate, self)
@@ -131,8 +130,7 @@ class HeldLinks:
         URLs were requested through other links by then) take the links left in the order the pop
         before them ranked them (docs/performance.md, session 19): `nlargest` is `sorted(reverse=True)`
         cut short, and `(rank, key)` pairs, finite numbers and distinct keys, never tie."""
-        judged, background = gate.judged, gate.background
-        inputs = (gate, judged, judged.version, background, background.version, self._holds)
+        inputs = (*_learned(gate), self._holds)
         if learner is None and self._left is not None and self._left[0] == inputs:
             left = self._left[1]  # none is dropped now: those that were went to the reserve
             if not self._left[2]:
@@ -191,6 +189,13 @@ class HeldLinks:
 
     def __len__(self) -> int:
         return len(self._links)
+
+
+def _learned(gate) -> tuple:
+    """What `gate` has learned, as a rank depends on it: its judged pages and anchor background, and
+    their versions (crawler/judged_pages.py, crawler/anchor_background.py)."""
+    judged, background = gate.judged, gate.background
+    return gate, judged, judged.version, background, background.version
 
 
 def _held_rank(gate, link: HeldLink) -> tuple | None:
