@@ -353,3 +353,46 @@ def test_main_block_counts_only_what_decides_as_the_full_counts_did():
         runs.append([(rnd.random() < 0.2, text(), text() if rnd.random() < 0.5 else []) for _ in range(rnd.randint(1, 25))])
     for units in runs:
         assert _main_block(units) == _main_block_counting_every_unit(units)
+
+
+def test_the_article_s_word_count_reads_the_lines_the_gate_counted_as_a_count_of_the_whole_text():
+    """`lines_reading_words` is `reading_words` of the lines joined by newlines, whether each line was
+    a unit the gate counted on the page (remembered), one it did not (counted), or one holding CJK
+    or Korean text (whose syllable pairs count over the whole text: never remembered)."""
+    import random
+
+    from archive.extract import page_gate
+
+    pieces = ["Hà Nội", "— |", "_", "a.b", "2024", "한국어", "한", "中文字", "かな", " ", "\u00a0", "\t", "x–y", ""]
+    units = [*SENTENCES, "한국 사람 " + SENTENCES[0], "中文 " + SENTENCES[1], "— | —", "Một câu ngắn."]
+    tree = page("<h1>Tiêu đề bài viết</h1>" + "".join(f"<p>{u}</p>" for u in units))
+    rng = random.Random(20)
+    for _ in range(300):
+        judge_page(tree)
+        counted = dict(page_gate._UNIT_WORDS)
+        assert counted and all(page_gate._EAST_ASIAN.search(text) is None for text in counted)
+        assert all(words == reading_words(text) for text, words in counted.items())
+        lines = [rng.choice(units) if rng.random() < 0.6 else " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+                 for _ in range(rng.randint(0, 12))]
+        assert page_gate.lines_reading_words(lines) == reading_words("\n".join(lines)), lines
+    judge_page(page("<h1>Khác</h1><p>" + SENTENCES[2] + "</p>"))  # another page: the first one's units go
+    assert set(page_gate._UNIT_WORDS) == {SENTENCES[2]}
+    page_gate._UNIT_WORDS.clear()
+    assert page_gate.lines_reading_words(SENTENCES[:2]) == reading_words("\n".join(SENTENCES[:2]))
+
+
+def test_an_article_s_word_count_is_its_text_s_on_every_fixture_and_eval_page():
+    from archive.extract import pool
+    from archive.extract.links import ReadSpec
+    from archive.sites.generic import generic_profile
+
+    checked = 0
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    for html, url in [*((p.html, p.url) for p in load_pages(eval_dir)), *((path.read_bytes(), url_for(path)) for path in pages())]:
+        hints = generic_profile(url).extraction
+        spec = ReadSpec(text="article", anchors=True, listing=ReadSpec(text="listing"))
+        article, _, _ = pool._analyse(html, url, hints, None, spec, True)
+        if article is not None and article.paragraphs:
+            assert article.words == reading_words(article.text), url
+            checked += 1
+    assert checked > 50

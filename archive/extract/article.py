@@ -34,10 +34,9 @@ from archive.extract.hints import ExtractionHints, select_all
 from archive.extract.html_parser import HTML_PARSER, UTF8_HTML_PARSER
 from archive.extract.metadata import canonical_for, fill_shown_metadata, lead_from_description, looks_vietnamese, \
     read_structured
-from archive.extract.page_gate import PageVerdict
+from archive.extract.page_gate import PageVerdict, lines_reading_words
 from archive.extract.published import guessed_date, stated_date
 from archive.extract.render import DATE_LINE_FORMAT, render_seed_text
-from archive.extract.text import word_count
 from archive.extract.url_join import join
 from archive.urls import page_canonical_url as canonicalise
 
@@ -98,7 +97,12 @@ class Article:
     @property
     def text(self) -> str:
         """Lead and body paragraphs, one per line: what hashes and near-dup checks read."""
-        return "\n".join(([self.lead] if self.lead else []) + self.paragraphs)
+        return "\n".join(self.text_lines)
+
+    @property
+    def text_lines(self) -> list[str]:
+        """The lines of `text`: the lead, if any, and the body paragraphs."""
+        return ([self.lead] if self.lead else []) + self.paragraphs
 
 
 def extract_article(html: bytes | str, url: str, hints: ExtractionHints | None = None, *,
@@ -222,7 +226,7 @@ def _extract_tree(article: Article, tree: etree._Element, url: str, hints: Extra
 
     article.paragraphs = tidy_paragraphs(paragraphs, title=article.title, lead=article.lead,
                                          author=article.author, date_texts=date_texts, captions=captions)
-    article.words = word_count(article.text)
+    article.words = lines_reading_words(article.text_lines)  # (the gate's counts of its paragraphs reused)
     if article.language is None and looks_vietnamese(article.text):
         article.language = "vi"
 
