@@ -250,3 +250,32 @@ def test_the_file_sample_from_the_article_s_own_is_the_rendered_file_s():
         assert file_sample == again and repr(file_sample) == repr(again), article.url  # (iterated alike too)
         taken += set(fingerprints.article_lines(article)) <= set(fingerprints.file_lines(rendered))
     assert 0 < taken < len(articles)  # both ways taken
+
+
+def test_the_file_sample_is_the_article_s_own_object_only_when_it_iterates_alike():
+    """An answer pickles one set when the rendered file's sample holds the article's hashes in the
+    same order (`_one_if_alike`), and travels as it did: unpickled, both fields iterate as the two
+    sets computed apart do. Equal sets iterated in another order, or other hashes, stay apart."""
+    import pickle
+
+    articles = [value for value in _inputs().values() if isinstance(value, Article)]
+    shared = 0
+    for article in articles:
+        fp = fingerprints.fingerprint_article(article)
+        rendered = fingerprints.file_lines(fp.rendered)
+        apart = frozenset(fingerprints.containment_sample(fingerprints._shingle_array(rendered)))
+        alone = frozenset(fingerprints.containment_sample(fingerprints._shingle_array(fingerprints.article_lines(article))))
+        back = pickle.loads(pickle.dumps(fp, protocol=5))
+        sent = pickle.loads(pickle.dumps((alone, apart), protocol=5))  # (as each travelled alone)
+        assert list(back.sample) == list(sent[0]) and list(back.file_sample) == list(sent[1]), article.url
+        shared += fp.file_sample is fp.sample
+        assert (fp.file_sample is fp.sample) == (list(apart) == list(alone)), article.url
+    assert 0 < shared
+    ordered = frozenset(range(0, 8 * 40, 8))
+    reordered = frozenset(sorted(ordered, reverse=True) + [1 << 40]) - {1 << 40}  # equal, built another way
+    assert reordered == ordered
+    assert fingerprints._one_if_alike(frozenset(ordered), ordered) is ordered
+    if list(reordered) != list(ordered):
+        assert fingerprints._one_if_alike(reordered, ordered) is reordered
+    other = frozenset(ordered | {8 * 41})
+    assert fingerprints._one_if_alike(other, ordered) is other

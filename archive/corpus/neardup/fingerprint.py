@@ -166,8 +166,17 @@ def fingerprint_article(article: Article) -> Fingerprint:
     hashes = _shingle_array(lines)
     sample = containment_sample(hashes)
     rendered = render_seed_text(article)
-    return Fingerprint(sha256_hex(article.text), frozenset(sample), simhash(hashes), rendered,
-                       frozenset(_file_sample(file_lines(rendered), lines, sample)))
+    frozen = frozenset(sample)
+    return Fingerprint(sha256_hex(article.text), frozen, simhash(hashes), rendered,
+                       _one_if_alike(frozenset(_file_sample(file_lines(rendered), lines, sample)), frozen))
+
+
+def _one_if_alike(file_sample: frozenset[int], sample: frozenset[int]) -> frozenset[int]:
+    """`sample` itself when `file_sample` holds the same hashes in the same iteration order (nearly
+    every article: its author line adds no sampled shingle), so an answer pickles one set, not two
+    equal ones; else `file_sample`. The order is compared too: both are used by iteration, and
+    equal sets need not iterate alike."""
+    return sample if file_sample == sample and list(file_sample) == list(sample) else file_sample
 
 
 def _file_sample(rendered_lines: list[str], lines: list[str], sample: set[int]) -> set[int]:
