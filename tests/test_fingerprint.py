@@ -279,3 +279,30 @@ def test_the_file_sample_is_the_article_s_own_object_only_when_it_iterates_alike
         assert fingerprints._one_if_alike(reordered, ordered) is reordered
     other = frozenset(ordered | {8 * 41})
     assert fingerprints._one_if_alike(other, ordered) is other
+
+
+def test_a_pickled_fingerprint_carries_the_file_s_bytes_and_reads_as_the_one_sent():
+    """A worker's fingerprint travels with `rendered` as the UTF-8 bytes the corpus writes: unpickled,
+    `file_bytes` is those bytes without decoding anything, `rendered` decodes them when read, and the
+    fingerprint equals the one sent. A text that does not encode travels as the text,
+    and `file_bytes` fails as encoding it did."""
+    import copy
+    import pickle
+
+    articles = [value for value in _inputs().values() if isinstance(value, Article)]
+    for article in articles:
+        fp = fingerprints.fingerprint_article(article)
+        back = pickle.loads(pickle.dumps(fp, protocol=5))
+        assert "rendered" not in back.__dict__
+        assert back.file_bytes() == fp.rendered.encode("utf-8") == fp.file_bytes()
+        assert back.file_bytes() is back.file_bytes()  # (the bytes received, not encoded again)
+        assert back == fp and back.rendered == fp.rendered
+        assert list(back.sample) == list(pickle.loads(pickle.dumps(fp.sample, protocol=5)))  # (as sent alone)
+        assert pickle.loads(pickle.dumps(back, protocol=5)) == fp and copy.deepcopy(back) == fp
+    odd = fingerprints.Fingerprint("sha", frozenset({8}), 1, "Tiêu đề \ud800 lẻ\n", frozenset({8}))
+    back = pickle.loads(pickle.dumps(odd, protocol=5))
+    assert back == odd and "rendered" in back.__dict__
+    with pytest.raises(UnicodeEncodeError):
+        back.file_bytes()
+    with pytest.raises(AttributeError):
+        back.no_such_field  # noqa: B018

@@ -223,7 +223,7 @@ class Corpus(CorpusOpening):
     # ----------------------------------------------------------------- outcomes
     def _write_article(self, article: Article, provenance: dict[str, Any], urls: list[str],
                        fp: Fingerprint) -> AddResult:
-        rendered = fp.rendered.encode("utf-8")
+        rendered = fp.file_bytes()
         h16 = url_hash16(provenance["canonical_url"])
         while True:
             number = self._next_number
@@ -274,7 +274,7 @@ class Corpus(CorpusOpening):
         its alias, and the copy's file moves to `superseded/` (docs/corpus-determinism.md)."""
         index = self._doc_by_file[doc.file]
         path = self.directory / f"{doc.number:03d}_{url_hash16(provenance['canonical_url'])}.txt"
-        if not self._write_file_atomically(path, fp.rendered.encode("utf-8")):
+        if not self._write_file_atomically(path, fp.file_bytes()):
             LOG.warning("%s exists already; %s stays the corpus's copy", path, doc.file)
             return self._record_alias(doc, provenance, urls, "near-duplicate", how, score)
         copy = {**doc.provenance_entry(), "status": "superseded", "matched_by": how, "similarity": round(score, 4)}

@@ -152,13 +152,49 @@ def _as_array(shingles: Iterable[int] | np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What dedupe needs to know of an article: computable anywhere, e.g. in an extraction worker."""
+    """What dedupe needs to know of an article: computable anywhere, e.g. in an extraction worker.
+
+    Pickled (a worker's answer), `rendered` travels as the UTF-8 bytes the corpus writes
+    (`file_bytes`): the crawl then neither decodes the ~10 KB text on unpickling nor encodes it
+    again to write it; `rendered` is decoded only if read. A text that does not encode (a lone
+    surrogate from a JSON-LD escape) travels as the text, and `file_bytes` fails as encoding it did."""
 
     text_sha: str
     sample: frozenset[int]  # containment-index sample of the article's shingles
     simhash: int
     rendered: str  # the seed-format file text
     file_sample: frozenset[int]  # the sample of the rendered file, as a reopened corpus sees it
+
+    def file_bytes(self) -> bytes:
+        """The corpus file's bytes: `rendered` as UTF-8 (as received, when it came so)."""
+        received = self.__dict__.get("_rendered_utf8")
+        return received if received is not None else self.rendered.encode("utf-8")
+
+    def __getattr__(self, name: str):
+        """`rendered` of a fingerprint received as bytes (`__reduce__`), decoded on its first reading."""
+        received = self.__dict__.get("_rendered_utf8") if name == "rendered" else None
+        if received is None:
+            raise AttributeError(name)
+        rendered = received.decode("utf-8")
+        object.__setattr__(self, "rendered", rendered)
+        return rendered
+
+    def __reduce__(self):
+        try:
+            utf8 = self.file_bytes()
+        except UnicodeEncodeError:  # (sent as the text: the crawl fails to encode it as before)
+            return Fingerprint, (self.text_sha, self.sample, self.simhash, self.rendered, self.file_sample)
+        return _received, (self.text_sha, self.sample, self.simhash, utf8, self.file_sample)
+
+
+def _received(text_sha: str, sample: frozenset[int], simhash: int, rendered_utf8: bytes,
+              file_sample: frozenset[int]) -> Fingerprint:
+    """A pickled `Fingerprint` whose `rendered` came as UTF-8 (`Fingerprint.__reduce__`)."""
+    fingerprint = object.__new__(Fingerprint)
+    state = fingerprint.__dict__  # (frozen: its fields are set into it directly)
+    state["text_sha"], state["sample"], state["simhash"] = text_sha, sample, simhash
+    state["_rendered_utf8"], state["file_sample"] = rendered_utf8, file_sample
+    return fingerprint
 
 
 def fingerprint_article(article: Article) -> Fingerprint:
