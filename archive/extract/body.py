@@ -19,6 +19,7 @@ import trafilatura
 from lxml import etree
 
 from archive.extract.body_chunks import other_chunks
+from archive.extract.held_elements import elements_held
 from archive.extract.hints import ExtractionHints, select, select_all
 from archive.extract.html_parser import HTML_PARSER
 from archive.extract.inline_related import drop_inline_related
@@ -156,7 +157,7 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
     try:
         with faster_trafilatura():  # (trafilatura called from here: as deep in the stack as it always was)
             try:
-                with spared_copies():
+                with spared_copies(), elements_held():  # (its working trees' node objects made once)
                     result = trafilatura.bare_extraction(doc_tree, **options)
             except CopyNeeded:  # a rare path reads a copy left out: done again in full (`doc_tree` is as it was)
                 result = trafilatura.bare_extraction(doc_tree, **options)
