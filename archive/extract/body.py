@@ -19,7 +19,6 @@ import trafilatura
 from lxml import etree
 
 from archive.extract.body_chunks import other_chunks
-from archive.extract.held_elements import elements_held
 from archive.extract.hints import ExtractionHints, select, select_all
 from archive.extract.html_parser import HTML_PARSER
 from archive.extract.inline_related import drop_inline_related
@@ -152,15 +151,14 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
     """Run trafilatura on a (copied) tree; return paragraphs in order and any images. Meanwhile
     its pruning XPaths select in Python and readability measures each length once
     (trafilatura_fast.py: the same work and result, faster), the copies of the page it reads
-    only on rare paths are made only when one is taken (trafilatura_spared_copies.py), the node
-    objects of its working trees are made once (held_elements.py), and its options object is a
-    copy of one built once a day (trafilatura_options.py)."""
+    only on rare paths are made only when one is taken (trafilatura_spared_copies.py), and its
+    options object is a copy of one built once a day (trafilatura_options.py)."""
     arguments = dict(url=url, output_format="python", with_metadata=False, include_images=include_images,
                      **TRAFILATURA_OPTIONS)
     try:
         with faster_trafilatura():  # (trafilatura called from here: as deep in the stack as it always was)
             try:
-                with spared_copies(), elements_held():  # (its working trees' node objects made once)
+                with spared_copies():
                     result = trafilatura.bare_extraction(doc_tree, **trafilatura_arguments(**arguments))
             except CopyNeeded:  # a rare path reads a copy left out: done again in full (`doc_tree` is as it was)
                 result = trafilatura.bare_extraction(doc_tree, **trafilatura_arguments(**arguments))

@@ -29,7 +29,6 @@ from lxml.etree import strip_elements, strip_tags
 from trafilatura import core, external, main_extractor
 from trafilatura.settings import Extractor
 
-from archive.extract.held_elements import hold
 from archive.extract.trafilatura_fast_functions import source_digest
 
 __all__ = ["CopyNeeded", "spared_copies", "SPARED"]
@@ -76,17 +75,10 @@ def _spared(options: Extractor) -> bool:
 
 
 def _prepare_tree(tree, options: Extractor, url):
-    """`core._prepare_tree` without the pre-conversion copy for justext (an `_Unmade` instead). The
-    node objects of the raw tree (bare_extraction's copy of the caller's, which readability reads
-    next) and of the copy it cleans are held while the extraction runs (held_elements.py: each made
-    once, not at each walk; called here, not by a wrapper around the sequence, so that trafilatura
-    runs as deep in the stack as it always did)."""
+    """`core._prepare_tree` without the pre-conversion copy for justext (an `_Unmade` instead)."""
     if not _spared(options):
         return _PREPARE_TREE(tree, options, url)
-    hold(tree)
-    copied = core.copy(tree)
-    hold(copied)
-    cleaned = core.tree_cleaning(copied, options)
+    cleaned = core.tree_cleaning(core.copy(tree), options)
     cleaned = core.convert_tags(cleaned, options, url)
     return cleaned, _UNMADE
 
