@@ -23,7 +23,7 @@ from trafilatura.utils import trim
 from archive.eval_generic import load_pages
 from archive.extract.article import parse_page
 from archive.extract.body import TRAFILATURA_OPTIONS
-from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, faster_trafilatura
+from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, _contains_tests, faster_trafilatura
 from archive.extract.bounded_memo import VerdictMemo
 from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS,
                                                         _remove_unlikely_candidates, _text_content, _text_length,
@@ -211,7 +211,11 @@ _VALUES = ["", "x", "reply-1", "a reply-1", "hidden", "is-hidden", "cookie-bar",
            "widget", "footer", "byline", "related", "meta", "slide", "message", "hide-me", "a hidden", "noprint",
            "mvp-post-add-box", "mvp-post-add-wrap", "infinite-scroll", "infinitescroll", "comments-title",
            "display:none", "color: red; display: none", "tags", "elated", "premium", "^ad-", "post", "entry",
-           "article-content", "post-text", "articleBody", "x article__body", "articleContent"]
+           "article-content", "post-text", "articleBody", "x article__body", "articleContent",
+           "elementor-share-buttons", "x elementor-share-buttons--view", "elementor-share", "teaser", "Teaser-box",
+           "TEASER", "post-teasers", "caption", "img-caption", "Caption", "bottom", "footer-bottom", "bottom-bar",
+           "bottomline", "a bottom b", "link", "a link", "links", "link-list", "border: 1px solid",
+           "color: red; border-top: 0"]
 _ATTRIBUTES = ["id", "class", "style", "aria-hidden", "role", "data-component", "data-lp-replacement-content",
                "itemprop"]
 _TAGS = ["div", "section", "aside", "p", "span", "list", "item", "details", "ol", "ul", "li", "article", "a", "h1",
@@ -272,6 +276,25 @@ def test_the_same_elements_with_attributes_in_a_namespace():
     assert any(name.startswith("{") for el in elements for name in el.keys())
     for _, _, original, stand_in in _SWAPS:
         assert stand_in(tree) == original(tree), original.path
+
+
+@pytest.mark.parametrize("table", [("T", "t"), ("CM", "cm"), ("TAa", "tb"), ("TT", "ab"), ("", "")])
+def test_contains_reads_values_as_xpath_contains_and_translate_do(table):
+    """The stand-ins' `contains(translate(@a, 'F', 'f'), 'x')` (trafilatura_fast._contains_tests) on
+    values with every character of the lists, against libxml2's: a character listed twice is replaced
+    as first listed, one without a counterpart is removed."""
+    old, new = table
+    path = f".//*[contains(translate(@class, '{old}', '{new}'), 'tea') or contains(@id, 'ser')]"
+    ((class_name, in_class), (id_name, in_id)) = _contains_tests(path)
+    assert (class_name, id_name) == ("class", "id")
+    rng = random.Random(len(old))
+    values = ["", "tea", "Tea", "TEA", "teaser", "TaeA", "tbea", "ateAa", "xser", "SER"]
+    values += ["".join(rng.choice("tTeaAbCcMmsr ") for _ in range(rng.randint(1, 8))) for _ in range(300)]
+    elements = "".join(f'<div class="{c}" id="{i}">x</div>' for c, i in zip(values, reversed(values)))
+    tree = lxml.html.document_fromstring(f"<html><body>{elements}</body></html>")
+    expected = etree.XPath(path)(tree)
+    assert [el for el in tree.iterdescendants() if in_class(el.get("class") or "") or in_id(el.get("id") or "")] == expected
+    assert 0 < len(expected) < len(values)
 
 
 def test_hidden_elements_are_found_by_each_route():

@@ -25,6 +25,7 @@ from archive.extract.inline_related import drop_inline_related
 from archive.extract.page_gate import PageVerdict, judge_page
 from archive.extract.text import clean, text_of, word_count
 from archive.extract.trafilatura_fast import faster_trafilatura
+from archive.extract.trafilatura_options import trafilatura_arguments
 from archive.extract.trafilatura_spared_copies import CopyNeeded, spared_copies
 
 __all__ = ["TRAFILATURA_OPTIONS", "photo_box_texts", "raw_body", "tidy_paragraphs"]
@@ -149,17 +150,18 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
                             ) -> tuple[list[str], list[dict[str, str | None]]]:
     """Run trafilatura on a (copied) tree; return paragraphs in order and any images. Meanwhile
     its pruning XPaths select in Python and readability measures each length once
-    (trafilatura_fast.py: the same work and result, faster), and the copies of the page it reads
-    only on rare paths are made only when one is taken (trafilatura_spared_copies.py)."""
-    options = dict(url=url, output_format="python", with_metadata=False, include_images=include_images,
-                   **TRAFILATURA_OPTIONS)
+    (trafilatura_fast.py: the same work and result, faster), the copies of the page it reads
+    only on rare paths are made only when one is taken (trafilatura_spared_copies.py), and its
+    options object is a copy of one built once a day (trafilatura_options.py)."""
+    arguments = dict(url=url, output_format="python", with_metadata=False, include_images=include_images,
+                     **TRAFILATURA_OPTIONS)
     try:
         with faster_trafilatura():  # (trafilatura called from here: as deep in the stack as it always was)
             try:
                 with spared_copies():
-                    result = trafilatura.bare_extraction(doc_tree, **options)
+                    result = trafilatura.bare_extraction(doc_tree, **trafilatura_arguments(**arguments))
             except CopyNeeded:  # a rare path reads a copy left out: done again in full (`doc_tree` is as it was)
-                result = trafilatura.bare_extraction(doc_tree, **options)
+                result = trafilatura.bare_extraction(doc_tree, **trafilatura_arguments(**arguments))
     except Exception:  # trafilatura's failures on odd markup mean "no text", not a crash
         return [], []
     if result is None or getattr(result, "body", None) is None:

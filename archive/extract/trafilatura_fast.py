@@ -59,6 +59,78 @@ def _tests(path: str) -> list[Callable[[str], bool]]:
     return [VerdictMemo(re.compile(pattern).search).__getitem__ for _, pattern in _RE_TEST.findall(path)]
 
 
+_CONTAINS = re.compile(r"contains\((?:translate\(@([\w-]+), '([^']*)', '([^']*)'\)|@([\w-]+)), '([^']*)'\)")
+
+
+def _contains_tests(path: str) -> list[tuple[str, Callable[[str], bool]]]:
+    """(attribute name, test of its value) of each `contains(@a, 'x')` or
+    `contains(translate(@a, 'F', 'f'), 'x')` of an XPath, in the order they appear (`translate`:
+    each character of the first list replaced by the one at its place in the second, or removed
+    when the second is shorter; a character listed twice, as first listed)."""
+    tests = []
+    for translated, old, new, plain, needle in _CONTAINS.findall(path):
+        table: dict[int, str | None] = {}
+        for n, char in reversed(list(enumerate(old))):
+            table[ord(char)] = new[n] if n < len(new) else None
+
+        def test(value: str, table=table or None, needle=needle) -> bool:
+            return needle in (value.translate(table) if table else value)
+        tests.append((translated or plain, VerdictMemo(test).__getitem__))  # (remembered by value, as `_tests`)
+    return tests
+
+
+def _raw_tree_share_buttons(path: str):
+    """RAW_TREE_PRUNE_XPATH[1]: div/section/aside share-button bars (by a page builder's class)."""
+    ((name, in_class),) = _contains_tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        return [el for el in tree.iterdescendants("div", "section", "aside") if in_class(el.get(name) or "")]
+    return select
+
+
+# The blocks trafilatura's discarding XPaths of an extracted body look at.
+_DISCARDED_BLOCKS = ("div", "item", "list", "p", "section", "span")
+
+
+def _discard_by_names(path: str):
+    """TEASER_DISCARD_XPATH[0] (teaser boxes) and DISCARD_IMAGE_ELEMENTS[0] (captions, when images
+    are not kept): blocks whose id or class holds a word (`contains`, the teaser's after `translate`)."""
+    (first_name, first), (second_name, second) = _contains_tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants(*_DISCARDED_BLOCKS):
+            get = el.get
+            if first(get(first_name) or "") or second(get(second_name) or ""):
+                found.append(el)
+        return found
+    return select
+
+
+def _precision_discard(path: str):
+    """PRECISION_DISCARD_XPATH[1]: blocks named as a bottom bar or a link (`re:test(@id|@class, …)`
+    reads whichever of the two comes first), or with a border in their style."""
+    bottom, link = _tests(path)
+    ((style_name, in_style),) = _contains_tests(path)
+
+    def select(tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for el in tree.iterdescendants(*_DISCARDED_BLOCKS):
+            get = el.get
+            i, c = get("id") or "", get("class") or ""
+            # (`_first` is asked only when one of the two attributes passes the test)
+            if (((bottom(i) or bottom(c)) and bottom(_first(el, "id", "class")))
+                    or ((link(i) or link(c)) and link(_first(el, "id", "class")))
+                    or in_style(get(style_name) or "")):
+                found.append(el)
+        return found
+
+    # An element with neither id nor class: `@id|@class` reads '' then, as `get(…) or ""` does.
+    if bottom("") or link(""):
+        return None
+    return select
+
+
 def _raw_tree_prune(path: str):
     """RAW_TREE_PRUNE_XPATH[0]: infinite-scroll boxes of div/section/aside (any, unless it
     holds an h1, when only the `mvp-post-add` ones)."""
@@ -197,6 +269,10 @@ STAND_INS = (
     ("REMOVE_COMMENTS_XPATH", 0, "5d97216ca15d0558", _remove_comments),
     ("REMOVE_COMMENTS_AND_LISTS_XPATH", 0, "9cc18d34e6e2d258", _remove_comments_and_lists),
     ("BODY_XPATH", 0, "caaa561ceca17064", _article_body),
+    ("RAW_TREE_PRUNE_XPATH", 1, "3c7afe92279543d5", _raw_tree_share_buttons),
+    ("PRECISION_DISCARD_XPATH", 1, "53d31ea1df47920a", _precision_discard),
+    ("TEASER_DISCARD_XPATH", 0, "ebb02f066626551d", _discard_by_names),
+    ("DISCARD_IMAGE_ELEMENTS", 0, "cb1ab981e44913f7", _discard_by_names),
 )
 
 
