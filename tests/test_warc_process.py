@@ -306,3 +306,50 @@ def test_caller_driven_pump_sends_a_lone_record_only_after_max_wait(tmp_path):
     pump_until_done(writer, [lone, *batch])
     writer.close()
     assert writer.stats.records == 1 + 2 * (1 + warc_process._MIN_BATCH)
+
+
+def answer_pipe():
+    import multiprocessing
+
+    reader, writer_end = multiprocessing.get_context("forkserver").Pipe(duplex=False)
+    return reader, writer_end
+
+
+def test_answers_reach_connection_recv_whole_and_in_order():
+    """The child's answers are framed as `Connection.recv` reads them: small ones written at once by
+    the sender, larger than PIPE_BUF ones by the sender's thread, never overtaking each other."""
+    reader, writer_end = answer_pipe()
+    sender = warc_pipe.AnswerSender(writer_end)
+    messages = [("answers", [("done", f"<urn:uuid:{n}>", RecordLocation("f.warc.gz", n, 10, str(n)))] * (n % 5 + 1),
+                 (n, n, 1)) for n in range(200)]
+    messages[50] = messages[120] = ("answers", [("done", "x" * 100, None)] * 200, (0, 0, 0))  # ~20 KB
+    for message in messages:
+        sender.send(message)
+    sender.close()
+    assert [reader.recv() for _ in messages] == messages
+    assert not reader.poll(0.1)
+
+
+def test_an_answer_never_waits_for_a_parent_that_does_not_read():
+    """A full answer pipe (the parent busy elsewhere) must not block the sending thread: the writer
+    thread sends answers, and a child stuck there would stop reading jobs."""
+    reader, writer_end = answer_pipe()
+    sender = warc_pipe.AnswerSender(writer_end)
+    messages = [("answers", [("done", "y" * 900, None)], (n, 0, 0)) for n in range(6_000)]  # ~6 MB, pipe 64 KB-1 MB
+    started = time.monotonic()
+    for message in messages:
+        sender.send(message)
+    assert time.monotonic() - started < 10, "send waited for the reader"
+    assert sender._queued > 0, "the pipe filled, so the thread holds the rest"
+    received = [reader.recv() for _ in messages]
+    sender.close()
+    assert received == messages
+
+
+def test_answers_to_a_parent_gone_are_dropped_quietly():
+    reader, writer_end = answer_pipe()
+    sender = warc_pipe.AnswerSender(writer_end)
+    reader.close()
+    sender.send(("answers", [], (0, 0, 0)))
+    sender.send(("answers", [("done", "z" * 100, None)] * 100, (0, 0, 0)))  # past PIPE_BUF: the thread's
+    sender.close()  # returns: nothing waits on the dead pipe

@@ -16,12 +16,14 @@ import fcntl
 import itertools
 import os
 import pickle
+import queue
 import select
 import struct
+import threading
 from collections import deque
 from collections.abc import Iterable
 
-__all__ = ["FrameSender", "frame", "grow_pipe", "read_frame"]
+__all__ = ["AnswerSender", "FrameSender", "frame", "grow_pipe", "read_frame"]
 
 _PIPE_BYTES = 1 << 20  # Linux F_SETPIPE_SZ: room for a few batches, so a send rarely waits for the child
 _F_SETPIPE_SZ = 1031
@@ -106,3 +108,54 @@ class FrameSender:
                     self.unsent[0] = memoryview(head)[written:]
                     break
                 written -= len(self.unsent.popleft())
+
+
+class AnswerSender:
+    """The child's messages to the parent, in the framing `multiprocessing.Connection.recv` reads
+    (a 4-byte signed length, then the pickle), in the order `send` was called.
+
+    A message is written at once by the thread that sends it when the pipe takes it whole without
+    waiting (at most `PIPE_BUF` bytes, nothing queued before it); otherwise a thread of its own
+    writes it, waiting for room. So no sender ever blocks on a parent that is not reading (a
+    child blocked there would stop reading jobs, and block the parent's sends for good), and the
+    usual answer costs no thread wake-up (docs/performance.md, session 20)."""
+
+    def __init__(self, connection):
+        self._fd = connection.fileno()
+        os.set_blocking(self._fd, False)
+        self._lock = threading.Lock()
+        self._queued = 0  # messages given to the thread and not yet written (under _lock)
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="warc-answers", daemon=True)
+        self._thread.start()
+
+    def send(self, message: tuple) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        framed = struct.pack("!i", len(data)) + data
+        with self._lock:
+            if not self._queued and len(framed) <= select.PIPE_BUF:
+                try:
+                    os.write(self._fd, framed)  # all of it or nothing: at most PIPE_BUF bytes
+                    return
+                except BlockingIOError:  # the pipe is full: the thread waits for room
+                    pass
+                except OSError:  # the parent is gone; the archive is still finished properly
+                    return
+            self._queued += 1
+        self._queue.put(framed)
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        sender = FrameSender(self._fd)
+        while (framed := self._queue.get()) is not None:
+            sender.add((framed,))
+            try:
+                sender.write(block=True)
+            except OSError:  # the parent is gone (FrameSender dropped the rest of this message)
+                pass
+            with self._lock:
+                self._queued -= 1
