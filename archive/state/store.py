@@ -116,6 +116,14 @@ _RECORD_READ = """
 INSERT INTO pages (url, first_seen, extracted_at, extracted_record) VALUES (?1, ?2, ?2, ?3)
 ON CONFLICT(url) DO UPDATE SET extracted_at = excluded.extracted_at, extracted_record = excluded.extracted_record
 """
+# The rows `_NEVER_EXTRACTED` looks for (the same terms, so SQLite uses it): a run's look, and the start-up
+# check that there is nothing to look for, read the pages pending, not the whole state. A row enters it
+# when its page is fetched and leaves it when extracted: one index entry a page on the state's writer.
+_NEVER_EXTRACTED_INDEX = """
+CREATE INDEX IF NOT EXISTS pages_never_extracted ON pages (url)
+WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
+  AND (is_article IS NULL OR outcome IN ('new', 'changed'))
+"""
 # Pages archived but never extracted: a 200 whose record the crawl never read to the end (its extraction
 # failed, timed out, or the run was killed or stopped first), either never extracted at all or a new or
 # changed capture of an article extracted before. Not requisites (never extracted), not a revisit of what
@@ -123,8 +131,8 @@ ON CONFLICT(url) DO UPDATE SET extracted_at = excluded.extracted_at, extracted_r
 # running crawl, whose pages are on their way); in URL order after `?1`, `?2` rows at most.
 _NEVER_EXTRACTED = """
 SELECT url, fetch_url, record_file, record_offset, record_id FROM pages
-WHERE url > ?1 AND status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record AND fetched_at < ?3
-  AND (is_article IS NULL OR outcome IN ('new', 'changed'))
+WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
+  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url > ?1 AND fetched_at < ?3
   AND NOT EXISTS (SELECT 1 FROM requisites WHERE requisites.url = pages.url)
 ORDER BY url LIMIT ?2
 """
@@ -321,6 +329,7 @@ class CrawlState:
         if "extracted_record" not in columns:  # v4: what was extracted is taken as read to the end
             self._db.execute("ALTER TABLE pages ADD COLUMN extracted_record TEXT")
             self._db.execute("UPDATE pages SET extracted_record = record_id WHERE is_article IS NOT NULL")
+        self._db.execute(_NEVER_EXTRACTED_INDEX)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
                          (str(SCHEMA_VERSION), SCHEMA_VERSION))

@@ -17,11 +17,13 @@ request carries `warc_skip`: capture and the incremental middleware leave it
 alone, and the state row keeps describing the fetch that archived it). When the
 record cannot be served (its file is gone, the offset holds another record or a
 revisit, whose payload lies elsewhere), the request goes on to the network as a
-page due again would (stat `archived_pages/fetched`).
+page due again would (stat `archived_pages/fetched`). Not built when the state holds
+no such page at the start of the run (the usual case): no cost a request then.
 """
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,8 +57,13 @@ class ArchivedPageMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivedPageMiddleware:
-        if shared_state(crawler) is None:
+        shared = shared_state(crawler)
+        if shared is None:
             raise NotConfigured("no crawl state (CRAWL_STATE): no page is picked up from the archive")
+        # Off when the state holds no such page (one look at its index; a resume has reconciled it by
+        # now): a crawl with nothing to pick up pays nothing a request.
+        if not shared[0].never_extracted(limit=1, fetched_before=time.time()):
+            raise NotConfigured("no page archived but never extracted")
         return cls(crawler, Path(crawler.settings.get("WARC_DIR")),
                    crawler.settings.getint("DOWNLOAD_MAXSIZE", DEFAULT_MAX_BODY))
 

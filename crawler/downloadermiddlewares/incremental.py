@@ -368,8 +368,8 @@ class IncrementalSpiderMiddleware:
         """Fetch this request? Unknown pages and anything not an article: yes. A known article:
         by the revisit policy, and by its sitemap/feed lastmod under `REVISIT_LASTMOD` (`trust`:
         lastmod decides when it can tell; `hint`: due when either says so; `ignore`: policy)."""
-        if request.dont_filter or PICKED_UP in request.meta or not profile_for(request.url).is_article_url(request.url):
-            return True
+        if request.dont_filter or not profile_for(request.url).is_article_url(request.url) or PICKED_UP in request.meta:
+            return True  # (a page picked up from the state is due: it is not fetched, but read from the archive)
         key = canonical_url(request.url)
         page = self.state.get(key)
         if page is None:
