@@ -8,7 +8,9 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
 from scrapy import Request, Spider
+from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from warcio.statusandheaders import StatusAndHeaders
@@ -19,9 +21,11 @@ from archive.state.requisites import PendingRequisites
 from archive.state.store import SCHEMA_VERSION, CrawlState
 from archive.state.unrecorded import adopt_unrecorded
 from archive.urls import canonical_url
+from crawler.downloadermiddlewares.archived_pages import ARCHIVED_RECORD, ArchivedPageMiddleware
 from crawler.downloadermiddlewares.incremental import (META, AgeRevisitPolicy, IncrementalDownloaderMiddleware,
                                                        IncrementalSpiderMiddleware)
 from crawler.exitcodes import EXIT_OK
+from crawler.extensions.recovery import ResumeReconciliation
 from crawler.items import ArticlePage
 from testbed.bench_site import listing_reply
 from testbed.crash_loop import SlowBenchSite
@@ -258,8 +262,6 @@ def test_a_page_read_without_an_item_is_marked_read_but_not_one_whose_worker_tim
 def test_the_archived_page_middleware_serves_the_record_or_lets_the_request_go_on(tmp_path):
     import asyncio
 
-    from crawler.downloadermiddlewares.archived_pages import ARCHIVED_RECORD, ArchivedPageMiddleware
-
     path, records = _warc_with(tmp_path, (URL, 200, "text/html; charset=utf-8"))
     crawler = get_crawler(Spider)
     middleware = ArchivedPageMiddleware(crawler, path.parent, 1 << 20)
@@ -281,3 +283,19 @@ def test_the_archived_page_middleware_serves_the_record_or_lets_the_request_go_o
         assert response is None and "warc_skip" not in request.meta
     assert crawler.stats.get_value("archived_pages/served") == 1
     assert crawler.stats.get_value("archived_pages/fetched") == 2
+
+
+def test_the_archived_page_middleware_is_not_built_when_nothing_is_pending(tmp_path):
+    """The usual crawl: no middleware call a request for pages that are not there."""
+    state = CrawlState(tmp_path / "state.sqlite")
+    crawler = get_crawler(Spider, {"WARC_DIR": str(tmp_path / "warc")})
+    crawler.get_extension = lambda cls: type("R", (), {"crawl_state": (state, None)})() \
+        if cls is ResumeReconciliation else None
+    try:
+        with pytest.raises(NotConfigured):
+            ArchivedPageMiddleware.from_crawler(crawler)
+        state.record_fetch(canonical_url(URL), fetch_url=URL, status=200, outcome="new", fetched_at=1.0,
+                           record=("<urn:uuid:1>", "news-1.warc.gz", 0))
+        assert isinstance(ArchivedPageMiddleware.from_crawler(crawler), ArchivedPageMiddleware)
+    finally:
+        state.close()
