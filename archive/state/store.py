@@ -413,30 +413,27 @@ class CrawlState:
 
     def forget(self, urls) -> int:
         """Delete the rows of `urls` (canonical): those pages are unknown, so due, again. Returns how many."""
-        urls = list(urls)
-        if not urls:
-            return 0
-        self.flush()
-        with self.rows_changing(), self._mutex:
-            self._db.execute("BEGIN")
-            cursor = self._db.executemany("DELETE FROM pages WHERE url = ?", [(u,) for u in urls])
-            # A requisite whose record is gone is pending again, so the resumed crawl asks for it.
-            self._db.executemany("UPDATE requisites SET outcome = NULL WHERE url = ? AND outcome = 'archived'",
-                                 [(u,) for u in urls])
-            self._db.execute("COMMIT")
-        return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
+        # A requisite whose record is gone is pending again, so the resumed crawl asks for it.
+        return self._each_url(urls, "DELETE FROM pages WHERE url = ?",
+                              "UPDATE requisites SET outcome = NULL WHERE url = ? AND outcome = 'archived'")
 
     def reopen(self, urls) -> int:
         """Mark the rows of `urls` (canonical) \"never extracted\" again, their fetch kept: pages whose
         corpus entry was rolled back while their record is still archived. Returns how many."""
-        urls = list(urls)
-        if not urls:
+        return self._each_url(urls, "UPDATE pages SET is_article = NULL, extracted_record = NULL WHERE url = ?")
+
+    def _each_url(self, urls, statement: str, *more: str) -> int:
+        """Run `statement` (then `more`) for each of `urls` in one transaction, after what is queued;
+        returns how many rows `statement` touched."""
+        params = [(u,) for u in urls]
+        if not params:
             return 0
         self.flush()
         with self.rows_changing(), self._mutex:
             self._db.execute("BEGIN")
-            cursor = self._db.executemany("UPDATE pages SET is_article = NULL, extracted_record = NULL WHERE url = ?",
-                                          [(u,) for u in urls])
+            cursor = self._db.executemany(statement, params)
+            for other in more:
+                self._db.executemany(other, params)
             self._db.execute("COMMIT")
         return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
 

@@ -306,32 +306,18 @@ class IncrementalSpiderMiddleware:
                 yield element
 
     def process_spider_output(self, response, result, spider=None):
-        made_item = False
-        for element in result:
-            if isinstance(element, Request):
-                if self.is_due(element):
-                    yield element
-            else:
-                made_item = True
-                if self._keep_item(element, response):
-                    yield element
-        if not made_item:
-            self._read_without_item(response)
+        output = _PageOutput(self, response)
+        yield from filter(output.keep, result)
+        output.done()
 
     async def process_spider_output_async(self, response, result, spider=None):
-        made_item = False
+        output = _PageOutput(self, response)
         async for element in result:
-            if isinstance(element, Request):
-                if self.is_due(element):
-                    yield element
-            else:
-                made_item = True
-                if self._keep_item(element, response):
-                    yield element
-        if not made_item:
-            self._read_without_item(response)
+            if output.keep(element):
+                yield element
+        output.done()
 
-    def _read_without_item(self, response) -> None:
+    def read_without_item(self, response) -> None:
         """The spider read this page to the end and made no item of it (a listing, a page off topic,
         not text): its capture is not "never extracted" (archive/state/store.py, `record_read`). Not a
         page whose worker timed out or died (`NOT_EXTRACTED`), a requisite, or anything but a 200."""
@@ -347,9 +333,9 @@ class IncrementalSpiderMiddleware:
             # Dropped before the scheduler, so the dupe filter never saw it: a later link to it (a
             # sitemap entry with a newer lastmod after a listing link without one) is judged again.
             return self.is_due(element)
-        return self._keep_item(element, response)
+        return self.keep_item(element, response)
 
-    def _keep_item(self, element, response) -> bool:
+    def keep_item(self, element, response) -> bool:
         # The outcome first: itemadapter's is_item walks its adapters' ABC checks (every page's item).
         outcome = response.meta.get(META) if response is not None else None
         if outcome in ("unchanged", "not-modified") and not response.meta.get(_EXTRACT) and is_item(element):
@@ -408,6 +394,28 @@ class IncrementalSpiderMiddleware:
             self._verdicts[key] = verdict
         else:
             self._verdicts.pop(key, None)
+
+
+class _PageOutput:
+    """One page's output through `IncrementalSpiderMiddleware`: requests by `is_due`, items by `keep_item`;
+    a page with no item is marked read when its output is done."""
+
+    __slots__ = ("middleware", "response", "made_item")
+
+    def __init__(self, middleware: IncrementalSpiderMiddleware, response):
+        self.middleware = middleware
+        self.response = response
+        self.made_item = False
+
+    def keep(self, element) -> bool:
+        if isinstance(element, Request):
+            return self.middleware.is_due(element)
+        self.made_item = True
+        return self.middleware.keep_item(element, self.response)
+
+    def done(self) -> None:
+        if not self.made_item:
+            self.middleware.read_without_item(self.response)
 
 
 def _text(value: bytes | None) -> str | None:
