@@ -27,7 +27,7 @@ from crawler.downloadermiddlewares.incremental import (META, AgeRevisitPolicy, I
 from crawler.exitcodes import EXIT_OK
 from crawler.extensions.recovery import ResumeReconciliation
 from crawler.items import ArticlePage
-from testbed.bench_site import listing_reply
+from testbed.bench_site import article_url, listing_reply
 from testbed.crash_loop import SlowBenchSite
 from testbed.fixtureserver import FixtureServer
 from tests.conftest import REPO, CrawlRun, crawl_command
@@ -299,3 +299,45 @@ def test_the_archived_page_middleware_is_not_built_when_nothing_is_pending(tmp_p
         assert isinstance(ArchivedPageMiddleware.from_crawler(crawler), ArchivedPageMiddleware)
     finally:
         state.close()
+
+
+def test_a_topic_crawl_judges_the_pages_it_picks_up(tmp_path, bench_server):
+    """Picked up, a page is judged by its text as a page met again is (rule `archived`), not kept
+    whatever it says as a start URL is. Five article pages the first run judged are made "never
+    extracted" again, as a kill before their rows were committed leaves them."""
+    site, server = bench_server
+    out = tmp_path / "crawl"
+    settings = {"CORPUS_SEEDS": "", "EXTRACT_WORKERS": 2}
+    named = ",".join(article_url(n) for n in range(5))
+    first, env = crawl_command(out, f"urls={named}", "depth=0", "requisites=none", server=server, settings=settings)
+    done = subprocess.run(first, cwd=REPO, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
+    assert done.returncode == EXIT_OK, done.stderr[-3000:]
+    state = CrawlState(out / "state.sqlite", lock=False)
+    try:
+        assert state.reopen([canonical_url(article_url(n)) for n in range(5)]) == 5
+    finally:
+        state.close()
+    # The next run starts elsewhere: the five are no start URLs any more.
+    (out / "stats.json").unlink()
+    cmd, env = crawl_command(out, f"urls={site.start_url()}", "depth=0", "requisites=none", server=server,
+                             settings=settings)
+    state = CrawlState(out / "state.sqlite", lock=False)
+    try:
+        assert len(state.never_extracted()) == 5
+    finally:
+        state.close()
+    again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
+    run = CrawlRun(again.returncode, again.stdout, again.stderr, out)
+    assert run.returncode == EXIT_OK, run.stderr[-3000:]
+    stats = run.stats
+    assert stats["archived_pages/served"] == 5
+    # Judged by their text, as the first run judged them (a start URL would have been kept).
+    verdicts = {kind: stats.get(f"topic/pages/{kind}/archived", 0) for kind in ("kept", "off_topic")}
+    assert sum(verdicts.values()) == 5, verdicts
+    assert stats.get("corpus/written", 0) == 0  # the kept ones are in the corpus already
+    state = CrawlState(out / "state.sqlite", lock=False)
+    try:
+        assert [url for url, *_ in state.never_extracted() if "bai-viet" in url] == []
+    finally:
+        state.close()
+    _check_archive(run)

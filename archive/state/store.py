@@ -122,17 +122,19 @@ ON CONFLICT(url) DO UPDATE SET extracted_at = excluded.extracted_at, extracted_r
 _NEVER_EXTRACTED_INDEX = """
 CREATE INDEX IF NOT EXISTS pages_never_extracted ON pages (url)
 WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
-  AND (is_article IS NULL OR outcome IN ('new', 'changed'))
+  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url NOT LIKE '%/robots.txt'
 """
 # Pages archived but never extracted: a 200 whose record the crawl never read to the end (its extraction
 # failed, timed out, or the run was killed or stopped first), either never extracted at all or a new or
-# changed capture of an article extracted before. Not requisites (never extracted), not a revisit of what
-# was extracted, not redirects, errors or robots refusals (no 200 record). Fetched before `?3` (not by the
+# changed capture of an article extracted before. Not requisites (never extracted), not robots.txt (read by
+# its middleware, never by the spider), not a revisit of what was extracted, not redirects, errors or robots
+# refusals (no 200 record). Fetched before `?3` (not by the
 # running crawl, whose pages are on their way); in URL order after `?1`, `?2` rows at most.
 _NEVER_EXTRACTED = """
 SELECT url, fetch_url, record_file, record_offset, record_id FROM pages
 WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
-  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url > ?1 AND fetched_at < ?3
+  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url NOT LIKE '%/robots.txt'
+  AND url > ?1 AND fetched_at < ?3
   AND NOT EXISTS (SELECT 1 FROM requisites WHERE requisites.url = pages.url)
 ORDER BY url LIMIT ?2
 """

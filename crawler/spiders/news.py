@@ -300,8 +300,7 @@ class NewsSpider(scrapy.Spider):
             if not continues_series(reading.text, parent_title):  # a kept part it links to as its neighbour
                 parent_title = self.series_parts.neighbour_title(reading.text, reading.links) or parent_title
             verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or _reached_by(start, picked_up),
-                                      anchors=response.meta.get(TOPIC_ANCHORS, ()),
-                parent_title=parent_title)
+                                      anchors=response.meta.get(TOPIC_ANCHORS, ()), parent_title=parent_title)
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.rule != "unjudged":
                 self.held.learn(guess, verdict.on_topic, response.url)
@@ -322,7 +321,7 @@ class NewsSpider(scrapy.Spider):
                 listings = [(url, anchor) for url, anchor, _ in links_at(reading.links, compress(
                     count(), map(_leads_to_listing, link_urls(reading.links))))]
                 self.held.listings.judged_article(response.url, [url for url, _ in listings], on_topic,
-                                                  follows_links=self.max_depth > 0)
+                                                  follows_links=self.max_depth > 0 and not picked_up)
                 self.held.saw_listing_links(listings)
         else:
             topical, score = gate.listing_is_topical(reading.text)
