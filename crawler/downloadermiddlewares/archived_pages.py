@@ -63,7 +63,7 @@ class ArchivedPageMiddleware:
         # Off when the state holds no such page (one look at its index; a resume has reconciled it by
         # now): a crawl with nothing to pick up pays nothing a request.
         if not shared[0].never_extracted(limit=1, fetched_before=time.time()):
-            raise NotConfigured("no page archived but never extracted")
+            raise NotConfigured  # (no reason given: Scrapy would log one as a warning in every usual crawl)
         return cls(crawler, Path(crawler.settings.get("WARC_DIR")),
                    crawler.settings.getint("DOWNLOAD_MAXSIZE", DEFAULT_MAX_BODY))
 
