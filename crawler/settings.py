@@ -81,6 +81,9 @@ DOWNLOADER_MIDDLEWARES = {
     # links itself, and requisites live on CDN hosts), so it let every request through, at a middleware call
     # and a `request_scheduled` receiver per request (docs/performance.md, session 14: the loop).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    # 40: a page picked up from the crawl state, served from its archived record before anything would
+    # contact its site; its process_response runs last (crawler/downloadermiddlewares/archived_pages.py).
+    "crawler.downloadermiddlewares.archived_pages.ArchivedPageMiddleware": 40,
     # 45: before robots.txt (100) and everything else; redirects and meta refreshes come back through it.
     "crawler.downloadermiddlewares.address_policy.AddressPolicyMiddleware": 45,
     # 50: drops a tentative topic link that now looks off topic (crawler/downloadermiddlewares/topic_recheck.py).

@@ -13,8 +13,10 @@ directories each time with no operator step in between. A last run goes to
 the end. Then the archive, the crawl state and the corpus must agree
 (`archive.corpus.crawl_check.verify_crawl`): every page archived, every article in
 the corpus exactly once, no pointer dangling, numbering dense, no `.open`
-file left, and every requisite an archived article names (its images here) archived
-(`requisites_missing`; docs/requisites.md). Exits non-zero on any loss.
+file left, every requisite an archived article names (its images here) archived
+(`requisites_missing`; docs/requisites.md), and every article page the archive holds a 200
+response of in the corpus, whether or not the run that archived it extracted it
+(`archived_articles_missing`; docs/crash-safety.md, session 20). Exits non-zero on any loss.
 
 The tests run the same loop, smaller (tests/test_crash_loop.py).
 """
@@ -83,6 +85,8 @@ class CrashLoopResult:
     # Requisite URLs the image host served more than once: a kill came after the fetch but before its
     # record was on disk and settled in the crawl state (or before the run's first state commit).
     requisites_refetched: int = 0
+    archived_articles: int = 0  # article pages with a 200 response record at the end
+    archived_articles_missing: int = 0  # of those, not in the corpus (each also a problem)
 
     @property
     def refetched(self) -> int:
@@ -170,10 +174,12 @@ def run_crash_loop(work: Path, *, pages: int, kills: int, seed: int, delay: floa
         if manifest.exists() else 0
     result.tails = len(list((work / "warc").glob("*.tail")))
     report = verify_crawl(work / "warc", work / "corpus", state=work / "state.sqlite", expected_urls=urls,
-                          requisites=True)
+                          requisites=True, archived_articles=True)
     result.problems = report.problems
     result.archived_pages = report.archived_pages
     result.requisites, result.requisites_missing = report.requisites, len(report.requisites_missing)
+    result.archived_articles = report.archived_articles
+    result.archived_articles_missing = len(report.archived_articles_missing)
     # The site's own list, independent of the crawler's reading of its pages.
     unseen = sorted(_embedded_images(site, len(urls)) - _archived_urls(work / "warc"))
     result.problems += [f"image {url}: embedded by a page, never archived" for url in unseen[:20]]

@@ -107,8 +107,8 @@ def test_record_lost_after_the_corpus_entry_rolls_the_entry_back(crawled):
 def test_record_lost_after_the_state_row_makes_the_page_due_again(crawled):
     work, urls, locations = crawled
     [warc] = (work / "warc").glob("*.warc.gz")
-    renamed = warc.with_name("elsewhere.warc.gz")
-    warc.rename(renamed)  # the state's file name no longer resolves
+    renamed = work / "elsewhere.warc.gz"
+    warc.rename(renamed)  # the state's file name no longer resolves, and the archive holds no record of them
     state = CrawlState(work / "state.sqlite")
     summary = reconcile_state(state, WarcLocator(work / "warc"), ReconcileSummary())
     assert summary.state_rows == 3 and len(state) == 0

@@ -275,7 +275,7 @@ def test_the_upserts_write_the_rows_the_three_statements_wrote(tmp_path):
             kw = {"is_article": rng.random() < 0.5, "published": maybe(f"2026-01-{rng.randint(1, 28):02d}")}
             _written_before_session_10(old, "extraction", url, now, **kw)
             state._db.execute("BEGIN")  # record_extraction stamps _now(): the same statement, with `now`
-            state._db.execute(store._RECORD_EXTRACTION, (url, now, int(kw["is_article"]), now, kw["published"]))
+            state._db.execute(store._RECORD_EXTRACTION, (url, now, int(kw["is_article"]), now, kw["published"], None))
             state._db.execute("COMMIT")
             continue
         capture = maybe({"uri": url, "date": f"d{step}", "record_id": maybe(f"r{step}"),

@@ -33,6 +33,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.corpus.manifest_parse import ParsedManifest, parse_manifest
 from archive.corpus.seeds import SeedError, read_seed_file
+from archive.state.unrecorded import adopt_unrecorded, files_written_since
 from archive.urls import canonical_url
 from archive.warc.reader import READ_ERRORS
 from archive.writable import fsync_directory, fsync_file
@@ -91,14 +92,20 @@ class WarcLocator:
         self.where = [Path(where)] if isinstance(where, (str, os.PathLike)) else [Path(w) for w in where]
         self._paths: dict[str, Path] | None = None
 
+    def files(self) -> list[Path]:
+        """Every WARC file found, `.open` ones included."""
+        self.path("")
+        return list(self._paths.values())
+
     def path(self, name: str) -> Path | None:
         if self._paths is None:
-            self._paths = {}
+            paths: dict[str, Path] = {}  # (whole before it is seen: threads may ask at once)
             for place in self.where:
                 found = sorted(place.rglob("*.warc*")) if place.is_dir() else [place]
                 for path in found:
                     if path.is_file() and path.name.endswith((".warc", ".warc.gz", ".open")):
-                        self._paths.setdefault(path.name.removesuffix(".open"), path)
+                        paths.setdefault(path.name.removesuffix(".open"), path)
+            self._paths = paths
         return self._paths.get(name.removesuffix(".open"))
 
 
@@ -195,7 +202,9 @@ class ReconcileSummary:
     rolled_back: list[str] = field(default_factory=list)  # manifest files (or version files) undone
     orphans: list[str] = field(default_factory=list)  # numbered files without a manifest line, moved aside
     urls: set[str] = field(default_factory=set)  # canonical URLs of pages that must be fetched again
-    state_rows: int = 0
+    state_rows: int = 0  # forgotten
+    state_reopened: int = 0  # kept, "never extracted" again: their record is archived (rolled back from the corpus)
+    state_adopted: int = 0  # rows given to archived pages the state never heard of (archive/state/unrecorded.py)
     repaired_files: list[str] = field(default_factory=list)
     # The manifest as parsed by the reconciliation, when it left the file unchanged: the corpus
     # opens from it instead of parsing again (archive/corpus/manifest_parse.py). Taken once.
@@ -208,6 +217,7 @@ class ReconcileSummary:
     def as_counts(self) -> dict[str, int]:
         return {"checked": self.checked, "torn_lines": self.torn_lines, "corpus_rolled_back": len(self.rolled_back),
                 "corpus_orphans": len(self.orphans), "state_rows": self.state_rows,
+                "state_reopened": self.state_reopened, "state_adopted": self.state_adopted,
                 "warc_repaired": len(self.repaired_files)}
 
     @property
@@ -367,14 +377,29 @@ def _source_url(path: Path) -> str | None:
 
 # --------------------------------------------------------------------------- state
 def reconcile_state(state, locator: WarcLocator | None, summary: ReconcileSummary) -> ReconcileSummary:
-    """Delete state rows that lead the archive, and those of pages the corpus rolled back (module doc)."""
-    doomed: set[str] = set(summary.urls)
+    """Delete state rows that lead the archive, and those of pages the corpus rolled back whose own
+    record is not archived either; a rolled-back page whose record is archived is "never extracted"
+    again instead, so this run extracts it from that record (module doc)."""
+    doomed: set[str] = set()
+    verified = state.verified_until()
     if locator is not None:
-        for row in state.rows_fetched_since(state.verified_until()):
-            if row.record_id and pointer_problem(locator, {"warc_file": row.record_file,
-                                                           "warc_offset": row.record_offset,
-                                                           "warc_record_id": row.record_id}) is not None:
+        for row in state.rows_fetched_since(verified):
+            if row.record_id and _row_problem(locator, row) is not None:
                 doomed.add(row.url)
-    summary.state_rows += state.forget(doomed)
+    rolled_back = set(summary.urls) - doomed
+    archived = set()
+    if locator is not None:
+        archived = {url for url in rolled_back
+                    if (row := state.get(url)) is not None and row.record_id and _row_problem(locator, row) is None}
+    summary.state_rows += state.forget(doomed | (rolled_back - archived))
+    summary.state_reopened += state.reopen(archived)
+    if locator is not None:  # records a kill left archived before the state heard of them
+        summary.state_adopted += adopt_unrecorded(state, files_written_since(locator.files(), verified))
     state.mark_verified()
     return summary
+
+
+def _row_problem(locator: WarcLocator, row) -> str | None:
+    """Why a state row's own record (its latest fetch's) does not resolve, or None."""
+    return pointer_problem(locator, {"warc_file": row.record_file, "warc_offset": row.record_offset,
+                                     "warc_record_id": row.record_id})

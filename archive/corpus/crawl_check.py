@@ -22,7 +22,8 @@ from archive.state.requisites import refused_requisites
 from archive.urls import canonical_url
 from archive.warc.reader import READ_ERRORS, iter_responses
 
-__all__ = ["ConsistencyReport", "corpus_problems", "missing_requisites", "state_problems", "verify_crawl"]
+__all__ = ["ConsistencyReport", "archived_articles_missing", "corpus_problems", "missing_requisites",
+           "state_problems", "verify_crawl"]
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ConsistencyReport:
     pointers: int = 0
     requisites: int = 0  # requisite URLs the archived articles name (checked with `requisites=True`)
     requisites_missing: list[str] = field(default_factory=list)
+    archived_articles: int = 0  # article pages with a 200 response record (checked with `archived_articles=True`)
+    archived_articles_missing: list[str] = field(default_factory=list)
 
 
 def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tuple[list[str], int]:
@@ -136,12 +139,44 @@ def missing_requisites(paths: list[Path], archived: set[str], refused: set[str],
     return len(checked), sorted(url for url in checked if canonical_url(url) not in archived)
 
 
+def archived_articles_missing(paths: list[Path], covered: set[str], state: str | os.PathLike | None
+                              ) -> tuple[int, list[str]]:
+    """`(archived, missing)`: the article pages of a known site with a 200 response record in `paths`
+    (canonical URLs), and those of them not in `covered` (the corpus's entries and aliases) that the
+    crawl state does not say it read to the end without an article (not an article, off topic)."""
+    archived: set[str] = set()
+    for path in paths:
+        with path.open("rb") as fh:
+            try:
+                for record in ArchiveIterator(fh):
+                    if record.rec_type == "response" and record.http_headers is not None:
+                        uri = record.rec_headers.get_header("WARC-Target-URI")
+                        if _is_article_page(uri, int(record.http_headers.get_statuscode() or 0)):
+                            archived.add(canonical_url(uri))
+            except READ_ERRORS:
+                continue  # reported by verify_crawl's own walk
+    judged: set[str] = set()
+    if state is not None and Path(state).exists():
+        db = sqlite3.connect(f"file:{Path(state)}?mode=ro", uri=True)
+        try:
+            judged = {url for (url,) in db.execute(
+                "SELECT url FROM pages WHERE is_article = 0 OR (is_article IS NULL AND extracted_record = record_id)")}
+        except sqlite3.OperationalError:  # a state older than schema v5
+            judged = {url for (url,) in db.execute("SELECT url FROM pages WHERE is_article = 0")}
+        finally:
+            db.close()
+    return len(archived), sorted(archived - covered - judged)
+
+
 def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, state: str | os.PathLike | None = None,
-                 expected_urls: Iterable[str] | None = None, requisites: bool = False) -> ConsistencyReport:
+                 expected_urls: Iterable[str] | None = None, requisites: bool = False,
+                 archived_articles: bool = False) -> ConsistencyReport:
     """The crash-loop's verdict: the corpus and state checks above, no `.open` file left, and,
     given `expected_urls`, each of them archived and in the corpus (as an entry or an alias).
     `requisites`: also every requisite of every archived article archived, unless the crawl state
-    has it refused (`report.requisites_missing`, each also a problem)."""
+    has it refused (`report.requisites_missing`, each also a problem). `archived_articles`: also
+    every article page the archive holds a 200 response of in the corpus, unless the state says it
+    is none or off topic (`report.archived_articles_missing`, each also a problem)."""
     warc_dir, corpus_dir = Path(warc_dir), Path(corpus_dir)
     report = ConsistencyReport()
     locator = WarcLocator(warc_dir)
@@ -163,10 +198,15 @@ def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, 
     report.problems += problems
     entries = fold(obj for obj in (line.obj for line in manifest_lines(corpus_dir / MANIFEST_NAME)) if obj)
     report.articles = sum(1 for entry in entries.values() if not entry.get("seed"))
+    covered = {e["canonical_url"] for e in entries.values() if e.get("canonical_url")}
+    covered |= {a["canonical_url"] for e in entries.values() for a in e.get("aliases") or []
+                if a.get("canonical_url")}
+    if archived_articles:
+        report.archived_articles, report.archived_articles_missing = archived_articles_missing(paths, covered, state)
+        report.problems += [f"{u}: archived, not in the corpus" for u in report.archived_articles_missing[:20]]
+        if len(report.archived_articles_missing) > 20:
+            report.problems.append(f"... {len(report.archived_articles_missing) - 20} more archived, not in the corpus")
     if expected_urls is not None:
-        covered = {e["canonical_url"] for e in entries.values() if e.get("canonical_url")}
-        covered |= {a["canonical_url"] for e in entries.values() for a in e.get("aliases") or []
-                    if a.get("canonical_url")}
         expected = [canonical_url(u) for u in expected_urls]
         for label, missing in (("never archived", [u for u in expected if u not in responses]),
                                ("not in the corpus", [u for u in expected if u not in covered])):

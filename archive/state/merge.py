@@ -14,7 +14,7 @@ _FETCH_COLUMNS = ("fetch_url", "fetched_at", "status", "etag", "last_modified", 
                   "capture_uri", "capture_date", "capture_record_id", "capture_file", "outcome",
                   "record_id", "record_file", "record_offset")
 # Columns that describe extraction: taken from whichever state extracted last.
-_EXTRACTION_COLUMNS = ("is_article", "extracted_at", "published")
+_EXTRACTION_COLUMNS = ("is_article", "extracted_at", "published", "extracted_record")
 
 
 def merge_states(target: CrawlState, source: str | Path) -> int:

@@ -37,8 +37,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["CrawlState", "PageState", "StateLockedError", "StateLock", "SCHEMA_VERSION", "parse_duration"]
 
 # 2: pages.lastmod; 3: pages.record_* (the latest fetch's own record, for resume reconciliation);
-# 4: the requisites table (archive/state/requisites.py). Older files are migrated in place when opened.
-SCHEMA_VERSION = 4
+# 4: the requisites table (archive/state/requisites.py); 5: pages.extracted_record (the fetch the crawl
+# last read to the end: pages archived but never extracted are the others, `never_extracted`).
+# Older files are migrated in place when opened.
+SCHEMA_VERSION = 5
 LOCK_SUFFIX = ".lock"
 EXIT_STATE_LOCKED = 3
 _NO_ROW = object()  # `_write`: a write that touches no row of `pages` (requisites, meta)
@@ -65,7 +67,10 @@ CREATE TABLE IF NOT EXISTS pages (
     lastmod TEXT,                  -- ISO 8601: the site's own lastmod (sitemap/feed) when last fetched
     record_id TEXT,                -- the latest fetch's own record (response or revisit) and where it is:
     record_file TEXT,              --   a resume checks these against the archive (archive/corpus/consistency.py)
-    record_offset INTEGER
+    record_offset INTEGER,
+    extracted_record TEXT          -- the record_id of the fetch the crawl last read to the end (extracted, or
+                                   --   judged no article: a listing, off topic, not text); not this row's
+                                   --   record_id: archived but never extracted (`never_extracted`)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS requisites (  -- page requisites pending until archived (archive/state/requisites.py)
@@ -101,9 +106,37 @@ ON CONFLICT(url) DO UPDATE SET
     capture_file = CASE WHEN ?19 THEN excluded.capture_file ELSE pages.capture_file END
 """
 _RECORD_EXTRACTION = """
-INSERT INTO pages (url, first_seen, is_article, extracted_at, published) VALUES (?, ?, ?, ?, ?)
+INSERT INTO pages (url, first_seen, is_article, extracted_at, published, extracted_record) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT(url) DO UPDATE SET is_article = excluded.is_article, extracted_at = excluded.extracted_at,
-    published = COALESCE(excluded.published, pages.published)
+    published = COALESCE(excluded.published, pages.published),
+    extracted_record = COALESCE(excluded.extracted_record, pages.extracted_record)
+"""
+# An upsert: the page's fetch row may be written after this (its record's future resolves later).
+_RECORD_READ = """
+INSERT INTO pages (url, first_seen, extracted_at, extracted_record) VALUES (?1, ?2, ?2, ?3)
+ON CONFLICT(url) DO UPDATE SET extracted_at = excluded.extracted_at, extracted_record = excluded.extracted_record
+"""
+# The rows `_NEVER_EXTRACTED` looks for (the same terms, so SQLite uses it): a run's look, and the start-up
+# check that there is nothing to look for, read the pages pending, not the whole state. A row enters it
+# when its page is fetched and leaves it when extracted: one index entry a page on the state's writer.
+_NEVER_EXTRACTED_INDEX = """
+CREATE INDEX IF NOT EXISTS pages_never_extracted ON pages (url)
+WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
+  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url NOT LIKE '%/robots.txt'
+"""
+# Pages archived but never extracted: a 200 whose record the crawl never read to the end (its extraction
+# failed, timed out, or the run was killed or stopped first), either never extracted at all or a new or
+# changed capture of an article extracted before. Not requisites (never extracted), not robots.txt (read by
+# its middleware, never by the spider), not a revisit of what was extracted, not redirects, errors or robots
+# refusals (no 200 record). Fetched before `?3` (not by the
+# running crawl, whose pages are on their way); in URL order after `?1`, `?2` rows at most.
+_NEVER_EXTRACTED = """
+SELECT url, fetch_url, record_file, record_offset, record_id FROM pages
+WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
+  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url NOT LIKE '%/robots.txt'
+  AND url > ?1 AND fetched_at < ?3
+  AND NOT EXISTS (SELECT 1 FROM requisites WHERE requisites.url = pages.url)
+ORDER BY url LIMIT ?2
 """
 
 
@@ -134,6 +167,7 @@ class PageState:
     record_id: str | None = None  # the latest fetch's own record and where it lies
     record_file: str | None = None
     record_offset: int | None = None
+    extracted_record: str | None = None  # the record_id of the fetch last read to the end
 
     @property
     def capture(self) -> dict | None:
@@ -142,6 +176,12 @@ class PageState:
             return None
         return {"uri": self.capture_uri, "date": self.capture_date,
                 "record_id": self.capture_record_id, "payload_digest": self.payload_digest}
+
+    @property
+    def never_extracted(self) -> bool:
+        """Archived but never extracted (`CrawlState.never_extracted` says why, in SQL; requisites aside)."""
+        return (self.status == 200 and self.record_id is not None and self.record_id != self.extracted_record
+                and (self.is_article is None or self.outcome in ("new", "changed")))
 
     @property
     def published_at(self) -> datetime | None:
@@ -288,6 +328,10 @@ class CrawlState:
         for column, kind in (("record_id", "TEXT"), ("record_file", "TEXT"), ("record_offset", "INTEGER")):
             if column not in columns:  # v2
                 self._db.execute(f"ALTER TABLE pages ADD COLUMN {column} {kind}")
+        if "extracted_record" not in columns:  # v4: what was extracted is taken as read to the end
+            self._db.execute("ALTER TABLE pages ADD COLUMN extracted_record TEXT")
+            self._db.execute("UPDATE pages SET extracted_record = record_id WHERE is_article IS NOT NULL")
+        self._db.execute(_NEVER_EXTRACTED_INDEX)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
                          (str(SCHEMA_VERSION), SCHEMA_VERSION))
@@ -315,6 +359,15 @@ class CrawlState:
         with self._mutex:
             return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
 
+    def never_extracted(self, after: str = "", limit: int = 256, *,
+                        fetched_before: float = float("inf")) -> list[tuple[str, str, str, int, str]]:
+        """Up to `limit` pages archived but never extracted, in URL order after the canonical URL `after`:
+        `(url, fetch_url, record_file, record_offset, record_id)` of their latest fetch, made before
+        `fetched_before`. Page by page, so a state with many of them is never read at once; reads what
+        is committed (the reader's connection)."""
+        with self._read_mutex:
+            return self._reader.execute(_NEVER_EXTRACTED, (after, limit, fetched_before)).fetchall()
+
     # ----------------------------------------------------------------- writes
     def record_fetch(self, url: str, *, fetch_url: str, status: int | None, outcome: str,
                      fetched_at: float | None = None, etag: str | None = None,
@@ -333,11 +386,19 @@ class CrawlState:
                   *(record or (None, None, None)), *full, capture is not None)
         self._write(lambda: self._db.execute(_RECORD_FETCH, values), url)
 
-    def record_extraction(self, url: str, *, is_article: bool, published: str | None = None) -> None:
-        """The pipeline is done with this page: whether it is an article, and when it was published."""
+    def record_extraction(self, url: str, *, is_article: bool, published: str | None = None,
+                          record_id: str | None = None) -> None:
+        """The pipeline is done with this page: whether it is an article, and when it was published.
+        `record_id`: the record it was extracted from (the fetch's own, or the archived one it was read from)."""
         now = _now()
-        values = (url, now, int(is_article), now, published)
+        values = (url, now, int(is_article), now, published, record_id)
         self._write(lambda: self._db.execute(_RECORD_EXTRACTION, values), url)
+
+    def record_read(self, url: str, record_id: str) -> None:
+        """The crawl read the fetch archived as `record_id` to the end and made no article of it (a
+        listing, a page off topic, not text): not \"never extracted\", and its revisit policy unchanged."""
+        values = (url, _now(), record_id)
+        self._write(lambda: self._db.execute(_RECORD_READ, values), url)
 
     def record_published_hint(self, url: str, published: str) -> None:
         """A date from a sitemap or feed, kept until extraction gives the page's own."""
@@ -354,16 +415,27 @@ class CrawlState:
 
     def forget(self, urls) -> int:
         """Delete the rows of `urls` (canonical): those pages are unknown, so due, again. Returns how many."""
-        urls = list(urls)
-        if not urls:
+        # A requisite whose record is gone is pending again, so the resumed crawl asks for it.
+        return self._each_url(urls, "DELETE FROM pages WHERE url = ?",
+                              "UPDATE requisites SET outcome = NULL WHERE url = ? AND outcome = 'archived'")
+
+    def reopen(self, urls) -> int:
+        """Mark the rows of `urls` (canonical) \"never extracted\" again, their fetch kept: pages whose
+        corpus entry was rolled back while their record is still archived. Returns how many."""
+        return self._each_url(urls, "UPDATE pages SET is_article = NULL, extracted_record = NULL WHERE url = ?")
+
+    def _each_url(self, urls, statement: str, *more: str) -> int:
+        """Run `statement` (then `more`) for each of `urls` in one transaction, after what is queued;
+        returns how many rows `statement` touched."""
+        params = [(u,) for u in urls]
+        if not params:
             return 0
         self.flush()
         with self.rows_changing(), self._mutex:
             self._db.execute("BEGIN")
-            cursor = self._db.executemany("DELETE FROM pages WHERE url = ?", [(u,) for u in urls])
-            # A requisite whose record is gone is pending again, so the resumed crawl asks for it.
-            self._db.executemany("UPDATE requisites SET outcome = NULL WHERE url = ? AND outcome = 'archived'",
-                                 [(u,) for u in urls])
+            cursor = self._db.executemany(statement, params)
+            for other in more:
+                self._db.executemany(other, params)
             self._db.execute("COMMIT")
         return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
 

@@ -132,6 +132,23 @@ class ArchiveReplay:
         return read_record_at(self.index.warc_path(capture), capture.offset, self.max_body)
 
 
+def stored_response_at(path: Path, offset: int, record_id: str, warc_file: str,
+                       max_body: int = DEFAULT_MAX_BODY) -> StoredResponse | None:
+    """The response record `record_id` at `offset` of `path` (named `warc_file` in pointers), as replay
+    serves it; None when that offset holds another record, or a revisit (its payload is elsewhere).
+    Raises WarcFormatError when nothing readable is there, BodyTooLarge over `max_body`."""
+    record = read_record_at(path, offset, max_body)
+    if record.fields.get("WARC-Type") != "response" or record.fields.get("WARC-Record-ID") != record_id:
+        return None
+    # (length: a CDX line's business, not a corpus pointer's; not known without reading the member again)
+    location = RecordLocation(warc_file=warc_file, offset=offset, length=0, record_id=record_id,
+                              payload_digest=record.fields.get("WARC-Payload-Digest"))
+    return StoredResponse(url=record.fields.get("WARC-Target-URI", ""), status=record.status,
+                          protocol=record.protocol, headers=record.headers, body=record.body, location=location,
+                          fetched_at=record.fields.get("WARC-Date", ""),
+                          ip_address=record.fields.get("WARC-IP-Address"))
+
+
 def _stored(capture: Capture, own: StoredRecord, head: StoredRecord, payload: StoredRecord, location: RecordLocation,
             revisit_of: RecordLocation | None = None) -> StoredResponse:
     """`own` is the record found, `head` gives status and headers, `payload` the body."""

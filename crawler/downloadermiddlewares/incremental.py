@@ -57,6 +57,11 @@ META = "incremental"  # request.meta key: the outcome of this fetch
 _PENDING = "_incremental_pending"
 _CONDITIONAL = "_incremental_conditional"
 _READ = "_incremental_read"  # (canonical URL, its state row or None) as process_request read it
+_EXTRACT = "_incremental_extract"  # an unchanged page whose latest capture was never extracted: its item goes on
+# Response meta: the page was archived but not extracted (its worker timed out or died): it stays
+# "never extracted" in the state, so the next run tries again (crawler/archived_pages.py).
+NOT_EXTRACTED = "not_extracted"
+PICKED_UP = "picked_up"  # request meta: a page picked up from the crawl state (crawler/archived_pages.py)
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 GONE = (404, 410)
 LASTMOD_MODES = ("trust", "hint", "ignore")
@@ -161,7 +166,8 @@ class IncrementalDownloaderMiddleware:
         # Known articles, and page requisites but stylesheets (a 304 would hide the fonts and
         # images a stylesheet loads from this crawl's CSS reading), are revalidated.
         revalidated = request.meta.get("requisite") not in (None, "style") or (
-            page.is_article is not None and profile_for(request.url).is_article_url(request.url))
+            page.is_article is not None and not page.never_extracted
+            and profile_for(request.url).is_article_url(request.url))
         if (capture is not None and page.status == 200 and revalidated
                 and (page.etag or page.last_modified)):
             if page.etag:
@@ -202,6 +208,8 @@ class IncrementalDownloaderMiddleware:
         else:
             outcome = "changed"
         request.meta[META] = outcome
+        if outcome == "unchanged" and page.is_article is not None and page.never_extracted:
+            request.meta[_EXTRACT] = True  # the same payload as a capture the crawl never extracted
         self.stats.inc_value(f"incremental/{outcome}")
         header = response.headers.get
         request.meta[_PENDING] = {
@@ -265,7 +273,8 @@ class IncrementalDownloaderMiddleware:
         published = getattr(article, "published", None)
         self.state.record_extraction(
             canonical_url(url), is_article=bool(article is not None and article.is_article),
-            published=published.isoformat() if isinstance(published, datetime) else None)
+            published=published.isoformat() if isinstance(published, datetime) else None,
+            record_id=adapter.get("warc_record_id"))
 
 
 class UnchangedPage(DropItem):
@@ -297,23 +306,39 @@ class IncrementalSpiderMiddleware:
                 yield element
 
     def process_spider_output(self, response, result, spider=None):
-        for element in result:
-            if self._keep(element, response):
-                yield element
+        output = _PageOutput(self, response)
+        yield from filter(output.keep, result)
+        output.done()
 
     async def process_spider_output_async(self, response, result, spider=None):
+        output = _PageOutput(self, response)
         async for element in result:
-            if self._keep(element, response):
+            if output.keep(element):
                 yield element
+        output.done()
+
+    def read_without_item(self, response) -> None:
+        """The spider read this page to the end and made no item of it (a listing, a page off topic,
+        not text): its capture is not "never extracted" (archive/state/store.py, `record_read`). Not a
+        page whose worker timed out or died (`NOT_EXTRACTED`), a requisite, or anything but a 200."""
+        if response is None:
+            return
+        meta = response.meta
+        record_id = meta.get("warc_record_id")
+        if record_id and response.status == 200 and not meta.get(NOT_EXTRACTED) and not meta.get("requisite"):
+            self.state.record_read(canonical_url(response.url), record_id)
 
     def _keep(self, element, response) -> bool:
         if isinstance(element, Request):
             # Dropped before the scheduler, so the dupe filter never saw it: a later link to it (a
             # sitemap entry with a newer lastmod after a listing link without one) is judged again.
             return self.is_due(element)
+        return self.keep_item(element, response)
+
+    def keep_item(self, element, response) -> bool:
         # The outcome first: itemadapter's is_item walks its adapters' ABC checks (every page's item).
         outcome = response.meta.get(META) if response is not None else None
-        if outcome in ("unchanged", "not-modified") and is_item(element):
+        if outcome in ("unchanged", "not-modified") and not response.meta.get(_EXTRACT) and is_item(element):
             page = self.state.get(canonical_url(response.url))
             if outcome == "not-modified" or (page is not None and page.is_article is not None):
                 self.stats.inc_value("incremental/items_unchanged")
@@ -329,8 +354,8 @@ class IncrementalSpiderMiddleware:
         """Fetch this request? Unknown pages and anything not an article: yes. A known article:
         by the revisit policy, and by its sitemap/feed lastmod under `REVISIT_LASTMOD` (`trust`:
         lastmod decides when it can tell; `hint`: due when either says so; `ignore`: policy)."""
-        if request.dont_filter or not profile_for(request.url).is_article_url(request.url):
-            return True
+        if request.dont_filter or not profile_for(request.url).is_article_url(request.url) or PICKED_UP in request.meta:
+            return True  # (a page picked up from the state is due: it is not fetched, but read from the archive)
         key = canonical_url(request.url)
         page = self.state.get(key)
         if page is None:
@@ -369,6 +394,28 @@ class IncrementalSpiderMiddleware:
             self._verdicts[key] = verdict
         else:
             self._verdicts.pop(key, None)
+
+
+class _PageOutput:
+    """One page's output through `IncrementalSpiderMiddleware`: requests by `is_due`, items by `keep_item`;
+    a page with no item is marked read when its output is done."""
+
+    __slots__ = ("middleware", "response", "made_item")
+
+    def __init__(self, middleware: IncrementalSpiderMiddleware, response):
+        self.middleware = middleware
+        self.response = response
+        self.made_item = False
+
+    def keep(self, element) -> bool:
+        if isinstance(element, Request):
+            return self.middleware.is_due(element)
+        self.made_item = True
+        return self.middleware.keep_item(element, self.response)
+
+    def done(self) -> None:
+        if not self.made_item:
+            self.middleware.read_without_item(self.response)
 
 
 def _text(value: bytes | None) -> str | None:

@@ -92,9 +92,10 @@ class ResumeReconciliation:
             logger.warning(
                 "Resumed after an interrupted crawl: %d WARC file(s) repaired; corpus: %d entr(ies) rolled back "
                 "(moved to rolled-back/), %d file(s) without a manifest line moved aside, %d torn line(s); "
-                "%d crawl-state row(s) forgotten: those pages are fetched again in this run",
+                "%d crawl-state row(s) forgotten: those pages are fetched again in this run; %d page(s) still "
+                "archived are extracted from the archive",
                 counts["warc_repaired"], counts["corpus_rolled_back"], counts["corpus_orphans"],
-                counts["torn_lines"], counts["state_rows"])
+                counts["torn_lines"], counts["state_rows"], counts["state_reopened"] + counts["state_adopted"])
         extension = cls(crawler, summary, corpus_dir if locator is not None else None, crawl_state)
         # Connected before the state's own close (the middlewares are built after the extensions).
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)

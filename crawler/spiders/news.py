@@ -28,6 +28,7 @@ from archive.extract.sent_links import link_urls, links_at
 from archive.urls import site_of
 from archive.extract.topic import TopicError, load_topic
 from crawler.downloadermiddlewares.address_policy import URL_NAMED
+from crawler.archived_pages import NeverExtracted
 from crawler.arguments import DEFAULT_SEEDS, parse_crawl_arguments
 from crawler.distributed.addon import redis_url
 from crawler.discovery import Discovery
@@ -43,7 +44,7 @@ from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
 from archive.sites.generic import is_article_page, is_crawlable
 from crawler.pipelines.workers import extraction_pool, wait_for
-from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOME
+from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOME, NOT_EXTRACTED, PICKED_UP
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
 
@@ -92,6 +93,9 @@ class NewsSpider(scrapy.Spider):
             self.discovery = Discovery(self, self.args.since)
             for request in self.discovery.entry_requests():
                 yield request
+        # Pages an earlier run archived but never extracted, served from the archive (crawler/archived_pages.py).
+        async for request in NeverExtracted(self.crawler).requests(self._picked_up):
+            yield request
         if distributed:  # start URLs pushed by `python -m crawler enqueue`; waits while other processes work
             from crawler.distributed.redis import queued_start_urls  # scrapy-redis: only in this mode
 
@@ -121,6 +125,15 @@ class NewsSpider(scrapy.Spider):
         requested already, and counts it against `max_pages` when not (crawler/dupefilter.py)."""
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               priority=priority, meta={"found_from": found_from, PAGE: True})
+
+    def _picked_up(self, url: str) -> scrapy.Request:
+        """A page picked up from the crawl state: extracted and judged, its links not followed (they
+        were read when it was fetched, unless the run was killed first), not counted against max_pages
+        (no site is asked for it), not a start URL."""
+        request = self._request(url, found_from=None)
+        del request.meta[PAGE]
+        request.meta["depth"] = self.max_depth
+        return request
 
     def _dupe_filter_asks(self, name: str):
         """The scheduler's dupe filter's method `name` (crawler/dupefilter.py), None when there is
@@ -256,6 +269,7 @@ class NewsSpider(scrapy.Spider):
                 # The page itself stopped the worker: reading it here would stop the crawl instead.
                 what = "extraction timed out" if isinstance(exc, ExtractionTimedOut) else "extraction worker died"
                 self.crawler.stats.inc_value(f"pages/{what.replace(' ', '_')}")
+                response.meta[NOT_EXTRACTED] = True  # the crawl state keeps it "never extracted": the next run tries again
                 return None, None, PageReading(unread=f"{what}: {exc}")
             except Exception as exc:  # a failed worker: read here; the extraction pipeline tries again
                 self.crawler.stats.inc_value("news/analyse_failed")
@@ -277,16 +291,16 @@ class NewsSpider(scrapy.Spider):
                 yield from self._requests_for(response.url, (
                     (url, 1 if profile_for(url).is_article_url(url) else 0, None) for url in link_urls(reading.links)))
             return
-        start = response.meta.get("found_from") is None
+        picked_up = response.meta.get(PICKED_UP, False)
+        start = response.meta.get("found_from") is None and not picked_up
         if is_article:
             # Start URLs are kept whatever they say; pages from sitemaps/feeds (no link rule) are judged.
             guess = self.held.guess(gate, response.meta, response.url)  # before the verdict teaches the gate
             parent_title = response.meta.get(TOPIC_PARENT_TITLE)
             if not continues_series(reading.text, parent_title):  # a kept part it links to as its neighbour
                 parent_title = self.series_parts.neighbour_title(reading.text, reading.links) or parent_title
-            verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or (
-                "start" if start else "discovered"), anchors=response.meta.get(TOPIC_ANCHORS, ()),
-                parent_title=parent_title)
+            verdict = gate.judge_page(reading.text, response.meta.get(TOPIC_RULE) or _reached_by(start, picked_up),
+                                      anchors=response.meta.get(TOPIC_ANCHORS, ()), parent_title=parent_title)
             self.crawler.stats.inc_value(f"topic/{'kept' if verdict.keep else 'off_topic'}")
             if verdict.rule != "unjudged":
                 self.held.learn(guess, verdict.on_topic, response.url)
@@ -307,7 +321,7 @@ class NewsSpider(scrapy.Spider):
                 listings = [(url, anchor) for url, anchor, _ in links_at(reading.links, compress(
                     count(), map(_leads_to_listing, link_urls(reading.links))))]
                 self.held.listings.judged_article(response.url, [url for url, _ in listings], on_topic,
-                                                  follows_links=self.max_depth > 0)
+                                                  follows_links=self.max_depth > 0 and not picked_up)
                 self.held.saw_listing_links(listings)
         else:
             topical, score = gate.listing_is_topical(reading.text)
@@ -317,6 +331,8 @@ class NewsSpider(scrapy.Spider):
             self._spent(response, "listing")
             self.held.listings.listed(response.url, sum(1 for url, _, is_next in reading.links
                                                        if not is_next and not _leads_to_listing(url)))
+        if picked_up:  # its links were read when it was fetched
+            return
         # Tunnelling: depth counts the off-topic pages in a row since the last on-topic one.
         hops = 0 if on_topic else response.meta.get(TOPIC_HOPS, 0) + 1
         if hops >= self.max_depth:
@@ -373,8 +389,9 @@ class NewsSpider(scrapy.Spider):
         """Where a topic crawl's pages go: stat `topic/pages/<kept|off_topic|listing>/<how reached>`
         (the rule its link was followed by; `held`: released when the crawl was idle)."""
         held = response.meta.get(TOPIC_HELD)
-        how = (RESERVE if held == RESERVE else "held") if held else response.meta.get(TOPIC_RULE) or (
-            "start" if response.meta.get("found_from") is None else "discovered")
+        picked_up = response.meta.get(PICKED_UP, False)
+        how = (RESERVE if held == RESERVE else "held") if held else response.meta.get(TOPIC_RULE) or _reached_by(
+            response.meta.get("found_from") is None and not picked_up, picked_up)
         self.crawler.stats.inc_value(f"topic/pages/{kind}/{how}")
 
     @cached_property
@@ -461,6 +478,12 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"news/errors/{failure.type.__name__}")
         self.logger.warning("download failed: %s (%s: %s)", request.url,
                             failure.type.__name__, failure.getErrorMessage())
+
+
+def _reached_by(start: bool, picked_up: bool) -> str:
+    """How a page no link rule led to was reached: a start URL, picked up from the crawl state
+    (crawler/archived_pages.py), or discovered (a sitemap or feed)."""
+    return "start" if start else "archived" if picked_up else "discovered"
 
 
 def _unrequested(links, unseen: Callable[[Collection[str]], set[str]]) -> list:
