@@ -165,3 +165,21 @@ def test_the_words_counted_decide_enough_text_as_the_segments_do(text):
     rows = TermRows(specificities)
     counted = _counter(rows).count(_lowered(text))
     assert (int(counted.words[0]) >= MIN_TOKENS_TO_JUDGE) == (sum(map(len, _segments(_lowered(text)))) >= MIN_TOKENS_TO_JUDGE)
+
+
+def test_a_process_whose_first_texts_hold_no_term_measures_them_as_zero(monkeypatch):
+    """A worker's first page may be a listing whose anchors hold no term at all (punctuation, empty
+    titles): the rows table had then learnt nothing, and weighing the profile's column of it raised
+    TypeError, so the page fell back to the event loop (`news/analyse_failed`) in every topic crawl
+    of the generated bench site. The same texts, measured after rows were learnt, score the same."""
+    from archive.extract import topic as topic_mod
+    from archive.extract.topic import TopicProfile
+
+    texts = ["", ". , ;", "|", "–"]
+    monkeypatch.setattr(topic_mod, "_TERM_ROWS", TermRows(specificities))
+    fresh = TopicProfile.from_texts(["Hợp tác Việt Nam Lào về giáo dục"]).measure_all(texts)
+    monkeypatch.setattr(topic_mod, "_TERM_ROWS", TermRows(specificities))
+    topic_mod._TERM_ROWS.rows(["việt", "lào"])
+    learnt = TopicProfile.from_texts(["Hợp tác Việt Nam Lào về y tế"]).measure_all(texts)
+    assert [(str(m), m.score, m.enough) for m in fresh] == [(str(m), m.score, m.enough) for m in learnt]
+    assert all(m.score == 0 for m in fresh)

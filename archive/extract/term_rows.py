@@ -79,6 +79,8 @@ class TermRows:
         """The profile's weight of each row's term (0.0 off the profile); `key` names the weights."""
         column, done = self._profiles.get(key, (None, 0))
         learnt = len(self._row)
+        if learnt == 0:  # nothing learnt yet (a process's first page had no terms): no row to weigh
+            return np.zeros(len(rows))
         if done < learnt:
             if column is None or len(column) < learnt:  # (grown as the rows' own arrays are: not at every batch)
                 column = np.concatenate([column[:done] if column is not None else np.empty(0), np.empty(len(self._strings) - done)])
