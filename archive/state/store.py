@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from archive.state.batch_writer import BatchWriter
+from archive.state.known_urls import LIMIT as KNOWN_URLS_LIMIT, KnownUrls
 from archive.state.row_cache import MISSING, RowCache
 from archive.vietnam_time import parse_iso as _parse_iso
 
@@ -232,6 +233,8 @@ class CrawlState:
         self._writer = None
         # Rows the event loop read lately (archive/state/row_cache.py); every write to `pages` names its row.
         self._rows = RowCache()
+        # The URLs that may have a row (archive/state/known_urls.py): a `get` of another needs no query.
+        self._known = self._known_urls()
         self._reader = self._db  # `get`'s connection
         self._read_mutex = self._mutex
         if batched:
@@ -241,10 +244,22 @@ class CrawlState:
             self._read_mutex = threading.Lock()
             self._writer = BatchWriter(self._write_batch)
 
+    def _known_urls(self) -> KnownUrls:
+        """The URLs in `pages` now, when they are few enough to keep; else none known (all may have a row)."""
+        with self._mutex:
+            count = self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
+            if count > KNOWN_URLS_LIMIT:
+                return KnownUrls(None)
+            return KnownUrls(url for url, in self._db.execute("SELECT url FROM pages"))
+
     def _write(self, write: Callable[[], None], url: str | None | object = _NO_ROW) -> None:
         """Run `write` (statements on `self._db`) now, or queue it for the batch writer. `url`: the
         `pages` row it writes (None: any row; left out: none), dropped from the rows read lately."""
         if url is not _NO_ROW:
+            if url is None:
+                self._known.give_up()
+            else:
+                self._known.add(url)  # before the write is queued: from now on a `get` of it asks SQLite
             self._rows.writing(url)
         if self._writer is not None:
             self._writer.put((write, url))
@@ -271,8 +286,11 @@ class CrawlState:
         finally:  # committed, or not written at all: either way the database holds the truth now
             self._rows.written([url for _, url in batch if url is not _NO_ROW])
 
-    def rows_changing(self):
-        """Context for a write to any `pages` row made outside `_write` (archive/state/merge.py)."""
+    def rows_changing(self, adds_rows: bool = True):
+        """Context for a write to any `pages` row made outside `_write` (archive/state/merge.py); `adds_rows`
+        False: it only deletes or updates rows."""
+        if adds_rows:
+            self._known.give_up()  # rows of URLs never named here may appear
         return _AnyRowWrite(self._rows)
 
     def flush(self) -> None:
@@ -300,6 +318,8 @@ class CrawlState:
         page, epoch = self._rows.lookup(url)
         if page is not MISSING:
             return page
+        if not self._known.may_hold(url):
+            return None  # never in the table, never written since: no row (archive/state/known_urls.py)
         with self._read_mutex:
             row = self._reader.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
         page = self._page(row) if row else None
@@ -358,7 +378,7 @@ class CrawlState:
         if not urls:
             return 0
         self.flush()
-        with self.rows_changing(), self._mutex:
+        with self.rows_changing(adds_rows=False), self._mutex:
             self._db.execute("BEGIN")
             cursor = self._db.executemany("DELETE FROM pages WHERE url = ?", [(u,) for u in urls])
             # A requisite whose record is gone is pending again, so the resumed crawl asks for it.

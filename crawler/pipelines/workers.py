@@ -11,12 +11,14 @@ spider could not analyse, or read itself: generic sites).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.asyncio import is_asyncio_available
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.threadable import isInIOThread
@@ -105,12 +107,31 @@ def wait_for(future):
 
     A future settled on the reactor thread itself (a WARC record's location, settled by the writer's
     pump; or one already done) is handed over at once: `callFromThread` would wake the reactor
-    through its waker pipe for a call it can make now (a write, a read and a loop pass a page)."""
+    through its waker pipe for a call it can make now (a write, a read and a loop pass a page).
+    With the asyncio reactor (Scrapy's default) the answer goes straight into an asyncio future:
+    a Deferred and its conversion (`maybe_deferred_to_future`) would add ~4 µs an await, three
+    awaits a page, for the same result or exception at the same loop pass."""
+    if is_asyncio_available():
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+
+        def settle(done):
+            if waiter.cancelled():  # the awaiting task was cancelled: nobody waits (as a cancelled Deferred)
+                return
+            if done.cancelled():
+                waiter.set_exception(CancelledError(f"cancelled: {done!r}"))
+            elif done.exception() is not None:
+                waiter.set_exception(done.exception())
+            else:
+                waiter.set_result(done.result())
+
+        future.add_done_callback(lambda done: settle(done) if isInIOThread() else loop.call_soon_threadsafe(settle, done))
+        return waiter
     from twisted.internet import reactor  # here: importing it at module load would install a reactor
 
     deferred = Deferred()
 
-    def settle(done):
+    def settle_deferred(done):
         if done.cancelled():
             deferred.errback(CancelledError(f"cancelled: {done!r}"))
         elif done.exception() is not None:
@@ -118,5 +139,6 @@ def wait_for(future):
         else:
             deferred.callback(done.result())
 
-    future.add_done_callback(lambda done: settle(done) if isInIOThread() else reactor.callFromThread(settle, done))
+    future.add_done_callback(lambda done: settle_deferred(done) if isInIOThread()
+                             else reactor.callFromThread(settle_deferred, done))
     return maybe_deferred_to_future(deferred)
