@@ -109,7 +109,7 @@ def wait_for(future):
     pump; or one already done) is handed over at once: `callFromThread` would wake the reactor
     through its waker pipe for a call it can make now (a write, a read and a loop pass a page).
     With the asyncio reactor (Scrapy's default) the answer goes straight into an asyncio future:
-    a Deferred and its conversion (`maybe_deferred_to_future`) would add ~4 µs an await, three
+    a Deferred and its conversion (`maybe_deferred_to_future`) added ~2.7 µs an await (warm), three
     awaits a page, for the same result or exception at the same loop pass."""
     if is_asyncio_available():
         loop = asyncio.get_running_loop()
@@ -118,12 +118,8 @@ def wait_for(future):
         def settle(done):
             if waiter.cancelled():  # the awaiting task was cancelled: nobody waits (as a cancelled Deferred)
                 return
-            if done.cancelled():
-                waiter.set_exception(CancelledError(f"cancelled: {done!r}"))
-            elif done.exception() is not None:
-                waiter.set_exception(done.exception())
-            else:
-                waiter.set_result(done.result())
+            ok, value = _outcome(done)
+            waiter.set_result(value) if ok else waiter.set_exception(value)
 
         future.add_done_callback(lambda done: settle(done) if isInIOThread() else loop.call_soon_threadsafe(settle, done))
         return waiter
@@ -132,13 +128,18 @@ def wait_for(future):
     deferred = Deferred()
 
     def settle_deferred(done):
-        if done.cancelled():
-            deferred.errback(CancelledError(f"cancelled: {done!r}"))
-        elif done.exception() is not None:
-            deferred.errback(done.exception())
-        else:
-            deferred.callback(done.result())
+        ok, value = _outcome(done)
+        deferred.callback(value) if ok else deferred.errback(value)
 
     future.add_done_callback(lambda done: settle_deferred(done) if isInIOThread()
                              else reactor.callFromThread(settle_deferred, done))
     return maybe_deferred_to_future(deferred)
+
+
+def _outcome(done) -> tuple[bool, object]:
+    """`(True, result)` of a settled future, or `(False, the exception its awaiter gets)`."""
+    if done.cancelled():
+        return False, CancelledError(f"cancelled: {done!r}")
+    if done.exception() is not None:
+        return False, done.exception()
+    return True, done.result()
