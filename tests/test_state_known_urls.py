@@ -99,3 +99,27 @@ def test_the_set_is_bounded():
     known.add(URLS[3])
     assert not known.complete and known.may_hold(URLS[5])
     assert not KnownUrls(URLS[:4], limit=3).complete
+
+
+def test_every_instance_in_the_process_sees_the_others_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(BatchWriter, "INTERVAL", 3600)
+    path = tmp_path / "state.sqlite"
+    writer = CrawlState(path, batched=True)
+    second = CrawlState(path, batched=True)  # the same lock, shared in the process: the same known URLs
+    reader = CrawlState(path, lock=False)  # no lock: every read asks SQLite
+    assert writer._known is second._known and reader._known is None
+    record(second, URLS[1], 1)
+    second.flush()
+    record(reader, URLS[2], 2)  # a write through an instance without the lock reaches the set too
+    reader.flush()
+    for state in (writer, second, reader):
+        assert state.get(URLS[1]) == committed(path, URLS[1]) is not None
+        assert state.get(URLS[2]) == committed(path, URLS[2]) is not None
+    record(writer, URLS[3], 3)
+    writer.close()
+    assert reader.get(URLS[3]) == committed(path, URLS[3]) is not None
+    second.close()
+    reader.close()
+    fresh = CrawlState(path)  # the last user closed: a new open reads the table again
+    assert fresh._known is not second._known and fresh._known.may_hold(URLS[3])
+    fresh.close()

@@ -11,11 +11,15 @@ has no row, and `get` answers None as SQLite would. A write that may touch any r
 that knowledge, and so does growing past `limit` URLs (the set is bounded: nothing grows with the
 crawl past it, issue #25); `get` then asks SQLite for everything, as before.
 
-Kept as the strings' hashes: a hash shared by two URLs only sends the other one to SQLite.
+One set a state file and process, shared by every `CrawlState` open on it here (`shared`), so a write
+through any of them reaches it; only an instance holding the state's lock answers from it (one without
+the lock, here or in another process, asks SQLite: the writer may be elsewhere). Kept as the strings'
+hashes: a hash shared by two URLs only sends the other one to SQLite.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 
 LIMIT = 200_000  # URLs known at most (~60 bytes each); past it every read goes to SQLite
 
@@ -53,3 +57,32 @@ class KnownUrls:
     def _check_size(self) -> None:
         if self._hashes is not None and len(self._hashes) > self.limit:
             self._hashes = None
+
+
+_SHARED: dict[str, list] = {}  # resolved state path -> [its KnownUrls, the CrawlStates using it]
+_GUARD = threading.Lock()
+
+
+def shared(path: str, load: Callable[[], KnownUrls]) -> KnownUrls:
+    """The process's `KnownUrls` of the state at `path`, made by `load` for its first user; pair with `release`."""
+    with _GUARD:
+        entry = _SHARED.get(path)
+        if entry is None:
+            entry = _SHARED[path] = [load(), 0]
+        entry[1] += 1
+        return entry[0]
+
+
+def release(path: str) -> None:
+    with _GUARD:
+        entry = _SHARED.get(path)
+        if entry is not None:
+            entry[1] -= 1
+            if not entry[1]:
+                del _SHARED[path]
+
+
+def known_here(path: str) -> KnownUrls | None:
+    """The set writes to the state at `path` must reach: None when no instance here uses one."""
+    entry = _SHARED.get(path)
+    return entry[0] if entry is not None else None
