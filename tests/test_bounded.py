@@ -346,3 +346,35 @@ def test_a_job_the_worker_cannot_load_is_answered_with_its_error_by_the_same_wor
         assert pool.submit(HTML, "https://nhandan.vn/a-post1.html", None).result(timeout=60).url
     finally:
         pool.close()
+
+
+def test_markup_refusal_counts_only_what_it_needs_and_says_what_a_whole_count_says(monkeypatch):
+    import random
+
+    from archive.extract import article
+
+    def whole_count(page, limit):
+        tags = page.count(b"<" if isinstance(page, bytes) else "<")
+        return f"too many tags ({tags:,} > {limit:,})" if tags > limit else None
+
+    rng = random.Random(17)
+    for limit in (0, 1, 50, 3_000):
+        monkeypatch.setattr(article, "MAX_TAGS", limit)
+        monkeypatch.setattr(article, "_COUNTED_AT_LEAST", rng.choice((1, 7, 8192)))
+        for _ in range(200):
+            size = rng.choice((0, 1, limit, limit + 1, rng.randrange(3 * limit + 2), rng.randrange(40 * limit + 2)))
+            density = rng.choice((0.0, 0.02, 0.07, 0.5, 1.0, limit / max(1, size), (limit + 1) / max(1, size)))
+            page = "".join("<" if rng.random() < density else rng.choice("aé>") for _ in range(size))
+            for form in (page, page.encode()):
+                assert markup_refusal(form) == whole_count(form, limit), (limit, size, density)
+    monkeypatch.setattr(article, "MAX_TAGS", 100_000)
+    monkeypatch.setattr(article, "_COUNTED_AT_LEAST", 8192)
+    counted = []
+
+    class Page(bytes):
+        def count(self, *args):
+            counted.append(args[2] - args[1])
+            return super().count(*args)
+
+    assert markup_refusal(Page(b"<p>x</p>" * 13_000)) is None  # 104,000 bytes, 26,000 tags
+    assert sum(counted) < 13_000  # an eighth of it read, not all

@@ -32,6 +32,11 @@ def crafted_pages():
     yield "cp1252", f"<head>{REFRESH}</head>café ".encode("cp1252") * 3000, "cp1252"
     yield "invalid utf-8", b"<head>\xff\xfe\xc3</head>" + REFRESH.encode() + b"\xe2\x82" * 5000, "utf-8"
     yield "short", f"<head>{REFRESH}</head>".encode(), "utf-8"
+    base = '<base href="https://other.example.vn/section/">'
+    yield "base, then a refresh", f"<head>{base}{REFRESH}</head>{filler}".encode(), "utf-8"
+    yield "base and a relative refresh", (f'<head>{base}<meta http-equiv="refresh" content="5;url=next.html">'
+                                          f"</head>{filler}").encode(), "utf-8"
+    yield "base, no refresh", f"<head>{base}</head>{filler}".encode(), "utf-8"
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +82,16 @@ def test_only_a_prefix_is_decoded_for_utf8():
     latin = HtmlResponse("https://example.vn/", body=b"caf\xe9" * 9000,
                          headers={"Content-Type": "text/html; charset=cp1252"})
     assert head_text(latin) is None  # Scrapy's own path
+
+
+def test_the_base_url_is_not_read_without_a_refresh(middlewares, monkeypatch):
+    from crawler.downloadermiddlewares import meta_refresh
+
+    def no_base(*args, **kwargs):
+        raise AssertionError("the base URL was read for a page without a refresh")
+
+    monkeypatch.setattr(meta_refresh.html, "get_base_url", no_base)
+    body = ('<html><head><base href="https://other.example.vn/"></head><body>' + "Việt Nam " * 3000
+            + "</body></html>").encode()
+    outcome, response = decisions(middlewares[0], body, "utf-8")
+    assert outcome == ("response", None)

@@ -253,3 +253,43 @@ def test_idle_connections_are_kept_per_key_and_closed_once_idle_too_long(monkeyp
     again.reader = answered().reader
     pool.release(again)  # a release sweeps (at most every SWEEP_EVERY seconds)
     assert first.transport.closing and pool._idle[key] == [second] and again is second
+
+
+# --- the handler's own shortcuts, against what they stand for ----------------------------------
+
+
+def test_response_headers_are_stored_as_scrapys_headers_update_stores_them():
+    import random
+
+    from scrapy.http import Headers
+
+    from crawler.downloadhandlers.wire import normalised_headers
+
+    rng = random.Random(20)
+    names = [b"content-type", b"Content-Type", b"CONTENT-TYPE", b"x-odd-CASE", b"Set-Cookie", b"set-cookie",
+             b"x1y2-z_w", b"\xc3\xa9t\xc3\xa9", b"ETag", b"vary", b"", b"a-b-c", b"Last-Modified", b"x-\xff"]
+    for _ in range(2000):
+        pairs = [(rng.choice(names), bytes(rng.choice(b"ab ;=\xe9") for _ in range(rng.randrange(4))))
+                 for _ in range(rng.randrange(12))]
+        scrapys, ours = Headers(), Headers()
+        scrapys[b"Content-Length"] = ours[b"Content-Length"] = b"12"
+        scrapys.update(pairs)
+        dict.update(ours, normalised_headers(pairs))
+        assert list(dict.items(ours)) == list(dict.items(scrapys))  # the same names, lists and order
+        assert list(ours.items()) == list(dict.items(ours))  # what `_prepare` reads for what Headers.items() gives
+
+
+def test_the_origin_form_is_twisteds():
+    from urllib.parse import urlunparse
+
+    from scrapy import Request
+    from scrapy.utils.httpobj import urlparse_cached
+
+    from crawler.downloadhandlers.wire import _origin_form
+
+    for url in ("http://a.vn", "http://a.vn/", "http://a.vn/p", "http://a.vn/p;x", "http://a.vn/p;x?q=1",
+                "http://a.vn/p?q=1#f", "http://a.vn/?", "http://a.vn/;", "http://a.vn?q", "http://a.vn//double/p?q",
+                "http://a.vn/%C3%A9?r=%20", "http://a.vn/a;b;c?d;e=f", "http://[::1]:8080/x?y"):
+        parts = urlparse_cached(Request(url))
+        twisted = urlunparse(("", "", parts.path, parts.params, parts.query, "")).encode("ascii") or b"/"
+        assert _origin_form(parts) == twisted, url

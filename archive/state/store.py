@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Callable
 
 from archive.state.batch_writer import BatchWriter
+from archive.state import known_urls
+from archive.state.known_urls import LIMIT as KNOWN_URLS_LIMIT, KnownUrls
 from archive.state.row_cache import MISSING, RowCache
 from archive.vietnam_time import parse_iso as _parse_iso
 
@@ -272,6 +274,10 @@ class CrawlState:
         self._writer = None
         # Rows the event loop read lately (archive/state/row_cache.py); every write to `pages` names its row.
         self._rows = RowCache()
+        # The URLs that may have a row (archive/state/known_urls.py): a `get` of another needs no query.
+        # Only while this process holds the state's lock (the only writer); shared by its instances.
+        self._known_key = str(self.path.resolve())
+        self._known = known_urls.shared(self._known_key, self._known_urls) if self._lock else None
         self._reader = self._db  # `get`'s connection
         self._read_mutex = self._mutex
         if batched:
@@ -281,10 +287,23 @@ class CrawlState:
             self._read_mutex = threading.Lock()
             self._writer = BatchWriter(self._write_batch)
 
+    def _known_urls(self) -> KnownUrls:
+        """The URLs in `pages` now, when they are few enough to keep; else none known (all may have a row)."""
+        with self._mutex:
+            count = self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
+            if count > KNOWN_URLS_LIMIT:
+                return KnownUrls(None)
+            return KnownUrls(url for url, in self._db.execute("SELECT url FROM pages"))
+
     def _write(self, write: Callable[[], None], url: str | None | object = _NO_ROW) -> None:
         """Run `write` (statements on `self._db`) now, or queue it for the batch writer. `url`: the
         `pages` row it writes (None: any row; left out: none), dropped from the rows read lately."""
         if url is not _NO_ROW:
+            known = known_urls.known_here(self._known_key)  # any instance's write reaches the shared set
+            if known is not None and url is None:
+                known.give_up()
+            elif known is not None:
+                known.add(url)  # before the write is queued: from now on a `get` of it asks SQLite
             self._rows.writing(url)
         if self._writer is not None:
             self._writer.put((write, url))
@@ -311,8 +330,12 @@ class CrawlState:
         finally:  # committed, or not written at all: either way the database holds the truth now
             self._rows.written([url for _, url in batch if url is not _NO_ROW])
 
-    def rows_changing(self):
-        """Context for a write to any `pages` row made outside `_write` (archive/state/merge.py)."""
+    def rows_changing(self, adds_rows: bool = True):
+        """Context for a write to any `pages` row made outside `_write` (archive/state/merge.py); `adds_rows`
+        False: it only deletes or updates rows."""
+        known = known_urls.known_here(self._known_key)
+        if adds_rows and known is not None:
+            known.give_up()  # rows of URLs never named here may appear
         return _AnyRowWrite(self._rows)
 
     def flush(self) -> None:
@@ -344,6 +367,8 @@ class CrawlState:
         page, epoch = self._rows.lookup(url)
         if page is not MISSING:
             return page
+        if self._known is not None and not self._known.may_hold(url):
+            return None  # never in the table, never written since: no row (archive/state/known_urls.py)
         with self._read_mutex:
             row = self._reader.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
         page = self._page(row) if row else None
@@ -431,7 +456,7 @@ class CrawlState:
         if not params:
             return 0
         self.flush()
-        with self.rows_changing(), self._mutex:
+        with self.rows_changing(adds_rows=False), self._mutex:
             self._db.execute("BEGIN")
             cursor = self._db.executemany(statement, params)
             for other in more:
@@ -470,6 +495,9 @@ class CrawlState:
             except sqlite3.Error:
                 pass
             self._db.close()
+        if self._known is not None:
+            known_urls.release(self._known_key)
+            self._known = None
         if self._lock:
             self._lock.release()
             self._lock = None

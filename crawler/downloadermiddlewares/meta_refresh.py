@@ -7,7 +7,8 @@ the page it parses). For a UTF-8 page this decodes a prefix of the body the way 
 decodes all of it (w3lib's `html_to_unicode` with the response's encoding, a BOM included) and
 hands w3lib the same 4,096 characters: UTF-8 decodes a prefix as the start of the whole (a
 character cut at the prefix's end is past those 4,096). A page that asks for a refresh, or in
-another encoding, goes through Scrapy's own code, so what is followed is decided there.
+another encoding, goes through Scrapy's own code, so what is followed is decided there. The page's
+`<base>` (which Scrapy reads first, for the refresh's URL) is not looked for when no refresh is declared.
 """
 from __future__ import annotations
 
@@ -43,8 +44,10 @@ class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
         # Scrapy's own checks (dont_redirect, HEAD, the scheme) run in super(): a page without a
         # refresh is returned as it is whatever they say, and they are not copied here to drift.
         text = head_text(response) if isinstance(response, HtmlResponse) else None
-        if text is not None:
-            base_url = html.get_base_url(text, response.url, response.encoding)
-            if html.get_meta_refresh(text, base_url, response.encoding, ignore_tags=self._ignore_tags)[1] is None:
-                return response  # what Scrapy's would return: no refresh in the same characters
+        # Whether the characters declare a refresh does not depend on the base URL (w3lib joins the base
+        # only with a refresh's URL once found), so the page's <base> is not looked for here: a page
+        # that declares one goes through Scrapy's code, which reads it.
+        if text is not None and html.get_meta_refresh(text, "", response.encoding,
+                                                      ignore_tags=self._ignore_tags)[1] is None:
+            return response  # what Scrapy's would return: no refresh in the same characters
         return super().process_response(request, response)

@@ -180,7 +180,8 @@ class WireHTTP11DownloadHandler(BaseHttpDownloadHandler):
         if request.body:
             lines.append(b"Content-Length: %d\r\n" % len(request.body))
         has_host = False
-        for name, values in headers.items():
+        # The stored pairs, not `Headers.items()`: that looks each (already normalised) name up again.
+        for name, values in dict.items(headers):
             encoded = _nameEncoder.encode(name)
             if encoded == b"Host":
                 has_host = True
@@ -294,7 +295,7 @@ class _Exchange:
         headers = Headers()
         if reader.length is not None:
             headers[b"Content-Length"] = str(reader.length).encode()
-        headers.update(reader.entity_headers)
+        dict.update(headers, normalised_headers(reader.entity_headers))
         return headers
 
     def response(self, reader: ResponseReader, connection: Any, flags: list[str] | None = None) -> Response:
@@ -345,9 +346,25 @@ def _origin(scheme: str, netloc: str) -> tuple[str, int, bytes]:
     return host, port, value.encode("ascii")
 
 
+def normalised_headers(pairs: list[tuple[bytes, bytes]]) -> dict[bytes, list[bytes]]:
+    """What `Headers.update(pairs)` stores for byte names and values (`normkey`: the name title-cased;
+    `normvalue`: a list of the values, in order), built without its per-header type checks."""
+    normal: dict[bytes, list[bytes]] = {}
+    for name, value in pairs:
+        normal.setdefault(name.title(), []).append(value)
+    return normal
+
+
 def _origin_form(parts: Any) -> bytes:
     """Twisted's `URI.originForm`: path, params and query; b"/" when all are empty."""
-    path = urlunparse(("", "", parts.path, parts.params, parts.query, ""))
+    path = parts.path
+    if path[:2] == "//":  # the one case `urlunparse` treats apart (and Python versions differently)
+        path = urlunparse(("", "", path, parts.params, parts.query, ""))
+    else:  # what `urlunparse` makes of an empty scheme and netloc
+        if parts.params:
+            path = f"{path};{parts.params}"
+        if parts.query:
+            path = f"{path}?{parts.query}"
     return path.encode("ascii") if path else b"/"
 
 
