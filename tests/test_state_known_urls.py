@@ -63,6 +63,10 @@ def test_answers_are_the_databases_and_unknown_urls_need_no_query(tmp_path, monk
             state.flush()
         elif action == 4 and step % 9 == 0:
             state.forget(rng.sample(URLS, 4))  # deletes: what is known stays a superset
+        elif action == 4 and step % 9 == 1:
+            state.reopen(rng.sample(URLS, 4))  # updates (session 20's never-extracted pages): no row made
+        elif action == 4 and step % 9 == 2:
+            state.record_read(url, f"<urn:uuid:{step}>")  # an upsert: may make the row
         else:
             queries = reader.queries
             never_named = not state._known.may_hold(url)
