@@ -344,3 +344,17 @@ def test_a_resumed_corpus_opens_from_the_resume_s_one_parse(crawled, monkeypatch
     with Corpus(work / "corpus", None, manifest=summary.take_manifest()) as corpus:
         assert _opened_state(corpus) == expected
     assert (len(parses), len(reads)) == (3, 0)  # the change seen: parsed again
+
+
+def test_the_offline_check_prints_the_first_problems_of_a_kind_and_counts_the_rest(tmp_path):
+    from archive.corpus.crawl_check import SHOWN
+
+    (tmp_path / "warc").mkdir()
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / MANIFEST_NAME).write_text("")
+    expected = [f"https://nhandan.vn/bai-{i}.html" for i in range(SHOWN + 5)]
+    report = verify_crawl(tmp_path / "warc", tmp_path / "corpus", expected_urls=expected)
+    for label in ("never archived", "not in the corpus"):
+        lines = [p for p in report.problems if p.endswith(label)]
+        assert lines[:SHOWN] == [f"{url}: {label}" for url in expected[:SHOWN]]
+        assert lines[SHOWN:] == [f"... 5 more {label}"]

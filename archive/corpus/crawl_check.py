@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -24,6 +25,8 @@ from archive.warc.reader import READ_ERRORS, iter_responses
 
 __all__ = ["ConsistencyReport", "archived_articles_missing", "corpus_problems", "missing_requisites",
            "state_problems", "verify_crawl"]
+
+SHOWN = 20  # lines a check prints of one kind of problem; the rest are counted in one more line
 
 
 @dataclass
@@ -80,8 +83,7 @@ def corpus_problems(corpus_dir: str | os.PathLike, locator: WarcLocator) -> tupl
 def state_problems(path: str | os.PathLike, locator: WarcLocator) -> list[str]:
     """State rows whose latest record (or last full capture) the archive does not hold."""
     problems = []
-    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
-    try:
+    with _read_only(path) as db:
         try:
             columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
         except sqlite3.DatabaseError as exc:
@@ -94,9 +96,21 @@ def state_problems(path: str | os.PathLike, locator: WarcLocator) -> list[str]:
                                                 "warc_record_id": record_id})
             if problem is not None:
                 problems.append(f"state row {url}: {problem}")
-    finally:
-        db.close()
     return problems
+
+
+def _read_only(path: str | os.PathLike) -> closing[sqlite3.Connection]:
+    """The crawl state at `path`, opened read-only (this check never writes), closed on leaving."""
+    return closing(sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True))
+
+
+def _listed(urls: list[str], each: str, rest: str) -> list[str]:
+    """Problem lines for `urls`: the first `SHOWN` as `each.format(url)`, then one line counting the
+    others (`... N <rest>`), so a crawl that lost thousands does not print thousands."""
+    lines = [each.format(url) for url in urls[:SHOWN]]
+    if len(urls) > SHOWN:
+        lines.append(f"... {len(urls) - SHOWN} {rest}")
+    return lines
 
 
 def _is_article_page(url: str, status: int) -> bool:
@@ -157,14 +171,12 @@ def archived_articles_missing(paths: list[Path], covered: set[str], state: str |
                 continue  # reported by verify_crawl's own walk
     judged: set[str] = set()
     if state is not None and Path(state).exists():
-        db = sqlite3.connect(f"file:{Path(state)}?mode=ro", uri=True)
-        try:
-            judged = {url for (url,) in db.execute(
-                "SELECT url FROM pages WHERE is_article = 0 OR (is_article IS NULL AND extracted_record = record_id)")}
-        except sqlite3.OperationalError:  # a state older than schema v5
-            judged = {url for (url,) in db.execute("SELECT url FROM pages WHERE is_article = 0")}
-        finally:
-            db.close()
+        with _read_only(state) as db:
+            try:
+                judged = {url for (url,) in db.execute(
+                    "SELECT url FROM pages WHERE is_article = 0 OR (is_article IS NULL AND extracted_record = record_id)")}
+            except sqlite3.OperationalError:  # a state older than schema v5
+                judged = {url for (url,) in db.execute("SELECT url FROM pages WHERE is_article = 0")}
     return len(archived), sorted(archived - covered - judged)
 
 
@@ -203,28 +215,21 @@ def verify_crawl(warc_dir: str | os.PathLike, corpus_dir: str | os.PathLike, *, 
                 if a.get("canonical_url")}
     if archived_articles:
         report.archived_articles, report.archived_articles_missing = archived_articles_missing(paths, covered, state)
-        report.problems += [f"{u}: archived, not in the corpus" for u in report.archived_articles_missing[:20]]
-        if len(report.archived_articles_missing) > 20:
-            report.problems.append(f"... {len(report.archived_articles_missing) - 20} more archived, not in the corpus")
+        report.problems += _listed(report.archived_articles_missing, "{}: archived, not in the corpus",
+                                   "more archived, not in the corpus")
     if expected_urls is not None:
         expected = [canonical_url(u) for u in expected_urls]
         for label, missing in (("never archived", [u for u in expected if u not in responses]),
                                ("not in the corpus", [u for u in expected if u not in covered])):
-            report.problems += [f"{u}: {label}" for u in missing[:20]]
-            if len(missing) > 20:
-                report.problems.append(f"... {len(missing) - 20} more {label}")
+            report.problems += _listed(missing, "{}: " + label, f"more {label}")
     if state is not None and Path(state).exists():
         report.problems += state_problems(state, locator)
     if requisites:
         refused: set[str] = set()
         if state is not None and Path(state).exists():
-            db = sqlite3.connect(f"file:{Path(state)}?mode=ro", uri=True)
-            try:
+            with _read_only(state) as db:
                 refused = refused_requisites(db)
-            finally:
-                db.close()
         report.requisites, report.requisites_missing = missing_requisites(paths, responses | revisits, refused)
-        report.problems += [f"requisite {url}: never archived" for url in report.requisites_missing[:20]]
-        if len(report.requisites_missing) > 20:
-            report.problems.append(f"... {len(report.requisites_missing) - 20} more requisites never archived")
+        report.problems += _listed(report.requisites_missing, "requisite {}: never archived",
+                                   "more requisites never archived")
     return report
