@@ -118,24 +118,21 @@ _RECORD_READ = """
 INSERT INTO pages (url, first_seen, extracted_at, extracted_record) VALUES (?1, ?2, ?2, ?3)
 ON CONFLICT(url) DO UPDATE SET extracted_at = excluded.extracted_at, extracted_record = excluded.extracted_record
 """
-# The rows `_NEVER_EXTRACTED` looks for (the same terms, so SQLite uses it): a run's look, and the start-up
+# The rows `_NEVER_EXTRACTED` looks for (one `_PENDING_TERMS` text for both, so SQLite uses it): a run's look, and the start-up
 # check that there is nothing to look for, read the pages pending, not the whole state. A row enters it
 # when its page is fetched and leaves it when extracted: one index entry a page on the state's writer.
-_NEVER_EXTRACTED_INDEX = """
-CREATE INDEX IF NOT EXISTS pages_never_extracted ON pages (url)
-WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
-  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url NOT LIKE '%/robots.txt'
-"""
+_PENDING_TERMS = """status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
+  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url NOT LIKE '%/robots.txt'"""
+_NEVER_EXTRACTED_INDEX = f"CREATE INDEX IF NOT EXISTS pages_never_extracted ON pages (url) WHERE {_PENDING_TERMS}"
 # Pages archived but never extracted: a 200 whose record the crawl never read to the end (its extraction
 # failed, timed out, or the run was killed or stopped first), either never extracted at all or a new or
 # changed capture of an article extracted before. Not requisites (never extracted), not robots.txt (read by
 # its middleware, never by the spider), not a revisit of what was extracted, not redirects, errors or robots
 # refusals (no 200 record). Fetched before `?3` (not by the
 # running crawl, whose pages are on their way); in URL order after `?1`, `?2` rows at most.
-_NEVER_EXTRACTED = """
+_NEVER_EXTRACTED = f"""
 SELECT url, fetch_url, record_file, record_offset, record_id FROM pages
-WHERE status = 200 AND record_id IS NOT NULL AND record_id IS NOT extracted_record
-  AND (is_article IS NULL OR outcome IN ('new', 'changed')) AND url NOT LIKE '%/robots.txt'
+WHERE {_PENDING_TERMS}
   AND url > ?1 AND fetched_at < ?3
   AND NOT EXISTS (SELECT 1 FROM requisites WHERE requisites.url = pages.url)
 ORDER BY url LIMIT ?2
