@@ -397,8 +397,8 @@ class IncrementalSpiderMiddleware:
 
 
 class _PageOutput:
-    """One page's output through `IncrementalSpiderMiddleware`: requests by `is_due`, items by `keep_item`;
-    a page with no item is marked read when its output is done."""
+    """One page's output through `IncrementalSpiderMiddleware._keep`; a page with no item is marked read
+    when its output is done."""
 
     __slots__ = ("middleware", "response", "made_item")
 
@@ -408,10 +408,9 @@ class _PageOutput:
         self.made_item = False
 
     def keep(self, element) -> bool:
-        if isinstance(element, Request):
-            return self.middleware.is_due(element)
-        self.made_item = True
-        return self.middleware.keep_item(element, self.response)
+        if not isinstance(element, Request):
+            self.made_item = True
+        return self.middleware._keep(element, self.response)
 
     def done(self) -> None:
         if not self.made_item:
