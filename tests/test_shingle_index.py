@@ -191,10 +191,10 @@ def _all_postings(index):
 
 
 def test_a_write_keeps_its_undo_journal_in_memory(tmp_path):
-    """Each write is a savepoint; the pages it touches are copied to a sub-journal first, which SQLite
-    spilled to a temporary file (opened, written page by page, deleted) past 64 KiB: most of a write's
-    CPU in a crawl (docs/performance.md, session 19). It stays in memory now: no such file is open
-    while the postings go in."""
+    """Each write was a savepoint whose pages were copied to a sub-journal first, which SQLite spilled to
+    a temporary file (opened, written page by page, deleted) past 64 KiB: most of a write's CPU in a
+    crawl (docs/performance.md, session 19). No such file is open while the postings go in (since
+    session 21 a write has no savepoint of its own, and a journal SQLite needs stays in memory)."""
     fd_dir = Path("/proc/self/fd")
     if not fd_dir.is_dir():
         pytest.skip("needs /proc/self/fd")
@@ -218,29 +218,57 @@ def test_a_write_keeps_its_undo_journal_in_memory(tmp_path):
 
 
 def test_a_write_failing_half_way_through_many_pages_undoes_itself_only(tmp_path):
-    """The in-memory journals undo a write that fails after some of its postings went in (here a
-    trigger aborts at the 150th), and the batch's earlier writes stay; a hash SQLite cannot hold is
-    refused before anything is written."""
+    """A write that fails after some of its postings went in (here a trigger aborts at the 150th) is
+    undone alone: the batch goes back to its start and its earlier writes run again, so they stay,
+    with the same ids, and the next write takes the next id; a hash SQLite cannot hold is refused
+    before anything is written."""
     import sqlite3
 
     index, rng = _spread_index(tmp_path / "i.sqlite")
-    before = _all_postings(index)
-    files_before = index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall()
+    index.commit()
     sample = [rng.getrandbits(60) * 8 for _ in range(190)]
+    # Made outside the batch: going back to the batch's start would undo a trigger made in it.
     index._db.execute(f"CREATE TEMP TRIGGER trouble AFTER INSERT ON postings WHEN NEW.h = {sample[149]} "
                       "BEGIN SELECT RAISE(ABORT, 'trouble'); END")
+    earlier = [index.add_file(f"{n}_x.txt", 1, 1, [rng.getrandbits(64) for _ in range(190)]) for n in range(300, 340)]
+    before = _all_postings(index)
+    files_before = index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall()
     with pytest.raises(sqlite3.IntegrityError, match="trouble"):
-        index.add_file("300_x.txt", 1, 1, sample)
-    index._db.execute("DROP TRIGGER trouble")
+        index.add_file("340_x.txt", 1, 1, sample)
     with pytest.raises(OverflowError):
-        index.add_file("300_x.txt", 1, 1, [*sample, 1 << 65])
+        index.add_file("340_x.txt", 1, 1, [*sample, 1 << 65])
     assert _all_postings(index) == before
     assert index._db.execute("SELECT id, name FROM files ORDER BY id").fetchall() == files_before
     assert index._db.in_transaction  # the batch is still open, not rolled back
+    assert [index.file_id(f"{n}_x.txt", 1, 1) for n in range(300, 340)] == earlier
+    assert index.add_file("341_x.txt", 1, 1, [8]) == earlier[-1] + 1
+    index._db.execute("DROP TRIGGER trouble")
     index.close()
     reopened = ShingleIndex(tmp_path / "i.sqlite")
-    assert _all_postings(reopened) == before
+    assert _all_postings(reopened) == sorted([*before, (8, earlier[-1] + 1)])
+    assert reopened.file_id("341_x.txt", 1, 1) == earlier[-1] + 1
     reopened.close()
+
+
+def test_a_batch_whose_earlier_write_answers_otherwise_when_run_again_is_refused(tmp_path):
+    """Running a batch's writes again must give what they gave the first time (the ids the corpus
+    holds); a write that does not makes the undo an error, and the batch is rolled back whole."""
+    import sqlite3
+
+    index = ShingleIndex(tmp_path / "i.sqlite", batched=True)
+    kept = index.add_file("000_a.txt", 1, 1, [8, 16])
+    index.commit()
+    index.add_file("001_b.txt", 1, 1, [24])
+    answers = iter((1, 2))
+    index._write(lambda: next(answers))
+
+    def failing():
+        raise RuntimeError("write failed")
+    with pytest.raises(sqlite3.DatabaseError, match="another answer"):
+        index._write(failing)
+    assert index.file_id("001_b.txt", 1, 1) is None  # the batch is gone
+    assert index.hits([8, 16, 24]) == {kept: 2}
+    index.close()
 
 
 def test_the_fold_into_sqlite_keys_is_the_one_indexes_were_written_with():

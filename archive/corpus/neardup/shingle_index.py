@@ -65,7 +65,7 @@ import time
 from collections import Counter
 from itertools import repeat
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from archive.corpus.neardup.key_filter import KeyFilter
 
@@ -131,7 +131,9 @@ class ShingleIndex:
         self.batched = batched
         self._stop_memo: set[int] = set()  # known stop hashes (STOP_MEMO at most)
         self._mutex = threading.Lock()
-        self._uncommitted = 0  # writes in the open transaction
+        # The writes in the open transaction, in order, each with what it returned: run again, they
+        # give the same rows and ids (`_undo_failed`).
+        self._uncommitted: list[tuple[Callable[[], Any], Any]] = []
         self._began = 0.0  # its time.monotonic() start
         try:
             self._db = self._open()
@@ -179,20 +181,30 @@ class ShingleIndex:
         while batch := rows.fetchmany(_LOAD_BATCH):
             self._held_keys.add(h for (h,) in batch)
 
-    def _insert_postings(self, fid: int, sample: Iterable[int]) -> None:
+    def _postings_writer(self, sample: Iterable[int]) -> Callable[[int], None]:
+        """What puts `sample`'s postings under a file id: the keys folded and checked now, before
+        anything is written (a hash SQLite cannot hold is refused here, as binding it would be), so
+        the write can also run again (`_undo_failed`)."""
         keys = _keys(sample)
         if keys and self._json_each and set(map(type, keys)) == {int}:
-            if max(keys) >= _SIGNED_END or min(keys) < -_SIGNED_END:  # as binding it would
+            if max(keys) >= _SIGNED_END or min(keys) < -_SIGNED_END:
                 raise OverflowError("Python int too large to convert to SQLite INTEGER")
             # One statement reading the keys from one JSON array, in its order: bound row by row
             # through `executemany`, the ~190 rows of a file cost a third more (docs/performance.md,
             # session 19). The same rows: JSON integers in range are SQLite integers.
-            self._db.execute("INSERT OR IGNORE INTO postings SELECT value, ? FROM json_each(?)",
-                             (fid, json.dumps(keys)))
+            array = json.dumps(keys)
+
+            def insert(fid: int) -> None:
+                self._db.execute("INSERT OR IGNORE INTO postings SELECT value, ? FROM json_each(?)", (fid, array))
         else:  # (not integers: bound as they are, as before; or an SQLite without JSON functions)
-            self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", zip(keys, repeat(fid)))
-        if self._data_version is not None:  # (else the first look-up's fill reads these rows too)
-            self._held_keys.add(keys)
+            def insert(fid: int) -> None:
+                self._db.executemany("INSERT OR IGNORE INTO postings VALUES (?, ?)", zip(keys, repeat(fid)))
+
+        def write(fid: int) -> None:
+            insert(fid)
+            if self._data_version is not None:  # (else the first look-up's fill reads these rows too)
+                self._held_keys.add(keys)
+        return write
 
     def file_id(self, name: str, size: int, mtime_ns: int) -> int | None:
         """The id under which `name` is indexed, if it was indexed with this size and mtime."""
@@ -203,52 +215,85 @@ class ShingleIndex:
 
     def add_file(self, name: str, size: int, mtime_ns: int, sample: Iterable[int]) -> int:
         """Index (or re-index) a corpus file's sample; returns its file id."""
+        insert_postings = self._postings_writer(sample)
+
         def write() -> int:
             self._db.execute("DELETE FROM files WHERE name = ?", (name,))
             fid = self._db.execute("INSERT INTO files (name, size, mtime_ns) VALUES (?, ?, ?)",
                                    (name, size, mtime_ns)).lastrowid
-            self._insert_postings(fid, sample)
+            insert_postings(fid)
             return fid
         return self._write(write)
 
     def add_postings(self, fid: int, sample: Iterable[int]) -> None:
         """More hashes for an indexed file (e.g. the extracted text that matched a seed's raw dump)."""
-        self._write(lambda: self._insert_postings(fid, sample))
+        insert_postings = self._postings_writer(sample)
+        self._write(lambda: insert_postings(fid))
 
     def forget(self, keep: set[str]) -> None:
         """Drop files not in `keep` (gone from the corpus); their postings are then ignored."""
         with self._mutex:
             gone = [name for (name,) in self._db.execute("SELECT name FROM files") if name not in keep]
         if gone:
-            self._write(lambda: self._db.executemany("DELETE FROM files WHERE name = ?", ((name,) for name in gone)))
+            def write() -> None:
+                self._db.executemany("DELETE FROM files WHERE name = ?", ((name,) for name in gone))
+            self._write(write)
 
-    def _write(self, write):
-        """Run `write` in the open transaction (begun if none), all or nothing (a savepoint); commit
-        unless `batched` (then at `COMMIT_EVERY` writes, or at `commit`)."""
+    def _write(self, write: Callable[[], Any]) -> Any:
+        """Run `write` in the open transaction (begun if none), all or nothing (`_undo_failed`);
+        commit unless `batched` (then at `COMMIT_EVERY` writes, or at `commit`).
+
+        The transaction is the savepoint `batch`, not one savepoint a write: SQLite copies every page
+        a savepoint's write touches to its undo journal first (~190 leaves a file, a quarter of a
+        write's CPU), but not for the savepoint that began the transaction (docs/performance.md,
+        session 21)."""
         with self._mutex:
             if not self._db.in_transaction:
-                self._db.execute("BEGIN")
-                self._uncommitted, self._began = 0, time.monotonic()
-            self._db.execute("SAVEPOINT one_write")
+                self._db.execute("SAVEPOINT batch")
+                self._uncommitted, self._began = [], time.monotonic()
             try:
                 result = write()
             except BaseException:
-                if self._db.in_transaction:  # (SQLite rolls the whole transaction back on some errors)
-                    self._db.execute("ROLLBACK TO one_write")
-                    self._db.execute("RELEASE one_write")
+                self._undo_failed()
                 raise
-            self._db.execute("RELEASE one_write")
-            self._uncommitted += 1
-            if not self.batched or self._uncommitted >= COMMIT_EVERY:
-                self._db.execute("COMMIT")
+            self._uncommitted.append((write, result))
+            if not self.batched or len(self._uncommitted) >= COMMIT_EVERY:
+                self._commit()
         return result
+
+    def _undo_failed(self) -> None:
+        """Undo a write that failed, and it alone: the transaction goes back to its start (`ROLLBACK
+        TO batch` keeps it open and its write lock held, so no other connection writes meanwhile)
+        and its earlier writes run again, in order, giving the same rows and ids (AUTOINCREMENT's
+        counter went back too); a write answering otherwise than the first time is an error. Where
+        SQLite rolled the whole transaction back itself (it does on some errors), or running the
+        writes again fails, they are lost, as after a kill: the next open indexes those files again.
+        Called with the lock held."""
+        done, self._uncommitted = self._uncommitted, []
+        if not self._db.in_transaction:
+            return
+        self._db.execute("ROLLBACK TO batch")
+        try:
+            for write, result in done:
+                if write() != result:
+                    raise sqlite3.DatabaseError("a dedupe index write gave another answer when run again")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK TO batch")
+            raise
+        self._uncommitted = done
+
+    def _commit(self) -> None:
+        """Commit the open transaction (releasing the savepoint that began it). Called with the lock held."""
+        self._db.execute("RELEASE batch")
+        self._uncommitted = []
 
     def commit(self, older_than: float = 0.0) -> None:
         """Commit the writes batched so far (`batched`) if their transaction began `older_than`
         seconds ago or more."""
         with self._mutex:
             if self._db.in_transaction and time.monotonic() - self._began >= older_than:
-                self._db.execute("COMMIT")
+                self._commit()
 
     def hits(self, sample: Iterable[int], at_least: int = 1) -> Counter[int]:
         """Each indexed file holding at least `at_least` of `sample`'s hashes, with how many it holds.
