@@ -271,6 +271,24 @@ def test_a_batch_whose_earlier_write_answers_otherwise_when_run_again_is_refused
     index.close()
 
 
+def test_a_look_up_whose_held_hashes_cannot_reach_the_bound_reads_no_holders(tmp_path):
+    """When fewer of the sample's hashes have postings than `at_least`, no file can hold `at_least` of
+    them: the answer is empty without reading any holder; at the bound itself it is read and found."""
+    index = ShingleIndex(tmp_path / "i.sqlite", stop_df=2)
+    a = index.add_file("000_a.txt", 1, 1, [8, 16, 24])
+    b = index.add_file("001_b.txt", 1, 1, [16, 24, 32])
+    index.add_file("002_c.txt", 1, 1, [24, 40])  # 24 is now a stop hash (three holders)
+    sample = [16, 24, 32, 48, 56]  # 16, 32: held by one or two files; 24: stop; 48, 56: none
+    statements = []
+    index._db.set_trace_callback(statements.append)
+    assert index.hits(sample, at_least=4) == {}
+    assert not [sql for sql in statements if sql.startswith(("SELECT file", "SELECT id"))]
+    assert index.hits(sample, at_least=3) == {b: 3}
+    assert [sql for sql in statements if sql.startswith("SELECT file")]
+    assert index.hits([8, 16, 24], at_least=3) == {a: 3}
+    index.close()
+
+
 def test_the_fold_into_sqlite_keys_is_the_one_indexes_were_written_with():
     """`_key` names the on-disk key of a hash: an index written by an earlier release must still be
     read the same way (hashes at or above 2^63 lose their top bit)."""

@@ -310,6 +310,12 @@ class ShingleIndex:
             if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
                 self._load_held_keys()  # the first look-up, or another connection wrote postings since
             stop, present = self._stop_hashes(keys)
+            if len(present) + len(stop) < at_least:
+                # No file can hold `at_least` of the hashes: of those with postings, a file holds at
+                # most each one. Most look-ups end here (a new article's sample has a few hashes with
+                # postings): the same empty answer, without reading the holders (docs/performance.md,
+                # session 21).
+                return Counter()
             counts: Counter[int] = Counter()  # from the hashes whose postings are all read
             light = [key for key in keys if key not in stop]
             for start in range(0, len(light), _QUERY_CHUNK):
