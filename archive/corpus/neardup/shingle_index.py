@@ -25,9 +25,11 @@ writer's threads' CPU went down by ~0.35 ms a page (docs/performance.md,
 session 11). Look-ups run on the same connection, so they see the uncommitted
 files: dedupe answers are the same. A process killed meanwhile loses those
 files' postings, which the next open puts back (a file not in `files` is
-indexed again from its text), as after a power cut. Only the crawl writes a
-crawl's corpus; another process opening it meanwhile would wait for the commit
-(SQLite's busy timeout, 5 s) before it could index a file.
+indexed again from its text), as after a power cut. A write that fails is
+undone alone, the batch's earlier writes kept (`_write`, `_undo_failed`).
+Only the crawl writes a crawl's corpus; another process opening it meanwhile
+would wait for the commit (SQLite's busy timeout, 5 s) before it could index
+a file.
 
 A file re-indexed gets a new id (AUTOINCREMENT: ids are never reused);
 postings of the old id are left behind and ignored (only ids in `files`
