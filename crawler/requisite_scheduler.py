@@ -27,10 +27,12 @@ form, would follow a redirect itself, past the dupe filter and the queue.
 """
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from scrapy import Request
 from scrapy.core.scheduler import Scheduler
+from scrapy.utils.log import failure_to_exc_info
 from scrapy.utils.spider import iterate_spider_output
 from twisted.python.failure import Failure
 
@@ -38,6 +40,8 @@ from crawler.requisites import leads_nowhere
 
 if TYPE_CHECKING:
     from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
 
 
 class RequisiteFetchingScheduler(Scheduler):
@@ -56,32 +60,31 @@ class RequisiteFetchingScheduler(Scheduler):
         """Download `request` as the engine downloads what it takes from here (it is in the
         downloader's active set when this returns), and settle the outcome."""
         engine = self.crawler.engine
-        engine._download(request).addBoth(self._settle, request)
+        engine._download(request).addBoth(self._settle, request).addErrback(
+            lambda failure: logger.error("Error while settling a requisite's download: %s", request,
+                                         exc_info=failure_to_exc_info(failure), extra={"spider": engine.spider}))
 
     def _settle(self, result: Response | Request | Failure, request: Request) -> None:
         engine = self.crawler.engine
         try:
-            if isinstance(result, Request):  # a redirect or a retry: scheduled, as the engine does
+            if isinstance(result, Request):  # a retry (or a redirect): scheduled, as the engine does
                 engine.crawl(result)
-            elif isinstance(result, Failure):
-                self._answer(request.errback, result, request, result)
             else:
-                self._answer(request.callback, result, request, result)
+                self._answer(request.errback if isinstance(result, Failure) else request.callback, result, request)
         finally:
             engine._slot.remove_request(request)  # the engine's bookkeeping; may let a closing spider close
 
-    def _answer(self, function, argument: Response | Failure, request: Request, result) -> None:
+    def _answer(self, function, result: Response | Failure, request: Request) -> None:
         """The callback's or errback's call the scraper would make; an exception, or any output, is
         reported as the scraper reports a spider's error."""
         scraper = self.crawler.engine.scraper
-        if isinstance(argument, Failure):
-            argument.request = request  # what the scraper sets before an errback
+        if isinstance(result, Failure):
+            result.request = request  # what the scraper sets before an errback
         try:
-            output = list(iterate_spider_output(function(argument, **request.cb_kwargs)))
+            output = list(iterate_spider_output(function(result, **request.cb_kwargs)))
             if output:
                 raise TypeError(f"the callback of a requisite that leads nowhere yielded {len(output)} "
                                 f"element(s), dropped: {output[0]!r}")
         except Exception:
             scraper.handle_spider_error(Failure(), request, result)
-        return None
 

@@ -110,13 +110,13 @@ def test_answers_go_to_the_callback_or_errback_and_output_is_a_spider_error():
     request = Request("https://cdn.example.vn/a.jpg", meta={"requisite": "image"},
                       callback=lambda response: got.append(response), errback=got.append)
     response = Response(request.url, request=request)
-    scheduler._answer(request.callback, response, request, response)
+    scheduler._answer(request.callback, response, request)
     failure = Failure(ValueError("connection lost"))
-    scheduler._answer(request.errback, failure, request, failure)
+    scheduler._answer(request.errback, failure, request)
     assert got == [response, failure] and failure.request is request and errors == []
     # A callback that yields (a stylesheet's, sent here by mistake) is reported, not scheduled past the chain.
     yielding = request.replace(callback=lambda response: iter([Request("https://cdn.example.vn/b.jpg")]))
-    scheduler._answer(yielding.callback, response, yielding, response)
+    scheduler._answer(yielding.callback, response, yielding)
     [(error, errored_request, errored_response)] = errors
     assert isinstance(error, TypeError) and "yielded 1 element" in str(error)
     assert errored_request is yielding and errored_response is response
