@@ -50,6 +50,13 @@ def is_requisite(request) -> bool:
     return bool(request.meta.get(META))
 
 
+def leads_nowhere(request) -> bool:
+    """A requisite whose response asks for nothing more (all but a stylesheet): its callback only
+    counts and settles it, so it may skip the spider's chain (crawler/requisite_scheduler.py)."""
+    kind = request.meta.get(META)
+    return kind is not None and kind != "style"
+
+
 class Requisites:
     """The spider's requisite bookkeeping: which pages get them, the requests, the counts."""
 

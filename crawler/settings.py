@@ -213,6 +213,9 @@ REQUISITES_CONCURRENT_REQUESTS = 8
 # requisites' hosts hold them back): the bound on the requisites' backlog, so they keep pace with the pages.
 REQUISITES_BACKLOG = 256
 SCHEDULER_PRIORITY_QUEUE = "crawler.requisite_queue.PagesFirstPriorityQueue"
+# Scrapy's scheduler, fetching the requisites that lead nowhere (all but stylesheets) itself through the
+# engine's download path, so their responses skip the spider middlewares' chains (crawler/requisite_scheduler.py).
+SCHEDULER = "crawler.requisite_scheduler.RequisiteFetchingScheduler"
 
 # --- extraction and corpus ---------------------------------------------------
 EXTRACT_ENABLED = True  # run the extraction and corpus pipelines; False: archive only
