@@ -10,7 +10,6 @@ from dataclasses import replace
 import brotli
 import pytest
 import zstandard
-from lxml import etree
 from parsel import Selector
 
 from archive.cli import main as archive_main
@@ -379,43 +378,3 @@ def test_markup_refusal_counts_only_what_it_needs_and_says_what_a_whole_count_sa
 
     assert markup_refusal(Page(b"<p>x</p>" * 13_000)) is None  # 104,000 bytes, 26,000 tags
     assert sum(counted) < 13_000  # an eighth of it read, not all
-
-
-def test_the_items_of_a_container_are_read_by_tag_as_the_translation_finds_them():
-    """`X Y` reads the `Y`s under each container by lxml's tag filter when `Y` is a tag name or a
-    tag name with an attribute (`_descendants`): the elements, in the order, that the translation's
-    `descendant::…` finds, on the fixture and eval pages and on markup that could tell them apart
-    (the container itself, case of tags and attributes, empty and valueless attributes, comments,
-    nesting); any other `Y` keeps the translation."""
-    from pathlib import Path
-
-    from parsel.csstranslator import HTMLTranslator
-
-    from archive.eval_generic import load_pages
-    from archive.extract.links import _containers_and_items
-    from testbed.fixture_pages import WEB as FIXTURE_WEB
-
-    taken = ["article a[href]", "div a", "main A[HREF]", "h2 a[href]", "[class*=relate] a[href]", "div p", "ul li",
-             "div a[data-x]", "div a[title]"]
-    kept = ["div a[href=x]", "div *", "div a.b", "div a[href^=h]", "div *[href]", "div ns|a", "div a[ns|href]",
-            "div a[*|href]", "div *|a"]
-    for css in taken:
-        assert not isinstance(_containers_and_items(css)[1], etree.XPath), css
-    for css in kept:
-        assert _containers_and_items(css) is None or isinstance(_containers_and_items(css)[1], etree.XPath), css
-    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
-    texts = [path.read_text("utf-8", errors="replace") for path in FIXTURE_WEB.rglob("*.html")]
-    texts += [page.html if isinstance(page.html, str) else page.html.decode("utf-8", "replace")
-              for page in load_pages(eval_dir)]
-    texts += ["<div><a href=1>1</a><!-- <a href=c>c</a> --><A HREF=2>2</A><a>3</a><a href=''>4</a><a data-x>5</a>"
-              "<div><a href=6>6<a href=7>7</a></a></div></div>",
-              "<a href=1><div><a href=2>2</a></div></a><p><a title=t>t</a></p><ul><li>1<ul><li>2</li></ul></li></ul>"]
-    translator = HTMLTranslator()
-    for text in texts:
-        page = Selector(text=text)
-        for css in taken:
-            item = css.split(" ")[1]
-            items = etree.XPath(f"descendant::{translator.css_to_xpath(item, prefix='')}")
-            for container in list(page.root.iter(etree.Element))[:300]:  # (every element of the markup above)
-                assert _containers_and_items(css)[1](container) == items(container), (text[:60], css)
-            assert matching_elements(page.root, css) == [s.root for s in page.css(css)], (text[:60], css)

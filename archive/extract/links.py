@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 from cssselect import SelectorError, parse
 from cssselect.parser import Attrib, CombinedSelector, Element
@@ -134,12 +133,29 @@ def listing_title(selector: Selector) -> str:
 
 def anchor_text(link: etree._Element | Selector) -> str:
     """What a link says about its target: its text, else its title attribute or image alt. Its
-    text nodes by `itertext()`: those of `.//text()` (comments' and processing instructions' own
-    text left out, their tails kept), without an XPath evaluation (~0.4 µs a link less); of a link
-    without children (`len` counts comments and processing instructions too), its `text`."""
+    text nodes as `itertext()` yields them (`_text_nodes`): those of `.//text()` (comments' and
+    processing instructions' own text left out, their tails kept), without an XPath evaluation
+    (~0.4 µs a link less); of a link without children (`len` counts comments and processing
+    instructions too), its `text`."""
     element = link.root if isinstance(link, Selector) else link
-    text = " ".join((element.text or "").split() if not len(element) else " ".join(element.itertext()).split())
+    text = " ".join((element.text or "").split() if not len(element) else _text_nodes(element).split())
     return text or (element.get("title") or "").strip() or " ".join(_IMAGE_ALTS(element))
+
+
+def _text_nodes(element: etree._Element) -> str:
+    """`" ".join(element.itertext())` up to spaces between its words: for a link whose children have
+    no children (a photo's `a > img`, ~half of a generic page's links), its text, each child's
+    text (an element's; a comment's or a processing instruction's is not a text node) and tail,
+    read directly, without the iterator `itertext` sets up (~18,000 instructions a link)."""
+    pieces = [element.text]
+    for child in element:
+        tag = child.tag
+        if len(child) or not (isinstance(tag, str) or tag is etree.Comment or tag is etree.ProcessingInstruction):
+            return " ".join(element.itertext())
+        if isinstance(tag, str):
+            pieces.append(child.text)
+        pieces.append(child.tail)
+    return " ".join(piece for piece in pieces if piece)
 
 
 # Compiled once: `element.xpath(...)` compiles its expression at every call (~140 links a page).
@@ -211,10 +227,10 @@ def _nested(elements: list[etree._Element]) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _containers_and_items(css: str) -> tuple[etree.XPath, Callable] | None:
+def _containers_and_items(css: str) -> tuple[etree.XPath, etree.XPath] | None:
     """For a selector `X Y` (one descendant combinator, simple `X` and `Y`, no pseudo-element):
-    the XPath of the `X`s under a root and the reader of the `Y`s under an `X` (`_descendants`,
-    else an XPath), as parsel's translation finds them; else None."""
+    the XPaths of the `X`s under a root and of the `Y`s under an `X`, in parsel's translation;
+    else None."""
     try:
         selectors = parse(css)
     except SelectorError:
@@ -229,32 +245,10 @@ def _containers_and_items(css: str) -> tuple[etree.XPath, Callable] | None:
     try:
         return (etree.XPath(_substring_container(tree.selector, translator)
                             or f"descendant-or-self::{translator.xpath(tree.selector)}"),
-                _descendants(tree.subselector) or etree.XPath(f"descendant::{translator.xpath(tree.subselector)}"))
+                etree.XPath(f"descendant::{translator.xpath(tree.subselector)}"))
     except (ExpressionError, etree.XPathError):
         return None
 
-
-def _descendants(selector) -> Callable | None:
-    """For a `Y` that is a tag name (`a`) or a tag name with an attribute (`a[href]`): the reader of
-    the `Y`s under an element by lxml's tag filter (in C) and `get`, which find what the
-    translation's `descendant::a[@href]` finds, in document order, without an XPath evaluation
-    for each container (a generic bench page has ~70 `article`s: ~0.1 ms a page). Names as the
-    translation reads them (lower-cased, no namespace); None for any other `Y`."""
-    attribute = None
-    if isinstance(selector, Attrib):
-        if selector.operator != "exists" or selector.namespace is not None or not _SAFE_NAME.fullmatch(selector.attrib):
-            return None
-        attribute, selector = selector.attrib.lower(), selector.selector
-    if not isinstance(selector, Element) or selector.namespace is not None or not selector.element \
-            or not _SAFE_NAME.fullmatch(selector.element):
-        return None
-    tag = selector.element.lower()
-    if attribute is None:
-        return lambda element: list(element.iterdescendants(tag))
-    return lambda element: [found for found in element.iterdescendants(tag) if found.get(attribute) is not None]
-
-
-_SAFE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.-]*")  # cssselect's `is_safe_name`: written as a plain XPath name test
 
 _PLAIN_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
