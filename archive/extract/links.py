@@ -278,7 +278,7 @@ class _AttributeHolders:
     libxml2 spends ~2,500 instructions testing `contains` on an attribute (a generic bench page
     has ~540 classes: 1.7 M for each of `[class*=relate]` and `[class*=tag]`). So the values
     are read once for all a page's selectors (`attributes`, as plain strings: ~1 M), tested in
-    Python, and the few holders found (at most `_FEW_HOLDERS`; most pages have none) taken by
+    Python, and the few holders found (at most `_FEW_HOLDERS`; many pages have none) taken by
     their place among the attribute nodes, `(descendant-or-self::*/@name)[n]/..` (~0.5 M each);
     with more, `path` is evaluated as before. The same elements: the places are those of the
     same node-set, in document order, and an element has one attribute of a name."""
