@@ -378,3 +378,32 @@ def test_markup_refusal_counts_only_what_it_needs_and_says_what_a_whole_count_sa
 
     assert markup_refusal(Page(b"<p>x</p>" * 13_000)) is None  # 104,000 bytes, 26,000 tags
     assert sum(counted) < 13_000  # an eighth of it read, not all
+
+
+def test_the_holders_of_an_attribute_value_are_found_by_their_places_as_contains_finds_them():
+    """`[name*=value]`'s containers (`_AttributeHolders`): the values read once for a page's
+    selectors, a few holders taken by their place among the attribute nodes, more by `contains`
+    over every attribute: the elements, in the order, that its XPath finds, with and without a
+    memo shared by two selectors, for none, one, `_FEW_HOLDERS` and more holders, the root among
+    them, and other attributes holding the value."""
+    from lxml import etree
+
+    from archive.extract.links import _FEW_HOLDERS, _containers_and_items
+
+    def box(n: int) -> str:
+        return "".join(f"<div class='x relate{i}'><a href={i}>{i}</a><p class=tag-{i}>t</p></div>" for i in range(n))
+
+    bodies = [box(n) for n in (0, 1, _FEW_HOLDERS, _FEW_HOLDERS + 1, 40)]
+    bodies += ["<div title=relate><span class=related><a href=1>1</a></span></div><p class=TAG>x</p>",
+               "<section class=tag><div class=tags><a class=tag href=2>2</a></div></section>"]
+    for body in bodies:
+        for text in (f"<html><body>{body}</body></html>", f"<html class=relate-tag><body>{body}</body></html>"):
+            page = Selector(text=text)
+            root = page.root
+            memo: dict[str, list[str]] = {}
+            for css in ("[class*=relate] a[href]", "[class*=tag] a[href]", "[title*=relate] a"):
+                holders = _containers_and_items(css)[0]
+                expected = etree.XPath(holders.path)(root)
+                assert holders(root, memo) == expected == holders(root), (text[:60], css)
+                assert matching_elements(root, css, memo) == [s.root for s in page.css(css)], (text[:60], css)
+            assert set(memo) == {"class", "title"}

@@ -455,3 +455,37 @@ def test_the_captions_are_looked_for_only_when_a_paragraph_comes_twice():
     assert tidy_paragraphs(["Đoạn một.", "Đoạn hai.", "(Ảnh: TTXVN)"], **tidy) == ["Đoạn một.", "Đoạn hai.",
                                                                                  "(Ảnh: TTXVN)"]
     assert asked == []
+
+
+def test_a_line_too_long_for_a_widget_label_is_told_without_casefolding_it():
+    """`_is_boilerplate` casefolds a line only when it could be one of the labels: what it answers is
+    what comparing the casefolded, stripped line answers, on labels, their spellings and paddings,
+    paragraphs and random lines; and the facts it rests on hold for every code point of the running
+    Python (casefolding makes each character one or more, none but a whitespace or colon a
+    whitespace or colon; a printable whitespace character is the space)."""
+    import random
+    import sys
+
+    from archive.extract import body
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        folded = char.casefold()
+        assert folded, hex(code)
+        if not char.isspace() and char != ":":
+            assert not any(c.isspace() or c == ":" for c in folded), hex(code)
+        if char.isspace() and char.isprintable():
+            assert char == " ", hex(code)
+
+    def reference(line: str) -> bool:
+        return line.casefold().rstrip(":").strip() in body._BOILERPLATE_LINES
+
+    rng = random.Random(9)
+    labels = sorted(body._BOILERPLATE_LINES)
+    lines = [*labels, *(label.upper() + " :" for label in labels), *(f"  {label}:\t" for label in labels),
+             "Tin liên quan::", "ẞ" * 30, "ﬁ" * 13, "Xem thêm " * 40, " " * 200 + "tags", ":" * 90 + "aa",
+             "Hà Nội, ngày 12/3, Đảng và Nhà nước đã tổ chức lễ kỷ niệm trọng thể."]
+    alphabet = [*"aA ẞß:ﬁ\t\u00a0İı", "tags", "Đọc thêm", "\u0130"]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
+    for line in lines:
+        assert (not body._too_long_for_a_label(line) and reference(line)) == reference(line), line

@@ -306,3 +306,25 @@ def test_a_pickled_fingerprint_carries_the_file_s_bytes_and_reads_as_the_one_sen
         back.file_bytes()
     with pytest.raises(AttributeError):
         back.no_such_field  # noqa: B018
+
+
+def test_words_are_the_regex_s_words_read_token_by_token():
+    """`_words` runs `\\w+` only on the whitespace tokens that are not all letters and digits: the
+    same words, in order, as the regex over the whole text. It rests on two facts of the running
+    Python, checked over every code point: no whitespace character is a word character, and a
+    character is a word character exactly when it is alphanumeric (as `str.isalnum` reads it) or `_`."""
+    import re
+    import sys
+
+    word = re.compile(r"\w")
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        is_word = word.match(char) is not None
+        assert is_word == (char.isalnum() or char == "_"), hex(code)
+        assert not (is_word and char.isspace()), hex(code)
+    rng = random.Random(5)
+    alphabet = [*"aĐ₫ả1٣_-,.:;()“”'\"/ \t\n\u00a0\u2009\u3000\u200bx²½Ⅻ", "ΣΊ", "ß", "\u0301", "\U0001d7d8"]
+    texts = ["", " ", "Hà Nội, 12/3 (TTXVN) – “Đảng” nói:", "snake_case và_", "a\u00a0b\u2009c\u3000d"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
+    for text in texts:
+        assert fingerprints._words(text) == fingerprints._WORD.findall(text), text

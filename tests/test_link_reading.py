@@ -9,7 +9,7 @@ from lxml import html as lxml_html
 from parsel import Selector
 
 from archive.extract.article import followable, parse_page
-from archive.extract.links import anchor_text, link_candidates, matching_elements
+from archive.extract.links import _text_nodes, anchor_text, link_candidates, matching_elements
 from archive.sites.generic import generic_profile
 from tests.test_parse_once import PAGES
 
@@ -73,10 +73,13 @@ def test_anchor_text_reads_the_text_nodes_xpath_reads():
               "<a id=b href=/2><script>var x = 1;</script>  <span> </span></a>"
               "<a id=c href=/3 title=' Tiêu đề '><img alt='Ảnh'></a><a id=d href=/4><img alt='Một'><img alt='Hai'></a>"
               "<a id=e href=/5><![CDATA[x]]>y</a><a id=f href=/6>Lào<!-- c --></a><a id=g href=/7></a>"
-              "<a id=h href=/8>  Việt \n  Nam </a><a id=i href=/9><?pi x?></a></div>")
+              "<a id=h href=/8>  Việt \n  Nam </a><a id=i href=/9><?pi x?></a>"
+              "<a id=j href=/10><img>đuôi<b>Lào</b><!-- c -->x<br>y</a><a id=k href=/11 title=t><img> </a>"
+              "<a id=l href=/12>a<b>b<i>c</i>d</b>e</a><a id=m href=/13><b></b><i> </i></a></div>")
     root = lxml_html.fromstring(markup)
     for element in root.iter("a"):
         assert anchor_text(element) == _xpath_anchor_text(element)
+    assert [anchor_text(root.get_element_by_id(i)) for i in "jklm"] == ["đuôi Lào x y", "t", "a b c d e", ""]
     assert anchor_text(root.get_element_by_id("a")) == "Việt Nam - Lào hợp tác"  # (NBSP is whitespace to split)
     assert [anchor_text(root.get_element_by_id(i)) for i in "fghi"] == ["Lào", "", "Việt Nam", ""]
     checked = 0
@@ -84,5 +87,6 @@ def test_anchor_text_reads_the_text_nodes_xpath_reads():
         tree = parse_page(body, "https://example.vn/a").tree
         for element in tree.iter("a") if tree is not None else ():
             assert anchor_text(element) == _xpath_anchor_text(element)
+            assert _text_nodes(element).split() == " ".join(element.itertext()).split()
             checked += 1
     assert checked > 10_000

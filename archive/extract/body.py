@@ -248,6 +248,19 @@ _BOILERPLATE_LINES = frozenset(s.casefold() for s in (
     "chia sẻ", "bình luận", "tags", "từ khóa", "xin chờ trong giây lát...",
     "lên đầu trang", "về đầu trang", "các tin bài khác", "tin khác", "theo dõi",
 ))
+_LONGEST_LABEL = max(map(len, _BOILERPLATE_LINES))
+
+
+def _too_long_for_a_label(line: str) -> bool:
+    """Whether `line`, casefolded and stripped as `_is_boilerplate` compares it, is surely longer than
+    every `_BOILERPLATE_LINES` entry, told without casefolding a paragraph (~0.5 M instructions of
+    an article's ~22). Casefolding turns each character into one or more, and none but a space or a
+    colon into one that the strips remove (tests/test_extract.py checks every code point), so the
+    key keeps at least one character for each other one; a printable line has no whitespace but
+    the space (`str.isprintable`), so those are counted by two counts."""
+    return line.isprintable() and len(line) - line.count(" ") - line.count(":") > _LONGEST_LABEL
+
+
 _SITE_LINK_LINE = re.compile(r"^(?:Đường dẫn bài viết|Nguồn)\s*:\s*https?://\S+$", re.I)
 _DATE_ECHO = re.compile(
     r"^(?:(?:Thứ\s+\w+|Chủ\s+nhật)\s*,?\s*)?(?:\d{1,2}:\d{2}\s*\|\s*)?\d{1,2}/\d{1,2}/\d{4}"
@@ -262,8 +275,9 @@ _SEE_ALSO_MAX_WORDS = 40  # a teaser title, not a paragraph that happens to star
 
 
 def _is_boilerplate(line: str) -> bool:
-    key = line.casefold().rstrip(":").strip()
-    if key in _BOILERPLATE_LINES or _SITE_LINK_LINE.match(line):
+    if not _too_long_for_a_label(line) and line.casefold().rstrip(":").strip() in _BOILERPLATE_LINES:
+        return True
+    if _SITE_LINK_LINE.match(line):
         return True
     if _SEE_ALSO_LINE.match(line) and len(line.split()) <= _SEE_ALSO_MAX_WORDS:
         return True

@@ -133,12 +133,29 @@ def listing_title(selector: Selector) -> str:
 
 def anchor_text(link: etree._Element | Selector) -> str:
     """What a link says about its target: its text, else its title attribute or image alt. Its
-    text nodes by `itertext()`: those of `.//text()` (comments' and processing instructions' own
-    text left out, their tails kept), without an XPath evaluation (~0.4 µs a link less); of a link
-    without children (`len` counts comments and processing instructions too), its `text`."""
+    text nodes as `itertext()` yields them (`_text_nodes`): those of `.//text()` (comments' and
+    processing instructions' own text left out, their tails kept), without an XPath evaluation
+    (~0.4 µs a link less); of a link without children (`len` counts comments and processing
+    instructions too), its `text`."""
     element = link.root if isinstance(link, Selector) else link
-    text = " ".join((element.text or "").split() if not len(element) else " ".join(element.itertext()).split())
+    text = " ".join((element.text or "").split() if not len(element) else _text_nodes(element).split())
     return text or (element.get("title") or "").strip() or " ".join(_IMAGE_ALTS(element))
+
+
+def _text_nodes(element: etree._Element) -> str:
+    """`" ".join(element.itertext())` up to spaces between its words: for a link whose children have
+    no children (a photo's `a > img`, ~half of a generic page's links), its text, each child's
+    text (an element's; a comment's or a processing instruction's is not a text node) and tail,
+    read directly, without the iterator `itertext` sets up (~18,000 instructions a link)."""
+    pieces = [element.text]
+    for child in element:
+        tag = child.tag
+        if len(child) or not (isinstance(tag, str) or tag is etree.Comment or tag is etree.ProcessingInstruction):
+            return " ".join(element.itertext())
+        if isinstance(tag, str):
+            pieces.append(child.text)
+        pieces.append(child.tail)
+    return " ".join(piece for piece in pieces if piece)
 
 
 # Compiled once: `element.xpath(...)` compiles its expression at every call (~140 links a page).
@@ -158,9 +175,10 @@ def link_candidates(selector: Selector, base_url: str, groups, *, anchors: bool,
     # pure functions of what they read; held elements keep their Python objects, so they match).
     urls: dict[str | None, str | None] = {}
     read: dict[etree._Element, tuple[str | None, str]] = {}
+    attributes: dict[str, list[str]] = {}  # (`matching_elements`: the page's class values, read once)
     for selectors, is_next in groups:
         for css in selectors:
-            for link in matching_elements(root, css):
+            for link in matching_elements(root, css, attributes):
                 known = read.get(link)
                 if known is None:
                     href = link.get("href")
@@ -174,9 +192,11 @@ def link_candidates(selector: Selector, base_url: str, groups, *, anchors: bool,
     return found
 
 
-def matching_elements(root: etree._Element, css: str) -> list[etree._Element]:
+def matching_elements(root: etree._Element, css: str,
+                      attributes: dict[str, list[str]] | None = None) -> list[etree._Element]:
     """The elements under `root` that `css` matches, in document order, as parsel's `css()` finds
-    them, in time linear in the page.
+    them, in time linear in the page. `attributes`: a memo of the values of an attribute under
+    `root` by its name, for the selectors of one page (`_AttributeHolders`).
 
     A CSS selector's usual XPath (`div.box//article//a`) walks down from every
     match of each step, and libxml2 merges those node-sets pairwise: on a page
@@ -192,7 +212,7 @@ def matching_elements(root: etree._Element, css: str) -> list[etree._Element]:
     """
     split = _containers_and_items(css)
     if split is not None and root.getparent() is None:  # (an `X` above `root` would count too)
-        containers = split[0](root)
+        containers = split[0](root, attributes) if isinstance(split[0], _AttributeHolders) else split[0](root)
         if not containers:
             return []
         if len(containers) <= _FEW_CONTAINERS and not _nested(containers):
@@ -210,10 +230,10 @@ def _nested(elements: list[etree._Element]) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _containers_and_items(css: str) -> tuple[etree.XPath, etree.XPath] | None:
+def _containers_and_items(css: str) -> tuple[etree.XPath | _AttributeHolders, etree.XPath] | None:
     """For a selector `X Y` (one descendant combinator, simple `X` and `Y`, no pseudo-element):
-    the XPaths of the `X`s under a root and of the `Y`s under an `X`, in parsel's translation;
-    else None."""
+    the `X`s under a root (an XPath, or `_AttributeHolders` for a bare `[name*=value]`) and the
+    XPath of the `Y`s under an `X`, as parsel's translation finds them; else None."""
     try:
         selectors = parse(css)
     except SelectorError:
@@ -226,8 +246,8 @@ def _containers_and_items(css: str) -> tuple[etree.XPath, etree.XPath] | None:
         return None
     translator = HTMLTranslator()
     try:
-        return (etree.XPath(_substring_container(tree.selector, translator)
-                            or f"descendant-or-self::{translator.xpath(tree.selector)}"),
+        return (_substring_container(tree.selector, translator)
+                or etree.XPath(f"descendant-or-self::{translator.xpath(tree.selector)}"),
                 etree.XPath(f"descendant::{translator.xpath(tree.subselector)}"))
     except (ExpressionError, etree.XPathError):
         return None
@@ -236,12 +256,9 @@ def _containers_and_items(css: str) -> tuple[etree.XPath, etree.XPath] | None:
 _PLAIN_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
-def _substring_container(selector, translator: HTMLTranslator) -> str | None:
-    """For a bare `[name*=value]` (the host with no profile's `[class*=relate]`): the XPath of the
-    elements whose attribute holds `value`, read from the attribute nodes: the same elements, in
-    document order, as the translation's `descendant-or-self::*[@name and contains(@name, ...)]`,
-    which libxml2 evaluates twice as slowly (a predicate on every element of the page). None for
-    any other selector."""
+def _substring_container(selector, translator: HTMLTranslator) -> _AttributeHolders | None:
+    """For a bare `[name*=value]` (the host with no profile's `[class*=relate]`): its
+    `_AttributeHolders`. None for any other selector."""
     if not isinstance(selector, Attrib) or selector.operator != "*=" or selector.namespace is not None \
             or selector.flag is not None or not isinstance(selector.selector, Element) \
             or selector.selector.element is not None or selector.selector.namespace is not None:
@@ -249,7 +266,54 @@ def _substring_container(selector, translator: HTMLTranslator) -> str | None:
     name, value = selector.attrib.lower(), selector.value.value  # (HTMLTranslator lower-cases names)
     if not value or not _PLAIN_NAME.fullmatch(name):
         return None
-    return f"descendant-or-self::*/@{name}[contains(., {translator.xpath_literal(value)})]/.."
+    return _AttributeHolders(name, value, translator)
+
+
+class _AttributeHolders:
+    """The elements under a root whose attribute `name` holds `value` (a bare `[name*=value]`), in
+    document order: what `path` finds, reading the attribute nodes (the translation's
+    `descendant-or-self::*[@name and contains(@name, ...)]` is libxml2's predicate on every
+    element, twice as slow).
+
+    libxml2 spends ~2,500 instructions testing `contains` on an attribute (a generic bench page
+    has ~540 classes: 1.7 M for each of `[class*=relate]` and `[class*=tag]`). So the values
+    are read once for all a page's selectors (`attributes`, as plain strings: ~1 M), tested in
+    Python, and the few holders found (at most `_FEW_HOLDERS`; many pages have none) taken by
+    their place among the attribute nodes, `(descendant-or-self::*/@name)[n]/..` (~0.5 M each);
+    with more, `path` is evaluated as before. The same elements: the places are those of the
+    same node-set, in document order, and an element has one attribute of a name."""
+
+    def __init__(self, name: str, value: str, translator: HTMLTranslator):
+        self.name, self.value = name, value
+        self.path = f"descendant-or-self::*/@{name}[contains(., {translator.xpath_literal(value)})]/.."
+        self._holders = etree.XPath(self.path)
+
+    def __call__(self, root: etree._Element, attributes: dict[str, list[str]] | None = None) -> list[etree._Element]:
+        values = None if attributes is None else attributes.get(self.name)
+        if values is None:
+            values = _attribute_values(self.name)(root)
+            if attributes is not None:
+                attributes[self.name] = values
+        places = [place for place, held in enumerate(values, 1) if self.value in held]
+        if len(places) > _FEW_HOLDERS:
+            return self._holders(root)
+        return [element for place in places for element in _attribute_holder(self.name, place)(root)]
+
+
+_FEW_HOLDERS = 3  # more, and `contains` over every attribute is cheaper than one look-up by place each
+
+
+@lru_cache(maxsize=16)
+def _attribute_values(name: str) -> etree.XPath:
+    """The values of the attributes `name` under a root, in document order, as plain strings."""
+    return etree.XPath(f"descendant-or-self::*/@{name}", smart_strings=False)
+
+
+@lru_cache(maxsize=256)
+def _attribute_holder(name: str, place: int) -> etree.XPath:
+    """The element holding the `place`-th attribute `name` under a root (a page of a site puts its
+    boxes at the same places: the compiled expressions are kept)."""
+    return etree.XPath(f"(descendant-or-self::*/@{name})[{place}]/..")
 
 
 class _AncestorTranslator(HTMLTranslator):
