@@ -200,3 +200,11 @@ def test_the_same_articles_on_every_fixture_and_real_page(monkeypatch):
     _without_skip(monkeypatch)
     assert _articles(sources) == ours
     assert 0 < ran < len(runs) - ran  # readability left out on some pages (the profiled hosts' bodies), not all
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nonspace_characters_counts_every_character_but_space_tab_and_newline(seed):
+    rng = random.Random(seed)
+    for _ in range(200):
+        text = "".join(rng.choice(_WORDS + _CONTROLS + ["\r", "\U0001f600", "a"]) for _ in range(rng.randint(0, 30)))
+        assert nonspace_characters(text.encode()) == sum(c not in " \t\n" for c in text)

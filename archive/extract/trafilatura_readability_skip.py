@@ -38,7 +38,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import core, external, readability_lxml, utils
 
-from archive.extract.trafilatura_fast_functions import nonspace_characters, source_digest
+from archive.extract.trafilatura_fast_functions import nonspace_characters
 
 __all__ = ["READABILITY_SKIP_STAND_INS", "readability_text_bound"]
 
