@@ -13,7 +13,7 @@ import pytest
 import trafilatura
 from lxml import etree
 from trafilatura import core, external
-from trafilatura.utils import trim
+from trafilatura.utils import fromstring_bytes, trim
 
 from archive.eval_generic import load_pages
 from archive.extract import article as article_mod, body, trafilatura_fast
@@ -67,9 +67,14 @@ _WORDS = ["Hà Nội", "Ha\u0300 No\u0323i", "tiếng", "A&amp;B", "&lt;plaintex
           "\u200b", "&#x85;", "&#128;", "ﬁ", "Å", "\ufeff", "“quoted”", ",", "—", "\t", "\n", "  ", "word", "đ"]
 # (control characters make trafilatura fail on some pages ("no text"): only readability is asked about them)
 _CONTROLS = ["\x0b", "\x0c", "\x1c", "\x1f"]
-_INLINE = ["b", "i", "a href='/x'", "span", "em", "strong", "br", "img src='/p.jpg'", "a<b", "x:y", "wbr", "code"]
+_INLINE = ["b", "i", "a href='/x'", "span", "em", "strong", "br", "img src='/p.jpg'", "a<b", "x:y", "wbr", "code",
+           "script", "style", "iframe src='https://www.youtube.com/embed/x'", "iframe", "title", "noscript", "textarea"]
+_COMMENTS = ["<!-- quảng cáo -->", "<!---->", "<!-- <div> -> -->", "<!-- a --!>", "<!--x-->"]
 _BLOCKS = ["p", "div", "td", "pre", "li", "h2", "blockquote", "section", "figure", "table", "ul", "noscript",
            "form", "header", "aside", "figcaption", "h1"]
+
+
+_PROSE = "Người dân ở Hà Nội đã đến xem, khi tin tức về cuộc họp được đăng. The council met on Monday.".split()
 
 
 def _text(rng: random.Random, words: list[str]) -> str:
@@ -81,6 +86,10 @@ def _inline(rng: random.Random, words: list[str]) -> str:
     name = tag.split()[0]
     if name in ("br", "img", "wbr"):
         return f"<{tag}>{_text(rng, words)}"
+    if rng.random() < 0.1:
+        return rng.choice(_COMMENTS) + _text(rng, words)
+    if name in ("script", "style", "iframe", "title", "textarea"):  # (prose: escapes in raw text give no bound)
+        return f"<{tag}>{_text(rng, _PROSE)}</{name}>{_text(rng, words)}"
     return f"<{tag}>{_text(rng, words)}</{name}>{_text(rng, words)}"
 
 
@@ -93,9 +102,6 @@ def _block(rng: random.Random, depth: int, words: list[str]) -> str:
     if rng.random() < 0.5:  # a long paragraph: readability's candidates
         inner += "<p>" + ", ".join(rng.choice(words) for _ in range(rng.randint(20, 60))) + "</p>"
     return f"<{tag}{attributes}>{inner}</{tag}>{_text(rng, words)}"
-
-
-_PROSE = "Người dân ở Hà Nội đã đến xem, khi tin tức về cuộc họp được đăng. The council met on Monday.".split()
 
 
 def _article_body(rng: random.Random) -> str:
@@ -127,12 +133,36 @@ def test_readabilitys_text_stays_within_the_bound(seed):
     assert bounded
 
 
-@pytest.mark.parametrize("element", ["xmp", "XMP", "iframe", "IFrame", "noembed", "noframes", "plaintext",
-                                     "textarea", "title", "Title"])
-def test_an_element_read_back_as_raw_text_gives_no_bound(element):
-    tree = _tree(f"<html><body><div><p>{'Một câu dài, ' * 10}</p></div></body></html>")
-    tree.find(".//p").append(etree.Element(element))
+_BODY = f"<html><head><title>Tiêu đề &amp; &lt;b&gt;</title></head><body><div><p>{'Một câu dài, ' * 10}</p></div></body></html>"
+
+
+@pytest.mark.parametrize("tag, text, child", [
+    ("plaintext", None, False), ("xmp", "a &amp; b", False), ("xmp", "<b>", False), ("iframe", "x\ry", False),
+    ("noembed", "a > b", False), ("noframes", "&", False), ("iframe", None, True), ("title", "t", True),
+    ("textarea", None, True), ("XMP", None, False), ("IFrame", None, False), ("Title", None, False),
+    ("SCRIPT", "var a;", False), ("Style", None, False), ("fencedFrame", None, False), ("PlainText", None, False)])
+def test_what_could_be_read_back_as_more_text_gives_no_bound(tag, text, child):
+    tree = _tree(_BODY)
+    element = etree.SubElement(tree.find(".//p"), tag)
+    element.text = text
+    if child:
+        etree.SubElement(element, "b").text = "x"
     assert skip.readability_text_bound(tree) is None
+
+
+def test_what_is_read_back_as_it_is_counted():
+    tree = _tree(_BODY)
+    plain = skip.readability_text_bound(tree)
+    assert plain == nonspace_characters(etree.tostring(tree, method="text", encoding="utf-8"))  # (the title too)
+    div = tree.find(".//div")
+    div.append(lxml.html.fromstring("<iframe src='https://www.youtube.com/embed/x'></iframe>"))
+    assert skip.readability_text_bound(tree) == plain + 5  # ("VIDEO")
+    div.append(lxml.html.fromstring("<script>var a = '&lt;b';</script>"))
+    div[-1].tail = "đuôi"
+    div.append(lxml.html.fromstring("<style>p { color: red }</style>"))
+    assert skip.readability_text_bound(tree) == plain + 5 + 4  # the tail counts, what readability drops not
+    div.append(etree.Comment(" a <b> -> c "))
+    assert skip.readability_text_bound(tree) == plain + 5 + 4
 
 
 def test_the_raw_text_elements_are_why():
@@ -144,13 +174,38 @@ def test_the_raw_text_elements_are_why():
     assert skip.readability_text_bound(tree) is None
 
 
-@pytest.mark.parametrize("node", [etree.Comment(" a > b "), etree.ProcessingInstruction("php", "echo 1 >")])
-def test_comments_and_processing_instructions_give_no_bound(node):
-    tree = _tree(f"<html><body><div><p>{'Câu, ' * 10}</p></div></body></html>")
-    tree.find(".//div").append(node)
+@pytest.mark.parametrize("text", ["> a", "-> a", ">", "->"])
+def test_comments_that_could_be_read_back_as_text_give_no_bound(text):
+    tree = _tree(_BODY)
+    tree.find(".//div").append(etree.Comment(text))
     assert skip.readability_text_bound(tree) is None
-    tree.find(".//div").remove(node)
-    assert skip.readability_text_bound(tree) is not None
+
+
+def test_processing_instructions_give_no_bound():
+    tree = _tree(_BODY)
+    tree.find(".//div").append(etree.ProcessingInstruction("php", "echo 1 >"))
+    assert skip.readability_text_bound(tree) is None
+
+
+def test_comments_kept_are_read_back_as_comments_and_dropped():
+    """Every comment `_comes_back_as_comment` keeps, serialized as readability's output is and parsed by
+    trafilatura's parser, leaves no text."""
+    rng = random.Random(3)
+    kept = 0
+    for _ in range(3000):
+        text = "".join(rng.choice("<>-!x /") for _ in range(rng.randint(0, 8)))
+        try:
+            comment = etree.Comment(text)
+        except ValueError:  # (lxml refuses '--' and a last '-')
+            continue
+        if not skip._comes_back_as_comment(comment):
+            continue
+        kept += 1
+        div = lxml.html.fromstring("<div>a<p>b</p></div>")
+        div[0].append(comment)
+        parsed = fromstring_bytes(etree.tostring(div, encoding=str, method="xml"))
+        assert etree.tostring(parsed, method="text", encoding=str) == "ab", text
+    assert kept > 500
 
 
 def _extracted(tree: etree._Element, url: str) -> tuple:
