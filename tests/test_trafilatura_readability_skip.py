@@ -263,3 +263,17 @@ def test_nonspace_characters_counts_every_character_but_space_tab_and_newline(se
     for _ in range(200):
         text = "".join(rng.choice(_WORDS + _CONTROLS + ["\r", "\U0001f600", "a"]) for _ in range(rng.randint(0, 30)))
         assert nonspace_characters(text.encode()) == sum(c not in " \t\n" for c in text)
+
+
+def test_readability_runs_when_only_a_name_in_capitals_stands_in_the_way(monkeypatch):
+    """The names' test is made last, when the rest would leave readability out: it still decides."""
+    tree = _tree(_BODY)
+    limit = 10 * skip.readability_text_bound(tree)
+    ran = []
+    monkeypatch.setattr(skip, "_TRY_READABILITY", lambda htmlinput: ran.append(htmlinput) or "readability's")
+    skip._LIMIT.text_length = limit
+    assert len(skip._try_readability(tree)) == 0 and not ran  # left out: an empty element
+    etree.SubElement(tree.find(".//div"), "Script").text = "var a = 1;"
+    skip._LIMIT.text_length = limit
+    assert skip._try_readability(tree) == "readability's" and ran == [tree]
+    assert skip._try_readability(tree) == "readability's"  # (the limit is read once: no stand-in a second time)
