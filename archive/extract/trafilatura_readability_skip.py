@@ -7,30 +7,33 @@ text and no more tables than paragraphs, that needs readability's text (trimmed:
 one space) to be longer than `2 L`. readability is ~35 % of trafilatura's call on a profiled
 host's article body, ~30 % on a page of a host with no profile.
 
-An upper bound of readability's text, read off the tree it is given: readability drops every
-`script`, `style` and `fencedframe` first; its output is made of the tree's other nodes (moved,
-dropped, `<div>`s retagged `<p>`, text moved into new `<p>`s; the one text it writes, "VIDEO", goes
-into an `<iframe>` it keeps), serialized as XML and parsed again by lxml.html with trafilatura's
-parser, which drops comments and processing instructions. The XML serializer escapes `<`, `>`, `&`
-(and CR) in text, and the parser reads the escapes back: the same characters (fewer, where it drops
-blank text), unless an element reads its content as raw text (libxml2 2.14: `iframe`, `noembed`,
-`noframes`, `xmp`; `plaintext` to the end of the page; `textarea` and `title` as RCDATA, which
-reads escapes but not markup; tested tag by tag) or a comment could come back as text. So when the
-tree holds no entity or processing instruction, no comment that could be read back otherwise than
-as a comment, no `plaintext`, none of those elements with a child or (raw text) with what the
-serializer escapes, and none of these names in capitals (which readability would not drop, or which
-would be read as raw text): every character of readability's text comes from a distinct character
-of the tree's text outside what it drops, or from an "VIDEO", and those that are not whitespace
-from ones that are not a space, tab or newline (the serializer writes those three as they are and
-the parser keeps them as whitespace). With `N` such characters (and 5 an `<iframe>`), readability's
-trimmed text has at most `N` non-whitespace characters and `N - 1` spaces: `2 N - 1`. When
-`N <= L`, readability cannot be chosen (`2 N - 1 < 2 L`), and trafilatura goes on exactly as when
-readability finds nothing (its text length 0): the same body and text. Nothing reads the raw tree
-readability would have changed (with favor_precision it is trafilatura's own copy, or a copy of it).
-Only one debug log line differs (readability's length, 0). Taken on about half of the real pages of
-hosts with no profile (tests/fixtures/eval-generic/) and on every article body of a profiled host,
-where trafilatura's own text is nearly all the tree holds; not on the bench's generic pages, whose
-navigation and teasers hold twice the article's text.
+An upper bound of readability's text, read off the tree after readability's first step (it drops
+every `script`, `style` and `fencedframe`: `try_readability` and `summary` are written out here, the
+same steps in the same order, and the bound is taken between the first and the second): its output is
+made of the tree's nodes (moved, dropped, `<div>`s retagged `<p>`, text moved into new `<p>`s; the one
+text it writes, "VIDEO", goes into an `<iframe>` it keeps), serialized as XML and parsed again by
+lxml.html with trafilatura's parser, which drops comments and processing instructions. The XML
+serializer escapes `<`, `>`, `&` (and CR) in text, and the parser reads the escapes back: the same
+characters (fewer, where it drops blank text), unless an element reads its content as raw text
+(libxml2 2.14: `iframe`, `noembed`, `noframes`, `xmp`; `plaintext` to the end of the page; `textarea`
+and `title` as RCDATA, which reads escapes but not markup; tested tag by tag) or a comment could come
+back as text. So when the tree holds no entity or processing instruction, no comment that could be
+read back otherwise than as a comment, no `plaintext`, none of those elements with a child or (raw
+text) with what the serializer escapes, and no element name but in small letters (a name in capitals
+is read as raw text, or left by readability's first step, all the same): every character of
+readability's text comes from a distinct character of the tree's text, or from an "VIDEO", and those
+that are not whitespace from ones that are not a space, tab or newline (the serializer writes those
+three as they are and the parser keeps them as whitespace). With `N` such characters (and 5 an
+`<iframe>`), readability's trimmed text has at most `N` non-whitespace characters and `N - 1` spaces:
+`2 N - 1`. When `N <= L`, readability cannot be chosen (`2 N - 1 < 2 L`), and trafilatura goes on
+exactly as when readability finds nothing (its text length 0): the same body and text. Nothing reads
+the raw tree readability would have changed further (with favor_precision it is trafilatura's own
+copy, or a copy of it). Only one debug log line differs (readability's length, 0). The tests cheapest
+first: the text's characters (one serialization, ~0.13 ms a page, all a page pays when readability
+runs), then the few nodes above, then every element's name (~0.3 ms). Taken on about half of the
+real pages of hosts with no profile (tests/fixtures/eval-generic/) and on every article body of a
+profiled host, where trafilatura's own text is nearly all the tree holds; not on the bench's generic
+pages, whose navigation and teasers hold twice the article's text.
 
 Used only while our extraction runs (`faster_trafilatura`), and only when the code this relies
 on is the code it was written for (sha256 of its source and libxml2's version).
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 import re
 import threading
-from string import ascii_uppercase
+from operator import attrgetter
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -50,7 +53,7 @@ from archive.extract.trafilatura_fast_functions import nonspace_characters
 __all__ = ["READABILITY_SKIP_STAND_INS", "readability_text_bound"]
 
 _COMPARE_EXTRACTION = external.compare_extraction
-_TRY_READABILITY = external.try_readability
+_TRY_READABILITY = external.try_readability  # (written out below)
 
 # Elements readability drops first (with what they hold, their tails kept); elements whose content
 # libxml2's HTML parser reads as raw text (escapes and markup left as they are written), or as RCDATA
@@ -59,11 +62,9 @@ _DROPPED = ("script", "style", "fencedframe")
 _RAW_TEXT = ("iframe", "noembed", "noframes", "xmp")
 _RCDATA = ("title", "textarea")
 _READ = (etree.Comment, etree.ProcessingInstruction, etree.Entity, *_DROPPED, *_RAW_TEXT, *_RCDATA, "plaintext")
-# Any element name in capitals (readability drops only `script`, `style`, `fencedframe` as written; the
-# parser's tokenizer lowercases names): a string test of every element, ~0.5 ms a page, made last.
-_CAPITALS = etree.XPath(f"boolean(//*[translate(name(), '{ascii_uppercase}', '') != name()])")
 _ESCAPED = re.compile("[&<>\r]")  # what the XML serializer writes as an escape in text
 _VIDEO = len("VIDEO")  # the text readability's `sanitize` gives an <iframe> it keeps
+_TAG = attrgetter("tag")
 
 _LIMIT = threading.local()  # `.text_length`: this thread's own text length, for the readability call it is comparing
 
@@ -76,19 +77,22 @@ def _comes_back_as_comment(comment: etree._Element) -> bool:
     return "--" not in text and not text.startswith((">", "->")) and not text.endswith("-")
 
 
-def _bound_but_capitals(tree: etree._Element) -> int | None:
-    """`readability_text_bound` but for names in capitals (one walk of the tree for the rest, in C)."""
-    bound = nonspace_characters(etree.tostring(tree, method="text", encoding="utf-8", with_tail=False))
+def _text_characters(tree: etree._Element) -> int:
+    """The tree's characters that are not a space, a tab or a newline."""
+    return nonspace_characters(etree.tostring(tree, method="text", encoding="utf-8", with_tail=False))
+
+
+def _read_back(tree: etree._Element, bound: int) -> int | None:
+    """`bound` and an "VIDEO" an `<iframe>`, or None for a node that could be read back as more text
+    (one walk of the tree, in C, for the few nodes it looks at)."""
     for node in tree.iter(*_READ):
         name = node.tag
         if name is etree.Comment:
             if not _comes_back_as_comment(node):
                 return None
-        elif name in _DROPPED:
-            if not any(above.tag in _DROPPED for above in node.iterancestors()):  # (counted once)
-                bound -= nonspace_characters(etree.tostring(node, method="text", encoding="utf-8", with_tail=False))
         elif name not in _RAW_TEXT + _RCDATA:
-            return None  # a processing instruction, an entity, `plaintext` (the rest of the page read as text)
+            return None  # a processing instruction, an entity, `plaintext` (the rest of the page read as text), or
+            # one of what readability drops: left in a tree it dropped them from only as a name in capitals
         elif len(node) or (name in _RAW_TEXT and _ESCAPED.search(node.text or "")):
             return None  # (an element holds nodes here only if put there: the parser gives it text alone)
         elif name == "iframe":
@@ -96,11 +100,28 @@ def _bound_but_capitals(tree: etree._Element) -> int | None:
     return bound
 
 
+def _all_lowercase(tree: etree._Element) -> bool:
+    """Whether every element's name is in small letters (readability drops only `script`, `style`,
+    `fencedframe` as written; the tokenizer lowercases names): each element read, ~0.3 ms a page."""
+    return all(map(str.islower, map(_TAG, tree.iter(etree.Element))))
+
+
 def readability_text_bound(tree: etree._Element) -> int | None:
-    """At most how many non-whitespace characters readability's text of `tree` holds (after
-    trafilatura's round trip through XML); None when the tree holds what could make more."""
-    bound = _bound_but_capitals(tree)
-    return None if bound is None or _CAPITALS(tree) else bound
+    """At most how many non-whitespace characters readability's text holds (after trafilatura's round trip
+    through XML), for a tree it has dropped its `script`, `style` and `fencedframe` elements from (its first
+    step); None when the tree holds what could make more."""
+    bound = _read_back(tree, _text_characters(tree))
+    return bound if bound is not None and _all_lowercase(tree) else None
+
+
+def _left_out(tree: etree._Element, limit: int) -> bool:
+    """Whether readability's text of this tree (its first step made) is at most `limit` non-whitespace
+    characters, as `readability_text_bound` tells, its tests made cheapest first."""
+    bound = _text_characters(tree)
+    if bound > limit:
+        return False
+    bound = _read_back(tree, bound)
+    return bound is not None and bound <= limit and _all_lowercase(tree)
 
 
 def _compare_extraction(cleaned_tree, raw_tree, body, text, options):
@@ -115,24 +136,50 @@ def _compare_extraction(cleaned_tree, raw_tree, body, text, options):
 
 
 def _try_readability(htmlinput):
-    """`external.try_readability`, or what it gives on failure (an empty element) when its text
-    could not be chosen."""
+    """`external.try_readability` with readability's `summary` written out, left after its first step
+    (what it drops) with what trafilatura gets on a failure (an empty element) when its text could not
+    be chosen; the same steps in the same order otherwise."""
     limit, _LIMIT.text_length = getattr(_LIMIT, "text_length", None), None
-    if limit is not None:
-        bound = _bound_but_capitals(htmlinput)  # (the names' test only when the rest would leave readability out)
-        if bound is not None and bound <= limit and not _CAPITALS(htmlinput):
+    try:
+        doc = external.ReadabilityDocument(htmlinput, min_text_length=25)
+        summary = _summary(doc, limit)
+        if summary is None:
             return HtmlElement()
-    return _TRY_READABILITY(htmlinput)
+        summary = external.fromstring_bytes(summary)
+        return summary if summary is not None else HtmlElement()
+    except Exception as err:
+        external.LOGGER.warning("readability_lxml failed: %s", err)
+        return HtmlElement()
+
+
+def _summary(doc: readability_lxml.Document, limit: int | None) -> str | None:
+    """`Document.summary`, or None after its first step when its text is within `limit`."""
+    for elem in list(doc.doc.iter("script", "style", "fencedframe")):
+        elem.drop_tree()
+    if limit is not None and _left_out(doc.doc, limit):
+        return None
+    # no retry: it would rerun on the same mutated tree
+    doc.remove_unlikely_candidates()
+    doc.transform_misused_divs_into_paragraphs()
+    candidates = doc.score_paragraphs()
+    best_candidate = doc.select_best_candidate(candidates)
+    if best_candidate:
+        article = doc.get_article(candidates, best_candidate)
+    else:
+        readability_lxml.LOGGER.debug("No candidate found, returning raw html")
+        body = doc.doc.find("body")
+        article = body if body is not None else doc.doc
+    return doc.sanitize(article, candidates)
 
 
 _DOCUMENT = readability_lxml.Document
 _RELIED_ON = (_COMPARE_EXTRACTION, external._prefer_readability, _TRY_READABILITY, utils.fromstring_bytes,
-              _DOCUMENT.summary, _DOCUMENT.get_article, _DOCUMENT.sanitize, _DOCUMENT.transform_misused_divs_into_paragraphs,
+              _DOCUMENT.__init__, _DOCUMENT.summary, _DOCUMENT.select_best_candidate, _DOCUMENT.get_article, _DOCUMENT.sanitize, _DOCUMENT.transform_misused_divs_into_paragraphs,
               _DOCUMENT.remove_unlikely_candidates, core._extract_and_compare, f"libxml2 {etree.LIBXML_VERSION}")
 
 # (owner, attribute, stand-in, the code it relies on, sha256 of that code's source (16 hex digits)), as
 # trafilatura_fast_functions.FUNCTION_STAND_INS
 READABILITY_SKIP_STAND_INS = (
-    (core, "compare_extraction", _compare_extraction, _RELIED_ON, "0f2d4b59dee33d3d"),
-    (external, "try_readability", _try_readability, _RELIED_ON, "0f2d4b59dee33d3d"),
+    (core, "compare_extraction", _compare_extraction, _RELIED_ON, "1b26fa74f5e70e80"),
+    (external, "try_readability", _try_readability, _RELIED_ON, "1b26fa74f5e70e80"),
 )
