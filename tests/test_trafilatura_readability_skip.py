@@ -298,3 +298,15 @@ def test_the_written_out_readability_gives_trafilaturas_own_result():
         ours = skip._try_readability(copy.deepcopy(tree))
         theirs = external.try_readability(copy.deepcopy(tree))
         assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+def test_a_failing_bound_leaves_readability_to_run(monkeypatch):
+    """Should the bound fail on some tree, readability runs as trafilatura would run it (its failures are
+    its own: `try_readability` turns them into no text), not as a failure of readability."""
+    def failing(tree, limit):
+        raise ValueError("the bound")
+    monkeypatch.setattr(skip, "_left_out", failing)
+    tree = _tree(_BODY)
+    skip._LIMIT.text_length = 10 * skip.readability_text_bound(tree)
+    ours = skip._try_readability(copy.deepcopy(tree))
+    assert len(ours) and etree.tostring(ours) == etree.tostring(external.try_readability(copy.deepcopy(tree)))

@@ -57,7 +57,7 @@ _TRY_READABILITY = external.try_readability  # (written out below)
 
 # Elements readability drops first (with what they hold, their tails kept); elements whose content
 # libxml2's HTML parser reads as raw text (escapes and markup left as they are written), or as RCDATA
-# (markup as text, escapes read): each matched in any letter case (the tokenizer lowercases tags).
+# (markup as text, escapes read). Matched as written: a name in capitals fails `_all_lowercase`.
 _DROPPED = ("script", "style", "fencedframe")
 _RAW_TEXT = ("iframe", "noembed", "noframes", "xmp")
 _RCDATA = ("title", "textarea")
@@ -124,6 +124,14 @@ def _left_out(tree: etree._Element, limit: int) -> bool:
     return bound is not None and bound <= limit and _all_lowercase(tree)
 
 
+def _bounded(tree: etree._Element, limit: int) -> bool:
+    """`_left_out`, False should it fail (readability then runs and meets the failure, or not, itself)."""
+    try:
+        return _left_out(tree, limit)
+    except Exception:
+        return False
+
+
 def _compare_extraction(cleaned_tree, raw_tree, body, text, options):
     """`external.compare_extraction`, telling `_try_readability` the own text's length when a body
     like this one is kept against any readability text of at most twice that length."""
@@ -156,7 +164,7 @@ def _summary(doc: readability_lxml.Document, limit: int | None) -> str | None:
     """`Document.summary`, or None after its first step when its text is within `limit`."""
     for elem in list(doc.doc.iter("script", "style", "fencedframe")):
         elem.drop_tree()
-    if limit is not None and _left_out(doc.doc, limit):
+    if limit is not None and _bounded(doc.doc, limit):
         return None
     # no retry: it would rerun on the same mutated tree
     doc.remove_unlikely_candidates()
