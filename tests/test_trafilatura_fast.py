@@ -25,6 +25,7 @@ from archive.extract.article import parse_page
 from archive.extract.body import TRAFILATURA_OPTIONS
 from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, _contains_tests, faster_trafilatura
 from archive.extract.bounded_memo import VerdictMemo
+from archive.extract.trafilatura_readability_skip import READABILITY_SKIP_STAND_INS
 from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS,
                                                         _remove_unlikely_candidates, _text_content, _text_length,
                                                         trimmed_length)
@@ -50,11 +51,12 @@ def _trees():
 def test_every_stand_in_is_used_with_the_pinned_trafilatura():
     assert trafilatura.__version__ == "2.3.1"
     assert len(_SWAPS) == len(STAND_INS)  # each XPath's text is the one its stand-in was written for
-    assert len(_FUNCTIONS) == len(FUNCTION_STAND_INS)  # each function's code is the one its stand-in relies on
+    # each function's code is the one its stand-in relies on
+    assert len(_FUNCTIONS) == len(FUNCTION_STAND_INS) + len(READABILITY_SKIP_STAND_INS)
     originals = [holder[index] for holder, index, _, _ in _SWAPS]
     functions = [getattr(owner, attribute) for owner, attribute, _, _ in _FUNCTIONS]
     with faster_trafilatura() as installed:
-        assert installed == len(STAND_INS) + len(FUNCTION_STAND_INS)
+        assert installed == len(STAND_INS) + len(FUNCTION_STAND_INS) + len(READABILITY_SKIP_STAND_INS)
         assert all(holder[index] is stand_in for holder, index, _, stand_in in _SWAPS)
         assert all(getattr(owner, attribute) is stand_in for owner, attribute, _, stand_in in _FUNCTIONS)
     assert [holder[index] for holder, index, _, _ in _SWAPS] == originals  # put back

@@ -17,7 +17,8 @@ same elements to delete, in the same order.
 
 Functions of trafilatura, readability and lxml.html that do more work than their result needs
 (an XPath's set-up for each text, a length measured many times ...) have stand-ins too, with
-the same guard: trafilatura_fast_functions.py.
+the same guard: trafilatura_fast_functions.py; and readability is not run where its text could
+not be chosen: trafilatura_readability_skip.py.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from lxml import etree
 from trafilatura import xpaths
 
 from archive.extract.trafilatura_fast_functions import installable
+from archive.extract.trafilatura_readability_skip import READABILITY_SKIP_STAND_INS
 from archive.extract.bounded_memo import VerdictMemo
 
 __all__ = ["faster_trafilatura", "STAND_INS"]
@@ -308,13 +310,13 @@ def _swaps() -> list[tuple[list, int, object, _StandIn]]:
 _SWAPS = _swaps()
 
 
-_FUNCTIONS = installable()
+_FUNCTIONS = installable() + installable(READABILITY_SKIP_STAND_INS)
 
 
 @contextmanager
 def faster_trafilatura() -> Iterator[int]:
-    """trafilatura's pruning XPaths and the functions of trafilatura_fast_functions.py replaced
-    by their stand-ins for the block (yields how many were: XPaths + functions); trafilatura's
+    """trafilatura's pruning XPaths and the functions of trafilatura_fast_functions.py and
+    trafilatura_readability_skip.py replaced by their stand-ins for the block (yields how many were: XPaths + functions); trafilatura's
     own code is back after it."""
     for holder, index, _, stand_in in _SWAPS:
         holder[index] = stand_in

@@ -29,7 +29,7 @@ import lxml.html
 from lxml import etree
 from trafilatura import readability_lxml, utils
 
-__all__ = ["FUNCTION_STAND_INS", "installable", "source_digest"]
+__all__ = ["FUNCTION_STAND_INS", "installable", "nonspace_characters", "source_digest"]
 
 _TOSTRING = etree.tostring
 _TEXT_CONTENT = lxml.html.HtmlMixin.text_content
@@ -77,6 +77,15 @@ def trimmed_length(text: bytes) -> int:
     if not words:
         return 0
     return classes.count(b"x") + words - 1  # (the non-whitespace characters: their first bytes)
+
+
+_SPACE_OR_CONTINUATION = b" \t\n" + bytes(range(0x80, 0xC0))
+
+
+def nonspace_characters(text: bytes) -> int:
+    """How many characters of UTF-8 text are not a space, a tab or a newline (the first bytes of the
+    others: a continuation byte is never a character's first)."""
+    return len(text.translate(None, _SPACE_OR_CONTINUATION))
 
 
 _READABILITY_TEXT_LENGTH = readability_lxml.text_length
@@ -212,9 +221,9 @@ FUNCTION_STAND_INS: tuple[tuple[object, str, Callable, tuple, str], ...] = (
 )
 
 
-def installable() -> list[tuple[object, str, Callable, Callable]]:
-    """(owner, attribute, original, stand-in) of each stand-in whose code is the one it was
-    written for."""
+def installable(stand_ins: tuple = FUNCTION_STAND_INS) -> list[tuple[object, str, Callable, Callable]]:
+    """(owner, attribute, original, stand-in) of each of `stand_ins` (as `FUNCTION_STAND_INS`) whose
+    code is the one it was written for."""
     return [(owner, attribute, getattr(owner, attribute), stand_in)
-            for owner, attribute, stand_in, relied_on, digest in FUNCTION_STAND_INS
+            for owner, attribute, stand_in, relied_on, digest in stand_ins
             if source_digest(relied_on) == digest]
