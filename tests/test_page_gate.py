@@ -396,3 +396,77 @@ def test_an_article_s_word_count_is_its_text_s_on_every_fixture_and_eval_page():
             assert article.words == reading_words(article.text), url
             checked += 1
     assert checked > 50
+
+
+def _units_by_a_stack_of_every_child(root) -> list:
+    """The gate's units as its walk read them before session 21: a tuple pushed for every child and
+    for every tail, popped in document order; the reference `_units` must give to the piece."""
+    from archive.extract.page_gate import _BLOCKS, _CHROME, _HEADINGS, _skipped
+
+    units: list = []
+    body = root.find(".//body")
+    stack = [(body if body is not None else root, None, False, None)]
+    while stack:
+        el, owner, in_link, tail = stack.pop()
+        if el is None:
+            owner[2 if in_link else 1].append(tail)
+            continue
+        if owner is not None and el.tail:
+            stack.append((None, owner, in_link, el.tail))
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _CHROME or _skipped(el):
+            continue
+        if tag in _BLOCKS:
+            owner = (tag in _HEADINGS, [], [])
+            units.append(owner)
+        elif tag == "a" and el.get("href"):
+            in_link = True
+        elif tag == "br" and owner is not None:
+            owner[1].append("\n")
+        if owner is not None and el.text:
+            owner[2 if in_link else 1].append(el.text)
+        stack.extend((child, owner, in_link, None) for child in reversed(el))
+    return units
+
+
+def test_units_walked_by_children_iterators_are_the_units_of_a_stack_walk():
+    """`_units` (frames of lxml's child iterators, a leaf's tail placed at once) reads the same units,
+    the same pieces in the same order, as a walk pushing every child and tail: on every fixture and
+    eval page, on bench pages of both hosts, on odd markup (comments, processing instructions and
+    skipped or chrome elements with tails, links in blocks in links, `<br>`s, a bare fragment) and on
+    random nestings of those, deep ones included."""
+    import random
+
+    from archive.extract.page_gate import _units
+    from bench.default_site import GENERIC_HOST, DefaultSite
+    from testbed.bench_site import HOST
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    roots = [lxml.html.document_fromstring(p.read_bytes()) for p in pages()]
+    roots += [lxml.html.document_fromstring(p.html) for p in load_pages(eval_dir)]
+    roots += [lxml.html.document_fromstring(DefaultSite(8, host).render(n)) for host in (HOST, GENERIC_HOST) for n in range(3)]
+    roots.append(page('a<!-- c -->b<?pi x?>c<nav>menu</nav>tail<div hidden>x</div>after<a href="/x">A<p>in '
+                      'link<br>line</p>B</a>C<span style="display:none">h</span>D<div class="site-footer">f</div>E'))
+    roots.append(lxml.html.fragment_fromstring("<span>loose <b>bold</b> text<p>para</p>end</span>"))
+    rnd = random.Random(21)
+    tags = ["div", "p", "span", "a", "b", "br", "h2", "li", "nav", "footer", "section", "em"]
+    attributes = ["", ' href="/t"', ' class="site-footer"', ' hidden', ' style="display: none"', ' id="cookie_x"',
+                  ' class="story"']
+
+    def markup(depth: int) -> str:
+        parts = []
+        for _ in range(rnd.randint(0, 4)):
+            kind = rnd.random()
+            if kind < 0.3 or depth > 40:
+                parts.append(rnd.choice(["Một câu.", " ", "\n", "chữ", "", "2024 -"]))
+            elif kind < 0.38:
+                parts.append(rnd.choice(["<!-- c -->", "<?pi x?>", "<br>"]))
+            else:
+                tag = rnd.choice(tags)
+                inner = "" if tag == "br" else markup(depth + 1)
+                parts.append(f"<{tag}{rnd.choice(attributes)}>{inner}</{tag}>" if tag != "br" else "<br>")
+        return "".join(parts)
+
+    roots += [page(markup(0) + ("<div>" * 120 + "sâu" + "</div>" * 120 if n % 50 == 0 else "")) for n in range(400)]
+    for root in roots:
+        assert _units(root) == _units_by_a_stack_of_every_child(root)

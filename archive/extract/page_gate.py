@@ -223,37 +223,47 @@ _TEXT, _LINK_TEXT = 1, 2
 
 def _units(root: etree._Element) -> list[_Unit]:
     """The page's text units in document order (see the module docstring). The gate's one walk
-    over every element of the page, so written for speed: each text and tail is read once, a
-    tail no unit takes is not queued."""
+    over every element of the page, so written for speed: each text and tail is read once, and the
+    walk goes down through lxml's own iterator of each element's children (one frame kept an
+    element with children, none a leaf) rather than a tuple pushed and popped for every child: a
+    tail goes to the enclosing unit at once for a leaf or a skipped element, after its subtree for
+    the others, as a reader meets it."""
     units: list[_Unit] = []
-    # (element, the unit its text goes to, inside a link?) — an explicit stack: pages nest deeply.
     body = root.find(".//body")
     start = body if body is not None else root
-    stack: list[tuple[etree._Element | None, _Unit | None, bool, str | None]] = [(start, None, False, None)]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    # (the rest of an ancestor's children, the unit their texts go to, inside a link?, that ancestor)
+    frames: list[tuple] = []
+    siblings, owner, in_link = iter((start,)), None, False  # the children being walked and where they go
     chrome, blocks, headings, skipped = _CHROME, _BLOCKS, _HEADINGS, _skipped
-    while stack:
-        el, owner, in_link, tail = pop()
-        if el is None:  # a pending tail, placed after the element's subtree
-            owner[_LINK_TEXT if in_link else _TEXT].append(tail)
-            continue
-        if owner is not None and (tail := el.tail):
-            push((None, owner, in_link, tail))  # the tail belongs to the enclosing unit
-        tag = el.tag
-        if tag.__class__ is not str or tag in chrome or skipped(el):
-            continue
-        if tag in blocks:
-            owner = (tag in headings, [], [])
-            units.append(owner)
-        elif tag == "a" and el.get("href"):
-            in_link = True
-        elif tag == "br" and owner is not None:
-            owner[_TEXT].append("\n")
-        if owner is not None and (text := el.text):
-            owner[_LINK_TEXT if in_link else _TEXT].append(text)
-        if len(el):  # (most elements of a page are leaves: no list to make)
-            extend([(child, owner, in_link, None) for child in reversed(el)])
-    return units
+    while True:
+        for el in siblings:
+            tag = el.tag
+            if tag.__class__ is not str or tag in chrome or skipped(el):
+                if owner is not None and (tail := el.tail):  # (its tail is still the page's)
+                    owner[_LINK_TEXT if in_link else _TEXT].append(tail)
+                continue
+            inner, inner_link = owner, in_link  # where the element's own text and children go
+            if tag in blocks:
+                inner = (tag in headings, [], [])
+                units.append(inner)
+            elif tag == "a" and el.get("href"):
+                inner_link = True
+            elif tag == "br" and owner is not None:
+                owner[_TEXT].append("\n")
+            if inner is not None and (text := el.text):
+                inner[_LINK_TEXT if inner_link else _TEXT].append(text)
+            if len(el):  # down into its children; its tail when they are done
+                frames.append((siblings, owner, in_link, el))
+                siblings, owner, in_link = iter(el), inner, inner_link
+                break
+            if owner is not None and (tail := el.tail):  # (most elements of a page are leaves)
+                owner[_LINK_TEXT if in_link else _TEXT].append(tail)
+        else:  # the children are done: back up to their parent's siblings, after the parent's tail
+            if not frames:
+                return units
+            siblings, owner, in_link, el = frames.pop()
+            if owner is not None and (tail := el.tail):
+                owner[_LINK_TEXT if in_link else _TEXT].append(tail)
 
 
 def _skipped(el: etree._Element) -> bool:
@@ -261,10 +271,13 @@ def _skipped(el: etree._Element) -> bool:
     that hides from screen readers only, and real pages put it on article text.) An element
     holding the headline is neither: a page hidden until its scripts run, a wrapper whose
     class says "has-footer"."""
-    style = el.get("style")
-    if el.get("hidden") is None and (style is None or _HIDDEN_STYLE.search(style) is None):
-        names = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if not _NAMES_CHROME[names] or el.tag in ("body", "html"):
+    names = el.keys()  # (one call for the names an element has: lxml's `get` costs ~150 ns a name asked)
+    if not names:  # (no class, id, style nor hidden: shown, and names no chrome)
+        return False
+    style = el.get("style") if "style" in names else None
+    if "hidden" not in names and (style is None or _HIDDEN_STYLE.search(style) is None):
+        class_and_id = f"{el.get('class') or '' if 'class' in names else ''} {el.get('id') or '' if 'id' in names else ''}"
+        if not _NAMES_CHROME[class_and_id] or el.tag in ("body", "html"):
             return False
     return el.find(".//h1") is None
 
