@@ -470,3 +470,32 @@ def test_units_walked_by_children_iterators_are_the_units_of_a_stack_walk():
     roots += [page(markup(0) + ("<div>" * 120 + "sâu" + "</div>" * 120 if n % 50 == 0 else "")) for n in range(400)]
     for root in roots:
         assert _units(root) == _units_by_a_stack_of_every_child(root)
+
+
+def test_main_block_counting_words_only_when_they_decide_is_the_full_count_s_block():
+    """`_main_block` counts a prose unit's words only when a run's words decide (runs of as many
+    sentences compared, the main block's at the end): the same block as counting every unit, on
+    generated pages of many runs of equal sentences and different words (ties, a tie broken later
+    in a run, runs that overtake), units with and without links, headings and title-like lines."""
+    import random
+
+    from archive.extract import page_gate
+    from archive.extract.page_gate import _main_block
+
+    rnd = random.Random(2116)
+    sentences = ["Một câu ngắn.", "Hai bên trao đổi về kết quả hợp tác.", "Câu thứ ba dài hơn một chút nữa!",
+                 "x y z.", "— |", "Tiêu đề không dấu chấm", " ".join(["chữ"] * 16), "한국어 문장입니다.", "中文。"]
+
+    def unit() -> tuple:
+        kind = rnd.random()
+        if kind < 0.12:
+            return (True, [rnd.choice(sentences)], [])
+        text = [" ".join(rnd.choice(sentences) for _ in range(rnd.randint(0, 3)))]
+        links = [rnd.choice(sentences)] if rnd.random() < 0.2 else []
+        return (False, text, links)
+
+    for _ in range(3000):
+        units = [unit() for _ in range(rnd.randint(1, 30))]
+        page_gate._UNIT_WORDS.clear()
+        assert _main_block(units) == _main_block_counting_every_unit(units), units
+        assert all(words == reading_words(text) for text, words in page_gate._UNIT_WORDS.items())

@@ -311,29 +311,72 @@ def _may_name_chrome(names: str) -> bool:
 def _main_block(units: list[_Unit]) -> tuple[int, int]:
     """(sentences, words) of the longest run of prose units. A unit's text is read as the page
     has it: word and sentence counts do not depend on how whitespace runs (`reading_words`,
-    `_sentences`), so it is not collapsed first."""
-    best = (0, 0)
-    sentences = words = 0
+    `_sentences`), so it is not collapsed first.
+
+    A prose unit without links adds a sentence or more to its run whatever its word count: its
+    words are counted only when a run's words decide (two runs of as many sentences compared, and
+    the main block's own at the end). A listing's teaser summaries, each a run of one sentence,
+    are then mostly not counted at all (half the text units' characters on a generic bench page)."""
+    best, best_words = 0, _Words()  # the main block so far: its sentences and its words
+    sentences, words = 0, _Words()  # the run going on
     for heading, text_pieces, link_pieces in units:
         text = "".join(text_pieces)
         if heading:  # a heading with any word ends the run; how many words does not matter
             if (text and _at_least_words(text, 1)) or (link_pieces and _at_least_words(" ".join(link_pieces), 1)):
-                sentences = words = 0
+                sentences, words = 0, _Words()
             continue
-        own = _unit_words(text) if text and not text.isspace() else 0  # (a wrapper's text is often blank)
-        if not own:  # no prose: a line of five link words or more (a teaser title, a menu) ends the run
+        if not text or text.isspace() or not _at_least_words(text, 1):  # no own word (a wrapper's text is
+            # often blank): a line of five link words or more (a teaser title, a menu) ends the run
             if link_pieces and _at_least_words(" ".join(link_pieces), _NEUTRAL_MAX_WORDS + 1):
-                sentences = words = 0
+                sentences, words = 0, _Words()
             continue  # (else an empty wrapper, whose children are the units, or a short credit)
-        linked = reading_words(" ".join(link_pieces)) if link_pieces else 0
-        may_be_prose = own > linked
-        ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
-        if may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS):
-            sentences, words = sentences + max(ends, 1), words + own
-            best = max(best, (sentences, words))
-        elif own + linked > _NEUTRAL_MAX_WORDS:
-            sentences = words = 0  # a teaser title, a menu: the run ends
-    return best
+        if link_pieces:  # (its own words against its link words: both counted)
+            own, linked = _unit_words(text), reading_words(" ".join(link_pieces))
+            may_be_prose = own > linked
+            ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
+            prose = may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS)
+        else:  # own words and none linked: prose if a sentence ends in it or it is longer than a title
+            own, linked = None, 0
+            ends = _sentences(text)
+            prose = bool(ends) or _at_least_words(text, _TITLE_LIKE_MAX_WORDS + 1)
+        if prose:
+            sentences += max(ends, 1)
+            words.add(text, own)
+            if sentences > best:
+                best, best_words = sentences, words.upto()
+            elif sentences == best and words.total() > best_words.total():
+                best_words = words.upto()
+        elif (own if own is not None else _unit_words(text)) + linked > _NEUTRAL_MAX_WORDS:
+            sentences, words = 0, _Words()  # a teaser title, a menu: the run ends
+    return best, best_words.total()
+
+
+class _Words:
+    """The words of a run of prose units, counted (`_unit_words`) only when `total` is asked: the
+    counts known, and the texts not counted yet (shared, as far as `upto` took them, with the
+    copy kept as the main block so far: a run only grows)."""
+
+    __slots__ = ("_counted", "_texts", "_upto")
+
+    def __init__(self, counted: int = 0, texts: list[str] | None = None, upto: int = 0):
+        self._counted, self._texts, self._upto = counted, texts if texts is not None else [], upto
+
+    def add(self, text: str, words: int | None) -> None:
+        if words is not None:
+            self._counted += words
+        else:
+            self._texts.append(text)
+            self._upto += 1
+
+    def upto(self) -> "_Words":
+        """The run's words as they are now (later units of the run not included)."""
+        return _Words(self._counted, self._texts, self._upto)
+
+    def total(self) -> int:
+        if self._upto:
+            self._counted += sum(map(_unit_words, self._texts[:self._upto]))
+            self._texts, self._upto = [], 0  # (a new list: a copy taken before still reads the old one)
+        return self._counted
 
 
 _DECLARING = ("script", "meta", "h1", "title")
