@@ -499,3 +499,18 @@ def test_main_block_counting_words_only_when_they_decide_is_the_full_count_s_blo
         page_gate._UNIT_WORDS.clear()
         assert _main_block(units) == _main_block_counting_every_unit(units), units
         assert all(words == reading_words(text) for text, words in page_gate._UNIT_WORDS.items())
+
+
+def test_one_word_is_there_when_a_letter_or_digit_outside_east_asian_ranges_is():
+    """`_at_least_words(text, 1)` answers at the first letter or digit outside the East Asian ranges;
+    without one (marks only, East Asian marks and letters, Korean alone) it is the full count's
+    answer, on random strings of those pieces."""
+    import random
+
+    from archive.extract.page_gate import _at_least_words
+
+    rnd = random.Random(2101)
+    pieces = ["a", "đ", "7", "_", "-", "・", "゛", "ー", "中", "한", "。", "²", "½", "Ⅻ", " ", "\n", "\xa0", "“", "…"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+        assert _at_least_words(text, 1) == (reading_words(text) >= 1), text

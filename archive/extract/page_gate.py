@@ -168,7 +168,12 @@ def _at_least_words(text: str, n: int) -> bool:
     digits only, without an East Asian character, each is one counted token (`_COUNTED_TOKEN`)
     whatever follows (the substitutions for East Asian text further on only add tokens), so
     there are `n` words or more; reading them is a split of the start, not a scan of the whole
-    text."""
+    text.
+
+    One word (a heading's, a unit's own: most calls) is there when a letter or digit outside the
+    East Asian ranges is: the token holding it counts whatever else the text holds."""
+    if n == 1 and _COUNTED_ANYWHERE.search(text) is not None:
+        return True
     if n > 0:
         head = text if len(text) <= _HEAD_CHARS else text[:_HEAD_CHARS]  # (not a copy of a long text)
         tokens = head.split(None, n)
@@ -188,6 +193,8 @@ def _at_least_words(text: str, n: int) -> bool:
 
 
 _HEAD_CHARS = 400
+# A letter or digit (`[^\W_]`, str.isalnum) that is not East Asian (`_EAST_ASIAN`'s ranges).
+_COUNTED_ANYWHERE = re.compile(r"[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]")
 
 
 def _sentences(text: str) -> int:
