@@ -283,7 +283,14 @@ def _skipped(el: etree._Element) -> bool:
         return False
     style = el.get("style") if "style" in names else None
     if "hidden" not in names and (style is None or _HIDDEN_STYLE.search(style) is None):
-        class_and_id = f"{el.get('class') or '' if 'class' in names else ''} {el.get('id') or '' if 'id' in names else ''}"
+        # Its class and id read as one string of names (a token of either names chrome); the string
+        # of one of them alone is that one (a space after it adds no name). Neither: no name at all.
+        if "class" in names:
+            class_and_id = el.get("class") if "id" not in names else f"{el.get('class')} {el.get('id')}"
+        elif "id" in names:
+            class_and_id = el.get("id")
+        else:
+            return False
         if not _NAMES_CHROME[class_and_id] or el.tag in ("body", "html"):
             return False
     return el.find(".//h1") is None
