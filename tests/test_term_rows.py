@@ -131,7 +131,7 @@ def test_packed_runs_are_each_run_joined_by_newlines_and_encoded():
 
     rnd = random.Random(21)
     table = TermRows(lambda terms: [1.0] * len(terms))
-    alphabet = ["a", "đ", "ộ", "lào", "😀", "\ud800", "中", "ß", " ", "x" * 70, "ı"]
+    alphabet = ["a", "đ", "ộ", "lào", "😀", "\ud800", "中", "ß", " ", "x" * 70, "ı", "\0"]
     vocabulary = list(dict.fromkeys("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 4))) for _ in range(3000)))
     checked = grown = 0
     for batch in range(60):
@@ -139,6 +139,7 @@ def test_packed_runs_are_each_run_joined_by_newlines_and_encoded():
             table.clear()
         lengths = np.array([rnd.choice((1, 1, 2, 5, 17, 40)) for _ in range(rnd.randint(1, 150))], np.intp)
         terms = [rnd.choice(vocabulary) for _ in range(int(lengths.sum()))]
+        table.rows([rnd.choice(vocabulary) for _ in range(50)])  # (rows learnt, not packed: a page text's)
         rows = table.rows(terms)
         runs = table.packed_runs(rows, lengths)
         ends = np.cumsum(lengths).tolist()

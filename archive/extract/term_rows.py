@@ -41,8 +41,8 @@ class TermRows:
         self.generation += 1  # (what keeps the rows' strings knows them gone)
         self._row: dict[str, int] = {}
         self._strings = np.empty(1024, object)
-        self._encoded = np.empty(1024, object)  # each term's UTF-8 bytes (`UTF8`)
-        self._encoded_sizes = np.empty(1024, np.intp)
+        self._encoded = np.empty(1024, object)  # each term's UTF-8 bytes (`UTF8`), once it is packed
+        self._encoded_sizes = np.empty(1024, np.intp)  # their lengths; -1: not encoded yet
         self._specificities = np.empty(1024)
         self._profiles: dict[str, tuple[np.ndarray, int]] = {}  # a profile's key: its weight of each row, how many rows are filled
         self._chars = 0
@@ -80,12 +80,20 @@ class TermRows:
         """The rows' terms cut into runs of `lengths` (none 0), each run's terms UTF-8 encoded
         (`UTF8`) and joined by newlines: what `"\\n".join(run).encode(*UTF8)` gives a run (encoding
         is character by character, so a join's bytes are the join of its pieces' bytes). The terms'
-        bytes are kept a row, joined once for all the runs, and each run cut out of that by the
-        kept sizes (a page's ~133 anchors, ~2,600 terms: the strings were joined and encoded
-        again at every page)."""
+        bytes are kept a row (encoded the first time the row is packed: a page text's terms never
+        are), joined once for all the runs, and each run cut out of that by the kept sizes (a
+        page's ~133 anchors, ~2,600 terms: the strings were joined and encoded again at every
+        page)."""
         if not len(lengths):
             return []
-        ends = np.cumsum(self._encoded_sizes[rows] + 1)  # (each term's bytes and the newline after them)
+        sizes = self._encoded_sizes[rows]
+        if sizes.min() < 0:  # terms not packed before: encoded now, once (most rows are a page text's only)
+            missing = sizes < 0
+            new = rows[missing]  # (a row twice is encoded twice: the same bytes)
+            encoded = "\n".join(self._strings[new].tolist()).encode(*UTF8).split(b"\n")  # (no term holds a newline)
+            self._encoded[new] = encoded  # (an object array: numpy stores the very bytes objects)
+            sizes[missing] = self._encoded_sizes[new] = list(map(len, encoded))
+        ends = np.cumsum(sizes + 1)  # (each term's bytes and the newline after them)
         last = np.cumsum(lengths) - 1  # each run's last term
         stops = (ends[last] - 1).tolist()
         starts = [0, *ends[last[:-1]].tolist()]
@@ -120,9 +128,7 @@ class TermRows:
             self._encoded_sizes = np.concatenate([self._encoded_sizes[:start], np.empty(size - start, np.intp)])
             self._specificities = np.concatenate([self._specificities[:start], np.empty(size - start)])
         self._strings[start:end] = missing
-        encoded = [term.encode(*UTF8) for term in missing]
-        self._encoded[start:end] = encoded
-        self._encoded_sizes[start:end] = list(map(len, encoded))
+        self._encoded_sizes[start:end] = -1  # (encoded when first packed)
         self._specificities[start:end] = self.specificities_of(missing) if missing else []
         self._row.update(zip(missing, range(start, end)))
         self._chars += chars
