@@ -396,3 +396,121 @@ def test_an_article_s_word_count_is_its_text_s_on_every_fixture_and_eval_page():
             assert article.words == reading_words(article.text), url
             checked += 1
     assert checked > 50
+
+
+def _units_by_a_stack_of_every_child(root) -> list:
+    """The gate's units as its walk read them before session 21: a tuple pushed for every child and
+    for every tail, popped in document order; the reference `_units` must give to the piece."""
+    from archive.extract.page_gate import _BLOCKS, _CHROME, _HEADINGS, _skipped
+
+    units: list = []
+    body = root.find(".//body")
+    stack = [(body if body is not None else root, None, False, None)]
+    while stack:
+        el, owner, in_link, tail = stack.pop()
+        if el is None:
+            owner[2 if in_link else 1].append(tail)
+            continue
+        if owner is not None and el.tail:
+            stack.append((None, owner, in_link, el.tail))
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _CHROME or _skipped(el):
+            continue
+        if tag in _BLOCKS:
+            owner = (tag in _HEADINGS, [], [])
+            units.append(owner)
+        elif tag == "a" and el.get("href"):
+            in_link = True
+        elif tag == "br" and owner is not None:
+            owner[1].append("\n")
+        if owner is not None and el.text:
+            owner[2 if in_link else 1].append(el.text)
+        stack.extend((child, owner, in_link, None) for child in reversed(el))
+    return units
+
+
+def test_units_walked_by_children_iterators_are_the_units_of_a_stack_walk():
+    """`_units` (frames of lxml's child iterators, a leaf's tail placed at once) reads the same units,
+    the same pieces in the same order, as a walk pushing every child and tail: on every fixture and
+    eval page, on bench pages of both hosts, on odd markup (comments, processing instructions and
+    skipped or chrome elements with tails, links in blocks in links, `<br>`s, a bare fragment) and on
+    random nestings of those, deep ones included."""
+    import random
+
+    from archive.extract.page_gate import _units
+    from bench.default_site import GENERIC_HOST, DefaultSite
+    from testbed.bench_site import HOST
+
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    roots = [lxml.html.document_fromstring(p.read_bytes()) for p in pages()]
+    roots += [lxml.html.document_fromstring(p.html) for p in load_pages(eval_dir)]
+    roots += [lxml.html.document_fromstring(DefaultSite(8, host).render(n)) for host in (HOST, GENERIC_HOST) for n in range(3)]
+    roots.append(page('a<!-- c -->b<?pi x?>c<nav>menu</nav>tail<div hidden>x</div>after<a href="/x">A<p>in '
+                      'link<br>line</p>B</a>C<span style="display:none">h</span>D<div class="site-footer">f</div>E'))
+    roots.append(lxml.html.fragment_fromstring("<span>loose <b>bold</b> text<p>para</p>end</span>"))
+    rnd = random.Random(21)
+    tags = ["div", "p", "span", "a", "b", "br", "h2", "li", "nav", "footer", "section", "em"]
+    attributes = ["", ' href="/t"', ' class="site-footer"', ' hidden', ' style="display: none"', ' id="cookie_x"',
+                  ' class="story"']
+
+    def markup(depth: int) -> str:
+        parts = []
+        for _ in range(rnd.randint(0, 4)):
+            kind = rnd.random()
+            if kind < 0.3 or depth > 40:
+                parts.append(rnd.choice(["Một câu.", " ", "\n", "chữ", "", "2024 -"]))
+            elif kind < 0.38:
+                parts.append(rnd.choice(["<!-- c -->", "<?pi x?>", "<br>"]))
+            else:
+                tag = rnd.choice(tags)
+                inner = "" if tag == "br" else markup(depth + 1)
+                parts.append(f"<{tag}{rnd.choice(attributes)}>{inner}</{tag}>" if tag != "br" else "<br>")
+        return "".join(parts)
+
+    roots += [page(markup(0) + ("<div>" * 120 + "sâu" + "</div>" * 120 if n % 50 == 0 else "")) for n in range(400)]
+    for root in roots:
+        assert _units(root) == _units_by_a_stack_of_every_child(root)
+
+
+def test_main_block_counting_words_only_when_they_decide_is_the_full_count_s_block():
+    """`_main_block` counts a prose unit's words only when a run's words decide (runs of as many
+    sentences compared, the main block's at the end): the same block as counting every unit, on
+    generated pages of many runs of equal sentences and different words (ties, a tie broken later
+    in a run, runs that overtake), units with and without links, headings and title-like lines."""
+    import random
+
+    from archive.extract import page_gate
+    from archive.extract.page_gate import _main_block
+
+    rnd = random.Random(2116)
+    sentences = ["Một câu ngắn.", "Hai bên trao đổi về kết quả hợp tác.", "Câu thứ ba dài hơn một chút nữa!",
+                 "x y z.", "— |", "Tiêu đề không dấu chấm", " ".join(["chữ"] * 16), "한국어 문장입니다.", "中文。"]
+
+    def unit() -> tuple:
+        kind = rnd.random()
+        if kind < 0.12:
+            return (True, [rnd.choice(sentences)], [])
+        text = [" ".join(rnd.choice(sentences) for _ in range(rnd.randint(0, 3)))]
+        links = [rnd.choice(sentences)] if rnd.random() < 0.2 else []
+        return (False, text, links)
+
+    for _ in range(3000):
+        units = [unit() for _ in range(rnd.randint(1, 30))]
+        page_gate._UNIT_WORDS.clear()
+        assert _main_block(units) == _main_block_counting_every_unit(units), units
+        assert all(words == reading_words(text) for text, words in page_gate._UNIT_WORDS.items())
+
+
+def test_one_word_is_there_when_a_letter_or_digit_outside_east_asian_ranges_is():
+    """`_at_least_words(text, 1)` answers at the first letter or digit outside the East Asian ranges;
+    without one (marks only, East Asian marks and letters, Korean alone) it is the full count's
+    answer, on random strings of those pieces."""
+    import random
+
+    from archive.extract.page_gate import _at_least_words
+
+    rnd = random.Random(2101)
+    pieces = ["a", "đ", "7", "_", "-", "・", "゛", "ー", "中", "한", "。", "²", "½", "Ⅻ", " ", "\n", "\xa0", "“", "…"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+        assert _at_least_words(text, 1) == (reading_words(text) >= 1), text

@@ -116,3 +116,35 @@ def test_the_remembered_anchors_are_bounded(topic, monkeypatch):
     assert memo.known([huge, "Lào"])[0] is None and memo.known(["Lào"])[0] is not None
     topic_mod._TERM_ROWS.clear()  # the rows emptied: what was kept is let go with them
     assert memo.known(["Lào"]) == [None] and len(memo) == 0
+
+
+def test_packed_runs_are_each_run_joined_by_newlines_and_encoded():
+    """`packed_runs` cuts the terms' kept bytes, joined once, into runs: each run is its terms joined
+    by newlines and encoded as pickle encodes a str (UTF-8, surrogates passed), whatever the terms
+    (non-Latin-1, astral, a lone surrogate, one character, long), runs of one term, across the
+    table's growth and its emptying (`clear`, then terms learnt again in other rows)."""
+    import random
+
+    import numpy as np
+
+    from archive.extract.term_rows import UTF8
+
+    rnd = random.Random(21)
+    table = TermRows(lambda terms: [1.0] * len(terms))
+    alphabet = ["a", "đ", "ộ", "lào", "😀", "\ud800", "中", "ß", " ", "x" * 70, "ı", "\0"]
+    vocabulary = list(dict.fromkeys("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 4))) for _ in range(3000)))
+    checked = grown = 0
+    for batch in range(60):
+        if batch % 20 == 19:
+            table.clear()
+        lengths = np.array([rnd.choice((1, 1, 2, 5, 17, 40)) for _ in range(rnd.randint(1, 150))], np.intp)
+        terms = [rnd.choice(vocabulary) for _ in range(int(lengths.sum()))]
+        table.rows([rnd.choice(vocabulary) for _ in range(50)])  # (rows learnt, not packed: a page text's)
+        rows = table.rows(terms)
+        runs = table.packed_runs(rows, lengths)
+        ends = np.cumsum(lengths).tolist()
+        expected = ["\n".join(terms[start:end]).encode(*UTF8) for start, end in zip([0, *ends[:-1]], ends)]
+        assert runs == expected
+        checked, grown = checked + len(runs), max(grown, len(table))
+    assert checked > 2000 and grown > 1024  # (the kept bytes grew with the rows)
+    assert table.packed_runs(np.zeros(0, np.intp), np.zeros(0, np.intp)) == []

@@ -168,7 +168,12 @@ def _at_least_words(text: str, n: int) -> bool:
     digits only, without an East Asian character, each is one counted token (`_COUNTED_TOKEN`)
     whatever follows (the substitutions for East Asian text further on only add tokens), so
     there are `n` words or more; reading them is a split of the start, not a scan of the whole
-    text."""
+    text.
+
+    One word (a heading's, a unit's own: most calls) is there when a letter or digit outside the
+    East Asian ranges is: the token holding it counts whatever else the text holds."""
+    if n == 1 and _COUNTED_ANYWHERE.search(text) is not None:
+        return True
     if n > 0:
         head = text if len(text) <= _HEAD_CHARS else text[:_HEAD_CHARS]  # (not a copy of a long text)
         tokens = head.split(None, n)
@@ -188,6 +193,8 @@ def _at_least_words(text: str, n: int) -> bool:
 
 
 _HEAD_CHARS = 400
+# A letter or digit (`[^\W_]`, str.isalnum) that is not East Asian (`_EAST_ASIAN`'s ranges).
+_COUNTED_ANYWHERE = re.compile(r"[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]")
 
 
 def _sentences(text: str) -> int:
@@ -223,37 +230,47 @@ _TEXT, _LINK_TEXT = 1, 2
 
 def _units(root: etree._Element) -> list[_Unit]:
     """The page's text units in document order (see the module docstring). The gate's one walk
-    over every element of the page, so written for speed: each text and tail is read once, a
-    tail no unit takes is not queued."""
+    over every element of the page, so written for speed: each text and tail is read once, and the
+    walk goes down through lxml's own iterator of each element's children (one frame kept an
+    element with children, none a leaf) rather than a tuple pushed and popped for every child: a
+    tail goes to the enclosing unit at once for a leaf or a skipped element, after its subtree for
+    the others, as a reader meets it."""
     units: list[_Unit] = []
-    # (element, the unit its text goes to, inside a link?) — an explicit stack: pages nest deeply.
     body = root.find(".//body")
     start = body if body is not None else root
-    stack: list[tuple[etree._Element | None, _Unit | None, bool, str | None]] = [(start, None, False, None)]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    # (the rest of an ancestor's children, the unit their texts go to, inside a link?, that ancestor)
+    frames: list[tuple] = []
+    siblings, owner, in_link = iter((start,)), None, False  # the children being walked and where they go
     chrome, blocks, headings, skipped = _CHROME, _BLOCKS, _HEADINGS, _skipped
-    while stack:
-        el, owner, in_link, tail = pop()
-        if el is None:  # a pending tail, placed after the element's subtree
-            owner[_LINK_TEXT if in_link else _TEXT].append(tail)
-            continue
-        if owner is not None and (tail := el.tail):
-            push((None, owner, in_link, tail))  # the tail belongs to the enclosing unit
-        tag = el.tag
-        if tag.__class__ is not str or tag in chrome or skipped(el):
-            continue
-        if tag in blocks:
-            owner = (tag in headings, [], [])
-            units.append(owner)
-        elif tag == "a" and el.get("href"):
-            in_link = True
-        elif tag == "br" and owner is not None:
-            owner[_TEXT].append("\n")
-        if owner is not None and (text := el.text):
-            owner[_LINK_TEXT if in_link else _TEXT].append(text)
-        if len(el):  # (most elements of a page are leaves: no list to make)
-            extend([(child, owner, in_link, None) for child in reversed(el)])
-    return units
+    while True:
+        for el in siblings:
+            tag = el.tag
+            if tag.__class__ is not str or tag in chrome or skipped(el):
+                if owner is not None and (tail := el.tail):  # (its tail is still the page's)
+                    owner[_LINK_TEXT if in_link else _TEXT].append(tail)
+                continue
+            inner, inner_link = owner, in_link  # where the element's own text and children go
+            if tag in blocks:
+                inner = (tag in headings, [], [])
+                units.append(inner)
+            elif tag == "a" and el.get("href"):
+                inner_link = True
+            elif tag == "br" and owner is not None:
+                owner[_TEXT].append("\n")
+            if inner is not None and (text := el.text):
+                inner[_LINK_TEXT if inner_link else _TEXT].append(text)
+            if len(el):  # down into its children; its tail when they are done
+                frames.append((siblings, owner, in_link, el))
+                siblings, owner, in_link = iter(el), inner, inner_link
+                break
+            if owner is not None and (tail := el.tail):  # (most elements of a page are leaves)
+                owner[_LINK_TEXT if in_link else _TEXT].append(tail)
+        else:  # the children are done: back up to their parent's siblings, after the parent's tail
+            if not frames:
+                return units
+            siblings, owner, in_link, el = frames.pop()
+            if owner is not None and (tail := el.tail):
+                owner[_LINK_TEXT if in_link else _TEXT].append(tail)
 
 
 def _skipped(el: etree._Element) -> bool:
@@ -261,10 +278,20 @@ def _skipped(el: etree._Element) -> bool:
     that hides from screen readers only, and real pages put it on article text.) An element
     holding the headline is neither: a page hidden until its scripts run, a wrapper whose
     class says "has-footer"."""
-    style = el.get("style")
-    if el.get("hidden") is None and (style is None or _HIDDEN_STYLE.search(style) is None):
-        names = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if not _NAMES_CHROME[names] or el.tag in ("body", "html"):
+    names = el.keys()  # (one call for the names an element has: lxml's `get` costs ~150 ns a name asked)
+    if not names:  # (no class, id, style nor hidden: shown, and names no chrome)
+        return False
+    style = el.get("style") if "style" in names else None
+    if "hidden" not in names and (style is None or _HIDDEN_STYLE.search(style) is None):
+        # Its class and id read as one string of names (a token of either names chrome); the string
+        # of one of them alone is that one (a space after it adds no name). Neither: no name at all.
+        if "class" in names:
+            class_and_id = el.get("class") if "id" not in names else f"{el.get('class')} {el.get('id')}"
+        elif "id" in names:
+            class_and_id = el.get("id")
+        else:
+            return False
+        if not _NAMES_CHROME[class_and_id] or el.tag in ("body", "html"):
             return False
     return el.find(".//h1") is None
 
@@ -298,29 +325,72 @@ def _may_name_chrome(names: str) -> bool:
 def _main_block(units: list[_Unit]) -> tuple[int, int]:
     """(sentences, words) of the longest run of prose units. A unit's text is read as the page
     has it: word and sentence counts do not depend on how whitespace runs (`reading_words`,
-    `_sentences`), so it is not collapsed first."""
-    best = (0, 0)
-    sentences = words = 0
+    `_sentences`), so it is not collapsed first.
+
+    A prose unit without links adds a sentence or more to its run whatever its word count: its
+    words are counted only when a run's words decide (two runs of as many sentences compared, and
+    the main block's own at the end). A listing's teaser summaries, each a run of one sentence,
+    are then mostly not counted at all (half the text units' characters on a generic bench page)."""
+    best, best_words = 0, _Words()  # the main block so far: its sentences and its words
+    sentences, words = 0, _Words()  # the run going on
     for heading, text_pieces, link_pieces in units:
         text = "".join(text_pieces)
         if heading:  # a heading with any word ends the run; how many words does not matter
             if (text and _at_least_words(text, 1)) or (link_pieces and _at_least_words(" ".join(link_pieces), 1)):
-                sentences = words = 0
+                sentences, words = 0, _Words()
             continue
-        own = _unit_words(text) if text and not text.isspace() else 0  # (a wrapper's text is often blank)
-        if not own:  # no prose: a line of five link words or more (a teaser title, a menu) ends the run
+        if not text or text.isspace() or not _at_least_words(text, 1):  # no own word (a wrapper's text is
+            # often blank): a line of five link words or more (a teaser title, a menu) ends the run
             if link_pieces and _at_least_words(" ".join(link_pieces), _NEUTRAL_MAX_WORDS + 1):
-                sentences = words = 0
+                sentences, words = 0, _Words()
             continue  # (else an empty wrapper, whose children are the units, or a short credit)
-        linked = reading_words(" ".join(link_pieces)) if link_pieces else 0
-        may_be_prose = own > linked
-        ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
-        if may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS):
-            sentences, words = sentences + max(ends, 1), words + own
-            best = max(best, (sentences, words))
-        elif own + linked > _NEUTRAL_MAX_WORDS:
-            sentences = words = 0  # a teaser title, a menu: the run ends
-    return best
+        if link_pieces:  # (its own words against its link words: both counted)
+            own, linked = _unit_words(text), reading_words(" ".join(link_pieces))
+            may_be_prose = own > linked
+            ends = _sentences(text) if may_be_prose else 0  # (not counted where they cannot matter)
+            prose = may_be_prose and (ends or own > _TITLE_LIKE_MAX_WORDS)
+        else:  # own words and none linked: prose if a sentence ends in it or it is longer than a title
+            own, linked = None, 0
+            ends = _sentences(text)
+            prose = bool(ends) or _at_least_words(text, _TITLE_LIKE_MAX_WORDS + 1)
+        if prose:
+            sentences += max(ends, 1)
+            words.add(text, own)
+            if sentences > best:
+                best, best_words = sentences, words.upto()
+            elif sentences == best and words.total() > best_words.total():
+                best_words = words.upto()
+        elif (own if own is not None else _unit_words(text)) + linked > _NEUTRAL_MAX_WORDS:
+            sentences, words = 0, _Words()  # a teaser title, a menu: the run ends
+    return best, best_words.total()
+
+
+class _Words:
+    """The words of a run of prose units, counted (`_unit_words`) only when `total` is asked: the
+    counts known, and the texts not counted yet (shared, as far as `upto` took them, with the
+    copy kept as the main block so far: a run only grows)."""
+
+    __slots__ = ("_counted", "_texts", "_upto")
+
+    def __init__(self, counted: int = 0, texts: list[str] | None = None, upto: int = 0):
+        self._counted, self._texts, self._upto = counted, texts if texts is not None else [], upto
+
+    def add(self, text: str, words: int | None) -> None:
+        if words is not None:
+            self._counted += words
+        else:
+            self._texts.append(text)
+            self._upto += 1
+
+    def upto(self) -> "_Words":
+        """The run's words as they are now (later units of the run not included)."""
+        return _Words(self._counted, self._texts, self._upto)
+
+    def total(self) -> int:
+        if self._upto:
+            self._counted += sum(map(_unit_words, self._texts[:self._upto]))
+            self._texts, self._upto = [], 0  # (a new list: a copy taken before still reads the old one)
+        return self._counted
 
 
 _DECLARING = ("script", "meta", "h1", "title")

@@ -41,7 +41,7 @@ from archive.extract.counted_terms import TermCounter
 from archive.extract.decimal_round import rounded, rounded_all
 from archive.extract.measured_memo import MeasuredMemo
 from archive.extract.phrase_frequency import vietnamese_zipf, vietnamese_zipfs
-from archive.extract.term_rows import TermRows
+from archive.extract.term_rows import UTF8, TermRows
 
 __all__ = [
     "TopicProfile",
@@ -371,21 +371,11 @@ class MeasuredText(str):
 # a string and a float a term; a plain tuple, so unpickling it calls no Python code. `_unpacked`
 # gives the dict back: the same terms in the same order, the same floats to the bit.
 PackedVector = tuple[bytes, bytes]
-_UTF8 = ("utf-8", "surrogatepass")  # (what pickle does with a str: any str goes there and back)
 
 
 def _unpacked(packed: PackedVector) -> dict[str, float]:
     terms, weights = packed
-    return dict(zip(terms.decode(*_UTF8).split("\n"), np.frombuffer(weights, "<f8").tolist()))
-
-
-def _packed_terms(terms: np.ndarray, lengths: np.ndarray) -> list[bytes]:
-    """`terms` (strings, an object array) cut into runs of `lengths` (none 0), each run joined by
-    newlines and encoded: all of them encoded at once, a NUL between two runs, then cut at the
-    NULs (a term never holds one, nor a newline: `_segments`)."""
-    terms, ends = terms.tolist(), np.cumsum(lengths).tolist()
-    runs = map(terms.__getitem__, map(slice, [0] + ends[:-1], ends))
-    return "\0".join(map("\n".join, runs)).encode(*_UTF8).split(b"\0") if ends else []
+    return dict(zip(terms.decode(*UTF8).split("\n"), np.frombuffer(weights, "<f8").tolist()))
 
 
 @lru_cache(maxsize=200_000)
@@ -504,7 +494,7 @@ def _batch_vectors(rows: np.ndarray, many: np.ndarray, lengths: np.ndarray, prof
 
     units = weights / np.repeat(np.sqrt(row_sums(weights * weights)), lengths)
     scores = row_sums(units * profile_weights(rows))
-    terms = _packed_terms(_TERM_ROWS.string_array(rows), lengths[lengths > 0])
+    terms = _TERM_ROWS.packed_runs(rows, lengths[lengths > 0])
     values = units.astype("<f8", copy=False).tobytes()
     ends = 8 * np.cumsum(lengths)
     floats = map(values.__getitem__, map(slice, (ends - 8 * lengths).tolist(), ends.tolist()))
