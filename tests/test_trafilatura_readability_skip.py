@@ -136,6 +136,10 @@ def test_readabilitys_text_stays_within_the_bound(seed):
             assert _readability_characters(tree) == (0, 0)
             continue
         bound = skip.readability_text_bound(first_step)
+        # With a limit, the same bound within it, none past it (what the skip asks, cheapest test first).
+        for limit in (0, bound or 0, (bound or 0) - 1, 10 * (bound or 1)):
+            expected = bound if bound is not None and bound <= limit else None
+            assert skip.readability_text_bound(first_step, limit) == expected
         if bound is None:
             continue
         bounded += 1
@@ -303,10 +307,11 @@ def test_the_written_out_readability_gives_trafilaturas_own_result():
 def test_a_failing_bound_leaves_readability_to_run(monkeypatch):
     """Should the bound fail on some tree, readability runs as trafilatura would run it (its failures are
     its own: `try_readability` turns them into no text), not as a failure of readability."""
-    def failing(tree, limit):
+    def failing(tree, limit=None):
         raise ValueError("the bound")
-    monkeypatch.setattr(skip, "_left_out", failing)
     tree = _tree(_BODY)
-    skip._LIMIT.text_length = 10 * skip.readability_text_bound(tree)
+    limit = 10 * skip.readability_text_bound(tree)
+    monkeypatch.setattr(skip, "readability_text_bound", failing)
+    skip._LIMIT.text_length = limit
     ours = skip._try_readability(copy.deepcopy(tree))
     assert len(ours) and etree.tostring(ours) == etree.tostring(external.try_readability(copy.deepcopy(tree)))

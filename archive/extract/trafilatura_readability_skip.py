@@ -106,28 +106,26 @@ def _all_lowercase(tree: etree._Element) -> bool:
     return all(map(str.islower, map(_TAG, tree.iter(etree.Element))))
 
 
-def readability_text_bound(tree: etree._Element) -> int | None:
+def readability_text_bound(tree: etree._Element, limit: int | None = None) -> int | None:
     """At most how many non-whitespace characters readability's text holds (after trafilatura's round trip
     through XML), for a tree it has dropped its `script`, `style` and `fencedframe` elements from (its first
-    step); None when the tree holds what could make more."""
-    bound = _read_back(tree, _text_characters(tree))
-    return bound if bound is not None and _all_lowercase(tree) else None
-
-
-def _left_out(tree: etree._Element, limit: int) -> bool:
-    """Whether readability's text of this tree (its first step made) is at most `limit` non-whitespace
-    characters, as `readability_text_bound` tells, its tests made cheapest first."""
+    step); None when the tree holds what could make more, or, with `limit`, as soon as the bound is
+    known to pass it (the tests cheapest first: the text's characters, the few nodes, every name)."""
     bound = _text_characters(tree)
-    if bound > limit:
-        return False
+    if limit is not None and bound > limit:
+        return None
     bound = _read_back(tree, bound)
-    return bound is not None and bound <= limit and _all_lowercase(tree)
+    if bound is None or (limit is not None and bound > limit) or not _all_lowercase(tree):
+        return None
+    return bound
 
 
 def _bounded(tree: etree._Element, limit: int) -> bool:
-    """`_left_out`, False should it fail (readability then runs and meets the failure, or not, itself)."""
+    """Whether readability's text of this tree (its first step made) is at most `limit` non-whitespace
+    characters (`readability_text_bound`); False should the bound fail (readability then runs and meets
+    the failure, or not, itself)."""
     try:
-        return _left_out(tree, limit)
+        return readability_text_bound(tree, limit) is not None
     except Exception:
         return False
 
