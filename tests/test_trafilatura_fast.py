@@ -27,8 +27,8 @@ from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, _con
 from archive.extract.bounded_memo import VerdictMemo
 from archive.extract.trafilatura_readability_skip import READABILITY_SKIP_STAND_INS
 from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS,
-                                                        _remove_unlikely_candidates, _text_content, _text_length,
-                                                        trimmed_length)
+                                                        _remove_unlikely_candidates, _sanitize, _text_content,
+                                                        _text_length, trimmed_length)
 from testbed.fixture_pages import pages as fixture_pages, url_for
 
 EVAL_GENERIC = Path(__file__).resolve().parent / "fixtures" / "eval-generic"
@@ -194,6 +194,66 @@ def test_readability_scores_are_the_same_floats_on_generated_soups():
                 candidates = document.score_paragraphs()
             scores.append([(c.elem.tag, c.elem.get("class"), repr(c.score)) for c in candidates.values()])
         assert scores[0] == scores[1], seed
+
+
+def _sanitized(tree, sanitize) -> tuple[str, int]:
+    """readability's `summary` of a copy of `tree` up to its last step, then `sanitize` (readability's own, or
+    ours, under the other stand-ins or none): its output and how many elements it dropped."""
+    document = readability_lxml.Document(copy.deepcopy(tree))
+    for elem in list(document.doc.iter("script", "style", "fencedframe")):
+        elem.drop_tree()
+    document.remove_unlikely_candidates()
+    document.transform_misused_divs_into_paragraphs()
+    candidates = document.score_paragraphs()
+    best = document.select_best_candidate(candidates)
+    article = document.get_article(candidates, best) if best else document.doc
+    before = sum(1 for _ in article.iter())
+    output = sanitize(document, article, candidates)
+    return output, before - sum(1 for _ in article.iter())
+
+
+def test_sanitize_drops_the_same_blocks_on_every_fixture_and_real_page():
+    dropped = 0
+    for name, tree in _trees():
+        if name.endswith("converted"):
+            continue
+        expected, removed = _sanitized(tree, readability_lxml.Document.sanitize)
+        assert _sanitized(tree, _sanitize) == (expected, removed), name
+        with faster_trafilatura():  # (beside the other stand-ins, as it runs)
+            assert _sanitized(tree, _sanitize) == (expected, removed), name
+        dropped += removed
+    assert dropped > 1000
+
+
+def _sanitize_soup(rng: random.Random, depth: int = 0) -> str:
+    """Blocks for each of `sanitize`'s tests: commas around ten, links long and short, images, hidden and
+    other inputs, embeds, empty blocks between short and long neighbours, whitespace of every kind, class
+    names that weigh for and against a block."""
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        tag = rng.choice(["div", "table", "ul", "aside", "header", "footer", "section", "p", "h2", "li", "iframe",
+                          "form"])
+        value = rng.choice(["", "article", "content", "comment", "sidebar", "footer", "blog text", "meta"])
+        inner = "".join(rng.choice([
+            "word, " * rng.randint(0, 12), "plain words here ", f"<a href=/x>{'link ' * rng.randint(1, 30)}</a>",
+            "<img src=i.jpg>", '<input type="hidden">', "<input>", "<embed src=e>", "<p>para, graph</p>",
+            "<li>item</li>", "\u00a0\u3000 \u2003", "x" * rng.choice([0, 30, 600]), ""])
+            for _ in range(rng.randint(0, 5)))
+        if depth < 3 and rng.random() < 0.5:
+            inner += _sanitize_soup(rng, depth + 1)
+        attribute = f' class="{value}"' if value else ""
+        if tag == "iframe":
+            attribute += rng.choice([' src="https://www.youtube.com/embed/x"', ' src="/ad"', ""])
+        parts.append(f"<{tag}{attribute}>{inner}</{tag}>{rng.choice(['', 'tail, ', ' '])}")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sanitize_drops_the_same_blocks_on_generated_soups(seed):
+    rng = random.Random(seed)
+    tree = lxml.html.document_fromstring(
+        f"<html><body><div>{''.join(_sanitize_soup(rng) for _ in range(5))}</div></body></html>")
+    assert _sanitized(tree, _sanitize) == _sanitized(tree, readability_lxml.Document.sanitize)
 
 
 def test_the_same_elements_in_the_same_order_on_every_fixture_and_real_page():
