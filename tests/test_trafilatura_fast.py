@@ -171,6 +171,37 @@ def test_unlikely_candidates_are_the_same_elements_removed_on_generated_soups(se
             == _unlikely_removed(tree, readability_lxml.Document.remove_unlikely_candidates))
 
 
+@pytest.mark.parametrize("markup", [
+    # an unlikely block holding unlikely blocks, a candidate readability would keep, tails everywhere
+    '<div class="sidebar">a<div class="comment">b<p id="footer">c</p>t1</div>t2<div class="article">d</div>t3</div>t4',
+    # the same block dropped first, then its sibling and a nested one further on; the body and html named too
+    '<ul id="menu"><li class="ad-break">x</li>y</ul>z<section class="footer"><div class="footer">w</div></section>v'
+    '<div><div><aside class="popup"><span class="pager">q</span></aside>r</div></div>',
+    # nothing dropped; a dropped block as the last element
+    '<div class="content"><p>text</p></div>', '<p>a</p><div class="remark"><b class="rss">b</b></div>',
+])
+def test_unlikely_candidates_below_a_dropped_one_are_not_tested(markup, monkeypatch):
+    tree = lxml.html.document_fromstring(f'<html class="menu"><body class="sidebar"><div>{markup}</div></body></html>')
+    tested: dict[str, list[str]] = {}
+    pattern = readability_lxml.REGEXES["unlikelyCandidatesRe"]
+
+    class Recorded:  # the pattern, recording what it is asked of
+        def search(self, text):
+            tested[current].append(text)
+            return pattern.search(text)
+
+    monkeypatch.setitem(readability_lxml.REGEXES, "unlikelyCandidatesRe", Recorded())
+    removed = {}
+    for current, remove in (("ours", _remove_unlikely_candidates),
+                            ("readability", readability_lxml.Document.remove_unlikely_candidates)):
+        tested[current] = []
+        removed[current] = _unlikely_removed(tree, remove)
+    assert removed["ours"] == removed["readability"]
+    assert set(tested["ours"]) <= set(tested["readability"])
+    if markup.startswith('<div class="sidebar">'):  # what lies below the dropped sidebar is read by readability only
+        assert {"comment", "footer", "article"} <= set(tested["readability"]) - set(tested["ours"])
+
+
 # links of every kind of text: none, words, Unicode spaces only or between words (`trim` splits on them),
 # text around a comment or a child element (session 15)
 _LINK_OPENINGS = ["", "<a href=/>", "<a href=/>link ", "<a>link link", "<a> \u00a0 \u3000", "<a>x\u2003y\x1cz\x85 w ",

@@ -168,12 +168,22 @@ def _remove_unlikely_candidates(self) -> None:
     """readability's `remove_unlikely_candidates`: the same elements (every element below the root,
     listed first) tested in the same order with the same verdicts by value, without building the
     joined string of an element with neither class nor id (~40 % of a page's elements: `attrs` is ''
-    then, which the original passes over, as shorter than 2 characters)."""
+    then, which the original passes over, as shorter than 2 characters), and without testing the
+    elements below one it drops (session 22: ~a third of a generic page's). The original goes on with
+    them, in the subtree it has just detached from the document: what it drops there changes only that
+    subtree, which nothing reads (the list is dropped with it at the end), and the verdicts are a pure
+    function of the attributes. The list is in document order, so an element's descendants are the
+    entries right after it; none has been tested or changed yet when it is dropped (an earlier drop
+    takes a subtree and moves a tail, never into this one), so they are as many as it has now."""
     regexes = readability_lxml.REGEXES
     unlikely, maybe = regexes["unlikelyCandidatesRe"].search, regexes["okMaybeItsACandidateRe"].search
     frame_tags = readability_lxml.FRAME_TAGS
     verdicts: dict[str, bool] = {}
-    for elem in list(self.doc.iterdescendants("*")):  # (what `findall(".//*")` lists, without ElementPath)
+    elements = list(self.doc.iterdescendants("*"))  # (what `findall(".//*")` lists, without ElementPath)
+    at, end = 0, len(elements)
+    while at < end:
+        elem = elements[at]
+        at += 1
         get = elem.get
         class_, id_ = get("class"), get("id")
         if class_ and id_:
@@ -191,6 +201,8 @@ def _remove_unlikely_candidates(self) -> None:
             low = attrs.lower()
             verdict = verdicts[attrs] = bool(unlikely(low)) and not maybe(low)
         if verdict:
+            for _ in elem.iterdescendants("*"):  # (their proxies are the list's: nothing made)
+                at += 1
             elem.drop_tree()
 
 
