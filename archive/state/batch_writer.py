@@ -28,7 +28,7 @@ class BatchWriter:
 
     # Seconds between the writer's looks. Each commit writes every page the batch dirtied (B-tree leaves
     # of `pages`, its URL and never-extracted indexes, `requisites`) to the WAL: rows of several pages
-    # share them. 0.25 s against 0.05: 8 WAL page writes a page against 19 at 25 pages/s, a third less
+    # share them. 0.25 s against 0.05: 8 WAL page writes a page against 19 at 25 pages/s, ~30 % less
     # CPU for the state's writes (docs/performance.md, session 22). A kill loses at most this much more
     # of uncommitted rows; the archive keeps those pages, and the resume gives them their rows
     # (archive/state/unrecorded.py).
