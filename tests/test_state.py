@@ -327,3 +327,122 @@ def test_batch_writer_commits_in_queue_order_whichever_thread_flushes():
     writer.close()
     assert committed == list(range(300))
     assert all(seen_after_flush)
+
+
+def test_batch_writer_flush_upto_a_mark_commits_only_when_the_marked_writes_wait():
+    """flush(upto=mark()) returns once the writes queued before the mark are committed: it commits
+    nothing on the calling thread when they are already (the corpus writer's usual case), and, when
+    they are not, commits what waits, in queue order, later writes included."""
+    import threading
+
+    from archive.state.batch_writer import BatchWriter
+
+    committed: list[tuple[str, int]] = []
+
+    def run_batch(batch):
+        committed.extend((threading.current_thread().name, write()) for write in batch)
+
+    class Idle(BatchWriter):
+        INTERVAL = 3600  # the writer thread never commits by itself here
+
+    writer = Idle(run_batch)
+    try:
+        for n in range(3):
+            writer.put(lambda n=n: n)
+        mark = writer.mark()
+        assert mark == 3
+        writer.put(lambda: 3)
+        writer.flush(upto=mark)  # 0–2 wait: everything queued is committed, here, in order
+        assert [n for _, n in committed] == [0, 1, 2, 3]
+        assert {name for name, _ in committed} == {threading.current_thread().name}
+        writer.put(lambda: 4)
+        writer.flush(upto=mark)  # 0–2 are committed: 4 stays queued
+        assert [n for _, n in committed] == [0, 1, 2, 3]
+        writer.flush(upto=writer.mark())
+        assert [n for _, n in committed] == [0, 1, 2, 3, 4]
+        writer.put(lambda: 5)
+        writer.flush(upto=0)  # nothing to wait for
+        writer.flush()  # None: all that is queued
+        assert [n for _, n in committed] == [0, 1, 2, 3, 4, 5]
+    finally:
+        writer.close()
+
+
+def test_batch_writer_flush_upto_waits_for_the_batch_the_writer_thread_holds():
+    """A marked write the writer thread has taken but not committed yet: flush(upto) returns only
+    after that batch's transaction, and commits nothing itself."""
+    import threading
+
+    from archive.state.batch_writer import BatchWriter
+
+    taken, release = threading.Event(), threading.Event()
+    committed: list[tuple[str, int]] = []
+
+    def run_batch(batch):
+        if threading.current_thread().name == "crawl-state-writer":
+            taken.set()
+            release.wait(5)
+        committed.extend((threading.current_thread().name, write()) for write in batch)
+
+    writer = BatchWriter(run_batch)
+    writer.INTERVAL = 0.001
+    try:
+        writer.put(lambda: 0)
+        mark = writer.mark()
+        assert taken.wait(5)
+        writer.put(lambda: 1)  # queued after the mark, while the writer thread holds 0
+        flushed = threading.Thread(target=writer.flush, kwargs={"upto": mark})
+        flushed.start()
+        flushed.join(0.05)
+        assert flushed.is_alive() and not committed  # waits for the writer thread's transaction
+        release.set()
+        flushed.join(5)
+        assert not flushed.is_alive()
+        assert committed[0] == ("crawl-state-writer", 0)
+    finally:
+        release.set()
+        writer.close()
+    assert [n for _, n in committed] == [0, 1]
+
+
+def test_the_corpus_pipeline_commits_the_state_rows_queued_before_its_mark_first(tmp_path, monkeypatch):
+    """CorpusPipeline._add: the crawl state's rows queued before the item's mark (its page's fetch) are
+    committed before the corpus write; once they are, no transaction is spent for later rows."""
+    import sqlite3
+    from types import SimpleNamespace
+
+    from archive.state.batch_writer import BatchWriter
+    from crawler.pipelines.corpus import CorpusPipeline
+
+    monkeypatch.setattr(BatchWriter, "INTERVAL", 3600)  # commits only when flushed: deterministic
+    state = CrawlState(tmp_path / "state.sqlite", batched=True)
+    path = tmp_path / "state.sqlite"
+
+    def committed_urls():
+        db = sqlite3.connect(path)
+        try:
+            return {url for url, in db.execute("SELECT url FROM pages")}
+        finally:
+            db.close()
+
+    seen = []
+    corpus = SimpleNamespace(add=lambda article, **fields: seen.append((article, committed_urls())) or article)
+    crawler = SimpleNamespace(stats=None)
+    pipeline = CorpusPipeline(corpus, crawler, until_close=False, order_wait=60, state=state)
+    try:
+        state.record_fetch("https://nhandan.vn/a-post1.html", fetch_url="https://nhandan.vn/a-post1.html",
+                           status=200, outcome="new")
+        mark = state.write_mark()
+        state.record_fetch("https://nhandan.vn/b-post2.html", fetch_url="https://nhandan.vn/b-post2.html",
+                           status=200, outcome="new")
+        pipeline._add("a", state_mark=mark)  # a's row waits: committed first (b's with it, in order)
+        assert seen[-1] == ("a", {"https://nhandan.vn/a-post1.html", "https://nhandan.vn/b-post2.html"})
+        state.record_fetch("https://nhandan.vn/c-post3.html", fetch_url="https://nhandan.vn/c-post3.html",
+                           status=200, outcome="new")
+        pipeline._add("b", state_mark=mark)  # committed already: c's row is not committed for it
+        assert "https://nhandan.vn/c-post3.html" not in seen[-1][1]
+        pipeline._add("c")  # no mark (the replay's articles at close): everything queued
+        assert "https://nhandan.vn/c-post3.html" in seen[-1][1]
+    finally:
+        pipeline.writer.close()
+        state.close()

@@ -335,10 +335,15 @@ class CrawlState:
             known.give_up()  # rows of URLs never named here may appear
         return _AnyRowWrite(self._rows)
 
-    def flush(self) -> None:
-        """Wait until every write queued so far is committed (no-op unless `batched`)."""
+    def flush(self, upto: int | None = None) -> None:
+        """Wait until every write queued so far (`upto`: before `write_mark()` gave it) is committed
+        (no-op unless `batched`)."""
         if self._writer is not None:
-            self._writer.flush()
+            self._writer.flush(upto)
+
+    def write_mark(self) -> int | None:
+        """A mark of the writes queued so far, for `flush(upto=…)` (None unless `batched`)."""
+        return self._writer.mark() if self._writer is not None else None
 
     def _migrate(self) -> None:
         """Bring a state file written by an older version up to SCHEMA_VERSION, keeping its rows."""

@@ -1,7 +1,7 @@
 """Archived pages the crawl state never heard of: given their row on resume, "never extracted".
 
 Why: a page's state row is written once its WARC record is on disk, on the state's batched writer
-(archive/state/store.py), tens of milliseconds later. A kill in between leaves the record archived
+(archive/state/store.py), tens to a few hundred milliseconds later. A kill in between leaves the record archived
 and the page unknown to the state, so the next run neither extracts it from the archive nor, in an
 incremental re-run whose linking pages are not due, meets it again: an archived article that never
 reaches the corpus (docs/crash-safety.md, session 20). On resume, the WARC files written since the

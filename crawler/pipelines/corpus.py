@@ -182,11 +182,13 @@ class CorpusPipeline:
         or the replay handler; a page not archived has none: now), then its URL."""
         return order_key(adapter.get("warc_date") or datetime.now(timezone.utc), adapter["url"])
 
-    def _add(self, *args, **kwargs):
-        """On the writer thread: the crawl state's queued rows (this page's fetch among them) are
-        committed first, so the order on disk stays WARC, state, corpus (docs/crash-safety.md)."""
+    def _add(self, *args, state_mark: int | None = None, **kwargs):
+        """On the writer thread: the crawl state's rows queued before the item came (`state_mark`: this
+        page's fetch and requisites among them; None: all queued rows) are committed first, so the order
+        on disk stays WARC, state, corpus (docs/crash-safety.md). They are most often committed already
+        by the state's own writer: then no transaction is spent here."""
         if self.state is not None:
-            self.state.flush()
+            self.state.flush(state_mark)
         return self.corpus.add(*args, **kwargs)
 
     async def process_item(self, item, spider=None):
@@ -210,7 +212,10 @@ class CorpusPipeline:
         if self._at_close is not None:
             self._at_close.add(self._key(adapter), (adapter["article"], fields))
             return item
-        future = self.writer.submit(self._key(adapter), partial(self._add, adapter["article"], **fields))
+        # After the location: its callbacks, which queue this page's state row, have run.
+        state_mark = self.state.write_mark() if self.state is not None else None
+        future = self.writer.submit(self._key(adapter), partial(self._add, adapter["article"],
+                                                                state_mark=state_mark, **fields))
         self._waiting[url] += 1
         try:
             self._advance()
