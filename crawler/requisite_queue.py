@@ -32,6 +32,11 @@ pages back would only make them wait for a throttled CDN; pages go on, and
 those requisites wait in the scheduler as before (bounded by the run's pages
 and what they name), and are fetched at the host's pace.
 
+While the engine takes no request because its scraper is full (pages waiting for the extraction
+workers fill SCRAPER_SLOT_MAX_ACTIVE_SIZE), a requisite whose response skips the scraper may still go:
+the scheduler asks for one with `only` set (crawler/requisite_scheduler.py); the queue then hands out
+requisites alone, on their budget, and only while the next one is accepted.
+
 Distributed crawls (crawler/distributed/redis.py) use the Redis frontier's
 queue instead, where requisites are ordered by priority only.
 """
@@ -46,6 +51,8 @@ from crawler.engine_state import host_holds_back
 from crawler.requisites import is_requisite
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy import Request
     from scrapy.crawler import Crawler
 
@@ -87,6 +94,8 @@ class PagesFirstPriorityQueue:
         # queues, one a priority: a topic crawl's pages have hundreds (a link's score x 1000), and
         # every pop asks both parts whether they are empty (docs/performance.md, session 17).
         self.waiting = {part: len(queue) for part, queue in self.queues.items()}
+        # Set by the scheduler while pages may not go: hand out only requisites it accepts (`_pop_only`).
+        self.only: Callable[[Request], bool] | None = None
 
     def push(self, request: Request) -> None:
         part = "requisites" if is_requisite(request) else "pages"
@@ -97,6 +106,8 @@ class PagesFirstPriorityQueue:
             self.stats.max_value("requisites/waiting_max", self.waiting[part])
 
     def pop(self) -> Request | None:
+        if self.only is not None:
+            return self._pop_only(self.only)
         pages, requisites = self.waiting["pages"], self.waiting["requisites"]
         if not requisites:
             return self._pop("pages") if pages else None
@@ -117,6 +128,16 @@ class PagesFirstPriorityQueue:
         if len(in_flight) < max(self.budget, 1):
             return self._pop("requisites")
         return None  # no page waits, and the requisites' places are taken
+
+    def _pop_only(self, accept: Callable[[Request], bool]) -> Request | None:
+        """The next requisite if their budget has a place and `accept` takes it (looked at, left
+        waiting otherwise); never a page. The backlog's bound does not matter: no page may go."""
+        if not self.waiting["requisites"]:
+            return None
+        if sum(1 for request in self.downloader.active if is_requisite(request)) >= max(self.budget, 1):
+            return None
+        head = self.queues["requisites"].peek()
+        return self._pop("requisites") if head is not None and accept(head) else None
 
     def _pop(self, part: str) -> Request | None:
         queue = self.queues[part]
