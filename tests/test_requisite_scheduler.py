@@ -120,3 +120,72 @@ def test_answers_go_to_the_callback_or_errback_and_output_is_a_spider_error():
     [(error, errored_request, errored_response)] = errors
     assert isinstance(error, TypeError) and "yielded 1 element" in str(error)
     assert errored_request is yielding and errored_response is response
+
+
+class _FullScraper:
+    """The engine parts `scraper_alone_holds_back` reads: a scraper whose slot is full or not, a downloader
+    of `total` places holding `active`."""
+
+    def __init__(self, total: int):
+        from types import SimpleNamespace
+
+        self.full = True
+        self.running, self.paused = True, False
+        self._slot = SimpleNamespace(closing=None)
+        self.scraper = SimpleNamespace(slot=SimpleNamespace(needs_backout=lambda: self.full))
+        self.downloader = SimpleNamespace(active=set(), get_slot_key=lambda request: request.url.split("/")[2])
+        self.downloader.needs_backout = lambda: len(self.downloader.active) >= total
+
+
+def _scheduler_beside_a_full_scraper(total: int = 6, budget: int = 2):
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(settings_dict={"CONCURRENT_REQUESTS": total, "REQUISITES_CONCURRENT_REQUESTS": budget,
+                                         "REQUISITES_BACKLOG": defaults.REQUISITES_BACKLOG,
+                                         "SCHEDULER_PRIORITY_QUEUE": defaults.SCHEDULER_PRIORITY_QUEUE,
+                                         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter"})
+    crawler.engine = _FullScraper(total)
+    scheduler = RequisiteFetchingScheduler.from_crawler(crawler)
+    scheduler.open(None)
+    fetched = []
+
+    def fetch(request):  # the download starts: the request holds a place in the downloader
+        fetched.append(request.url.rsplit("/", 1)[1])
+        crawler.engine.downloader.active.add(request)
+
+    scheduler._fetch = fetch
+    return scheduler, crawler, fetched
+
+
+def test_requisites_leading_nowhere_go_while_only_the_scraper_holds_the_engine_back():
+    """Pages waiting for the workers fill the scraper and the engine takes nothing; the downloader's places
+    are free. The requisites scheduled meanwhile are fetched at once, on their budget (2 of 6), never a
+    page, counted as the engine's dequeues; a stylesheet (its response goes to the spider) waits for the
+    engine; with room in the scraper, the engine asks as usual and nothing is started here."""
+    scheduler, crawler, fetched = _scheduler_beside_a_full_scraper()
+    cdn = "https://cdn.example.vn"
+    assert scheduler.enqueue_request(Request("https://nhandan.vn/bai-1.html"))
+    for n in range(4):
+        assert scheduler.enqueue_request(Request(f"{cdn}/{n}.jpg", meta={"requisite": "image"}, priority=-10))
+    assert fetched == ["0.jpg", "1.jpg"]  # the budget; the page is not taken
+    assert crawler.stats.get_value("scheduler/dequeued") == 2 and len(scheduler) == 3
+    assert scheduler.mqs.only is None  # the queue hands out pages again once this is over
+    crawler.engine.downloader.active.pop()  # a photo answered: its place goes to the next one
+    scheduler._fetch_beside_a_full_scraper()
+    assert fetched == ["0.jpg", "1.jpg", "3.jpg"]  # (Scrapy's memory queue is last in, first out)
+    crawler.engine.downloader.active.clear()
+    scheduler.enqueue_request(Request(f"{cdn}/a.css", meta={"requisite": "style"}, priority=-5))
+    assert fetched == ["0.jpg", "1.jpg", "3.jpg"]  # the stylesheet is next in line: it waits for the engine
+    crawler.engine.scraper.full = False
+    assert scheduler.next_request().url == "https://nhandan.vn/bai-1.html"  # the engine's own turn: pages first
+
+
+def test_no_requisite_goes_past_the_engine_when_the_downloader_is_full_or_the_spider_closes():
+    scheduler, crawler, fetched = _scheduler_beside_a_full_scraper()
+    engine = crawler.engine
+    engine.downloader.active.update(Request(f"https://nhandan.vn/bai-{n}.html") for n in range(6))
+    scheduler.enqueue_request(Request("https://cdn.example.vn/0.jpg", meta={"requisite": "image"}))
+    engine.downloader.active.clear()
+    engine._slot.closing = object()
+    scheduler.enqueue_request(Request("https://cdn.example.vn/1.jpg", meta={"requisite": "image"}))
+    assert fetched == [] and len(scheduler) == 2
