@@ -88,9 +88,10 @@ class RequisiteFetchingScheduler(Scheduler):
         """While only the scraper holds the engine back, start the requisites that lead nowhere (on
         their budget, the queue handing out nothing else) until the downloader is full or the
         scraper has room; through Scrapy's `next_request`, so its dequeue stats count them."""
+        if self._beside_the_scraper or not scraper_alone_holds_back(self.crawler):
+            return
         queues = [queue for queue in (self.mqs, self.dqs) if queue is not None]
-        if (self._beside_the_scraper or not all(isinstance(queue, PagesFirstPriorityQueue) for queue in queues)
-                or not scraper_alone_holds_back(self.crawler)):
+        if not all(isinstance(queue, PagesFirstPriorityQueue) for queue in queues):
             return
         self._beside_the_scraper = True  # (a download settled at once must not start another such loop)
         for queue in queues:
