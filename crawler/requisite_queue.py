@@ -135,14 +135,20 @@ class PagesFirstPriorityQueue:
         return None  # no page waits, and the requisites' places are taken
 
     def _pop_only(self, accept: Callable[[Request], bool]) -> Request | None:
-        """The next requisite if their budget has a place and `accept` takes it (looked at, left
-        waiting otherwise); never a page. The backlog's bound does not matter: no page may go."""
+        """The next requisite if their budget has a place and `accept` takes it (put back in line
+        otherwise); never a page. The backlog's bound does not matter: no page may go. Taken, not
+        peeked at: Scrapy's `peek` looks at the start requests' queue of a priority first (a resumed
+        crawl's requisites) and `pop` at the others', so the two may name different requests."""
         if not self.waiting["requisites"]:
             return None
         if sum(1 for request in self.downloader.active if is_requisite(request)) >= max(self.budget, 1):
             return None
-        head = self.queues["requisites"].peek()
-        return self._pop("requisites") if head is not None and accept(head) else None
+        request = self._pop("requisites")
+        if request is None or accept(request):
+            return request
+        self.queues["requisites"].push(request)  # (last in, first out: the same place; a start request's
+        self.waiting["requisites"] += 1          # first-in-first-out queue: the end of it)
+        return None
 
     def _pop(self, part: str) -> Request | None:
         queue = self.queues[part]
@@ -168,7 +174,9 @@ class PagesFirstPriorityQueue:
         return stalled or host_holds_back(self.downloader, request)
 
     def _next_page_host(self) -> str | None:
-        """The download slot (host) the next page would go to; None if it cannot be told."""
+        """The download slot (host) of the next page as Scrapy's `peek` names it (at a priority with
+        start requests waiting, one of those rather than the page `pop` would take: a host of the crawl
+        either way); None if no page waits."""
         page = self.queues["pages"].peek()
         return None if page is None else self.downloader.get_slot_key(page)
 
