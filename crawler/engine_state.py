@@ -64,18 +64,3 @@ def host_holds_back(downloader: Downloader, request: Request) -> bool:
     a download delay still running)."""
     slot = downloader.slots.get(downloader.get_slot_key(request))
     return slot is None or bool(slot.queue) or slot.latercall is not None
-
-
-def scraper_alone_holds_back(crawler: Crawler | None) -> bool:
-    """Whether the engine takes no request from the scheduler now only because its scraper is full
-    (`SCRAPER_SLOT_MAX_ACTIVE_SIZE`: responses whose callbacks and items are not through), the
-    downloader having places left: a request whose response never enters the scraper may still go."""
-    try:
-        engine = crawler.engine if crawler is not None else None
-    except RuntimeError:
-        return False
-    slot = getattr(engine, "_slot", None)
-    scraper_slot = getattr(getattr(engine, "scraper", None), "slot", None)
-    if slot is None or scraper_slot is None or slot.closing or not engine.running or engine.paused:
-        return False
-    return scraper_slot.needs_backout() and not engine.downloader.needs_backout()

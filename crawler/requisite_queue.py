@@ -36,11 +36,6 @@ queue and delay are then shared with our own pages, which take its turns as
 much as its politeness does, and another page would only take one more; pages
 wait for the requisites then, as for a place (docs/performance.md, session 22).
 
-While the engine takes no request because its scraper is full (pages waiting for the extraction
-workers fill SCRAPER_SLOT_MAX_ACTIVE_SIZE), a requisite whose response skips the scraper may still go:
-the scheduler asks for one with `only` set (crawler/requisite_scheduler.py); the queue then hands out
-requisites alone, on their budget, and only while the next one is accepted.
-
 Distributed crawls (crawler/distributed/redis.py) use the Redis frontier's
 queue instead, where requisites are ordered by priority only.
 """
@@ -55,8 +50,6 @@ from crawler.engine_state import host_holds_back
 from crawler.requisites import is_requisite
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from scrapy import Request
     from scrapy.crawler import Crawler
 
@@ -98,8 +91,6 @@ class PagesFirstPriorityQueue:
         # queues, one a priority: a topic crawl's pages have hundreds (a link's score x 1000), and
         # every pop asks both parts whether they are empty (docs/performance.md, session 17).
         self.waiting = {part: len(queue) for part, queue in self.queues.items()}
-        # Set by the scheduler while pages may not go: hand out only requisites it accepts (`_pop_only`).
-        self.only: Callable[[Request], bool] | None = None
 
     def push(self, request: Request) -> None:
         part = "requisites" if is_requisite(request) else "pages"
@@ -110,8 +101,6 @@ class PagesFirstPriorityQueue:
             self.stats.max_value("requisites/waiting_max", self.waiting[part])
 
     def pop(self) -> Request | None:
-        if self.only is not None:
-            return self._pop_only(self.only)
         pages, requisites = self.waiting["pages"], self.waiting["requisites"]
         if not requisites:
             return self._pop("pages") if pages else None
@@ -133,22 +122,6 @@ class PagesFirstPriorityQueue:
         if len(in_flight) < max(self.budget, 1):
             return self._pop("requisites")
         return None  # no page waits, and the requisites' places are taken
-
-    def _pop_only(self, accept: Callable[[Request], bool]) -> Request | None:
-        """The next requisite if their budget has a place and `accept` takes it (put back in line
-        otherwise); never a page. The backlog's bound does not matter: no page may go. Taken, not
-        peeked at: Scrapy's `peek` looks at the start requests' queue of a priority first (a resumed
-        crawl's requisites) and `pop` at the others', so the two may name different requests."""
-        if not self.waiting["requisites"]:
-            return None
-        if sum(1 for request in self.downloader.active if is_requisite(request)) >= max(self.budget, 1):
-            return None
-        request = self._pop("requisites")
-        if request is None or accept(request):
-            return request
-        self.queues["requisites"].push(request)  # (last in, first out: the same place; a start request's
-        self.waiting["requisites"] += 1          # first-in-first-out queue: the end of it)
-        return None
 
     def _pop(self, part: str) -> Request | None:
         queue = self.queues[part]

@@ -20,16 +20,6 @@ the requisite went through the spider middlewares' output chain, the dupe filter
 scheduler's stats. It counts against CONCURRENT_REQUESTS from the moment it starts, as a request
 the engine took does: while the engine needs to back out, this scheduler starts no more.
 
-While the engine takes no request because its scraper is full (SCRAPER_SLOT_MAX_ACTIVE_SIZE: pages
-waiting for the extraction workers), the downloader may sit idle with requisites waiting, though these
-responses never enter the scraper: at a crawl's start the first pages' photos (hundreds) waited so, past
-REQUISITES_BACKLOG, until the workers had caught up (docs/performance.md, session 22). So when a requisite
-is scheduled, and when one is settled, and only the scraper holds the engine back
-(`crawler.engine_state.scraper_alone_holds_back`), this scheduler starts the requisites that lead nowhere
-itself, on their budget of places (the queue hands out nothing else then: `PagesFirstPriorityQueue.only`),
-until the downloader is full or the scraper has room again (then the engine asks, as usual). A stylesheet
-next in line waits for the engine.
-
 The spider's callback of such a requisite must yield nothing (`NewsSpider.parse_requisite` yields
 only a stylesheet's requisites); one that does is reported as a spider error, its output dropped.
 Uses the engine's `_download` and `_slot` (Scrapy 2.19, pinned): `download_async`, the public
@@ -46,9 +36,7 @@ from scrapy.utils.log import failure_to_exc_info
 from scrapy.utils.spider import iterate_spider_output
 from twisted.python.failure import Failure
 
-from crawler.engine_state import scraper_alone_holds_back
-from crawler.requisite_queue import PagesFirstPriorityQueue
-from crawler.requisites import is_requisite, leads_nowhere
+from crawler.requisites import leads_nowhere
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -58,14 +46,6 @@ logger = logging.getLogger(__name__)
 
 class RequisiteFetchingScheduler(Scheduler):
     """SCHEDULER: Scrapy's, fetching the page requisites that lead nowhere beside the spider's chain."""
-
-    _beside_the_scraper = False  # fetching requisites while only the scraper holds the engine back
-
-    def enqueue_request(self, request: Request) -> bool:
-        scheduled = super().enqueue_request(request)
-        if scheduled and is_requisite(request):
-            self._fetch_beside_a_full_scraper()
-        return scheduled
 
     def next_request(self) -> Request | None:
         while True:
@@ -84,28 +64,6 @@ class RequisiteFetchingScheduler(Scheduler):
             lambda failure: logger.error("Error while settling a requisite's download: %s", request,
                                          exc_info=failure_to_exc_info(failure), extra={"spider": engine.spider}))
 
-    def _fetch_beside_a_full_scraper(self) -> None:
-        """While only the scraper holds the engine back, start the requisites that lead nowhere (on
-        their budget, the queue handing out nothing else) until the downloader is full or the
-        scraper has room; through Scrapy's `next_request`, so its dequeue stats count them."""
-        if self._beside_the_scraper or not scraper_alone_holds_back(self.crawler):
-            return
-        queues = [queue for queue in (self.mqs, self.dqs) if queue is not None]
-        if not all(isinstance(queue, PagesFirstPriorityQueue) for queue in queues):
-            return
-        self._beside_the_scraper = True  # (a download settled at once must not start another such loop)
-        for queue in queues:
-            queue.only = leads_nowhere
-        try:
-            while (request := super().next_request()) is not None:
-                self._fetch(request)
-                if not scraper_alone_holds_back(self.crawler):
-                    break
-        finally:
-            for queue in queues:
-                queue.only = None
-            self._beside_the_scraper = False
-
     def _settle(self, result: Response | Request | Failure, request: Request) -> None:
         engine = self.crawler.engine
         try:
@@ -115,7 +73,6 @@ class RequisiteFetchingScheduler(Scheduler):
                 self._answer(request.errback if isinstance(result, Failure) else request.callback, result, request)
         finally:
             engine._slot.remove_request(request)  # the engine's bookkeeping; may let a closing spider close
-        self._fetch_beside_a_full_scraper()  # its place is free: the next one, if only the scraper holds back
 
     def _answer(self, function, result: Response | Failure, request: Request) -> None:
         """The callback's or errback's call the scraper would make; an exception, or any output, is

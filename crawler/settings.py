@@ -214,8 +214,7 @@ REQUISITES_CONCURRENT_REQUESTS = 8
 REQUISITES_BACKLOG = 256
 SCHEDULER_PRIORITY_QUEUE = "crawler.requisite_queue.PagesFirstPriorityQueue"
 # Scrapy's scheduler, fetching the requisites that lead nowhere (all but stylesheets) itself through the
-# engine's download path, so their responses skip the spider middlewares' chains, also while a full scraper
-# holds the engine back (crawler/requisite_scheduler.py).
+# engine's download path, so their responses skip the spider middlewares' chains (crawler/requisite_scheduler.py).
 SCHEDULER = "crawler.requisite_scheduler.RequisiteFetchingScheduler"
 
 # --- extraction and corpus ---------------------------------------------------

@@ -43,31 +43,3 @@ def test_host_holds_back_reads_the_pinned_downloaders_slots():
     slot.queue.clear()
     slot.latercall = Mock()
     assert host_holds_back(downloader, request)  # a download delay runs
-
-
-def test_scraper_alone_holds_back_reads_what_the_pinned_engine_backs_out_on():
-    """Fails on a Scrapy upgrade that changes why the engine takes no request: the scheduler fetching
-    requisites beside a full scraper (crawler/requisite_scheduler.py) mirrors the engine's own test."""
-    import inspect
-    from types import SimpleNamespace
-
-    import scrapy.core.engine as engine
-    from scrapy.core.scraper import Slot as ScraperSlot
-
-    from crawler.engine_state import scraper_alone_holds_back
-
-    source = inspect.getsource(engine.ExecutionEngine.needs_backout)
-    for part in ("not self.running", "self._slot.closing", "self.downloader.needs_backout()",
-                 "self.scraper.slot.needs_backout()"):
-        assert part in source
-    assert ScraperSlot(max_active_size=10).needs_backout() is False
-    assert not scraper_alone_holds_back(None) and not scraper_alone_holds_back(get_crawler())
-    full = SimpleNamespace(needs_backout=lambda: True)
-    downloader = SimpleNamespace(needs_backout=lambda: False)
-    crawler = SimpleNamespace(engine=SimpleNamespace(_slot=SimpleNamespace(closing=None), running=True, paused=False,
-                                                     scraper=SimpleNamespace(slot=full), downloader=downloader))
-    assert scraper_alone_holds_back(crawler)
-    crawler.engine.downloader = full  # the downloader's places are taken too
-    assert not scraper_alone_holds_back(crawler)
-    crawler.engine.downloader, crawler.engine.paused = downloader, True
-    assert not scraper_alone_holds_back(crawler)

@@ -324,20 +324,3 @@ def test_a_request_a_disk_queue_cannot_store_or_load_leaves_the_counts_right(tmp
     assert queue.waiting == {"pages": 1, "requisites": 0} and len(queue) == 1
     assert queue.pop().url.endswith("bai-2.html") and queue.pop() is None
 
-
-def test_only_hands_out_what_it_accepts_even_when_a_resumed_requisite_waits_beside_it():
-    """With `only` set (the scheduler fetching beside a full scraper), a stylesheet is never handed out,
-    also when a resumed crawl's requisite (a start request, in Scrapy's start queue of the same priority,
-    which `peek` reads first while `pop` takes the other queue's) is next to it."""
-    from crawler.requisites import leads_nowhere
-
-    crawler = _crawler(set())
-    queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "", start_queue_cls=FifoMemoryQueue)
-    queue.push(requisite(1).replace(meta={META: "image", "is_start_request": True}))  # asked again after a crash
-    queue.push(scrapy.Request("https://image.nhandan.vn/a.css", priority=-10, meta={META: "style"}))
-    queue.push(page(1))
-    queue.only = leads_nowhere
-    assert queue.pop() is None and len(queue) == 3  # the stylesheet is back in line, for the engine
-    queue.only = None
-    taken = [queue.pop().url.rsplit("/", 1)[1] for _ in range(3)]
-    assert sorted(taken) == ["1.jpg", "a.css", "bai-1.html"] and len(queue) == 0
