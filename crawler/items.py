@@ -23,6 +23,9 @@ class ArticlePage:
     warc_record_id: str | None = None
     # The response record's WARC-Date (full precision): the page's place in the corpus order.
     warc_date: str | None = None
+    # When the page's request reached the downloader (the corpus order's bound reads the same clock):
+    # its place in the corpus order when it has no record (a crawl with WARC capture off).
+    reached_at: str | None = None
     # Resolves to archive.warc.exchange.RecordLocation once the WARC writer (a child process by
     # default, archive/warc/process.py) has it on disk.
     warc_location: Future | None = field(default=None, repr=False)

@@ -30,7 +30,11 @@ yet; or it has been in flight for over STALLED seconds: a slow or dead host,
 robots.txt pending): then the host, not the places, is the limit, and holding
 pages back would only make them wait for a throttled CDN; pages go on, and
 those requisites wait in the scheduler as before (bounded by the run's pages
-and what they name), and are fetched at the host's pace.
+and what they name), and are fetched at the host's pace. Unless that host is
+the one the next page goes to (photos served by the page host): its slot's
+queue and delay are then shared with our own pages, which take its turns as
+much as its politeness does, and another page would only take one more; pages
+wait for the requisites then, as for a place (docs/performance.md, session 22).
 
 Distributed crawls (crawler/distributed/redis.py) use the Redis frontier's
 queue instead, where requisites are ordered by priority only.
@@ -108,9 +112,10 @@ class PagesFirstPriorityQueue:
                 return self._pop("requisites")
             if len(self._seen) > 4 * self.budget:  # keep only the requisites still in flight
                 self._seen = {r: self._seen[r] for r in in_flight if r in self._seen}
-            now = self.clock()
+            now, page_host = self.clock(), self._next_page_host() if pages else None
             # A list, not a generator: every requisite in flight gets its first-seen time.
-            return self._pop("pages") if pages and any([self._held_by_host(r, now) for r in in_flight]) else None
+            return (self._pop("pages") if pages and any([self._held_by_host(r, now, page_host) for r in in_flight])
+                    else None)
         if pages and (len(self.downloader.active) - len(in_flight) < self.pages_reserved
                       or len(in_flight) >= self.budget):
             return self._pop("pages")
@@ -129,11 +134,24 @@ class PagesFirstPriorityQueue:
             self.waiting[part] -= 1
         return request
 
-    def _held_by_host(self, request: Request, now: float) -> bool:
-        """Whether `request` waits for its host rather than for a place: its download slot does not exist
-        yet or holds requests back (per-host concurrency, a delay), or it has been in flight for over
-        `STALLED` s (a slow or dead host, robots.txt pending: it may not keep pages waiting longer)."""
-        return host_holds_back(self.downloader, request) or now - self._seen.setdefault(request, now) > STALLED
+    def _held_by_host(self, request: Request, now: float, page_host: str | None) -> bool:
+        """Whether `request` waits for a host that is not the next page's rather than for a place: its
+        download slot does not exist yet or holds requests back (per-host concurrency, a delay), or it
+        has been in flight for over `STALLED` s (a slow or dead host, robots.txt pending: it may not keep
+        pages waiting longer). On the next page's own host (`page_host`: photos served by the page
+        host), what holds it back is that host's turns, taken by our own pages as much as by its
+        politeness: another page would only take one more of them, so pages wait, as for a place."""
+        stalled = now - self._seen.setdefault(request, now) > STALLED
+        if self.downloader.get_slot_key(request) == page_host:
+            return False
+        return stalled or host_holds_back(self.downloader, request)
+
+    def _next_page_host(self) -> str | None:
+        """The download slot (host) of the next page as Scrapy's `peek` names it (at a priority with
+        start requests waiting, one of those rather than the page `pop` would take: a host of the crawl
+        either way); None if no page waits."""
+        page = self.queues["pages"].peek()
+        return None if page is None else self.downloader.get_slot_key(page)
 
     def close(self) -> dict[str, list[int]]:
         return {part: queue.close() for part, queue in self.queues.items()}

@@ -209,8 +209,8 @@ REQUISITES_PRIORITY = -10  # scheduler priority: below every page (0, 1), so pag
 # Places in the downloader (of CONCURRENT_REQUESTS) page requisites may hold at once; pages keep the
 # rest and are handed out first (crawler/requisite_queue.py), so requisites go beside pages, not in line.
 REQUISITES_CONCURRENT_REQUESTS = 8
-# Requisites waiting in the scheduler past which they go first and pages wait for them (unless the
-# requisites' hosts hold them back): the bound on the requisites' backlog, so they keep pace with the pages.
+# Requisites waiting in the scheduler past which they go first and pages wait for them (unless hosts other
+# than the next page's hold them back): the bound on the requisites' backlog, so they keep pace with the pages.
 REQUISITES_BACKLOG = 256
 SCHEDULER_PRIORITY_QUEUE = "crawler.requisite_queue.PagesFirstPriorityQueue"
 # Scrapy's scheduler, fetching the requisites that lead nowhere (all but stylesheets) itself through the

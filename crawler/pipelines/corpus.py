@@ -179,8 +179,14 @@ class CorpusPipeline:
 
     def _key(self, adapter) -> tuple[str, str]:
         """The page's place in the corpus order: its record's WARC-Date (set by the capture middleware
-        or the replay handler; a page not archived has none: now), then its URL."""
-        return order_key(adapter.get("warc_date") or datetime.now(timezone.utc), adapter["url"])
+        or the replay handler), then its URL. A page not archived (capture off) has none: when its
+        request reached the downloader, the clock of the bound, so it waits only for the requests
+        sent before it, as an archived page does. Keyed by the time its article came back instead, it
+        waited for every page still in flight: the scraper filled up with articles waiting for each
+        other, downloads stopped, and the workers ran dry before all were written at once
+        (docs/performance.md, session 22). Neither is known: now."""
+        moment = adapter.get("warc_date") or adapter.get("reached_at") or datetime.now(timezone.utc)
+        return order_key(moment, adapter["url"])
 
     def _add(self, *args, state_mark: int | None = None, **kwargs):
         """On the writer thread: the crawl state's rows queued before the item came (`state_mark`: this

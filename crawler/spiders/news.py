@@ -43,6 +43,7 @@ from crawler.requisites import Requisites
 from crawler.downloadermiddlewares.topic_recheck import RECHECK_ANCHOR
 from archive.sites import profile_for, profiles
 from archive.sites.generic import is_article_page, is_crawlable
+from crawler.pipelines.corpus import REACHED_AT
 from crawler.pipelines.workers import extraction_pool, wait_for
 from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOME, NOT_EXTRACTED, PICKED_UP
 
@@ -426,6 +427,7 @@ class NewsSpider(scrapy.Spider):
             warc_record_id=response.meta.get("warc_record_id"),
             warc_location=response.meta.get("warc_location"),
             warc_date=response.meta.get("archived_at"),
+            reached_at=response.meta.get(REACHED_AT),
             article=article,
             extra=extra,
         )
