@@ -20,7 +20,10 @@ extract` and `eval` run) and the crawl worker's `archive.extract.pool._analyse` 
 - **lost**: the clean page is an article with a body, the injected one is not or has none;
 - **shrunk**: its body keeps under half the clean page's words;
 - **raised**: an exception came out (extraction promises never to raise on bad content);
-- **illegal out**: an XML-illegal character (`XML_ILLEGAL`) in the article's fields or seed text.
+- **illegal out**: an XML-illegal character (`XML_ILLEGAL`) in the article's fields or seed text;
+- **decoded otherwise**: the page was decoded with another charset than the clean page (invalid UTF-8
+  bytes in a page with few non-ASCII letters and no charset in sight: charset detection decides, and
+  what is not ASCII comes out garbled; not counted as a failure).
 
 Deterministic: the same seed gives the same injections, so two trees can be compared run for run.
 """
@@ -160,6 +163,10 @@ def _words(article) -> int:
     return len(article.text.split()) if article is not None and article.is_article else 0
 
 
+def _encoding(article) -> str | None:
+    return None if article is None else article.encoding
+
+
 def run(seed: int, trials: int, per_page: int, kinds: list[str] | None = None) -> dict:
     from archive.extract import pool
     from archive.extract.topic import load_topic
@@ -172,7 +179,8 @@ def run(seed: int, trials: int, per_page: int, kinds: list[str] | None = None) -
     examples: dict[str, list[str]] = {}
     all_pages = pages()
     for page in all_pages:
-        clean_words = {path: _words(extractor(page, page.body)) for path, extractor in extractors.items()}
+        clean_articles = {path: extractor(page, page.body) for path, extractor in extractors.items()}
+        clean_words = {path: _words(article) for path, article in clean_articles.items()}
         for kind in chosen:
             for trial in range(trials):
                 rng = random.Random(zlib.crc32(f"{seed}/{page.key}/{kind}/{trial}".encode()))
@@ -198,6 +206,10 @@ def run(seed: int, trials: int, per_page: int, kinds: list[str] | None = None) -
                     if article is not None and _illegal_output(article):
                         tally["illegal out"] += 1
                         examples.setdefault(f"{kind} / {path} / illegal out", []).append(page.key)
+                    if article is not None and _encoding(article) != _encoding(clean_articles[path]):
+                        tally["decoded otherwise"] += 1
+                        examples.setdefault(f"{kind} / {path} / decoded otherwise", []).append(
+                            f"{page.key} (trial {trial}): {_encoding(article)}")
                     if before:
                         tally["articles"] += 1
     return {"seed": seed, "trials": trials, "per_page": per_page, "pages": len(all_pages),
@@ -205,7 +217,7 @@ def run(seed: int, trials: int, per_page: int, kinds: list[str] | None = None) -
             "examples": {key: values[:5] for key, values in examples.items()}}
 
 
-_COLUMNS = ("lost", "shrunk", "raised", "illegal out")
+_COLUMNS = ("lost", "shrunk", "raised", "illegal out", "decoded otherwise")
 
 
 def format_table(result: dict) -> str:
