@@ -13,6 +13,9 @@ steps; each lives in its own module:
 5. **Verdict**: `is_article` with a `reason` when not (no body element, a listing page, too
    few words, no title, ...). Never raises on bad input.
 
+A page whose text holds a character XML does not allow (a Word paste's `\\x0b`) is extracted again
+from a fresh parse with those characters taken out, when lxml refuses one (xml_chars.py).
+
 `render_seed_text` (render.py) turns an `Article` into the seed format of docs/design.md.
 This module never imports Scrapy.
 """
@@ -38,6 +41,7 @@ from archive.extract.page_gate import PageVerdict, lines_reading_words
 from archive.extract.published import guessed_date, stated_date
 from archive.extract.render import DATE_LINE_FORMAT, render_seed_text
 from archive.extract.url_join import join
+from archive.extract.xml_chars import refused_by_lxml, xml_safe_tree
 from archive.urls import page_canonical_url as canonicalise
 
 __all__ = [
@@ -129,15 +133,14 @@ class ParsedPage:
     # The page gate's verdict (page_gate.py) on `tree`, once a reader has asked for it (links.py): the
     # extraction of a page of a host with no profile reuses it instead of judging the page again.
     verdict: PageVerdict | None = None
+    # What `tree` was parsed from (UTF-8 bytes, else text; the caller's page or its decoding, no
+    # copy): parsed again only when lxml refuses a character of it (`article_of`).
+    markup: bytes | str | None = None
 
 
 def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> ParsedPage:
     """Decode and parse a page; never raises for bad content (`tree` None, `article.reason` why)."""
-    try:
-        canonical = canonicalise(url)
-    except ValueError:
-        canonical = url
-    article = Article(url=url, canonical_url=canonical)
+    article = _blank_article(url)
     try:
         text, article.encoding, source = decode_html_source(html, encoding)
     except Undecodable as exc:
@@ -147,16 +150,31 @@ def parse_page(html: bytes | str, url: str, *, encoding: str | None = None) -> P
     if refusal is not None:
         article.reason = refusal
         return ParsedPage(article, None, url, refused=refusal)
+    markup = source if source is not None and XML_DECLARATION.match(text) is None else text
     try:
-        if source is not None and XML_DECLARATION.match(text) is None:  # the UTF-8 bytes of `text` itself
-            tree = lxml.html.document_fromstring(source, parser=UTF8_HTML_PARSER)
-        else:
-            tree = lxml.html.document_fromstring(XML_DECLARATION.sub("", text, count=1), parser=HTML_PARSER)
+        tree = _parsed(markup)
     except (etree.ParserError, ValueError) as exc:
         article.reason = f"unparseable HTML ({exc})"
         return ParsedPage(article, None, url)
     base = tree.find(".//base[@href]")
-    return ParsedPage(article, tree, urljoin(url, base.get("href").strip()) if base is not None else url)
+    return ParsedPage(article, tree, urljoin(url, base.get("href").strip()) if base is not None else url,
+                      markup=markup)
+
+
+def _blank_article(url: str) -> Article:
+    """The article of `url` before anything is read of its page."""
+    try:
+        canonical = canonicalise(url)
+    except ValueError:
+        canonical = url
+    return Article(url=url, canonical_url=canonical)
+
+
+def _parsed(markup: bytes | str) -> etree._Element:
+    """The tree of a page's markup: UTF-8 bytes (those of its decoded text itself) or its text."""
+    if isinstance(markup, bytes):
+        return lxml.html.document_fromstring(markup, parser=UTF8_HTML_PARSER)
+    return lxml.html.document_fromstring(XML_DECLARATION.sub("", markup, count=1), parser=HTML_PARSER)
 
 
 def markup_refusal(page: bytes | str) -> str | None:
@@ -188,7 +206,17 @@ def article_of(page: ParsedPage, hints: ExtractionHints | None, *, spend_tree: b
     instead of a copy of it when it needs the untouched page no more (see `_extract_tree`)."""
     if page.tree is None:
         return page.article
-    return _extract_tree(page.article, page.tree, page.article.url, hints, page.verdict, spend_tree)
+    try:
+        return _extract_tree(page.article, page.tree, page.article.url, hints, page.verdict, spend_tree)
+    except ValueError as exc:
+        if not refused_by_lxml(exc) or page.markup is None:
+            raise
+    # lxml refused to set a text holding a character XML does not allow (trafilatura joining a tail
+    # to its neighbour, `drop_tree`): the page is read again, from a fresh tree (this one may be
+    # half-extracted) without those characters, and judged again on it (xml_chars.py).
+    article = _blank_article(page.article.url)
+    article.encoding = page.article.encoding
+    return _extract_tree(article, xml_safe_tree(_parsed(page.markup)), article.url, hints, None, True)
 
 
 NOT_FOLLOWED = ("#", "javascript:", "mailto:", "tel:")  # hrefs that lead to no page

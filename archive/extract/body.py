@@ -27,6 +27,7 @@ from archive.extract.text import clean, text_of, word_count
 from archive.extract.trafilatura_fast import faster_trafilatura
 from archive.extract.trafilatura_options import trafilatura_arguments
 from archive.extract.trafilatura_spared_copies import CopyNeeded, spared_copies
+from archive.extract.xml_chars import RefusedCharacter, holds_xml_illegal, refused_by_lxml
 
 __all__ = ["TRAFILATURA_OPTIONS", "photo_box_texts", "raw_body", "tidy_paragraphs"]
 
@@ -162,9 +163,13 @@ def _trafilatura_paragraphs(doc_tree: etree._Element, url: str, *, include_image
                     result = trafilatura.bare_extraction(doc_tree, **trafilatura_arguments(**arguments))
             except CopyNeeded:  # a rare path reads a copy left out: done again in full (`doc_tree` is as it was)
                 result = trafilatura.bare_extraction(doc_tree, **trafilatura_arguments(**arguments))
-    except Exception:  # trafilatura's failures on odd markup mean "no text", not a crash
+    except Exception as exc:  # trafilatura's failures on odd markup mean "no text", not a crash
+        if refused_by_lxml(exc):  # but a character XML does not allow: the page is read again without
+            raise                 # it (article.py `article_of`), not left without a body
         return [], []
     if result is None or getattr(result, "body", None) is None:
+        if holds_xml_illegal(doc_tree):  # bare_extraction takes lxml's refusal of one (a ValueError) for
+            raise RefusedCharacter("trafilatura found no text")  # "no text": the page is read again without
         return [], []
     paragraphs: list[str] = []
     images: list[dict[str, str | None]] = []

@@ -20,6 +20,7 @@ class Undecodable(Exception):
     """The body is not an HTML document (empty, binary)."""
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x00\x00\x01\x00", b"OggS", b"ID3")
@@ -48,7 +49,9 @@ def decode_html_source(data: bytes | str, declared: str | None = None) -> tuple[
     if isinstance(data, str):
         if not data.strip():
             raise Undecodable("empty body")
-        return nfc(data), "str", None
+        # A lone surrogate (only a caller's text can hold one: no decoding here makes one) would end
+        # the parsed text where it stands; a decoder gives U+FFFD for it, and so does this.
+        return nfc(_LONE_SURROGATE.sub("\ufffd", data)), "str", None
     data = _maybe_decompress(data)
     if not data.strip():
         raise Undecodable("empty body")
@@ -126,8 +129,8 @@ def _looks_binary(data: bytes) -> bool:
     head = data[:2048]
     if head.startswith(_BINARY_MAGIC):
         return True
-    if b"\x00" in head:
-        return True
+    # (NULs count as control bytes: one stray NUL in a page's text, which the parser reads as U+FFFD,
+    # does not make it binary; a binary body or UTF-16 without a BOM has far more than 5 %.)
     controls = len(head.translate(None, _NOT_CONTROL))  # the control bytes, counted in C
     return controls > len(head) * 0.05
 
