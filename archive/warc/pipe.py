@@ -8,7 +8,8 @@ pickle. Framed by hand, not with `Connection.send`, so a write can stop when
 the pipe is full and go on later (`FrameSender`).
 
 No Scrapy; used by archive/warc/process.py (the parent) and
-archive/warc/process_child.py (the child).
+archive/warc/process_child.py (the child), and for its framing (`frame`, `read_parts`,
+`FrameSender`) by the extraction pool's jobs (archive/extract/process_pool.py).
 """
 from __future__ import annotations
 
