@@ -238,3 +238,78 @@ def test_a_job_and_an_answer_larger_than_a_default_pipe_each_cross_it_at_once(mo
         pool.close()
     assert sizes and all(size >= 256 << 10 for size in sizes)
     assert receives[:5] == [1] * 5  # (the last wake-up reads the worker's end when the pool closes)
+
+
+def test_a_jobs_page_body_goes_out_of_band_and_reaches_the_worker_as_the_same_bytes():
+    """The dispatcher frames a job with its page body out of band (archive/warc/pipe.py `frame`):
+    the body is a buffer of its own, the one the caller gave (not copied into the pickle, the
+    frame or a send buffer), and the worker's function gets it back as bytes, equal, beside the
+    small arguments pickled as before (docs/performance.md, session 22)."""
+    import pickle
+    import threading
+
+    from archive.extract.process_pool import BudgetPool, _job_frame
+    from archive.warc.pipe import read_parts
+
+    body, small = os.urandom(100_000), b"<p>short</p>"
+    framed = _job_frame((bytes.__add__, (body, small)))
+    assert [part.obj for part in framed[2:]] == [body] and framed[2].obj is body
+    assert len(framed[1]) < 1_000  # the pickle: the function and the small bytes only
+    read, write = os.pipe()
+    sender = threading.Thread(target=os.write, args=(write, b"".join(bytes(part) for part in framed)))
+    sender.start()  # (more than a default pipe holds)
+    try:
+        data, buffers = read_parts(read)
+    finally:
+        sender.join()
+        os.close(read)
+        os.close(write)
+    function, args = pickle.loads(data, buffers=buffers)
+    assert function is bytes.__add__ and type(args[0]) is bytes and args == (body, small)
+    pool = BudgetPool(1, None)
+    try:
+        for n in range(3):  # through a worker: the same answer as in process
+            page = body[n:]
+            assert pool.submit(bytes.__add__, page, small).result(timeout=60) == page + small
+    finally:
+        pool.close()
+
+
+def test_answers_cut_across_reads_settle_whole_and_in_order():
+    """The dispatcher reads answers where they arrived and keeps only a part cut short: an answer
+    split over three reads settles once whole, the next two, read in one go with the end of the
+    first, after it in order."""
+    import pickle
+    from collections import deque
+    from concurrent.futures import Future
+
+    from archive.extract.process_pool import _frame, _Worker
+
+    class Alive:
+        @staticmethod
+        def is_alive():
+            return True
+
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    worker = object.__new__(_Worker)
+    worker.process, worker.answers_fd, worker.inbox, worker.budget = Alive(), read, b"", None
+    futures = [Future() for _ in range(3)]
+    worker.inflight = deque((future, ()) for future in futures)
+    answers = [(True, os.urandom(n)) for n in (70_000, 10, 3_000)]
+    stream = b"".join(b"".join(_frame(answer)) for answer in answers)
+    cuts = (5, 40_000, len(stream))  # in the first answer's head, in its pickle, then the rest
+    try:
+        done = 0
+        for cut in cuts:
+            os.write(write, stream[done:cut])
+            done = cut
+            assert worker.receive()
+            if cut < cuts[-1]:
+                assert not any(future.done() for future in futures) and len(worker.inbox) == cut
+        assert [future.result(timeout=0) for future in futures] == [value for _, value in answers]
+        assert worker.inbox == b"" and not worker.inflight
+    finally:
+        os.close(read)
+        os.close(write)
+    assert pickle.loads(b"".join(_frame(answers[1]))[8:]) == answers[1]

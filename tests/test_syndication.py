@@ -14,6 +14,7 @@ import pytest
 from archive.corpus.neardup.fingerprint import containment_sample, fingerprint_article, shingles
 from archive.corpus.store import Corpus
 from archive.extract.article import Article
+from archive.corpus.syndication import credit_of
 from archive.corpus.neardup.shingle_index import STOP_DF, _key
 
 WIRE = [
@@ -104,3 +105,36 @@ def test_a_different_story_with_the_same_stock_lines_is_written(corpus):
     other = background(10_000)
     other.paragraphs[:2] = [WIRE[0], WIRE[1]]  # two sentences of the wire story, stock lines, own text
     assert corpus.add(other, site="nhandan").status == "written"
+
+
+def test_an_article_from_a_worker_decodes_only_the_paragraphs_the_crawl_reads():
+    """A worker's `Article` travels with its paragraphs as one UTF-8 bytes object (docs/performance.md,
+    session 22): unpickled, it equals the one sent; `last_paragraphs(n)` is `paragraphs[-n:]` for
+    every n, before and after the whole list is read; the credit line is read without decoding the
+    rest; paragraphs that could not be cut apart again (a NUL in one, an empty list, not all str)
+    travel as they are."""
+    import copy
+    import pickle
+
+    rng = random.Random(22)
+    alphabet = ["a", "ê", "ố", " ", "\ud800", "\n", "Báo Nhân Dân", "😀", "\u0301"]
+    lists = [["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12))) for _ in range(rng.randrange(1, 9))]
+             for _ in range(300)]
+    lists += [["a\0b", "c"], [], ["only"], [""], ["", ""], ["x", b"bytes"]]
+    for paragraphs in lists:
+        article = Article("http://a.vn/1.html", "http://a.vn/1.html", title="T", author="Theo TTXVN",
+                          paragraphs=list(paragraphs), is_article=True)
+        back = pickle.loads(pickle.dumps(article, protocol=5))
+        cut = "paragraphs" not in back.__dict__
+        assert cut == (bool(paragraphs) and all(type(p) is str and "\0" not in p for p in paragraphs))
+        for n in range(1, len(paragraphs) + 3):
+            assert back.last_paragraphs(n) == paragraphs[-n:]
+        assert credit_of(back) == credit_of(article)
+        assert ("paragraphs" not in back.__dict__) == cut  # (the credit read no more than the tail)
+        assert back.last_paragraphs(0) == paragraphs  # (`[-0:]`: all of them)
+        again = pickle.loads(pickle.dumps(back, protocol=5))  # sent on undecoded
+        assert back == article and back.paragraphs == paragraphs
+        assert again == article and copy.deepcopy(again) == article
+        assert [again.last_paragraphs(n) for n in range(4)] == [paragraphs[-n:] for n in range(4)]
+    with pytest.raises(AttributeError):
+        back.no_such_field  # noqa: B018

@@ -49,7 +49,7 @@ class Claim:
 
 def credit_of(article: Article) -> str | None:
     """The source an article's credit line names ("Báo Nhân Dân"), as written; None without one."""
-    lines = [*article.paragraphs[-_TAIL:], *([article.author] if article.author else [])]
+    lines = [*article.last_paragraphs(_TAIL), *([article.author] if article.author else [])]
     for line in reversed(lines):
         match = _CREDIT.match(line.strip())
         if match and len(match.group("name").split()) <= _MAX_CREDIT_WORDS:

@@ -108,6 +108,56 @@ class Article:
         """The lines of `text`: the lead, if any, and the body paragraphs."""
         return ([self.lead] if self.lead else []) + self.paragraphs
 
+    def last_paragraphs(self, n: int) -> list[str]:
+        """`paragraphs[-n:]`; of an article received from a worker, only those are decoded."""
+        received = self.__dict__.get("_paragraphs_utf8")
+        if received is None or n <= 0:
+            return self.paragraphs[-n:]
+        return [line.decode(*_UTF8) for line in received.rsplit(b"\0", n)[-n:]]
+
+    def __reduce__(self):
+        # Pickled in a worker for the crawl, the paragraphs go as one UTF-8 bytes object, a NUL between
+        # two, decoded where first read (`__getattr__`): the crawl reads only the last few
+        # (archive/corpus/syndication.py `credit_of`); the corpus file's text travels apart
+        # (archive/corpus/neardup/fingerprint.py). A list that could not be cut apart again (a
+        # paragraph holding a NUL, not a str, an empty list) goes as it is.
+        state = self.__dict__.copy()
+        received = state.pop("_paragraphs_utf8", None)
+        if received is None:
+            paragraphs = state.pop("paragraphs", None)
+            if type(paragraphs) is not list or not paragraphs or set(map(type, paragraphs)) != {str}:
+                return _article, (self.__dict__,)
+            joined = "\0".join(paragraphs)
+            if joined.count("\0") != len(paragraphs) - 1:
+                return _article, (self.__dict__,)
+            received = joined.encode(*_UTF8)
+        return _received_article, (state, received)
+
+    def __getattr__(self, name: str):
+        """`paragraphs` of an article received from a worker (`__reduce__`), decoded on its first reading."""
+        received = self.__dict__.get("_paragraphs_utf8") if name == "paragraphs" else None
+        if received is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.paragraphs = paragraphs = received.decode(*_UTF8).split("\0")
+        del self.__dict__["_paragraphs_utf8"]
+        return paragraphs
+
+
+_UTF8 = ("utf-8", "surrogatepass")  # (what pickle does with a str: any str goes there and back)
+
+
+def _article(state: dict) -> Article:
+    article = Article.__new__(Article)
+    article.__dict__.update(state)
+    return article
+
+
+def _received_article(state: dict, paragraphs_utf8: bytes) -> Article:
+    """An `Article` pickled by `Article.__reduce__` with its paragraphs as UTF-8."""
+    article = _article(state)
+    article.__dict__["_paragraphs_utf8"] = paragraphs_utf8
+    return article
+
 
 def extract_article(html: bytes | str, url: str, hints: ExtractionHints | None = None, *,
                     encoding: str | None = None) -> Article:

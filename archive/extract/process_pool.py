@@ -45,8 +45,7 @@ import time
 from collections import deque
 from concurrent.futures import Future
 
-from archive.warc.pipe import grow_pipe
-from archive.writable import write_all
+from archive.warc.pipe import FrameSender, frame, grow_pipe, read_parts
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +53,8 @@ __all__ = ["AnswerUnreadable", "BudgetPool", "JobInterrupted", "JobTimedOut", "P
 
 _HEADER = struct.Struct("!Q")
 _READ = 1 << 20
+# A job's bytes arguments this large (a page's body) travel out of band, as they are (`_job_frame`).
+_OUT_OF_BAND_BYTES = 4096
 _QUEUED_PER_WORKER = 2  # the running job and the next one, waiting in the pipe
 
 
@@ -136,7 +137,7 @@ class BudgetPool:
         once before its next job: per-worker state sent once, not with every job. Pickled here
         once, so a call that cannot be raises to the caller (on the dispatcher, nobody saw it
         fail and the jobs ran without it); one that raises in a worker is logged."""
-        _frame((function, args))
+        _job_frame((function, args))
         with self._lock:
             if self._closing:
                 raise self._refusal()
@@ -194,7 +195,7 @@ class BudgetPool:
                         refused = True
                         continue
                     try:
-                        framed = _frame(job)  # pickled here, not on the caller's (reactor) thread
+                        framed = _job_frame(job)  # pickled here, not on the caller's (reactor) thread
                     except Exception as exc:
                         future.set_exception(exc)
                         refused = True
@@ -299,52 +300,53 @@ class _Worker:
         os.set_blocking(self.answers_fd, False)
         self.budget = budget
         self.inflight: deque[tuple[Future, tuple]] = deque()  # sent; the first one is running
-        self.outbox = bytearray()
-        self.inbox = bytearray()
+        self.outbox = FrameSender(self.jobs_fd)  # the framed jobs' buffers the pipe has not taken yet
+        self.inbox = b""  # an answer's first part, until the rest arrives
         self.deadline: float | None = None
         self.started = 0.0
         self.setups = 0  # how many of the pool's setup calls were sent to this worker
 
-    def send(self, future: Future, job: tuple, framed: bytes, selector) -> None:
+    def send(self, future: Future, job: tuple, framed: list, selector) -> None:
         if not self.inflight:
             self._running_from(time.monotonic())
         self.inflight.append((future, job))  # the job itself: given back to the pool if this worker dies
-        self.outbox += framed
+        self.outbox.add(framed)
         self.flush(selector)
 
     def flush(self, selector) -> None:
         """Write what the pipe takes now; wait for it to be writable for the rest."""
         try:
-            while self.outbox:
-                written = os.write(self.jobs_fd, self.outbox)
-                del self.outbox[:written]
-        except BlockingIOError:
+            self.outbox.write(block=False)
+        except OSError:  # the worker is gone (the unsent buffers are dropped): its sentinel says so
             pass
-        except OSError:  # the worker is gone: its sentinel says so
-            self.outbox.clear()
         watched = _registered(selector, self.jobs_fd)
-        if self.outbox and not watched:
+        if self.outbox.unsent and not watched:
             selector.register(self.jobs_fd, selectors.EVENT_WRITE, ("jobs", self))
-        elif not self.outbox and watched:
+        elif not self.outbox.unsent and watched:
             selector.unregister(self.jobs_fd)
 
     def receive(self) -> bool:
         """Settle the jobs whose answers arrived; False once the worker has exited."""
+        chunks = [self.inbox] if self.inbox else []
         try:
             while chunk := os.read(self.answers_fd, _READ):
-                self.inbox += chunk
+                chunks.append(chunk)
             ended = True  # end-of-file: the worker exited
         except BlockingIOError:
             ended = False
-        while len(self.inbox) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(self.inbox)
-            if len(self.inbox) < _HEADER.size + size:
+        # Answers are read where they arrived: only an answer split across reads is joined (a copy).
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        view, at = memoryview(data), 0
+        while len(data) - at >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(data, at)
+            start = at + _HEADER.size
+            if len(data) - start < size:
                 break
+            at = start + size
             try:
-                ok, value = pickle.loads(memoryview(self.inbox)[_HEADER.size:_HEADER.size + size])
+                ok, value = pickle.loads(view[start:at])
             except Exception as exc:  # (a class not importable here, a value whose loading raises)
                 ok, value = False, AnswerUnreadable(f"the worker's answer could not be loaded: {exc!r}")
-            del self.inbox[:_HEADER.size + size]
             future, _ = self.inflight.popleft()
             if self.inflight:  # the next job started as this answer was sent
                 self._running_from(time.monotonic())
@@ -354,6 +356,7 @@ class _Worker:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+        self.inbox = data[at:] if at < len(data) else b""
         return not ended and self.process.is_alive()
 
     def _running_from(self, now: float) -> None:
@@ -417,20 +420,21 @@ def _drain(fd: int) -> None:
         pass
 
 
-def _frame(message) -> bytes:
+def _frame(message) -> list[bytes]:
+    """A worker's answer as the buffers of one write: its size, then its pickle (not joined: a
+    generic page's answer is ~100 KB, copied once more for nothing)."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(data)) + data
+    return [_HEADER.pack(len(data)), data]
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    parts, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, _READ))
-        if not chunk:
-            return None
-        parts.append(chunk)
-        left -= len(chunk)
-    return b"".join(parts)
+def _job_frame(job: tuple) -> list:
+    """`(function, args)` as the buffers of one write (archive/warc/pipe.py `frame`, read back by
+    `read_parts`): the arguments that are large bytes (a page's body) out of band, as they are, so
+    the dispatcher copies a page once, into the pipe, instead of into the pickle, the frame and
+    the send buffer first; the worker reads the body as the bytes it is given."""
+    function, args = job
+    return frame((function, tuple(pickle.PickleBuffer(arg) if type(arg) is bytes and len(arg) >= _OUT_OF_BAND_BYTES
+                                  else arg for arg in args)))
 
 
 _SETTLE_AFTER = 2  # jobs: a setup call and the first page (which imports what the modules import lazily)
@@ -469,18 +473,16 @@ def _serve(jobs, answers) -> None:
         if served <= _SETTLE_AFTER:
             settle_heap(collect=served > 0)
         served += 1
-        header = _read_exactly(jobs_fd, _HEADER.size)
-        if header is None:
-            return
-        data = _read_exactly(jobs_fd, _HEADER.unpack(header)[0])
-        if data is None:
+        try:
+            data, buffers = read_parts(jobs_fd)
+        except EOFError:
             return
         try:
             # Loaded inside the try: a job the worker cannot load (its function or an argument's class
             # not importable here, a value whose loading raises) is answered with that error, as a
             # job that raises is. Outside it, the worker died on each such job and the pool started
             # a fresh one (~1 s) a job: a crawl sending only such jobs crawled for minutes, all failed.
-            function, args = pickle.loads(data)
+            function, args = pickle.loads(data, buffers=buffers)
             answer = _frame((True, function(*args)))
         except BaseException as exc:  # surfaced to the waiter
             if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not the caller's to raise
@@ -489,7 +491,9 @@ def _serve(jobs, answers) -> None:
                 answer = _frame((False, exc))
             except Exception as unpicklable:
                 answer = _frame((False, RuntimeError(f"{type(exc).__name__}: {exc} ({unpicklable})")))
+        sender = FrameSender(answers_fd)  # (blocking: each write waits for room)
+        sender.add(answer)
         try:
-            write_all(answers_fd, answer)
+            sender.write(block=True)
         except OSError:
             return

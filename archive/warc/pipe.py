@@ -8,7 +8,8 @@ pickle. Framed by hand, not with `Connection.send`, so a write can stop when
 the pipe is full and go on later (`FrameSender`).
 
 No Scrapy; used by archive/warc/process.py (the parent) and
-archive/warc/process_child.py (the child).
+archive/warc/process_child.py (the child), and for its framing (`frame`, `read_parts`,
+`FrameSender`) by the extraction pool's jobs (archive/extract/process_pool.py).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 
-__all__ = ["AnswerSender", "FrameSender", "frame", "grow_pipe", "read_frame"]
+__all__ = ["AnswerSender", "FrameSender", "frame", "grow_pipe", "read_frame", "read_parts"]
 
 _PIPE_BYTES = 1 << 20  # Linux F_SETPIPE_SZ: room for a few batches, so a send rarely waits for the child
 _F_SETPIPE_SZ = 1031
@@ -49,10 +50,18 @@ def frame(message: tuple) -> list:
 
 def read_frame(fd: int) -> tuple:
     """The message `frame` wrote; EOFError when the writing end is closed."""
+    data, buffers = read_parts(fd)
+    return pickle.loads(data, buffers=buffers)
+
+
+def read_parts(fd: int) -> tuple[bytes, list[bytes]]:
+    """The pickle and the out-of-band buffers of the message `frame` wrote, not loaded yet (a
+    reader that answers a message it cannot load loads it itself); EOFError when the writing end
+    is closed."""
     size, count = struct.unpack("!QI", _read_exactly(fd, 12))
     lengths = struct.unpack(f"!{count}Q", _read_exactly(fd, 8 * count)) if count else ()
     data = _read_exactly(fd, size)
-    return pickle.loads(data, buffers=[_read_exactly(fd, length) for length in lengths])
+    return data, [_read_exactly(fd, length) for length in lengths]
 
 
 def _read_exactly(fd: int, size: int) -> bytes:
@@ -63,7 +72,7 @@ def _read_exactly(fd: int, size: int) -> bytes:
     got = len(data)
     while got < size:
         if not data:
-            raise EOFError("the WARC job pipe closed mid-message" if got else "the WARC job pipe closed")
+            raise EOFError("the job pipe closed mid-message" if got else "the job pipe closed")
         data = os.read(fd, size - got)
         parts.append(data)
         got += len(data)
