@@ -135,16 +135,15 @@ class PagesFirstPriorityQueue:
         return request
 
     def _held_by_host(self, request: Request, now: float, page_host: str | None) -> bool:
-        """Whether `request` waits for a host that is not the next page's rather than for a place: its
-        download slot does not exist yet or holds requests back (per-host concurrency, a delay), or it
-        has been in flight for over `STALLED` s (a slow or dead host, robots.txt pending: it may not keep
-        pages waiting longer). On the next page's own host (`page_host`: photos served by the page
+        """Whether `request` waits for its host rather than for a place: it has been in flight for over
+        `STALLED` s (a slow or dead host, robots.txt pending: it may not keep pages waiting longer, on
+        the page host too), or its download slot, when not the next page's, does not exist yet or
+        holds requests back (per-host concurrency, a delay). On the next page's own host (`page_host`: photos served by the page
         host), what holds it back is that host's turns, taken by our own pages as much as by its
         politeness: another page would only take one more of them, so pages wait, as for a place."""
-        stalled = now - self._seen.setdefault(request, now) > STALLED
-        if self.downloader.get_slot_key(request) == page_host:
-            return False
-        return stalled or host_holds_back(self.downloader, request)
+        if now - self._seen.setdefault(request, now) > STALLED:  # a slow photo path holds no page back
+            return True
+        return self.downloader.get_slot_key(request) != page_host and host_holds_back(self.downloader, request)
 
     def _next_page_host(self) -> str | None:
         """The download slot (host) of the next page as Scrapy's `peek` names it (at a priority with

@@ -244,6 +244,22 @@ def test_photos_on_the_page_host_hold_the_next_page_past_the_backlog():
     assert queue.pop() is None
 
 
+def test_a_stalled_photo_on_the_page_host_does_not_hold_the_pages_for_long():
+    """A slow photo path of the page host itself (its pages fast): past STALLED s, pages go on, as for a
+    stalled CDN; before it, they wait for the photos' places."""
+    active = {requisite(90, "nhandan.vn"), requisite(91, "nhandan.vn")}
+    crawler = _crawler(active, backlog=0)
+    crawler.engine.downloader.slot("nhandan.vn", holding=True)
+    queue = PagesFirstPriorityQueue(crawler, FifoMemoryQueue, "")
+    now = 100.0
+    queue.clock = lambda: now
+    queue.push(requisite(1, "nhandan.vn"))
+    queue.push(page(1))
+    assert queue.pop() is None
+    now += STALLED * 1.5
+    assert queue.pop().url.endswith("bai-1.html")
+
+
 def test_photos_on_the_page_host_keep_pace_with_the_pages():
     """With the page host's slot queueing both (photos on the page host), requisites
     keep pace and their backlog stays near its bound; judged by the slot alone, as before, the host
