@@ -20,7 +20,7 @@ extract` and `eval` run) and the crawl worker's `archive.extract.pool._analyse` 
 - **lost**: the clean page is an article with a body, the injected one is not or has none;
 - **shrunk**: its body keeps under half the clean page's words;
 - **raised**: an exception came out (extraction promises never to raise on bad content);
-- **illegal out**: an XML-illegal character (`XML_ILLEGAL`) in the article's fields or seed text;
+- **illegal out**: a character XML does not allow (one lxml refuses to set as text) in the article's fields or seed text;
 - **decoded otherwise**: the page was decoded with another charset than the clean page (invalid UTF-8
   bytes in a page with few non-ASCII letters and no charset in sight: charset detection decides, and
   what is not ASCII comes out garbled; not counted as a failure).
@@ -38,10 +38,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml import etree
+
 REPO = Path(__file__).resolve().parent.parent
 
-# Characters XML 1.0 does not allow (its `Char` production): what lxml refuses to set as text.
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _utf8(*code_points: int) -> list[bytes]:
@@ -156,7 +156,18 @@ def _illegal_output(article) -> bool:
               *(image.get("caption") or "" for image in article.images)]
     if article.is_article:
         fields.append(render_seed_text(article))
-    return any(XML_ILLEGAL.search(text) for text in fields if text)
+    return any(_refused_by_lxml(text) for text in fields if text)
+
+
+def _refused_by_lxml(text: str) -> bool:
+    """Whether lxml refuses `text` (a character XML does not allow): asked of lxml itself, not of the
+    code under test's list of such characters (archive/extract/xml_chars.py), so the bench judges
+    any tree, one from before that list too."""
+    try:
+        etree.Element("p").text = text
+    except ValueError:  # (a lone surrogate: UnicodeEncodeError, a ValueError too)
+        return True
+    return False
 
 
 def _words(article) -> int:

@@ -10,6 +10,7 @@ import unicodedata
 from lxml import etree
 
 from archive.extract.page_gate import reading_words
+from archive.extract.xml_chars import DROPPED_ILLEGAL
 
 __all__ = ["WORD", "clean", "nfc", "text_content", "text_of", "word_count"]
 
@@ -18,9 +19,9 @@ WORD = re.compile(r"\w+")
 # A regex, not str.translate: translate with a dict looks up every character in Python (~10x slower
 # on a Vietnamese paragraph), and most text has none of these. With them, the characters XML does not
 # allow that Python does not read as whitespace (a NUL, `\x01`–`\x08`, `\x0e`–`\x1b`, a lone surrogate,
-# U+FFFE, U+FFFF: xml_chars.py): no output line holds one; the whitespace ones (`\x0b`, `\x0c`,
+# U+FFFE, U+FFFF: xml_chars.py's `DROPPED_ILLEGAL`): no output line holds one; the whitespace ones (`\x0b`, `\x0c`,
 # `\x1c`–`\x1f`) become a space in `split()`.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1b\ud800-\udfff\ufffe\uffff]")
+_INVISIBLE = re.compile(f"[\u200b\u200c\u200d\u2060\ufeff\u00ad{DROPPED_ILLEGAL}]")
 _TOSTRING = etree.tostring
 
 

@@ -32,6 +32,8 @@ import lxml.html
 from lxml import etree
 from trafilatura import readability_lxml, utils
 
+from archive.extract.text import text_content
+
 __all__ = ["FUNCTION_STAND_INS", "installable", "nonspace_characters", "source_digest"]
 
 _TOSTRING = etree.tostring
@@ -41,9 +43,9 @@ _TEXT_CONTENT = lxml.html.HtmlMixin.text_content
 def _text_content(self) -> str:
     """`HtmlMixin.text_content`: the XPath `string()` of an element is what the text serializer
     writes of it without its tail (libxml2's xmlNodeGetContent and xmlNodeBufGetContent, one
-    walk of its text nodes)."""
+    walk of its text nodes), or its `text` when it has no children: text.py's `text_content`."""
     if self.tag.__class__ is str:
-        return _TOSTRING(self, method="text", encoding=str, with_tail=False)
+        return text_content(self)
     return _TEXT_CONTENT(self)  # a comment, processing instruction, entity: as before (XPath refuses them)
 
 

@@ -16,16 +16,20 @@ import re
 
 from lxml import etree
 
-__all__ = ["XML_ILLEGAL", "RefusedCharacter", "holds_xml_illegal", "refused_by_lxml", "xml_safe", "xml_safe_tree"]
+__all__ = ["DROPPED_ILLEGAL", "SPACE_ILLEGAL", "XML_ILLEGAL", "RefusedCharacter", "holds_xml_illegal", "refused_by_lxml",
+           "xml_safe", "xml_safe_tree"]
 
 # XML 1.0's `Char` production, negated: C0 controls but tab, LF and CR; UTF-16 surrogates (a lone
 # one is all a Python string can hold); U+FFFE and U+FFFF. Exactly what lxml refuses to set
 # (tests/test_xml_chars.py checks every code point of the BMP but the surrogates, which lxml refuses
 # with a UnicodeEncodeError and no parsed tree holds). DEL and the C1 controls are allowed (and kept).
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Those of them Python counts as whitespace (`str.split` separates words at them: a Word line break
-# `\x0b` between two words) become a space; the others are dropped, as `text.clean` drops them.
-_SPACES = re.compile("[\x0b\x0c\x1c-\x1f]")
+# Two parts, as character-class bodies (text.py's `clean` drops the first part in its own regex):
+# those Python does not read as whitespace, dropped; those it does (`str.split` separates words at
+# them: a Word line break `\x0b` between two words), which become a space.
+DROPPED_ILLEGAL = "\x00-\x08\x0e-\x1b\ud800-\udfff\ufffe\uffff"
+SPACE_ILLEGAL = "\x0b\x0c\x1c-\x1f"
+XML_ILLEGAL = re.compile(f"[{DROPPED_ILLEGAL}{SPACE_ILLEGAL}]")
+_SPACES = re.compile(f"[{SPACE_ILLEGAL}]")
 
 _LXML_REFUSAL = "All strings must be XML compatible"
 
