@@ -26,6 +26,7 @@ from archive.extract.pool import ExtractionTimedOut, WorkerDied
 from archive.extract.links import PageReading, ReadSpec, read_page
 from archive.extract.sent_links import link_urls, links_at
 from archive.urls import site_of
+from archive.warc.httpcodec import declared_charset
 from archive.extract.topic import TopicError, load_topic
 from crawler.downloadermiddlewares.address_policy import URL_NAMED
 from crawler.archived_pages import NeverExtracted
@@ -48,6 +49,16 @@ from crawler.pipelines.workers import extraction_pool, wait_for
 from crawler.downloadermiddlewares.incremental import META as INCREMENTAL_OUTCOME, NOT_EXTRACTED, PICKED_UP
 
 NOTHING = ReadSpec()  # a page whose text and links no decision needs
+
+
+def header_charset(response: Response) -> str | None:
+    """The `charset` of the response's Content-Type header as sent, for extraction: decoding.py reads it
+    as a browser does (`latin1` is windows-1252, an unknown label is ignored, and then the page's own
+    `<meta>` decides), as re-extraction reads the one in the WARC. Not Scrapy's `response.encoding`: that
+    is a Python codec name (`latin1` stays Latin-1 there, an unknown label turns into a guess), or a
+    guess from the body when the header names none."""
+    content_type = response.headers.get(b"Content-Type")
+    return declared_charset(content_type.decode("latin-1")) if content_type else None
 
 
 def _never(url: str) -> bool:
@@ -265,7 +276,8 @@ class NewsSpider(scrapy.Spider):
                 # With a topic gate, the worker also measures the page's text and anchors against it.
                 topic = self.topic_gate.topic if self.topic_gate is not None else None
                 return await wait_for(pool.submit_page(response.body, response.url, profile.extraction,
-                                                       response.encoding, spec, extract=extract, topic=topic))
+                                                       header_charset(response), spec, extract=extract,
+                                                       topic=topic))
             except (ExtractionTimedOut, WorkerDied) as exc:
                 # The page itself stopped the worker: reading it here would stop the crawl instead.
                 what = "extraction timed out" if isinstance(exc, ExtractionTimedOut) else "extraction worker died"
@@ -419,7 +431,7 @@ class NewsSpider(scrapy.Spider):
             url=response.url,
             site=site_of(response.url),
             body=b"" if article is not None else response.body,
-            encoding=response.encoding,
+            encoding=header_charset(response),
             status=response.status,
             depth=depth,
             found_from=response.meta.get("found_from"),
