@@ -201,11 +201,12 @@ def test_a_legacy_page_with_no_charset_is_still_detected():
 # --------------------------------------------------------------------------- U+FEFF inside the page
 def test_a_bom_inside_the_page_is_dropped():
     """A browser shows nothing of U+FEFF inside a page (UTF-8 files concatenated with their BOMs); to
-    trafilatura a tail of one is text. Dropped, whatever the page's encoding; the page is then parsed
-    from the text, not its bytes."""
+    trafilatura a tail of one is text. Dropped, whatever the page's encoding; a UTF-8 page is still
+    parsed from its bytes, without them (unless dropping one leaves text that is not in NFC)."""
     bom = "\ufeff".encode()
     assert decode_html_source(b"<p>a</p>" + bom + b" <p>Vi\xe1\xbb\x87t</p>" + bom) == \
-        ("<p>a</p> <p>Việt</p>", "utf-8", None)
+        ("<p>a</p> <p>Việt</p>", "utf-8", b"<p>a</p> <p>Vi\xe1\xbb\x87t</p>")
+    assert decode_html_source("<p>e\ufeff\u0301</p>".encode()) == ("<p>é</p>", "utf-8", None)
     assert decode_html(bom + b"<p>a</p>" + bom + b"<p>b\xff</p>", None)[0] == "<p>a</p><p>b\ufffd</p>"
     assert decode_html(b"<p>\x93x\x94</p>" + bom, "windows-1252")[0] == "<p>“x”</p>ï»¿"  # (not UTF-8: three letters)
     assert decode_html("<p>a\ufeffb</p>")[0] == "<p>ab</p>"
