@@ -15,7 +15,7 @@ class ArticlePage:
     url: str
     site: str
     body: bytes = field(repr=False)
-    encoding: str | None
+    encoding: str | None  # the Content-Type header's charset as sent, for the pipeline's extraction (None with `article`)
     status: int
     depth: int
     found_from: str | None

@@ -431,7 +431,7 @@ class NewsSpider(scrapy.Spider):
             url=response.url,
             site=site_of(response.url),
             body=b"" if article is not None else response.body,
-            encoding=header_charset(response),
+            encoding=header_charset(response) if article is None else None,
             status=response.status,
             depth=depth,
             found_from=response.meta.get("found_from"),
