@@ -225,9 +225,10 @@ def test_a_valid_utf8_page_is_still_parsed_from_its_own_bytes():
     (b"text/html; charset=x-user-defined", "x-user-defined"), (b"text/html", None), (None, None),
 ])
 def test_the_crawl_passes_the_header_charset_as_sent_not_scrapys_guess(content_type, charset):
-    """Scrapy's `response.encoding` is a Python codec name (`cp1252` for iso-8859-1, which the Encoding
-    Standard does not list as a label) or, with no charset in the header, a guess from the body; the
-    extraction wants what re-extraction reads from the WARC: the header's label."""
+    """Scrapy's `response.encoding` is, with no charset in the header, a guess from the body (here
+    `koi8-r`, from the `<meta>`: decoding.py reads the page's own `<meta>` itself, in its order), and
+    otherwise a codec name from w3lib's table; the extraction wants what re-extraction reads from the
+    WARC: the header's label as sent."""
     headers = {} if content_type is None else {"Content-Type": content_type}
     response = HtmlResponse("https://example.org/a", body=b"<meta charset=koi8-r><p>\x93x\x94</p>", headers=headers)
     assert header_charset(response) == charset

@@ -53,8 +53,8 @@ def decode_html_source(data: bytes | str, declared: str | None = None) -> tuple[
        test); *ours*: on a body without them it is ignored (ASCII markup is not UTF-16);
     3. *ours*: bytes that are valid UTF-8 are UTF-8 whatever is declared (a UTF-8 page that declares
        windows-1258: valid multi-byte UTF-8 almost never happens by accident in a legacy charset);
-    4. *ours*: so is a body with many good UTF-8 sequences per bad byte (`_mostly_utf8`: a spliced or
-       truncated page, which a legacy codec would turn into mojibake);
+    4. *ours*: so is a body with at least 20 good multi-byte UTF-8 sequences and more than 50 a bad
+       byte (a spliced or truncated page, which a legacy codec would turn into mojibake);
     5. `declared`, if the Encoding Standard lists it (`latin1` is windows-1252; an unknown label is
        ignored, as browsers ignore it); bad bytes become U+FFFD;
     6. the first `<meta charset>` (either form) in the `<head>`, outside comments, wherever it is (the

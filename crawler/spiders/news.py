@@ -54,9 +54,10 @@ NOTHING = ReadSpec()  # a page whose text and links no decision needs
 def header_charset(response: Response) -> str | None:
     """The `charset` of the response's Content-Type header as sent, for extraction: decoding.py reads it
     as a browser does (`latin1` is windows-1252, an unknown label is ignored, and then the page's own
-    `<meta>` decides), as re-extraction reads the one in the WARC. Not Scrapy's `response.encoding`: that
-    is a Python codec name (`latin1` stays Latin-1 there, an unknown label turns into a guess), or a
-    guess from the body when the header names none."""
+    `<meta>` decides), as re-extraction reads the one in the WARC. Not Scrapy's `response.encoding`: with
+    no charset in the header that is a guess from the body (`cp1252` for a UTF-8 page with one bad byte:
+    cp1252 decodes anything), and otherwise a Python codec name from w3lib's own table (`big5hkscs`,
+    `cp874`: not labels a browser knows)."""
     content_type = response.headers.get(b"Content-Type")
     return declared_charset(content_type.decode("latin-1")) if content_type else None
 
