@@ -40,7 +40,10 @@ the tree its article is made of (`_article_source`: the candidate's parent; `get
 its children into the article, `sanitize` drops elements and writes "VIDEO" into iframes, and the
 rules above are about what the nodes serialized are, whatever subtree they make): readability's
 scoring has run, but the article's building, `sanitize`, its serialization and the parse back do not
-(session 23: on every bench page of the host with no profile, and 70 of the 88 real pages in all).
+(session 23: on every bench page of the host with no profile, and 70 of the 88 real pages in all). The
+best candidate is found with the link densities of only the candidates that could be it
+(trafilatura_fast_functions.best_candidate_first, when that module's `score_paragraphs` stand-in is in
+place); the others' are weighed only when readability goes on (its article and `sanitize` read them).
 
 Used only while our extraction runs (`faster_trafilatura`), and only when the code this relies
 on is the code it was written for (sha256 of its source and libxml2's version).
@@ -55,7 +58,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import core, external, readability_lxml, utils
 
-from archive.extract.trafilatura_fast_functions import nonspace_characters
+from archive.extract.trafilatura_fast_functions import _score_paragraphs as _SCORE_PARAGRAPHS
+from archive.extract.trafilatura_fast_functions import best_candidate_first, nonspace_characters
 
 __all__ = ["READABILITY_SKIP_STAND_INS", "readability_text_bound"]
 
@@ -188,10 +192,16 @@ def _summary(doc: readability_lxml.Document, limit: int | None) -> str | None:
     # no retry: it would rerun on the same mutated tree
     doc.remove_unlikely_candidates()
     doc.transform_misused_divs_into_paragraphs()
-    candidates = doc.score_paragraphs()
-    best_candidate = doc.select_best_candidate(candidates)
-    if limit is not None and best_candidate and _bounded(_article_source(best_candidate.elem), limit):
-        return None
+    if limit is not None and type(doc).score_paragraphs is _SCORE_PARAGRAPHS:  # (our stand-in is in place)
+        candidates, best_candidate, weigh_others = best_candidate_first(doc)
+        if best_candidate and _bounded(_article_source(best_candidate.elem), limit):
+            return None
+        weigh_others()  # (what `get_article` and `sanitize` read: every candidate's score)
+    else:
+        candidates = doc.score_paragraphs()
+        best_candidate = doc.select_best_candidate(candidates)
+        if limit is not None and best_candidate and _bounded(_article_source(best_candidate.elem), limit):
+            return None
     if best_candidate:
         article = doc.get_article(candidates, best_candidate)
     else:
