@@ -186,7 +186,7 @@ def best_candidate_first(self) -> tuple[dict, readability_lxml.Candidate | None,
     the first highest in the dict's order among the weighed, as `max` finds it among all. In floats too:
     the product's rounding is monotonic and the factor is at most 1.0. The factors are computed as in
     `_score_paragraphs` (each from the tree alone, which nothing changes), so the others' scores are the
-    same whenever they are weighed. A page of a host with no profile weighs two or three of its ~80
+    same whenever they are weighed. A bench page of a host with no profile weighs one of its ~78
     candidates, where its navigation's lengths are most of the scoring's cost."""
     candidates = _paragraph_scores(self)
     length_of = _Lengths().__getitem__
