@@ -21,12 +21,13 @@ from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 
 from archive.eval_generic import load_pages
+from archive.extract import trafilatura_fast_functions as fast_functions
 from archive.extract.article import parse_page
 from archive.extract.body import TRAFILATURA_OPTIONS
 from archive.extract.trafilatura_fast import _FUNCTIONS, _SWAPS, STAND_INS, _contains_tests, faster_trafilatura
 from archive.extract.bounded_memo import VerdictMemo
 from archive.extract.trafilatura_readability_skip import READABILITY_SKIP_STAND_INS
-from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS,
+from archive.extract.trafilatura_fast_functions import (FUNCTION_STAND_INS, WHITESPACE, WIDE_SPACE_HINTS, best_candidate_first,
                                                         _remove_unlikely_candidates, _sanitize, _text_content,
                                                         _text_length, trimmed_length)
 from testbed.fixture_pages import pages as fixture_pages, url_for
@@ -225,6 +226,88 @@ def test_readability_scores_are_the_same_floats_on_generated_soups():
                 candidates = document.score_paragraphs()
             scores.append([(c.elem.tag, c.elem.get("class"), repr(c.score)) for c in candidates.values()])
         assert scores[0] == scores[1], seed
+
+
+def _best_first_against_readability(tree) -> tuple[int, int]:
+    """`best_candidate_first` against readability's own `score_paragraphs` and `select_best_candidate` on
+    `tree` (after readability's steps before them): the same best (the same element, the same float), and
+    every score the same float once the others are weighed. Returns (candidates, weighed before the others)."""
+    documents = []
+    for _ in range(2):
+        document = readability_lxml.Document(copy.deepcopy(tree))
+        document.remove_unlikely_candidates()
+        document.transform_misused_divs_into_paragraphs()
+        documents.append(document)
+    theirs = documents[0].score_paragraphs()
+    their_best = documents[0].select_best_candidate(theirs)
+    weighed = []
+    weigh = fast_functions._weigh_links
+    fast_functions._weigh_links = lambda candidates, length_of: weighed.extend(candidates) or weigh(candidates, length_of)
+    try:
+        ours, our_best, weigh_others = best_candidate_first(documents[1])
+        first = len(weighed)
+        weigh_others()
+    finally:
+        fast_functions._weigh_links = weigh
+    assert sorted(map(id, weighed)) == sorted(map(id, ours.values()))  # (each weighed once)
+    assert [(c.elem.tag, c.elem.get("class"), repr(c.score)) for c in ours.values()] == \
+        [(c.elem.tag, c.elem.get("class"), repr(c.score)) for c in theirs.values()]
+    if their_best is None:
+        assert our_best is None
+        return 0, 0
+    assert list(ours.values()).index(our_best) == list(theirs.values()).index(their_best)
+    assert repr(our_best.score) == repr(their_best.score)
+    return len(ours), first
+
+
+def test_the_best_candidate_first_is_readabilitys_on_every_page():
+    candidates = weighed = 0
+    for name, tree in _trees():
+        if not name.endswith("converted"):
+            counted, first = _best_first_against_readability(tree)
+            candidates += counted
+            weighed += first
+    assert candidates > 1000 and weighed < candidates / 2
+
+
+def test_the_best_candidate_first_is_readabilitys_on_generated_soups():
+    for seed in range(30):
+        rng = random.Random(seed)
+        paragraphs = "".join(
+            f'<div class="{rng.choice(_READABILITY_VALUES[1:])}"><p>{"word, " * rng.randint(3, 80)}'
+            f'{rng.choice(_LINK_OPENINGS)}</a></p>'
+            f'<td>{"cell " * rng.randint(5, 9)}</td></div>'
+            for _ in range(10))
+        tree = lxml.html.document_fromstring(f"<html><body>{_readability_soup(rng)}{paragraphs}</body></html>")
+        _best_first_against_readability(tree)
+
+
+def test_the_best_candidate_first_weighs_what_could_be_best():
+    """Ties go to the first in the candidates' order; a candidate whose score is below 0 can rise above every
+    other (links nested in links measure more than its text: its density's factor below 0), and is weighed
+    first; a page with one clear article leaves most candidates unweighed until asked."""
+    paragraph = "<p>" + "Một câu dài, với dấu phẩy, " * 8 + "<a href='/'>liên kết</a></p>"
+    twins = lxml.html.document_fromstring(f"<html><body><div>{paragraph * 3}</div><div>{paragraph * 3}</div></body></html>")
+    _best_first_against_readability(twins)
+    rising = lxml.html.document_fromstring(
+        f"<html><body><div>{paragraph}</div><div class='promo'><p>x</p></div></body></html>")
+    links = rising.find(".//div[@class='promo']/p")
+    links.text = None
+    for _ in range(10):  # (the HTML parser never nests links: built by hand)
+        links = etree.SubElement(links, "a")
+    links.text = "Một câu dài về chuyện khác, " * 10
+    document = readability_lxml.Document(copy.deepcopy(rising))
+    document.remove_unlikely_candidates()
+    document.transform_misused_divs_into_paragraphs()
+    candidates = readability_lxml.Document.score_paragraphs(document)
+    best = document.select_best_candidate(candidates)
+    assert best.elem.get("class") == "promo"  # (below 0 before its links: it rose)
+    _best_first_against_readability(rising)
+    article = "<div class='content'>" + paragraph.replace("<a href='/'>liên kết</a>", "") * 6 + "</div>"
+    rails = "".join(f"<div class='rail'><p>{'Tin khác ' * 12}<a href='/'>tin {n}</a></p></div>" for n in range(20))
+    counted, weighed = _best_first_against_readability(
+        lxml.html.document_fromstring(f"<html><body>{article}{rails}</body></html>"))
+    assert counted > 20 and weighed < counted / 2
 
 
 def _sanitized(tree, sanitize) -> tuple[str, int]:

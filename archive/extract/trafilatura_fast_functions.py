@@ -19,6 +19,9 @@ own. What each one saves, on a page of a host with no profile (docs/performance.
   without building the string it tests (~40 % of a page's elements).
 - readability's `sanitize` serializes each block it weighs once (its commas, its length and its link
   density's total read off the one UTF-8 text) instead of three times (session 22).
+- readability's best candidate found with the link densities of only the candidates that could be it
+  (`best_candidate_first`, for trafilatura_readability_skip.py, which then may not need the others':
+  session 23; ~1 of ~80 candidates weighed on a bench page of a host with no profile).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import inspect
 import re
 from collections import Counter
 from collections.abc import Callable
+from operator import attrgetter
 
 import lxml.html
 from lxml import etree
@@ -34,7 +38,7 @@ from trafilatura import readability_lxml, utils
 
 from archive.extract.text import text_content
 
-__all__ = ["FUNCTION_STAND_INS", "installable", "nonspace_characters", "source_digest"]
+__all__ = ["FUNCTION_STAND_INS", "best_candidate_first", "installable", "nonspace_characters", "source_digest"]
 
 _TOSTRING = etree.tostring
 _TEXT_CONTENT = lxml.html.HtmlMixin.text_content
@@ -103,12 +107,12 @@ def _text_length(elem) -> int:
     return _READABILITY_TEXT_LENGTH(elem)  # (raises, as `text_content` does on a comment)
 
 
-def _score_paragraphs(self) -> dict:
-    """readability's `score_paragraphs`, each paragraph's length counted on its UTF-8 text and its
-    commas counted there (`len(trim(text).split(","))` is the commas + 1: trim removes only
-    whitespace), and each element's length measured once for the link densities (nothing changes
-    the tree while it scores; `text_length` as `_text_length` counts it). The same candidates,
-    scored with the same operations in the same order: the same floats."""
+def _paragraph_scores(self) -> dict:
+    """readability's `score_paragraphs` up to the link densities: the candidates (each paragraph's parent
+    and grandparent) and their scores before their link density scales them. Each paragraph's length is
+    counted on its UTF-8 text and its commas counted there (`len(trim(text).split(","))` is the commas + 1:
+    trim removes only whitespace). The same candidates, scored with the same operations in the same order:
+    the same floats."""
     candidates = {}
     # A node's score before its paragraphs count (`score_node`: its tag's score and `class_weight`, which
     # reads its class and id only) by those three values: a page repeats a few dozen of them.
@@ -144,17 +148,64 @@ def _score_paragraphs(self) -> dict:
         candidates[parent_node].score += score
         if grand_parent_node is not None:
             candidates[grand_parent_node].score += score / 2
+    return candidates
 
-    # The link densities (`get_link_density`, written out), each element's length measured once and
-    # looked up in C; a candidate without links is scaled by 1.0 (`1 - 0 / total`, whatever its length:
-    # an int score becomes a float, as there), its own length unmeasured. `findall(".//a")` is lxml's
-    # `iterdescendants("a")` (ElementPath's `.//a`).
-    lengths = _Lengths()
-    length_of = lengths.__getitem__
-    for elem, candidate in candidates.items():
+
+def _weigh_links(candidates, length_of: Callable[[etree._Element], int]) -> None:
+    """Each candidate's score scaled by its link density (`get_link_density`, written out: its length and
+    its links' as `text_length` counts them, `length_of` measuring each element once). A candidate without
+    links is scaled by 1.0 (`1 - 0 / total`, whatever its length: an int score becomes a float, as there),
+    its own length unmeasured. `findall(".//a")` is lxml's `iterdescendants("a")` (ElementPath's `.//a`)."""
+    for candidate in candidates:
+        elem = candidate.elem
         link_length = sum(map(length_of, elem.iterdescendants("a")))
         candidate.score *= 1 - link_length / (length_of(elem) or 1) if link_length else 1.0
+
+
+def _score_paragraphs(self) -> dict:
+    """readability's `score_paragraphs` (`_paragraph_scores`, then `_weigh_links`): each paragraph's length
+    counted on its UTF-8 text, each element's length measured once for the link densities (nothing changes
+    the tree while it scores)."""
+    candidates = _paragraph_scores(self)
+    _weigh_links(candidates.values(), _Lengths().__getitem__)
     return candidates
+
+
+_SCORE = attrgetter("score")
+
+
+def best_candidate_first(self) -> tuple[dict, readability_lxml.Candidate | None, Callable[[], None]]:
+    """`score_paragraphs` and then `select_best_candidate`, with the link densities weighed first only for
+    the candidates that could be the best: (the candidates, the best, a function weighing the others),
+    the others' scores read as before their link density until that function is called.
+
+    A link density scales a score by `1 - l / t` (`l`, the links' length, is not negative): at most 1, so a
+    score `s >= 0` can only fall (a factor below 0 makes it at most 0), while one below 0 could rise: those
+    are weighed first, then the others from the highest score down, until the next one's score is below
+    the best weighed. Whatever the others' factors, none of them can reach the best then, so the best is
+    the first highest in the dict's order among the weighed, as `max` finds it among all. In floats too:
+    the product's rounding is monotonic and the factor is at most 1.0. The factors are computed as in
+    `_score_paragraphs` (each from the tree alone, which nothing changes), so the others' scores are the
+    same whenever they are weighed. A bench page of a host with no profile weighs one of its ~78
+    candidates, where its navigation's lengths are most of the scoring's cost."""
+    candidates = _paragraph_scores(self)
+    length_of = _Lengths().__getitem__
+    weighed = [c for c in candidates.values() if c.score < 0]
+    waiting = sorted((c for c in candidates.values() if c.score >= 0), key=_SCORE, reverse=True)  # (before weighing)
+    _weigh_links(weighed, length_of)
+    best = max(map(_SCORE, weighed), default=None)
+    at = 0
+    while at < len(waiting) and (best is None or waiting[at].score >= best):
+        candidate = waiting[at]
+        _weigh_links((candidate,), length_of)
+        best = candidate.score if best is None else max(best, candidate.score)
+        at += 1
+    chosen = {id(c) for c in waiting[:at]}.union(map(id, weighed))
+    best_candidate = max((c for c in candidates.values() if id(c) in chosen), key=_SCORE, default=None)
+
+    def weigh_others() -> None:
+        _weigh_links(waiting[at:], length_of)
+    return candidates, best_candidate, weigh_others
 
 
 class _Lengths(dict):
