@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import islice
+from itertools import filterfalse, islice
 
 from lxml import etree
 
@@ -67,9 +67,9 @@ _WORD = re.compile(r"\w+")
 # A whitespace-separated token with a letter or digit, matched from its first one to its end: one
 # match per such token (`[^\W_]` is exactly str.isalnum, `\S` exactly not str.isspace), counted in C.
 _COUNTED_TOKEN = re.compile(r"[^\W_]\S*")
-# A whitespace-separated token without one (a dash, a bar), with the whitespace before it: what
+# A letter or digit (`[^\W_]` is exactly str.isalnum): a token without one (a dash, a bar) is what
 # `_counted_tokens` takes off the tokens `str.split` makes.
-_UNCOUNTED_TOKEN = re.compile(r"\s(?:[^\w\s]|_)+(?=\s|$)")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 # Chinese characters, kana: one word each (CJK text has no spaces between words).
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -138,10 +138,19 @@ def _unit_words(text: str) -> int:
 
 def _counted_tokens(text: str) -> int:
     """How many whitespace tokens of `text` hold a letter or digit (`_COUNTED_TOKEN`'s matches):
-    all of `str.split`'s tokens but those without one (rare: a dash, a bar), which a scan for
-    whitespace finds faster than `_COUNTED_TOKEN` reads every token (~25 % of the page gate's
-    word counts)."""
-    return len(text.split()) - len(_UNCOUNTED_TOKEN.findall(" " + text))
+    all of `str.split`'s tokens but those without one (rare: a dash, a bar). Only the tokens that
+    are not all letters and digits (`str.isalnum`, in C: most of a text's are, the others mostly a
+    word with a comma or a full stop) are searched for one, and that search stops at the first.
+    Scanning the whole text for whitespace-delimited runs of non-alphanumerics instead (the regular
+    expression this replaced) cost the page gate ~0.7 M instructions more a generic page: sre tries
+    a match at every whitespace and tests every character against a character set."""
+    tokens = text.split()
+    uncounted = 0
+    search = _LETTER_OR_DIGIT.search
+    for token in filterfalse(str.isalnum, tokens):
+        if search(token) is None:
+            uncounted += 1
+    return len(tokens) - uncounted
 
 
 def sentence_ends(text: str) -> int:
