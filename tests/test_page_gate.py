@@ -520,3 +520,19 @@ def test_one_word_is_there_when_a_letter_or_digit_outside_east_asian_ranges_is()
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
         assert _at_least_words(text, 1) == (reading_words(text) >= 1), text
 
+
+
+def test_no_east_asian_is_the_expression_s_answer_on_every_character():
+    """`_no_east_asian` tells a text without East Asian characters by its UTF-8 bytes, the others by
+    `_EAST_ASIAN`: the same answer for every code point alone and among Vietnamese text, for lone
+    surrogates, and on the eval pages' text."""
+    from archive.extract.page_gate import _EAST_ASIAN, _no_east_asian
+
+    for cp in range(0x110000):
+        char = chr(cp)
+        for text in (char, f"Việt {char} Nam"):
+            assert _no_east_asian(text) == (_EAST_ASIAN.search(text) is None), hex(cp)
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    for page in load_pages(eval_dir):
+        text = lxml.html.document_fromstring(page.html).text_content()
+        assert _no_east_asian(text) == (_EAST_ASIAN.search(text) is None)
