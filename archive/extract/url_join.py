@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-__all__ = ["join", "split_joined"]
+__all__ = ["join", "split_joined", "http_base", "base_free"]
 
 _TAIL = r"(?:\?([^\x00-\x20\x7f#]+))?(?:#([^\x00-\x20\x7f]+))?\Z"  # a non-empty query, a non-empty fragment
 _PATH = r"[^\x00-\x20\x7f?#;]*"
@@ -68,3 +68,16 @@ def split_joined(base: str, href: str) -> SplitResult:
     if plain is None:
         return urlsplit(urljoin(base, href))
     return SplitResult(*plain[1])
+
+
+def http_base(base: str) -> bool:
+    """Whether `base` is an http(s) URL with a host that urllib parses (the bases the shortcut is
+    taken under)."""
+    return bool(base) and _origin(base) is not None
+
+
+def base_free(base: str, href: str) -> bool:
+    """Whether `join(base, href)` and `split_joined(base, href)` are a function of `href` alone: an
+    absolute http(s) URL of the plain form under an `http_base` (the shortcut then reads nothing of
+    the base), so the answers are the same under every `http_base`."""
+    return bool(href) and http_base(base) and _ABSOLUTE.match(href) is not None
