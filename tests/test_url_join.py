@@ -89,3 +89,21 @@ def test_a_base_free_href_joins_the_same_under_every_http_base(hrefs):
                     assert split_joined(other, href) == split_joined(base, href), (base, other, href)
                     assert join(other, href) == join(base, href), (base, other, href)
     assert alone
+
+
+def test_joins_remembered_across_bases_are_urljoin(hrefs):
+    """`join` remembers the hrefs of a plain form by their base's origin: under every base, the hrefs
+    joined again in another order (answered from what the first round kept, under other bases of the
+    same origin too) are still urljoin's; a long href is joined but not kept."""
+    from archive.extract import url_join
+
+    url_join._JOINED.clear()
+    bases = BASES + ["http://tinbai.example.vn/other/page.html", "http://tinbai.example.vn", "https://nhandan.vn/"]
+    for round_hrefs in (hrefs, list(reversed(hrefs))):
+        for base in bases:
+            for href in round_hrefs:
+                assert _both(join, base, href) == _both(urljoin, base, href), (base, href)
+    assert url_join._JOINED
+    long_href = "/" + "x" * (url_join._JOINED_MAX_CHARS + 1)
+    assert join(bases[0], long_href) == urljoin(bases[0], long_href)
+    assert all(len(href) <= url_join._JOINED_MAX_CHARS for _, href in url_join._JOINED)
