@@ -230,19 +230,24 @@ def test_remembered_chrome_names_give_what_the_expression_gives():
 
 def test_counted_tokens_are_the_counted_token_expression_s_matches():
     """`_counted_tokens` (split, less the tokens without a letter or digit) counts what
-    `_COUNTED_TOKEN` matches, on the eval pages' text and on random strings of spaces, letters,
-    digits, marks, underscores and punctuation."""
+    `_COUNTED_TOKEN` matches, and what the whole-text scan it replaced took off the split's count
+    (`uncounted`), on the eval pages' text and on random strings of spaces, letters, digits, marks,
+    underscores and punctuation, and of words with punctuation attached."""
     import random
 
     from archive.extract.page_gate import _COUNTED_TOKEN, _counted_tokens
 
+    uncounted = re.compile(r"\s(?:[^\w\s]|_)+(?=\s|$)")  # (session 21's form)
     eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
     texts = [lxml.html.document_fromstring(page.html).text_content() for page in load_pages(eval_dir)]
     rng = random.Random(11)
     alphabet = list(" \n\t\xa0\u2003_-—|.,:a9Đế\u0301\u200b¶€") + ["__", "--", " - ", "\r\n"]
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(30_000)]
+    pieces = ["Lào,", "(TTXVN)", "“Hà", "Nội”", "-", "–", "…", "_", "x_", "2024.", "\u0301", "ー", "中", "한", "·", " ", "\n"]
+    texts += [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(10_000)]
     for text in texts:
         assert _counted_tokens(text) == len(_COUNTED_TOKEN.findall(text)), repr(text)
+        assert _counted_tokens(text) == len(text.split()) - len(uncounted.findall(" " + text)), repr(text)
 
 
 def test_structured_data_and_headline_read_from_one_walk_as_from_four():
@@ -514,3 +519,20 @@ def test_one_word_is_there_when_a_letter_or_digit_outside_east_asian_ranges_is()
     for _ in range(20_000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
         assert _at_least_words(text, 1) == (reading_words(text) >= 1), text
+
+
+
+def test_no_east_asian_is_the_expression_s_answer_on_every_character():
+    """`_no_east_asian` tells a text without East Asian characters by its UTF-8 bytes, the others by
+    `_EAST_ASIAN`: the same answer for every code point alone and among Vietnamese text, for lone
+    surrogates, and on the eval pages' text."""
+    from archive.extract.page_gate import _EAST_ASIAN, _no_east_asian
+
+    for cp in range(0x110000):
+        char = chr(cp)
+        for text in (char, f"Việt {char} Nam"):
+            assert _no_east_asian(text) == (_EAST_ASIAN.search(text) is None), hex(cp)
+    eval_dir = Path(__file__).parent / "fixtures" / "eval-generic"
+    for page in load_pages(eval_dir):
+        text = lxml.html.document_fromstring(page.html).text_content()
+        assert _no_east_asian(text) == (_EAST_ASIAN.search(text) is None)

@@ -325,3 +325,45 @@ def test_each_attribute_value_is_resolved_once_with_the_same_answers(monkeypatch
     assert set(calls) == {"/s.css", "/a.js", "/p/1.jpg", "data:image/gif;base64,R0l=", "/p/2.jpg",
                           "https://nhandan.vn/p/2.jpg", "/p/4.webp", "javascript:void(0)", "/p/6.png",
                           "/v.mp4"}
+
+
+def test_values_remembered_across_pages_resolve_as_on_their_own_page(monkeypatch):
+    """page_requisites remembers across pages the values that resolve alone (plain absolute http(s)
+    URLs) and the URLs' kinds: every fixture and eval page, read under its own URL and under
+    other bases (another site, a base without an http origin), after all the others, gives what
+    it gives with nothing remembered; a long value is answered but not kept."""
+    import gzip
+
+    from archive.extract import requisites
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in sorted(fixtures.rglob("*.html"))]
+    pages += [gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
+              for p in sorted((fixtures / "eval-generic" / "html").glob("*.gz"))]
+    pages.append("<html><head><script src=' http://h.vn/a.js '></script><script src=http://h.vn/a.js></script>"
+                 "<link rel=icon href='HTTP://H.vn/i.ico'></head><body><img src=http://h.vn/p.jpg?x=1>"
+                 "<img src=https://h.vn/p><img src=//h.vn/q.png><img src=http:/no-host.png><img src=/r.gif>"
+                 f"<img src='http://h.vn/{'x' * 3000}.jpg'></body></html>")
+    bases = [PAGE_A, "https://other.example/dir/page.html", "ftp://h.vn/x", ""]
+    selectors = [Selector(text=page) for page in pages]
+
+    class Computed:  # `_EXTENSION_KIND` remembering nothing
+        def __getitem__(self, url):
+            return requisites.kind_by_extension(url, "")
+
+    def plain(selector, base):
+        with monkeypatch.context() as patched:  # every value resolved and every kind read anew
+            patched.setattr(requisites, "_resolved", lambda raw, base_url, alone: requisites.absolute(raw, base_url))
+            patched.setattr(requisites, "_EXTENSION_KIND", Computed())
+            return page_requisites(selector, base)
+
+    expected = {(n, base): plain(selector, base) for n, selector in enumerate(selectors) for base in bases}
+    requisites._RESOLVED_ALONE.clear()
+    requisites._EXTENSION_KIND.clear()
+    for _ in range(2):  # (the second round: every value met before, under every base)
+        for base in bases:
+            for n, selector in enumerate(selectors):
+                assert page_requisites(selector, base) == expected[(n, base)], (n, base)
+    assert requisites._RESOLVED_ALONE and requisites._EXTENSION_KIND
+    assert all(len(raw) <= requisites._ALONE_MAX_CHARS for raw in requisites._RESOLVED_ALONE)
+    assert "http://h.vn/a.js" in requisites._RESOLVED_ALONE and "/r.gif" not in requisites._RESOLVED_ALONE

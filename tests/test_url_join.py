@@ -69,3 +69,41 @@ def test_the_plain_forms_take_the_shortcut(monkeypatch):
     assert join(base, "/muc-0/chuyen-muc-1") == "http://tinbai.example.vn/muc-0/chuyen-muc-1"
     assert join(base, "https://image.tinbai.example.vn/w800/a.jpg?v=2") == "https://image.tinbai.example.vn/w800/a.jpg?v=2"
     assert split_joined(base, "/a.css?v=1#x") == ("http", "tinbai.example.vn", "/a.css", "v=1", "x")
+
+
+def test_a_base_free_href_joins_the_same_under_every_http_base(hrefs):
+    """`base_free(base, href)`: the answers for `href` are the same under every base `http_base` accepts
+    (what archive/extract/requisites.py relies on to remember them across pages), and only then."""
+    from archive.extract.url_join import base_free, http_base
+
+    accepted = [base for base in BASES if http_base(base)]
+    assert accepted and all(urlsplit(base.strip()).scheme.lower() in ("http", "https") for base in accepted)
+    assert not http_base("ftp://h.vn/x") and not http_base("") and not http_base("http:/no-host")
+    alone = 0
+    for href in hrefs:
+        for base in BASES:
+            if base_free(base, href):
+                alone += 1
+                assert http_base(base)
+                for other in accepted:
+                    assert split_joined(other, href) == split_joined(base, href), (base, other, href)
+                    assert join(other, href) == join(base, href), (base, other, href)
+    assert alone
+
+
+def test_joins_remembered_across_bases_are_urljoin(hrefs):
+    """`join` remembers the hrefs of a plain form by their base's origin: under every base, the hrefs
+    joined again in another order (answered from what the first round kept, under other bases of the
+    same origin too) are still urljoin's; a long href is joined but not kept."""
+    from archive.extract import url_join
+
+    url_join._JOINED.clear()
+    bases = BASES + ["http://tinbai.example.vn/other/page.html", "http://tinbai.example.vn", "https://nhandan.vn/"]
+    for round_hrefs in (hrefs, list(reversed(hrefs))):
+        for base in bases:
+            for href in round_hrefs:
+                assert _both(join, base, href) == _both(urljoin, base, href), (base, href)
+    assert url_join._JOINED
+    long_href = "/" + "x" * (url_join._JOINED_MAX_CHARS + 1)
+    assert join(bases[0], long_href) == urljoin(bases[0], long_href)
+    assert all(len(href) <= url_join._JOINED_MAX_CHARS for _, href in url_join._JOINED)

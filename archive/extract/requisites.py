@@ -15,7 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 from lxml import etree
 from parsel import Selector
 
-from archive.extract.url_join import split_joined
+from archive.extract.bounded_memo import BoundedMemo
+from archive.extract.url_join import base_free, http_base, split_joined
 
 __all__ = ["Requisite", "page_requisites", "css_requisites", "kind_by_extension", "largest_srcset"]
 
@@ -117,6 +118,39 @@ def _embeds(root: etree._Element) -> list[etree._Element]:
     return found
 
 
+# `absolute` of the attribute values met on earlier pages that resolve alone (`url_join.base_free`:
+# plain absolute http(s) URLs), by value: a site's logo, scripts, stylesheets and its teasers' images
+# come back page after page, and resolving a value cost ~23,000 instructions (a generic bench page
+# has ~40 distinct ones, most of them met before). Read only under an `http_base`, where the
+# answer is the same whatever the base. Bounded: emptied past `_ALONE_LIMIT` values; a value
+# longer than `_ALONE_MAX_CHARS` (a hostile page's) is resolved but not kept.
+_RESOLVED_ALONE: dict[str, str] = {}
+_ALONE_LIMIT, _ALONE_MAX_CHARS = 4096, 2048
+
+
+def _resolved(raw: str, base_url: str, alone: dict[str, str] | None) -> str | None:
+    """`absolute(raw, base_url)`; `alone`: `_RESOLVED_ALONE` when `base_url` is an `http_base`."""
+    if alone is None:
+        return absolute(raw, base_url)
+    url = alone.get(raw)
+    if url is None:
+        url = absolute(raw, base_url)
+        if url is not None and len(raw) <= _ALONE_MAX_CHARS and base_free(base_url, raw.strip()):
+            if len(alone) >= _ALONE_LIMIT:
+                alone.clear()
+            alone[raw] = url
+    return url
+
+
+# A URL's kind by its extension, "" for none of them (`kind_by_extension(url, "")`), by URL: the
+# same resolved URLs come back page after page (~9,000 instructions each to split and read).
+class _ExtensionKinds(BoundedMemo):
+    LIMIT, MAX_CHARS = _ALONE_LIMIT, _ALONE_MAX_CHARS
+
+
+_EXTENSION_KIND = _ExtensionKinds(lambda url: kind_by_extension(url, ""))
+
+
 def page_requisites(selector: Selector, base_url: str) -> tuple[Requisite, ...]:
     """`(url, kind)` of what the page embeds, in document order, each URL once. Read from the
     selector's lxml tree directly: the same query and attributes parsel would give, without a
@@ -127,13 +161,14 @@ def page_requisites(selector: Selector, base_url: str) -> tuple[Requisite, ...]:
     read)."""
     found: dict[str, str] = {}
     resolved: dict[str, str | None] = {}
+    alone = _RESOLVED_ALONE if http_base(base_url) else None
 
     def add(raw: str | None, kind: str, by_extension: bool = True) -> None:
         if not raw:  # (absent or empty: `absolute` is None)
             return
-        url = resolved[raw] if raw in resolved else resolved.setdefault(raw, absolute(raw, base_url))
+        url = resolved[raw] if raw in resolved else resolved.setdefault(raw, _resolved(raw, base_url, alone))
         if url is not None and url not in found:
-            found[url] = kind_by_extension(url, kind) if by_extension else kind
+            found[url] = (_EXTENSION_KIND[url] or kind) if by_extension else kind
 
     for element in _embeds(selector.root):
         tag = element.tag if isinstance(element.tag, str) else ""

@@ -10,7 +10,9 @@ without parsing: the href itself, or the base's `scheme://netloc` before it.
 empty query or fragment, no dot segments in a root-relative path, an ASCII
 host without brackets or user info) under an http(s) base with a host, where
 urljoin gives exactly that; everything else goes to urllib
-(tests/test_url_join.py compares the two on generated hrefs and bases).
+(tests/test_url_join.py compares the two on generated hrefs and bases). `join`
+remembers those answers by the base's origin and the href (a site links the same hrefs from
+page after page).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import re
 from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-__all__ = ["join", "split_joined"]
+__all__ = ["join", "split_joined", "http_base", "base_free"]
 
 _TAIL = r"(?:\?([^\x00-\x20\x7f#]+))?(?:#([^\x00-\x20\x7f]+))?\Z"  # a non-empty query, a non-empty fragment
 _PATH = r"[^\x00-\x20\x7f?#;]*"
@@ -53,13 +55,33 @@ def _plain(base: str, href: str) -> tuple[bool, tuple[str, str, str, str, str]] 
     return None
 
 
+# `join` of the hrefs of a plain form met so far, by the base's origin and the href: `_plain` reads the
+# base only through `_origin`, so the answer is a function of the two (a site's menus, sections and
+# teasers link the same hrefs from page after page, ~8,000 instructions each to match and join).
+# Bounded: emptied past `_JOINED_LIMIT`; an href longer than `_JOINED_MAX_CHARS` is joined, not kept.
+_JOINED: dict[tuple[tuple[str, str], str], str] = {}
+_JOINED_LIMIT, _JOINED_MAX_CHARS = 8192, 2048
+
+
 def join(base: str, href: str) -> str:
     """`urllib.parse.urljoin(base, href)`."""
-    plain = _plain(base, href) if base and href else None
+    origin = _origin(base) if base and href else None
+    if origin is None:
+        return urljoin(base, href)
+    key = (origin, href)
+    joined = _JOINED.get(key)
+    if joined is not None:
+        return joined
+    plain = _plain(base, href)
     if plain is None:
         return urljoin(base, href)
     absolute, (scheme, netloc, _, _, _) = plain
-    return href if absolute else f"{scheme}://{netloc}{href}"
+    joined = href if absolute else f"{scheme}://{netloc}{href}"
+    if len(href) <= _JOINED_MAX_CHARS:
+        if len(_JOINED) >= _JOINED_LIMIT:
+            _JOINED.clear()
+        _JOINED[key] = joined
+    return joined
 
 
 def split_joined(base: str, href: str) -> SplitResult:
@@ -68,3 +90,16 @@ def split_joined(base: str, href: str) -> SplitResult:
     if plain is None:
         return urlsplit(urljoin(base, href))
     return SplitResult(*plain[1])
+
+
+def http_base(base: str) -> bool:
+    """Whether `base` is an http(s) URL with a host that urllib parses (the bases the shortcut is
+    taken under)."""
+    return bool(base) and _origin(base) is not None
+
+
+def base_free(base: str, href: str) -> bool:
+    """Whether `join(base, href)` and `split_joined(base, href)` are a function of `href` alone: an
+    absolute http(s) URL of the plain form under an `http_base` (the shortcut then reads nothing of
+    the base), so the answers are the same under every `http_base`."""
+    return bool(href) and http_base(base) and _ABSOLUTE.match(href) is not None
