@@ -64,13 +64,13 @@ class _LowestKeyPriorityQueue(ScrapyPriorityQueue):
     queue whether it is empty.
 
     Why: a topic crawl's pages have a priority a score (a link's score × 1000), so on a host with no
-    profile each page waits at a priority of its own, a pop most often empties its queue, and Scrapy's
+    profile each page waits at a priority of its own, a pop often empties its queue, and Scrapy's
     `_update_curprio` then builds the set of the priorities whose queue is not empty, calling every
-    queue's `__len__` (26 a page on the host with no profile, 2 on nhandan.vn: docs/performance.md,
-    session 23). Scrapy deletes a queue from `queues` when a pop empties it, so the lowest key is the
-    lowest non-empty priority whenever its queue holds a request; when start requests wait, or the
-    lowest queue is empty (a request a disk queue could not store leaves its new queue empty), Scrapy's
-    own walk decides, as before."""
+    queue's `__len__` (~110 queues an update, 28 calls a page on the host with no profile; no update
+    on nhandan.vn: docs/performance.md, session 23). Scrapy deletes a queue from `queues` when a pop
+    empties it, so the lowest key is the lowest non-empty priority whenever its queue holds a request;
+    when start requests wait, or the lowest queue is empty (a request a disk queue could not store
+    leaves its new queue empty), Scrapy's own walk decides, as before."""
 
     def _update_curprio(self) -> None:
         queues = self.queues
