@@ -99,7 +99,7 @@ class JudgedPages:
         on, off = self._df[0].get(term, 0), self._df[1].get(term, 0)
         ratio = None
         if on or off:
-            n_on, n_off = (len(order) for order in self._order)
+            n_on, n_off = len(self._order[0]), len(self._order[1])  # (no generator: ~10 calls a generic page)
             pooled = (on + off) / (n_on + n_off)  # m-estimate: an unseen side says "as usual", not "never"
             ratio = (math.log((on + SMOOTHING * pooled) / (n_on + SMOOTHING))
                      - math.log((off + SMOOTHING * pooled) / (n_off + SMOOTHING)))

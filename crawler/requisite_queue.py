@@ -8,7 +8,7 @@ waiting, priority hands out requisites; a page's worth of images for one
 throttled CDN host then fills every global place, and the next pages wait
 behind them: requisites fetched in line with the pages, not beside them.
 
-So requests are kept in two queues (each Scrapy's own ScrapyPriorityQueue):
+So requests are kept in two queues (each Scrapy's own ScrapyPriorityQueue, its next priority found faster):
 pages are handed out first while they hold fewer than CONCURRENT_REQUESTS -
 REQUISITES_CONCURRENT_REQUESTS places in the downloader; requisites get up to
 REQUISITES_CONCURRENT_REQUESTS places (at most half of CONCURRENT_REQUESTS),
@@ -59,6 +59,29 @@ PARTS = ("pages", "requisites")
 STALLED = 2.0
 
 
+class _LowestKeyPriorityQueue(ScrapyPriorityQueue):
+    """Scrapy's priority queue, its next priority found as the lowest key rather than by asking every
+    queue whether it is empty.
+
+    Why: a topic crawl's pages have a priority a score (a link's score × 1000), so on a host with no
+    profile each page waits at a priority of its own, a pop often empties its queue, and Scrapy's
+    `_update_curprio` then builds the set of the priorities whose queue is not empty, calling every
+    queue's `__len__` (~110 queues an update, 28 calls a page on the host with no profile; no update
+    on nhandan.vn: docs/performance.md, session 23). Scrapy deletes a queue from `queues` when a pop
+    empties it, so the lowest key is the lowest non-empty priority whenever its queue holds a request;
+    when start requests wait, or the lowest queue is empty (a request a disk queue could not store
+    leaves its new queue empty), Scrapy's own walk decides, as before."""
+
+    def _update_curprio(self) -> None:
+        queues = self.queues
+        if queues and not self._start_queues:
+            lowest = min(queues)
+            if queues[lowest]:
+                self.curprio = lowest
+                return
+        super()._update_curprio()
+
+
 class PagesFirstPriorityQueue:
     """SCHEDULER_PRIORITY_QUEUE: pages first; requisites on REQUISITES_CONCURRENT_REQUESTS places."""
 
@@ -72,7 +95,7 @@ class PagesFirstPriorityQueue:
             raise ValueError("a JOBDIR written with another SCHEDULER_PRIORITY_QUEUE cannot be resumed with "
                              f"{type(self).__name__}")
         startprios = startprios or {}
-        self.queues = {part: ScrapyPriorityQueue(crawler, downstream_queue_cls, key and f"{key}/{part}",
+        self.queues = {part: _LowestKeyPriorityQueue(crawler, downstream_queue_cls, key and f"{key}/{part}",
                                                  startprios.get(part, ()), start_queue_cls=start_queue_cls)
                        for part in PARTS}
         self.downloader = crawler.engine.downloader

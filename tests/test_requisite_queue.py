@@ -340,3 +340,62 @@ def test_a_request_a_disk_queue_cannot_store_or_load_leaves_the_counts_right(tmp
     assert queue.waiting == {"pages": 1, "requisites": 0} and len(queue) == 1
     assert queue.pop().url.endswith("bai-2.html") and queue.pop() is None
 
+
+
+@pytest.mark.parametrize("disk", [False, True])
+def test_the_next_priority_is_the_one_scrapys_queue_picks(tmp_path, monkeypatch, disk):
+    """Each part finds its next priority as the lowest key of its queues, not by asking every queue
+    whether it is empty: random pushes (hundreds of priorities, start requests among them, requests a
+    disk queue cannot store) and pops hand out the same requests in the same order as Scrapy's own
+    ScrapyPriorityQueue, with the same current priority after every step; and most updates take the
+    lowest key without Scrapy's walk in memory (the test fails if the part's queue stops being the subclass)."""
+    import random
+
+    from scrapy.pqueues import ScrapyPriorityQueue
+
+    from crawler.requisite_queue import _LowestKeyPriorityQueue
+
+    rng = random.Random(23 + disk)
+    downstream = PickleFifoDiskQueue if disk else FifoMemoryQueue
+    ours = PagesFirstPriorityQueue(_crawler(set()), downstream, str(tmp_path / "ours") if disk else "",
+                                   start_queue_cls=FifoMemoryQueue).queues["pages"]
+    theirs = ScrapyPriorityQueue(_crawler(set()), downstream, str(tmp_path / "theirs") if disk else "",
+                                 start_queue_cls=FifoMemoryQueue)
+    calls = {"updates": 0, "walks": 0}
+    walk, update = ScrapyPriorityQueue._update_curprio, _LowestKeyPriorityQueue._update_curprio
+
+    def counted_walk(self):
+        calls["walks"] += self is ours
+        walk(self)
+
+    def counted_update(self):
+        calls["updates"] += 1
+        update(self)
+
+    monkeypatch.setattr(ScrapyPriorityQueue, "_update_curprio", counted_walk)
+    monkeypatch.setattr(_LowestKeyPriorityQueue, "_update_curprio", counted_update)
+    for step in range(600 if disk else 4000):  # (a disk queue is a directory a priority: slow)
+        for _ in range(rng.randrange(3)):
+            meta = {"is_start_request": True} if rng.random() < 0.05 else {}
+            if disk and rng.random() < 0.02:
+                meta["x"] = lambda: None  # a disk queue cannot store it: its new queue stays empty
+            priority = rng.randrange(-300, 300) if rng.random() < 0.8 else rng.randrange(3)
+            request = scrapy.Request(f"https://tinbai.example.vn/bai-{step}.html", priority=priority, meta=meta)
+            refused = []
+            for queue in (ours, theirs):
+                try:
+                    queue.push(request)
+                    refused.append(False)
+                except ValueError:
+                    refused.append(True)
+            assert refused[0] == refused[1]
+        for _ in range(rng.randrange(4)):
+            a, b = ours.pop(), theirs.pop()
+            assert (a and a.url) == (b and b.url)
+        assert ours.curprio == theirs.curprio
+    while (a := ours.pop()) is not None:
+        assert a.url == theirs.pop().url and ours.curprio == theirs.curprio
+    assert theirs.pop() is None
+    assert calls["updates"] > (200 if disk else 1000)
+    if not disk:  # (on disk, the empty queues of refused requests stay, and Scrapy's walk skips them)
+        assert calls["walks"] < calls["updates"] / 2

@@ -55,6 +55,41 @@ def test_judged_pages_forget_the_oldest_beyond_their_bound(topic):
     assert len(judged) == 2 and judged.leaning("Nhiệt độ vùng núi") == UNKNOWN  # the weather page is gone
 
 
+
+def test_an_anchors_log_odds_are_the_m_estimated_rates_of_the_pages_remembered(topic):
+    """`log_odds` is Σ weight × (log((on + m·pooled) / (n_on + m)) − log((off + m·pooled) / (n_off + m)))
+    over the anchor's terms some remembered page used, computed here from the pages' terms directly,
+    through pages remembered on both sides and past the bound (the oldest forgotten)."""
+    import math
+    import random
+
+    from crawler.judged_pages import SMOOTHING, TERMS_PER_PAGE
+
+    rng = random.Random(23)
+    texts = [ON_TEXT, WEATHER_TEXT, *(" ".join(s.format(**SLOTS) for s in sentences)
+                                      for _, sentences in OFF_TOPICS.values())]
+    anchors = [WEATHER_ANCHOR, TEASER, "Lưu học sinh Lào tại Hà Tĩnh", "Nhiệt độ vùng núi", "Xyz qwv"]
+    judged, sides = JudgedPages(topic, max_pages=3), ([], [])
+    for _ in range(12):
+        on_topic = rng.random() < 0.5
+        text = " ".join(rng.sample(texts, 2))
+        judged.remember(text, on_topic=on_topic)
+        side = sides[0 if on_topic else 1]
+        side.append(set(topic.heaviest_terms(text, TERMS_PER_PAGE)))
+        del side[:-3]
+        for anchor in anchors:
+            total, seen = 0.0, False
+            for term, weight in topic.vector(anchor).items():
+                on, off = (sum(term in page for page in pages) for pages in sides)
+                if not (on or off):
+                    continue
+                pooled = (on + off) / (len(sides[0]) + len(sides[1]))
+                seen, total = True, total + weight * (
+                    math.log((on + SMOOTHING * pooled) / (len(sides[0]) + SMOOTHING))
+                    - math.log((off + SMOOTHING * pooled) / (len(sides[1]) + SMOOTHING)))
+            assert judged.log_odds(anchor) == (round(total, 6) if seen else None)
+
+
 # --------------------------------------------------------------------------- gate
 ND = "https://nhandan.vn"
 
