@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from testbed.fixtureserver import FixtureServer
+from archive.warc.reader import iter_responses
+from bench.hostile_site import HostileSite
+from testbed.fixtureserver import FixtureServer, Reply
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,6 +61,32 @@ def run_crawl(out: Path, *spider_args: str, server: FixtureServer | None = None,
     cmd, env = crawl_command(out, *spider_args, server=server, settings=settings, env=env)
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     return CrawlRun(proc.returncode, proc.stdout, proc.stderr, out)
+
+
+def crawled_and_rebuilt(tmp_path, url: str, served: bytes, content_type: str) -> tuple[str, str]:
+    """(the corpus file's text, `archive extract`'s text of the crawl's archive)
+    for one page served at `url` and crawled alone; the archive must hold the served bytes as they
+    were (only extraction decodes)."""
+    site = HostileSite()
+    site.add(url, Reply(body=served, headers=[("Content-Type", content_type)], encoding="identity"))
+    server = FixtureServer(site).start_background()
+    try:
+        run = run_crawl(tmp_path / "run", f"urls={url}", "depth=0", "topic=none", "requisites=none",
+                        server=server, settings={"CORPUS_SEEDS": "", "CRAWL_STATE": ""})
+    finally:
+        server.shutdown()
+    assert run.returncode == 0, run.stderr
+    [entry] = run.manifest()
+    assert entry["url"] == url
+    [record] = [r for r in iter_responses(sorted(run.warc_dir.glob("*.warc.gz"))) if r.url == url]
+    assert record.payload == served
+    out = tmp_path / "rebuilt"
+    proc = subprocess.run([sys.executable, "-m", "archive", "extract", str(run.warc_dir), "--out", str(out),
+                           "--no-seeds"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    [rebuilt] = out.glob("*.txt")
+    assert rebuilt.name == entry["file"]
+    return (run.corpus_dir / entry["file"]).read_text("utf-8"), rebuilt.read_text("utf-8")
 
 
 def crawl_command(out: Path, *spider_args: str, server: FixtureServer | None = None,

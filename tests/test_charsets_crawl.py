@@ -11,18 +11,13 @@ way, as a browser does (archive/extract/decoding.py, charsets.py); the WARC hold
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
 from archive.extract.article import extract_article
 from archive.extract.render import render_seed_text
-from archive.warc.reader import iter_responses
-from bench.hostile_site import HostileSite
-from tests.conftest import REPO, run_crawl
+from tests.conftest import crawled_and_rebuilt
 from tests.test_xml_chars import NYT, _after_end_tags, _page
-from testbed.fixtureserver import FixtureServer, Reply
 
 _META = re.compile(rb"<meta[^>]*charset[^>]*>", re.I)
 
@@ -33,25 +28,8 @@ def _windows_1252(html: bytes) -> bytes:
 
 
 def _crawled(tmp_path, served: bytes, content_type: str) -> tuple[str, str]:
-    """(the corpus file's text, `archive extract`'s text of the crawl's archive) for the page served."""
-    site = HostileSite()
-    site.add(NYT, Reply(body=served, headers=[("Content-Type", content_type)], encoding="identity"))
-    server = FixtureServer(site).start_background()
-    try:
-        run = run_crawl(tmp_path / "run", f"urls={NYT}", "depth=0", "topic=none", "requisites=none",
-                        server=server, settings={"CORPUS_SEEDS": "", "CRAWL_STATE": ""})
-    finally:
-        server.shutdown()
-    assert run.returncode == 0, run.stderr
-    [entry] = run.manifest()
-    [record] = [r for r in iter_responses(sorted(run.warc_dir.glob("*.warc.gz"))) if r.url == NYT]
-    assert record.payload == served  # only extraction decodes
-    out = tmp_path / "rebuilt"
-    proc = subprocess.run([sys.executable, "-m", "archive", "extract", str(run.warc_dir), "--out", str(out),
-                           "--no-seeds"], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    [rebuilt] = out.glob("*.txt")
-    return (run.corpus_dir / entry["file"]).read_text("utf-8"), rebuilt.read_text("utf-8")
+    """(the corpus file's text, `archive extract`'s text) for the page served at NYT."""
+    return crawled_and_rebuilt(tmp_path, NYT, served, content_type)
 
 
 @pytest.mark.parametrize("label", ["iso-8859-1", "latin1", "us-ascii"])

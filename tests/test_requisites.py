@@ -9,6 +9,7 @@ image size cap, and a video whose mp4 is not fetched (media are off by default).
 """
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from collections import Counter
@@ -64,6 +65,14 @@ def _records(warc_dir: Path) -> Counter:
                 if uri:
                     found[(record.rec_type, uri)] += 1
     return found
+
+
+def _fixture_and_eval_pages() -> list[str]:
+    """Every fixture page and every eval-generic page, as text."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in sorted(fixtures.rglob("*.html"))]
+    return pages + [gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
+                    for p in sorted((fixtures / "eval-generic" / "html").glob("*.gz"))]
 
 
 def test_page_requisites_reads_every_embedding_kind():
@@ -208,7 +217,6 @@ def test_compressed_bodies_are_stored_not_deflated_again(tmp_path, monkeypatch):
     """A JPEG's gzip member is stored (level 0), and so is a page sent gzip- or br-encoded (chunked
     or not); a plain HTML page and one with `Content-Encoding: identity` are deflated as before.
     All read back intact."""
-    import gzip
     import random
     import zlib
     from datetime import datetime, timezone
@@ -263,8 +271,6 @@ def test_the_embeds_are_read_in_one_walk_as_the_xpath_union_finds_them():
     (the XPath union it stands for): the same elements in the same order, on every fixture and eval
     page and on markup that tests each condition, read from the root and from an element
     inside it (`//` reads the whole document either way)."""
-    import gzip
-
     import lxml.html
 
     from archive.extract.html_parser import HTML_PARSER
@@ -275,10 +281,7 @@ def test_the_embeds_are_read_in_one_walk_as_the_xpath_union_finds_them():
     union = etree.XPath("//img | //picture/source | //link | //script[@src] | //video | //audio"
                         " | //video/source | //audio/source | //input[@type='image'] | //style")
 
-    fixtures = Path(__file__).resolve().parent / "fixtures"
-    pages = [p.read_bytes().decode("utf-8", "replace") for p in sorted(fixtures.rglob("*.html"))]
-    pages += [gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
-              for p in sorted((fixtures / "eval-generic" / "html").glob("*.gz"))]
+    pages = _fixture_and_eval_pages()
     pages.append("<html><head><link rel=x><style>a{}</style><script>x</script><script src=''></script></head><body>"
                  "<picture><source srcset=a><img src=b></picture><video poster=p><source src=v></video>"
                  "<audio><source src=s></audio><div><source src=no></div><source src=top>"
@@ -332,14 +335,9 @@ def test_values_remembered_across_pages_resolve_as_on_their_own_page(monkeypatch
     URLs) and the URLs' kinds: every fixture and eval page, read under its own URL and under
     other bases (another site, a base without an http origin), after all the others, gives what
     it gives with nothing remembered; a long value is answered but not kept."""
-    import gzip
-
     from archive.extract import requisites
 
-    fixtures = Path(__file__).resolve().parent / "fixtures"
-    pages = [p.read_bytes().decode("utf-8", "replace") for p in sorted(fixtures.rglob("*.html"))]
-    pages += [gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
-              for p in sorted((fixtures / "eval-generic" / "html").glob("*.gz"))]
+    pages = _fixture_and_eval_pages()
     pages.append("<html><head><script src=' http://h.vn/a.js '></script><script src=http://h.vn/a.js></script>"
                  "<link rel=icon href='HTTP://H.vn/i.ico'></head><body><img src=http://h.vn/p.jpg?x=1>"
                  "<img src=https://h.vn/p><img src=//h.vn/q.png><img src=http:/no-host.png><img src=/r.gif>"

@@ -209,16 +209,21 @@ _LINK_OPENINGS = ["", "<a href=/>", "<a href=/>link ", "<a>link link", "<a> \u00
                   "<a>one<!-- c -->two", "<a><b>bold</b> tail", "<a>\u1680lead and trail\u202f"]
 
 
+def _generated_soup(seed: int):
+    """A readability soup of `seed` with ten paragraphs of random length, class and link (paragraphs of
+    300 characters and more score an int; a candidate without links is scaled all the same)."""
+    rng = random.Random(seed)
+    paragraphs = "".join(
+        f'<div class="{rng.choice(_READABILITY_VALUES[1:])}"><p>{"word, " * rng.randint(3, 80)}'
+        f'{rng.choice(_LINK_OPENINGS)}</a></p>'
+        f'<td>{"cell " * rng.randint(5, 9)}</td></div>'
+        for _ in range(10))
+    return lxml.html.document_fromstring(f"<html><body>{_readability_soup(rng)}{paragraphs}</body></html>")
+
+
 def test_readability_scores_are_the_same_floats_on_generated_soups():
     for seed in range(30):
-        rng = random.Random(seed)
-        # (paragraphs of 300 characters and more score an int; a candidate without links is scaled all the same)
-        paragraphs = "".join(
-            f'<div class="{rng.choice(_READABILITY_VALUES[1:])}"><p>{"word, " * rng.randint(3, 80)}'
-            f'{rng.choice(_LINK_OPENINGS)}</a></p>'
-            f'<td>{"cell " * rng.randint(5, 9)}</td></div>'
-            for _ in range(10))
-        tree = lxml.html.document_fromstring(f"<html><body>{_readability_soup(rng)}{paragraphs}</body></html>")
+        tree = _generated_soup(seed)
         scores = []
         for faster in (False, True):
             document = readability_lxml.Document(copy.deepcopy(tree))
@@ -272,13 +277,7 @@ def test_the_best_candidate_first_is_readabilitys_on_every_page():
 
 def test_the_best_candidate_first_is_readabilitys_on_generated_soups():
     for seed in range(30):
-        rng = random.Random(seed)
-        paragraphs = "".join(
-            f'<div class="{rng.choice(_READABILITY_VALUES[1:])}"><p>{"word, " * rng.randint(3, 80)}'
-            f'{rng.choice(_LINK_OPENINGS)}</a></p>'
-            f'<td>{"cell " * rng.randint(5, 9)}</td></div>'
-            for _ in range(10))
-        tree = lxml.html.document_fromstring(f"<html><body>{_readability_soup(rng)}{paragraphs}</body></html>")
+        tree = _generated_soup(seed)
         _best_first_against_readability(tree)
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["BoundedMemo", "VerdictMemo"]
+__all__ = ["BoundedMemo", "VerdictMemo", "remember"]
+
+
+def remember(memo: dict, key, value, limit: int) -> None:
+    """`memo[key] = value`, the memo emptied first when it holds `limit` entries: what every bounded
+    memo here does (a dict of its own where the key is not one value or the result is kept only
+    under a condition: url_join's joined links, requisites' values that resolve alone)."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[key] = value
 
 
 class BoundedMemo(dict):
@@ -24,9 +33,7 @@ class BoundedMemo(dict):
     def __missing__(self, value: str):
         result = self.compute(value)
         if self.MAX_CHARS is None or len(value) <= self.MAX_CHARS:
-            if len(self) >= self.LIMIT:
-                self.clear()
-            self[value] = result
+            remember(self, value, result, self.LIMIT)
         return result
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from lxml import etree
 from parsel import Selector
 
-from archive.extract.bounded_memo import BoundedMemo
+from archive.extract.bounded_memo import BoundedMemo, remember
 from archive.extract.url_join import base_free, http_base, split_joined
 
 __all__ = ["Requisite", "page_requisites", "css_requisites", "kind_by_extension", "largest_srcset"]
@@ -136,9 +136,7 @@ def _resolved(raw: str, base_url: str, alone: dict[str, str] | None) -> str | No
     if url is None:
         url = absolute(raw, base_url)
         if url is not None and len(raw) <= _ALONE_MAX_CHARS and base_free(base_url, raw.strip()):
-            if len(alone) >= _ALONE_LIMIT:
-                alone.clear()
-            alone[raw] = url
+            remember(alone, raw, url, _ALONE_LIMIT)
     return url
 
 

@@ -20,6 +20,8 @@ import re
 from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit
 
+from archive.extract.bounded_memo import remember
+
 __all__ = ["join", "split_joined", "http_base", "base_free"]
 
 _TAIL = r"(?:\?([^\x00-\x20\x7f#]+))?(?:#([^\x00-\x20\x7f]+))?\Z"  # a non-empty query, a non-empty fragment
@@ -78,9 +80,7 @@ def join(base: str, href: str) -> str:
     absolute, (scheme, netloc, _, _, _) = plain
     joined = href if absolute else f"{scheme}://{netloc}{href}"
     if len(href) <= _JOINED_MAX_CHARS:
-        if len(_JOINED) >= _JOINED_LIMIT:
-            _JOINED.clear()
-        _JOINED[key] = joined
+        remember(_JOINED, key, joined, _JOINED_LIMIT)
     return joined
 
 
