@@ -76,7 +76,7 @@ def decode_html_source(data: bytes | str, declared: str | None = None) -> tuple[
             raise Undecodable("empty body")
         # A lone surrogate (only a caller's text can hold one: no decoding here makes one) would end
         # the parsed text where it stands; a decoder gives U+FFFD for it, and so does this.
-        return nfc(_without_bom(_LONE_SURROGATE.sub("\ufffd", data))), "str", None
+        return _text(_LONE_SURROGATE.sub("\ufffd", data)), "str", None
     data = _maybe_decompress(data)
     if not data.strip():
         raise Undecodable("empty body")

@@ -192,16 +192,16 @@ def _summary(doc: readability_lxml.Document, limit: int | None) -> str | None:
     # no retry: it would rerun on the same mutated tree
     doc.remove_unlikely_candidates()
     doc.transform_misused_divs_into_paragraphs()
+    weigh_others = None
     if limit is not None and type(doc).score_paragraphs is _SCORE_PARAGRAPHS:  # (our stand-in is in place)
         candidates, best_candidate, weigh_others = best_candidate_first(doc)
-        if best_candidate and _bounded(_article_source(best_candidate.elem), limit):
-            return None
-        weigh_others()  # (what `get_article` and `sanitize` read: every candidate's score)
     else:
         candidates = doc.score_paragraphs()
         best_candidate = doc.select_best_candidate(candidates)
-        if limit is not None and best_candidate and _bounded(_article_source(best_candidate.elem), limit):
-            return None
+    if limit is not None and best_candidate and _bounded(_article_source(best_candidate.elem), limit):
+        return None
+    if weigh_others is not None:
+        weigh_others()  # (what `get_article` and `sanitize` read: every candidate's score)
     if best_candidate:
         article = doc.get_article(candidates, best_candidate)
     else:
